@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 
+import pulumi
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
@@ -41,8 +42,11 @@ OS_GUARD_SKUS = ("AzureLinuxOSGuard", "AzureLinux3OSGuard")
 SANDBOX_RUNTIMES = ("KataMshvVmIsolation", "KataVmIsolation")
 
 
-class ConfigError(Exception):
-    """All configuration problems of a stack, one per line; raised before any resource exists."""
+class ConfigError(pulumi.RunError):
+    """All configuration problems of a stack, one per line; raised before any resource exists.
+
+    A RunError makes `pulumi up`/`preview` print just this message instead of a Python traceback.
+    """
 
     def __init__(self, problems: list[str]):
         self.problems = problems
@@ -667,10 +671,13 @@ def _check_workloads(raw: RawStackConfig, bad, pools: list[PoolConfig], image_na
 
 def read_pulumi_config() -> dict[str, Any]:
     """Every `acr-streaming-ab:*` value of the running stack, JSON-decoded where it is structured."""
-    from pulumi.runtime.config import get_config_env  # imported here: tests call parse_stack_config directly
+    from pulumi.runtime import config as runtime_config
 
+    # The engine hands the program its config through set_all_config (CONFIG); PULUMI_CONFIG is the
+    # environment fallback the SDK itself uses when a value is not there.
+    engine_values = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     values: dict[str, Any] = {}
-    for full_key, text in get_config_env().items():
+    for full_key, text in engine_values.items():
         namespace, _, key = full_key.partition(":")
         if namespace != PROJECT:
             continue

@@ -1,0 +1,180 @@
+"""Typed stack configuration: scenarios, stack files, and every bad-input case of issue 2.
+
+Each bad input must produce one ConfigError line that names the full config key and what is allowed,
+and the program must declare nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from stacks import scenarios
+from stacks.config import ConfigError, PROJECT, parse_stack_config, read_pulumi_config
+from tests.pulumi_harness import config_values, evaluate
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = {"scenario": "teleport-ab", "location": "westus3"}
+GOOD_IMAGE = {"source": "mcr.microsoft.com/azuredocs/azure-vote-front:v1", "target": "azure-vote-front:v1",
+              "streaming": True}
+
+
+def problems_for(values: dict) -> list[str]:
+    with pytest.raises(ConfigError) as raised:
+        parse_stack_config(values)
+    return raised.value.problems
+
+
+def with_images(*images: dict, **extra) -> dict:
+    # Teleport's workloads reference its own images; keep them so that only the case under test fails.
+    teleport = copy.deepcopy(scenarios.SCENARIOS["teleport-ab"]["images"])
+    return {**BASE, "images": [*teleport, *images], **extra}
+
+
+@pytest.mark.parametrize("scenario", sorted(scenarios.SCENARIOS))
+def test_every_scenario_parses(scenario):
+    config = parse_stack_config({"scenario": scenario, "location": "westus3"})
+    assert config.scenario == scenario
+    assert config.images and config.pools and config.workloads
+    assert any(p.artifact_streaming for p in config.pools) and any(not p.artifact_streaming for p in config.pools)
+
+
+@pytest.mark.parametrize("stack_file", sorted(ROOT.glob("Pulumi.*.yaml")), ids=lambda p: p.name)
+def test_stack_files_parse(stack_file):
+    values = {k.split(":", 1)[1]: v for k, v in yaml.safe_load(stack_file.read_text())["config"].items()
+              if k.startswith(PROJECT + ":")}
+    parse_stack_config(values)
+
+
+def test_dev_stack_is_the_storage_matrix():
+    values = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    config = parse_stack_config({k.split(":", 1)[1]: v for k, v in values.items()})
+    assert config.scenario == "storage-matrix"
+    by_name = {p.name: p for p in config.pools}
+    assert set(by_name) == {"slowart", "slownoart", "fastart", "fastnoart"}
+    assert by_name["slowart"].vm_size == by_name["slownoart"].vm_size == "Standard_D2_v5"
+    assert by_name["fastart"].vm_size == by_name["fastnoart"].vm_size == "Standard_D4ds_v5"
+    assert by_name["fastart"].os_disk_type == "Ephemeral" and by_name["slowart"].os_disk_type == "Managed"
+    assert by_name["slowart"].artifact_streaming and not by_name["slownoart"].artifact_streaming
+    big = config.synthetic_images[0]
+    assert (big.size_mb, big.layers, big.fill) == (5000, 1, "zero")
+
+
+def test_stack_values_replace_scenario_values_whole():
+    config = parse_stack_config({**BASE, "images": [GOOD_IMAGE, {**GOOD_IMAGE, "target": "redis:6.0.8",
+                                                                 "name": "redis"}],
+                                 "syntheticImages": [], "workloads": [],
+                                 "activeWorkloads": []})
+    assert [i.name for i in config.images] == ["azure-vote-front-v1", "redis"]
+    assert config.synthetic_images == ()
+
+
+def test_digest_sources_are_accepted():
+    digest = "sha256:" + "4ef83ea6b0f7763c230e696709d8d8c398e21f65542db36e82961908bcf58d18"
+    config = parse_stack_config(with_images({"source": f"mcr.microsoft.com/oss/bitnami/redis@{digest}",
+                                             "target": "pinned/redis:6.0.8", "streaming": False}))
+    assert config.images[-1].source.endswith(digest)
+
+
+@pytest.mark.parametrize("values, key, allowed", [
+    ({"scenario": "teleport-ab"}, "location", "required"),
+    ({**BASE, "images": [{"target": "x:y"}]}, "images[0].source", "required"),
+    ({**BASE, "colour": "blue"}, "colour", "unknown key"),
+    ({**BASE, "registry": {"sku": "Premium", "adminUser": True}}, "registry.adminUser", "unknown key"),
+    ({**BASE, "images": [{**GOOD_IMAGE, "streaming": "yes"}]}, "images[0].streaming", "valid boolean"),
+    ({**BASE, "pools": "teleporter"}, "pools", "valid list"),
+    ({**BASE, "scenario": "teleport"}, "scenario", "teleport-ab, storage-matrix, layers"),
+    ({**BASE, "registry": {"sku": "Gold"}}, "registry.sku", "'Basic', 'Standard' or 'Premium'"),
+])
+def test_shape_errors_name_the_key(values, key, allowed):
+    problems = problems_for(values)
+    assert any(p.startswith(f"{PROJECT}:{key}:") and allowed in p for p in problems), problems
+
+
+def test_non_premium_registry_with_streaming_images():
+    problems = problems_for({**BASE, "registry": {"sku": "Standard"}})
+    assert f"{PROJECT}:registry.sku: 'Standard' does not support artifact streaming, which this stack uses; " \
+           "allowed: Premium" in problems
+
+
+@pytest.mark.parametrize("source", [
+    "azure-vote-front:v1",                              # no registry host
+    "mcr.microsoft.com/azuredocs/azure-vote-front",     # no tag or digest
+    "mcr.microsoft.com/Azuredocs/front:v1",             # upper-case repository
+    "mcr.microsoft.com/azuredocs/front@sha256:abc",     # short digest
+    "mcr.microsoft.com/azuredocs/front:v1@sha256:" + "0" * 64,  # both tag and digest
+])
+def test_bad_image_sources(source):
+    problems = problems_for(with_images({**GOOD_IMAGE, "source": source, "target": "other:v1"}))
+    index = len(scenarios.SCENARIOS["teleport-ab"]["images"])
+    assert any(p.startswith(f"{PROJECT}:images[{index}].source: {source!r} is not an image reference; allowed: "
+                            "registry/repo:tag or registry/repo@sha256:<64 hex>") for p in problems), problems
+
+
+@pytest.mark.parametrize("target", ["azure-vote-front", "Upper/x:y", "Upper:v1", "repo:"])
+def test_bad_image_targets(target):
+    problems = problems_for(with_images({**GOOD_IMAGE, "target": target}))
+    assert any(".target:" in p and "is not a repo:tag inside the registry" in p for p in problems), problems
+
+
+def test_duplicate_targets():
+    problems = problems_for(with_images({**GOOD_IMAGE, "name": "again"}))
+    assert any(p.startswith(f"{PROJECT}:images[2].target: duplicate target 'azure-vote-front:v1' (also at "
+                            f"{PROJECT}:images[0].target)") for p in problems), problems
+
+
+def test_empty_image_list():
+    problems = problems_for({**BASE, "images": []})
+    assert f"{PROJECT}:images: the image list is empty; allowed: at least one {{source, target, streaming}} " \
+           "entry" in problems
+
+
+@pytest.mark.parametrize("prefix", ["Stream", "stream-ab", "9lives", "", "a" * 45])
+def test_name_prefix_that_cannot_make_a_registry_name(prefix):
+    problems = problems_for({**BASE, "namePrefix": prefix})
+    assert any(p.startswith(f"{PROJECT}:namePrefix: {prefix!r} cannot produce a valid registry name (5-50 "
+                            "alphanumerics") for p in problems), problems
+
+
+def test_longest_valid_prefix_fits_a_registry_name():
+    config = parse_stack_config({**BASE, "namePrefix": "a" * 44})
+    assert len(config.name_prefix) + 6 == 50
+
+
+def test_all_problems_are_reported_at_once():
+    problems = problems_for({**BASE, "namePrefix": "Bad", "registry": {"sku": "Basic"}, "cacheGeneration": -1})
+    keys = {p.split(":")[1] for p in problems}
+    assert {"namePrefix", "registry.sku", "cacheGeneration"} <= keys
+
+
+def test_unknown_top_level_key_in_the_running_stack():
+    import pulumi
+
+    pulumi.runtime.set_all_config({**config_values(BASE), f"{PROJECT}:imagez": "[]", "azure-native:location": "x"})
+    with pytest.raises(ConfigError) as raised:
+        read_pulumi_config()
+    assert raised.value.problems[0].startswith(f"{PROJECT}:imagez: unknown key; allowed: scenario, location")
+
+
+def test_structured_values_are_decoded_from_the_engine_strings():
+    import pulumi
+
+    pulumi.runtime.set_all_config(config_values({**BASE, "cacheGeneration": 3, "images": [GOOD_IMAGE]}))
+    values = read_pulumi_config()
+    assert values["cacheGeneration"] == 3 and values["images"][0]["target"] == "azure-vote-front:v1"
+
+
+def test_bad_config_declares_nothing():
+    from stacks.config import load_stack_config
+
+    def program():
+        load_stack_config()  # what __main__.py does first
+        raise AssertionError("load_stack_config accepted a bad config")
+
+    with pytest.raises(ConfigError):
+        evaluate(program, {**BASE, "registry": {"sku": "Basic"}})
+    # The harness records every registration; a fresh evaluation of nothing proves the recorder works.
+    assert evaluate(lambda: {}, BASE).resources == []
