@@ -163,6 +163,8 @@ class RawStackConfig(_Model):
     workload_namespace: StrictStr = Field("streaming-ab", alias="workloadNamespace")
     load_balancer_source_ranges: list[StrictStr] = Field(default_factory=list, alias="loadBalancerSourceRanges")
     cache_generation: StrictInt = Field(0, alias="cacheGeneration")
+    # Every experiment pool at 0 nodes (stop paying for them) without editing the pool list.
+    parked: StrictBool = False
     timeouts: RawTimeouts = Field(default_factory=RawTimeouts)
 
 
@@ -238,7 +240,7 @@ class PoolConfig:
     os_disk_type: str        # Managed | Ephemeral
     os_disk_size_gb: int | None  # resolved: always set for Ephemeral (see stacks/vm_sizes.py)
     os_sku: str
-    count: int
+    count: int                  # 0 when the stack is parked
     artifact_streaming: bool
     labels: Mapping[str, str]   # user labels plus streaming-ab/pool and streaming-ab/streaming
     workload_runtime: str
@@ -300,6 +302,7 @@ class StackConfig:
     workload_namespace: str
     load_balancer_source_ranges: tuple[str, ...]
     cache_generation: int
+    parked: bool
     timeouts: TimeoutsConfig
     all_workload_names: tuple[str, ...] = field(default=())
 
@@ -449,6 +452,7 @@ def _check_semantics(raw: RawStackConfig, problems: list[str]) -> StackConfig | 
         workload_namespace=raw.workload_namespace,
         load_balancer_source_ranges=tuple(raw.load_balancer_source_ranges),
         cache_generation=raw.cache_generation,
+        parked=raw.parked,
         timeouts=TimeoutsConfig(**raw.timeouts.model_dump()),
         all_workload_names=tuple(all_names),
     )
@@ -602,7 +606,8 @@ def _check_pools(raw: RawStackConfig, bad) -> list[PoolConfig]:
             if not LABEL_VALUE_RE.match(value) or len(value) > 63:
                 bad(f"{key}.labels", f"{who}: label value {value!r} is not a Kubernetes label value")
         labels = {**pool.labels, POOL_LABEL: pool.name, STREAMING_LABEL: str(pool.artifact_streaming).lower()}
-        pools.append(PoolConfig(pool.name, pool.vm_size, pool.os_disk_type, disk_size, pool.os_sku, pool.count,
+        count = 0 if raw.parked else pool.count
+        pools.append(PoolConfig(pool.name, pool.vm_size, pool.os_disk_type, disk_size, pool.os_sku, count,
                                 pool.artifact_streaming, labels, pool.workload_runtime))
     return pools
 

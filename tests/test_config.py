@@ -178,3 +178,12 @@ def test_bad_config_declares_nothing():
         evaluate(program, {**BASE, "registry": {"sku": "Basic"}})
     # The harness records every registration; a fresh evaluation of nothing proves the recorder works.
     assert evaluate(lambda: {}, BASE).resources == []
+
+
+def test_parked_stack_sets_every_experiment_pool_to_zero_and_keeps_the_rest():
+    running = parse_stack_config(BASE)
+    parked = parse_stack_config({**BASE, "parked": True})
+    assert [p.count for p in running.pools] == [1, 1]
+    assert [p.count for p in parked.pools] == [0, 0]
+    assert [p.name for p in parked.pools] == [p.name for p in running.pools]
+    assert parked.images == running.images and parked.cluster == running.cluster
