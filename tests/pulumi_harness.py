@@ -50,7 +50,7 @@ class StackMocks(pulumi.runtime.Mocks):
         if fake is not None:
             computed = fake(args.name, dict(args.inputs))
         state = {**args.inputs, **computed}
-        return f"{args.name}-id", state
+        return computed.get("id", f"{args.name}-id"), state
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         fake = fakes.CALL_FAKES.get(args.token)

@@ -1,0 +1,234 @@
+"""`StreamingCluster`: the AKS cluster, its pull access to the registry, and the experiment pools.
+
+What waits for what (docs/ARCHITECTURE.md, "Dependency graph"):
+- The ManagedCluster needs only the resource group, never the registry: the slowest part of a first
+  `pulumi up` (control plane, then pools) runs while the registry imports, builds and converts.
+- The AcrPull role assignment is the only resource that needs both (kubelet identity x registry id).
+- The experiment pools form one chain, each `depends_on` the previous: AKS runs one agent-pool
+  operation at a time per cluster.
+
+The cluster declares only the system pool inline and ignores `agentPoolProfiles` after creation. After
+the experiment pools exist, a GET of the cluster lists them in `agentPoolProfiles` too, and
+azure-native's refresh copies what changed in Azure into the stored inputs. Diffed against the
+one-entry list of this program, every `pulumi up --refresh` would then PUT the cluster with the system
+pool only (a cluster-wide operation that blocks the pools and, per pulumi/pulumi-azure-native#4264,
+puts every pool into Scaling); ignoring the property leaves the experiment pools to their own
+resources. The price: the system pool's settings are creation-time only (change them by a new cluster
+or by hand), which is acceptable for a pool that runs only critical add-ons.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import pulumi
+from pulumi_azure_native import authorization, containerregistry, containerservice
+
+from components.pool_body import SYSTEM_POOL_NAME, SYSTEM_POOL_TAINT, pool_properties, pool_summary
+from providers.acr_token_credentials import TokenCredentials, dockerconfigjson
+from providers.aks_agent_pool import ExperimentPool
+from stacks.config import ACR_PULL_ROLE_ID, ClusterConfig, PoolConfig, TimeoutsConfig
+
+TYPE = "acr-streaming-ab:cluster:StreamingCluster"
+# Fixed namespace for the role assignment names: the same (scope, principal, role) always gives the
+# same GUID, so a re-run or a re-created state finds the existing assignment instead of adding one.
+ROLE_ASSIGNMENT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:acr-streaming-ab:role-assignment")
+# Built-in scope map of every registry: pull (content/read, metadata/read) on all repositories.
+PULL_SCOPE_MAP = "_repositories_pull"
+
+_ARM_ID_RE = re.compile(r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/", re.IGNORECASE)
+
+
+@dataclass
+class StreamingClusterArgs:
+    location: str
+    name_prefix: str
+    resource_group_name: pulumi.Input[str]
+    cluster: ClusterConfig
+    pools: tuple[PoolConfig, ...]
+    cache_generation: int
+    timeouts: TimeoutsConfig
+    registry_id: pulumi.Input[str]
+    registry_name: pulumi.Input[str]
+    subscription_id: pulumi.Input[str]
+    tenant_id: pulumi.Input[str]
+
+
+def role_assignment_name(scope: str, principal_id: str, role_id: str) -> str:
+    """Deterministic GUID for a role assignment; ARM ids are case-insensitive, so is the name."""
+    return str(uuid.uuid5(ROLE_ASSIGNMENT_NAMESPACE, "|".join((scope.lower(), principal_id.lower(), role_id.lower()))))
+
+
+def arm_id_part(resource_id: str, part: str) -> str:
+    """`sub` or `rg` of an ARM resource id such as the registry's (the token lives in its group)."""
+    match = _ARM_ID_RE.match(resource_id)
+    if match is None:
+        raise ValueError(f"{resource_id!r} is not an Azure resource id (/subscriptions/.../resourceGroups/...)")
+    return match.group(part)
+
+
+def kubeconfig_from_credentials(kubeconfigs: list[Any]) -> str:
+    """The first kubeconfig of listClusterUserCredential, which ARM returns base64-encoded."""
+    if not kubeconfigs:
+        raise ValueError("AKS returned no user kubeconfig (listClusterUserCredential answered an empty list)")
+    first = kubeconfigs[0]
+    value = first["value"] if isinstance(first, dict) else first.value
+    return base64.b64decode(value).decode("utf-8")
+
+
+class StreamingCluster(pulumi.ComponentResource):
+    cluster_name: pulumi.Output[str]
+    resource_group_name: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    oidc_issuer_url: pulumi.Output[Optional[str]]
+    pools_summary: pulumi.Output[dict]
+    pool_resources: dict[str, pulumi.Resource]
+    kubelet_object_id: pulumi.Output[str]
+    image_pull_secret_dockerconfigjson: Optional[pulumi.Output[str]]
+
+    def __init__(self, name: str, args: StreamingClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(TYPE, name, None, opts)
+        for index, pool in enumerate(args.pools):
+            if pool.name == SYSTEM_POOL_NAME:
+                # A PUT to agentPools/system would rewrite the system pool as a User pool.
+                raise ValueError(f"acr-streaming-ab:pools[{index}].name: {pool.name!r} is the name of the "
+                                 "cluster's system pool; allowed: any other pool name")
+        config = args.cluster
+        cluster_name = f"{args.name_prefix}-aks"
+
+        self.managed_cluster = containerservice.ManagedCluster(
+            f"{name}-aks",
+            resource_group_name=args.resource_group_name,
+            resource_name_=cluster_name,
+            location=args.location,
+            dns_prefix=cluster_name,
+            kubernetes_version=config.kubernetes_version,
+            enable_rbac=True,
+            identity=containerservice.ManagedClusterIdentityArgs(type="SystemAssigned"),
+            sku=containerservice.ManagedClusterSKUArgs(name="Base", tier=config.sku_tier),
+            oidc_issuer_profile=containerservice.ManagedClusterOIDCIssuerProfileArgs(enabled=config.oidc_issuer),
+            agent_pool_profiles=[containerservice.ManagedClusterAgentPoolProfileArgs(
+                name=SYSTEM_POOL_NAME,
+                mode="System",
+                count=config.system_pool.count,
+                vm_size=config.system_pool.vm_size,
+                os_type="Linux",
+                os_sku=config.system_pool.os_sku,
+                type="VirtualMachineScaleSets",
+                orchestrator_version=config.kubernetes_version,
+                node_taints=[SYSTEM_POOL_TAINT],
+            )],
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["agentPoolProfiles"]),
+        )
+        self.cluster_name = self.managed_cluster.name
+        self.resource_group_name = pulumi.Output.from_input(args.resource_group_name)
+        self.kubelet_object_id = self.managed_cluster.identity_profile.apply(
+            lambda profile: profile["kubeletidentity"].object_id)
+        self.oidc_issuer_url = self.managed_cluster.oidc_issuer_profile.apply(
+            lambda profile: profile.issuer_url if config.oidc_issuer and profile is not None else None)
+
+        credentials = containerservice.list_managed_cluster_user_credentials_output(
+            resource_group_name=args.resource_group_name,
+            resource_name=self.managed_cluster.name,
+            # Only once the cluster exists (a preview of a new cluster must not ask Azure for it).
+            opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[self.managed_cluster]),
+        )
+        self.kubeconfig = pulumi.Output.secret(credentials.kubeconfigs.apply(kubeconfig_from_credentials))
+
+        self.acr_pull_role_assignment: Optional[authorization.RoleAssignment] = None
+        self.image_pull_secret_dockerconfigjson = None
+        if config.pull_mode == "attach":
+            self._attach_registry(name, args)
+        else:
+            self._pull_token(name, args)
+
+        self.pool_resources = {}
+        previous: Optional[ExperimentPool] = None
+        for pool in args.pools:
+            previous = ExperimentPool(
+                f"{name}-pool-{pool.name}",
+                subscription_id=args.subscription_id,
+                tenant_id=args.tenant_id,
+                resource_group_name=args.resource_group_name,
+                cluster_name=self.managed_cluster.name,
+                pool_name=pool.name,
+                properties=pool_properties(pool, config.kubernetes_version),
+                cache_generation=args.cache_generation,
+                timeout_minutes=args.timeouts.pool_minutes,
+                # The chain: AKS rejects a second agent-pool operation while one runs.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[previous] if previous is not None else []),
+            )
+            self.pool_resources[pool.name] = previous
+        names = [pool.name for pool in args.pools]
+        self.pools_summary = pulumi.Output.all(*[self.pool_resources[n].properties for n in names]).apply(
+            lambda applied: {n: pool_summary(props) for n, props in zip(names, applied)})
+
+        self.register_outputs({
+            "clusterName": self.cluster_name,
+            "resourceGroupName": self.resource_group_name,
+            "kubeconfig": self.kubeconfig,
+            "oidcIssuerUrl": self.oidc_issuer_url,
+            "pools": self.pools_summary,
+            "kubeletObjectId": self.kubelet_object_id,
+            "imagePullSecretDockerconfigjson": self.image_pull_secret_dockerconfigjson,
+        })
+
+    def _attach_registry(self, name: str, args: StreamingClusterArgs) -> None:
+        """`az aks update --attach-acr`: AcrPull for the kubelet identity on the registry."""
+        registry_id = pulumi.Output.from_input(args.registry_id)
+        # The registry lives in the stack's subscription (config can only name another resource group),
+        # and built-in role definitions exist under every subscription with the same GUID.
+        role_definition_id = pulumi.Output.concat(
+            "/subscriptions/", args.subscription_id, "/providers/Microsoft.Authorization/roleDefinitions/",
+            ACR_PULL_ROLE_ID)
+        assignment_name = pulumi.Output.all(registry_id, self.kubelet_object_id).apply(
+            lambda parts: role_assignment_name(parts[0], parts[1], ACR_PULL_ROLE_ID))
+        self.acr_pull_role_assignment = authorization.RoleAssignment(
+            f"{name}-acrpull",
+            role_assignment_name=assignment_name,
+            principal_id=self.kubelet_object_id,
+            # Without it ARM looks the principal up in the directory, which fails for a few minutes after
+            # AKS created the identity (PrincipalNotFound).
+            principal_type="ServicePrincipal",
+            role_definition_id=role_definition_id,
+            scope=registry_id,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _pull_token(self, name: str, args: StreamingClusterArgs) -> None:
+        """For users who cannot assign roles on the registry: a pull-only token and a pull secret."""
+        registry_id = pulumi.Output.from_input(args.registry_id)
+        registry_group = registry_id.apply(lambda rid: arm_id_part(rid, "rg"))
+        token = containerregistry.Token(
+            f"{name}-pull-token",
+            registry_name=args.registry_name,
+            resource_group_name=registry_group,
+            # 5-50 letters, digits and '-'; unique within the (per-stack) registry.
+            token_name=f"aks-pull-{args.name_prefix}"[:50],
+            scope_map_id=registry_id.apply(lambda rid: f"{rid}/scopeMaps/{PULL_SCOPE_MAP}"),
+            status="enabled",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        password = TokenCredentials(
+            f"{name}-pull-token-password",
+            subscription_id=args.subscription_id,
+            tenant_id=args.tenant_id,
+            resource_group_name=registry_group,
+            registry_name=args.registry_name,
+            token_id=token.id,
+            password_name="password1",
+            timeout_minutes=args.timeouts.pool_minutes,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        login_server = containerregistry.get_registry_output(
+            registry_name=args.registry_name, resource_group_name=registry_group,
+            opts=pulumi.InvokeOutputOptions(parent=self)).login_server
+        self.pull_token = token
+        self.pull_token_password = password
+        self.image_pull_secret_dockerconfigjson = pulumi.Output.secret(
+            pulumi.Output.all(login_server, password.username, password.password).apply(
+                lambda parts: dockerconfigjson(parts[0], parts[1], parts[2])))

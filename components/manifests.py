@@ -1,0 +1,248 @@
+"""Kubernetes objects of the A/B workloads as plain dicts: configuration in, manifests out.
+
+Pure builders, kept apart from the Pulumi component so that tests validate exactly what is declared
+against the Kubernetes OpenAPI schema (`kubernetes-validate`) and so that other tools can render the
+same objects. Image references and the namespace are passed in; they may be plain strings or Pulumi
+Outputs (the component passes Outputs, tests pass strings).
+
+Names are deterministic (no Pulumi auto-naming suffix), because `timing` and people look objects up by
+name: `<arm>-front` / `<arm>-back` for the azure-vote template, `<arm>` for the single template.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Optional, Sequence
+
+from stacks.config import POOL_LABEL, STREAMING_LABEL, ArmConfig, PoolConfig, ResourcesConfig, WorkloadConfig
+
+NAME_LABEL = "app.kubernetes.io/name"
+PART_OF_LABEL = "app.kubernetes.io/part-of"
+PART_OF = "acr-streaming-ab"
+ARM_LABEL = "streaming-ab/arm"
+WORKLOAD_LABEL = "streaming-ab/workload"
+PAIR_LABEL = "streaming-ab/pair"
+PULL_SECRET_NAME = "acr-pull"
+# Tells pulumi-kubernetes not to wait for readiness: used for arms whose pool is parked (count 0),
+# whose pods stay Pending by design until the pool is scaled up.
+SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait"
+
+# azure-vote: the front end of the seeds (Flask behind nginx/uwsgi) and its redis back end.
+FRONT = "azure-vote-front"
+BACK = "azure-vote-back"
+FRONT_SERVICE_PORT = 80
+REDIS_PORT = 6379
+# A readiness probe every 2 s: pod readiness is one of the timestamps `timing` reports, so the probe
+# period bounds how late "ready" can be observed. tcpSocket (not httpGet) because the front's HTTP
+# handler talks to redis: an HTTP probe would tie the front's readiness to the back end's start-up
+# and blur what the experiment measures (the front image's pull and start).
+PROBE = {"periodSeconds": 2, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 3}
+# The synthetic images run `sleep infinity` as PID 1, which ignores SIGTERM: without this every pod
+# deletion (cache resets, scale to 0) would wait the default 30 s.
+SLEEPER_GRACE_SECONDS = 5
+
+_DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class ArmImages:
+    """The references one arm runs; both arms of a workload get the very same values."""
+
+    main: Any                  # str or Output[str]
+    backend: Any = None        # azure-vote only
+
+
+def front_name(arm: ArmConfig) -> str:
+    return f"{arm.name}-front"
+
+
+def back_name(arm: ArmConfig) -> str:
+    return f"{arm.name}-back"
+
+
+def single_name(arm: ArmConfig) -> str:
+    return arm.name
+
+
+def arm_selector(arm: ArmConfig) -> str:
+    """The label selector that finds every pod of an arm (what `timing report --selector` takes)."""
+    return f"{ARM_LABEL}={arm.name}"
+
+
+def pod_labels(workload: WorkloadConfig, arm: ArmConfig, component: str) -> dict[str, str]:
+    return {
+        NAME_LABEL: component,
+        PART_OF_LABEL: PART_OF,
+        ARM_LABEL: arm.name,
+        STREAMING_LABEL: "true" if arm.streaming else "false",
+        WORKLOAD_LABEL: workload.name,
+        PAIR_LABEL: arm.pair,
+    }
+
+
+def selector_labels(arm: ArmConfig, component: str) -> dict[str, str]:
+    # Immutable once created: only what identifies the pods of this Deployment.
+    return {ARM_LABEL: arm.name, NAME_LABEL: component}
+
+
+def namespace(name: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": name, "labels": {PART_OF_LABEL: PART_OF}}}
+
+
+def pull_secret(namespace_name: Any, dockerconfigjson: Any) -> dict[str, Any]:
+    """The registry credential for `cluster.pullMode: token` (kubelet pulls with it, not an identity)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "kubernetes.io/dockerconfigjson",
+        "metadata": {"name": PULL_SECRET_NAME, "namespace": namespace_name, "labels": {PART_OF_LABEL: PART_OF}},
+        "stringData": {".dockerconfigjson": dockerconfigjson},
+    }
+
+
+def deployment(
+    *,
+    name: str,
+    namespace_name: Any,
+    workload: WorkloadConfig,
+    arm: ArmConfig,
+    pool: PoolConfig,
+    component: str,
+    image: Any,
+    replicas: int,
+    port: Optional[int],
+    port_name: str,
+    env: Optional[dict[str, str]] = None,
+    use_pull_secret: bool = False,
+    grace_seconds: Optional[int] = None,
+) -> dict[str, Any]:
+    if pool.name != arm.pool:
+        raise ValueError(f"arm {arm.name!r} runs on pool {arm.pool!r}, not {pool.name!r}")
+    labels = pod_labels(workload, arm, component)
+    container: dict[str, Any] = {
+        "name": component,
+        "image": image,
+        # Pull only when the node does not have the image: the cold start is produced by fresh nodes
+        # (cache reset), and a warm restart must show the cached case, as in the blog.
+        "imagePullPolicy": "IfNotPresent",
+        "resources": _resources(workload.resources),
+    }
+    if port is not None:
+        container["ports"] = [{"name": port_name, "containerPort": port, "protocol": "TCP"}]
+        container["readinessProbe"] = {"tcpSocket": {"port": port_name}, "initialDelaySeconds": 0, **PROBE}
+    if env:
+        container["env"] = [{"name": key, "value": value} for key, value in env.items()]
+    pod_spec: dict[str, Any] = {
+        "nodeSelector": {POOL_LABEL: pool.name},
+        "tolerations": [{"key": POOL_LABEL, "operator": "Equal", "value": pool.name, "effect": "NoSchedule"}],
+        "containers": [container],
+        # Service links would inject every other arm's Service into the environment; the arms must be
+        # identical except for their pool.
+        "enableServiceLinks": False,
+    }
+    if grace_seconds is not None:
+        pod_spec["terminationGracePeriodSeconds"] = grace_seconds
+    if use_pull_secret:
+        pod_spec["imagePullSecrets"] = [{"name": PULL_SECRET_NAME}]
+    metadata: dict[str, Any] = {"name": name, "namespace": namespace_name, "labels": labels}
+    if pool.count == 0:
+        metadata["annotations"] = {SKIP_AWAIT_ANNOTATION: "true"}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": metadata,
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": selector_labels(arm, component)},
+            "template": {"metadata": {"labels": dict(labels)}, "spec": pod_spec},
+        },
+    }
+
+
+def service(
+    *,
+    name: str,
+    namespace_name: Any,
+    workload: WorkloadConfig,
+    arm: ArmConfig,
+    pool: PoolConfig,
+    component: str,
+    port: int,
+    target_port: str,
+    service_type: str,
+    source_ranges: Sequence[str] = (),
+) -> dict[str, Any]:
+    if not _DNS1035.match(name) or len(name) > 63:
+        # Service names are DNS-1035 labels: unlike Deployment names they may not start with a digit.
+        raise ValueError(f"Service name {name!r} is not a DNS-1035 label (a lowercase letter first, then "
+                         f"lowercase letters, digits or '-', at most 63): rename arm {arm.name!r}")
+    metadata: dict[str, Any] = {"name": name, "namespace": namespace_name,
+                                "labels": pod_labels(workload, arm, component)}
+    if pool.count == 0:
+        metadata["annotations"] = {SKIP_AWAIT_ANNOTATION: "true"}
+    spec: dict[str, Any] = {
+        "type": service_type,
+        "selector": selector_labels(arm, component),
+        "ports": [{"name": target_port, "port": port, "targetPort": target_port, "protocol": "TCP"}],
+    }
+    if service_type == "LoadBalancer" and source_ranges:
+        spec["loadBalancerSourceRanges"] = list(source_ranges)
+    return {"apiVersion": "v1", "kind": "Service", "metadata": metadata, "spec": spec}
+
+
+def arm_objects(
+    workload: WorkloadConfig,
+    arm: ArmConfig,
+    pool: PoolConfig,
+    *,
+    namespace_name: Any,
+    images: ArmImages,
+    load_balancer_source_ranges: Sequence[str] = (),
+    use_pull_secret: bool = False,
+) -> list[dict[str, Any]]:
+    """Every object of one arm: Deployments first, then Services."""
+    common = dict(namespace_name=namespace_name, workload=workload, arm=arm, pool=pool)
+    if workload.template == "azure-vote":
+        if images.backend is None:
+            raise ValueError(f"workload {workload.name!r}: the azure-vote template needs a back-end image")
+        front_port = workload.port if workload.port is not None else FRONT_SERVICE_PORT
+        return [
+            deployment(name=front_name(arm), component=FRONT, image=images.main, replicas=workload.replicas,
+                       port=front_port, port_name="http",
+                       # The front finds its own arm's redis by Service name: never another arm's.
+                       env={"REDIS": back_name(arm)}, use_pull_secret=use_pull_secret, **common),
+            # One redis per arm: replicas of a stateful back end would be separate, unshared databases.
+            deployment(name=back_name(arm), component=BACK, image=images.backend, replicas=1,
+                       port=REDIS_PORT, port_name="redis",
+                       # The bitnami redis image refuses to start without a password unless told so.
+                       env={"ALLOW_EMPTY_PASSWORD": "yes"}, use_pull_secret=use_pull_secret, **common),
+            service(name=front_name(arm), component=FRONT, port=FRONT_SERVICE_PORT, target_port="http",
+                    service_type="LoadBalancer", source_ranges=load_balancer_source_ranges, **common),
+            service(name=back_name(arm), component=BACK, port=REDIS_PORT, target_port="redis",
+                    service_type="ClusterIP", **common),
+        ]
+    if workload.template == "single":
+        objects = [
+            deployment(name=single_name(arm), component=workload.name, image=images.main,
+                       replicas=workload.replicas, port=workload.port, port_name="main",
+                       use_pull_secret=use_pull_secret,
+                       grace_seconds=SLEEPER_GRACE_SECONDS if workload.port is None else None, **common),
+        ]
+        if workload.port is not None:
+            objects.append(service(name=single_name(arm), component=workload.name, port=workload.port,
+                                   target_port="main", service_type="ClusterIP", **common))
+        return objects
+    raise ValueError(f"workload {workload.name!r}: unknown template {workload.template!r}")
+
+
+def has_load_balancer(workload: WorkloadConfig) -> bool:
+    return workload.template == "azure-vote"
+
+
+def _resources(resources: ResourcesConfig) -> dict[str, dict[str, str]]:
+    return {
+        "requests": {"cpu": resources.cpu_request, "memory": resources.memory_request},
+        "limits": {"cpu": resources.cpu_limit, "memory": resources.memory_limit},
+    }

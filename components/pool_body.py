@@ -1,0 +1,83 @@
+"""Config -> ARM body of one experiment agent pool: the single place both arms are built.
+
+Streaming and standard pools go through `pool_properties` alike, so the two arms of a pair differ only
+in what their config says (normally just `artifactStreamingProfile.enabled`). The result is the
+`properties` object of an AKS agent pool PUT (API 2026-08-01, camelCase as on the wire), and it is
+also the `properties` input of `providers.aks_agent_pool.ExperimentPool`, so `pulumi preview` shows
+exactly what will be sent to Azure.
+
+Which of these properties AKS lets change on an existing pool decides update vs replacement; that
+split lives here too (`REPLACE_ON_CHANGE`) so the provider and the docs read one definition.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stacks.config import PoolConfig
+
+# The system pool: the only pool declared inline on the ManagedCluster. Tainted so that only
+# critical add-ons (which tolerate CriticalAddonsOnly) run there and no A/B pod can land on it.
+SYSTEM_POOL_NAME = "system"
+SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
+
+# Properties AKS refuses to change on an existing pool. Sources:
+# - vmSize: AKS "manage node pools" limitations ("You can't change the VM size of a node pool after you
+#   create it"); ARM answers 400 PropertyChangeNotAllowed "Changing property 'properties.vmSize' is not
+#   allowed" (pulumi/pulumi-azure-native#959, fixed by replacement in #3655).
+# - osDiskType, osDiskSizeGB, osSKU: ForceNew in terraform-provider-azurerm's node pool (only rotatable
+#   through a temporary pool, hashicorp/terraform-provider-azurerm#21719); an in-place OS SKU migration
+#   exists for some Ubuntu -> Azure Linux moves but reimages every node anyway, so for an experiment
+#   a fresh pool is the same outcome with predictable semantics.
+# - osType, type, workloadRuntime: fixed at creation (no update flag exists for any of them).
+# Everything else we send (count, nodeLabels, nodeTaints, orchestratorVersion, mode and
+# artifactStreamingProfile) is updated in place; for artifactStreamingProfile see
+# providers/aks_agent_pool.py (enable/disable on existing pools is documented, and the provider
+# recycles the nodes afterwards).
+REPLACE_ON_CHANGE = ("vmSize", "osDiskType", "osDiskSizeGB", "osSKU", "osType", "type", "workloadRuntime")
+
+# A change of these makes the provider recycle the pool's nodes (scale to 0 and back) after applying
+# it, so that every node of the arm booted with the new setting.
+RECYCLE_ON_CHANGE = ("artifactStreamingProfile",)
+
+
+def pool_properties(pool: PoolConfig, kubernetes_version: str) -> dict[str, Any]:
+    """The `properties` of the agent pool PUT for one configured experiment pool."""
+    properties: dict[str, Any] = {
+        "count": pool.count,
+        "vmSize": pool.vm_size,
+        "osType": "Linux",
+        "osSKU": pool.os_sku,
+        "osDiskType": pool.os_disk_type,
+        "type": "VirtualMachineScaleSets",
+        "mode": "User",
+        # Same minor as the control plane: AKS picks the latest GA patch of that minor, so both arms
+        # run the same kubelet/containerd build.
+        "orchestratorVersion": kubernetes_version,
+        # Sorted so that the serialized inputs (and the preview diff) do not move when the config's key
+        # order does.
+        "nodeLabels": dict(sorted(pool.labels.items())),
+        "nodeTaints": [pool.taint],
+        "workloadRuntime": pool.workload_runtime,
+        # Always sent, also when false: a standard arm must be explicitly off, not "whatever the
+        # default of the day is".
+        "artifactStreamingProfile": {"enabled": pool.artifact_streaming},
+    }
+    # Managed OS disks keep AKS's default size when the config names none; Ephemeral always has a
+    # resolved size (stacks/vm_sizes.py) because the default 128 GB may not fit the local disk.
+    if pool.os_disk_size_gb is not None:
+        properties["osDiskSizeGB"] = pool.os_disk_size_gb
+    return properties
+
+
+def pool_summary(properties: dict[str, Any]) -> dict[str, Any]:
+    """The `pools` stack output entry, read from the body the pool resource holds."""
+    return {
+        "streaming": bool(properties.get("artifactStreamingProfile", {}).get("enabled", False)),
+        "vmSize": properties["vmSize"],
+        "osDiskType": properties["osDiskType"],
+        "osSku": properties["osSKU"],
+        # Dynamic resource outputs come back as floats (all Pulumi numbers are).
+        "count": int(properties["count"]),
+        "labels": dict(properties["nodeLabels"]),
+    }

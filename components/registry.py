@@ -1,0 +1,118 @@
+"""`StreamingRegistry`: the Premium registry, the imported images and their streaming artifacts.
+
+Nothing here waits for the cluster (ARCHITECTURE.md, dependency graph): the registry needs only its
+resource group, an import only its registry, a streaming artifact only its import's digest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_random as random
+from pulumi_azure_native import containerregistry, resources
+
+from components.images import PublishedImage
+from providers.acr_import import ImportedImage
+from providers.acr_streaming import RepositoryStreaming, StreamingArtifact
+from stacks.config import REGISTRY_SUFFIX_LENGTH, ImageConfig, RegistryConfig, TimeoutsConfig
+
+
+@dataclass(frozen=True)
+class StreamingRegistryArgs:
+    location: str
+    name_prefix: str
+    registry: RegistryConfig
+    images: tuple[ImageConfig, ...]
+    timeouts: TimeoutsConfig
+    subscription_id: pulumi.Input[str]   # from authorization.get_client_config_output(), like azure-native
+    tenant_id: pulumi.Input[str]
+
+
+class StreamingRegistry(pulumi.ComponentResource):
+    resource_group_name: pulumi.Output[str]
+    registry_id: pulumi.Output[str]
+    registry_name: pulumi.Output[str]
+    login_server: pulumi.Output[str]
+    images: dict[str, PublishedImage]
+
+    def __init__(self, name: str, args: StreamingRegistryArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("acr-streaming-ab:registry:StreamingRegistry", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        if args.registry.existing_resource_group:
+            existing = resources.get_resource_group_output(
+                resource_group_name=args.registry.existing_resource_group, opts=pulumi.InvokeOutputOptions(parent=self)
+            )
+            self.resource_group_name = existing.name
+        else:
+            group = resources.ResourceGroup(
+                f"{name}-rg", resource_group_name=f"{args.name_prefix}-rg", location=args.location, opts=child
+            )
+            self.resource_group_name = group.name
+
+        # Registry names are global across Azure; the suffix lives in state, so it is drawn once.
+        suffix = random.RandomString(
+            f"{name}-suffix", length=REGISTRY_SUFFIX_LENGTH, lower=True, numeric=True, upper=False, special=False,
+            opts=child,
+        )
+        registry = containerregistry.Registry(
+            f"{name}-acr",
+            registry_name=pulumi.Output.concat(args.name_prefix, suffix.result),
+            resource_group_name=self.resource_group_name,
+            location=args.location,
+            sku=containerregistry.SkuArgs(name=args.registry.sku),
+            # Pulls authenticate with AAD (AcrPull for the kubelet identity, or a scoped token).
+            admin_user_enabled=False,
+            anonymous_pull_enabled=False,
+            opts=child,
+        )
+        self.registry_id = registry.id
+        self.registry_name = registry.name
+        self.login_server = registry.login_server
+
+        self.images = {}
+        imports_by_repository: dict[str, list[ImportedImage]] = {}
+        for image in args.images:
+            imported = ImportedImage(
+                f"{name}-import-{image.name}",
+                subscription_id=args.subscription_id, tenant_id=args.tenant_id,
+                resource_group_name=self.resource_group_name, registry_name=registry.name,
+                login_server=registry.login_server, source=image.source, target=image.target,
+                timeout_minutes=args.timeouts.import_minutes, opts=child,
+            )
+            imports_by_repository.setdefault(image.repository, []).append(imported)
+            ready: list[pulumi.Resource] = [imported]
+            artifact_digest: pulumi.Output[Optional[str]] = pulumi.Output.from_input(None)
+            if image.streaming:
+                # The digest input is the import's output: the conversion starts once the image is there.
+                artifact = StreamingArtifact(
+                    f"{name}-streaming-{image.name}",
+                    subscription_id=args.subscription_id, tenant_id=args.tenant_id,
+                    login_server=registry.login_server, repository=image.repository, digest=imported.digest,
+                    timeout_minutes=args.timeouts.conversion_minutes, opts=child,
+                )
+                ready.append(artifact)
+                artifact_digest = artifact.streaming_artifact_digest
+            self.images[image.name] = PublishedImage(
+                name=image.name, repository=image.repository, tag=image.tag, streaming=image.streaming,
+                ref=imported.ref, digest=imported.digest, streaming_artifact_digest=artifact_digest, ready=ready,
+            )
+
+        for repository in args.registry.auto_convert_repositories:
+            # The data plane only knows a repository once something was pushed to it.
+            RepositoryStreaming(
+                f"{name}-autoconvert-{repository.replace('/', '-')}",
+                subscription_id=args.subscription_id, tenant_id=args.tenant_id,
+                login_server=registry.login_server, repository=repository, convert_pushed_images=True,
+                timeout_minutes=args.timeouts.conversion_minutes,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=imports_by_repository.get(repository, [])),
+            )
+
+        self.register_outputs({
+            "resourceGroupName": self.resource_group_name,
+            "registryName": self.registry_name,
+            "loginServer": self.login_server,
+            "images": {key: published.summary() for key, published in self.images.items()},
+        })

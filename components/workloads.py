@@ -1,0 +1,163 @@
+"""`ABWorkloads`: the A/B Deployments and Services, one set per arm, on the cluster's own provider.
+
+Contracts (docs/ARCHITECTURE.md, "Labels and names" and "Dependency graph"):
+- every arm of a workload runs the very same image reference (one Output, by tag or by digest);
+- every Deployment of a workload waits for all the pools its arms use and for the `ready` resources of
+  its images (import/build and streaming artifact), and for nothing of another arm, so all arms are
+  created in the same step and their rollouts start together; Pulumi then awaits each Deployment on
+  its own, so a slow arm never holds back the creation of a fast one;
+- objects carry explicit names (no auto-naming suffix) so that `timing` and people find them.
+
+The Kubernetes objects themselves come from `components/manifests.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pulumi import Input, Output, ResourceOptions
+
+from components import manifests
+from components.images import PublishedImage
+from stacks.config import PoolConfig, WorkloadConfig
+
+TYPE = "acr-streaming-ab:workloads:ABWorkloads"
+
+
+@dataclass
+class ABWorkloadsArgs:
+    workloads: tuple[WorkloadConfig, ...]
+    pools: tuple[PoolConfig, ...]
+    namespace: str
+    images: dict[str, PublishedImage]
+    load_balancer_source_ranges: tuple[str, ...]
+    kubeconfig: Input[str]
+    pool_resources: dict[str, pulumi.Resource]
+    stack_name: str
+    image_pull_secret_dockerconfigjson: Optional[Input[str]] = None
+
+
+def timing_command(stack_name: str, namespace: str, arm_name: str) -> str:
+    return (f"python -m timing report --stack {stack_name} --namespace {namespace} "
+            f"--selector {manifests.ARM_LABEL}={arm_name}")
+
+
+def endpoint_from_status(status: Any) -> Optional[str]:
+    """`http://<address>` of a LoadBalancer Service status, or None while it has no address."""
+    if status is None:
+        return None
+    load_balancer = _field(status, "load_balancer", "loadBalancer")
+    ingress = _field(load_balancer, "ingress", "ingress") if load_balancer is not None else None
+    for entry in ingress or []:
+        address = _field(entry, "ip", "ip") or _field(entry, "hostname", "hostname")
+        if address:
+            return f"http://{address}"
+    return None
+
+
+def _field(value: Any, attribute: str, key: str) -> Any:
+    # Typed output objects of pulumi-kubernetes (dict subclasses read through property getters), or
+    # plain dicts where a value was built by hand.
+    if isinstance(getattr(type(value), attribute, None), property):
+        return getattr(value, attribute)
+    if isinstance(value, dict):
+        return value.get(key)
+    return getattr(value, attribute, None)
+
+
+class ABWorkloads(pulumi.ComponentResource):
+    endpoints: Output[dict]
+    timing_readers: Output[dict]
+
+    def __init__(self, name: str, args: ABWorkloadsArgs, opts: Optional[ResourceOptions] = None):
+        super().__init__(TYPE, name, None, opts)
+        pools = {pool.name: pool for pool in args.pools}
+        _check_args(args, pools)
+
+        self.provider = k8s.Provider(f"{name}-k8s", kubeconfig=args.kubeconfig,
+                                     opts=ResourceOptions(parent=self))
+        on_cluster = ResourceOptions(parent=self, provider=self.provider)
+
+        namespace_object = manifests.namespace(args.namespace)
+        self.namespace = k8s.core.v1.Namespace(f"{name}-namespace", metadata=namespace_object["metadata"],
+                                               opts=on_cluster)
+        # Every object names the namespace through this Output, so each waits for the Namespace.
+        namespace_name: Output[str] = self.namespace.metadata.apply(lambda meta: _field(meta, "name", "name"))
+
+        self.pull_secret: Optional[k8s.core.v1.Secret] = None
+        if args.image_pull_secret_dockerconfigjson is not None:
+            secret = manifests.pull_secret(namespace_name,
+                                           Output.secret(args.image_pull_secret_dockerconfigjson))
+            self.pull_secret = k8s.core.v1.Secret(
+                f"{name}-{manifests.PULL_SECRET_NAME}", metadata=secret["metadata"], type=secret["type"],
+                string_data=secret["stringData"], opts=on_cluster)
+
+        self.deployments: dict[str, k8s.apps.v1.Deployment] = {}
+        self.services: dict[str, k8s.core.v1.Service] = {}
+        endpoints: dict[str, Output[Optional[str]]] = {}
+        readers: dict[str, Output[dict]] = {}
+        for workload in args.workloads:
+            main = args.images[workload.image]
+            backend = args.images[workload.backend_image] if workload.backend_image else None
+            # One Output per workload, shared by all its arms: the same reference everywhere.
+            images = manifests.ArmImages(
+                main=main.reference(workload.image_reference),
+                backend=backend.reference(workload.image_reference) if backend else None,
+            )
+            # All pools of all arms plus every image's readiness: identical for each Deployment of the
+            # workload, so no arm can be created before another.
+            waits_for: list[pulumi.Resource] = [args.pool_resources[p] for p in sorted({a.pool for a in workload.arms})]
+            waits_for += [*main.ready, *(backend.ready if backend else [])]
+            if self.pull_secret is not None:
+                waits_for.append(self.pull_secret)
+            for arm in workload.arms:
+                objects = manifests.arm_objects(
+                    workload, arm, pools[arm.pool], namespace_name=namespace_name, images=images,
+                    load_balancer_source_ranges=args.load_balancer_source_ranges,
+                    use_pull_secret=self.pull_secret is not None)
+                for obj in objects:
+                    object_name = obj["metadata"]["name"]
+                    if obj["kind"] == "Deployment":
+                        self.deployments[object_name] = k8s.apps.v1.Deployment(
+                            f"{name}-{object_name}", metadata=obj["metadata"], spec=obj["spec"],
+                            opts=ResourceOptions.merge(on_cluster, ResourceOptions(depends_on=waits_for)))
+                    else:
+                        # Services pull nothing: they only wait for the Namespace.
+                        self.services[object_name] = k8s.core.v1.Service(
+                            f"{name}-{object_name}", metadata=obj["metadata"], spec=obj["spec"], opts=on_cluster)
+                if manifests.has_load_balancer(workload):
+                    front_service = self.services[manifests.front_name(arm)]
+                    endpoints[arm.name] = front_service.status.apply(endpoint_from_status)
+                readers[arm.name] = images.main.apply(
+                    lambda image, arm=arm: {
+                        "namespace": args.namespace,
+                        "selector": manifests.arm_selector(arm),
+                        "pool": arm.pool,
+                        "streaming": arm.streaming,
+                        "image": image,
+                        "command": timing_command(args.stack_name, args.namespace, arm.name),
+                    })
+
+        self.endpoints = Output.all(**endpoints) if endpoints else Output.from_input({})
+        self.timing_readers = Output.all(**readers) if readers else Output.from_input({})
+        self.register_outputs({"endpoints": self.endpoints, "timingReaders": self.timing_readers})
+
+
+def _check_args(args: ABWorkloadsArgs, pools: dict[str, PoolConfig]) -> None:
+    """Wiring mistakes of the composition (config itself is validated in stacks/config.py)."""
+    problems = []
+    for workload in args.workloads:
+        for image in filter(None, (workload.image, workload.backend_image)):
+            if image not in args.images:
+                problems.append(f"workload {workload.name!r}: image {image!r} was not published "
+                                f"(have: {', '.join(sorted(args.images)) or 'none'})")
+        for arm in workload.arms:
+            if arm.pool not in pools:
+                problems.append(f"arm {arm.name!r}: pool {arm.pool!r} is not among the configured pools")
+            if arm.pool not in args.pool_resources:
+                problems.append(f"arm {arm.name!r}: no pool resource for {arm.pool!r} to wait for")
+    if problems:
+        raise ValueError("ABWorkloads cannot be declared: " + "; ".join(problems))

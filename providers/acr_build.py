@@ -1,0 +1,368 @@
+"""Dynamic resource `AcrBuild`: build and push an image inside the registry (ACR Tasks), no local Docker.
+
+The same steps as `az acr build`, driven from a generated Dockerfile:
+  1. `POST .../registries/{r}/listBuildSourceUploadUrl` -> `{uploadUrl, relativePath}` (a SAS URL to a
+     blob of the registry's build-source storage);
+  2. `PUT <uploadUrl>` with `x-ms-blob-type: BlockBlob`: the build context, a tar.gz holding only the
+     Dockerfile (components/dockerfiles.py);
+  3. `POST .../registries/{r}/scheduleRun` with a `DockerBuildRequest` (sourceLocation = relativePath,
+     dockerFilePath `Dockerfile`, imageNames [target], isPushEnabled, platform linux/amd64, timeout):
+     200 with the queued Run, or 202 with a `Location` to poll for it (the API is declared
+     long-running);
+  4. `GET .../registries/{r}/runs/{runId}` until the run ends (`timeouts.buildMinutes`);
+  5. the pushed digest is the run's `outputImages` entry for the target.
+
+Why not the SDK: azure-mgmt-containerregistry 15 (api 2025-11-01) no longer has the task/run
+operations (`get_build_source_upload_url`, `schedule_run`, `runs`); they moved to the separate
+azure-mgmt-containerregistrytasks, which is a 1.0.0b1 beta whose `schedule_run` accepts only a 200
+although the REST spec also allows 202. So the five calls go through the stable SDK's own ARM pipeline
+(`ContainerRegistryManagementClient.send_request`: the session's credential, retries and transport)
+at api-version 2019-06-01-preview, the version `az acr build` uses for tasks and runs.
+
+Failures: a run that ends Failed/Canceled/Error/Timeout fails the deployment with its status and
+`runErrorMessage`, the last lines of its log (`runs/{id}/listLogSasUrl`; the SAS URL itself is a
+credential and is never printed), and `az acr task logs --registry <r> --run-id <id>`. A run still
+going when `timeouts.buildMinutes` runs out is cancelled (`runs/{id}/cancel`), so it cannot push the tag
+behind a later deployment's back.
+
+Diff: the Dockerfile text is an input, so a preview shows any change of what would be built; a change
+of Dockerfile, target or registry replaces (a new build; the old image is not rebuilt in place).
+Squash builds declare `squashSource` ({repository, digest}): their Dockerfile's runtime lines are read
+from that digest's image config at build time, and as an image config is fixed by the digest, the
+declared Dockerfile (which names the digest) still decides exactly what is built.
+
+Delete: nothing is removed from the registry. The tag is left as it is: in a replacement the new build
+(created first) has already moved the tag to its own digest, and untagging then would take the new
+image's tag away. The pushed manifest stays until the registry goes (a few MB to GB of Premium's
+included 500 GiB); `az acr repository delete` removes it by hand.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+import pulumi
+import pulumi.dynamic as dynamic
+from azure.core import PipelineClient
+from azure.core.exceptions import AzureError
+from azure.core.pipeline.policies import HeadersPolicy, RetryPolicy, UserAgentPolicy
+from azure.core.rest import HttpRequest, HttpResponse
+from azure.mgmt.containerregistry import ContainerRegistryManagementClient
+
+from components import dockerfiles
+from providers.acr_dataplane import AcrDataPlaneClient
+from providers.azure_session import (
+    RETRY_SETTINGS,
+    AzureOperationError,
+    AzureSession,
+    SessionFactory,
+    WaitTimeoutError,
+    session_for,
+)
+
+TASKS_API_VERSION = "2019-06-01-preview"
+# x-ms-version for the SAS blob calls (Put Blob / Get Blob); any version the service accepts works.
+BLOB_API_VERSION = "2021-08-06"
+BUILD_TIMEOUT_KEY = "timeouts.buildMinutes"
+RUN_TERMINAL = ("Succeeded", "Failed", "Canceled", "Error", "Timeout")
+# DockerBuildRequest.timeout bounds (seconds) in the REST spec.
+RUN_TIMEOUT_MIN_SECONDS = 300
+RUN_TIMEOUT_MAX_SECONDS = 28800
+LOG_TAIL_LINES = 30
+# Inputs that never reach Azure: the pickled provider, and how long we are willing to wait.
+IGNORED_IN_DIFF = ("__provider", "timeoutMinutes")
+# What identifies the image that gets built; the subscription and tenant only say who calls.
+REPLACE_ON = ("resourceGroupName", "registryName", "loginServer", "target", "dockerfile", "squashSource")
+OUTPUTS = ("digest", "runId", "ref", "builtDockerfile")
+
+
+class AcrBuildError(AzureOperationError):
+    """A build could not be scheduled, failed, or pushed nothing; the message carries Azure's words."""
+
+
+def arm_error_text(response: HttpResponse) -> str:
+    """ARM's `{"error": {code, message}}` as `code: message`, else the body's start."""
+    try:
+        body = response.json()
+    except (ValueError, UnicodeDecodeError):
+        return (response.text() or "").strip()[:500] or f"HTTP {response.status_code}"
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return f"{error.get('code')}: {error.get('message')}"
+    return json.dumps(body)[:500]
+
+
+def run_timeout_seconds(timeout_minutes: float) -> int:
+    """The run's own limit: our wait, within what DockerBuildRequest allows."""
+    return int(min(max(timeout_minutes * 60, RUN_TIMEOUT_MIN_SECONDS), RUN_TIMEOUT_MAX_SECONDS))
+
+
+def docker_build_request(relative_path: str, target: str, timeout_minutes: float) -> dict[str, Any]:
+    return {
+        "type": "DockerBuildRequest",
+        "sourceLocation": relative_path,
+        "dockerFilePath": dockerfiles.DOCKERFILE_NAME,
+        "imageNames": [target],
+        "isPushEnabled": True,
+        # A cached layer would make a rebuild skip the `dd` steps; every build here is deliberate.
+        "noCache": True,
+        # Artifact streaming supports linux/amd64 only, whatever the build agent would default to.
+        "platform": {"os": "Linux", "architecture": "amd64"},
+        "timeout": run_timeout_seconds(timeout_minutes),
+    }
+
+
+def run_properties(run: dict[str, Any]) -> dict[str, Any]:
+    return run.get("properties") or {}
+
+
+def describe_run(run: dict[str, Any]) -> str:
+    props = run_properties(run)
+    parts = [f"run {props.get('runId')} status {props.get('status')}"]
+    for key in ("startTime", "lastUpdatedTime"):
+        if props.get(key):
+            parts.append(f"{key} {props[key]}")
+    return ", ".join(parts)
+
+
+def pushed_digest(run: dict[str, Any], target: str) -> str:
+    """The digest the run pushed for `target` (`repo:tag`), from its `outputImages`."""
+    repository, _, tag = target.rpartition(":")
+    images = run_properties(run).get("outputImages") or []
+    for image in images:
+        if image.get("repository") == repository and image.get("tag") == tag and image.get("digest"):
+            return image["digest"]
+    reported = ", ".join(f"{i.get('repository')}:{i.get('tag')}@{i.get('digest')}" for i in images) or "none"
+    raise AcrBuildError(
+        f"run {run_properties(run).get('runId')} succeeded but reports no pushed image for {target} "
+        f"(outputImages: {reported})"
+    )
+
+
+class AcrTasksClient:
+    """The four task/run calls on one registry, through the stable management SDK's ARM pipeline."""
+
+    def __init__(self, session: AzureSession, resource_group_name: str, registry_name: str):
+        self._session = session
+        self.registry_name = registry_name
+        self._client = ContainerRegistryManagementClient(session.credential, session.subscription_id,
+                                                         **session.client_kwargs())
+        self._path = (f"/subscriptions/{session.subscription_id}/resourceGroups/{resource_group_name}"
+                      f"/providers/Microsoft.ContainerRegistry/registries/{registry_name}")
+
+    def get_build_source_upload_url(self) -> dict[str, Any]:
+        response = self._send("POST", f"{self._path}/listBuildSourceUploadUrl", "getting a build-source upload URL")
+        body = response.json()
+        if not body.get("uploadUrl") or not body.get("relativePath"):
+            raise AcrBuildError(f"registry {self.registry_name} returned no build-source upload location "
+                                f"(keys: {', '.join(sorted(body))})")
+        return body
+
+    def begin_schedule_run(self, run_request: dict[str, Any], *, timeout_minutes: float) -> dict[str, Any]:
+        """Schedule a run; returns the Run (answered at once, or found through the 202's Location)."""
+        what = f"scheduling a build of {', '.join(run_request.get('imageNames') or [])} in {self.registry_name}"
+        response = self._send("POST", f"{self._path}/scheduleRun", what, body=run_request, ok=(200, 202))
+        if response.status_code == 200:
+            return response.json()
+        location = response.headers.get("Location")
+        if not location:
+            raise AcrBuildError(
+                f"{what}: ACR accepted the request (202) without a Location to find the run; see "
+                f"`az acr task list-runs --registry {self.registry_name}`"
+            )
+        final = self._session.wait_until(
+            lambda: self._send("GET", location, what, ok=(200, 202)),
+            lambda r: r.status_code == 200,
+            timeout_minutes=timeout_minutes, what=what, timeout_key=BUILD_TIMEOUT_KEY,
+            describe=lambda r: f"HTTP {r.status_code} (not queued yet)",
+        )
+        return final.json()
+
+    def get_run(self, run_id: str) -> dict[str, Any]:
+        return self._send("GET", f"{self._path}/runs/{run_id}", f"reading run {run_id}").json()
+
+    def get_log_sas_url(self, run_id: str) -> Optional[str]:
+        response = self._send("POST", f"{self._path}/runs/{run_id}/listLogSasUrl", f"getting the log of run {run_id}")
+        return response.json().get("logLink")
+
+    def cancel_run(self, run_id: str) -> None:
+        self._send("POST", f"{self._path}/runs/{run_id}/cancel", f"cancelling run {run_id}", ok=(200, 202, 204))
+
+    def _send(self, method: str, url: str, what: str, *, body: Any = None,
+              ok: tuple[int, ...] = (200,)) -> HttpResponse:
+        # Relative paths get the ARM endpoint; absolute ones (a 202's Location) are used as they are.
+        params = {} if url.startswith("https://") else {"api-version": TASKS_API_VERSION}
+        request = HttpRequest(method, url, params=params, json=body)
+        try:
+            response = self._client.send_request(request)
+        except AzureError as err:
+            raise AcrBuildError(f"{what}: no answer from Azure Resource Manager after "
+                                f"{RETRY_SETTINGS['retry_total']} tries ({type(err).__name__}: {err})") from err
+        if response.status_code not in ok:
+            raise AcrBuildError(f"{what} failed: HTTP {response.status_code}: {arm_error_text(response)}")
+        return response
+
+
+def _blob_pipeline(session: AzureSession) -> PipelineClient:
+    # SAS URLs carry their own authorisation: no bearer token may go to storage. Retries as elsewhere.
+    kwargs = {"transport": session.transport} if session.transport is not None else {}
+    return PipelineClient(
+        "https://blob.core.windows.net",
+        policies=[HeadersPolicy(), UserAgentPolicy(sdk_moniker="acr-streaming-ab"), RetryPolicy(**RETRY_SETTINGS)],
+        **kwargs,
+    )
+
+
+def upload_build_context(session: AzureSession, upload_url: str, context: bytes, registry_name: str) -> None:
+    """Put Blob of the build context to the SAS URL (never echoed: it grants write access)."""
+    request = HttpRequest("PUT", upload_url, content=context, headers={
+        "x-ms-blob-type": "BlockBlob", "x-ms-version": BLOB_API_VERSION, "Content-Type": "application/gzip",
+    })
+    what = f"uploading the build context to {registry_name}'s build-source storage"
+    try:
+        response = _blob_pipeline(session).send_request(request)
+    except AzureError as err:
+        raise AcrBuildError(f"{what}: no answer after {RETRY_SETTINGS['retry_total']} tries "
+                            f"({type(err).__name__})") from err
+    if response.status_code not in (200, 201):
+        code = response.headers.get("x-ms-error-code") or "no error code"
+        raise AcrBuildError(f"{what} failed: HTTP {response.status_code} ({code})")
+
+
+def read_log_tail(session: AzureSession, client: AcrTasksClient, run_id: str, lines: int = LOG_TAIL_LINES) -> str:
+    """The last lines of a run's log, or a note saying why they could not be read (never raises)."""
+    try:
+        link = client.get_log_sas_url(run_id)
+        if not link:
+            return "(ACR returned no log link)"
+        response = _blob_pipeline(session).send_request(HttpRequest("GET", link, headers={"x-ms-version": BLOB_API_VERSION}))
+        if response.status_code != 200:
+            return f"(the log could not be read: HTTP {response.status_code})"
+        text = response.text() or ""
+    except (AzureError, AzureOperationError, ValueError) as err:
+        return f"(the log could not be read: {type(err).__name__})"
+    tail = [line.rstrip() for line in text.splitlines() if line.strip()][-lines:]
+    return "\n".join(f"    {line}" for line in tail) or "(the log is empty)"
+
+
+class AcrBuildProvider(dynamic.ResourceProvider):
+    """CRUD for one ACR task build (see the module docstring for each step)."""
+
+    def __init__(self, session_factory: Optional[SessionFactory] = None):
+        super().__init__()
+        self._session_factory = session_factory
+
+    def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
+        session = session_for(props, self._session_factory)
+        target, registry, login_server = props["target"], props["registryName"], props["loginServer"]
+        timeout_minutes = float(props["timeoutMinutes"])
+        dockerfile = self._final_dockerfile(session, props)
+
+        client = AcrTasksClient(session, props["resourceGroupName"], registry)
+        upload = client.get_build_source_upload_url()
+        upload_build_context(session, upload["uploadUrl"], dockerfiles.build_context(dockerfile), registry)
+        queued = client.begin_schedule_run(
+            docker_build_request(upload["relativePath"], target, timeout_minutes), timeout_minutes=timeout_minutes)
+        run_id = run_properties(queued).get("runId")
+        if not run_id:
+            raise AcrBuildError(f"scheduling the build of {target} in {registry} returned no run id: {queued}")
+
+        run = self._wait_for_run(session, client, run_id, target, timeout_minutes, queued)
+        status = run_properties(run).get("status")
+        if status != "Succeeded":
+            raise AcrBuildError(
+                f"the ACR build of {target} (run {run_id} in {registry}) ended {status}: "
+                f"{run_properties(run).get('runErrorMessage') or 'ACR gave no error message'}\n"
+                f"  last lines of the build log:\n{read_log_tail(session, client, run_id)}\n"
+                f"  full log: az acr task logs --registry {registry} --run-id {run_id}"
+            )
+        digest = pushed_digest(run, target)
+        outs = {**_inputs(props), "digest": digest, "runId": run_id, "ref": f"{login_server}/{target}",
+                "builtDockerfile": dockerfile}
+        return dynamic.CreateResult(f"{login_server}/{target}@{digest}", outs)
+
+    @staticmethod
+    def _final_dockerfile(session: AzureSession, props: dict[str, Any]) -> str:
+        source = props.get("squashSource")
+        if not source:
+            return props["dockerfile"]
+        config = AcrDataPlaneClient(props["loginServer"], session).get_image_config(
+            source["repository"], source["digest"])
+        return dockerfiles.complete_squash_dockerfile(props["dockerfile"], config)
+
+    @staticmethod
+    def _wait_for_run(session: AzureSession, client: AcrTasksClient, run_id: str, target: str,
+                      timeout_minutes: float, queued: dict[str, Any]) -> dict[str, Any]:
+        if run_properties(queued).get("status") in RUN_TERMINAL:
+            return queued
+        what = f"the ACR build of {target} (run {run_id} in {client.registry_name})"
+        try:
+            return session.wait_until(
+                lambda: client.get_run(run_id), lambda run: run_properties(run).get("status") in RUN_TERMINAL,
+                timeout_minutes=timeout_minutes, what=what, timeout_key=BUILD_TIMEOUT_KEY, describe=describe_run)
+        except WaitTimeoutError:
+            try:
+                client.cancel_run(run_id)
+                cancelled = "it was cancelled"
+            except AzureOperationError as err:
+                cancelled = f"cancelling it failed too ({err}); it may still push {target}"
+            raise WaitTimeoutError(
+                f"timed out after {timeout_minutes:g} min waiting for {what}; {cancelled}. Raise "
+                f"acr-streaming-ab:{BUILD_TIMEOUT_KEY} and run `pulumi up` again (a new build starts). "
+                f"Log: az acr task logs --registry {client.registry_name} --run-id {run_id}"
+            ) from None
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
+        keys = sorted((set(olds) | set(news)) - set(IGNORED_IN_DIFF) - set(OUTPUTS))
+        changed = [k for k in keys if olds.get(k) != news.get(k)]
+        replaces = [k for k in changed if k in REPLACE_ON]
+        return dynamic.DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
+        # Only inputs that do not reach Azure can change in place (timeout, subscription/tenant ids).
+        return dynamic.UpdateResult({**_inputs(news), **{k: olds.get(k) for k in OUTPUTS}})
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        # Deliberately nothing: see "Delete" in the module docstring (the tag may already belong to the
+        # replacement build).
+        return None
+
+
+def _inputs(props: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in props.items() if k != "__provider"}
+
+
+class AcrBuild(dynamic.Resource, module="acr", name="AcrBuild"):
+    """An image built from `dockerfile` by an ACR task run and pushed as `target` (`repo:tag`)."""
+
+    digest: pulumi.Output[str]
+    runId: pulumi.Output[str]
+    ref: pulumi.Output[str]
+    builtDockerfile: pulumi.Output[str]
+
+    def __init__(self, resource_name: str, *, subscription_id: pulumi.Input[str], tenant_id: pulumi.Input[str],
+                 resource_group_name: pulumi.Input[str], registry_name: pulumi.Input[str],
+                 login_server: pulumi.Input[str], target: pulumi.Input[str], dockerfile: pulumi.Input[str],
+                 timeout_minutes: pulumi.Input[int], squash_source: Optional[pulumi.Input[dict]] = None,
+                 opts: Optional[pulumi.ResourceOptions] = None, session_factory: Optional[SessionFactory] = None):
+        super().__init__(
+            AcrBuildProvider(session_factory), resource_name,
+            {
+                "subscriptionId": subscription_id, "tenantId": tenant_id,
+                "resourceGroupName": resource_group_name, "registryName": registry_name,
+                "loginServer": login_server, "target": target, "dockerfile": dockerfile,
+                "squashSource": squash_source, "timeoutMinutes": timeout_minutes,
+                "digest": None, "runId": None, "ref": None, "builtDockerfile": None,
+            },
+            opts,
+        )
+
+    @property
+    def run_id(self) -> pulumi.Output[str]:
+        return self.runId
+
+    @property
+    def built_dockerfile(self) -> pulumi.Output[str]:
+        """The Dockerfile the run built (for squash builds: with the regenerated runtime lines)."""
+        return self.builtDockerfile

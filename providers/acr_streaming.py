@@ -1,0 +1,295 @@
+"""Dynamic resources for ACR artifact streaming: one conversion per image digest, and auto-conversion.
+
+`StreamingArtifact` makes sure an image digest has its overlaybd streaming artifact (an OCI referrer
+with artifactType `application/vnd.azure.artifact.streaming.v1`), the same way
+`az acr artifact-streaming create` does: look for an existing artifact, else for a conversion already
+under way, else start one (`POST /acr/v1/{repo}/_streaming/{digest}`), then poll
+`/acr/v1/{repo}/_operations/{id}` until it ends. `RepositoryStreaming` is a repository's
+`convertPushedImages` switch (`az acr artifact-streaming update`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+import pulumi
+import pulumi.dynamic as dynamic
+
+from providers.acr_dataplane import AcrDataPlaneClient, AcrDataPlaneError, STREAMING_ARTIFACT_TYPE
+from providers.azure_session import AzureOperationError, AzureSession, SessionFactory, session_for
+
+IN_FLIGHT = ("notstarted", "running")
+TERMINAL = ("succeeded", "failed", "canceled")
+# Inputs that never reach Azure: the pickled provider, and how long we are willing to wait.
+IGNORED_IN_DIFF = ("__provider", "timeoutMinutes")
+CONVERSION_TIMEOUT_KEY = "timeouts.conversionMinutes"
+
+
+class StreamingConversionError(AzureOperationError):
+    """A conversion ended Failed or Canceled; the message carries the operation's own details."""
+
+
+def _status(operation: dict[str, Any]) -> str:
+    return str(operation.get("status") or "").lower()
+
+
+def describe_operation(operation: Optional[dict[str, Any]]) -> str:
+    if not operation:
+        return "no operation"
+    parts = [f"status {operation.get('status')}"]
+    for key in ("progress", "startTime", "details"):
+        if operation.get(key):
+            parts.append(f"{key} {operation[key]}")
+    return ", ".join(parts)
+
+
+def diff_inputs(olds: dict[str, Any], news: dict[str, Any], replace_on: tuple[str, ...]) -> dynamic.DiffResult:
+    changed = [k for k in news if k not in IGNORED_IN_DIFF and olds.get(k) != news.get(k)]
+    replaces = [k for k in changed if k in replace_on]
+    return dynamic.DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
+
+
+def wait_for_operation(session: AzureSession, client: AcrDataPlaneClient, repository: str, operation_id: str,
+                       *, subject: str, timeout_minutes: float) -> dict[str, Any]:
+    """Poll a streaming operation to its end; anything but Succeeded raises with Azure's details."""
+
+    def fetch() -> dict[str, Any]:
+        operation = client.get_operation(repository, operation_id)
+        if operation is None:
+            raise StreamingConversionError(
+                f"streaming operation {operation_id} ({subject}) is no longer known to {client.login_server}"
+            )
+        return operation
+
+    operation = session.wait_until(
+        fetch, lambda op: _status(op) in TERMINAL, timeout_minutes=timeout_minutes,
+        what=f"{subject} (operation {operation_id} on {client.login_server})",
+        timeout_key=CONVERSION_TIMEOUT_KEY, describe=describe_operation,
+    )
+    if _status(operation) != "succeeded":
+        extra = {k: v for k, v in operation.items() if k not in ("status", "details")}
+        raise StreamingConversionError(
+            f"{subject} (operation {operation_id} on {client.login_server}) ended {operation.get('status')}: "
+            f"{operation.get('details') or 'no details given'} {json.dumps(extra, sort_keys=True)}"
+        )
+    return operation
+
+
+class StreamingArtifactProvider(dynamic.ResourceProvider):
+    """CRUD for the streaming artifact of one `repository@digest`.
+
+    - create: reuse an existing streaming referrer (no POST); else join a conversion that is
+      NotStarted/Running (auto-conversion, or an earlier run that timed out); else start one. Wait
+      for the operation (`timeouts.conversionMinutes`), then read the referrers for the artifact's
+      manifest digest (the operation result does not carry it). Failed/Canceled fail the deployment
+      with the operation's `details`.
+    - read: the artifact is still among the image's streaming referrers, or it is gone (empty
+      result, so a refresh drops it from state and the next `up` converts again).
+    - diff: a different registry, repository or digest is a different artifact (replace); a change of
+      subscription or tenant only changes who calls, and is an in-place update with no API call.
+    - delete: cancels a conversion of the digest that is still running, then deletes the referrer
+      manifest (`DELETE /v2/{repo}/manifests/{artifactDigest}`) so the image is no longer streamable,
+      unless the artifact was found already existing at create (`reused`): this stack did not make
+      it (e.g. auto-conversion did), so it leaves it. The subject image is never touched.
+    """
+
+    REPLACE_ON = ("loginServer", "repository", "digest")
+
+    def __init__(self, session_factory: Optional[SessionFactory] = None):
+        super().__init__()
+        self._session_factory = session_factory
+
+    def _connect(self, props: dict[str, Any]) -> tuple[AzureSession, AcrDataPlaneClient]:
+        session = session_for(props, self._session_factory)
+        return session, AcrDataPlaneClient(props["loginServer"], session)
+
+    def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
+        session, client = self._connect(props)
+        repository, digest = props["repository"], props["digest"]
+        subject = f"the streaming conversion of {repository}@{digest}"
+        started = session.clock()
+        budget = float(props["timeoutMinutes"])
+
+        referrers = client.list_streaming_referrers(repository, digest)
+        if referrers is None:
+            raise AcrDataPlaneError(
+                f"{repository}@{digest} does not exist in {client.login_server}: nothing to convert"
+            )
+        if referrers:
+            return self._result(props, referrers[0]["digest"], None, "Succeeded", reused=True)
+
+        last = client.get_conversion(repository, digest)
+        if last is not None and _status(last) in IN_FLIGHT:
+            operation_id = last["id"]
+        else:
+            operation_id = client.start_conversion(repository, digest)["id"]
+        operation = wait_for_operation(session, client, repository, operation_id, subject=subject,
+                                       timeout_minutes=budget)
+
+        # The artifact is written when the operation reports success; give it what is left of the budget.
+        remaining = max(budget - (session.clock() - started) / 60, 0)
+        referrers = session.wait_until(
+            lambda: client.list_streaming_referrers(repository, digest) or [], bool,
+            timeout_minutes=remaining,
+            what=f"the streaming artifact of {repository}@{digest} after operation {operation_id} succeeded",
+            timeout_key=CONVERSION_TIMEOUT_KEY,
+            describe=lambda _: f"no referrer with artifactType {STREAMING_ARTIFACT_TYPE} yet",
+        )
+        return self._result(props, referrers[0]["digest"], operation_id, operation.get("status"), reused=False)
+
+    @staticmethod
+    def _result(props: dict[str, Any], artifact: str, operation_id: Optional[str], status: Any,
+                *, reused: bool) -> dynamic.CreateResult:
+        outs = {**_inputs(props), "streamingArtifactDigest": artifact, "operationId": operation_id,
+                "status": status, "reused": reused}
+        return dynamic.CreateResult(f"{props['loginServer']}/{props['repository']}@{props['digest']}", outs)
+
+    def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
+        _, client = self._connect(props)
+        referrers = client.list_streaming_referrers(props["repository"], props["digest"])
+        if not referrers:
+            return dynamic.ReadResult(None, {})
+        known = [r["digest"] for r in referrers]
+        current = props.get("streamingArtifactDigest")
+        return dynamic.ReadResult(id_, {**props, "streamingArtifactDigest": current if current in known else known[0]})
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
+        return diff_inputs(olds, news, self.REPLACE_ON)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
+        computed = {k: olds.get(k) for k in ("streamingArtifactDigest", "operationId", "status", "reused")}
+        return dynamic.UpdateResult({**_inputs(news), **computed})
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        if props.get("reused"):
+            return
+        _, client = self._connect(props)
+        repository, digest = props["repository"], props["digest"]
+        last = client.get_conversion(repository, digest)
+        if last is not None and _status(last) in IN_FLIGHT:
+            client.cancel_operation(repository, last["id"])
+        if props.get("streamingArtifactDigest"):
+            client.delete_manifest(repository, props["streamingArtifactDigest"])
+
+
+class RepositoryStreamingProvider(dynamic.ResourceProvider):
+    """CRUD for a repository's `convertPushedImages` (auto-conversion of every pushed image).
+
+    - create/update: `POST /acr/v1/{repo}/_streaming`; if ACR answers with an operation still
+      running, wait for it (`timeouts.conversionMinutes`). The repository must exist (import first).
+    - read: the current setting (drift shows as a change); a missing repository is gone.
+    - diff: another registry or repository replaces; the switch itself updates in place.
+    - delete: switches auto-conversion off again (the registry default); artifacts already made stay
+      (they belong to their images, and `StreamingArtifact` resources manage the ones this stack needs).
+    """
+
+    REPLACE_ON = ("loginServer", "repository")
+
+    def __init__(self, session_factory: Optional[SessionFactory] = None):
+        super().__init__()
+        self._session_factory = session_factory
+
+    def _connect(self, props: dict[str, Any]) -> tuple[AzureSession, AcrDataPlaneClient]:
+        session = session_for(props, self._session_factory)
+        return session, AcrDataPlaneClient(props["loginServer"], session)
+
+    def _apply(self, props: dict[str, Any]) -> dict[str, Any]:
+        session, client = self._connect(props)
+        repository, enabled = props["repository"], bool(props["convertPushedImages"])
+        result = client.set_repository_streaming(repository, enabled)
+        if _status(result) in IN_FLIGHT:
+            wait_for_operation(session, client, repository, result["id"],
+                               subject=f"setting convertPushedImages={str(enabled).lower()} on {repository}",
+                               timeout_minutes=float(props["timeoutMinutes"]))
+        elif _status(result) in ("failed", "canceled"):
+            raise StreamingConversionError(
+                f"setting convertPushedImages={str(enabled).lower()} on {repository} ended "
+                f"{result.get('status')}: {describe_operation(result)}"
+            )
+        return {**_inputs(props), "convertPushedImages": enabled}
+
+    def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
+        return dynamic.CreateResult(f"{props['loginServer']}/{props['repository']}", self._apply(props))
+
+    def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
+        _, client = self._connect(props)
+        current = client.get_repository_streaming(props["repository"])
+        if current is None:
+            return dynamic.ReadResult(None, {})
+        return dynamic.ReadResult(id_, {**props, "convertPushedImages": bool(current.get("convertPushedImages"))})
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
+        return diff_inputs(olds, news, self.REPLACE_ON)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
+        if bool(olds.get("convertPushedImages")) == bool(news["convertPushedImages"]):
+            return dynamic.UpdateResult(_inputs(news))
+        return dynamic.UpdateResult(self._apply(news))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        _, client = self._connect(props)
+        current = client.get_repository_streaming(props["repository"])
+        if current is not None and current.get("convertPushedImages"):
+            client.set_repository_streaming(props["repository"], False)
+
+
+def _inputs(props: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in props.items() if k != "__provider"}
+
+
+class StreamingArtifact(dynamic.Resource, module="acr", name="StreamingArtifact"):
+    """The streaming artifact of `repository@digest` in a registry (created, or found existing)."""
+
+    streamingArtifactDigest: pulumi.Output[str]
+    operationId: pulumi.Output[Optional[str]]
+    status: pulumi.Output[str]
+    reused: pulumi.Output[bool]
+
+    def __init__(self, resource_name: str, *, subscription_id: pulumi.Input[str], tenant_id: pulumi.Input[str],
+                 login_server: pulumi.Input[str], repository: pulumi.Input[str], digest: pulumi.Input[str],
+                 timeout_minutes: pulumi.Input[int], opts: Optional[pulumi.ResourceOptions] = None,
+                 session_factory: Optional[SessionFactory] = None):
+        super().__init__(
+            StreamingArtifactProvider(session_factory), resource_name,
+            {
+                "subscriptionId": subscription_id, "tenantId": tenant_id, "loginServer": login_server,
+                "repository": repository, "digest": digest, "timeoutMinutes": timeout_minutes,
+                "streamingArtifactDigest": None, "operationId": None, "status": None, "reused": None,
+            },
+            opts,
+        )
+
+    @property
+    def streaming_artifact_digest(self) -> pulumi.Output[str]:
+        """Digest of the streaming artifact's (referrer) manifest."""
+        return self.streamingArtifactDigest
+
+    @property
+    def operation_id(self) -> pulumi.Output[Optional[str]]:
+        """The conversion operation; None when an existing artifact was reused."""
+        return self.operationId
+
+
+class RepositoryStreaming(dynamic.Resource, module="acr", name="RepositoryStreaming"):
+    """`convertPushedImages` of one repository."""
+
+    convertPushedImages: pulumi.Output[bool]
+
+    def __init__(self, resource_name: str, *, subscription_id: pulumi.Input[str], tenant_id: pulumi.Input[str],
+                 login_server: pulumi.Input[str], repository: pulumi.Input[str],
+                 convert_pushed_images: pulumi.Input[bool], timeout_minutes: pulumi.Input[int],
+                 opts: Optional[pulumi.ResourceOptions] = None, session_factory: Optional[SessionFactory] = None):
+        super().__init__(
+            RepositoryStreamingProvider(session_factory), resource_name,
+            {
+                "subscriptionId": subscription_id, "tenantId": tenant_id, "loginServer": login_server,
+                "repository": repository, "convertPushedImages": convert_pushed_images,
+                "timeoutMinutes": timeout_minutes,
+            },
+            opts,
+        )
+
+    @property
+    def convert_pushed_images(self) -> pulumi.Output[bool]:
+        return self.convertPushedImages

@@ -1,0 +1,186 @@
+"""Dynamic resource `TokenCredentials`: a password of a registry token, for `cluster.pullMode: token`.
+
+Users who are not Owner of the registry cannot create the AcrPull role assignment (seed 003), so the
+kubelet cannot pull with its identity. A registry token on the built-in `_repositories_pull` scope map
+(pull on every repository, nothing else) plus an image pull secret works with Contributor rights.
+Token passwords are not properties of the Token resource: ARM generates them with a POST action
+(`registries/{name}/generateCredentials`, azure-mgmt-containerregistry
+`registries.begin_generate_credentials`) and only returns the value once. This resource models that
+action:
+- create: POST generateCredentials for one password name; the value is a secret output.
+- read (refresh): the token and a password of that name with the creation time we generated must still
+  exist; otherwise the value we hold no longer works and the resource reads as deleted, so the next
+  `pulumi up` generates a new one.
+- delete: removes our password from the token (PATCH with the remaining passwords, as
+  `az acr token credential delete` does), only when it is still the one we generated.
+- any input change replaces it (deleting first: regenerating the same password name overwrites it).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any, Optional
+
+import pulumi
+import pulumi.dynamic
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, ResourceProvider
+
+from providers.aks_agent_pool import SessionPolling, azure_error_text
+from providers.azure_session import AzureOperationError, AzureSession, SessionFactory, session_for
+
+# Generating a password is quick; the cluster's pool limit is the closest configured wait.
+TIMEOUT_KEY = "timeouts.poolMinutes"
+IGNORED_IN_DIFF = ("__provider", "timeoutMinutes")
+# Outputs computed by Azure; never inputs, so never compared.
+COMPUTED_KEYS = ("username", "password", "passwordCreationTime", "passwordExpiry")
+PASSWORD_NAMES = ("password1", "password2")
+
+
+def dockerconfigjson(login_server: str, username: str, password: str) -> str:
+    """The `.dockerconfigjson` of a kubernetes.io/dockerconfigjson Secret for one registry."""
+    auth = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return json.dumps({"auths": {login_server: {"username": username, "password": password, "auth": auth}}},
+                      sort_keys=True)
+
+
+def _raw_json(pipeline_response, _deserialized, _headers) -> dict[str, Any]:
+    return pipeline_response.http_response.json()
+
+
+def token_name_of(token_id: str) -> str:
+    return token_id.rstrip("/").rsplit("/", 1)[-1]
+
+
+class TokenCredentialsProvider(ResourceProvider):
+    def __init__(self, session_factory: Optional[SessionFactory] = None):
+        super().__init__()
+        self._session_factory = session_factory
+
+    @staticmethod
+    def _client(session: AzureSession):
+        from azure.mgmt.containerregistry import ContainerRegistryManagementClient
+
+        return ContainerRegistryManagementClient(session.credential, session.subscription_id,
+                                                 **session.client_kwargs())
+
+    @staticmethod
+    def _what(props: dict[str, Any]) -> str:
+        return f"{props['passwordName']} of registry token {token_name_of(props['tokenId'])} in {props['registryName']}"
+
+    def _token(self, session: AzureSession, props: dict[str, Any]) -> Optional[dict[str, Any]]:
+        try:
+            return self._client(session).tokens.get(props["resourceGroupName"], props["registryName"],
+                                                    token_name_of(props["tokenId"]), cls=_raw_json)
+        except ResourceNotFoundError:
+            return None
+        except HttpResponseError as error:
+            raise AzureOperationError(f"reading registry token {token_name_of(props['tokenId'])} failed: "
+                                      f"{azure_error_text(error)}") from error
+
+    @staticmethod
+    def _our_password(token: dict[str, Any], props: dict[str, Any]) -> Optional[dict[str, Any]]:
+        passwords = (((token.get("properties") or {}).get("credentials") or {}).get("passwords")) or []
+        return next((p for p in passwords if p.get("name") == props["passwordName"]
+                     and p.get("creationTime") == props.get("passwordCreationTime")), None)
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
+        failures = []
+        if news.get("passwordName") not in PASSWORD_NAMES:
+            failures.append(pulumi.dynamic.CheckFailure(
+                "passwordName", f"{news.get('passwordName')!r} is not a token password; allowed: {', '.join(PASSWORD_NAMES)}"))
+        return pulumi.dynamic.CheckResult(news, failures)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        session = session_for(props, self._session_factory)
+        what = f"generating {self._what(props)}"
+        polling = SessionPolling(session, timeout_minutes=props["timeoutMinutes"], what=what, timeout_key=TIMEOUT_KEY)
+        try:
+            result = self._client(session).registries.begin_generate_credentials(
+                props["resourceGroupName"], props["registryName"],
+                {"tokenId": props["tokenId"], "name": props["passwordName"]},
+                polling=polling, cls=_raw_json,
+            ).result()
+        except HttpResponseError as error:
+            raise AzureOperationError(f"{what} failed: {azure_error_text(error)}") from error
+        password = next((p for p in result.get("passwords") or []
+                         if p.get("name") == props["passwordName"] and p.get("value")), None)
+        if password is None:
+            raise AzureOperationError(f"{what}: Azure answered without a value for {props['passwordName']}")
+        outs = {k: v for k, v in props.items() if k != "__provider"}
+        outs.update(username=result.get("username") or token_name_of(props["tokenId"]),
+                    password=password["value"], passwordCreationTime=password.get("creationTime"),
+                    passwordExpiry=password.get("expiry"))
+        return CreateResult(f"{props['tokenId']}/credentials/{props['passwordName']}", outs)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        session = session_for(props, self._session_factory)
+        token = self._token(session, props)
+        if token is None or self._our_password(token, props) is None:
+            return ReadResult("", {})
+        return ReadResult(id_, {k: v for k, v in props.items() if k != "__provider"})
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = [k for k in sorted(news)
+                   if k not in IGNORED_IN_DIFF and k not in COMPUTED_KEYS and olds.get(k) != news[k]]
+        # Every input names the password itself: any change is a different password.
+        return DiffResult(changes=bool(changed), replaces=changed, stables=[], delete_before_replace=True)
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        session = session_for(props, self._session_factory)
+        token = self._token(session, props)
+        ours = self._our_password(token, props) if token is not None else None
+        if ours is None:
+            # The token is gone (and its passwords with it), or the password was regenerated since:
+            # the one we hold is already invalid and the current one is not ours to revoke.
+            return
+        remaining = [{k: v for k, v in p.items() if k != "value"}
+                     for p in token["properties"]["credentials"]["passwords"] if p is not ours]
+        what = f"revoking {self._what(props)}"
+        polling = SessionPolling(session, timeout_minutes=props["timeoutMinutes"], what=what, timeout_key=TIMEOUT_KEY)
+        try:
+            self._client(session).tokens.begin_update(
+                props["resourceGroupName"], props["registryName"], token_name_of(props["tokenId"]),
+                {"properties": {"credentials": {"passwords": remaining}}}, polling=polling, cls=_raw_json,
+            ).result()
+        except ResourceNotFoundError:
+            return
+        except HttpResponseError as error:
+            raise AzureOperationError(f"{what} failed: {azure_error_text(error)}") from error
+
+
+class TokenCredentials(pulumi.dynamic.Resource, module="acr", name="TokenCredentials"):
+    """One generated password of a registry token; `password` is a secret output."""
+
+    username: pulumi.Output[str]
+    password: pulumi.Output[str]
+    passwordCreationTime: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        subscription_id: pulumi.Input[str],
+        tenant_id: pulumi.Input[str],
+        resource_group_name: pulumi.Input[str],
+        registry_name: pulumi.Input[str],
+        token_id: pulumi.Input[str],
+        password_name: str = "password1",
+        timeout_minutes: int,
+        opts: Optional[pulumi.ResourceOptions] = None,
+        session_factory: Optional[SessionFactory] = None,
+    ):
+        props = {
+            "subscriptionId": subscription_id,
+            "tenantId": tenant_id,
+            "resourceGroupName": resource_group_name,
+            "registryName": registry_name,
+            "tokenId": token_id,
+            "passwordName": password_name,
+            "timeoutMinutes": timeout_minutes,
+            **{key: None for key in COMPUTED_KEYS},
+        }
+        opts = pulumi.ResourceOptions.merge(
+            pulumi.ResourceOptions(additional_secret_outputs=["password"], delete_before_replace=True), opts)
+        super().__init__(TokenCredentialsProvider(session_factory), resource_name, props, opts)

@@ -1,0 +1,383 @@
+"""Dynamic resource `ExperimentPool`: an AKS agent pool with `artifactStreamingProfile`.
+
+pulumi-azure-native v3 has no `artifactStreamingProfile` on `containerservice.AgentPool`, so every
+experiment pool (streaming and standard arm alike, one code path) is declared through this provider on
+azure-mgmt-containerservice (API 2026-08-01, whose `AgentPool` model carries
+`AgentPoolArtifactStreamingProfile`). The resource's `properties` input is the agent pool's ARM
+`properties` object exactly as sent (camelCase), so a preview diff reads like the request.
+
+Behaviour:
+- create: PUT `{"properties": <properties>}` and wait for the ARM asynchronous operation.
+- read (refresh): GET the pool; 404 means it was deleted; otherwise the current ARM values of the
+  properties we manage, in the same shape, so drift shows up as a diff on the next `pulumi up`.
+- update: GET the pool, lay our properties over it (AKS' own defaults and read-only fields stay
+  as they are, like `az aks nodepool update` does) and PUT. A changed `cacheGeneration` (cache reset) or
+  streaming flag recycles the nodes: the PUT goes out with `count: 0`, and once that operation has
+  finished (all nodes gone) a second PUT restores the configured count, so every node is new.
+- delete: DELETE and wait; a pool that is already gone is fine.
+- Immutable properties (`components.pool_body.REPLACE_ON_CHANGE`) and the pool's identity (subscription,
+  resource group, cluster, name) replace the pool, deleting first: pool names are unique per cluster.
+
+AKS runs one agent-pool operation at a time per cluster and answers others with 409
+(`OperationNotAllowed` "Another agentpool operation ... is in progress", or
+`AnotherOperationInProgress`). The program chains the pools so that this provider never overlaps
+itself, but AKS also runs its own operations (the cluster's, upgrades). azure-core's RetryPolicy
+retries a 4xx only when it carries Retry-After, which AKS's busy answer normally does not, so the
+initial request of every operation is retried here with backoff, bounded by attempts and by
+`timeoutMinutes`, honouring Retry-After when one is left.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, TypeVar
+
+import pulumi
+import pulumi.dynamic
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.mgmt.core.polling.arm_polling import ARMPolling
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+
+from components.pool_body import RECYCLE_ON_CHANGE, REPLACE_ON_CHANGE
+from providers.azure_session import AzureOperationError, AzureSession, SessionFactory, session_for
+
+TIMEOUT_KEY = "timeouts.poolMinutes"
+# Keys that never reach Azure: the pickled provider and a waiting limit.
+IGNORED_IN_DIFF = ("__provider", "timeoutMinutes")
+# Where the pool is: a change means a different pool.
+IDENTITY_KEYS = ("subscriptionId", "tenantId", "resourceGroupName", "clusterName", "poolName")
+# Outputs computed by Azure, returned next to the inputs.
+COMPUTED_KEYS = ("provisioningState", "currentOrchestratorVersion", "nodeImageVersion")
+
+RETRYABLE_CONFLICT_CODES = ("OperationNotAllowed", "AnotherOperationInProgress")
+MAX_CONFLICT_ATTEMPTS = 20
+CONFLICT_BACKOFF_SECONDS = 15.0
+CONFLICT_BACKOFF_MAX_SECONDS = 120.0
+
+T = TypeVar("T")
+
+
+def pool_resource_id(subscription_id: str, resource_group: str, cluster: str, pool: str) -> str:
+    return (f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/"
+            f"Microsoft.ContainerService/managedClusters/{cluster}/agentPools/{pool}")
+
+
+def azure_error_text(error: HttpResponseError) -> str:
+    """Azure's own code and message, from the response body when ARM sent one."""
+    odata = getattr(error, "error", None)
+    code = getattr(odata, "code", None)
+    message = getattr(odata, "message", None)
+    if code and message:
+        return f"{code}: {message}"
+    return error.message or str(error)
+
+
+def retry_after_seconds(error: HttpResponseError) -> Optional[float]:
+    response = getattr(error, "response", None)
+    value = response.headers.get("Retry-After") if response is not None else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        # Retry-After may also be an HTTP date; ARM uses seconds, so anything else falls back to backoff.
+        return None
+
+
+class SessionPolling(ARMPolling):
+    """ARM long-running-operation polling whose waiting goes through `AzureSession.wait_until`.
+
+    The SDK's own loop sleeps on the transport with no overall limit; this one uses the session's
+    clock, sleep and poll interval (so tests replay without sleeping) and stops after the configured
+    number of minutes, naming the operation and the config key that raises the limit. Terminal
+    handling (Failed/Canceled -> error with Azure's body, final GET of the resource) stays azure-core's.
+    """
+
+    def __init__(self, session: AzureSession, *, timeout_minutes: float, what: str, timeout_key: str):
+        super().__init__(timeout=session.poll_seconds)
+        self._session = session
+        self._timeout_minutes = timeout_minutes
+        self._what = what
+        self._timeout_key = timeout_key
+
+    def _advance(self) -> str:
+        if not self.finished():
+            self.update_status()
+        return self.status()
+
+    def _poll(self) -> None:
+        self._session.wait_until(
+            self._advance,
+            lambda _status: self.finished(),
+            timeout_minutes=self._timeout_minutes,
+            what=self._what,
+            timeout_key=self._timeout_key,
+            describe=lambda status: f"operation status {status!r}",
+        )
+        # Already finished: the base class only checks for failure and fetches the final resource.
+        super()._poll()
+
+
+def call_with_conflict_retry(session: AzureSession, start: Callable[[], T], *, what: str,
+                             timeout_minutes: float) -> T:
+    """Run `start` (which sends an operation's initial request), retrying while AKS is busy.
+
+    Only 409 with a "busy" code is retried; any other error is raised at once. The retries stop after
+    MAX_CONFLICT_ATTEMPTS or when the next wait would pass `timeout_minutes`.
+    """
+    deadline = session.clock() + timeout_minutes * 60
+    attempt = 0
+    while True:
+        try:
+            return start()
+        except HttpResponseError as error:
+            code = getattr(getattr(error, "error", None), "code", None)
+            if error.status_code != 409 or code not in RETRYABLE_CONFLICT_CODES:
+                raise
+            attempt += 1
+            delay = retry_after_seconds(error)
+            if delay is None:
+                delay = min(CONFLICT_BACKOFF_MAX_SECONDS, CONFLICT_BACKOFF_SECONDS * 2 ** (attempt - 1))
+            if attempt >= MAX_CONFLICT_ATTEMPTS or session.clock() + delay > deadline:
+                raise AzureOperationError(
+                    f"{what}: AKS was still busy with another operation after {attempt} attempts "
+                    f"({azure_error_text(error)}). Wait for it to finish (az aks nodepool list), or raise "
+                    f"acr-streaming-ab:{TIMEOUT_KEY}, and run `pulumi up` again."
+                ) from error
+            session.sleep(delay)
+
+
+def _raw_json(pipeline_response, _deserialized, _headers) -> dict[str, Any]:
+    """`cls` callback for SDK calls: the response body as sent by ARM (camelCase), not the model."""
+    return pipeline_response.http_response.json()
+
+
+def project_properties(current: dict[str, Any], desired: dict[str, Any]) -> dict[str, Any]:
+    """The pool's current ARM values for the keys we manage, in the shape of `desired`.
+
+    Only managed keys are reported (AKS fills many others with defaults we never asked for: they must
+    not show up as drift). AKS omits `artifactStreamingProfile` (or returns null) on pools where it was
+    never enabled, which means disabled. `orchestratorVersion` may be returned with its patch when we
+    asked for a minor only; the same minor is no drift.
+    """
+    projected: dict[str, Any] = {}
+    for key, wanted in desired.items():
+        value = current.get(key)
+        if key == "artifactStreamingProfile":
+            value = {"enabled": bool((value or {}).get("enabled", False))}
+        elif key == "orchestratorVersion" and isinstance(value, str) and isinstance(wanted, str):
+            if value != wanted and value.startswith(wanted + "."):
+                value = wanted
+        elif key == "nodeLabels":
+            value = dict(value or {})
+        elif key == "nodeTaints":
+            value = list(value or [])
+        projected[key] = value
+    return projected
+
+
+def integral_numbers(value: Any) -> Any:
+    """Pulumi hands dynamic providers every number as a float; ARM's int32 fields want `1`, not `1.0`."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: integral_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [integral_numbers(v) for v in value]
+    return value
+
+
+def _is_unknown(value: Any) -> bool:
+    return value == pulumi.runtime.rpc.UNKNOWN  # type: ignore[attr-defined]
+
+
+def diff_pool(olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+    """Update vs replace for ExperimentPool; `olds` are the previous outputs, `news` the new inputs."""
+    changes: list[str] = []
+    replaces: list[str] = []
+    for key in sorted(news):
+        if key in IGNORED_IN_DIFF or key in COMPUTED_KEYS or key == "properties":
+            continue
+        if _is_unknown(news[key]) or olds.get(key) != news[key]:
+            changes.append(key)
+            if key in IDENTITY_KEYS:
+                replaces.append(key)
+    old_props = olds.get("properties") or {}
+    new_props = news.get("properties")
+    if _is_unknown(new_props):
+        changes.append("properties")
+        replaces.append("properties")
+    else:
+        new_props = new_props or {}
+        for key in sorted(set(old_props) | set(new_props)):
+            new_value = new_props.get(key)
+            if _is_unknown(new_value) or old_props.get(key) != new_value:
+                changes.append(f"properties.{key}")
+                if key in REPLACE_ON_CHANGE:
+                    replaces.append(f"properties.{key}")
+    return DiffResult(changes=bool(changes), replaces=replaces, stables=[], delete_before_replace=True)
+
+
+class ExperimentPoolProvider(ResourceProvider):
+    def __init__(self, session_factory: Optional[SessionFactory] = None):
+        super().__init__()
+        self._session_factory = session_factory
+
+    # Plumbing ---------------------------------------------------------------------------------
+    def _session(self, props: dict[str, Any]) -> AzureSession:
+        return session_for(props, self._session_factory)
+
+    @staticmethod
+    def _client(session: AzureSession):
+        # Imported here: the pickled provider must not need the SDK until it actually talks to Azure.
+        from azure.mgmt.containerservice import ContainerServiceClient
+
+        return ContainerServiceClient(session.credential, session.subscription_id, **session.client_kwargs())
+
+    @staticmethod
+    def _what(props: dict[str, Any]) -> str:
+        return f"agent pool {props['poolName']} of AKS cluster {props['clusterName']}"
+
+    def _get(self, session: AzureSession, props: dict[str, Any]) -> Optional[dict[str, Any]]:
+        client = self._client(session)
+        try:
+            return client.agent_pools.get(props["resourceGroupName"], props["clusterName"], props["poolName"],
+                                          cls=_raw_json)
+        except ResourceNotFoundError:
+            return None
+        except HttpResponseError as error:
+            raise AzureOperationError(f"reading {self._what(props)} failed: {azure_error_text(error)}") from error
+
+    def _put(self, session: AzureSession, props: dict[str, Any], body: dict[str, Any], step: str) -> dict[str, Any]:
+        from azure.mgmt.containerservice.models import AgentPool
+
+        what = f"{step} of {self._what(props)}"
+        client = self._client(session)
+        polling = SessionPolling(session, timeout_minutes=props["timeoutMinutes"], what=what, timeout_key=TIMEOUT_KEY)
+        try:
+            poller = call_with_conflict_retry(
+                session,
+                lambda: client.agent_pools.begin_create_or_update(
+                    props["resourceGroupName"], props["clusterName"], props["poolName"],
+                    # As a model so that read-only fields of a GET we merged with are not sent back.
+                    AgentPool(body), polling=polling, cls=_raw_json,
+                ),
+                what=what, timeout_minutes=props["timeoutMinutes"],
+            )
+            return poller.result()
+        except HttpResponseError as error:
+            raise AzureOperationError(f"{what} failed: {azure_error_text(error)}") from error
+
+    def _outputs(self, props: dict[str, Any], pool: dict[str, Any], properties: dict[str, Any]) -> dict[str, Any]:
+        current = pool.get("properties") or {}
+        outs = {k: v for k, v in props.items() if k != "__provider"}
+        outs["properties"] = properties
+        outs["provisioningState"] = current.get("provisioningState")
+        outs["currentOrchestratorVersion"] = current.get("currentOrchestratorVersion")
+        outs["nodeImageVersion"] = current.get("nodeImageVersion")
+        return outs
+
+    # CRUD -------------------------------------------------------------------------------------
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        props = integral_numbers(props)
+        session = self._session(props)
+        desired = props["properties"]
+        pool = self._put(session, props, {"properties": desired}, "creating")
+        pool_id = pool.get("id") or pool_resource_id(props["subscriptionId"], props["resourceGroupName"],
+                                                     props["clusterName"], props["poolName"])
+        return CreateResult(pool_id, self._outputs(props, pool, desired))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        props = integral_numbers(props)
+        session = self._session(props)
+        pool = self._get(session, props)
+        if pool is None:
+            return ReadResult("", {})
+        current = pool.get("properties") or {}
+        return ReadResult(id_, self._outputs(props, pool, project_properties(current, props["properties"])))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        return diff_pool(integral_numbers(olds), integral_numbers(news))
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        olds, news = integral_numbers(olds), integral_numbers(news)
+        session = self._session(news)
+        desired = news["properties"]
+        old_properties = olds.get("properties") or {}
+        recycle = olds.get("cacheGeneration") != news.get("cacheGeneration") or any(
+            old_properties.get(key) != desired.get(key) for key in RECYCLE_ON_CHANGE
+        )
+        current = self._get(session, news)
+        if current is None:
+            raise AzureOperationError(f"{self._what(news)} no longer exists; run `pulumi refresh` and then "
+                                      "`pulumi up` to create it again")
+
+        def merged(pool: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+            return {"properties": {**(pool.get("properties") or {}), **overrides}}
+
+        if recycle and desired["count"] > 0:
+            if (current.get("properties") or {}).get("count", 0) > 0:
+                # Everything else changes together with the scale-down, so no node of the old
+                # configuration survives and the new nodes come up with the new one.
+                current = self._put(session, news, merged(current, {**desired, "count": 0}),
+                                    "recycling nodes (scale to 0)")
+            pool = self._put(session, news, merged(current, desired), "recycling nodes (scale back up)")
+        else:
+            # Parked pools (count 0) have no nodes and so no cache: applying is all a reset needs.
+            pool = self._put(session, news, merged(current, desired), "updating")
+        return UpdateResult(self._outputs(news, pool, desired))
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        props = integral_numbers(props)
+        session = self._session(props)
+        what = f"deleting {self._what(props)}"
+        client = self._client(session)
+        polling = SessionPolling(session, timeout_minutes=props["timeoutMinutes"], what=what, timeout_key=TIMEOUT_KEY)
+        try:
+            poller = call_with_conflict_retry(
+                session,
+                lambda: client.agent_pools.begin_delete(props["resourceGroupName"], props["clusterName"],
+                                                        props["poolName"], polling=polling),
+                what=what, timeout_minutes=props["timeoutMinutes"],
+            )
+            poller.result()
+        except ResourceNotFoundError:
+            return
+        except HttpResponseError as error:
+            raise AzureOperationError(f"{what} failed: {azure_error_text(error)}") from error
+
+
+class ExperimentPool(pulumi.dynamic.Resource, module="aks", name="ExperimentPool"):
+    """An experiment agent pool; `properties` is the ARM body (see components/pool_body.py)."""
+
+    properties: pulumi.Output[dict]
+    provisioningState: pulumi.Output[str]
+    currentOrchestratorVersion: pulumi.Output[str]
+    nodeImageVersion: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        subscription_id: pulumi.Input[str],
+        tenant_id: pulumi.Input[str],
+        resource_group_name: pulumi.Input[str],
+        cluster_name: pulumi.Input[str],
+        pool_name: str,
+        properties: dict[str, Any],
+        cache_generation: int,
+        timeout_minutes: int,
+        opts: Optional[pulumi.ResourceOptions] = None,
+        session_factory: Optional[SessionFactory] = None,
+    ):
+        props = {
+            "subscriptionId": subscription_id,
+            "tenantId": tenant_id,
+            "resourceGroupName": resource_group_name,
+            "clusterName": cluster_name,
+            "poolName": pool_name,
+            "properties": properties,
+            "cacheGeneration": cache_generation,
+            "timeoutMinutes": timeout_minutes,
+            **{key: None for key in COMPUTED_KEYS},
+        }
+        # Pool names are unique in a cluster, so a replacement must delete the old pool first.
+        opts = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(delete_before_replace=True), opts)
+        super().__init__(ExperimentPoolProvider(session_factory), resource_name, props, opts)

@@ -1,0 +1,331 @@
+"""`AcrBuild`'s provider replayed over HTTP (tests.replay), no Azure.
+
+There is no recorded ACR task run to replay (the Azure CLI recordings in tests/fixtures/azure-http
+cover registries, imports and streaming only), so the task/run interactions below are CONSTRUCTED,
+following the REST spec's examples for api-version 2019-06-01-preview (RegistriesGetBuildSourceUploadUrl,
+RegistriesScheduleRun, RunsGet, RunsGetLogSasUrl, RunsCancel) and the ARM rules for 202 + Location.
+The registry data-plane token flow of the squash test is RECORDED (test_acr_artifact_streaming.yaml,
+interactions 52-54); the manifest and config blob after it are constructed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from azure.core.credentials import AccessToken
+
+from components import dockerfiles
+from providers.acr_build import (
+    RUN_TIMEOUT_MAX_SECONDS,
+    RUN_TIMEOUT_MIN_SECONDS,
+    TASKS_API_VERSION,
+    AcrBuildError,
+    AcrBuildProvider,
+    docker_build_request,
+)
+from providers.azure_session import AzureSession, WaitTimeoutError
+from tests.replay import SUBSCRIPTION, TENANT, ReplayTransport, constructed, recorded
+
+ARM = (f"https://management.azure.com/subscriptions/{SUBSCRIPTION}/resourceGroups/streamab-rg/providers/"
+       "Microsoft.ContainerRegistry/registries/streamabx7k2q9")
+SAS = ("https://streamabx7k2q9store.blob.core.windows.net/container/source/202601010000/"
+       "b52f12d8-c3d6-4d75-9107-220f0bfc681d.tar.gz?sv=2019-02-02&se=2030-01-01T00%3A00%3A00Z&sr=b&sp=cw"
+       "&sig=SIGNATURE-THAT-MUST-NOT-LEAK")
+RELATIVE = "source/202601010000/b52f12d8-c3d6-4d75-9107-220f0bfc681d.tar.gz"
+LOG_SAS = ("https://streamabx7k2q9store.blob.core.windows.net/container/logs/cb1/rawtext.log?sv=2019-02-02"
+           "&se=2030-01-01T00%3A00%3A00Z&sr=b&sp=r&sig=LOG-SIGNATURE-THAT-MUST-NOT-LEAK")
+DIGEST = "sha256:" + "b" * 64
+TARGET = "largeimage/test:v1"
+DOCKERFILE = dockerfiles.filled_dockerfile("streamabx7k2q9.azurecr.io/library/alpine:3.20@sha256:" + "a" * 64,
+                                           5000, 1, "zero")
+PROPS = {
+    "subscriptionId": SUBSCRIPTION, "tenantId": TENANT, "resourceGroupName": "streamab-rg",
+    "registryName": "streamabx7k2q9", "loginServer": "streamabx7k2q9.azurecr.io", "target": TARGET,
+    "dockerfile": DOCKERFILE, "squashSource": None, "timeoutMinutes": 60, "__provider": "pickled",
+}
+VOTE_FRONT_CONFIG = json.loads(
+    (Path(__file__).parent / "fixtures" / "images" / "azure-vote-front-v1.config.constructed.json").read_text())
+
+
+class FakeCredential:
+    def __init__(self):
+        self.calls: list[tuple[tuple[str, ...], dict[str, Any]]] = []
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        self.calls.append((scopes, kwargs))
+        return AccessToken("REDACTED", 4102444800)
+
+
+def run(status: str, **properties: Any) -> dict[str, Any]:
+    return {
+        "id": f"{ARM}/runs/cb1", "name": "cb1", "type": "Microsoft.ContainerRegistry/registries/runs",
+        "properties": {"runId": "cb1", "status": status, "runType": "QuickBuild", "provisioningState": "Succeeded",
+                       "createTime": "2026-01-01T10:00:00Z", "platform": {"os": "linux", "architecture": "amd64"},
+                       **properties},
+    }
+
+
+def pushed(repository: str = "largeimage/test", tag: str = "v1", digest: str = DIGEST) -> dict[str, Any]:
+    return {"outputImages": [{"registry": "streamabx7k2q9.azurecr.io", "repository": repository, "tag": tag,
+                              "digest": digest}]}
+
+
+def upload() -> list:
+    return [
+        constructed("POST", f"{ARM}/listBuildSourceUploadUrl", 200, {"relativePath": RELATIVE, "uploadUrl": SAS}),
+        constructed("PUT", SAS, 201, None, {"x-ms-request-server-encrypted": "true"}),
+    ]
+
+
+def provider_for(transport: ReplayTransport, clock: Iterator[float] | None = None) -> AcrBuildProvider:
+    def factory(subscription_id: str, tenant_id: str) -> AzureSession:
+        session = AzureSession(subscription_id, tenant_id, FakeCredential(), transport=transport,
+                               sleep=transport.sleep, poll_seconds=0)
+        if clock is not None:
+            session.clock = lambda: next(clock)
+        return session
+    return AcrBuildProvider(factory)
+
+
+def test_build_sequence_upload_schedule_poll_digest():
+    transport = ReplayTransport([
+        *upload(),
+        constructed("POST", f"{ARM}/scheduleRun", 200, run("Queued")),
+        constructed("GET", f"{ARM}/runs/cb1", 200, run("Running", startTime="2026-01-01T10:00:05Z")),
+        constructed("GET", f"{ARM}/runs/cb1", 200, run("Succeeded", finishTime="2026-01-01T10:03:00Z", **pushed())),
+    ])
+    result = provider_for(transport).create(dict(PROPS))
+
+    assert result.id == f"streamabx7k2q9.azurecr.io/{TARGET}@{DIGEST}"
+    assert result.outs["digest"] == DIGEST and result.outs["runId"] == "cb1"
+    assert result.outs["ref"] == f"streamabx7k2q9.azurecr.io/{TARGET}"
+    assert result.outs["builtDockerfile"] == DOCKERFILE and result.outs["dockerfile"] == DOCKERFILE
+    assert "__provider" not in result.outs
+    assert transport.unused() == []
+    assert [(r.method, r.url.split("?")[0].rsplit("/", 1)[-1]) for r in transport.sent] == [
+        ("POST", "listBuildSourceUploadUrl"), ("PUT", SAS.split("?")[0].rsplit("/", 1)[-1]),
+        ("POST", "scheduleRun"), ("GET", "cb1"), ("GET", "cb1")]
+
+    for request in transport.requests_to("management.azure.com"):
+        assert f"api-version={TASKS_API_VERSION}" in request.url
+        assert request.headers["Authorization"] == "Bearer REDACTED"
+    (put,) = transport.requests_to("blob.core.windows.net")
+    assert put.headers["x-ms-blob-type"] == "BlockBlob"
+    assert "Authorization" not in put.headers  # the SAS is the authorisation; no ARM token to storage
+    assert put.body == dockerfiles.build_context(DOCKERFILE).decode("utf-8", "replace")
+
+    (schedule,) = transport.requests_to("/scheduleRun")
+    assert schedule.body == {
+        "type": "DockerBuildRequest", "sourceLocation": RELATIVE, "dockerFilePath": "Dockerfile",
+        "imageNames": [TARGET], "isPushEnabled": True, "noCache": True,
+        "platform": {"os": "Linux", "architecture": "amd64"}, "timeout": 3600,
+    }
+
+
+def test_schedule_answered_202_is_followed_through_its_location():
+    location = f"https://management.azure.com/subscriptions/{SUBSCRIPTION}/providers/Microsoft.ContainerRegistry/locations/westus3/operationResults/run-cb1?api-version={TASKS_API_VERSION}"
+    transport = ReplayTransport([
+        *upload(),
+        constructed("POST", f"{ARM}/scheduleRun", 202, None, {"Location": location, "Retry-After": "1"}),
+        constructed("GET", location, 202, None, {"Location": location}),
+        constructed("GET", location, 200, run("Queued")),
+        constructed("GET", f"{ARM}/runs/cb1", 200, run("Succeeded", **pushed())),
+    ])
+    result = provider_for(transport).create(dict(PROPS))
+    assert result.outs["digest"] == DIGEST
+    assert transport.unused() == []
+
+
+def test_a_run_that_succeeds_at_once_is_not_polled():
+    transport = ReplayTransport([*upload(), constructed("POST", f"{ARM}/scheduleRun", 200, run("Succeeded", **pushed()))])
+    assert provider_for(transport).create(dict(PROPS)).outs["digest"] == DIGEST
+    assert transport.requests_to("/runs/") == []
+
+
+def test_failed_run_reaches_the_user_with_its_log_and_a_pointer():
+    log = "\n".join([f"Step {i}/3 : ..." for i in range(1, 60)] + [
+        "dd: error writing '/streaming-ab-fill-001.bin': No space left on device",
+        "The command '/bin/sh -c dd if=/dev/zero of=/streaming-ab-fill-001.bin bs=1M count=5000' returned a "
+        "non-zero code: 1",
+        "Run ID: cb1 failed after 2m10s. Error: failed during run, err: exit status 1",
+    ])
+    transport = ReplayTransport([
+        *upload(),
+        constructed("POST", f"{ARM}/scheduleRun", 200, run("Queued")),
+        constructed("GET", f"{ARM}/runs/cb1", 200, run("Failed", runErrorMessage="failed during run, err: exit status 1")),
+        constructed("POST", f"{ARM}/runs/cb1/listLogSasUrl", 200, {"logLink": LOG_SAS}),
+        constructed("GET", LOG_SAS, 200, log, {"content-type": "text/plain"}),
+    ])
+    with pytest.raises(AcrBuildError) as raised:
+        provider_for(transport).create(dict(PROPS))
+    message = str(raised.value)
+    assert f"the ACR build of {TARGET} (run cb1 in streamabx7k2q9) ended Failed" in message
+    assert "failed during run, err: exit status 1" in message
+    assert "No space left on device" in message and "returned a non-zero code: 1" in message
+    assert "Step 1/3" not in message  # only the tail of a long log
+    assert "az acr task logs --registry streamabx7k2q9 --run-id cb1" in message
+    assert "SIGNATURE-THAT-MUST-NOT-LEAK" not in message
+    assert transport.unused() == []
+
+
+def test_failed_run_without_a_readable_log_still_says_where_to_look():
+    transport = ReplayTransport([
+        *upload(),
+        constructed("POST", f"{ARM}/scheduleRun", 200, run("Queued")),
+        constructed("GET", f"{ARM}/runs/cb1", 200, run("Error")),
+        constructed("POST", f"{ARM}/runs/cb1/listLogSasUrl", 404,
+                    {"error": {"code": "ResourceNotFound", "message": "The run log was not found."}}),
+    ])
+    with pytest.raises(AcrBuildError) as raised:
+        provider_for(transport).create(dict(PROPS))
+    message = str(raised.value)
+    assert "ended Error: ACR gave no error message" in message
+    assert "(the log could not be read: AcrBuildError)" in message
+    assert "az acr task logs --registry streamabx7k2q9 --run-id cb1" in message
+
+
+def test_throttling_and_unavailability_are_retried():
+    transport = ReplayTransport([
+        constructed("POST", f"{ARM}/listBuildSourceUploadUrl", 429,
+                    {"error": {"code": "TooManyRequests", "message": "Too many requests."}}, {"Retry-After": "7"}),
+        constructed("POST", f"{ARM}/listBuildSourceUploadUrl", 200, {"relativePath": RELATIVE, "uploadUrl": SAS}),
+        constructed("PUT", SAS, 503, "<Error><Code>ServerBusy</Code></Error>", {"x-ms-error-code": "ServerBusy"}),
+        constructed("PUT", SAS, 201, None),
+        constructed("POST", f"{ARM}/scheduleRun", 200, run("Queued")),
+        constructed("GET", f"{ARM}/runs/cb1", 503, {"error": {"code": "ServiceUnavailable", "message": "Try later."}}),
+        constructed("GET", f"{ARM}/runs/cb1", 429, {"error": {"code": "TooManyRequests", "message": "x"}},
+                    {"Retry-After": "2"}),
+        constructed("GET", f"{ARM}/runs/cb1", 200, run("Succeeded", **pushed())),
+    ])
+    assert provider_for(transport).create(dict(PROPS)).outs["digest"] == DIGEST
+    assert transport.unused() == []
+    # Retry-After honoured (recorded, not slept), the first plain retry immediately.
+    assert 7.0 in transport.sleeps and 2.0 in transport.sleeps
+
+
+def test_arm_error_on_schedule_reaches_the_user():
+    transport = ReplayTransport([
+        *upload(),
+        constructed("POST", f"{ARM}/scheduleRun", 400, {"error": {
+            "code": "TasksOperationsNotAllowed", "message": "ACR Tasks requests for the registry are not permitted."}}),
+    ])
+    with pytest.raises(AcrBuildError, match="HTTP 400: TasksOperationsNotAllowed: ACR Tasks requests"):
+        provider_for(transport).create(dict(PROPS))
+
+
+def test_upload_failure_does_not_print_the_sas_url():
+    transport = ReplayTransport([
+        constructed("POST", f"{ARM}/listBuildSourceUploadUrl", 200, {"relativePath": RELATIVE, "uploadUrl": SAS}),
+        constructed("PUT", SAS, 403, "<Error/>", {"x-ms-error-code": "AuthenticationFailed"}),
+    ])
+    with pytest.raises(AcrBuildError) as raised:
+        provider_for(transport).create(dict(PROPS))
+    assert "HTTP 403 (AuthenticationFailed)" in str(raised.value)
+    assert "SIGNATURE" not in str(raised.value) and "blob.core.windows.net" not in str(raised.value)
+
+
+def test_a_run_past_the_timeout_is_cancelled():
+    clock = iter(range(0, 10_000, 40))  # 40 s per look at the clock
+    transport = ReplayTransport([
+        *upload(),
+        constructed("POST", f"{ARM}/scheduleRun", 200, run("Queued")),
+        constructed("GET", f"{ARM}/runs/cb1", 200, run("Running")),
+        constructed("GET", f"{ARM}/runs/cb1", 200, run("Running")),
+        constructed("POST", f"{ARM}/runs/cb1/cancel", 202, None),
+    ])
+    with pytest.raises(WaitTimeoutError) as raised:
+        provider_for(transport, clock).create({**PROPS, "timeoutMinutes": 1})
+    message = str(raised.value)
+    assert "timed out after 1 min" in message and "it was cancelled" in message
+    assert "acr-streaming-ab:timeouts.buildMinutes" in message
+    assert transport.unused() == []
+
+
+def test_a_run_that_pushed_something_else_fails():
+    transport = ReplayTransport([
+        *upload(),
+        constructed("POST", f"{ARM}/scheduleRun", 200, run("Queued")),
+        constructed("GET", f"{ARM}/runs/cb1", 200, run("Succeeded", **pushed(tag="latest"))),
+    ])
+    with pytest.raises(AcrBuildError, match="no pushed image for largeimage/test:v1.*largeimage/test:latest"):
+        provider_for(transport).create(dict(PROPS))
+
+
+def test_squash_build_reads_the_source_config_at_build_time():
+    login = "clireg000002.azurecr.io"  # the recorded registry of interactions 52-54
+    source_digest = "sha256:" + "d" * 64
+    config_digest = "sha256:" + "e" * 64
+    head = dockerfiles.squash_dockerfile_head(f"{login}/azure-vote-front:v1@{source_digest}")
+    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 4239,
+                           "digest": config_digest},
+                "layers": []}
+    transport = ReplayTransport([
+        *recorded("test_acr_artifact_streaming.yaml", [52, 53, 54]),
+        constructed("GET", f"https://{login}/v2/azure-vote-front/manifests/{source_digest}", 200, manifest,
+                    {"docker-content-digest": source_digest,
+                     "content-type": "application/vnd.docker.distribution.manifest.v2+json"}),
+        constructed("GET", f"https://{login}/v2/azure-vote-front/blobs/{config_digest}", 200, VOTE_FRONT_CONFIG),
+        *upload(),
+        constructed("POST", f"{ARM}/scheduleRun", 200, run("Queued")),
+        constructed("GET", f"{ARM}/runs/cb1", 200, run("Succeeded", **pushed("azure-vote-front", "squashed"))),
+    ])
+    props = {**PROPS, "loginServer": login, "target": "azure-vote-front:squashed", "dockerfile": head,
+             "squashSource": {"repository": "azure-vote-front", "digest": source_digest}}
+    result = provider_for(transport).create(props)
+
+    expected = dockerfiles.squash_dockerfile(f"{login}/azure-vote-front:v1@{source_digest}", VOTE_FRONT_CONFIG)
+    assert result.outs["builtDockerfile"] == expected
+    assert result.outs["dockerfile"] == head  # the declared input stays what the preview showed
+    assert 'CMD ["/start.sh"]' in expected and "WORKDIR /app" in expected
+    (put,) = transport.requests_to("blob.core.windows.net")
+    assert put.body == dockerfiles.build_context(expected).decode("utf-8", "replace")
+    assert [i.origin for i in transport.interactions[:3]] == [
+        "test_acr_artifact_streaming.yaml#52", "test_acr_artifact_streaming.yaml#53",
+        "test_acr_artifact_streaming.yaml#54"]
+    assert transport.unused() == []
+
+
+@pytest.mark.parametrize("minutes, seconds", [(1, RUN_TIMEOUT_MIN_SECONDS), (60, 3600),
+                                              (1440, RUN_TIMEOUT_MAX_SECONDS)])
+def test_run_timeout_stays_within_what_the_api_accepts(minutes, seconds):
+    assert docker_build_request(RELATIVE, TARGET, minutes)["timeout"] == seconds
+
+
+# --- diff / update / delete: no HTTP at all ------------------------------------------------------
+OLDS = {**PROPS, "digest": DIGEST, "runId": "cb1", "ref": f"streamabx7k2q9.azurecr.io/{TARGET}",
+        "builtDockerfile": DOCKERFILE}
+
+
+@pytest.mark.parametrize("key, value", [
+    ("dockerfile", DOCKERFILE.replace("count=5000", "count=4000")),
+    ("target", "largeimage/test:v2"),
+    ("registryName", "otherregistry"),
+    ("squashSource", {"repository": "azure-vote-front", "digest": DIGEST}),
+])
+def test_what_is_built_changing_replaces(key, value):
+    diff = AcrBuildProvider().diff("id", OLDS, {**PROPS, key: value})
+    assert diff.changes is True and diff.replaces == [key] and diff.delete_before_replace is False
+
+
+def test_timeout_and_provider_changes_are_not_a_rebuild():
+    diff = AcrBuildProvider().diff("id", OLDS, {**PROPS, "timeoutMinutes": 240, "__provider": "re-pickled"})
+    assert diff.changes is False and diff.replaces == []
+
+
+def test_caller_change_updates_in_place_and_keeps_the_image():
+    provider = AcrBuildProvider()
+    news = {**PROPS, "subscriptionId": "11111111-1111-1111-1111-111111111111"}
+    diff = provider.diff("id", OLDS, news)
+    assert diff.changes is True and diff.replaces == []
+    outs = provider.update("id", OLDS, news).outs
+    assert outs["digest"] == DIGEST and outs["runId"] == "cb1" and outs["subscriptionId"] == news["subscriptionId"]
+
+
+def test_delete_leaves_the_registry_alone():
+    transport = ReplayTransport([])  # any request would fail the test
+    assert provider_for(transport).delete("id", OLDS) is None
+    assert transport.sent == []

@@ -1,0 +1,246 @@
+"""`ImportedImage` provider replayed against the Azure CLI's import recordings.
+
+Recordings (tests/fixtures/azure-http/): `test_acr_artifact_streaming.yaml` (#6-#8: importImage 202,
+operationResults 202 Accepted, 200 Succeeded; #29-#32: data-plane auth and the tag's digest),
+`test_acr_image_import.yaml` (eight importImage variants, each 202 + one operationResults poll),
+`test_acr_import_no_wait.yaml` (#6: importImage answered 202 with a `location`, never polled by the CLI).
+The replay matches method and URL, so the request bodies this provider sends (registryUri sources,
+`mode: Force`) are asserted separately. Data-plane calls for registries no recording reads are
+constructed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from providers.acr_import import ImportedImageProvider, ImportFailedError, import_source
+from providers.azure_session import WaitTimeoutError
+from tests.fakes.registry import FakeClock, constructed_auth, recorded_once, replay_session, session_factory
+from tests.replay import SUBSCRIPTION, TENANT, constructed
+
+STREAMING = "test_acr_artifact_streaming.yaml"
+IMPORTS = "test_acr_image_import.yaml"
+NO_WAIT = "test_acr_import_no_wait.yaml"
+DIGEST = "sha256:622731d3e3a16b11a1f318b1c5018d0c44996b4c096b864fe2eac5b8beab535a"
+ARM = f"https://management.azure.com/subscriptions/{SUBSCRIPTION}"
+
+
+def props(registry: str = "clireg000002", resource_group: str = "clitest.rg000001", **overrides):
+    return {"subscriptionId": SUBSCRIPTION, "tenantId": TENANT, "resourceGroupName": resource_group,
+            "registryName": registry, "loginServer": f"{registry}.azurecr.io",
+            "source": "mcr.microsoft.com/azure-cli:2.0", "target": "microsoft:azure-cli", "timeoutMinutes": 30,
+            "__provider": "pickled", **overrides}
+
+
+def import_url(registry: str = "clireg000002", resource_group: str = "clitest.rg000001") -> str:
+    return (f"{ARM}/resourceGroups/{resource_group}/providers/Microsoft.ContainerRegistry/registries/{registry}/"
+            "importImage?api-version=2025-11-01")
+
+
+def provider_for(interactions, clock=None, poll_seconds=0):
+    session, transport = replay_session(interactions, clock=clock, poll_seconds=poll_seconds)
+    return ImportedImageProvider(session_factory(session)), transport
+
+
+def tag(login: str, repository: str, name: str, digest: str, status: int = 200):
+    body = ({"registry": login, "imageName": repository, "tag": {"name": name, "digest": digest}} if status == 200
+            else {"errors": [{"code": "TAG_UNKNOWN", "message": "the specified tag does not exist"}]})
+    return constructed("GET", f"https://{login}/acr/v1/{repository}/_tags/{name}", status, body)
+
+
+def test_import_waits_for_the_operation_then_reads_the_digest():
+    """Recorded: artifact_streaming#6 (POST importImage 202), #7 (operationResults 202 Accepted), #8 (200
+    Succeeded), #29 (GET /v2/ 401), #30 (exchange), #31 (token, metadata_read), #32 (tag -> digest)."""
+    provider, transport = provider_for(recorded_once(STREAMING, [6, 7, 8, 29, 30, 31, 32]))
+    result = provider.create(props())
+    assert result.outs["digest"] == DIGEST
+    assert result.outs["ref"] == result.id == "clireg000002.azurecr.io/microsoft:azure-cli"
+    assert "__provider" not in result.outs and result.outs["source"] == "mcr.microsoft.com/azure-cli:2.0"
+    post = transport.sent[0]
+    assert post.body == {"source": {"registryUri": "mcr.microsoft.com", "sourceImage": "azure-cli:2.0"},
+                         "targetTags": ["microsoft:azure-cli"], "mode": "Force"}
+    assert [r.answered_by for r in transport.sent] == [f"{STREAMING}#{i}" for i in (6, 7, 8, 29, 30, 31, 32)]
+
+
+# (POST, poll) pairs of test_acr_image_import.yaml that import into targetregistry000003 with one tag.
+VARIANTS = {"same-subscription": (14, 15), "same-registry": (29, 30), "by-digest": (34, 35),
+            "docker-hub-registryUri": (39, 40), "credentials": (43, 44), "credentials-password-only": (47, 48)}
+
+
+@pytest.mark.parametrize("post,poll", VARIANTS.values(), ids=VARIANTS.keys())
+def test_image_import_recorded_variants_poll_to_success(post, poll):
+    """Recorded: image_import#<post> (POST importImage 202 + location) and #<poll> (operationResults 200
+    Succeeded). Constructed: data-plane auth and tag of targetregistry000003 (not in the recording)."""
+    login = "targetregistry000003.azurecr.io"
+    provider, transport = provider_for([
+        *recorded_once(IMPORTS, [post, poll]), *constructed_auth(login),
+        tag(login, "library/hello-world", "latest", DIGEST),
+    ])
+    result = provider.create(props("targetregistry000003", source="docker.io/library/hello-world:latest",
+                                   target="library/hello-world:latest"))
+    assert result.outs["digest"] == DIGEST
+    assert transport.sent[0].body["source"] == {"registryUri": "docker.io", "sourceImage": "library/hello-world:latest"}
+    assert transport.unused() == []
+
+
+def test_no_wait_recording_202_alone_is_not_success():
+    """Recorded: import_no_wait#6 only (202 + location; the CLI's --no-wait stopped there). The provider
+    goes on to poll the location, which nothing answers: the replay fails the create instead of the
+    provider taking the 202 for success."""
+    provider, transport = provider_for(recorded_once(NO_WAIT, [6]))
+    with pytest.raises(AssertionError, match=r"no recorded or constructed interaction answers GET .*"
+                                             r"/locations/WESTUS/operationResults/registries-939a0fb2"):
+        provider.create(props("sourceregistrysamesub000002", "resourcegroupsamesub"))
+    assert transport.sent[0].answered_by == f"{NO_WAIT}#6"
+
+
+def test_no_wait_recording_then_polled_to_success():
+    """Recorded: import_no_wait#6 (202 + location). Constructed: the location polled (202, then 200
+    Succeeded, as image_import#7 shows) and the data-plane tag read."""
+    login = "sourceregistrysamesub000002.azurecr.io"
+    location = (f"{ARM}/providers/Microsoft.ContainerRegistry/locations/WESTUS/operationResults/"
+                "registries-939a0fb2-ffc3-11eb-a810-00155d392c20?api-version=2021-06-01-preview")
+    provider, transport = provider_for([
+        *recorded_once(NO_WAIT, [6]),
+        constructed("GET", location, 202, {"status": "Accepted"}, {"location": location}),
+        constructed("GET", location, 200, {"status": "Succeeded"}),
+        *constructed_auth(login), tag(login, "microsoft", "azure-cli", DIGEST),
+    ])
+    result = provider.create(props("sourceregistrysamesub000002", "resourcegroupsamesub"))
+    assert result.outs["digest"] == DIGEST
+    assert transport.unused() == []
+
+
+def test_failed_operation_fails_with_arms_error():
+    """Recorded: artifact_streaming#6, #7. Constructed: operationResults 200 with status Failed."""
+    location_body = {"status": "Failed", "error": {"code": "InvalidImage",
+                                                    "message": "The source image azure-cli:2.0 does not exist"}}
+    poll = recorded_once(STREAMING, [8])[0]
+    poll.response_body = location_body
+    poll.origin = "constructed (the URL of artifact_streaming#8)"
+    provider, _ = provider_for([*recorded_once(STREAMING, [6, 7]), poll])
+    with pytest.raises(ImportFailedError, match=r"importing mcr.microsoft.com/azure-cli:2.0 into clireg000002 as "
+                                                r"microsoft:azure-cli ended Failed: InvalidImage: The source image"):
+        provider.create(props())
+
+
+def test_operation_answering_an_error_status_fails_with_its_body():
+    """Recorded: artifact_streaming#6, #7. Constructed: operationResults 404 with an ARM error body."""
+    poll = recorded_once(STREAMING, [8])[0]
+    poll.status = 404
+    poll.response_body = {"error": {"code": "ResourceNotFound", "message": "registry clireg000002 was deleted"}}
+    provider, _ = provider_for([*recorded_once(STREAMING, [6, 7]), poll])
+    with pytest.raises(ImportFailedError, match="failed: ResourceNotFound: registry clireg000002 was deleted"):
+        provider.create(props())
+
+
+def test_refused_import_fails_with_arms_message():
+    """Constructed: POST importImage 400 InvalidParameters (same URL as artifact_streaming#6)."""
+    provider, _ = provider_for([
+        constructed("POST", import_url(), 400, {"error": {"code": "InvalidParameters",
+                                                          "message": "sourceImage must not be empty"}}),
+    ])
+    with pytest.raises(ImportFailedError, match="InvalidParameters.*sourceImage must not be empty"):
+        provider.create(props())
+
+
+def test_import_timeout_with_a_fake_clock():
+    """Recorded: artifact_streaming#6 (202), #7 (202 Accepted). Constructed: two more 202 Accepted polls.
+    Fake clock: 60 s between polls, a 2-minute limit."""
+    clock = FakeClock()
+    accepted = recorded_once(STREAMING, [7])[0]
+    more = [recorded_once(STREAMING, [7])[0] for _ in range(2)]
+    for extra in more:
+        extra.origin = "constructed (a copy of artifact_streaming#7)"
+    provider, _ = provider_for([*recorded_once(STREAMING, [6]), accepted, *more], clock=clock, poll_seconds=60)
+    with pytest.raises(WaitTimeoutError) as raised:
+        provider.create(props(timeoutMinutes=2))
+    message = str(raised.value)
+    assert "importing mcr.microsoft.com/azure-cli:2.0 into clireg000002 as microsoft:azure-cli" in message
+    assert "ARM operation status InProgress" in message and "acr-streaming-ab:timeouts.importMinutes" in message
+    assert clock.now == 120
+
+
+def test_throttled_import_post_waits_out_retry_after():
+    """Recorded: artifact_streaming#6-#8, #29-#32. Constructed: POST importImage 429 Retry-After: 3 first."""
+    provider, transport = provider_for([
+        constructed("POST", import_url(), 429, {"error": {"code": "TooManyRequests", "message": "throttled"}},
+                    {"Retry-After": "3"}),
+        *recorded_once(STREAMING, [6, 7, 8, 29, 30, 31, 32]),
+    ])
+    assert provider.create(props()).outs["digest"] == DIGEST
+    assert transport.sleeps[0] == 3
+    assert transport.unused() == []
+
+
+def test_read_follows_the_tag_and_notices_it_gone():
+    """Recorded: artifact_streaming#29-#32 (tag exists). Constructed: auth and 404 TAG_UNKNOWN."""
+    provider, _ = provider_for([
+        *recorded_once(STREAMING, [29, 30, 31, 32]),
+        *constructed_auth("clireg000002.azurecr.io"),
+        tag("clireg000002.azurecr.io", "microsoft", "azure-cli", "", status=404),
+    ])
+    current = provider.read("id", {**props(), "digest": "sha256:" + "0" * 64})
+    assert current.id == "id" and current.outs["digest"] == DIGEST  # the tag moved since: refresh shows it
+    gone = provider.read("id", {**props(), "digest": DIGEST})
+    assert gone.id is None and gone.outs == {}
+
+
+def test_diff_replaces_on_what_identifies_the_image():
+    """No HTTP."""
+    provider = ImportedImageProvider()
+    olds = {**props(), "digest": DIGEST, "ref": "x"}
+    unchanged = provider.diff("id", olds, {**props(), "__provider": "other", "timeoutMinutes": 300})
+    assert unchanged.changes is False and unchanged.replaces == []
+    new_source = provider.diff("id", olds, props(source="mcr.microsoft.com/azure-cli:2.1"))
+    # Same tag in the same registry: delete (untag) first, or the untag would hit the new import.
+    assert new_source.replaces == ["source"] and new_source.delete_before_replace is True
+    new_target = provider.diff("id", olds, props(target="microsoft:other"))
+    assert new_target.replaces == ["target"] and new_target.delete_before_replace is False
+    tenant = provider.diff("id", olds, props(tenantId="33333333-3333-3333-3333-333333333333"))
+    assert tenant.changes is True and tenant.replaces == []
+
+
+def test_update_calls_nothing():
+    """No HTTP: an empty replay would fail any request."""
+    provider, transport = provider_for([])
+    outs = provider.update("id", {**props(), "digest": DIGEST, "ref": "r"}, props(tenantId="t2")).outs
+    assert (outs["digest"], outs["ref"], outs["tenantId"]) == (DIGEST, "r", "t2")
+    assert transport.sent == []
+
+
+def test_delete_untags_what_it_imported():
+    """Recorded: artifact_streaming#29-#32 (the tag still points to the recorded digest).
+    Constructed: token (delete scope) and DELETE /acr/v1/microsoft/_tags/azure-cli 202."""
+    provider, transport = provider_for([
+        *recorded_once(STREAMING, [29, 30, 31, 32]),
+        constructed("POST", "https://clireg000002.azurecr.io/oauth2/token", 200, {"access_token": "REDACTED"}),
+        constructed("DELETE", "https://clireg000002.azurecr.io/acr/v1/microsoft/_tags/azure-cli", 202),
+    ])
+    provider.delete("id", {**props(), "digest": DIGEST})
+    assert transport.unused() == []
+    assert transport.sent[-1].method == "DELETE"
+
+
+def test_delete_leaves_a_tag_that_moved_since():
+    """Recorded: artifact_streaming#29-#32 (the tag points to another digest than the one recorded)."""
+    provider, transport = provider_for(recorded_once(STREAMING, [29, 30, 31, 32]))
+    provider.delete("id", {**props(), "digest": "sha256:" + hashlib.sha256(b"older").hexdigest()})
+    assert [r.method for r in transport.sent if "/_tags/" in r.url] == ["GET"]
+
+
+@pytest.mark.parametrize("source,expected", [
+    ("mcr.microsoft.com/azuredocs/azure-vote-front:v1", ("mcr.microsoft.com", "azuredocs/azure-vote-front:v1")),
+    ("docker.io/library/alpine:3.20", ("docker.io", "library/alpine:3.20")),
+    ("docker.io/alpine:3.20", ("docker.io", "library/alpine:3.20")),
+    ("registry-1.docker.io/bitnami/redis:7.2", ("docker.io", "bitnami/redis:7.2")),
+    ("registry.hub.docker.com/library/hello-world@sha256:" + "a" * 64,
+     ("docker.io", "library/hello-world@sha256:" + "a" * 64)),
+    ("myregistry.azurecr.io:443/team/app:1", ("myregistry.azurecr.io:443", "team/app:1")),
+])
+def test_import_source(source, expected):
+    """No HTTP: how a configured source becomes ImportSource fields."""
+    fields = import_source(source)
+    assert (fields["registryUri"], fields["sourceImage"]) == expected

@@ -1,0 +1,319 @@
+"""`StreamingArtifact` and `RepositoryStreaming` providers replayed against recorded ACR interactions.
+
+Recordings: tests/fixtures/azure-http/test_acr_artifact_streaming.yaml (`#n` below). No recording has a
+conversion reaching Succeeded or Failed, nor an existing streaming referrer: those are constructed,
+in the same shapes (`_operations/{id}` bodies as #95, referrers as #40).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from providers.acr_dataplane import STREAMING_ARTIFACT_TYPE
+from providers.acr_streaming import (
+    RepositoryStreamingProvider,
+    StreamingArtifactProvider,
+    StreamingConversionError,
+)
+from providers.azure_session import WaitTimeoutError
+from tests.fakes.registry import FakeClock, constructed_auth, recorded_once, replay_session, session_factory
+from tests.replay import SUBSCRIPTION, TENANT, constructed
+
+STREAMING = "test_acr_artifact_streaming.yaml"
+LOGIN = "clireg000002.azurecr.io"
+BASE = f"https://{LOGIN}"
+DIGEST = "sha256:622731d3e3a16b11a1f318b1c5018d0c44996b4c096b864fe2eac5b8beab535a"
+OPERATION = "7dfcc117-d980-4c19-8817-3171e14186ca"
+ARTIFACT = "sha256:" + "e" * 64
+REFERRERS_URL = f"{BASE}/v2/microsoft/referrers/{DIGEST}?artifactType=application%2Fvnd.azure.artifact.streaming.v1"
+OPERATION_URL = f"{BASE}/acr/v1/microsoft/_operations/{OPERATION}"
+
+PROPS = {"subscriptionId": SUBSCRIPTION, "tenantId": TENANT, "loginServer": LOGIN, "repository": "microsoft",
+         "digest": DIGEST, "timeoutMinutes": 60, "__provider": "pickled"}
+
+
+def rec(*indices: int):
+    return recorded_once(STREAMING, list(indices))
+
+
+def referrers(*digests: str):
+    return constructed("GET", REFERRERS_URL, 200, {
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d, "size": 1500,
+                       "artifactType": STREAMING_ARTIFACT_TYPE,
+                       "annotations": {"streaming.format": "overlaybd", "streaming.version": "v1"}} for d in digests],
+    }, {"oci-filters-applied": "artifactType"})
+
+
+def operation(status: str, progress: str = "100%", details: str = "Conversion completed"):
+    return constructed("GET", OPERATION_URL, 200, {
+        "name": "ArtifactStreamingConversion", "status": status, "progress": progress, "details": details,
+        "resource": f"microsoft@{DIGEST}", "startTime": "2025-04-28T03:54:17Z"})
+
+
+def provider_for(interactions, clock=None, poll_seconds=0):
+    session, transport = replay_session(interactions, clock=clock, poll_seconds=poll_seconds)
+    return StreamingArtifactProvider(session_factory(session)), transport
+
+
+# Auth for a pull-scoped first call: #44 (GET /v2/ 401), #53 (exchange), #62 (token, pull).
+PULL_AUTH = (44, 53, 62)
+
+
+def test_create_converts_and_waits_for_succeeded():
+    """Recorded: #44, #53, #62 (auth); #40 (no streaming referrers); #46 (404 OPERATION_UNKNOWN: never
+    converted); #23 (token pull,push); #47 (POST _streaming/{digest} 202 NotStarted).
+    Constructed: _operations/{id} Running, then Succeeded; referrers listing the new artifact."""
+    provider, transport = provider_for([
+        *rec(*PULL_AUTH, 40, 46, 23, 47),
+        operation("Running", "40%"), operation("Succeeded"), referrers(ARTIFACT),
+    ])
+    result = provider.create(PROPS)
+    assert result.outs["streamingArtifactDigest"] == ARTIFACT
+    assert result.outs["operationId"] == OPERATION
+    assert (result.outs["status"], result.outs["reused"]) == ("Succeeded", False)
+    assert "__provider" not in result.outs and result.outs["digest"] == DIGEST
+    assert result.id == f"{LOGIN}/microsoft@{DIGEST}"
+    [post] = [r for r in transport.sent if r.method == "POST" and "/_streaming/" in r.url]
+    assert post.body == {"conversionFormat": "overlaybd", "conversionVersion": "v1"}
+    assert transport.unused() == []
+
+
+def test_existing_artifact_is_reused_without_a_post():
+    """Recorded: #44, #53, #62 (auth). Constructed: referrers already listing a streaming artifact."""
+    provider, transport = provider_for([*rec(*PULL_AUTH), referrers(ARTIFACT)])
+    result = provider.create(PROPS)
+    assert result.outs["streamingArtifactDigest"] == ARTIFACT
+    assert result.outs["reused"] is True and result.outs["operationId"] is None
+    assert [r for r in transport.sent if r.method == "POST" and "/acr/v1/" in r.url] == []
+    assert transport.unused() == []
+
+
+def test_a_running_conversion_is_joined_not_duplicated():
+    """Recorded: #44, #53, #62 (auth); #40 (no referrers); #63 (GET _streaming/{digest}: Running, the
+    operation an earlier, timed-out run started). Constructed: _operations/{id} Succeeded, referrers."""
+    provider, transport = provider_for([*rec(*PULL_AUTH, 40, 63), operation("Succeeded"), referrers(ARTIFACT)])
+    result = provider.create(PROPS)
+    assert result.outs["operationId"] == OPERATION
+    assert [r for r in transport.sent if r.method == "POST" and "/acr/v1/" in r.url] == []
+    assert transport.unused() == []
+
+
+def test_canceled_conversion_fails_with_the_operation_details():
+    """Recorded: #44, #53, #62 (auth); #40 (no referrers); #87 (GET _streaming/{digest}: Canceled, so a new
+    conversion is started); #23 (token pull,push); #47 (POST 202); #95 (GET _operations/{id}: Canceled)."""
+    provider, transport = provider_for(rec(*PULL_AUTH, 40, 87, 23, 47, 95))
+    with pytest.raises(StreamingConversionError) as raised:
+        provider.create(PROPS)
+    message = str(raised.value)
+    assert f"operation {OPERATION}" in message and "ended Canceled" in message
+    assert f"Conversion started for resource microsoft@{DIGEST}" in message
+    assert transport.unused() == []
+
+
+def test_failed_conversion_fails_with_the_operation_details():
+    """Recorded: #44, #53, #62, #40, #46, #23, #47. Constructed: _operations/{id} Failed."""
+    provider, _ = provider_for([
+        *rec(*PULL_AUTH, 40, 46, 23, 47),
+        operation("Failed", "12%", "Conversion failed: layer sha256:abc is not a valid tar archive"),
+    ])
+    with pytest.raises(StreamingConversionError, match=r"ended Failed: Conversion failed: layer sha256:abc is not"):
+        provider.create(PROPS)
+
+
+def test_conversion_timeout_says_what_is_still_running_and_how_to_wait_longer():
+    """Recorded: #44, #53, #62, #40, #46, #23, #47. Constructed: _operations/{id} Running three times.
+    Fake clock: 60 s between polls, a 2-minute limit."""
+    clock = FakeClock()
+    provider, _ = provider_for([
+        *rec(*PULL_AUTH, 40, 46, 23, 47), *[operation("Running", f"{p}%") for p in (10, 20, 30)],
+    ], clock=clock, poll_seconds=60)
+    with pytest.raises(WaitTimeoutError) as raised:
+        provider.create({**PROPS, "timeoutMinutes": 2})
+    message = str(raised.value)
+    assert f"operation {OPERATION}" in message and "status Running, progress 30%" in message
+    assert "acr-streaming-ab:timeouts.conversionMinutes" in message
+    assert clock.now == 120
+
+
+def test_retryable_fault_while_polling_is_retried():
+    """Recorded: #44, #53, #62, #40, #46, #23, #47. Constructed: a 503 on the first poll, then Succeeded."""
+    provider, transport = provider_for([
+        *rec(*PULL_AUTH, 40, 46, 23, 47),
+        constructed("GET", OPERATION_URL, 503, {"errors": [{"code": "UNAVAILABLE", "message": "busy"}]}),
+        operation("Succeeded"), referrers(ARTIFACT),
+    ])
+    assert provider.create(PROPS).outs["streamingArtifactDigest"] == ARTIFACT
+    assert transport.unused() == []
+
+
+def test_missing_image_cannot_be_converted():
+    """Recorded: #44, #53, #62. Constructed: referrers 404 MANIFEST_UNKNOWN."""
+    provider, _ = provider_for([
+        *rec(*PULL_AUTH),
+        constructed("GET", REFERRERS_URL, 404, {"errors": [{"code": "MANIFEST_UNKNOWN", "message": "unknown"}]}),
+    ])
+    with pytest.raises(Exception, match="does not exist in clireg000002.azurecr.io"):
+        provider.create(PROPS)
+
+
+def test_read_keeps_an_existing_artifact():
+    """Recorded: #44, #53, #62. Constructed: referrers listing the artifact (and an older one)."""
+    provider, _ = provider_for([*rec(*PULL_AUTH), referrers("sha256:" + "1" * 64, ARTIFACT)])
+    result = provider.read("id", {**PROPS, "streamingArtifactDigest": ARTIFACT})
+    assert result.id == "id" and result.outs["streamingArtifactDigest"] == ARTIFACT
+
+
+def test_read_after_the_artifact_was_deleted_reports_it_gone():
+    """Recorded: #44, #53, #62, #40 (an empty referrers list)."""
+    provider, _ = provider_for(rec(*PULL_AUTH, 40))
+    result = provider.read("id", {**PROPS, "streamingArtifactDigest": ARTIFACT})
+    assert result.id is None and result.outs == {}
+
+
+def test_read_after_the_image_was_deleted_reports_it_gone():
+    """Recorded: #44, #53, #62. Constructed: referrers 404 MANIFEST_UNKNOWN."""
+    provider, _ = provider_for([
+        *rec(*PULL_AUTH),
+        constructed("GET", REFERRERS_URL, 404, {"errors": [{"code": "MANIFEST_UNKNOWN", "message": "unknown"}]}),
+    ])
+    assert provider.read("id", {**PROPS, "streamingArtifactDigest": ARTIFACT}).id is None
+
+
+def test_diff():
+    """No HTTP."""
+    provider = StreamingArtifactProvider()
+    olds = {**PROPS, "streamingArtifactDigest": ARTIFACT, "operationId": OPERATION}
+    same = provider.diff("id", olds, {**PROPS, "__provider": "re-pickled", "timeoutMinutes": 600})
+    assert same.changes is False and same.replaces == []
+    moved = provider.diff("id", olds, {**PROPS, "digest": "sha256:" + "f" * 64})
+    assert moved.changes is True and moved.replaces == ["digest"]
+    other_registry = provider.diff("id", olds, {**PROPS, "loginServer": "other.azurecr.io"})
+    assert other_registry.replaces == ["loginServer"]
+    tenant = provider.diff("id", olds, {**PROPS, "tenantId": "33333333-3333-3333-3333-333333333333"})
+    assert tenant.changes is True and tenant.replaces == []
+
+
+def test_update_calls_nothing_and_keeps_the_artifact():
+    """No HTTP: an empty replay would fail any request."""
+    provider, transport = provider_for([])
+    olds = {**PROPS, "streamingArtifactDigest": ARTIFACT, "operationId": OPERATION, "status": "Succeeded",
+            "reused": False}
+    outs = provider.update("id", olds, {**PROPS, "tenantId": "t2"}).outs
+    assert outs["streamingArtifactDigest"] == ARTIFACT and outs["tenantId"] == "t2"
+    assert transport.sent == []
+
+
+def test_delete_removes_the_referrer_manifest_it_created():
+    """Recorded: #44, #53, #62 (auth, pull); #87 (last conversion Canceled: nothing running).
+    Constructed: token (delete scope) and DELETE /v2/microsoft/manifests/{artifact} 202."""
+    provider, transport = provider_for([
+        *rec(*PULL_AUTH, 87),
+        constructed("POST", f"{BASE}/oauth2/token", 200, {"access_token": "REDACTED"}),
+        constructed("DELETE", f"{BASE}/v2/microsoft/manifests/{ARTIFACT}", 202),
+    ])
+    provider.delete("id", {**PROPS, "streamingArtifactDigest": ARTIFACT, "reused": False})
+    assert transport.unused() == []
+    assert transport.requests_to("/oauth2/token")[-1].body["scope"] == "repository:microsoft:delete"
+
+
+def test_delete_cancels_a_conversion_still_running_first():
+    """Recorded: #44, #53, #62; #63 (Running); #23 (token pull,push); #71 (cancel -> Canceled).
+    Constructed: token (delete scope), DELETE manifest 404 (already gone: fine)."""
+    provider, transport = provider_for([
+        *rec(*PULL_AUTH, 63, 23, 71),
+        constructed("POST", f"{BASE}/oauth2/token", 200, {"access_token": "REDACTED"}),
+        constructed("DELETE", f"{BASE}/v2/microsoft/manifests/{ARTIFACT}", 404,
+                    {"errors": [{"code": "MANIFEST_UNKNOWN", "message": "gone"}]}),
+    ])
+    provider.delete("id", {**PROPS, "streamingArtifactDigest": ARTIFACT, "reused": False})
+    assert transport.unused() == []
+
+
+def test_delete_leaves_an_artifact_it_found_existing():
+    """No HTTP: the artifact was not made by this stack."""
+    provider, transport = provider_for([])
+    provider.delete("id", {**PROPS, "streamingArtifactDigest": ARTIFACT, "reused": True})
+    assert transport.sent == []
+
+
+# -- RepositoryStreaming ---------------------------------------------------------------------------
+REPO_PROPS = {"subscriptionId": SUBSCRIPTION, "tenantId": TENANT, "loginServer": LOGIN, "repository": "microsoft",
+              "convertPushedImages": True, "timeoutMinutes": 60, "__provider": "pickled"}
+REPO_URL = f"{BASE}/acr/v1/microsoft/_streaming"
+
+
+def repo_provider_for(interactions):
+    session, transport = replay_session(interactions)
+    return RepositoryStreamingProvider(session_factory(session)), transport
+
+
+def test_auto_conversion_create():
+    """Recorded: #21 (challenge), #22 (exchange), #23 (token pull,push), #24 (POST _streaming 202 Succeeded)."""
+    provider, transport = repo_provider_for(rec(21, 22, 23, 24))
+    result = provider.create(REPO_PROPS)
+    assert result.outs["convertPushedImages"] is True and result.id == f"{LOGIN}/microsoft"
+    assert transport.sent[-1].body == {"convertPushedImages": True, "conversionFormat": "overlaybd",
+                                       "conversionVersion": "v1"}
+
+
+def test_auto_conversion_create_waits_for_a_running_operation():
+    """Recorded: #21, #22, #23. Constructed: POST _streaming 202 Running, then its operation Succeeded."""
+    provider, transport = repo_provider_for([
+        *rec(21, 22, 23),
+        constructed("POST", REPO_URL, 202, {"id": OPERATION, "status": "Running", "convertPushedImages": True}),
+        constructed("POST", f"{BASE}/oauth2/token", 200, {"access_token": "REDACTED"}),
+        operation("Succeeded"),
+    ])
+    assert provider.create(REPO_PROPS).outs["convertPushedImages"] is True
+    assert transport.unused() == []
+
+
+def test_auto_conversion_read_shows_drift_and_absence():
+    """Recorded: #11, #14, #15, #16 (convertPushedImages false). Constructed: the second read's auth (each
+    provider call builds its own client), and 404 NAME_UNKNOWN."""
+    provider, _ = repo_provider_for([
+        *rec(11, 14, 15, 16),
+        *constructed_auth(LOGIN),
+        constructed("GET", REPO_URL, 404, {"errors": [{"code": "NAME_UNKNOWN", "message": "repository unknown"}]}),
+    ])
+    assert provider.read("id", REPO_PROPS).outs["convertPushedImages"] is False
+    gone = provider.read("id", REPO_PROPS)
+    assert gone.id is None and gone.outs == {}
+
+
+def test_auto_conversion_update_and_diff():
+    """Recorded: #21, #22, #23 (auth pull,push). Constructed: POST _streaming (false) 202 Succeeded."""
+    provider, transport = repo_provider_for([
+        *rec(21, 22, 23),
+        constructed("POST", REPO_URL, 202, {"id": OPERATION, "status": "Succeeded", "convertPushedImages": False}),
+    ])
+    diff = provider.diff("id", REPO_PROPS, {**REPO_PROPS, "convertPushedImages": False, "timeoutMinutes": 5})
+    assert diff.changes is True and diff.replaces == []
+    assert provider.diff("id", REPO_PROPS, {**REPO_PROPS, "repository": "other"}).replaces == ["repository"]
+    outs = provider.update("id", REPO_PROPS, {**REPO_PROPS, "convertPushedImages": False}).outs
+    assert outs["convertPushedImages"] is False
+    assert transport.sent[-1].body["convertPushedImages"] is False
+
+
+def test_auto_conversion_delete_switches_it_off():
+    """Recorded: #11, #14, #15 (auth pull). Constructed: GET _streaming true; token pull,push; POST false."""
+    provider, transport = repo_provider_for([
+        *rec(11, 14, 15),
+        constructed("GET", REPO_URL, 200, {"convertPushedImages": True}),
+        constructed("POST", f"{BASE}/oauth2/token", 200, {"access_token": "REDACTED"}),
+        constructed("POST", REPO_URL, 202, {"id": OPERATION, "status": "Succeeded", "convertPushedImages": False}),
+    ])
+    provider.delete("id", REPO_PROPS)
+    assert transport.sent[-1].body["convertPushedImages"] is False
+    assert transport.unused() == []
+
+
+def test_auto_conversion_delete_of_a_missing_repository_does_nothing_more():
+    """Recorded: #11, #14, #15. Constructed: GET _streaming 404 NAME_UNKNOWN."""
+    provider, transport = repo_provider_for([
+        *rec(11, 14, 15),
+        constructed("GET", REPO_URL, 404, {"errors": [{"code": "NAME_UNKNOWN", "message": "repository unknown"}]}),
+    ])
+    provider.delete("id", REPO_PROPS)
+    assert transport.unused() == [] and transport.sent[-1].method == "GET"

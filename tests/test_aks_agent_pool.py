@@ -1,0 +1,404 @@
+"""ExperimentPool provider replayed against ARM HTTP sequences.
+
+No recording of an AKS agent-pool operation exists in tests/fixtures/azure-http (see its README), so
+every agent-pool interaction here is constructed. They follow the shapes of the recorded ARM
+long-running operation in test_acr_artifact_streaming.yaml#0-3 (PUT answered 201 with an
+`azure-asyncoperation` header, the operation URL polled while in progress until `Succeeded`, then a
+GET of the resource, which is where azure-core reads the final state of a PUT);
+`test_constructed_create_follows_the_recorded_lro_shape` checks that correspondence. What is AKS's own
+and therefore constructed from the AKS REST reference: the agent pool URL and body, the operation URL
+under `locations/<region>/operations/<id>` with status `InProgress`, the DELETE answered 202 with
+`azure-asyncoperation` and `location`, the 409 `OperationNotAllowed` body (its message as the CLI and
+Azure/AKS issues quote it), and the 400 error bodies.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+
+import pytest
+from azure.core.credentials import AccessToken
+
+from components.pool_body import pool_properties
+from providers.aks_agent_pool import ExperimentPoolProvider, diff_pool
+from providers.azure_session import AzureOperationError, AzureSession, WaitTimeoutError
+from stacks.config import parse_stack_config
+from tests.replay import SUBSCRIPTION, TENANT, ReplayTransport, constructed, recorded
+
+ARM = "https://management.azure.com"
+CLUSTER_PATH = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/streamab-rg/providers/"
+                "Microsoft.ContainerService/managedClusters/streamab-aks")
+API = "?api-version=2026-08-01"
+
+
+def pool_url(pool: str) -> str:
+    return f"{ARM}{CLUSTER_PATH}/agentPools/{pool}{API}"
+
+
+def operation_url(op: str) -> str:
+    return (f"{ARM}/subscriptions/{SUBSCRIPTION}/providers/Microsoft.ContainerService/locations/westus3/"
+            f"operations/{op}?api-version=2016-03-30")
+
+
+class FakeCredential:
+    def get_token(self, *scopes, **kwargs):
+        return AccessToken("fake-arm-token", int(time.time()) + 3600)
+
+
+class Clock:
+    """A clock that only moves when the code under test sleeps."""
+
+    def __init__(self, transport: ReplayTransport):
+        self.now = 0.0
+        self.transport = transport
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.transport.sleep(seconds)
+        self.now += seconds
+
+
+def provider_for(transport: ReplayTransport, *, poll_seconds: float = 0, clock: Clock | None = None):
+    def factory(subscription_id: str, tenant_id: str) -> AzureSession:
+        assert (subscription_id, tenant_id) == (SUBSCRIPTION, TENANT)
+        return AzureSession(subscription_id, tenant_id, FakeCredential(), transport=transport,
+                            sleep=clock.sleep if clock else transport.sleep,
+                            clock=clock if clock else (lambda: 0.0), poll_seconds=poll_seconds)
+    return ExperimentPoolProvider(factory)
+
+
+CONFIG = parse_stack_config({"location": "westus3"})  # storage-matrix: slowart/slownoart/fastart/fastnoart
+
+
+def props_for(pool_name: str, *, cache_generation: int = 0, timeout_minutes: int = 45, **overrides):
+    pool = CONFIG.pool(pool_name)
+    properties = pool_properties(pool, CONFIG.cluster.kubernetes_version)
+    properties.update(overrides)
+    # As the engine hands them to a dynamic provider: every number a float.
+    return json.loads(json.dumps({
+        "subscriptionId": SUBSCRIPTION, "tenantId": TENANT, "resourceGroupName": "streamab-rg",
+        "clusterName": "streamab-aks", "poolName": pool_name, "properties": properties,
+        "cacheGeneration": cache_generation, "timeoutMinutes": timeout_minutes,
+        "__provider": "serialized-provider",
+    }), parse_int=float)
+
+
+def arm_pool(props: dict, *, state: str = "Succeeded", **extra_properties) -> dict:
+    """An agent pool as AKS returns it: our properties plus what AKS adds."""
+    properties = json.loads(json.dumps(props["properties"]), parse_float=lambda s: int(float(s)))
+    properties.update({
+        "provisioningState": state, "powerState": {"code": "Running"}, "maxPods": 250,
+        "currentOrchestratorVersion": "1.33.2", "nodeImageVersion": "AKSUbuntu-2204gen2containerd-202608.01.0",
+        "enableFIPS": False, "upgradeSettings": {"maxSurge": "10%"}, "eTag": "4f3a2b1c",
+    })
+    properties.update(extra_properties)
+    return {"id": f"{CLUSTER_PATH}/agentPools/{props['poolName']}", "name": props["poolName"],
+            "type": "Microsoft.ContainerService/managedClusters/agentPools", "properties": properties}
+
+
+def put_sequence(props: dict, op: str, *, status: int = 201, final: dict | None = None, polls: int = 1):
+    """PUT -> (InProgress x polls) -> Succeeded -> GET resource, as in the recorded registry create."""
+    body = arm_pool(props, state="Creating" if status == 201 else "Updating")
+    seq = [constructed("PUT", pool_url(props["poolName"]), status, body,
+                       {"azure-asyncoperation": operation_url(op), "content-type": "application/json"})]
+    for _ in range(polls):
+        seq.append(constructed("GET", operation_url(op), 200, {"name": op, "status": "InProgress",
+                                                               "startTime": "2026-08-02T10:00:00Z"}))
+    seq.append(constructed("GET", operation_url(op), 200, {"name": op, "status": "Succeeded",
+                                                           "startTime": "2026-08-02T10:00:00Z",
+                                                           "endTime": "2026-08-02T10:03:41Z"}))
+    seq.append(constructed("GET", pool_url(props["poolName"]), 200, final or arm_pool(props)))
+    return seq
+
+
+def puts(transport: ReplayTransport) -> list:
+    return [r for r in transport.sent if r.method == "PUT"]
+
+
+# ------------------------------------------------------------------------------------------------
+def test_constructed_create_follows_the_recorded_lro_shape():
+    """The constructed create has the recorded registry create's shape (methods, statuses, headers)."""
+    rec = recorded("test_acr_artifact_streaming.yaml", [0, 1, 2, 3])
+    ours = put_sequence(props_for("fastart"), "op-create")
+    assert [(i.method, i.status) for i in rec] == [(i.method, i.status) for i in ours]
+    assert "azure-asyncoperation" in rec[0].response_headers and "azure-asyncoperation" in ours[0].response_headers
+    assert rec[1].uri.split("?")[0] == rec[0].response_headers["azure-asyncoperation"].split("?")[0]
+    assert ours[1].uri == ours[0].response_headers["azure-asyncoperation"]
+    assert rec[-1].response_body["properties"]["provisioningState"] == "Succeeded"
+    assert ours[-1].response_body["properties"]["provisioningState"] == "Succeeded"
+
+
+def test_create_puts_the_configured_body_with_artifact_streaming_and_waits_for_the_operation():
+    props = props_for("fastart")
+    transport = ReplayTransport(put_sequence(props, "op-create", polls=2))
+    result = provider_for(transport).create(props)
+
+    (put,) = puts(transport)
+    assert put.body == {"properties": {
+        "count": 1, "vmSize": "Standard_D4ds_v5", "osType": "Linux", "osSKU": "Ubuntu",
+        "osDiskType": "Ephemeral", "osDiskSizeGB": 128, "type": "VirtualMachineScaleSets", "mode": "User",
+        "orchestratorVersion": "1.33",
+        "nodeLabels": {"streaming-ab/pool": "fastart", "streaming-ab/streaming": "true"},
+        "nodeTaints": ["streaming-ab/pool=fastart:NoSchedule"], "workloadRuntime": "OCIContainer",
+        "artifactStreamingProfile": {"enabled": True},
+    }}
+    assert isinstance(put.body["properties"]["count"], int)  # 1, not Pulumi's 1.0
+    assert transport.unused() == []
+    assert [r.method for r in transport.sent] == ["PUT", "GET", "GET", "GET", "GET"]
+    assert result.id == f"{CLUSTER_PATH}/agentPools/fastart"
+    assert result.outs["provisioningState"] == "Succeeded"
+    assert result.outs["currentOrchestratorVersion"] == "1.33.2"
+    assert result.outs["properties"]["artifactStreamingProfile"] == {"enabled": True}
+    assert "__provider" not in result.outs
+
+
+def test_standard_arm_sends_streaming_explicitly_off_and_keeps_aks_default_disk_size():
+    props = props_for("slownoart")
+    transport = ReplayTransport(put_sequence(props, "op-std"))
+    provider_for(transport).create(props)
+    body = puts(transport)[0].body["properties"]
+    assert body["artifactStreamingProfile"] == {"enabled": False}
+    assert body["osDiskType"] == "Managed" and "osDiskSizeGB" not in body
+    assert body["vmSize"] == "Standard_D2_v5"
+
+
+def test_read_returns_the_managed_properties_in_the_input_shape():
+    props = props_for("slownoart")
+    # AKS leaves artifactStreamingProfile null on pools where it was never enabled, and someone scaled
+    # the pool by hand to 3: only the latter is drift.
+    live = arm_pool(props, count=3, artifactStreamingProfile=None, orchestratorVersion="1.33.2")
+    transport = ReplayTransport([constructed("GET", pool_url("slownoart"), 200, live)])
+    result = provider_for(transport).read(f"{CLUSTER_PATH}/agentPools/slownoart", props)
+
+    assert result.id == f"{CLUSTER_PATH}/agentPools/slownoart"
+    assert set(result.outs["properties"]) == set(props["properties"])  # nothing AKS-defaulted leaks in
+    assert result.outs["properties"]["count"] == 3
+    assert result.outs["properties"]["artifactStreamingProfile"] == {"enabled": False}
+    assert result.outs["properties"]["orchestratorVersion"] == "1.33"
+    diff = diff_pool(result.outs, props)
+    assert diff.changes and diff.replaces == []
+
+
+def test_read_notices_a_deleted_pool():
+    props = props_for("fastart")
+    transport = ReplayTransport([constructed("GET", pool_url("fastart"), 404, {"error": {
+        "code": "NotFound", "message": "Could not find agent pool fastart in cluster streamab-aks."}})])
+    result = provider_for(transport).read("some-id", props)
+    assert result.id == "" and result.outs == {}
+
+
+def test_scale_updates_in_place_keeping_what_aks_set_and_dropping_read_only_fields():
+    olds = props_for("fastart")
+    news = props_for("fastart", count=3)
+    current = arm_pool(olds)
+    transport = ReplayTransport([constructed("GET", pool_url("fastart"), 200, current),
+                                 *put_sequence(news, "op-scale", status=200)])
+    result = provider_for(transport).update("id", olds, news)
+
+    (put,) = puts(transport)
+    sent = put.body["properties"]
+    assert sent["count"] == 3
+    assert sent["maxPods"] == 250 and sent["upgradeSettings"] == {"maxSurge": "10%"}  # AKS's, kept
+    for read_only in ("provisioningState", "currentOrchestratorVersion", "eTag"):
+        assert read_only not in sent
+    assert "id" not in put.body and "name" not in put.body
+    assert result.outs["properties"]["count"] == 3
+    assert transport.unused() == []
+
+
+def test_cache_reset_scales_to_zero_waits_then_back_to_the_count():
+    olds = props_for("fastnoart", cache_generation=0)
+    news = props_for("fastnoart", cache_generation=1)
+    zero = copy.deepcopy(news)
+    zero["properties"]["count"] = 0
+    transport = ReplayTransport([
+        constructed("GET", pool_url("fastnoart"), 200, arm_pool(olds)),
+        *put_sequence(zero, "op-down", status=200, polls=3),
+        *put_sequence(news, "op-up", status=200),
+    ])
+    provider_for(transport).update("id", olds, news)
+
+    assert [p.body["properties"]["count"] for p in puts(transport)] == [0, 1]
+    methods = [(r.method, r.url.split("?")[0].rsplit("/", 1)[-1]) for r in transport.sent]
+    # The scale-up is only sent after the scale-down operation reported Succeeded (its last poll).
+    put_indices = [i for i, m in enumerate(methods) if m == ("PUT", "fastnoart")]
+    last_down_poll = max(i for i, m in enumerate(methods) if m == ("GET", "op-down"))
+    assert transport.sent[last_down_poll].answered_by == "constructed"
+    assert put_indices[1] > last_down_poll
+    assert transport.unused() == []
+
+
+def test_cache_reset_of_a_parked_pool_is_a_single_put():
+    olds = props_for("fastnoart", cache_generation=0, count=0)
+    news = props_for("fastnoart", cache_generation=1, count=0)
+    transport = ReplayTransport([constructed("GET", pool_url("fastnoart"), 200, arm_pool(olds)),
+                                 *put_sequence(news, "op-park", status=200)])
+    provider_for(transport).update("id", olds, news)
+    assert [p.body["properties"]["count"] for p in puts(transport)] == [0]
+
+
+def test_turning_streaming_on_in_place_recycles_the_nodes():
+    olds = props_for("fastnoart")
+    news = props_for("fastnoart", artifactStreamingProfile={"enabled": True})
+    flipped_zero = copy.deepcopy(news)
+    flipped_zero["properties"]["count"] = 0
+    transport = ReplayTransport([constructed("GET", pool_url("fastnoart"), 200, arm_pool(olds)),
+                                 *put_sequence(flipped_zero, "op-flag", status=200),
+                                 *put_sequence(news, "op-flag-up", status=200)])
+    provider_for(transport).update("id", olds, news)
+    first, second = puts(transport)
+    # The flag goes out together with count 0: no node of the old setting survives.
+    assert first.body["properties"]["artifactStreamingProfile"] == {"enabled": True}
+    assert first.body["properties"]["count"] == 0 and second.body["properties"]["count"] == 1
+
+
+def test_delete_waits_for_the_operation_and_tolerates_a_missing_pool():
+    props = props_for("slowart")
+    transport = ReplayTransport([
+        constructed("DELETE", pool_url("slowart"), 202, None,
+                    {"azure-asyncoperation": operation_url("op-del"), "location": operation_url("op-del-loc")}),
+        constructed("GET", operation_url("op-del"), 200, {"name": "op-del", "status": "InProgress"}),
+        constructed("GET", operation_url("op-del"), 200, {"name": "op-del", "status": "Succeeded"}),
+    ])
+    provider_for(transport).delete("id", props)
+    assert [r.method for r in transport.sent] == ["DELETE", "GET", "GET"] and transport.unused() == []
+
+    gone = ReplayTransport([constructed("DELETE", pool_url("slowart"), 404, {"error": {
+        "code": "NotFound", "message": "agent pool slowart not found"}})])
+    provider_for(gone).delete("id", props)
+    assert len(gone.sent) == 1
+
+
+BUSY = {"error": {"code": "OperationNotAllowed", "message": (
+    "Operation is not allowed: Another agentpool operation (slowart - Creating) is in progress, please "
+    "wait for it to finish before starting a new operation. See https://aka.ms/aks-pending-operation for "
+    "more details")}}
+
+
+def test_conflict_409_is_retried_until_aks_is_free():
+    """A 409 carrying Retry-After is retried by azure-core's RetryPolicy itself (it retries any status
+    >= 400 that has the header); AKS's usual 409 has none, and azure-core never retries that one, so
+    the provider's own loop waits with backoff (15 s first) and sends the PUT again."""
+    props = props_for("slownoart")
+    transport = ReplayTransport([
+        constructed("PUT", pool_url("slownoart"), 409, BUSY, {"Retry-After": "30"}),
+        constructed("PUT", pool_url("slownoart"), 409,
+                    {"error": {"code": "AnotherOperationInProgress", "message": "Another operation is in progress"}}),
+        *put_sequence(props, "op-after-409"),
+    ])
+    result = provider_for(transport).create(props)
+    assert len(puts(transport)) == 3
+    assert transport.sleeps[:2] == [30.0, 15.0]
+    assert result.outs["provisioningState"] == "Succeeded"
+    assert transport.unused() == []
+
+
+def test_conflict_retries_stop_at_the_configured_limit_with_azures_message():
+    props = props_for("slownoart", timeout_minutes=1)
+    transport = ReplayTransport([constructed("PUT", pool_url("slownoart"), 409, BUSY) for _ in range(3)])
+    clock = Clock(transport)
+    with pytest.raises(AzureOperationError) as raised:
+        provider_for(transport, clock=clock).create(props)
+    message = str(raised.value)
+    assert "Another agentpool operation (slowart - Creating) is in progress" in message
+    assert "timeouts.poolMinutes" in message
+    # Backoff 15 s, 30 s; the next 60 s would pass the 1-minute limit, so the third 409 is final.
+    assert transport.sleeps == [15.0, 30.0]
+    assert len(puts(transport)) == 3
+
+
+def test_a_409_that_is_not_about_a_running_operation_is_not_retried():
+    props = props_for("slownoart")
+    transport = ReplayTransport([constructed("PUT", pool_url("slownoart"), 409, {"error": {
+        "code": "Conflict", "message": "The agent pool slownoart is being deleted."}})])
+    with pytest.raises(AzureOperationError) as raised:
+        provider_for(transport).create(props)
+    assert "Conflict: The agent pool slownoart is being deleted." in str(raised.value)
+    assert transport.sleeps == []
+
+
+def test_permanent_400_reaches_the_user_without_retries():
+    props = props_for("fastart", vmSize="Standard_D4ds_v5")
+    transport = ReplayTransport([constructed("PUT", pool_url("fastart"), 400, {"error": {
+        "code": "PropertyChangeNotAllowed", "target": "properties.vmSize",
+        "message": "Changing property 'properties.vmSize' is not allowed."}})])
+    with pytest.raises(AzureOperationError) as raised:
+        provider_for(transport).create(props)
+    assert "PropertyChangeNotAllowed: Changing property 'properties.vmSize' is not allowed." in str(raised.value)
+    assert "agent pool fastart of AKS cluster streamab-aks" in str(raised.value)
+    assert len(transport.sent) == 1 and transport.sleeps == []
+
+
+def test_failed_operation_reports_the_message_of_the_operation():
+    props = props_for("fastart")
+    transport = ReplayTransport([
+        constructed("PUT", pool_url("fastart"), 201, arm_pool(props, state="Creating"),
+                    {"azure-asyncoperation": operation_url("op-fail")}),
+        constructed("GET", operation_url("op-fail"), 200, {"name": "op-fail", "status": "Failed", "error": {
+            "code": "ReconcileVMSSAgentPoolFailed",
+            "message": "Code=\"OperationNotAllowed\" Message=\"Operation could not be completed as it results "
+                       "in exceeding approved standardDDSv5Family Cores quota.\""}}),
+    ])
+    with pytest.raises(AzureOperationError) as raised:
+        provider_for(transport).create(props)
+    assert "ReconcileVMSSAgentPoolFailed" in str(raised.value)
+    assert "standardDDSv5Family Cores quota" in str(raised.value)
+
+
+def test_a_wait_past_the_pool_limit_names_the_config_key():
+    props = props_for("fastart", timeout_minutes=1)
+    transport = ReplayTransport([
+        constructed("PUT", pool_url("fastart"), 201, arm_pool(props, state="Creating"),
+                    {"azure-asyncoperation": operation_url("op-slow")}),
+        *[constructed("GET", operation_url("op-slow"), 200, {"name": "op-slow", "status": "InProgress"})
+          for _ in range(4)],
+    ])
+    clock = Clock(transport)
+    with pytest.raises(WaitTimeoutError) as raised:
+        provider_for(transport, poll_seconds=30, clock=clock).create(props)
+    assert "acr-streaming-ab:timeouts.poolMinutes" in str(raised.value)
+    assert "creating of agent pool fastart" in str(raised.value)
+
+
+# Diff -------------------------------------------------------------------------------------------
+def outputs_of(props: dict) -> dict:
+    outs = {k: v for k, v in props.items() if k != "__provider"}
+    outs.update(provisioningState="Succeeded", currentOrchestratorVersion="1.33.2", nodeImageVersion="x")
+    return outs
+
+
+@pytest.mark.parametrize("change, replaced", [
+    ({"count": 0}, []),
+    ({"nodeLabels": {"streaming-ab/pool": "fastart", "streaming-ab/streaming": "true", "team": "a"}}, []),
+    ({"nodeTaints": ["streaming-ab/pool=fastart:NoSchedule", "x=y:NoExecute"]}, []),
+    ({"artifactStreamingProfile": {"enabled": False}}, []),
+    ({"orchestratorVersion": "1.34"}, []),
+    ({"vmSize": "Standard_D8ds_v5"}, ["properties.vmSize"]),
+    ({"osDiskType": "Managed"}, ["properties.osDiskType"]),
+    ({"osDiskSizeGB": 100}, ["properties.osDiskSizeGB"]),
+    ({"osSKU": "AzureLinux"}, ["properties.osSKU"]),
+    ({"workloadRuntime": "KataVmIsolation"}, ["properties.workloadRuntime"]),
+])
+def test_diff_updates_mutable_properties_and_replaces_immutable_ones(change, replaced):
+    olds = outputs_of(json.loads(json.dumps(props_for("fastart")), parse_float=lambda s: int(float(s))))
+    news = props_for("fastart", **change)
+    result = ExperimentPoolProvider().diff("id", olds, news)
+    assert result.changes is True
+    assert result.replaces == replaced
+    assert result.delete_before_replace is True
+
+
+def test_diff_ignores_limits_and_computed_outputs_and_sees_cache_generation_and_identity():
+    olds = outputs_of(props_for("fastart"))
+    provider = ExperimentPoolProvider()
+    assert provider.diff("id", olds, props_for("fastart", timeout_minutes=90)).changes is False
+    reset = provider.diff("id", olds, props_for("fastart", cache_generation=1))
+    assert reset.changes is True and reset.replaces == []
+    moved = dict(props_for("fastart"), clusterName="other-aks")
+    assert provider.diff("id", olds, moved).replaces == ["clusterName"]
+    unknown = dict(props_for("fastart"), clusterName="04da6b54-80e4-46f7-96ec-b56ff0331ba9")
+    assert provider.diff("id", olds, unknown).replaces == ["clusterName"]

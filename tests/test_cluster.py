@@ -1,0 +1,336 @@
+"""StreamingCluster under Pulumi mocks, its pool bodies, and the preflight rules that concern pools."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+import yaml
+from pulumi_azure_native import containerregistry, resources
+
+from components.cluster import (
+    StreamingCluster,
+    StreamingClusterArgs,
+    arm_id_part,
+    role_assignment_name,
+)
+from components.pool_body import REPLACE_ON_CHANGE, SYSTEM_POOL_TAINT, pool_properties
+from stacks.config import ACR_PULL_ROLE_ID, ConfigError, parse_stack_config
+from stacks.scenarios import SCENARIOS
+from tests.fakes.cluster import kubelet_object_id_of
+from tests.pulumi_harness import evaluate
+from tests.replay import SUBSCRIPTION, TENANT
+
+REGISTRY_NAME = "streamabx7k2q9"
+REGISTRY_ID = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/streamab-registry-rg/providers/"
+               f"Microsoft.ContainerRegistry/registries/{REGISTRY_NAME}")
+CLUSTER = "azure-native:containerservice:ManagedCluster"
+POOL = "pulumi-python:dynamic/aks:ExperimentPool"
+ROLE = "azure-native:authorization:RoleAssignment"
+
+
+def stack_values(**overrides) -> dict:
+    return {"location": "westus3", **overrides}
+
+
+def program_for(values: dict, name_prefix: str = "streamab"):
+    config = parse_stack_config(values)
+
+    def program():
+        group = resources.ResourceGroup("rg", resource_group_name=f"{name_prefix}-rg", location=config.location)
+        # Stand-in for the registry component: only its id/name matter here, and that they are Outputs
+        # of a registry resource, so the dependency graph is the real one.
+        registry = containerregistry.Registry("registry", resource_group_name="streamab-registry-rg",
+                                              registry_name=REGISTRY_NAME, sku={"name": "Premium"},
+                                              admin_user_enabled=False)
+        cluster = StreamingCluster("cluster", StreamingClusterArgs(
+            location=config.location, name_prefix=name_prefix, resource_group_name=group.name,
+            cluster=config.cluster, pools=config.pools, cache_generation=config.cache_generation,
+            timeouts=config.timeouts, registry_id=registry.id.apply(lambda _: REGISTRY_ID),
+            registry_name=registry.registry_name.apply(lambda n: n or REGISTRY_NAME),
+            subscription_id=SUBSCRIPTION, tenant_id=TENANT))
+        exports = {"clusterName": cluster.cluster_name, "resourceGroupName": cluster.resource_group_name,
+                   "kubeconfig": cluster.kubeconfig, "pools": cluster.pools_summary,
+                   "oidcIssuerUrl": cluster.oidc_issuer_url, "kubeletObjectId": cluster.kubelet_object_id,
+                   "poolResources": sorted(cluster.pool_resources)}
+        if cluster.image_pull_secret_dockerconfigjson is not None:
+            exports["pullSecret"] = cluster.image_pull_secret_dockerconfigjson
+        return exports
+
+    return config, program
+
+
+@pytest.fixture(scope="module")
+def attach():
+    config, program = program_for(stack_values())
+    return config, evaluate(program, stack_values())
+
+
+# Cluster ----------------------------------------------------------------------------------------
+def test_cluster_has_system_identity_rbac_version_and_only_the_tainted_system_pool(attach):
+    config, ev = attach
+    (cluster,) = ev.of_type(CLUSTER)
+    inputs = cluster.inputs
+    assert inputs["resourceName"] == "streamab-aks"
+    assert inputs["identity"] == {"type": "SystemAssigned"}
+    assert inputs["enableRBAC"] is True
+    assert inputs["kubernetesVersion"] == config.cluster.kubernetes_version
+    (system,) = inputs["agentPoolProfiles"]
+    assert system["mode"] == "System" and system["name"] == "system"
+    assert system["nodeTaints"] == [SYSTEM_POOL_TAINT] == ["CriticalAddonsOnly=true:NoSchedule"]
+    assert system["vmSize"] == config.cluster.system_pool.vm_size
+    assert cluster.ignore_changes == ["agentPoolProfiles"]
+    assert cluster.parent == ev.of_type("acr-streaming-ab:cluster:StreamingCluster")[0].urn
+
+
+def test_cluster_does_not_wait_for_the_registry_and_the_role_assignment_waits_for_both(attach):
+    _, ev = attach
+    (cluster,) = ev.of_type(CLUSTER)
+    registry = ev.named("registry")
+    (role,) = ev.of_type(ROLE)
+    assert not ev.depends_on(cluster, registry)
+    assert ev.depends_on(role, cluster) and ev.depends_on(role, registry)
+    for pool in ev.of_type(POOL):
+        assert not ev.depends_on(pool, registry) and not ev.depends_on(pool, role)
+
+
+def test_acr_pull_role_assignment_for_the_kubelet_identity_on_the_registry(attach):
+    _, ev = attach
+    (role,) = ev.of_type(ROLE)
+    kubelet = kubelet_object_id_of("streamab-aks")
+    assert role.inputs["principalId"] == kubelet == ev.outputs["kubeletObjectId"]
+    assert role.inputs["principalType"] == "ServicePrincipal"
+    assert role.inputs["scope"] == REGISTRY_ID
+    assert role.inputs["roleDefinitionId"] == (
+        f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/{ACR_PULL_ROLE_ID}")
+    assert role.inputs["roleAssignmentName"] == role_assignment_name(REGISTRY_ID, kubelet, ACR_PULL_ROLE_ID)
+    uuid.UUID(role.inputs["roleAssignmentName"])  # ARM wants a GUID
+
+
+def test_role_assignment_name_is_stable_across_runs_and_changes_with_the_principal(attach):
+    _, first = attach
+    _, program = program_for(stack_values())
+    second = evaluate(program, stack_values())
+    name = first.of_type(ROLE)[0].inputs["roleAssignmentName"]
+    assert second.of_type(ROLE)[0].inputs["roleAssignmentName"] == name
+    # Same registry, another cluster (so another kubelet identity): another assignment.
+    _, other_program = program_for(stack_values(namePrefix="other"), name_prefix="other")
+    other = evaluate(other_program, stack_values(namePrefix="other"))
+    assert other.of_type(ROLE)[0].inputs["roleAssignmentName"] != name
+    # ARM ids are case-insensitive: so is the name.
+    assert role_assignment_name(REGISTRY_ID.upper(), "ABC", ACR_PULL_ROLE_ID) == \
+        role_assignment_name(REGISTRY_ID, "abc", ACR_PULL_ROLE_ID)
+
+
+def test_outputs_kubeconfig_secret_and_decoded_pools_and_names(attach):
+    config, ev = attach
+    assert "kubeconfig" in ev.secret_outputs
+    kubeconfig = yaml.safe_load(ev.outputs["kubeconfig"])
+    assert kubeconfig["kind"] == "Config" and kubeconfig["current-context"] == "streamab-aks"
+    assert ev.outputs["clusterName"] == "streamab-aks"
+    assert ev.outputs["resourceGroupName"] == "streamab-rg"
+    assert ev.outputs["oidcIssuerUrl"] is None
+    assert ev.outputs["pools"]["fastart"] == {
+        "streaming": True, "vmSize": "Standard_D4ds_v5", "osDiskType": "Ephemeral", "osSku": "Ubuntu",
+        "count": 1, "labels": {"streaming-ab/pool": "fastart", "streaming-ab/streaming": "true"}}
+    assert ev.outputs["pools"]["slownoart"]["streaming"] is False
+    assert set(ev.outputs["pools"]) == {p.name for p in config.pools} == set(ev.outputs["poolResources"])
+    assert "pullSecret" not in ev.outputs
+
+
+def test_oidc_issuer_url_when_enabled():
+    values = stack_values(cluster={"oidcIssuer": True})
+    _, program = program_for(values)
+    ev = evaluate(program, values)
+    assert ev.of_type(CLUSTER)[0].inputs["oidcIssuerProfile"] == {"enabled": True}
+    assert ev.outputs["oidcIssuerUrl"].startswith("https://westus3.oic.prod-aks.azure.com/")
+
+
+# Pools ------------------------------------------------------------------------------------------
+def test_one_pool_resource_per_configured_pool_with_the_arm_body(attach):
+    config, ev = attach
+    pools = {r.inputs["poolName"]: r for r in ev.of_type(POOL)}
+    assert list(pools) == [p.name for p in config.pools]
+    fast = pools["fastart"].inputs
+    assert fast["clusterName"] == "streamab-aks" and fast["resourceGroupName"] == "streamab-rg"
+    assert fast["subscriptionId"] == SUBSCRIPTION and fast["tenantId"] == TENANT
+    assert fast["cacheGeneration"] == config.cache_generation
+    assert fast["timeoutMinutes"] == config.timeouts.pool_minutes
+    assert fast["properties"] == {
+        "count": 1, "vmSize": "Standard_D4ds_v5", "osType": "Linux", "osSKU": "Ubuntu",
+        "osDiskType": "Ephemeral", "osDiskSizeGB": 128, "type": "VirtualMachineScaleSets", "mode": "User",
+        "orchestratorVersion": "1.33",
+        "nodeLabels": {"streaming-ab/pool": "fastart", "streaming-ab/streaming": "true"},
+        "nodeTaints": ["streaming-ab/pool=fastart:NoSchedule"], "workloadRuntime": "OCIContainer",
+        "artifactStreamingProfile": {"enabled": True}}
+    slow = pools["slownoart"].inputs["properties"]
+    assert slow["artifactStreamingProfile"] == {"enabled": False}
+    assert slow["osDiskType"] == "Managed" and "osDiskSizeGB" not in slow
+    assert slow["vmSize"] == "Standard_D2_v5"
+    assert slow["nodeTaints"] == ["streaming-ab/pool=slownoart:NoSchedule"]
+    assert all(p.delete_before_replace for p in pools.values())
+
+
+def test_pools_form_one_chain_in_config_order(attach):
+    config, ev = attach
+    pools = [next(r for r in ev.of_type(POOL) if r.inputs["poolName"] == p.name) for p in config.pools]
+    (cluster,) = ev.of_type(CLUSTER)
+    assert pools[0].dependencies and not any(ev.depends_on(pools[0], other) for other in pools[1:])
+    for previous, pool in zip(pools, pools[1:]):
+        assert previous.urn in pool.dependencies
+        assert ev.depends_on(pool, cluster)
+    # No two pools may be independent: that would let AKS see two operations at once.
+    for i, a in enumerate(pools):
+        for b in pools[i + 1:]:
+            assert ev.depends_on(b, a)
+
+
+def test_both_arms_differ_only_in_the_flag_and_their_names():
+    storage = parse_stack_config(stack_values())
+    on = pool_properties(storage.pool("fastart"), "1.33")
+    off = pool_properties(storage.pool("fastnoart"), "1.33")
+    different = {k for k in on if on[k] != off[k]}
+    assert different == {"artifactStreamingProfile", "nodeLabels", "nodeTaints"}
+    assert on["nodeLabels"]["streaming-ab/streaming"] == "true" and off["nodeLabels"]["streaming-ab/streaming"] == "false"
+    assert set(REPLACE_ON_CHANGE) <= set(on) | {"osDiskSizeGB"}
+
+
+def test_user_labels_are_kept_next_to_the_reserved_ones():
+    values = stack_values(pools=[dict(p, labels={"team": "perf"}) for p in SCENARIOS["storage-matrix"]["pools"]])
+    body = pool_properties(parse_stack_config(values).pool("slowart"), "1.33")
+    assert body["nodeLabels"] == {"streaming-ab/pool": "slowart", "streaming-ab/streaming": "true", "team": "perf"}
+
+
+def test_a_pool_named_like_the_system_pool_is_refused():
+    pools = [dict(p) for p in SCENARIOS["storage-matrix"]["pools"]]
+    pools[0]["name"] = "system"
+    values = stack_values(pools=pools, workloads=[], activeWorkloads=[])
+    config = parse_stack_config(values)
+
+    def program():
+        StreamingCluster("cluster", StreamingClusterArgs(
+            location="westus3", name_prefix="streamab", resource_group_name="rg", cluster=config.cluster,
+            pools=config.pools, cache_generation=0, timeouts=config.timeouts, registry_id=REGISTRY_ID,
+            registry_name=REGISTRY_NAME, subscription_id=SUBSCRIPTION, tenant_id=TENANT))
+
+    with pytest.raises(Exception, match=r"pools\[0\]\.name: 'system' is the name of the cluster's system pool"):
+        evaluate(program, values)
+
+
+# Token mode -------------------------------------------------------------------------------------
+def token_values() -> dict:
+    pools = [dict(p, artifactStreaming=False) for p in SCENARIOS["storage-matrix"]["pools"][:2]]
+    return stack_values(cluster={"pullMode": "token"}, pools=pools, workloads=[], activeWorkloads=[])
+
+
+def test_token_mode_creates_a_pull_token_and_a_secret_pull_secret_instead_of_a_role_assignment():
+    values = token_values()
+    _, program = program_for(values)
+    ev = evaluate(program, values)
+    assert ev.of_type(ROLE) == []
+    (token,) = ev.of_type("azure-native:containerregistry:Token")
+    assert token.inputs["scopeMapId"] == f"{REGISTRY_ID}/scopeMaps/_repositories_pull"
+    assert token.inputs["resourceGroupName"] == arm_id_part(REGISTRY_ID, "rg") == "streamab-registry-rg"
+    assert token.inputs["registryName"] == REGISTRY_NAME
+    assert token.inputs["status"] == "enabled"
+    (password,) = ev.of_type("pulumi-python:dynamic/acr:TokenCredentials")
+    assert password.inputs["tokenId"] == token.id
+    assert password.inputs["passwordName"] == "password1"
+    assert password.additional_secret_outputs == ["password"]
+    assert password.delete_before_replace
+    assert "pullSecret" in ev.secret_outputs
+    entry = json.loads(ev.outputs["pullSecret"])["auths"][f"{REGISTRY_NAME}.azurecr.io"]
+    # The fake answers with the token's name as username, as ACR does.
+    assert entry["username"] == token.id.rsplit("/", 1)[-1]
+    assert entry["password"].startswith("fake-password-")
+    (cluster,) = ev.of_type(CLUSTER)
+    assert not ev.depends_on(cluster, token)
+
+
+def test_token_mode_refuses_streaming_pools_in_preflight():
+    values = stack_values(cluster={"pullMode": "token"})
+    with pytest.raises(ConfigError) as raised:
+        parse_stack_config(values)
+    assert any("pools[0].artifactStreaming" in p and "'slowart'" in p for p in raised.value.problems)
+
+
+# Preflight (stacks/config.py) -------------------------------------------------------------------
+def with_pool(index: int = 0, **changes) -> dict:
+    pools = [dict(p) for p in SCENARIOS["storage-matrix"]["pools"]]
+    pools[index].update(changes)
+    return stack_values(pools=pools)
+
+
+@pytest.mark.parametrize("values, key, words", [
+    (with_pool(0, vmSize="Standard_D4pds_v5"), "pools[0].vmSize", ["'slowart'", "Arm64"]),
+    (with_pool(0, vmSize="Standard_DC4as_v5"), "pools[0].vmSize", ["'slowart'", "confidential"]),
+    (with_pool(2, workloadRuntime="KataVmIsolation"), "pools[2].workloadRuntime", ["'fastart'", "sandboxing"]),
+    (with_pool(0, osSku="AzureLinuxOSGuard"), "pools[0].osSku", ["'slowart'", "AzureLinuxOSGuard"]),
+    (with_pool(1, osSku="Windows2022"), "pools[1].osSku", ["'slownoart'", "not a Linux node image"]),
+    (with_pool(1, name="slowart"), "pools[1].name", ["duplicate pool name 'slowart'"]),
+    (with_pool(3, count=1001), "pools[3].count", ["'fastnoart'", "1001", "0-1000"]),
+    (with_pool(3, count=-1), "pools[3].count", ["'fastnoart'", "-1"]),
+    (with_pool(2, osDiskSizeGB=200), "pools[2].osDiskSizeGB", ["'fastart'", "200", "150 GiB", "Standard_D4ds_v5"]),
+    (with_pool(0, osDiskType="Ephemeral", vmSize="Standard_D4s_v5"), "pools[0].osDiskType",
+     ["'slowart'", "no local"]),
+    (with_pool(0, vmSize="Standard_A2_v2"), "pools[0].vmSize", ["'slowart'", "Generation 1"]),
+    (stack_values(cluster={"kubernetesVersion": "1.25"}), "cluster.kubernetesVersion", ["1.26"]),
+    (stack_values(registry={"sku": "Basic"}), "registry.sku", ["Premium"]),
+])
+def test_preflight_names_the_pool_and_the_key(values, key, words):
+    with pytest.raises(ConfigError) as raised:
+        parse_stack_config(values)
+    matching = [p for p in raised.value.problems if p.startswith(f"acr-streaming-ab:{key}:")]
+    assert matching, raised.value.problems
+    assert any(all(w in p for w in words) for p in matching), matching
+
+
+def test_ephemeral_disk_size_is_resolved_to_what_fits_the_local_disk():
+    small = parse_stack_config(with_pool(2, vmSize="Standard_D2ds_v5", osDiskType="Ephemeral"))
+    assert small.pool("fastart").os_disk_size_gb == 75   # min(128, 75 GiB local disk)
+    assert pool_properties(small.pool("fastart"), "1.33")["osDiskSizeGB"] == 75
+
+
+# Deploy critical path (benchmarks/deploy_critical_path.py) --------------------------------------
+def _nodes(cluster_waits_for_registry: bool):
+    from benchmarks.deploy_critical_path import CLUSTER_TYPE, GROUP_TYPE, POOL_TYPE, Node
+
+    def node(urn, type_, seconds, *deps):
+        return urn, Node(urn, type_, urn, seconds, set(deps))
+
+    return dict([
+        node("rg", GROUP_TYPE, 5),
+        node("registry", "azure-native:containerregistry:Registry", 60, "rg"),
+        node("build", "pulumi-python:dynamic/acr:AcrBuild", 600, "registry"),
+        node("aks", CLUSTER_TYPE, 360, "rg", *(["build"] if cluster_waits_for_registry else [])),
+        node("pool-a", POOL_TYPE, 240, "aks"),
+        node("pool-b", POOL_TYPE, 240, "aks", "pool-a"),
+        node("grant", "azure-native:authorization:RoleAssignment", 15, "aks", "registry"),
+        node("deploy", "kubernetes:apps/v1:Deployment", 65, "pool-a", "pool-b", "build", "grant"),
+    ])
+
+
+def test_critical_path_model_matches_the_ideal_only_without_avoidable_waits():
+    from benchmarks.deploy_critical_path import analyse
+
+    good = analyse(_nodes(cluster_waits_for_registry=False))
+    assert good["critical_path_seconds"] == good["ideal_seconds"] == 5 + 360 + 240 + 240 + 65
+    assert [s["resource"] for s in good["critical_path"]] == ["rg", "aks", "pool-a", "pool-b", "deploy"]
+    assert good["ideal_seconds"] == max(good["aks_bound_seconds"], good["longest_chain_without_pools_seconds"])
+    assert good["if_pools_were_parallel_seconds"] == 5 + 60 + 600 + 65  # then the build would be critical
+    bad = analyse(_nodes(cluster_waits_for_registry=True))
+    assert bad["ideal_seconds"] == good["ideal_seconds"]
+    assert bad["critical_path_seconds"] == 5 + 60 + 600 + 360 + 240 + 240 + 65
+    assert bad["cluster_ready_seconds"] > bad["cluster_floor_seconds"] == 365
+
+
+def test_dev_stack_deploys_in_the_ideal_time_for_its_graph():
+    """The whole program (stacks/program.py) for Pulumi.dev.yaml: nothing waits that need not."""
+    from benchmarks.deploy_critical_path import analyse, evaluate_stack, graph_of
+
+    config, evaluation = evaluate_stack("dev")
+    result = analyse(graph_of(evaluation, config))
+    assert result["critical_path_seconds"] == result["ideal_seconds"]
+    assert result["cluster_ready_seconds"] == result["cluster_floor_seconds"]  # only the group before it
+    assert result["pools"] == len(config.pools)

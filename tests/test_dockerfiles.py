@@ -1,0 +1,137 @@
+"""Dockerfile generation for the synthetic images (components/dockerfiles.py)."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import re
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from components import dockerfiles
+
+FIXTURES = Path(__file__).parent / "fixtures" / "images"
+# Constructed, see tests/fixtures/images/README.md.
+VOTE_FRONT_CONFIG = json.loads((FIXTURES / "azure-vote-front-v1.config.constructed.json").read_text())
+SOURCE = ("streamabx7k2q9.azurecr.io/azure-vote-front:v1@sha256:"
+          "4ef83ea6b0f7763c230e696709d8d8c398e21f65542db36e82961908bcf58d18")
+RUN_DD = re.compile(r"^RUN dd if=(?P<device>\S+) of=(?P<file>\S+) bs=1M count=(?P<count>\d+)$")
+
+
+def instructions(dockerfile: str) -> list[str]:
+    return [line for line in dockerfile.splitlines() if line and not line.startswith("#")]
+
+
+def dd_steps(dockerfile: str) -> list[dict[str, str]]:
+    return [m.groupdict() for m in map(RUN_DD.match, instructions(dockerfile)) if m]
+
+
+@pytest.mark.parametrize("size_mb, layers, expected", [
+    (5000, 1, [5000]),
+    (10, 3, [4, 3, 3]),
+    (1000, 8, [125] * 8),
+    (3000, 28, [108] * 4 + [107] * 24),
+    (28, 28, [1] * 28),
+])
+def test_sizes_are_split_across_layers_with_the_remainder_spread(size_mb, layers, expected):
+    sizes = dockerfiles.layer_sizes_mb(size_mb, layers)
+    assert sizes == expected
+    assert sum(sizes) == size_mb and max(sizes) - min(sizes) <= 1
+
+
+@pytest.mark.parametrize("size_mb, layers", [(10, 0), (5, 6)])
+def test_sizes_that_cannot_be_split_are_refused(size_mb, layers):
+    with pytest.raises(ValueError):
+        dockerfiles.layer_sizes_mb(size_mb, layers)
+
+
+def test_blog_image_is_one_zero_layer_over_the_base():
+    text = dockerfiles.filled_dockerfile("reg.azurecr.io/library/alpine:3.20@sha256:" + "a" * 64, 5000, 1, "zero")
+    steps = instructions(text)
+    assert steps[0] == "FROM reg.azurecr.io/library/alpine:3.20@sha256:" + "a" * 64
+    assert dd_steps(text) == [{"device": "/dev/zero", "file": "/streaming-ab-fill-001.bin", "count": "5000"}]
+    assert steps[-1] == 'CMD ["sleep","infinity"]'
+    assert len(steps) == 3
+
+
+@pytest.mark.parametrize("fill, device", [("zero", "/dev/zero"), ("random", "/dev/urandom")])
+def test_fill_chooses_the_device(fill, device):
+    steps = dd_steps(dockerfiles.filled_dockerfile("alpine:3.20", 3000, 28, fill))
+    assert len(steps) == 28
+    assert {s["device"] for s in steps} == {device}
+    assert sum(int(s["count"]) for s in steps) == 3000
+    # One file per layer: no two RUN steps write the same path, so no layer repeats another.
+    assert len({s["file"] for s in steps}) == 28
+
+
+def test_unknown_fill_is_refused():
+    with pytest.raises(ValueError, match="unknown fill"):
+        dockerfiles.filled_dockerfile("alpine:3.20", 10, 1, "ones")
+
+
+def test_squash_dockerfile_from_the_azure_vote_front_config():
+    text = dockerfiles.squash_dockerfile(SOURCE, VOTE_FRONT_CONFIG)
+    steps = instructions(text)
+    assert steps[:3] == [f"FROM {SOURCE} AS src", "FROM scratch", "COPY --from=src / /"]
+    # The seed's point: 29 layers in, exactly one layer-producing instruction out.
+    assert len(VOTE_FRONT_CONFIG["rootfs"]["diff_ids"]) == 29
+    assert [s for s in steps if s.split()[0] in ("RUN", "COPY", "ADD")] == ["COPY --from=src / /"]
+    env = [s for s in steps if s.startswith("ENV ")]
+    assert len(env) == len(VOTE_FRONT_CONFIG["config"]["Env"])
+    assert 'ENV PATH="/usr/local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"' in env
+    assert 'ENV UWSGI_INI="/app/uwsgi.ini"' in env
+    assert 'ENV LISTEN_PORT="80"' in env
+    assert steps[-4:] == ["WORKDIR /app", "EXPOSE 80/tcp 443/tcp", 'ENTRYPOINT ["/entrypoint.sh"]', 'CMD ["/start.sh"]']
+    assert not any(s.startswith(("USER", "STOPSIGNAL")) for s in steps)  # the source sets neither
+
+
+def test_runtime_values_are_written_literally():
+    config = {"config": {"Env": ['GREETING=say "hi" to $USER', "BACKSLASH=a\\b", "EMPTY="],
+                         "User": "1000:1000", "StopSignal": "SIGQUIT", "Cmd": ["sh", "-c", "echo $HOME"]}}
+    lines = dockerfiles.runtime_instructions(config)
+    assert lines == [
+        'ENV GREETING="say \\"hi\\" to \\$USER"',
+        'ENV BACKSLASH="a\\\\b"',
+        'ENV EMPTY=""',
+        "USER 1000:1000",
+        "STOPSIGNAL SIGQUIT",
+        # Exec form is JSON and is not substituted by the builder: kept as is.
+        'CMD ["sh", "-c", "echo $HOME"]',
+    ]
+
+
+def test_runtime_lines_accept_the_inner_config_object_too():
+    assert dockerfiles.runtime_instructions(VOTE_FRONT_CONFIG["config"]) == \
+        dockerfiles.runtime_instructions(VOTE_FRONT_CONFIG)
+
+
+@pytest.mark.parametrize("config", [{"config": {"Env": ["NOEQUALS"]}}, {"config": {"WorkingDir": "/a\n/b"}}])
+def test_config_values_a_dockerfile_cannot_carry_are_refused(config):
+    with pytest.raises(ValueError):
+        dockerfiles.runtime_instructions(config)
+
+
+def test_squash_head_names_its_source_and_completes_at_build_time():
+    head = dockerfiles.squash_dockerfile_head(SOURCE)
+    assert dockerfiles.squash_source_of(head) == SOURCE
+    assert not any(line.startswith(("ENV", "CMD", "ENTRYPOINT")) for line in head.splitlines())
+    assert dockerfiles.complete_squash_dockerfile(head, VOTE_FRONT_CONFIG) == \
+        dockerfiles.squash_dockerfile(SOURCE, VOTE_FRONT_CONFIG)
+    assert dockerfiles.squash_source_of(dockerfiles.filled_dockerfile("alpine:3.20", 1, 1, "zero")) is None
+    with pytest.raises(ValueError, match="marker"):
+        dockerfiles.complete_squash_dockerfile("FROM alpine:3.20\n", VOTE_FRONT_CONFIG)
+
+
+def test_build_context_holds_only_the_dockerfile_and_is_reproducible():
+    text = dockerfiles.filled_dockerfile("alpine:3.20", 10, 2, "random")
+    context = dockerfiles.build_context(text)
+    assert context == dockerfiles.build_context(text)
+    assert context != dockerfiles.build_context(text.replace("count=5", "count=6"))
+    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(context))) as tar:
+        members = tar.getmembers()
+        assert [m.name for m in members] == ["Dockerfile"]
+        assert tar.extractfile(members[0]).read().decode() == text
+        assert members[0].mtime == 0 and members[0].uid == 0

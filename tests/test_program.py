@@ -1,0 +1,98 @@
+"""The whole program (`__main__.py`) evaluated under mocks with each stack file.
+
+What must hold for every stack: the exports named in docs/ARCHITECTURE.md exist (kubeconfig secret),
+registry work and the cluster do not wait for each other, each streaming artifact waits for its
+image, experiment pools form one chain, and workloads wait for their pools and images.
+"""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+import pulumi
+import pytest
+import yaml
+
+from tests.pulumi_harness import PROJECT, evaluate
+
+ROOT = Path(__file__).resolve().parent.parent
+STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
+EXPORTS = {"registryLoginServer", "clusterName", "resourceGroupName", "kubeconfig", "images", "pools",
+           "endpoints", "timingReaders"}
+
+IMPORT = "pulumi-python:dynamic/acr:ImportedImage"
+STREAMING = "pulumi-python:dynamic/acr:StreamingArtifact"
+BUILD = "pulumi-python:dynamic/acr:AcrBuild"
+POOL = "pulumi-python:dynamic/aks:ExperimentPool"
+CLUSTER = "azure-native:containerservice:ManagedCluster"
+REGISTRY = "azure-native:containerregistry:Registry"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+
+
+def stack_values(stack_file: Path) -> dict:
+    config = yaml.safe_load(stack_file.read_text())["config"]
+    return {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(PROJECT + ":")}
+
+
+def run_main(monkeypatch) -> dict:
+    exports: dict = {}
+    monkeypatch.setattr(pulumi, "export", lambda name, value: exports.__setitem__(name, value))
+    monkeypatch.chdir(ROOT)
+    runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+    return exports
+
+
+@pytest.fixture(params=STACK_FILES, ids=lambda p: p.stem.split(".", 1)[1])
+def evaluation(request, monkeypatch):
+    stack = request.param.stem.split(".", 1)[1]
+    return evaluate(lambda: run_main(monkeypatch), stack_values(request.param), stack=stack)
+
+
+def test_exports(evaluation):
+    assert EXPORTS <= set(evaluation.outputs)
+    assert "kubeconfig" in evaluation.secret_outputs
+    assert evaluation.outputs["registryLoginServer"].endswith(".azurecr.io")
+    images = evaluation.outputs["images"]
+    assert images and all({"ref", "digest", "streaming"} <= set(v) for v in images.values())
+    readers = evaluation.outputs["timingReaders"]
+    assert readers
+    for arm, reader in readers.items():
+        assert reader["selector"] == f"streaming-ab/arm={arm}"
+        assert reader["command"].startswith("python -m timing report --stack ")
+
+
+def test_registry_and_cluster_do_not_wait_for_each_other(evaluation):
+    cluster = evaluation.of_type(CLUSTER)[0]
+    registry_work = evaluation.of_type(IMPORT) + evaluation.of_type(STREAMING) + evaluation.of_type(BUILD)
+    registry_work += evaluation.of_type(REGISTRY)
+    assert registry_work
+    for work in registry_work:
+        assert not evaluation.depends_on(cluster, work), f"the cluster waits for {work.name}"
+        assert not evaluation.depends_on(work, cluster), f"{work.name} waits for the cluster"
+
+
+def test_streaming_artifacts_wait_for_their_images(evaluation):
+    producers = evaluation.of_type(IMPORT) + evaluation.of_type(BUILD)
+    for artifact in evaluation.of_type(STREAMING):
+        assert any(evaluation.depends_on(artifact, p) for p in producers), artifact.name
+
+
+def test_experiment_pools_form_one_chain(evaluation):
+    pools = evaluation.of_type(POOL)
+    assert len(pools) >= 2
+    # A chain: every pair is ordered one way or the other, never both, never neither.
+    for i, first in enumerate(pools):
+        for second in pools[i + 1:]:
+            assert evaluation.depends_on(first, second) != evaluation.depends_on(second, first)
+
+
+def test_deployments_wait_for_pools_and_images(evaluation):
+    deployments = evaluation.of_type(DEPLOYMENT)
+    assert deployments
+    pools = {p.inputs.get("poolName", p.name): p for p in evaluation.of_type(POOL)}
+    for deployment in deployments:
+        selector = deployment.inputs["spec"]["template"]["spec"]["nodeSelector"]["streaming-ab/pool"]
+        assert evaluation.depends_on(deployment, pools[selector]), deployment.name
+        assert any(evaluation.depends_on(deployment, a) for a in evaluation.of_type(STREAMING)) or not \
+            evaluation.of_type(STREAMING)

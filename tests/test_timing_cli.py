@@ -1,0 +1,76 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from timing.cli import build_parser, main
+
+from tests.timing_helpers import FIXTURES
+
+ROOT = Path(__file__).resolve().parents[1]
+DUMPS = ["--pods", str(FIXTURES / "pods.json"), "--events", str(FIXTURES / "events.json"),
+         "--events", str(FIXTURES / "events-k8s-io.json")]
+
+
+def test_python_m_timing_report_json():
+    out = subprocess.run([sys.executable, "-m", "timing", "report", *DUMPS, "--json"], cwd=ROOT,
+                         capture_output=True, text=True, check=True)
+    doc = json.loads(out.stdout)
+    assert doc["schema"] == "streaming-ab/timing-report@1"
+    assert len(doc["pods"]) == 32 and len(doc["comparisons"]) == 4
+    # The offline path must not import Pulumi or touch a cluster.
+    probe = subprocess.run(
+        [sys.executable, "-c",
+         "import sys, runpy; sys.argv=['timing','report',*sys.argv[1:],'--json'];"
+         "import io, contextlib\n"
+         "buf=io.StringIO()\n"
+         "with contextlib.redirect_stdout(buf):\n"
+         "    from timing.cli import main; main(sys.argv[1:])\n"
+         "print('pulumi' in sys.modules, 'kubernetes' in sys.modules)", *DUMPS],
+        cwd=ROOT, capture_output=True, text=True, check=True)
+    assert probe.stdout.strip() == "False False"
+
+
+def test_outputs_written(tmp_path, capsys):
+    csv_path, png = tmp_path / "a.csv", tmp_path / "a.png"
+    assert main(["report", *DUMPS, "--csv", str(csv_path), "--plot", str(png)]) == 0
+    assert csv_path.read_text().startswith("arm,workload,pair")
+    assert png.stat().st_size > 0
+    assert "workload vote" in capsys.readouterr().out
+
+
+def test_reference_alone_needs_no_cluster(capsys):
+    assert main(["report", "--reference"]) == 0
+    out = capsys.readouterr().out
+    assert "34.7" in out and "31.7" in out and "1.9" in out and "64.0" in out and "14.0" in out and "9.0" in out
+    assert main(["report", "--reference", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert len(doc["reference"]) == 5
+
+
+def test_reference_json_beside_measured(capsys):
+    assert main(["report", *DUMPS, "--reference", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["schema"] and doc["reference"][0]["standard_seconds"] == 34.7
+
+
+def test_events_without_pods_is_an_error():
+    with pytest.raises(SystemExit):
+        main(["report", "--events", str(FIXTURES / "events.json")])
+
+
+def test_parser_accepts_the_stack_reader_command():
+    # The exact command the Pulumi stack exports in timingReaders.
+    args = build_parser().parse_args("report --stack dev --namespace streaming-ab --selector streaming-ab/arm=vote-teleporter".split())
+    assert (args.stack, args.namespace, args.selector) == ("dev", ["streaming-ab"], "streaming-ab/arm=vote-teleporter")
+
+
+def test_measure_needs_a_mode():
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["measure", "--trials", "2"])
+    a = build_parser().parse_args(["measure", "--warm", "--workload", "vote", "--workload", "largeimage"])
+    assert a.warm and a.workload == ["vote", "largeimage"]
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["measure", "--warm", "--reset", "purge"])

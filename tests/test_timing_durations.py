@@ -1,0 +1,35 @@
+import pytest
+
+from timing.durations import parse_go_duration
+
+
+@pytest.mark.parametrize(
+    "text, seconds",
+    [
+        ("34.738162s", 34.738162),
+        ("8.011045191s", 8.011045191),
+        ("834ms", 0.834),
+        ("1m4.215s", 64.215),
+        ("2m0s", 120.0),
+        ("1h2m3.5s", 3723.5),
+        ("500\u00b5s", 0.0005),  # micro sign, as Go prints it
+        ("500\u03bcs", 0.0005),  # greek mu, accepted by time.ParseDuration
+        ("500us", 0.0005),
+        ("1500ns", 0.0000015),
+        ("0", 0.0),
+        ("0s", 0.0),
+        (".5s", 0.5),
+        ("1.s", 1.0),
+        ("-1.5s", -1.5),
+        ("+2m", 120.0),
+        ("1h", 3600.0),
+    ],
+)
+def test_parses_go_durations(text, seconds):
+    assert parse_go_duration(text) == pytest.approx(seconds, abs=1e-12)
+
+
+@pytest.mark.parametrize("text", ["", "s", "12", "1.2.3s", "5 s", "1d", "m1s", "1m-2s", "abc"])
+def test_rejects_what_go_rejects(text):
+    with pytest.raises(ValueError):
+        parse_go_duration(text)

@@ -1,0 +1,243 @@
+import json
+
+import pytest
+
+from timing.measure import (NoReset, PurgeReset, RecycleReset, ResetError, Runner, TrialError, discover, plan_rounds)
+from timing.sources import load_results
+from timing.report import build_report
+
+from tests.timing_helpers import FakeClock, FakeCluster, FakeStack, counter_ids, default_pools, vote_workloads
+
+
+class RecordingProgress:
+    def __init__(self):
+        self.lines, self.total, self.advanced, self.stopped = [], None, 0, False
+
+    def start(self, total):
+        self.total = total
+
+    def update(self, text):
+        self.lines.append(text)
+
+    def advance(self):
+        self.advanced += 1
+
+    def stop(self):
+        self.stopped = True
+
+
+def setup(replicas=1, workloads=None, pools=None):
+    clock = FakeClock()
+    cluster = FakeCluster(clock, pools or default_pools(), workloads or vote_workloads(replicas))
+    return clock, cluster
+
+
+def runner(cluster, clock, resetter, tmp_path, **kw):
+    return Runner(cluster, resetter, clock, tmp_path / "results", timeout=kw.pop("timeout", 300), poll=1.0,
+                  progress=kw.pop("progress", RecordingProgress()), id_factory=counter_ids(), **kw)
+
+
+def test_purge_trials_are_cold_and_snapshotted(tmp_path):
+    clock, cluster = setup(replicas=2)
+    # The experiment was running before: images are on the nodes already.
+    for d in cluster.deployments.values():
+        cluster.scale_deployment("streaming-ab", d["name"], d["replicas"])
+    clock.t += 60
+    progress = RecordingProgress()
+    purge = PurgeReset(cluster, clock, timeout=120, poll=1.0, id_factory=counter_ids("p"))
+    r = runner(cluster, clock, purge, tmp_path, progress=progress)
+    manifests = r.run(discover(cluster, ["streaming-ab"], None, None, None), trials=2)
+    assert [m["verdict"] for m in manifests] == ["cold", "cold"]
+    assert not any(m["flagged"] for m in manifests)
+    m = manifests[0]
+    assert [p["phase"] for p in m["phases"]] == ["scale-down", "wait-gone", "reset", "scale-up", "wait-ready", "snapshot", "verify"]
+    assert m["reset_details"]["reset"] == "purge" and m["reset_details"]["daemonset"] == "streaming-ab-purge-p-001"
+    assert cluster.daemonsets == {}  # deleted after every purge
+    # Scale-up patches of both arms went out back to back at the same instant.
+    ups = [c for c in cluster.scale_calls if c[2] > 0]
+    first_trial_ups = ups[4:8]
+    assert len({t for t, _, _ in first_trial_ups}) == 1
+    folder = tmp_path / "results" / "trial-001"
+    assert json.loads((folder / "trial.json").read_text())["index"] == 1
+    pods = json.loads((folder / "pods.json").read_text())
+    events = json.loads((folder / "events.json").read_text())
+    assert pods["kind"] == "List" and len(pods["items"]) == 8 and events["items"]
+    assert progress.total == 2 and progress.advanced == 2 and progress.stopped
+    assert any("trial 1/2" in line and "Ready:" in line and "vote-standard" in line for line in progress.lines)
+    # Waiting loops list pods once per namespace per poll, with one selector, never per pod.
+    pod_lists = [c for c in cluster.list_calls if c[0] == "pods" and "arm in" in (c[2] or "")]
+    assert all(c[2] == "app.kubernetes.io/part-of=acr-streaming-ab,streaming-ab/arm in (vote-standard,vote-streaming)"
+               for c in pod_lists)
+    # report --results reads what measure wrote.
+    loaded = load_results([str(tmp_path / "results")])
+    rep = build_report(loaded.pods, loaded.events, trials=loaded.trials)
+    assert rep["arms"]["vote-standard"]["cold_pods"] == 8 and rep["arms"]["vote-streaming"]["cold_pods"] == 8
+    assert rep["arms"]["vote-standard"]["ready_seconds"]["p50"] == 32.0  # 1 + 30 s pull + 1
+    assert rep["arms"]["vote-streaming"]["ready_seconds"]["p50"] == 7.0
+    assert rep["comparisons"][0]["ready_p50_speedup"] == pytest.approx(32 / 7)
+    assert [t["verdict"] for t in rep["trials"]] == ["cold", "cold"]
+
+
+def test_a_reset_that_leaves_images_flags_the_trial_warm(tmp_path):
+    clock, cluster = setup()
+    cluster.purge_broken = True  # DaemonSet reports success but the cache survives
+    purge = PurgeReset(cluster, clock, timeout=120, poll=1.0)
+    manifests = runner(cluster, clock, purge, tmp_path).run(discover(cluster, ["streaming-ab"], None, None, None), 2)
+    assert manifests[0]["verdict"] == "cold" and not manifests[0]["flagged"]
+    second = manifests[1]
+    assert second["verdict"] == "warm" and second["flagged"]
+    assert "warm pod(s)" in second["reasons"][0]
+    loaded = load_results([str(tmp_path / "results")])
+    rep = build_report(loaded.pods, loaded.events, trials=loaded.trials)
+    # Recorded, flagged, and the warm pods never reach the cold statistics.
+    assert rep["arms"]["vote-standard"]["warm_pods"] == 2 and rep["arms"]["vote-standard"]["cold_pods"] == 2
+    assert rep["trials"][1]["flagged"] is True
+    excluded = load_results([str(tmp_path / "results")], exclude_flagged=True)
+    rep2 = build_report(excluded.pods, excluded.events, trials=excluded.trials)
+    assert rep2["arms"]["vote-standard"]["warm_pods"] == 0 and [t["included"] for t in rep2["trials"]] == [True, False]
+
+
+def test_recycle_bumps_generation_and_waits_for_fresh_nodes(tmp_path):
+    clock, cluster = setup()
+    stack = FakeStack(cluster, clock)
+    out = []
+    old = {n["uid"] for n in cluster.nodes}
+    recycle = RecycleReset(stack, cluster, clock, timeout=600, poll=5.0, on_output=out.append)
+    manifests = runner(cluster, clock, recycle, tmp_path).run(discover(cluster, ["streaming-ab"], None, None, None), 2)
+    assert stack.generation == 5 and stack.ups == 2
+    assert [m["reset_details"]["cache_generation"] for m in manifests] == [4, 5]
+    assert all(m["verdict"] == "cold" for m in manifests)
+    assert not old & {n["uid"] for n in cluster.nodes}
+    assert out and "Updating" in out[0]
+    # Fresh nodes took 30 s to become Ready; scale-up waited for them.
+    reset_phase = next(p for p in manifests[0]["phases"] if p["phase"] == "reset")
+    up_phase = next(p for p in manifests[0]["phases"] if p["phase"] == "scale-up")
+    assert up_phase["elapsed_seconds"] - reset_phase["elapsed_seconds"] >= 240 + 30
+
+
+def test_recycle_that_keeps_old_nodes_fails_the_run(tmp_path):
+    clock, cluster = setup()
+    stack = FakeStack(cluster, clock)
+    stack.replace = False  # e.g. the component ignored cacheGeneration
+    recycle = RecycleReset(stack, cluster, clock, timeout=60, poll=5.0)
+    with pytest.raises(ResetError, match="old node"):
+        runner(cluster, clock, recycle, tmp_path).run(discover(cluster, ["streaming-ab"], None, None, None), 1)
+    m = json.loads((tmp_path / "results" / "trial-001" / "trial.json").read_text())
+    assert m["verdict"] == "reset-failed" and m["flagged"]
+    # Deployments are left scaled up again after the failure.
+    assert all(d["replicas"] == 1 for d in cluster.deployments.values())
+
+
+def test_purge_failure_on_a_node_stops_the_run(tmp_path):
+    clock, cluster = setup()
+    cluster.purge_fail_nodes = {cluster.nodes[1]["name"]}
+    purge = PurgeReset(cluster, clock, timeout=120, poll=1.0)
+    with pytest.raises(ResetError, match=cluster.nodes[1]["name"]):
+        runner(cluster, clock, purge, tmp_path).run(discover(cluster, ["streaming-ab"], None, None, None), 3)
+    assert cluster.daemonsets == {}  # cleaned up even on failure
+    assert len(list((tmp_path / "results").iterdir())) == 1
+
+
+def test_timeout_when_a_pull_fails(tmp_path):
+    clock, cluster = setup()
+    cluster.failing_images = {"acr.azurecr.io/redis:6.0.8"}
+    r = runner(cluster, clock, PurgeReset(cluster, clock, 60, 1.0), tmp_path, timeout=90)
+    (m,) = r.run(discover(cluster, ["streaming-ab"], None, None, None), 1)
+    assert m["flagged"] and m["verdict"] == "failed"
+    assert any(x.startswith("timeout: 2 pod(s) not Ready") for x in m["reasons"])
+    wait = [p for p in m["phases"] if p["phase"] in ("wait-ready", "snapshot")]
+    assert wait[1]["elapsed_seconds"] - wait[0]["elapsed_seconds"] >= 90
+
+
+def test_warm_mode_primes_then_expects_warm(tmp_path):
+    clock, cluster = setup()
+    manifests = runner(cluster, clock, NoReset(), tmp_path, mode="warm").run(
+        discover(cluster, ["streaming-ab"], None, None, None), 2)
+    assert [(m["verdict"], m["flagged"], m["mode"], m["reset"]) for m in manifests] == [("warm", False, "warm", "none")] * 2
+    loaded = load_results([str(tmp_path / "results")])
+    rep = build_report(loaded.pods, loaded.events)
+    assert rep["arms"]["vote-standard"]["warm_pods"] == 4 and rep["arms"]["vote-standard"]["cold_pods"] == 0
+    assert rep["arms"]["vote-standard"]["warm_ready_seconds"]["p50"] is not None
+
+
+def test_warm_mode_flags_a_cold_pod(tmp_path):
+    clock, cluster = setup(pools={"std": {"streaming": False, "nodes": 2}, "art": {"streaming": True, "nodes": 1}})
+    # Two nodes in the standard pool: the re-created pod lands on the other,
+    # empty node (round-robin in the fake) and pulls again.
+    manifests = runner(cluster, clock, NoReset(), tmp_path, mode="warm").run(
+        discover(cluster, ["streaming-ab"], None, None, None), 1)
+    assert manifests[0]["flagged"] and manifests[0]["verdict"] == "cold"
+
+
+def test_discover_and_workload_filter():
+    clock, cluster = setup()
+    ws = discover(cluster, ["streaming-ab"], None, None, None)
+    assert [w.name for w in ws] == ["vote"]
+    arms = ws[0].arms
+    assert sorted(arms) == ["vote-standard", "vote-streaming"]
+    assert arms["vote-streaming"].streaming is True and len(arms["vote-streaming"].deployments) == 2
+    with pytest.raises(TrialError, match="nosuch"):
+        discover(cluster, ["streaming-ab"], None, ["nosuch"], None)
+    for d in cluster.deployments.values():
+        d["replicas"] = 0
+    with pytest.raises(TrialError, match="--replicas"):
+        discover(cluster, ["streaming-ab"], None, None, None)
+    assert discover(cluster, ["streaming-ab"], None, None, 3)[0].arms["vote-standard"].expected_pods == 6
+
+
+def test_workloads_sharing_an_image_go_to_separate_rounds(tmp_path):
+    shared = "acr.azurecr.io/redis:6.0.8"
+    workloads = vote_workloads() + [{
+        "name": "cache", "pair": "c1", "components": {"redis": shared},
+        "arms": [{"name": "cache-standard", "streaming": False, "pool": "std"},
+                 {"name": "cache-streaming", "streaming": True, "pool": "art"}],
+    }, {
+        "name": "big", "pair": "b1", "components": {"big": "acr.azurecr.io/big:v1"},
+        "arms": [{"name": "big-standard", "streaming": False, "pool": "std"},
+                 {"name": "big-streaming", "streaming": True, "pool": "art"}],
+    }]
+    clock, cluster = setup(workloads=workloads)
+    ws = discover(cluster, ["streaming-ab"], None, None, None)
+    rounds = plan_rounds(ws)
+    assert [[w.name for w in r["workloads"]] for r in rounds] == [["big", "cache"], ["vote"]]
+    assert any("shares acr.azurecr.io/redis:6.0.8" in n for n in rounds[1]["notes"])
+    manifests = runner(cluster, clock, PurgeReset(cluster, clock, 60, 1.0), tmp_path).run(ws, 1)
+    assert [m["round"] for m in manifests] == [1, 2]
+    assert all(m["verdict"] == "cold" for m in manifests), [m["reasons"] for m in manifests]
+    assert manifests[1]["notes"]
+
+
+def test_pods_that_never_go_away_abort(tmp_path):
+    clock, cluster = setup()
+    for d in cluster.deployments.values():
+        cluster.scale_deployment("streaming-ab", d["name"], 1)
+    for p in cluster.pods:
+        p["gone_at"] = None  # stuck terminating forever
+    original = cluster.scale_deployment
+
+    def scale(ns, name, replicas):
+        original(ns, name, replicas)
+        for p in cluster.pods:
+            p["gone_at"] = None
+
+    cluster.scale_deployment = scale
+    with pytest.raises(TrialError, match="still present"):
+        runner(cluster, clock, NoReset(), tmp_path, timeout=30).run(discover(cluster, ["streaming-ab"], None, None, None), 1)
+    m = json.loads((tmp_path / "results" / "trial-001" / "trial.json").read_text())
+    assert m["verdict"] == "error"
+
+
+def test_report_cli_reads_results(tmp_path, capsys):
+    from timing.cli import main
+
+    clock, cluster = setup()
+    cluster.purge_broken = True
+    runner(cluster, clock, PurgeReset(cluster, clock, 60, 1.0), tmp_path).run(
+        discover(cluster, ["streaming-ab"], None, None, None), 2)
+    assert main(["report", "--results", str(tmp_path / "results"), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [t["flagged"] for t in doc["trials"]] == [False, True]
+    assert {p["trial"] for p in doc["pods"]} == {"trial-001", "trial-002"}
+    assert main(["report", "--results", str(tmp_path / "results")]) == 0
+    out = capsys.readouterr().out
+    assert "trial trial-002 (#2) flagged warm" in out and "included" in out

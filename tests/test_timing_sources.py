@@ -1,0 +1,69 @@
+import json
+import sys
+import types
+
+from timing import sources
+from timing.report import build_report
+
+
+class _Out:
+    def __init__(self, value):
+        self.value = value
+
+
+def test_stack_kubeconfig_uses_automation_api_lazily(monkeypatch):
+    calls = {}
+
+    class Stack:
+        def outputs(self):
+            return {"kubeconfig": _Out("apiVersion: v1\nkind: Config\n")}
+
+    def select_stack(stack_name, work_dir):
+        calls.update(stack_name=stack_name, work_dir=work_dir)
+        return Stack()
+
+    auto = types.ModuleType("pulumi.automation")
+    auto.select_stack = select_stack
+    pulumi = types.ModuleType("pulumi")
+    pulumi.automation = auto
+    monkeypatch.setitem(sys.modules, "pulumi", pulumi)
+    monkeypatch.setitem(sys.modules, "pulumi.automation", auto)
+    assert sources.stack_kubeconfig("dev").startswith("apiVersion: v1")
+    assert calls == {"stack_name": "dev", "work_dir": str(sources.PROJECT_ROOT)}
+    assert (sources.PROJECT_ROOT / "timing" / "__init__.py").exists()
+
+
+def test_live_reads_one_list_per_namespace(monkeypatch):
+    from tests.timing_helpers import FIXTURES
+
+    pods = json.loads((FIXTURES / "pods.json").read_text())
+    events = json.loads((FIXTURES / "events.json").read_text())
+    calls = []
+
+    class Resp:
+        def __init__(self, doc):
+            self.data = json.dumps(doc).encode()
+
+    class Core:
+        def __init__(self, client):
+            pass
+
+        def list_namespaced_pod(self, ns, label_selector="", _preload_content=True):
+            calls.append(("pods", ns, label_selector))
+            items = [p for p in pods["items"] if p["metadata"]["namespace"] == ns]
+            return Resp({"items": items})
+
+        def list_namespaced_event(self, ns, field_selector="", _preload_content=True):
+            calls.append(("events", ns, field_selector))
+            return Resp({"items": [e for e in events["items"] if e["metadata"]["namespace"] == ns]})
+
+    import kubernetes.client
+
+    monkeypatch.setattr(kubernetes.client, "CoreV1Api", Core)
+    loaded = sources.load_live(object(), ["streaming-ab", "kube-system"], "streaming-ab/workload=vote")
+    assert calls == [("pods", "streaming-ab", "streaming-ab/workload=vote"),
+                     ("events", "streaming-ab", "involvedObject.kind=Pod"),
+                     ("pods", "kube-system", "streaming-ab/workload=vote"),
+                     ("events", "kube-system", "involvedObject.kind=Pod")]
+    r = build_report(loaded.pods, loaded.events)
+    assert r["arms"]["vote-standard"]["cold_pods"] == 2

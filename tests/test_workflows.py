@@ -1,0 +1,458 @@
+"""The GitHub workflows, checked offline.
+
+Every file in .github/workflows/ must pass check-jsonschema's vendored GitHub workflow schema (shipped
+inside the package, so no network), and the workflows must keep the properties the project relies on:
+OIDC only (no client secret anywhere), the preview matrix built from the Pulumi.<stack>.yaml files,
+idempotency proven with --expect-no-changes, teardown behind a typed-twice confirmation, and CI running
+the README's test command. Shell steps that carry logic (stack matrix, confirmation, federated token
+refresh, park/reset-caches) are executed here against temporary directories and stub commands.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = ROOT / ".github" / "workflows"
+WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml")) + sorted(WORKFLOWS.glob("*.yaml"))
+CLOUD_WORKFLOWS = ("preview", "deploy", "teardown")
+# What the README promises (the brief fixes it); README.md wins when it exists.
+DEFAULT_TEST_COMMAND = "python -m pip install -r requirements-dev.txt && python -m pytest -q"
+
+
+def load(name: str) -> dict:
+    return yaml.safe_load((WORKFLOWS / f"{name}.yml").read_text())
+
+
+def triggers(workflow: dict) -> dict:
+    # PyYAML reads the bare key `on` as the boolean True (YAML 1.1).
+    on = workflow.get("on", workflow.get(True))
+    if isinstance(on, str):
+        return {on: None}
+    if isinstance(on, list):
+        return {name: None for name in on}
+    return on
+
+
+def steps(workflow: dict, job: str) -> list[dict]:
+    return workflow["jobs"][job]["steps"]
+
+
+def step(workflow: dict, job: str, name: str) -> dict:
+    matches = [s for s in steps(workflow, job) if s.get("name") == name]
+    assert len(matches) == 1, f"{job}: expected one step named {name!r}"
+    return matches[0]
+
+
+def uses(workflow: dict, job: str, action: str) -> list[dict]:
+    return [s for s in steps(workflow, job) if str(s.get("uses", "")).split("@")[0] == action]
+
+
+def readme_test_command() -> str:
+    readme = ROOT / "README.md"
+    if not readme.exists():
+        return DEFAULT_TEST_COMMAND
+    in_code = False
+    for line in readme.read_text().splitlines():
+        if line.strip().startswith("```"):
+            in_code = not in_code
+            continue
+        if in_code and "pytest" in line:
+            return line.strip().removeprefix("$ ").strip()
+    pytest.fail("README.md has no code line running pytest")
+
+
+def run_bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=cwd, env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=60)
+
+
+# --------------------------------------------------------------------------------------------------
+# Schema
+# --------------------------------------------------------------------------------------------------
+def test_every_workflow_is_there():
+    assert {p.stem for p in WORKFLOW_FILES} >= {"test", "preview", "deploy", "teardown"}
+
+
+def test_workflows_match_the_vendored_github_schema():
+    result = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
+         *map(str, WORKFLOW_FILES)],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_schema_check_rejects_a_broken_workflow(tmp_path):
+    # The control for the test above: the vendored schema really is applied (offline).
+    broken = tmp_path / "broken.yml"
+    broken.write_text("on: push\njobs:\n  a:\n    runs-onn: ubuntu-latest\n    steps:\n      - run: echo\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(broken)],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "runs-on" in result.stdout
+
+
+# --------------------------------------------------------------------------------------------------
+# test.yml
+# --------------------------------------------------------------------------------------------------
+def test_test_workflow_runs_the_readme_command_on_every_pull_request_and_push():
+    workflow = load("test")
+    assert {"pull_request", "push"} <= set(triggers(workflow))
+    for event in ("pull_request", "push"):
+        # No branch or path filter: every pull request and every push.
+        assert not triggers(workflow)[event], f"{event} is filtered"
+    (job,) = workflow["jobs"]
+    setup = uses(workflow, job, "actions/setup-python")
+    assert len(setup) == 1
+    assert str(setup[0]["with"]["python-version"]) == "3.11"
+    assert setup[0]["with"]["cache"] == "pip"
+    runs = [s["run"].strip() for s in steps(workflow, job) if "run" in s]
+    assert readme_test_command() in runs
+
+
+# --------------------------------------------------------------------------------------------------
+# OIDC only
+# --------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_no_client_secret_anywhere(path):
+    text = path.read_text()
+    assert not re.search(r"secrets\.[A-Za-z0-9_]*CLIENT_SECRET", text, re.IGNORECASE)
+    assert not re.search(r"(ARM|AZURE)_CLIENT_SECRET|client-secret|creds:", text)
+    # Nothing reads repository secrets at all: identifiers come from repository variables.
+    assert not re.search(r"\$\{\{\s*secrets\.", text)
+
+
+@pytest.mark.parametrize("name", CLOUD_WORKFLOWS)
+def test_cloud_jobs_log_in_with_oidc_federation(name):
+    workflow = load(name)
+    env = workflow["env"]
+    for key, variable in {"ARM_CLIENT_ID": "AZURE_CLIENT_ID", "ARM_TENANT_ID": "AZURE_TENANT_ID",
+                          "ARM_SUBSCRIPTION_ID": "AZURE_SUBSCRIPTION_ID", "AZURE_CLIENT_ID": "AZURE_CLIENT_ID",
+                          "AZURE_TENANT_ID": "AZURE_TENANT_ID"}.items():
+        assert env[key] == f"${{{{ vars.{variable} }}}}", key
+    assert env["ARM_USE_OIDC"] == "true"
+    assert env["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"
+    assert env["AZURE_STORAGE_ACCOUNT"].startswith("${{ vars.")
+    assert env["PULUMI_SECRETS_PROVIDER"].startswith("${{ vars.")
+    assert workflow["permissions"] == {"contents": "read"}, "the workflow-wide token stays read-only"
+    cloud_jobs = [job for job in workflow["jobs"] if uses(workflow, job, "azure/login")]
+    assert cloud_jobs
+    for job in cloud_jobs:
+        permissions = workflow["jobs"][job]["permissions"]
+        assert permissions["id-token"] == "write" and permissions["contents"] == "read"
+        (login,) = uses(workflow, job, "azure/login")
+        assert login["with"] == {"client-id": "${{ vars.AZURE_CLIENT_ID }}",
+                                 "tenant-id": "${{ vars.AZURE_TENANT_ID }}",
+                                 "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}"}
+
+
+def test_cloud_workflows_share_the_same_setup():
+    # Three copies of the same setup must not drift: backend, identity and token handling are one design.
+    shared_steps = ("Program and policy pack virtualenvs", "Install the Pulumi CLI",
+                    "Azure login (OIDC federation)", "Keep a fresh federated token for azidentity")
+    reference = load("preview")
+    for name in ("deploy", "teardown"):
+        workflow = load(name)
+        assert workflow["env"] == reference["env"], name
+        job = next(j for j in workflow["jobs"] if uses(workflow, j, "azure/login"))
+        for step_name in shared_steps:
+            assert step(workflow, job, step_name) == step(reference, "preview", step_name), (name, step_name)
+
+
+def test_the_azure_sdk_credential_chain_uses_the_federated_token_file(tmp_path, monkeypatch):
+    # The dynamic providers' DefaultAzureCredential, with the environment the workflows set: the
+    # environment credential stays unconfigured (no secret) and workload identity comes before az CLI.
+    from azure.identity import DefaultAzureCredential, EnvironmentCredential, WorkloadIdentityCredential
+    from azure.identity import AzureCliCredential, CredentialUnavailableError
+
+    token = tmp_path / "azure-federated-token"
+    token.write_text("header.payload.signature")
+    for key in ("AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_USERNAME", "AZURE_PASSWORD"):
+        monkeypatch.delenv(key, raising=False)
+    env = load("deploy")["env"]
+    monkeypatch.setenv("AZURE_CLIENT_ID", "11111111-1111-1111-1111-111111111111")
+    monkeypatch.setenv("AZURE_TENANT_ID", "72f988bf-86f1-41af-91ab-2d7cd011db47")
+    monkeypatch.setenv("AZURE_AUTHORITY_HOST", env["AZURE_AUTHORITY_HOST"])
+    monkeypatch.setenv("AZURE_FEDERATED_TOKEN_FILE", str(token))
+    chain = [type(c) for c in DefaultAzureCredential().credentials]
+    assert chain.index(WorkloadIdentityCredential) < chain.index(AzureCliCredential)
+    environment = DefaultAzureCredential().credentials[chain.index(EnvironmentCredential)]
+    with pytest.raises(CredentialUnavailableError):
+        environment.get_token("https://management.azure.com/.default")
+
+
+class _TokenEndpoint(BaseHTTPRequestHandler):
+    requests: list[tuple[str, str]] = []
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        type(self).requests.append((self.path, self.headers.get("Authorization", "")))
+        body = json.dumps({"value": "eyJ.fresh.token"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.skipif(not (shutil.which("curl") and shutil.which("jq")), reason="needs curl and jq (as on runners)")
+def test_the_federated_token_step_writes_the_file_and_exports_it(tmp_path):
+    server = HTTPServer(("127.0.0.1", 0), _TokenEndpoint)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    github_env = tmp_path / "github_env"
+    script = step(load("deploy"), "deploy", "Keep a fresh federated token for azidentity")["run"]
+    # Its own session, so that the background refresher it starts can be stopped by that id.
+    process = subprocess.Popen(
+        ["bash", "-e", "-o", "pipefail", "-c", script], cwd=tmp_path, start_new_session=True,
+        env={**os.environ, "RUNNER_TEMP": str(tmp_path), "GITHUB_ENV": str(github_env),
+             "ACTIONS_ID_TOKEN_REQUEST_URL": f"http://127.0.0.1:{server.server_port}/token?api-version=2.0",
+             "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _, stderr = process.communicate(timeout=30)
+        assert process.returncode == 0, stderr
+        token_file = tmp_path / "azure-federated-token"
+        assert token_file.read_text() == "eyJ.fresh.token"
+        assert github_env.read_text() == f"AZURE_FEDERATED_TOKEN_FILE={token_file}\n"
+        path, authorization = _TokenEndpoint.requests[0]
+        assert path == "/token?api-version=2.0&audience=api://AzureADTokenExchange"
+        assert authorization == "Bearer request-token"
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)  # the refresher loop left running in that session
+        except ProcessLookupError:
+            pass
+        server.shutdown()
+
+
+# --------------------------------------------------------------------------------------------------
+# preview.yml and the stack matrix
+# --------------------------------------------------------------------------------------------------
+def test_preview_runs_on_pull_requests_for_every_stack_with_pr_comments():
+    workflow = load("preview")
+    assert "pull_request" in triggers(workflow)
+    job = workflow["jobs"]["preview"]
+    assert job["permissions"] == {"id-token": "write", "contents": "read", "pull-requests": "write"}
+    assert job["needs"] == "stacks"
+    assert job["strategy"]["matrix"] == "${{ fromJSON(needs.stacks.outputs.matrix) }}"
+    assert workflow["jobs"]["stacks"]["outputs"]["matrix"] == "${{ steps.stacks.outputs.matrix }}"
+    previews = [s for s in uses(workflow, "preview", "pulumi/actions") if s.get("with", {}).get("command")]
+    assert len(previews) == 1
+    inputs = previews[0]["with"]
+    assert inputs["command"] == "preview"
+    assert inputs["comment-on-pr"] is True and inputs["edit-pr-comment"] is True
+    assert inputs["stack-name"] == "${{ matrix.stack }}"
+    assert inputs["work-dir"] == "."
+    assert inputs["policyPacks"] == "policy"
+    assert "environment" not in job, "previews authenticate as repo:<org>/<repo>:pull_request"
+
+
+@pytest.mark.parametrize("name", ("preview", "deploy"))
+def test_stacks_are_created_with_the_team_secrets_provider(name):
+    workflow = load(name)
+    job = next(j for j in workflow["jobs"] if j != "stacks")
+    select = step(workflow, job, "Select the stack (created with the team secrets provider when missing)")
+    assert 'pulumi stack select --create "$STACK" --secrets-provider "$PULUMI_SECRETS_PROVIDER"' in select["run"]
+
+
+def matrix_script(name: str) -> str:
+    return step(load(name), "stacks", "Matrix from the Pulumi.<stack>.yaml files")["run"]
+
+
+def run_matrix(tmp_path: Path, files: list[str], requested: str = "") -> tuple[subprocess.CompletedProcess, str]:
+    for file in files:
+        (tmp_path / file).write_text("config: {}\n")
+    output = tmp_path / "github_output"
+    output.write_text("")
+    result = run_bash(matrix_script("preview"), tmp_path, {"GITHUB_OUTPUT": str(output), "REQUESTED": requested})
+    return result, output.read_text()
+
+
+def test_preview_and_deploy_build_the_matrix_the_same_way():
+    assert matrix_script("preview") == matrix_script("deploy")
+    assert load("deploy")["jobs"]["stacks"]["steps"][1]["env"]["REQUESTED"] == "${{ inputs.stack }}"
+
+
+def test_the_matrix_has_one_entry_per_stack_file(tmp_path):
+    result, output = run_matrix(tmp_path, ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.teleport.yaml", "README.md"])
+    assert result.returncode == 0, result.stderr
+    assert output == 'matrix={"stack": ["dev", "teleport"]}\n'
+
+
+def test_the_matrix_of_the_repository_is_its_stack_files(tmp_path):
+    stacks = [p.name for p in ROOT.glob("Pulumi.*.yaml")]
+    result, output = run_matrix(tmp_path, stacks)
+    assert result.returncode == 0, result.stderr
+    expected = sorted(name.split(".")[1] for name in stacks)
+    assert json.loads(output.removeprefix("matrix=")) == {"stack": expected}
+
+
+def test_a_dispatch_narrows_the_matrix_to_an_existing_stack(tmp_path):
+    result, output = run_matrix(tmp_path, ["Pulumi.dev.yaml", "Pulumi.teleport.yaml"], requested="teleport")
+    assert result.returncode == 0, result.stderr
+    assert output == 'matrix={"stack": ["teleport"]}\n'
+    result, output = run_matrix(tmp_path, [], requested="dev teleport")
+    assert result.returncode != 0 and "no Pulumi.dev teleport.yaml" in result.stdout and output == ""
+
+
+@pytest.mark.parametrize("files,message", [
+    ([], "no Pulumi.<stack>.yaml file"),
+    (["Pulumi.dev$(id).yaml"], "is not a stack name"),
+])
+def test_the_matrix_step_fails_without_usable_stack_files(tmp_path, files, message):
+    result, output = run_matrix(tmp_path, files)
+    assert result.returncode != 0 and message in result.stdout and output == ""
+
+
+# --------------------------------------------------------------------------------------------------
+# deploy.yml
+# --------------------------------------------------------------------------------------------------
+def test_deploy_runs_on_main_or_for_a_dispatched_stack():
+    workflow = load("deploy")
+    on = triggers(workflow)
+    assert on["push"]["branches"] == ["main"]
+    assert on["workflow_dispatch"]["inputs"]["stack"]["required"] is True
+
+
+def test_deploy_applies_then_proves_that_a_second_run_changes_nothing():
+    workflow = load("deploy")
+    names = [s.get("name") for s in steps(workflow, "deploy")]
+    (up,) = [s for s in uses(workflow, "deploy", "pulumi/actions") if s.get("with", {}).get("command") == "up"]
+    assert up["with"]["stack-name"] == "${{ matrix.stack }}" and up["with"]["policyPacks"] == "policy"
+    check = step(workflow, "deploy", "Second run must change nothing (idempotency)")
+    assert "--expect-no-changes" in check["run"] and '--stack "$STACK"' in check["run"]
+    assert names.index(check["name"]) > names.index(up["name"])
+
+
+@pytest.mark.parametrize("name,stack", [("deploy", "matrix.stack"), ("teardown", "inputs.stack")])
+def test_one_operation_per_stack_behind_its_environment(name, stack):
+    workflow = load(name)
+    job = workflow["jobs"][name]
+    assert job["environment"] == f"${{{{ {stack} }}}}"
+    # deploy and teardown share the group, so they queue behind each other for the same stack.
+    assert job["concurrency"] == {"group": f"pulumi-stack-${{{{ {stack} }}}}", "cancel-in-progress": False}
+    assert job["env"]["STACK"] == f"${{{{ {stack} }}}}"
+
+
+# --------------------------------------------------------------------------------------------------
+# teardown.yml
+# --------------------------------------------------------------------------------------------------
+def test_teardown_is_manual_with_a_confirmation_and_three_modes():
+    workflow = load("teardown")
+    on = triggers(workflow)
+    assert set(on) == {"workflow_dispatch"}
+    inputs = on["workflow_dispatch"]["inputs"]
+    assert inputs["stack"]["required"] and inputs["confirm"]["required"]
+    assert set(inputs["mode"]["options"]) == {"destroy", "park", "reset-caches"}
+    assert workflow["jobs"]["teardown"]["needs"] == "confirm"
+
+
+def confirm(tmp_path: Path, stack: str, typed: str, mode: str = "destroy") -> subprocess.CompletedProcess:
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    script = step(load("teardown"), "confirm", "The stack name typed twice, and a stack file for it")["run"]
+    return run_bash(script, tmp_path, {"STACK": stack, "CONFIRM": typed, "MODE": mode})
+
+
+def test_teardown_goes_ahead_when_the_stack_name_is_typed_twice(tmp_path):
+    result = confirm(tmp_path, "dev", "dev")
+    assert result.returncode == 0 and "confirmed: destroy dev" in result.stdout
+
+
+@pytest.mark.parametrize("stack,typed,mode,message", [
+    ("dev", "Dev", "destroy", "does not match"),
+    ("dev", "", "park", "does not match"),
+    ("prod", "prod", "destroy", "no Pulumi.prod.yaml"),
+    ("dev", "dev", "nuke", "unknown mode"),
+])
+def test_teardown_stops_when_the_confirmation_fails(tmp_path, stack, typed, mode, message):
+    result = confirm(tmp_path, stack, typed, mode)
+    assert result.returncode != 0 and message in result.stdout
+
+
+def fake_pulumi(tmp_path: Path, config_json: dict) -> Path:
+    """A `pulumi` stub on PATH that logs its arguments and answers `config --json`."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (tmp_path / "config.json").write_text(json.dumps(config_json))
+    stub = bin_dir / "pulumi"
+    stub.write_text('#!/usr/bin/env bash\necho "$*" >> "$PULUMI_LOG"\n'
+                    'if [[ "$*" == *"config --stack"*"--json"* ]]; then cat "$CONFIG_JSON"; fi\n')
+    stub.chmod(0o755)
+    return bin_dir
+
+
+@pytest.mark.parametrize("current,expected", [(None, 1), ("4", 5)])
+def test_reset_caches_sets_the_next_cache_generation_then_updates(tmp_path, current, expected):
+    config = {} if current is None else {"acr-streaming-ab:cacheGeneration": {"value": current, "secret": False}}
+    bin_dir = fake_pulumi(tmp_path, config)
+    script = step(load("teardown"), "teardown", "Reset caches (next cache generation)")["run"]
+    result = run_bash(script, tmp_path, {"PATH": f"{bin_dir}:{os.environ['PATH']}", "STACK": "dev",
+                                         "PULUMI_LOG": str(tmp_path / "log"), "CONFIG_JSON": str(tmp_path / "config.json")})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "log").read_text().splitlines() == [
+        "config --stack dev --json",
+        f"config set --stack dev acr-streaming-ab:cacheGeneration {expected}",
+        "up --stack dev --yes --diff --policy-pack policy",
+    ]
+
+
+def test_reset_caches_refuses_a_generation_that_is_not_a_number(tmp_path):
+    bin_dir = fake_pulumi(tmp_path, {"acr-streaming-ab:cacheGeneration": {"value": "two", "secret": False}})
+    script = step(load("teardown"), "teardown", "Reset caches (next cache generation)")["run"]
+    result = run_bash(script, tmp_path, {"PATH": f"{bin_dir}:{os.environ['PATH']}", "STACK": "dev",
+                                         "PULUMI_LOG": str(tmp_path / "log"), "CONFIG_JSON": str(tmp_path / "config.json")})
+    assert result.returncode != 0 and "not a non-negative integer" in result.stdout
+    assert "up" not in (tmp_path / "log").read_text()
+
+
+def test_park_sets_parked_then_updates_and_destroy_destroys(tmp_path):
+    bin_dir = fake_pulumi(tmp_path, {})
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "STACK": "dev", "PULUMI_LOG": str(tmp_path / "log"),
+           "CONFIG_JSON": str(tmp_path / "config.json")}
+    workflow = load("teardown")
+    park = step(workflow, "teardown", "Park (every experiment pool to 0 nodes)")
+    destroy = step(workflow, "teardown", "Destroy every resource of the stack")
+    assert park["if"] == "inputs.mode == 'park'" and destroy["if"] == "inputs.mode == 'destroy'"
+    assert run_bash(park["run"], tmp_path, env).returncode == 0
+    assert run_bash(destroy["run"], tmp_path, env).returncode == 0
+    assert (tmp_path / "log").read_text().splitlines() == [
+        "config set --stack dev acr-streaming-ab:parked true",
+        "up --stack dev --yes --diff --policy-pack policy",
+        "destroy --stack dev --yes",
+    ]
+
+
+def test_the_config_keys_teardown_sets_exist():
+    from stacks.config import CONFIG_KEYS, parse_stack_config
+
+    assert {"parked", "cacheGeneration"} <= set(CONFIG_KEYS)
+    parked = parse_stack_config({"location": "westus3", "parked": True, "cacheGeneration": 1})
+    assert parked.cache_generation == 1 and all(p.count == 0 for p in parked.pools)
+
+
+def test_teardown_never_creates_a_stack():
+    workflow = load("teardown")
+    select = step(workflow, "teardown", "Select the stack (it must exist already)")
+    assert select["run"].strip() == 'pulumi stack select "$STACK"'
+    assert "--create" not in (WORKFLOWS / "teardown.yml").read_text()
+
+
+def test_jobs_time_out_below_the_oidc_request_token_lifetime():
+    # ACTIONS_ID_TOKEN_REQUEST_TOKEN lives about 6 h: no Azure token can be renewed after that.
+    for name in CLOUD_WORKFLOWS:
+        for job_name, job in load(name)["jobs"].items():
+            assert 0 < job["timeout-minutes"] <= 330, (name, job_name)

@@ -1,0 +1,290 @@
+"""Fakes for the timing tests: a clock, a cluster that simulates image caches, a Pulumi stack."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from timing.kube_time import format_micro_time, format_time
+from timing.selectors import parse_selector
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "timing"
+BASE = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
+
+
+class FakeClock:
+    def __init__(self):
+        self.t = 0.0
+        self.sleeps = []
+
+    def now(self):
+        return BASE + timedelta(seconds=self.t)
+
+    def monotonic(self):
+        return self.t
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.t += seconds
+
+    def at(self, t):
+        return BASE + timedelta(seconds=t)
+
+
+class FakeCluster:
+    """Deployments, pods, kubelet pull events and per-node image caches, all in fake time.
+
+    A pod pulls an image (cold) unless its node's cache already has it
+    (warm, "already present"); purge/recycle clear the caches.  Failure
+    knobs: ``failing_images`` (pull fails, pod never Ready),
+    ``purge_fail_nodes`` (purge init container exits 1),
+    ``purge_broken`` (purge reports success but leaves the caches).
+    """
+
+    def __init__(self, clock, pools, workloads, namespace="streaming-ab"):
+        self.clock = clock
+        self.ns = namespace
+        self._ids = itertools.count(1)
+        self.pools = pools  # pool -> {"streaming": bool, "nodes": n}
+        self.nodes = []
+        for pool, cfg in pools.items():
+            for i in range(cfg["nodes"]):
+                self.nodes.append(self._node(pool, cfg["streaming"], i, ready_at=-1.0))
+        self.deployments = {}
+        for w in workloads:
+            for arm in w["arms"]:
+                for comp, image in w["components"].items():
+                    name = f"{arm['name']}-{comp}"
+                    self.deployments[name] = {
+                        "name": name,
+                        "replicas": arm.get("replicas", 1),
+                        "pool": arm["pool"],
+                        "image": image,
+                        "container": comp,
+                        "labels": {
+                            "app.kubernetes.io/part-of": "acr-streaming-ab",
+                            "app.kubernetes.io/name": comp,
+                            "streaming-ab/arm": arm["name"],
+                            "streaming-ab/streaming": "true" if arm["streaming"] else "false",
+                            "streaming-ab/workload": w["name"],
+                            "streaming-ab/pair": w.get("pair", "p1"),
+                        },
+                    }
+        self.pods = []
+        self.events = []
+        self.daemonsets = {}
+        self.ds_pods = []
+        self.scale_calls = []
+        self.list_calls = []
+        self.failing_images = set()
+        self.purge_fail_nodes = set()
+        self.purge_broken = False
+        self.pull_seconds = {False: 30.0, True: 5.0}
+
+    # --- helpers -------------------------------------------------------------
+    def _node(self, pool, streaming, i, ready_at):
+        gen = next(self._ids)
+        return {"name": f"aks-{pool}-{10000000 + gen}-vmss{i:06d}", "uid": str(uuid.uuid4()), "pool": pool,
+                "streaming": streaming, "cache": {}, "ready_at": ready_at}  # image -> time it is fully on disk
+
+    def _node_json(self, n):
+        ready = self.clock.t >= n["ready_at"]
+        return {"metadata": {"name": n["name"], "uid": n["uid"],
+                             "labels": {"streaming-ab/pool": n["pool"],
+                                        "streaming-ab/streaming": "true" if n["streaming"] else "false"}},
+                "status": {"conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}}
+
+    def _tick(self):
+        for p in self.ds_pods:
+            if not p["applied"] and self.clock.t >= p["done_at"]:
+                p["applied"] = True
+                if p["exit"] == 0 and not self.purge_broken:
+                    node = next(n for n in self.nodes if n["name"] == p["node"])
+                    for image in p["images"]:
+                        node["cache"].pop(image, None)
+
+    def _event(self, pod, t, reason, message, etype="Normal"):
+        self.events.append({
+            "apiVersion": "v1", "kind": "Event", "t": t,
+            "metadata": {"name": f"{pod['name']}.{next(self._ids):016x}", "namespace": self.ns, "uid": str(uuid.uuid4())},
+            "involvedObject": {"apiVersion": "v1", "kind": "Pod", "name": pod["name"], "namespace": self.ns,
+                               "uid": pod["uid"], "fieldPath": f"spec.containers{{{pod['container']}}}"},
+            "reason": reason, "message": message, "type": etype, "count": 1,
+            "firstTimestamp": format_time(self.clock.at(t)), "lastTimestamp": format_time(self.clock.at(t)),
+            "source": {"component": "kubelet", "host": pod["node"]},
+        })
+
+    def _create_pod(self, dep):
+        now = self.clock.t
+        nodes = [n for n in self.nodes if n["pool"] == dep["pool"] and now >= n["ready_at"]]
+        idx = sum(1 for p in self.pods if p["deployment"] == dep["name"])
+        node = nodes[idx % len(nodes)]
+        pod = {"name": f"{dep['name']}-{next(self._ids):05x}", "uid": str(uuid.uuid4()), "deployment": dep["name"],
+               "labels": dict(dep["labels"]), "node": node["name"], "image": dep["image"],
+               "container": dep["container"], "created": now, "ready_at": None, "deleted_at": None, "gone_at": None}
+        image = dep["image"]
+        if image in self.failing_images:
+            self._event(pod, now + 1, "Pulling", f'Pulling image "{image}"')
+            self._event(pod, now + 3, "Failed", f'Failed to pull image "{image}": rpc error: code = NotFound', "Warning")
+        elif image in node["cache"] and node["cache"][image] <= now:
+            self._event(pod, now + 0.5, "Pulled", f'Container image "{image}" already present on machine')
+            pod["ready_at"] = now + 1.5
+        elif image in node["cache"]:
+            # Serialized pulls: this replica waits for the pull already under way.
+            done = node["cache"][image] + 0.3
+            self._event(pod, now + 1, "Pulling", f'Pulling image "{image}"')
+            self._event(pod, done, "Pulled",
+                        f'Successfully pulled image "{image}" in 300ms ({done - now - 1:.3f}s including waiting)')
+            pod["ready_at"] = done + 1
+        else:
+            pull = self.pull_seconds[node["streaming"]]
+            self._event(pod, now + 1, "Pulling", f'Pulling image "{image}"')
+            self._event(pod, now + 1 + pull, "Pulled",
+                        f'Successfully pulled image "{image}" in {pull}s ({pull}s including waiting)')
+            node["cache"][image] = now + 1 + pull
+            pod["ready_at"] = now + 2 + pull
+        self.pods.append(pod)
+
+    def _pod_json(self, p):
+        t = self.clock.t
+        ready = p["ready_at"] is not None and t >= p["ready_at"] and p["deleted_at"] is None
+        meta = {"name": p["name"], "namespace": self.ns, "uid": p["uid"], "labels": dict(p["labels"]),
+                "creationTimestamp": format_time(self.clock.at(p["created"])), "resourceVersion": str(next(self._ids))}
+        if p["deleted_at"] is not None:
+            meta["deletionTimestamp"] = format_time(self.clock.at(p["deleted_at"]))
+        status = {"phase": "Running" if ready else "Pending", "conditions": [
+            {"type": "Ready", "status": "True" if ready else "False",
+             "lastTransitionTime": format_time(self.clock.at(p["ready_at"] if ready else p["created"]))}]}
+        if ready:
+            status["containerStatuses"] = [{"name": p["container"], "ready": True, "state": {
+                "running": {"startedAt": format_time(self.clock.at(p["ready_at"] - 0.5))}}}]
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": meta,
+                "spec": {"nodeName": p["node"], "containers": [{"name": p["container"], "image": p["image"]}]},
+                "status": status}
+
+    # --- the Cluster interface used by measure ----------------------------------
+    def list_deployments(self, namespace, selector):
+        self._tick()
+        sel = parse_selector(selector)
+        out = []
+        for d in self.deployments.values():
+            if namespace == self.ns and sel.matches(d["labels"]):
+                out.append({"metadata": {"name": d["name"], "namespace": self.ns, "labels": dict(d["labels"])},
+                            "spec": {"replicas": d["replicas"],
+                                     "template": {"metadata": {"labels": dict(d["labels"])},
+                                                  "spec": {"containers": [{"name": d["container"], "image": d["image"]}]}}}})
+        return out
+
+    def scale_deployment(self, namespace, name, replicas):
+        self._tick()
+        self.scale_calls.append((self.clock.t, name, replicas))
+        dep = self.deployments[name]
+        dep["replicas"] = replicas
+        live = [p for p in self.pods if p["deployment"] == name and p["deleted_at"] is None]
+        for p in live[replicas:]:
+            p["deleted_at"] = self.clock.t
+            p["gone_at"] = self.clock.t + 3
+        for _ in range(max(0, replicas - len(live))):
+            self._create_pod(dep)
+
+    def list_pods(self, namespace, selector):
+        self._tick()
+        self.list_calls.append(("pods", namespace, selector))
+        sel = parse_selector(selector)
+        t = self.clock.t
+        out = [self._pod_json(p) for p in self.pods
+               if (p["gone_at"] is None or t < p["gone_at"]) and sel.matches(p["labels"])]
+        for p in self.ds_pods:
+            if sel.matches(p["labels"]):
+                done = t >= p["done_at"]
+                state = {"terminated": {"exitCode": p["exit"], "reason": "Completed" if p["exit"] == 0 else "Error"}} if done else {"running": {}}
+                out.append({"metadata": {"name": p["name"], "namespace": namespace, "labels": p["labels"]},
+                            "spec": {"nodeName": p["node"]},
+                            "status": {"initContainerStatuses": [{"name": "purge", "state": state}]}})
+        return out
+
+    def list_events(self, namespace):
+        self._tick()
+        self.list_calls.append(("events", namespace, None))
+        return [{k: v for k, v in e.items() if k != "t"} for e in self.events if e["t"] <= self.clock.t]
+
+    def list_nodes(self, selector):
+        self._tick()
+        sel = parse_selector(selector)
+        return [self._node_json(n) for n in self.nodes if sel.matches(self._node_json(n)["metadata"]["labels"])]
+
+    def create_daemonset(self, namespace, body):
+        self._tick()
+        name = body["metadata"]["name"]
+        self.daemonsets[name] = body
+        spec = body["spec"]["template"]["spec"]
+        images = body["spec"]["template"]["spec"]["initContainers"][0]["env"][0]["value"].split("\n")
+        key = spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0]["matchExpressions"][0]["key"]
+        tolerated = {t["key"] for t in spec["tolerations"]}
+        for n in self.nodes:
+            labels = self._node_json(n)["metadata"]["labels"]
+            if key in labels and "streaming-ab/pool" in tolerated:
+                self.ds_pods.append({"name": f"{name}-{next(self._ids):05x}", "ds": name, "node": n["name"],
+                                     "labels": dict(body["spec"]["template"]["metadata"]["labels"]),
+                                     "done_at": self.clock.t + 4, "images": images, "applied": False,
+                                     "exit": 1 if n["name"] in self.purge_fail_nodes else 0})
+
+    def delete_daemonset(self, namespace, name):
+        self._tick()
+        self.daemonsets.pop(name, None)
+        self.ds_pods = [p for p in self.ds_pods if p["ds"] != name]
+
+
+class FakeStack:
+    """cacheGeneration + ``pulumi up`` that replaces every experiment node (empty caches)."""
+
+    def __init__(self, cluster, clock, up_seconds=240.0, boot_seconds=30.0):
+        self.cluster, self.clock = cluster, clock
+        self.generation = 3
+        self.ups = 0
+        self.up_seconds, self.boot_seconds = up_seconds, boot_seconds
+        self.replace = True
+
+    def get_generation(self):
+        return self.generation
+
+    def set_generation(self, value):
+        self.generation = value
+
+    def up(self, on_output):
+        self.ups += 1
+        on_output("Updating (dev):\n")
+        self.clock.t += self.up_seconds
+        if self.replace:
+            new = []
+            for pool, cfg in self.cluster.pools.items():
+                for i in range(cfg["nodes"]):
+                    new.append(self.cluster._node(pool, cfg["streaming"], i, ready_at=self.clock.t + self.boot_seconds))
+            self.cluster.nodes = new
+        on_output("Resources: 2 updated\n")
+
+
+def vote_workloads(replicas=1):
+    return [{
+        "name": "vote", "pair": "v1",
+        "components": {"front": "acr.azurecr.io/azure-vote-front:v1", "back": "acr.azurecr.io/redis:6.0.8"},
+        "arms": [
+            {"name": "vote-standard", "streaming": False, "pool": "std", "replicas": replicas},
+            {"name": "vote-streaming", "streaming": True, "pool": "art", "replicas": replicas},
+        ],
+    }]
+
+
+def default_pools():
+    return {"std": {"streaming": False, "nodes": 1}, "art": {"streaming": True, "nodes": 1}}
+
+
+def counter_ids(prefix="trial"):
+    c = itertools.count(1)
+    return lambda: f"{prefix}-{next(c):03d}"
+
+
+def iso(dt):
+    return format_micro_time(dt)

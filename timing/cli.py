@@ -1,0 +1,155 @@
+"""``python -m timing`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import json
+import sys
+from typing import List, Optional
+
+from . import DEFAULT_NAMESPACE
+from .stats import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED
+
+
+def _add_cluster_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("cluster access (live reads)")
+    g.add_argument("--stack", metavar="NAME", help="read the kubeconfig from this Pulumi stack's 'kubeconfig' output")
+    g.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+    g.add_argument("--context", metavar="NAME", help="kubeconfig context (default: the current one)")
+    p.add_argument("--namespace", "-n", action="append", metavar="NS",
+                   help=f"namespace; repeatable (default: every namespace for dumps, {DEFAULT_NAMESPACE} for live reads)")
+    p.add_argument("--selector", "-l", metavar="SEL", help="label selector (k=v, k!=v, k, !k, k in (a,b), comma = AND)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m timing", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("report", help="per-arm cold-start statistics from a cluster, kubectl dumps or a results folder")
+    _add_cluster_args(r)
+    src = r.add_argument_group("offline sources")
+    src.add_argument("--pods", action="append", default=[], metavar="FILE", help="kubectl get pods -A -o json output; repeatable")
+    src.add_argument("--events", action="append", default=[], metavar="FILE",
+                     help="kubectl get events -A -o json (core/v1) or events.events.k8s.io output; repeatable")
+    src.add_argument("--results", action="append", default=[], metavar="DIR", help="results folder written by 'measure'; repeatable")
+    src.add_argument("--exclude-flagged", action="store_true", help="with --results: leave out trials that were flagged")
+    out = r.add_argument_group("output")
+    out.add_argument("--json", action="store_true", help="print the streaming-ab/timing-report@1 JSON document")
+    out.add_argument("--csv", metavar="FILE", help="write one row per arm to FILE")
+    out.add_argument("--plot", metavar="FILE.png", help="write per-arm distributions to a PNG")
+    out.add_argument("--reference", action="store_true", help="print the seeds' published figures beside the measured ones")
+    out.add_argument("--image-info", metavar="FILE",
+                     help='JSON {"<image ref>": {"layers": N, "size_bytes": N}} for sizes/layers events do not carry')
+    out.add_argument("--seed", type=int, default=BOOTSTRAP_SEED, help=f"bootstrap seed (default {BOOTSTRAP_SEED})")
+    out.add_argument("--resamples", type=int, default=BOOTSTRAP_RESAMPLES, help=f"bootstrap resamples (default {BOOTSTRAP_RESAMPLES})")
+
+    m = sub.add_parser("measure", help="run N cold-start trials of the experiment's workloads")
+    _add_cluster_args(m)
+    m.add_argument("--trials", type=int, default=5, metavar="N", help="number of trials (default 5)")
+    mode = m.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--reset", choices=("recycle", "purge"),
+                      help="recycle: bump cacheGeneration and 'pulumi up' (fresh nodes); purge: privileged DaemonSet removes the images")
+    mode.add_argument("--warm", action="store_true", help="no reset: measure warm restarts on purpose (seed 004)")
+    m.add_argument("--workload", action="append", metavar="NAME", help="only this workload; repeatable (default: all found)")
+    m.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS", help="per-phase wait limit (default 600)")
+    m.add_argument("--results", default="results", metavar="DIR", help="folder the trials accumulate in (default ./results)")
+    m.add_argument("--replicas", type=int, metavar="N", help="replicas per Deployment when a Deployment is found scaled to 0")
+    m.add_argument("--purge-image", default=None, metavar="IMAGE", help="image of the purge DaemonSet (needs sh, and nsenter or chroot)")
+    m.add_argument("--poll", type=float, default=2.0, metavar="SECONDS", help="polling interval (default 2)")
+    return parser
+
+
+def _load(args):
+    from .sources import Loaded, api_client, load_dumps, load_live, load_results
+
+    loaded = Loaded()
+    offline = bool(args.pods or args.events or args.results)
+    if args.pods or args.events:
+        if not args.pods:
+            raise SystemExit("--events needs --pods (events alone do not say which arm a pod is in)")
+        load_dumps(args.pods, args.events, args.namespace, args.selector, into=loaded)
+    if args.results:
+        load_results(args.results, args.namespace, args.selector, args.exclude_flagged, into=loaded)
+    if not offline:
+        client = api_client(args.kubeconfig, args.context, args.stack)
+        load_live(client, args.namespace, args.selector, into=loaded)
+    return loaded
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc():
+    """Parsing a 100 MB dump creates millions of containers and no cycles; the
+    cyclic collector would re-scan them over and over (about half of the
+    load time), so it is paused for the batch and restored after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def cmd_report(args) -> int:
+    from .report import build_report
+
+    image_info = None
+    if args.image_info:
+        with open(args.image_info) as fh:
+            image_info = json.load(fh)
+    offline = bool(args.pods or args.events or args.results)
+    if args.reference and not offline and not (args.stack or args.kubeconfig or args.context):
+        # Reference figures alone need no cluster.
+        report = None
+    else:
+        with _no_cyclic_gc():
+            loaded = _load(args)
+            report = build_report(loaded.pods, loaded.events, seed=args.seed, resamples=args.resamples,
+                                  image_info=image_info, trials=loaded.trials)
+            del loaded
+    if report is not None and args.csv:
+        from .render import write_csv
+
+        write_csv(report, args.csv)
+    if report is not None and args.plot:
+        from .render import write_plot
+
+        write_plot(report, args.plot)
+    if args.json:
+        doc = report if report is not None else {}
+        if args.reference:
+            from .reference import reference_rows
+
+            doc = dict(doc, reference=reference_rows())
+        # Indented for a person at a terminal; compact when piped, because
+        # json's indenting encoder is pure Python and several times slower.
+        indent = 2 if sys.stdout.isatty() else None
+        sys.stdout.write(json.dumps(doc, indent=indent, separators=None if indent else (",", ":")))
+        sys.stdout.write("\n")
+        return 0
+    # rich is imported only for the human output: --json stays lean.
+    from rich.console import Console
+
+    from .render import print_report, reference_table
+
+    console = Console(width=None if sys.stdout.isatty() else 200)
+    if report is None:
+        console.print(reference_table(None))
+    else:
+        print_report(report, console, reference=args.reference)
+    return 0
+
+
+def cmd_measure(args) -> int:
+    from .measure import run_measure_cli
+
+    return run_measure_cli(args)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "report":
+        return cmd_report(args)
+    return cmd_measure(args)

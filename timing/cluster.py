@@ -1,0 +1,87 @@
+"""Adapters between ``measure`` and the outside world (cluster, Pulumi stack, clock).
+
+``measure`` only talks to these small interfaces, so tests drive it with a
+fake cluster and a fake clock and never need a real API server.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, List, Optional
+
+from .sources import PROJECT_ROOT, list_raw
+
+CACHE_GENERATION_KEY = "acr-streaming-ab:cacheGeneration"
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class KubeCluster:
+    """The few API calls ``measure`` makes; list calls return kubectl-shaped JSON."""
+
+    def __init__(self, api_client):
+        from kubernetes import client as k
+
+        self.core = k.CoreV1Api(api_client)
+        self.apps = k.AppsV1Api(api_client)
+
+    def list_deployments(self, namespace: str, selector: str) -> List[dict]:
+        return list_raw(self.apps.list_namespaced_deployment, namespace, label_selector=selector).get("items", [])
+
+    def scale_deployment(self, namespace: str, name: str, replicas: int) -> None:
+        self.apps.patch_namespaced_deployment_scale(name, namespace, {"spec": {"replicas": replicas}})
+
+    def list_pods(self, namespace: str, selector: str) -> List[dict]:
+        return list_raw(self.core.list_namespaced_pod, namespace, label_selector=selector).get("items", [])
+
+    def list_events(self, namespace: str) -> List[dict]:
+        return list_raw(self.core.list_namespaced_event, namespace, field_selector="involvedObject.kind=Pod").get("items", [])
+
+    def list_nodes(self, selector: str) -> List[dict]:
+        return list_raw(self.core.list_node, label_selector=selector).get("items", [])
+
+    def create_daemonset(self, namespace: str, body: dict) -> None:
+        self.apps.create_namespaced_daemon_set(namespace, body)
+
+    def delete_daemonset(self, namespace: str, name: str) -> None:
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            self.apps.delete_namespaced_daemon_set(name, namespace, propagation_policy="Background")
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+
+
+class PulumiStack:
+    """``cacheGeneration`` config and ``pulumi up`` through the Automation API."""
+
+    def __init__(self, stack_name: str, work_dir: Optional[Path] = None):
+        from pulumi import automation as auto  # lazy: only --reset recycle needs Pulumi
+
+        self._auto = auto
+        self.stack = auto.select_stack(stack_name=stack_name, work_dir=str(work_dir or PROJECT_ROOT))
+
+    def get_generation(self) -> int:
+        try:
+            value = self.stack.get_config(CACHE_GENERATION_KEY).value
+        except self._auto.CommandError:
+            return 0  # key not set yet: the component's default generation
+        return int(value)
+
+    def set_generation(self, value: int) -> None:
+        self.stack.set_config(CACHE_GENERATION_KEY, self._auto.ConfigValue(value=str(value)))
+
+    def up(self, on_output: Callable[[str], None]) -> None:
+        self.stack.up(on_output=on_output)

@@ -1,0 +1,132 @@
+"""Events from either API group, reduced to what pull classification needs.
+
+``kubectl get events -A -o json`` returns ``core/v1`` Events
+(``involvedObject``, ``message``, ``firstTimestamp``/``lastTimestamp``,
+``count``); ``kubectl get events.events.k8s.io -A -o json`` returns
+``events.k8s.io/v1`` Events (``regarding``, ``note``, ``eventTime``,
+``series``, ``deprecated*``).  Both views of one Event share ``metadata.uid``,
+so passing both dumps does not double-count.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable, Iterator, Optional
+
+from .kube_time import parse_time
+from .kubelet import PULL_REASONS, PullMessage, parse_message
+
+_FIELD_PATH = re.compile(r"^spec\.(?:initContainers|containers|ephemeralContainers)\{(?P<name>[^}]+)\}$")
+
+
+@dataclass(frozen=True)
+class PullEvent:
+    uid: Optional[str]  # event uid, for de-duplication across API groups
+    namespace: str
+    pod_name: str
+    pod_uid: Optional[str]
+    container: Optional[str]  # from fieldPath, when kubelet set it
+    pull: PullMessage
+    first_time: Optional[datetime]
+    last_time: Optional[datetime]
+    count: int
+    node: Optional[str]
+
+
+def container_from_field_path(field_path: Optional[str]) -> Optional[str]:
+    if not field_path:
+        return None
+    m = _FIELD_PATH.match(field_path)
+    return m.group("name") if m else None
+
+
+def _is_events_k8s_io(item: dict) -> bool:
+    api = item.get("apiVersion") or ""
+    if api.startswith("events.k8s.io/"):
+        return True
+    if api == "v1":
+        return False
+    # Items inside a List may lack apiVersion; fall back to field names.
+    return "regarding" in item and "involvedObject" not in item
+
+
+def normalize_event(item: dict) -> Optional[PullEvent]:
+    """One raw Event (either group) to a ``PullEvent``; ``None`` if irrelevant."""
+    reason = item.get("reason")
+    if reason not in PULL_REASONS:
+        return None
+    get = item.get
+    if _is_events_k8s_io(item):
+        obj = get("regarding") or {}
+        message = get("note") or ""
+        series = get("series") or {}
+        first = parse_time(get("eventTime") or get("deprecatedFirstTimestamp"))
+        last_raw = series.get("lastObservedTime") or get("deprecatedLastTimestamp")
+        count = int(series.get("count") or get("deprecatedCount") or 1)
+        node = (get("deprecatedSource") or {}).get("host") or get("reportingInstance")
+    else:
+        obj = get("involvedObject") or {}
+        message = get("message") or ""
+        series = get("series") or {}
+        first = parse_time(get("firstTimestamp") or get("eventTime"))
+        last_raw = get("lastTimestamp") or series.get("lastObservedTime")
+        count = int(get("count") or series.get("count") or 1)
+        node = (get("source") or {}).get("host") or get("reportingInstance")
+    if obj.get("kind", "Pod") != "Pod":
+        return None
+    pull = parse_message(reason, message)
+    if pull is None:
+        return None
+    last = parse_time(last_raw) if last_raw else first
+    return PullEvent(
+        uid=(get("metadata") or {}).get("uid"),
+        namespace=obj.get("namespace") or (get("metadata") or {}).get("namespace") or "",
+        pod_name=obj.get("name") or "",
+        pod_uid=obj.get("uid") or None,
+        container=container_from_field_path(obj.get("fieldPath")),
+        pull=pull,
+        first_time=first,
+        last_time=last,
+        count=count,
+        node=node or None,
+    )
+
+
+def iter_items(doc) -> Iterator[dict]:
+    """Items of a ``kubectl -o json`` document: a List, a single object, or a JSON array."""
+    if isinstance(doc, list):
+        yield from doc
+    elif isinstance(doc, dict):
+        if "items" in doc and isinstance(doc["items"], list):
+            yield from doc["items"]
+        elif doc.get("kind"):
+            yield doc
+
+
+def normalize_events(items: Iterable[dict], seen: Optional[set] = None, pods: Optional[set] = None) -> list:
+    """Normalize and de-duplicate (by event uid) an iterable of raw Events.
+
+    ``pods``, a set of ``(namespace, name)``, drops events of other pods
+    before any parsing: ``kubectl get events -A`` dumps are mostly about
+    pods that are not part of the experiment.
+    """
+    seen = set() if seen is None else seen
+    out = []
+    for item in items:
+        if item.get("reason") not in PULL_REASONS:
+            continue
+        if pods is not None:
+            obj = item.get("involvedObject") or item.get("regarding") or {}
+            if (obj.get("namespace"), obj.get("name")) not in pods:
+                continue
+        ev = normalize_event(item)
+        if ev is None:
+            continue
+        if ev.uid:
+            if ev.uid in seen:
+                continue
+            seen.add(ev.uid)
+        out.append(ev)
+    return out

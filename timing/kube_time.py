@@ -1,0 +1,43 @@
+"""Kubernetes timestamps (RFC 3339 ``Time`` and ``MicroTime``)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Optional
+
+
+def parse_time(value: Optional[str]) -> Optional[datetime]:
+    """Parse ``2024-05-01T10:00:00Z`` / ``...00.123456Z``; ``None`` stays ``None``.
+
+    Python 3.11's ``fromisoformat`` reads both; nanosecond fractions (never
+    written by the API server, but possible in hand-edited dumps) are cut to
+    microseconds rather than rejected.
+    """
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        head, _, tail = value.partition(".")
+        digits = "".join(ch for ch in tail if ch.isdigit())
+        zone = tail[len(digits):]
+        dt = datetime.fromisoformat(f"{head}.{digits[:6]}{zone}")
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt
+
+
+def format_time(dt: datetime) -> str:
+    """RFC 3339 in UTC with a ``Z`` suffix, as kubectl prints ``Time`` fields."""
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def format_micro_time(dt: datetime) -> str:
+    """RFC 3339 with microseconds, as the API prints ``MicroTime`` fields."""
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def seconds_between(start: Optional[datetime], end: Optional[datetime]) -> Optional[float]:
+    if start is None or end is None:
+        return None
+    return (end - start).total_seconds()

@@ -1,0 +1,97 @@
+"""Kubelet image-pull event messages, in every wording kubelets have shipped.
+
+Formats (kubelet ``images.go``):
+
+* ``Successfully pulled image "X" in 34.738162s``                     (<= 1.26)
+* ``... in 8.011s (8.011s including waiting)``                        (1.27+)
+* ``... in 1m4.215s (1m4.3s including waiting). Image size: N bytes.`` (newer)
+* ``Container image "X" already present on machine``
+* ``Container image "X" already present on machine and can be accessed by the pod``
+* ``Failed to pull image "X": ...`` / ``Back-off pulling image "X"[: ...]``
+* ``Pulling image "X"``
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from .durations import parse_go_duration
+
+PULLED = "pulled"
+PRESENT = "present"
+FAILED = "failed"
+BACKOFF = "backoff"
+PULLING = "pulling"
+
+# Reasons kubelet uses for the messages above; anything else is skipped
+# before any regex runs, which keeps 50 000-event dumps cheap.
+PULL_REASONS = frozenset({"Pulled", "Pulling", "Failed", "BackOff", "ErrImageNeverPull", "InspectFailed"})
+
+_PULLED = re.compile(
+    r'^Successfully pulled image "(?P<image>[^"]+)" in (?P<d>[^ (]+?)'
+    r"(?: \((?P<w>[^ )]+) including waiting\))?"
+    r"(?:\. Image size: (?P<size>\d+) bytes)?\.?$"
+)
+# Any future wording that still starts like this is a pull that happened:
+# cold, with the duration unknown, rather than silently "no pull event".
+_PULLED_ANY = re.compile(r'^Successfully pulled image "(?P<image>[^"]+)"')
+_PRESENT = re.compile(r'^Container image "(?P<image>[^"]+)" already present on machine(?: and can be accessed by the pod)?\.?$')
+_FAILED = re.compile(r'^Failed to pull image "(?P<image>[^"]+)"')
+_BACKOFF = re.compile(r'^Back-off pulling image "(?P<image>[^"]+)"')
+_PULLING = re.compile(r'^Pulling image "(?P<image>[^"]+)"')
+# Reason=Failed messages that name no image but still mean the pull failed;
+# they carry the container in fieldPath.
+_FAILED_NO_IMAGE = ("Error: ErrImagePull", "Error: ImagePullBackOff", "Error: ErrImageNeverPull", "Error: InvalidImageName")
+
+
+@dataclass(frozen=True)
+class PullMessage:
+    kind: str
+    image: Optional[str]
+    pull_seconds: Optional[float] = None
+    including_waiting_seconds: Optional[float] = None
+    image_size_bytes: Optional[int] = None
+
+
+def parse_message(reason: str, message: str) -> Optional[PullMessage]:
+    """Classify one kubelet event; ``None`` when it is not about image pulls."""
+    if reason not in PULL_REASONS or not message:
+        return None
+    msg = message.strip()
+    if reason == "Pulled":
+        m = _PULLED.match(msg)
+        if m:
+            try:
+                w = m.group("w")
+                size = m.group("size")
+                return PullMessage(
+                    PULLED,
+                    m.group("image"),
+                    parse_go_duration(m.group("d")),
+                    parse_go_duration(w) if w else None,
+                    int(size) if size else None,
+                )
+            except ValueError:
+                pass
+        m = _PRESENT.match(msg)
+        if m:
+            return PullMessage(PRESENT, m.group("image"))
+        m = _PULLED_ANY.match(msg)
+        if m:
+            return PullMessage(PULLED, m.group("image"))
+        return None
+    if reason == "Pulling":
+        m = _PULLING.match(msg)
+        return PullMessage(PULLING, m.group("image")) if m else None
+    if reason == "BackOff":
+        m = _BACKOFF.match(msg)
+        return PullMessage(BACKOFF, m.group("image")) if m else None
+    # Failed / ErrImageNeverPull / InspectFailed
+    m = _FAILED.match(msg)
+    if m:
+        return PullMessage(FAILED, m.group("image"))
+    if reason in ("ErrImageNeverPull", "InspectFailed") or msg.startswith(_FAILED_NO_IMAGE):
+        return PullMessage(FAILED, None)
+    return None

@@ -1,0 +1,104 @@
+"""Pods reduced to the fields timing needs (raw dumps can then be dropped)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Dict, Optional, Tuple
+
+from . import LABEL_ARM, LABEL_PAIR, LABEL_STREAMING, LABEL_WORKLOAD
+from .kube_time import parse_time
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    name: str
+    image: str
+    init: bool
+
+
+@dataclass
+class PodInfo:
+    namespace: str
+    name: str
+    uid: Optional[str]
+    labels: Dict[str, str]
+    node: Optional[str]
+    phase: Optional[str]
+    created: Optional[datetime]
+    ready_at: Optional[datetime]  # Ready=True lastTransitionTime, else None
+    started_at: Optional[datetime]  # earliest container start
+    containers: Tuple[ContainerSpec, ...]
+    deleting: bool = False
+    trial: Optional[str] = None  # trial id when read from a results folder
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def arm(self) -> Optional[str]:
+        return self.labels.get(LABEL_ARM)
+
+    @property
+    def workload(self) -> Optional[str]:
+        return self.labels.get(LABEL_WORKLOAD)
+
+    @property
+    def pair(self) -> Optional[str]:
+        return self.labels.get(LABEL_PAIR)
+
+    @property
+    def streaming(self) -> Optional[bool]:
+        return parse_bool_label(self.labels.get(LABEL_STREAMING))
+
+
+def parse_bool_label(value: Optional[str]) -> Optional[bool]:
+    if value is None:
+        return None
+    v = value.strip().lower()
+    if v == "true":
+        return True
+    if v == "false":
+        return False
+    return None
+
+
+def _earliest_start(statuses) -> Optional[datetime]:
+    best = None
+    for cs in statuses or ():
+        state = cs.get("state") or {}
+        # A container that already ran and exited (or restarted) still tells
+        # when the pod first got a container going.
+        ts = (state.get("running") or {}).get("startedAt") or (state.get("terminated") or {}).get("startedAt")
+        if not ts:
+            ts = ((cs.get("lastState") or {}).get("terminated") or {}).get("startedAt")
+        t = parse_time(ts)
+        if t is not None and (best is None or t < best):
+            best = t
+    return best
+
+
+def pod_from_dict(item: dict, trial: Optional[str] = None) -> PodInfo:
+    meta = item.get("metadata") or {}
+    spec = item.get("spec") or {}
+    status = item.get("status") or {}
+    ready_at = None
+    for cond in status.get("conditions") or ():
+        if cond.get("type") == "Ready" and cond.get("status") == "True":
+            ready_at = parse_time(cond.get("lastTransitionTime"))
+    containers = tuple(
+        [ContainerSpec(c.get("name", ""), c.get("image", ""), True) for c in spec.get("initContainers") or ()]
+        + [ContainerSpec(c.get("name", ""), c.get("image", ""), False) for c in spec.get("containers") or ()]
+    )
+    return PodInfo(
+        namespace=meta.get("namespace") or "",
+        name=meta.get("name") or "",
+        uid=meta.get("uid"),
+        labels=dict(meta.get("labels") or {}),
+        node=spec.get("nodeName"),
+        phase=status.get("phase"),
+        created=parse_time(meta.get("creationTimestamp")),
+        ready_at=ready_at,
+        started_at=_earliest_start(status.get("containerStatuses")),
+        containers=containers,
+        deleting=bool(meta.get("deletionTimestamp")),
+        trial=trial,
+    )

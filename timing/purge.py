@@ -1,0 +1,157 @@
+"""The ``--reset purge`` DaemonSet: removes experiment images from every experiment node.
+
+What it does on each node (in the host's namespaces, entered with
+``nsenter --target 1`` from a ``hostPID`` privileged pod, or ``chroot /host``
+when the helper image has no ``nsenter``):
+
+1. ``crictl rmi`` every image of the measured arms (``crictl images -q REF``
+   finds all IDs for a reference).  containerd's CRI plugin deletes images
+   with a synchronous garbage collection, which also drops their content
+   blobs and snapshots, including overlaybd snapshots on streaming nodes.
+2. Empties the overlaybd (artifact streaming) block caches.  The
+   directories are read from ``/etc/overlaybd/overlaybd.json``
+   (``cacheConfig.cacheDir``, ``gzipCacheConfig.cacheDir``): AKS installs
+   that file and edits it with ``/opt/acr/tools/overlaybd/config.sh``
+   (seen in Azure/AgentBaker's node set-up, which only changes
+   ``cacheSizeGB`` there).  If the file names no cacheDir, upstream
+   overlaybd's defaults ``/opt/overlaybd/registry_cache`` and
+   ``/opt/overlaybd/gzip_cache`` are used.  NOT verified on a live AKS
+   node: that AKS keeps the upstream cacheDir values.
+3. Verifies no reference is still listed, and exits non-zero otherwise, so
+   a failed purge stops the run instead of producing a warm "cold" trial.
+
+The pod then idles in a tiny main container so the DaemonSet controller
+does not restart it; ``measure`` deletes the DaemonSet once every
+experiment node's init container has exited 0.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from . import LABEL_PART_OF, LABEL_POOL, PART_OF_VALUE
+
+PURGE_LABEL = "streaming-ab/purge"
+# AKS's documented node-debugging image (`kubectl debug node/... --image=...`).
+# Its busybox may lack the nsenter applet; the wrapper then falls back to
+# chroot into the host root, which reaches the same crictl and files.
+DEFAULT_PURGE_IMAGE = "mcr.microsoft.com/cbl-mariner/busybox:2.0"
+
+HOST_SCRIPT = r"""
+set -u
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/opt/bin
+node=$(hostname)
+rc=0
+if ! command -v crictl >/dev/null 2>&1; then
+  echo "$node: crictl not found on the host" >&2
+  exit 2
+fi
+for ref in $PURGE_IMAGES; do
+  for id in $(crictl images -q "$ref" 2>/dev/null); do
+    crictl rmi "$id" >/dev/null 2>&1 && echo "$node: removed $ref ($id)" || { echo "$node: rmi failed for $ref ($id)" >&2; rc=1; }
+  done
+  if [ -n "$(crictl images -q "$ref" 2>/dev/null)" ]; then
+    echo "$node: $ref is still present" >&2
+    rc=1
+  fi
+done
+conf=/etc/overlaybd/overlaybd.json
+if [ -f "$conf" ]; then
+  dirs=$(grep -o '"cacheDir"[[:space:]]*:[[:space:]]*"[^"]*"' "$conf" | sed 's/.*"\([^"]*\)"$/\1/')
+  [ -n "$dirs" ] || dirs="/opt/overlaybd/registry_cache /opt/overlaybd/gzip_cache"
+  for d in $dirs; do
+    case "$d" in
+      /?*) ;;
+      *) echo "$node: refusing to empty cache dir '$d'" >&2; rc=1; continue ;;
+    esac
+    if [ -d "$d" ]; then
+      find "$d" -mindepth 1 -delete && echo "$node: emptied overlaybd cache $d" || { echo "$node: could not empty $d" >&2; rc=1; }
+    fi
+  done
+else
+  echo "$node: no $conf (not an artifact-streaming node)"
+fi
+exit $rc
+""".strip()
+
+WRAPPER = (
+    'if command -v nsenter >/dev/null 2>&1; then '
+    'exec nsenter --target 1 --mount --uts --ipc --net --pid -- /bin/sh -c "$PURGE_SCRIPT"; '
+    'else exec chroot /host /bin/sh -c "$PURGE_SCRIPT"; fi'
+)
+
+
+def daemonset_name(run_id: str) -> str:
+    return f"streaming-ab-purge-{run_id}"[:63].rstrip("-")
+
+
+def daemonset_manifest(run_id: str, namespace: str, images: Iterable[str], image: str = DEFAULT_PURGE_IMAGE) -> dict:
+    labels = {
+        LABEL_PART_OF: PART_OF_VALUE,
+        "app.kubernetes.io/name": "streaming-ab-purge",
+        PURGE_LABEL: run_id,
+    }
+    env = [
+        {"name": "PURGE_IMAGES", "value": "\n".join(sorted(set(images)))},
+        {"name": "PURGE_SCRIPT", "value": HOST_SCRIPT},
+    ]
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": daemonset_name(run_id), "namespace": namespace, "labels": labels},
+        "spec": {
+            "selector": {"matchLabels": {PURGE_LABEL: run_id}},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "hostPID": True,
+                    "automountServiceAccountToken": False,
+                    "terminationGracePeriodSeconds": 1,
+                    "affinity": {
+                        "nodeAffinity": {
+                            "requiredDuringSchedulingIgnoredDuringExecution": {
+                                "nodeSelectorTerms": [{"matchExpressions": [{"key": LABEL_POOL, "operator": "Exists"}]}]
+                            }
+                        }
+                    },
+                    "tolerations": [{"key": LABEL_POOL, "operator": "Exists", "effect": "NoSchedule"}],
+                    "initContainers": [
+                        {
+                            "name": "purge",
+                            "image": image,
+                            "imagePullPolicy": "IfNotPresent",
+                            "command": ["/bin/sh", "-c", WRAPPER],
+                            "env": env,
+                            "securityContext": {"privileged": True},
+                            "volumeMounts": [{"name": "host-root", "mountPath": "/host"}],
+                        }
+                    ],
+                    "containers": [
+                        {
+                            "name": "done",
+                            "image": image,
+                            "imagePullPolicy": "IfNotPresent",
+                            "command": ["/bin/sh", "-c", "while true; do sleep 3600; done"],
+                            "resources": {"requests": {"cpu": "1m", "memory": "4Mi"}, "limits": {"memory": "16Mi"}},
+                        }
+                    ],
+                    "volumes": [{"name": "host-root", "hostPath": {"path": "/"}}],
+                },
+            },
+        },
+    }
+
+
+def pod_purge_state(pod: dict) -> str:
+    """``done``, ``failed`` or ``running`` from the purge init container's status."""
+    for cs in (pod.get("status") or {}).get("initContainerStatuses") or ():
+        if cs.get("name") != "purge":
+            continue
+        for state in (cs.get("state") or {}, cs.get("lastState") or {}):
+            term = state.get("terminated")
+            if term is not None and term.get("exitCode", 0) != 0:
+                return "failed"
+        term = (cs.get("state") or {}).get("terminated")
+        if term is not None and term.get("exitCode") == 0:
+            return "done"
+    return "running"

@@ -1,0 +1,194 @@
+"""Where pods and events come from: kubectl dumps, a results folder, or a cluster.
+
+Every source yields the same ``kubectl get ... -o json`` shapes, so the
+analysis never knows which one it got.  Raw documents are reduced to
+``PodInfo`` / ``PullEvent`` as soon as they are read and then dropped, which
+keeps a 10 000-pod dump well inside the memory budget.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, List, Optional, Sequence
+
+from . import DEFAULT_NAMESPACE, LABEL_ARM
+from .events import iter_items, normalize_events
+from .pods import PodInfo, pod_from_dict
+from .selectors import Selector, parse_selector
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TRIAL_MANIFEST = "trial.json"
+PODS_FILE = "pods.json"
+EVENTS_FILE = "events.json"
+
+
+@dataclass
+class Loaded:
+    pods: List[PodInfo] = field(default_factory=list)
+    events: list = field(default_factory=list)
+    trials: Optional[List[dict]] = None
+    _seen_events: set = field(default_factory=set)
+
+    def add_pod_items(self, items: Iterable[dict], namespaces: Optional[Sequence[str]], selector: Selector, trial=None):
+        ns = set(namespaces) if namespaces else None
+        for item in items:
+            meta = item.get("metadata") or {}
+            if ns is not None and meta.get("namespace") not in ns:
+                continue
+            labels = meta.get("labels") or {}
+            # Pods outside every arm never reach the report; skipping them here
+            # also keeps their events from being parsed.
+            if LABEL_ARM not in labels or not selector.matches(labels):
+                continue
+            self.pods.append(pod_from_dict(item, trial=trial))
+
+    def add_event_items(self, items: Iterable[dict], namespaces: Optional[Sequence[str]], only_loaded_pods: bool = False):
+        wanted = {(p.namespace, p.name) for p in self.pods} if only_loaded_pods else None
+        evs = normalize_events(items, self._seen_events, wanted)
+        if namespaces:
+            ns = set(namespaces)
+            evs = [e for e in evs if e.namespace in ns]
+        self.events.extend(evs)
+
+
+def _read_json(path: Path):
+    with open(path, "rb") as fh:
+        return json.load(fh)
+
+
+def load_dumps(
+    pod_files: Sequence[str],
+    event_files: Sequence[str],
+    namespaces: Optional[Sequence[str]] = None,
+    selector: Optional[str] = None,
+    into: Optional[Loaded] = None,
+) -> Loaded:
+    out = into or Loaded()
+    sel = parse_selector(selector)
+    for f in pod_files:
+        doc = _read_json(Path(f))
+        out.add_pod_items(iter_items(doc), namespaces, sel)
+        del doc
+    for f in event_files:
+        doc = _read_json(Path(f))
+        out.add_event_items(iter_items(doc), namespaces, only_loaded_pods=True)
+        del doc
+    return out
+
+
+def trial_dirs(results: Path) -> List[Path]:
+    """Trial folders under ``results`` (or ``results`` itself if it is one), in index order."""
+    if (results / TRIAL_MANIFEST).exists():
+        return [results]
+    dirs = [d for d in results.iterdir() if d.is_dir() and (d / TRIAL_MANIFEST).exists()]
+
+    def key(d: Path):
+        try:
+            m = json.loads((d / TRIAL_MANIFEST).read_text())
+            return (m.get("started_at") or "", m.get("index") or 0, d.name)
+        except (OSError, ValueError):
+            return ("", 0, d.name)
+
+    return sorted(dirs, key=key)
+
+
+def load_results(
+    results_dirs: Sequence[str],
+    namespaces: Optional[Sequence[str]] = None,
+    selector: Optional[str] = None,
+    exclude_flagged: bool = False,
+    into: Optional[Loaded] = None,
+) -> Loaded:
+    out = into or Loaded()
+    out.trials = out.trials or []
+    sel = parse_selector(selector)
+    for results in results_dirs:
+        root = Path(results)
+        if not root.is_dir():
+            raise FileNotFoundError(f"results folder not found: {root}")
+        for d in trial_dirs(root):
+            manifest = json.loads((d / TRIAL_MANIFEST).read_text())
+            trial_id = manifest.get("id") or d.name
+            included = not (exclude_flagged and manifest.get("flagged"))
+            out.trials.append(
+                {
+                    "id": trial_id,
+                    "path": str(d),
+                    "index": manifest.get("index"),
+                    "mode": manifest.get("mode"),
+                    "reset": manifest.get("reset"),
+                    "workloads": manifest.get("workloads"),
+                    "verdict": manifest.get("verdict"),
+                    "flagged": bool(manifest.get("flagged")),
+                    "reasons": manifest.get("reasons", []),
+                    "included": included,
+                }
+            )
+            if not included:
+                continue
+            if (d / PODS_FILE).exists():
+                doc = _read_json(d / PODS_FILE)
+                out.add_pod_items(iter_items(doc), namespaces, sel, trial=trial_id)
+                del doc
+            if (d / EVENTS_FILE).exists():
+                doc = _read_json(d / EVENTS_FILE)
+                out.add_event_items(iter_items(doc), namespaces)
+                del doc
+    return out
+
+
+# --- live cluster -----------------------------------------------------------
+
+
+def stack_outputs(stack_name: str, work_dir: Optional[Path] = None) -> dict:
+    """Outputs of a Pulumi stack of this project (needs the Pulumi CLI at run time only)."""
+    from pulumi import automation as auto  # lazy: offline paths must not need Pulumi
+
+    stack = auto.select_stack(stack_name=stack_name, work_dir=str(work_dir or PROJECT_ROOT))
+    return stack.outputs()
+
+
+def stack_kubeconfig(stack_name: str, work_dir: Optional[Path] = None) -> str:
+    outputs = stack_outputs(stack_name, work_dir)
+    if "kubeconfig" not in outputs:
+        raise KeyError(f"stack {stack_name!r} has no 'kubeconfig' output")
+    return outputs["kubeconfig"].value
+
+
+def api_client(kubeconfig: Optional[str] = None, context: Optional[str] = None, stack: Optional[str] = None):
+    """A ``kubernetes.client.ApiClient`` from a stack output, a kubeconfig file, or the current context."""
+    import yaml
+    from kubernetes import config as kconfig
+
+    if stack:
+        return kconfig.new_client_from_config_dict(yaml.safe_load(stack_kubeconfig(stack)), context=context)
+    return kconfig.new_client_from_config(config_file=kubeconfig, context=context)
+
+
+def list_raw(call, *args, **kwargs) -> dict:
+    """Call a ``list_*`` API method and return the JSON exactly as kubectl would print it."""
+    resp = call(*args, _preload_content=False, **kwargs)
+    return json.loads(resp.data)
+
+
+def load_live(
+    client,
+    namespaces: Optional[Sequence[str]] = None,
+    selector: Optional[str] = None,
+    into: Optional[Loaded] = None,
+) -> Loaded:
+    """One pod list per namespace (server-side label selector) and one event list per namespace."""
+    from kubernetes import client as k
+
+    out = into or Loaded()
+    core = k.CoreV1Api(client)
+    namespaces = list(namespaces or [DEFAULT_NAMESPACE])
+    everything = parse_selector(None)
+    for ns in namespaces:
+        pods = list_raw(core.list_namespaced_pod, ns, label_selector=selector or "")
+        out.add_pod_items(pods.get("items", []), [ns], everything)
+        events = list_raw(core.list_namespaced_event, ns, field_selector="involvedObject.kind=Pod")
+        out.add_event_items(events.get("items", []), [ns])
+    return out
