@@ -335,6 +335,12 @@ TARGET_RE = re.compile(rf"^(?P<repo>{_REPO}):(?P<tag>{_TAG})$")
 PREFIX_RE = re.compile(r"^[a-z][a-z0-9]{0,%d}$" % (50 - REGISTRY_SUFFIX_LENGTH - 1))
 POOL_NAME_RE = re.compile(r"^[a-z][a-z0-9]{0,11}$")
 K8S_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# Workload and arm names end up in Service names, which must be DNS-1035 labels (start with a letter).
+OBJECT_NAME_RE = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+CPU_RE = re.compile(r"^(\d+(?:\.\d+)?)(m?)$")
+MEMORY_RE = re.compile(r"^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$")
+_MEMORY_UNITS = {None: 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
+                 "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
 LABEL_VALUE_RE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 LABEL_KEY_RE = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
                           r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
@@ -617,11 +623,12 @@ def _check_workloads(raw: RawStackConfig, bad, pools: list[PoolConfig], image_na
     workloads: list[WorkloadConfig] = []
     seen_workloads: dict[str, str] = {}
     seen_arms: dict[str, str] = {}
+    seen_objects: dict[str, str] = {}
     for i, w in enumerate(raw.workloads):
         key = f"workloads[{i}]"
-        if not K8S_NAME_RE.match(w.name) or len(w.name) > 30:
-            bad(f"{key}.name", f"{w.name!r} is not a workload name; allowed: lowercase letters, digits and '-', "
-                               "at most 30")
+        if not OBJECT_NAME_RE.match(w.name) or len(w.name) > 30:
+            bad(f"{key}.name", f"{w.name!r} is not a workload name; allowed: a lowercase letter, then lowercase "
+                               "letters, digits and '-', at most 30")
         _unique(bad, seen_workloads, w.name, f"{key}.name", "workload name")
         if w.image not in image_names:
             bad(f"{key}.image", f"{w.image!r} is not a configured image; allowed: {', '.join(sorted(image_names))}")
@@ -643,9 +650,9 @@ def _check_workloads(raw: RawStackConfig, bad, pools: list[PoolConfig], image_na
         for j, arm in enumerate(w.arms):
             arm_key = f"{key}.arms[{j}]"
             name = arm.name or f"{w.name}-{arm.pool}"
-            if not K8S_NAME_RE.match(name) or len(name) > 40:
-                bad(f"{arm_key}.name", f"{name!r} is not an arm name; allowed: lowercase letters, digits and '-', "
-                                       "at most 40")
+            if not OBJECT_NAME_RE.match(name) or len(name) > 40:
+                bad(f"{arm_key}.name", f"{name!r} is not an arm name; allowed: a lowercase letter, then lowercase "
+                                       "letters, digits and '-', at most 40")
             _unique(bad, seen_arms, name, f"{arm_key}.name", "arm name")
             if not LABEL_VALUE_RE.match(arm.pair) or len(arm.pair) > 63:
                 bad(f"{arm_key}.pair", f"{arm.pair!r} is not a Kubernetes label value")
@@ -657,12 +664,19 @@ def _check_workloads(raw: RawStackConfig, bad, pools: list[PoolConfig], image_na
             arms.append(ArmConfig(name, w.name, arm.pool, arm.pair, pool.artifact_streaming))
         if not w.arms:
             bad(f"{key}.arms", "a workload needs arms to compare; allowed: at least one streaming and one standard arm")
-        for pair in sorted({a.pair for a in arms}):
-            sides = {a.streaming for a in arms if a.pair == pair}
-            if len(sides) < 2:
-                missing = "standard (artifactStreaming: false)" if True in sides else "streaming (artifactStreaming: true)"
-                bad(f"{key}.arms", f"workload {w.name!r}, pair {pair!r}: no {missing} arm to compare with; allowed: "
-                                   "every pair has arms on both a streaming and a standard pool")
+        # In token pull mode no arm can stream (config error above), so there is nothing to pair.
+        if raw.cluster.pull_mode == "attach":
+            for pair in sorted({a.pair for a in arms}):
+                sides = {a.streaming for a in arms if a.pair == pair}
+                if len(sides) < 2:
+                    missing = ("standard (artifactStreaming: false)" if True in sides
+                               else "streaming (artifactStreaming: true)")
+                    bad(f"{key}.arms", f"workload {w.name!r}, pair {pair!r}: no {missing} arm to compare with; "
+                                       "allowed: every pair has arms on both a streaming and a standard pool")
+        _check_resources(bad, f"{key}.resources", w.resources)
+        for arm in arms:
+            for object_name in _object_names(w.template, arm.name):
+                _unique(bad, seen_objects, object_name, f"{key}.arms", "Kubernetes object name")
         resources = ResourcesConfig(**w.resources.model_dump())
         workloads.append(WorkloadConfig(w.name, w.template, w.image, w.backend_image, w.replicas, port,
                                         w.image_reference, resources, tuple(arms)))
@@ -672,6 +686,42 @@ def _check_workloads(raw: RawStackConfig, bad, pools: list[PoolConfig], image_na
         if name not in all_names:
             bad(f"activeWorkloads[{i}]", f"{name!r} is not a configured workload; allowed: {', '.join(all_names)}")
     return [w for w in workloads if w.name in active], all_names
+
+
+def _object_names(template: str, arm: str) -> tuple[str, ...]:
+    """Deployment/Service names an arm declares (components/manifests.py names them the same way)."""
+    return (f"{arm}-front", f"{arm}-back") if template == "azure-vote" else (arm,)
+
+
+def _cpu_millicores(text: str) -> float | None:
+    match = CPU_RE.match(text)
+    if not match:
+        return None
+    return float(match.group(1)) * (1 if match.group(2) else 1000)
+
+
+def _memory_bytes(text: str) -> float | None:
+    match = MEMORY_RE.match(text)
+    if not match:
+        return None
+    return float(match.group(1)) * _MEMORY_UNITS[match.group(2)]
+
+
+def _check_resources(bad, key: str, resources: RawResources) -> None:
+    cpu = {"cpuRequest": resources.cpu_request, "cpuLimit": resources.cpu_limit}
+    memory = {"memoryRequest": resources.memory_request, "memoryLimit": resources.memory_limit}
+    parsed: dict[str, float | None] = {}
+    for name, text in cpu.items():
+        parsed[name] = _cpu_millicores(text)
+        if parsed[name] is None:
+            bad(f"{key}.{name}", f"{text!r} is not a CPU quantity; allowed: e.g. 100m or 0.5")
+    for name, text in memory.items():
+        parsed[name] = _memory_bytes(text)
+        if parsed[name] is None:
+            bad(f"{key}.{name}", f"{text!r} is not a memory quantity; allowed: e.g. 128Mi or 1Gi")
+    for request, limit in (("cpuRequest", "cpuLimit"), ("memoryRequest", "memoryLimit")):
+        if parsed[request] is not None and parsed[limit] is not None and parsed[request] > parsed[limit]:
+            bad(f"{key}.{request}", f"request exceeds {limit}; allowed: a request no larger than its limit")
 
 
 def read_pulumi_config() -> dict[str, Any]:

@@ -187,3 +187,47 @@ def test_parked_stack_sets_every_experiment_pool_to_zero_and_keeps_the_rest():
     assert [p.count for p in parked.pools] == [0, 0]
     assert [p.name for p in parked.pools] == [p.name for p in running.pools]
     assert parked.images == running.images and parked.cluster == running.cluster
+
+
+def _teleport_workload(**changes) -> dict:
+    workload = copy.deepcopy(scenarios.SCENARIOS["teleport-ab"]["workloads"][0])
+    workload.update(changes)
+    return workload
+
+
+def test_arm_names_must_start_with_a_letter():
+    workload = _teleport_workload(arms=[{"name": "1st", "pool": "teleporter"}, {"pool": "shuttle"}])
+    problems = problems_for({**BASE, "workloads": [workload]})
+    assert any(p.startswith(f"{PROJECT}:workloads[0].arms[0].name: '1st' is not an arm name") for p in problems)
+
+
+def test_colliding_kubernetes_object_names():
+    # Arm `x-front` (single) would be named like arm `x`'s azure-vote front Deployment.
+    vote = _teleport_workload(arms=[{"name": "x", "pool": "teleporter"}, {"name": "y", "pool": "shuttle"}])
+    single = {"name": "solo", "template": "single", "image": "redis",
+              "arms": [{"name": "x-front", "pool": "teleporter"}, {"name": "z", "pool": "shuttle"}]}
+    problems = problems_for({**BASE, "workloads": [vote, single], "activeWorkloads": ["vote", "solo"]})
+    assert any(p.startswith(f"{PROJECT}:workloads[1].arms: duplicate Kubernetes object name 'x-front'")
+               for p in problems), problems
+
+
+@pytest.mark.parametrize("resources, key, message", [
+    ({"cpuRequest": "lots"}, "cpuRequest", "is not a CPU quantity"),
+    ({"memoryLimit": "12 apples"}, "memoryLimit", "is not a memory quantity"),
+    ({"cpuRequest": "500m", "cpuLimit": "250m"}, "cpuRequest", "request exceeds cpuLimit"),
+    ({"memoryRequest": "1Gi", "memoryLimit": "256Mi"}, "memoryRequest", "request exceeds memoryLimit"),
+])
+def test_resource_quantities(resources, key, message):
+    problems = problems_for({**BASE, "workloads": [_teleport_workload(resources=resources)]})
+    assert any(p.startswith(f"{PROJECT}:workloads[0].resources.{key}:") and message in p for p in problems)
+
+
+def test_token_mode_allows_standard_only_arms_and_refuses_streaming_pools():
+    standard_only = {**BASE, "cluster": {"pullMode": "token"},
+                     "pools": [{"name": "shuttle", "vmSize": "Standard_D2s_v5", "artifactStreaming": False},
+                               {"name": "shuttle2", "vmSize": "Standard_D2s_v5", "artifactStreaming": False}],
+                     "workloads": [_teleport_workload(arms=[{"pool": "shuttle"}, {"pool": "shuttle2"}])]}
+    assert parse_stack_config(standard_only).cluster.pull_mode == "token"
+    problems = problems_for({**BASE, "cluster": {"pullMode": "token"}})
+    assert any(p.startswith(f"{PROJECT}:pools[0].artifactStreaming: pool 'teleporter': artifact streaming does "
+                            "not support pulls with Kubernetes registry credentials") for p in problems)
