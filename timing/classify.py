@@ -148,7 +148,7 @@ def classify_pod(pod: PodInfo, events: Sequence[PullEvent]) -> PodResult:
     elif any(c.cold is False for c in results):
         pod_class = WARM
     else:
-        pod_class = WARM
+        pod_class = UNKNOWN
     pulls = [c.pull_seconds for c in results if c.cold and c.pull_seconds is not None]
     # Kubelet starts a pod's containers one after another, pulling each
     # image just before its container, so the pod's pull time is the sum.

@@ -73,7 +73,10 @@ def _load(args):
     if args.results:
         load_results(args.results, args.namespace, args.selector, args.exclude_flagged, into=loaded)
     if not offline:
-        client = api_client(args.kubeconfig, args.context, args.stack)
+        try:
+            client = api_client(args.kubeconfig, args.context, args.stack)
+        except Exception as exc:  # noqa: BLE001 - config errors come in many types
+            raise SystemExit(f"cannot reach a cluster ({exc}); give --stack, --kubeconfig, or offline --pods/--events/--results")
         load_live(client, args.namespace, args.selector, into=loaded)
     return loaded
 
