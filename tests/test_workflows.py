@@ -29,7 +29,7 @@ WORKFLOWS = ROOT / ".github" / "workflows"
 WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml")) + sorted(WORKFLOWS.glob("*.yaml"))
 CLOUD_WORKFLOWS = ("preview", "deploy", "teardown")
 # What the README promises (the brief fixes it); README.md wins when it exists.
-DEFAULT_TEST_COMMAND = "python -m pip install -r requirements-dev.txt && python -m pytest -q"
+DEFAULT_TEST_COMMAND = "python3 -m venv venv && venv/bin/python -m pip install -q -r requirements-dev.txt && venv/bin/python -m pytest -q"
 
 
 def load(name: str) -> dict:
@@ -259,6 +259,7 @@ def test_preview_runs_on_pull_requests_for_every_stack_with_pr_comments():
     assert inputs["work-dir"] == "."
     assert inputs["policyPacks"] == "policy"
     assert "environment" not in job, "previews authenticate as repo:<org>/<repo>:pull_request"
+    assert job["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
 
 
 @pytest.mark.parametrize("name", ("preview", "deploy"))
