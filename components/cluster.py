@@ -92,11 +92,6 @@ class StreamingCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: StreamingClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(TYPE, name, None, opts)
-        for index, pool in enumerate(args.pools):
-            if pool.name == SYSTEM_POOL_NAME:
-                # A PUT to agentPools/system would rewrite the system pool as a User pool.
-                raise ValueError(f"acr-streaming-ab:pools[{index}].name: {pool.name!r} is the name of the "
-                                 "cluster's system pool; allowed: any other pool name")
         config = args.cluster
         cluster_name = f"{args.name_prefix}-aks"
 
@@ -226,7 +221,8 @@ class StreamingCluster(pulumi.ComponentResource):
         )
         login_server = containerregistry.get_registry_output(
             registry_name=args.registry_name, resource_group_name=registry_group,
-            opts=pulumi.InvokeOutputOptions(parent=self)).login_server
+            # After the token, hence after the registry: on a first `pulumi up` it does not exist before.
+            opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[token])).login_server
         self.pull_token = token
         self.pull_token_password = password
         self.image_pull_secret_dockerconfigjson = pulumi.Output.secret(

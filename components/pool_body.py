@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from stacks.config import PoolConfig
+from stacks.config import SYSTEM_POOL_NAME, PoolConfig
 
 # The system pool: the only pool declared inline on the ManagedCluster. Tainted so that only
 # critical add-ons (which tolerate CriticalAddonsOnly) run there and no A/B pod can land on it.
-SYSTEM_POOL_NAME = "system"
 SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 
 # Properties AKS refuses to change on an existing pool. Sources:

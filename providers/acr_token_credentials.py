@@ -13,7 +13,8 @@ action:
   `pulumi up` generates a new one.
 - delete: removes our password from the token (PATCH with the remaining passwords, as
   `az acr token credential delete` does), only when it is still the one we generated.
-- any input change replaces it (deleting first: regenerating the same password name overwrites it).
+- any input change but the tenant replaces it (deleting first: regenerating the same password name
+  overwrites it); a new tenant id alone is kept without calling Azure.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any, Optional
 import pulumi
 import pulumi.dynamic
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, ResourceProvider
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
 from providers.aks_agent_pool import SessionPolling, azure_error_text
 from providers.azure_session import AzureOperationError, AzureSession, SessionFactory, session_for
@@ -89,7 +90,8 @@ class TokenCredentialsProvider(ResourceProvider):
         failures = []
         if news.get("passwordName") not in PASSWORD_NAMES:
             failures.append(pulumi.dynamic.CheckFailure(
-                "passwordName", f"{news.get('passwordName')!r} is not a token password; allowed: {', '.join(PASSWORD_NAMES)}"))
+                "passwordName",
+                f"{news.get('passwordName')!r} is not a token password; allowed: {', '.join(PASSWORD_NAMES)}"))
         return pulumi.dynamic.CheckResult(news, failures)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -124,8 +126,16 @@ class TokenCredentialsProvider(ResourceProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = [k for k in sorted(news)
                    if k not in IGNORED_IN_DIFF and k not in COMPUTED_KEYS and olds.get(k) != news[k]]
-        # Every input names the password itself: any change is a different password.
-        return DiffResult(changes=bool(changed), replaces=changed, stables=[], delete_before_replace=True)
+        # Every input but the tenant (which only picks the credential) names the password itself: any
+        # other change is a different password.
+        replaces = [k for k in changed if k != "tenantId"]
+        return DiffResult(changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=True)
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        # Only the tenant changed (anything else replaces): nothing to do in Azure, keep the password.
+        outs = {k: v for k, v in olds.items() if k != "__provider"}
+        outs.update({k: v for k, v in news.items() if k != "__provider" and k not in COMPUTED_KEYS})
+        return UpdateResult(outs)
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         session = session_for(props, self._session_factory)

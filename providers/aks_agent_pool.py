@@ -11,9 +11,11 @@ Behaviour:
 - read (refresh): GET the pool; 404 means it was deleted; otherwise the current ARM values of the
   properties we manage, in the same shape, so drift shows up as a diff on the next `pulumi up`.
 - update: GET the pool, lay our properties over it (AKS' own defaults and read-only fields stay
-  as they are, like `az aks nodepool update` does) and PUT. A changed `cacheGeneration` (cache reset) or
-  streaming flag recycles the nodes: the PUT goes out with `count: 0`, and once that operation has
-  finished (all nodes gone) a second PUT restores the configured count, so every node is new.
+  as they are, like `az aks nodepool update` does) and PUT. A new Kubernetes version together with a
+  new count is two operations (AKS never upgrades and scales at once). A changed `cacheGeneration`
+  (cache reset) or streaming flag recycles the nodes: the PUT goes out with `count: 0`, and once that
+  operation has finished (all nodes gone) a second PUT restores the configured count, so every node
+  is new.
 - delete: DELETE and wait; a pool that is already gone is fine.
 - Immutable properties (`components.pool_body.REPLACE_ON_CHANGE`) and the pool's identity (subscription,
   resource group, cluster, name) replace the pool, deleting first: pool names are unique per cluster.
@@ -43,8 +45,9 @@ from providers.azure_session import AzureOperationError, AzureSession, SessionFa
 TIMEOUT_KEY = "timeouts.poolMinutes"
 # Keys that never reach Azure: the pickled provider and a waiting limit.
 IGNORED_IN_DIFF = ("__provider", "timeoutMinutes")
-# Where the pool is: a change means a different pool.
-IDENTITY_KEYS = ("subscriptionId", "tenantId", "resourceGroupName", "clusterName", "poolName")
+# Where the pool is: a change means a different pool. (`tenantId` only picks the credential: a change
+# updates in place.)
+IDENTITY_KEYS = ("subscriptionId", "resourceGroupName", "clusterName", "poolName")
 # Outputs computed by Azure, returned next to the inputs.
 COMPUTED_KEYS = ("provisioningState", "currentOrchestratorVersion", "nodeImageVersion")
 
@@ -149,6 +152,13 @@ def _raw_json(pipeline_response, _deserialized, _headers) -> dict[str, Any]:
     return pipeline_response.http_response.json()
 
 
+def same_version(current: Any, wanted: Any) -> bool:
+    """`1.33.2` is what AKS runs for a requested `1.33`: the same version for our purposes."""
+    if not isinstance(current, str) or not isinstance(wanted, str):
+        return current == wanted
+    return current == wanted or current.startswith(wanted + ".")
+
+
 def project_properties(current: dict[str, Any], desired: dict[str, Any]) -> dict[str, Any]:
     """The pool's current ARM values for the keys we manage, in the shape of `desired`.
 
@@ -162,9 +172,8 @@ def project_properties(current: dict[str, Any], desired: dict[str, Any]) -> dict
         value = current.get(key)
         if key == "artifactStreamingProfile":
             value = {"enabled": bool((value or {}).get("enabled", False))}
-        elif key == "orchestratorVersion" and isinstance(value, str) and isinstance(wanted, str):
-            if value != wanted and value.startswith(wanted + "."):
-                value = wanted
+        elif key == "orchestratorVersion" and same_version(value, wanted):
+            value = wanted
         elif key == "nodeLabels":
             value = dict(value or {})
         elif key == "nodeTaints":
@@ -298,9 +307,14 @@ class ExperimentPoolProvider(ResourceProvider):
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         olds, news = integral_numbers(olds), integral_numbers(news)
-        session = self._session(news)
         desired = news["properties"]
         old_properties = olds.get("properties") or {}
+        if old_properties == desired and olds.get("cacheGeneration") == news.get("cacheGeneration"):
+            # Only the tenant changed (it picks the credential, nothing in Azure): no pool operation.
+            outs = {k: v for k, v in olds.items() if k != "__provider"}
+            outs.update({k: v for k, v in news.items() if k != "__provider" and k not in COMPUTED_KEYS})
+            return UpdateResult(outs)
+        session = self._session(news)
         recycle = olds.get("cacheGeneration") != news.get("cacheGeneration") or any(
             old_properties.get(key) != desired.get(key) for key in RECYCLE_ON_CHANGE
         )
@@ -311,6 +325,15 @@ class ExperimentPoolProvider(ResourceProvider):
 
         def merged(pool: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
             return {"properties": {**(pool.get("properties") or {}), **overrides}}
+
+        live = current.get("properties") or {}
+        if (not same_version(live.get("orchestratorVersion"), desired.get("orchestratorVersion"))
+                and live.get("count") != desired.get("count")):
+            # AKS refuses to upgrade and scale a pool in one operation ("You can't simultaneously run
+            # upgrade and scale operations", AKS node pool limitations): upgrade at the current count
+            # first, then scale (or recycle) below.
+            current = self._put(session, news, merged(current, {**desired, "count": live.get("count")}),
+                                "upgrading")
 
         if recycle and desired["count"] > 0:
             if (current.get("properties") or {}).get("count", 0) > 0:

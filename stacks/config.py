@@ -37,9 +37,16 @@ MAX_SYNTHETIC_IMAGE_MB = 20_000
 
 LINUX_OS_SKUS = ("Ubuntu", "Ubuntu2204", "Ubuntu2404", "AzureLinux", "AzureLinux3", "AzureLinuxOSGuard",
                  "AzureLinux3OSGuard")
-STREAMING_OS_SKUS = ("Ubuntu", "Ubuntu2204", "Ubuntu2404", "AzureLinux", "AzureLinux3")
+# Ubuntu2404 and AzureLinux3 are left out: artifact streaming support for them was still being rolled
+# out (Azure/AKS#4948, AgentBaker#6993) when this was written.
+STREAMING_OS_SKUS = ("Ubuntu", "Ubuntu2204", "AzureLinux")
 OS_GUARD_SKUS = ("AzureLinuxOSGuard", "AzureLinux3OSGuard")
 SANDBOX_RUNTIMES = ("KataMshvVmIsolation", "KataVmIsolation")
+# Accepted by name so the streaming rule can explain itself, but the agent-pool API the pools are
+# declared with (2026-08-01) has no such values: refused for every pool before ARM would refuse them.
+NOT_IN_POOL_API = {"AzureLinuxOSGuard", "AzureLinux3OSGuard", "KataMshvVmIsolation"}
+# The inline system pool's name; an experiment pool of that name would rewrite it as a User pool.
+SYSTEM_POOL_NAME = "system"
 
 
 class ConfigError(pulumi.RunError):
@@ -559,6 +566,8 @@ def _check_pools(raw: RawStackConfig, bad) -> list[PoolConfig]:
             bad(f"{key}.name", f"{pool.name!r} is not an AKS pool name; allowed: a lowercase letter followed by up to "
                                "11 lowercase letters or digits")
         _unique(bad, seen, pool.name, f"{key}.name", "pool name")
+        if pool.name == SYSTEM_POOL_NAME:
+            bad(f"{key}.name", f"{who}: {pool.name!r} is the system pool's name; allowed: any other pool name")
         if not 0 <= pool.count <= 1000:
             bad(f"{key}.count", f"{who}: {pool.count} is out of range; allowed: 0-1000 (0 parks the pool)")
         if pool.os_sku not in LINUX_OS_SKUS:
@@ -569,6 +578,15 @@ def _check_pools(raw: RawStackConfig, bad) -> list[PoolConfig]:
             size = parse_vm_size(pool.vm_size)
         except ValueError as error:
             bad(f"{key}.vmSize", f"{who}: {error}")
+        if size is not None and size.is_arm64 and not pool.artifact_streaming:
+            # The experiment images are linux/amd64 (seed 002): an Arm64 standard arm could not run them.
+            bad(f"{key}.vmSize", f"{who}: {pool.vm_size} is an Arm64 size; the experiment images are AMD64, so "
+                                 "every experiment pool needs an AMD64 size (e.g. Standard_D4ds_v5)")
+        if not pool.artifact_streaming:
+            for field_name, value in (("osSku", pool.os_sku), ("workloadRuntime", pool.workload_runtime)):
+                if value in NOT_IN_POOL_API:
+                    bad(f"{key}.{field_name}", f"{who}: {value!r} is not available in the AKS agent-pool API "
+                                               "2026-08-01 this project declares pools with")
         if pool.artifact_streaming:
             if pool.os_sku in OS_GUARD_SKUS or pool.os_sku not in STREAMING_OS_SKUS:
                 bad(f"{key}.osSku", f"{who}: artifact streaming does not support {pool.os_sku!r}; allowed for a "

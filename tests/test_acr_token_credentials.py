@@ -150,13 +150,17 @@ def test_delete_leaves_a_regenerated_password_and_a_missing_token_alone():
     assert [r.method for r in gone.sent] == ["GET"]
 
 
-def test_diff_replaces_on_any_input_but_the_limit():
+def test_diff_replaces_on_any_input_but_the_limit_and_the_tenant():
     olds = dict(props(), username="aks-pull-streamab", password="s3cr3t-value", passwordCreationTime=CREATED)
     provider = TokenCredentialsProvider()
     assert provider.diff("id", olds, props(timeoutMinutes=90.0)).changes is False
     rotated = provider.diff("id", olds, props(passwordName="password2"))
     assert rotated.replaces == ["passwordName"] and rotated.delete_before_replace is True
     assert provider.diff("id", olds, props(tokenId=TOKEN_ID + "2")).replaces == ["tokenId"]
+    tenant = provider.diff("id", olds, props(tenantId="11111111-2222-3333-4444-555555555555"))
+    assert tenant.changes is True and tenant.replaces == []
+    kept = provider.update("id", olds, props(tenantId="11111111-2222-3333-4444-555555555555")).outs
+    assert kept["password"] == "s3cr3t-value" and kept["tenantId"] == "11111111-2222-3333-4444-555555555555"
 
 
 def test_check_refuses_an_unknown_password_name():

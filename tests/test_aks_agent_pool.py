@@ -210,6 +210,26 @@ def test_scale_updates_in_place_keeping_what_aks_set_and_dropping_read_only_fiel
     assert transport.unused() == []
 
 
+def test_upgrade_and_scale_are_two_operations():
+    """AKS refuses to upgrade and scale a pool at once: the version goes first, at the current count."""
+    olds = props_for("fastart")
+    news = props_for("fastart", count=2, orchestratorVersion="1.34")
+    upgraded = copy.deepcopy(news)
+    upgraded["properties"]["count"] = 1
+    transport = ReplayTransport([constructed("GET", pool_url("fastart"), 200, arm_pool(olds)),
+                                 *put_sequence(upgraded, "op-upgrade", status=200),
+                                 *put_sequence(news, "op-scale", status=200)])
+    provider_for(transport).update("id", olds, news)
+    assert [(p.body["properties"]["orchestratorVersion"], p.body["properties"]["count"]) for p in puts(transport)] \
+        == [("1.34", 1), ("1.34", 2)]
+
+    # A version AKS reports with its patch is the one we asked for: a plain scale stays one PUT.
+    plain = ReplayTransport([constructed("GET", pool_url("fastart"), 200, arm_pool(olds, orchestratorVersion="1.33.2")),
+                             *put_sequence(props_for("fastart", count=2), "op-scale-only", status=200)])
+    provider_for(plain).update("id", olds, props_for("fastart", count=2))
+    assert [p.body["properties"]["count"] for p in puts(plain)] == [2]
+
+
 def test_cache_reset_scales_to_zero_waits_then_back_to_the_count():
     olds = props_for("fastnoart", cache_generation=0)
     news = props_for("fastnoart", cache_generation=1)
@@ -400,5 +420,12 @@ def test_diff_ignores_limits_and_computed_outputs_and_sees_cache_generation_and_
     assert reset.changes is True and reset.replaces == []
     moved = dict(props_for("fastart"), clusterName="other-aks")
     assert provider.diff("id", olds, moved).replaces == ["clusterName"]
+    new_tenant = dict(props_for("fastart"), tenantId="11111111-2222-3333-4444-555555555555")
+    tenant = provider.diff("id", olds, new_tenant)
+    assert tenant.changes is True and tenant.replaces == []
+    # Applying it touches no pool: not even a session is made.
+    no_azure = ExperimentPoolProvider(lambda *_: pytest.fail("a tenant change must not call Azure"))
+    kept = no_azure.update("id", olds, new_tenant).outs
+    assert kept["tenantId"] == new_tenant["tenantId"] and kept["provisioningState"] == "Succeeded"
     unknown = dict(props_for("fastart"), clusterName="04da6b54-80e4-46f7-96ec-b56ff0331ba9")
     assert provider.diff("id", olds, unknown).replaces == ["clusterName"]

@@ -39,16 +39,15 @@ def program_for(values: dict, name_prefix: str = "streamab"):
 
     def program():
         group = resources.ResourceGroup("rg", resource_group_name=f"{name_prefix}-rg", location=config.location)
-        # Stand-in for the registry component: only its id/name matter here, and that they are Outputs
-        # of a registry resource, so the dependency graph is the real one.
+        # A registry in its own group (as with registry.existingResourceGroup): only its id and name
+        # reach the cluster, as Outputs of the registry resource, so the dependency graph is the real one.
         registry = containerregistry.Registry("registry", resource_group_name="streamab-registry-rg",
                                               registry_name=REGISTRY_NAME, sku={"name": "Premium"},
                                               admin_user_enabled=False)
         cluster = StreamingCluster("cluster", StreamingClusterArgs(
             location=config.location, name_prefix=name_prefix, resource_group_name=group.name,
             cluster=config.cluster, pools=config.pools, cache_generation=config.cache_generation,
-            timeouts=config.timeouts, registry_id=registry.id.apply(lambda _: REGISTRY_ID),
-            registry_name=registry.registry_name.apply(lambda n: n or REGISTRY_NAME),
+            timeouts=config.timeouts, registry_id=registry.id, registry_name=registry.name,
             subscription_id=SUBSCRIPTION, tenant_id=TENANT))
         exports = {"clusterName": cluster.cluster_name, "resourceGroupName": cluster.resource_group_name,
                    "kubeconfig": cluster.kubeconfig, "pools": cluster.pools_summary,
@@ -192,7 +191,8 @@ def test_both_arms_differ_only_in_the_flag_and_their_names():
     off = pool_properties(storage.pool("fastnoart"), "1.33")
     different = {k for k in on if on[k] != off[k]}
     assert different == {"artifactStreamingProfile", "nodeLabels", "nodeTaints"}
-    assert on["nodeLabels"]["streaming-ab/streaming"] == "true" and off["nodeLabels"]["streaming-ab/streaming"] == "false"
+    assert on["nodeLabels"]["streaming-ab/streaming"] == "true"
+    assert off["nodeLabels"]["streaming-ab/streaming"] == "false"
     assert set(REPLACE_ON_CHANGE) <= set(on) | {"osDiskSizeGB"}
 
 
@@ -203,19 +203,11 @@ def test_user_labels_are_kept_next_to_the_reserved_ones():
 
 
 def test_a_pool_named_like_the_system_pool_is_refused():
+    # Preflight (stacks/config.py) refuses it before the component could PUT agentPools/system.
     pools = [dict(p) for p in SCENARIOS["storage-matrix"]["pools"]]
     pools[0]["name"] = "system"
-    values = stack_values(pools=pools, workloads=[], activeWorkloads=[])
-    config = parse_stack_config(values)
-
-    def program():
-        StreamingCluster("cluster", StreamingClusterArgs(
-            location="westus3", name_prefix="streamab", resource_group_name="rg", cluster=config.cluster,
-            pools=config.pools, cache_generation=0, timeouts=config.timeouts, registry_id=REGISTRY_ID,
-            registry_name=REGISTRY_NAME, subscription_id=SUBSCRIPTION, tenant_id=TENANT))
-
-    with pytest.raises(Exception, match=r"pools\[0\]\.name: 'system' is the name of the cluster's system pool"):
-        evaluate(program, values)
+    with pytest.raises(ConfigError, match=r"pools\[0\]\.name: pool 'system': 'system' is the system pool's name"):
+        parse_stack_config(stack_values(pools=pools, workloads=[], activeWorkloads=[]))
 
 
 # Token mode -------------------------------------------------------------------------------------
@@ -241,8 +233,9 @@ def test_token_mode_creates_a_pull_token_and_a_secret_pull_secret_instead_of_a_r
     assert password.delete_before_replace
     assert "pullSecret" in ev.secret_outputs
     entry = json.loads(ev.outputs["pullSecret"])["auths"][f"{REGISTRY_NAME}.azurecr.io"]
-    # The fake answers with the token's name as username, as ACR does.
-    assert entry["username"] == token.id.rsplit("/", 1)[-1]
+    # ACR answers generateCredentials with the token's name as username.
+    assert token.inputs["tokenName"] == "aks-pull-streamab" == entry["username"]
+    assert token.id == f"{REGISTRY_ID}/tokens/aks-pull-streamab"
     assert entry["password"].startswith("fake-password-")
     (cluster,) = ev.of_type(CLUSTER)
     assert not ev.depends_on(cluster, token)

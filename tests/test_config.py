@@ -231,3 +231,21 @@ def test_token_mode_allows_standard_only_arms_and_refuses_streaming_pools():
     problems = problems_for({**BASE, "cluster": {"pullMode": "token"}})
     assert any(p.startswith(f"{PROJECT}:pools[0].artifactStreaming: pool 'teleporter': artifact streaming does "
                             "not support pulls with Kubernetes registry credentials") for p in problems)
+
+
+def _pool(**changes) -> dict:
+    return {"name": "extra", "vmSize": "Standard_D2s_v5", "artifactStreaming": False, **changes}
+
+
+@pytest.mark.parametrize("pool, key, message", [
+    (_pool(vmSize="Standard_D4ps_v5"), "vmSize", "every experiment pool needs an AMD64 size"),
+    (_pool(osSku="AzureLinuxOSGuard"), "osSku", "is not available in the AKS agent-pool API"),
+    (_pool(workloadRuntime="KataMshvVmIsolation"), "workloadRuntime", "is not available in the AKS agent-pool"),
+    (_pool(name="system"), "name", "is the system pool's name"),
+    (_pool(artifactStreaming=True, osSku="Ubuntu2404"), "osSku", "artifact streaming does not support"),
+])
+def test_pool_rules_for_every_pool(pool, key, message):
+    pools = [*scenarios.SCENARIOS["teleport-ab"]["pools"], pool]
+    problems = problems_for({**BASE, "pools": pools})
+    assert any(p.startswith(f"{PROJECT}:pools[2].{key}: pool {pool['name']!r}") and message in p
+               for p in problems), problems

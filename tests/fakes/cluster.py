@@ -85,7 +85,10 @@ def list_user_credentials(args):
 @resource_fake("pulumi-python:dynamic/aks:ExperimentPool")
 def experiment_pool(name, inputs):
     version = (inputs.get("properties") or {}).get("orchestratorVersion", "1.33")
-    return {"provisioningState": "Succeeded",
+    return {"id": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{inputs.get('resourceGroupName', 'rg')}/providers/"
+                  f"Microsoft.ContainerService/managedClusters/{inputs.get('clusterName', 'cluster')}/agentPools/"
+                  f"{inputs.get('poolName', name)}",
+            "provisioningState": "Succeeded",
             "currentOrchestratorVersion": f"{version}.2",
             "nodeImageVersion": "AKSUbuntu-2204gen2containerd-202608.01.0"}
 
@@ -93,7 +96,9 @@ def experiment_pool(name, inputs):
 @resource_fake("azure-native:containerregistry:Token")
 def registry_token(name, inputs):
     token = inputs.get("tokenName", name)
-    return {"name": token, "provisioningState": "Succeeded",
+    return {"id": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{inputs.get('resourceGroupName', 'rg')}/providers/"
+                  f"Microsoft.ContainerRegistry/registries/{inputs.get('registryName', 'registry')}/tokens/{token}",
+            "name": token, "provisioningState": "Succeeded",
             "creationDate": "2026-08-01T00:00:00Z"}
 
 
