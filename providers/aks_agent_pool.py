@@ -194,7 +194,14 @@ def integral_numbers(value: Any) -> Any:
 
 
 def _is_unknown(value: Any) -> bool:
-    return value == pulumi.runtime.rpc.UNKNOWN  # type: ignore[attr-defined]
+    """A value computed by another resource that a preview does not know yet.
+
+    The dynamic provider host (pulumi/dynamic/__main__.py) deserializes Diff/Check inputs with
+    `keep_unknowns=True`, which turns the wire sentinel into a `pulumi.output.Unknown` instance (an
+    object without `__eq__`, not the sentinel string); the raw string is accepted too.
+    """
+    return isinstance(value, pulumi.output.Unknown) or (
+        isinstance(value, str) and value == pulumi.runtime.rpc.UNKNOWN)  # type: ignore[attr-defined]
 
 
 def diff_pool(olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
