@@ -181,12 +181,10 @@ CONFIG_KEYS = tuple(f.alias or name for name, f in RawStackConfig.model_fields.i
 # --------------------------------------------------------------------------------------------------
 # Typed configuration handed to components.
 # --------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ImageConfig:
-    name: str            # key of the `images` stack output, referenced by workloads
-    source: str          # e.g. mcr.microsoft.com/azuredocs/azure-vote-front:v1
-    target: str          # repo:tag inside the registry
-    streaming: bool
+class _RegistryTarget:
+    """`target` is `repo:tag` inside the registry (validated by TARGET_RE)."""
+
+    target: str
 
     @property
     def repository(self) -> str:
@@ -198,7 +196,15 @@ class ImageConfig:
 
 
 @dataclass(frozen=True)
-class SyntheticImageConfig:
+class ImageConfig(_RegistryTarget):
+    name: str            # key of the `images` stack output, referenced by workloads
+    source: str          # e.g. mcr.microsoft.com/azuredocs/azure-vote-front:v1
+    target: str          # repo:tag inside the registry
+    streaming: bool
+
+
+@dataclass(frozen=True)
+class SyntheticImageConfig(_RegistryTarget):
     name: str
     target: str
     streaming: bool
@@ -207,14 +213,6 @@ class SyntheticImageConfig:
     fill: str                # "zero" compresses to almost nothing (the blog's image); "random" does not
     base_image: str
     squash_of: str | None    # name of an ImageConfig copied into a single layer
-
-    @property
-    def repository(self) -> str:
-        return self.target.rsplit(":", 1)[0]
-
-    @property
-    def tag(self) -> str:
-        return self.target.rsplit(":", 1)[1]
 
 
 @dataclass(frozen=True)
