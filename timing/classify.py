@@ -80,19 +80,35 @@ class EventIndex:
     """Pull events indexed once so each pod lookup is O(its own events)."""
 
     def __init__(self, events: Sequence[PullEvent]):
+        self._events = list(events)
         self.by_uid: Dict[str, List[PullEvent]] = defaultdict(list)
-        self.by_name: Dict[Tuple[str, str], List[PullEvent]] = defaultdict(list)
-        for ev in events:
+        # The events that carry no pod uid, by namespace and name: a pod with
+        # a uid takes its uid's events and these.
+        self._by_name_without_uid: Dict[Tuple[str, str], List[PullEvent]] = defaultdict(list)
+        self._by_name: Optional[Dict[Tuple[str, str], List[PullEvent]]] = None
+        for ev in self._events:
             if ev.pod_uid:
                 self.by_uid[ev.pod_uid].append(ev)
-            self.by_name[(ev.namespace, ev.pod_name)].append(ev)
+            else:
+                self._by_name_without_uid[(ev.namespace, ev.pod_name)].append(ev)
+
+    @property
+    def by_name(self) -> Dict[Tuple[str, str], List[PullEvent]]:
+        """Every event by namespace and name.  Only a pod without a uid needs
+        it (pods from the API always have one), so it is built on first use."""
+        if self._by_name is None:
+            by_name: Dict[Tuple[str, str], List[PullEvent]] = defaultdict(list)
+            for ev in self._events:
+                by_name[(ev.namespace, ev.pod_name)].append(ev)
+            self._by_name = by_name
+        return self._by_name
 
     def for_pod(self, pod: PodInfo) -> List[PullEvent]:
-        named = self.by_name.get((pod.namespace, pod.name), ())
         if not pod.uid:
-            return list(named)
+            return list(self.by_name.get((pod.namespace, pod.name), ()))
         out = list(self.by_uid.get(pod.uid, ()))
-        out.extend(ev for ev in named if not ev.pod_uid)
+        if self._by_name_without_uid:
+            out.extend(self._by_name_without_uid.get((pod.namespace, pod.name), ()))
         return out
 
 
@@ -104,15 +120,22 @@ def classify_container(spec: ContainerSpec, events: Sequence[PullEvent]) -> Cont
     cold: Optional[bool] = None
     failed = False
     pulled = None
-    for ev in sorted(events, key=_sort_key):
-        kind = ev.pull.kind
-        if kind in (FAILED, BACKOFF):
+    # Most containers have one or two pull events: skip the keyed sort when
+    # there is nothing to order.  The kinds are distinct constants, so testing
+    # them one by one is the same as the set tests, without building tuples.
+    for ev in sorted(events, key=_sort_key) if len(events) > 1 else events:
+        pull = ev.pull
+        kind = pull.kind
+        if kind == FAILED or kind == BACKOFF:
             failed = True
-        elif kind in (PULLED, PULLING):
+        elif kind == PULLED:
             if cold is None:
                 cold = True
-            if kind == PULLED and pulled is None:
-                pulled = ev.pull
+            if pulled is None:
+                pulled = pull
+        elif kind == PULLING:
+            if cold is None:
+                cold = True
         elif kind == PRESENT and cold is None:
             cold = False
     return ContainerResult(
@@ -139,28 +162,41 @@ def _events_for_container(spec: ContainerSpec, events: Sequence[PullEvent], name
 
 
 def classify_pod(pod: PodInfo, events: Sequence[PullEvent]) -> PodResult:
-    names = {c.name for c in pod.containers}
-    results = [classify_container(c, _events_for_container(c, events, names)) for c in pod.containers]
-    if any(c.failed for c in results):
+    containers = pod.containers
+    names = {c.name for c in containers}
+    results = [classify_container(c, _events_for_container(c, events, names)) for c in containers]
+    # One pass instead of three any() scans and a filtered list: this runs
+    # once per pod of the dump.
+    any_failed = any_cold = any_warm = False
+    pulls = []
+    for c in results:
+        if c.failed:
+            any_failed = True
+        if c.cold:
+            any_cold = True
+            if c.pull_seconds is not None:
+                pulls.append(c.pull_seconds)
+        elif c.cold is False:
+            any_warm = True
+    if any_failed:
         pod_class = FAILED_POD
-    elif any(c.cold for c in results):
+    elif any_cold:
         pod_class = COLD
-    elif any(c.cold is False for c in results):
+    elif any_warm:
         pod_class = WARM
     else:
         pod_class = UNKNOWN
-    pulls = [c.pull_seconds for c in results if c.cold and c.pull_seconds is not None]
     # Kubelet starts a pod's containers one after another, pulling each
     # image just before its container, so the pod's pull time is the sum.
     pull_seconds = sum(pulls) if pulls else None
-    ready_seconds = seconds_between(pod.created, pod.ready_at)
+    created = pod.created
     return PodResult(
         pod=pod,
         containers=results,
         pod_class=pod_class,
         pull_seconds=pull_seconds,
-        ready_seconds=ready_seconds,
-        started_seconds=seconds_between(pod.created, pod.started_at),
+        ready_seconds=seconds_between(created, pod.ready_at),
+        started_seconds=seconds_between(created, pod.started_at),
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Iterable, Iterator, Optional
 
 from .kube_time import parse_time
@@ -21,7 +22,7 @@ from .kubelet import PULL_REASONS, PullMessage, parse_message
 _FIELD_PATH = re.compile(r"^spec\.(?:initContainers|containers|ephemeralContainers)\{(?P<name>[^}]+)\}$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class PullEvent:
     uid: Optional[str]  # event uid, for de-duplication across API groups
     namespace: str
@@ -34,10 +35,36 @@ class PullEvent:
     count: int
     node: Optional[str]
 
+    def __init__(self, uid, namespace, pod_name, pod_uid, container, pull, first_time, last_time, count, node):
+        # The generated frozen __init__ sets every field through
+        # object.__setattr__, about 4x slower than filling __dict__, and a
+        # 50 000-event dump builds one of these per pull event.  Still frozen.
+        d = self.__dict__
+        d["uid"] = uid
+        d["namespace"] = namespace
+        d["pod_name"] = pod_name
+        d["pod_uid"] = pod_uid
+        d["container"] = container
+        d["pull"] = pull
+        d["first_time"] = first_time
+        d["last_time"] = last_time
+        d["count"] = count
+        d["node"] = node
+
+
+@lru_cache(maxsize=1024)
+def _container_from_str(field_path: str) -> Optional[str]:
+    m = _FIELD_PATH.match(field_path)
+    return m.group("name") if m else None
+
 
 def container_from_field_path(field_path: Optional[str]) -> Optional[str]:
     if not field_path:
         return None
+    if type(field_path) is str:
+        # A pod has a handful of containers, so the same few paths repeat on
+        # every event: remember them instead of running the regex each time.
+        return _container_from_str(field_path)
     m = _FIELD_PATH.match(field_path)
     return m.group("name") if m else None
 
@@ -57,12 +84,17 @@ def normalize_event(item: dict) -> Optional[PullEvent]:
     reason = item.get("reason")
     if reason not in PULL_REASONS:
         return None
+    return _normalize(item, reason)
+
+
+def _normalize(item: dict, reason: str) -> Optional[PullEvent]:
     get = item.get
     if _is_events_k8s_io(item):
         obj = get("regarding") or {}
         message = get("note") or ""
         series = get("series") or {}
-        first = parse_time(get("eventTime") or get("deprecatedFirstTimestamp"))
+        first_raw = get("eventTime") or get("deprecatedFirstTimestamp")
+        first = parse_time(first_raw)
         last_raw = series.get("lastObservedTime") or get("deprecatedLastTimestamp")
         count = int(series.get("count") or get("deprecatedCount") or 1)
         node = (get("deprecatedSource") or {}).get("host") or get("reportingInstance")
@@ -70,7 +102,8 @@ def normalize_event(item: dict) -> Optional[PullEvent]:
         obj = get("involvedObject") or {}
         message = get("message") or ""
         series = get("series") or {}
-        first = parse_time(get("firstTimestamp") or get("eventTime"))
+        first_raw = get("firstTimestamp") or get("eventTime")
+        first = parse_time(first_raw)
         last_raw = get("lastTimestamp") or series.get("lastObservedTime")
         count = int(get("count") or series.get("count") or 1)
         node = (get("source") or {}).get("host") or get("reportingInstance")
@@ -79,10 +112,18 @@ def normalize_event(item: dict) -> Optional[PullEvent]:
     pull = parse_message(reason, message)
     if pull is None:
         return None
-    last = parse_time(last_raw) if last_raw else first
+    if not last_raw:
+        last = first
+    elif last_raw == first_raw and type(last_raw) is str:
+        # Most events happened once: first and last are the same text, and
+        # parsing it again would give an equal (immutable) datetime.
+        last = first
+    else:
+        last = parse_time(last_raw)
+    meta = get("metadata") or {}
     return PullEvent(
-        uid=(get("metadata") or {}).get("uid"),
-        namespace=obj.get("namespace") or (get("metadata") or {}).get("namespace") or "",
+        uid=meta.get("uid"),
+        namespace=obj.get("namespace") or meta.get("namespace") or "",
         pod_name=obj.get("name") or "",
         pod_uid=obj.get("uid") or None,
         container=container_from_field_path(obj.get("fieldPath")),
@@ -115,13 +156,14 @@ def normalize_events(items: Iterable[dict], seen: Optional[set] = None, pods: Op
     seen = set() if seen is None else seen
     out = []
     for item in items:
-        if item.get("reason") not in PULL_REASONS:
+        reason = item.get("reason")
+        if reason not in PULL_REASONS:
             continue
         if pods is not None:
             obj = item.get("involvedObject") or item.get("regarding") or {}
             if (obj.get("namespace"), obj.get("name")) not in pods:
                 continue
-        ev = normalize_event(item)
+        ev = _normalize(item, reason)
         if ev is None:
             continue
         if ev.uid:

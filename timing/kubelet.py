@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Optional
 
 from .durations import parse_go_duration
@@ -59,6 +60,12 @@ def parse_message(reason: str, message: str) -> Optional[PullMessage]:
     """Classify one kubelet event; ``None`` when it is not about image pulls."""
     if reason not in PULL_REASONS or not message:
         return None
+    if type(message) is str:
+        return _parse_cached(reason, message)
+    return _parse(reason, message)
+
+
+def _parse(reason: str, message: str) -> Optional[PullMessage]:
     msg = message.strip()
     if reason == "Pulled":
         m = _PULLED.match(msg)
@@ -95,3 +102,10 @@ def parse_message(reason: str, message: str) -> Optional[PullMessage]:
     if reason in ("ErrImageNeverPull", "InspectFailed") or msg.startswith(_FAILED_NO_IMAGE):
         return PullMessage(FAILED, None)
     return None
+
+
+# Every replica of an arm gets the same "Pulling image", "already present",
+# "Back-off" and "Failed" texts, so most messages of a dump repeat; the result
+# is an immutable PullMessage and can be shared.  Bounded so a long-running
+# process reading many dumps does not keep every distinct message.
+_parse_cached = lru_cache(maxsize=8192)(_parse)

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from operator import methodcaller
 from typing import Dict, Iterable, List, Optional, Sequence
 
-from . import SCHEMA
+from . import LABEL_ARM, LABEL_PAIR, LABEL_STREAMING, LABEL_WORKLOAD, SCHEMA
 from .classify import COLD, FAILED_POD, UNKNOWN, WARM, PodResult, classify_pods
 from .events import PullEvent
-from .pods import PodInfo
+from .pods import PodInfo, parse_bool_label
 from .stats import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, bootstrap_ratio_of_medians, ratio, summarize
 
 COMPONENT_LABEL = "app.kubernetes.io/name"
 
 
 def _majority(values: Iterable):
-    counts = Counter(v for v in values if v is not None)
+    # Counting everything and then dropping None keeps the first-seen order
+    # of the other values (which settles full ties) and counts in C.
+    counts = Counter(values)
+    counts.pop(None, None)
     if not counts:
         return None
     # Most common; ties broken by value so the output is deterministic.
@@ -24,18 +28,21 @@ def _majority(values: Iterable):
 
 def _pod_json(r: PodResult) -> dict:
     p = r.pod
+    # The label lookups of PodInfo's arm/workload/pair/streaming properties,
+    # spelled out: this runs once per pod of the dump.
+    labels = p.labels
     out = {
         "namespace": p.namespace,
         "name": p.name,
         "uid": p.uid,
-        "arm": p.arm,
-        "workload": p.workload,
-        "pair": p.pair,
-        "streaming": p.streaming,
+        "arm": labels.get(LABEL_ARM),
+        "workload": labels.get(LABEL_WORKLOAD),
+        "pair": labels.get(LABEL_PAIR),
+        "streaming": parse_bool_label(labels.get(LABEL_STREAMING)),
         "node": p.node,
         "phase": p.phase,
         "class": r.pod_class,
-        "ready": r.ready,
+        "ready": r.ready_seconds is not None,
         "containers": [c.to_json() for c in r.containers],
         "pull_seconds": r.pull_seconds,
         "started_seconds": r.started_seconds,
@@ -44,6 +51,9 @@ def _pod_json(r: PodResult) -> dict:
     if p.trial is not None:
         out["trial"] = p.trial
     return out
+
+
+_CLASS_COUNT_KEYS = ("pods", "cold_pods", "warm_pods", "failed_pods", "unknown_pods", "not_ready_pods")
 
 
 def _class_counts(results: Sequence[PodResult]) -> dict:
@@ -86,7 +96,9 @@ def _images(results: Sequence[PodResult], image_info: Dict[str, dict]) -> List[d
     images: Dict[str, dict] = {}
     for r in results:
         for c in r.containers:
-            entry = images.setdefault(c.image, {"image": c.image, "size_bytes": None, "layers": None})
+            entry = images.get(c.image)
+            if entry is None:
+                entry = images[c.image] = {"image": c.image, "size_bytes": None, "layers": None}
             if c.image_size_bytes is not None:
                 entry["size_bytes"] = max(entry["size_bytes"] or 0, c.image_size_bytes)
     for image, entry in images.items():
@@ -99,16 +111,17 @@ def _images(results: Sequence[PodResult], image_info: Dict[str, dict]) -> List[d
 
 
 def _arm_json(results: Sequence[PodResult], image_info: Dict[str, dict]) -> dict:
-    pods = [r.pod for r in results]
+    labels = [r.pod.labels for r in results]
     pulls, readies = _cold_samples(results)
     components = defaultdict(list)
-    for r in results:
-        components[r.pod.labels.get(COMPONENT_LABEL) or ""].append(r)
+    for r, lb in zip(results, labels):
+        components[lb.get(COMPONENT_LABEL) or ""].append(r)
     warm_ready = [r.ready_seconds for r in results if r.pod_class == WARM and r.ready_seconds is not None]
     arm = {
-        "workload": _majority(p.workload for p in pods),
-        "pair": _majority(p.pair for p in pods),
-        "streaming": _majority(p.streaming for p in pods),
+        # PodInfo.workload / .pair / .streaming, read from the labels directly.
+        "workload": _majority(map(methodcaller("get", LABEL_WORKLOAD), labels)),
+        "pair": _majority(map(methodcaller("get", LABEL_PAIR), labels)),
+        "streaming": _majority(map(parse_bool_label, map(methodcaller("get", LABEL_STREAMING), labels))),
         **_class_counts(results),
         "pull_seconds": summarize(pulls),
         "ready_seconds": summarize(readies),
@@ -117,6 +130,18 @@ def _arm_json(results: Sequence[PodResult], image_info: Dict[str, dict]) -> dict
         "images": _images(results, image_info),
         "components": {},
     }
+    if len(components) == 1:
+        # One component holds every pod of the arm, in the same order, so its
+        # figures are the arm's: copy them rather than compute them again.
+        (name,) = components
+        arm["components"][name] = {
+            **{k: arm[k] for k in _CLASS_COUNT_KEYS},
+            "pull_seconds": dict(arm["pull_seconds"]),
+            "ready_seconds": dict(arm["ready_seconds"]),
+            "pull_including_waiting_seconds": dict(arm["pull_including_waiting_seconds"]),
+            "images": [dict(e) for e in arm["images"]],
+        }
+        return arm
     for name in sorted(components):
         cres = components[name]
         cp, cr = _cold_samples(cres)
@@ -180,6 +205,11 @@ def _comparisons(arms: Dict[str, dict], by_arm: Dict[str, List[PodResult]], seed
     return out
 
 
+def _result_order(r: PodResult):
+    p = r.pod
+    return (p.labels.get(LABEL_ARM), p.namespace, p.trial or "", p.name)
+
+
 def build_report(
     pods: Sequence[PodInfo],
     events: Sequence[PullEvent],
@@ -191,12 +221,12 @@ def build_report(
 ) -> dict:
     """Pods without the ``streaming-ab/arm`` label are not part of any arm and are left out."""
     image_info = image_info or {}
-    armed = [p for p in pods if p.arm]
+    armed = [p for p in pods if p.labels.get(LABEL_ARM)]
     results = classify_pods(armed, events)
-    results.sort(key=lambda r: (r.pod.arm, r.pod.namespace, r.pod.trial or "", r.pod.name))
+    results.sort(key=_result_order)
     by_arm: Dict[str, List[PodResult]] = defaultdict(list)
     for r in results:
-        by_arm[r.pod.arm].append(r)
+        by_arm[r.pod.labels.get(LABEL_ARM)].append(r)
     arms = {name: _arm_json(by_arm[name], image_info) for name in sorted(by_arm)}
     doc = {
         "schema": SCHEMA,

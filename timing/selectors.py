@@ -63,6 +63,9 @@ class Selector:
     requirements: Tuple[Requirement, ...]
 
     def matches(self, labels: Optional[Mapping[str, str]]) -> bool:
+        if not self.requirements:
+            # The usual case (no --selector), asked once per pod of the dump.
+            return True
         labels = labels or {}
         return all(r.matches(labels) for r in self.requirements)
 

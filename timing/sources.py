@@ -1,21 +1,21 @@
 """Where pods and events come from: kubectl dumps, a results folder, or a cluster.
 
 Every source yields the same ``kubectl get ... -o json`` shapes, so the
-analysis never knows which one it got.  Raw documents are reduced to
-``PodInfo`` / ``PullEvent`` as soon as they are read and then dropped, which
-keeps a 10 000-pod dump well inside the memory budget.
+analysis never knows which one it got.  Raw items are reduced to ``PodInfo``
+/ ``PullEvent`` as soon as they are read and then dropped; dump files are
+parsed one item at a time where their layout allows (``timing.dumpfile``),
+so a 10 000-pod dump never exists as one Python object tree.
 """
 
 from __future__ import annotations
 
 import json
-
-import orjson
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence
+from typing import Callable, Iterable, List, Optional, Sequence
 
 from . import DEFAULT_NAMESPACE, LABEL_ARM
+from .dumpfile import DumpFile
 from .events import iter_items, normalize_events
 from .pods import PodInfo, pod_from_dict
 from .selectors import Selector, parse_selector
@@ -48,17 +48,50 @@ class Loaded:
 
     def add_event_items(self, items: Iterable[dict], namespaces: Optional[Sequence[str]], only_loaded_pods: bool = False):
         wanted = {(p.namespace, p.name) for p in self.pods} if only_loaded_pods else None
-        evs = normalize_events(items, self._seen_events, wanted)
+        # De-duplicated among these items first, then against the events
+        # already loaded (the same events, in the same order, as one pass
+        # over both), so nothing changes here until every item has been read:
+        # _add_file can then retry a file without undoing anything.
+        seen: set = set()
+        evs = normalize_events(items, seen, wanted)
+        if self._seen_events:
+            evs = [e for e in evs if not e.uid or e.uid not in self._seen_events]
         if namespaces:
             ns = set(namespaces)
             evs = [e for e in evs if e.namespace in ns]
+        self._seen_events |= seen
         self.events.extend(evs)
 
+    def add_pod_file(self, path: Path, namespaces: Optional[Sequence[str]], selector: Selector, trial=None):
+        self._add_file(path, lambda items: self.add_pod_items(items, namespaces, selector, trial=trial))
 
-def _read_json(path: Path):
-    # orjson: the standard library parser alone took about 1 s of the 2 s budget on a 10 000-pod dump.
-    with open(path, "rb") as fh:
-        return orjson.loads(fh.read())
+    def add_event_file(self, path: Path, namespaces: Optional[Sequence[str]], only_loaded_pods: bool = False):
+        self._add_file(path, lambda items: self.add_event_items(items, namespaces, only_loaded_pods))
+
+    def _add_file(self, path: Path, add: Callable[[Iterable[dict]], None]) -> None:
+        """Feed a dump's items to ``add``, parsed one by one when the layout
+        allows it (see ``timing.dumpfile``), else as one document.
+
+        If anything fails on the item-by-item path (a piece that does not
+        parse, or ``add`` itself), the pods added are taken back (events are
+        only added once all items are read) and the file is done again as one
+        document, so results and errors are exactly those of parsing the file
+        whole.
+        """
+        with DumpFile(path) as dump:
+            items = dump.split_items()
+            if items is not None:
+                n_pods = len(self.pods)
+                try:
+                    add(items)
+                    return
+                except Exception:
+                    del self.pods[n_pods:]
+                finally:
+                    items.close()
+            # orjson: the standard library parser alone took about 1 s of the
+            # 2 s budget on a 10 000-pod dump.
+            add(iter_items(dump.parse()))
 
 
 def load_dumps(
@@ -71,13 +104,9 @@ def load_dumps(
     out = into or Loaded()
     sel = parse_selector(selector)
     for f in pod_files:
-        doc = _read_json(Path(f))
-        out.add_pod_items(iter_items(doc), namespaces, sel)
-        del doc
+        out.add_pod_file(Path(f), namespaces, sel)
     for f in event_files:
-        doc = _read_json(Path(f))
-        out.add_event_items(iter_items(doc), namespaces, only_loaded_pods=True)
-        del doc
+        out.add_event_file(Path(f), namespaces, only_loaded_pods=True)
     return out
 
 
@@ -132,13 +161,9 @@ def load_results(
             if not included:
                 continue
             if (d / PODS_FILE).exists():
-                doc = _read_json(d / PODS_FILE)
-                out.add_pod_items(iter_items(doc), namespaces, sel, trial=trial_id)
-                del doc
+                out.add_pod_file(d / PODS_FILE, namespaces, sel, trial=trial_id)
             if (d / EVENTS_FILE).exists():
-                doc = _read_json(d / EVENTS_FILE)
-                out.add_event_items(iter_items(doc), namespaces)
-                del doc
+                out.add_event_file(d / EVENTS_FILE, namespaces)
     return out
 
 

@@ -68,9 +68,14 @@ def bootstrap_ratio_of_medians(
     """
     if len(baseline) < 2 or len(streaming) < 2 or resamples <= 0:
         return (None, None)
-    rng = np.random.default_rng(seed)
-    b_med = _bootstrap_medians(baseline, resamples, rng)
-    s_med = _bootstrap_medians(streaming, resamples, rng)
+    if type(seed) is int and type(resamples) is int:
+        b_lo, b_hi, s_lo, s_hi = _median_ranks_cached(len(baseline), len(streaming), seed, resamples)
+    else:
+        # Anything but a plain int seed (None = fresh entropy, a SeedSequence)
+        # must draw anew on every call, so it is never cached.
+        b_lo, b_hi, s_lo, s_hi = _median_ranks(len(baseline), len(streaming), seed, resamples)
+    b_med = _medians_at(baseline, b_lo, b_hi)
+    s_med = _medians_at(streaming, s_lo, s_hi)
     valid = s_med > 0
     if not valid.any():
         return (None, None)
@@ -79,18 +84,64 @@ def bootstrap_ratio_of_medians(
     return (percentile(ratios, 100 * alpha), percentile(ratios, 100 * (1 - alpha)))
 
 
-def _bootstrap_medians(values: Sequence[float], resamples: int, rng) -> np.ndarray:
-    """Medians of ``resamples`` resamples (with replacement) of ``values``.
+def _median_ranks(n_baseline: int, n_streaming: int, seed, resamples: int):
+    """For each resample, the ranks (in the sorted sample) of the two middle
+    resampled values: baseline first, then streaming, both drawn from one
+    generator seeded with ``seed``.
+
+    The draws depend only on the sample sizes, the seed and the number of
+    resamples, never on the values.
+    """
+    rng = np.random.default_rng(seed)
+    b_lo, b_hi = _resample_median_ranks(n_baseline, resamples, rng)
+    s_lo, s_hi = _resample_median_ranks(n_streaming, resamples, rng)
+    return b_lo, b_hi, s_lo, s_hi
+
+
+_RANKS_CACHE: dict = {}
+_RANKS_CACHE_SIZE = 64
+
+
+def _median_ranks_cached(n_baseline: int, n_streaming: int, seed: int, resamples: int):
+    # Every comparison starts a fresh generator from the same seed, so arms
+    # (and components) with the same cold-pod counts draw the very same
+    # resamples: an A/B experiment usually runs every arm with the same
+    # replica count, and drawing and sorting resamples x n indices is the
+    # whole cost of the bootstrap.  Only the 4 x resamples middle ranks are
+    # kept, read-only.
+    key = (n_baseline, n_streaming, seed, resamples)
+    hit = _RANKS_CACHE.get(key)
+    if hit is None:
+        if len(_RANKS_CACHE) >= _RANKS_CACHE_SIZE:
+            _RANKS_CACHE.clear()
+        hit = _median_ranks(n_baseline, n_streaming, seed, resamples)
+        for a in hit:
+            a.setflags(write=False)
+        _RANKS_CACHE[key] = hit
+    return hit
+
+
+def _resample_median_ranks(n: int, resamples: int, rng) -> Tuple[np.ndarray, np.ndarray]:
+    """Ranks of the lower and upper middle values of ``resamples`` resamples
+    (with replacement) of ``n`` sorted values.
 
     With the values sorted, the k-th smallest resampled value is the value at
     the k-th smallest resampled index, so it is enough to sort small integer
-    index arrays (numpy radix-sorts 16-bit integers), which is an order of
-    magnitude faster than taking medians of float resamples and gives the
-    same numbers.
+    index arrays, which is an order of magnitude faster than taking medians of
+    float resamples and gives the same numbers.
     """
-    v = np.sort(np.asarray(values, dtype=float))
-    n = len(v)
     dtype = np.int16 if n <= np.iinfo(np.int16).max else np.int32
     idx = np.sort(rng.integers(0, n, size=(resamples, n), dtype=dtype), axis=1)
     lo, hi = (n - 1) // 2, n // 2
-    return (v[idx[:, lo]] + v[idx[:, hi]]) / 2.0
+    return idx[:, lo].copy(), idx[:, hi].copy()
+
+
+def _medians_at(values: Sequence[float], lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    v = np.sort(np.asarray(values, dtype=float))
+    return (v[lo] + v[hi]) / 2.0
+
+
+def _bootstrap_medians(values: Sequence[float], resamples: int, rng) -> np.ndarray:
+    """Medians of ``resamples`` resamples (with replacement) of ``values``."""
+    lo, hi = _resample_median_ranks(len(values), resamples, rng)
+    return _medians_at(values, lo, hi)

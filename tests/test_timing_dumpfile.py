@@ -1,0 +1,91 @@
+"""Item-by-item reading of kubectl dumps gives exactly what parsing the file whole gives.
+
+`timing.dumpfile` splits an indented `{"items": [...]}` document into its elements to keep memory
+low; any layout it cannot prove safe must fall back to a whole parse (split_items() -> None), and a
+split that it does return must equal the whole document's items.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import orjson
+import pytest
+
+from timing.dumpfile import DumpFile
+from timing.sources import load_dumps
+
+FIXTURES = Path(__file__).parent / "fixtures" / "timing"
+PODS = json.loads((FIXTURES / "pods.json").read_text())
+
+
+def layouts(doc: dict) -> dict[str, bytes]:
+    indented = json.dumps(doc, indent=2)
+    last = indented.rfind("},\n    {")
+    return {
+        "indent2": indented.encode(),
+        "indent4": json.dumps(doc, indent=4).encode(),
+        "tabs": json.dumps(doc, indent="\t").encode(),
+        "compact": json.dumps(doc).encode(),
+        "crlf": indented.replace("\n", "\r\n").encode(),
+        "empty": json.dumps(dict(doc, items=[]), indent=2).encode(),
+        "one-item": json.dumps(dict(doc, items=doc["items"][:1]), indent=2).encode(),
+        "items-first": json.dumps({"items": doc["items"], "kind": "List"}, indent=2).encode(),
+        "repeated-items-key": (indented[:-2] + ',\n  "items": []\n}').encode(),
+        "nested-items-first": json.dumps({"metadata": {"items": [{"a": 1}]}, "items": doc["items"]},
+                                         indent=2).encode(),
+        "odd-separator": (indented[:last] + "} ,\n    {" + indented[last + len("},\n    {"):]).encode(),
+        "closer-inside-a-string": json.dumps(dict(doc, items=[{"a": "x\\n    },\\n    {"}, *doc["items"]]),
+                                             indent=2).encode(),
+        "non-ascii": json.dumps(doc, indent=2, ensure_ascii=False).replace('"v1"', '"vé"', 1).encode(),
+    }
+
+
+@pytest.mark.parametrize("name", list(layouts(PODS)))
+def test_split_equals_whole_parse(tmp_path, name):
+    data = layouts(PODS)[name]
+    path = tmp_path / f"{name}.json"
+    path.write_bytes(data)
+    whole = orjson.loads(data)
+    expected = whole.get("items") if isinstance(whole, dict) else whole
+    with DumpFile(path) as dump:
+        items = dump.split_items()
+        if items is not None:
+            assert list(items) == expected
+
+
+def test_the_kubectl_layout_is_actually_split(tmp_path):
+    path = tmp_path / "pods.json"
+    path.write_bytes(layouts(PODS)["indent4"])
+    with DumpFile(path) as dump:
+        items = dump.split_items()
+        assert items is not None, "the indented kubectl layout should take the item-by-item path"
+        assert len(list(items)) == len(PODS["items"])
+
+
+@pytest.mark.parametrize("name", ["indent2", "indent4", "compact", "crlf", "odd-separator"])
+def test_reports_do_not_depend_on_the_layout(tmp_path, name):
+    reference = tmp_path / "reference.json"
+    reference.write_text(json.dumps(PODS))
+    variant = tmp_path / f"{name}.json"
+    variant.write_bytes(layouts(PODS)[name])
+    events = str(FIXTURES / "events.json")
+    want = load_dumps([str(reference)], [events])
+    got = load_dumps([str(variant)], [events])
+    assert got.pods == want.pods
+    assert got.events == want.events
+
+
+@pytest.mark.parametrize("broken", [
+    lambda s: s.replace('"kind": "Pod"', '"kind": Pod', 1),   # invalid inside an item
+    lambda s: s[:-2] + ',\n  "x": }\n',                      # invalid after the array
+    lambda s: s + "x",                                        # trailing garbage
+])
+def test_broken_files_fail_like_a_whole_parse(tmp_path, broken):
+    path = tmp_path / "broken.json"
+    path.write_text(broken(json.dumps(PODS, indent=4)))
+    with pytest.raises(orjson.JSONDecodeError):
+        orjson.loads(path.read_bytes())
+    with pytest.raises(orjson.JSONDecodeError):
+        load_dumps([str(path)], [])

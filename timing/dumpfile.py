@@ -1,0 +1,161 @@
+"""Read a ``kubectl get ... -o json`` dump one item at a time.
+
+Parsing a 10 000-pod List (about 90 MB) whole builds every item as Python
+objects at once (about 250 MB), only for each item to be reduced to a few
+fields and dropped.  Parsing the items one by one gives the very same dicts
+while the memory of one item is reused for the next, which spares most of
+the page faults, the cache misses and the final teardown of the whole tree.
+
+The split relies on one property of JSON: a raw newline can only be
+whitespace between tokens, never inside a string.  In an indented document
+(kubectl, ``json.dumps(indent=...)``) the first element of ``items`` starts
+on its own line after some indentation, two elements are separated by ``},``,
+a newline and that indentation before the next ``{``, and the last one ends
+with a line holding that indentation and ``}``.  Nothing is trusted beyond
+that:
+
+* the document outside the array (``{"apiVersion": ..., "items": <here>,
+  ...}``) is parsed with a unique placeholder in place of the array, and must
+  be an object whose ``items`` is that placeholder (so the array found is the
+  top-level ``items``, and the last one if the key is repeated);
+* every element is parsed on its own, and a piece that is not exactly one
+  element cannot parse: a piece cut short is unbalanced, a piece running past
+  its element continues after a complete value;
+* elements are separated by whitespace, ``,`` and whitespace only.
+
+Then the document is ``{... "items": [e1, ..., en] ...}`` with each ``ei`` a
+valid value, so parsing it whole gives the same list.  Any other layout
+(compact JSON, an array, a single object, an empty list) is parsed whole, and
+so is the whole file if any piece fails to parse: see ``Loaded._add_file``,
+which then redoes the file as one document so errors are also unchanged.
+One limit differs: orjson rejects documents nested more than 1024 levels, and
+an element is two levels shallower on its own than inside the List, so an
+item nested 1023 or 1024 levels deep is read here where the whole file would
+be rejected (Kubernetes objects nest a few dozen levels at most).
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import re
+import stat
+from typing import Iterator, List, Optional, Tuple
+
+import orjson
+
+_ITEMS_ARRAY = re.compile(rb'"items"[ \t\r\n]*:[ \t\r\n]*\[[ \t\r\n]*')
+_AFTER_ELEMENT = re.compile(rb"[ \t\r\n]*([,\]])[ \t\r\n]*")
+_HEAD_BYTES = 1 << 16
+
+
+class DumpFile:
+    """A dump file's bytes, mapped when possible; use as a context manager."""
+
+    def __init__(self, path):
+        self._fh = open(path, "rb")
+        self._map = None
+        try:
+            st = os.fstat(self._fh.fileno())
+            if stat.S_ISREG(st.st_mode) and st.st_size > 0:
+                # Parsing from the page cache skips copying the file into a
+                # bytes object first.  Pipes and empty files cannot be mapped.
+                try:
+                    self._map = mmap.mmap(self._fh.fileno(), 0, access=mmap.ACCESS_READ)
+                except (OSError, ValueError):
+                    self._map = None
+            self.data = self._map if self._map is not None else self._fh.read()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        self.data = b""
+        if self._map is not None:
+            self._map.close()
+            self._map = None
+        self._fh.close()
+
+    def __enter__(self) -> "DumpFile":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def parse(self):
+        """The whole document, exactly as ``orjson.loads`` of the file."""
+        with memoryview(self.data) as view:
+            return orjson.loads(view)
+
+    def split_items(self) -> Optional[Iterator[dict]]:
+        """The ``items`` of a List document parsed one by one, or ``None`` when
+        the layout is not the indented one described in the module docstring.
+
+        The returned iterator raises ``orjson.JSONDecodeError`` if a piece is
+        not one element; the caller must then fall back to ``parse``.
+        """
+        spans = _item_spans(self.data)
+        if spans is None:
+            return None
+        return self._iter_spans(spans)
+
+    def _iter_spans(self, spans: List[Tuple[int, int]]) -> Iterator[dict]:
+        with memoryview(self.data) as view:
+            for start, end in spans:
+                yield orjson.loads(view[start:end])
+
+
+def _item_spans(data) -> Optional[List[Tuple[int, int]]]:
+    # kubectl writes "items" second, after "apiVersion"; a List whose items
+    # come after a lot of other text is simply parsed whole.
+    m = _ITEMS_ARRAY.search(data, 0, _HEAD_BYTES)
+    if m is None:
+        return None
+    bracket = data.rfind(b"[", 0, m.end())
+    # Cheap early exit before scanning the file: "items" must be a key of the
+    # top-level object, i.e. the text before the array closes into an object.
+    try:
+        head = orjson.loads(bytes(data[:bracket]) + b"null}")
+    except orjson.JSONDecodeError:
+        return None
+    if type(head) is not dict:
+        return None
+    first = m.end()
+    if data[first:first + 1] != b"{":
+        return None  # empty List, or elements that are not objects
+    line_start = data.rfind(b"\n", 0, first) + 1
+    indent = bytes(data[line_start:first])
+    if line_start == 0 or indent.strip(b" \t"):
+        return None  # the first element does not start its own line
+    # Between two elements kubectl and json.dumps(indent=...) write "}",
+    # ",", a newline and the indentation before the next "{".  A regular
+    # expression finds that needle faster than bytes.find here (indentation
+    # spaces defeat find's skip table).  Any other spacing makes a piece span
+    # two elements, which cannot parse, and the file is then read whole.
+    between = b"},\n" + indent + b"{"
+    seps = [sep.start() for sep in re.compile(re.escape(between)).finditer(data, first)]
+    # Element i ends just after the "}" of separator i; the next starts at its "{".
+    starts = [first]
+    starts += [p + len(between) - 1 for p in seps]
+    ends = [p + 1 for p in seps]
+    closer = b"\n" + indent + b"}"
+    end = data.find(closer, starts[-1])
+    if end < 0:
+        return None
+    ends.append(end + len(closer))
+    tail = _AFTER_ELEMENT.match(data, ends[-1])
+    if tail is None or tail.group(1) != b"]":
+        return None
+    close = tail.start(1)
+    # The rest of the document, with a placeholder no dump can contain where
+    # the array was: it must parse, and its top-level "items" must be the
+    # placeholder, or this array is not the List's items.
+    placeholder = f"timing-split-{os.urandom(16).hex()}"
+    outside = bytes(data[:bracket]) + orjson.dumps(placeholder) + bytes(data[close + 1:])
+    try:
+        doc = orjson.loads(outside)
+    except orjson.JSONDecodeError:
+        return None
+    if type(doc) is not dict or doc.get("items") != placeholder:
+        return None
+    return list(zip(starts, ends))
