@@ -102,12 +102,12 @@ MODEL: dict[str, Model] = {
     "random:index/randomString:RandomString": Model(_const(0), "local to the engine"),
     "azure-native:containerregistry:Registry": Model(_const(60), "recorded Premium create "
         "(test_acr_artifact_streaming.yaml#0-2: 201, polled Creating -> Succeeded); ~1 min assumed"),
-    CLUSTER_TYPE: Model(_const(360), "issue 3: ~6 min for a cluster with its system pool"),
-    POOL_TYPE: Model(_const(240), "issue 3: ~4 min per agent pool (one node; seed 004 adds four in a row)"),
+    CLUSTER_TYPE: Model(_const(360), "assumed: ~6 min for a cluster with its system pool (typical AKS create)"),
+    POOL_TYPE: Model(_const(240), "assumed: ~4 min per agent pool (one node; seed 004 adds four in a row)"),
     "azure-native:authorization:RoleAssignment": Model(_const(15), "synchronous ARM PUT (assumed 15 s)"),
     "pulumi-python:dynamic/acr:TokenCredentials": Model(_const(5), "one ARM POST action (assumed)"),
     "azure-native:containerregistry:Token": Model(_const(10), "ARM PUT (assumed)"),
-    "pulumi-python:dynamic/acr:ImportedImage": Model(_import_seconds, "issue 3: ~1 min/GB, +20 s per "
+    "pulumi-python:dynamic/acr:ImportedImage": Model(_import_seconds, "assumed: ~1 min/GB, +20 s per "
         "operation (test_acr_image_import.yaml: 202, one poll to Succeeded)"),
     "pulumi-python:dynamic/acr:AcrBuild": Model(_build_seconds, "assumed: 90 s task start + 15 s/GB "
         "zero fill (written, compresses away) or 60 s/GB random fill (pushed)"),

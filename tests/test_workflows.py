@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
 WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml")) + sorted(WORKFLOWS.glob("*.yaml"))
 CLOUD_WORKFLOWS = ("preview", "deploy", "teardown")
-# What the README promises (the brief fixes it); README.md wins when it exists.
+# The README test command, used only if README.md is missing; README.md wins when it exists.
 DEFAULT_TEST_COMMAND = "python3 -m venv venv && venv/bin/python -m pip install -q -r requirements-dev.txt && venv/bin/python -m pytest -q"
 
 
