@@ -76,7 +76,19 @@ def wait_for_operation(session: AzureSession, client: AcrDataPlaneClient, reposi
     return operation
 
 
-class StreamingArtifactProvider(dynamic.ResourceProvider):
+class _DataPlaneProvider(dynamic.ResourceProvider):
+    """A provider that talks to one registry's data plane (`loginServer` input) for the stack's tenant."""
+
+    def __init__(self, session_factory: Optional[SessionFactory] = None):
+        super().__init__()
+        self._session_factory = session_factory
+
+    def _connect(self, props: dict[str, Any]) -> tuple[AzureSession, AcrDataPlaneClient]:
+        session = session_for(props, self._session_factory)
+        return session, AcrDataPlaneClient(props["loginServer"], session)
+
+
+class StreamingArtifactProvider(_DataPlaneProvider):
     """CRUD for the streaming artifact of one `repository@digest`.
 
     - create: reuse an existing streaming referrer (no POST); else join a conversion that is
@@ -95,14 +107,6 @@ class StreamingArtifactProvider(dynamic.ResourceProvider):
     """
 
     REPLACE_ON = ("loginServer", "repository", "digest")
-
-    def __init__(self, session_factory: Optional[SessionFactory] = None):
-        super().__init__()
-        self._session_factory = session_factory
-
-    def _connect(self, props: dict[str, Any]) -> tuple[AzureSession, AcrDataPlaneClient]:
-        session = session_for(props, self._session_factory)
-        return session, AcrDataPlaneClient(props["loginServer"], session)
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         session, client = self._connect(props)
@@ -173,7 +177,7 @@ class StreamingArtifactProvider(dynamic.ResourceProvider):
             client.delete_manifest(repository, props["streamingArtifactDigest"])
 
 
-class RepositoryStreamingProvider(dynamic.ResourceProvider):
+class RepositoryStreamingProvider(_DataPlaneProvider):
     """CRUD for a repository's `convertPushedImages` (auto-conversion of every pushed image).
 
     - create/update: `POST /acr/v1/{repo}/_streaming`; if ACR answers with an operation still
@@ -185,14 +189,6 @@ class RepositoryStreamingProvider(dynamic.ResourceProvider):
     """
 
     REPLACE_ON = ("loginServer", "repository")
-
-    def __init__(self, session_factory: Optional[SessionFactory] = None):
-        super().__init__()
-        self._session_factory = session_factory
-
-    def _connect(self, props: dict[str, Any]) -> tuple[AzureSession, AcrDataPlaneClient]:
-        session = session_for(props, self._session_factory)
-        return session, AcrDataPlaneClient(props["loginServer"], session)
 
     def _apply(self, props: dict[str, Any]) -> dict[str, Any]:
         session, client = self._connect(props)
