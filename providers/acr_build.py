@@ -31,6 +31,13 @@ Squash builds declare `squashSource` ({repository, digest}): their Dockerfile's 
 from that digest's image config at build time, and as an image config is fixed by the digest, the
 declared Dockerfile (which names the digest) still decides exactly what is built.
 
+Read (refresh): the target tag's current digest from the registry data plane
+(`GET /acr/v1/{repo}/_tags/{tag}`). A tag or repository that no longer exists (404) makes the
+resource gone, so a refresh drops it from state and the next `up` builds again. A tag that now points
+elsewhere keeps the stored inputs and outputs but reports the current `digest`: the refresh shows the
+drift, and the streaming artifact that takes `digest` as input is replaced on the next `up`. The build
+itself is not redone for a moved tag: its inputs (what would be built) are unchanged.
+
 Delete: nothing is removed from the registry. The tag is left as it is: in a replacement the new build
 (created first) has already moved the tag to its own digest, and untagging then would take the new
 image's tag away. The pushed manifest stays until the registry goes (a few MB to GB of Premium's
@@ -312,6 +319,15 @@ class AcrBuildProvider(dynamic.ResourceProvider):
                 f"acr-streaming-ab:{BUILD_TIMEOUT_KEY} and run `pulumi up` again (a new build starts). "
                 f"Log: az acr task logs --registry {client.registry_name} --run-id {run_id}"
             ) from None
+
+    def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
+        # See "Read" in the module docstring: only the tag's digest can change behind Pulumi's back.
+        session = session_for(props, self._session_factory)
+        repository, _, tag = props["target"].rpartition(":")
+        digest = AcrDataPlaneClient(props["loginServer"], session).get_tag_digest(repository, tag)
+        if digest is None:
+            return dynamic.ReadResult(None, {})
+        return dynamic.ReadResult(id_, {**_inputs(props), "digest": digest})
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
         keys = sorted((set(olds) | set(news)) - set(IGNORED_IN_DIFF) - set(OUTPUTS))

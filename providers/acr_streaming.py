@@ -184,15 +184,24 @@ class RepositoryStreamingProvider(_DataPlaneProvider):
       running, wait for it (`timeouts.conversionMinutes`). The repository must exist (import first).
     - read: the current setting (drift shows as a change); a missing repository is gone.
     - diff: another registry or repository replaces; the switch itself updates in place.
-    - delete: switches auto-conversion off again (the registry default); artifacts already made stay
-      (they belong to their images, and `StreamingArtifact` resources manage the ones this stack needs).
+    - delete: switches auto-conversion off again (the registry default) the same way, waiting for
+      and checking the operation like create/update, so a destroy that reports success has really
+      switched it off; a missing repository is already gone. Artifacts already made stay (they
+      belong to their images, and `StreamingArtifact` resources manage the ones this stack needs).
     """
 
     REPLACE_ON = ("loginServer", "repository")
 
     def _apply(self, props: dict[str, Any]) -> dict[str, Any]:
         session, client = self._connect(props)
-        repository, enabled = props["repository"], bool(props["convertPushedImages"])
+        enabled = bool(props["convertPushedImages"])
+        self._switch(session, client, props, enabled)
+        return {**_inputs(props), "convertPushedImages": enabled}
+
+    @staticmethod
+    def _switch(session: AzureSession, client: AcrDataPlaneClient, props: dict[str, Any], enabled: bool) -> None:
+        """Set `convertPushedImages` and see the operation through (`timeoutMinutes`); Failed/Canceled raise."""
+        repository = props["repository"]
         result = client.set_repository_streaming(repository, enabled)
         if _status(result) in IN_FLIGHT:
             wait_for_operation(session, client, repository, result["id"],
@@ -203,7 +212,6 @@ class RepositoryStreamingProvider(_DataPlaneProvider):
                 f"setting convertPushedImages={str(enabled).lower()} on {repository} ended "
                 f"{result.get('status')}: {describe_operation(result)}"
             )
-        return {**_inputs(props), "convertPushedImages": enabled}
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         return dynamic.CreateResult(f"{props['loginServer']}/{props['repository']}", self._apply(props))
@@ -224,10 +232,12 @@ class RepositoryStreamingProvider(_DataPlaneProvider):
         return dynamic.UpdateResult(self._apply(news))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        _, client = self._connect(props)
+        session, client = self._connect(props)
         current = client.get_repository_streaming(props["repository"])
-        if current is not None and current.get("convertPushedImages"):
-            client.set_repository_streaming(props["repository"], False)
+        # A missing repository (404) has no switch left; one already off needs no call.
+        if current is None or not current.get("convertPushedImages"):
+            return
+        self._switch(session, client, props, False)
 
 
 def _inputs(props: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,9 @@ cover registries, imports and streaming only), so the task/run interactions belo
 following the REST spec's examples for api-version 2019-06-01-preview (RegistriesGetBuildSourceUploadUrl,
 RegistriesScheduleRun, RunsGet, RunsGetLogSasUrl, RunsCancel) and the ARM rules for 202 + Location.
 The registry data-plane token flow of the squash test is RECORDED (test_acr_artifact_streaming.yaml,
-interactions 52-54); the manifest and config blob after it are constructed.
+interactions 52-54); the manifest and config blob after it are constructed. The read (refresh) tests
+replay the recorded token flow for a `metadata_read` scope of repository `microsoft` (interactions
+29-31) followed by constructed `GET /acr/v1/microsoft/_tags/{tag}` answers.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from providers.acr_build import (
     AcrBuildProvider,
     docker_build_request,
 )
-from providers.azure_session import AzureSession, WaitTimeoutError
+from providers.azure_session import AzureOperationError, AzureSession, WaitTimeoutError
+from tests.fakes.registry import recorded_once
 from tests.replay import SUBSCRIPTION, TENANT, ReplayTransport, constructed, recorded
 
 ARM = (f"https://management.azure.com/subscriptions/{SUBSCRIPTION}/resourceGroups/streamab-rg/providers/"
@@ -329,3 +332,58 @@ def test_delete_leaves_the_registry_alone():
     transport = ReplayTransport([])  # any request would fail the test
     assert provider_for(transport).delete("id", OLDS) is None
     assert transport.sent == []
+
+
+# --- read (refresh): the tag's digest from the data plane ------------------------------------------
+READ_LOGIN = "clireg000002.azurecr.io"  # the recorded registry of interactions 29-31
+READ_TARGET = "microsoft:streaming-ab-built"
+BUILT = {**OLDS, "loginServer": READ_LOGIN, "target": READ_TARGET, "ref": f"{READ_LOGIN}/{READ_TARGET}"}
+BUILT_ID = f"{READ_LOGIN}/{READ_TARGET}@{DIGEST}"
+TAG_URL = f"https://{READ_LOGIN}/acr/v1/microsoft/_tags/streaming-ab-built"
+
+
+def tag_answer(login: str, target: str, digest: str) -> Any:
+    """Constructed `GET /acr/v1/{repo}/_tags/{tag}` 200, shaped like test_acr_artifact_streaming.yaml#32."""
+    repository, _, tag = target.rpartition(":")
+    return constructed("GET", f"https://{login}/acr/v1/{repository}/_tags/{tag}", 200,
+                       {"registry": login, "imageName": repository,
+                        "tag": {"name": tag, "digest": digest, "signed": False}})
+
+
+def read_with(answer) -> tuple[Any, ReplayTransport]:
+    transport = ReplayTransport([*recorded_once("test_acr_artifact_streaming.yaml", [29, 30, 31]), answer])
+    return provider_for(transport).read(BUILT_ID, dict(BUILT)), transport
+
+
+def test_read_of_an_unmoved_tag_returns_the_state_unchanged():
+    result, transport = read_with(tag_answer(READ_LOGIN, READ_TARGET, DIGEST))
+    assert result.id == BUILT_ID
+    assert result.outs == {k: v for k, v in BUILT.items() if k != "__provider"}
+    assert transport.unused() == []
+    (token,) = transport.requests_to("/oauth2/token")
+    assert token.body["scope"] == "repository:microsoft:metadata_read"  # what the recorded #31 granted
+
+
+def test_read_of_a_moved_tag_reports_the_current_digest():
+    moved = "sha256:" + "c" * 64
+    result, transport = read_with(tag_answer(READ_LOGIN, READ_TARGET, moved))
+    assert result.id == BUILT_ID
+    assert result.outs["digest"] == moved  # drift: the streaming artifact (input `digest`) gets replaced
+    assert {k: result.outs[k] for k in ("runId", "ref", "builtDockerfile", "dockerfile", "target")} == {
+        k: BUILT[k] for k in ("runId", "ref", "builtDockerfile", "dockerfile", "target")}
+    assert transport.unused() == []
+
+
+@pytest.mark.parametrize("code", ["TAG_UNKNOWN", "NAME_UNKNOWN"])
+def test_read_of_a_deleted_tag_or_repository_reports_it_gone(code):
+    result, transport = read_with(constructed("GET", TAG_URL, 404, {"errors": [
+        {"code": code, "message": "the specified tag or repository does not exist", "detail": None}]}))
+    assert result.id is None and result.outs == {}
+    assert transport.unused() == []
+
+
+def test_read_failure_other_than_404_fails_the_refresh():
+    # A 403 must not be taken for "gone": that would drop a live build from state.
+    with pytest.raises(AzureOperationError, match="HTTP 403.*DENIED"):
+        read_with(constructed("GET", TAG_URL, 403, {"errors": [
+            {"code": "DENIED", "message": "requested access to the resource is denied"}]}))

@@ -15,7 +15,7 @@ from providers.acr_streaming import (
     StreamingArtifactProvider,
     StreamingConversionError,
 )
-from providers.azure_session import WaitTimeoutError
+from providers.azure_session import AzureOperationError, WaitTimeoutError
 from tests.fakes.registry import FakeClock, constructed_auth, recorded_once, replay_session, session_factory
 from tests.replay import SUBSCRIPTION, TENANT, constructed
 
@@ -243,8 +243,8 @@ REPO_PROPS = {"subscriptionId": SUBSCRIPTION, "tenantId": TENANT, "loginServer":
 REPO_URL = f"{BASE}/acr/v1/microsoft/_streaming"
 
 
-def repo_provider_for(interactions):
-    session, transport = replay_session(interactions)
+def repo_provider_for(interactions, clock=None, poll_seconds=0):
+    session, transport = replay_session(interactions, clock=clock, poll_seconds=poll_seconds)
     return RepositoryStreamingProvider(session_factory(session)), transport
 
 
@@ -317,3 +317,70 @@ def test_auto_conversion_delete_of_a_missing_repository_does_nothing_more():
     ])
     provider.delete("id", REPO_PROPS)
     assert transport.unused() == [] and transport.sent[-1].method == "GET"
+
+
+def _switch_off_answer(status: str):
+    """Recorded: #11, #14, #15 (auth pull). Constructed: GET _streaming true; token pull,push; POST false
+    answered with `status`."""
+    return [
+        *rec(11, 14, 15),
+        constructed("GET", REPO_URL, 200, {"convertPushedImages": True}),
+        constructed("POST", f"{BASE}/oauth2/token", 200, {"access_token": "REDACTED"}),
+        constructed("POST", REPO_URL, 202, {"id": OPERATION, "status": status, "convertPushedImages": False}),
+    ]
+
+
+def test_auto_conversion_delete_waits_for_a_running_operation():
+    """Recorded: #11, #14, #15. Constructed: switch-off POST 202 Running; its operation Running, then
+    Succeeded (polled with the pull token already held)."""
+    provider, transport = repo_provider_for([
+        *_switch_off_answer("Running"), operation("Running", "50%"), operation("Succeeded"),
+    ])
+    provider.delete("id", REPO_PROPS)
+    assert transport.unused() == []
+    assert [r.method for r in transport.requests_to(OPERATION_URL)] == ["GET", "GET"]
+
+
+def test_auto_conversion_delete_fails_when_the_operation_fails():
+    """Recorded: #11, #14, #15. Constructed: switch-off POST 202 NotStarted; its operation Failed."""
+    provider, transport = repo_provider_for([
+        *_switch_off_answer("NotStarted"),
+        operation("Failed", "0%", "Repository microsoft is locked for writes"),
+    ])
+    with pytest.raises(AzureOperationError) as raised:
+        provider.delete("id", REPO_PROPS)
+    assert isinstance(raised.value, StreamingConversionError)
+    message = str(raised.value)
+    assert "setting convertPushedImages=false on microsoft" in message and f"operation {OPERATION}" in message
+    assert "ended Failed: Repository microsoft is locked for writes" in message
+    assert transport.unused() == []
+
+
+@pytest.mark.parametrize("status", ["Failed", "Canceled"])
+def test_auto_conversion_delete_fails_on_a_failed_answer(status):
+    """Recorded: #11, #14, #15. Constructed: switch-off POST answered Failed/Canceled outright."""
+    provider, transport = repo_provider_for(_switch_off_answer(status))
+    with pytest.raises(StreamingConversionError, match=rf"setting convertPushedImages=false on microsoft ended {status}"):
+        provider.delete("id", REPO_PROPS)
+    assert transport.unused() == []
+
+
+def test_auto_conversion_delete_gives_up_after_timeout_minutes():
+    """Recorded: #11, #14, #15. Constructed: switch-off POST 202 Running; the operation Running three times.
+    Fake clock: 60 s between polls, a 2-minute limit."""
+    clock = FakeClock()
+    provider, _ = repo_provider_for([
+        *_switch_off_answer("Running"), *[operation("Running", f"{p}%") for p in (10, 20, 30)],
+    ], clock=clock, poll_seconds=60)
+    with pytest.raises(WaitTimeoutError) as raised:
+        provider.delete("id", {**REPO_PROPS, "timeoutMinutes": 2})
+    assert "setting convertPushedImages=false on microsoft" in str(raised.value)
+    assert "acr-streaming-ab:timeouts.conversionMinutes" in str(raised.value)
+    assert clock.now == 120
+
+
+def test_auto_conversion_delete_of_a_switch_already_off_posts_nothing():
+    """Recorded: #11, #14, #15, #16 (convertPushedImages false)."""
+    provider, transport = repo_provider_for(rec(11, 14, 15, 16))
+    provider.delete("id", REPO_PROPS)
+    assert transport.unused() == [] and [r.method for r in transport.sent if "/_streaming" in r.url] == ["GET"]
