@@ -261,25 +261,32 @@ class ExperimentPoolProvider(ResourceProvider):
         except HttpResponseError as error:
             raise AzureOperationError(f"reading {self._what(props)} failed: {azure_error_text(error)}") from error
 
-    def _put(self, session: AzureSession, props: dict[str, Any], body: dict[str, Any], step: str) -> dict[str, Any]:
-        from azure.mgmt.containerservice.models import AgentPool
+    def _run(self, session: AzureSession, props: dict[str, Any], what: str, start, missing_ok: bool = False) -> Any:
+        """One agent-pool long-running operation: retried while AKS is busy (409), bounded, awaited.
 
-        what = f"{step} of {self._what(props)}"
+        `start(client, polling)` begins it; HTTP errors surface with Azure's own code and message,
+        except a 404 when `missing_ok` (deleting what is already gone), which returns None.
+        """
         client = self._client(session)
         polling = SessionPolling(session, timeout_minutes=props["timeoutMinutes"], what=what, timeout_key=TIMEOUT_KEY)
         try:
-            poller = call_with_conflict_retry(
-                session,
-                lambda: client.agent_pools.begin_create_or_update(
-                    props["resourceGroupName"], props["clusterName"], props["poolName"],
-                    # As a model so that read-only fields of a GET we merged with are not sent back.
-                    AgentPool(body), polling=polling, cls=_raw_json,
-                ),
-                what=what, timeout_minutes=props["timeoutMinutes"],
-            )
+            poller = call_with_conflict_retry(session, lambda: start(client, polling), what=what,
+                                              timeout_minutes=props["timeoutMinutes"])
             return poller.result()
         except HttpResponseError as error:
+            if missing_ok and isinstance(error, ResourceNotFoundError):
+                return None
             raise AzureOperationError(f"{what} failed: {azure_error_text(error)}") from error
+
+    def _put(self, session: AzureSession, props: dict[str, Any], body: dict[str, Any], step: str) -> dict[str, Any]:
+        from azure.mgmt.containerservice.models import AgentPool
+
+        return self._run(session, props, f"{step} of {self._what(props)}", lambda client, polling: (
+            client.agent_pools.begin_create_or_update(
+                props["resourceGroupName"], props["clusterName"], props["poolName"],
+                # As a model so that read-only fields of a GET we merged with are not sent back.
+                AgentPool(body), polling=polling, cls=_raw_json,
+            )))
 
     def _outputs(self, props: dict[str, Any], pool: dict[str, Any], properties: dict[str, Any]) -> dict[str, Any]:
         current = pool.get("properties") or {}
@@ -356,22 +363,9 @@ class ExperimentPoolProvider(ResourceProvider):
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         props = integral_numbers(props)
-        session = self._session(props)
-        what = f"deleting {self._what(props)}"
-        client = self._client(session)
-        polling = SessionPolling(session, timeout_minutes=props["timeoutMinutes"], what=what, timeout_key=TIMEOUT_KEY)
-        try:
-            poller = call_with_conflict_retry(
-                session,
-                lambda: client.agent_pools.begin_delete(props["resourceGroupName"], props["clusterName"],
-                                                        props["poolName"], polling=polling),
-                what=what, timeout_minutes=props["timeoutMinutes"],
-            )
-            poller.result()
-        except ResourceNotFoundError:
-            return
-        except HttpResponseError as error:
-            raise AzureOperationError(f"{what} failed: {azure_error_text(error)}") from error
+        self._run(self._session(props), props, f"deleting {self._what(props)}", lambda client, polling: (
+            client.agent_pools.begin_delete(props["resourceGroupName"], props["clusterName"],
+                                            props["poolName"], polling=polling)), missing_ok=True)
 
 
 class ExperimentPool(pulumi.dynamic.Resource, module="aks", name="ExperimentPool"):
