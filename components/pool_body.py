@@ -14,30 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from providers.aks_agent_pool import RECYCLE_ON_CHANGE, REPLACE_ON_CHANGE
 from stacks.config import SYSTEM_POOL_NAME, PoolConfig
 
 # The system pool: the only pool declared inline on the ManagedCluster. Tainted so that only
 # critical add-ons (which tolerate CriticalAddonsOnly) run there and no A/B pod can land on it.
 SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 
-# Properties AKS refuses to change on an existing pool. Sources:
-# - vmSize: AKS "manage node pools" limitations ("You can't change the VM size of a node pool after you
-#   create it"); ARM answers 400 PropertyChangeNotAllowed "Changing property 'properties.vmSize' is not
-#   allowed" (pulumi/pulumi-azure-native#959, fixed by replacement in #3655).
-# - osDiskType, osDiskSizeGB, osSKU: ForceNew in terraform-provider-azurerm's node pool (only rotatable
-#   through a temporary pool, hashicorp/terraform-provider-azurerm#21719); an in-place OS SKU migration
-#   exists for some Ubuntu -> Azure Linux moves but reimages every node anyway, so for an experiment
-#   a fresh pool is the same outcome with predictable semantics.
-# - osType, type, workloadRuntime: fixed at creation (no update flag exists for any of them).
-# Everything else we send (count, nodeLabels, nodeTaints, orchestratorVersion, mode and
-# artifactStreamingProfile) is updated in place; for artifactStreamingProfile see
-# providers/aks_agent_pool.py (enable/disable on existing pools is documented, and the provider
-# recycles the nodes afterwards).
-REPLACE_ON_CHANGE = ("vmSize", "osDiskType", "osDiskSizeGB", "osSKU", "osType", "type", "workloadRuntime")
 
-# A change of these makes the provider recycle the pool's nodes (scale to 0 and back) after applying
-# it, so that every node of the arm booted with the new setting.
-RECYCLE_ON_CHANGE = ("artifactStreamingProfile",)
 
 
 def pool_properties(pool: PoolConfig, kubernetes_version: str) -> dict[str, Any]:

@@ -4,7 +4,7 @@ The same steps as `az acr build`, driven from a generated Dockerfile:
   1. `POST .../registries/{r}/listBuildSourceUploadUrl` -> `{uploadUrl, relativePath}` (a SAS URL to a
      blob of the registry's build-source storage);
   2. `PUT <uploadUrl>` with `x-ms-blob-type: BlockBlob`: the build context, a tar.gz holding only the
-     Dockerfile (components/dockerfiles.py);
+     Dockerfile (providers/build_context.py);
   3. `POST .../registries/{r}/scheduleRun` with a `DockerBuildRequest` (sourceLocation = relativePath,
      dockerFilePath `Dockerfile`, imageNames [target], isPushEnabled, platform linux/amd64, timeout):
      200 with the queued Run, or 202 with a `Location` to poll for it (the API is declared
@@ -57,15 +57,18 @@ from azure.core.pipeline.policies import HeadersPolicy, RetryPolicy, UserAgentPo
 from azure.core.rest import HttpRequest, HttpResponse
 from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 
-from components import dockerfiles
 from providers.acr_dataplane import AcrDataPlaneClient
-from providers.azure_session import (
+from providers.build_context import DOCKERFILE_NAME, build_context, complete_squash_dockerfile
+from providers.base import (
     RETRY_SETTINGS,
     AzureOperationError,
+    AzureProvider,
     AzureSession,
     SessionFactory,
     WaitTimeoutError,
-    session_for,
+    arm_error_text,
+    diff_inputs,
+    inputs_of,
 )
 
 TASKS_API_VERSION = "2019-06-01-preview"
@@ -77,8 +80,6 @@ RUN_TERMINAL = ("Succeeded", "Failed", "Canceled", "Error", "Timeout")
 RUN_TIMEOUT_MIN_SECONDS = 300
 RUN_TIMEOUT_MAX_SECONDS = 28800
 LOG_TAIL_LINES = 30
-# Inputs that never reach Azure: the pickled provider, and how long we are willing to wait.
-IGNORED_IN_DIFF = ("__provider", "timeoutMinutes")
 # What identifies the image that gets built; the subscription and tenant only say who calls.
 REPLACE_ON = ("resourceGroupName", "registryName", "loginServer", "target", "dockerfile", "squashSource")
 OUTPUTS = ("digest", "runId", "ref", "builtDockerfile")
@@ -86,18 +87,6 @@ OUTPUTS = ("digest", "runId", "ref", "builtDockerfile")
 
 class AcrBuildError(AzureOperationError):
     """A build could not be scheduled, failed, or pushed nothing; the message carries Azure's words."""
-
-
-def arm_error_text(response: HttpResponse) -> str:
-    """ARM's `{"error": {code, message}}` as `code: message`, else the body's start."""
-    try:
-        body = response.json()
-    except (ValueError, UnicodeDecodeError):
-        return (response.text() or "").strip()[:500] or f"HTTP {response.status_code}"
-    error = body.get("error") if isinstance(body, dict) else None
-    if isinstance(error, dict):
-        return f"{error.get('code')}: {error.get('message')}"
-    return json.dumps(body)[:500]
 
 
 def run_timeout_seconds(timeout_minutes: float) -> int:
@@ -109,7 +98,7 @@ def docker_build_request(relative_path: str, target: str, timeout_minutes: float
     return {
         "type": "DockerBuildRequest",
         "sourceLocation": relative_path,
-        "dockerFilePath": dockerfiles.DOCKERFILE_NAME,
+        "dockerFilePath": DOCKERFILE_NAME,
         "imageNames": [target],
         "isPushEnabled": True,
         # A cached layer would make a rebuild skip the `dd` steps; every build here is deliberate.
@@ -253,22 +242,18 @@ def read_log_tail(session: AzureSession, client: AcrTasksClient, run_id: str, li
     return "\n".join(f"    {line}" for line in tail) or "(the log is empty)"
 
 
-class AcrBuildProvider(dynamic.ResourceProvider):
+class AcrBuildProvider(AzureProvider):
     """CRUD for one ACR task build (see the module docstring for each step)."""
 
-    def __init__(self, session_factory: Optional[SessionFactory] = None):
-        super().__init__()
-        self._session_factory = session_factory
-
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
-        session = session_for(props, self._session_factory)
+        session = self._session(props)
         target, registry, login_server = props["target"], props["registryName"], props["loginServer"]
         timeout_minutes = float(props["timeoutMinutes"])
         dockerfile = self._final_dockerfile(session, props)
 
         client = AcrTasksClient(session, props["resourceGroupName"], registry)
         upload = client.get_build_source_upload_url()
-        upload_build_context(session, upload["uploadUrl"], dockerfiles.build_context(dockerfile), registry)
+        upload_build_context(session, upload["uploadUrl"], build_context(dockerfile), registry)
         queued = client.begin_schedule_run(
             docker_build_request(upload["relativePath"], target, timeout_minutes), timeout_minutes=timeout_minutes)
         run_id = run_properties(queued).get("runId")
@@ -285,7 +270,7 @@ class AcrBuildProvider(dynamic.ResourceProvider):
                 f"  full log: az acr task logs --registry {registry} --run-id {run_id}"
             )
         digest = pushed_digest(run, target)
-        outs = {**_inputs(props), "digest": digest, "runId": run_id, "ref": f"{login_server}/{target}",
+        outs = {**inputs_of(props), "digest": digest, "runId": run_id, "ref": f"{login_server}/{target}",
                 "builtDockerfile": dockerfile}
         return dynamic.CreateResult(f"{login_server}/{target}@{digest}", outs)
 
@@ -296,7 +281,7 @@ class AcrBuildProvider(dynamic.ResourceProvider):
             return props["dockerfile"]
         config = AcrDataPlaneClient(props["loginServer"], session).get_image_config(
             source["repository"], source["digest"])
-        return dockerfiles.complete_squash_dockerfile(props["dockerfile"], config)
+        return complete_squash_dockerfile(props["dockerfile"], config)
 
     @staticmethod
     def _wait_for_run(session: AzureSession, client: AcrTasksClient, run_id: str, target: str,
@@ -322,31 +307,24 @@ class AcrBuildProvider(dynamic.ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
         # See "Read" in the module docstring: only the tag's digest can change behind Pulumi's back.
-        session = session_for(props, self._session_factory)
+        session = self._session(props)
         repository, _, tag = props["target"].rpartition(":")
         digest = AcrDataPlaneClient(props["loginServer"], session).get_tag_digest(repository, tag)
         if digest is None:
             return dynamic.ReadResult(None, {})
-        return dynamic.ReadResult(id_, {**_inputs(props), "digest": digest})
+        return dynamic.ReadResult(id_, {**inputs_of(props), "digest": digest})
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        keys = sorted((set(olds) | set(news)) - set(IGNORED_IN_DIFF) - set(OUTPUTS))
-        changed = [k for k in keys if olds.get(k) != news.get(k)]
-        replaces = [k for k in changed if k in REPLACE_ON]
-        return dynamic.DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
+        return diff_inputs(olds, news, replace_on=REPLACE_ON, ignore=OUTPUTS)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
         # Only inputs that do not reach Azure can change in place (timeout, subscription/tenant ids).
-        return dynamic.UpdateResult({**_inputs(news), **{k: olds.get(k) for k in OUTPUTS}})
+        return dynamic.UpdateResult({**inputs_of(news), **{k: olds.get(k) for k in OUTPUTS}})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         # Deliberately nothing: see "Delete" in the module docstring (the tag may already belong to the
         # replacement build).
         return None
-
-
-def _inputs(props: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in props.items() if k != "__provider"}
 
 
 class AcrBuild(dynamic.Resource, module="acr", name="AcrBuild"):

@@ -41,7 +41,7 @@ from azure.core.pipeline.policies import (
 from azure.core.pipeline.transport import RequestsTransport
 from azure.core.rest import HttpRequest, HttpResponse
 
-from providers.azure_session import ARM_SCOPE, RETRY_SETTINGS, AzureOperationError, AzureSession
+from providers.base import ARM_SCOPE, RETRY_SETTINGS, AzureOperationError, AzureSession, body_excerpt
 
 STREAMING_ARTIFACT_TYPE = "application/vnd.azure.artifact.streaming.v1"
 STREAMING_CONVERSION = {"conversionFormat": "overlaybd", "conversionVersion": "v1"}
@@ -116,7 +116,7 @@ def acr_error_text(response: HttpResponse) -> tuple[str, tuple[str, ...]]:
     try:
         body = response.json()
     except (ValueError, UnicodeDecodeError):
-        return (response.text() or "").strip()[:500] or f"HTTP {response.status_code}", ()
+        return body_excerpt(response), ()
     errors = body.get("errors") if isinstance(body, dict) else None
     if not errors:
         return json.dumps(body)[:500], ()

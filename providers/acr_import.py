@@ -13,16 +13,21 @@ from typing import Any, Optional
 import pulumi
 import pulumi.dynamic as dynamic
 from azure.core.exceptions import HttpResponseError
-from azure.core.polling.base_polling import BadResponse, BadStatus
 from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 from azure.mgmt.containerregistry.models import ImportImageParameters, ImportSource
-from azure.mgmt.core.polling.arm_polling import ARMPolling
 
 from providers.acr_dataplane import AcrDataPlaneClient
-from providers.azure_session import AzureOperationError, AzureSession, SessionFactory, session_for
+from providers.base import (
+    AzureOperationError,
+    AzureProvider,
+    SessionFactory,
+    SessionPolling,
+    diff_inputs,
+    inputs_of,
+)
 
 IMPORT_TIMEOUT_KEY = "timeouts.importMinutes"
-IGNORED_IN_DIFF = ("__provider", "timeoutMinutes")
+OUTPUTS = ("digest", "ref")
 # Docker Hub answers under several names; `docker.io` is the one ACR import documents
 # (`-SourceRegistryUri docker.io -SourceImage library/hello-world:latest`).
 DOCKER_HUB_HOSTS = ("docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com")
@@ -52,64 +57,7 @@ def _split_target(target: str) -> tuple[str, str]:
     return repository, tag
 
 
-class BoundedArmPolling(ARMPolling):
-    """ARM polling paced by the session (its clock, sleep and interval) and bounded by the user's timeout.
-
-    azure-core's own loop has no overall limit and sleeps on the transport; going through
-    `AzureSession.wait_until` gives the import the same timeout message as every other wait.
-    """
-
-    def __init__(self, session: AzureSession, *, timeout_minutes: float, what: str):
-        super().__init__(timeout=session.poll_seconds)
-        self._session = session
-        self._timeout_minutes = timeout_minutes
-        self._what = what
-        self.last_status_response = None
-
-    def request_status(self, status_link: str):
-        response = super().request_status(status_link)
-        # Kept to report a failure with the operation's own body.
-        self.last_status_response = response.http_response
-        return response
-
-    def run(self) -> None:
-        def poll() -> str:
-            self.update_status()
-            return self.status()
-
-        try:
-            self._session.wait_until(
-                poll, lambda _: self.finished(), timeout_minutes=self._timeout_minutes, what=self._what,
-                timeout_key=IMPORT_TIMEOUT_KEY, describe=lambda status: f"ARM operation status {status}",
-            )
-        except (BadStatus, BadResponse) as err:
-            raise ImportFailedError(f"{self._what} failed: {self._last_body_text() or err}") from err
-        # A location poll calls any 200 a success; ACR may still say Failed/Canceled in the body.
-        body = self._last_body()
-        if isinstance(body, dict) and str(body.get("status", "")).lower() in ("failed", "canceled"):
-            raise ImportFailedError(f"{self._what} ended {body.get('status')}: {self._last_body_text()}")
-
-    def _last_body(self) -> Any:
-        if self.last_status_response is None:
-            return None
-        try:
-            return self.last_status_response.json()
-        except ValueError:
-            return None
-
-    def _last_body_text(self) -> str:
-        body = self._last_body()
-        if isinstance(body, dict):
-            error = body.get("error") or {}
-            if error:
-                return f"{error.get('code')}: {error.get('message')}"
-            return str(body)
-        if self.last_status_response is not None:
-            return f"HTTP {self.last_status_response.status_code} {self.last_status_response.text()[:500]}"
-        return ""
-
-
-class ImportedImageProvider(dynamic.ResourceProvider):
+class ImportedImageProvider(AzureProvider):
     """CRUD for one imported image (`source` copied to `target` in a registry).
 
     - create: `importImage` with `mode: Force`, so a re-run after the target tag moved (or after a
@@ -130,12 +78,8 @@ class ImportedImageProvider(dynamic.ResourceProvider):
     REPLACE_ON = ("subscriptionId", "resourceGroupName", "registryName", "loginServer", "source", "target")
     SAME_TAG = ("subscriptionId", "resourceGroupName", "registryName", "loginServer", "target")
 
-    def __init__(self, session_factory: Optional[SessionFactory] = None):
-        super().__init__()
-        self._session_factory = session_factory
-
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
-        session = session_for(props, self._session_factory)
+        session = self._session(props)
         source, target = props["source"], props["target"]
         registry = props["registryName"]
         what = f"importing {source} into {registry} as {target}"
@@ -146,22 +90,23 @@ class ImportedImageProvider(dynamic.ResourceProvider):
             target_tags=[target],
             mode="Force",
         )
-        polling = BoundedArmPolling(session, timeout_minutes=float(props["timeoutMinutes"]), what=what)
+        polling = SessionPolling(session, timeout_minutes=float(props["timeoutMinutes"]), what=what,
+                                 timeout_key=IMPORT_TIMEOUT_KEY, error_type=ImportFailedError)
         try:
             arm.registries.begin_import_image(props["resourceGroupName"], registry, parameters,
                                               polling=polling).result()
         except HttpResponseError as err:
-            raise ImportFailedError(f"{what} failed: {err.message}") from err
+            raise ImportFailedError(f"{what} failed: {polling.last_body_text() or err.message}") from err
 
         repository, tag = _split_target(target)
         digest = AcrDataPlaneClient(props["loginServer"], session).get_tag_digest(repository, tag)
         if digest is None:
             raise ImportFailedError(f"{what}: the operation succeeded but {target} is not in the registry")
         ref = f"{props['loginServer']}/{target}"
-        return dynamic.CreateResult(ref, {**_inputs(props), "digest": digest, "ref": ref})
+        return dynamic.CreateResult(ref, {**inputs_of(props), "digest": digest, "ref": ref})
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
-        session = session_for(props, self._session_factory)
+        session = self._session(props)
         repository, tag = _split_target(props["target"])
         digest = AcrDataPlaneClient(props["loginServer"], session).get_tag_digest(repository, tag)
         if digest is None:
@@ -169,26 +114,19 @@ class ImportedImageProvider(dynamic.ResourceProvider):
         return dynamic.ReadResult(id_, {**props, "digest": digest, "ref": f"{props['loginServer']}/{props['target']}"})
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        changed = [k for k in news if k not in IGNORED_IN_DIFF and olds.get(k) != news.get(k)]
-        replaces = [k for k in changed if k in self.REPLACE_ON]
         same_tag = all(olds.get(k) == news.get(k) for k in self.SAME_TAG)
-        return dynamic.DiffResult(changes=bool(changed), replaces=replaces,
-                                  delete_before_replace=bool(replaces) and same_tag)
+        return diff_inputs(olds, news, replace_on=self.REPLACE_ON, ignore=OUTPUTS, delete_before_replace=same_tag)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
-        return dynamic.UpdateResult({**_inputs(news), "digest": olds.get("digest"), "ref": olds.get("ref")})
+        return dynamic.UpdateResult({**inputs_of(news), "digest": olds.get("digest"), "ref": olds.get("ref")})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        session = session_for(props, self._session_factory)
+        session = self._session(props)
         client = AcrDataPlaneClient(props["loginServer"], session)
         repository, tag = _split_target(props["target"])
         current = client.get_tag_digest(repository, tag)
         if current is not None and current == props.get("digest"):
             client.delete_tag(repository, tag)
-
-
-def _inputs(props: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in props.items() if k != "__provider"}
 
 
 class ImportedImage(dynamic.Resource, module="acr", name="ImportedImage"):

@@ -17,12 +17,10 @@ import pulumi
 import pulumi.dynamic as dynamic
 
 from providers.acr_dataplane import AcrDataPlaneClient, AcrDataPlaneError, STREAMING_ARTIFACT_TYPE
-from providers.azure_session import AzureOperationError, AzureSession, SessionFactory, session_for
+from providers.base import AzureOperationError, AzureProvider, AzureSession, SessionFactory, diff_inputs, inputs_of
 
 IN_FLIGHT = ("notstarted", "running")
 TERMINAL = ("succeeded", "failed", "canceled")
-# Inputs that never reach Azure: the pickled provider, and how long we are willing to wait.
-IGNORED_IN_DIFF = ("__provider", "timeoutMinutes")
 CONVERSION_TIMEOUT_KEY = "timeouts.conversionMinutes"
 
 
@@ -42,12 +40,6 @@ def describe_operation(operation: Optional[dict[str, Any]]) -> str:
         if operation.get(key):
             parts.append(f"{key} {operation[key]}")
     return ", ".join(parts)
-
-
-def diff_inputs(olds: dict[str, Any], news: dict[str, Any], replace_on: tuple[str, ...]) -> dynamic.DiffResult:
-    changed = [k for k in news if k not in IGNORED_IN_DIFF and olds.get(k) != news.get(k)]
-    replaces = [k for k in changed if k in replace_on]
-    return dynamic.DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
 
 
 def wait_for_operation(session: AzureSession, client: AcrDataPlaneClient, repository: str, operation_id: str,
@@ -76,15 +68,11 @@ def wait_for_operation(session: AzureSession, client: AcrDataPlaneClient, reposi
     return operation
 
 
-class _DataPlaneProvider(dynamic.ResourceProvider):
+class _DataPlaneProvider(AzureProvider):
     """A provider that talks to one registry's data plane (`loginServer` input) for the stack's tenant."""
 
-    def __init__(self, session_factory: Optional[SessionFactory] = None):
-        super().__init__()
-        self._session_factory = session_factory
-
     def _connect(self, props: dict[str, Any]) -> tuple[AzureSession, AcrDataPlaneClient]:
-        session = session_for(props, self._session_factory)
+        session = self._session(props)
         return session, AcrDataPlaneClient(props["loginServer"], session)
 
 
@@ -107,6 +95,7 @@ class StreamingArtifactProvider(_DataPlaneProvider):
     """
 
     REPLACE_ON = ("loginServer", "repository", "digest")
+    OUTPUTS = ("streamingArtifactDigest", "operationId", "status", "reused")
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         session, client = self._connect(props)
@@ -145,7 +134,7 @@ class StreamingArtifactProvider(_DataPlaneProvider):
     @staticmethod
     def _result(props: dict[str, Any], artifact: str, operation_id: Optional[str], status: Any,
                 *, reused: bool) -> dynamic.CreateResult:
-        outs = {**_inputs(props), "streamingArtifactDigest": artifact, "operationId": operation_id,
+        outs = {**inputs_of(props), "streamingArtifactDigest": artifact, "operationId": operation_id,
                 "status": status, "reused": reused}
         return dynamic.CreateResult(f"{props['loginServer']}/{props['repository']}@{props['digest']}", outs)
 
@@ -159,11 +148,11 @@ class StreamingArtifactProvider(_DataPlaneProvider):
         return dynamic.ReadResult(id_, {**props, "streamingArtifactDigest": current if current in known else known[0]})
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        return diff_inputs(olds, news, self.REPLACE_ON)
+        return diff_inputs(olds, news, replace_on=self.REPLACE_ON, ignore=self.OUTPUTS)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
-        computed = {k: olds.get(k) for k in ("streamingArtifactDigest", "operationId", "status", "reused")}
-        return dynamic.UpdateResult({**_inputs(news), **computed})
+        computed = {k: olds.get(k) for k in self.OUTPUTS}
+        return dynamic.UpdateResult({**inputs_of(news), **computed})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         if props.get("reused"):
@@ -191,12 +180,13 @@ class RepositoryStreamingProvider(_DataPlaneProvider):
     """
 
     REPLACE_ON = ("loginServer", "repository")
+    OUTPUTS: tuple[str, ...] = ()
 
     def _apply(self, props: dict[str, Any]) -> dict[str, Any]:
         session, client = self._connect(props)
         enabled = bool(props["convertPushedImages"])
         self._switch(session, client, props, enabled)
-        return {**_inputs(props), "convertPushedImages": enabled}
+        return {**inputs_of(props), "convertPushedImages": enabled}
 
     @staticmethod
     def _switch(session: AzureSession, client: AcrDataPlaneClient, props: dict[str, Any], enabled: bool) -> None:
@@ -224,11 +214,11 @@ class RepositoryStreamingProvider(_DataPlaneProvider):
         return dynamic.ReadResult(id_, {**props, "convertPushedImages": bool(current.get("convertPushedImages"))})
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        return diff_inputs(olds, news, self.REPLACE_ON)
+        return diff_inputs(olds, news, replace_on=self.REPLACE_ON, ignore=self.OUTPUTS)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
         if bool(olds.get("convertPushedImages")) == bool(news["convertPushedImages"]):
-            return dynamic.UpdateResult(_inputs(news))
+            return dynamic.UpdateResult(inputs_of(news))
         return dynamic.UpdateResult(self._apply(news))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -238,10 +228,6 @@ class RepositoryStreamingProvider(_DataPlaneProvider):
         if current is None or not current.get("convertPushedImages"):
             return
         self._switch(session, client, props, False)
-
-
-def _inputs(props: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in props.items() if k != "__provider"}
 
 
 class StreamingArtifact(dynamic.Resource, module="acr", name="StreamingArtifact"):

@@ -26,14 +26,23 @@ from typing import Any, Optional
 import pulumi
 import pulumi.dynamic
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
-from providers.aks_agent_pool import SessionPolling, azure_error_text
-from providers.azure_session import AzureOperationError, AzureSession, SessionFactory, session_for
+from providers.base import (
+    PROVIDER_KEY,
+    AzureOperationError,
+    AzureProvider,
+    AzureSession,
+    SessionFactory,
+    SessionPolling,
+    azure_error_text,
+    changed_keys,
+    inputs_of,
+    raw_json,
+)
 
 # Generating a password is quick; the cluster's pool limit is the closest configured wait.
 TIMEOUT_KEY = "timeouts.poolMinutes"
-IGNORED_IN_DIFF = ("__provider", "timeoutMinutes")
 # Outputs computed by Azure; never inputs, so never compared.
 COMPUTED_KEYS = ("username", "password", "passwordCreationTime", "passwordExpiry")
 PASSWORD_NAMES = ("password1", "password2")
@@ -46,19 +55,11 @@ def dockerconfigjson(login_server: str, username: str, password: str) -> str:
                       sort_keys=True)
 
 
-def _raw_json(pipeline_response, _deserialized, _headers) -> dict[str, Any]:
-    return pipeline_response.http_response.json()
-
-
 def token_name_of(token_id: str) -> str:
     return token_id.rstrip("/").rsplit("/", 1)[-1]
 
 
-class TokenCredentialsProvider(ResourceProvider):
-    def __init__(self, session_factory: Optional[SessionFactory] = None):
-        super().__init__()
-        self._session_factory = session_factory
-
+class TokenCredentialsProvider(AzureProvider):
     @staticmethod
     def _client(session: AzureSession):
         from azure.mgmt.containerregistry import ContainerRegistryManagementClient
@@ -73,7 +74,7 @@ class TokenCredentialsProvider(ResourceProvider):
     def _token(self, session: AzureSession, props: dict[str, Any]) -> Optional[dict[str, Any]]:
         try:
             return self._client(session).tokens.get(props["resourceGroupName"], props["registryName"],
-                                                    token_name_of(props["tokenId"]), cls=_raw_json)
+                                                    token_name_of(props["tokenId"]), cls=raw_json)
         except ResourceNotFoundError:
             return None
         except HttpResponseError as error:
@@ -95,14 +96,14 @@ class TokenCredentialsProvider(ResourceProvider):
         return pulumi.dynamic.CheckResult(news, failures)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        session = session_for(props, self._session_factory)
+        session = self._session(props)
         what = f"generating {self._what(props)}"
         polling = SessionPolling(session, timeout_minutes=props["timeoutMinutes"], what=what, timeout_key=TIMEOUT_KEY)
         try:
             result = self._client(session).registries.begin_generate_credentials(
                 props["resourceGroupName"], props["registryName"],
                 {"tokenId": props["tokenId"], "name": props["passwordName"]},
-                polling=polling, cls=_raw_json,
+                polling=polling, cls=raw_json,
             ).result()
         except HttpResponseError as error:
             raise AzureOperationError(f"{what} failed: {azure_error_text(error)}") from error
@@ -110,22 +111,21 @@ class TokenCredentialsProvider(ResourceProvider):
                          if p.get("name") == props["passwordName"] and p.get("value")), None)
         if password is None:
             raise AzureOperationError(f"{what}: Azure answered without a value for {props['passwordName']}")
-        outs = {k: v for k, v in props.items() if k != "__provider"}
+        outs = inputs_of(props)
         outs.update(username=result.get("username") or token_name_of(props["tokenId"]),
                     password=password["value"], passwordCreationTime=password.get("creationTime"),
                     passwordExpiry=password.get("expiry"))
         return CreateResult(f"{props['tokenId']}/credentials/{props['passwordName']}", outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        session = session_for(props, self._session_factory)
+        session = self._session(props)
         token = self._token(session, props)
         if token is None or self._our_password(token, props) is None:
             return ReadResult("", {})
-        return ReadResult(id_, {k: v for k, v in props.items() if k != "__provider"})
+        return ReadResult(id_, inputs_of(props))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [k for k in sorted(news)
-                   if k not in IGNORED_IN_DIFF and k not in COMPUTED_KEYS and olds.get(k) != news[k]]
+        changed = [k for k in changed_keys(olds, news, ignore=COMPUTED_KEYS) if k in news]
         # Every input but the tenant (which only picks the credential) names the password itself: any
         # other change is a different password.
         replaces = [k for k in changed if k != "tenantId"]
@@ -133,12 +133,12 @@ class TokenCredentialsProvider(ResourceProvider):
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         # Only the tenant changed (anything else replaces): nothing to do in Azure, keep the password.
-        outs = {k: v for k, v in olds.items() if k != "__provider"}
-        outs.update({k: v for k, v in news.items() if k != "__provider" and k not in COMPUTED_KEYS})
+        outs = inputs_of(olds)
+        outs.update({k: v for k, v in news.items() if k != PROVIDER_KEY and k not in COMPUTED_KEYS})
         return UpdateResult(outs)
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        session = session_for(props, self._session_factory)
+        session = self._session(props)
         token = self._token(session, props)
         ours = self._our_password(token, props) if token is not None else None
         if ours is None:
@@ -152,7 +152,7 @@ class TokenCredentialsProvider(ResourceProvider):
         try:
             self._client(session).tokens.begin_update(
                 props["resourceGroupName"], props["registryName"], token_name_of(props["tokenId"]),
-                {"properties": {"credentials": {"passwords": remaining}}}, polling=polling, cls=_raw_json,
+                {"properties": {"credentials": {"passwords": remaining}}}, polling=polling, cls=raw_json,
             ).result()
         except ResourceNotFoundError:
             return

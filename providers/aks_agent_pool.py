@@ -36,15 +36,43 @@ from typing import Any, Callable, Optional, TypeVar
 import pulumi
 import pulumi.dynamic
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-from azure.mgmt.core.polling.arm_polling import ARMPolling
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
-from components.pool_body import RECYCLE_ON_CHANGE, REPLACE_ON_CHANGE
-from providers.azure_session import AzureOperationError, AzureSession, SessionFactory, session_for
+from providers.base import (
+    IGNORED_IN_DIFF,
+    PROVIDER_KEY,
+    AzureOperationError,
+    AzureProvider,
+    AzureSession,
+    SessionFactory,
+    SessionPolling,
+    azure_error_text,
+    inputs_of,
+    integral_numbers,
+    is_unknown,
+    raw_json,
+    retry_after_seconds,
+)
 
 TIMEOUT_KEY = "timeouts.poolMinutes"
-# Keys that never reach Azure: the pickled provider and a waiting limit.
-IGNORED_IN_DIFF = ("__provider", "timeoutMinutes")
+# Properties AKS refuses to change on an existing pool. Sources:
+# - vmSize: AKS "manage node pools" limitations ("You can't change the VM size of a node pool after you
+#   create it"); ARM answers 400 PropertyChangeNotAllowed "Changing property 'properties.vmSize' is not
+#   allowed" (pulumi/pulumi-azure-native#959, fixed by replacement in #3655).
+# - osDiskType, osDiskSizeGB, osSKU: ForceNew in terraform-provider-azurerm's node pool (only rotatable
+#   through a temporary pool, hashicorp/terraform-provider-azurerm#21719); an in-place OS SKU migration
+#   exists for some Ubuntu -> Azure Linux moves but reimages every node anyway, so for an experiment
+#   a fresh pool is the same outcome with predictable semantics.
+# - osType, type, workloadRuntime: fixed at creation (no update flag exists for any of them).
+# Everything else we send (count, nodeLabels, nodeTaints, orchestratorVersion, mode and
+# artifactStreamingProfile) is updated in place; for artifactStreamingProfile see
+# the module docstring (enable/disable on existing pools is documented, and the provider
+# recycles the nodes afterwards).
+REPLACE_ON_CHANGE = ("vmSize", "osDiskType", "osDiskSizeGB", "osSKU", "osType", "type", "workloadRuntime")
+
+# A change of these makes the provider recycle the pool's nodes (scale to 0 and back) after applying
+# it, so that every node of the arm booted with the new setting.
+RECYCLE_ON_CHANGE = ("artifactStreamingProfile",)
 # Where the pool is: a change means a different pool. (`tenantId` only picks the credential: a change
 # updates in place.)
 IDENTITY_KEYS = ("subscriptionId", "resourceGroupName", "clusterName", "poolName")
@@ -62,60 +90,6 @@ T = TypeVar("T")
 def pool_resource_id(subscription_id: str, resource_group: str, cluster: str, pool: str) -> str:
     return (f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/"
             f"Microsoft.ContainerService/managedClusters/{cluster}/agentPools/{pool}")
-
-
-def azure_error_text(error: HttpResponseError) -> str:
-    """Azure's own code and message, from the response body when ARM sent one."""
-    odata = getattr(error, "error", None)
-    code = getattr(odata, "code", None)
-    message = getattr(odata, "message", None)
-    if code and message:
-        return f"{code}: {message}"
-    return error.message or str(error)
-
-
-def retry_after_seconds(error: HttpResponseError) -> Optional[float]:
-    response = getattr(error, "response", None)
-    value = response.headers.get("Retry-After") if response is not None else None
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        # Retry-After may also be an HTTP date; ARM uses seconds, so anything else falls back to backoff.
-        return None
-
-
-class SessionPolling(ARMPolling):
-    """ARM long-running-operation polling whose waiting goes through `AzureSession.wait_until`.
-
-    The SDK's own loop sleeps on the transport with no overall limit; this one uses the session's
-    clock, sleep and poll interval (so tests replay without sleeping) and stops after the configured
-    number of minutes, naming the operation and the config key that raises the limit. Terminal
-    handling (Failed/Canceled -> error with Azure's body, final GET of the resource) stays azure-core's.
-    """
-
-    def __init__(self, session: AzureSession, *, timeout_minutes: float, what: str, timeout_key: str):
-        super().__init__(timeout=session.poll_seconds)
-        self._session = session
-        self._timeout_minutes = timeout_minutes
-        self._what = what
-        self._timeout_key = timeout_key
-
-    def _advance(self) -> str:
-        if not self.finished():
-            self.update_status()
-        return self.status()
-
-    def _poll(self) -> None:
-        self._session.wait_until(
-            self._advance,
-            lambda _status: self.finished(),
-            timeout_minutes=self._timeout_minutes,
-            what=self._what,
-            timeout_key=self._timeout_key,
-            describe=lambda status: f"operation status {status!r}",
-        )
-        # Already finished: the base class only checks for failure and fetches the final resource.
-        super()._poll()
 
 
 def call_with_conflict_retry(session: AzureSession, start: Callable[[], T], *, what: str,
@@ -145,11 +119,6 @@ def call_with_conflict_retry(session: AzureSession, start: Callable[[], T], *, w
                     f"acr-streaming-ab:{TIMEOUT_KEY}, and run `pulumi up` again."
                 ) from error
             session.sleep(delay)
-
-
-def _raw_json(pipeline_response, _deserialized, _headers) -> dict[str, Any]:
-    """`cls` callback for SDK calls: the response body as sent by ARM (camelCase), not the model."""
-    return pipeline_response.http_response.json()
 
 
 def same_version(current: Any, wanted: Any) -> bool:
@@ -182,28 +151,6 @@ def project_properties(current: dict[str, Any], desired: dict[str, Any]) -> dict
     return projected
 
 
-def integral_numbers(value: Any) -> Any:
-    """Pulumi hands dynamic providers every number as a float; ARM's int32 fields want `1`, not `1.0`."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: integral_numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [integral_numbers(v) for v in value]
-    return value
-
-
-def _is_unknown(value: Any) -> bool:
-    """A value computed by another resource that a preview does not know yet.
-
-    The dynamic provider host (pulumi/dynamic/__main__.py) deserializes Diff/Check inputs with
-    `keep_unknowns=True`, which turns the wire sentinel into a `pulumi.output.Unknown` instance (an
-    object without `__eq__`, not the sentinel string); the raw string is accepted too.
-    """
-    return isinstance(value, pulumi.output.Unknown) or (
-        isinstance(value, str) and value == pulumi.runtime.rpc.UNKNOWN)  # type: ignore[attr-defined]
-
-
 def diff_pool(olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
     """Update vs replace for ExperimentPool; `olds` are the previous outputs, `news` the new inputs."""
     changes: list[str] = []
@@ -211,35 +158,28 @@ def diff_pool(olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
     for key in sorted(news):
         if key in IGNORED_IN_DIFF or key in COMPUTED_KEYS or key == "properties":
             continue
-        if _is_unknown(news[key]) or olds.get(key) != news[key]:
+        if is_unknown(news[key]) or olds.get(key) != news[key]:
             changes.append(key)
             if key in IDENTITY_KEYS:
                 replaces.append(key)
     old_props = olds.get("properties") or {}
     new_props = news.get("properties")
-    if _is_unknown(new_props):
+    if is_unknown(new_props):
         changes.append("properties")
         replaces.append("properties")
     else:
         new_props = new_props or {}
         for key in sorted(set(old_props) | set(new_props)):
             new_value = new_props.get(key)
-            if _is_unknown(new_value) or old_props.get(key) != new_value:
+            if is_unknown(new_value) or old_props.get(key) != new_value:
                 changes.append(f"properties.{key}")
                 if key in REPLACE_ON_CHANGE:
                     replaces.append(f"properties.{key}")
     return DiffResult(changes=bool(changes), replaces=replaces, stables=[], delete_before_replace=True)
 
 
-class ExperimentPoolProvider(ResourceProvider):
-    def __init__(self, session_factory: Optional[SessionFactory] = None):
-        super().__init__()
-        self._session_factory = session_factory
-
+class ExperimentPoolProvider(AzureProvider):
     # Plumbing ---------------------------------------------------------------------------------
-    def _session(self, props: dict[str, Any]) -> AzureSession:
-        return session_for(props, self._session_factory)
-
     @staticmethod
     def _client(session: AzureSession):
         # Imported here: the pickled provider must not need the SDK until it actually talks to Azure.
@@ -255,7 +195,7 @@ class ExperimentPoolProvider(ResourceProvider):
         client = self._client(session)
         try:
             return client.agent_pools.get(props["resourceGroupName"], props["clusterName"], props["poolName"],
-                                          cls=_raw_json)
+                                          cls=raw_json)
         except ResourceNotFoundError:
             return None
         except HttpResponseError as error:
@@ -285,12 +225,12 @@ class ExperimentPoolProvider(ResourceProvider):
             client.agent_pools.begin_create_or_update(
                 props["resourceGroupName"], props["clusterName"], props["poolName"],
                 # As a model so that read-only fields of a GET we merged with are not sent back.
-                AgentPool(body), polling=polling, cls=_raw_json,
+                AgentPool(body), polling=polling, cls=raw_json,
             )))
 
     def _outputs(self, props: dict[str, Any], pool: dict[str, Any], properties: dict[str, Any]) -> dict[str, Any]:
         current = pool.get("properties") or {}
-        outs = {k: v for k, v in props.items() if k != "__provider"}
+        outs = inputs_of(props)
         outs["properties"] = properties
         outs["provisioningState"] = current.get("provisioningState")
         outs["currentOrchestratorVersion"] = current.get("currentOrchestratorVersion")
@@ -325,8 +265,8 @@ class ExperimentPoolProvider(ResourceProvider):
         old_properties = olds.get("properties") or {}
         if old_properties == desired and olds.get("cacheGeneration") == news.get("cacheGeneration"):
             # Only the tenant changed (it picks the credential, nothing in Azure): no pool operation.
-            outs = {k: v for k, v in olds.items() if k != "__provider"}
-            outs.update({k: v for k, v in news.items() if k != "__provider" and k not in COMPUTED_KEYS})
+            outs = inputs_of(olds)
+            outs.update({k: v for k, v in news.items() if k != PROVIDER_KEY and k not in COMPUTED_KEYS})
             return UpdateResult(outs)
         session = self._session(news)
         recycle = olds.get("cacheGeneration") != news.get("cacheGeneration") or any(

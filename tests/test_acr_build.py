@@ -20,6 +20,7 @@ import pytest
 from azure.core.credentials import AccessToken
 
 from components import dockerfiles
+from providers import build_context
 from providers.acr_build import (
     RUN_TIMEOUT_MAX_SECONDS,
     RUN_TIMEOUT_MIN_SECONDS,
@@ -28,7 +29,7 @@ from providers.acr_build import (
     AcrBuildProvider,
     docker_build_request,
 )
-from providers.azure_session import AzureOperationError, AzureSession, WaitTimeoutError
+from providers.base import AzureOperationError, AzureSession, WaitTimeoutError
 from tests.fakes.registry import recorded_once
 from tests.replay import SUBSCRIPTION, TENANT, ReplayTransport, constructed, recorded
 
@@ -118,7 +119,7 @@ def test_build_sequence_upload_schedule_poll_digest():
     (put,) = transport.requests_to("blob.core.windows.net")
     assert put.headers["x-ms-blob-type"] == "BlockBlob"
     assert "Authorization" not in put.headers  # the SAS is the authorisation; no ARM token to storage
-    assert put.body == dockerfiles.build_context(DOCKERFILE).decode("utf-8", "replace")
+    assert put.body == build_context.build_context(DOCKERFILE).decode("utf-8", "replace")
 
     (schedule,) = transport.requests_to("/scheduleRun")
     assert schedule.body == {
@@ -285,7 +286,7 @@ def test_squash_build_reads_the_source_config_at_build_time():
     assert result.outs["dockerfile"] == head  # the declared input stays what the preview showed
     assert 'CMD ["/start.sh"]' in expected and "WORKDIR /app" in expected
     (put,) = transport.requests_to("blob.core.windows.net")
-    assert put.body == dockerfiles.build_context(expected).decode("utf-8", "replace")
+    assert put.body == build_context.build_context(expected).decode("utf-8", "replace")
     assert [i.origin for i in transport.interactions[:3]] == [
         "test_acr_artifact_streaming.yaml#52", "test_acr_artifact_streaming.yaml#53",
         "test_acr_artifact_streaming.yaml#54"]

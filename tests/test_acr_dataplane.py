@@ -13,7 +13,7 @@ import pytest
 from azure.core.exceptions import ServiceResponseError
 
 from providers.acr_dataplane import STREAMING_ARTIFACT_TYPE, AcrDataPlaneClient, AcrDataPlaneError
-from providers.azure_session import ARM_SCOPE, RETRY_SETTINGS
+from providers.base import ARM_SCOPE, RETRY_SETTINGS
 from tests.fakes.registry import constructed_auth, recorded_once, replay_session
 from tests.replay import TENANT, constructed
 

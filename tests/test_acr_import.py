@@ -16,7 +16,7 @@ import hashlib
 import pytest
 
 from providers.acr_import import ImportedImageProvider, ImportFailedError, import_source
-from providers.azure_session import WaitTimeoutError
+from providers.base import WaitTimeoutError
 from tests.fakes.registry import FakeClock, constructed_auth, recorded_once, replay_session, session_factory
 from tests.replay import SUBSCRIPTION, TENANT, constructed
 

@@ -15,7 +15,7 @@ from providers.acr_streaming import (
     StreamingArtifactProvider,
     StreamingConversionError,
 )
-from providers.azure_session import AzureOperationError, WaitTimeoutError
+from providers.base import AzureOperationError, WaitTimeoutError
 from tests.fakes.registry import FakeClock, constructed_auth, recorded_once, replay_session, session_factory
 from tests.replay import SUBSCRIPTION, TENANT, constructed
 

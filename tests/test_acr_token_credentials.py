@@ -18,7 +18,7 @@ import pytest
 from azure.core.credentials import AccessToken
 
 from providers.acr_token_credentials import TokenCredentialsProvider, dockerconfigjson
-from providers.azure_session import AzureOperationError, AzureSession
+from providers.base import AzureOperationError, AzureSession
 from tests.replay import SUBSCRIPTION, TENANT, ReplayTransport, constructed, recorded
 
 ARM = "https://management.azure.com"

@@ -23,7 +23,7 @@ from azure.core.credentials import AccessToken
 
 from components.pool_body import pool_properties
 from providers.aks_agent_pool import ExperimentPoolProvider, diff_pool
-from providers.azure_session import AzureOperationError, AzureSession, WaitTimeoutError
+from providers.base import AzureOperationError, AzureSession, WaitTimeoutError
 from stacks.config import parse_stack_config
 from tests.replay import SUBSCRIPTION, TENANT, ReplayTransport, constructed, recorded
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from components import dockerfiles
+from providers import build_context
 
 FIXTURES = Path(__file__).parent / "fixtures" / "images"
 # Constructed, see tests/fixtures/images/README.md.
@@ -91,7 +92,7 @@ def test_squash_dockerfile_from_the_azure_vote_front_config():
 def test_runtime_values_are_written_literally():
     config = {"config": {"Env": ['GREETING=say "hi" to $USER', "BACKSLASH=a\\b", "EMPTY="],
                          "User": "1000:1000", "StopSignal": "SIGQUIT", "Cmd": ["sh", "-c", "echo $HOME"]}}
-    lines = dockerfiles.runtime_instructions(config)
+    lines = build_context.runtime_instructions(config)
     assert lines == [
         'ENV GREETING="say \\"hi\\" to \\$USER"',
         'ENV BACKSLASH="a\\\\b"',
@@ -104,32 +105,32 @@ def test_runtime_values_are_written_literally():
 
 
 def test_runtime_lines_accept_the_inner_config_object_too():
-    assert dockerfiles.runtime_instructions(VOTE_FRONT_CONFIG["config"]) == \
-        dockerfiles.runtime_instructions(VOTE_FRONT_CONFIG)
+    assert build_context.runtime_instructions(VOTE_FRONT_CONFIG["config"]) == \
+        build_context.runtime_instructions(VOTE_FRONT_CONFIG)
 
 
 @pytest.mark.parametrize("config", [{"config": {"Env": ["NOEQUALS"]}}, {"config": {"WorkingDir": "/a\n/b"}}])
 def test_config_values_a_dockerfile_cannot_carry_are_refused(config):
     with pytest.raises(ValueError):
-        dockerfiles.runtime_instructions(config)
+        build_context.runtime_instructions(config)
 
 
 def test_squash_head_names_its_source_and_completes_at_build_time():
     head = dockerfiles.squash_dockerfile_head(SOURCE)
     assert dockerfiles.squash_source_of(head) == SOURCE
     assert not any(line.startswith(("ENV", "CMD", "ENTRYPOINT")) for line in head.splitlines())
-    assert dockerfiles.complete_squash_dockerfile(head, VOTE_FRONT_CONFIG) == \
+    assert build_context.complete_squash_dockerfile(head, VOTE_FRONT_CONFIG) == \
         dockerfiles.squash_dockerfile(SOURCE, VOTE_FRONT_CONFIG)
     assert dockerfiles.squash_source_of(dockerfiles.filled_dockerfile("alpine:3.20", 1, 1, "zero")) is None
     with pytest.raises(ValueError, match="marker"):
-        dockerfiles.complete_squash_dockerfile("FROM alpine:3.20\n", VOTE_FRONT_CONFIG)
+        build_context.complete_squash_dockerfile("FROM alpine:3.20\n", VOTE_FRONT_CONFIG)
 
 
 def test_build_context_holds_only_the_dockerfile_and_is_reproducible():
     text = dockerfiles.filled_dockerfile("alpine:3.20", 10, 2, "random")
-    context = dockerfiles.build_context(text)
-    assert context == dockerfiles.build_context(text)
-    assert context != dockerfiles.build_context(text.replace("count=5", "count=6"))
+    context = build_context.build_context(text)
+    assert context == build_context.build_context(text)
+    assert context != build_context.build_context(text.replace("count=5", "count=6"))
     with tarfile.open(fileobj=io.BytesIO(gzip.decompress(context))) as tar:
         members = tar.getmembers()
         assert [m.name for m in members] == ["Dockerfile"]

@@ -17,7 +17,7 @@ from typing import Optional
 
 from azure.core.credentials import AccessToken
 
-from providers.azure_session import AzureSession
+from providers.base import AzureSession
 from tests.fakes import call_fake, resource_fake
 from tests.fakes.azure_base import SUBSCRIPTION, TENANT
 from tests.replay import Interaction, ReplayTransport, constructed, recorded

@@ -1,0 +1,295 @@
+"""The one base every dynamic provider stands on: session, inputs, diff, polling and error text.
+
+The subscription and tenant arrive as resource inputs from azure-native's `get_client_config()`, so
+the providers act exactly where azure-native does. Transient faults are retried by azure-core's
+RetryPolicy; every wait goes through `AzureSession.wait_until`, whose timeout names what was still
+running and the `timeouts.*` key that raises the limit.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Optional, TypeVar
+
+import pulumi
+import pulumi.dynamic as dynamic
+from azure.core.credentials import AccessToken, TokenCredential
+from azure.core.exceptions import HttpResponseError
+from azure.core.pipeline.transport import HttpTransport
+from azure.core.rest import HttpResponse
+from azure.mgmt.core.polling.arm_polling import ARMPolling
+
+ARM_SCOPE = "https://management.azure.com/.default"
+
+# azure-core RetryPolicy settings: up to 8 tries, 2 s, 4 s, 8 s ... capped at 60 s; a Retry-After header
+# from the service takes precedence over the computed backoff.
+RETRY_SETTINGS = {
+    "retry_total": 8,
+    "retry_connect": 8,
+    "retry_read": 8,
+    "retry_status": 8,
+    "retry_backoff_factor": 2.0,
+    "retry_backoff_max": 60,
+}
+# How often long-running operations are polled when the service gives no Retry-After.
+DEFAULT_POLL_SECONDS = 10.0
+
+T = TypeVar("T")
+
+
+class AzureOperationError(Exception):
+    """An Azure operation ended in a state other than success; the message carries Azure's own words."""
+
+
+class WaitTimeoutError(AzureOperationError):
+    """A wait ran out of time; says what was still running and which config key raises the limit."""
+
+
+class TenantBoundCredential(TokenCredential):
+    """Asks the wrapped credential for tokens of the stack's tenant, whatever its own default is."""
+
+    def __init__(self, inner: TokenCredential, tenant_id: str):
+        self._inner = inner
+        self._tenant_id = tenant_id
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        kwargs.setdefault("tenant_id", self._tenant_id)
+        return self._inner.get_token(*scopes, **kwargs)
+
+
+@dataclass
+class AzureSession:
+    """What a provider needs to call Azure for one subscription/tenant.
+
+    `transport` and `sleep` are replaced in tests (replayed HTTP, no real waiting); production uses
+    azure-core's default requests transport and `time.sleep`.
+    """
+
+    subscription_id: str
+    tenant_id: str
+    credential: TokenCredential
+    transport: Optional[HttpTransport] = None
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    poll_seconds: float = DEFAULT_POLL_SECONDS
+    extra_client_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_environment(cls, subscription_id: str, tenant_id: str) -> "AzureSession":
+        # Imported here so that building and pickling providers never touches the identity stack.
+        from azure.identity import DefaultAzureCredential
+
+        # DefaultAzureCredential: the user's `az login`, or workload identity federation (OIDC) in CI.
+        inner = DefaultAzureCredential(additionally_allowed_tenants=["*"])
+        return cls(subscription_id, tenant_id, TenantBoundCredential(inner, tenant_id))
+
+    def client_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for any azure-mgmt-* client or azure-core PipelineClient."""
+        kwargs: dict[str, Any] = {**RETRY_SETTINGS, "polling_interval": self.poll_seconds,
+                                  **self.extra_client_kwargs}
+        if self.transport is not None:
+            kwargs["transport"] = self.transport
+        return kwargs
+
+    def wait_until(
+        self,
+        fetch: Callable[[], T],
+        done: Callable[[T], bool],
+        *,
+        timeout_minutes: float,
+        what: str,
+        timeout_key: str,
+        describe: Callable[[T], str] = repr,
+    ) -> T:
+        """Poll `fetch` until `done`; on timeout say what was still running and how to wait longer."""
+        deadline = self.clock() + timeout_minutes * 60
+        while True:
+            state = fetch()
+            if done(state):
+                return state
+            if self.clock() >= deadline:
+                raise WaitTimeoutError(
+                    f"timed out after {timeout_minutes:g} min waiting for {what}; still running: "
+                    f"{describe(state)}. The operation may still finish in Azure: raise "
+                    f"acr-streaming-ab:{timeout_key} and run `pulumi up` again to pick it up."
+                )
+            self.sleep(self.poll_seconds)
+
+
+SessionFactory = Callable[[str, str], AzureSession]
+
+
+def session_for(inputs: dict[str, Any], factory: Optional[SessionFactory]) -> AzureSession:
+    """The session for a resource's `subscriptionId`/`tenantId` inputs."""
+    make = factory or AzureSession.from_environment
+    return make(inputs["subscriptionId"], inputs["tenantId"])
+
+
+# -- Inputs and diff -------------------------------------------------------------------------------
+# The pickled provider travels as an input; it and the waiting limit never reach Azure.
+PROVIDER_KEY = "__provider"
+IGNORED_IN_DIFF = (PROVIDER_KEY, "timeoutMinutes")
+
+
+def inputs_of(props: dict[str, Any]) -> dict[str, Any]:
+    """A resource's inputs without the pickled provider (what outputs echo back)."""
+    return {k: v for k, v in props.items() if k != PROVIDER_KEY}
+
+
+def is_unknown(value: Any) -> bool:
+    """A value a preview does not know yet (the host hands `pulumi.output.Unknown`, or the raw sentinel)."""
+    return isinstance(value, pulumi.output.Unknown) or (
+        isinstance(value, str) and value == pulumi.runtime.rpc.UNKNOWN  # type: ignore[attr-defined]
+    )
+
+
+def changed_keys(olds: dict[str, Any], news: dict[str, Any], ignore: Iterable[str] = ()) -> list[str]:
+    """Keys whose new input differs from the old (or is unknown), sorted; `ignore` names outputs."""
+    keys = sorted((set(olds) | set(news)) - set(IGNORED_IN_DIFF) - set(ignore))
+    return [k for k in keys if is_unknown(news.get(k)) or olds.get(k) != news.get(k)]
+
+
+def diff_inputs(olds: dict[str, Any], news: dict[str, Any], *, replace_on: Iterable[str],
+                ignore: Iterable[str] = (), delete_before_replace: bool = False) -> dynamic.DiffResult:
+    """Changed inputs update in place unless they are in `replace_on`."""
+    changed = changed_keys(olds, news, ignore)
+    replace_set = set(replace_on)
+    replaces = [k for k in changed if k in replace_set]
+    return dynamic.DiffResult(changes=bool(changed), replaces=replaces,
+                              delete_before_replace=delete_before_replace and bool(replaces))
+
+
+def integral_numbers(value: Any) -> Any:
+    """Pulumi hands dynamic providers every number as a float; ARM's int32 fields want `1`, not `1.0`."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: integral_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [integral_numbers(v) for v in value]
+    return value
+
+
+# -- Error text --------------------------------------------------------------------------------------
+def body_excerpt(response: HttpResponse, limit: int = 500) -> str:
+    """The start of a response body that is not the JSON the caller expected."""
+    try:
+        text = response.text() or ""
+    except (ValueError, UnicodeDecodeError):
+        text = ""
+    return text.strip()[:limit] or f"HTTP {response.status_code}"
+
+
+def arm_error_text(response: HttpResponse) -> str:
+    """ARM's `{"error": {code, message}}` as `code: message`, else the body's start."""
+    try:
+        body = response.json()
+    except (ValueError, UnicodeDecodeError):
+        return body_excerpt(response)
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return f"{error.get('code')}: {error.get('message')}"
+    return json.dumps(body)[:500]
+
+
+def azure_error_text(error: HttpResponseError) -> str:
+    """Azure's own code and message of an SDK error, from the response body when ARM sent one."""
+    odata = getattr(error, "error", None)
+    code = getattr(odata, "code", None)
+    message = getattr(odata, "message", None)
+    if code and message:
+        return f"{code}: {message}"
+    return error.message or str(error)
+
+
+def retry_after_seconds(error: HttpResponseError) -> Optional[float]:
+    response = getattr(error, "response", None)
+    value = response.headers.get("Retry-After") if response is not None else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        # Retry-After may also be an HTTP date; ARM uses seconds, so anything else falls back to backoff.
+        return None
+
+
+def raw_json(pipeline_response, _deserialized, _headers) -> dict[str, Any]:
+    """`cls` callback for SDK calls: the response body as ARM sent it (camelCase), not the model."""
+    return pipeline_response.http_response.json()
+
+
+# -- Polling -----------------------------------------------------------------------------------------
+class SessionPolling(ARMPolling):
+    """ARM long-running-operation polling paced by the session and bounded by the user's timeout.
+
+    azure-core's own loop has no overall limit; this one waits through `AzureSession.wait_until` (so
+    tests replay without sleeping and every timeout reads alike). Terminal handling stays azure-core's;
+    a location poll that calls a Failed/Canceled body a 200 is caught here too.
+    """
+
+    def __init__(self, session: AzureSession, *, timeout_minutes: float, what: str, timeout_key: str,
+                 error_type: type[AzureOperationError] = AzureOperationError):
+        super().__init__(timeout=session.poll_seconds)
+        self._session = session
+        self._timeout_minutes = timeout_minutes
+        self._what = what
+        self._timeout_key = timeout_key
+        self._error_type = error_type
+        self.last_status_response: Optional[Any] = None
+
+    def request_status(self, status_link: str):
+        response = super().request_status(status_link)
+        # Kept to report a failure with the operation's own body.
+        self.last_status_response = response.http_response
+        return response
+
+    def _advance(self) -> str:
+        if not self.finished():
+            self.update_status()
+        return self.status()
+
+    def _poll(self) -> None:
+        self._session.wait_until(
+            self._advance, lambda _status: self.finished(), timeout_minutes=self._timeout_minutes,
+            what=self._what, timeout_key=self._timeout_key,
+            describe=lambda status: f"ARM operation status {status}",
+        )
+        body = self.last_body()
+        if isinstance(body, dict) and str(body.get("status", "")).lower() in ("failed", "canceled"):
+            raise self._error_type(f"{self._what} ended {body.get('status')}: {self.last_body_text()}")
+        # Already finished: the base class only checks for failure and fetches the final resource.
+        super()._poll()
+
+    def last_body(self) -> Any:
+        if self.last_status_response is None:
+            return None
+        try:
+            return self.last_status_response.json()
+        except ValueError:
+            return None
+
+    def last_body_text(self) -> str:
+        """The last status answer as `code: message` (or its start), for error messages."""
+        body = self.last_body()
+        if isinstance(body, dict):
+            error = body.get("error") or {}
+            if error:
+                return f"{error.get('code')}: {error.get('message')}"
+            return str(body)
+        if self.last_status_response is not None:
+            return f"HTTP {self.last_status_response.status_code} {body_excerpt(self.last_status_response)}"
+        return ""
+
+
+# -- Provider base -----------------------------------------------------------------------------------
+class AzureProvider(dynamic.ResourceProvider):
+    """What every provider here shares: an optional session factory (tests replay HTTP through it)."""
+
+    def __init__(self, session_factory: Optional[SessionFactory] = None):
+        super().__init__()
+        self._session_factory = session_factory
+
+    def _session(self, props: dict[str, Any]) -> AzureSession:
+        return session_for(props, self._session_factory)

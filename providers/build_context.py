@@ -1,0 +1,91 @@
+"""What an ACR task build receives: the build context, and a squash Dockerfile completed at build time.
+
+A squash Dockerfile (components/dockerfiles.py) ends with a marker line naming its source by digest;
+the ENV/WORKDIR/EXPOSE/USER/STOPSIGNAL/ENTRYPOINT/CMD lines that follow are regenerated from that
+digest's image config when the build runs, because they live in the config, not in the layers.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import re
+import tarfile
+from typing import Any, Mapping
+
+DOCKERFILE_NAME = "Dockerfile"
+# Where the regenerated runtime settings of a squash Dockerfile go.
+SQUASH_CONFIG_MARKER = "# streaming-ab: runtime settings regenerated from the image config of "
+
+
+def complete_squash_dockerfile(head: str, image_config: Mapping[str, Any]) -> str:
+    """`head` (from `squash_dockerfile_head`) with the runtime settings of `image_config` appended."""
+    if SQUASH_CONFIG_MARKER not in head:
+        raise ValueError("not a squash Dockerfile head: the runtime-settings marker line is missing")
+    return head + "".join(line + "\n" for line in runtime_instructions(image_config))
+
+
+def runtime_instructions(image_config: Mapping[str, Any]) -> list[str]:
+    """ENV/WORKDIR/EXPOSE/USER/STOPSIGNAL/ENTRYPOINT/CMD lines reproducing an image config's settings.
+
+    Accepts the full OCI/Docker image config (with its `config` object) or the `config` object itself.
+    """
+    settings = image_config.get("config", image_config) if isinstance(image_config, Mapping) else {}
+    settings = settings or {}
+    lines: list[str] = []
+    for entry in settings.get("Env") or []:
+        key, sep, value = entry.partition("=")
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", key):
+            raise ValueError(f"image config has an environment entry that is not NAME=value: {entry!r}")
+        lines.append(f"ENV {key}={_quote(value)}")
+    if settings.get("WorkingDir"):
+        lines.append(f"WORKDIR {_escape_substitution(settings['WorkingDir'])}")
+    ports = sorted((settings.get("ExposedPorts") or {}), key=_port_sort_key)
+    if ports:
+        lines.append("EXPOSE " + " ".join(ports))
+    if settings.get("User"):
+        lines.append(f"USER {_escape_substitution(settings['User'])}")
+    if settings.get("StopSignal"):
+        lines.append(f"STOPSIGNAL {settings['StopSignal']}")
+    # Exec (JSON) form: no shell wrapping and no variable substitution, exactly the config's arrays.
+    # ENTRYPOINT comes first because setting it resets CMD.
+    if settings.get("Entrypoint"):
+        lines.append("ENTRYPOINT " + json.dumps(list(settings["Entrypoint"])))
+    if settings.get("Cmd"):
+        lines.append("CMD " + json.dumps(list(settings["Cmd"])))
+    return lines
+
+
+def _port_sort_key(port: str) -> tuple[int, str]:
+    number, _, protocol = port.partition("/")
+    return (int(number) if number.isdigit() else 0, protocol)
+
+
+def _escape_substitution(value: str) -> str:
+    # The config holds final values; Dockerfile instructions would expand `$NAME` again.
+    if "\n" in value:
+        raise ValueError(f"image config value spans lines and cannot be written to a Dockerfile: {value!r}")
+    return value.replace("\\", "\\\\").replace("$", "\\$")
+
+
+def _quote(value: str) -> str:
+    return '"' + _escape_substitution(value).replace('"', '\\"') + '"'
+
+
+def build_context(dockerfile: str) -> bytes:
+    """A gzipped tar holding only `Dockerfile`, byte-for-byte the same for the same text.
+
+    Fixed mtimes and owners keep the archive reproducible, so a retried upload sends identical bytes.
+    """
+    data = dockerfile.encode("utf-8")
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        info = tarfile.TarInfo(DOCKERFILE_NAME)
+        info.size = len(data)
+        info.mode = 0o644
+        info.mtime = 0
+        info.uid = info.gid = 0
+        info.uname = info.gname = "root"
+        tar.addfile(info, io.BytesIO(data))
+    return gzip.compress(raw.getvalue(), mtime=0)
