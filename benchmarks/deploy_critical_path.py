@@ -36,7 +36,8 @@ if str(ROOT) not in sys.path:
 
 import yaml  # noqa: E402
 
-from stacks.config import StackConfig, parse_stack_config  # noqa: E402
+from stackconfig.model import StackConfig  # noqa: E402
+from stacks.config import parse_stack_config  # noqa: E402
 
 PROJECT = "acr-streaming-ab"
 POOL_TYPE = "pulumi-python:dynamic/aks:ExperimentPool"

@@ -31,7 +31,8 @@ from pulumi_azure_native import authorization, containerregistry, containerservi
 from components.pool_body import SYSTEM_POOL_NAME, SYSTEM_POOL_TAINT, pool_properties, pool_summary
 from providers.acr_token_credentials import TokenCredentials, dockerconfigjson
 from providers.aks_agent_pool import ExperimentPool
-from stacks.config import ACR_PULL_ROLE_ID, ClusterConfig, PoolConfig, TimeoutsConfig
+from contract import ACR_PULL_ROLE_ID
+from stackconfig.model import ClusterConfig, PoolConfig, TimeoutsConfig
 
 TYPE = "acr-streaming-ab:cluster:StreamingCluster"
 # Fixed namespace for the role assignment names: the same (scope, principal, role) always gives the

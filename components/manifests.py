@@ -15,14 +15,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
-from stacks.config import POOL_LABEL, STREAMING_LABEL, ArmConfig, PoolConfig, ResourcesConfig, WorkloadConfig
+from contract import LABEL_APP_NAME, LABEL_ARM, LABEL_PAIR, LABEL_PART_OF, LABEL_POOL, LABEL_STREAMING, LABEL_WORKLOAD
+from contract import PART_OF_VALUE as PART_OF
+from stackconfig.model import ArmConfig, PoolConfig, ResourcesConfig, WorkloadConfig
 
-NAME_LABEL = "app.kubernetes.io/name"
-PART_OF_LABEL = "app.kubernetes.io/part-of"
-PART_OF = "acr-streaming-ab"
-ARM_LABEL = "streaming-ab/arm"
-WORKLOAD_LABEL = "streaming-ab/workload"
-PAIR_LABEL = "streaming-ab/pair"
 PULL_SECRET_NAME = "acr-pull"
 # Tells pulumi-kubernetes not to wait for readiness: used for arms whose pool is parked (count 0),
 # whose pods stay Pending by design until the pool is scaled up.
@@ -67,28 +63,28 @@ def single_name(arm: ArmConfig) -> str:
 
 def arm_selector(arm: ArmConfig) -> str:
     """The label selector that finds every pod of an arm (what `timing report --selector` takes)."""
-    return f"{ARM_LABEL}={arm.name}"
+    return f"{LABEL_ARM}={arm.name}"
 
 
 def pod_labels(workload: WorkloadConfig, arm: ArmConfig, component: str) -> dict[str, str]:
     return {
-        NAME_LABEL: component,
-        PART_OF_LABEL: PART_OF,
-        ARM_LABEL: arm.name,
-        STREAMING_LABEL: "true" if arm.streaming else "false",
-        WORKLOAD_LABEL: workload.name,
-        PAIR_LABEL: arm.pair,
+        LABEL_APP_NAME: component,
+        LABEL_PART_OF: PART_OF,
+        LABEL_ARM: arm.name,
+        LABEL_STREAMING: "true" if arm.streaming else "false",
+        LABEL_WORKLOAD: workload.name,
+        LABEL_PAIR: arm.pair,
     }
 
 
 def selector_labels(arm: ArmConfig, component: str) -> dict[str, str]:
     # Immutable once created: only what identifies the pods of this Deployment.
-    return {ARM_LABEL: arm.name, NAME_LABEL: component}
+    return {LABEL_ARM: arm.name, LABEL_APP_NAME: component}
 
 
 def namespace(name: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Namespace",
-            "metadata": {"name": name, "labels": {PART_OF_LABEL: PART_OF}}}
+            "metadata": {"name": name, "labels": {LABEL_PART_OF: PART_OF}}}
 
 
 def pull_secret(namespace_name: Any, dockerconfigjson: Any) -> dict[str, Any]:
@@ -97,7 +93,7 @@ def pull_secret(namespace_name: Any, dockerconfigjson: Any) -> dict[str, Any]:
         "apiVersion": "v1",
         "kind": "Secret",
         "type": "kubernetes.io/dockerconfigjson",
-        "metadata": {"name": PULL_SECRET_NAME, "namespace": namespace_name, "labels": {PART_OF_LABEL: PART_OF}},
+        "metadata": {"name": PULL_SECRET_NAME, "namespace": namespace_name, "labels": {LABEL_PART_OF: PART_OF}},
         "stringData": {".dockerconfigjson": dockerconfigjson},
     }
 
@@ -135,8 +131,8 @@ def deployment(
     if env:
         container["env"] = [{"name": key, "value": value} for key, value in env.items()]
     pod_spec: dict[str, Any] = {
-        "nodeSelector": {POOL_LABEL: pool.name},
-        "tolerations": [{"key": POOL_LABEL, "operator": "Equal", "value": pool.name, "effect": "NoSchedule"}],
+        "nodeSelector": {LABEL_POOL: pool.name},
+        "tolerations": [{"key": LABEL_POOL, "operator": "Equal", "value": pool.name, "effect": "NoSchedule"}],
         "containers": [container],
         # Service links would inject every other arm's Service into the environment; the arms must be
         # identical except for their pool.

@@ -15,11 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 from providers.aks_agent_pool import RECYCLE_ON_CHANGE, REPLACE_ON_CHANGE
-from stacks.config import SYSTEM_POOL_NAME, PoolConfig
+from contract import SYSTEM_POOL_NAME, SYSTEM_POOL_TAINT
+from stackconfig.model import PoolConfig
 
-# The system pool: the only pool declared inline on the ManagedCluster. Tainted so that only
-# critical add-ons (which tolerate CriticalAddonsOnly) run there and no A/B pod can land on it.
-SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 
 
 
@@ -39,7 +37,7 @@ def pool_properties(pool: PoolConfig, kubernetes_version: str) -> dict[str, Any]
         "orchestratorVersion": kubernetes_version,
         # Sorted so that the serialized inputs (and the preview diff) do not move when the config's key
         # order does.
-        "nodeLabels": dict(sorted(pool.labels.items())),
+        "nodeLabels": dict(sorted(pool.node_labels.items())),
         "nodeTaints": [pool.taint],
         "workloadRuntime": pool.workload_runtime,
         # Always sent, also when false: a standard arm must be explicitly off, not "whatever the

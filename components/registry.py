@@ -16,7 +16,8 @@ from pulumi_azure_native import containerregistry, resources
 from components.images import PublishedImage
 from providers.acr_import import ImportedImage
 from providers.acr_streaming import RepositoryStreaming, StreamingArtifact
-from stacks.config import REGISTRY_SUFFIX_LENGTH, ImageConfig, RegistryConfig, TimeoutsConfig
+from stackconfig.fields import REGISTRY_SUFFIX_LENGTH
+from stackconfig.model import ImageConfig, RegistryConfig, TimeoutsConfig
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ from components import dockerfiles
 from components.images import PublishedImage
 from providers.acr_build import AcrBuild
 from providers.acr_streaming import StreamingArtifact
-from stacks.config import SOURCE_RE, SyntheticImageConfig, TimeoutsConfig
+from stackconfig.fields import SOURCE_RE
+from stackconfig.model import SyntheticImageConfig, TimeoutsConfig
 
 TYPE = "acr-streaming-ab:synthetic_images:SyntheticImages"
 
@@ -97,7 +98,7 @@ class SyntheticImages(pulumi.ComponentResource):
             base = args.imported[config.base_image]
             reference = Output.all(args.login_server, base.digest).apply(
                 lambda parts: pinned_reference(parts[0], base, parts[1]))
-        elif SOURCE_RE.match(config.base_image):
+        elif SOURCE_RE.fullmatch(config.base_image):
             reference = Output.from_input(config.base_image)
         else:
             # A configured name the composition did not pass in: never fall back to Docker Hub.

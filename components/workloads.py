@@ -21,8 +21,9 @@ import pulumi_kubernetes as k8s
 from pulumi import Input, Output, ResourceOptions
 
 from components import manifests
+from contract import LABEL_ARM
 from components.images import PublishedImage
-from stacks.config import PoolConfig, WorkloadConfig
+from stackconfig.model import PoolConfig, WorkloadConfig
 
 TYPE = "acr-streaming-ab:workloads:ABWorkloads"
 
@@ -42,7 +43,7 @@ class ABWorkloadsArgs:
 
 def timing_command(stack_name: str, namespace: str, arm_name: str) -> str:
     return (f"python -m timing report --stack {stack_name} --namespace {namespace} "
-            f"--selector {manifests.ARM_LABEL}={arm_name}")
+            f"--selector {LABEL_ARM}={arm_name}")
 
 
 def endpoint_from_status(status: Any) -> Optional[str]:

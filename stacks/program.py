@@ -16,7 +16,7 @@ from components.images import PublishedImage
 from components.registry import StreamingRegistry, StreamingRegistryArgs
 from components.synthetic_images import SyntheticImages, SyntheticImagesArgs
 from components.workloads import ABWorkloads, ABWorkloadsArgs
-from stacks.config import StackConfig
+from stackconfig.model import StackConfig
 
 
 def build(config: StackConfig, stack_name: Optional[str] = None) -> dict[str, Any]:

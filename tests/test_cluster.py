@@ -16,7 +16,9 @@ from components.cluster import (
     role_assignment_name,
 )
 from components.pool_body import REPLACE_ON_CHANGE, SYSTEM_POOL_TAINT, pool_properties
-from stacks.config import ACR_PULL_ROLE_ID, ConfigError, parse_stack_config
+from contract import ACR_PULL_ROLE_ID
+from stackconfig.errors import ConfigError
+from stacks.config import parse_stack_config
 from stacks.scenarios import SCENARIOS
 from tests.fakes.cluster import kubelet_object_id_of
 from tests.pulumi_harness import evaluate

@@ -13,7 +13,9 @@ import pytest
 import yaml
 
 from stacks import scenarios
-from stacks.config import ConfigError, PROJECT, parse_stack_config, read_pulumi_config
+from contract import PROJECT
+from stackconfig.errors import ConfigError
+from stacks.config import parse_stack_config, read_pulumi_config
 from tests.pulumi_harness import config_values, evaluate
 
 ROOT = Path(__file__).resolve().parent.parent

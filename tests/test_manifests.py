@@ -20,7 +20,8 @@ from kubernetes_validate import utils as kv_utils
 
 from components import manifests
 from stacks import scenarios
-from stacks.config import StackConfig, parse_stack_config
+from stackconfig.model import StackConfig
+from stacks.config import parse_stack_config
 
 BASE = {"location": "westus3"}
 FRONT_REF = "streamabx7k2q9.azurecr.io/azure-vote-front:v1"
@@ -228,7 +229,7 @@ def test_service_names_must_be_dns_1035_labels():
     workloads = copy.deepcopy(scenarios.SCENARIOS["teleport-ab"]["workloads"])
     workloads[0]["arms"][0]["name"] = "1st-teleporter"
     # Refused at config time (the arm name rule), before the manifest builder could refuse it.
-    from stacks.config import ConfigError
+    from stackconfig.errors import ConfigError
 
     with pytest.raises(ConfigError, match=re.escape("'1st-teleporter' is not an arm name")):
         config_for("teleport-ab", workloads=workloads)

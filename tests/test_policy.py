@@ -21,9 +21,10 @@ from types import ModuleType
 import pytest
 import yaml
 
+import contract
 from stacks import config as stack_config
 from stacks import program
-from stacks.vm_sizes import parse_vm_size
+from stackconfig.vm_sizes import parse_vm_size
 from tests.fakes.azure_base import SUBSCRIPTION
 from tests.pulumi_harness import PROJECT, Declared, Evaluation, evaluate
 
@@ -282,10 +283,10 @@ def test_a_kubeconfig_under_another_output_is_a_violation(evaluation):
 def test_the_policy_constants_match_the_program():
     from components.pool_body import SYSTEM_POOL_TAINT
 
-    assert rules.ACR_PULL_ROLE_ID == stack_config.ACR_PULL_ROLE_ID
-    assert rules.STREAMING_OS_SKUS == stack_config.STREAMING_OS_SKUS
-    assert rules.OS_GUARD_SKUS == stack_config.OS_GUARD_SKUS
-    assert rules.SANDBOX_RUNTIMES == stack_config.SANDBOX_RUNTIMES
+    assert rules.ACR_PULL_ROLE_ID == contract.ACR_PULL_ROLE_ID
+    assert rules.STREAMING_OS_SKUS == contract.STREAMING_OS_SKUS
+    assert rules.OS_GUARD_SKUS == contract.OS_GUARD_SKUS
+    assert rules.SANDBOX_RUNTIMES == contract.SANDBOX_RUNTIMES
     assert rules.SYSTEM_POOL_TAINT == SYSTEM_POOL_TAINT
 
 

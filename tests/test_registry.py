@@ -10,7 +10,7 @@ import pytest
 from pulumi_azure_native import authorization, containerservice
 
 from components.registry import StreamingRegistry, StreamingRegistryArgs
-from stacks.config import ImageConfig, RegistryConfig, TimeoutsConfig
+from stackconfig.model import ImageConfig, RegistryConfig, TimeoutsConfig
 from tests.fakes.azure_base import SUBSCRIPTION, TENANT
 from tests.fakes.registry import fake_digest
 from tests.pulumi_harness import evaluate
@@ -21,18 +21,20 @@ IMPORT = "pulumi-python:dynamic/acr:ImportedImage"
 STREAMING = "pulumi-python:dynamic/acr:StreamingArtifact"
 AUTO_CONVERT = "pulumi-python:dynamic/acr:RepositoryStreaming"
 
-IMAGES = (
-    ImageConfig("azure-vote-front", "mcr.microsoft.com/azuredocs/azure-vote-front:v1", "azure-vote-front:v1", True),
-    ImageConfig("redis", "mcr.microsoft.com/oss/bitnami/redis:6.0.8", "redis:6.0.8", True),
-    ImageConfig("alpine", "docker.io/library/alpine:3.20", "library/alpine:3.20", False),
-)
-TIMEOUTS = TimeoutsConfig(import_minutes=31, conversion_minutes=61, build_minutes=60, pool_minutes=45)
+IMAGES = tuple(ImageConfig.model_validate({"name": n, "source": s, "target": t, "streaming": on}) for n, s, t, on in (
+    ("azure-vote-front", "mcr.microsoft.com/azuredocs/azure-vote-front:v1", "azure-vote-front:v1", True),
+    ("redis", "mcr.microsoft.com/oss/bitnami/redis:6.0.8", "redis:6.0.8", True),
+    ("alpine", "docker.io/library/alpine:3.20", "library/alpine:3.20", False),
+))
+TIMEOUTS = TimeoutsConfig.model_validate({"importMinutes": 31, "conversionMinutes": 61, "buildMinutes": 60,
+                                          "poolMinutes": 45})
 
 
 def args(existing_rg: str | None = None, auto_convert: tuple[str, ...] = (), sku: str = "Premium"):
     client = authorization.get_client_config_output()
     return StreamingRegistryArgs(
-        location="westeurope", name_prefix="streamab", registry=RegistryConfig(sku, existing_rg, auto_convert),
+        location="westeurope", name_prefix="streamab", registry=RegistryConfig.model_validate(
+            {"sku": sku, "existingResourceGroup": existing_rg, "autoConvertRepositories": list(auto_convert)}),
         images=IMAGES, timeouts=TIMEOUTS, subscription_id=client.subscription_id, tenant_id=client.tenant_id,
     )
 

@@ -17,7 +17,9 @@ from components import dockerfiles
 from components.images import PublishedImage
 from components.synthetic_images import TYPE, SyntheticImages, SyntheticImagesArgs
 from stacks import scenarios
-from stacks.config import ConfigError, StackConfig, parse_stack_config
+from stackconfig.errors import ConfigError
+from stackconfig.model import StackConfig
+from stacks.config import parse_stack_config
 from tests.fakes.azure_base import SUBSCRIPTION, TENANT
 from tests.fakes.workloads import ACR_BUILD_TYPE, BUILD_RUN_ID, fake_digest
 from tests.pulumi_harness import Declared, Evaluation, evaluate

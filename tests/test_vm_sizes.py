@@ -2,7 +2,7 @@
 
 import pytest
 
-from stacks.vm_sizes import ephemeral_os_capacity_gib, parse_vm_size
+from stackconfig.vm_sizes import ephemeral_os_capacity_gib, parse_vm_size
 
 
 @pytest.mark.parametrize("name, arm64, confidential, local_disk", [

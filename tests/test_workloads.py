@@ -20,7 +20,9 @@ import pytest
 from components.images import PublishedImage
 from components.workloads import TYPE, ABWorkloads, ABWorkloadsArgs
 from stacks import scenarios
-from stacks.config import ConfigError, StackConfig, parse_stack_config
+from stackconfig.errors import ConfigError
+from stackconfig.model import StackConfig
+from stacks.config import parse_stack_config
 from tests.fakes.workloads import fake_digest, fake_ip
 from tests.pulumi_harness import Declared, Evaluation, evaluate
 from tests.test_manifests import schema_version
