@@ -135,9 +135,9 @@ class Node:
 
 
 def evaluate_stack(stack: str):
-    """The stack's declared resources under the test mocks (tests/pulumi_harness.py)."""
+    """The stack's declared resources under the test mocks (offline/harness.py)."""
     from stacks import program
-    from tests.pulumi_harness import evaluate
+    from offline.harness import evaluate
 
     stack_file = ROOT / f"Pulumi.{stack}.yaml"
     raw = yaml.safe_load(stack_file.read_text())["config"]

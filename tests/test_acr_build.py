@@ -30,7 +30,7 @@ from providers.acr_build import (
     docker_build_request,
 )
 from providers.base import AzureOperationError, AzureSession, WaitTimeoutError
-from tests.fakes.registry import recorded_once
+from tests.conftest import provider_on, recorded_once
 from tests.replay import SUBSCRIPTION, TENANT, ReplayTransport, constructed, recorded
 
 ARM = (f"https://management.azure.com/subscriptions/{SUBSCRIPTION}/resourceGroups/streamab-rg/providers/"
@@ -52,15 +52,6 @@ PROPS = {
 }
 VOTE_FRONT_CONFIG = json.loads(
     (Path(__file__).parent / "fixtures" / "images" / "azure-vote-front-v1.config.constructed.json").read_text())
-
-
-class FakeCredential:
-    def __init__(self):
-        self.calls: list[tuple[tuple[str, ...], dict[str, Any]]] = []
-
-    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        self.calls.append((scopes, kwargs))
-        return AccessToken("REDACTED", 4102444800)
 
 
 def run(status: str, **properties: Any) -> dict[str, Any]:
@@ -85,13 +76,8 @@ def upload() -> list:
 
 
 def provider_for(transport: ReplayTransport, clock: Iterator[float] | None = None) -> AcrBuildProvider:
-    def factory(subscription_id: str, tenant_id: str) -> AzureSession:
-        session = AzureSession(subscription_id, tenant_id, FakeCredential(), transport=transport,
-                               sleep=transport.sleep, poll_seconds=0)
-        if clock is not None:
-            session.clock = lambda: next(clock)
-        return session
-    return AcrBuildProvider(factory)
+    ticks = clock
+    return provider_on(AcrBuildProvider, transport, clock=(lambda: next(ticks)) if ticks is not None else None)[0]
 
 
 def test_build_sequence_upload_schedule_poll_digest():

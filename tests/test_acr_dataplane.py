@@ -14,7 +14,7 @@ from azure.core.exceptions import ServiceResponseError
 
 from providers.acr_dataplane import STREAMING_ARTIFACT_TYPE, AcrDataPlaneClient, AcrDataPlaneError
 from providers.base import ARM_SCOPE, RETRY_SETTINGS
-from tests.fakes.registry import constructed_auth, recorded_once, replay_session
+from tests.conftest import constructed_auth, recorded_once, replay_session
 from tests.replay import TENANT, constructed
 
 STREAMING = "test_acr_artifact_streaming.yaml"

@@ -17,7 +17,7 @@ import pytest
 
 from providers.acr_import import ImportedImageProvider, ImportFailedError, import_source
 from providers.base import WaitTimeoutError
-from tests.fakes.registry import FakeClock, constructed_auth, recorded_once, replay_session, session_factory
+from tests.conftest import FakeClock, constructed_auth, provider_on, recorded_once, replay_session, session_factory
 from tests.replay import SUBSCRIPTION, TENANT, constructed
 
 STREAMING = "test_acr_artifact_streaming.yaml"
@@ -40,8 +40,7 @@ def import_url(registry: str = "clireg000002", resource_group: str = "clitest.rg
 
 
 def provider_for(interactions, clock=None, poll_seconds=0):
-    session, transport = replay_session(interactions, clock=clock, poll_seconds=poll_seconds)
-    return ImportedImageProvider(session_factory(session)), transport
+    return provider_on(ImportedImageProvider, interactions, clock=clock, poll_seconds=poll_seconds)
 
 
 def tag(login: str, repository: str, name: str, digest: str, status: int = 200):

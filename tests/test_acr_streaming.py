@@ -16,7 +16,7 @@ from providers.acr_streaming import (
     StreamingConversionError,
 )
 from providers.base import AzureOperationError, WaitTimeoutError
-from tests.fakes.registry import FakeClock, constructed_auth, recorded_once, replay_session, session_factory
+from tests.conftest import FakeClock, constructed_auth, provider_on, recorded_once, replay_session, session_factory
 from tests.replay import SUBSCRIPTION, TENANT, constructed
 
 STREAMING = "test_acr_artifact_streaming.yaml"
@@ -52,8 +52,7 @@ def operation(status: str, progress: str = "100%", details: str = "Conversion co
 
 
 def provider_for(interactions, clock=None, poll_seconds=0):
-    session, transport = replay_session(interactions, clock=clock, poll_seconds=poll_seconds)
-    return StreamingArtifactProvider(session_factory(session)), transport
+    return provider_on(StreamingArtifactProvider, interactions, clock=clock, poll_seconds=poll_seconds)
 
 
 # Auth for a pull-scoped first call: #44 (GET /v2/ 401), #53 (exchange), #62 (token, pull).

@@ -19,6 +19,7 @@ from azure.core.credentials import AccessToken
 
 from providers.acr_token_credentials import TokenCredentialsProvider, dockerconfigjson
 from providers.base import AzureOperationError, AzureSession
+from tests.conftest import provider_on
 from tests.replay import SUBSCRIPTION, TENANT, ReplayTransport, constructed, recorded
 
 ARM = "https://management.azure.com"
@@ -31,14 +32,8 @@ TOKEN = f"{ARM}{TOKEN_ID}{API}"
 CREATED = "2026-08-02T10:00:00.1234567+00:00"
 
 
-class FakeCredential:
-    def get_token(self, *scopes, **kwargs):
-        return AccessToken("fake-arm-token", int(time.time()) + 3600)
-
-
 def provider_for(transport: ReplayTransport) -> TokenCredentialsProvider:
-    return TokenCredentialsProvider(lambda sub, tenant: AzureSession(
-        sub, tenant, FakeCredential(), transport=transport, sleep=transport.sleep, poll_seconds=0))
+    return provider_on(TokenCredentialsProvider, transport)[0]
 
 
 def props(**overrides) -> dict:

@@ -25,6 +25,7 @@ from components.pool_body import pool_properties
 from providers.aks_agent_pool import ExperimentPoolProvider, diff_pool
 from providers.base import AzureOperationError, AzureSession, WaitTimeoutError
 from stacks.config import parse_stack_config
+from tests.conftest import provider_on
 from tests.replay import SUBSCRIPTION, TENANT, ReplayTransport, constructed, recorded
 
 ARM = "https://management.azure.com"
@@ -40,11 +41,6 @@ def pool_url(pool: str) -> str:
 def operation_url(op: str) -> str:
     return (f"{ARM}/subscriptions/{SUBSCRIPTION}/providers/Microsoft.ContainerService/locations/westus3/"
             f"operations/{op}?api-version=2016-03-30")
-
-
-class FakeCredential:
-    def get_token(self, *scopes, **kwargs):
-        return AccessToken("fake-arm-token", int(time.time()) + 3600)
 
 
 class Clock:
@@ -63,12 +59,7 @@ class Clock:
 
 
 def provider_for(transport: ReplayTransport, *, poll_seconds: float = 0, clock: Clock | None = None):
-    def factory(subscription_id: str, tenant_id: str) -> AzureSession:
-        assert (subscription_id, tenant_id) == (SUBSCRIPTION, TENANT)
-        return AzureSession(subscription_id, tenant_id, FakeCredential(), transport=transport,
-                            sleep=clock.sleep if clock else transport.sleep,
-                            clock=clock if clock else (lambda: 0.0), poll_seconds=poll_seconds)
-    return ExperimentPoolProvider(factory)
+    return provider_on(ExperimentPoolProvider, transport, clock=clock or (lambda: 0.0), poll_seconds=poll_seconds)[0]
 
 
 CONFIG = parse_stack_config({"location": "westus3"})  # storage-matrix: slowart/slownoart/fastart/fastnoart

@@ -20,8 +20,8 @@ from contract import ACR_PULL_ROLE_ID
 from stackconfig.errors import ConfigError
 from stacks.config import parse_stack_config
 from stacks.scenarios import SCENARIOS
-from tests.fakes.cluster import kubelet_object_id_of
-from tests.pulumi_harness import evaluate
+from offline.fakes.cluster import kubelet_object_id_of
+from offline.harness import evaluate
 from tests.replay import SUBSCRIPTION, TENANT
 
 REGISTRY_NAME = "streamabx7k2q9"

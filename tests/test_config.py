@@ -16,7 +16,7 @@ from stacks import scenarios
 from contract import PROJECT
 from stackconfig.errors import ConfigError
 from stacks.config import parse_stack_config, read_pulumi_config
-from tests.pulumi_harness import config_values, evaluate
+from offline.harness import config_values, evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = {"scenario": "teleport-ab", "location": "westus3"}

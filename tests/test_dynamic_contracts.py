@@ -1,6 +1,6 @@
 """Contracts that mocks cannot check: what each dynamic provider returns, and what the engine hands it.
 
-Under `pulumi.runtime.set_mocks` the dynamic providers never run (tests/fakes/ answers instead), so
+Under `pulumi.runtime.set_mocks` the dynamic providers never run (offline/fakes/ answers instead), so
 three things could drift unnoticed; each is pinned here for all six dynamic resources:
 
 1. Output names. The keys a provider's create/read/update return in `outs` cover every output the
@@ -42,13 +42,13 @@ from providers.acr_import import ImportedImage
 from providers.acr_streaming import RepositoryStreaming, StreamingArtifact
 from providers.acr_token_credentials import TokenCredentials
 from providers.aks_agent_pool import ExperimentPool
-from tests import fakes
+from offline import fakes
 from tests import test_acr_build as build_tests
 from tests import test_acr_import as import_tests
 from tests import test_acr_streaming as streaming_tests
 from tests import test_acr_token_credentials as token_tests
 from tests import test_aks_agent_pool as pool_tests
-from tests.fakes.registry import constructed_auth, recorded_once
+from tests.conftest import constructed_auth, recorded_once
 from tests.replay import ReplayTransport, constructed
 
 fakes.load_all()

@@ -28,8 +28,8 @@ import yaml
 from components.cluster import role_assignment_name
 from stacks import program
 from stacks.config import parse_stack_config
-from tests.fakes.azure_base import random_string
-from tests.pulumi_harness import PROJECT, Evaluation, evaluate
+from offline.fakes.azure_base import random_string
+from offline.harness import PROJECT, Evaluation, evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))

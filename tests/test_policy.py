@@ -25,8 +25,8 @@ import contract
 from stacks import config as stack_config
 from stacks import program
 from stackconfig.vm_sizes import parse_vm_size
-from tests.fakes.azure_base import SUBSCRIPTION
-from tests.pulumi_harness import PROJECT, Declared, Evaluation, evaluate
+from offline.fakes.azure_base import SUBSCRIPTION
+from offline.harness import PROJECT, Declared, Evaluation, evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY_DIR = ROOT / "policy"

@@ -14,7 +14,7 @@ import pulumi
 import pytest
 import yaml
 
-from tests.pulumi_harness import PROJECT, evaluate
+from offline.harness import PROJECT, evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))

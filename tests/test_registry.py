@@ -1,6 +1,6 @@
-"""`StreamingRegistry` under Pulumi mocks (tests/pulumi_harness.py): what it declares and what waits for what.
+"""`StreamingRegistry` under Pulumi mocks (offline/harness.py): what it declares and what waits for what.
 
-No HTTP here: computed outputs come from tests/fakes/registry.py (login server, digests).
+No HTTP here: computed outputs come from offline/fakes/registry.py (login server, digests).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from pulumi_azure_native import authorization, containerservice
 
 from components.registry import StreamingRegistry, StreamingRegistryArgs
 from stackconfig.model import ImageConfig, RegistryConfig, TimeoutsConfig
-from tests.fakes.azure_base import SUBSCRIPTION, TENANT
-from tests.fakes.registry import fake_digest
-from tests.pulumi_harness import evaluate
+from offline.fakes.azure_base import SUBSCRIPTION, TENANT
+from offline.fakes.registry import fake_digest
+from offline.harness import evaluate
 
 REGISTRY = "azure-native:containerregistry:Registry"
 RESOURCE_GROUP = "azure-native:resources:ResourceGroup"

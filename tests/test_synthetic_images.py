@@ -2,7 +2,7 @@
 
 Imported images are faked as `PublishedImage`s whose digest comes from a dummy import resource, so
 "the build waits for the import of its base image" is visible as a dependency. AcrBuild's computed
-outputs come from tests/fakes/workloads.py.
+outputs come from offline/fakes/workloads.py.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from stacks import scenarios
 from stackconfig.errors import ConfigError
 from stackconfig.model import StackConfig
 from stacks.config import parse_stack_config
-from tests.fakes.azure_base import SUBSCRIPTION, TENANT
-from tests.fakes.workloads import ACR_BUILD_TYPE, BUILD_RUN_ID, fake_digest
-from tests.pulumi_harness import Declared, Evaluation, evaluate
+from offline.fakes.azure_base import SUBSCRIPTION, TENANT
+from offline.fakes.workloads import ACR_BUILD_TYPE, BUILD_RUN_ID, fake_digest
+from offline.harness import Declared, Evaluation, evaluate
 
 LOGIN = "streamabx7k2q9.azurecr.io"
 STREAMING_TYPE = "pulumi-python:dynamic/acr:StreamingArtifact"

@@ -23,8 +23,8 @@ from stacks import scenarios
 from stackconfig.errors import ConfigError
 from stackconfig.model import StackConfig
 from stacks.config import parse_stack_config
-from tests.fakes.workloads import fake_digest, fake_ip
-from tests.pulumi_harness import Declared, Evaluation, evaluate
+from offline.fakes.workloads import fake_digest, fake_ip
+from offline.harness import Declared, Evaluation, evaluate
 from tests.test_manifests import schema_version
 
 LOGIN = "streamabx7k2q9.azurecr.io"

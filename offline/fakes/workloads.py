@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 
-from tests.fakes import resource_fake
+from offline.fakes import resource_fake
 
 ACR_BUILD_TYPE = "pulumi-python:dynamic/acr:AcrBuild"
 BUILD_RUN_ID = "cb1"

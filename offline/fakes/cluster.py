@@ -10,8 +10,8 @@ from __future__ import annotations
 import base64
 import uuid
 
-from tests.fakes import call_fake, resource_fake
-from tests.fakes.azure_base import SUBSCRIPTION, TENANT
+from offline.fakes import call_fake, resource_fake
+from offline.fakes.azure_base import SUBSCRIPTION, TENANT
 
 KUBECONFIG_TEMPLATE = """apiVersion: v1
 kind: Config

@@ -4,7 +4,7 @@
 returns an `Evaluation` with every registered resource: type, name, parent, inputs exactly as sent to
 the engine, the URNs it depends on (explicit `depends_on` and those carried by its input Outputs),
 resource options (ignoreChanges, deleteBeforeReplace, additionalSecretOutputs), and the resolved
-exports with their secret flag. Nothing reaches a cloud: computed outputs come from `tests/fakes/`.
+exports with their secret flag. Nothing reaches a cloud: computed outputs come from `offline/fakes/`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.sync_await import _sync_await
 from pulumi.runtime.stack import run_pulumi_func
 
-from tests import fakes
+from offline import fakes
 
 fakes.load_all()
 

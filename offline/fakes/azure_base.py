@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.fakes import call_fake, resource_fake
+from offline.fakes import call_fake, resource_fake
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"

@@ -1,7 +1,7 @@
 """Computed outputs the mocks return per resource type / invoke token, one module per area.
 
 Each module in this package registers functions with `resource_fake(type_token)` or
-`call_fake(token)`; `tests/pulumi_harness.py` imports them all. A fake receives the declared inputs
+`call_fake(token)`; `offline/harness.py` imports them all. A fake receives the declared inputs
 and returns only what Azure or Kubernetes would compute (ids, login servers, identities, digests);
 the inputs themselves are echoed back by the harness.
 """
