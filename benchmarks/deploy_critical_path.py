@@ -26,9 +26,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -66,7 +67,7 @@ def _import_seconds(inputs: dict[str, Any], _config: StackConfig) -> float:
     return 20 + 60 * KNOWN_IMAGE_GB.get(str(inputs.get("source")), ASSUMED_IMAGE_GB)
 
 
-def _synthetic(config: StackConfig, target: Optional[str], repository: Optional[str]):
+def _synthetic(config: StackConfig, target: str | None, repository: str | None):
     for image in config.synthetic_images:
         if image.target == target or image.repository == repository:
             return image
@@ -136,8 +137,8 @@ class Node:
 
 def evaluate_stack(stack: str):
     """The stack's declared resources under the test mocks (offline/harness.py)."""
-    from stacks import program
     from offline.harness import evaluate
+    from stacks import program
 
     stack_file = ROOT / f"Pulumi.{stack}.yaml"
     raw = yaml.safe_load(stack_file.read_text())["config"]
@@ -183,7 +184,7 @@ def graph_of(evaluation, config: StackConfig) -> dict[str, Node]:
 def schedule(nodes: dict[str, Node], dropped: frozenset[tuple[str, str]] = frozenset()):
     """Earliest finish of every node (unlimited parallelism) and each node's latest-finishing dependency."""
     finish: dict[str, float] = {}
-    via: dict[str, Optional[str]] = {}
+    via: dict[str, str | None] = {}
 
     def visit(urn: str, stack: tuple[str, ...] = ()) -> float:
         if urn in finish:
@@ -302,7 +303,7 @@ def render(stack: str, result: dict[str, Any], nodes: dict[str, Node]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", default="dev", help="reads Pulumi.<stack>.yaml (default: dev)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")

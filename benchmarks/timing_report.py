@@ -24,12 +24,12 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ACR = "abstreamingacr.azurecr.io"
-T0 = datetime(2024, 5, 1, 10, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
 
 
 def ts(t):

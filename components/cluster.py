@@ -23,15 +23,16 @@ import base64
 import re
 import uuid
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 from pulumi_azure_native import authorization, containerregistry, containerservice
 
-from components.pool_body import SYSTEM_POOL_NAME, SYSTEM_POOL_TAINT, pool_properties, pool_summary
+from components.pool_body import pool_properties, pool_summary
+from contract import SYSTEM_POOL_NAME, SYSTEM_POOL_TAINT
+from contract import ACR_PULL_ROLE_ID
 from providers.acr_token_credentials import TokenCredentials, dockerconfigjson
 from providers.aks_agent_pool import ExperimentPool
-from contract import ACR_PULL_ROLE_ID
 from stackconfig.model import ClusterConfig, PoolConfig, TimeoutsConfig
 
 TYPE = "acr-streaming-ab:cluster:StreamingCluster"
@@ -85,13 +86,13 @@ class StreamingCluster(pulumi.ComponentResource):
     cluster_name: pulumi.Output[str]
     resource_group_name: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
-    oidc_issuer_url: pulumi.Output[Optional[str]]
+    oidc_issuer_url: pulumi.Output[str | None]
     pools_summary: pulumi.Output[dict]
     pool_resources: dict[str, pulumi.Resource]
     kubelet_object_id: pulumi.Output[str]
-    image_pull_secret_dockerconfigjson: Optional[pulumi.Output[str]]
+    image_pull_secret_dockerconfigjson: pulumi.Output[str] | None
 
-    def __init__(self, name: str, args: StreamingClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: StreamingClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
         config = args.cluster
         cluster_name = f"{args.name_prefix}-aks"
@@ -135,7 +136,7 @@ class StreamingCluster(pulumi.ComponentResource):
         )
         self.kubeconfig = pulumi.Output.secret(credentials.kubeconfigs.apply(kubeconfig_from_credentials))
 
-        self.acr_pull_role_assignment: Optional[authorization.RoleAssignment] = None
+        self.acr_pull_role_assignment: authorization.RoleAssignment | None = None
         self.image_pull_secret_dockerconfigjson = None
         if config.pull_mode == "attach":
             self._attach_registry(name, args)
@@ -143,7 +144,7 @@ class StreamingCluster(pulumi.ComponentResource):
             self._pull_token(name, args)
 
         self.pool_resources = {}
-        previous: Optional[ExperimentPool] = None
+        previous: ExperimentPool | None = None
         for pool in args.pools:
             previous = ExperimentPool(
                 f"{name}-pool-{pool.name}",

@@ -17,7 +17,8 @@ runtime settings read from the source image's config at build time.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 from providers.build_context import SQUASH_CONFIG_MARKER, complete_squash_dockerfile
 
@@ -82,7 +83,7 @@ def squash_dockerfile(source_reference: str, image_config: Mapping[str, Any]) ->
     return complete_squash_dockerfile(squash_dockerfile_head(source_reference), image_config)
 
 
-def squash_source_of(dockerfile: str) -> Optional[str]:
+def squash_source_of(dockerfile: str) -> str | None:
     """The source reference named by a squash Dockerfile head, or None for any other Dockerfile."""
     for line in dockerfile.splitlines():
         if line.startswith(SQUASH_CONFIG_MARKER):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 import pulumi
 
@@ -16,7 +15,7 @@ class PublishedImage:
     streaming: bool
     ref: pulumi.Output[str]                    # <loginServer>/<repository>:<tag>
     digest: pulumi.Output[str]                 # sha256:... of the manifest the tag points to
-    streaming_artifact_digest: pulumi.Output[Optional[str]]  # None when not streaming
+    streaming_artifact_digest: pulumi.Output[str | None]  # None when not streaming
     # Resources a workload using this image must wait for: the import or build, and the streaming
     # artifact when there is one (a pod must never pull an image before its artifact exists).
     ready: list[pulumi.Resource] = field(default_factory=list)

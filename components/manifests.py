@@ -12,8 +12,9 @@ name: `<arm>-front` / `<arm>-back` for the azure-vote template, `<arm>` for the 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from typing import Any
 
 from contract import LABEL_APP_NAME, LABEL_ARM, LABEL_PAIR, LABEL_PART_OF, LABEL_POOL, LABEL_STREAMING, LABEL_WORKLOAD
 from contract import PART_OF_VALUE as PART_OF
@@ -108,11 +109,11 @@ def deployment(
     component: str,
     image: Any,
     replicas: int,
-    port: Optional[int],
+    port: int | None,
     port_name: str,
-    env: Optional[dict[str, str]] = None,
+    env: dict[str, str] | None = None,
     use_pull_secret: bool = False,
-    grace_seconds: Optional[int] = None,
+    grace_seconds: int | None = None,
 ) -> dict[str, Any]:
     if pool.name != arm.pool:
         raise ValueError(f"arm {arm.name!r} runs on pool {arm.pool!r}, not {pool.name!r}")

@@ -14,12 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from providers.aks_agent_pool import RECYCLE_ON_CHANGE, REPLACE_ON_CHANGE
-from contract import SYSTEM_POOL_NAME, SYSTEM_POOL_TAINT
 from stackconfig.model import PoolConfig
-
-
-
 
 
 def pool_properties(pool: PoolConfig, kubernetes_version: str) -> dict[str, Any]:

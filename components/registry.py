@@ -7,7 +7,6 @@ resource group, an import only its registry, a streaming artifact only its impor
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_random as random
@@ -38,7 +37,7 @@ class StreamingRegistry(pulumi.ComponentResource):
     login_server: pulumi.Output[str]
     images: dict[str, PublishedImage]
 
-    def __init__(self, name: str, args: StreamingRegistryArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: StreamingRegistryArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("acr-streaming-ab:registry:StreamingRegistry", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
@@ -85,7 +84,7 @@ class StreamingRegistry(pulumi.ComponentResource):
             )
             imports_by_repository.setdefault(image.repository, []).append(imported)
             ready: list[pulumi.Resource] = [imported]
-            artifact_digest: pulumi.Output[Optional[str]] = pulumi.Output.from_input(None)
+            artifact_digest: pulumi.Output[str | None] = pulumi.Output.from_input(None)
             if image.streaming:
                 # The digest input is the import's output: the conversion starts once the image is there.
                 artifact = StreamingArtifact(

@@ -14,7 +14,6 @@ Dockerfile text changes (so a preview shows a rebuild) exactly when the base ima
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 from pulumi import Input, Output, ResourceOptions
@@ -49,7 +48,7 @@ def pinned_reference(login_server: str, image: PublishedImage, digest: str) -> s
 class SyntheticImages(pulumi.ComponentResource):
     images: dict[str, PublishedImage]
 
-    def __init__(self, name: str, args: SyntheticImagesArgs, opts: Optional[ResourceOptions] = None):
+    def __init__(self, name: str, args: SyntheticImagesArgs, opts: ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
         self.builds: dict[str, AcrBuild] = {}
         self.artifacts: dict[str, StreamingArtifact] = {}
@@ -65,7 +64,7 @@ class SyntheticImages(pulumi.ComponentResource):
                 opts=ResourceOptions(parent=self))
             self.builds[config.name] = build
             ready: list[pulumi.Resource] = [build]
-            artifact_digest: Output[Optional[str]] = Output.from_input(None)
+            artifact_digest: Output[str | None] = Output.from_input(None)
             if config.streaming:
                 artifact = StreamingArtifact(
                     f"{name}-{config.name}-streaming",
@@ -84,7 +83,7 @@ class SyntheticImages(pulumi.ComponentResource):
         self.register_outputs({"images": {n: i.summary() for n, i in self.images.items()}})
 
     @staticmethod
-    def _dockerfile(config: SyntheticImageConfig, args: SyntheticImagesArgs) -> tuple[Output[str], Optional[Output[dict]]]:
+    def _dockerfile(config: SyntheticImageConfig, args: SyntheticImagesArgs) -> tuple[Output[str], Output[dict] | None]:
         if config.squash_of is not None:
             source = _imported(args, config.squash_of, f"{config.name}.squashOf")
             reference = Output.all(args.login_server, source.digest).apply(

@@ -14,15 +14,15 @@ The Kubernetes objects themselves come from `components/manifests.py`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pulumi import Input, Output, ResourceOptions
 
 from components import manifests
-from contract import LABEL_ARM
 from components.images import PublishedImage
+from contract import LABEL_ARM
 from stackconfig.model import PoolConfig, WorkloadConfig
 
 TYPE = "acr-streaming-ab:workloads:ABWorkloads"
@@ -38,7 +38,7 @@ class ABWorkloadsArgs:
     kubeconfig: Input[str]
     pool_resources: dict[str, pulumi.Resource]
     stack_name: str
-    image_pull_secret_dockerconfigjson: Optional[Input[str]] = None
+    image_pull_secret_dockerconfigjson: Input[str] | None = None
 
 
 def timing_command(stack_name: str, namespace: str, arm_name: str) -> str:
@@ -46,7 +46,7 @@ def timing_command(stack_name: str, namespace: str, arm_name: str) -> str:
             f"--selector {LABEL_ARM}={arm_name}")
 
 
-def endpoint_from_status(status: Any) -> Optional[str]:
+def endpoint_from_status(status: Any) -> str | None:
     """`http://<address>` of a LoadBalancer Service status, or None while it has no address."""
     if status is None:
         return None
@@ -73,7 +73,7 @@ class ABWorkloads(pulumi.ComponentResource):
     endpoints: Output[dict]
     timing_readers: Output[dict]
 
-    def __init__(self, name: str, args: ABWorkloadsArgs, opts: Optional[ResourceOptions] = None):
+    def __init__(self, name: str, args: ABWorkloadsArgs, opts: ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
         pools = {pool.name: pool for pool in args.pools}
         _check_args(args, pools)
@@ -88,7 +88,7 @@ class ABWorkloads(pulumi.ComponentResource):
         # Every object names the namespace through this Output, so each waits for the Namespace.
         namespace_name: Output[str] = self.namespace.metadata.apply(lambda meta: _field(meta, "name", "name"))
 
-        self.pull_secret: Optional[k8s.core.v1.Secret] = None
+        self.pull_secret: k8s.core.v1.Secret | None = None
         if args.image_pull_secret_dockerconfigjson is not None:
             secret = manifests.pull_secret(namespace_name,
                                            Output.secret(args.image_pull_secret_dockerconfigjson))
@@ -98,7 +98,7 @@ class ABWorkloads(pulumi.ComponentResource):
 
         self.deployments: dict[str, k8s.apps.v1.Deployment] = {}
         self.services: dict[str, k8s.core.v1.Service] = {}
-        endpoints: dict[str, Output[Optional[str]]] = {}
+        endpoints: dict[str, Output[str | None]] = {}
         readers: dict[str, Output[dict]] = {}
         for workload in args.workloads:
             main = args.images[workload.image]

@@ -10,14 +10,15 @@ exports with their secret flag. Nothing reaches a cloud: computed outputs come f
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
-from pulumi.runtime.sync_await import _sync_await
 from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
 
 from offline import fakes
 
@@ -140,7 +141,7 @@ def config_values(values: dict[str, Any]) -> dict[str, str]:
     return {f"{PROJECT}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
 
 
-def evaluate(program: Callable[[], Optional[dict[str, Any]]], config: Optional[dict[str, Any]] = None,
+def evaluate(program: Callable[[], dict[str, Any] | None], config: dict[str, Any] | None = None,
              stack: str = "dev", preview: bool = False) -> Evaluation:
     pulumi_settings.reset_options(project=PROJECT, stack=stack, preview=preview)
     pulumi.runtime.set_all_config(config_values(config or {}))

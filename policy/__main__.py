@@ -7,8 +7,10 @@ preview or update.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
+import rules
 from pulumi_policy import (
     EnforcementLevel,
     PolicyPack,
@@ -18,8 +20,6 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-
-import rules
 
 PACK_NAME = "acr-streaming-ab"
 

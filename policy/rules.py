@@ -15,8 +15,9 @@ are repeated below; `tests/test_policy.py` fails when the copies drift apart.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any
 
 REGISTRY = "azure-native:containerregistry:Registry"
 CLUSTER = "azure-native:containerservice:ManagedCluster"
@@ -62,7 +63,7 @@ class Resource:
     additional_secret_outputs: tuple[str, ...] = field(default=())
 
 
-def vm_size_traits(name: str) -> Optional[tuple[bool, bool]]:
+def vm_size_traits(name: str) -> tuple[bool, bool] | None:
     """(is Arm64, is confidential) for an Azure VM size name; None when the name is not one.
 
     Arm64: `p` among the feature letters (Ampere sizes such as Standard_D4pds_v5). Confidential: the
@@ -176,7 +177,7 @@ def premium_sku_violations(resources: list[Resource]) -> list[tuple[str, str]]:
     return problems
 
 
-def _kubelet_object_id(cluster: Resource) -> Optional[str]:
+def _kubelet_object_id(cluster: Resource) -> str | None:
     kubelet = ((cluster.props.get("identityProfile") or {}).get("kubeletidentity") or {})
     object_id = kubelet.get("objectId")
     return object_id.lower() if isinstance(object_id, str) and object_id else None

@@ -46,8 +46,7 @@ included 500 GiB); `az acr repository delete` removes it by hand.
 
 from __future__ import annotations
 
-import json
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi.dynamic as dynamic
@@ -58,7 +57,6 @@ from azure.core.rest import HttpRequest, HttpResponse
 from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 
 from providers.acr_dataplane import AcrDataPlaneClient
-from providers.build_context import DOCKERFILE_NAME, build_context, complete_squash_dockerfile
 from providers.base import (
     RETRY_SETTINGS,
     AzureOperationError,
@@ -70,6 +68,7 @@ from providers.base import (
     diff_inputs,
     inputs_of,
 )
+from providers.build_context import DOCKERFILE_NAME, build_context, complete_squash_dockerfile
 
 TASKS_API_VERSION = "2019-06-01-preview"
 # x-ms-version for the SAS blob calls (Put Blob / Get Blob); any version the service accepts works.
@@ -178,7 +177,7 @@ class AcrTasksClient:
     def get_run(self, run_id: str) -> dict[str, Any]:
         return self._send("GET", f"{self._path}/runs/{run_id}", f"reading run {run_id}").json()
 
-    def get_log_sas_url(self, run_id: str) -> Optional[str]:
+    def get_log_sas_url(self, run_id: str) -> str | None:
         response = self._send("POST", f"{self._path}/runs/{run_id}/listLogSasUrl", f"getting the log of run {run_id}")
         return response.json().get("logLink")
 
@@ -338,8 +337,8 @@ class AcrBuild(dynamic.Resource, module="acr", name="AcrBuild"):
     def __init__(self, resource_name: str, *, subscription_id: pulumi.Input[str], tenant_id: pulumi.Input[str],
                  resource_group_name: pulumi.Input[str], registry_name: pulumi.Input[str],
                  login_server: pulumi.Input[str], target: pulumi.Input[str], dockerfile: pulumi.Input[str],
-                 timeout_minutes: pulumi.Input[int], squash_source: Optional[pulumi.Input[dict]] = None,
-                 opts: Optional[pulumi.ResourceOptions] = None, session_factory: Optional[SessionFactory] = None):
+                 timeout_minutes: pulumi.Input[int], squash_source: pulumi.Input[dict] | None = None,
+                 opts: pulumi.ResourceOptions | None = None, session_factory: SessionFactory | None = None):
         super().__init__(
             AcrBuildProvider(session_factory), resource_name,
             {

@@ -24,7 +24,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import urlsplit
 
 from azure.core import PipelineClient
@@ -32,8 +32,8 @@ from azure.core.exceptions import AzureError, ClientAuthenticationError
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import (
     HeadersPolicy,
-    HTTPPolicy,
     HttpLoggingPolicy,
+    HTTPPolicy,
     RedirectPolicy,
     RetryPolicy,
     UserAgentPolicy,
@@ -68,7 +68,7 @@ _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
 class AcrDataPlaneError(AzureOperationError):
     """A data-plane call failed; carries ACR's own error codes and messages."""
 
-    def __init__(self, message: str, status_code: Optional[int] = None, codes: tuple[str, ...] = ()):
+    def __init__(self, message: str, status_code: int | None = None, codes: tuple[str, ...] = ()):
         super().__init__(message)
         self.status_code = status_code
         self.codes = codes
@@ -90,7 +90,7 @@ def delete_scope(repository: str) -> str:
     return f"repository:{repository}:delete"
 
 
-def _jwt_expiry(token: str) -> Optional[float]:
+def _jwt_expiry(token: str) -> float | None:
     """The `exp` claim of a JWT, or None for anything else (tests use opaque placeholders)."""
     parts = token.split(".")
     if len(parts) != 3:
@@ -137,9 +137,9 @@ class _RegistryTokens:
         self._session = session
         self._pipeline = pipeline  # retries but no auth: these calls are how auth is obtained
         self._lock = threading.Lock()
-        self._realm: Optional[str] = None
-        self._service: Optional[str] = None
-        self._refresh: Optional[_CachedToken] = None
+        self._realm: str | None = None
+        self._service: str | None = None
+        self._refresh: _CachedToken | None = None
         self._access: dict[str, _CachedToken] = {}
 
     def access_token(self, scope: str) -> str:
@@ -213,7 +213,7 @@ class _RegistryTokens:
             )
         return response.json()
 
-    def _request(self, method: str, url: str, form: Optional[dict[str, Any]], what: str) -> HttpResponse:
+    def _request(self, method: str, url: str, form: dict[str, Any] | None, what: str) -> HttpResponse:
         try:
             return self._pipeline.send_request(HttpRequest(method, url, data=form))
         except AzureError as err:
@@ -277,7 +277,7 @@ class AcrDataPlaneClient:
         )
 
     # Tags --------------------------------------------------------------------------------------
-    def get_tag_digest(self, repository: str, tag: str) -> Optional[str]:
+    def get_tag_digest(self, repository: str, tag: str) -> str | None:
         """The manifest digest a tag points to; None when the tag (or repository) does not exist."""
         response = self._send("GET", f"/acr/v1/{repository}/_tags/{tag}", metadata_scope(repository),
                               f"reading tag {repository}:{tag}", missing_ok=True)
@@ -333,7 +333,7 @@ class AcrDataPlaneClient:
         return response is not None
 
     # Streaming artifacts -----------------------------------------------------------------------
-    def list_streaming_referrers(self, repository: str, digest: str) -> Optional[list[dict[str, Any]]]:
+    def list_streaming_referrers(self, repository: str, digest: str) -> list[dict[str, Any]] | None:
         """The streaming artifacts (OCI referrers) of an image; None when the image itself is gone."""
         response = self._send("GET", f"/v2/{repository}/referrers/{digest}", pull_scope(repository),
                               f"listing the streaming referrers of {repository}@{digest}",
@@ -344,7 +344,7 @@ class AcrDataPlaneClient:
         return [m for m in response.json().get("manifests") or []
                 if m.get("artifactType") == STREAMING_ARTIFACT_TYPE]
 
-    def get_conversion(self, repository: str, digest: str) -> Optional[dict[str, Any]]:
+    def get_conversion(self, repository: str, digest: str) -> dict[str, Any] | None:
         """The last streaming conversion of a digest (`{id, status}`); None when there never was one."""
         return self._json_or_none("GET", f"/acr/v1/{repository}/_streaming/{digest}", pull_scope(repository),
                                   f"reading the streaming conversion of {repository}@{digest}")
@@ -358,18 +358,18 @@ class AcrDataPlaneClient:
         result.setdefault("id", response.headers.get("operation-id"))
         return result
 
-    def get_operation(self, repository: str, operation_id: str) -> Optional[dict[str, Any]]:
+    def get_operation(self, repository: str, operation_id: str) -> dict[str, Any] | None:
         """A streaming operation (`{status, progress, details, resource ...}`); None when unknown."""
         return self._json_or_none("GET", f"/acr/v1/{repository}/_operations/{operation_id}", pull_scope(repository),
                                   f"reading streaming operation {operation_id} in {repository}")
 
-    def cancel_operation(self, repository: str, operation_id: str) -> Optional[dict[str, Any]]:
+    def cancel_operation(self, repository: str, operation_id: str) -> dict[str, Any] | None:
         """Cancel a streaming operation; None when it no longer exists."""
         return self._json_or_none("POST", f"/acr/v1/{repository}/_operations/{operation_id}:cancel",
                                   push_scope(repository),
                                   f"cancelling streaming operation {operation_id} in {repository}")
 
-    def get_repository_streaming(self, repository: str) -> Optional[dict[str, Any]]:
+    def get_repository_streaming(self, repository: str) -> dict[str, Any] | None:
         """`{convertPushedImages}` of a repository; None when the repository does not exist."""
         return self._json_or_none("GET", f"/acr/v1/{repository}/_streaming", pull_scope(repository),
                                   f"reading the auto-conversion setting of {repository}")
@@ -385,13 +385,13 @@ class AcrDataPlaneClient:
         return result
 
     # Plumbing ----------------------------------------------------------------------------------
-    def _json_or_none(self, method: str, path: str, scope: str, what: str) -> Optional[dict[str, Any]]:
+    def _json_or_none(self, method: str, path: str, scope: str, what: str) -> dict[str, Any] | None:
         response = self._send(method, path, scope, what, missing_ok=True)
         return None if response is None else response.json()
 
     def _send(self, method: str, path: str, scope: str, what: str, *, body: Any = None,
-              headers: Optional[dict[str, str]] = None, params: Optional[dict[str, str]] = None,
-              ok: tuple[int, ...] = (200,), missing_ok: bool = False) -> Optional[HttpResponse]:
+              headers: dict[str, str] | None = None, params: dict[str, str] | None = None,
+              ok: tuple[int, ...] = (200,), missing_ok: bool = False) -> HttpResponse | None:
         request = HttpRequest(method, f"https://{self.login_server}{path}", json=body, headers=headers, params=params)
         try:
             response = self._pipeline.send_request(request, **{_SCOPE_OPTION: scope})

@@ -8,7 +8,7 @@ target tag points to from the registry data plane (`GET /acr/v1/{repo}/_tags/{ta
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi.dynamic as dynamic
@@ -138,8 +138,8 @@ class ImportedImage(dynamic.Resource, module="acr", name="ImportedImage"):
     def __init__(self, resource_name: str, *, subscription_id: pulumi.Input[str], tenant_id: pulumi.Input[str],
                  resource_group_name: pulumi.Input[str], registry_name: pulumi.Input[str],
                  login_server: pulumi.Input[str], source: pulumi.Input[str], target: pulumi.Input[str],
-                 timeout_minutes: pulumi.Input[int], opts: Optional[pulumi.ResourceOptions] = None,
-                 session_factory: Optional[SessionFactory] = None):
+                 timeout_minutes: pulumi.Input[int], opts: pulumi.ResourceOptions | None = None,
+                 session_factory: SessionFactory | None = None):
         super().__init__(
             ImportedImageProvider(session_factory), resource_name,
             {

@@ -11,12 +11,12 @@ under way, else start one (`POST /acr/v1/{repo}/_streaming/{digest}`), then poll
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi.dynamic as dynamic
 
-from providers.acr_dataplane import AcrDataPlaneClient, AcrDataPlaneError, STREAMING_ARTIFACT_TYPE
+from providers.acr_dataplane import STREAMING_ARTIFACT_TYPE, AcrDataPlaneClient, AcrDataPlaneError
 from providers.base import AzureOperationError, AzureProvider, AzureSession, SessionFactory, diff_inputs, inputs_of
 
 IN_FLIGHT = ("notstarted", "running")
@@ -32,7 +32,7 @@ def _status(operation: dict[str, Any]) -> str:
     return str(operation.get("status") or "").lower()
 
 
-def describe_operation(operation: Optional[dict[str, Any]]) -> str:
+def describe_operation(operation: dict[str, Any] | None) -> str:
     if not operation:
         return "no operation"
     parts = [f"status {operation.get('status')}"]
@@ -132,7 +132,7 @@ class StreamingArtifactProvider(_DataPlaneProvider):
         return self._result(props, referrers[0]["digest"], operation_id, operation.get("status"), reused=False)
 
     @staticmethod
-    def _result(props: dict[str, Any], artifact: str, operation_id: Optional[str], status: Any,
+    def _result(props: dict[str, Any], artifact: str, operation_id: str | None, status: Any,
                 *, reused: bool) -> dynamic.CreateResult:
         outs = {**inputs_of(props), "streamingArtifactDigest": artifact, "operationId": operation_id,
                 "status": status, "reused": reused}
@@ -234,14 +234,14 @@ class StreamingArtifact(dynamic.Resource, module="acr", name="StreamingArtifact"
     """The streaming artifact of `repository@digest` in a registry (created, or found existing)."""
 
     streamingArtifactDigest: pulumi.Output[str]
-    operationId: pulumi.Output[Optional[str]]
+    operationId: pulumi.Output[str | None]
     status: pulumi.Output[str]
     reused: pulumi.Output[bool]
 
     def __init__(self, resource_name: str, *, subscription_id: pulumi.Input[str], tenant_id: pulumi.Input[str],
                  login_server: pulumi.Input[str], repository: pulumi.Input[str], digest: pulumi.Input[str],
-                 timeout_minutes: pulumi.Input[int], opts: Optional[pulumi.ResourceOptions] = None,
-                 session_factory: Optional[SessionFactory] = None):
+                 timeout_minutes: pulumi.Input[int], opts: pulumi.ResourceOptions | None = None,
+                 session_factory: SessionFactory | None = None):
         super().__init__(
             StreamingArtifactProvider(session_factory), resource_name,
             {
@@ -258,7 +258,7 @@ class StreamingArtifact(dynamic.Resource, module="acr", name="StreamingArtifact"
         return self.streamingArtifactDigest
 
     @property
-    def operation_id(self) -> pulumi.Output[Optional[str]]:
+    def operation_id(self) -> pulumi.Output[str | None]:
         """The conversion operation; None when an existing artifact was reused."""
         return self.operationId
 
@@ -271,7 +271,7 @@ class RepositoryStreaming(dynamic.Resource, module="acr", name="RepositoryStream
     def __init__(self, resource_name: str, *, subscription_id: pulumi.Input[str], tenant_id: pulumi.Input[str],
                  login_server: pulumi.Input[str], repository: pulumi.Input[str],
                  convert_pushed_images: pulumi.Input[bool], timeout_minutes: pulumi.Input[int],
-                 opts: Optional[pulumi.ResourceOptions] = None, session_factory: Optional[SessionFactory] = None):
+                 opts: pulumi.ResourceOptions | None = None, session_factory: SessionFactory | None = None):
         super().__init__(
             RepositoryStreamingProvider(session_factory), resource_name,
             {

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi.dynamic
@@ -71,7 +71,7 @@ class TokenCredentialsProvider(AzureProvider):
     def _what(props: dict[str, Any]) -> str:
         return f"{props['passwordName']} of registry token {token_name_of(props['tokenId'])} in {props['registryName']}"
 
-    def _token(self, session: AzureSession, props: dict[str, Any]) -> Optional[dict[str, Any]]:
+    def _token(self, session: AzureSession, props: dict[str, Any]) -> dict[str, Any] | None:
         try:
             return self._client(session).tokens.get(props["resourceGroupName"], props["registryName"],
                                                     token_name_of(props["tokenId"]), cls=raw_json)
@@ -82,7 +82,7 @@ class TokenCredentialsProvider(AzureProvider):
                                       f"{azure_error_text(error)}") from error
 
     @staticmethod
-    def _our_password(token: dict[str, Any], props: dict[str, Any]) -> Optional[dict[str, Any]]:
+    def _our_password(token: dict[str, Any], props: dict[str, Any]) -> dict[str, Any] | None:
         passwords = (((token.get("properties") or {}).get("credentials") or {}).get("passwords")) or []
         return next((p for p in passwords if p.get("name") == props["passwordName"]
                      and p.get("creationTime") == props.get("passwordCreationTime")), None)
@@ -178,8 +178,8 @@ class TokenCredentials(pulumi.dynamic.Resource, module="acr", name="TokenCredent
         token_id: pulumi.Input[str],
         password_name: str = "password1",
         timeout_minutes: int,
-        opts: Optional[pulumi.ResourceOptions] = None,
-        session_factory: Optional[SessionFactory] = None,
+        opts: pulumi.ResourceOptions | None = None,
+        session_factory: SessionFactory | None = None,
     ):
         props = {
             "subscriptionId": subscription_id,
@@ -189,7 +189,7 @@ class TokenCredentials(pulumi.dynamic.Resource, module="acr", name="TokenCredent
             "tokenId": token_id,
             "passwordName": password_name,
             "timeoutMinutes": timeout_minutes,
-            **{key: None for key in COMPUTED_KEYS},
+            **dict.fromkeys(COMPUTED_KEYS),
         }
         opts = pulumi.ResourceOptions.merge(
             pulumi.ResourceOptions(additional_secret_outputs=["password"], delete_before_replace=True), opts)

@@ -31,7 +31,8 @@ initial request of every operation is retried here with backoff, bounded by atte
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pulumi
 import pulumi.dynamic
@@ -191,7 +192,7 @@ class ExperimentPoolProvider(AzureProvider):
     def _what(props: dict[str, Any]) -> str:
         return f"agent pool {props['poolName']} of AKS cluster {props['clusterName']}"
 
-    def _get(self, session: AzureSession, props: dict[str, Any]) -> Optional[dict[str, Any]]:
+    def _get(self, session: AzureSession, props: dict[str, Any]) -> dict[str, Any] | None:
         client = self._client(session)
         try:
             return client.agent_pools.get(props["resourceGroupName"], props["clusterName"], props["poolName"],
@@ -328,8 +329,8 @@ class ExperimentPool(pulumi.dynamic.Resource, module="aks", name="ExperimentPool
         properties: dict[str, Any],
         cache_generation: int,
         timeout_minutes: int,
-        opts: Optional[pulumi.ResourceOptions] = None,
-        session_factory: Optional[SessionFactory] = None,
+        opts: pulumi.ResourceOptions | None = None,
+        session_factory: SessionFactory | None = None,
     ):
         props = {
             "subscriptionId": subscription_id,
@@ -340,7 +341,7 @@ class ExperimentPool(pulumi.dynamic.Resource, module="aks", name="ExperimentPool
             "properties": properties,
             "cacheGeneration": cache_generation,
             "timeoutMinutes": timeout_minutes,
-            **{key: None for key in COMPUTED_KEYS},
+            **dict.fromkeys(COMPUTED_KEYS),
         }
         # Pool names are unique in a cluster, so a replacement must delete the old pool first.
         opts = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(delete_before_replace=True), opts)

@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Optional, TypeVar
+from typing import Any, TypeVar
 
 import pulumi
 import pulumi.dynamic as dynamic
@@ -71,14 +71,14 @@ class AzureSession:
     subscription_id: str
     tenant_id: str
     credential: TokenCredential
-    transport: Optional[HttpTransport] = None
+    transport: HttpTransport | None = None
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     poll_seconds: float = DEFAULT_POLL_SECONDS
     extra_client_kwargs: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_environment(cls, subscription_id: str, tenant_id: str) -> "AzureSession":
+    def from_environment(cls, subscription_id: str, tenant_id: str) -> AzureSession:
         # Imported here so that building and pickling providers never touches the identity stack.
         from azure.identity import DefaultAzureCredential
 
@@ -122,7 +122,7 @@ class AzureSession:
 SessionFactory = Callable[[str, str], AzureSession]
 
 
-def session_for(inputs: dict[str, Any], factory: Optional[SessionFactory]) -> AzureSession:
+def session_for(inputs: dict[str, Any], factory: SessionFactory | None) -> AzureSession:
     """The session for a resource's `subscriptionId`/`tenantId` inputs."""
     make = factory or AzureSession.from_environment
     return make(inputs["subscriptionId"], inputs["tenantId"])
@@ -205,7 +205,7 @@ def azure_error_text(error: HttpResponseError) -> str:
     return error.message or str(error)
 
 
-def retry_after_seconds(error: HttpResponseError) -> Optional[float]:
+def retry_after_seconds(error: HttpResponseError) -> float | None:
     response = getattr(error, "response", None)
     value = response.headers.get("Retry-After") if response is not None else None
     try:
@@ -237,7 +237,7 @@ class SessionPolling(ARMPolling):
         self._what = what
         self._timeout_key = timeout_key
         self._error_type = error_type
-        self.last_status_response: Optional[Any] = None
+        self.last_status_response: Any | None = None
 
     def request_status(self, status_link: str):
         response = super().request_status(status_link)
@@ -287,7 +287,7 @@ class SessionPolling(ARMPolling):
 class AzureProvider(dynamic.ResourceProvider):
     """What every provider here shares: an optional session factory (tests replay HTTP through it)."""
 
-    def __init__(self, session_factory: Optional[SessionFactory] = None):
+    def __init__(self, session_factory: SessionFactory | None = None):
         super().__init__()
         self._session_factory = session_factory
 

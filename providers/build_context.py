@@ -12,7 +12,8 @@ import io
 import json
 import re
 import tarfile
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 DOCKERFILE_NAME = "Dockerfile"
 # Where the regenerated runtime settings of a squash Dockerfile go.

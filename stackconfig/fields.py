@@ -7,7 +7,8 @@ key path comes from where the value sits. Patterns use `fullmatch`, so a trailin
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Callable, Optional
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, StrictInt, StrictStr
 
@@ -59,12 +60,12 @@ def _in_range(low: int, high: int, unit: str = "") -> AfterValidator:
     return AfterValidator(check)
 
 
-def cpu_millicores(text: str) -> Optional[float]:
+def cpu_millicores(text: str) -> float | None:
     match = CPU_RE.fullmatch(text)
     return None if not match else float(match.group(1)) * (1 if match.group(2) else 1000)
 
 
-def memory_bytes(text: str) -> Optional[float]:
+def memory_bytes(text: str) -> float | None:
     match = MEMORY_RE.fullmatch(text)
     return None if not match else float(match.group(1)) * _MEMORY_UNITS[match.group(2)]
 

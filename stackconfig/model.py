@@ -8,7 +8,7 @@ Every key's documentation is its `description`: `docs/configuration.md` is gener
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
@@ -84,7 +84,7 @@ class _InRegistry(_Model):
 class ImageConfig(_InRegistry):
     """An image imported from a public registry."""
 
-    name: Optional[StrictStr] = Field(None, description="Key in the `images` output; default: the target "
+    name: StrictStr | None = Field(None, description="Key in the `images` output; default: the target "
                                                         "with `:`/`/` as `-`.")
     source: f.ImageSource = Field(description="Public reference to import, `registry/repo:tag` or `@sha256:`.")
     streaming: StrictBool = Field(True, description="Create and confirm a streaming artifact for it.")
@@ -97,17 +97,17 @@ class ImageConfig(_InRegistry):
 class SyntheticImageConfig(_InRegistry):
     """An image built in the registry by an ACR task: filled (`sizeMb` + `layers`) or a squashed copy."""
 
-    name: Optional[StrictStr] = Field(None, description="Key in the `images` output; default from the target.")
+    name: StrictStr | None = Field(None, description="Key in the `images` output; default from the target.")
     streaming: StrictBool = Field(True, description="Create and confirm a streaming artifact for it.")
-    size_mb: Optional[StrictInt] = Field(None, alias="sizeMb", description=f"Filled images: payload size in MB, "
+    size_mb: StrictInt | None = Field(None, alias="sizeMb", description=f"Filled images: payload size in MB, "
                                          f"1-{MAX_SYNTHETIC_IMAGE_MB}.")
-    layers: Optional[StrictInt] = Field(None, description=f"Filled images: layers to spread it over, "
+    layers: StrictInt | None = Field(None, description=f"Filled images: layers to spread it over, "
                                         f"1-{MAX_SYNTHETIC_LAYERS}.")
     fill: Literal["zero", "random"] = Field("random", description="`zero` compresses to almost nothing (the "
                                             "blog's image); `random` makes the network part real.")
     base_image: StrictStr = Field("mcr.microsoft.com/azurelinux/base/core:3.0", alias="baseImage",
                                   description="A configured image name, or a full image reference.")
-    squash_of: Optional[StrictStr] = Field(None, alias="squashOf", description="Name of a configured image to "
+    squash_of: StrictStr | None = Field(None, alias="squashOf", description="Name of a configured image to "
                                            "copy into a single layer (instead of sizeMb/layers).")
 
     @model_validator(mode="after")
@@ -136,7 +136,7 @@ class SyntheticImageConfig(_InRegistry):
 class RegistryConfig(_Model):
     sku: Literal["Basic", "Standard", "Premium"] = Field("Premium", description="Artifact streaming needs "
                                                          "Premium.")
-    existing_resource_group: Optional[StrictStr] = Field(None, alias="existingResourceGroup",
+    existing_resource_group: StrictStr | None = Field(None, alias="existingResourceGroup",
                                                          description="Deploy into this resource group instead "
                                                                      "of creating one.")
     auto_convert_repositories: tuple[f.RepositoryName, ...] = Field(
@@ -168,7 +168,7 @@ class PoolConfig(_Model):
     name: f.PoolName = Field(description="AKS pool name.")
     vm_size: StrictStr = Field(alias="vmSize", description="VM size; AMD64 only.")
     os_disk_type: Literal["Managed", "Ephemeral"] = Field("Managed", alias="osDiskType", description="OS disk.")
-    os_disk_size_gb: Optional[StrictInt] = Field(None, alias="osDiskSizeGB", description="30-2048; Ephemeral "
+    os_disk_size_gb: StrictInt | None = Field(None, alias="osDiskSizeGB", description="30-2048; Ephemeral "
                                                  "defaults to min(128, the size's local disk).")
     os_sku: StrictStr = Field("Ubuntu", alias="osSku", description="Node OS image.")
     count: StrictInt = Field(1, description="Nodes, 0-1000 (0 parks the pool).")
@@ -202,7 +202,7 @@ class PoolConfig(_Model):
         if self.os_sku not in LINUX_OS_SKUS:
             bad("osSku", f"{self.os_sku!r} is not a Linux node image the experiment images can run on; "
                          f"allowed: {', '.join(LINUX_OS_SKUS)}")
-        size: Optional[VmSize] = None
+        size: VmSize | None = None
         try:
             size = parse_vm_size(self.vm_size)
         except ValueError as error:
@@ -228,7 +228,7 @@ class PoolConfig(_Model):
         _raise_if(found)
         return self if disk_size == self.os_disk_size_gb else self.model_copy(update={"os_disk_size_gb": disk_size})
 
-    def _streaming_rules(self, size: Optional[VmSize], bad) -> None:
+    def _streaming_rules(self, size: VmSize | None, bad) -> None:
         if self.os_sku in OS_GUARD_SKUS or self.os_sku not in STREAMING_OS_SKUS:
             bad("osSku", f"artifact streaming does not support {self.os_sku!r}; allowed for a streaming pool: "
                          f"{', '.join(STREAMING_OS_SKUS)}")
@@ -247,7 +247,7 @@ class PoolConfig(_Model):
             bad("vmSize", f"{self.vm_size} runs Generation 1 VMs only; artifact streaming needs Generation 2 "
                           "(e.g. Standard_D2_v5)")
 
-    def _disk_size(self, size: Optional[VmSize], bad) -> Optional[int]:
+    def _disk_size(self, size: VmSize | None, bad) -> int | None:
         disk_size = self.os_disk_size_gb
         if disk_size is not None and not 30 <= disk_size <= 2048:
             bad("osDiskSizeGB", f"{disk_size} is out of range; allowed: 30-2048")
@@ -273,7 +273,7 @@ class PoolConfig(_Model):
 class ArmConfig(_Model):
     """One side of a comparison: a workload on one pool."""
 
-    name: Optional[StrictStr] = Field(None, description="Global arm name; default `<workload>-<pool>`.")
+    name: StrictStr | None = Field(None, description="Global arm name; default `<workload>-<pool>`.")
     pool: StrictStr = Field(description="The experiment pool it runs on.")
     pair: f.LabelValue = Field("default", description="Arms of one pair are compared with each other.")
     # Resolved from the enclosing workload and the pool; never read from a stack file.
@@ -306,10 +306,10 @@ class WorkloadConfig(_Model):
     template: Literal["azure-vote", "single"] = Field(description="`azure-vote` (front + redis, a Service per "
                                                       "arm) or `single` (one container).")
     image: StrictStr = Field(description="Name of an image or synthetic image.")
-    backend_image: Optional[StrictStr] = Field(None, alias="backendImage", description="azure-vote: the redis "
+    backend_image: StrictStr | None = Field(None, alias="backendImage", description="azure-vote: the redis "
                                                "image's name.")
     replicas: f.Replicas = Field(1, description="Pods per arm, 1-1000.")
-    port: Optional[f.Port] = Field(None, description="Port served; azure-vote defaults to 80.")
+    port: f.Port | None = Field(None, description="Port served; azure-vote defaults to 80.")
     image_reference: Literal["tag", "digest"] = Field("tag", alias="imageReference", description="How every arm "
                                                       "references the image.")
     resources: ResourcesConfig = Field(default_factory=ResourcesConfig, description="Requests and limits.")
@@ -359,7 +359,7 @@ class StackConfig(_Model):
     pools: tuple[PoolConfig, ...] = Field(description="Experiment pools.")
     workloads: tuple[WorkloadConfig, ...] = Field((), description="A/B workloads (after validation: the active "
                                                   "ones).")
-    active_workloads: Optional[tuple[StrictStr, ...]] = Field(None, alias="activeWorkloads",
+    active_workloads: tuple[StrictStr, ...] | None = Field(None, alias="activeWorkloads",
                                                               description="Which workloads run; default all.")
     workload_namespace: f.Namespace = Field("streaming-ab", alias="workloadNamespace",
                                             description="Namespace of the workloads.")

@@ -6,7 +6,7 @@ the resource group, so `pulumi up` runs them side by side (see docs/ARCHITECTURE
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 from pulumi_azure_native import authorization
@@ -19,7 +19,7 @@ from components.workloads import ABWorkloads, ABWorkloadsArgs
 from stackconfig.model import StackConfig
 
 
-def build(config: StackConfig, stack_name: Optional[str] = None) -> dict[str, Any]:
+def build(config: StackConfig, stack_name: str | None = None) -> dict[str, Any]:
     """Declare the stack for `config`; returns the stack outputs (names are a contract)."""
     stack_name = stack_name or pulumi.get_stack()
     # The same identity azure-native uses: the dynamic providers act on this subscription and tenant.

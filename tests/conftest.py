@@ -12,7 +12,7 @@ import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Optional, TypeVar, Union
+from typing import TypeVar
 
 from azure.core.credentials import AccessToken
 
@@ -49,7 +49,7 @@ class FakeClock:
         self.now += seconds
 
 
-def replay_session(interactions: Union[list[Interaction], ReplayTransport], clock: Optional[Callable[[], float]] = None,
+def replay_session(interactions: list[Interaction] | ReplayTransport, clock: Callable[[], float] | None = None,
                    poll_seconds: float = 0) -> tuple[AzureSession, ReplayTransport]:
     """A session on replayed HTTP; `clock` (a FakeClock, or any callable) also sleeps when it can."""
     transport = interactions if isinstance(interactions, ReplayTransport) else ReplayTransport(interactions)
@@ -68,14 +68,14 @@ def session_factory(session: AzureSession):
     return make
 
 
-def provider_on(provider_class: Callable[..., P], interactions: Union[list[Interaction], ReplayTransport], *,
-                clock: Optional[Callable[[], float]] = None, poll_seconds: float = 0) -> tuple[P, ReplayTransport]:
+def provider_on(provider_class: Callable[..., P], interactions: list[Interaction] | ReplayTransport, *,
+                clock: Callable[[], float] | None = None, poll_seconds: float = 0) -> tuple[P, ReplayTransport]:
     """`provider_class` built on a replay session: the one way provider tests reach Azure."""
     session, transport = replay_session(interactions, clock=clock, poll_seconds=poll_seconds)
     return provider_class(session_factory(session)), transport
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _recording(file_name: str) -> tuple[Interaction, ...]:
     return tuple(recorded(file_name))
 

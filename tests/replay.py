@@ -14,7 +14,7 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
@@ -36,7 +36,7 @@ class Interaction:
     response_headers: dict[str, str] = field(default_factory=dict)
     response_body: Any = None
     request_body: Any = None
-    raise_error: Optional[BaseException] = None   # e.g. ServiceResponseError for a dropped connection
+    raise_error: BaseException | None = None   # e.g. ServiceResponseError for a dropped connection
     origin: str = "constructed"                   # "<file>#<index>" for recorded interactions
     used: bool = False
 
@@ -50,7 +50,7 @@ def _url_key(url: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:
     return parts.netloc.lower(), parts.path.lower().rstrip("/") or "/", query
 
 
-def recorded(file_name: str, indices: Optional[list[int]] = None) -> list[Interaction]:
+def recorded(file_name: str, indices: list[int] | None = None) -> list[Interaction]:
     """Interactions of one recording (all, or the given indices in the given order)."""
     data = yaml.safe_load((FIXTURES / file_name).read_text())
     items = data["interactions"]
@@ -70,7 +70,7 @@ def recorded(file_name: str, indices: Optional[list[int]] = None) -> list[Intera
 
 
 def constructed(method: str, uri: str, status: int = 200, body: Any = None,
-                headers: Optional[dict[str, str]] = None, error: Optional[BaseException] = None) -> Interaction:
+                headers: dict[str, str] | None = None, error: BaseException | None = None) -> Interaction:
     return Interaction(method, uri, status, dict(headers or {}), body, raise_error=error)
 
 

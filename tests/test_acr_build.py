@@ -13,11 +13,11 @@ replay the recorded token flow for a `metadata_read` scope of repository `micros
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
-from azure.core.credentials import AccessToken
 
 from components import dockerfiles
 from providers import build_context
@@ -29,7 +29,7 @@ from providers.acr_build import (
     AcrBuildProvider,
     docker_build_request,
 )
-from providers.base import AzureOperationError, AzureSession, WaitTimeoutError
+from providers.base import AzureOperationError, WaitTimeoutError
 from tests.conftest import provider_on, recorded_once
 from tests.replay import SUBSCRIPTION, TENANT, ReplayTransport, constructed, recorded
 

@@ -17,7 +17,7 @@ import pytest
 
 from providers.acr_import import ImportedImageProvider, ImportFailedError, import_source
 from providers.base import WaitTimeoutError
-from tests.conftest import FakeClock, constructed_auth, provider_on, recorded_once, replay_session, session_factory
+from tests.conftest import FakeClock, constructed_auth, provider_on, recorded_once
 from tests.replay import SUBSCRIPTION, TENANT, constructed
 
 STREAMING = "test_acr_artifact_streaming.yaml"

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 
 import pytest
-from azure.core.credentials import AccessToken
 
 from providers.acr_token_credentials import TokenCredentialsProvider, dockerconfigjson
-from providers.base import AzureOperationError, AzureSession
+from providers.base import AzureOperationError
 from tests.conftest import provider_on
 from tests.replay import SUBSCRIPTION, TENANT, ReplayTransport, constructed, recorded
 

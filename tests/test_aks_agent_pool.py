@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 
 import pytest
-from azure.core.credentials import AccessToken
 
 from components.pool_body import pool_properties
 from providers.aks_agent_pool import ExperimentPoolProvider, diff_pool
-from providers.base import AzureOperationError, AzureSession, WaitTimeoutError
+from providers.base import AzureOperationError, WaitTimeoutError
 from stacks.config import parse_stack_config
 from tests.conftest import provider_on
 from tests.replay import SUBSCRIPTION, TENANT, ReplayTransport, constructed, recorded

@@ -15,13 +15,15 @@ from components.cluster import (
     arm_id_part,
     role_assignment_name,
 )
-from components.pool_body import REPLACE_ON_CHANGE, SYSTEM_POOL_TAINT, pool_properties
+from components.pool_body import pool_properties
+from contract import SYSTEM_POOL_TAINT
+from providers.aks_agent_pool import REPLACE_ON_CHANGE
 from contract import ACR_PULL_ROLE_ID
+from offline.fakes.cluster import kubelet_object_id_of
+from offline.harness import evaluate
 from stackconfig.errors import ConfigError
 from stacks.config import parse_stack_config
 from stacks.scenarios import SCENARIOS
-from offline.fakes.cluster import kubelet_object_id_of
-from offline.harness import evaluate
 from tests.replay import SUBSCRIPTION, TENANT
 
 REGISTRY_NAME = "streamabx7k2q9"

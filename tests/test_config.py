@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stacks import scenarios
 from contract import PROJECT
-from stackconfig.errors import ConfigError
-from stacks.config import parse_stack_config, read_pulumi_config
 from offline.harness import config_values, evaluate
+from stackconfig.errors import ConfigError
+from stacks import scenarios
+from stacks.config import parse_stack_config, read_pulumi_config
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = {"scenario": "teleport-ab", "location": "westus3"}

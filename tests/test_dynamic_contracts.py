@@ -24,9 +24,10 @@ from __future__ import annotations
 import ast
 import inspect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from unittest import mock
 
 import pulumi
@@ -37,12 +38,12 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 from pulumi.runtime._serialization import _serialize
 
+from offline import fakes
 from providers.acr_build import AcrBuild
 from providers.acr_import import ImportedImage
 from providers.acr_streaming import RepositoryStreaming, StreamingArtifact
 from providers.acr_token_credentials import TokenCredentials
 from providers.aks_agent_pool import ExperimentPool
-from offline import fakes
 from tests import test_acr_build as build_tests
 from tests import test_acr_import as import_tests
 from tests import test_acr_streaming as streaming_tests

@@ -19,17 +19,18 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml
 
 from components.cluster import role_assignment_name
-from stacks import program
-from stacks.config import parse_stack_config
 from offline.fakes.azure_base import random_string
 from offline.harness import PROJECT, Evaluation, evaluate
+from stacks import program
+from stacks.config import parse_stack_config
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))

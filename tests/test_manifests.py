@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import kubernetes_validate
 import pytest
 from kubernetes_validate import utils as kv_utils
 
 from components import manifests
-from stacks import scenarios
 from stackconfig.model import StackConfig
+from stacks import scenarios
 from stacks.config import parse_stack_config
 
 BASE = {"location": "westus3"}

@@ -22,11 +22,11 @@ import pytest
 import yaml
 
 import contract
-from stacks import config as stack_config
-from stacks import program
-from stackconfig.vm_sizes import parse_vm_size
 from offline.fakes.azure_base import SUBSCRIPTION
 from offline.harness import PROJECT, Declared, Evaluation, evaluate
+from stackconfig.vm_sizes import parse_vm_size
+from stacks import config as stack_config
+from stacks import program
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY_DIR = ROOT / "policy"
@@ -281,7 +281,7 @@ def test_a_kubeconfig_under_another_output_is_a_violation(evaluation):
 # The copies in policy/rules.py agree with the program's own definitions
 # --------------------------------------------------------------------------------------------------
 def test_the_policy_constants_match_the_program():
-    from components.pool_body import SYSTEM_POOL_TAINT
+    from contract import SYSTEM_POOL_TAINT
 
     assert rules.ACR_PULL_ROLE_ID == contract.ACR_PULL_ROLE_ID
     assert rules.STREAMING_OS_SKUS == contract.STREAMING_OS_SKUS

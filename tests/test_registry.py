@@ -10,10 +10,10 @@ import pytest
 from pulumi_azure_native import authorization, containerservice
 
 from components.registry import StreamingRegistry, StreamingRegistryArgs
-from stackconfig.model import ImageConfig, RegistryConfig, TimeoutsConfig
 from offline.fakes.azure_base import SUBSCRIPTION, TENANT
 from offline.fakes.registry import fake_digest
 from offline.harness import evaluate
+from stackconfig.model import ImageConfig, RegistryConfig, TimeoutsConfig
 
 REGISTRY = "azure-native:containerregistry:Registry"
 RESOURCE_GROUP = "azure-native:resources:ResourceGroup"

@@ -16,13 +16,13 @@ import pytest
 from components import dockerfiles
 from components.images import PublishedImage
 from components.synthetic_images import TYPE, SyntheticImages, SyntheticImagesArgs
-from stacks import scenarios
-from stackconfig.errors import ConfigError
-from stackconfig.model import StackConfig
-from stacks.config import parse_stack_config
 from offline.fakes.azure_base import SUBSCRIPTION, TENANT
 from offline.fakes.workloads import ACR_BUILD_TYPE, BUILD_RUN_ID, fake_digest
 from offline.harness import Declared, Evaluation, evaluate
+from stackconfig.errors import ConfigError
+from stackconfig.model import StackConfig
+from stacks import scenarios
+from stacks.config import parse_stack_config
 
 LOGIN = "streamabx7k2q9.azurecr.io"
 STREAMING_TYPE = "pulumi-python:dynamic/acr:StreamingArtifact"

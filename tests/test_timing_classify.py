@@ -1,11 +1,11 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from timing.classify import COLD, FAILED_POD, UNKNOWN, WARM, EventIndex, classify_pod, classify_pods
-from timing.events import PullEvent
-from timing.kubelet import parse_message
-from timing.pods import ContainerSpec, PodInfo
+from timing.analysis.classify import COLD, FAILED_POD, UNKNOWN, WARM, EventIndex, classify_pod, classify_pods
+from timing.model.events import PullEvent
+from timing.model.kubelet import parse_message
+from timing.model.pods import ContainerSpec, PodInfo
 
-T = datetime(2024, 5, 1, 10, 0, 0, tzinfo=timezone.utc)
+T = datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
 APP, SIDE = "acr.azurecr.io/app:v1", "acr.azurecr.io/sidecar:v2"
 
 

@@ -5,9 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from timing.cli import build_parser, main
-
 from tests.timing_helpers import FIXTURES
+from timing.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[1]
 DUMPS = ["--pods", str(FIXTURES / "pods.json"), "--events", str(FIXTURES / "events.json"),
@@ -63,7 +62,7 @@ def test_events_without_pods_is_an_error():
 
 def test_parser_accepts_the_stack_reader_command():
     # The exact command the Pulumi stack exports in timingReaders.
-    args = build_parser().parse_args("report --stack dev --namespace streaming-ab --selector streaming-ab/arm=vote-teleporter".split())
+    args = build_parser().parse_args(["report", "--stack", "dev", "--namespace", "streaming-ab", "--selector", "streaming-ab/arm=vote-teleporter"])
     assert (args.stack, args.namespace, args.selector) == ("dev", ["streaming-ab"], "streaming-ab/arm=vote-teleporter")
 
 

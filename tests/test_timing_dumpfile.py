@@ -13,8 +13,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from timing.dumpfile import DumpFile
-from timing.sources import load_dumps
+from timing.sources.dumpfile import DumpFile
+from timing.sources.inputs import load_dumps
 
 FIXTURES = Path(__file__).parent / "fixtures" / "timing"
 PODS = json.loads((FIXTURES / "pods.json").read_text())

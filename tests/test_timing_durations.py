@@ -1,6 +1,6 @@
 import pytest
 
-from timing.durations import parse_go_duration
+from timing.model.durations import parse_go_duration
 
 
 @pytest.mark.parametrize(

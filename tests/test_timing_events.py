@@ -1,9 +1,8 @@
 import json
 
-from timing.events import container_from_field_path, iter_items, normalize_event, normalize_events
-from timing.kubelet import BACKOFF, PULLED
-
 from tests.timing_helpers import FIXTURES
+from timing.model.events import container_from_field_path, iter_items, normalize_event, normalize_events
+from timing.model.kubelet import BACKOFF, PULLED
 
 IMG = "acr.azurecr.io/big:v1"
 

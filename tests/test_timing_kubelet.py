@@ -1,6 +1,6 @@
 import pytest
 
-from timing.kubelet import BACKOFF, FAILED, PRESENT, PULLED, PULLING, parse_message
+from timing.model.kubelet import BACKOFF, FAILED, PRESENT, PULLED, PULLING, parse_message
 
 IMG = "myacr.azurecr.io/azure-vote-front:v1"
 

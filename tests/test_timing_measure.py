@@ -2,11 +2,12 @@ import json
 
 import pytest
 
-from timing.measure import (NoReset, PurgeReset, RecycleReset, ResetError, Runner, TrialError, discover, plan_rounds)
-from timing.sources import load_results
-from timing.report import build_report
-
 from tests.timing_helpers import FakeClock, FakeCluster, FakeStack, counter_ids, default_pools, vote_workloads
+from timing.analysis.report import build_report
+from timing.measure.discovery import ResetError, TrialError, discover, plan_rounds
+from timing.measure.resets import NoReset, PurgeReset, RecycleReset
+from timing.measure.runner import Runner
+from timing.sources.inputs import load_results
 
 
 class RecordingProgress:

@@ -3,7 +3,7 @@ import subprocess
 
 import pytest
 
-from timing.purge import HOST_SCRIPT, WRAPPER, daemonset_manifest, daemonset_name, pod_purge_state
+from timing.measure.purge import HOST_SCRIPT, WRAPPER, daemonset_manifest, daemonset_name, pod_purge_state
 
 
 def test_manifest_targets_experiment_pools_only():

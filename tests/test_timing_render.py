@@ -4,11 +4,10 @@ import json
 import pytest
 from rich.console import Console
 
-from timing.render import fmt_size, print_report, short_image, write_csv, write_plot
-from timing.report import build_report
-from timing.sources import load_dumps
-
 from tests.timing_helpers import FIXTURES
+from timing.analysis.report import build_report
+from timing.rendering.table import fmt_size, print_report, short_image, write_csv, write_plot
+from timing.sources.inputs import load_dumps
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 import pytest
 
-from timing.selectors import combine, parse_selector
+from timing.sources.selectors import combine, parse_selector
 
 LABELS = {"streaming-ab/arm": "vote-standard", "streaming-ab/streaming": "false", "app": "web"}
 

@@ -2,8 +2,8 @@ import json
 import sys
 import types
 
-from timing import sources
-from timing.report import build_report
+import timing.sources.inputs as sources
+from timing.analysis.report import build_report
 
 
 class _Out:

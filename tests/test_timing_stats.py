@@ -1,6 +1,6 @@
 import pytest
 
-from timing.stats import bootstrap_ratio_of_medians, percentile, ratio, summarize
+from timing.analysis.stats import bootstrap_ratio_of_medians, percentile, ratio, summarize
 
 
 def test_summary_by_hand():
@@ -66,7 +66,7 @@ def test_bootstrap_needs_two_pods_per_arm():
 def test_fast_bootstrap_medians_equal_plain_medians_of_the_same_resamples(values):
     import numpy as np
 
-    from timing.stats import _bootstrap_medians
+    from timing.analysis.stats import _bootstrap_medians
 
     fast = _bootstrap_medians(values, 500, np.random.default_rng(3))
     v = np.sort(values)

@@ -42,7 +42,7 @@ def triggers(workflow: dict) -> dict:
     if isinstance(on, str):
         return {on: None}
     if isinstance(on, list):
-        return {name: None for name in on}
+        return dict.fromkeys(on)
     return on
 
 
@@ -174,8 +174,13 @@ def test_cloud_workflows_share_the_same_setup():
 def test_the_azure_sdk_credential_chain_uses_the_federated_token_file(tmp_path, monkeypatch):
     # The dynamic providers' DefaultAzureCredential, with the environment the workflows set: the
     # environment credential stays unconfigured (no secret) and workload identity comes before az CLI.
-    from azure.identity import DefaultAzureCredential, EnvironmentCredential, WorkloadIdentityCredential
-    from azure.identity import AzureCliCredential, CredentialUnavailableError
+    from azure.identity import (
+        AzureCliCredential,
+        CredentialUnavailableError,
+        DefaultAzureCredential,
+        EnvironmentCredential,
+        WorkloadIdentityCredential,
+    )
 
     token = tmp_path / "azure-federated-token"
     token.write_text("header.payload.signature")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import itertools
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import kubernetes_validate
 import pulumi
@@ -19,12 +19,12 @@ import pytest
 
 from components.images import PublishedImage
 from components.workloads import TYPE, ABWorkloads, ABWorkloadsArgs
-from stacks import scenarios
-from stackconfig.errors import ConfigError
-from stackconfig.model import StackConfig
-from stacks.config import parse_stack_config
 from offline.fakes.workloads import fake_digest, fake_ip
 from offline.harness import Declared, Evaluation, evaluate
+from stackconfig.errors import ConfigError
+from stackconfig.model import StackConfig
+from stacks import scenarios
+from stacks.config import parse_stack_config
 from tests.test_manifests import schema_version
 
 LOGIN = "streamabx7k2q9.azurecr.io"
@@ -75,7 +75,7 @@ def published(name: str, repository: str, tag: str, streaming: bool) -> Publishe
     )
 
 
-def compose(values: dict[str, Any], *, pull_secret: Optional[str] = None, stack: str = "dev") -> Composed:
+def compose(values: dict[str, Any], *, pull_secret: str | None = None, stack: str = "dev") -> Composed:
     config = parse_stack_config({"location": "westus3", **values})
     box: dict[str, Any] = {}
 

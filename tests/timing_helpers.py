@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from timing.kube_time import format_micro_time, format_time
-from timing.selectors import parse_selector
+from timing.model.kube_time import format_micro_time, format_time
+from timing.sources.selectors import parse_selector
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "timing"
-BASE = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
+BASE = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 
 
 class FakeClock:

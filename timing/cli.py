@@ -7,10 +7,20 @@ import contextlib
 import gc
 import json
 import sys
-from typing import List, Optional
+from enum import IntEnum
+from pathlib import Path
 
-from . import DEFAULT_NAMESPACE
-from .stats import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED
+from contract import DEFAULT_NAMESPACE
+from timing.analysis.stats import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED
+
+
+class ExitStatus(IntEnum):
+    """What `python -m timing` exits with."""
+
+    OK = 0
+    FAILURE = 1  # something failed at run time
+    USAGE = 2  # the command line or its inputs are wrong
+    FLAGGED = 3  # measure: trials were written, but some are flagged (not cold, not all Ready)
 
 
 def _add_cluster_args(p: argparse.ArgumentParser) -> None:
@@ -62,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load(args):
-    from .sources import Loaded, api_client, load_dumps, load_live, load_results
+    from timing.sources.inputs import Loaded, api_client, load_dumps, load_live, load_results
 
     loaded = Loaded()
     offline = bool(args.pods or args.events or args.results)
@@ -96,7 +106,7 @@ def _no_cyclic_gc():
 
 
 def cmd_report(args) -> int:
-    from .report import build_report
+    from timing.analysis.report import build_report
 
     image_info = None
     if args.image_info:
@@ -113,17 +123,17 @@ def cmd_report(args) -> int:
                                   image_info=image_info, trials=loaded.trials)
             del loaded
     if report is not None and args.csv:
-        from .render import write_csv
+        from timing.rendering.table import write_csv
 
         write_csv(report, args.csv)
     if report is not None and args.plot:
-        from .render import write_plot
+        from timing.rendering.table import write_plot
 
         write_plot(report, args.plot)
     if args.json:
         doc = report if report is not None else {}
         if args.reference:
-            from .reference import reference_rows
+            from timing.rendering.reference import reference_rows
 
             doc = dict(doc, reference=reference_rows())
         # Indented for a person at a terminal; compact when piped, because
@@ -131,27 +141,71 @@ def cmd_report(args) -> int:
         indent = 2 if sys.stdout.isatty() else None
         sys.stdout.write(json.dumps(doc, indent=indent, separators=None if indent else (",", ":")))
         sys.stdout.write("\n")
-        return 0
+        return ExitStatus.OK
     # rich is imported only for the human output: --json stays lean.
     from rich.console import Console
 
-    from .render import print_report, reference_table
+    from timing.rendering.table import print_report, reference_table
 
     console = Console(width=None if sys.stdout.isatty() else 200)
     if report is None:
         console.print(reference_table(None))
     else:
         print_report(report, console, reference=args.reference)
-    return 0
+    return ExitStatus.OK
 
 
 def cmd_measure(args) -> int:
-    from .measure import run_measure_cli
+    from rich.console import Console
 
-    return run_measure_cli(args)
+    from timing.measure.discovery import TrialError, discover, plan_rounds
+    from timing.measure.progress import RichProgress
+    from timing.measure.resets import NoReset, PurgeReset, RecycleReset
+    from timing.measure.runner import Runner
+    from timing.sources.cluster import KubeCluster, PulumiStack, SystemClock
+    from timing.sources.inputs import api_client
+
+    console = Console(stderr=True)
+    if args.reset == "recycle" and not args.stack:
+        console.print("--reset recycle needs --stack NAME (it changes the stack's cacheGeneration and runs pulumi up)")
+        return ExitStatus.USAGE
+    if args.trials < 1:
+        console.print("--trials must be at least 1")
+        return ExitStatus.USAGE
+    clock = SystemClock()
+    cluster = KubeCluster(api_client(args.kubeconfig, args.context, args.stack))
+    namespaces = args.namespace or [DEFAULT_NAMESPACE]
+    if args.warm:
+        resetter, mode = NoReset(), "warm"
+    elif args.reset == "recycle":
+        resetter, mode = RecycleReset(PulumiStack(args.stack), cluster, clock, args.timeout, args.poll,
+                                      on_output=lambda line: console.log(line.rstrip())), "cold"
+    else:
+        resetter, mode = PurgeReset(cluster, clock, args.timeout, args.poll, image=args.purge_image), "cold"
+    try:
+        workloads = discover(cluster, namespaces, args.selector, args.workload, args.replicas)
+    except TrialError as exc:
+        console.print(f"[red]{exc}[/red]")
+        return ExitStatus.USAGE
+    for r in plan_rounds(workloads):
+        for note in r["notes"]:
+            console.print(f"[yellow]note:[/yellow] {note}")
+    runner = Runner(cluster, resetter, clock, Path(args.results), mode=mode, timeout=args.timeout, poll=args.poll,
+                    progress=RichProgress(console))
+    try:
+        manifests = runner.run(workloads, args.trials)
+    except TrialError as exc:
+        console.print(f"[red]stopped: {exc}[/red]")
+        return ExitStatus.FAILURE
+    flagged = [m for m in manifests if m["flagged"]]
+    console.print(f"{len(manifests)} trial(s) written to {args.results}; {len(flagged)} flagged.")
+    for m in flagged:
+        console.print(f"  [yellow]{m['id']}[/yellow] #{m['index']} {m['verdict']}: {'; '.join(m['reasons'])}")
+    console.print(f"analyse with: python -m timing report --results {args.results}")
+    return ExitStatus.OK if not flagged else ExitStatus.FLAGGED
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "report":
         return cmd_report(args)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 ResourceFake = Callable[[str, dict[str, Any]], dict[str, Any]]
 CallFake = Callable[[dict[str, Any]], dict[str, Any]]

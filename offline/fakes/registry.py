@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-
 from offline.fakes import call_fake, resource_fake
-from offline.fakes.azure_base import SUBSCRIPTION, TENANT
+from offline.fakes.azure_base import SUBSCRIPTION
 
 
 def fake_digest(text: str) -> str:

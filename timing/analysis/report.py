@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from operator import methodcaller
-from typing import Dict, Iterable, List, Optional, Sequence
 
-from . import LABEL_ARM, LABEL_PAIR, LABEL_STREAMING, LABEL_WORKLOAD, SCHEMA
-from .classify import COLD, FAILED_POD, UNKNOWN, WARM, PodResult, classify_pods
-from .events import PullEvent
-from .pods import PodInfo, parse_bool_label
-from .stats import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, bootstrap_ratio_of_medians, ratio, summarize
+from contract import LABEL_ARM, LABEL_PAIR, LABEL_STREAMING, LABEL_WORKLOAD
+from timing import SCHEMA
+from timing.analysis.classify import COLD, FAILED_POD, UNKNOWN, WARM, PodResult, classify_pods
+from timing.analysis.stats import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, bootstrap_ratio_of_medians, ratio, summarize
+from timing.model.events import PullEvent
+from timing.model.pods import PodInfo, parse_bool_label
 
 COMPONENT_LABEL = "app.kubernetes.io/name"
 
@@ -75,7 +76,7 @@ def _cold_samples(results: Sequence[PodResult]):
     return pulls, readies
 
 
-def _waiting_samples(results: Sequence[PodResult]) -> List[float]:
+def _waiting_samples(results: Sequence[PodResult]) -> list[float]:
     """Per cold pod, pull time including the wait behind other pulls (kubelet 1.27+ only).
 
     With serialized pulls, replicas queued behind the first pull report a
@@ -92,8 +93,8 @@ def _waiting_samples(results: Sequence[PodResult]) -> List[float]:
     return out
 
 
-def _images(results: Sequence[PodResult], image_info: Dict[str, dict]) -> List[dict]:
-    images: Dict[str, dict] = {}
+def _images(results: Sequence[PodResult], image_info: dict[str, dict]) -> list[dict]:
+    images: dict[str, dict] = {}
     for r in results:
         for c in r.containers:
             entry = images.get(c.image)
@@ -110,7 +111,7 @@ def _images(results: Sequence[PodResult], image_info: Dict[str, dict]) -> List[d
     return sorted(images.values(), key=lambda e: e["image"])
 
 
-def _arm_json(results: Sequence[PodResult], image_info: Dict[str, dict]) -> dict:
+def _arm_json(results: Sequence[PodResult], image_info: dict[str, dict]) -> dict:
     labels = [r.pod.labels for r in results]
     pulls, readies = _cold_samples(results)
     components = defaultdict(list)
@@ -164,8 +165,8 @@ def _speedups(b_arm: dict, s_arm: dict, b_ready, s_ready, seed: int, resamples: 
     }
 
 
-def _comparisons(arms: Dict[str, dict], by_arm: Dict[str, List[PodResult]], seed: int, resamples: int) -> List[dict]:
-    groups: Dict[tuple, List[str]] = defaultdict(list)
+def _comparisons(arms: dict[str, dict], by_arm: dict[str, list[PodResult]], seed: int, resamples: int) -> list[dict]:
+    groups: dict[tuple, list[str]] = defaultdict(list)
     for name, arm in arms.items():
         if arm["workload"] is None or arm["streaming"] is None:
             continue
@@ -216,15 +217,15 @@ def build_report(
     *,
     seed: int = BOOTSTRAP_SEED,
     resamples: int = BOOTSTRAP_RESAMPLES,
-    image_info: Optional[Dict[str, dict]] = None,
-    trials: Optional[List[dict]] = None,
+    image_info: dict[str, dict] | None = None,
+    trials: list[dict] | None = None,
 ) -> dict:
     """Pods without the ``streaming-ab/arm`` label are not part of any arm and are left out."""
     image_info = image_info or {}
     armed = [p for p in pods if p.labels.get(LABEL_ARM)]
     results = classify_pods(armed, events)
     results.sort(key=_result_order)
-    by_arm: Dict[str, List[PodResult]] = defaultdict(list)
+    by_arm: dict[str, list[PodResult]] = defaultdict(list)
     for r in results:
         by_arm[r.pod.labels.get(LABEL_ARM)].append(r)
     arms = {name: _arm_json(by_arm[name], image_info) for name in sorted(by_arm)}

@@ -7,18 +7,18 @@ fake cluster and a fake clock and never need a real API server.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, List, Optional
 
-from .sources import PROJECT_ROOT, list_raw
+from timing.sources.inputs import PROJECT_ROOT, list_raw
 
 CACHE_GENERATION_KEY = "acr-streaming-ab:cacheGeneration"
 
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
     def monotonic(self) -> float:
         return time.monotonic()
@@ -36,19 +36,19 @@ class KubeCluster:
         self.core = k.CoreV1Api(api_client)
         self.apps = k.AppsV1Api(api_client)
 
-    def list_deployments(self, namespace: str, selector: str) -> List[dict]:
+    def list_deployments(self, namespace: str, selector: str) -> list[dict]:
         return list_raw(self.apps.list_namespaced_deployment, namespace, label_selector=selector).get("items", [])
 
     def scale_deployment(self, namespace: str, name: str, replicas: int) -> None:
         self.apps.patch_namespaced_deployment_scale(name, namespace, {"spec": {"replicas": replicas}})
 
-    def list_pods(self, namespace: str, selector: str) -> List[dict]:
+    def list_pods(self, namespace: str, selector: str) -> list[dict]:
         return list_raw(self.core.list_namespaced_pod, namespace, label_selector=selector).get("items", [])
 
-    def list_events(self, namespace: str) -> List[dict]:
+    def list_events(self, namespace: str) -> list[dict]:
         return list_raw(self.core.list_namespaced_event, namespace, field_selector="involvedObject.kind=Pod").get("items", [])
 
-    def list_nodes(self, selector: str) -> List[dict]:
+    def list_nodes(self, selector: str) -> list[dict]:
         return list_raw(self.core.list_node, label_selector=selector).get("items", [])
 
     def create_daemonset(self, namespace: str, body: dict) -> None:
@@ -67,7 +67,7 @@ class KubeCluster:
 class PulumiStack:
     """``cacheGeneration`` config and ``pulumi up`` through the Automation API."""
 
-    def __init__(self, stack_name: str, work_dir: Optional[Path] = None):
+    def __init__(self, stack_name: str, work_dir: Path | None = None):
         from pulumi import automation as auto  # lazy: only --reset recycle needs Pulumi
 
         self._auto = auto

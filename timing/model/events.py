@@ -11,29 +11,29 @@ so passing both dumps does not double-count.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Iterable, Iterator, Optional
 
-from .kube_time import parse_time
-from .kubelet import PULL_REASONS, PullMessage, parse_message
+from timing.model.kube_time import parse_time
+from timing.model.kubelet import PULL_REASONS, PullMessage, parse_message
 
 _FIELD_PATH = re.compile(r"^spec\.(?:initContainers|containers|ephemeralContainers)\{(?P<name>[^}]+)\}$")
 
 
 @dataclass(frozen=True, init=False)
 class PullEvent:
-    uid: Optional[str]  # event uid, for de-duplication across API groups
+    uid: str | None  # event uid, for de-duplication across API groups
     namespace: str
     pod_name: str
-    pod_uid: Optional[str]
-    container: Optional[str]  # from fieldPath, when kubelet set it
+    pod_uid: str | None
+    container: str | None  # from fieldPath, when kubelet set it
     pull: PullMessage
-    first_time: Optional[datetime]
-    last_time: Optional[datetime]
+    first_time: datetime | None
+    last_time: datetime | None
     count: int
-    node: Optional[str]
+    node: str | None
 
     def __init__(self, uid, namespace, pod_name, pod_uid, container, pull, first_time, last_time, count, node):
         # The generated frozen __init__ sets every field through
@@ -53,12 +53,12 @@ class PullEvent:
 
 
 @lru_cache(maxsize=1024)
-def _container_from_str(field_path: str) -> Optional[str]:
+def _container_from_str(field_path: str) -> str | None:
     m = _FIELD_PATH.match(field_path)
     return m.group("name") if m else None
 
 
-def container_from_field_path(field_path: Optional[str]) -> Optional[str]:
+def container_from_field_path(field_path: str | None) -> str | None:
     if not field_path:
         return None
     if type(field_path) is str:
@@ -79,7 +79,7 @@ def _is_events_k8s_io(item: dict) -> bool:
     return "regarding" in item and "involvedObject" not in item
 
 
-def normalize_event(item: dict) -> Optional[PullEvent]:
+def normalize_event(item: dict) -> PullEvent | None:
     """One raw Event (either group) to a ``PullEvent``; ``None`` if irrelevant."""
     reason = item.get("reason")
     if reason not in PULL_REASONS:
@@ -87,7 +87,7 @@ def normalize_event(item: dict) -> Optional[PullEvent]:
     return _normalize(item, reason)
 
 
-def _normalize(item: dict, reason: str) -> Optional[PullEvent]:
+def _normalize(item: dict, reason: str) -> PullEvent | None:
     get = item.get
     if _is_events_k8s_io(item):
         obj = get("regarding") or {}
@@ -146,7 +146,7 @@ def iter_items(doc) -> Iterator[dict]:
             yield doc
 
 
-def normalize_events(items: Iterable[dict], seen: Optional[set] = None, pods: Optional[set] = None) -> list:
+def normalize_events(items: Iterable[dict], seen: set | None = None, pods: set | None = None) -> list:
     """Normalize and de-duplicate (by event uid) an iterable of raw Events.
 
     ``pods``, a set of ``(namespace, name)``, drops events of other pods

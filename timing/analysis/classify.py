@@ -21,21 +21,21 @@ Rules (the same ones ``measure`` uses to verify a trial was cold):
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Dict, List, Optional, Sequence, Tuple
+from datetime import UTC, datetime
 
-from .events import PullEvent
-from .kube_time import seconds_between
-from .kubelet import BACKOFF, FAILED, PRESENT, PULLED, PULLING
-from .pods import ContainerSpec, PodInfo
+from timing.model.events import PullEvent
+from timing.model.kube_time import seconds_between
+from timing.model.kubelet import BACKOFF, FAILED, PRESENT, PULLED, PULLING
+from timing.model.pods import ContainerSpec, PodInfo
 
 COLD = "cold"
 WARM = "warm"
 FAILED_POD = "failed"
 UNKNOWN = "unknown"
 
-_FAR_FUTURE = datetime.max.replace(tzinfo=timezone.utc)
+_FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -43,11 +43,11 @@ class ContainerResult:
     name: str
     image: str
     init: bool
-    cold: Optional[bool]
+    cold: bool | None
     failed: bool
-    pull_seconds: Optional[float]
-    pull_including_waiting_seconds: Optional[float]
-    image_size_bytes: Optional[int]
+    pull_seconds: float | None
+    pull_including_waiting_seconds: float | None
+    image_size_bytes: int | None
 
     def to_json(self) -> dict:
         return {
@@ -65,11 +65,11 @@ class ContainerResult:
 @dataclass
 class PodResult:
     pod: PodInfo
-    containers: List[ContainerResult]
+    containers: list[ContainerResult]
     pod_class: str
-    pull_seconds: Optional[float]
-    ready_seconds: Optional[float]
-    started_seconds: Optional[float]
+    pull_seconds: float | None
+    ready_seconds: float | None
+    started_seconds: float | None
 
     @property
     def ready(self) -> bool:
@@ -81,11 +81,11 @@ class EventIndex:
 
     def __init__(self, events: Sequence[PullEvent]):
         self._events = list(events)
-        self.by_uid: Dict[str, List[PullEvent]] = defaultdict(list)
+        self.by_uid: dict[str, list[PullEvent]] = defaultdict(list)
         # The events that carry no pod uid, by namespace and name: a pod with
         # a uid takes its uid's events and these.
-        self._by_name_without_uid: Dict[Tuple[str, str], List[PullEvent]] = defaultdict(list)
-        self._by_name: Optional[Dict[Tuple[str, str], List[PullEvent]]] = None
+        self._by_name_without_uid: dict[tuple[str, str], list[PullEvent]] = defaultdict(list)
+        self._by_name: dict[tuple[str, str], list[PullEvent]] | None = None
         for ev in self._events:
             if ev.pod_uid:
                 self.by_uid[ev.pod_uid].append(ev)
@@ -93,17 +93,17 @@ class EventIndex:
                 self._by_name_without_uid[(ev.namespace, ev.pod_name)].append(ev)
 
     @property
-    def by_name(self) -> Dict[Tuple[str, str], List[PullEvent]]:
+    def by_name(self) -> dict[tuple[str, str], list[PullEvent]]:
         """Every event by namespace and name.  Only a pod without a uid needs
         it (pods from the API always have one), so it is built on first use."""
         if self._by_name is None:
-            by_name: Dict[Tuple[str, str], List[PullEvent]] = defaultdict(list)
+            by_name: dict[tuple[str, str], list[PullEvent]] = defaultdict(list)
             for ev in self._events:
                 by_name[(ev.namespace, ev.pod_name)].append(ev)
             self._by_name = by_name
         return self._by_name
 
-    def for_pod(self, pod: PodInfo) -> List[PullEvent]:
+    def for_pod(self, pod: PodInfo) -> list[PullEvent]:
         if not pod.uid:
             return list(self.by_name.get((pod.namespace, pod.name), ()))
         out = list(self.by_uid.get(pod.uid, ()))
@@ -117,7 +117,7 @@ def _sort_key(ev: PullEvent):
 
 
 def classify_container(spec: ContainerSpec, events: Sequence[PullEvent]) -> ContainerResult:
-    cold: Optional[bool] = None
+    cold: bool | None = None
     failed = False
     pulled = None
     # Most containers have one or two pull events: skip the keyed sort when
@@ -150,7 +150,7 @@ def classify_container(spec: ContainerSpec, events: Sequence[PullEvent]) -> Cont
     )
 
 
-def _events_for_container(spec: ContainerSpec, events: Sequence[PullEvent], names: set) -> List[PullEvent]:
+def _events_for_container(spec: ContainerSpec, events: Sequence[PullEvent], names: set) -> list[PullEvent]:
     out = []
     for ev in events:
         if ev.container is not None and ev.container in names:
@@ -200,6 +200,6 @@ def classify_pod(pod: PodInfo, events: Sequence[PullEvent]) -> PodResult:
     )
 
 
-def classify_pods(pods: Sequence[PodInfo], events: Sequence[PullEvent]) -> List[PodResult]:
+def classify_pods(pods: Sequence[PodInfo], events: Sequence[PullEvent]) -> list[PodResult]:
     index = EventIndex(events)
     return [classify_pod(p, index.for_pod(p)) for p in pods]

@@ -27,9 +27,9 @@ experiment node's init container has exited 0.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
-from . import LABEL_PART_OF, LABEL_POOL, PART_OF_VALUE
+from contract import LABEL_PART_OF, LABEL_POOL, PART_OF_VALUE
 
 PURGE_LABEL = "streaming-ab/purge"
 # AKS's documented node-debugging image (`kubectl debug node/... --image=...`).

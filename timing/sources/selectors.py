@@ -7,8 +7,8 @@ Supported: ``k=v``, ``k==v``, ``k!=v``, ``k``, ``!k``, ``k in (a,b)``,
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Optional, Sequence, Tuple
 
 _SET = re.compile(r"^(?P<key>[^\s!=(),]+)\s+(?P<op>in|notin)\s*\((?P<values>[^)]*)\)$")
 _EQ = re.compile(r"^(?P<key>[^\s!=(),]+)\s*(?P<op>==|=|!=)\s*(?P<value>[^\s!=(),]*)$")
@@ -19,7 +19,7 @@ _EXISTS = re.compile(r"^(?P<neg>!?)\s*(?P<key>[^\s!=(),]+)$")
 class Requirement:
     key: str
     op: str  # "=", "!=", "in", "notin", "exists", "!exists"
-    values: Tuple[str, ...] = ()
+    values: tuple[str, ...] = ()
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         present = self.key in labels
@@ -60,9 +60,9 @@ def _split_top_level(text: str) -> list:
 @dataclass(frozen=True)
 class Selector:
     text: str
-    requirements: Tuple[Requirement, ...]
+    requirements: tuple[Requirement, ...]
 
-    def matches(self, labels: Optional[Mapping[str, str]]) -> bool:
+    def matches(self, labels: Mapping[str, str] | None) -> bool:
         if not self.requirements:
             # The usual case (no --selector), asked once per pod of the dump.
             return True
@@ -70,7 +70,7 @@ class Selector:
         return all(r.matches(labels) for r in self.requirements)
 
 
-def parse_selector(text: Optional[str]) -> Selector:
+def parse_selector(text: str | None) -> Selector:
     """Parse a selector; an empty or ``None`` selector matches everything."""
     if text is None or not text.strip():
         return Selector(text or "", ())
@@ -99,7 +99,7 @@ def parse_selector(text: Optional[str]) -> Selector:
     return Selector(text, tuple(reqs))
 
 
-def combine(*selectors: Optional[str]) -> str:
+def combine(*selectors: str | None) -> str:
     """AND several selector strings into one (empty ones are dropped)."""
     return ",".join(s.strip() for s in selectors if s and s.strip())
 

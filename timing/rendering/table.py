@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from typing import Dict, List, Optional
 
 from rich.console import Console
 from rich.table import Table
 
-from .reference import reference_rows
-from .stats import STAT_KEYS
+from timing.analysis.stats import STAT_KEYS
+from timing.rendering.reference import reference_rows
 
 
-def fmt_s(v: Optional[float]) -> str:
+def fmt_s(v: float | None) -> str:
     return "-" if v is None else f"{v:.1f}"
 
 
@@ -23,7 +22,7 @@ def fmt_pair(stat: dict) -> str:
     return f"{fmt_s(stat['p50'])} / {fmt_s(stat['p90'])}"
 
 
-def fmt_size(n: Optional[int]) -> str:
+def fmt_size(n: int | None) -> str:
     if n is None:
         return "?"
     if n >= 1e9:
@@ -31,7 +30,7 @@ def fmt_size(n: Optional[int]) -> str:
     return f"{n / 1e6:.0f} MB"
 
 
-def fmt_speedup(v: Optional[float], ci=None) -> str:
+def fmt_speedup(v: float | None, ci=None) -> str:
     if v is None:
         return "-"
     text = f"{v:.1f}x"
@@ -79,10 +78,10 @@ def _comparison_row(t: Table, pair, component, b: dict, s: dict, sp: dict) -> No
     )
 
 
-def comparison_tables(report: dict) -> List[Table]:
+def comparison_tables(report: dict) -> list[Table]:
     """One table per workload, shaped like the seeds' size / layers / standard / streaming table."""
     arms = report["arms"]
-    by_workload: Dict[str, list] = defaultdict(list)
+    by_workload: dict[str, list] = defaultdict(list)
     for c in report["comparisons"]:
         by_workload[c["workload"]].append(c)
     tables = []
@@ -134,7 +133,7 @@ def arms_table(report: dict) -> Table:
     return t
 
 
-def notes(report: dict) -> List[str]:
+def notes(report: dict) -> list[str]:
     out = []
     arms = report["arms"].values()
     unknown = sum(a["unknown_pods"] for a in arms)
@@ -169,7 +168,7 @@ def notes(report: dict) -> List[str]:
     return out
 
 
-def reference_table(report: Optional[dict] = None) -> Table:
+def reference_table(report: dict | None = None) -> Table:
     t = Table(title="published reference figures (seeds) beside measured p50")
     for col in ("source", "scenario", "size", "layers", "metric"):
         t.add_column(col)
@@ -258,7 +257,7 @@ def write_plot(report: dict, path: str) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    by_workload: Dict[str, list] = defaultdict(list)
+    by_workload: dict[str, list] = defaultdict(list)
     for name, a in report["arms"].items():
         by_workload[a["workload"] or "(no workload)"].append(name)
     samples = defaultdict(lambda: {"pull": [], "ready": []})

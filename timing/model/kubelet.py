@@ -16,9 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Optional
 
-from .durations import parse_go_duration
+from timing.model.durations import parse_go_duration
 
 PULLED = "pulled"
 PRESENT = "present"
@@ -50,13 +49,13 @@ _FAILED_NO_IMAGE = ("Error: ErrImagePull", "Error: ImagePullBackOff", "Error: Er
 @dataclass(frozen=True)
 class PullMessage:
     kind: str
-    image: Optional[str]
-    pull_seconds: Optional[float] = None
-    including_waiting_seconds: Optional[float] = None
-    image_size_bytes: Optional[int] = None
+    image: str | None
+    pull_seconds: float | None = None
+    including_waiting_seconds: float | None = None
+    image_size_bytes: int | None = None
 
 
-def parse_message(reason: str, message: str) -> Optional[PullMessage]:
+def parse_message(reason: str, message: str) -> PullMessage | None:
     """Classify one kubelet event; ``None`` when it is not about image pulls."""
     if reason not in PULL_REASONS or not message:
         return None
@@ -65,7 +64,7 @@ def parse_message(reason: str, message: str) -> Optional[PullMessage]:
     return _parse(reason, message)
 
 
-def _parse(reason: str, message: str) -> Optional[PullMessage]:
+def _parse(reason: str, message: str) -> PullMessage | None:
     msg = message.strip()
     if reason == "Pulled":
         m = _PULLED.match(msg)

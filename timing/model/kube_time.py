@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Optional
+from datetime import UTC, datetime
 
 
-def parse_time(value: Optional[str]) -> Optional[datetime]:
+def parse_time(value: str | None) -> datetime | None:
     """Parse ``2024-05-01T10:00:00Z`` / ``...00.123456Z``; ``None`` stays ``None``.
 
     Python 3.11's ``fromisoformat`` reads both; nanosecond fractions (never
@@ -23,21 +22,21 @@ def parse_time(value: Optional[str]) -> Optional[datetime]:
         zone = tail[len(digits):]
         dt = datetime.fromisoformat(f"{head}.{digits[:6]}{zone}")
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return dt
 
 
 def format_time(dt: datetime) -> str:
     """RFC 3339 in UTC with a ``Z`` suffix, as kubectl prints ``Time`` fields."""
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def format_micro_time(dt: datetime) -> str:
     """RFC 3339 with microseconds, as the API prints ``MicroTime`` fields."""
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def seconds_between(start: Optional[datetime], end: Optional[datetime]) -> Optional[float]:
+def seconds_between(start: datetime | None, end: datetime | None) -> float | None:
     if start is None or end is None:
         return None
     return (end - start).total_seconds()

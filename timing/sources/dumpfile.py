@@ -40,7 +40,7 @@ import mmap
 import os
 import re
 import stat
-from typing import Iterator, List, Optional, Tuple
+from collections.abc import Iterator
 
 import orjson
 
@@ -76,7 +76,7 @@ class DumpFile:
             self._map = None
         self._fh.close()
 
-    def __enter__(self) -> "DumpFile":
+    def __enter__(self) -> DumpFile:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -87,7 +87,7 @@ class DumpFile:
         with memoryview(self.data) as view:
             return orjson.loads(view)
 
-    def split_items(self) -> Optional[Iterator[dict]]:
+    def split_items(self) -> Iterator[dict] | None:
         """The ``items`` of a List document parsed one by one, or ``None`` when
         the layout is not the indented one described in the module docstring.
 
@@ -99,13 +99,13 @@ class DumpFile:
             return None
         return self._iter_spans(spans)
 
-    def _iter_spans(self, spans: List[Tuple[int, int]]) -> Iterator[dict]:
+    def _iter_spans(self, spans: list[tuple[int, int]]) -> Iterator[dict]:
         with memoryview(self.data) as view:
             for start, end in spans:
                 yield orjson.loads(view[start:end])
 
 
-def _item_spans(data) -> Optional[List[Tuple[int, int]]]:
+def _item_spans(data) -> list[tuple[int, int]] | None:
     # kubectl writes "items" second, after "apiVersion"; a List whose items
     # come after a lot of other text is simply parsed whole.
     m = _ITEMS_ARRAY.search(data, 0, _HEAD_BYTES)

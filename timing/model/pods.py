@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Dict, Optional, Tuple
 
-from . import LABEL_ARM, LABEL_PAIR, LABEL_STREAMING, LABEL_WORKLOAD
-from .kube_time import parse_time
+from contract import LABEL_ARM, LABEL_PAIR, LABEL_STREAMING, LABEL_WORKLOAD
+from timing.model.kube_time import parse_time
 
 
 @dataclass(frozen=True, init=False)
@@ -30,36 +29,36 @@ class ContainerSpec:
 class PodInfo:
     namespace: str
     name: str
-    uid: Optional[str]
-    labels: Dict[str, str]
-    node: Optional[str]
-    phase: Optional[str]
-    created: Optional[datetime]
-    ready_at: Optional[datetime]  # Ready=True lastTransitionTime, else None
-    started_at: Optional[datetime]  # earliest container start
-    containers: Tuple[ContainerSpec, ...]
+    uid: str | None
+    labels: dict[str, str]
+    node: str | None
+    phase: str | None
+    created: datetime | None
+    ready_at: datetime | None  # Ready=True lastTransitionTime, else None
+    started_at: datetime | None  # earliest container start
+    containers: tuple[ContainerSpec, ...]
     deleting: bool = False
-    trial: Optional[str] = None  # trial id when read from a results folder
+    trial: str | None = None  # trial id when read from a results folder
     extra: dict = field(default_factory=dict)
 
     @property
-    def arm(self) -> Optional[str]:
+    def arm(self) -> str | None:
         return self.labels.get(LABEL_ARM)
 
     @property
-    def workload(self) -> Optional[str]:
+    def workload(self) -> str | None:
         return self.labels.get(LABEL_WORKLOAD)
 
     @property
-    def pair(self) -> Optional[str]:
+    def pair(self) -> str | None:
         return self.labels.get(LABEL_PAIR)
 
     @property
-    def streaming(self) -> Optional[bool]:
+    def streaming(self) -> bool | None:
         return parse_bool_label(self.labels.get(LABEL_STREAMING))
 
 
-def parse_bool_label(value: Optional[str]) -> Optional[bool]:
+def parse_bool_label(value: str | None) -> bool | None:
     if value is None:
         return None
     v = value.strip().lower()
@@ -70,7 +69,7 @@ def parse_bool_label(value: Optional[str]) -> Optional[bool]:
     return None
 
 
-def _earliest_start(statuses) -> Optional[datetime]:
+def _earliest_start(statuses) -> datetime | None:
     best = None
     for cs in statuses or ():
         state = cs.get("state") or {}
@@ -85,7 +84,7 @@ def _earliest_start(statuses) -> Optional[datetime]:
     return best
 
 
-def pod_from_dict(item: dict, trial: Optional[str] = None) -> PodInfo:
+def pod_from_dict(item: dict, trial: str | None = None) -> PodInfo:
     meta = item.get("metadata") or {}
     spec = item.get("spec") or {}
     status = item.get("status") or {}

@@ -9,7 +9,7 @@ p50 is therefore the ordinary median.
 from __future__ import annotations
 
 import math
-from typing import Iterable, List, Optional, Sequence, Tuple
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -18,7 +18,7 @@ BOOTSTRAP_RESAMPLES = 2000
 STAT_KEYS = ("n", "min", "p50", "p90", "p99", "max", "mean")
 
 
-def percentile(sorted_values: Sequence[float], p: float) -> Optional[float]:
+def percentile(sorted_values: Sequence[float], p: float) -> float | None:
     n = len(sorted_values)
     if n == 0:
         return None
@@ -31,7 +31,7 @@ def percentile(sorted_values: Sequence[float], p: float) -> Optional[float]:
 
 
 def summarize(values: Iterable[float]) -> dict:
-    xs: List[float] = sorted(float(v) for v in values)
+    xs: list[float] = sorted(float(v) for v in values)
     if not xs:
         return {"n": 0, "min": None, "p50": None, "p90": None, "p99": None, "max": None, "mean": None}
     return {
@@ -45,7 +45,7 @@ def summarize(values: Iterable[float]) -> dict:
     }
 
 
-def ratio(numerator: Optional[float], denominator: Optional[float]) -> Optional[float]:
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
     if numerator is None or denominator is None or denominator <= 0:
         return None
     return numerator / denominator
@@ -57,7 +57,7 @@ def bootstrap_ratio_of_medians(
     seed: int = BOOTSTRAP_SEED,
     resamples: int = BOOTSTRAP_RESAMPLES,
     confidence: float = 0.95,
-) -> Tuple[Optional[float], Optional[float]]:
+) -> tuple[float | None, float | None]:
     """Percentile-bootstrap CI of median(baseline) / median(streaming).
 
     Pods are resampled with replacement within each arm independently (the
@@ -121,7 +121,7 @@ def _median_ranks_cached(n_baseline: int, n_streaming: int, seed: int, resamples
     return hit
 
 
-def _resample_median_ranks(n: int, resamples: int, rng) -> Tuple[np.ndarray, np.ndarray]:
+def _resample_median_ranks(n: int, resamples: int, rng) -> tuple[np.ndarray, np.ndarray]:
     """Ranks of the lower and upper middle values of ``resamples`` resamples
     (with replacement) of ``n`` sorted values.
 

@@ -10,17 +10,17 @@ so a 10 000-pod dump never exists as one Python object tree.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, List, Optional, Sequence
 
-from . import DEFAULT_NAMESPACE, LABEL_ARM
-from .dumpfile import DumpFile
-from .events import iter_items, normalize_events
-from .pods import PodInfo, pod_from_dict
-from .selectors import Selector, parse_selector
+from contract import DEFAULT_NAMESPACE, LABEL_ARM
+from timing.model.events import iter_items, normalize_events
+from timing.model.pods import PodInfo, pod_from_dict
+from timing.sources.dumpfile import DumpFile
+from timing.sources.selectors import Selector, parse_selector
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TRIAL_MANIFEST = "trial.json"
 PODS_FILE = "pods.json"
 EVENTS_FILE = "events.json"
@@ -28,12 +28,12 @@ EVENTS_FILE = "events.json"
 
 @dataclass
 class Loaded:
-    pods: List[PodInfo] = field(default_factory=list)
+    pods: list[PodInfo] = field(default_factory=list)
     events: list = field(default_factory=list)
-    trials: Optional[List[dict]] = None
+    trials: list[dict] | None = None
     _seen_events: set = field(default_factory=set)
 
-    def add_pod_items(self, items: Iterable[dict], namespaces: Optional[Sequence[str]], selector: Selector, trial=None):
+    def add_pod_items(self, items: Iterable[dict], namespaces: Sequence[str] | None, selector: Selector, trial=None):
         ns = set(namespaces) if namespaces else None
         for item in items:
             meta = item.get("metadata") or {}
@@ -46,7 +46,7 @@ class Loaded:
                 continue
             self.pods.append(pod_from_dict(item, trial=trial))
 
-    def add_event_items(self, items: Iterable[dict], namespaces: Optional[Sequence[str]], only_loaded_pods: bool = False):
+    def add_event_items(self, items: Iterable[dict], namespaces: Sequence[str] | None, only_loaded_pods: bool = False):
         wanted = {(p.namespace, p.name) for p in self.pods} if only_loaded_pods else None
         # De-duplicated among these items first, then against the events
         # already loaded (the same events, in the same order, as one pass
@@ -62,10 +62,10 @@ class Loaded:
         self._seen_events |= seen
         self.events.extend(evs)
 
-    def add_pod_file(self, path: Path, namespaces: Optional[Sequence[str]], selector: Selector, trial=None):
+    def add_pod_file(self, path: Path, namespaces: Sequence[str] | None, selector: Selector, trial=None):
         self._add_file(path, lambda items: self.add_pod_items(items, namespaces, selector, trial=trial))
 
-    def add_event_file(self, path: Path, namespaces: Optional[Sequence[str]], only_loaded_pods: bool = False):
+    def add_event_file(self, path: Path, namespaces: Sequence[str] | None, only_loaded_pods: bool = False):
         self._add_file(path, lambda items: self.add_event_items(items, namespaces, only_loaded_pods))
 
     def _add_file(self, path: Path, add: Callable[[Iterable[dict]], None]) -> None:
@@ -97,9 +97,9 @@ class Loaded:
 def load_dumps(
     pod_files: Sequence[str],
     event_files: Sequence[str],
-    namespaces: Optional[Sequence[str]] = None,
-    selector: Optional[str] = None,
-    into: Optional[Loaded] = None,
+    namespaces: Sequence[str] | None = None,
+    selector: str | None = None,
+    into: Loaded | None = None,
 ) -> Loaded:
     out = into or Loaded()
     sel = parse_selector(selector)
@@ -110,7 +110,7 @@ def load_dumps(
     return out
 
 
-def trial_dirs(results: Path) -> List[Path]:
+def trial_dirs(results: Path) -> list[Path]:
     """Trial folders under ``results`` (or ``results`` itself if it is one), in index order."""
     if (results / TRIAL_MANIFEST).exists():
         return [results]
@@ -128,10 +128,10 @@ def trial_dirs(results: Path) -> List[Path]:
 
 def load_results(
     results_dirs: Sequence[str],
-    namespaces: Optional[Sequence[str]] = None,
-    selector: Optional[str] = None,
+    namespaces: Sequence[str] | None = None,
+    selector: str | None = None,
     exclude_flagged: bool = False,
-    into: Optional[Loaded] = None,
+    into: Loaded | None = None,
 ) -> Loaded:
     out = into or Loaded()
     out.trials = out.trials or []
@@ -170,7 +170,7 @@ def load_results(
 # --- live cluster -----------------------------------------------------------
 
 
-def stack_outputs(stack_name: str, work_dir: Optional[Path] = None) -> dict:
+def stack_outputs(stack_name: str, work_dir: Path | None = None) -> dict:
     """Outputs of a Pulumi stack of this project (needs the Pulumi CLI at run time only)."""
     from pulumi import automation as auto  # lazy: offline paths must not need Pulumi
 
@@ -178,14 +178,14 @@ def stack_outputs(stack_name: str, work_dir: Optional[Path] = None) -> dict:
     return stack.outputs()
 
 
-def stack_kubeconfig(stack_name: str, work_dir: Optional[Path] = None) -> str:
+def stack_kubeconfig(stack_name: str, work_dir: Path | None = None) -> str:
     outputs = stack_outputs(stack_name, work_dir)
     if "kubeconfig" not in outputs:
         raise KeyError(f"stack {stack_name!r} has no 'kubeconfig' output")
     return outputs["kubeconfig"].value
 
 
-def api_client(kubeconfig: Optional[str] = None, context: Optional[str] = None, stack: Optional[str] = None):
+def api_client(kubeconfig: str | None = None, context: str | None = None, stack: str | None = None):
     """A ``kubernetes.client.ApiClient`` from a stack output, a kubeconfig file, or the current context."""
     import yaml
     from kubernetes import config as kconfig
@@ -203,9 +203,9 @@ def list_raw(call, *args, **kwargs) -> dict:
 
 def load_live(
     client,
-    namespaces: Optional[Sequence[str]] = None,
-    selector: Optional[str] = None,
-    into: Optional[Loaded] = None,
+    namespaces: Sequence[str] | None = None,
+    selector: str | None = None,
+    into: Loaded | None = None,
 ) -> Loaded:
     """One pod list per namespace (server-side label selector) and one event list per namespace."""
     from kubernetes import client as k

@@ -1,0 +1,1 @@
+"""Classification, statistics and the report document built from pods and events."""

@@ -1,0 +1,1 @@
+"""`measure`: discover arms, reset caches, run trials, show progress."""

@@ -1,0 +1,261 @@
+"""``python -m timing measure``: repeated cold-start trials, snapshotted for ``report``.
+
+One trial of a round of workloads:
+
+    scale-down -> wait-gone -> reset -> scale-up -> wait-ready -> snapshot -> verify
+
+Scale-up patches for every Deployment of every arm are issued back to back
+so the arms race from the same moment.  Each trial writes
+``<results>/<trial id>/{pods.json,events.json,trial.json}``; ``pods.json``
+and ``events.json`` have the shape of ``kubectl get ... -o json`` so
+``report --pods/--events`` and ``report --results`` read them.  The cold
+check uses the same classification as ``report``; a trial with a warm,
+failed, unknown or not-Ready pod is kept but flagged, never silently counted.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from contract import (
+    LABEL_ARM,
+)
+from timing.analysis.classify import COLD, FAILED_POD, UNKNOWN, WARM
+from timing.analysis.report import build_report
+from timing.measure.discovery import BASE_SELECTOR, Arm, ResetError, TrialError, Workload, plan_rounds
+from timing.measure.progress import NullProgress
+from timing.measure.resets import ResetContext
+from timing.model.events import normalize_events
+from timing.model.kube_time import format_micro_time
+from timing.model.pods import pod_from_dict
+from timing.sources.inputs import EVENTS_FILE, PODS_FILE, TRIAL_MANIFEST
+from timing.sources.selectors import combine
+
+
+def _list_doc(items: list[dict]) -> dict:
+    return {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
+
+
+def _is_ready(pod: dict) -> bool:
+    if (pod.get("metadata") or {}).get("deletionTimestamp"):
+        return False
+    for c in (pod.get("status") or {}).get("conditions") or ():
+        if c.get("type") == "Ready":
+            return c.get("status") == "True"
+    return False
+
+
+class Runner:
+    def __init__(self, cluster, resetter, clock, results: Path, *, mode: str = "cold", timeout: float = 600.0,
+                 poll: float = 2.0, progress=None, id_factory: Callable[[], str] = lambda: uuid.uuid4().hex):
+        self.cluster, self.resetter, self.clock = cluster, resetter, clock
+        self.results = Path(results)
+        self.mode, self.timeout, self.poll = mode, timeout, poll
+        self.progress = progress or NullProgress()
+        self.id_factory = id_factory
+
+    # Pods of the given arms, one list call per namespace.
+    def _pods(self, arms: Sequence[Arm]) -> dict[str, list[dict]]:
+        by_ns = defaultdict(list)
+        for a in arms:
+            for d in a.deployments:
+                if a.name not in by_ns[d.namespace]:
+                    by_ns[d.namespace].append(a.name)
+        out: dict[str, list[dict]] = defaultdict(list)
+        for ns, names in by_ns.items():
+            sel = combine(BASE_SELECTOR, f"{LABEL_ARM} in ({','.join(sorted(names))})")
+            for p in self.cluster.list_pods(ns, sel):
+                out[((p.get("metadata") or {}).get("labels") or {}).get(LABEL_ARM)].append(p)
+        return out
+
+    def _scale(self, arms: Sequence[Arm], to_zero: bool) -> dict[str, str]:
+        # Back to back, no waiting in between: the arms must start together.
+        stamps = {}
+        for a in arms:
+            for d in a.deployments:
+                self.cluster.scale_deployment(d.namespace, d.name, 0 if to_zero else d.replicas)
+                stamps[f"{d.namespace}/{d.name}"] = format_micro_time(self.clock.now())
+        return stamps
+
+    def _wait_gone(self, arms, status) -> None:
+        deadline = self.clock.monotonic() + self.timeout
+        while True:
+            pods = self._pods(arms)
+            left = sum(len(v) for v in pods.values())
+            if left == 0:
+                return
+            if self.clock.monotonic() >= deadline:
+                raise TrialError(f"{left} pod(s) still present {self.timeout:.0f} s after scaling to 0")
+            status(f"waiting for {left} pod(s) to go away")
+            self.clock.sleep(self.poll)
+
+    def _wait_ready(self, arms, status) -> bool:
+        deadline = self.clock.monotonic() + self.timeout
+        while True:
+            pods = self._pods(arms)
+            parts, all_ready = [], True
+            for a in arms:
+                live = [p for p in pods.get(a.name, []) if not (p.get("metadata") or {}).get("deletionTimestamp")]
+                ready = sum(1 for p in live if _is_ready(p))
+                parts.append(f"{a.name} {ready}/{a.expected_pods}")
+                all_ready &= ready >= a.expected_pods
+            if all_ready:
+                return True
+            if self.clock.monotonic() >= deadline:
+                return False
+            status("Ready: " + ", ".join(parts))
+            self.clock.sleep(self.poll)
+
+    def _snapshot(self, arms, folder: Path) -> tuple:
+        pods = [p for items in self._pods(arms).values() for p in items]
+        uids = {(p.get("metadata") or {}).get("uid") for p in pods}
+        names = {((p.get("metadata") or {}).get("namespace"), (p.get("metadata") or {}).get("name")) for p in pods}
+        events = []
+        for ns in sorted({d.namespace for a in arms for d in a.deployments}):
+            for ev in self.cluster.list_events(ns):
+                obj = ev.get("involvedObject") or ev.get("regarding") or {}
+                if obj.get("uid") in uids or (not obj.get("uid") and (obj.get("namespace"), obj.get("name")) in names):
+                    events.append(ev)
+        folder.mkdir(parents=True, exist_ok=True)
+        for item in pods:
+            item.setdefault("apiVersion", "v1")
+            item.setdefault("kind", "Pod")
+        for item in events:
+            item.setdefault("apiVersion", "v1")
+            item.setdefault("kind", "Event")
+        (folder / PODS_FILE).write_text(json.dumps(_list_doc(pods), indent=2) + "\n")
+        (folder / EVENTS_FILE).write_text(json.dumps(_list_doc(events), indent=2) + "\n")
+        return pods, events
+
+    def verify(self, pods: list[dict], events: list[dict], arms: Sequence[Arm], ready_in_time: bool) -> tuple:
+        """Verdict and reasons, from the same classification ``report`` uses."""
+        report = build_report([pod_from_dict(p) for p in pods], normalize_events(events), resamples=0)
+        by_class = defaultdict(list)
+        for p in report["pods"]:
+            by_class[p["class"]].append(p["name"])
+        reasons = []
+        expected_warm = self.mode == "warm"
+        if expected_warm and by_class[COLD]:
+            reasons.append(f"cold pod(s) in a warm-restart trial: {', '.join(by_class[COLD])}")
+        if not expected_warm and by_class[WARM]:
+            reasons.append(f"warm pod(s), image already on the node: {', '.join(by_class[WARM])}")
+        if by_class[FAILED_POD]:
+            reasons.append(f"failed pull: {', '.join(by_class[FAILED_POD])}")
+        if by_class[UNKNOWN]:
+            reasons.append(f"no pull event: {', '.join(by_class[UNKNOWN])}")
+        not_ready = [p["name"] for p in report["pods"] if not p["ready"]]
+        if not ready_in_time:
+            missing = sum(a.expected_pods for a in arms) - (len(report["pods"]) - len(not_ready))
+            reasons.append(f"timeout: {missing} pod(s) not Ready within {self.timeout:.0f} s")
+        if not reasons:
+            return ("warm" if expected_warm else "cold"), []
+        if not expected_warm and by_class[WARM]:
+            verdict = "warm"
+        elif expected_warm and by_class[COLD]:
+            verdict = "cold"
+        elif by_class[FAILED_POD]:
+            verdict = "failed"
+        elif not ready_in_time:
+            verdict = "timeout"
+        else:
+            verdict = "unknown"
+        return verdict, reasons
+
+    def run_trial(self, index: int, total: int, round_: dict, round_no: int) -> dict:
+        workloads = round_["workloads"]
+        arms = [a for w in workloads for a in w.arms.values()]
+        trial_id = self.id_factory()
+        folder = self.results / trial_id
+        label = f"trial {index}/{total} [{', '.join(w.name for w in workloads)}]"
+        t0 = self.clock.monotonic()
+        manifest = {
+            "id": trial_id,
+            "index": index,
+            "round": round_no,
+            "mode": self.mode,
+            "reset": self.resetter.name,
+            "workloads": [w.name for w in workloads],
+            "arms": {a.name: {"workload": a.workload, "pair": a.pair, "streaming": a.streaming,
+                              "deployments": [f"{d.namespace}/{d.name}" for d in a.deployments],
+                              "replicas": a.expected_pods, "images": sorted(a.images)} for a in arms},
+            "notes": list(round_["notes"]),
+            "timeout_seconds": self.timeout,
+            "started_at": format_micro_time(self.clock.now()),
+            "phases": [],
+        }
+
+        def phase(name: str) -> None:
+            manifest["phases"].append({"phase": name, "at": format_micro_time(self.clock.now()),
+                                       "elapsed_seconds": round(self.clock.monotonic() - t0, 3)})
+            self.progress.update(f"{label} {name}")
+
+        def status(text: str) -> None:
+            self.progress.update(f"{label} {manifest['phases'][-1]['phase']}: {text}")
+
+        try:
+            phase("scale-down")
+            self._scale(arms, to_zero=True)
+            phase("wait-gone")
+            self._wait_gone(arms, status)
+            phase("reset")
+            namespace = arms[0].deployments[0].namespace
+            manifest["reset_details"] = self.resetter.reset(
+                ResetContext(namespace, sorted({i for a in arms for i in a.images}), status)
+            )
+            phase("scale-up")
+            manifest["scale_up_at"] = self._scale(arms, to_zero=False)
+            phase("wait-ready")
+            ready = self._wait_ready(arms, status)
+            phase("snapshot")
+            pods, events = self._snapshot(arms, folder)
+            phase("verify")
+            verdict, reasons = self.verify(pods, events, arms, ready)
+        except TrialError as exc:
+            verdict, reasons = ("reset-failed" if isinstance(exc, ResetError) else "error"), [str(exc)]
+            manifest.update(verdict=verdict, reasons=reasons, flagged=True,
+                            ended_at=format_micro_time(self.clock.now()))
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / TRIAL_MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+            raise
+        expected = "warm" if self.mode == "warm" else "cold"
+        manifest.update(verdict=verdict, reasons=reasons, flagged=verdict != expected,
+                        ended_at=format_micro_time(self.clock.now()),
+                        duration_seconds=round(self.clock.monotonic() - t0, 3))
+        (folder / TRIAL_MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        return manifest
+
+    def prime(self, workloads: Sequence[Workload]) -> None:
+        """Warm mode: make sure every arm has run once so the images are on the nodes."""
+        arms = [a for w in workloads for a in w.arms.values()]
+        self.progress.update("priming: rolling out once so images are on the nodes")
+        self._scale(arms, to_zero=False)
+        if not self._wait_ready(arms, lambda text: self.progress.update(f"priming: {text}")):
+            raise TrialError("priming rollout did not become Ready; warm trials would not be warm")
+
+    def run(self, workloads: Sequence[Workload], trials: int) -> list[dict]:
+        rounds = plan_rounds(workloads)
+        self.results.mkdir(parents=True, exist_ok=True)
+        self.progress.start(trials * len(rounds))
+        out = []
+        try:
+            if self.mode == "warm":
+                self.prime(workloads)
+            for i in range(1, trials + 1):
+                for r_no, r in enumerate(rounds, start=1):
+                    out.append(self.run_trial(i, trials, r, r_no))
+                    self.progress.advance()
+        except BaseException:
+            # Leave the experiment as it was found (Deployments scaled up).
+            arms = [a for w in workloads for a in w.arms.values()]
+            try:
+                self._scale(arms, to_zero=False)
+            except Exception:  # noqa: BLE001 - the original error matters more
+                pass
+            raise
+        finally:
+            self.progress.stop()
+        return out

@@ -1,0 +1,1 @@
+"""What one pod and one kubelet event say, parsed from Kubernetes objects."""
