@@ -47,8 +47,8 @@ GROUP_TYPE = "azure-native:resources:ResourceGroup"
 
 # Sizes (GB, uncompressed) of imported images whose size the seeds state; others are assumed.
 KNOWN_IMAGE_GB = {
-    "mcr.microsoft.com/azuredocs/azure-vote-front:v1": 0.944,   # seed 000: 944 MB, 28 layers
-    "docker.io/library/alpine:3.20": 0.008,                     # alpine rootfs, a few MB
+    "mcr.microsoft.com/azuredocs/azure-vote-front:v1": 0.944,  # seed 000: 944 MB, 28 layers
+    "docker.io/library/alpine:3.20": 0.008,  # alpine rootfs, a few MB
 }
 ASSUMED_IMAGE_GB = 0.5
 
@@ -102,26 +102,37 @@ def _service_seconds(inputs: dict[str, Any], _config: StackConfig) -> float:
 MODEL: dict[str, Model] = {
     "azure-native:resources:ResourceGroup": Model(_const(5), "synchronous ARM PUT"),
     "random:index/randomString:RandomString": Model(_const(0), "local to the engine"),
-    "azure-native:containerregistry:Registry": Model(_const(60), "recorded Premium create "
-        "(test_acr_artifact_streaming.yaml#0-2: 201, polled Creating -> Succeeded); ~1 min assumed"),
+    "azure-native:containerregistry:Registry": Model(
+        _const(60),
+        "recorded Premium create "
+        "(test_acr_artifact_streaming.yaml#0-2: 201, polled Creating -> Succeeded); ~1 min assumed",
+    ),
     CLUSTER_TYPE: Model(_const(360), "assumed: ~6 min for a cluster with its system pool (typical AKS create)"),
     POOL_TYPE: Model(_const(240), "assumed: ~4 min per agent pool (one node; seed 004 adds four in a row)"),
     "azure-native:authorization:RoleAssignment": Model(_const(15), "synchronous ARM PUT (assumed 15 s)"),
     "pulumi-python:dynamic/acr:TokenCredentials": Model(_const(5), "one ARM POST action (assumed)"),
     "azure-native:containerregistry:Token": Model(_const(10), "ARM PUT (assumed)"),
-    "pulumi-python:dynamic/acr:ImportedImage": Model(_import_seconds, "assumed: ~1 min/GB, +20 s per "
-        "operation (test_acr_image_import.yaml: 202, one poll to Succeeded)"),
-    "pulumi-python:dynamic/acr:AcrBuild": Model(_build_seconds, "assumed: 90 s task start + 15 s/GB "
-        "zero fill (written, compresses away) or 60 s/GB random fill (pushed)"),
-    "pulumi-python:dynamic/acr:StreamingArtifact": Model(_conversion_seconds, "assumed: 1 min + 1 min/GB "
-        "(seed 004: the 5 GiB conversion 'will take another few minutes')"),
+    "pulumi-python:dynamic/acr:ImportedImage": Model(
+        _import_seconds,
+        "assumed: ~1 min/GB, +20 s per operation (test_acr_image_import.yaml: 202, one poll to Succeeded)",
+    ),
+    "pulumi-python:dynamic/acr:AcrBuild": Model(
+        _build_seconds,
+        "assumed: 90 s task start + 15 s/GB zero fill (written, compresses away) or 60 s/GB random fill (pushed)",
+    ),
+    "pulumi-python:dynamic/acr:StreamingArtifact": Model(
+        _conversion_seconds,
+        "assumed: 1 min + 1 min/GB (seed 004: the 5 GiB conversion 'will take another few minutes')",
+    ),
     "pulumi-python:dynamic/acr:RepositoryStreaming": Model(_const(5), "one data-plane POST (assumed)"),
     "kubernetes:core/v1:Namespace": Model(_const(2), "API server write"),
     "kubernetes:core/v1:Secret": Model(_const(2), "API server write"),
-    "kubernetes:core/v1:Service": Model(_service_seconds, "LoadBalancer: public IP + rules, ~1 min "
-        "(assumed); ClusterIP: API server write"),
-    "kubernetes:apps/v1:Deployment": Model(_const(65), "rollout waits for Ready: seed 004's slowest pull "
-        "(64 s, 5 GiB, no streaming, Standard_D2_v5)"),
+    "kubernetes:core/v1:Service": Model(
+        _service_seconds, "LoadBalancer: public IP + rules, ~1 min (assumed); ClusterIP: API server write"
+    ),
+    "kubernetes:apps/v1:Deployment": Model(
+        _const(65), "rollout waits for Ready: seed 004's slowest pull (64 s, 5 GiB, no streaming, Standard_D2_v5)"
+    ),
 }
 DEFAULT_MODEL = Model(_const(5), "not modelled: 5 s assumed")
 
@@ -254,8 +265,9 @@ def analyse(nodes: dict[str, Node]) -> dict[str, Any]:
     pool_seconds = sum(nodes[u].seconds for u in pools)
     # AKS's bound: the pools start once the cluster (and anything else they need) is ready, then run
     # one after the other; after the last one comes the longest work that waits for a pool.
-    pools_ready = max((max((ideal_finish[d] for d in nodes[u].deps if d not in pools), default=0.0) for u in pools),
-                      default=0.0)
+    pools_ready = max(
+        (max((ideal_finish[d] for d in nodes[u].deps if d not in pools), default=0.0) for u in pools), default=0.0
+    )
     aks_bound = pools_ready + pool_seconds + max((tail(u) for u in pools), default=0.0)
     # Everything that neither is a pool nor waits for one: registry side, cluster, role assignment.
     free = [u for u in nodes if u not in pools and not ancestors(u) & pools]
@@ -264,8 +276,16 @@ def analyse(nodes: dict[str, Node]) -> dict[str, Any]:
     registry_side = [u for u in free if u not in clusters and not ancestors(u) & clusters]
     return {
         "critical_path_seconds": finish[path[-1]],
-        "critical_path": [{"resource": nodes[u].name, "type": nodes[u].type, "seconds": nodes[u].seconds,
-                           "start": finish[u] - nodes[u].seconds, "finish": finish[u]} for u in path],
+        "critical_path": [
+            {
+                "resource": nodes[u].name,
+                "type": nodes[u].type,
+                "seconds": nodes[u].seconds,
+                "start": finish[u] - nodes[u].seconds,
+                "finish": finish[u],
+            }
+            for u in path
+        ],
         "ideal_seconds": max(ideal_finish.values(), default=0.0),
         "aks_bound_seconds": aks_bound,
         "cluster_ready_seconds": max((finish[c] for c in clusters), default=0.0),
@@ -285,13 +305,14 @@ def minutes(seconds: float) -> str:
 def render(stack: str, result: dict[str, Any], nodes: dict[str, Node]) -> str:
     lines = [f"stack {stack}: {len(nodes)} resources modelled", "", "critical path of `pulumi up` (modelled):"]
     for step in result["critical_path"]:
-        lines.append(f"  {minutes(step['start']):>6} -> {minutes(step['finish']):>6}  {step['resource']}"
-                     f"  ({step['type']}, {minutes(step['seconds'])})")
+        lines.append(
+            f"  {minutes(step['start']):>6} -> {minutes(step['finish']):>6}  {step['resource']}"
+            f"  ({step['type']}, {minutes(step['seconds'])})"
+        )
     lines += [
         "",
         f"modelled critical path            {minutes(result['critical_path_seconds'])}",
-        f"ideal for this graph              {minutes(result['ideal_seconds'])}"
-        "  (= the larger of the next two lines)",
+        f"ideal for this graph              {minutes(result['ideal_seconds'])}  (= the larger of the next two lines)",
         f"  AKS bound (pools one at a time) {minutes(result['aks_bound_seconds'])}"
         f"  (cluster ready {minutes(result['cluster_floor_seconds'])} + {result['pools']} pools x "
         f"{minutes(result['pool_seconds'] / max(result['pools'], 1))} serial + rollout)",

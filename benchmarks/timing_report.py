@@ -40,69 +40,226 @@ def pod_doc(i, arm, workload, pair, streaming, image, node, created, ready_s, pe
     name = f"{arm}-6d9f8b7c5d-{i:05x}"
     uid = str(uuid.UUID(int=i + 1))
     ready_t = ts(created + timedelta(seconds=ready_s))
-    return name, uid, {
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {
-            "creationTimestamp": ts(created), "generateName": f"{arm}-6d9f8b7c5d-",
-            "labels": {"app.kubernetes.io/name": workload, "app.kubernetes.io/part-of": "acr-streaming-ab",
-                       "pod-template-hash": "6d9f8b7c5d", "streaming-ab/arm": arm, "streaming-ab/pair": pair,
-                       "streaming-ab/streaming": "true" if streaming else "false", "streaming-ab/workload": workload},
-            "name": name, "namespace": "streaming-ab",
-            "ownerReferences": [{"apiVersion": "apps/v1", "blockOwnerDeletion": True, "controller": True,
-                                 "kind": "ReplicaSet", "name": f"{arm}-6d9f8b7c5d", "uid": str(uuid.UUID(int=10**9 + hash(arm) % 1000))}],
-            "resourceVersion": str(4800000 + i), "uid": uid,
+    return (
+        name,
+        uid,
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "creationTimestamp": ts(created),
+                "generateName": f"{arm}-6d9f8b7c5d-",
+                "labels": {
+                    "app.kubernetes.io/name": workload,
+                    "app.kubernetes.io/part-of": "acr-streaming-ab",
+                    "pod-template-hash": "6d9f8b7c5d",
+                    "streaming-ab/arm": arm,
+                    "streaming-ab/pair": pair,
+                    "streaming-ab/streaming": "true" if streaming else "false",
+                    "streaming-ab/workload": workload,
+                },
+                "name": name,
+                "namespace": "streaming-ab",
+                "ownerReferences": [
+                    {
+                        "apiVersion": "apps/v1",
+                        "blockOwnerDeletion": True,
+                        "controller": True,
+                        "kind": "ReplicaSet",
+                        "name": f"{arm}-6d9f8b7c5d",
+                        "uid": str(uuid.UUID(int=10**9 + hash(arm) % 1000)),
+                    }
+                ],
+                "resourceVersion": str(4800000 + i),
+                "uid": uid,
+            },
+            "spec": {
+                "containers": [
+                    {
+                        "image": image,
+                        "imagePullPolicy": "IfNotPresent",
+                        "name": "app",
+                        "ports": [{"containerPort": 80, "protocol": "TCP"}],
+                        "resources": {
+                            "limits": {"cpu": "500m", "memory": "512Mi"},
+                            "requests": {"cpu": "250m", "memory": "256Mi"},
+                        },
+                        "terminationMessagePath": "/dev/termination-log",
+                        "terminationMessagePolicy": "File",
+                        "volumeMounts": [
+                            {
+                                "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+                                "name": "kube-api-access-x7k2p",
+                                "readOnly": True,
+                            }
+                        ],
+                    }
+                ],
+                "dnsPolicy": "ClusterFirst",
+                "enableServiceLinks": True,
+                "nodeName": node,
+                "nodeSelector": {"kubernetes.io/os": "linux", "streaming-ab/pool": node.split("-")[1]},
+                "preemptionPolicy": "PreemptLowerPriority",
+                "priority": 0,
+                "restartPolicy": "Always",
+                "schedulerName": "default-scheduler",
+                "securityContext": {},
+                "serviceAccount": "default",
+                "serviceAccountName": "default",
+                "terminationGracePeriodSeconds": 30,
+                "tolerations": [
+                    {
+                        "effect": "NoSchedule",
+                        "key": "streaming-ab/pool",
+                        "operator": "Equal",
+                        "value": node.split("-")[1],
+                    },
+                    {
+                        "effect": "NoExecute",
+                        "key": "node.kubernetes.io/not-ready",
+                        "operator": "Exists",
+                        "tolerationSeconds": 300,
+                    },
+                    {
+                        "effect": "NoExecute",
+                        "key": "node.kubernetes.io/unreachable",
+                        "operator": "Exists",
+                        "tolerationSeconds": 300,
+                    },
+                ],
+                "volumes": [
+                    {
+                        "name": "kube-api-access-x7k2p",
+                        "projected": {
+                            "defaultMode": 420,
+                            "sources": [
+                                {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+                                {
+                                    "configMap": {
+                                        "items": [{"key": "ca.crt", "path": "ca.crt"}],
+                                        "name": "kube-root-ca.crt",
+                                    }
+                                },
+                                {
+                                    "downwardAPI": {
+                                        "items": [
+                                            {
+                                                "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"},
+                                                "path": "namespace",
+                                            }
+                                        ]
+                                    }
+                                },
+                            ],
+                        },
+                    }
+                ],
+            },
+            "status": {
+                "conditions": [
+                    {
+                        "lastProbeTime": None,
+                        "lastTransitionTime": ready_t,
+                        "status": "True",
+                        "type": "PodReadyToStartContainers",
+                    },
+                    {"lastProbeTime": None, "lastTransitionTime": ts(created), "status": "True", "type": "Initialized"},
+                    {
+                        "lastProbeTime": None,
+                        "lastTransitionTime": ready_t,
+                        "status": "False" if pending else "True",
+                        "type": "Ready",
+                    },
+                    {
+                        "lastProbeTime": None,
+                        "lastTransitionTime": ready_t,
+                        "status": "False" if pending else "True",
+                        "type": "ContainersReady",
+                    },
+                    {
+                        "lastProbeTime": None,
+                        "lastTransitionTime": ts(created),
+                        "status": "True",
+                        "type": "PodScheduled",
+                    },
+                ],
+                "containerStatuses": [
+                    {
+                        "containerID": f"containerd://{uuid.UUID(int=i).hex * 2}",
+                        "image": image,
+                        "imageID": f"{image.split(':')[0]}@sha256:{'ab' * 32}",
+                        "lastState": {},
+                        "name": "app",
+                        "ready": not pending,
+                        "restartCount": 0,
+                        "started": not pending,
+                        "state": {"waiting": {"reason": "ImagePullBackOff"}}
+                        if pending
+                        else {"running": {"startedAt": ts(created + timedelta(seconds=ready_s - 1))}},
+                    }
+                ],
+                "hostIP": "10.224.0.4",
+                "hostIPs": [{"ip": "10.224.0.4"}],
+                "phase": "Pending" if pending else "Running",
+                "podIP": f"10.244.{i % 250}.{i % 200 + 2}",
+                "podIPs": [{"ip": f"10.244.{i % 250}.{i % 200 + 2}"}],
+                "qosClass": "Burstable",
+                "startTime": ts(created),
+            },
         },
-        "spec": {
-            "containers": [{"image": image, "imagePullPolicy": "IfNotPresent", "name": "app",
-                            "ports": [{"containerPort": 80, "protocol": "TCP"}],
-                            "resources": {"limits": {"cpu": "500m", "memory": "512Mi"}, "requests": {"cpu": "250m", "memory": "256Mi"}},
-                            "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
-                            "volumeMounts": [{"mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "name": "kube-api-access-x7k2p", "readOnly": True}]}],
-            "dnsPolicy": "ClusterFirst", "enableServiceLinks": True, "nodeName": node,
-            "nodeSelector": {"kubernetes.io/os": "linux", "streaming-ab/pool": node.split("-")[1]},
-            "preemptionPolicy": "PreemptLowerPriority", "priority": 0, "restartPolicy": "Always",
-            "schedulerName": "default-scheduler", "securityContext": {}, "serviceAccount": "default",
-            "serviceAccountName": "default", "terminationGracePeriodSeconds": 30,
-            "tolerations": [{"effect": "NoSchedule", "key": "streaming-ab/pool", "operator": "Equal", "value": node.split("-")[1]},
-                            {"effect": "NoExecute", "key": "node.kubernetes.io/not-ready", "operator": "Exists", "tolerationSeconds": 300},
-                            {"effect": "NoExecute", "key": "node.kubernetes.io/unreachable", "operator": "Exists", "tolerationSeconds": 300}],
-            "volumes": [{"name": "kube-api-access-x7k2p", "projected": {"defaultMode": 420, "sources": [
-                {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
-                {"configMap": {"items": [{"key": "ca.crt", "path": "ca.crt"}], "name": "kube-root-ca.crt"}},
-                {"downwardAPI": {"items": [{"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}, "path": "namespace"}]}}]}}],
-        },
-        "status": {
-            "conditions": [
-                {"lastProbeTime": None, "lastTransitionTime": ready_t, "status": "True", "type": "PodReadyToStartContainers"},
-                {"lastProbeTime": None, "lastTransitionTime": ts(created), "status": "True", "type": "Initialized"},
-                {"lastProbeTime": None, "lastTransitionTime": ready_t, "status": "False" if pending else "True", "type": "Ready"},
-                {"lastProbeTime": None, "lastTransitionTime": ready_t, "status": "False" if pending else "True", "type": "ContainersReady"},
-                {"lastProbeTime": None, "lastTransitionTime": ts(created), "status": "True", "type": "PodScheduled"}],
-            "containerStatuses": [{"containerID": f"containerd://{uuid.UUID(int=i).hex * 2}", "image": image,
-                                   "imageID": f"{image.split(':')[0]}@sha256:{'ab' * 32}", "lastState": {}, "name": "app",
-                                   "ready": not pending, "restartCount": 0, "started": not pending,
-                                   "state": {"waiting": {"reason": "ImagePullBackOff"}} if pending else {"running": {"startedAt": ts(created + timedelta(seconds=ready_s - 1))}}}],
-            "hostIP": "10.224.0.4", "hostIPs": [{"ip": "10.224.0.4"}], "phase": "Pending" if pending else "Running",
-            "podIP": f"10.244.{i % 250}.{i % 200 + 2}", "podIPs": [{"ip": f"10.244.{i % 250}.{i % 200 + 2}"}],
-            "qosClass": "Burstable", "startTime": ts(created),
-        },
-    }
+    )
 
 
 def event_doc(j, name, uid, reason, message, t, node, etype="Normal", k8sio=False):
-    meta = {"creationTimestamp": ts(t), "name": f"{name}.{j:016x}", "namespace": "streaming-ab",
-            "resourceVersion": str(9000000 + j), "uid": str(uuid.UUID(int=2**64 + j))}
-    obj = {"apiVersion": "v1", "fieldPath": "spec.containers{app}", "kind": "Pod", "name": name,
-           "namespace": "streaming-ab", "resourceVersion": "1", "uid": uid}
+    meta = {
+        "creationTimestamp": ts(t),
+        "name": f"{name}.{j:016x}",
+        "namespace": "streaming-ab",
+        "resourceVersion": str(9000000 + j),
+        "uid": str(uuid.UUID(int=2**64 + j)),
+    }
+    obj = {
+        "apiVersion": "v1",
+        "fieldPath": "spec.containers{app}",
+        "kind": "Pod",
+        "name": name,
+        "namespace": "streaming-ab",
+        "resourceVersion": "1",
+        "uid": uid,
+    }
     if k8sio:
-        return {"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": meta, "note": message, "reason": reason,
-                "regarding": obj, "reportingController": "kubelet", "reportingInstance": node, "type": etype,
-                "eventTime": None, "deprecatedCount": 1, "deprecatedFirstTimestamp": ts(t), "deprecatedLastTimestamp": ts(t),
-                "deprecatedSource": {"component": "kubelet", "host": node}}
-    return {"apiVersion": "v1", "count": 1, "eventTime": None, "firstTimestamp": ts(t), "involvedObject": obj,
-            "kind": "Event", "lastTimestamp": ts(t), "message": message, "metadata": meta, "reason": reason,
-            "reportingComponent": "kubelet", "reportingInstance": node, "source": {"component": "kubelet", "host": node},
-            "type": etype}
+        return {
+            "apiVersion": "events.k8s.io/v1",
+            "kind": "Event",
+            "metadata": meta,
+            "note": message,
+            "reason": reason,
+            "regarding": obj,
+            "reportingController": "kubelet",
+            "reportingInstance": node,
+            "type": etype,
+            "eventTime": None,
+            "deprecatedCount": 1,
+            "deprecatedFirstTimestamp": ts(t),
+            "deprecatedLastTimestamp": ts(t),
+            "deprecatedSource": {"component": "kubelet", "host": node},
+        }
+    return {
+        "apiVersion": "v1",
+        "count": 1,
+        "eventTime": None,
+        "firstTimestamp": ts(t),
+        "involvedObject": obj,
+        "kind": "Event",
+        "lastTimestamp": ts(t),
+        "message": message,
+        "metadata": meta,
+        "reason": reason,
+        "reportingComponent": "kubelet",
+        "reportingInstance": node,
+        "source": {"component": "kubelet", "host": node},
+        "type": etype,
+    }
 
 
 class ListWriter:
@@ -111,7 +268,7 @@ class ListWriter:
     ITEM_INDENT = " " * 8  # items sit two levels deep: List object, items array
 
     def __init__(self, path):
-        self.fh = open(path, "w")
+        self.fh = open(path, "w")  # noqa: SIM115 - closed by close(), written item by item
         self.fh.write('{\n    "apiVersion": "v1",\n    "items": [\n')
         self.first = True
 
@@ -149,8 +306,10 @@ def generate(folder: Path, n_pods: int, events_per_pod: int) -> None:
         if kind == 0:
             msgs = [("Pulled", f'Container image "{image}" already present on machine', "Normal")]
         elif kind == 1:
-            msgs += [("Failed", f'Failed to pull image "{image}": 429 Too Many Requests', "Warning"),
-                     ("BackOff", f'Back-off pulling image "{image}"', "Warning")]
+            msgs += [
+                ("Failed", f'Failed to pull image "{image}": 429 Too Many Requests', "Warning"),
+                ("BackOff", f'Back-off pulling image "{image}"', "Warning"),
+            ]
         else:
             style = i % 3
             if style == 0:
@@ -158,11 +317,16 @@ def generate(folder: Path, n_pods: int, events_per_pod: int) -> None:
             elif style == 1:
                 text = f'Successfully pulled image "{image}" in {pull:.3f}s ({pull + 0.01:.3f}s including waiting)'
             else:
-                text = (f'Successfully pulled image "{image}" in {int(pull // 60)}m{pull % 60:.3f}s '
-                        f'({int(pull // 60)}m{pull % 60 + 0.01:.3f}s including waiting). Image size: 944000000 bytes.')
+                text = (
+                    f'Successfully pulled image "{image}" in {int(pull // 60)}m{pull % 60:.3f}s '
+                    f"({int(pull // 60)}m{pull % 60 + 0.01:.3f}s including waiting). Image size: 944000000 bytes."
+                )
             msgs.append(("Pulled", text, "Normal"))
-        msgs += [("Created", "Created container app", "Normal"), ("Started", "Started container app", "Normal"),
-                 ("Scheduled", f"Successfully assigned streaming-ab/{name} to {node}", "Normal")]
+        msgs += [
+            ("Created", "Created container app", "Normal"),
+            ("Started", "Started container app", "Normal"),
+            ("Scheduled", f"Successfully assigned streaming-ab/{name} to {node}", "Normal"),
+        ]
         if kind == 2:
             msgs = []
         # Pad to exactly events_per_pod events per pod on average.
@@ -174,7 +338,9 @@ def generate(folder: Path, n_pods: int, events_per_pod: int) -> None:
     # Top up to the exact event count lost on expired-event pods.
     target = n_pods * events_per_pod
     while j < target:
-        events.add(event_doc(j, "unrelated", "", "Killing", "Stopping container app", T0, "aks-std0-1234567-vmss000000"))
+        events.add(
+            event_doc(j, "unrelated", "", "Killing", "Stopping container app", T0, "aks-std0-1234567-vmss000000")
+        )
         j += 1
     pods.close()
     events.close()
@@ -198,9 +364,19 @@ def run_report(folder: Path) -> None:
     doc = json.loads(sink.getvalue())  # after the measurement: only checks the output
     peak_mb = usage.ru_maxrss / 1024
     # CPU time is reported too: on a shared machine wall time includes waiting for the CPU.
-    print(json.dumps({"rc": rc, "wall_seconds": round(wall, 3), "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
-                      "peak_rss_mb": round(peak_mb, 1),
-                      "pods": len(doc["pods"]), "arms": len(doc["arms"]), "comparisons": len(doc["comparisons"])}))
+    print(
+        json.dumps(
+            {
+                "rc": rc,
+                "wall_seconds": round(wall, 3),
+                "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
+                "peak_rss_mb": round(peak_mb, 1),
+                "pods": len(doc["pods"]),
+                "arms": len(doc["arms"]),
+                "comparisons": len(doc["comparisons"]),
+            }
+        )
+    )
 
 
 def main() -> int:
@@ -228,9 +404,11 @@ def main() -> int:
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
         result = json.loads(out.stdout.strip().splitlines()[-1])
     print(f"dump: {args.pods} pods ({pods_mb:.1f} MB), {n_events} events ({events_mb:.1f} MB)")
-    print(f"report --json: {result['wall_seconds']:.2f} s wall ({result['cpu_seconds']:.2f} s CPU, process total) on one core, "
-          f"peak RSS {result['peak_rss_mb']:.0f} MB "
-          f"({result['pods']} pods, {result['arms']} arms, {result['comparisons']} comparisons)")
+    print(
+        f"report --json: {result['wall_seconds']:.2f} s wall ({result['cpu_seconds']:.2f} s CPU, process total) on one core, "
+        f"peak RSS {result['peak_rss_mb']:.0f} MB "
+        f"({result['pods']} pods, {result['arms']} arms, {result['comparisons']} comparisons)"
+    )
     ok = result["wall_seconds"] < 2.0 and result["peak_rss_mb"] < 500
     print("within budget (< 2 s, < 500 MB)" if ok else "OVER BUDGET (< 2 s, < 500 MB)")
     return 0 if ok else 1

@@ -29,8 +29,7 @@ import pulumi
 from pulumi_azure_native import authorization, containerregistry, containerservice
 
 from components.pool_body import pool_properties, pool_summary
-from contract import SYSTEM_POOL_NAME, SYSTEM_POOL_TAINT
-from contract import ACR_PULL_ROLE_ID
+from contract import ACR_PULL_ROLE_ID, SYSTEM_POOL_NAME, SYSTEM_POOL_TAINT
 from providers.acr_token_credentials import TokenCredentials, dockerconfigjson
 from providers.aks_agent_pool import ExperimentPool
 from stackconfig.model import ClusterConfig, PoolConfig, TimeoutsConfig
@@ -108,25 +107,29 @@ class StreamingCluster(pulumi.ComponentResource):
             identity=containerservice.ManagedClusterIdentityArgs(type="SystemAssigned"),
             sku=containerservice.ManagedClusterSKUArgs(name="Base", tier=config.sku_tier),
             oidc_issuer_profile=containerservice.ManagedClusterOIDCIssuerProfileArgs(enabled=config.oidc_issuer),
-            agent_pool_profiles=[containerservice.ManagedClusterAgentPoolProfileArgs(
-                name=SYSTEM_POOL_NAME,
-                mode="System",
-                count=config.system_pool.count,
-                vm_size=config.system_pool.vm_size,
-                os_type="Linux",
-                os_sku=config.system_pool.os_sku,
-                type="VirtualMachineScaleSets",
-                orchestrator_version=config.kubernetes_version,
-                node_taints=[SYSTEM_POOL_TAINT],
-            )],
+            agent_pool_profiles=[
+                containerservice.ManagedClusterAgentPoolProfileArgs(
+                    name=SYSTEM_POOL_NAME,
+                    mode="System",
+                    count=config.system_pool.count,
+                    vm_size=config.system_pool.vm_size,
+                    os_type="Linux",
+                    os_sku=config.system_pool.os_sku,
+                    type="VirtualMachineScaleSets",
+                    orchestrator_version=config.kubernetes_version,
+                    node_taints=[SYSTEM_POOL_TAINT],
+                )
+            ],
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["agentPoolProfiles"]),
         )
         self.cluster_name = self.managed_cluster.name
         self.resource_group_name = pulumi.Output.from_input(args.resource_group_name)
         self.kubelet_object_id = self.managed_cluster.identity_profile.apply(
-            lambda profile: profile["kubeletidentity"].object_id)
+            lambda profile: profile["kubeletidentity"].object_id
+        )
         self.oidc_issuer_url = self.managed_cluster.oidc_issuer_profile.apply(
-            lambda profile: profile.issuer_url if config.oidc_issuer and profile is not None else None)
+            lambda profile: profile.issuer_url if config.oidc_issuer and profile is not None else None
+        )
 
         credentials = containerservice.list_managed_cluster_user_credentials_output(
             resource_group_name=args.resource_group_name,
@@ -162,17 +165,20 @@ class StreamingCluster(pulumi.ComponentResource):
             self.pool_resources[pool.name] = previous
         names = [pool.name for pool in args.pools]
         self.pools_summary = pulumi.Output.all(*[self.pool_resources[n].properties for n in names]).apply(
-            lambda applied: {n: pool_summary(props) for n, props in zip(names, applied)})
+            lambda applied: {n: pool_summary(props) for n, props in zip(names, applied, strict=False)}
+        )
 
-        self.register_outputs({
-            "clusterName": self.cluster_name,
-            "resourceGroupName": self.resource_group_name,
-            "kubeconfig": self.kubeconfig,
-            "oidcIssuerUrl": self.oidc_issuer_url,
-            "pools": self.pools_summary,
-            "kubeletObjectId": self.kubelet_object_id,
-            "imagePullSecretDockerconfigjson": self.image_pull_secret_dockerconfigjson,
-        })
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "resourceGroupName": self.resource_group_name,
+                "kubeconfig": self.kubeconfig,
+                "oidcIssuerUrl": self.oidc_issuer_url,
+                "pools": self.pools_summary,
+                "kubeletObjectId": self.kubelet_object_id,
+                "imagePullSecretDockerconfigjson": self.image_pull_secret_dockerconfigjson,
+            }
+        )
 
     def _attach_registry(self, name: str, args: StreamingClusterArgs) -> None:
         """`az aks update --attach-acr`: AcrPull for the kubelet identity on the registry."""
@@ -180,10 +186,14 @@ class StreamingCluster(pulumi.ComponentResource):
         # The registry lives in the stack's subscription (config can only name another resource group),
         # and built-in role definitions exist under every subscription with the same GUID.
         role_definition_id = pulumi.Output.concat(
-            "/subscriptions/", args.subscription_id, "/providers/Microsoft.Authorization/roleDefinitions/",
-            ACR_PULL_ROLE_ID)
+            "/subscriptions/",
+            args.subscription_id,
+            "/providers/Microsoft.Authorization/roleDefinitions/",
+            ACR_PULL_ROLE_ID,
+        )
         assignment_name = pulumi.Output.all(registry_id, self.kubelet_object_id).apply(
-            lambda parts: role_assignment_name(parts[0], parts[1], ACR_PULL_ROLE_ID))
+            lambda parts: role_assignment_name(parts[0], parts[1], ACR_PULL_ROLE_ID)
+        )
         self.acr_pull_role_assignment = authorization.RoleAssignment(
             f"{name}-acrpull",
             role_assignment_name=assignment_name,
@@ -222,11 +232,15 @@ class StreamingCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         login_server = containerregistry.get_registry_output(
-            registry_name=args.registry_name, resource_group_name=registry_group,
+            registry_name=args.registry_name,
+            resource_group_name=registry_group,
             # After the token, hence after the registry: on a first `pulumi up` it does not exist before.
-            opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[token])).login_server
+            opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[token]),
+        ).login_server
         self.pull_token = token
         self.pull_token_password = password
         self.image_pull_secret_dockerconfigjson = pulumi.Output.secret(
             pulumi.Output.all(login_server, password.username, password.password).apply(
-                lambda parts: dockerconfigjson(parts[0], parts[1], parts[2])))
+                lambda parts: dockerconfigjson(parts[0], parts[1], parts[2])
+            )
+        )

@@ -87,5 +87,5 @@ def squash_source_of(dockerfile: str) -> str | None:
     """The source reference named by a squash Dockerfile head, or None for any other Dockerfile."""
     for line in dockerfile.splitlines():
         if line.startswith(SQUASH_CONFIG_MARKER):
-            return line[len(SQUASH_CONFIG_MARKER):].strip()
+            return line[len(SQUASH_CONFIG_MARKER) :].strip()
     return None

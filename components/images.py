@@ -9,12 +9,12 @@ import pulumi
 
 @dataclass
 class PublishedImage:
-    name: str                 # config name; key of the `images` stack output
+    name: str  # config name; key of the `images` stack output
     repository: str
     tag: str
     streaming: bool
-    ref: pulumi.Output[str]                    # <loginServer>/<repository>:<tag>
-    digest: pulumi.Output[str]                 # sha256:... of the manifest the tag points to
+    ref: pulumi.Output[str]  # <loginServer>/<repository>:<tag>
+    digest: pulumi.Output[str]  # sha256:... of the manifest the tag points to
     streaming_artifact_digest: pulumi.Output[str | None]  # None when not streaming
     # Resources a workload using this image must wait for: the import or build, and the streaming
     # artifact when there is one (a pod must never pull an image before its artifact exists).
@@ -31,6 +31,10 @@ class PublishedImage:
     def summary(self) -> pulumi.Output[dict]:
         """The `images` stack output entry."""
         return pulumi.Output.all(self.ref, self.digest, self.streaming_artifact_digest).apply(
-            lambda parts: {"ref": parts[0], "digest": parts[1], "streaming": self.streaming,
-                           "streamingArtifactDigest": parts[2]}
+            lambda parts: {
+                "ref": parts[0],
+                "digest": parts[1],
+                "streaming": self.streaming,
+                "streamingArtifactDigest": parts[2],
+            }
         )

@@ -46,8 +46,8 @@ _DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 class ArmImages:
     """The references one arm runs; both arms of a workload get the very same values."""
 
-    main: Any                  # str or Output[str]
-    backend: Any = None        # azure-vote only
+    main: Any  # str or Output[str]
+    backend: Any = None  # azure-vote only
 
 
 def front_name(arm: ArmConfig) -> str:
@@ -84,8 +84,7 @@ def selector_labels(arm: ArmConfig, component: str) -> dict[str, str]:
 
 
 def namespace(name: str) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Namespace",
-            "metadata": {"name": name, "labels": {LABEL_PART_OF: PART_OF}}}
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": {LABEL_PART_OF: PART_OF}}}
 
 
 def pull_secret(namespace_name: Any, dockerconfigjson: Any) -> dict[str, Any]:
@@ -173,10 +172,15 @@ def service(
 ) -> dict[str, Any]:
     if not _DNS1035.match(name) or len(name) > 63:
         # Service names are DNS-1035 labels: unlike Deployment names they may not start with a digit.
-        raise ValueError(f"Service name {name!r} is not a DNS-1035 label (a lowercase letter first, then "
-                         f"lowercase letters, digits or '-', at most 63): rename arm {arm.name!r}")
-    metadata: dict[str, Any] = {"name": name, "namespace": namespace_name,
-                                "labels": pod_labels(workload, arm, component)}
+        raise ValueError(
+            f"Service name {name!r} is not a DNS-1035 label (a lowercase letter first, then "
+            f"lowercase letters, digits or '-', at most 63): rename arm {arm.name!r}"
+        )
+    metadata: dict[str, Any] = {
+        "name": name,
+        "namespace": namespace_name,
+        "labels": pod_labels(workload, arm, component),
+    }
     if pool.count == 0:
         metadata["annotations"] = {SKIP_AWAIT_ANNOTATION: "true"}
     spec: dict[str, Any] = {
@@ -200,36 +204,80 @@ def arm_objects(
     use_pull_secret: bool = False,
 ) -> list[dict[str, Any]]:
     """Every object of one arm: Deployments first, then Services."""
-    common = dict(namespace_name=namespace_name, workload=workload, arm=arm, pool=pool)
+    common = {"namespace_name": namespace_name, "workload": workload, "arm": arm, "pool": pool}
     if workload.template == "azure-vote":
         if images.backend is None:
             raise ValueError(f"workload {workload.name!r}: the azure-vote template needs a back-end image")
         front_port = workload.port if workload.port is not None else FRONT_SERVICE_PORT
         return [
-            deployment(name=front_name(arm), component=FRONT, image=images.main, replicas=workload.replicas,
-                       port=front_port, port_name="http",
-                       # The front finds its own arm's redis by Service name: never another arm's.
-                       env={"REDIS": back_name(arm)}, use_pull_secret=use_pull_secret, **common),
+            deployment(
+                name=front_name(arm),
+                component=FRONT,
+                image=images.main,
+                replicas=workload.replicas,
+                port=front_port,
+                port_name="http",
+                # The front finds its own arm's redis by Service name: never another arm's.
+                env={"REDIS": back_name(arm)},
+                use_pull_secret=use_pull_secret,
+                **common,
+            ),
             # One redis per arm: replicas of a stateful back end would be separate, unshared databases.
-            deployment(name=back_name(arm), component=BACK, image=images.backend, replicas=1,
-                       port=REDIS_PORT, port_name="redis",
-                       # The bitnami redis image refuses to start without a password unless told so.
-                       env={"ALLOW_EMPTY_PASSWORD": "yes"}, use_pull_secret=use_pull_secret, **common),
-            service(name=front_name(arm), component=FRONT, port=FRONT_SERVICE_PORT, target_port="http",
-                    service_type="LoadBalancer", source_ranges=load_balancer_source_ranges, **common),
-            service(name=back_name(arm), component=BACK, port=REDIS_PORT, target_port="redis",
-                    service_type="ClusterIP", **common),
+            deployment(
+                name=back_name(arm),
+                component=BACK,
+                image=images.backend,
+                replicas=1,
+                port=REDIS_PORT,
+                port_name="redis",
+                # The bitnami redis image refuses to start without a password unless told so.
+                env={"ALLOW_EMPTY_PASSWORD": "yes"},
+                use_pull_secret=use_pull_secret,
+                **common,
+            ),
+            service(
+                name=front_name(arm),
+                component=FRONT,
+                port=FRONT_SERVICE_PORT,
+                target_port="http",
+                service_type="LoadBalancer",
+                source_ranges=load_balancer_source_ranges,
+                **common,
+            ),
+            service(
+                name=back_name(arm),
+                component=BACK,
+                port=REDIS_PORT,
+                target_port="redis",
+                service_type="ClusterIP",
+                **common,
+            ),
         ]
     if workload.template == "single":
         objects = [
-            deployment(name=single_name(arm), component=workload.name, image=images.main,
-                       replicas=workload.replicas, port=workload.port, port_name="main",
-                       use_pull_secret=use_pull_secret,
-                       grace_seconds=SLEEPER_GRACE_SECONDS if workload.port is None else None, **common),
+            deployment(
+                name=single_name(arm),
+                component=workload.name,
+                image=images.main,
+                replicas=workload.replicas,
+                port=workload.port,
+                port_name="main",
+                use_pull_secret=use_pull_secret,
+                grace_seconds=SLEEPER_GRACE_SECONDS if workload.port is None else None,
+                **common,
+            ),
         ]
         if workload.port is not None:
-            objects.append(service(name=single_name(arm), component=workload.name, port=workload.port,
-                                   target_port="main", service_type="ClusterIP", **common))
+            objects.append(
+                service(
+                    name=single_name(arm),
+                    component=workload.name,
+                    port=workload.port,
+                    target_port="main",
+                    service_type="ClusterIP",
+                    **common,
+                )
+            )
         return objects
     raise ValueError(f"workload {workload.name!r}: unknown template {workload.template!r}")
 

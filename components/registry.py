@@ -26,7 +26,7 @@ class StreamingRegistryArgs:
     registry: RegistryConfig
     images: tuple[ImageConfig, ...]
     timeouts: TimeoutsConfig
-    subscription_id: pulumi.Input[str]   # from authorization.get_client_config_output(), like azure-native
+    subscription_id: pulumi.Input[str]  # from authorization.get_client_config_output(), like azure-native
     tenant_id: pulumi.Input[str]
 
 
@@ -54,7 +54,12 @@ class StreamingRegistry(pulumi.ComponentResource):
 
         # Registry names are global across Azure; the suffix lives in state, so it is drawn once.
         suffix = random.RandomString(
-            f"{name}-suffix", length=REGISTRY_SUFFIX_LENGTH, lower=True, numeric=True, upper=False, special=False,
+            f"{name}-suffix",
+            length=REGISTRY_SUFFIX_LENGTH,
+            lower=True,
+            numeric=True,
+            upper=False,
+            special=False,
             opts=child,
         )
         registry = containerregistry.Registry(
@@ -77,10 +82,15 @@ class StreamingRegistry(pulumi.ComponentResource):
         for image in args.images:
             imported = ImportedImage(
                 f"{name}-import-{image.name}",
-                subscription_id=args.subscription_id, tenant_id=args.tenant_id,
-                resource_group_name=self.resource_group_name, registry_name=registry.name,
-                login_server=registry.login_server, source=image.source, target=image.target,
-                timeout_minutes=args.timeouts.import_minutes, opts=child,
+                subscription_id=args.subscription_id,
+                tenant_id=args.tenant_id,
+                resource_group_name=self.resource_group_name,
+                registry_name=registry.name,
+                login_server=registry.login_server,
+                source=image.source,
+                target=image.target,
+                timeout_minutes=args.timeouts.import_minutes,
+                opts=child,
             )
             imports_by_repository.setdefault(image.repository, []).append(imported)
             ready: list[pulumi.Resource] = [imported]
@@ -89,30 +99,45 @@ class StreamingRegistry(pulumi.ComponentResource):
                 # The digest input is the import's output: the conversion starts once the image is there.
                 artifact = StreamingArtifact(
                     f"{name}-streaming-{image.name}",
-                    subscription_id=args.subscription_id, tenant_id=args.tenant_id,
-                    login_server=registry.login_server, repository=image.repository, digest=imported.digest,
-                    timeout_minutes=args.timeouts.conversion_minutes, opts=child,
+                    subscription_id=args.subscription_id,
+                    tenant_id=args.tenant_id,
+                    login_server=registry.login_server,
+                    repository=image.repository,
+                    digest=imported.digest,
+                    timeout_minutes=args.timeouts.conversion_minutes,
+                    opts=child,
                 )
                 ready.append(artifact)
                 artifact_digest = artifact.streaming_artifact_digest
             self.images[image.name] = PublishedImage(
-                name=image.name, repository=image.repository, tag=image.tag, streaming=image.streaming,
-                ref=imported.ref, digest=imported.digest, streaming_artifact_digest=artifact_digest, ready=ready,
+                name=image.name,
+                repository=image.repository,
+                tag=image.tag,
+                streaming=image.streaming,
+                ref=imported.ref,
+                digest=imported.digest,
+                streaming_artifact_digest=artifact_digest,
+                ready=ready,
             )
 
         for repository in args.registry.auto_convert_repositories:
             # The data plane only knows a repository once something was pushed to it.
             RepositoryStreaming(
                 f"{name}-autoconvert-{repository.replace('/', '-')}",
-                subscription_id=args.subscription_id, tenant_id=args.tenant_id,
-                login_server=registry.login_server, repository=repository, convert_pushed_images=True,
+                subscription_id=args.subscription_id,
+                tenant_id=args.tenant_id,
+                login_server=registry.login_server,
+                repository=repository,
+                convert_pushed_images=True,
                 timeout_minutes=args.timeouts.conversion_minutes,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=imports_by_repository.get(repository, [])),
             )
 
-        self.register_outputs({
-            "resourceGroupName": self.resource_group_name,
-            "registryName": self.registry_name,
-            "loginServer": self.login_server,
-            "images": {key: published.summary() for key, published in self.images.items()},
-        })
+        self.register_outputs(
+            {
+                "resourceGroupName": self.resource_group_name,
+                "registryName": self.registry_name,
+                "loginServer": self.login_server,
+                "images": {key: published.summary() for key, published in self.images.items()},
+            }
+        )

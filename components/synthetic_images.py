@@ -57,29 +57,46 @@ class SyntheticImages(pulumi.ComponentResource):
             dockerfile, squash_source = self._dockerfile(config, args)
             build = AcrBuild(
                 f"{name}-{config.name}",
-                subscription_id=args.subscription_id, tenant_id=args.tenant_id,
-                resource_group_name=args.resource_group_name, registry_name=args.registry_name,
-                login_server=args.login_server, target=config.target, dockerfile=dockerfile,
-                squash_source=squash_source, timeout_minutes=args.timeouts.build_minutes,
-                opts=ResourceOptions(parent=self))
+                subscription_id=args.subscription_id,
+                tenant_id=args.tenant_id,
+                resource_group_name=args.resource_group_name,
+                registry_name=args.registry_name,
+                login_server=args.login_server,
+                target=config.target,
+                dockerfile=dockerfile,
+                squash_source=squash_source,
+                timeout_minutes=args.timeouts.build_minutes,
+                opts=ResourceOptions(parent=self),
+            )
             self.builds[config.name] = build
             ready: list[pulumi.Resource] = [build]
             artifact_digest: Output[str | None] = Output.from_input(None)
             if config.streaming:
                 artifact = StreamingArtifact(
                     f"{name}-{config.name}-streaming",
-                    subscription_id=args.subscription_id, tenant_id=args.tenant_id,
-                    login_server=args.login_server, repository=config.repository, digest=build.digest,
+                    subscription_id=args.subscription_id,
+                    tenant_id=args.tenant_id,
+                    login_server=args.login_server,
+                    repository=config.repository,
+                    digest=build.digest,
                     timeout_minutes=args.timeouts.conversion_minutes,
                     # The digest Output already orders it after the build; said twice so it survives
                     # any refactoring of how the digest is passed.
-                    opts=ResourceOptions(parent=self, depends_on=[build]))
+                    opts=ResourceOptions(parent=self, depends_on=[build]),
+                )
                 self.artifacts[config.name] = artifact
                 ready.append(artifact)
                 artifact_digest = artifact.streaming_artifact_digest
             self.images[config.name] = PublishedImage(
-                name=config.name, repository=config.repository, tag=config.tag, streaming=config.streaming,
-                ref=build.ref, digest=build.digest, streaming_artifact_digest=artifact_digest, ready=ready)
+                name=config.name,
+                repository=config.repository,
+                tag=config.tag,
+                streaming=config.streaming,
+                ref=build.ref,
+                digest=build.digest,
+                streaming_artifact_digest=artifact_digest,
+                ready=ready,
+            )
         self.register_outputs({"images": {n: i.summary() for n, i in self.images.items()}})
 
     @staticmethod
@@ -87,7 +104,8 @@ class SyntheticImages(pulumi.ComponentResource):
         if config.squash_of is not None:
             source = _imported(args, config.squash_of, f"{config.name}.squashOf")
             reference = Output.all(args.login_server, source.digest).apply(
-                lambda parts: pinned_reference(parts[0], source, parts[1]))
+                lambda parts: pinned_reference(parts[0], source, parts[1])
+            )
             dockerfile = reference.apply(dockerfiles.squash_dockerfile_head)
             squash_source = source.digest.apply(lambda digest: {"repository": source.repository, "digest": digest})
             return dockerfile, squash_source
@@ -96,19 +114,24 @@ class SyntheticImages(pulumi.ComponentResource):
         if config.base_image in args.imported:
             base = args.imported[config.base_image]
             reference = Output.all(args.login_server, base.digest).apply(
-                lambda parts: pinned_reference(parts[0], base, parts[1]))
+                lambda parts: pinned_reference(parts[0], base, parts[1])
+            )
         elif SOURCE_RE.fullmatch(config.base_image):
             reference = Output.from_input(config.base_image)
         else:
             # A configured name the composition did not pass in: never fall back to Docker Hub.
-            raise ValueError(f"synthetic image {config.name}.baseImage: {config.base_image!r} is neither an "
-                             f"imported image (have: {', '.join(sorted(args.imported)) or 'none'}) nor a "
-                             "full image reference")
+            raise ValueError(
+                f"synthetic image {config.name}.baseImage: {config.base_image!r} is neither an "
+                f"imported image (have: {', '.join(sorted(args.imported)) or 'none'}) nor a "
+                "full image reference"
+            )
         return reference.apply(lambda ref: dockerfiles.filled_dockerfile(ref, size_mb, layers, fill)), None
 
 
 def _imported(args: SyntheticImagesArgs, name: str, what: str) -> PublishedImage:
     if name not in args.imported:
-        raise ValueError(f"synthetic image {what}: {name!r} is not an imported image "
-                         f"(have: {', '.join(sorted(args.imported)) or 'none'})")
+        raise ValueError(
+            f"synthetic image {what}: {name!r} is not an imported image "
+            f"(have: {', '.join(sorted(args.imported)) or 'none'})"
+        )
     return args.imported[name]

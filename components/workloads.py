@@ -42,8 +42,7 @@ class ABWorkloadsArgs:
 
 
 def timing_command(stack_name: str, namespace: str, arm_name: str) -> str:
-    return (f"python -m timing report --stack {stack_name} --namespace {namespace} "
-            f"--selector {LABEL_ARM}={arm_name}")
+    return f"python -m timing report --stack {stack_name} --namespace {namespace} --selector {LABEL_ARM}={arm_name}"
 
 
 def endpoint_from_status(status: Any) -> str | None:
@@ -78,23 +77,26 @@ class ABWorkloads(pulumi.ComponentResource):
         pools = {pool.name: pool for pool in args.pools}
         _check_args(args, pools)
 
-        self.provider = k8s.Provider(f"{name}-k8s", kubeconfig=args.kubeconfig,
-                                     opts=ResourceOptions(parent=self))
+        self.provider = k8s.Provider(f"{name}-k8s", kubeconfig=args.kubeconfig, opts=ResourceOptions(parent=self))
         on_cluster = ResourceOptions(parent=self, provider=self.provider)
 
         namespace_object = manifests.namespace(args.namespace)
-        self.namespace = k8s.core.v1.Namespace(f"{name}-namespace", metadata=namespace_object["metadata"],
-                                               opts=on_cluster)
+        self.namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace", metadata=namespace_object["metadata"], opts=on_cluster
+        )
         # Every object names the namespace through this Output, so each waits for the Namespace.
         namespace_name: Output[str] = self.namespace.metadata.apply(lambda meta: _field(meta, "name", "name"))
 
         self.pull_secret: k8s.core.v1.Secret | None = None
         if args.image_pull_secret_dockerconfigjson is not None:
-            secret = manifests.pull_secret(namespace_name,
-                                           Output.secret(args.image_pull_secret_dockerconfigjson))
+            secret = manifests.pull_secret(namespace_name, Output.secret(args.image_pull_secret_dockerconfigjson))
             self.pull_secret = k8s.core.v1.Secret(
-                f"{name}-{manifests.PULL_SECRET_NAME}", metadata=secret["metadata"], type=secret["type"],
-                string_data=secret["stringData"], opts=on_cluster)
+                f"{name}-{manifests.PULL_SECRET_NAME}",
+                metadata=secret["metadata"],
+                type=secret["type"],
+                string_data=secret["stringData"],
+                opts=on_cluster,
+            )
 
         self.deployments: dict[str, k8s.apps.v1.Deployment] = {}
         self.services: dict[str, k8s.core.v1.Service] = {}
@@ -116,19 +118,28 @@ class ABWorkloads(pulumi.ComponentResource):
                 waits_for.append(self.pull_secret)
             for arm in workload.arms:
                 objects = manifests.arm_objects(
-                    workload, arm, pools[arm.pool], namespace_name=namespace_name, images=images,
+                    workload,
+                    arm,
+                    pools[arm.pool],
+                    namespace_name=namespace_name,
+                    images=images,
                     load_balancer_source_ranges=args.load_balancer_source_ranges,
-                    use_pull_secret=self.pull_secret is not None)
+                    use_pull_secret=self.pull_secret is not None,
+                )
                 for obj in objects:
                     object_name = obj["metadata"]["name"]
                     if obj["kind"] == "Deployment":
                         self.deployments[object_name] = k8s.apps.v1.Deployment(
-                            f"{name}-{object_name}", metadata=obj["metadata"], spec=obj["spec"],
-                            opts=ResourceOptions.merge(on_cluster, ResourceOptions(depends_on=waits_for)))
+                            f"{name}-{object_name}",
+                            metadata=obj["metadata"],
+                            spec=obj["spec"],
+                            opts=ResourceOptions.merge(on_cluster, ResourceOptions(depends_on=waits_for)),
+                        )
                     else:
                         # Services pull nothing: they only wait for the Namespace.
                         self.services[object_name] = k8s.core.v1.Service(
-                            f"{name}-{object_name}", metadata=obj["metadata"], spec=obj["spec"], opts=on_cluster)
+                            f"{name}-{object_name}", metadata=obj["metadata"], spec=obj["spec"], opts=on_cluster
+                        )
                 if manifests.has_load_balancer(workload):
                     front_service = self.services[manifests.front_name(arm)]
                     endpoints[arm.name] = front_service.status.apply(endpoint_from_status)
@@ -140,7 +151,8 @@ class ABWorkloads(pulumi.ComponentResource):
                         "streaming": arm.streaming,
                         "image": image,
                         "command": timing_command(args.stack_name, args.namespace, arm.name),
-                    })
+                    }
+                )
 
         self.endpoints = Output.all(**endpoints) if endpoints else Output.from_input({})
         self.timing_readers = Output.all(**readers) if readers else Output.from_input({})
@@ -153,8 +165,10 @@ def _check_args(args: ABWorkloadsArgs, pools: dict[str, PoolConfig]) -> None:
     for workload in args.workloads:
         for image in filter(None, (workload.image, workload.backend_image)):
             if image not in args.images:
-                problems.append(f"workload {workload.name!r}: image {image!r} was not published "
-                                f"(have: {', '.join(sorted(args.images)) or 'none'})")
+                problems.append(
+                    f"workload {workload.name!r}: image {image!r} was not published "
+                    f"(have: {', '.join(sorted(args.images)) or 'none'})"
+                )
         for arm in workload.arms:
             if arm.pool not in pools:
                 problems.append(f"arm {arm.name!r}: pool {arm.pool!r} is not among the configured pools")

@@ -69,21 +69,23 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             registration = self.resources[response.urn]
-            self.declared.append(Declared(
-                urn=response.urn,
-                type=request.type,
-                name=request.name,
-                parent=request.parent,
-                inputs=pulumi.runtime.rpc.deserialize_properties(request.object),
-                dependencies=list(request.dependencies),
-                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
-                custom=bool(request.custom),
-                delete_before_replace=bool(request.deleteBeforeReplace),
-                ignore_changes=list(request.ignoreChanges),
-                additional_secret_outputs=list(request.additionalSecretOutputs),
-                id=response.id,
-                state=dict(registration.state or {}),
-            ))
+            self.declared.append(
+                Declared(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    parent=request.parent,
+                    inputs=pulumi.runtime.rpc.deserialize_properties(request.object),
+                    dependencies=list(request.dependencies),
+                    property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                    custom=bool(request.custom),
+                    delete_before_replace=bool(request.deleteBeforeReplace),
+                    ignore_changes=list(request.ignoreChanges),
+                    additional_secret_outputs=list(request.additionalSecretOutputs),
+                    id=response.id,
+                    state=dict(registration.state or {}),
+                )
+            )
         return response
 
 
@@ -141,8 +143,12 @@ def config_values(values: dict[str, Any]) -> dict[str, str]:
     return {f"{PROJECT}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
 
 
-def evaluate(program: Callable[[], dict[str, Any] | None], config: dict[str, Any] | None = None,
-             stack: str = "dev", preview: bool = False) -> Evaluation:
+def evaluate(
+    program: Callable[[], dict[str, Any] | None],
+    config: dict[str, Any] | None = None,
+    stack: str = "dev",
+    preview: bool = False,
+) -> Evaluation:
     pulumi_settings.reset_options(project=PROJECT, stack=stack, preview=preview)
     pulumi.runtime.set_all_config(config_values(config or {}))
     monitor = RecordingMonitor(StackMocks())

@@ -24,59 +24,79 @@ from pulumi_policy import (
 PACK_NAME = "acr-streaming-ab"
 
 
-def resource_policy(name: str, description: str, resource_type: str,
-                    check: Callable[[Mapping[str, Any]], list[str]]) -> ResourceValidationPolicy:
+def resource_policy(
+    name: str, description: str, resource_type: str, check: Callable[[Mapping[str, Any]], list[str]]
+) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if args.resource_type != resource_type:
             return
         for message in check(args.props):
             report_violation(message, None)
 
-    return ResourceValidationPolicy(name=name, description=description, validate=validate,
-                                    enforcement_level=EnforcementLevel.MANDATORY)
+    return ResourceValidationPolicy(
+        name=name, description=description, validate=validate, enforcement_level=EnforcementLevel.MANDATORY
+    )
 
 
 def stack_resources(args: StackValidationArgs) -> list[rules.Resource]:
-    return [rules.Resource(type=r.resource_type, urn=r.urn, name=r.name, props=r.props,
-                           additional_secret_outputs=tuple(r.opts.additional_secret_outputs or ()))
-            for r in args.resources]
+    return [
+        rules.Resource(
+            type=r.resource_type,
+            urn=r.urn,
+            name=r.name,
+            props=r.props,
+            additional_secret_outputs=tuple(r.opts.additional_secret_outputs or ()),
+        )
+        for r in args.resources
+    ]
 
 
-def stack_policy(name: str, description: str,
-                 check: Callable[[list[rules.Resource]], list[tuple[str, str]]]) -> StackValidationPolicy:
+def stack_policy(
+    name: str, description: str, check: Callable[[list[rules.Resource]], list[tuple[str, str]]]
+) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         for urn, message in check(stack_resources(args)):
             report_violation(message, urn)
 
-    return StackValidationPolicy(name=name, description=description, validate=validate,
-                                 enforcement_level=EnforcementLevel.MANDATORY)
+    return StackValidationPolicy(
+        name=name, description=description, validate=validate, enforcement_level=EnforcementLevel.MANDATORY
+    )
 
 
 POLICIES = [
     stack_policy(
         "registry-premium-when-streaming",
         "The registry is Premium whenever a pool streams or a streaming artifact exists.",
-        rules.premium_sku_violations),
+        rules.premium_sku_violations,
+    ),
     resource_policy(
         "registry-no-admin-no-anonymous-pull",
         "The registry's admin user and anonymous pull are off.",
-        rules.REGISTRY, rules.registry_access_violations),
+        rules.REGISTRY,
+        rules.registry_access_violations,
+    ),
     stack_policy(
         "kubelet-acrpull-on-registry-only",
         "The cluster's kubelet identity holds AcrPull scoped to the registry and no other role.",
-        rules.kubelet_role_violations),
+        rules.kubelet_role_violations,
+    ),
     resource_policy(
         "streaming-pool-supported-node",
         "Pools with artifact streaming are Linux/AMD64, not OS Guard, not Kata sandboxed, not confidential.",
-        rules.EXPERIMENT_POOL, rules.streaming_pool_violations),
+        rules.EXPERIMENT_POOL,
+        rules.streaming_pool_violations,
+    ),
     resource_policy(
         "system-pool-tainted",
         "The inline system pool is tainted CriticalAddonsOnly=true:NoSchedule.",
-        rules.CLUSTER, rules.system_pool_violations),
+        rules.CLUSTER,
+        rules.system_pool_violations,
+    ),
     stack_policy(
         "kubeconfig-only-as-its-secret-output",
         "The stack exports `kubeconfig` (secret) and no other output carries kubeconfig material.",
-        rules.kubeconfig_output_violations),
+        rules.kubeconfig_output_violations,
+    ),
 ]
 
 if __name__ == "__main__":

@@ -88,12 +88,15 @@ def registry_access_violations(props: Mapping[str, Any]) -> list[str]:
     """
     problems = []
     if props.get("adminUserEnabled") is True:
-        problems.append("the registry's admin user is enabled (adminUserEnabled: true); pulls must use "
-                        "the kubelet identity's AcrPull role or a scoped token, never the shared admin "
-                        "password")
+        problems.append(
+            "the registry's admin user is enabled (adminUserEnabled: true); pulls must use "
+            "the kubelet identity's AcrPull role or a scoped token, never the shared admin "
+            "password"
+        )
     if props.get("anonymousPullEnabled") is True:
-        problems.append("anonymous pull is enabled (anonymousPullEnabled: true); anyone could read the "
-                        "experiment images")
+        problems.append(
+            "anonymous pull is enabled (anonymousPullEnabled: true); anyone could read the experiment images"
+        )
     return problems
 
 
@@ -114,24 +117,31 @@ def streaming_pool_violations(props: Mapping[str, Any]) -> list[str]:
         problems.append(f"pool {pool}: artifact streaming is Linux only (osType: {os_type})")
     os_sku = body.get("osSKU")
     if os_sku is not None and (os_sku in OS_GUARD_SKUS or os_sku not in STREAMING_OS_SKUS):
-        problems.append(f"pool {pool}: artifact streaming does not support the {os_sku} node image; "
-                        f"allowed: {', '.join(STREAMING_OS_SKUS)}")
+        problems.append(
+            f"pool {pool}: artifact streaming does not support the {os_sku} node image; "
+            f"allowed: {', '.join(STREAMING_OS_SKUS)}"
+        )
     runtime = body.get("workloadRuntime")
     if runtime in SANDBOX_RUNTIMES:
-        problems.append(f"pool {pool}: artifact streaming does not support pod sandboxing ({runtime}); "
-                        "allowed: OCIContainer")
+        problems.append(
+            f"pool {pool}: artifact streaming does not support pod sandboxing ({runtime}); allowed: OCIContainer"
+        )
     vm_size = body.get("vmSize")
     traits = vm_size_traits(vm_size) if isinstance(vm_size, str) else None
     if traits is None:
-        problems.append(f"pool {pool}: {vm_size!r} is not an Azure VM size name, so AMD64 and "
-                        "non-confidential cannot be established")
+        problems.append(
+            f"pool {pool}: {vm_size!r} is not an Azure VM size name, so AMD64 and "
+            "non-confidential cannot be established"
+        )
     else:
         arm64, confidential = traits
         if arm64:
             problems.append(f"pool {pool}: {vm_size} is an Arm64 size; artifact streaming supports AMD64 only")
         if confidential:
-            problems.append(f"pool {pool}: {vm_size} is a confidential VM size; artifact streaming does "
-                            "not support confidential VMs")
+            problems.append(
+                f"pool {pool}: {vm_size} is a confidential VM size; artifact streaming does "
+                "not support confidential VMs"
+            )
     return problems
 
 
@@ -139,12 +149,15 @@ def system_pool_violations(props: Mapping[str, Any]) -> list[str]:
     """The cluster's system pool (inline in agentPoolProfiles) keeps workloads off with its taint."""
     system_pools = [p for p in (props.get("agentPoolProfiles") or []) if p.get("mode") == "System"]
     if not system_pools:
-        return ["the cluster declares no System pool in agentPoolProfiles; the system pool must be inline "
-                f"and tainted {SYSTEM_POOL_TAINT}"]
+        return [
+            "the cluster declares no System pool in agentPoolProfiles; the system pool must be inline "
+            f"and tainted {SYSTEM_POOL_TAINT}"
+        ]
     return [
         f"system pool {p.get('name', '?')} is not tainted {SYSTEM_POOL_TAINT} (nodeTaints: "
         f"{list(p.get('nodeTaints') or [])}); experiment pods could land on it and skew the A/B"
-        for p in system_pools if SYSTEM_POOL_TAINT not in (p.get("nodeTaints") or [])
+        for p in system_pools
+        if SYSTEM_POOL_TAINT not in (p.get("nodeTaints") or [])
     ]
 
 
@@ -172,13 +185,18 @@ def premium_sku_violations(resources: list[Resource]) -> list[tuple[str, str]]:
             continue
         sku = (r.props.get("sku") or {}).get("name")
         if sku != "Premium":
-            problems.append((r.urn, f"registry {r.name} is {sku or 'without a SKU'}; artifact streaming, which "
-                                    "this stack uses, needs the Premium SKU"))
+            problems.append(
+                (
+                    r.urn,
+                    f"registry {r.name} is {sku or 'without a SKU'}; artifact streaming, which "
+                    "this stack uses, needs the Premium SKU",
+                )
+            )
     return problems
 
 
 def _kubelet_object_id(cluster: Resource) -> str | None:
-    kubelet = ((cluster.props.get("identityProfile") or {}).get("kubeletidentity") or {})
+    kubelet = (cluster.props.get("identityProfile") or {}).get("kubeletidentity") or {}
     object_id = kubelet.get("objectId")
     return object_id.lower() if isinstance(object_id, str) and object_id else None
 
@@ -194,13 +212,21 @@ def kubelet_role_violations(resources: list[Resource]) -> list[tuple[str, str]]:
     for cluster in (r for r in resources if r.type == CLUSTER):
         object_id = _kubelet_object_id(cluster)
         if object_id is None:
-            problems.append((cluster.urn, f"cluster {cluster.name} has no kubelet identity "
-                                          "(identityProfile.kubeletidentity.objectId); image pulls must use a "
-                                          "managed kubelet identity with AcrPull"))
+            problems.append(
+                (
+                    cluster.urn,
+                    f"cluster {cluster.name} has no kubelet identity "
+                    "(identityProfile.kubeletidentity.objectId); image pulls must use a "
+                    "managed kubelet identity with AcrPull",
+                )
+            )
         else:
             kubelets[object_id] = cluster
-    registry_ids = {r.props["id"].lower() for r in resources
-                    if r.type == REGISTRY and isinstance(r.props.get("id"), str) and r.props.get("id")}
+    registry_ids = {
+        r.props["id"].lower()
+        for r in resources
+        if r.type == REGISTRY and isinstance(r.props.get("id"), str) and r.props.get("id")
+    }
     for assignment in (r for r in resources if r.type == ROLE_ASSIGNMENT):
         principal = assignment.props.get("principalId")
         if not isinstance(principal, str) or principal.lower() not in kubelets:
@@ -208,16 +234,26 @@ def kubelet_role_violations(resources: list[Resource]) -> list[tuple[str, str]]:
         cluster = kubelets[principal.lower()]
         role = str(assignment.props.get("roleDefinitionId") or "")
         if role.rsplit("/", 1)[-1].lower() != ACR_PULL_ROLE_ID:
-            problems.append((assignment.urn, f"role assignment {assignment.name} grants {role or 'an unnamed role'} "
-                                             f"to the kubelet identity of cluster {cluster.name}; AcrPull "
-                                             f"({ACR_PULL_ROLE_ID}) is the only role it may hold"))
+            problems.append(
+                (
+                    assignment.urn,
+                    f"role assignment {assignment.name} grants {role or 'an unnamed role'} "
+                    f"to the kubelet identity of cluster {cluster.name}; AcrPull "
+                    f"({ACR_PULL_ROLE_ID}) is the only role it may hold",
+                )
+            )
             continue
         scope = str(assignment.props.get("scope") or "")
         on_registry = scope.lower() in registry_ids if registry_ids else bool(_REGISTRY_ID_RE.match(scope))
         if not on_registry:
-            problems.append((assignment.urn, f"role assignment {assignment.name} grants AcrPull at {scope or '?'}; "
-                                             "it must be scoped to the stack's registry, not a resource group "
-                                             "or subscription"))
+            problems.append(
+                (
+                    assignment.urn,
+                    f"role assignment {assignment.name} grants AcrPull at {scope or '?'}; "
+                    "it must be scoped to the stack's registry, not a resource group "
+                    "or subscription",
+                )
+            )
     return problems
 
 
@@ -249,12 +285,15 @@ def kubeconfig_output_violations(resources: list[Resource]) -> list[tuple[str, s
     for stack in (r for r in resources if r.type == STACK):
         keys = list(stack.props)  # iterating keys never touches values unknown during preview
         if "kubeconfig" not in keys:
-            problems.append((stack.urn, "the stack does not export `kubeconfig` (docs/ARCHITECTURE.md, stack "
-                                        "outputs)"))
+            problems.append((stack.urn, "the stack does not export `kubeconfig` (docs/ARCHITECTURE.md, stack outputs)"))
         for key in keys:
             if key == "kubeconfig":
                 continue
             for path in _kubeconfig_paths(stack.props[key], key):
-                problems.append((stack.urn, f"stack output {path} carries a kubeconfig; export it only as the "
-                                            "secret `kubeconfig` output"))
+                problems.append(
+                    (
+                        stack.urn,
+                        f"stack output {path} carries a kubeconfig; export it only as the secret `kubeconfig` output",
+                    )
+                )
     return problems

@@ -141,17 +141,22 @@ class AcrTasksClient:
     def __init__(self, session: AzureSession, resource_group_name: str, registry_name: str):
         self._session = session
         self.registry_name = registry_name
-        self._client = ContainerRegistryManagementClient(session.credential, session.subscription_id,
-                                                         **session.client_kwargs())
-        self._path = (f"/subscriptions/{session.subscription_id}/resourceGroups/{resource_group_name}"
-                      f"/providers/Microsoft.ContainerRegistry/registries/{registry_name}")
+        self._client = ContainerRegistryManagementClient(
+            session.credential, session.subscription_id, **session.client_kwargs()
+        )
+        self._path = (
+            f"/subscriptions/{session.subscription_id}/resourceGroups/{resource_group_name}"
+            f"/providers/Microsoft.ContainerRegistry/registries/{registry_name}"
+        )
 
     def get_build_source_upload_url(self) -> dict[str, Any]:
         response = self._send("POST", f"{self._path}/listBuildSourceUploadUrl", "getting a build-source upload URL")
         body = response.json()
         if not body.get("uploadUrl") or not body.get("relativePath"):
-            raise AcrBuildError(f"registry {self.registry_name} returned no build-source upload location "
-                                f"(keys: {', '.join(sorted(body))})")
+            raise AcrBuildError(
+                f"registry {self.registry_name} returned no build-source upload location "
+                f"(keys: {', '.join(sorted(body))})"
+            )
         return body
 
     def begin_schedule_run(self, run_request: dict[str, Any], *, timeout_minutes: float) -> dict[str, Any]:
@@ -169,7 +174,9 @@ class AcrTasksClient:
         final = self._session.wait_until(
             lambda: self._send("GET", location, what, ok=(200, 202)),
             lambda r: r.status_code == 200,
-            timeout_minutes=timeout_minutes, what=what, timeout_key=BUILD_TIMEOUT_KEY,
+            timeout_minutes=timeout_minutes,
+            what=what,
+            timeout_key=BUILD_TIMEOUT_KEY,
             describe=lambda r: f"HTTP {r.status_code} (not queued yet)",
         )
         return final.json()
@@ -184,16 +191,19 @@ class AcrTasksClient:
     def cancel_run(self, run_id: str) -> None:
         self._send("POST", f"{self._path}/runs/{run_id}/cancel", f"cancelling run {run_id}", ok=(200, 202, 204))
 
-    def _send(self, method: str, url: str, what: str, *, body: Any = None,
-              ok: tuple[int, ...] = (200,)) -> HttpResponse:
+    def _send(
+        self, method: str, url: str, what: str, *, body: Any = None, ok: tuple[int, ...] = (200,)
+    ) -> HttpResponse:
         # Relative paths get the ARM endpoint; absolute ones (a 202's Location) are used as they are.
         params = {} if url.startswith("https://") else {"api-version": TASKS_API_VERSION}
         request = HttpRequest(method, url, params=params, json=body)
         try:
             response = self._client.send_request(request)
         except AzureError as err:
-            raise AcrBuildError(f"{what}: no answer from Azure Resource Manager after "
-                                f"{RETRY_SETTINGS['retry_total']} tries ({type(err).__name__}: {err})") from err
+            raise AcrBuildError(
+                f"{what}: no answer from Azure Resource Manager after "
+                f"{RETRY_SETTINGS['retry_total']} tries ({type(err).__name__}: {err})"
+            ) from err
         if response.status_code not in ok:
             raise AcrBuildError(f"{what} failed: HTTP {response.status_code}: {arm_error_text(response)}")
         return response
@@ -211,15 +221,23 @@ def _blob_pipeline(session: AzureSession) -> PipelineClient:
 
 def upload_build_context(session: AzureSession, upload_url: str, context: bytes, registry_name: str) -> None:
     """Put Blob of the build context to the SAS URL (never echoed: it grants write access)."""
-    request = HttpRequest("PUT", upload_url, content=context, headers={
-        "x-ms-blob-type": "BlockBlob", "x-ms-version": BLOB_API_VERSION, "Content-Type": "application/gzip",
-    })
+    request = HttpRequest(
+        "PUT",
+        upload_url,
+        content=context,
+        headers={
+            "x-ms-blob-type": "BlockBlob",
+            "x-ms-version": BLOB_API_VERSION,
+            "Content-Type": "application/gzip",
+        },
+    )
     what = f"uploading the build context to {registry_name}'s build-source storage"
     try:
         response = _blob_pipeline(session).send_request(request)
     except AzureError as err:
-        raise AcrBuildError(f"{what}: no answer after {RETRY_SETTINGS['retry_total']} tries "
-                            f"({type(err).__name__})") from err
+        raise AcrBuildError(
+            f"{what}: no answer after {RETRY_SETTINGS['retry_total']} tries ({type(err).__name__})"
+        ) from err
     if response.status_code not in (200, 201):
         code = response.headers.get("x-ms-error-code") or "no error code"
         raise AcrBuildError(f"{what} failed: HTTP {response.status_code} ({code})")
@@ -231,7 +249,9 @@ def read_log_tail(session: AzureSession, client: AcrTasksClient, run_id: str, li
         link = client.get_log_sas_url(run_id)
         if not link:
             return "(ACR returned no log link)"
-        response = _blob_pipeline(session).send_request(HttpRequest("GET", link, headers={"x-ms-version": BLOB_API_VERSION}))
+        response = _blob_pipeline(session).send_request(
+            HttpRequest("GET", link, headers={"x-ms-version": BLOB_API_VERSION})
+        )
         if response.status_code != 200:
             return f"(the log could not be read: HTTP {response.status_code})"
         text = response.text() or ""
@@ -254,7 +274,8 @@ class AcrBuildProvider(AzureProvider):
         upload = client.get_build_source_upload_url()
         upload_build_context(session, upload["uploadUrl"], build_context(dockerfile), registry)
         queued = client.begin_schedule_run(
-            docker_build_request(upload["relativePath"], target, timeout_minutes), timeout_minutes=timeout_minutes)
+            docker_build_request(upload["relativePath"], target, timeout_minutes), timeout_minutes=timeout_minutes
+        )
         run_id = run_properties(queued).get("runId")
         if not run_id:
             raise AcrBuildError(f"scheduling the build of {target} in {registry} returned no run id: {queued}")
@@ -269,8 +290,13 @@ class AcrBuildProvider(AzureProvider):
                 f"  full log: az acr task logs --registry {registry} --run-id {run_id}"
             )
         digest = pushed_digest(run, target)
-        outs = {**inputs_of(props), "digest": digest, "runId": run_id, "ref": f"{login_server}/{target}",
-                "builtDockerfile": dockerfile}
+        outs = {
+            **inputs_of(props),
+            "digest": digest,
+            "runId": run_id,
+            "ref": f"{login_server}/{target}",
+            "builtDockerfile": dockerfile,
+        }
         return dynamic.CreateResult(f"{login_server}/{target}@{digest}", outs)
 
     @staticmethod
@@ -279,19 +305,31 @@ class AcrBuildProvider(AzureProvider):
         if not source:
             return props["dockerfile"]
         config = AcrDataPlaneClient(props["loginServer"], session).get_image_config(
-            source["repository"], source["digest"])
+            source["repository"], source["digest"]
+        )
         return complete_squash_dockerfile(props["dockerfile"], config)
 
     @staticmethod
-    def _wait_for_run(session: AzureSession, client: AcrTasksClient, run_id: str, target: str,
-                      timeout_minutes: float, queued: dict[str, Any]) -> dict[str, Any]:
+    def _wait_for_run(
+        session: AzureSession,
+        client: AcrTasksClient,
+        run_id: str,
+        target: str,
+        timeout_minutes: float,
+        queued: dict[str, Any],
+    ) -> dict[str, Any]:
         if run_properties(queued).get("status") in RUN_TERMINAL:
             return queued
         what = f"the ACR build of {target} (run {run_id} in {client.registry_name})"
         try:
             return session.wait_until(
-                lambda: client.get_run(run_id), lambda run: run_properties(run).get("status") in RUN_TERMINAL,
-                timeout_minutes=timeout_minutes, what=what, timeout_key=BUILD_TIMEOUT_KEY, describe=describe_run)
+                lambda: client.get_run(run_id),
+                lambda run: run_properties(run).get("status") in RUN_TERMINAL,
+                timeout_minutes=timeout_minutes,
+                what=what,
+                timeout_key=BUILD_TIMEOUT_KEY,
+                describe=describe_run,
+            )
         except WaitTimeoutError:
             try:
                 client.cancel_run(run_id)
@@ -334,19 +372,39 @@ class AcrBuild(dynamic.Resource, module="acr", name="AcrBuild"):
     ref: pulumi.Output[str]
     builtDockerfile: pulumi.Output[str]
 
-    def __init__(self, resource_name: str, *, subscription_id: pulumi.Input[str], tenant_id: pulumi.Input[str],
-                 resource_group_name: pulumi.Input[str], registry_name: pulumi.Input[str],
-                 login_server: pulumi.Input[str], target: pulumi.Input[str], dockerfile: pulumi.Input[str],
-                 timeout_minutes: pulumi.Input[int], squash_source: pulumi.Input[dict] | None = None,
-                 opts: pulumi.ResourceOptions | None = None, session_factory: SessionFactory | None = None):
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        subscription_id: pulumi.Input[str],
+        tenant_id: pulumi.Input[str],
+        resource_group_name: pulumi.Input[str],
+        registry_name: pulumi.Input[str],
+        login_server: pulumi.Input[str],
+        target: pulumi.Input[str],
+        dockerfile: pulumi.Input[str],
+        timeout_minutes: pulumi.Input[int],
+        squash_source: pulumi.Input[dict] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        session_factory: SessionFactory | None = None,
+    ):
         super().__init__(
-            AcrBuildProvider(session_factory), resource_name,
+            AcrBuildProvider(session_factory),
+            resource_name,
             {
-                "subscriptionId": subscription_id, "tenantId": tenant_id,
-                "resourceGroupName": resource_group_name, "registryName": registry_name,
-                "loginServer": login_server, "target": target, "dockerfile": dockerfile,
-                "squashSource": squash_source, "timeoutMinutes": timeout_minutes,
-                "digest": None, "runId": None, "ref": None, "builtDockerfile": None,
+                "subscriptionId": subscription_id,
+                "tenantId": tenant_id,
+                "resourceGroupName": resource_group_name,
+                "registryName": registry_name,
+                "loginServer": login_server,
+                "target": target,
+                "dockerfile": dockerfile,
+                "squashSource": squash_source,
+                "timeoutMinutes": timeout_minutes,
+                "digest": None,
+                "runId": None,
+                "ref": None,
+                "builtDockerfile": None,
             },
             opts,
         )

@@ -209,7 +209,8 @@ class _RegistryTokens:
                 f"{what} at {self._login_server} failed (HTTP {response.status_code}): {text}. The identity "
                 "behind `az login` / OIDC needs a role on the registry that allows this (e.g. AcrPush, "
                 "Contributor).",
-                response.status_code, codes,
+                response.status_code,
+                codes,
             )
         return response.json()
 
@@ -272,30 +273,47 @@ class AcrDataPlaneClient:
         token_pipeline = PipelineClient(f"https://{login_server}", policies=policies(), transport=transport)
         self._tokens = _RegistryTokens(login_server, session, token_pipeline)
         self._pipeline = PipelineClient(
-            f"https://{login_server}", policies=policies(AcrTokenPolicy(self._tokens, login_server)),
+            f"https://{login_server}",
+            policies=policies(AcrTokenPolicy(self._tokens, login_server)),
             transport=transport,
         )
 
     # Tags --------------------------------------------------------------------------------------
     def get_tag_digest(self, repository: str, tag: str) -> str | None:
         """The manifest digest a tag points to; None when the tag (or repository) does not exist."""
-        response = self._send("GET", f"/acr/v1/{repository}/_tags/{tag}", metadata_scope(repository),
-                              f"reading tag {repository}:{tag}", missing_ok=True)
+        response = self._send(
+            "GET",
+            f"/acr/v1/{repository}/_tags/{tag}",
+            metadata_scope(repository),
+            f"reading tag {repository}:{tag}",
+            missing_ok=True,
+        )
         if response is None:
             return None
         return response.json()["tag"]["digest"]
 
     def delete_tag(self, repository: str, tag: str) -> bool:
         """Untag (the manifest stays); False when the tag was already gone."""
-        response = self._send("DELETE", f"/acr/v1/{repository}/_tags/{tag}", delete_scope(repository),
-                              f"deleting tag {repository}:{tag}", ok=(200, 202, 204), missing_ok=True)
+        response = self._send(
+            "DELETE",
+            f"/acr/v1/{repository}/_tags/{tag}",
+            delete_scope(repository),
+            f"deleting tag {repository}:{tag}",
+            ok=(200, 202, 204),
+            missing_ok=True,
+        )
         return response is not None
 
     # Manifests and blobs -----------------------------------------------------------------------
     def get_manifest(self, repository: str, reference: str) -> tuple[str, dict[str, Any], str]:
         """(media type, manifest JSON, manifest digest) of a tag or digest."""
-        response = self._send("GET", f"/v2/{repository}/manifests/{reference}", pull_scope(repository),
-                              f"reading manifest {repository}:{reference}", headers={"Accept": _MANIFEST_ACCEPT})
+        response = self._send(
+            "GET",
+            f"/v2/{repository}/manifests/{reference}",
+            pull_scope(repository),
+            f"reading manifest {repository}:{reference}",
+            headers={"Accept": _MANIFEST_ACCEPT},
+        )
         raw = response.content
         manifest = json.loads(raw)
         media_type = manifest.get("mediaType") or response.headers.get("content-type", "").split(";")[0]
@@ -307,14 +325,19 @@ class AcrDataPlaneClient:
         media_type, manifest, _ = self.get_manifest(repository, reference)
         if media_type in _INDEX_TYPES or "manifests" in manifest:
             chosen = next(
-                (m for m in manifest.get("manifests", [])
-                 if m.get("platform", {}).get("os") == "linux"
-                 and m.get("platform", {}).get("architecture") == "amd64"),
+                (
+                    m
+                    for m in manifest.get("manifests", [])
+                    if m.get("platform", {}).get("os") == "linux"
+                    and m.get("platform", {}).get("architecture") == "amd64"
+                ),
                 None,
             )
             if chosen is None:
-                platforms = [f"{m.get('platform', {}).get('os')}/{m.get('platform', {}).get('architecture')}"
-                             for m in manifest.get("manifests", [])]
+                platforms = [
+                    f"{m.get('platform', {}).get('os')}/{m.get('platform', {}).get('architecture')}"
+                    for m in manifest.get("manifests", [])
+                ]
                 raise AcrDataPlaneError(
                     f"{repository}:{reference} has no linux/amd64 image (platforms: {', '.join(platforms) or 'none'})"
                 )
@@ -322,64 +345,102 @@ class AcrDataPlaneClient:
         config_digest = manifest.get("config", {}).get("digest")
         if not config_digest:
             raise AcrDataPlaneError(f"{repository}:{reference} ({media_type}) has no image config")
-        response = self._send("GET", f"/v2/{repository}/blobs/{config_digest}", pull_scope(repository),
-                              f"reading config blob {repository}@{config_digest}")
+        response = self._send(
+            "GET",
+            f"/v2/{repository}/blobs/{config_digest}",
+            pull_scope(repository),
+            f"reading config blob {repository}@{config_digest}",
+        )
         return json.loads(response.content)
 
     def delete_manifest(self, repository: str, digest: str) -> bool:
         """Delete a manifest by digest (every tag on it goes too); False when it was already gone."""
-        response = self._send("DELETE", f"/v2/{repository}/manifests/{digest}", delete_scope(repository),
-                              f"deleting manifest {repository}@{digest}", ok=(200, 202, 204), missing_ok=True)
+        response = self._send(
+            "DELETE",
+            f"/v2/{repository}/manifests/{digest}",
+            delete_scope(repository),
+            f"deleting manifest {repository}@{digest}",
+            ok=(200, 202, 204),
+            missing_ok=True,
+        )
         return response is not None
 
     # Streaming artifacts -----------------------------------------------------------------------
     def list_streaming_referrers(self, repository: str, digest: str) -> list[dict[str, Any]] | None:
         """The streaming artifacts (OCI referrers) of an image; None when the image itself is gone."""
-        response = self._send("GET", f"/v2/{repository}/referrers/{digest}", pull_scope(repository),
-                              f"listing the streaming referrers of {repository}@{digest}",
-                              params={"artifactType": STREAMING_ARTIFACT_TYPE}, missing_ok=True)
+        response = self._send(
+            "GET",
+            f"/v2/{repository}/referrers/{digest}",
+            pull_scope(repository),
+            f"listing the streaming referrers of {repository}@{digest}",
+            params={"artifactType": STREAMING_ARTIFACT_TYPE},
+            missing_ok=True,
+        )
         if response is None:
             return None
         # A registry that ignored the filter says so by leaving out OCI-Filters-Applied.
-        return [m for m in response.json().get("manifests") or []
-                if m.get("artifactType") == STREAMING_ARTIFACT_TYPE]
+        return [m for m in response.json().get("manifests") or [] if m.get("artifactType") == STREAMING_ARTIFACT_TYPE]
 
     def get_conversion(self, repository: str, digest: str) -> dict[str, Any] | None:
         """The last streaming conversion of a digest (`{id, status}`); None when there never was one."""
-        return self._json_or_none("GET", f"/acr/v1/{repository}/_streaming/{digest}", pull_scope(repository),
-                                  f"reading the streaming conversion of {repository}@{digest}")
+        return self._json_or_none(
+            "GET",
+            f"/acr/v1/{repository}/_streaming/{digest}",
+            pull_scope(repository),
+            f"reading the streaming conversion of {repository}@{digest}",
+        )
 
     def start_conversion(self, repository: str, digest: str) -> dict[str, Any]:
         """Start an overlaybd conversion; returns `{id, status}` (202, status NotStarted)."""
-        response = self._send("POST", f"/acr/v1/{repository}/_streaming/{digest}", push_scope(repository),
-                              f"starting the streaming conversion of {repository}@{digest}",
-                              body=STREAMING_CONVERSION, ok=(200, 201, 202))
+        response = self._send(
+            "POST",
+            f"/acr/v1/{repository}/_streaming/{digest}",
+            push_scope(repository),
+            f"starting the streaming conversion of {repository}@{digest}",
+            body=STREAMING_CONVERSION,
+            ok=(200, 201, 202),
+        )
         result = response.json()
         result.setdefault("id", response.headers.get("operation-id"))
         return result
 
     def get_operation(self, repository: str, operation_id: str) -> dict[str, Any] | None:
         """A streaming operation (`{status, progress, details, resource ...}`); None when unknown."""
-        return self._json_or_none("GET", f"/acr/v1/{repository}/_operations/{operation_id}", pull_scope(repository),
-                                  f"reading streaming operation {operation_id} in {repository}")
+        return self._json_or_none(
+            "GET",
+            f"/acr/v1/{repository}/_operations/{operation_id}",
+            pull_scope(repository),
+            f"reading streaming operation {operation_id} in {repository}",
+        )
 
     def cancel_operation(self, repository: str, operation_id: str) -> dict[str, Any] | None:
         """Cancel a streaming operation; None when it no longer exists."""
-        return self._json_or_none("POST", f"/acr/v1/{repository}/_operations/{operation_id}:cancel",
-                                  push_scope(repository),
-                                  f"cancelling streaming operation {operation_id} in {repository}")
+        return self._json_or_none(
+            "POST",
+            f"/acr/v1/{repository}/_operations/{operation_id}:cancel",
+            push_scope(repository),
+            f"cancelling streaming operation {operation_id} in {repository}",
+        )
 
     def get_repository_streaming(self, repository: str) -> dict[str, Any] | None:
         """`{convertPushedImages}` of a repository; None when the repository does not exist."""
-        return self._json_or_none("GET", f"/acr/v1/{repository}/_streaming", pull_scope(repository),
-                                  f"reading the auto-conversion setting of {repository}")
+        return self._json_or_none(
+            "GET",
+            f"/acr/v1/{repository}/_streaming",
+            pull_scope(repository),
+            f"reading the auto-conversion setting of {repository}",
+        )
 
     def set_repository_streaming(self, repository: str, convert_pushed_images: bool) -> dict[str, Any]:
         """Turn auto-conversion of pushed images on or off; returns `{id, status, convertPushedImages ...}`."""
-        response = self._send("POST", f"/acr/v1/{repository}/_streaming", push_scope(repository),
-                              f"setting convertPushedImages={str(convert_pushed_images).lower()} on {repository}",
-                              body={"convertPushedImages": convert_pushed_images, **STREAMING_CONVERSION},
-                              ok=(200, 201, 202))
+        response = self._send(
+            "POST",
+            f"/acr/v1/{repository}/_streaming",
+            push_scope(repository),
+            f"setting convertPushedImages={str(convert_pushed_images).lower()} on {repository}",
+            body={"convertPushedImages": convert_pushed_images, **STREAMING_CONVERSION},
+            ok=(200, 201, 202),
+        )
         result = response.json()
         result.setdefault("id", response.headers.get("operation-id"))
         return result
@@ -389,9 +450,19 @@ class AcrDataPlaneClient:
         response = self._send(method, path, scope, what, missing_ok=True)
         return None if response is None else response.json()
 
-    def _send(self, method: str, path: str, scope: str, what: str, *, body: Any = None,
-              headers: dict[str, str] | None = None, params: dict[str, str] | None = None,
-              ok: tuple[int, ...] = (200,), missing_ok: bool = False) -> HttpResponse | None:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        scope: str,
+        what: str,
+        *,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+        ok: tuple[int, ...] = (200,),
+        missing_ok: bool = False,
+    ) -> HttpResponse | None:
         request = HttpRequest(method, f"https://{self.login_server}{path}", json=body, headers=headers, params=params)
         try:
             response = self._pipeline.send_request(request, **{_SCOPE_OPTION: scope})
@@ -411,6 +482,7 @@ class AcrDataPlaneClient:
                 retried = f" (still failing after azure-core retried it {RETRY_SETTINGS['retry_total']} times)"
             raise AcrDataPlaneError(
                 f"{what} on {self.login_server} failed: HTTP {response.status_code}{retried}: {text}",
-                response.status_code, codes,
+                response.status_code,
+                codes,
             )
         return response

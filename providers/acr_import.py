@@ -90,11 +90,17 @@ class ImportedImageProvider(AzureProvider):
             target_tags=[target],
             mode="Force",
         )
-        polling = SessionPolling(session, timeout_minutes=float(props["timeoutMinutes"]), what=what,
-                                 timeout_key=IMPORT_TIMEOUT_KEY, error_type=ImportFailedError)
+        polling = SessionPolling(
+            session,
+            timeout_minutes=float(props["timeoutMinutes"]),
+            what=what,
+            timeout_key=IMPORT_TIMEOUT_KEY,
+            error_type=ImportFailedError,
+        )
         try:
-            arm.registries.begin_import_image(props["resourceGroupName"], registry, parameters,
-                                              polling=polling).result()
+            arm.registries.begin_import_image(
+                props["resourceGroupName"], registry, parameters, polling=polling
+            ).result()
         except HttpResponseError as err:
             raise ImportFailedError(f"{what} failed: {polling.last_body_text() or err.message}") from err
 
@@ -135,18 +141,35 @@ class ImportedImage(dynamic.Resource, module="acr", name="ImportedImage"):
     digest: pulumi.Output[str]
     ref: pulumi.Output[str]
 
-    def __init__(self, resource_name: str, *, subscription_id: pulumi.Input[str], tenant_id: pulumi.Input[str],
-                 resource_group_name: pulumi.Input[str], registry_name: pulumi.Input[str],
-                 login_server: pulumi.Input[str], source: pulumi.Input[str], target: pulumi.Input[str],
-                 timeout_minutes: pulumi.Input[int], opts: pulumi.ResourceOptions | None = None,
-                 session_factory: SessionFactory | None = None):
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        subscription_id: pulumi.Input[str],
+        tenant_id: pulumi.Input[str],
+        resource_group_name: pulumi.Input[str],
+        registry_name: pulumi.Input[str],
+        login_server: pulumi.Input[str],
+        source: pulumi.Input[str],
+        target: pulumi.Input[str],
+        timeout_minutes: pulumi.Input[int],
+        opts: pulumi.ResourceOptions | None = None,
+        session_factory: SessionFactory | None = None,
+    ):
         super().__init__(
-            ImportedImageProvider(session_factory), resource_name,
+            ImportedImageProvider(session_factory),
+            resource_name,
             {
-                "subscriptionId": subscription_id, "tenantId": tenant_id,
-                "resourceGroupName": resource_group_name, "registryName": registry_name,
-                "loginServer": login_server, "source": source, "target": target,
-                "timeoutMinutes": timeout_minutes, "digest": None, "ref": None,
+                "subscriptionId": subscription_id,
+                "tenantId": tenant_id,
+                "resourceGroupName": resource_group_name,
+                "registryName": registry_name,
+                "loginServer": login_server,
+                "source": source,
+                "target": target,
+                "timeoutMinutes": timeout_minutes,
+                "digest": None,
+                "ref": None,
             },
             opts,
         )

@@ -42,8 +42,15 @@ def describe_operation(operation: dict[str, Any] | None) -> str:
     return ", ".join(parts)
 
 
-def wait_for_operation(session: AzureSession, client: AcrDataPlaneClient, repository: str, operation_id: str,
-                       *, subject: str, timeout_minutes: float) -> dict[str, Any]:
+def wait_for_operation(
+    session: AzureSession,
+    client: AcrDataPlaneClient,
+    repository: str,
+    operation_id: str,
+    *,
+    subject: str,
+    timeout_minutes: float,
+) -> dict[str, Any]:
     """Poll a streaming operation to its end; anything but Succeeded raises with Azure's details."""
 
     def fetch() -> dict[str, Any]:
@@ -55,9 +62,12 @@ def wait_for_operation(session: AzureSession, client: AcrDataPlaneClient, reposi
         return operation
 
     operation = session.wait_until(
-        fetch, lambda op: _status(op) in TERMINAL, timeout_minutes=timeout_minutes,
+        fetch,
+        lambda op: _status(op) in TERMINAL,
+        timeout_minutes=timeout_minutes,
         what=f"{subject} (operation {operation_id} on {client.login_server})",
-        timeout_key=CONVERSION_TIMEOUT_KEY, describe=describe_operation,
+        timeout_key=CONVERSION_TIMEOUT_KEY,
+        describe=describe_operation,
     )
     if _status(operation) != "succeeded":
         extra = {k: v for k, v in operation.items() if k not in ("status", "details")}
@@ -117,13 +127,15 @@ class StreamingArtifactProvider(_DataPlaneProvider):
             operation_id = last["id"]
         else:
             operation_id = client.start_conversion(repository, digest)["id"]
-        operation = wait_for_operation(session, client, repository, operation_id, subject=subject,
-                                       timeout_minutes=budget)
+        operation = wait_for_operation(
+            session, client, repository, operation_id, subject=subject, timeout_minutes=budget
+        )
 
         # The artifact is written when the operation reports success; give it what is left of the budget.
         remaining = max(budget - (session.clock() - started) / 60, 0)
         referrers = session.wait_until(
-            lambda: client.list_streaming_referrers(repository, digest) or [], bool,
+            lambda: client.list_streaming_referrers(repository, digest) or [],
+            bool,
             timeout_minutes=remaining,
             what=f"the streaming artifact of {repository}@{digest} after operation {operation_id} succeeded",
             timeout_key=CONVERSION_TIMEOUT_KEY,
@@ -132,10 +144,16 @@ class StreamingArtifactProvider(_DataPlaneProvider):
         return self._result(props, referrers[0]["digest"], operation_id, operation.get("status"), reused=False)
 
     @staticmethod
-    def _result(props: dict[str, Any], artifact: str, operation_id: str | None, status: Any,
-                *, reused: bool) -> dynamic.CreateResult:
-        outs = {**inputs_of(props), "streamingArtifactDigest": artifact, "operationId": operation_id,
-                "status": status, "reused": reused}
+    def _result(
+        props: dict[str, Any], artifact: str, operation_id: str | None, status: Any, *, reused: bool
+    ) -> dynamic.CreateResult:
+        outs = {
+            **inputs_of(props),
+            "streamingArtifactDigest": artifact,
+            "operationId": operation_id,
+            "status": status,
+            "reused": reused,
+        }
         return dynamic.CreateResult(f"{props['loginServer']}/{props['repository']}@{props['digest']}", outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
@@ -194,9 +212,14 @@ class RepositoryStreamingProvider(_DataPlaneProvider):
         repository = props["repository"]
         result = client.set_repository_streaming(repository, enabled)
         if _status(result) in IN_FLIGHT:
-            wait_for_operation(session, client, repository, result["id"],
-                               subject=f"setting convertPushedImages={str(enabled).lower()} on {repository}",
-                               timeout_minutes=float(props["timeoutMinutes"]))
+            wait_for_operation(
+                session,
+                client,
+                repository,
+                result["id"],
+                subject=f"setting convertPushedImages={str(enabled).lower()} on {repository}",
+                timeout_minutes=float(props["timeoutMinutes"]),
+            )
         elif _status(result) in ("failed", "canceled"):
             raise StreamingConversionError(
                 f"setting convertPushedImages={str(enabled).lower()} on {repository} ended "
@@ -238,16 +261,33 @@ class StreamingArtifact(dynamic.Resource, module="acr", name="StreamingArtifact"
     status: pulumi.Output[str]
     reused: pulumi.Output[bool]
 
-    def __init__(self, resource_name: str, *, subscription_id: pulumi.Input[str], tenant_id: pulumi.Input[str],
-                 login_server: pulumi.Input[str], repository: pulumi.Input[str], digest: pulumi.Input[str],
-                 timeout_minutes: pulumi.Input[int], opts: pulumi.ResourceOptions | None = None,
-                 session_factory: SessionFactory | None = None):
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        subscription_id: pulumi.Input[str],
+        tenant_id: pulumi.Input[str],
+        login_server: pulumi.Input[str],
+        repository: pulumi.Input[str],
+        digest: pulumi.Input[str],
+        timeout_minutes: pulumi.Input[int],
+        opts: pulumi.ResourceOptions | None = None,
+        session_factory: SessionFactory | None = None,
+    ):
         super().__init__(
-            StreamingArtifactProvider(session_factory), resource_name,
+            StreamingArtifactProvider(session_factory),
+            resource_name,
             {
-                "subscriptionId": subscription_id, "tenantId": tenant_id, "loginServer": login_server,
-                "repository": repository, "digest": digest, "timeoutMinutes": timeout_minutes,
-                "streamingArtifactDigest": None, "operationId": None, "status": None, "reused": None,
+                "subscriptionId": subscription_id,
+                "tenantId": tenant_id,
+                "loginServer": login_server,
+                "repository": repository,
+                "digest": digest,
+                "timeoutMinutes": timeout_minutes,
+                "streamingArtifactDigest": None,
+                "operationId": None,
+                "status": None,
+                "reused": None,
             },
             opts,
         )
@@ -268,15 +308,28 @@ class RepositoryStreaming(dynamic.Resource, module="acr", name="RepositoryStream
 
     convertPushedImages: pulumi.Output[bool]
 
-    def __init__(self, resource_name: str, *, subscription_id: pulumi.Input[str], tenant_id: pulumi.Input[str],
-                 login_server: pulumi.Input[str], repository: pulumi.Input[str],
-                 convert_pushed_images: pulumi.Input[bool], timeout_minutes: pulumi.Input[int],
-                 opts: pulumi.ResourceOptions | None = None, session_factory: SessionFactory | None = None):
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        subscription_id: pulumi.Input[str],
+        tenant_id: pulumi.Input[str],
+        login_server: pulumi.Input[str],
+        repository: pulumi.Input[str],
+        convert_pushed_images: pulumi.Input[bool],
+        timeout_minutes: pulumi.Input[int],
+        opts: pulumi.ResourceOptions | None = None,
+        session_factory: SessionFactory | None = None,
+    ):
         super().__init__(
-            RepositoryStreamingProvider(session_factory), resource_name,
+            RepositoryStreamingProvider(session_factory),
+            resource_name,
             {
-                "subscriptionId": subscription_id, "tenantId": tenant_id, "loginServer": login_server,
-                "repository": repository, "convertPushedImages": convert_pushed_images,
+                "subscriptionId": subscription_id,
+                "tenantId": tenant_id,
+                "loginServer": login_server,
+                "repository": repository,
+                "convertPushedImages": convert_pushed_images,
                 "timeoutMinutes": timeout_minutes,
             },
             opts,

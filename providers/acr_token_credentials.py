@@ -51,8 +51,9 @@ PASSWORD_NAMES = ("password1", "password2")
 def dockerconfigjson(login_server: str, username: str, password: str) -> str:
     """The `.dockerconfigjson` of a kubernetes.io/dockerconfigjson Secret for one registry."""
     auth = base64.b64encode(f"{username}:{password}".encode()).decode()
-    return json.dumps({"auths": {login_server: {"username": username, "password": password, "auth": auth}}},
-                      sort_keys=True)
+    return json.dumps(
+        {"auths": {login_server: {"username": username, "password": password, "auth": auth}}}, sort_keys=True
+    )
 
 
 def token_name_of(token_id: str) -> str:
@@ -64,8 +65,7 @@ class TokenCredentialsProvider(AzureProvider):
     def _client(session: AzureSession):
         from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 
-        return ContainerRegistryManagementClient(session.credential, session.subscription_id,
-                                                 **session.client_kwargs())
+        return ContainerRegistryManagementClient(session.credential, session.subscription_id, **session.client_kwargs())
 
     @staticmethod
     def _what(props: dict[str, Any]) -> str:
@@ -73,26 +73,37 @@ class TokenCredentialsProvider(AzureProvider):
 
     def _token(self, session: AzureSession, props: dict[str, Any]) -> dict[str, Any] | None:
         try:
-            return self._client(session).tokens.get(props["resourceGroupName"], props["registryName"],
-                                                    token_name_of(props["tokenId"]), cls=raw_json)
+            return self._client(session).tokens.get(
+                props["resourceGroupName"], props["registryName"], token_name_of(props["tokenId"]), cls=raw_json
+            )
         except ResourceNotFoundError:
             return None
         except HttpResponseError as error:
-            raise AzureOperationError(f"reading registry token {token_name_of(props['tokenId'])} failed: "
-                                      f"{azure_error_text(error)}") from error
+            raise AzureOperationError(
+                f"reading registry token {token_name_of(props['tokenId'])} failed: {azure_error_text(error)}"
+            ) from error
 
     @staticmethod
     def _our_password(token: dict[str, Any], props: dict[str, Any]) -> dict[str, Any] | None:
         passwords = (((token.get("properties") or {}).get("credentials") or {}).get("passwords")) or []
-        return next((p for p in passwords if p.get("name") == props["passwordName"]
-                     and p.get("creationTime") == props.get("passwordCreationTime")), None)
+        return next(
+            (
+                p
+                for p in passwords
+                if p.get("name") == props["passwordName"] and p.get("creationTime") == props.get("passwordCreationTime")
+            ),
+            None,
+        )
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
         failures = []
         if news.get("passwordName") not in PASSWORD_NAMES:
-            failures.append(pulumi.dynamic.CheckFailure(
-                "passwordName",
-                f"{news.get('passwordName')!r} is not a token password; allowed: {', '.join(PASSWORD_NAMES)}"))
+            failures.append(
+                pulumi.dynamic.CheckFailure(
+                    "passwordName",
+                    f"{news.get('passwordName')!r} is not a token password; allowed: {', '.join(PASSWORD_NAMES)}",
+                )
+            )
         return pulumi.dynamic.CheckResult(news, failures)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -100,21 +111,32 @@ class TokenCredentialsProvider(AzureProvider):
         what = f"generating {self._what(props)}"
         polling = SessionPolling(session, timeout_minutes=props["timeoutMinutes"], what=what, timeout_key=TIMEOUT_KEY)
         try:
-            result = self._client(session).registries.begin_generate_credentials(
-                props["resourceGroupName"], props["registryName"],
-                {"tokenId": props["tokenId"], "name": props["passwordName"]},
-                polling=polling, cls=raw_json,
-            ).result()
+            result = (
+                self._client(session)
+                .registries.begin_generate_credentials(
+                    props["resourceGroupName"],
+                    props["registryName"],
+                    {"tokenId": props["tokenId"], "name": props["passwordName"]},
+                    polling=polling,
+                    cls=raw_json,
+                )
+                .result()
+            )
         except HttpResponseError as error:
             raise AzureOperationError(f"{what} failed: {azure_error_text(error)}") from error
-        password = next((p for p in result.get("passwords") or []
-                         if p.get("name") == props["passwordName"] and p.get("value")), None)
+        password = next(
+            (p for p in result.get("passwords") or [] if p.get("name") == props["passwordName"] and p.get("value")),
+            None,
+        )
         if password is None:
             raise AzureOperationError(f"{what}: Azure answered without a value for {props['passwordName']}")
         outs = inputs_of(props)
-        outs.update(username=result.get("username") or token_name_of(props["tokenId"]),
-                    password=password["value"], passwordCreationTime=password.get("creationTime"),
-                    passwordExpiry=password.get("expiry"))
+        outs.update(
+            username=result.get("username") or token_name_of(props["tokenId"]),
+            password=password["value"],
+            passwordCreationTime=password.get("creationTime"),
+            passwordExpiry=password.get("expiry"),
+        )
         return CreateResult(f"{props['tokenId']}/credentials/{props['passwordName']}", outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -145,14 +167,21 @@ class TokenCredentialsProvider(AzureProvider):
             # The token is gone (and its passwords with it), or the password was regenerated since:
             # the one we hold is already invalid and the current one is not ours to revoke.
             return
-        remaining = [{k: v for k, v in p.items() if k != "value"}
-                     for p in token["properties"]["credentials"]["passwords"] if p is not ours]
+        remaining = [
+            {k: v for k, v in p.items() if k != "value"}
+            for p in token["properties"]["credentials"]["passwords"]
+            if p is not ours
+        ]
         what = f"revoking {self._what(props)}"
         polling = SessionPolling(session, timeout_minutes=props["timeoutMinutes"], what=what, timeout_key=TIMEOUT_KEY)
         try:
             self._client(session).tokens.begin_update(
-                props["resourceGroupName"], props["registryName"], token_name_of(props["tokenId"]),
-                {"properties": {"credentials": {"passwords": remaining}}}, polling=polling, cls=raw_json,
+                props["resourceGroupName"],
+                props["registryName"],
+                token_name_of(props["tokenId"]),
+                {"properties": {"credentials": {"passwords": remaining}}},
+                polling=polling,
+                cls=raw_json,
             ).result()
         except ResourceNotFoundError:
             return
@@ -192,5 +221,6 @@ class TokenCredentials(pulumi.dynamic.Resource, module="acr", name="TokenCredent
             **dict.fromkeys(COMPUTED_KEYS),
         }
         opts = pulumi.ResourceOptions.merge(
-            pulumi.ResourceOptions(additional_secret_outputs=["password"], delete_before_replace=True), opts)
+            pulumi.ResourceOptions(additional_secret_outputs=["password"], delete_before_replace=True), opts
+        )
         super().__init__(TokenCredentialsProvider(session_factory), resource_name, props, opts)

@@ -89,12 +89,13 @@ T = TypeVar("T")
 
 
 def pool_resource_id(subscription_id: str, resource_group: str, cluster: str, pool: str) -> str:
-    return (f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/"
-            f"Microsoft.ContainerService/managedClusters/{cluster}/agentPools/{pool}")
+    return (
+        f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/"
+        f"Microsoft.ContainerService/managedClusters/{cluster}/agentPools/{pool}"
+    )
 
 
-def call_with_conflict_retry(session: AzureSession, start: Callable[[], T], *, what: str,
-                             timeout_minutes: float) -> T:
+def call_with_conflict_retry(session: AzureSession, start: Callable[[], T], *, what: str, timeout_minutes: float) -> T:
     """Run `start` (which sends an operation's initial request), retrying while AKS is busy.
 
     Only 409 with a "busy" code is retried; any other error is raised at once. The retries stop after
@@ -195,8 +196,9 @@ class ExperimentPoolProvider(AzureProvider):
     def _get(self, session: AzureSession, props: dict[str, Any]) -> dict[str, Any] | None:
         client = self._client(session)
         try:
-            return client.agent_pools.get(props["resourceGroupName"], props["clusterName"], props["poolName"],
-                                          cls=raw_json)
+            return client.agent_pools.get(
+                props["resourceGroupName"], props["clusterName"], props["poolName"], cls=raw_json
+            )
         except ResourceNotFoundError:
             return None
         except HttpResponseError as error:
@@ -211,8 +213,9 @@ class ExperimentPoolProvider(AzureProvider):
         client = self._client(session)
         polling = SessionPolling(session, timeout_minutes=props["timeoutMinutes"], what=what, timeout_key=TIMEOUT_KEY)
         try:
-            poller = call_with_conflict_retry(session, lambda: start(client, polling), what=what,
-                                              timeout_minutes=props["timeoutMinutes"])
+            poller = call_with_conflict_retry(
+                session, lambda: start(client, polling), what=what, timeout_minutes=props["timeoutMinutes"]
+            )
             return poller.result()
         except HttpResponseError as error:
             if missing_ok and isinstance(error, ResourceNotFoundError):
@@ -222,12 +225,20 @@ class ExperimentPoolProvider(AzureProvider):
     def _put(self, session: AzureSession, props: dict[str, Any], body: dict[str, Any], step: str) -> dict[str, Any]:
         from azure.mgmt.containerservice.models import AgentPool
 
-        return self._run(session, props, f"{step} of {self._what(props)}", lambda client, polling: (
-            client.agent_pools.begin_create_or_update(
-                props["resourceGroupName"], props["clusterName"], props["poolName"],
+        return self._run(
+            session,
+            props,
+            f"{step} of {self._what(props)}",
+            lambda client, polling: client.agent_pools.begin_create_or_update(
+                props["resourceGroupName"],
+                props["clusterName"],
+                props["poolName"],
                 # As a model so that read-only fields of a GET we merged with are not sent back.
-                AgentPool(body), polling=polling, cls=raw_json,
-            )))
+                AgentPool(body),
+                polling=polling,
+                cls=raw_json,
+            ),
+        )
 
     def _outputs(self, props: dict[str, Any], pool: dict[str, Any], properties: dict[str, Any]) -> dict[str, Any]:
         current = pool.get("properties") or {}
@@ -244,8 +255,9 @@ class ExperimentPoolProvider(AzureProvider):
         session = self._session(props)
         desired = props["properties"]
         pool = self._put(session, props, {"properties": desired}, "creating")
-        pool_id = pool.get("id") or pool_resource_id(props["subscriptionId"], props["resourceGroupName"],
-                                                     props["clusterName"], props["poolName"])
+        pool_id = pool.get("id") or pool_resource_id(
+            props["subscriptionId"], props["resourceGroupName"], props["clusterName"], props["poolName"]
+        )
         return CreateResult(pool_id, self._outputs(props, pool, desired))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -275,27 +287,29 @@ class ExperimentPoolProvider(AzureProvider):
         )
         current = self._get(session, news)
         if current is None:
-            raise AzureOperationError(f"{self._what(news)} no longer exists; run `pulumi refresh` and then "
-                                      "`pulumi up` to create it again")
+            raise AzureOperationError(
+                f"{self._what(news)} no longer exists; run `pulumi refresh` and then `pulumi up` to create it again"
+            )
 
         def merged(pool: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
             return {"properties": {**(pool.get("properties") or {}), **overrides}}
 
         live = current.get("properties") or {}
-        if (not same_version(live.get("orchestratorVersion"), desired.get("orchestratorVersion"))
-                and live.get("count") != desired.get("count")):
+        if not same_version(live.get("orchestratorVersion"), desired.get("orchestratorVersion")) and live.get(
+            "count"
+        ) != desired.get("count"):
             # AKS refuses to upgrade and scale a pool in one operation ("You can't simultaneously run
             # upgrade and scale operations", AKS node pool limitations): upgrade at the current count
             # first, then scale (or recycle) below.
-            current = self._put(session, news, merged(current, {**desired, "count": live.get("count")}),
-                                "upgrading")
+            current = self._put(session, news, merged(current, {**desired, "count": live.get("count")}), "upgrading")
 
         if recycle and desired["count"] > 0:
             if (current.get("properties") or {}).get("count", 0) > 0:
                 # Everything else changes together with the scale-down, so no node of the old
                 # configuration survives and the new nodes come up with the new one.
-                current = self._put(session, news, merged(current, {**desired, "count": 0}),
-                                    "recycling nodes (scale to 0)")
+                current = self._put(
+                    session, news, merged(current, {**desired, "count": 0}), "recycling nodes (scale to 0)"
+                )
             pool = self._put(session, news, merged(current, desired), "recycling nodes (scale back up)")
         else:
             # Parked pools (count 0) have no nodes and so no cache: applying is all a reset needs.
@@ -304,9 +318,15 @@ class ExperimentPoolProvider(AzureProvider):
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         props = integral_numbers(props)
-        self._run(self._session(props), props, f"deleting {self._what(props)}", lambda client, polling: (
-            client.agent_pools.begin_delete(props["resourceGroupName"], props["clusterName"],
-                                            props["poolName"], polling=polling)), missing_ok=True)
+        self._run(
+            self._session(props),
+            props,
+            f"deleting {self._what(props)}",
+            lambda client, polling: client.agent_pools.begin_delete(
+                props["resourceGroupName"], props["clusterName"], props["poolName"], polling=polling
+            ),
+            missing_ok=True,
+        )
 
 
 class ExperimentPool(pulumi.dynamic.Resource, module="aks", name="ExperimentPool"):

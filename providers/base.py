@@ -88,8 +88,7 @@ class AzureSession:
 
     def client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for any azure-mgmt-* client or azure-core PipelineClient."""
-        kwargs: dict[str, Any] = {**RETRY_SETTINGS, "polling_interval": self.poll_seconds,
-                                  **self.extra_client_kwargs}
+        kwargs: dict[str, Any] = {**RETRY_SETTINGS, "polling_interval": self.poll_seconds, **self.extra_client_kwargs}
         if self.transport is not None:
             kwargs["transport"] = self.transport
         return kwargs
@@ -152,14 +151,21 @@ def changed_keys(olds: dict[str, Any], news: dict[str, Any], ignore: Iterable[st
     return [k for k in keys if is_unknown(news.get(k)) or olds.get(k) != news.get(k)]
 
 
-def diff_inputs(olds: dict[str, Any], news: dict[str, Any], *, replace_on: Iterable[str],
-                ignore: Iterable[str] = (), delete_before_replace: bool = False) -> dynamic.DiffResult:
+def diff_inputs(
+    olds: dict[str, Any],
+    news: dict[str, Any],
+    *,
+    replace_on: Iterable[str],
+    ignore: Iterable[str] = (),
+    delete_before_replace: bool = False,
+) -> dynamic.DiffResult:
     """Changed inputs update in place unless they are in `replace_on`."""
     changed = changed_keys(olds, news, ignore)
     replace_set = set(replace_on)
     replaces = [k for k in changed if k in replace_set]
-    return dynamic.DiffResult(changes=bool(changed), replaces=replaces,
-                              delete_before_replace=delete_before_replace and bool(replaces))
+    return dynamic.DiffResult(
+        changes=bool(changed), replaces=replaces, delete_before_replace=delete_before_replace and bool(replaces)
+    )
 
 
 def integral_numbers(value: Any) -> Any:
@@ -229,8 +235,15 @@ class SessionPolling(ARMPolling):
     a location poll that calls a Failed/Canceled body a 200 is caught here too.
     """
 
-    def __init__(self, session: AzureSession, *, timeout_minutes: float, what: str, timeout_key: str,
-                 error_type: type[AzureOperationError] = AzureOperationError):
+    def __init__(
+        self,
+        session: AzureSession,
+        *,
+        timeout_minutes: float,
+        what: str,
+        timeout_key: str,
+        error_type: type[AzureOperationError] = AzureOperationError,
+    ):
         super().__init__(timeout=session.poll_seconds)
         self._session = session
         self._timeout_minutes = timeout_minutes
@@ -252,8 +265,11 @@ class SessionPolling(ARMPolling):
 
     def _poll(self) -> None:
         self._session.wait_until(
-            self._advance, lambda _status: self.finished(), timeout_minutes=self._timeout_minutes,
-            what=self._what, timeout_key=self._timeout_key,
+            self._advance,
+            lambda _status: self.finished(),
+            timeout_minutes=self._timeout_minutes,
+            what=self._what,
+            timeout_key=self._timeout_key,
             describe=lambda status: f"ARM operation status {status}",
         )
         body = self.last_body()

@@ -52,8 +52,17 @@ def key_of(loc: Path) -> str:
 
 def _clean(loc: Path) -> Path:
     # Union and validator branches add their own names to pydantic's locations; keys never contain them.
-    return tuple(p for p in loc if not (isinstance(p, str) and (p.startswith(("function-", "literal[")) or p in (
-        "str", "int", "bool", "list[str]", "dict[str,str]", "none", "nullable"))))
+    return tuple(
+        p
+        for p in loc
+        if not (
+            isinstance(p, str)
+            and (
+                p.startswith(("function-", "literal["))
+                or p in ("str", "int", "bool", "list[str]", "dict[str,str]", "none", "nullable")
+            )
+        )
+    )
 
 
 def problems_of(error: pydantic.ValidationError) -> list[str]:

@@ -23,20 +23,33 @@ _PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 REPOSITORY_PATTERN = rf"{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
 _TAG = r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}"
 _DIGEST = r"sha256:[0-9a-f]{64}"
-SOURCE_RE = re.compile(rf"(?P<registry>{_HOST})/(?P<repo>{REPOSITORY_PATTERN})(?::(?P<tag>{_TAG})|@(?P<digest>{_DIGEST}))")
+SOURCE_RE = re.compile(
+    rf"(?P<registry>{_HOST})/(?P<repo>{REPOSITORY_PATTERN})(?::(?P<tag>{_TAG})|@(?P<digest>{_DIGEST}))"
+)
 TARGET_RE = re.compile(rf"(?P<repo>{REPOSITORY_PATTERN}):(?P<tag>{_TAG})")
-PREFIX_RE = re.compile(r"[a-z][a-z0-9]{0,%d}" % (50 - REGISTRY_SUFFIX_LENGTH - 1))
+PREFIX_RE = re.compile(rf"[a-z][a-z0-9]{{0,{50 - REGISTRY_SUFFIX_LENGTH - 1}}}")
 POOL_NAME_RE = re.compile(r"[a-z][a-z0-9]{0,11}")
 K8S_NAME_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 # Workload and arm names end up in Service names, which must be DNS-1035 labels (start with a letter).
 OBJECT_NAME_RE = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
 CPU_RE = re.compile(r"(\d+(?:\.\d+)?)(m?)")
 MEMORY_RE = re.compile(r"(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?")
-_MEMORY_UNITS = {None: 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
-                 "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+_MEMORY_UNITS = {
+    None: 1,
+    "K": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+}
 LABEL_VALUE_RE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
-LABEL_KEY_RE = re.compile(r"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
-                          r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
+LABEL_KEY_RE = re.compile(
+    r"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
+)
 K8S_VERSION_RE = re.compile(r"1\.(\d+)(?:\.(\d+))?")
 CIDR_RE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}/\d{1,2}")
 LOCATION_RE = re.compile(r"[a-z0-9]+")
@@ -49,6 +62,7 @@ def _checked(test: Callable[[Any], bool], message: Callable[[Any], str]) -> Afte
         if not test(value):
             raise problem(message(value))
         return value
+
     return AfterValidator(check)
 
 
@@ -57,6 +71,7 @@ def _in_range(low: int, high: int, unit: str = "") -> AfterValidator:
         if not low <= value <= high:
             raise problem(f"{value} is out of range; allowed: {low}-{high}{unit}")
         return value
+
     return AfterValidator(check)
 
 
@@ -85,52 +100,105 @@ def _vm_size(value: str) -> str:
 def _kubernetes_version(value: str) -> str:
     match = K8S_VERSION_RE.fullmatch(value)
     if not match:
-        raise problem(f"{value!r} is not a Kubernetes version; allowed: 1.MINOR or 1.MINOR.PATCH, at least "
-                      f"1.{MIN_KUBERNETES_MINOR}")
+        raise problem(
+            f"{value!r} is not a Kubernetes version; allowed: 1.MINOR or 1.MINOR.PATCH, at least "
+            f"1.{MIN_KUBERNETES_MINOR}"
+        )
     if int(match.group(1)) < MIN_KUBERNETES_MINOR:
         raise problem(f"{value} is older than artifact streaming supports; allowed: 1.{MIN_KUBERNETES_MINOR} or newer")
     return value
 
 
-Location = Annotated[StrictStr, _checked(
-    lambda v: bool(LOCATION_RE.fullmatch(v)),
-    lambda v: f"{v!r} is not an Azure region name; allowed: lowercase letters and digits such as westus3")]
-NamePrefix = Annotated[StrictStr, _checked(
-    lambda v: bool(PREFIX_RE.fullmatch(v)),
-    lambda v: f"{v!r} cannot produce a valid registry name (5-50 alphanumerics, with a {REGISTRY_SUFFIX_LENGTH}-"
-              f"character random suffix); allowed: a lowercase letter followed by up to "
-              f"{50 - REGISTRY_SUFFIX_LENGTH - 1} lowercase letters or digits")]
-ImageSource = Annotated[StrictStr, _checked(
-    lambda v: bool(SOURCE_RE.fullmatch(v)),
-    lambda v: f"{v!r} is not an image reference; allowed: registry/repo:tag or registry/repo@sha256:<64 hex>, "
-              "e.g. mcr.microsoft.com/azuredocs/azure-vote-front:v1")]
-RegistryTarget = Annotated[StrictStr, _checked(
-    lambda v: bool(TARGET_RE.fullmatch(v)),
-    lambda v: f"{v!r} is not a repo:tag inside the registry; allowed: e.g. azure-vote-front:v1")]
-RepositoryName = Annotated[StrictStr, _checked(
-    lambda v: bool(re.fullmatch(REPOSITORY_PATTERN, v)),
-    lambda v: f"{v!r} is not a repository name; allowed: lowercase path such as largeimage/test")]
+Location = Annotated[
+    StrictStr,
+    _checked(
+        lambda v: bool(LOCATION_RE.fullmatch(v)),
+        lambda v: f"{v!r} is not an Azure region name; allowed: lowercase letters and digits such as westus3",
+    ),
+]
+NamePrefix = Annotated[
+    StrictStr,
+    _checked(
+        lambda v: bool(PREFIX_RE.fullmatch(v)),
+        lambda v: (
+            f"{v!r} cannot produce a valid registry name (5-50 alphanumerics, with a {REGISTRY_SUFFIX_LENGTH}-"
+            f"character random suffix); allowed: a lowercase letter followed by up to "
+            f"{50 - REGISTRY_SUFFIX_LENGTH - 1} lowercase letters or digits"
+        ),
+    ),
+]
+ImageSource = Annotated[
+    StrictStr,
+    _checked(
+        lambda v: bool(SOURCE_RE.fullmatch(v)),
+        lambda v: (
+            f"{v!r} is not an image reference; allowed: registry/repo:tag or registry/repo@sha256:<64 hex>, "
+            "e.g. mcr.microsoft.com/azuredocs/azure-vote-front:v1"
+        ),
+    ),
+]
+RegistryTarget = Annotated[
+    StrictStr,
+    _checked(
+        lambda v: bool(TARGET_RE.fullmatch(v)),
+        lambda v: f"{v!r} is not a repo:tag inside the registry; allowed: e.g. azure-vote-front:v1",
+    ),
+]
+RepositoryName = Annotated[
+    StrictStr,
+    _checked(
+        lambda v: bool(re.fullmatch(REPOSITORY_PATTERN, v)),
+        lambda v: f"{v!r} is not a repository name; allowed: lowercase path such as largeimage/test",
+    ),
+]
 KubernetesVersion = Annotated[StrictStr, AfterValidator(_kubernetes_version)]
 VmSizeName = Annotated[StrictStr, AfterValidator(_vm_size)]
-PoolName = Annotated[StrictStr, _checked(
-    lambda v: bool(POOL_NAME_RE.fullmatch(v)),
-    lambda v: f"{v!r} is not an AKS pool name; allowed: a lowercase letter followed by up to 11 lowercase letters "
-              "or digits")]
-WorkloadName = Annotated[StrictStr, _checked(
-    lambda v: bool(OBJECT_NAME_RE.fullmatch(v)) and len(v) <= 30,
-    lambda v: f"{v!r} is not a workload name; allowed: a lowercase letter, then lowercase letters, digits and '-', "
-              "at most 30")]
+PoolName = Annotated[
+    StrictStr,
+    _checked(
+        lambda v: bool(POOL_NAME_RE.fullmatch(v)),
+        lambda v: (
+            f"{v!r} is not an AKS pool name; allowed: a lowercase letter followed by up to 11 lowercase letters "
+            "or digits"
+        ),
+    ),
+]
+WorkloadName = Annotated[
+    StrictStr,
+    _checked(
+        lambda v: bool(OBJECT_NAME_RE.fullmatch(v)) and len(v) <= 30,
+        lambda v: (
+            f"{v!r} is not a workload name; allowed: a lowercase letter, then lowercase letters, digits and '-', "
+            "at most 30"
+        ),
+    ),
+]
 LabelValue = Annotated[StrictStr, _checked(is_label_value, lambda v: f"{v!r} is not a Kubernetes label value")]
-Namespace = Annotated[StrictStr, _checked(
-    lambda v: bool(K8S_NAME_RE.fullmatch(v)) and len(v) <= 63,
-    lambda v: f"{v!r} is not a Kubernetes namespace name; allowed: lowercase letters, digits and '-', at most 63")]
-Ipv4Cidr = Annotated[StrictStr, _checked(
-    lambda v: bool(CIDR_RE.fullmatch(v)),
-    lambda v: f"{v!r} is not an IPv4 CIDR; allowed: e.g. 203.0.113.0/24")]
-CpuQuantity = Annotated[StrictStr, _checked(
-    lambda v: cpu_millicores(v) is not None, lambda v: f"{v!r} is not a CPU quantity; allowed: e.g. 100m or 0.5")]
-MemoryQuantity = Annotated[StrictStr, _checked(
-    lambda v: memory_bytes(v) is not None, lambda v: f"{v!r} is not a memory quantity; allowed: e.g. 128Mi or 1Gi")]
+Namespace = Annotated[
+    StrictStr,
+    _checked(
+        lambda v: bool(K8S_NAME_RE.fullmatch(v)) and len(v) <= 63,
+        lambda v: f"{v!r} is not a Kubernetes namespace name; allowed: lowercase letters, digits and '-', at most 63",
+    ),
+]
+Ipv4Cidr = Annotated[
+    StrictStr,
+    _checked(
+        lambda v: bool(CIDR_RE.fullmatch(v)), lambda v: f"{v!r} is not an IPv4 CIDR; allowed: e.g. 203.0.113.0/24"
+    ),
+]
+CpuQuantity = Annotated[
+    StrictStr,
+    _checked(
+        lambda v: cpu_millicores(v) is not None, lambda v: f"{v!r} is not a CPU quantity; allowed: e.g. 100m or 0.5"
+    ),
+]
+MemoryQuantity = Annotated[
+    StrictStr,
+    _checked(
+        lambda v: memory_bytes(v) is not None, lambda v: f"{v!r} is not a memory quantity; allowed: e.g. 128Mi or 1Gi"
+    ),
+]
 Replicas = Annotated[StrictInt, _in_range(1, 1000)]
 Port = Annotated[StrictInt, _checked(lambda v: 1 <= v <= 65535, lambda v: f"{v} is not a TCP port; allowed: 1-65535")]
 SystemPoolCount = Annotated[StrictInt, _in_range(1, 1000)]

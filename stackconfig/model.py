@@ -31,8 +31,15 @@ MAX_SYNTHETIC_LAYERS = 120
 # ACR task agents hold the filled layers twice (build + push); the blog's image is 5 000 MB.
 MAX_SYNTHETIC_IMAGE_MB = 20_000
 
-LINUX_OS_SKUS = ("Ubuntu", "Ubuntu2204", "Ubuntu2404", "AzureLinux", "AzureLinux3", "AzureLinuxOSGuard",
-                 "AzureLinux3OSGuard")
+LINUX_OS_SKUS = (
+    "Ubuntu",
+    "Ubuntu2204",
+    "Ubuntu2404",
+    "AzureLinux",
+    "AzureLinux3",
+    "AzureLinuxOSGuard",
+    "AzureLinux3OSGuard",
+)
 # Accepted by name so the streaming rule can explain itself, but the agent-pool API the pools are
 # declared with (2026-08-01) has no such values: refused for every pool before ARM would refuse them.
 NOT_IN_POOL_API = {"AzureLinuxOSGuard", "AzureLinux3OSGuard", "KataMshvVmIsolation"}
@@ -84,8 +91,9 @@ class _InRegistry(_Model):
 class ImageConfig(_InRegistry):
     """An image imported from a public registry."""
 
-    name: StrictStr | None = Field(None, description="Key in the `images` output; default: the target "
-                                                        "with `:`/`/` as `-`.")
+    name: StrictStr | None = Field(
+        None, description="Key in the `images` output; default: the target with `:`/`/` as `-`."
+    )
     source: f.ImageSource = Field(description="Public reference to import, `registry/repo:tag` or `@sha256:`.")
     streaming: StrictBool = Field(True, description="Create and confirm a streaming artifact for it.")
 
@@ -99,16 +107,26 @@ class SyntheticImageConfig(_InRegistry):
 
     name: StrictStr | None = Field(None, description="Key in the `images` output; default from the target.")
     streaming: StrictBool = Field(True, description="Create and confirm a streaming artifact for it.")
-    size_mb: StrictInt | None = Field(None, alias="sizeMb", description=f"Filled images: payload size in MB, "
-                                         f"1-{MAX_SYNTHETIC_IMAGE_MB}.")
-    layers: StrictInt | None = Field(None, description=f"Filled images: layers to spread it over, "
-                                        f"1-{MAX_SYNTHETIC_LAYERS}.")
-    fill: Literal["zero", "random"] = Field("random", description="`zero` compresses to almost nothing (the "
-                                            "blog's image); `random` makes the network part real.")
-    base_image: StrictStr = Field("mcr.microsoft.com/azurelinux/base/core:3.0", alias="baseImage",
-                                  description="A configured image name, or a full image reference.")
-    squash_of: StrictStr | None = Field(None, alias="squashOf", description="Name of a configured image to "
-                                           "copy into a single layer (instead of sizeMb/layers).")
+    size_mb: StrictInt | None = Field(
+        None, alias="sizeMb", description=f"Filled images: payload size in MB, 1-{MAX_SYNTHETIC_IMAGE_MB}."
+    )
+    layers: StrictInt | None = Field(
+        None, description=f"Filled images: layers to spread it over, 1-{MAX_SYNTHETIC_LAYERS}."
+    )
+    fill: Literal["zero", "random"] = Field(
+        "random",
+        description="`zero` compresses to almost nothing (the blog's image); `random` makes the network part real.",
+    )
+    base_image: StrictStr = Field(
+        "mcr.microsoft.com/azurelinux/base/core:3.0",
+        alias="baseImage",
+        description="A configured image name, or a full image reference.",
+    )
+    squash_of: StrictStr | None = Field(
+        None,
+        alias="squashOf",
+        description="Name of a configured image to copy into a single layer (instead of sizeMb/layers).",
+    )
 
     @model_validator(mode="after")
     def _default_name(self) -> SyntheticImageConfig:
@@ -122,25 +140,30 @@ class SyntheticImageConfig(_InRegistry):
                 found.append(((), "give either squashOf or sizeMb+layers, not both"))
         else:
             if self.layers is None or not 1 <= self.layers <= MAX_SYNTHETIC_LAYERS:
-                found.append((("layers",), f"{self.layers!r} layers cannot be built; allowed: "
-                                           f"1-{MAX_SYNTHETIC_LAYERS}"))
+                found.append(
+                    (("layers",), f"{self.layers!r} layers cannot be built; allowed: 1-{MAX_SYNTHETIC_LAYERS}")
+                )
             if self.size_mb is None or not 1 <= self.size_mb <= MAX_SYNTHETIC_IMAGE_MB:
-                found.append((("sizeMb",), f"{self.size_mb!r} MB cannot be built; allowed: "
-                                           f"1-{MAX_SYNTHETIC_IMAGE_MB}"))
+                found.append((("sizeMb",), f"{self.size_mb!r} MB cannot be built; allowed: 1-{MAX_SYNTHETIC_IMAGE_MB}"))
             elif self.layers and self.layers >= 1 and self.size_mb < self.layers:
-                found.append((("sizeMb",), f"{self.size_mb} MB cannot be split into {self.layers} layers of at "
-                                           "least 1 MB; allowed: sizeMb >= layers"))
+                found.append(
+                    (
+                        ("sizeMb",),
+                        f"{self.size_mb} MB cannot be split into {self.layers} layers of at "
+                        "least 1 MB; allowed: sizeMb >= layers",
+                    )
+                )
         return found
 
 
 class RegistryConfig(_Model):
-    sku: Literal["Basic", "Standard", "Premium"] = Field("Premium", description="Artifact streaming needs "
-                                                         "Premium.")
-    existing_resource_group: StrictStr | None = Field(None, alias="existingResourceGroup",
-                                                         description="Deploy into this resource group instead "
-                                                                     "of creating one.")
+    sku: Literal["Basic", "Standard", "Premium"] = Field("Premium", description="Artifact streaming needs Premium.")
+    existing_resource_group: StrictStr | None = Field(
+        None, alias="existingResourceGroup", description="Deploy into this resource group instead of creating one."
+    )
     auto_convert_repositories: tuple[f.RepositoryName, ...] = Field(
-        (), alias="autoConvertRepositories", description="Repositories whose every pushed image ACR converts.")
+        (), alias="autoConvertRepositories", description="Repositories whose every pushed image ACR converts."
+    )
 
 
 class SystemPoolConfig(_Model):
@@ -151,13 +174,20 @@ class SystemPoolConfig(_Model):
 
 class ClusterConfig(_Model):
     kubernetes_version: f.KubernetesVersion = Field(
-        "1.33", alias="kubernetesVersion", description=f"`1.MINOR` or `1.MINOR.PATCH`, at least "
-                                                       f"1.{f.MIN_KUBERNETES_MINOR}.")
-    system_pool: SystemPoolConfig = Field(default_factory=SystemPoolConfig, alias="systemPool",
-                                          description="The inline system pool (runs no experiment).")
-    pull_mode: Literal["attach", "token"] = Field("attach", alias="pullMode", description="`attach`: AcrPull "
-                                                  "for the kubelet identity; `token`: a registry token and a "
-                                                  "pull secret (no streaming).")
+        "1.33",
+        alias="kubernetesVersion",
+        description=f"`1.MINOR` or `1.MINOR.PATCH`, at least 1.{f.MIN_KUBERNETES_MINOR}.",
+    )
+    system_pool: SystemPoolConfig = Field(
+        default_factory=SystemPoolConfig, alias="systemPool", description="The inline system pool (runs no experiment)."
+    )
+    pull_mode: Literal["attach", "token"] = Field(
+        "attach",
+        alias="pullMode",
+        description="`attach`: AcrPull "
+        "for the kubelet identity; `token`: a registry token and a "
+        "pull secret (no streaming).",
+    )
     oidc_issuer: StrictBool = Field(False, alias="oidcIssuer", description="Enable the cluster's OIDC issuer.")
     sku_tier: Literal["Free", "Standard"] = Field("Free", alias="skuTier", description="AKS control-plane tier.")
 
@@ -168,15 +198,18 @@ class PoolConfig(_Model):
     name: f.PoolName = Field(description="AKS pool name.")
     vm_size: StrictStr = Field(alias="vmSize", description="VM size; AMD64 only.")
     os_disk_type: Literal["Managed", "Ephemeral"] = Field("Managed", alias="osDiskType", description="OS disk.")
-    os_disk_size_gb: StrictInt | None = Field(None, alias="osDiskSizeGB", description="30-2048; Ephemeral "
-                                                 "defaults to min(128, the size's local disk).")
+    os_disk_size_gb: StrictInt | None = Field(
+        None, alias="osDiskSizeGB", description="30-2048; Ephemeral defaults to min(128, the size's local disk)."
+    )
     os_sku: StrictStr = Field("Ubuntu", alias="osSku", description="Node OS image.")
     count: StrictInt = Field(1, description="Nodes, 0-1000 (0 parks the pool).")
     artifact_streaming: StrictBool = Field(alias="artifactStreaming", description="Enable artifact streaming.")
-    labels: dict[StrictStr, StrictStr] = Field(default_factory=dict, description="Extra node labels "
-                                               f"(not under `{RESERVED_LABEL_PREFIX}`).")
+    labels: dict[StrictStr, StrictStr] = Field(
+        default_factory=dict, description=f"Extra node labels (not under `{RESERVED_LABEL_PREFIX}`)."
+    )
     workload_runtime: Literal["OCIContainer", "KataMshvVmIsolation", "KataVmIsolation"] = Field(
-        "OCIContainer", alias="workloadRuntime", description="Container runtime of the pool.")
+        "OCIContainer", alias="workloadRuntime", description="Container runtime of the pool."
+    )
 
     @property
     def taint(self) -> str:
@@ -200,8 +233,11 @@ class PoolConfig(_Model):
         if not 0 <= self.count <= 1000:
             bad("count", f"{self.count} is out of range; allowed: 0-1000 (0 parks the pool)")
         if self.os_sku not in LINUX_OS_SKUS:
-            bad("osSku", f"{self.os_sku!r} is not a Linux node image the experiment images can run on; "
-                         f"allowed: {', '.join(LINUX_OS_SKUS)}")
+            bad(
+                "osSku",
+                f"{self.os_sku!r} is not a Linux node image the experiment images can run on; "
+                f"allowed: {', '.join(LINUX_OS_SKUS)}",
+            )
         size: VmSize | None = None
         try:
             size = parse_vm_size(self.vm_size)
@@ -209,20 +245,29 @@ class PoolConfig(_Model):
             bad("vmSize", str(error))
         if size is not None and size.is_arm64 and not self.artifact_streaming:
             # The experiment images are linux/amd64 (seed 002): an Arm64 standard arm could not run them.
-            bad("vmSize", f"{self.vm_size} is an Arm64 size; the experiment images are AMD64, so every experiment "
-                          "pool needs an AMD64 size (e.g. Standard_D4ds_v5)")
+            bad(
+                "vmSize",
+                f"{self.vm_size} is an Arm64 size; the experiment images are AMD64, so every experiment "
+                "pool needs an AMD64 size (e.g. Standard_D4ds_v5)",
+            )
         if not self.artifact_streaming:
             for key, value in (("osSku", self.os_sku), ("workloadRuntime", self.workload_runtime)):
                 if value in NOT_IN_POOL_API:
-                    bad(key, f"{value!r} is not available in the AKS agent-pool API 2026-08-01 this project "
-                             "declares pools with")
+                    bad(
+                        key,
+                        f"{value!r} is not available in the AKS agent-pool API 2026-08-01 this project "
+                        "declares pools with",
+                    )
         else:
             self._streaming_rules(size, bad)
         disk_size = self._disk_size(size, bad)
         for label_key, value in self.labels.items():
             if not f.LABEL_KEY_RE.fullmatch(label_key) or label_key.startswith(RESERVED_LABEL_PREFIX):
-                bad("labels", f"label key {label_key!r} is invalid or reserved; allowed: Kubernetes label keys "
-                              f"outside the {RESERVED_LABEL_PREFIX} prefix")
+                bad(
+                    "labels",
+                    f"label key {label_key!r} is invalid or reserved; allowed: Kubernetes label keys "
+                    f"outside the {RESERVED_LABEL_PREFIX} prefix",
+                )
             if not f.is_label_value(value):
                 bad("labels", f"label value {value!r} is not a Kubernetes label value")
         _raise_if(found)
@@ -230,22 +275,37 @@ class PoolConfig(_Model):
 
     def _streaming_rules(self, size: VmSize | None, bad) -> None:
         if self.os_sku in OS_GUARD_SKUS or self.os_sku not in STREAMING_OS_SKUS:
-            bad("osSku", f"artifact streaming does not support {self.os_sku!r}; allowed for a streaming pool: "
-                         f"{', '.join(STREAMING_OS_SKUS)}")
+            bad(
+                "osSku",
+                f"artifact streaming does not support {self.os_sku!r}; allowed for a streaming pool: "
+                f"{', '.join(STREAMING_OS_SKUS)}",
+            )
         if self.workload_runtime in SANDBOX_RUNTIMES:
-            bad("workloadRuntime", f"artifact streaming does not support pod sandboxing ({self.workload_runtime}); "
-                                   "allowed for a streaming pool: OCIContainer")
+            bad(
+                "workloadRuntime",
+                f"artifact streaming does not support pod sandboxing ({self.workload_runtime}); "
+                "allowed for a streaming pool: OCIContainer",
+            )
         if size is None:
             return
         if size.is_arm64:
-            bad("vmSize", f"{self.vm_size} is an Arm64 size; artifact streaming supports AMD64 only (sizes without "
-                          "'p' in their features, e.g. Standard_D4ds_v5)")
+            bad(
+                "vmSize",
+                f"{self.vm_size} is an Arm64 size; artifact streaming supports AMD64 only (sizes without "
+                "'p' in their features, e.g. Standard_D4ds_v5)",
+            )
         if size.is_confidential:
-            bad("vmSize", f"{self.vm_size} is a confidential VM size; artifact streaming does not support "
-                          "confidential VMs (DCas/DCads/ECas/ECads/DCes/ECes families)")
+            bad(
+                "vmSize",
+                f"{self.vm_size} is a confidential VM size; artifact streaming does not support "
+                "confidential VMs (DCas/DCads/ECas/ECads/DCes/ECes families)",
+            )
         if size.is_gen1_only:
-            bad("vmSize", f"{self.vm_size} runs Generation 1 VMs only; artifact streaming needs Generation 2 "
-                          "(e.g. Standard_D2_v5)")
+            bad(
+                "vmSize",
+                f"{self.vm_size} runs Generation 1 VMs only; artifact streaming needs Generation 2 "
+                "(e.g. Standard_D2_v5)",
+            )
 
     def _disk_size(self, size: VmSize | None, bad) -> int | None:
         disk_size = self.os_disk_size_gb
@@ -256,17 +316,26 @@ class PoolConfig(_Model):
         capacity = ephemeral_os_capacity_gib(size)
         if capacity is None:
             if not size.has_local_disk:
-                bad("osDiskType", f"{self.vm_size} has no local (cache or temp) disk to hold an Ephemeral OS disk; "
-                                  "allowed: Managed, or a size with local disk such as Standard_D4ds_v5")
+                bad(
+                    "osDiskType",
+                    f"{self.vm_size} has no local (cache or temp) disk to hold an Ephemeral OS disk; "
+                    "allowed: Managed, or a size with local disk such as Standard_D4ds_v5",
+                )
             elif disk_size is None:
-                bad("osDiskSizeGB", f"the local disk size of {self.vm_size} is not in this project's table, so an "
-                                    "Ephemeral OS disk needs an explicit osDiskSizeGB that you know fits it")
+                bad(
+                    "osDiskSizeGB",
+                    f"the local disk size of {self.vm_size} is not in this project's table, so an "
+                    "Ephemeral OS disk needs an explicit osDiskSizeGB that you know fits it",
+                )
             return disk_size
         if disk_size is None:
             return min(128, capacity)
         if disk_size > capacity:
-            bad("osDiskSizeGB", f"an Ephemeral OS disk of {disk_size} GB does not fit the {capacity} GiB local disk "
-                                f"of {self.vm_size}; allowed: 30-{capacity}")
+            bad(
+                "osDiskSizeGB",
+                f"an Ephemeral OS disk of {disk_size} GB does not fit the {capacity} GiB local disk "
+                f"of {self.vm_size}; allowed: 30-{capacity}",
+            )
         return disk_size
 
 
@@ -290,8 +359,10 @@ class ResourcesConfig(_Model):
     @model_validator(mode="after")
     def _requests_within_limits(self) -> ResourcesConfig:
         found: Problems = []
-        for request, limit, parse in (("cpuRequest", "cpuLimit", f.cpu_millicores),
-                                      ("memoryRequest", "memoryLimit", f.memory_bytes)):
+        for request, limit, parse in (
+            ("cpuRequest", "cpuLimit", f.cpu_millicores),
+            ("memoryRequest", "memoryLimit", f.memory_bytes),
+        ):
             values = self.model_dump(by_alias=True)
             if (parse(values[request]) or 0) > (parse(values[limit]) or 0):
                 found.append(((request,), f"request exceeds {limit}; allowed: a request no larger than its limit"))
@@ -303,15 +374,18 @@ class WorkloadConfig(_Model):
     """An A/B workload: the same image on every arm, by the same reference."""
 
     name: f.WorkloadName = Field(description="Workload name.")
-    template: Literal["azure-vote", "single"] = Field(description="`azure-vote` (front + redis, a Service per "
-                                                      "arm) or `single` (one container).")
+    template: Literal["azure-vote", "single"] = Field(
+        description="`azure-vote` (front + redis, a Service per arm) or `single` (one container)."
+    )
     image: StrictStr = Field(description="Name of an image or synthetic image.")
-    backend_image: StrictStr | None = Field(None, alias="backendImage", description="azure-vote: the redis "
-                                               "image's name.")
+    backend_image: StrictStr | None = Field(
+        None, alias="backendImage", description="azure-vote: the redis image's name."
+    )
     replicas: f.Replicas = Field(1, description="Pods per arm, 1-1000.")
     port: f.Port | None = Field(None, description="Port served; azure-vote defaults to 80.")
-    image_reference: Literal["tag", "digest"] = Field("tag", alias="imageReference", description="How every arm "
-                                                      "references the image.")
+    image_reference: Literal["tag", "digest"] = Field(
+        "tag", alias="imageReference", description="How every arm references the image."
+    )
     resources: ResourcesConfig = Field(default_factory=ResourcesConfig, description="Requests and limits.")
     arms: tuple[ArmConfig, ...] = Field(description="At least one streaming and one standard arm per pair.")
 
@@ -323,14 +397,20 @@ class WorkloadConfig(_Model):
         elif self.template != "azure-vote" and self.backend_image is not None:
             found.append((("backendImage",), "only the azure-vote template has a back-end; remove the key"))
         if not self.arms:
-            found.append((("arms",), "a workload needs arms to compare; allowed: at least one streaming and one "
-                                     "standard arm"))
+            found.append(
+                (("arms",), "a workload needs arms to compare; allowed: at least one streaming and one standard arm")
+            )
         arms = []
         for j, arm in enumerate(self.arms):
             name = arm.name or f"{self.name}-{arm.pool}"
             if not f.OBJECT_NAME_RE.fullmatch(name) or len(name) > 40:
-                found.append((("arms", j, "name"), f"{name!r} is not an arm name; allowed: a lowercase letter, then "
-                                                   "lowercase letters, digits and '-', at most 40"))
+                found.append(
+                    (
+                        ("arms", j, "name"),
+                        f"{name!r} is not an arm name; allowed: a lowercase letter, then "
+                        "lowercase letters, digits and '-', at most 40",
+                    )
+                )
             arms.append(arm.model_copy(update={"name": name, "workload": self.name}))
         _raise_if(found)
         port = self.port if self.port is not None else (80 if self.template == "azure-vote" else None)
@@ -339,8 +419,7 @@ class WorkloadConfig(_Model):
 
 class TimeoutsConfig(_Model):
     import_minutes: f.TimeoutMinutes = Field(30, alias="importMinutes", description="Per image import.")
-    conversion_minutes: f.TimeoutMinutes = Field(60, alias="conversionMinutes", description="Per streaming "
-                                                 "conversion.")
+    conversion_minutes: f.TimeoutMinutes = Field(60, alias="conversionMinutes", description="Per streaming conversion.")
     build_minutes: f.TimeoutMinutes = Field(60, alias="buildMinutes", description="Per ACR task build.")
     pool_minutes: f.TimeoutMinutes = Field(45, alias="poolMinutes", description="Per agent-pool operation.")
 
@@ -353,20 +432,24 @@ class StackConfig(_Model):
     name_prefix: f.NamePrefix = Field("streamab", alias="namePrefix", description="Prefix of resource names.")
     registry: RegistryConfig = Field(default_factory=RegistryConfig, description="The registry.")
     images: tuple[ImageConfig, ...] = Field(description="Images imported into the registry.")
-    synthetic_images: tuple[SyntheticImageConfig, ...] = Field((), alias="syntheticImages",
-                                                               description="Images built in the registry.")
+    synthetic_images: tuple[SyntheticImageConfig, ...] = Field(
+        (), alias="syntheticImages", description="Images built in the registry."
+    )
     cluster: ClusterConfig = Field(default_factory=ClusterConfig, description="The AKS cluster.")
     pools: tuple[PoolConfig, ...] = Field(description="Experiment pools.")
-    workloads: tuple[WorkloadConfig, ...] = Field((), description="A/B workloads (after validation: the active "
-                                                  "ones).")
-    active_workloads: tuple[StrictStr, ...] | None = Field(None, alias="activeWorkloads",
-                                                              description="Which workloads run; default all.")
-    workload_namespace: f.Namespace = Field("streaming-ab", alias="workloadNamespace",
-                                            description="Namespace of the workloads.")
-    load_balancer_source_ranges: tuple[f.Ipv4Cidr, ...] = Field((), alias="loadBalancerSourceRanges",
-                                                                description="Who may reach the LoadBalancers.")
-    cache_generation: f.CacheGeneration = Field(0, alias="cacheGeneration", description="Bump to recycle every "
-                                                "experiment node (cold caches).")
+    workloads: tuple[WorkloadConfig, ...] = Field((), description="A/B workloads (after validation: the active ones).")
+    active_workloads: tuple[StrictStr, ...] | None = Field(
+        None, alias="activeWorkloads", description="Which workloads run; default all."
+    )
+    workload_namespace: f.Namespace = Field(
+        "streaming-ab", alias="workloadNamespace", description="Namespace of the workloads."
+    )
+    load_balancer_source_ranges: tuple[f.Ipv4Cidr, ...] = Field(
+        (), alias="loadBalancerSourceRanges", description="Who may reach the LoadBalancers."
+    )
+    cache_generation: f.CacheGeneration = Field(
+        0, alias="cacheGeneration", description="Bump to recycle every experiment node (cold caches)."
+    )
     parked: StrictBool = Field(False, description="Every experiment pool at 0 nodes, the pool list unchanged.")
     timeouts: TimeoutsConfig = Field(default_factory=TimeoutsConfig, description="How long to wait for Azure.")
     all_workload_names: tuple[str, ...] = Field((), exclude=True, json_schema_extra={"derived": True})
@@ -374,7 +457,8 @@ class StackConfig(_Model):
     @property
     def uses_streaming(self) -> bool:
         return any(p.artifact_streaming for p in self.pools) or any(
-            i.streaming for i in (*self.images, *self.synthetic_images))
+            i.streaming for i in (*self.images, *self.synthetic_images)
+        )
 
     def pool(self, name: str) -> PoolConfig:
         return next(p for p in self.pools if p.name == name)
@@ -387,8 +471,13 @@ class StackConfig(_Model):
         found: Problems = []
         self._check_images(found)
         if self.uses_streaming and self.registry.sku != "Premium":
-            found.append((("registry", "sku"), f"{self.registry.sku!r} does not support artifact streaming, which "
-                                               "this stack uses; allowed: Premium"))
+            found.append(
+                (
+                    ("registry", "sku"),
+                    f"{self.registry.sku!r} does not support artifact streaming, which "
+                    "this stack uses; allowed: Premium",
+                )
+            )
         self._check_pools(found)
         workloads = self._check_workloads(found)
         _raise_if(found)
@@ -396,16 +485,19 @@ class StackConfig(_Model):
         pools = self.pools
         if self.parked:
             pools = tuple(p.model_copy(update={"count": 0}) for p in pools)
-        return self.model_copy(update={
-            "pools": pools,
-            "workloads": tuple(w for w in workloads if w.name in active),
-            "all_workload_names": tuple(w.name for w in workloads),
-        })
+        return self.model_copy(
+            update={
+                "pools": pools,
+                "workloads": tuple(w for w in workloads if w.name in active),
+                "all_workload_names": tuple(w.name for w in workloads),
+            }
+        )
 
     def _check_images(self, found: Problems) -> None:
         if not self.images:
-            found.append((("images",), "the image list is empty; allowed: at least one {source, target, streaming} "
-                                       "entry"))
+            found.append(
+                (("images",), "the image list is empty; allowed: at least one {source, target, streaming} entry")
+            )
         targets: dict[str, str] = {}
         names: dict[str, str] = {}
         for key, items in (("images", self.images), ("syntheticImages", self.synthetic_images)):
@@ -416,27 +508,43 @@ class StackConfig(_Model):
         for i, image in enumerate(self.synthetic_images):
             found.extend((("syntheticImages", i, *sub), message) for sub, message in image.shape_problems())
             if image.squash_of is not None and image.squash_of not in imported:
-                found.append((("syntheticImages", i, "squashOf"), f"{image.squash_of!r} is not a configured image; "
-                                                                  f"allowed: {', '.join(imported) or '(none)'}"))
-            if (image.squash_of is None and image.base_image not in imported
-                    and not f.SOURCE_RE.fullmatch(image.base_image)):
-                found.append((("syntheticImages", i, "baseImage"),
-                              f"{image.base_image!r} is neither a configured image nor an image reference; allowed: "
-                              "an image name such as alpine, or registry/repo:tag such as "
-                              "mcr.microsoft.com/azurelinux/base/core:3.0"))
+                found.append(
+                    (
+                        ("syntheticImages", i, "squashOf"),
+                        f"{image.squash_of!r} is not a configured image; allowed: {', '.join(imported) or '(none)'}",
+                    )
+                )
+            if (
+                image.squash_of is None
+                and image.base_image not in imported
+                and not f.SOURCE_RE.fullmatch(image.base_image)
+            ):
+                found.append(
+                    (
+                        ("syntheticImages", i, "baseImage"),
+                        f"{image.base_image!r} is neither a configured image nor an image reference; allowed: "
+                        "an image name such as alpine, or registry/repo:tag such as "
+                        "mcr.microsoft.com/azurelinux/base/core:3.0",
+                    )
+                )
 
     def _check_pools(self, found: Problems) -> None:
         if not self.pools:
-            found.append((("pools",), "no experiment pool is configured; allowed: at least one streaming and one "
-                                      "standard pool"))
+            found.append(
+                (("pools",), "no experiment pool is configured; allowed: at least one streaming and one standard pool")
+            )
         seen: dict[str, str] = {}
         for i, pool in enumerate(self.pools):
             _unique(found, seen, pool.name, ("pools", i, "name"), "pool name")
             if self.cluster.pull_mode == "token" and pool.artifact_streaming:
-                found.append((("pools", i, "artifactStreaming"),
-                              f"pool {pool.name!r}: artifact streaming does not support pulls with Kubernetes "
-                              "registry credentials (cluster.pullMode: token); allowed: false, or cluster.pullMode: "
-                              "attach"))
+                found.append(
+                    (
+                        ("pools", i, "artifactStreaming"),
+                        f"pool {pool.name!r}: artifact streaming does not support pulls with Kubernetes "
+                        "registry credentials (cluster.pullMode: token); allowed: false, or cluster.pullMode: "
+                        "attach",
+                    )
+                )
 
     def _check_workloads(self, found: Problems) -> list[WorkloadConfig]:
         pools = {p.name: p for p in self.pools}
@@ -450,15 +558,20 @@ class StackConfig(_Model):
             _unique(found, seen_workloads, w.name, (*key, "name"), "workload name")
             for field_key, image in (("image", w.image), ("backendImage", w.backend_image)):
                 if image is not None and image not in images:
-                    found.append(((*key, field_key), f"{image!r} is not a configured image; allowed: "
-                                                     f"{', '.join(images)}"))
+                    found.append(
+                        ((*key, field_key), f"{image!r} is not a configured image; allowed: {', '.join(images)}")
+                    )
             arms = []
             for j, arm in enumerate(w.arms):
                 _unique(found, seen_arms, str(arm.name), (*key, "arms", j, "name"), "arm name")
                 pool = pools.get(arm.pool)
                 if pool is None:
-                    found.append(((*key, "arms", j, "pool"), f"{arm.pool!r} is not a configured pool; allowed: "
-                                                             f"{', '.join(pools) or '(none)'}"))
+                    found.append(
+                        (
+                            (*key, "arms", j, "pool"),
+                            f"{arm.pool!r} is not a configured pool; allowed: {', '.join(pools) or '(none)'}",
+                        )
+                    )
                     continue
                 arms.append(arm.model_copy(update={"streaming": pool.artifact_streaming}))
             # In token pull mode no arm can stream (refused above), so there is nothing to pair.
@@ -466,11 +579,19 @@ class StackConfig(_Model):
                 for pair in sorted({a.pair for a in arms}):
                     sides = {a.streaming for a in arms if a.pair == pair}
                     if len(sides) < 2:
-                        missing = ("standard (artifactStreaming: false)" if True in sides
-                                   else "streaming (artifactStreaming: true)")
-                        found.append(((*key, "arms"), f"workload {w.name!r}, pair {pair!r}: no {missing} arm to "
-                                                      "compare with; allowed: every pair has arms on both a "
-                                                      "streaming and a standard pool"))
+                        missing = (
+                            "standard (artifactStreaming: false)"
+                            if True in sides
+                            else "streaming (artifactStreaming: true)"
+                        )
+                        found.append(
+                            (
+                                (*key, "arms"),
+                                f"workload {w.name!r}, pair {pair!r}: no {missing} arm to "
+                                "compare with; allowed: every pair has arms on both a "
+                                "streaming and a standard pool",
+                            )
+                        )
             for arm in arms:
                 for object_name in object_names(w.template, str(arm.name)):
                     _unique(found, seen_objects, object_name, (*key, "arms"), "Kubernetes object name")
@@ -478,8 +599,9 @@ class StackConfig(_Model):
         names = [w.name for w in workloads]
         for i, name in enumerate(self.active_workloads or ()):
             if name not in names:
-                found.append((("activeWorkloads", i), f"{name!r} is not a configured workload; allowed: "
-                                                      f"{', '.join(names)}"))
+                found.append(
+                    (("activeWorkloads", i), f"{name!r} is not a configured workload; allowed: {', '.join(names)}")
+                )
         return workloads
 
 

@@ -19,14 +19,34 @@ _SIZE_RE = re.compile(
 # disk, from the published size tables. Sizes not listed are checked by name only (see
 # ephemeral_os_capacity_gib). AKS places the OS disk on the cache disk when it fits, else on the temp disk.
 _LOCAL_DISK_GIB = {
-    "Standard_D2ds_v4": 75, "Standard_D4ds_v4": 150, "Standard_D8ds_v4": 300, "Standard_D16ds_v4": 600,
-    "Standard_D2ds_v5": 75, "Standard_D4ds_v5": 150, "Standard_D8ds_v5": 300, "Standard_D16ds_v5": 600,
+    "Standard_D2ds_v4": 75,
+    "Standard_D4ds_v4": 150,
+    "Standard_D8ds_v4": 300,
+    "Standard_D16ds_v4": 600,
+    "Standard_D2ds_v5": 75,
+    "Standard_D4ds_v5": 150,
+    "Standard_D8ds_v5": 300,
+    "Standard_D16ds_v5": 600,
     "Standard_D32ds_v5": 1200,
-    "Standard_D2d_v5": 75, "Standard_D4d_v5": 150, "Standard_D8d_v5": 300, "Standard_D16d_v5": 600,
-    "Standard_D2ads_v5": 75, "Standard_D4ads_v5": 150, "Standard_D8ads_v5": 300, "Standard_D16ads_v5": 600,
-    "Standard_E2ds_v5": 75, "Standard_E4ds_v5": 150, "Standard_E8ds_v5": 300, "Standard_E16ds_v5": 600,
-    "Standard_D2s_v3": 50, "Standard_D4s_v3": 100, "Standard_D8s_v3": 200, "Standard_D16s_v3": 400,
-    "Standard_DS2_v2": 86, "Standard_DS3_v2": 172, "Standard_DS4_v2": 344,
+    "Standard_D2d_v5": 75,
+    "Standard_D4d_v5": 150,
+    "Standard_D8d_v5": 300,
+    "Standard_D16d_v5": 600,
+    "Standard_D2ads_v5": 75,
+    "Standard_D4ads_v5": 150,
+    "Standard_D8ads_v5": 300,
+    "Standard_D16ads_v5": 600,
+    "Standard_E2ds_v5": 75,
+    "Standard_E4ds_v5": 150,
+    "Standard_E8ds_v5": 300,
+    "Standard_E16ds_v5": 600,
+    "Standard_D2s_v3": 50,
+    "Standard_D4s_v3": 100,
+    "Standard_D8s_v3": 200,
+    "Standard_D16s_v3": 400,
+    "Standard_DS2_v2": 86,
+    "Standard_DS3_v2": 172,
+    "Standard_DS4_v2": 344,
 }
 
 
@@ -65,8 +85,13 @@ def parse_vm_size(name: str) -> VmSize:
     if not match:
         raise ValueError(f"{name!r} is not an Azure VM size name; allowed: e.g. Standard_D4ds_v5")
     version = match.group("version")
-    return VmSize(name, match.group("family"), int(match.group("vcpus")), match.group("features"),
-                  int(version) if version else None)
+    return VmSize(
+        name,
+        match.group("family"),
+        int(match.group("vcpus")),
+        match.group("features"),
+        int(version) if version else None,
+    )
 
 
 def ephemeral_os_capacity_gib(size: VmSize) -> int | None:

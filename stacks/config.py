@@ -22,11 +22,19 @@ from stacks import scenarios
 
 # Keys no cross-key rule reads: when only these are wrong, the rest is still checked with defaults in
 # their place, so one run reports every problem.
-INDEPENDENT_KEYS = ("location", "namePrefix", "workloadNamespace", "loadBalancerSourceRanges", "cacheGeneration",
-                    "parked", "timeouts")
+INDEPENDENT_KEYS = (
+    "location",
+    "namePrefix",
+    "workloadNamespace",
+    "loadBalancerSourceRanges",
+    "cacheGeneration",
+    "parked",
+    "timeouts",
+)
 
 CONFIG_KEYS = tuple(
-    field.alias or name for name, field in StackConfig.model_fields.items()
+    field.alias or name
+    for name, field in StackConfig.model_fields.items()
     if not (field.json_schema_extra or {}).get("derived")  # type: ignore[union-attr]
 )
 
@@ -35,9 +43,9 @@ def parse_stack_config(stack_values: Mapping[str, Any]) -> StackConfig:
     """Validate plain config values (keys without the project prefix) laid over their scenario."""
     scenario_name = stack_values.get("scenario", scenarios.DEFAULT_SCENARIO)
     if not isinstance(scenario_name, str) or scenario_name not in scenarios.SCENARIOS:
-        raise ConfigError([
-            f"{PROJECT}:scenario: unknown scenario {scenario_name!r}; allowed: {', '.join(scenarios.SCENARIOS)}"
-        ])
+        raise ConfigError(
+            [f"{PROJECT}:scenario: unknown scenario {scenario_name!r}; allowed: {', '.join(scenarios.SCENARIOS)}"]
+        )
     unknown = sorted(k for k in stack_values if k not in CONFIG_KEYS)
     if unknown:
         raise ConfigError([f"{PROJECT}:{k}: unknown key; allowed: {', '.join(CONFIG_KEYS)}" for k in unknown])

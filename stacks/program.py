@@ -25,54 +25,66 @@ def build(config: StackConfig, stack_name: str | None = None) -> dict[str, Any]:
     # The same identity azure-native uses: the dynamic providers act on this subscription and tenant.
     client = authorization.get_client_config_output()
 
-    registry = StreamingRegistry("registry", StreamingRegistryArgs(
-        location=config.location,
-        name_prefix=config.name_prefix,
-        registry=config.registry,
-        images=config.images,
-        timeouts=config.timeouts,
-        subscription_id=client.subscription_id,
-        tenant_id=client.tenant_id,
-    ))
-    images: dict[str, PublishedImage] = dict(registry.images)
-    if config.synthetic_images:
-        synthetic = SyntheticImages("synthetic-images", SyntheticImagesArgs(
-            images=config.synthetic_images,
-            imported=registry.images,
-            resource_group_name=registry.resource_group_name,
-            registry_name=registry.registry_name,
-            login_server=registry.login_server,
+    registry = StreamingRegistry(
+        "registry",
+        StreamingRegistryArgs(
+            location=config.location,
+            name_prefix=config.name_prefix,
+            registry=config.registry,
+            images=config.images,
             timeouts=config.timeouts,
             subscription_id=client.subscription_id,
             tenant_id=client.tenant_id,
-        ))
+        ),
+    )
+    images: dict[str, PublishedImage] = dict(registry.images)
+    if config.synthetic_images:
+        synthetic = SyntheticImages(
+            "synthetic-images",
+            SyntheticImagesArgs(
+                images=config.synthetic_images,
+                imported=registry.images,
+                resource_group_name=registry.resource_group_name,
+                registry_name=registry.registry_name,
+                login_server=registry.login_server,
+                timeouts=config.timeouts,
+                subscription_id=client.subscription_id,
+                tenant_id=client.tenant_id,
+            ),
+        )
         images.update(synthetic.images)
 
-    cluster = StreamingCluster("cluster", StreamingClusterArgs(
-        location=config.location,
-        name_prefix=config.name_prefix,
-        resource_group_name=registry.resource_group_name,
-        cluster=config.cluster,
-        pools=config.pools,
-        cache_generation=config.cache_generation,
-        timeouts=config.timeouts,
-        registry_id=registry.registry_id,
-        registry_name=registry.registry_name,
-        subscription_id=client.subscription_id,
-        tenant_id=client.tenant_id,
-    ))
+    cluster = StreamingCluster(
+        "cluster",
+        StreamingClusterArgs(
+            location=config.location,
+            name_prefix=config.name_prefix,
+            resource_group_name=registry.resource_group_name,
+            cluster=config.cluster,
+            pools=config.pools,
+            cache_generation=config.cache_generation,
+            timeouts=config.timeouts,
+            registry_id=registry.registry_id,
+            registry_name=registry.registry_name,
+            subscription_id=client.subscription_id,
+            tenant_id=client.tenant_id,
+        ),
+    )
 
-    workloads = ABWorkloads("workloads", ABWorkloadsArgs(
-        workloads=config.workloads,
-        pools=config.pools,
-        namespace=config.workload_namespace,
-        images=images,
-        load_balancer_source_ranges=config.load_balancer_source_ranges,
-        kubeconfig=cluster.kubeconfig,
-        pool_resources=cluster.pool_resources,
-        stack_name=stack_name,
-        image_pull_secret_dockerconfigjson=cluster.image_pull_secret_dockerconfigjson,
-    ))
+    workloads = ABWorkloads(
+        "workloads",
+        ABWorkloadsArgs(
+            workloads=config.workloads,
+            pools=config.pools,
+            namespace=config.workload_namespace,
+            images=images,
+            load_balancer_source_ranges=config.load_balancer_source_ranges,
+            kubeconfig=cluster.kubeconfig,
+            pool_resources=cluster.pool_resources,
+            stack_name=stack_name,
+            image_pull_secret_dockerconfigjson=cluster.image_pull_secret_dockerconfigjson,
+        ),
+    )
 
     return {
         "registryLoginServer": registry.login_server,

@@ -12,8 +12,12 @@ from typing import Any
 
 # Imported once into the registry so every ACR task build starts from the registry's own copy
 # instead of pulling Docker Hub (anonymous pulls there are rate limited).
-_ALPINE = {"name": "alpine", "source": "docker.io/library/alpine:3.20", "target": "library/alpine:3.20",
-           "streaming": False}
+_ALPINE = {
+    "name": "alpine",
+    "source": "docker.io/library/alpine:3.20",
+    "target": "library/alpine:3.20",
+    "streaming": False,
+}
 
 
 def _teleport_ab() -> dict[str, Any]:
@@ -21,28 +25,59 @@ def _teleport_ab() -> dict[str, Any]:
     arms = [{"pool": "teleporter", "pair": "teleport"}, {"pool": "shuttle", "pair": "teleport"}]
     return {
         "images": [
-            {"name": "azure-vote-front", "source": "mcr.microsoft.com/azuredocs/azure-vote-front:v1",
-             "target": "azure-vote-front:v1", "streaming": True},
-            {"name": "redis", "source": "mcr.microsoft.com/oss/bitnami/redis:6.0.8", "target": "redis:6.0.8",
-             "streaming": True},
+            {
+                "name": "azure-vote-front",
+                "source": "mcr.microsoft.com/azuredocs/azure-vote-front:v1",
+                "target": "azure-vote-front:v1",
+                "streaming": True,
+            },
+            {
+                "name": "redis",
+                "source": "mcr.microsoft.com/oss/bitnami/redis:6.0.8",
+                "target": "redis:6.0.8",
+                "streaming": True,
+            },
         ],
         # The seed's `docker build --squash`: the same front end in one layer (944 MB/28 layers vs 929 MB/1).
         "syntheticImages": [
-            {"name": "azure-vote-front-squashed", "target": "azure-vote-front:squashed",
-             "squashOf": "azure-vote-front", "streaming": True},
+            {
+                "name": "azure-vote-front-squashed",
+                "target": "azure-vote-front:squashed",
+                "squashOf": "azure-vote-front",
+                "streaming": True,
+            },
         ],
         "pools": [
-            {"name": "teleporter", "vmSize": "Standard_D2s_v5", "osDiskType": "Managed", "count": 1,
-             "artifactStreaming": True},
-            {"name": "shuttle", "vmSize": "Standard_D2s_v5", "osDiskType": "Managed", "count": 1,
-             "artifactStreaming": False},
+            {
+                "name": "teleporter",
+                "vmSize": "Standard_D2s_v5",
+                "osDiskType": "Managed",
+                "count": 1,
+                "artifactStreaming": True,
+            },
+            {
+                "name": "shuttle",
+                "vmSize": "Standard_D2s_v5",
+                "osDiskType": "Managed",
+                "count": 1,
+                "artifactStreaming": False,
+            },
         ],
         "workloads": [
-            {"name": "vote", "template": "azure-vote", "image": "azure-vote-front", "backendImage": "redis",
-             "arms": [{"name": "vote-teleporter", **arms[0]}, {"name": "vote-shuttle", **arms[1]}]},
-            {"name": "vote-squashed", "template": "azure-vote", "image": "azure-vote-front-squashed",
-             "backendImage": "redis",
-             "arms": [{"name": "squashed-teleporter", **arms[0]}, {"name": "squashed-shuttle", **arms[1]}]},
+            {
+                "name": "vote",
+                "template": "azure-vote",
+                "image": "azure-vote-front",
+                "backendImage": "redis",
+                "arms": [{"name": "vote-teleporter", **arms[0]}, {"name": "vote-shuttle", **arms[1]}],
+            },
+            {
+                "name": "vote-squashed",
+                "template": "azure-vote",
+                "image": "azure-vote-front-squashed",
+                "backendImage": "redis",
+                "arms": [{"name": "squashed-teleporter", **arms[0]}, {"name": "squashed-shuttle", **arms[1]}],
+            },
         ],
         "activeWorkloads": ["vote"],
     }
@@ -52,27 +87,57 @@ def _storage_matrix() -> dict[str, Any]:
     # Seed 004: the blog's 5 000 MB `dd` image on slow (Standard_D2_v5: no local disk, no premium
     # storage, managed OS disk) and fast (Standard_D4ds_v5, ephemeral OS disk on the local disk) nodes.
     def pool(name: str, fast: bool, streaming: bool) -> dict[str, Any]:
-        return {"name": name, "vmSize": "Standard_D4ds_v5" if fast else "Standard_D2_v5",
-                "osDiskType": "Ephemeral" if fast else "Managed", "count": 1, "artifactStreaming": streaming}
+        return {
+            "name": name,
+            "vmSize": "Standard_D4ds_v5" if fast else "Standard_D2_v5",
+            "osDiskType": "Ephemeral" if fast else "Managed",
+            "count": 1,
+            "artifactStreaming": streaming,
+        }
 
     return {
         "images": [_ALPINE],
         "syntheticImages": [
             # /dev/zero, as in the blog: the layer compresses to a few MB, so this measures unpacking and
             # writing 5 GB on the node far more than moving it over the network.
-            {"name": "largeimage", "target": "largeimage/test:v1", "sizeMb": 5000, "layers": 1, "fill": "zero",
-             "baseImage": "alpine", "streaming": True},
+            {
+                "name": "largeimage",
+                "target": "largeimage/test:v1",
+                "sizeMb": 5000,
+                "layers": 1,
+                "fill": "zero",
+                "baseImage": "alpine",
+                "streaming": True,
+            },
         ],
-        "pools": [pool("slowart", False, True), pool("slownoart", False, False),
-                  pool("fastart", True, True), pool("fastnoart", True, False)],
+        "pools": [
+            pool("slowart", False, True),
+            pool("slownoart", False, False),
+            pool("fastart", True, True),
+            pool("fastnoart", True, False),
+        ],
         "workloads": [
-            {"name": "big", "template": "single", "image": "largeimage", "replicas": 1,
-             "arms": [{"pool": "slowart", "pair": "slow"}, {"pool": "slownoart", "pair": "slow"},
-                      {"pool": "fastart", "pair": "fast"}, {"pool": "fastnoart", "pair": "fast"}]},
+            {
+                "name": "big",
+                "template": "single",
+                "image": "largeimage",
+                "replicas": 1,
+                "arms": [
+                    {"pool": "slowart", "pair": "slow"},
+                    {"pool": "slownoart", "pair": "slow"},
+                    {"pool": "fastart", "pair": "fast"},
+                    {"pool": "fastnoart", "pair": "fast"},
+                ],
+            },
             # The blog's last test: 10 replicas on one fast node each side. Same image as `big`, so it
             # is a variant to run instead of `big` (activeWorkloads: [big10]), never beside it.
-            {"name": "big10", "template": "single", "image": "largeimage", "replicas": 10,
-             "arms": [{"pool": "fastart", "pair": "fast"}, {"pool": "fastnoart", "pair": "fast"}]},
+            {
+                "name": "big10",
+                "template": "single",
+                "image": "largeimage",
+                "replicas": 10,
+                "arms": [{"pool": "fastart", "pair": "fast"}, {"pool": "fastnoart", "pair": "fast"}],
+            },
         ],
         "activeWorkloads": ["big"],
     }
@@ -89,19 +154,40 @@ def _layers() -> dict[str, Any]:
     return {
         "images": [_ALPINE],
         "syntheticImages": [
-            {"name": f"s{size}-l{layers}", "target": f"layers/s{size}-l{layers}:v1", "sizeMb": size,
-             "layers": layers, "fill": "random", "baseImage": "alpine", "streaming": True}
+            {
+                "name": f"s{size}-l{layers}",
+                "target": f"layers/s{size}-l{layers}:v1",
+                "sizeMb": size,
+                "layers": layers,
+                "fill": "random",
+                "baseImage": "alpine",
+                "streaming": True,
+            }
             for size, layers in grid
         ],
         "pools": [
-            {"name": "streamon", "vmSize": "Standard_D4ds_v5", "osDiskType": "Ephemeral", "count": 1,
-             "artifactStreaming": True},
-            {"name": "streamoff", "vmSize": "Standard_D4ds_v5", "osDiskType": "Ephemeral", "count": 1,
-             "artifactStreaming": False},
+            {
+                "name": "streamon",
+                "vmSize": "Standard_D4ds_v5",
+                "osDiskType": "Ephemeral",
+                "count": 1,
+                "artifactStreaming": True,
+            },
+            {
+                "name": "streamoff",
+                "vmSize": "Standard_D4ds_v5",
+                "osDiskType": "Ephemeral",
+                "count": 1,
+                "artifactStreaming": False,
+            },
         ],
         "workloads": [
-            {"name": f"s{size}-l{layers}", "template": "single", "image": f"s{size}-l{layers}",
-             "arms": [{"pool": "streamon"}, {"pool": "streamoff"}]}
+            {
+                "name": f"s{size}-l{layers}",
+                "template": "single",
+                "image": f"s{size}-l{layers}",
+                "arms": [{"pool": "streamon"}, {"pool": "streamoff"}],
+            }
             for size, layers in grid
         ],
     }

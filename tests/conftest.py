@@ -49,13 +49,21 @@ class FakeClock:
         self.now += seconds
 
 
-def replay_session(interactions: list[Interaction] | ReplayTransport, clock: Callable[[], float] | None = None,
-                   poll_seconds: float = 0) -> tuple[AzureSession, ReplayTransport]:
+def replay_session(
+    interactions: list[Interaction] | ReplayTransport, clock: Callable[[], float] | None = None, poll_seconds: float = 0
+) -> tuple[AzureSession, ReplayTransport]:
     """A session on replayed HTTP; `clock` (a FakeClock, or any callable) also sleeps when it can."""
     transport = interactions if isinstance(interactions, ReplayTransport) else ReplayTransport(interactions)
     sleep = getattr(clock, "sleep", None) or transport.sleep
-    session = AzureSession(SUBSCRIPTION, TENANT, FakeCredential(), transport=transport, sleep=sleep,
-                           clock=clock or time.monotonic, poll_seconds=poll_seconds)
+    session = AzureSession(
+        SUBSCRIPTION,
+        TENANT,
+        FakeCredential(),
+        transport=transport,
+        sleep=sleep,
+        clock=clock or time.monotonic,
+        poll_seconds=poll_seconds,
+    )
     return session, transport
 
 
@@ -65,11 +73,17 @@ def session_factory(session: AzureSession):
     def make(subscription_id: str, tenant_id: str) -> AzureSession:
         assert (subscription_id, tenant_id) == (session.subscription_id, session.tenant_id)
         return session
+
     return make
 
 
-def provider_on(provider_class: Callable[..., P], interactions: list[Interaction] | ReplayTransport, *,
-                clock: Callable[[], float] | None = None, poll_seconds: float = 0) -> tuple[P, ReplayTransport]:
+def provider_on(
+    provider_class: Callable[..., P],
+    interactions: list[Interaction] | ReplayTransport,
+    *,
+    clock: Callable[[], float] | None = None,
+    poll_seconds: float = 0,
+) -> tuple[P, ReplayTransport]:
     """`provider_class` built on a replay session: the one way provider tests reach Azure."""
     session, transport = replay_session(interactions, clock=clock, poll_seconds=poll_seconds)
     return provider_class(session_factory(session)), transport
@@ -92,11 +106,13 @@ def recorded_once(file_name: str, indices: list[int]) -> list[Interaction]:
 def constructed_auth(login_server: str) -> list[Interaction]:
     """`GET /v2/` challenge, `/oauth2/exchange`, `/oauth2/token`, shaped like test_acr_artifact_streaming.yaml#13-15."""
     return [
-        constructed("GET", f"https://{login_server}/v2/", 401,
-                    {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required", "detail": None}]},
-                    {"www-authenticate":
-                     f'Bearer realm="https://{login_server}/oauth2/token",service="{login_server}"'}),
+        constructed(
+            "GET",
+            f"https://{login_server}/v2/",
+            401,
+            {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required", "detail": None}]},
+            {"www-authenticate": f'Bearer realm="https://{login_server}/oauth2/token",service="{login_server}"'},
+        ),
         constructed("POST", f"https://{login_server}/oauth2/exchange", 200, {"refresh_token": "REDACTED"}),
         constructed("POST", f"https://{login_server}/oauth2/token", 200, {"access_token": "REDACTED"}),
     ]
-

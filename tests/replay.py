@@ -36,8 +36,8 @@ class Interaction:
     response_headers: dict[str, str] = field(default_factory=dict)
     response_body: Any = None
     request_body: Any = None
-    raise_error: BaseException | None = None   # e.g. ServiceResponseError for a dropped connection
-    origin: str = "constructed"                   # "<file>#<index>" for recorded interactions
+    raise_error: BaseException | None = None  # e.g. ServiceResponseError for a dropped connection
+    origin: str = "constructed"  # "<file>#<index>" for recorded interactions
     used: bool = False
 
     def matches(self, method: str, url: str) -> bool:
@@ -69,8 +69,14 @@ def recorded(file_name: str, indices: list[int] | None = None) -> list[Interacti
     ]
 
 
-def constructed(method: str, uri: str, status: int = 200, body: Any = None,
-                headers: dict[str, str] | None = None, error: BaseException | None = None) -> Interaction:
+def constructed(
+    method: str,
+    uri: str,
+    status: int = 200,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    error: BaseException | None = None,
+) -> Interaction:
     return Interaction(method, uri, status, dict(headers or {}), body, raise_error=error)
 
 

@@ -33,39 +33,65 @@ from providers.base import AzureOperationError, WaitTimeoutError
 from tests.conftest import provider_on, recorded_once
 from tests.replay import SUBSCRIPTION, TENANT, ReplayTransport, constructed, recorded
 
-ARM = (f"https://management.azure.com/subscriptions/{SUBSCRIPTION}/resourceGroups/streamab-rg/providers/"
-       "Microsoft.ContainerRegistry/registries/streamabx7k2q9")
-SAS = ("https://streamabx7k2q9store.blob.core.windows.net/container/source/202601010000/"
-       "b52f12d8-c3d6-4d75-9107-220f0bfc681d.tar.gz?sv=2019-02-02&se=2030-01-01T00%3A00%3A00Z&sr=b&sp=cw"
-       "&sig=SIGNATURE-THAT-MUST-NOT-LEAK")
+ARM = (
+    f"https://management.azure.com/subscriptions/{SUBSCRIPTION}/resourceGroups/streamab-rg/providers/"
+    "Microsoft.ContainerRegistry/registries/streamabx7k2q9"
+)
+SAS = (
+    "https://streamabx7k2q9store.blob.core.windows.net/container/source/202601010000/"
+    "b52f12d8-c3d6-4d75-9107-220f0bfc681d.tar.gz?sv=2019-02-02&se=2030-01-01T00%3A00%3A00Z&sr=b&sp=cw"
+    "&sig=SIGNATURE-THAT-MUST-NOT-LEAK"
+)
 RELATIVE = "source/202601010000/b52f12d8-c3d6-4d75-9107-220f0bfc681d.tar.gz"
-LOG_SAS = ("https://streamabx7k2q9store.blob.core.windows.net/container/logs/cb1/rawtext.log?sv=2019-02-02"
-           "&se=2030-01-01T00%3A00%3A00Z&sr=b&sp=r&sig=LOG-SIGNATURE-THAT-MUST-NOT-LEAK")
+LOG_SAS = (
+    "https://streamabx7k2q9store.blob.core.windows.net/container/logs/cb1/rawtext.log?sv=2019-02-02"
+    "&se=2030-01-01T00%3A00%3A00Z&sr=b&sp=r&sig=LOG-SIGNATURE-THAT-MUST-NOT-LEAK"
+)
 DIGEST = "sha256:" + "b" * 64
 TARGET = "largeimage/test:v1"
-DOCKERFILE = dockerfiles.filled_dockerfile("streamabx7k2q9.azurecr.io/library/alpine:3.20@sha256:" + "a" * 64,
-                                           5000, 1, "zero")
+DOCKERFILE = dockerfiles.filled_dockerfile(
+    "streamabx7k2q9.azurecr.io/library/alpine:3.20@sha256:" + "a" * 64, 5000, 1, "zero"
+)
 PROPS = {
-    "subscriptionId": SUBSCRIPTION, "tenantId": TENANT, "resourceGroupName": "streamab-rg",
-    "registryName": "streamabx7k2q9", "loginServer": "streamabx7k2q9.azurecr.io", "target": TARGET,
-    "dockerfile": DOCKERFILE, "squashSource": None, "timeoutMinutes": 60, "__provider": "pickled",
+    "subscriptionId": SUBSCRIPTION,
+    "tenantId": TENANT,
+    "resourceGroupName": "streamab-rg",
+    "registryName": "streamabx7k2q9",
+    "loginServer": "streamabx7k2q9.azurecr.io",
+    "target": TARGET,
+    "dockerfile": DOCKERFILE,
+    "squashSource": None,
+    "timeoutMinutes": 60,
+    "__provider": "pickled",
 }
 VOTE_FRONT_CONFIG = json.loads(
-    (Path(__file__).parent / "fixtures" / "images" / "azure-vote-front-v1.config.constructed.json").read_text())
+    (Path(__file__).parent / "fixtures" / "images" / "azure-vote-front-v1.config.constructed.json").read_text()
+)
 
 
 def run(status: str, **properties: Any) -> dict[str, Any]:
     return {
-        "id": f"{ARM}/runs/cb1", "name": "cb1", "type": "Microsoft.ContainerRegistry/registries/runs",
-        "properties": {"runId": "cb1", "status": status, "runType": "QuickBuild", "provisioningState": "Succeeded",
-                       "createTime": "2026-01-01T10:00:00Z", "platform": {"os": "linux", "architecture": "amd64"},
-                       **properties},
+        "id": f"{ARM}/runs/cb1",
+        "name": "cb1",
+        "type": "Microsoft.ContainerRegistry/registries/runs",
+        "properties": {
+            "runId": "cb1",
+            "status": status,
+            "runType": "QuickBuild",
+            "provisioningState": "Succeeded",
+            "createTime": "2026-01-01T10:00:00Z",
+            "platform": {"os": "linux", "architecture": "amd64"},
+            **properties,
+        },
     }
 
 
 def pushed(repository: str = "largeimage/test", tag: str = "v1", digest: str = DIGEST) -> dict[str, Any]:
-    return {"outputImages": [{"registry": "streamabx7k2q9.azurecr.io", "repository": repository, "tag": tag,
-                              "digest": digest}]}
+    return {
+        "outputImages": [
+            {"registry": "streamabx7k2q9.azurecr.io", "repository": repository, "tag": tag, "digest": digest}
+        ]
+    }
 
 
 def upload() -> list:
@@ -81,12 +107,14 @@ def provider_for(transport: ReplayTransport, clock: Iterator[float] | None = Non
 
 
 def test_build_sequence_upload_schedule_poll_digest():
-    transport = ReplayTransport([
-        *upload(),
-        constructed("POST", f"{ARM}/scheduleRun", 200, run("Queued")),
-        constructed("GET", f"{ARM}/runs/cb1", 200, run("Running", startTime="2026-01-01T10:00:05Z")),
-        constructed("GET", f"{ARM}/runs/cb1", 200, run("Succeeded", finishTime="2026-01-01T10:03:00Z", **pushed())),
-    ])
+    transport = ReplayTransport(
+        [
+            *upload(),
+            constructed("POST", f"{ARM}/scheduleRun", 200, run("Queued")),
+            constructed("GET", f"{ARM}/runs/cb1", 200, run("Running", startTime="2026-01-01T10:00:05Z")),
+            constructed("GET", f"{ARM}/runs/cb1", 200, run("Succeeded", finishTime="2026-01-01T10:03:00Z", **pushed())),
+        ]
+    )
     result = provider_for(transport).create(dict(PROPS))
 
     assert result.id == f"streamabx7k2q9.azurecr.io/{TARGET}@{DIGEST}"
@@ -96,8 +124,12 @@ def test_build_sequence_upload_schedule_poll_digest():
     assert "__provider" not in result.outs
     assert transport.unused() == []
     assert [(r.method, r.url.split("?")[0].rsplit("/", 1)[-1]) for r in transport.sent] == [
-        ("POST", "listBuildSourceUploadUrl"), ("PUT", SAS.split("?")[0].rsplit("/", 1)[-1]),
-        ("POST", "scheduleRun"), ("GET", "cb1"), ("GET", "cb1")]
+        ("POST", "listBuildSourceUploadUrl"),
+        ("PUT", SAS.split("?")[0].rsplit("/", 1)[-1]),
+        ("POST", "scheduleRun"),
+        ("GET", "cb1"),
+        ("GET", "cb1"),
+    ]
 
     for request in transport.requests_to("management.azure.com"):
         assert f"api-version={TASKS_API_VERSION}" in request.url
@@ -109,46 +141,62 @@ def test_build_sequence_upload_schedule_poll_digest():
 
     (schedule,) = transport.requests_to("/scheduleRun")
     assert schedule.body == {
-        "type": "DockerBuildRequest", "sourceLocation": RELATIVE, "dockerFilePath": "Dockerfile",
-        "imageNames": [TARGET], "isPushEnabled": True, "noCache": True,
-        "platform": {"os": "Linux", "architecture": "amd64"}, "timeout": 3600,
+        "type": "DockerBuildRequest",
+        "sourceLocation": RELATIVE,
+        "dockerFilePath": "Dockerfile",
+        "imageNames": [TARGET],
+        "isPushEnabled": True,
+        "noCache": True,
+        "platform": {"os": "Linux", "architecture": "amd64"},
+        "timeout": 3600,
     }
 
 
 def test_schedule_answered_202_is_followed_through_its_location():
     location = f"https://management.azure.com/subscriptions/{SUBSCRIPTION}/providers/Microsoft.ContainerRegistry/locations/westus3/operationResults/run-cb1?api-version={TASKS_API_VERSION}"
-    transport = ReplayTransport([
-        *upload(),
-        constructed("POST", f"{ARM}/scheduleRun", 202, None, {"Location": location, "Retry-After": "1"}),
-        constructed("GET", location, 202, None, {"Location": location}),
-        constructed("GET", location, 200, run("Queued")),
-        constructed("GET", f"{ARM}/runs/cb1", 200, run("Succeeded", **pushed())),
-    ])
+    transport = ReplayTransport(
+        [
+            *upload(),
+            constructed("POST", f"{ARM}/scheduleRun", 202, None, {"Location": location, "Retry-After": "1"}),
+            constructed("GET", location, 202, None, {"Location": location}),
+            constructed("GET", location, 200, run("Queued")),
+            constructed("GET", f"{ARM}/runs/cb1", 200, run("Succeeded", **pushed())),
+        ]
+    )
     result = provider_for(transport).create(dict(PROPS))
     assert result.outs["digest"] == DIGEST
     assert transport.unused() == []
 
 
 def test_a_run_that_succeeds_at_once_is_not_polled():
-    transport = ReplayTransport([*upload(), constructed("POST", f"{ARM}/scheduleRun", 200, run("Succeeded", **pushed()))])
+    transport = ReplayTransport(
+        [*upload(), constructed("POST", f"{ARM}/scheduleRun", 200, run("Succeeded", **pushed()))]
+    )
     assert provider_for(transport).create(dict(PROPS)).outs["digest"] == DIGEST
     assert transport.requests_to("/runs/") == []
 
 
 def test_failed_run_reaches_the_user_with_its_log_and_a_pointer():
-    log = "\n".join([f"Step {i}/3 : ..." for i in range(1, 60)] + [
-        "dd: error writing '/streaming-ab-fill-001.bin': No space left on device",
-        "The command '/bin/sh -c dd if=/dev/zero of=/streaming-ab-fill-001.bin bs=1M count=5000' returned a "
-        "non-zero code: 1",
-        "Run ID: cb1 failed after 2m10s. Error: failed during run, err: exit status 1",
-    ])
-    transport = ReplayTransport([
-        *upload(),
-        constructed("POST", f"{ARM}/scheduleRun", 200, run("Queued")),
-        constructed("GET", f"{ARM}/runs/cb1", 200, run("Failed", runErrorMessage="failed during run, err: exit status 1")),
-        constructed("POST", f"{ARM}/runs/cb1/listLogSasUrl", 200, {"logLink": LOG_SAS}),
-        constructed("GET", LOG_SAS, 200, log, {"content-type": "text/plain"}),
-    ])
+    log = "\n".join(
+        [f"Step {i}/3 : ..." for i in range(1, 60)]
+        + [
+            "dd: error writing '/streaming-ab-fill-001.bin': No space left on device",
+            "The command '/bin/sh -c dd if=/dev/zero of=/streaming-ab-fill-001.bin bs=1M count=5000' returned a "
+            "non-zero code: 1",
+            "Run ID: cb1 failed after 2m10s. Error: failed during run, err: exit status 1",
+        ]
+    )
+    transport = ReplayTransport(
+        [
+            *upload(),
+            constructed("POST", f"{ARM}/scheduleRun", 200, run("Queued")),
+            constructed(
+                "GET", f"{ARM}/runs/cb1", 200, run("Failed", runErrorMessage="failed during run, err: exit status 1")
+            ),
+            constructed("POST", f"{ARM}/runs/cb1/listLogSasUrl", 200, {"logLink": LOG_SAS}),
+            constructed("GET", LOG_SAS, 200, log, {"content-type": "text/plain"}),
+        ]
+    )
     with pytest.raises(AcrBuildError) as raised:
         provider_for(transport).create(dict(PROPS))
     message = str(raised.value)
@@ -162,13 +210,19 @@ def test_failed_run_reaches_the_user_with_its_log_and_a_pointer():
 
 
 def test_failed_run_without_a_readable_log_still_says_where_to_look():
-    transport = ReplayTransport([
-        *upload(),
-        constructed("POST", f"{ARM}/scheduleRun", 200, run("Queued")),
-        constructed("GET", f"{ARM}/runs/cb1", 200, run("Error")),
-        constructed("POST", f"{ARM}/runs/cb1/listLogSasUrl", 404,
-                    {"error": {"code": "ResourceNotFound", "message": "The run log was not found."}}),
-    ])
+    transport = ReplayTransport(
+        [
+            *upload(),
+            constructed("POST", f"{ARM}/scheduleRun", 200, run("Queued")),
+            constructed("GET", f"{ARM}/runs/cb1", 200, run("Error")),
+            constructed(
+                "POST",
+                f"{ARM}/runs/cb1/listLogSasUrl",
+                404,
+                {"error": {"code": "ResourceNotFound", "message": "The run log was not found."}},
+            ),
+        ]
+    )
     with pytest.raises(AcrBuildError) as raised:
         provider_for(transport).create(dict(PROPS))
     message = str(raised.value)
@@ -178,18 +232,32 @@ def test_failed_run_without_a_readable_log_still_says_where_to_look():
 
 
 def test_throttling_and_unavailability_are_retried():
-    transport = ReplayTransport([
-        constructed("POST", f"{ARM}/listBuildSourceUploadUrl", 429,
-                    {"error": {"code": "TooManyRequests", "message": "Too many requests."}}, {"Retry-After": "7"}),
-        constructed("POST", f"{ARM}/listBuildSourceUploadUrl", 200, {"relativePath": RELATIVE, "uploadUrl": SAS}),
-        constructed("PUT", SAS, 503, "<Error><Code>ServerBusy</Code></Error>", {"x-ms-error-code": "ServerBusy"}),
-        constructed("PUT", SAS, 201, None),
-        constructed("POST", f"{ARM}/scheduleRun", 200, run("Queued")),
-        constructed("GET", f"{ARM}/runs/cb1", 503, {"error": {"code": "ServiceUnavailable", "message": "Try later."}}),
-        constructed("GET", f"{ARM}/runs/cb1", 429, {"error": {"code": "TooManyRequests", "message": "x"}},
-                    {"Retry-After": "2"}),
-        constructed("GET", f"{ARM}/runs/cb1", 200, run("Succeeded", **pushed())),
-    ])
+    transport = ReplayTransport(
+        [
+            constructed(
+                "POST",
+                f"{ARM}/listBuildSourceUploadUrl",
+                429,
+                {"error": {"code": "TooManyRequests", "message": "Too many requests."}},
+                {"Retry-After": "7"},
+            ),
+            constructed("POST", f"{ARM}/listBuildSourceUploadUrl", 200, {"relativePath": RELATIVE, "uploadUrl": SAS}),
+            constructed("PUT", SAS, 503, "<Error><Code>ServerBusy</Code></Error>", {"x-ms-error-code": "ServerBusy"}),
+            constructed("PUT", SAS, 201, None),
+            constructed("POST", f"{ARM}/scheduleRun", 200, run("Queued")),
+            constructed(
+                "GET", f"{ARM}/runs/cb1", 503, {"error": {"code": "ServiceUnavailable", "message": "Try later."}}
+            ),
+            constructed(
+                "GET",
+                f"{ARM}/runs/cb1",
+                429,
+                {"error": {"code": "TooManyRequests", "message": "x"}},
+                {"Retry-After": "2"},
+            ),
+            constructed("GET", f"{ARM}/runs/cb1", 200, run("Succeeded", **pushed())),
+        ]
+    )
     assert provider_for(transport).create(dict(PROPS)).outs["digest"] == DIGEST
     assert transport.unused() == []
     # Retry-After honoured (recorded, not slept), the first plain retry immediately.
@@ -197,20 +265,33 @@ def test_throttling_and_unavailability_are_retried():
 
 
 def test_arm_error_on_schedule_reaches_the_user():
-    transport = ReplayTransport([
-        *upload(),
-        constructed("POST", f"{ARM}/scheduleRun", 400, {"error": {
-            "code": "TasksOperationsNotAllowed", "message": "ACR Tasks requests for the registry are not permitted."}}),
-    ])
+    transport = ReplayTransport(
+        [
+            *upload(),
+            constructed(
+                "POST",
+                f"{ARM}/scheduleRun",
+                400,
+                {
+                    "error": {
+                        "code": "TasksOperationsNotAllowed",
+                        "message": "ACR Tasks requests for the registry are not permitted.",
+                    }
+                },
+            ),
+        ]
+    )
     with pytest.raises(AcrBuildError, match="HTTP 400: TasksOperationsNotAllowed: ACR Tasks requests"):
         provider_for(transport).create(dict(PROPS))
 
 
 def test_upload_failure_does_not_print_the_sas_url():
-    transport = ReplayTransport([
-        constructed("POST", f"{ARM}/listBuildSourceUploadUrl", 200, {"relativePath": RELATIVE, "uploadUrl": SAS}),
-        constructed("PUT", SAS, 403, "<Error/>", {"x-ms-error-code": "AuthenticationFailed"}),
-    ])
+    transport = ReplayTransport(
+        [
+            constructed("POST", f"{ARM}/listBuildSourceUploadUrl", 200, {"relativePath": RELATIVE, "uploadUrl": SAS}),
+            constructed("PUT", SAS, 403, "<Error/>", {"x-ms-error-code": "AuthenticationFailed"}),
+        ]
+    )
     with pytest.raises(AcrBuildError) as raised:
         provider_for(transport).create(dict(PROPS))
     assert "HTTP 403 (AuthenticationFailed)" in str(raised.value)
@@ -219,13 +300,15 @@ def test_upload_failure_does_not_print_the_sas_url():
 
 def test_a_run_past_the_timeout_is_cancelled():
     clock = iter(range(0, 10_000, 40))  # 40 s per look at the clock
-    transport = ReplayTransport([
-        *upload(),
-        constructed("POST", f"{ARM}/scheduleRun", 200, run("Queued")),
-        constructed("GET", f"{ARM}/runs/cb1", 200, run("Running")),
-        constructed("GET", f"{ARM}/runs/cb1", 200, run("Running")),
-        constructed("POST", f"{ARM}/runs/cb1/cancel", 202, None),
-    ])
+    transport = ReplayTransport(
+        [
+            *upload(),
+            constructed("POST", f"{ARM}/scheduleRun", 200, run("Queued")),
+            constructed("GET", f"{ARM}/runs/cb1", 200, run("Running")),
+            constructed("GET", f"{ARM}/runs/cb1", 200, run("Running")),
+            constructed("POST", f"{ARM}/runs/cb1/cancel", 202, None),
+        ]
+    )
     with pytest.raises(WaitTimeoutError) as raised:
         provider_for(transport, clock).create({**PROPS, "timeoutMinutes": 1})
     message = str(raised.value)
@@ -235,11 +318,13 @@ def test_a_run_past_the_timeout_is_cancelled():
 
 
 def test_a_run_that_pushed_something_else_fails():
-    transport = ReplayTransport([
-        *upload(),
-        constructed("POST", f"{ARM}/scheduleRun", 200, run("Queued")),
-        constructed("GET", f"{ARM}/runs/cb1", 200, run("Succeeded", **pushed(tag="latest"))),
-    ])
+    transport = ReplayTransport(
+        [
+            *upload(),
+            constructed("POST", f"{ARM}/scheduleRun", 200, run("Queued")),
+            constructed("GET", f"{ARM}/runs/cb1", 200, run("Succeeded", **pushed(tag="latest"))),
+        ]
+    )
     with pytest.raises(AcrBuildError, match="no pushed image for largeimage/test:v1.*largeimage/test:latest"):
         provider_for(transport).create(dict(PROPS))
 
@@ -249,22 +334,42 @@ def test_squash_build_reads_the_source_config_at_build_time():
     source_digest = "sha256:" + "d" * 64
     config_digest = "sha256:" + "e" * 64
     head = dockerfiles.squash_dockerfile_head(f"{login}/azure-vote-front:v1@{source_digest}")
-    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-                "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 4239,
-                           "digest": config_digest},
-                "layers": []}
-    transport = ReplayTransport([
-        *recorded("test_acr_artifact_streaming.yaml", [52, 53, 54]),
-        constructed("GET", f"https://{login}/v2/azure-vote-front/manifests/{source_digest}", 200, manifest,
-                    {"docker-content-digest": source_digest,
-                     "content-type": "application/vnd.docker.distribution.manifest.v2+json"}),
-        constructed("GET", f"https://{login}/v2/azure-vote-front/blobs/{config_digest}", 200, VOTE_FRONT_CONFIG),
-        *upload(),
-        constructed("POST", f"{ARM}/scheduleRun", 200, run("Queued")),
-        constructed("GET", f"{ARM}/runs/cb1", 200, run("Succeeded", **pushed("azure-vote-front", "squashed"))),
-    ])
-    props = {**PROPS, "loginServer": login, "target": "azure-vote-front:squashed", "dockerfile": head,
-             "squashSource": {"repository": "azure-vote-front", "digest": source_digest}}
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {
+            "mediaType": "application/vnd.docker.container.image.v1+json",
+            "size": 4239,
+            "digest": config_digest,
+        },
+        "layers": [],
+    }
+    transport = ReplayTransport(
+        [
+            *recorded("test_acr_artifact_streaming.yaml", [52, 53, 54]),
+            constructed(
+                "GET",
+                f"https://{login}/v2/azure-vote-front/manifests/{source_digest}",
+                200,
+                manifest,
+                {
+                    "docker-content-digest": source_digest,
+                    "content-type": "application/vnd.docker.distribution.manifest.v2+json",
+                },
+            ),
+            constructed("GET", f"https://{login}/v2/azure-vote-front/blobs/{config_digest}", 200, VOTE_FRONT_CONFIG),
+            *upload(),
+            constructed("POST", f"{ARM}/scheduleRun", 200, run("Queued")),
+            constructed("GET", f"{ARM}/runs/cb1", 200, run("Succeeded", **pushed("azure-vote-front", "squashed"))),
+        ]
+    )
+    props = {
+        **PROPS,
+        "loginServer": login,
+        "target": "azure-vote-front:squashed",
+        "dockerfile": head,
+        "squashSource": {"repository": "azure-vote-front", "digest": source_digest},
+    }
     result = provider_for(transport).create(props)
 
     expected = dockerfiles.squash_dockerfile(f"{login}/azure-vote-front:v1@{source_digest}", VOTE_FRONT_CONFIG)
@@ -274,28 +379,39 @@ def test_squash_build_reads_the_source_config_at_build_time():
     (put,) = transport.requests_to("blob.core.windows.net")
     assert put.body == build_context.build_context(expected).decode("utf-8", "replace")
     assert [i.origin for i in transport.interactions[:3]] == [
-        "test_acr_artifact_streaming.yaml#52", "test_acr_artifact_streaming.yaml#53",
-        "test_acr_artifact_streaming.yaml#54"]
+        "test_acr_artifact_streaming.yaml#52",
+        "test_acr_artifact_streaming.yaml#53",
+        "test_acr_artifact_streaming.yaml#54",
+    ]
     assert transport.unused() == []
 
 
-@pytest.mark.parametrize("minutes, seconds", [(1, RUN_TIMEOUT_MIN_SECONDS), (60, 3600),
-                                              (1440, RUN_TIMEOUT_MAX_SECONDS)])
+@pytest.mark.parametrize(
+    "minutes, seconds", [(1, RUN_TIMEOUT_MIN_SECONDS), (60, 3600), (1440, RUN_TIMEOUT_MAX_SECONDS)]
+)
 def test_run_timeout_stays_within_what_the_api_accepts(minutes, seconds):
     assert docker_build_request(RELATIVE, TARGET, minutes)["timeout"] == seconds
 
 
 # --- diff / update / delete: no HTTP at all ------------------------------------------------------
-OLDS = {**PROPS, "digest": DIGEST, "runId": "cb1", "ref": f"streamabx7k2q9.azurecr.io/{TARGET}",
-        "builtDockerfile": DOCKERFILE}
+OLDS = {
+    **PROPS,
+    "digest": DIGEST,
+    "runId": "cb1",
+    "ref": f"streamabx7k2q9.azurecr.io/{TARGET}",
+    "builtDockerfile": DOCKERFILE,
+}
 
 
-@pytest.mark.parametrize("key, value", [
-    ("dockerfile", DOCKERFILE.replace("count=5000", "count=4000")),
-    ("target", "largeimage/test:v2"),
-    ("registryName", "otherregistry"),
-    ("squashSource", {"repository": "azure-vote-front", "digest": DIGEST}),
-])
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("dockerfile", DOCKERFILE.replace("count=5000", "count=4000")),
+        ("target", "largeimage/test:v2"),
+        ("registryName", "otherregistry"),
+        ("squashSource", {"repository": "azure-vote-front", "digest": DIGEST}),
+    ],
+)
 def test_what_is_built_changing_replaces(key, value):
     diff = AcrBuildProvider().diff("id", OLDS, {**PROPS, key: value})
     assert diff.changes is True and diff.replaces == [key] and diff.delete_before_replace is False
@@ -332,9 +448,12 @@ TAG_URL = f"https://{READ_LOGIN}/acr/v1/microsoft/_tags/streaming-ab-built"
 def tag_answer(login: str, target: str, digest: str) -> Any:
     """Constructed `GET /acr/v1/{repo}/_tags/{tag}` 200, shaped like test_acr_artifact_streaming.yaml#32."""
     repository, _, tag = target.rpartition(":")
-    return constructed("GET", f"https://{login}/acr/v1/{repository}/_tags/{tag}", 200,
-                       {"registry": login, "imageName": repository,
-                        "tag": {"name": tag, "digest": digest, "signed": False}})
+    return constructed(
+        "GET",
+        f"https://{login}/acr/v1/{repository}/_tags/{tag}",
+        200,
+        {"registry": login, "imageName": repository, "tag": {"name": tag, "digest": digest, "signed": False}},
+    )
 
 
 def read_with(answer) -> tuple[Any, ReplayTransport]:
@@ -357,14 +476,21 @@ def test_read_of_a_moved_tag_reports_the_current_digest():
     assert result.id == BUILT_ID
     assert result.outs["digest"] == moved  # drift: the streaming artifact (input `digest`) gets replaced
     assert {k: result.outs[k] for k in ("runId", "ref", "builtDockerfile", "dockerfile", "target")} == {
-        k: BUILT[k] for k in ("runId", "ref", "builtDockerfile", "dockerfile", "target")}
+        k: BUILT[k] for k in ("runId", "ref", "builtDockerfile", "dockerfile", "target")
+    }
     assert transport.unused() == []
 
 
 @pytest.mark.parametrize("code", ["TAG_UNKNOWN", "NAME_UNKNOWN"])
 def test_read_of_a_deleted_tag_or_repository_reports_it_gone(code):
-    result, transport = read_with(constructed("GET", TAG_URL, 404, {"errors": [
-        {"code": code, "message": "the specified tag or repository does not exist", "detail": None}]}))
+    result, transport = read_with(
+        constructed(
+            "GET",
+            TAG_URL,
+            404,
+            {"errors": [{"code": code, "message": "the specified tag or repository does not exist", "detail": None}]},
+        )
+    )
     assert result.id is None and result.outs == {}
     assert transport.unused() == []
 
@@ -372,5 +498,11 @@ def test_read_of_a_deleted_tag_or_repository_reports_it_gone(code):
 def test_read_failure_other_than_404_fails_the_refresh():
     # A 403 must not be taken for "gone": that would drop a live build from state.
     with pytest.raises(AzureOperationError, match="HTTP 403.*DENIED"):
-        read_with(constructed("GET", TAG_URL, 403, {"errors": [
-            {"code": "DENIED", "message": "requested access to the resource is denied"}]}))
+        read_with(
+            constructed(
+                "GET",
+                TAG_URL,
+                403,
+                {"errors": [{"code": "DENIED", "message": "requested access to the resource is denied"}]},
+            )
+        )

@@ -41,10 +41,18 @@ def test_auth_flow_challenge_exchange_token():
     challenge, exchange, token, call = transport.sent
     assert [r.answered_by for r in transport.sent] == [f"{STREAMING}#{i}" for i in (11, 14, 15, 16)]
     assert "Authorization" not in challenge.headers
-    assert exchange.body == {"grant_type": "access_token", "service": LOGIN, "tenant": TENANT,
-                             "access_token": "REDACTED"}
-    assert token.body == {"grant_type": "refresh_token", "service": LOGIN, "scope": "repository:microsoft:pull",
-                          "refresh_token": "REDACTED"}
+    assert exchange.body == {
+        "grant_type": "access_token",
+        "service": LOGIN,
+        "tenant": TENANT,
+        "access_token": "REDACTED",
+    }
+    assert token.body == {
+        "grant_type": "refresh_token",
+        "service": LOGIN,
+        "scope": "repository:microsoft:pull",
+        "refresh_token": "REDACTED",
+    }
     assert call.headers["Authorization"] == "Bearer REDACTED"
     # The AAD token exchanged is an ARM token of the stack's tenant, never a second default.
     assert session.credential.requests == [((ARM_SCOPE,), {"tenant_id": TENANT})]
@@ -53,17 +61,21 @@ def test_auth_flow_challenge_exchange_token():
 def test_tokens_are_cached_per_scope():
     """Recorded: #11, #14, #15 (pull), #16; #31 (/oauth2/token, metadata_read), #32 (tag).
     Constructed: a second GET /acr/v1/microsoft/_streaming."""
-    client, transport, _ = client_for([
-        *recorded_once(STREAMING, [11, 14, 15, 16]),
-        constructed("GET", f"{BASE}/acr/v1/microsoft/_streaming", 200, {"convertPushedImages": True}),
-        *recorded_once(STREAMING, [31, 32]),
-    ])
+    client, transport, _ = client_for(
+        [
+            *recorded_once(STREAMING, [11, 14, 15, 16]),
+            constructed("GET", f"{BASE}/acr/v1/microsoft/_streaming", 200, {"convertPushedImages": True}),
+            *recorded_once(STREAMING, [31, 32]),
+        ]
+    )
     client.get_repository_streaming("microsoft")
     assert client.get_repository_streaming("microsoft") == {"convertPushedImages": True}
     assert client.get_tag_digest("microsoft", "azure-cli") == DIGEST
     token_requests = transport.requests_to("/oauth2/token")
     assert [r.body["scope"] for r in token_requests] == [
-        "repository:microsoft:pull", "repository:microsoft:metadata_read"]
+        "repository:microsoft:pull",
+        "repository:microsoft:metadata_read",
+    ]
     # One challenge and one exchange for the client's life.
     assert len(transport.requests_to("/v2/")) == 1 and len(transport.requests_to("/oauth2/exchange")) == 1
     assert transport.unused() == []
@@ -72,35 +84,51 @@ def test_tokens_are_cached_per_scope():
 def test_a_401_on_a_call_starts_the_token_flow_over_once():
     """Recorded: #29-#32 (challenge, exchange, token metadata_read, tag). Constructed: the tag read first
     answered 401 (revoked token), then a fresh exchange and token."""
-    client, transport, _ = client_for([
-        *recorded_once(STREAMING, [29, 30, 31]),
-        constructed("GET", f"{BASE}/acr/v1/microsoft/_tags/azure-cli", 401,
-                    {"errors": [{"code": "UNAUTHORIZED", "message": "token revoked"}]}),
-        constructed("POST", f"{BASE}/oauth2/exchange", 200, {"refresh_token": "REDACTED"}),
-        constructed("POST", f"{BASE}/oauth2/token", 200, {"access_token": "REDACTED"}),
-        *recorded_once(STREAMING, [32]),
-    ])
+    client, transport, _ = client_for(
+        [
+            *recorded_once(STREAMING, [29, 30, 31]),
+            constructed(
+                "GET",
+                f"{BASE}/acr/v1/microsoft/_tags/azure-cli",
+                401,
+                {"errors": [{"code": "UNAUTHORIZED", "message": "token revoked"}]},
+            ),
+            constructed("POST", f"{BASE}/oauth2/exchange", 200, {"refresh_token": "REDACTED"}),
+            constructed("POST", f"{BASE}/oauth2/token", 200, {"access_token": "REDACTED"}),
+            *recorded_once(STREAMING, [32]),
+        ]
+    )
     assert client.get_tag_digest("microsoft", "azure-cli") == DIGEST
     assert transport.unused() == []
 
 
 def test_exchange_refused_says_which_role_is_missing():
     """Recorded: #11 (challenge). Constructed: /oauth2/exchange 401."""
-    client, _, _ = client_for([
-        *recorded_once(STREAMING, [11]),
-        constructed("POST", f"{BASE}/oauth2/exchange", 401, {"errors": [{"code": "UNAUTHORIZED", "message": "nope"}]}),
-    ])
+    client, _, _ = client_for(
+        [
+            *recorded_once(STREAMING, [11]),
+            constructed(
+                "POST", f"{BASE}/oauth2/exchange", 401, {"errors": [{"code": "UNAUTHORIZED", "message": "nope"}]}
+            ),
+        ]
+    )
     with pytest.raises(AcrDataPlaneError, match=r"AAD token exchange.*UNAUTHORIZED: nope.*AcrPush"):
         client.get_repository_streaming("microsoft")
 
 
 def test_tag_digest_and_missing_tag():
     """Recorded: #29-#32 (tag microsoft:azure-cli). Constructed: 404 TAG_UNKNOWN for another tag."""
-    client, transport, _ = client_for([
-        *recorded_once(STREAMING, [29, 30, 31, 32]),
-        constructed("GET", f"{BASE}/acr/v1/microsoft/_tags/gone", 404,
-                    {"errors": [{"code": "TAG_UNKNOWN", "message": "the specified tag does not exist"}]}),
-    ])
+    client, transport, _ = client_for(
+        [
+            *recorded_once(STREAMING, [29, 30, 31, 32]),
+            constructed(
+                "GET",
+                f"{BASE}/acr/v1/microsoft/_tags/gone",
+                404,
+                {"errors": [{"code": "TAG_UNKNOWN", "message": "the specified tag does not exist"}]},
+            ),
+        ]
+    )
     assert client.get_tag_digest("microsoft", "azure-cli") == DIGEST
     assert client.get_tag_digest("microsoft", "gone") is None
     assert transport.unused() == []
@@ -108,13 +136,19 @@ def test_tag_digest_and_missing_tag():
 
 def test_delete_tag_and_manifest():
     """Constructed: auth, DELETE _tags 202, DELETE _tags 404, DELETE manifest 202 (no recording deletes)."""
-    client, transport, _ = client_for([
-        *constructed_auth(LOGIN),
-        constructed("DELETE", f"{BASE}/acr/v1/microsoft/_tags/azure-cli", 202),
-        constructed("DELETE", f"{BASE}/acr/v1/microsoft/_tags/azure-cli", 404,
-                    {"errors": [{"code": "TAG_UNKNOWN", "message": "gone"}]}),
-        constructed("DELETE", f"{BASE}/v2/microsoft/manifests/{DIGEST}", 202),
-    ])
+    client, transport, _ = client_for(
+        [
+            *constructed_auth(LOGIN),
+            constructed("DELETE", f"{BASE}/acr/v1/microsoft/_tags/azure-cli", 202),
+            constructed(
+                "DELETE",
+                f"{BASE}/acr/v1/microsoft/_tags/azure-cli",
+                404,
+                {"errors": [{"code": "TAG_UNKNOWN", "message": "gone"}]},
+            ),
+            constructed("DELETE", f"{BASE}/v2/microsoft/manifests/{DIGEST}", 202),
+        ]
+    )
     assert client.delete_tag("microsoft", "azure-cli") is True
     assert client.delete_tag("microsoft", "azure-cli") is False
     assert client.delete_manifest("microsoft", DIGEST) is True
@@ -124,16 +158,27 @@ def test_delete_tag_and_manifest():
 def test_streaming_referrers_empty_and_existing():
     """Recorded: #37-#40 (auth, empty referrers index, OCI-Filters-Applied). Constructed: a referrers list
     with a streaming artifact, and one from a registry that ignored the filter (a signature too)."""
-    artifact = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:" + "a" * 64,
-                "size": 1200, "artifactType": STREAMING_ARTIFACT_TYPE}
+    artifact = {
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "digest": "sha256:" + "a" * 64,
+        "size": 1200,
+        "artifactType": STREAMING_ARTIFACT_TYPE,
+    }
     signature = {**artifact, "digest": "sha256:" + "b" * 64, "artifactType": "application/vnd.cncf.notary.signature"}
     url = f"{BASE}/v2/microsoft/referrers/{DIGEST}?artifactType=application%2Fvnd.azure.artifact.streaming.v1"
-    client, transport, _ = client_for([
-        *recorded_once(STREAMING, [37, 38, 39, 40]),
-        constructed("GET", url, 200, {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
-                                      "manifests": [artifact]}, {"oci-filters-applied": "artifactType"}),
-        constructed("GET", url, 200, {"schemaVersion": 2, "manifests": [signature, artifact]}),
-    ])
+    client, transport, _ = client_for(
+        [
+            *recorded_once(STREAMING, [37, 38, 39, 40]),
+            constructed(
+                "GET",
+                url,
+                200,
+                {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [artifact]},
+                {"oci-filters-applied": "artifactType"},
+            ),
+            constructed("GET", url, 200, {"schemaVersion": 2, "manifests": [signature, artifact]}),
+        ]
+    )
     assert client.list_streaming_referrers("microsoft", DIGEST) == []
     assert client.list_streaming_referrers("microsoft", DIGEST) == [artifact]
     assert client.list_streaming_referrers("microsoft", DIGEST) == [artifact]
@@ -165,8 +210,11 @@ def test_repository_auto_conversion_get_and_set():
     assert client.get_repository_streaming("microsoft") == {"convertPushedImages": False}
     result = client.set_repository_streaming("microsoft", True)
     assert result["convertPushedImages"] is True and result["status"] == "Succeeded"
-    assert transport.sent[-1].body == {"convertPushedImages": True, "conversionFormat": "overlaybd",
-                                       "conversionVersion": "v1"}
+    assert transport.sent[-1].body == {
+        "convertPushedImages": True,
+        "conversionFormat": "overlaybd",
+        "conversionVersion": "v1",
+    }
     assert transport.unused() == []
 
 
@@ -178,28 +226,57 @@ def _blob(payload: dict) -> tuple[bytes, str]:
 def test_image_config_from_a_multi_platform_index_follows_the_blob_redirect():
     """Constructed (no recording reads manifests): an OCI index with arm64 and amd64, the amd64 manifest,
     the config blob answered 307 to storage, and the storage download."""
-    config = {"architecture": "amd64", "os": "linux", "config": {"Env": ["PATH=/usr/bin"]},
-              "rootfs": {"type": "layers", "diff_ids": ["sha256:" + "1" * 64]}}
+    config = {
+        "architecture": "amd64",
+        "os": "linux",
+        "config": {"Env": ["PATH=/usr/bin"]},
+        "rootfs": {"type": "layers", "diff_ids": ["sha256:" + "1" * 64]},
+    }
     config_raw, config_digest = _blob(config)
-    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest,
-                           "size": len(config_raw)}, "layers": []}
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {
+            "mediaType": "application/vnd.oci.image.config.v1+json",
+            "digest": config_digest,
+            "size": len(config_raw),
+        },
+        "layers": [],
+    }
     manifest_raw, manifest_digest = _blob(manifest)
-    index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
-        {"digest": "sha256:" + "9" * 64, "platform": {"os": "linux", "architecture": "arm64"}},
-        {"digest": manifest_digest, "platform": {"os": "linux", "architecture": "amd64"}},
-    ]}
+    index = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [
+            {"digest": "sha256:" + "9" * 64, "platform": {"os": "linux", "architecture": "arm64"}},
+            {"digest": manifest_digest, "platform": {"os": "linux", "architecture": "amd64"}},
+        ],
+    }
     storage = "https://weumanaged1.blob.core.windows.net/blob?sig=REDACTED"
-    client, transport, _ = client_for([
-        *constructed_auth(LOGIN),
-        constructed("GET", f"{BASE}/v2/redis/manifests/6.0.8", 200, index,
-                    {"content-type": "application/vnd.oci.image.index.v1+json",
-                     "docker-content-digest": "sha256:" + "8" * 64}),
-        constructed("GET", f"{BASE}/v2/redis/manifests/{manifest_digest}", 200, manifest_raw.decode(),
-                    {"content-type": "application/vnd.oci.image.manifest.v1+json"}),
-        constructed("GET", f"{BASE}/v2/redis/blobs/{config_digest}", 307, None, {"location": storage}),
-        constructed("GET", storage, 200, config_raw.decode()),
-    ])
+    client, transport, _ = client_for(
+        [
+            *constructed_auth(LOGIN),
+            constructed(
+                "GET",
+                f"{BASE}/v2/redis/manifests/6.0.8",
+                200,
+                index,
+                {
+                    "content-type": "application/vnd.oci.image.index.v1+json",
+                    "docker-content-digest": "sha256:" + "8" * 64,
+                },
+            ),
+            constructed(
+                "GET",
+                f"{BASE}/v2/redis/manifests/{manifest_digest}",
+                200,
+                manifest_raw.decode(),
+                {"content-type": "application/vnd.oci.image.manifest.v1+json"},
+            ),
+            constructed("GET", f"{BASE}/v2/redis/blobs/{config_digest}", 307, None, {"location": storage}),
+            constructed("GET", storage, 200, config_raw.decode()),
+        ]
+    )
     assert client.get_image_config("redis", "6.0.8") == config
     manifest_request = transport.requests_to("/manifests/6.0.8")[0]
     assert "application/vnd.oci.image.index.v1+json" in manifest_request.headers["Accept"]
@@ -211,25 +288,40 @@ def test_image_config_from_a_multi_platform_index_follows_the_blob_redirect():
 
 def test_get_manifest_digest_from_header_or_body():
     """Constructed: a Docker v2 manifest with and without Docker-Content-Digest."""
-    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-                "config": {"digest": "sha256:" + "c" * 64}, "layers": []}
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"digest": "sha256:" + "c" * 64},
+        "layers": [],
+    }
     raw, digest = _blob(manifest)
-    client, _, _ = client_for([
-        *constructed_auth(LOGIN),
-        constructed("GET", f"{BASE}/v2/redis/manifests/a", 200, raw.decode(),
-                    {"docker-content-digest": "sha256:" + "d" * 64}),
-        constructed("GET", f"{BASE}/v2/redis/manifests/b", 200, raw.decode()),
-    ])
+    client, _, _ = client_for(
+        [
+            *constructed_auth(LOGIN),
+            constructed(
+                "GET",
+                f"{BASE}/v2/redis/manifests/a",
+                200,
+                raw.decode(),
+                {"docker-content-digest": "sha256:" + "d" * 64},
+            ),
+            constructed("GET", f"{BASE}/v2/redis/manifests/b", 200, raw.decode()),
+        ]
+    )
     assert client.get_manifest("redis", "a") == (manifest["mediaType"], manifest, "sha256:" + "d" * 64)
     assert client.get_manifest("redis", "b")[2] == digest
 
 
 def test_image_config_without_linux_amd64_names_the_platforms():
     """Constructed: an index with arm64 only."""
-    index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
-             "manifests": [{"digest": "sha256:" + "9" * 64, "platform": {"os": "linux", "architecture": "arm64"}}]}
-    client, _, _ = client_for([*constructed_auth(LOGIN),
-                               constructed("GET", f"{BASE}/v2/redis/manifests/arm", 200, index)])
+    index = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{"digest": "sha256:" + "9" * 64, "platform": {"os": "linux", "architecture": "arm64"}}],
+    }
+    client, _, _ = client_for(
+        [*constructed_auth(LOGIN), constructed("GET", f"{BASE}/v2/redis/manifests/arm", 200, index)]
+    )
     with pytest.raises(AcrDataPlaneError, match="no linux/amd64 image.*linux/arm64"):
         client.get_image_config("redis", "arm")
 
@@ -240,12 +332,19 @@ TAG_URL = f"{BASE}/acr/v1/microsoft/_tags/azure-cli"
 
 def test_429_with_retry_after_is_waited_out_then_succeeds():
     """Recorded: #29-#32. Constructed: the tag read first answered 429 Retry-After: 7."""
-    client, transport, _ = client_for([
-        *recorded_once(STREAMING, [29, 30, 31]),
-        constructed("GET", TAG_URL, 429, {"errors": [{"code": "TOOMANYREQUESTS", "message": "slow down"}]},
-                    {"Retry-After": "7"}),
-        *recorded_once(STREAMING, [32]),
-    ])
+    client, transport, _ = client_for(
+        [
+            *recorded_once(STREAMING, [29, 30, 31]),
+            constructed(
+                "GET",
+                TAG_URL,
+                429,
+                {"errors": [{"code": "TOOMANYREQUESTS", "message": "slow down"}]},
+                {"Retry-After": "7"},
+            ),
+            *recorded_once(STREAMING, [32]),
+        ]
+    )
     assert client.get_tag_digest("microsoft", "azure-cli") == DIGEST
     assert transport.sleeps == [7]
     assert transport.unused() == []
@@ -253,33 +352,39 @@ def test_429_with_retry_after_is_waited_out_then_succeeds():
 
 def test_503_then_success():
     """Recorded: #29-#32. Constructed: 503 before #32 (first retry has no backoff in azure-core)."""
-    client, transport, _ = client_for([
-        *recorded_once(STREAMING, [29, 30, 31]),
-        constructed("GET", TAG_URL, 503, {"errors": [{"code": "UNAVAILABLE", "message": "busy"}]}),
-        *recorded_once(STREAMING, [32]),
-    ])
+    client, transport, _ = client_for(
+        [
+            *recorded_once(STREAMING, [29, 30, 31]),
+            constructed("GET", TAG_URL, 503, {"errors": [{"code": "UNAVAILABLE", "message": "busy"}]}),
+            *recorded_once(STREAMING, [32]),
+        ]
+    )
     assert client.get_tag_digest("microsoft", "azure-cli") == DIGEST
     assert transport.unused() == []
 
 
 def test_dropped_connection_then_success():
     """Recorded: #29-#32. Constructed: the connection drops (ServiceResponseError) before #32."""
-    client, transport, _ = client_for([
-        *recorded_once(STREAMING, [29, 30, 31]),
-        constructed("GET", TAG_URL, error=ServiceResponseError("Connection reset by peer")),
-        *recorded_once(STREAMING, [32]),
-    ])
+    client, transport, _ = client_for(
+        [
+            *recorded_once(STREAMING, [29, 30, 31]),
+            constructed("GET", TAG_URL, error=ServiceResponseError("Connection reset by peer")),
+            *recorded_once(STREAMING, [32]),
+        ]
+    )
     assert client.get_tag_digest("microsoft", "azure-cli") == DIGEST
     assert transport.unused() == []
 
 
 def test_429_on_the_token_endpoint_is_retried_too():
     """Recorded: #11, #14, #15, #16. Constructed: /oauth2/token 429 Retry-After: 2 first."""
-    client, transport, _ = client_for([
-        *recorded_once(STREAMING, [11, 14]),
-        constructed("POST", f"{BASE}/oauth2/token", 429, None, {"Retry-After": "2"}),
-        *recorded_once(STREAMING, [15, 16]),
-    ])
+    client, transport, _ = client_for(
+        [
+            *recorded_once(STREAMING, [11, 14]),
+            constructed("POST", f"{BASE}/oauth2/token", 429, None, {"Retry-After": "2"}),
+            *recorded_once(STREAMING, [15, 16]),
+        ]
+    )
     assert client.get_repository_streaming("microsoft") == {"convertPushedImages": False}
     assert transport.sleeps == [2]
 
@@ -287,11 +392,15 @@ def test_429_on_the_token_endpoint_is_retried_too():
 def test_retries_exhausted_on_5xx_name_the_operation():
     """Recorded: #29-#31. Constructed: the tag read answered 503 on every one of 1 + retry_total tries."""
     tries = RETRY_SETTINGS["retry_total"] + 1
-    client, transport, _ = client_for([
-        *recorded_once(STREAMING, [29, 30, 31]),
-        *[constructed("GET", TAG_URL, 503, {"errors": [{"code": "UNAVAILABLE", "message": "busy"}]})
-          for _ in range(tries)],
-    ])
+    client, transport, _ = client_for(
+        [
+            *recorded_once(STREAMING, [29, 30, 31]),
+            *[
+                constructed("GET", TAG_URL, 503, {"errors": [{"code": "UNAVAILABLE", "message": "busy"}]})
+                for _ in range(tries)
+            ],
+        ]
+    )
     with pytest.raises(AcrDataPlaneError) as raised:
         client.get_tag_digest("microsoft", "azure-cli")
     message = str(raised.value)
@@ -305,12 +414,20 @@ def test_retries_exhausted_on_5xx_name_the_operation():
 def test_retries_exhausted_on_dropped_connections_name_the_operation():
     """Recorded: #29-#31. Constructed: every try of the tag read loses its connection."""
     tries = RETRY_SETTINGS["retry_total"] + 1
-    client, transport, _ = client_for([
-        *recorded_once(STREAMING, [29, 30, 31]),
-        *[constructed("GET", TAG_URL, error=ServiceResponseError("Connection reset by peer")) for _ in range(tries)],
-    ])
-    with pytest.raises(AcrDataPlaneError, match=r"reading tag microsoft:azure-cli on clireg000002.azurecr.io: "
-                                                r"no answer after 8 retries \(ServiceResponseError"):
+    client, transport, _ = client_for(
+        [
+            *recorded_once(STREAMING, [29, 30, 31]),
+            *[
+                constructed("GET", TAG_URL, error=ServiceResponseError("Connection reset by peer"))
+                for _ in range(tries)
+            ],
+        ]
+    )
+    with pytest.raises(
+        AcrDataPlaneError,
+        match=r"reading tag microsoft:azure-cli on clireg000002.azurecr.io: "
+        r"no answer after 8 retries \(ServiceResponseError",
+    ):
         client.get_tag_digest("microsoft", "azure-cli")
     assert transport.unused() == []
 
@@ -319,11 +436,16 @@ def test_a_post_whose_connection_dropped_is_not_sent_twice():
     """Constructed: auth, and the conversion POST losing its connection. azure-core does not repeat a
     POST after a read error (the registry may have acted on it); StreamingArtifact's next run finds that
     conversion through GET _streaming/{digest} instead."""
-    client, transport, _ = client_for([
-        *constructed_auth(LOGIN),
-        constructed("POST", f"{BASE}/acr/v1/microsoft/_streaming/{DIGEST}",
-                    error=ServiceResponseError("Connection reset by peer")),
-    ])
+    client, transport, _ = client_for(
+        [
+            *constructed_auth(LOGIN),
+            constructed(
+                "POST",
+                f"{BASE}/acr/v1/microsoft/_streaming/{DIGEST}",
+                error=ServiceResponseError("Connection reset by peer"),
+            ),
+        ]
+    )
     with pytest.raises(AcrDataPlaneError, match="starting the streaming conversion of microsoft@"):
         client.start_conversion("microsoft", DIGEST)
     assert len(transport.requests_to("/_streaming/")) == 1

@@ -28,15 +28,25 @@ ARM = f"https://management.azure.com/subscriptions/{SUBSCRIPTION}"
 
 
 def props(registry: str = "clireg000002", resource_group: str = "clitest.rg000001", **overrides):
-    return {"subscriptionId": SUBSCRIPTION, "tenantId": TENANT, "resourceGroupName": resource_group,
-            "registryName": registry, "loginServer": f"{registry}.azurecr.io",
-            "source": "mcr.microsoft.com/azure-cli:2.0", "target": "microsoft:azure-cli", "timeoutMinutes": 30,
-            "__provider": "pickled", **overrides}
+    return {
+        "subscriptionId": SUBSCRIPTION,
+        "tenantId": TENANT,
+        "resourceGroupName": resource_group,
+        "registryName": registry,
+        "loginServer": f"{registry}.azurecr.io",
+        "source": "mcr.microsoft.com/azure-cli:2.0",
+        "target": "microsoft:azure-cli",
+        "timeoutMinutes": 30,
+        "__provider": "pickled",
+        **overrides,
+    }
 
 
 def import_url(registry: str = "clireg000002", resource_group: str = "clitest.rg000001") -> str:
-    return (f"{ARM}/resourceGroups/{resource_group}/providers/Microsoft.ContainerRegistry/registries/{registry}/"
-            "importImage?api-version=2025-11-01")
+    return (
+        f"{ARM}/resourceGroups/{resource_group}/providers/Microsoft.ContainerRegistry/registries/{registry}/"
+        "importImage?api-version=2025-11-01"
+    )
 
 
 def provider_for(interactions, clock=None, poll_seconds=0):
@@ -44,8 +54,11 @@ def provider_for(interactions, clock=None, poll_seconds=0):
 
 
 def tag(login: str, repository: str, name: str, digest: str, status: int = 200):
-    body = ({"registry": login, "imageName": repository, "tag": {"name": name, "digest": digest}} if status == 200
-            else {"errors": [{"code": "TAG_UNKNOWN", "message": "the specified tag does not exist"}]})
+    body = (
+        {"registry": login, "imageName": repository, "tag": {"name": name, "digest": digest}}
+        if status == 200
+        else {"errors": [{"code": "TAG_UNKNOWN", "message": "the specified tag does not exist"}]}
+    )
     return constructed("GET", f"https://{login}/acr/v1/{repository}/_tags/{name}", status, body)
 
 
@@ -58,14 +71,23 @@ def test_import_waits_for_the_operation_then_reads_the_digest():
     assert result.outs["ref"] == result.id == "clireg000002.azurecr.io/microsoft:azure-cli"
     assert "__provider" not in result.outs and result.outs["source"] == "mcr.microsoft.com/azure-cli:2.0"
     post = transport.sent[0]
-    assert post.body == {"source": {"registryUri": "mcr.microsoft.com", "sourceImage": "azure-cli:2.0"},
-                         "targetTags": ["microsoft:azure-cli"], "mode": "Force"}
+    assert post.body == {
+        "source": {"registryUri": "mcr.microsoft.com", "sourceImage": "azure-cli:2.0"},
+        "targetTags": ["microsoft:azure-cli"],
+        "mode": "Force",
+    }
     assert [r.answered_by for r in transport.sent] == [f"{STREAMING}#{i}" for i in (6, 7, 8, 29, 30, 31, 32)]
 
 
 # (POST, poll) pairs of test_acr_image_import.yaml that import into targetregistry000003 with one tag.
-VARIANTS = {"same-subscription": (14, 15), "same-registry": (29, 30), "by-digest": (34, 35),
-            "docker-hub-registryUri": (39, 40), "credentials": (43, 44), "credentials-password-only": (47, 48)}
+VARIANTS = {
+    "same-subscription": (14, 15),
+    "same-registry": (29, 30),
+    "by-digest": (34, 35),
+    "docker-hub-registryUri": (39, 40),
+    "credentials": (43, 44),
+    "credentials-password-only": (47, 48),
+}
 
 
 @pytest.mark.parametrize("post,poll", VARIANTS.values(), ids=VARIANTS.keys())
@@ -73,12 +95,18 @@ def test_image_import_recorded_variants_poll_to_success(post, poll):
     """Recorded: image_import#<post> (POST importImage 202 + location) and #<poll> (operationResults 200
     Succeeded). Constructed: data-plane auth and tag of targetregistry000003 (not in the recording)."""
     login = "targetregistry000003.azurecr.io"
-    provider, transport = provider_for([
-        *recorded_once(IMPORTS, [post, poll]), *constructed_auth(login),
-        tag(login, "library/hello-world", "latest", DIGEST),
-    ])
-    result = provider.create(props("targetregistry000003", source="docker.io/library/hello-world:latest",
-                                   target="library/hello-world:latest"))
+    provider, transport = provider_for(
+        [
+            *recorded_once(IMPORTS, [post, poll]),
+            *constructed_auth(login),
+            tag(login, "library/hello-world", "latest", DIGEST),
+        ]
+    )
+    result = provider.create(
+        props(
+            "targetregistry000003", source="docker.io/library/hello-world:latest", target="library/hello-world:latest"
+        )
+    )
     assert result.outs["digest"] == DIGEST
     assert transport.sent[0].body["source"] == {"registryUri": "docker.io", "sourceImage": "library/hello-world:latest"}
     assert transport.unused() == []
@@ -89,8 +117,11 @@ def test_no_wait_recording_202_alone_is_not_success():
     goes on to poll the location, which nothing answers: the replay fails the create instead of the
     provider taking the 202 for success."""
     provider, transport = provider_for(recorded_once(NO_WAIT, [6]))
-    with pytest.raises(AssertionError, match=r"no recorded or constructed interaction answers GET .*"
-                                             r"/locations/WESTUS/operationResults/registries-939a0fb2"):
+    with pytest.raises(
+        AssertionError,
+        match=r"no recorded or constructed interaction answers GET .*"
+        r"/locations/WESTUS/operationResults/registries-939a0fb2",
+    ):
         provider.create(props("sourceregistrysamesub000002", "resourcegroupsamesub"))
     assert transport.sent[0].answered_by == f"{NO_WAIT}#6"
 
@@ -99,14 +130,19 @@ def test_no_wait_recording_then_polled_to_success():
     """Recorded: import_no_wait#6 (202 + location). Constructed: the location polled (202, then 200
     Succeeded, as image_import#7 shows) and the data-plane tag read."""
     login = "sourceregistrysamesub000002.azurecr.io"
-    location = (f"{ARM}/providers/Microsoft.ContainerRegistry/locations/WESTUS/operationResults/"
-                "registries-939a0fb2-ffc3-11eb-a810-00155d392c20?api-version=2021-06-01-preview")
-    provider, transport = provider_for([
-        *recorded_once(NO_WAIT, [6]),
-        constructed("GET", location, 202, {"status": "Accepted"}, {"location": location}),
-        constructed("GET", location, 200, {"status": "Succeeded"}),
-        *constructed_auth(login), tag(login, "microsoft", "azure-cli", DIGEST),
-    ])
+    location = (
+        f"{ARM}/providers/Microsoft.ContainerRegistry/locations/WESTUS/operationResults/"
+        "registries-939a0fb2-ffc3-11eb-a810-00155d392c20?api-version=2021-06-01-preview"
+    )
+    provider, transport = provider_for(
+        [
+            *recorded_once(NO_WAIT, [6]),
+            constructed("GET", location, 202, {"status": "Accepted"}, {"location": location}),
+            constructed("GET", location, 200, {"status": "Succeeded"}),
+            *constructed_auth(login),
+            tag(login, "microsoft", "azure-cli", DIGEST),
+        ]
+    )
     result = provider.create(props("sourceregistrysamesub000002", "resourcegroupsamesub"))
     assert result.outs["digest"] == DIGEST
     assert transport.unused() == []
@@ -114,14 +150,19 @@ def test_no_wait_recording_then_polled_to_success():
 
 def test_failed_operation_fails_with_arms_error():
     """Recorded: artifact_streaming#6, #7. Constructed: operationResults 200 with status Failed."""
-    location_body = {"status": "Failed", "error": {"code": "InvalidImage",
-                                                    "message": "The source image azure-cli:2.0 does not exist"}}
+    location_body = {
+        "status": "Failed",
+        "error": {"code": "InvalidImage", "message": "The source image azure-cli:2.0 does not exist"},
+    }
     poll = recorded_once(STREAMING, [8])[0]
     poll.response_body = location_body
     poll.origin = "constructed (the URL of artifact_streaming#8)"
     provider, _ = provider_for([*recorded_once(STREAMING, [6, 7]), poll])
-    with pytest.raises(ImportFailedError, match=r"importing mcr.microsoft.com/azure-cli:2.0 into clireg000002 as "
-                                                r"microsoft:azure-cli ended Failed: InvalidImage: The source image"):
+    with pytest.raises(
+        ImportFailedError,
+        match=r"importing mcr.microsoft.com/azure-cli:2.0 into clireg000002 as "
+        r"microsoft:azure-cli ended Failed: InvalidImage: The source image",
+    ):
         provider.create(props())
 
 
@@ -137,10 +178,16 @@ def test_operation_answering_an_error_status_fails_with_its_body():
 
 def test_refused_import_fails_with_arms_message():
     """Constructed: POST importImage 400 InvalidParameters (same URL as artifact_streaming#6)."""
-    provider, _ = provider_for([
-        constructed("POST", import_url(), 400, {"error": {"code": "InvalidParameters",
-                                                          "message": "sourceImage must not be empty"}}),
-    ])
+    provider, _ = provider_for(
+        [
+            constructed(
+                "POST",
+                import_url(),
+                400,
+                {"error": {"code": "InvalidParameters", "message": "sourceImage must not be empty"}},
+            ),
+        ]
+    )
     with pytest.raises(ImportFailedError, match="InvalidParameters.*sourceImage must not be empty"):
         provider.create(props())
 
@@ -164,11 +211,18 @@ def test_import_timeout_with_a_fake_clock():
 
 def test_throttled_import_post_waits_out_retry_after():
     """Recorded: artifact_streaming#6-#8, #29-#32. Constructed: POST importImage 429 Retry-After: 3 first."""
-    provider, transport = provider_for([
-        constructed("POST", import_url(), 429, {"error": {"code": "TooManyRequests", "message": "throttled"}},
-                    {"Retry-After": "3"}),
-        *recorded_once(STREAMING, [6, 7, 8, 29, 30, 31, 32]),
-    ])
+    provider, transport = provider_for(
+        [
+            constructed(
+                "POST",
+                import_url(),
+                429,
+                {"error": {"code": "TooManyRequests", "message": "throttled"}},
+                {"Retry-After": "3"},
+            ),
+            *recorded_once(STREAMING, [6, 7, 8, 29, 30, 31, 32]),
+        ]
+    )
     assert provider.create(props()).outs["digest"] == DIGEST
     assert transport.sleeps[0] == 3
     assert transport.unused() == []
@@ -176,11 +230,13 @@ def test_throttled_import_post_waits_out_retry_after():
 
 def test_read_follows_the_tag_and_notices_it_gone():
     """Recorded: artifact_streaming#29-#32 (tag exists). Constructed: auth and 404 TAG_UNKNOWN."""
-    provider, _ = provider_for([
-        *recorded_once(STREAMING, [29, 30, 31, 32]),
-        *constructed_auth("clireg000002.azurecr.io"),
-        tag("clireg000002.azurecr.io", "microsoft", "azure-cli", "", status=404),
-    ])
+    provider, _ = provider_for(
+        [
+            *recorded_once(STREAMING, [29, 30, 31, 32]),
+            *constructed_auth("clireg000002.azurecr.io"),
+            tag("clireg000002.azurecr.io", "microsoft", "azure-cli", "", status=404),
+        ]
+    )
     current = provider.read("id", {**props(), "digest": "sha256:" + "0" * 64})
     assert current.id == "id" and current.outs["digest"] == DIGEST  # the tag moved since: refresh shows it
     gone = provider.read("id", {**props(), "digest": DIGEST})
@@ -213,11 +269,13 @@ def test_update_calls_nothing():
 def test_delete_untags_what_it_imported():
     """Recorded: artifact_streaming#29-#32 (the tag still points to the recorded digest).
     Constructed: token (delete scope) and DELETE /acr/v1/microsoft/_tags/azure-cli 202."""
-    provider, transport = provider_for([
-        *recorded_once(STREAMING, [29, 30, 31, 32]),
-        constructed("POST", "https://clireg000002.azurecr.io/oauth2/token", 200, {"access_token": "REDACTED"}),
-        constructed("DELETE", "https://clireg000002.azurecr.io/acr/v1/microsoft/_tags/azure-cli", 202),
-    ])
+    provider, transport = provider_for(
+        [
+            *recorded_once(STREAMING, [29, 30, 31, 32]),
+            constructed("POST", "https://clireg000002.azurecr.io/oauth2/token", 200, {"access_token": "REDACTED"}),
+            constructed("DELETE", "https://clireg000002.azurecr.io/acr/v1/microsoft/_tags/azure-cli", 202),
+        ]
+    )
     provider.delete("id", {**props(), "digest": DIGEST})
     assert transport.unused() == []
     assert transport.sent[-1].method == "DELETE"
@@ -230,15 +288,20 @@ def test_delete_leaves_a_tag_that_moved_since():
     assert [r.method for r in transport.sent if "/_tags/" in r.url] == ["GET"]
 
 
-@pytest.mark.parametrize("source,expected", [
-    ("mcr.microsoft.com/azuredocs/azure-vote-front:v1", ("mcr.microsoft.com", "azuredocs/azure-vote-front:v1")),
-    ("docker.io/library/alpine:3.20", ("docker.io", "library/alpine:3.20")),
-    ("docker.io/alpine:3.20", ("docker.io", "library/alpine:3.20")),
-    ("registry-1.docker.io/bitnami/redis:7.2", ("docker.io", "bitnami/redis:7.2")),
-    ("registry.hub.docker.com/library/hello-world@sha256:" + "a" * 64,
-     ("docker.io", "library/hello-world@sha256:" + "a" * 64)),
-    ("myregistry.azurecr.io:443/team/app:1", ("myregistry.azurecr.io:443", "team/app:1")),
-])
+@pytest.mark.parametrize(
+    "source,expected",
+    [
+        ("mcr.microsoft.com/azuredocs/azure-vote-front:v1", ("mcr.microsoft.com", "azuredocs/azure-vote-front:v1")),
+        ("docker.io/library/alpine:3.20", ("docker.io", "library/alpine:3.20")),
+        ("docker.io/alpine:3.20", ("docker.io", "library/alpine:3.20")),
+        ("registry-1.docker.io/bitnami/redis:7.2", ("docker.io", "bitnami/redis:7.2")),
+        (
+            "registry.hub.docker.com/library/hello-world@sha256:" + "a" * 64,
+            ("docker.io", "library/hello-world@sha256:" + "a" * 64),
+        ),
+        ("myregistry.azurecr.io:443/team/app:1", ("myregistry.azurecr.io:443", "team/app:1")),
+    ],
+)
 def test_import_source(source, expected):
     """No HTTP: how a configured source becomes ImportSource fields."""
     fields = import_source(source)

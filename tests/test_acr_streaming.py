@@ -28,8 +28,15 @@ ARTIFACT = "sha256:" + "e" * 64
 REFERRERS_URL = f"{BASE}/v2/microsoft/referrers/{DIGEST}?artifactType=application%2Fvnd.azure.artifact.streaming.v1"
 OPERATION_URL = f"{BASE}/acr/v1/microsoft/_operations/{OPERATION}"
 
-PROPS = {"subscriptionId": SUBSCRIPTION, "tenantId": TENANT, "loginServer": LOGIN, "repository": "microsoft",
-         "digest": DIGEST, "timeoutMinutes": 60, "__provider": "pickled"}
+PROPS = {
+    "subscriptionId": SUBSCRIPTION,
+    "tenantId": TENANT,
+    "loginServer": LOGIN,
+    "repository": "microsoft",
+    "digest": DIGEST,
+    "timeoutMinutes": 60,
+    "__provider": "pickled",
+}
 
 
 def rec(*indices: int):
@@ -37,18 +44,42 @@ def rec(*indices: int):
 
 
 def referrers(*digests: str):
-    return constructed("GET", REFERRERS_URL, 200, {
-        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
-        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d, "size": 1500,
-                       "artifactType": STREAMING_ARTIFACT_TYPE,
-                       "annotations": {"streaming.format": "overlaybd", "streaming.version": "v1"}} for d in digests],
-    }, {"oci-filters-applied": "artifactType"})
+    return constructed(
+        "GET",
+        REFERRERS_URL,
+        200,
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [
+                {
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "digest": d,
+                    "size": 1500,
+                    "artifactType": STREAMING_ARTIFACT_TYPE,
+                    "annotations": {"streaming.format": "overlaybd", "streaming.version": "v1"},
+                }
+                for d in digests
+            ],
+        },
+        {"oci-filters-applied": "artifactType"},
+    )
 
 
 def operation(status: str, progress: str = "100%", details: str = "Conversion completed"):
-    return constructed("GET", OPERATION_URL, 200, {
-        "name": "ArtifactStreamingConversion", "status": status, "progress": progress, "details": details,
-        "resource": f"microsoft@{DIGEST}", "startTime": "2025-04-28T03:54:17Z"})
+    return constructed(
+        "GET",
+        OPERATION_URL,
+        200,
+        {
+            "name": "ArtifactStreamingConversion",
+            "status": status,
+            "progress": progress,
+            "details": details,
+            "resource": f"microsoft@{DIGEST}",
+            "startTime": "2025-04-28T03:54:17Z",
+        },
+    )
 
 
 def provider_for(interactions, clock=None, poll_seconds=0):
@@ -63,10 +94,14 @@ def test_create_converts_and_waits_for_succeeded():
     """Recorded: #44, #53, #62 (auth); #40 (no streaming referrers); #46 (404 OPERATION_UNKNOWN: never
     converted); #23 (token pull,push); #47 (POST _streaming/{digest} 202 NotStarted).
     Constructed: _operations/{id} Running, then Succeeded; referrers listing the new artifact."""
-    provider, transport = provider_for([
-        *rec(*PULL_AUTH, 40, 46, 23, 47),
-        operation("Running", "40%"), operation("Succeeded"), referrers(ARTIFACT),
-    ])
+    provider, transport = provider_for(
+        [
+            *rec(*PULL_AUTH, 40, 46, 23, 47),
+            operation("Running", "40%"),
+            operation("Succeeded"),
+            referrers(ARTIFACT),
+        ]
+    )
     result = provider.create(PROPS)
     assert result.outs["streamingArtifactDigest"] == ARTIFACT
     assert result.outs["operationId"] == OPERATION
@@ -112,10 +147,12 @@ def test_canceled_conversion_fails_with_the_operation_details():
 
 def test_failed_conversion_fails_with_the_operation_details():
     """Recorded: #44, #53, #62, #40, #46, #23, #47. Constructed: _operations/{id} Failed."""
-    provider, _ = provider_for([
-        *rec(*PULL_AUTH, 40, 46, 23, 47),
-        operation("Failed", "12%", "Conversion failed: layer sha256:abc is not a valid tar archive"),
-    ])
+    provider, _ = provider_for(
+        [
+            *rec(*PULL_AUTH, 40, 46, 23, 47),
+            operation("Failed", "12%", "Conversion failed: layer sha256:abc is not a valid tar archive"),
+        ]
+    )
     with pytest.raises(StreamingConversionError, match=r"ended Failed: Conversion failed: layer sha256:abc is not"):
         provider.create(PROPS)
 
@@ -124,9 +161,14 @@ def test_conversion_timeout_says_what_is_still_running_and_how_to_wait_longer():
     """Recorded: #44, #53, #62, #40, #46, #23, #47. Constructed: _operations/{id} Running three times.
     Fake clock: 60 s between polls, a 2-minute limit."""
     clock = FakeClock()
-    provider, _ = provider_for([
-        *rec(*PULL_AUTH, 40, 46, 23, 47), *[operation("Running", f"{p}%") for p in (10, 20, 30)],
-    ], clock=clock, poll_seconds=60)
+    provider, _ = provider_for(
+        [
+            *rec(*PULL_AUTH, 40, 46, 23, 47),
+            *[operation("Running", f"{p}%") for p in (10, 20, 30)],
+        ],
+        clock=clock,
+        poll_seconds=60,
+    )
     with pytest.raises(WaitTimeoutError) as raised:
         provider.create({**PROPS, "timeoutMinutes": 2})
     message = str(raised.value)
@@ -137,21 +179,26 @@ def test_conversion_timeout_says_what_is_still_running_and_how_to_wait_longer():
 
 def test_retryable_fault_while_polling_is_retried():
     """Recorded: #44, #53, #62, #40, #46, #23, #47. Constructed: a 503 on the first poll, then Succeeded."""
-    provider, transport = provider_for([
-        *rec(*PULL_AUTH, 40, 46, 23, 47),
-        constructed("GET", OPERATION_URL, 503, {"errors": [{"code": "UNAVAILABLE", "message": "busy"}]}),
-        operation("Succeeded"), referrers(ARTIFACT),
-    ])
+    provider, transport = provider_for(
+        [
+            *rec(*PULL_AUTH, 40, 46, 23, 47),
+            constructed("GET", OPERATION_URL, 503, {"errors": [{"code": "UNAVAILABLE", "message": "busy"}]}),
+            operation("Succeeded"),
+            referrers(ARTIFACT),
+        ]
+    )
     assert provider.create(PROPS).outs["streamingArtifactDigest"] == ARTIFACT
     assert transport.unused() == []
 
 
 def test_missing_image_cannot_be_converted():
     """Recorded: #44, #53, #62. Constructed: referrers 404 MANIFEST_UNKNOWN."""
-    provider, _ = provider_for([
-        *rec(*PULL_AUTH),
-        constructed("GET", REFERRERS_URL, 404, {"errors": [{"code": "MANIFEST_UNKNOWN", "message": "unknown"}]}),
-    ])
+    provider, _ = provider_for(
+        [
+            *rec(*PULL_AUTH),
+            constructed("GET", REFERRERS_URL, 404, {"errors": [{"code": "MANIFEST_UNKNOWN", "message": "unknown"}]}),
+        ]
+    )
     with pytest.raises(Exception, match="does not exist in clireg000002.azurecr.io"):
         provider.create(PROPS)
 
@@ -172,10 +219,12 @@ def test_read_after_the_artifact_was_deleted_reports_it_gone():
 
 def test_read_after_the_image_was_deleted_reports_it_gone():
     """Recorded: #44, #53, #62. Constructed: referrers 404 MANIFEST_UNKNOWN."""
-    provider, _ = provider_for([
-        *rec(*PULL_AUTH),
-        constructed("GET", REFERRERS_URL, 404, {"errors": [{"code": "MANIFEST_UNKNOWN", "message": "unknown"}]}),
-    ])
+    provider, _ = provider_for(
+        [
+            *rec(*PULL_AUTH),
+            constructed("GET", REFERRERS_URL, 404, {"errors": [{"code": "MANIFEST_UNKNOWN", "message": "unknown"}]}),
+        ]
+    )
     assert provider.read("id", {**PROPS, "streamingArtifactDigest": ARTIFACT}).id is None
 
 
@@ -196,8 +245,13 @@ def test_diff():
 def test_update_calls_nothing_and_keeps_the_artifact():
     """No HTTP: an empty replay would fail any request."""
     provider, transport = provider_for([])
-    olds = {**PROPS, "streamingArtifactDigest": ARTIFACT, "operationId": OPERATION, "status": "Succeeded",
-            "reused": False}
+    olds = {
+        **PROPS,
+        "streamingArtifactDigest": ARTIFACT,
+        "operationId": OPERATION,
+        "status": "Succeeded",
+        "reused": False,
+    }
     outs = provider.update("id", olds, {**PROPS, "tenantId": "t2"}).outs
     assert outs["streamingArtifactDigest"] == ARTIFACT and outs["tenantId"] == "t2"
     assert transport.sent == []
@@ -206,11 +260,13 @@ def test_update_calls_nothing_and_keeps_the_artifact():
 def test_delete_removes_the_referrer_manifest_it_created():
     """Recorded: #44, #53, #62 (auth, pull); #87 (last conversion Canceled: nothing running).
     Constructed: token (delete scope) and DELETE /v2/microsoft/manifests/{artifact} 202."""
-    provider, transport = provider_for([
-        *rec(*PULL_AUTH, 87),
-        constructed("POST", f"{BASE}/oauth2/token", 200, {"access_token": "REDACTED"}),
-        constructed("DELETE", f"{BASE}/v2/microsoft/manifests/{ARTIFACT}", 202),
-    ])
+    provider, transport = provider_for(
+        [
+            *rec(*PULL_AUTH, 87),
+            constructed("POST", f"{BASE}/oauth2/token", 200, {"access_token": "REDACTED"}),
+            constructed("DELETE", f"{BASE}/v2/microsoft/manifests/{ARTIFACT}", 202),
+        ]
+    )
     provider.delete("id", {**PROPS, "streamingArtifactDigest": ARTIFACT, "reused": False})
     assert transport.unused() == []
     assert transport.requests_to("/oauth2/token")[-1].body["scope"] == "repository:microsoft:delete"
@@ -219,12 +275,18 @@ def test_delete_removes_the_referrer_manifest_it_created():
 def test_delete_cancels_a_conversion_still_running_first():
     """Recorded: #44, #53, #62; #63 (Running); #23 (token pull,push); #71 (cancel -> Canceled).
     Constructed: token (delete scope), DELETE manifest 404 (already gone: fine)."""
-    provider, transport = provider_for([
-        *rec(*PULL_AUTH, 63, 23, 71),
-        constructed("POST", f"{BASE}/oauth2/token", 200, {"access_token": "REDACTED"}),
-        constructed("DELETE", f"{BASE}/v2/microsoft/manifests/{ARTIFACT}", 404,
-                    {"errors": [{"code": "MANIFEST_UNKNOWN", "message": "gone"}]}),
-    ])
+    provider, transport = provider_for(
+        [
+            *rec(*PULL_AUTH, 63, 23, 71),
+            constructed("POST", f"{BASE}/oauth2/token", 200, {"access_token": "REDACTED"}),
+            constructed(
+                "DELETE",
+                f"{BASE}/v2/microsoft/manifests/{ARTIFACT}",
+                404,
+                {"errors": [{"code": "MANIFEST_UNKNOWN", "message": "gone"}]},
+            ),
+        ]
+    )
     provider.delete("id", {**PROPS, "streamingArtifactDigest": ARTIFACT, "reused": False})
     assert transport.unused() == []
 
@@ -237,8 +299,15 @@ def test_delete_leaves_an_artifact_it_found_existing():
 
 
 # -- RepositoryStreaming ---------------------------------------------------------------------------
-REPO_PROPS = {"subscriptionId": SUBSCRIPTION, "tenantId": TENANT, "loginServer": LOGIN, "repository": "microsoft",
-              "convertPushedImages": True, "timeoutMinutes": 60, "__provider": "pickled"}
+REPO_PROPS = {
+    "subscriptionId": SUBSCRIPTION,
+    "tenantId": TENANT,
+    "loginServer": LOGIN,
+    "repository": "microsoft",
+    "convertPushedImages": True,
+    "timeoutMinutes": 60,
+    "__provider": "pickled",
+}
 REPO_URL = f"{BASE}/acr/v1/microsoft/_streaming"
 
 
@@ -252,18 +321,23 @@ def test_auto_conversion_create():
     provider, transport = repo_provider_for(rec(21, 22, 23, 24))
     result = provider.create(REPO_PROPS)
     assert result.outs["convertPushedImages"] is True and result.id == f"{LOGIN}/microsoft"
-    assert transport.sent[-1].body == {"convertPushedImages": True, "conversionFormat": "overlaybd",
-                                       "conversionVersion": "v1"}
+    assert transport.sent[-1].body == {
+        "convertPushedImages": True,
+        "conversionFormat": "overlaybd",
+        "conversionVersion": "v1",
+    }
 
 
 def test_auto_conversion_create_waits_for_a_running_operation():
     """Recorded: #21, #22, #23. Constructed: POST _streaming 202 Running, then its operation Succeeded."""
-    provider, transport = repo_provider_for([
-        *rec(21, 22, 23),
-        constructed("POST", REPO_URL, 202, {"id": OPERATION, "status": "Running", "convertPushedImages": True}),
-        constructed("POST", f"{BASE}/oauth2/token", 200, {"access_token": "REDACTED"}),
-        operation("Succeeded"),
-    ])
+    provider, transport = repo_provider_for(
+        [
+            *rec(21, 22, 23),
+            constructed("POST", REPO_URL, 202, {"id": OPERATION, "status": "Running", "convertPushedImages": True}),
+            constructed("POST", f"{BASE}/oauth2/token", 200, {"access_token": "REDACTED"}),
+            operation("Succeeded"),
+        ]
+    )
     assert provider.create(REPO_PROPS).outs["convertPushedImages"] is True
     assert transport.unused() == []
 
@@ -271,11 +345,13 @@ def test_auto_conversion_create_waits_for_a_running_operation():
 def test_auto_conversion_read_shows_drift_and_absence():
     """Recorded: #11, #14, #15, #16 (convertPushedImages false). Constructed: the second read's auth (each
     provider call builds its own client), and 404 NAME_UNKNOWN."""
-    provider, _ = repo_provider_for([
-        *rec(11, 14, 15, 16),
-        *constructed_auth(LOGIN),
-        constructed("GET", REPO_URL, 404, {"errors": [{"code": "NAME_UNKNOWN", "message": "repository unknown"}]}),
-    ])
+    provider, _ = repo_provider_for(
+        [
+            *rec(11, 14, 15, 16),
+            *constructed_auth(LOGIN),
+            constructed("GET", REPO_URL, 404, {"errors": [{"code": "NAME_UNKNOWN", "message": "repository unknown"}]}),
+        ]
+    )
     assert provider.read("id", REPO_PROPS).outs["convertPushedImages"] is False
     gone = provider.read("id", REPO_PROPS)
     assert gone.id is None and gone.outs == {}
@@ -283,10 +359,12 @@ def test_auto_conversion_read_shows_drift_and_absence():
 
 def test_auto_conversion_update_and_diff():
     """Recorded: #21, #22, #23 (auth pull,push). Constructed: POST _streaming (false) 202 Succeeded."""
-    provider, transport = repo_provider_for([
-        *rec(21, 22, 23),
-        constructed("POST", REPO_URL, 202, {"id": OPERATION, "status": "Succeeded", "convertPushedImages": False}),
-    ])
+    provider, transport = repo_provider_for(
+        [
+            *rec(21, 22, 23),
+            constructed("POST", REPO_URL, 202, {"id": OPERATION, "status": "Succeeded", "convertPushedImages": False}),
+        ]
+    )
     diff = provider.diff("id", REPO_PROPS, {**REPO_PROPS, "convertPushedImages": False, "timeoutMinutes": 5})
     assert diff.changes is True and diff.replaces == []
     assert provider.diff("id", REPO_PROPS, {**REPO_PROPS, "repository": "other"}).replaces == ["repository"]
@@ -297,12 +375,14 @@ def test_auto_conversion_update_and_diff():
 
 def test_auto_conversion_delete_switches_it_off():
     """Recorded: #11, #14, #15 (auth pull). Constructed: GET _streaming true; token pull,push; POST false."""
-    provider, transport = repo_provider_for([
-        *rec(11, 14, 15),
-        constructed("GET", REPO_URL, 200, {"convertPushedImages": True}),
-        constructed("POST", f"{BASE}/oauth2/token", 200, {"access_token": "REDACTED"}),
-        constructed("POST", REPO_URL, 202, {"id": OPERATION, "status": "Succeeded", "convertPushedImages": False}),
-    ])
+    provider, transport = repo_provider_for(
+        [
+            *rec(11, 14, 15),
+            constructed("GET", REPO_URL, 200, {"convertPushedImages": True}),
+            constructed("POST", f"{BASE}/oauth2/token", 200, {"access_token": "REDACTED"}),
+            constructed("POST", REPO_URL, 202, {"id": OPERATION, "status": "Succeeded", "convertPushedImages": False}),
+        ]
+    )
     provider.delete("id", REPO_PROPS)
     assert transport.sent[-1].body["convertPushedImages"] is False
     assert transport.unused() == []
@@ -310,10 +390,12 @@ def test_auto_conversion_delete_switches_it_off():
 
 def test_auto_conversion_delete_of_a_missing_repository_does_nothing_more():
     """Recorded: #11, #14, #15. Constructed: GET _streaming 404 NAME_UNKNOWN."""
-    provider, transport = repo_provider_for([
-        *rec(11, 14, 15),
-        constructed("GET", REPO_URL, 404, {"errors": [{"code": "NAME_UNKNOWN", "message": "repository unknown"}]}),
-    ])
+    provider, transport = repo_provider_for(
+        [
+            *rec(11, 14, 15),
+            constructed("GET", REPO_URL, 404, {"errors": [{"code": "NAME_UNKNOWN", "message": "repository unknown"}]}),
+        ]
+    )
     provider.delete("id", REPO_PROPS)
     assert transport.unused() == [] and transport.sent[-1].method == "GET"
 
@@ -332,9 +414,13 @@ def _switch_off_answer(status: str):
 def test_auto_conversion_delete_waits_for_a_running_operation():
     """Recorded: #11, #14, #15. Constructed: switch-off POST 202 Running; its operation Running, then
     Succeeded (polled with the pull token already held)."""
-    provider, transport = repo_provider_for([
-        *_switch_off_answer("Running"), operation("Running", "50%"), operation("Succeeded"),
-    ])
+    provider, transport = repo_provider_for(
+        [
+            *_switch_off_answer("Running"),
+            operation("Running", "50%"),
+            operation("Succeeded"),
+        ]
+    )
     provider.delete("id", REPO_PROPS)
     assert transport.unused() == []
     assert [r.method for r in transport.requests_to(OPERATION_URL)] == ["GET", "GET"]
@@ -342,10 +428,12 @@ def test_auto_conversion_delete_waits_for_a_running_operation():
 
 def test_auto_conversion_delete_fails_when_the_operation_fails():
     """Recorded: #11, #14, #15. Constructed: switch-off POST 202 NotStarted; its operation Failed."""
-    provider, transport = repo_provider_for([
-        *_switch_off_answer("NotStarted"),
-        operation("Failed", "0%", "Repository microsoft is locked for writes"),
-    ])
+    provider, transport = repo_provider_for(
+        [
+            *_switch_off_answer("NotStarted"),
+            operation("Failed", "0%", "Repository microsoft is locked for writes"),
+        ]
+    )
     with pytest.raises(AzureOperationError) as raised:
         provider.delete("id", REPO_PROPS)
     assert isinstance(raised.value, StreamingConversionError)
@@ -359,7 +447,9 @@ def test_auto_conversion_delete_fails_when_the_operation_fails():
 def test_auto_conversion_delete_fails_on_a_failed_answer(status):
     """Recorded: #11, #14, #15. Constructed: switch-off POST answered Failed/Canceled outright."""
     provider, transport = repo_provider_for(_switch_off_answer(status))
-    with pytest.raises(StreamingConversionError, match=rf"setting convertPushedImages=false on microsoft ended {status}"):
+    with pytest.raises(
+        StreamingConversionError, match=rf"setting convertPushedImages=false on microsoft ended {status}"
+    ):
         provider.delete("id", REPO_PROPS)
     assert transport.unused() == []
 
@@ -368,9 +458,14 @@ def test_auto_conversion_delete_gives_up_after_timeout_minutes():
     """Recorded: #11, #14, #15. Constructed: switch-off POST 202 Running; the operation Running three times.
     Fake clock: 60 s between polls, a 2-minute limit."""
     clock = FakeClock()
-    provider, _ = repo_provider_for([
-        *_switch_off_answer("Running"), *[operation("Running", f"{p}%") for p in (10, 20, 30)],
-    ], clock=clock, poll_seconds=60)
+    provider, _ = repo_provider_for(
+        [
+            *_switch_off_answer("Running"),
+            *[operation("Running", f"{p}%") for p in (10, 20, 30)],
+        ],
+        clock=clock,
+        poll_seconds=60,
+    )
     with pytest.raises(WaitTimeoutError) as raised:
         provider.delete("id", {**REPO_PROPS, "timeoutMinutes": 2})
     assert "setting convertPushedImages=false on microsoft" in str(raised.value)

@@ -21,8 +21,10 @@ from tests.conftest import provider_on
 from tests.replay import SUBSCRIPTION, TENANT, ReplayTransport, constructed, recorded
 
 ARM = "https://management.azure.com"
-REGISTRY = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/streamab-rg/providers/"
-            "Microsoft.ContainerRegistry/registries/streamabx7k2q9")
+REGISTRY = (
+    f"/subscriptions/{SUBSCRIPTION}/resourceGroups/streamab-rg/providers/"
+    "Microsoft.ContainerRegistry/registries/streamabx7k2q9"
+)
 TOKEN_ID = f"{REGISTRY}/tokens/aks-pull-streamab"
 API = "?api-version=2025-11-01"
 GENERATE = f"{ARM}{REGISTRY}/generateCredentials{API}"
@@ -35,33 +37,54 @@ def provider_for(transport: ReplayTransport) -> TokenCredentialsProvider:
 
 
 def props(**overrides) -> dict:
-    base = {"subscriptionId": SUBSCRIPTION, "tenantId": TENANT, "resourceGroupName": "streamab-rg",
-            "registryName": "streamabx7k2q9", "tokenId": TOKEN_ID, "passwordName": "password1",
-            "timeoutMinutes": 45.0, "__provider": "serialized-provider"}
+    base = {
+        "subscriptionId": SUBSCRIPTION,
+        "tenantId": TENANT,
+        "resourceGroupName": "streamab-rg",
+        "registryName": "streamabx7k2q9",
+        "tokenId": TOKEN_ID,
+        "passwordName": "password1",
+        "timeoutMinutes": 45.0,
+        "__provider": "serialized-provider",
+    }
     base.update(overrides)
     return base
 
 
-GENERATED = {"username": "aks-pull-streamab", "passwords": [
-    {"name": "password1", "value": "s3cr3t-value", "creationTime": CREATED},
-    {"name": "password2", "creationTime": "2026-07-01T00:00:00+00:00"},
-]}
+GENERATED = {
+    "username": "aks-pull-streamab",
+    "passwords": [
+        {"name": "password1", "value": "s3cr3t-value", "creationTime": CREATED},
+        {"name": "password2", "creationTime": "2026-07-01T00:00:00+00:00"},
+    ],
+}
 
 
 def token_body(passwords: list) -> dict:
-    return {"id": TOKEN_ID, "name": "aks-pull-streamab", "type": "Microsoft.ContainerRegistry/registries/tokens",
-            "properties": {"scopeMapId": f"{REGISTRY}/scopeMaps/_repositories_pull", "status": "enabled",
-                           "provisioningState": "Succeeded",
-                           "credentials": {"certificates": [], "passwords": passwords}}}
+    return {
+        "id": TOKEN_ID,
+        "name": "aks-pull-streamab",
+        "type": "Microsoft.ContainerRegistry/registries/tokens",
+        "properties": {
+            "scopeMapId": f"{REGISTRY}/scopeMaps/_repositories_pull",
+            "status": "enabled",
+            "provisioningState": "Succeeded",
+            "credentials": {"certificates": [], "passwords": passwords},
+        },
+    }
 
 
 def generate_sequence(location: str) -> list:
-    return [constructed("POST", GENERATE, 202, None, {"location": location}),
-            constructed("GET", location, 200, GENERATED)]
+    return [
+        constructed("POST", GENERATE, 202, None, {"location": location}),
+        constructed("GET", location, 200, GENERATED),
+    ]
 
 
-LOCATION = (f"{ARM}/subscriptions/{SUBSCRIPTION}/providers/Microsoft.ContainerRegistry/locations/WESTUS3/"
-            f"operationResults/registries-5a1d2c3e?api-version=2025-11-01")
+LOCATION = (
+    f"{ARM}/subscriptions/{SUBSCRIPTION}/providers/Microsoft.ContainerRegistry/locations/WESTUS3/"
+    f"operationResults/registries-5a1d2c3e?api-version=2025-11-01"
+)
 
 
 def test_constructed_generate_follows_the_recorded_post_action_shape():
@@ -85,17 +108,37 @@ def test_create_generates_the_password_and_returns_it_as_output():
 
 
 def test_create_answered_directly_and_without_a_value_is_an_error():
-    transport = ReplayTransport([constructed("POST", GENERATE, 200, {"username": "aks-pull-streamab", "passwords": [
-        {"name": "password1", "creationTime": CREATED}]})])
+    transport = ReplayTransport(
+        [
+            constructed(
+                "POST",
+                GENERATE,
+                200,
+                {"username": "aks-pull-streamab", "passwords": [{"name": "password1", "creationTime": CREATED}]},
+            )
+        ]
+    )
     with pytest.raises(AzureOperationError, match="without a value for password1"):
         provider_for(transport).create(props())
 
 
 def test_create_reports_azures_refusal():
-    transport = ReplayTransport([constructed("POST", GENERATE, 403, {"error": {
-        "code": "AuthorizationFailed",
-        "message": "The client 'user@example.com' does not have authorization to perform action "
-                   "'Microsoft.ContainerRegistry/registries/generateCredentials/action'."}})])
+    transport = ReplayTransport(
+        [
+            constructed(
+                "POST",
+                GENERATE,
+                403,
+                {
+                    "error": {
+                        "code": "AuthorizationFailed",
+                        "message": "The client 'user@example.com' does not have authorization to perform action "
+                        "'Microsoft.ContainerRegistry/registries/generateCredentials/action'.",
+                    }
+                },
+            )
+        ]
+    )
     with pytest.raises(AzureOperationError) as raised:
         provider_for(transport).create(props())
     assert "AuthorizationFailed" in str(raised.value) and "generateCredentials/action" in str(raised.value)
@@ -108,22 +151,30 @@ def test_read_keeps_a_password_that_is_still_ours_and_drops_a_regenerated_or_del
     result = provider_for(still).read("id", state)
     assert result.id == "id" and result.outs["password"] == "s3cr3t-value"
 
-    regenerated = ReplayTransport([constructed("GET", TOKEN, 200, token_body(
-        [{"name": "password1", "creationTime": "2026-08-03T09:00:00+00:00"}]))])
+    regenerated = ReplayTransport(
+        [
+            constructed(
+                "GET", TOKEN, 200, token_body([{"name": "password1", "creationTime": "2026-08-03T09:00:00+00:00"}])
+            )
+        ]
+    )
     assert provider_for(regenerated).read("id", state).id == ""
 
-    gone = ReplayTransport([constructed("GET", TOKEN, 404, {"error": {"code": "ResourceNotFound",
-                                                                       "message": "token not found"}})])
+    gone = ReplayTransport(
+        [constructed("GET", TOKEN, 404, {"error": {"code": "ResourceNotFound", "message": "token not found"}})]
+    )
     assert provider_for(gone).read("id", state).id == ""
 
 
 def test_delete_revokes_only_our_password():
     other = {"name": "password2", "creationTime": "2026-07-01T00:00:00+00:00"}
     state = dict(props(), passwordCreationTime=CREATED)
-    transport = ReplayTransport([
-        constructed("GET", TOKEN, 200, token_body([{"name": "password1", "creationTime": CREATED}, other])),
-        constructed("PATCH", TOKEN, 200, token_body([other])),
-    ])
+    transport = ReplayTransport(
+        [
+            constructed("GET", TOKEN, 200, token_body([{"name": "password1", "creationTime": CREATED}, other])),
+            constructed("PATCH", TOKEN, 200, token_body([other])),
+        ]
+    )
     provider_for(transport).delete("id", state)
     patch = transport.sent[1]
     assert patch.method == "PATCH"
@@ -133,8 +184,13 @@ def test_delete_revokes_only_our_password():
 
 def test_delete_leaves_a_regenerated_password_and_a_missing_token_alone():
     state = dict(props(), passwordCreationTime=CREATED)
-    regenerated = ReplayTransport([constructed("GET", TOKEN, 200, token_body(
-        [{"name": "password1", "creationTime": "2026-08-03T09:00:00+00:00"}]))])
+    regenerated = ReplayTransport(
+        [
+            constructed(
+                "GET", TOKEN, 200, token_body([{"name": "password1", "creationTime": "2026-08-03T09:00:00+00:00"}])
+            )
+        ]
+    )
     provider_for(regenerated).delete("id", state)
     assert [r.method for r in regenerated.sent] == ["GET"]
 

@@ -27,8 +27,10 @@ from tests.conftest import provider_on
 from tests.replay import SUBSCRIPTION, TENANT, ReplayTransport, constructed, recorded
 
 ARM = "https://management.azure.com"
-CLUSTER_PATH = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/streamab-rg/providers/"
-                "Microsoft.ContainerService/managedClusters/streamab-aks")
+CLUSTER_PATH = (
+    f"/subscriptions/{SUBSCRIPTION}/resourceGroups/streamab-rg/providers/"
+    "Microsoft.ContainerService/managedClusters/streamab-aks"
+)
 API = "?api-version=2026-08-01"
 
 
@@ -37,8 +39,10 @@ def pool_url(pool: str) -> str:
 
 
 def operation_url(op: str) -> str:
-    return (f"{ARM}/subscriptions/{SUBSCRIPTION}/providers/Microsoft.ContainerService/locations/westus3/"
-            f"operations/{op}?api-version=2016-03-30")
+    return (
+        f"{ARM}/subscriptions/{SUBSCRIPTION}/providers/Microsoft.ContainerService/locations/westus3/"
+        f"operations/{op}?api-version=2016-03-30"
+    )
 
 
 class Clock:
@@ -68,38 +72,74 @@ def props_for(pool_name: str, *, cache_generation: int = 0, timeout_minutes: int
     properties = pool_properties(pool, CONFIG.cluster.kubernetes_version)
     properties.update(overrides)
     # As the engine hands them to a dynamic provider: every number a float.
-    return json.loads(json.dumps({
-        "subscriptionId": SUBSCRIPTION, "tenantId": TENANT, "resourceGroupName": "streamab-rg",
-        "clusterName": "streamab-aks", "poolName": pool_name, "properties": properties,
-        "cacheGeneration": cache_generation, "timeoutMinutes": timeout_minutes,
-        "__provider": "serialized-provider",
-    }), parse_int=float)
+    return json.loads(
+        json.dumps(
+            {
+                "subscriptionId": SUBSCRIPTION,
+                "tenantId": TENANT,
+                "resourceGroupName": "streamab-rg",
+                "clusterName": "streamab-aks",
+                "poolName": pool_name,
+                "properties": properties,
+                "cacheGeneration": cache_generation,
+                "timeoutMinutes": timeout_minutes,
+                "__provider": "serialized-provider",
+            }
+        ),
+        parse_int=float,
+    )
 
 
 def arm_pool(props: dict, *, state: str = "Succeeded", **extra_properties) -> dict:
     """An agent pool as AKS returns it: our properties plus what AKS adds."""
     properties = json.loads(json.dumps(props["properties"]), parse_float=lambda s: int(float(s)))
-    properties.update({
-        "provisioningState": state, "powerState": {"code": "Running"}, "maxPods": 250,
-        "currentOrchestratorVersion": "1.33.2", "nodeImageVersion": "AKSUbuntu-2204gen2containerd-202608.01.0",
-        "enableFIPS": False, "upgradeSettings": {"maxSurge": "10%"}, "eTag": "4f3a2b1c",
-    })
+    properties.update(
+        {
+            "provisioningState": state,
+            "powerState": {"code": "Running"},
+            "maxPods": 250,
+            "currentOrchestratorVersion": "1.33.2",
+            "nodeImageVersion": "AKSUbuntu-2204gen2containerd-202608.01.0",
+            "enableFIPS": False,
+            "upgradeSettings": {"maxSurge": "10%"},
+            "eTag": "4f3a2b1c",
+        }
+    )
     properties.update(extra_properties)
-    return {"id": f"{CLUSTER_PATH}/agentPools/{props['poolName']}", "name": props["poolName"],
-            "type": "Microsoft.ContainerService/managedClusters/agentPools", "properties": properties}
+    return {
+        "id": f"{CLUSTER_PATH}/agentPools/{props['poolName']}",
+        "name": props["poolName"],
+        "type": "Microsoft.ContainerService/managedClusters/agentPools",
+        "properties": properties,
+    }
 
 
 def put_sequence(props: dict, op: str, *, status: int = 201, final: dict | None = None, polls: int = 1):
     """PUT -> (InProgress x polls) -> Succeeded -> GET resource, as in the recorded registry create."""
     body = arm_pool(props, state="Creating" if status == 201 else "Updating")
-    seq = [constructed("PUT", pool_url(props["poolName"]), status, body,
-                       {"azure-asyncoperation": operation_url(op), "content-type": "application/json"})]
+    seq = [
+        constructed(
+            "PUT",
+            pool_url(props["poolName"]),
+            status,
+            body,
+            {"azure-asyncoperation": operation_url(op), "content-type": "application/json"},
+        )
+    ]
     for _ in range(polls):
-        seq.append(constructed("GET", operation_url(op), 200, {"name": op, "status": "InProgress",
-                                                               "startTime": "2026-08-02T10:00:00Z"}))
-    seq.append(constructed("GET", operation_url(op), 200, {"name": op, "status": "Succeeded",
-                                                           "startTime": "2026-08-02T10:00:00Z",
-                                                           "endTime": "2026-08-02T10:03:41Z"}))
+        seq.append(
+            constructed(
+                "GET", operation_url(op), 200, {"name": op, "status": "InProgress", "startTime": "2026-08-02T10:00:00Z"}
+            )
+        )
+    seq.append(
+        constructed(
+            "GET",
+            operation_url(op),
+            200,
+            {"name": op, "status": "Succeeded", "startTime": "2026-08-02T10:00:00Z", "endTime": "2026-08-02T10:03:41Z"},
+        )
+    )
     seq.append(constructed("GET", pool_url(props["poolName"]), 200, final or arm_pool(props)))
     return seq
 
@@ -127,14 +167,23 @@ def test_create_puts_the_configured_body_with_artifact_streaming_and_waits_for_t
     result = provider_for(transport).create(props)
 
     (put,) = puts(transport)
-    assert put.body == {"properties": {
-        "count": 1, "vmSize": "Standard_D4ds_v5", "osType": "Linux", "osSKU": "Ubuntu",
-        "osDiskType": "Ephemeral", "osDiskSizeGB": 128, "type": "VirtualMachineScaleSets", "mode": "User",
-        "orchestratorVersion": "1.33",
-        "nodeLabels": {"streaming-ab/pool": "fastart", "streaming-ab/streaming": "true"},
-        "nodeTaints": ["streaming-ab/pool=fastart:NoSchedule"], "workloadRuntime": "OCIContainer",
-        "artifactStreamingProfile": {"enabled": True},
-    }}
+    assert put.body == {
+        "properties": {
+            "count": 1,
+            "vmSize": "Standard_D4ds_v5",
+            "osType": "Linux",
+            "osSKU": "Ubuntu",
+            "osDiskType": "Ephemeral",
+            "osDiskSizeGB": 128,
+            "type": "VirtualMachineScaleSets",
+            "mode": "User",
+            "orchestratorVersion": "1.33",
+            "nodeLabels": {"streaming-ab/pool": "fastart", "streaming-ab/streaming": "true"},
+            "nodeTaints": ["streaming-ab/pool=fastart:NoSchedule"],
+            "workloadRuntime": "OCIContainer",
+            "artifactStreamingProfile": {"enabled": True},
+        }
+    }
     assert isinstance(put.body["properties"]["count"], int)  # 1, not Pulumi's 1.0
     assert transport.unused() == []
     assert [r.method for r in transport.sent] == ["PUT", "GET", "GET", "GET", "GET"]
@@ -174,8 +223,21 @@ def test_read_returns_the_managed_properties_in_the_input_shape():
 
 def test_read_notices_a_deleted_pool():
     props = props_for("fastart")
-    transport = ReplayTransport([constructed("GET", pool_url("fastart"), 404, {"error": {
-        "code": "NotFound", "message": "Could not find agent pool fastart in cluster streamab-aks."}})])
+    transport = ReplayTransport(
+        [
+            constructed(
+                "GET",
+                pool_url("fastart"),
+                404,
+                {
+                    "error": {
+                        "code": "NotFound",
+                        "message": "Could not find agent pool fastart in cluster streamab-aks.",
+                    }
+                },
+            )
+        ]
+    )
     result = provider_for(transport).read("some-id", props)
     assert result.id == "" and result.outs == {}
 
@@ -184,8 +246,9 @@ def test_scale_updates_in_place_keeping_what_aks_set_and_dropping_read_only_fiel
     olds = props_for("fastart")
     news = props_for("fastart", count=3)
     current = arm_pool(olds)
-    transport = ReplayTransport([constructed("GET", pool_url("fastart"), 200, current),
-                                 *put_sequence(news, "op-scale", status=200)])
+    transport = ReplayTransport(
+        [constructed("GET", pool_url("fastart"), 200, current), *put_sequence(news, "op-scale", status=200)]
+    )
     result = provider_for(transport).update("id", olds, news)
 
     (put,) = puts(transport)
@@ -205,16 +268,26 @@ def test_upgrade_and_scale_are_two_operations():
     news = props_for("fastart", count=2, orchestratorVersion="1.34")
     upgraded = copy.deepcopy(news)
     upgraded["properties"]["count"] = 1
-    transport = ReplayTransport([constructed("GET", pool_url("fastart"), 200, arm_pool(olds)),
-                                 *put_sequence(upgraded, "op-upgrade", status=200),
-                                 *put_sequence(news, "op-scale", status=200)])
+    transport = ReplayTransport(
+        [
+            constructed("GET", pool_url("fastart"), 200, arm_pool(olds)),
+            *put_sequence(upgraded, "op-upgrade", status=200),
+            *put_sequence(news, "op-scale", status=200),
+        ]
+    )
     provider_for(transport).update("id", olds, news)
-    assert [(p.body["properties"]["orchestratorVersion"], p.body["properties"]["count"]) for p in puts(transport)] \
-        == [("1.34", 1), ("1.34", 2)]
+    assert [(p.body["properties"]["orchestratorVersion"], p.body["properties"]["count"]) for p in puts(transport)] == [
+        ("1.34", 1),
+        ("1.34", 2),
+    ]
 
     # A version AKS reports with its patch is the one we asked for: a plain scale stays one PUT.
-    plain = ReplayTransport([constructed("GET", pool_url("fastart"), 200, arm_pool(olds, orchestratorVersion="1.33.2")),
-                             *put_sequence(props_for("fastart", count=2), "op-scale-only", status=200)])
+    plain = ReplayTransport(
+        [
+            constructed("GET", pool_url("fastart"), 200, arm_pool(olds, orchestratorVersion="1.33.2")),
+            *put_sequence(props_for("fastart", count=2), "op-scale-only", status=200),
+        ]
+    )
     provider_for(plain).update("id", olds, props_for("fastart", count=2))
     assert [p.body["properties"]["count"] for p in puts(plain)] == [2]
 
@@ -224,11 +297,13 @@ def test_cache_reset_scales_to_zero_waits_then_back_to_the_count():
     news = props_for("fastnoart", cache_generation=1)
     zero = copy.deepcopy(news)
     zero["properties"]["count"] = 0
-    transport = ReplayTransport([
-        constructed("GET", pool_url("fastnoart"), 200, arm_pool(olds)),
-        *put_sequence(zero, "op-down", status=200, polls=3),
-        *put_sequence(news, "op-up", status=200),
-    ])
+    transport = ReplayTransport(
+        [
+            constructed("GET", pool_url("fastnoart"), 200, arm_pool(olds)),
+            *put_sequence(zero, "op-down", status=200, polls=3),
+            *put_sequence(news, "op-up", status=200),
+        ]
+    )
     provider_for(transport).update("id", olds, news)
 
     assert [p.body["properties"]["count"] for p in puts(transport)] == [0, 1]
@@ -244,8 +319,9 @@ def test_cache_reset_scales_to_zero_waits_then_back_to_the_count():
 def test_cache_reset_of_a_parked_pool_is_a_single_put():
     olds = props_for("fastnoart", cache_generation=0, count=0)
     news = props_for("fastnoart", cache_generation=1, count=0)
-    transport = ReplayTransport([constructed("GET", pool_url("fastnoart"), 200, arm_pool(olds)),
-                                 *put_sequence(news, "op-park", status=200)])
+    transport = ReplayTransport(
+        [constructed("GET", pool_url("fastnoart"), 200, arm_pool(olds)), *put_sequence(news, "op-park", status=200)]
+    )
     provider_for(transport).update("id", olds, news)
     assert [p.body["properties"]["count"] for p in puts(transport)] == [0]
 
@@ -255,9 +331,13 @@ def test_turning_streaming_on_in_place_recycles_the_nodes():
     news = props_for("fastnoart", artifactStreamingProfile={"enabled": True})
     flipped_zero = copy.deepcopy(news)
     flipped_zero["properties"]["count"] = 0
-    transport = ReplayTransport([constructed("GET", pool_url("fastnoart"), 200, arm_pool(olds)),
-                                 *put_sequence(flipped_zero, "op-flag", status=200),
-                                 *put_sequence(news, "op-flag-up", status=200)])
+    transport = ReplayTransport(
+        [
+            constructed("GET", pool_url("fastnoart"), 200, arm_pool(olds)),
+            *put_sequence(flipped_zero, "op-flag", status=200),
+            *put_sequence(news, "op-flag-up", status=200),
+        ]
+    )
     provider_for(transport).update("id", olds, news)
     first, second = puts(transport)
     # The flag goes out together with count 0: no node of the old setting survives.
@@ -267,25 +347,46 @@ def test_turning_streaming_on_in_place_recycles_the_nodes():
 
 def test_delete_waits_for_the_operation_and_tolerates_a_missing_pool():
     props = props_for("slowart")
-    transport = ReplayTransport([
-        constructed("DELETE", pool_url("slowart"), 202, None,
-                    {"azure-asyncoperation": operation_url("op-del"), "location": operation_url("op-del-loc")}),
-        constructed("GET", operation_url("op-del"), 200, {"name": "op-del", "status": "InProgress"}),
-        constructed("GET", operation_url("op-del"), 200, {"name": "op-del", "status": "Succeeded"}),
-    ])
+    transport = ReplayTransport(
+        [
+            constructed(
+                "DELETE",
+                pool_url("slowart"),
+                202,
+                None,
+                {"azure-asyncoperation": operation_url("op-del"), "location": operation_url("op-del-loc")},
+            ),
+            constructed("GET", operation_url("op-del"), 200, {"name": "op-del", "status": "InProgress"}),
+            constructed("GET", operation_url("op-del"), 200, {"name": "op-del", "status": "Succeeded"}),
+        ]
+    )
     provider_for(transport).delete("id", props)
     assert [r.method for r in transport.sent] == ["DELETE", "GET", "GET"] and transport.unused() == []
 
-    gone = ReplayTransport([constructed("DELETE", pool_url("slowart"), 404, {"error": {
-        "code": "NotFound", "message": "agent pool slowart not found"}})])
+    gone = ReplayTransport(
+        [
+            constructed(
+                "DELETE",
+                pool_url("slowart"),
+                404,
+                {"error": {"code": "NotFound", "message": "agent pool slowart not found"}},
+            )
+        ]
+    )
     provider_for(gone).delete("id", props)
     assert len(gone.sent) == 1
 
 
-BUSY = {"error": {"code": "OperationNotAllowed", "message": (
-    "Operation is not allowed: Another agentpool operation (slowart - Creating) is in progress, please "
-    "wait for it to finish before starting a new operation. See https://aka.ms/aks-pending-operation for "
-    "more details")}}
+BUSY = {
+    "error": {
+        "code": "OperationNotAllowed",
+        "message": (
+            "Operation is not allowed: Another agentpool operation (slowart - Creating) is in progress, please "
+            "wait for it to finish before starting a new operation. See https://aka.ms/aks-pending-operation for "
+            "more details"
+        ),
+    }
+}
 
 
 def test_conflict_409_is_retried_until_aks_is_free():
@@ -293,12 +394,18 @@ def test_conflict_409_is_retried_until_aks_is_free():
     >= 400 that has the header); AKS's usual 409 has none, and azure-core never retries that one, so
     the provider's own loop waits with backoff (15 s first) and sends the PUT again."""
     props = props_for("slownoart")
-    transport = ReplayTransport([
-        constructed("PUT", pool_url("slownoart"), 409, BUSY, {"Retry-After": "30"}),
-        constructed("PUT", pool_url("slownoart"), 409,
-                    {"error": {"code": "AnotherOperationInProgress", "message": "Another operation is in progress"}}),
-        *put_sequence(props, "op-after-409"),
-    ])
+    transport = ReplayTransport(
+        [
+            constructed("PUT", pool_url("slownoart"), 409, BUSY, {"Retry-After": "30"}),
+            constructed(
+                "PUT",
+                pool_url("slownoart"),
+                409,
+                {"error": {"code": "AnotherOperationInProgress", "message": "Another operation is in progress"}},
+            ),
+            *put_sequence(props, "op-after-409"),
+        ]
+    )
     result = provider_for(transport).create(props)
     assert len(puts(transport)) == 3
     assert transport.sleeps[:2] == [30.0, 15.0]
@@ -322,8 +429,16 @@ def test_conflict_retries_stop_at_the_configured_limit_with_azures_message():
 
 def test_a_409_that_is_not_about_a_running_operation_is_not_retried():
     props = props_for("slownoart")
-    transport = ReplayTransport([constructed("PUT", pool_url("slownoart"), 409, {"error": {
-        "code": "Conflict", "message": "The agent pool slownoart is being deleted."}})])
+    transport = ReplayTransport(
+        [
+            constructed(
+                "PUT",
+                pool_url("slownoart"),
+                409,
+                {"error": {"code": "Conflict", "message": "The agent pool slownoart is being deleted."}},
+            )
+        ]
+    )
     with pytest.raises(AzureOperationError) as raised:
         provider_for(transport).create(props)
     assert "Conflict: The agent pool slownoart is being deleted." in str(raised.value)
@@ -332,9 +447,22 @@ def test_a_409_that_is_not_about_a_running_operation_is_not_retried():
 
 def test_permanent_400_reaches_the_user_without_retries():
     props = props_for("fastart", vmSize="Standard_D4ds_v5")
-    transport = ReplayTransport([constructed("PUT", pool_url("fastart"), 400, {"error": {
-        "code": "PropertyChangeNotAllowed", "target": "properties.vmSize",
-        "message": "Changing property 'properties.vmSize' is not allowed."}})])
+    transport = ReplayTransport(
+        [
+            constructed(
+                "PUT",
+                pool_url("fastart"),
+                400,
+                {
+                    "error": {
+                        "code": "PropertyChangeNotAllowed",
+                        "target": "properties.vmSize",
+                        "message": "Changing property 'properties.vmSize' is not allowed.",
+                    }
+                },
+            )
+        ]
+    )
     with pytest.raises(AzureOperationError) as raised:
         provider_for(transport).create(props)
     assert "PropertyChangeNotAllowed: Changing property 'properties.vmSize' is not allowed." in str(raised.value)
@@ -344,14 +472,31 @@ def test_permanent_400_reaches_the_user_without_retries():
 
 def test_failed_operation_reports_the_message_of_the_operation():
     props = props_for("fastart")
-    transport = ReplayTransport([
-        constructed("PUT", pool_url("fastart"), 201, arm_pool(props, state="Creating"),
-                    {"azure-asyncoperation": operation_url("op-fail")}),
-        constructed("GET", operation_url("op-fail"), 200, {"name": "op-fail", "status": "Failed", "error": {
-            "code": "ReconcileVMSSAgentPoolFailed",
-            "message": "Code=\"OperationNotAllowed\" Message=\"Operation could not be completed as it results "
-                       "in exceeding approved standardDDSv5Family Cores quota.\""}}),
-    ])
+    transport = ReplayTransport(
+        [
+            constructed(
+                "PUT",
+                pool_url("fastart"),
+                201,
+                arm_pool(props, state="Creating"),
+                {"azure-asyncoperation": operation_url("op-fail")},
+            ),
+            constructed(
+                "GET",
+                operation_url("op-fail"),
+                200,
+                {
+                    "name": "op-fail",
+                    "status": "Failed",
+                    "error": {
+                        "code": "ReconcileVMSSAgentPoolFailed",
+                        "message": 'Code="OperationNotAllowed" Message="Operation could not be completed as it results '
+                        'in exceeding approved standardDDSv5Family Cores quota."',
+                    },
+                },
+            ),
+        ]
+    )
     with pytest.raises(AzureOperationError) as raised:
         provider_for(transport).create(props)
     assert "ReconcileVMSSAgentPoolFailed" in str(raised.value)
@@ -360,12 +505,21 @@ def test_failed_operation_reports_the_message_of_the_operation():
 
 def test_a_wait_past_the_pool_limit_names_the_config_key():
     props = props_for("fastart", timeout_minutes=1)
-    transport = ReplayTransport([
-        constructed("PUT", pool_url("fastart"), 201, arm_pool(props, state="Creating"),
-                    {"azure-asyncoperation": operation_url("op-slow")}),
-        *[constructed("GET", operation_url("op-slow"), 200, {"name": "op-slow", "status": "InProgress"})
-          for _ in range(4)],
-    ])
+    transport = ReplayTransport(
+        [
+            constructed(
+                "PUT",
+                pool_url("fastart"),
+                201,
+                arm_pool(props, state="Creating"),
+                {"azure-asyncoperation": operation_url("op-slow")},
+            ),
+            *[
+                constructed("GET", operation_url("op-slow"), 200, {"name": "op-slow", "status": "InProgress"})
+                for _ in range(4)
+            ],
+        ]
+    )
     clock = Clock(transport)
     with pytest.raises(WaitTimeoutError) as raised:
         provider_for(transport, poll_seconds=30, clock=clock).create(props)
@@ -380,18 +534,21 @@ def outputs_of(props: dict) -> dict:
     return outs
 
 
-@pytest.mark.parametrize("change, replaced", [
-    ({"count": 0}, []),
-    ({"nodeLabels": {"streaming-ab/pool": "fastart", "streaming-ab/streaming": "true", "team": "a"}}, []),
-    ({"nodeTaints": ["streaming-ab/pool=fastart:NoSchedule", "x=y:NoExecute"]}, []),
-    ({"artifactStreamingProfile": {"enabled": False}}, []),
-    ({"orchestratorVersion": "1.34"}, []),
-    ({"vmSize": "Standard_D8ds_v5"}, ["properties.vmSize"]),
-    ({"osDiskType": "Managed"}, ["properties.osDiskType"]),
-    ({"osDiskSizeGB": 100}, ["properties.osDiskSizeGB"]),
-    ({"osSKU": "AzureLinux"}, ["properties.osSKU"]),
-    ({"workloadRuntime": "KataVmIsolation"}, ["properties.workloadRuntime"]),
-])
+@pytest.mark.parametrize(
+    "change, replaced",
+    [
+        ({"count": 0}, []),
+        ({"nodeLabels": {"streaming-ab/pool": "fastart", "streaming-ab/streaming": "true", "team": "a"}}, []),
+        ({"nodeTaints": ["streaming-ab/pool=fastart:NoSchedule", "x=y:NoExecute"]}, []),
+        ({"artifactStreamingProfile": {"enabled": False}}, []),
+        ({"orchestratorVersion": "1.34"}, []),
+        ({"vmSize": "Standard_D8ds_v5"}, ["properties.vmSize"]),
+        ({"osDiskType": "Managed"}, ["properties.osDiskType"]),
+        ({"osDiskSizeGB": 100}, ["properties.osDiskSizeGB"]),
+        ({"osSKU": "AzureLinux"}, ["properties.osSKU"]),
+        ({"workloadRuntime": "KataVmIsolation"}, ["properties.workloadRuntime"]),
+    ],
+)
 def test_diff_updates_mutable_properties_and_replaces_immutable_ones(change, replaced):
     olds = outputs_of(json.loads(json.dumps(props_for("fastart")), parse_float=lambda s: int(float(s))))
     news = props_for("fastart", **change)

@@ -16,19 +16,20 @@ from components.cluster import (
     role_assignment_name,
 )
 from components.pool_body import pool_properties
-from contract import SYSTEM_POOL_TAINT
-from providers.aks_agent_pool import REPLACE_ON_CHANGE
-from contract import ACR_PULL_ROLE_ID
+from contract import ACR_PULL_ROLE_ID, SYSTEM_POOL_TAINT
 from offline.fakes.cluster import kubelet_object_id_of
 from offline.harness import evaluate
+from providers.aks_agent_pool import REPLACE_ON_CHANGE
 from stackconfig.errors import ConfigError
 from stacks.config import parse_stack_config
 from stacks.scenarios import SCENARIOS
 from tests.replay import SUBSCRIPTION, TENANT
 
 REGISTRY_NAME = "streamabx7k2q9"
-REGISTRY_ID = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/streamab-registry-rg/providers/"
-               f"Microsoft.ContainerRegistry/registries/{REGISTRY_NAME}")
+REGISTRY_ID = (
+    f"/subscriptions/{SUBSCRIPTION}/resourceGroups/streamab-registry-rg/providers/"
+    f"Microsoft.ContainerRegistry/registries/{REGISTRY_NAME}"
+)
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 POOL = "pulumi-python:dynamic/aks:ExperimentPool"
 ROLE = "azure-native:authorization:RoleAssignment"
@@ -45,18 +46,38 @@ def program_for(values: dict, name_prefix: str = "streamab"):
         group = resources.ResourceGroup("rg", resource_group_name=f"{name_prefix}-rg", location=config.location)
         # A registry in its own group (as with registry.existingResourceGroup): only its id and name
         # reach the cluster, as Outputs of the registry resource, so the dependency graph is the real one.
-        registry = containerregistry.Registry("registry", resource_group_name="streamab-registry-rg",
-                                              registry_name=REGISTRY_NAME, sku={"name": "Premium"},
-                                              admin_user_enabled=False)
-        cluster = StreamingCluster("cluster", StreamingClusterArgs(
-            location=config.location, name_prefix=name_prefix, resource_group_name=group.name,
-            cluster=config.cluster, pools=config.pools, cache_generation=config.cache_generation,
-            timeouts=config.timeouts, registry_id=registry.id, registry_name=registry.name,
-            subscription_id=SUBSCRIPTION, tenant_id=TENANT))
-        exports = {"clusterName": cluster.cluster_name, "resourceGroupName": cluster.resource_group_name,
-                   "kubeconfig": cluster.kubeconfig, "pools": cluster.pools_summary,
-                   "oidcIssuerUrl": cluster.oidc_issuer_url, "kubeletObjectId": cluster.kubelet_object_id,
-                   "poolResources": sorted(cluster.pool_resources)}
+        registry = containerregistry.Registry(
+            "registry",
+            resource_group_name="streamab-registry-rg",
+            registry_name=REGISTRY_NAME,
+            sku={"name": "Premium"},
+            admin_user_enabled=False,
+        )
+        cluster = StreamingCluster(
+            "cluster",
+            StreamingClusterArgs(
+                location=config.location,
+                name_prefix=name_prefix,
+                resource_group_name=group.name,
+                cluster=config.cluster,
+                pools=config.pools,
+                cache_generation=config.cache_generation,
+                timeouts=config.timeouts,
+                registry_id=registry.id,
+                registry_name=registry.name,
+                subscription_id=SUBSCRIPTION,
+                tenant_id=TENANT,
+            ),
+        )
+        exports = {
+            "clusterName": cluster.cluster_name,
+            "resourceGroupName": cluster.resource_group_name,
+            "kubeconfig": cluster.kubeconfig,
+            "pools": cluster.pools_summary,
+            "oidcIssuerUrl": cluster.oidc_issuer_url,
+            "kubeletObjectId": cluster.kubelet_object_id,
+            "poolResources": sorted(cluster.pool_resources),
+        }
         if cluster.image_pull_secret_dockerconfigjson is not None:
             exports["pullSecret"] = cluster.image_pull_secret_dockerconfigjson
         return exports
@@ -106,7 +127,8 @@ def test_acr_pull_role_assignment_for_the_kubelet_identity_on_the_registry(attac
     assert role.inputs["principalType"] == "ServicePrincipal"
     assert role.inputs["scope"] == REGISTRY_ID
     assert role.inputs["roleDefinitionId"] == (
-        f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/{ACR_PULL_ROLE_ID}")
+        f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/{ACR_PULL_ROLE_ID}"
+    )
     assert role.inputs["roleAssignmentName"] == role_assignment_name(REGISTRY_ID, kubelet, ACR_PULL_ROLE_ID)
     uuid.UUID(role.inputs["roleAssignmentName"])  # ARM wants a GUID
 
@@ -122,8 +144,9 @@ def test_role_assignment_name_is_stable_across_runs_and_changes_with_the_princip
     other = evaluate(other_program, stack_values(namePrefix="other"))
     assert other.of_type(ROLE)[0].inputs["roleAssignmentName"] != name
     # ARM ids are case-insensitive: so is the name.
-    assert role_assignment_name(REGISTRY_ID.upper(), "ABC", ACR_PULL_ROLE_ID) == \
-        role_assignment_name(REGISTRY_ID, "abc", ACR_PULL_ROLE_ID)
+    assert role_assignment_name(REGISTRY_ID.upper(), "ABC", ACR_PULL_ROLE_ID) == role_assignment_name(
+        REGISTRY_ID, "abc", ACR_PULL_ROLE_ID
+    )
 
 
 def test_outputs_kubeconfig_secret_and_decoded_pools_and_names(attach):
@@ -135,8 +158,13 @@ def test_outputs_kubeconfig_secret_and_decoded_pools_and_names(attach):
     assert ev.outputs["resourceGroupName"] == "streamab-rg"
     assert ev.outputs["oidcIssuerUrl"] is None
     assert ev.outputs["pools"]["fastart"] == {
-        "streaming": True, "vmSize": "Standard_D4ds_v5", "osDiskType": "Ephemeral", "osSku": "Ubuntu",
-        "count": 1, "labels": {"streaming-ab/pool": "fastart", "streaming-ab/streaming": "true"}}
+        "streaming": True,
+        "vmSize": "Standard_D4ds_v5",
+        "osDiskType": "Ephemeral",
+        "osSku": "Ubuntu",
+        "count": 1,
+        "labels": {"streaming-ab/pool": "fastart", "streaming-ab/streaming": "true"},
+    }
     assert ev.outputs["pools"]["slownoart"]["streaming"] is False
     assert set(ev.outputs["pools"]) == {p.name for p in config.pools} == set(ev.outputs["poolResources"])
     assert "pullSecret" not in ev.outputs
@@ -161,12 +189,20 @@ def test_one_pool_resource_per_configured_pool_with_the_arm_body(attach):
     assert fast["cacheGeneration"] == config.cache_generation
     assert fast["timeoutMinutes"] == config.timeouts.pool_minutes
     assert fast["properties"] == {
-        "count": 1, "vmSize": "Standard_D4ds_v5", "osType": "Linux", "osSKU": "Ubuntu",
-        "osDiskType": "Ephemeral", "osDiskSizeGB": 128, "type": "VirtualMachineScaleSets", "mode": "User",
+        "count": 1,
+        "vmSize": "Standard_D4ds_v5",
+        "osType": "Linux",
+        "osSKU": "Ubuntu",
+        "osDiskType": "Ephemeral",
+        "osDiskSizeGB": 128,
+        "type": "VirtualMachineScaleSets",
+        "mode": "User",
         "orchestratorVersion": "1.33",
         "nodeLabels": {"streaming-ab/pool": "fastart", "streaming-ab/streaming": "true"},
-        "nodeTaints": ["streaming-ab/pool=fastart:NoSchedule"], "workloadRuntime": "OCIContainer",
-        "artifactStreamingProfile": {"enabled": True}}
+        "nodeTaints": ["streaming-ab/pool=fastart:NoSchedule"],
+        "workloadRuntime": "OCIContainer",
+        "artifactStreamingProfile": {"enabled": True},
+    }
     slow = pools["slownoart"].inputs["properties"]
     assert slow["artifactStreamingProfile"] == {"enabled": False}
     assert slow["osDiskType"] == "Managed" and "osDiskSizeGB" not in slow
@@ -180,12 +216,12 @@ def test_pools_form_one_chain_in_config_order(attach):
     pools = [next(r for r in ev.of_type(POOL) if r.inputs["poolName"] == p.name) for p in config.pools]
     (cluster,) = ev.of_type(CLUSTER)
     assert pools[0].dependencies and not any(ev.depends_on(pools[0], other) for other in pools[1:])
-    for previous, pool in zip(pools, pools[1:]):
+    for previous, pool in zip(pools, pools[1:], strict=False):
         assert previous.urn in pool.dependencies
         assert ev.depends_on(pool, cluster)
     # No two pools may be independent: that would let AKS see two operations at once.
     for i, a in enumerate(pools):
-        for b in pools[i + 1:]:
+        for b in pools[i + 1 :]:
             assert ev.depends_on(b, a)
 
 
@@ -259,22 +295,28 @@ def with_pool(index: int = 0, **changes) -> dict:
     return stack_values(pools=pools)
 
 
-@pytest.mark.parametrize("values, key, words", [
-    (with_pool(0, vmSize="Standard_D4pds_v5"), "pools[0].vmSize", ["'slowart'", "Arm64"]),
-    (with_pool(0, vmSize="Standard_DC4as_v5"), "pools[0].vmSize", ["'slowart'", "confidential"]),
-    (with_pool(2, workloadRuntime="KataVmIsolation"), "pools[2].workloadRuntime", ["'fastart'", "sandboxing"]),
-    (with_pool(0, osSku="AzureLinuxOSGuard"), "pools[0].osSku", ["'slowart'", "AzureLinuxOSGuard"]),
-    (with_pool(1, osSku="Windows2022"), "pools[1].osSku", ["'slownoart'", "not a Linux node image"]),
-    (with_pool(1, name="slowart"), "pools[1].name", ["duplicate pool name 'slowart'"]),
-    (with_pool(3, count=1001), "pools[3].count", ["'fastnoart'", "1001", "0-1000"]),
-    (with_pool(3, count=-1), "pools[3].count", ["'fastnoart'", "-1"]),
-    (with_pool(2, osDiskSizeGB=200), "pools[2].osDiskSizeGB", ["'fastart'", "200", "150 GiB", "Standard_D4ds_v5"]),
-    (with_pool(0, osDiskType="Ephemeral", vmSize="Standard_D4s_v5"), "pools[0].osDiskType",
-     ["'slowart'", "no local"]),
-    (with_pool(0, vmSize="Standard_A2_v2"), "pools[0].vmSize", ["'slowart'", "Generation 1"]),
-    (stack_values(cluster={"kubernetesVersion": "1.25"}), "cluster.kubernetesVersion", ["1.26"]),
-    (stack_values(registry={"sku": "Basic"}), "registry.sku", ["Premium"]),
-])
+@pytest.mark.parametrize(
+    "values, key, words",
+    [
+        (with_pool(0, vmSize="Standard_D4pds_v5"), "pools[0].vmSize", ["'slowart'", "Arm64"]),
+        (with_pool(0, vmSize="Standard_DC4as_v5"), "pools[0].vmSize", ["'slowart'", "confidential"]),
+        (with_pool(2, workloadRuntime="KataVmIsolation"), "pools[2].workloadRuntime", ["'fastart'", "sandboxing"]),
+        (with_pool(0, osSku="AzureLinuxOSGuard"), "pools[0].osSku", ["'slowart'", "AzureLinuxOSGuard"]),
+        (with_pool(1, osSku="Windows2022"), "pools[1].osSku", ["'slownoart'", "not a Linux node image"]),
+        (with_pool(1, name="slowart"), "pools[1].name", ["duplicate pool name 'slowart'"]),
+        (with_pool(3, count=1001), "pools[3].count", ["'fastnoart'", "1001", "0-1000"]),
+        (with_pool(3, count=-1), "pools[3].count", ["'fastnoart'", "-1"]),
+        (with_pool(2, osDiskSizeGB=200), "pools[2].osDiskSizeGB", ["'fastart'", "200", "150 GiB", "Standard_D4ds_v5"]),
+        (
+            with_pool(0, osDiskType="Ephemeral", vmSize="Standard_D4s_v5"),
+            "pools[0].osDiskType",
+            ["'slowart'", "no local"],
+        ),
+        (with_pool(0, vmSize="Standard_A2_v2"), "pools[0].vmSize", ["'slowart'", "Generation 1"]),
+        (stack_values(cluster={"kubernetesVersion": "1.25"}), "cluster.kubernetesVersion", ["1.26"]),
+        (stack_values(registry={"sku": "Basic"}), "registry.sku", ["Premium"]),
+    ],
+)
 def test_preflight_names_the_pool_and_the_key(values, key, words):
     with pytest.raises(ConfigError) as raised:
         parse_stack_config(values)
@@ -285,7 +327,7 @@ def test_preflight_names_the_pool_and_the_key(values, key, words):
 
 def test_ephemeral_disk_size_is_resolved_to_what_fits_the_local_disk():
     small = parse_stack_config(with_pool(2, vmSize="Standard_D2ds_v5", osDiskType="Ephemeral"))
-    assert small.pool("fastart").os_disk_size_gb == 75   # min(128, 75 GiB local disk)
+    assert small.pool("fastart").os_disk_size_gb == 75  # min(128, 75 GiB local disk)
     assert pool_properties(small.pool("fastart"), "1.33")["osDiskSizeGB"] == 75
 
 
@@ -296,16 +338,18 @@ def _nodes(cluster_waits_for_registry: bool):
     def node(urn, type_, seconds, *deps):
         return urn, Node(urn, type_, urn, seconds, set(deps))
 
-    return dict([
-        node("rg", GROUP_TYPE, 5),
-        node("registry", "azure-native:containerregistry:Registry", 60, "rg"),
-        node("build", "pulumi-python:dynamic/acr:AcrBuild", 600, "registry"),
-        node("aks", CLUSTER_TYPE, 360, "rg", *(["build"] if cluster_waits_for_registry else [])),
-        node("pool-a", POOL_TYPE, 240, "aks"),
-        node("pool-b", POOL_TYPE, 240, "aks", "pool-a"),
-        node("grant", "azure-native:authorization:RoleAssignment", 15, "aks", "registry"),
-        node("deploy", "kubernetes:apps/v1:Deployment", 65, "pool-a", "pool-b", "build", "grant"),
-    ])
+    return dict(
+        [
+            node("rg", GROUP_TYPE, 5),
+            node("registry", "azure-native:containerregistry:Registry", 60, "rg"),
+            node("build", "pulumi-python:dynamic/acr:AcrBuild", 600, "registry"),
+            node("aks", CLUSTER_TYPE, 360, "rg", *(["build"] if cluster_waits_for_registry else [])),
+            node("pool-a", POOL_TYPE, 240, "aks"),
+            node("pool-b", POOL_TYPE, 240, "aks", "pool-a"),
+            node("grant", "azure-native:authorization:RoleAssignment", 15, "aks", "registry"),
+            node("deploy", "kubernetes:apps/v1:Deployment", 65, "pool-a", "pool-b", "build", "grant"),
+        ]
+    )
 
 
 def test_critical_path_model_matches_the_ideal_only_without_avoidable_waits():

@@ -20,8 +20,11 @@ from stacks.config import parse_stack_config, read_pulumi_config
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = {"scenario": "teleport-ab", "location": "westus3"}
-GOOD_IMAGE = {"source": "mcr.microsoft.com/azuredocs/azure-vote-front:v1", "target": "azure-vote-front:v1",
-              "streaming": True}
+GOOD_IMAGE = {
+    "source": "mcr.microsoft.com/azuredocs/azure-vote-front:v1",
+    "target": "azure-vote-front:v1",
+    "streaming": True,
+}
 
 
 def problems_for(values: dict) -> list[str]:
@@ -46,8 +49,11 @@ def test_every_scenario_parses(scenario):
 
 @pytest.mark.parametrize("stack_file", sorted(ROOT.glob("Pulumi.*.yaml")), ids=lambda p: p.name)
 def test_stack_files_parse(stack_file):
-    values = {k.split(":", 1)[1]: v for k, v in yaml.safe_load(stack_file.read_text())["config"].items()
-              if k.startswith(PROJECT + ":")}
+    values = {
+        k.split(":", 1)[1]: v
+        for k, v in yaml.safe_load(stack_file.read_text())["config"].items()
+        if k.startswith(PROJECT + ":")
+    }
     parse_stack_config(values)
 
 
@@ -66,31 +72,46 @@ def test_dev_stack_is_the_storage_matrix():
 
 
 def test_stack_values_replace_scenario_values_whole():
-    config = parse_stack_config({**BASE, "images": [GOOD_IMAGE, {**GOOD_IMAGE, "target": "redis:6.0.8",
-                                                                 "name": "redis"}],
-                                 "syntheticImages": [], "workloads": [],
-                                 "activeWorkloads": []})
+    config = parse_stack_config(
+        {
+            **BASE,
+            "images": [GOOD_IMAGE, {**GOOD_IMAGE, "target": "redis:6.0.8", "name": "redis"}],
+            "syntheticImages": [],
+            "workloads": [],
+            "activeWorkloads": [],
+        }
+    )
     assert [i.name for i in config.images] == ["azure-vote-front-v1", "redis"]
     assert config.synthetic_images == ()
 
 
 def test_digest_sources_are_accepted():
     digest = "sha256:" + "4ef83ea6b0f7763c230e696709d8d8c398e21f65542db36e82961908bcf58d18"
-    config = parse_stack_config(with_images({"source": f"mcr.microsoft.com/oss/bitnami/redis@{digest}",
-                                             "target": "pinned/redis:6.0.8", "streaming": False}))
+    config = parse_stack_config(
+        with_images(
+            {
+                "source": f"mcr.microsoft.com/oss/bitnami/redis@{digest}",
+                "target": "pinned/redis:6.0.8",
+                "streaming": False,
+            }
+        )
+    )
     assert config.images[-1].source.endswith(digest)
 
 
-@pytest.mark.parametrize("values, key, allowed", [
-    ({"scenario": "teleport-ab"}, "location", "required"),
-    ({**BASE, "images": [{"target": "x:y"}]}, "images[0].source", "required"),
-    ({**BASE, "colour": "blue"}, "colour", "unknown key"),
-    ({**BASE, "registry": {"sku": "Premium", "adminUser": True}}, "registry.adminUser", "unknown key"),
-    ({**BASE, "images": [{**GOOD_IMAGE, "streaming": "yes"}]}, "images[0].streaming", "valid boolean"),
-    ({**BASE, "pools": "teleporter"}, "pools", "valid list"),
-    ({**BASE, "scenario": "teleport"}, "scenario", "teleport-ab, storage-matrix, layers"),
-    ({**BASE, "registry": {"sku": "Gold"}}, "registry.sku", "'Basic', 'Standard' or 'Premium'"),
-])
+@pytest.mark.parametrize(
+    "values, key, allowed",
+    [
+        ({"scenario": "teleport-ab"}, "location", "required"),
+        ({**BASE, "images": [{"target": "x:y"}]}, "images[0].source", "required"),
+        ({**BASE, "colour": "blue"}, "colour", "unknown key"),
+        ({**BASE, "registry": {"sku": "Premium", "adminUser": True}}, "registry.adminUser", "unknown key"),
+        ({**BASE, "images": [{**GOOD_IMAGE, "streaming": "yes"}]}, "images[0].streaming", "valid boolean"),
+        ({**BASE, "pools": "teleporter"}, "pools", "valid list"),
+        ({**BASE, "scenario": "teleport"}, "scenario", "teleport-ab, storage-matrix, layers"),
+        ({**BASE, "registry": {"sku": "Gold"}}, "registry.sku", "'Basic', 'Standard' or 'Premium'"),
+    ],
+)
 def test_shape_errors_name_the_key(values, key, allowed):
     problems = problems_for(values)
     assert any(p.startswith(f"{PROJECT}:{key}:") and allowed in p for p in problems), problems
@@ -98,22 +119,32 @@ def test_shape_errors_name_the_key(values, key, allowed):
 
 def test_non_premium_registry_with_streaming_images():
     problems = problems_for({**BASE, "registry": {"sku": "Standard"}})
-    assert f"{PROJECT}:registry.sku: 'Standard' does not support artifact streaming, which this stack uses; " \
-           "allowed: Premium" in problems
+    assert (
+        f"{PROJECT}:registry.sku: 'Standard' does not support artifact streaming, which this stack uses; "
+        "allowed: Premium" in problems
+    )
 
 
-@pytest.mark.parametrize("source", [
-    "azure-vote-front:v1",                              # no registry host
-    "mcr.microsoft.com/azuredocs/azure-vote-front",     # no tag or digest
-    "mcr.microsoft.com/Azuredocs/front:v1",             # upper-case repository
-    "mcr.microsoft.com/azuredocs/front@sha256:abc",     # short digest
-    "mcr.microsoft.com/azuredocs/front:v1@sha256:" + "0" * 64,  # both tag and digest
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "azure-vote-front:v1",  # no registry host
+        "mcr.microsoft.com/azuredocs/azure-vote-front",  # no tag or digest
+        "mcr.microsoft.com/Azuredocs/front:v1",  # upper-case repository
+        "mcr.microsoft.com/azuredocs/front@sha256:abc",  # short digest
+        "mcr.microsoft.com/azuredocs/front:v1@sha256:" + "0" * 64,  # both tag and digest
+    ],
+)
 def test_bad_image_sources(source):
     problems = problems_for(with_images({**GOOD_IMAGE, "source": source, "target": "other:v1"}))
     index = len(scenarios.SCENARIOS["teleport-ab"]["images"])
-    assert any(p.startswith(f"{PROJECT}:images[{index}].source: {source!r} is not an image reference; allowed: "
-                            "registry/repo:tag or registry/repo@sha256:<64 hex>") for p in problems), problems
+    assert any(
+        p.startswith(
+            f"{PROJECT}:images[{index}].source: {source!r} is not an image reference; allowed: "
+            "registry/repo:tag or registry/repo@sha256:<64 hex>"
+        )
+        for p in problems
+    ), problems
 
 
 @pytest.mark.parametrize("target", ["azure-vote-front", "Upper/x:y", "Upper:v1", "repo:"])
@@ -124,21 +155,29 @@ def test_bad_image_targets(target):
 
 def test_duplicate_targets():
     problems = problems_for(with_images({**GOOD_IMAGE, "name": "again"}))
-    assert any(p.startswith(f"{PROJECT}:images[2].target: duplicate target 'azure-vote-front:v1' (also at "
-                            f"{PROJECT}:images[0].target)") for p in problems), problems
+    assert any(
+        p.startswith(
+            f"{PROJECT}:images[2].target: duplicate target 'azure-vote-front:v1' (also at {PROJECT}:images[0].target)"
+        )
+        for p in problems
+    ), problems
 
 
 def test_empty_image_list():
     problems = problems_for({**BASE, "images": []})
-    assert f"{PROJECT}:images: the image list is empty; allowed: at least one {{source, target, streaming}} " \
-           "entry" in problems
+    assert (
+        f"{PROJECT}:images: the image list is empty; allowed: at least one {{source, target, streaming}} "
+        "entry" in problems
+    )
 
 
 @pytest.mark.parametrize("prefix", ["Stream", "stream-ab", "9lives", "", "a" * 45])
 def test_name_prefix_that_cannot_make_a_registry_name(prefix):
     problems = problems_for({**BASE, "namePrefix": prefix})
-    assert any(p.startswith(f"{PROJECT}:namePrefix: {prefix!r} cannot produce a valid registry name (5-50 "
-                            "alphanumerics") for p in problems), problems
+    assert any(
+        p.startswith(f"{PROJECT}:namePrefix: {prefix!r} cannot produce a valid registry name (5-50 alphanumerics")
+        for p in problems
+    ), problems
 
 
 def test_longest_valid_prefix_fits_a_registry_name():
@@ -206,48 +245,70 @@ def test_arm_names_must_start_with_a_letter():
 def test_colliding_kubernetes_object_names():
     # Arm `x-front` (single) would be named like arm `x`'s azure-vote front Deployment.
     vote = _teleport_workload(arms=[{"name": "x", "pool": "teleporter"}, {"name": "y", "pool": "shuttle"}])
-    single = {"name": "solo", "template": "single", "image": "redis",
-              "arms": [{"name": "x-front", "pool": "teleporter"}, {"name": "z", "pool": "shuttle"}]}
+    single = {
+        "name": "solo",
+        "template": "single",
+        "image": "redis",
+        "arms": [{"name": "x-front", "pool": "teleporter"}, {"name": "z", "pool": "shuttle"}],
+    }
     problems = problems_for({**BASE, "workloads": [vote, single], "activeWorkloads": ["vote", "solo"]})
-    assert any(p.startswith(f"{PROJECT}:workloads[1].arms: duplicate Kubernetes object name 'x-front'")
-               for p in problems), problems
+    assert any(
+        p.startswith(f"{PROJECT}:workloads[1].arms: duplicate Kubernetes object name 'x-front'") for p in problems
+    ), problems
 
 
-@pytest.mark.parametrize("resources, key, message", [
-    ({"cpuRequest": "lots"}, "cpuRequest", "is not a CPU quantity"),
-    ({"memoryLimit": "12 apples"}, "memoryLimit", "is not a memory quantity"),
-    ({"cpuRequest": "500m", "cpuLimit": "250m"}, "cpuRequest", "request exceeds cpuLimit"),
-    ({"memoryRequest": "1Gi", "memoryLimit": "256Mi"}, "memoryRequest", "request exceeds memoryLimit"),
-])
+@pytest.mark.parametrize(
+    "resources, key, message",
+    [
+        ({"cpuRequest": "lots"}, "cpuRequest", "is not a CPU quantity"),
+        ({"memoryLimit": "12 apples"}, "memoryLimit", "is not a memory quantity"),
+        ({"cpuRequest": "500m", "cpuLimit": "250m"}, "cpuRequest", "request exceeds cpuLimit"),
+        ({"memoryRequest": "1Gi", "memoryLimit": "256Mi"}, "memoryRequest", "request exceeds memoryLimit"),
+    ],
+)
 def test_resource_quantities(resources, key, message):
     problems = problems_for({**BASE, "workloads": [_teleport_workload(resources=resources)]})
     assert any(p.startswith(f"{PROJECT}:workloads[0].resources.{key}:") and message in p for p in problems)
 
 
 def test_token_mode_allows_standard_only_arms_and_refuses_streaming_pools():
-    standard_only = {**BASE, "cluster": {"pullMode": "token"},
-                     "pools": [{"name": "shuttle", "vmSize": "Standard_D2s_v5", "artifactStreaming": False},
-                               {"name": "shuttle2", "vmSize": "Standard_D2s_v5", "artifactStreaming": False}],
-                     "workloads": [_teleport_workload(arms=[{"pool": "shuttle"}, {"pool": "shuttle2"}])]}
+    standard_only = {
+        **BASE,
+        "cluster": {"pullMode": "token"},
+        "pools": [
+            {"name": "shuttle", "vmSize": "Standard_D2s_v5", "artifactStreaming": False},
+            {"name": "shuttle2", "vmSize": "Standard_D2s_v5", "artifactStreaming": False},
+        ],
+        "workloads": [_teleport_workload(arms=[{"pool": "shuttle"}, {"pool": "shuttle2"}])],
+    }
     assert parse_stack_config(standard_only).cluster.pull_mode == "token"
     problems = problems_for({**BASE, "cluster": {"pullMode": "token"}})
-    assert any(p.startswith(f"{PROJECT}:pools[0].artifactStreaming: pool 'teleporter': artifact streaming does "
-                            "not support pulls with Kubernetes registry credentials") for p in problems)
+    assert any(
+        p.startswith(
+            f"{PROJECT}:pools[0].artifactStreaming: pool 'teleporter': artifact streaming does "
+            "not support pulls with Kubernetes registry credentials"
+        )
+        for p in problems
+    )
 
 
 def _pool(**changes) -> dict:
     return {"name": "extra", "vmSize": "Standard_D2s_v5", "artifactStreaming": False, **changes}
 
 
-@pytest.mark.parametrize("pool, key, message", [
-    (_pool(vmSize="Standard_D4ps_v5"), "vmSize", "every experiment pool needs an AMD64 size"),
-    (_pool(osSku="AzureLinuxOSGuard"), "osSku", "is not available in the AKS agent-pool API"),
-    (_pool(workloadRuntime="KataMshvVmIsolation"), "workloadRuntime", "is not available in the AKS agent-pool"),
-    (_pool(name="system"), "name", "is the system pool's name"),
-    (_pool(artifactStreaming=True, osSku="Ubuntu2404"), "osSku", "artifact streaming does not support"),
-])
+@pytest.mark.parametrize(
+    "pool, key, message",
+    [
+        (_pool(vmSize="Standard_D4ps_v5"), "vmSize", "every experiment pool needs an AMD64 size"),
+        (_pool(osSku="AzureLinuxOSGuard"), "osSku", "is not available in the AKS agent-pool API"),
+        (_pool(workloadRuntime="KataMshvVmIsolation"), "workloadRuntime", "is not available in the AKS agent-pool"),
+        (_pool(name="system"), "name", "is the system pool's name"),
+        (_pool(artifactStreaming=True, osSku="Ubuntu2404"), "osSku", "artifact streaming does not support"),
+    ],
+)
 def test_pool_rules_for_every_pool(pool, key, message):
     pools = [*scenarios.SCENARIOS["teleport-ab"]["pools"], pool]
     problems = problems_for({**BASE, "pools": pools})
-    assert any(p.startswith(f"{PROJECT}:pools[2].{key}: pool {pool['name']!r}") and message in p
-               for p in problems), problems
+    assert any(p.startswith(f"{PROJECT}:pools[2].{key}: pool {pool['name']!r}") and message in p for p in problems), (
+        problems
+    )

@@ -17,8 +17,10 @@ from providers import build_context
 FIXTURES = Path(__file__).parent / "fixtures" / "images"
 # Constructed, see tests/fixtures/images/README.md.
 VOTE_FRONT_CONFIG = json.loads((FIXTURES / "azure-vote-front-v1.config.constructed.json").read_text())
-SOURCE = ("streamabx7k2q9.azurecr.io/azure-vote-front:v1@sha256:"
-          "4ef83ea6b0f7763c230e696709d8d8c398e21f65542db36e82961908bcf58d18")
+SOURCE = (
+    "streamabx7k2q9.azurecr.io/azure-vote-front:v1@sha256:"
+    "4ef83ea6b0f7763c230e696709d8d8c398e21f65542db36e82961908bcf58d18"
+)
 RUN_DD = re.compile(r"^RUN dd if=(?P<device>\S+) of=(?P<file>\S+) bs=1M count=(?P<count>\d+)$")
 
 
@@ -30,13 +32,16 @@ def dd_steps(dockerfile: str) -> list[dict[str, str]]:
     return [m.groupdict() for m in map(RUN_DD.match, instructions(dockerfile)) if m]
 
 
-@pytest.mark.parametrize("size_mb, layers, expected", [
-    (5000, 1, [5000]),
-    (10, 3, [4, 3, 3]),
-    (1000, 8, [125] * 8),
-    (3000, 28, [108] * 4 + [107] * 24),
-    (28, 28, [1] * 28),
-])
+@pytest.mark.parametrize(
+    "size_mb, layers, expected",
+    [
+        (5000, 1, [5000]),
+        (10, 3, [4, 3, 3]),
+        (1000, 8, [125] * 8),
+        (3000, 28, [108] * 4 + [107] * 24),
+        (28, 28, [1] * 28),
+    ],
+)
 def test_sizes_are_split_across_layers_with_the_remainder_spread(size_mb, layers, expected):
     sizes = dockerfiles.layer_sizes_mb(size_mb, layers)
     assert sizes == expected
@@ -90,8 +95,14 @@ def test_squash_dockerfile_from_the_azure_vote_front_config():
 
 
 def test_runtime_values_are_written_literally():
-    config = {"config": {"Env": ['GREETING=say "hi" to $USER', "BACKSLASH=a\\b", "EMPTY="],
-                         "User": "1000:1000", "StopSignal": "SIGQUIT", "Cmd": ["sh", "-c", "echo $HOME"]}}
+    config = {
+        "config": {
+            "Env": ['GREETING=say "hi" to $USER', "BACKSLASH=a\\b", "EMPTY="],
+            "User": "1000:1000",
+            "StopSignal": "SIGQUIT",
+            "Cmd": ["sh", "-c", "echo $HOME"],
+        }
+    }
     lines = build_context.runtime_instructions(config)
     assert lines == [
         'ENV GREETING="say \\"hi\\" to \\$USER"',
@@ -105,8 +116,9 @@ def test_runtime_values_are_written_literally():
 
 
 def test_runtime_lines_accept_the_inner_config_object_too():
-    assert build_context.runtime_instructions(VOTE_FRONT_CONFIG["config"]) == \
-        build_context.runtime_instructions(VOTE_FRONT_CONFIG)
+    assert build_context.runtime_instructions(VOTE_FRONT_CONFIG["config"]) == build_context.runtime_instructions(
+        VOTE_FRONT_CONFIG
+    )
 
 
 @pytest.mark.parametrize("config", [{"config": {"Env": ["NOEQUALS"]}}, {"config": {"WorkingDir": "/a\n/b"}}])
@@ -119,8 +131,9 @@ def test_squash_head_names_its_source_and_completes_at_build_time():
     head = dockerfiles.squash_dockerfile_head(SOURCE)
     assert dockerfiles.squash_source_of(head) == SOURCE
     assert not any(line.startswith(("ENV", "CMD", "ENTRYPOINT")) for line in head.splitlines())
-    assert build_context.complete_squash_dockerfile(head, VOTE_FRONT_CONFIG) == \
-        dockerfiles.squash_dockerfile(SOURCE, VOTE_FRONT_CONFIG)
+    assert build_context.complete_squash_dockerfile(head, VOTE_FRONT_CONFIG) == dockerfiles.squash_dockerfile(
+        SOURCE, VOTE_FRONT_CONFIG
+    )
     assert dockerfiles.squash_source_of(dockerfiles.filled_dockerfile("alpine:3.20", 1, 1, "zero")) is None
     with pytest.raises(ValueError, match="marker"):
         build_context.complete_squash_dockerfile("FROM alpine:3.20\n", VOTE_FRONT_CONFIG)

@@ -87,7 +87,7 @@ class Spec:
     """A dynamic resource, its inputs as the program sends them, and replayed create/read sequences."""
 
     resource: type
-    inputs: dict[str, Any]                                 # camelCase, without __provider
+    inputs: dict[str, Any]  # camelCase, without __provider
     create: Callable[[dict[str, Any]], tuple[Any, ReplayTransport]]
     read: Callable[[str, dict[str, Any]], Any]
     # Inputs another resource computes, so a preview may not know them: each must replace.
@@ -124,17 +124,21 @@ def _import_read(id_, props):
 
 # StreamingArtifact: test_acr_streaming.py's conversion (auth, no referrer, POST, Running, Succeeded).
 def _artifact_create(props):
-    provider, transport = streaming_tests.provider_for([
-        *streaming_tests.rec(*streaming_tests.PULL_AUTH, 40, 46, 23, 47),
-        streaming_tests.operation("Running", "40%"), streaming_tests.operation("Succeeded"),
-        streaming_tests.referrers(streaming_tests.ARTIFACT),
-    ])
+    provider, transport = streaming_tests.provider_for(
+        [
+            *streaming_tests.rec(*streaming_tests.PULL_AUTH, 40, 46, 23, 47),
+            streaming_tests.operation("Running", "40%"),
+            streaming_tests.operation("Succeeded"),
+            streaming_tests.referrers(streaming_tests.ARTIFACT),
+        ]
+    )
     return provider.create(props), transport
 
 
 def _artifact_read(id_, props):
-    provider, _ = streaming_tests.provider_for([*streaming_tests.rec(*streaming_tests.PULL_AUTH),
-                                                streaming_tests.referrers(streaming_tests.ARTIFACT)])
+    provider, _ = streaming_tests.provider_for(
+        [*streaming_tests.rec(*streaming_tests.PULL_AUTH), streaming_tests.referrers(streaming_tests.ARTIFACT)]
+    )
     return provider.read(id_, props)
 
 
@@ -145,29 +149,35 @@ def _repository_create(props):
 
 
 def _repository_read(id_, props):
-    provider, _ = streaming_tests.repo_provider_for([
-        *streaming_tests.rec(11, 14, 15),
-        constructed("GET", streaming_tests.REPO_URL, 200, {"convertPushedImages": True}),
-    ])
+    provider, _ = streaming_tests.repo_provider_for(
+        [
+            *streaming_tests.rec(11, 14, 15),
+            constructed("GET", streaming_tests.REPO_URL, 200, {"convertPushedImages": True}),
+        ]
+    )
     return provider.read(id_, props)
 
 
 # AcrBuild: test_acr_build.py's constructed upload, scheduleRun and run polled to Succeeded.
 def _build_create(props):
-    transport = ReplayTransport([
-        *build_tests.upload(),
-        constructed("POST", f"{build_tests.ARM}/scheduleRun", 200, build_tests.run("Queued")),
-        constructed("GET", f"{build_tests.ARM}/runs/cb1", 200,
-                    build_tests.run("Succeeded", **build_tests.pushed())),
-    ])
+    transport = ReplayTransport(
+        [
+            *build_tests.upload(),
+            constructed("POST", f"{build_tests.ARM}/scheduleRun", 200, build_tests.run("Queued")),
+            constructed(
+                "GET", f"{build_tests.ARM}/runs/cb1", 200, build_tests.run("Succeeded", **build_tests.pushed())
+            ),
+        ]
+    )
     return build_tests.provider_for(transport).create(props), transport
 
 
 # Read: data-plane auth (constructed: no recording has streamabx7k2q9) and the tag still at the pushed digest.
 def _build_read(id_, props):
     login = props["loginServer"]
-    transport = ReplayTransport([*constructed_auth(login),
-                                 build_tests.tag_answer(login, props["target"], build_tests.DIGEST)])
+    transport = ReplayTransport(
+        [*constructed_auth(login), build_tests.tag_answer(login, props["target"], build_tests.DIGEST)]
+    )
     result = build_tests.provider_for(transport).read(id_, props)
     assert transport.unused() == []
     return result
@@ -205,34 +215,72 @@ def _token_create(props):
 
 
 def _token_read(id_, props):
-    transport = ReplayTransport([constructed("GET", token_tests.TOKEN, 200, token_tests.token_body(
-        [{"name": "password1", "creationTime": token_tests.CREATED}]))])
+    transport = ReplayTransport(
+        [
+            constructed(
+                "GET",
+                token_tests.TOKEN,
+                200,
+                token_tests.token_body([{"name": "password1", "creationTime": token_tests.CREATED}]),
+            )
+        ]
+    )
     return token_tests.provider_for(transport).read(id_, props)
 
 
 SPECS = {
     "ImportedImage": Spec(
-        ImportedImage, _without_provider(import_tests.props()), _import_create, _import_read,
-        upstream=("registryName", "loginServer"), identity_change={"target": "microsoft:other"}),
+        ImportedImage,
+        _without_provider(import_tests.props()),
+        _import_create,
+        _import_read,
+        upstream=("registryName", "loginServer"),
+        identity_change={"target": "microsoft:other"},
+    ),
     "StreamingArtifact": Spec(
-        StreamingArtifact, _without_provider(streaming_tests.PROPS), _artifact_create, _artifact_read,
-        upstream=("loginServer", "digest"), identity_change={"digest": "sha256:" + "9" * 64}),
+        StreamingArtifact,
+        _without_provider(streaming_tests.PROPS),
+        _artifact_create,
+        _artifact_read,
+        upstream=("loginServer", "digest"),
+        identity_change={"digest": "sha256:" + "9" * 64},
+    ),
     "RepositoryStreaming": Spec(
-        RepositoryStreaming, _without_provider(streaming_tests.REPO_PROPS), _repository_create, _repository_read,
-        upstream=("loginServer",), identity_change={"repository": "other"}),
+        RepositoryStreaming,
+        _without_provider(streaming_tests.REPO_PROPS),
+        _repository_create,
+        _repository_read,
+        upstream=("loginServer",),
+        identity_change={"repository": "other"},
+    ),
     "AcrBuild": Spec(
-        AcrBuild, {k: v for k, v in _without_provider(build_tests.PROPS).items() if v is not None},
-        _build_create, _build_read, upstream=("loginServer", "dockerfile", "squashSource"),
-        identity_change={"target": "largeimage/test:v2"}, check_sent=_build_sent,
+        AcrBuild,
+        {k: v for k, v in _without_provider(build_tests.PROPS).items() if v is not None},
+        _build_create,
+        _build_read,
+        upstream=("loginServer", "dockerfile", "squashSource"),
+        identity_change={"target": "largeimage/test:v2"},
+        check_sent=_build_sent,
         # A squash build's source, so that no input of the resource is None.
-        extra_kwargs={"squash_source": {"repository": "library/alpine", "digest": "sha256:" + "a" * 64}}),
+        extra_kwargs={"squash_source": {"repository": "library/alpine", "digest": "sha256:" + "a" * 64}},
+    ),
     "ExperimentPool": Spec(
-        ExperimentPool, _without_provider(pool_tests.props_for("fastart")), _pool_create, _pool_read,
-        upstream=("clusterName", "properties"), identity_change={"poolName": "other"}, check_sent=_pool_sent),
+        ExperimentPool,
+        _without_provider(pool_tests.props_for("fastart")),
+        _pool_create,
+        _pool_read,
+        upstream=("clusterName", "properties"),
+        identity_change={"poolName": "other"},
+        check_sent=_pool_sent,
+    ),
     "TokenCredentials": Spec(
-        TokenCredentials, _without_provider(token_tests.props()), _token_create, _token_read,
+        TokenCredentials,
+        _without_provider(token_tests.props()),
+        _token_create,
+        _token_read,
         upstream=("resourceGroupName", "registryName", "tokenId"),
-        identity_change={"passwordName": "password2"}),
+        identity_change={"passwordName": "password2"},
+    ),
 }
 NAMES = list(SPECS)
 
@@ -301,7 +349,8 @@ def test_specs_cover_every_dynamic_resource_in_providers():
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef) and any(
-                    ast.unparse(base) in ("dynamic.Resource", "pulumi.dynamic.Resource") for base in node.bases):
+                ast.unparse(base) in ("dynamic.Resource", "pulumi.dynamic.Resource") for base in node.bases
+            ):
                 found.add(node.name)
     assert found == set(SPECS)
 
@@ -403,14 +452,17 @@ def component_reads() -> set[tuple[str, str]]:
                 continue
             bound: dict[str, str] = {}
             for node in ast.walk(function):
-                if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
-                        and isinstance(node.value.func, ast.Name) and node.value.func.id in names):
+                if (
+                    isinstance(node, ast.Assign)
+                    and isinstance(node.value, ast.Call)
+                    and isinstance(node.value.func, ast.Name)
+                    and node.value.func.id in names
+                ):
                     for target in node.targets:
                         if isinstance(target, ast.Name):
                             bound[target.id] = node.value.func.id
             for node in ast.walk(function):
-                if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                        and node.value.id in bound):
+                if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in bound:
                     reads.add((bound[node.value.id], node.attr))
     # StreamingCluster reads its pools through `self.pool_resources[name].properties`.
     reads.add(("ExperimentPool", "properties"))
@@ -420,9 +472,15 @@ def component_reads() -> set[tuple[str, str]]:
 def test_attributes_the_components_read_are_outputs_the_providers_return():
     reads = component_reads()
     # The scan sees what the components are known to read (so it is not vacuous).
-    assert {("ImportedImage", "digest"), ("ImportedImage", "ref"), ("StreamingArtifact", "streaming_artifact_digest"),
-            ("AcrBuild", "digest"), ("AcrBuild", "ref"), ("TokenCredentials", "username"),
-            ("TokenCredentials", "password")} <= reads
+    assert {
+        ("ImportedImage", "digest"),
+        ("ImportedImage", "ref"),
+        ("StreamingArtifact", "streaming_artifact_digest"),
+        ("AcrBuild", "digest"),
+        ("AcrBuild", "ref"),
+        ("TokenCredentials", "username"),
+        ("TokenCredentials", "password"),
+    } <= reads
     by_class = {spec.resource.__name__: spec for spec in SPECS.values()}
     for class_name, attribute in sorted(reads):
         spec = by_class[class_name]
@@ -522,8 +580,9 @@ def test_refresh_of_an_unchanged_resource_then_up_shows_no_change(name):
     refreshed = {**read.outs, PROVIDER_KEY: serialized_provider(spec)}
     assert read.inputs is None
     provider = declare(spec).provider
-    diff = provider.diff(result.id, host_view(refreshed, keep_unknowns=True),
-                         host_view(engine_inputs(spec), keep_unknowns=True))
+    diff = provider.diff(
+        result.id, host_view(refreshed, keep_unknowns=True), host_view(engine_inputs(spec), keep_unknowns=True)
+    )
     assert diff.changes is False and not diff.replaces
     for key in declared_outputs(spec):
         assert read.outs.get(key) == result.outs.get(key), key

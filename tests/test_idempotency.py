@@ -60,13 +60,16 @@ def evaluate_stack(stack_file: Path, overrides: dict[str, Any] | None = None) ->
 
 def snapshot(evaluation: Evaluation) -> dict[str, Any]:
     """What the engine would compare between two runs, as plain JSON-able data."""
-    resources = [{
-        "type": r.type,
-        "name": r.name,
-        "parent": r.parent,
-        "inputs": r.inputs,
-        "dependencies": sorted(evaluation.direct_dependencies(r)),
-    } for r in evaluation.resources]
+    resources = [
+        {
+            "type": r.type,
+            "name": r.name,
+            "parent": r.parent,
+            "inputs": r.inputs,
+            "dependencies": sorted(evaluation.direct_dependencies(r)),
+        }
+        for r in evaluation.resources
+    ]
     # Registration order follows when each resource's inputs resolve (asyncio), which the engine does
     # not diff; identity is (type, name, parent).
     resources.sort(key=lambda r: (r["type"], r["name"], r["parent"]))
@@ -76,11 +79,19 @@ def snapshot(evaluation: Evaluation) -> dict[str, Any]:
 
 
 def snapshot_in_fresh_process(stack_file: Path, hash_seed: str) -> dict[str, Any]:
-    code = ("import json, sys\nfrom pathlib import Path\n"
-            "from tests.test_idempotency import evaluate_stack, snapshot\n"
-            "print(json.dumps(snapshot(evaluate_stack(Path(sys.argv[1]))), sort_keys=True))\n")
-    result = subprocess.run([sys.executable, "-c", code, str(stack_file)], cwd=ROOT, capture_output=True, text=True,
-                            timeout=300, env={**os.environ, "PYTHONHASHSEED": hash_seed})
+    code = (
+        "import json, sys\nfrom pathlib import Path\n"
+        "from tests.test_idempotency import evaluate_stack, snapshot\n"
+        "print(json.dumps(snapshot(evaluate_stack(Path(sys.argv[1]))), sort_keys=True))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(stack_file)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONHASHSEED": hash_seed},
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -99,8 +110,9 @@ def strings_and_numbers(value: Any, path: str = "") -> Iterator[tuple[str, Any]]
 def provider_diffs(first: dict[str, Any], second: dict[str, Any]) -> list[str]:
     """Names of the resources whose pickled dynamic provider differs (for a precise failure message)."""
     providers = {(r["type"], r["name"]): r["inputs"].get("__provider") for r in second["resources"]}
-    return [r["name"] for r in first["resources"]
-            if r["inputs"].get("__provider") != providers.get((r["type"], r["name"]))]
+    return [
+        r["name"] for r in first["resources"] if r["inputs"].get("__provider") != providers.get((r["type"], r["name"]))
+    ]
 
 
 @pytest.fixture(scope="module", params=STACK_FILES, ids=stack_name)
@@ -146,8 +158,11 @@ def test_dynamic_resources_carry_their_pickled_provider(first):
 
 def test_inputs_and_exports_carry_no_timestamps(first):
     now = time.time()
-    values = [(f"{r['name']}{path}", v) for r in first["resources"]
-              for path, v in strings_and_numbers({k: v for k, v in r["inputs"].items() if k != "__provider"})]
+    values = [
+        (f"{r['name']}{path}", v)
+        for r in first["resources"]
+        for path, v in strings_and_numbers({k: v for k, v in r["inputs"].items() if k != "__provider"})
+    ]
     values += [(f"export{path}", v) for path, v in strings_and_numbers(first["exports"])]
     for where, value in values:
         if isinstance(value, str):
@@ -179,5 +194,6 @@ def test_role_assignment_names_are_a_function_of_what_they_grant(stack_file, fir
         assert name == role_assignment_name(inputs["scope"], inputs["principalId"], role_id)
     # Recycling the experiment nodes must not touch the grant.
     recycled = snapshot(evaluate_stack(stack_file, {"cacheGeneration": 7}))
-    assert ([r["inputs"]["roleAssignmentName"] for r in recycled["resources"] if r["type"] == ROLE_ASSIGNMENT]
-            == [r["inputs"]["roleAssignmentName"] for r in assignments])
+    assert [r["inputs"]["roleAssignmentName"] for r in recycled["resources"] if r["type"] == ROLE_ASSIGNMENT] == [
+        r["inputs"]["roleAssignmentName"] for r in assignments
+    ]

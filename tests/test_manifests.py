@@ -36,8 +36,9 @@ def schema_version(kubernetes_version: str) -> str:
     shipped = sorted((tuple(int(p) for p in v.split(".")[:2]), v) for v in kv_utils.all_versions())
     usable = [v for minor, v in shipped if minor <= wanted]
     if not usable:
-        raise LookupError(f"kubernetes-validate ships no schema as old as {kubernetes_version} "
-                          f"(oldest: {shipped[0][1]})")
+        raise LookupError(
+            f"kubernetes-validate ships no schema as old as {kubernetes_version} (oldest: {shipped[0][1]})"
+        )
     return usable[-1]
 
 
@@ -57,10 +58,15 @@ def render(config: StackConfig, *, use_pull_secret: bool = False, main_ref: str 
     for workload in config.workloads:
         images = manifests.ArmImages(main=main_ref, backend=BACK_REF if workload.backend_image else None)
         for arm in workload.arms:
-            objects += manifests.arm_objects(workload, arm, pools[arm.pool], namespace_name=config.workload_namespace,
-                                             images=images,
-                                             load_balancer_source_ranges=config.load_balancer_source_ranges,
-                                             use_pull_secret=use_pull_secret)
+            objects += manifests.arm_objects(
+                workload,
+                arm,
+                pools[arm.pool],
+                namespace_name=config.workload_namespace,
+                images=images,
+                load_balancer_source_ranges=config.load_balancer_source_ranges,
+                use_pull_secret=use_pull_secret,
+            )
     return objects
 
 
@@ -70,8 +76,10 @@ def of_kind(objects: Iterable[dict], kind: str) -> dict[str, dict]:
 
 VARIANTS = {
     "teleport-ab": ("teleport-ab", {}),
-    "teleport-ab-squashed": ("teleport-ab", {"activeWorkloads": ["vote-squashed"],
-                                             "loadBalancerSourceRanges": ["203.0.113.0/24"]}),
+    "teleport-ab-squashed": (
+        "teleport-ab",
+        {"activeWorkloads": ["vote-squashed"], "loadBalancerSourceRanges": ["203.0.113.0/24"]},
+    ),
     "storage-matrix": ("storage-matrix", {}),
     "storage-matrix-big10": ("storage-matrix", {"activeWorkloads": ["big10"]}),
     "layers": ("layers", {}),
@@ -123,7 +131,12 @@ def test_azure_vote_arm_objects():
     config = config_for("teleport-ab", loadBalancerSourceRanges=["203.0.113.0/24", "198.51.100.7/32"])
     objects = render(config)
     deployments, services = of_kind(objects, "Deployment"), of_kind(objects, "Service")
-    assert set(deployments) == {"vote-teleporter-front", "vote-teleporter-back", "vote-shuttle-front", "vote-shuttle-back"}
+    assert set(deployments) == {
+        "vote-teleporter-front",
+        "vote-teleporter-back",
+        "vote-shuttle-front",
+        "vote-shuttle-back",
+    }
     assert set(services) == set(deployments)
 
     front = deployments["vote-teleporter-front"]["spec"]["template"]["spec"]["containers"][0]
@@ -131,8 +144,10 @@ def test_azure_vote_arm_objects():
     assert front["env"] == [{"name": "REDIS", "value": "vote-teleporter-back"}]
     assert front["ports"] == [{"name": "http", "containerPort": 80, "protocol": "TCP"}]
     assert front["readinessProbe"]["tcpSocket"] == {"port": "http"}
-    assert front["resources"] == {"requests": {"cpu": "100m", "memory": "128Mi"},
-                                  "limits": {"cpu": "250m", "memory": "256Mi"}}
+    assert front["resources"] == {
+        "requests": {"cpu": "100m", "memory": "128Mi"},
+        "limits": {"cpu": "250m", "memory": "256Mi"},
+    }
     back = deployments["vote-shuttle-back"]["spec"]["template"]["spec"]["containers"][0]
     assert back["image"] == BACK_REF
     assert {"name": "ALLOW_EMPTY_PASSWORD", "value": "yes"} in back["env"]
@@ -198,8 +213,9 @@ def test_single_template_with_port_gets_probe_and_cluster_ip_service():
     services = of_kind(objects, "Service")
     assert set(services) == {"big-slowart", "big-slownoart", "big-fastart", "big-fastnoart"}
     assert {s["spec"]["type"] for s in services.values()} == {"ClusterIP"}
-    assert services["big-fastart"]["spec"]["ports"] == [{"name": "main", "port": 8080, "targetPort": "main",
-                                                         "protocol": "TCP"}]
+    assert services["big-fastart"]["spec"]["ports"] == [
+        {"name": "main", "port": 8080, "targetPort": "main", "protocol": "TCP"}
+    ]
     container = of_kind(objects, "Deployment")["big-fastart"]["spec"]["template"]["spec"]["containers"][0]
     assert container["ports"][0]["containerPort"] == 8080
     assert container["readinessProbe"]["tcpSocket"] == {"port": "main"}
@@ -241,5 +257,6 @@ def test_an_arm_is_only_rendered_on_its_own_pool():
     workload = config.workloads[0]
     wrong_pool = next(p for p in config.pools if p.name != workload.arms[0].pool)
     with pytest.raises(ValueError, match="runs on pool"):
-        manifests.arm_objects(workload, workload.arms[0], wrong_pool, namespace_name="ns",
-                              images=manifests.ArmImages(FRONT_REF, BACK_REF))
+        manifests.arm_objects(
+            workload, workload.arms[0], wrong_pool, namespace_name="ns", images=manifests.ArmImages(FRONT_REF, BACK_REF)
+        )

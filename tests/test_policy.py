@@ -73,8 +73,12 @@ def evaluation(request) -> Evaluation:
 
 
 def stack_resource(evaluation: Evaluation, outputs: dict | None = None) -> rules.Resource:
-    return rules.Resource(type=rules.STACK, urn=f"urn:pulumi:dev::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-dev",
-                          name=f"{PROJECT}-dev", props=evaluation.outputs if outputs is None else outputs)
+    return rules.Resource(
+        type=rules.STACK,
+        urn=f"urn:pulumi:dev::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-dev",
+        name=f"{PROJECT}-dev",
+        props=evaluation.outputs if outputs is None else outputs,
+    )
 
 
 def recorded(evaluation: Evaluation) -> list[rules.Resource]:
@@ -83,9 +87,16 @@ def recorded(evaluation: Evaluation) -> list[rules.Resource]:
     # what references such as the role assignment's scope receive. The mocks give every resource the ID
     # `<name>-id` while some fakes also compute an ARM-style `id` property: align the recorded outputs
     # with the resource ID, as the engine would have them.
-    resources = [rules.Resource(type=r.type, urn=r.urn, name=r.name, props={**copy.deepcopy(r.state), "id": r.id},
-                                additional_secret_outputs=tuple(r.additional_secret_outputs))
-                 for r in evaluation.resources]
+    resources = [
+        rules.Resource(
+            type=r.type,
+            urn=r.urn,
+            name=r.name,
+            props={**copy.deepcopy(r.state), "id": r.id},
+            additional_secret_outputs=tuple(r.additional_secret_outputs),
+        )
+        for r in evaluation.resources
+    ]
     return [*resources, stack_resource(evaluation)]
 
 
@@ -96,8 +107,10 @@ def only(evaluation: Evaluation, type_token: str) -> Declared:
 
 
 def replace(resources: list[rules.Resource], target: rules.Resource, props: dict) -> list[rules.Resource]:
-    return [rules.Resource(r.type, r.urn, r.name, props, r.additional_secret_outputs) if r is target else r
-            for r in resources]
+    return [
+        rules.Resource(r.type, r.urn, r.name, props, r.additional_secret_outputs) if r is target else r
+        for r in resources
+    ]
 
 
 def first(resources: list[rules.Resource], type_token: str) -> rules.Resource:
@@ -170,11 +183,13 @@ def test_another_role_for_the_kubelet_identity_is_a_violation(evaluation):
     assignment = kubelet_assignment(resources)
     contributor = assignment.props["roleDefinitionId"].replace(rules.ACR_PULL_ROLE_ID, CONTRIBUTOR_ROLE_ID)
     (violation,) = rules.kubelet_role_violations(
-        replace(resources, assignment, {**assignment.props, "roleDefinitionId": contributor}))
+        replace(resources, assignment, {**assignment.props, "roleDefinitionId": contributor})
+    )
     assert violation[0] == assignment.urn and "only role" in violation[1]
     # An extra assignment beside the AcrPull one is caught the same way.
-    extra = rules.Resource(rules.ROLE_ASSIGNMENT, assignment.urn + "-extra", "extra",
-                           {**assignment.props, "roleDefinitionId": contributor})
+    extra = rules.Resource(
+        rules.ROLE_ASSIGNMENT, assignment.urn + "-extra", "extra", {**assignment.props, "roleDefinitionId": contributor}
+    )
     assert [v[0] for v in rules.kubelet_role_violations([*resources, extra])] == [extra.urn]
 
 
@@ -184,7 +199,8 @@ def test_acrpull_wider_than_the_registry_is_a_violation(evaluation):
     group = first(resources, rules.REGISTRY).props["resourceGroupName"]
     group_scope = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{group}"
     (violation,) = rules.kubelet_role_violations(
-        replace(resources, assignment, {**assignment.props, "scope": group_scope}))
+        replace(resources, assignment, {**assignment.props, "scope": group_scope})
+    )
     assert "scoped to the stack's registry" in violation[1]
 
 
@@ -200,8 +216,11 @@ def test_a_cluster_without_kubelet_identity_is_a_violation(evaluation):
 # Streaming pools: Linux/AMD64, not OS Guard, not Kata, not confidential
 # --------------------------------------------------------------------------------------------------
 def streaming_pools(evaluation: Evaluation) -> list[Declared]:
-    pools = [p for p in evaluation.of_type(rules.EXPERIMENT_POOL)
-             if p.inputs["properties"]["artifactStreamingProfile"]["enabled"]]
+    pools = [
+        p
+        for p in evaluation.of_type(rules.EXPERIMENT_POOL)
+        if p.inputs["properties"]["artifactStreamingProfile"]["enabled"]
+    ]
     assert pools
     return pools
 
@@ -211,16 +230,19 @@ def test_streaming_pools_are_supported_nodes(evaluation):
         assert rules.streaming_pool_violations(pool.inputs) == [], pool.name
 
 
-@pytest.mark.parametrize("change,word", [
-    ({"vmSize": "Standard_D4pds_v5"}, "Arm64"),
-    ({"vmSize": "Standard_DC4as_v5"}, "confidential"),
-    ({"vmSize": "Standard_EC8es_v5"}, "confidential"),
-    ({"osSKU": "AzureLinuxOSGuard"}, "node image"),
-    ({"osSKU": "Windows2022"}, "node image"),
-    ({"osType": "Windows"}, "Linux only"),
-    ({"workloadRuntime": "KataVmIsolation"}, "sandboxing"),
-    ({"vmSize": "D4ds"}, "not an Azure VM size"),
-])
+@pytest.mark.parametrize(
+    "change,word",
+    [
+        ({"vmSize": "Standard_D4pds_v5"}, "Arm64"),
+        ({"vmSize": "Standard_DC4as_v5"}, "confidential"),
+        ({"vmSize": "Standard_EC8es_v5"}, "confidential"),
+        ({"osSKU": "AzureLinuxOSGuard"}, "node image"),
+        ({"osSKU": "Windows2022"}, "node image"),
+        ({"osType": "Windows"}, "Linux only"),
+        ({"workloadRuntime": "KataVmIsolation"}, "sandboxing"),
+        ({"vmSize": "D4ds"}, "not an Azure VM size"),
+    ],
+)
 def test_unsupported_streaming_pools_are_violations(evaluation, change, word):
     pool = streaming_pools(evaluation)[0]
     inputs = {**pool.inputs, "properties": {**pool.inputs["properties"], **change}}
@@ -229,10 +251,19 @@ def test_unsupported_streaming_pools_are_violations(evaluation, change, word):
 
 
 def test_a_standard_pool_may_be_anything(evaluation):
-    standard = [p for p in evaluation.of_type(rules.EXPERIMENT_POOL)
-                if not p.inputs["properties"]["artifactStreamingProfile"]["enabled"]][0]
-    inputs = {**standard.inputs, "properties": {**standard.inputs["properties"], "vmSize": "Standard_D4pds_v5",
-                                                "workloadRuntime": "KataVmIsolation"}}
+    standard = [
+        p
+        for p in evaluation.of_type(rules.EXPERIMENT_POOL)
+        if not p.inputs["properties"]["artifactStreamingProfile"]["enabled"]
+    ][0]
+    inputs = {
+        **standard.inputs,
+        "properties": {
+            **standard.inputs["properties"],
+            "vmSize": "Standard_D4pds_v5",
+            "workloadRuntime": "KataVmIsolation",
+        },
+    }
     assert rules.streaming_pool_violations(inputs) == []
 
 
@@ -290,11 +321,25 @@ def test_the_policy_constants_match_the_program():
     assert rules.SYSTEM_POOL_TAINT == SYSTEM_POOL_TAINT
 
 
-@pytest.mark.parametrize("name", [
-    "Standard_D4ds_v5", "Standard_D2_v5", "Standard_D4pds_v5", "Standard_E8ps_v6", "Standard_DC4as_v5",
-    "Standard_DC8ads_v5", "Standard_EC16es_v5", "Standard_DC4s_v3", "Standard_DS2_v2", "Standard_NC24ads_A100_v4",
-    "Standard_M416-208s_v2", "Basic_A1", "D4ds", "standard_d4ds_v5",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Standard_D4ds_v5",
+        "Standard_D2_v5",
+        "Standard_D4pds_v5",
+        "Standard_E8ps_v6",
+        "Standard_DC4as_v5",
+        "Standard_DC8ads_v5",
+        "Standard_EC16es_v5",
+        "Standard_DC4s_v3",
+        "Standard_DS2_v2",
+        "Standard_NC24ads_A100_v4",
+        "Standard_M416-208s_v2",
+        "Basic_A1",
+        "D4ds",
+        "standard_d4ds_v5",
+    ],
+)
 def test_vm_size_traits_match_stacks_vm_sizes(name):
     try:
         size = parse_vm_size(name)
@@ -308,8 +353,9 @@ def test_vm_size_traits_match_stacks_vm_sizes(name):
 # The pack as the engine runs it
 # --------------------------------------------------------------------------------------------------
 def policy_resource(r: rules.Resource) -> PolicyResource:
-    options = PolicyResourceOptions(False, [], False, [], PolicyCustomTimeouts(0, 0, 0),
-                                    list(r.additional_secret_outputs))
+    options = PolicyResourceOptions(
+        False, [], False, [], PolicyCustomTimeouts(0, 0, 0), list(r.additional_secret_outputs)
+    )
     return PolicyResource(r.type, r.props, r.urn, r.name, options, None, None, [], {})
 
 
@@ -318,8 +364,10 @@ def run_policies(resources: list[rules.Resource], inputs: dict[str, dict]) -> di
     reports: dict[str, list[str]] = {p.name: [] for p in pack.POLICIES}
     stack_args = StackValidationArgs([policy_resource(r) for r in resources])
     for policy in pack.POLICIES:
+
         def report(message, urn=None, name=policy.name):
             reports[name].append(message)
+
         if isinstance(policy, pack.StackValidationPolicy):
             policy.validate(stack_args, report)
         else:
@@ -344,8 +392,10 @@ def test_every_policy_of_the_pack_passes_on_the_program_and_fires_on_a_regressio
     inputs[pool.urn]["properties"]["vmSize"] = "Standard_D4pds_v5"
     broken = replace(resources, registry, {**registry.props, "sku": {"name": "Basic"}})
     broken = replace(broken, assignment, {**assignment.props, "scope": "/subscriptions/x"})
-    broken = [r if r.type != rules.STACK else stack_resource(evaluation, {**r.props, "kube": r.props["kubeconfig"]})
-              for r in broken]
+    broken = [
+        r if r.type != rules.STACK else stack_resource(evaluation, {**r.props, "kube": r.props["kubeconfig"]})
+        for r in broken
+    ]
     reports = run_policies(broken, inputs)
     assert all(len(messages) == 1 for messages in reports.values()), reports
 
@@ -357,15 +407,20 @@ def test_the_pack_serves_its_policies_over_grpc(tmp_path):
     from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
     process = subprocess.Popen(
-        [sys.executable, "-c", "import runpy, sys; runpy.run_path(sys.argv[1], run_name='__main__')",
-         str(POLICY_DIR)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [sys.executable, "-c", "import runpy, sys; runpy.run_path(sys.argv[1], run_name='__main__')", str(POLICY_DIR)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         # The pack prints its port once serving; a pack that fails to start prints nothing, so wait at
         # most 60 s for that line instead of blocking on it.
         ready, _, _ = select.select([process.stdout], [], [], 60)
         assert ready, f"the policy pack did not start: {process.poll()=}"
         line = process.stdout.readline().strip()
-        assert line.isdigit(), f"the policy pack did not start: {line!r} {process.stderr.read() if process.poll() is not None else ''}"
+        assert line.isdigit(), (
+            f"the policy pack did not start: {line!r} {process.stderr.read() if process.poll() is not None else ''}"
+        )
         port = int(line)
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             analyzer = analyzer_pb2_grpc.AnalyzerStub(channel)
@@ -373,11 +428,23 @@ def test_the_pack_serves_its_policies_over_grpc(tmp_path):
             assert info.name == pack.PACK_NAME
             assert {p.name for p in info.policies} == {p.name for p in pack.POLICIES}
             properties = struct_pb2.Struct()
-            properties.update({"registryName": "streamabx7k2q9", "sku": {"name": "Premium"},
-                               "adminUserEnabled": True, "anonymousPullEnabled": False})
-            response = analyzer.Analyze(analyzer_pb2.AnalyzeRequest(
-                type=rules.REGISTRY, properties=properties, name="registry-acr",
-                urn=f"urn:pulumi:dev::{PROJECT}::{rules.REGISTRY}::registry-acr"), timeout=30)
+            properties.update(
+                {
+                    "registryName": "streamabx7k2q9",
+                    "sku": {"name": "Premium"},
+                    "adminUserEnabled": True,
+                    "anonymousPullEnabled": False,
+                }
+            )
+            response = analyzer.Analyze(
+                analyzer_pb2.AnalyzeRequest(
+                    type=rules.REGISTRY,
+                    properties=properties,
+                    name="registry-acr",
+                    urn=f"urn:pulumi:dev::{PROJECT}::{rules.REGISTRY}::registry-acr",
+                ),
+                timeout=30,
+            )
             assert [d.policyName for d in response.diagnostics] == ["registry-no-admin-no-anonymous-pull"]
             assert "admin user" in response.diagnostics[0].message
     finally:

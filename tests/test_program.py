@@ -18,8 +18,16 @@ from offline.harness import PROJECT, evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
-EXPORTS = {"registryLoginServer", "clusterName", "resourceGroupName", "kubeconfig", "images", "pools",
-           "endpoints", "timingReaders"}
+EXPORTS = {
+    "registryLoginServer",
+    "clusterName",
+    "resourceGroupName",
+    "kubeconfig",
+    "images",
+    "pools",
+    "endpoints",
+    "timingReaders",
+}
 
 IMPORT = "pulumi-python:dynamic/acr:ImportedImage"
 STREAMING = "pulumi-python:dynamic/acr:StreamingArtifact"
@@ -83,7 +91,7 @@ def test_experiment_pools_form_one_chain(evaluation):
     assert len(pools) >= 2
     # A chain: every pair is ordered one way or the other, never both, never neither.
     for i, first in enumerate(pools):
-        for second in pools[i + 1:]:
+        for second in pools[i + 1 :]:
             assert evaluation.depends_on(first, second) != evaluation.depends_on(second, first)
 
 
@@ -94,5 +102,6 @@ def test_deployments_wait_for_pools_and_images(evaluation):
     for deployment in deployments:
         selector = deployment.inputs["spec"]["template"]["spec"]["nodeSelector"]["streaming-ab/pool"]
         assert evaluation.depends_on(deployment, pools[selector]), deployment.name
-        assert any(evaluation.depends_on(deployment, a) for a in evaluation.of_type(STREAMING)) or not \
-            evaluation.of_type(STREAMING)
+        assert any(
+            evaluation.depends_on(deployment, a) for a in evaluation.of_type(STREAMING)
+        ) or not evaluation.of_type(STREAMING)

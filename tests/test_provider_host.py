@@ -63,16 +63,19 @@ def host_command_and_env() -> tuple[list[str], dict[str, str]]:
 class Host:
     def __init__(self, cwd: Path):
         command, env = host_command_and_env()
-        self._stderr = tempfile.TemporaryFile()
-        self.process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.PIPE, stderr=self._stderr)
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the host
+        self.process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr
+        )
         self.channel = None
         try:
             ready, _, _ = select.select([self.process.stdout], [], [], START_TIMEOUT)
             line = self.process.stdout.readline() if ready else b""
             if not line.strip().isdigit():
-                raise RuntimeError(f"the provider host printed no port within {START_TIMEOUT:g} s "
-                                   f"(got {line!r}); stderr: {self.stderr()}")
+                raise RuntimeError(
+                    f"the provider host printed no port within {START_TIMEOUT:g} s "
+                    f"(got {line!r}); stderr: {self.stderr()}"
+                )
             self.channel = grpc.insecure_channel(f"127.0.0.1:{int(line)}")
             grpc.channel_ready_future(self.channel).result(timeout=START_TIMEOUT)
             self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
@@ -97,13 +100,18 @@ class Host:
 
     # The two calls a preview makes -------------------------------------------------------------------
     def diff(self, type_token: str, olds: dict[str, Any], news: dict[str, Any]) -> provider_pb2.DiffResponse:
-        return self.stub.Diff(provider_pb2.DiffRequest(
-            id="contract-id", urn=URN.format(type=type_token), olds=struct(olds), news=struct(news)),
-            timeout=CALL_TIMEOUT)
+        return self.stub.Diff(
+            provider_pb2.DiffRequest(
+                id="contract-id", urn=URN.format(type=type_token), olds=struct(olds), news=struct(news)
+            ),
+            timeout=CALL_TIMEOUT,
+        )
 
     def check(self, type_token: str, olds: dict[str, Any], news: dict[str, Any]) -> provider_pb2.CheckResponse:
-        return self.stub.Check(provider_pb2.CheckRequest(
-            urn=URN.format(type=type_token), olds=struct(olds), news=struct(news)), timeout=CALL_TIMEOUT)
+        return self.stub.Check(
+            provider_pb2.CheckRequest(urn=URN.format(type=type_token), olds=struct(olds), news=struct(news)),
+            timeout=CALL_TIMEOUT,
+        )
 
 
 def struct(props: dict[str, Any]) -> struct_pb2.Struct:
@@ -119,8 +127,9 @@ def host() -> Iterator[Host]:
     try:
         # The engine configures the provider first; the host answers that it takes no secrets, so the
         # engine sends every secret (the pickled provider included) as its plain value.
-        configured = running.stub.Configure(provider_pb2.ConfigureRequest(args=struct_pb2.Struct()),
-                                            timeout=CALL_TIMEOUT)
+        configured = running.stub.Configure(
+            provider_pb2.ConfigureRequest(args=struct_pb2.Struct()), timeout=CALL_TIMEOUT
+        )
         assert configured.acceptSecrets is False
         yield running
     finally:
@@ -192,8 +201,9 @@ def test_the_pickles_need_the_project_directory_as_working_directory(tmp_path):
     elsewhere = Host(tmp_path)
     try:
         with pytest.raises(grpc.RpcError) as raised:
-            elsewhere.diff(SPECS["StreamingArtifact"].type_token, state("StreamingArtifact"),
-                           inputs("StreamingArtifact"))
+            elsewhere.diff(
+                SPECS["StreamingArtifact"].type_token, state("StreamingArtifact"), inputs("StreamingArtifact")
+            )
         assert raised.value.code() == grpc.StatusCode.UNKNOWN
         assert "No module named 'providers'" in raised.value.details()
     finally:

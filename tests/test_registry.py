@@ -21,21 +21,31 @@ IMPORT = "pulumi-python:dynamic/acr:ImportedImage"
 STREAMING = "pulumi-python:dynamic/acr:StreamingArtifact"
 AUTO_CONVERT = "pulumi-python:dynamic/acr:RepositoryStreaming"
 
-IMAGES = tuple(ImageConfig.model_validate({"name": n, "source": s, "target": t, "streaming": on}) for n, s, t, on in (
-    ("azure-vote-front", "mcr.microsoft.com/azuredocs/azure-vote-front:v1", "azure-vote-front:v1", True),
-    ("redis", "mcr.microsoft.com/oss/bitnami/redis:6.0.8", "redis:6.0.8", True),
-    ("alpine", "docker.io/library/alpine:3.20", "library/alpine:3.20", False),
-))
-TIMEOUTS = TimeoutsConfig.model_validate({"importMinutes": 31, "conversionMinutes": 61, "buildMinutes": 60,
-                                          "poolMinutes": 45})
+IMAGES = tuple(
+    ImageConfig.model_validate({"name": n, "source": s, "target": t, "streaming": on})
+    for n, s, t, on in (
+        ("azure-vote-front", "mcr.microsoft.com/azuredocs/azure-vote-front:v1", "azure-vote-front:v1", True),
+        ("redis", "mcr.microsoft.com/oss/bitnami/redis:6.0.8", "redis:6.0.8", True),
+        ("alpine", "docker.io/library/alpine:3.20", "library/alpine:3.20", False),
+    )
+)
+TIMEOUTS = TimeoutsConfig.model_validate(
+    {"importMinutes": 31, "conversionMinutes": 61, "buildMinutes": 60, "poolMinutes": 45}
+)
 
 
 def args(existing_rg: str | None = None, auto_convert: tuple[str, ...] = (), sku: str = "Premium"):
     client = authorization.get_client_config_output()
     return StreamingRegistryArgs(
-        location="westeurope", name_prefix="streamab", registry=RegistryConfig.model_validate(
-            {"sku": sku, "existingResourceGroup": existing_rg, "autoConvertRepositories": list(auto_convert)}),
-        images=IMAGES, timeouts=TIMEOUTS, subscription_id=client.subscription_id, tenant_id=client.tenant_id,
+        location="westeurope",
+        name_prefix="streamab",
+        registry=RegistryConfig.model_validate(
+            {"sku": sku, "existingResourceGroup": existing_rg, "autoConvertRepositories": list(auto_convert)}
+        ),
+        images=IMAGES,
+        timeouts=TIMEOUTS,
+        subscription_id=client.subscription_id,
+        tenant_id=client.tenant_id,
     )
 
 
@@ -48,6 +58,7 @@ def program(**kwargs):
             "registryName": registry.registry_name,
             "images": {name: image.summary() for name, image in registry.images.items()},
         }
+
     return run
 
 
@@ -63,7 +74,11 @@ def test_registry_is_premium_private_in_the_stack_region_with_a_random_suffix():
     [suffix] = evaluation.of_type("random:index/randomString:RandomString")
     assert suffix.inputs["length"] == 6
     assert (suffix.inputs["upper"], suffix.inputs["special"], suffix.inputs["lower"], suffix.inputs["numeric"]) == (
-        False, False, True, True)
+        False,
+        False,
+        True,
+        True,
+    )
     assert evaluation.outputs["loginServer"] == "streamabx7k2q9.azurecr.io"
 
 
@@ -129,9 +144,12 @@ def test_every_child_is_parented_to_the_component():
 
 def test_outputs_per_image():
     images = evaluate(program()).outputs["images"]
-    assert images["alpine"] == {"ref": "streamabx7k2q9.azurecr.io/library/alpine:3.20",
-                                "digest": fake_digest("library/alpine:3.20"), "streaming": False,
-                                "streamingArtifactDigest": None}
+    assert images["alpine"] == {
+        "ref": "streamabx7k2q9.azurecr.io/library/alpine:3.20",
+        "digest": fake_digest("library/alpine:3.20"),
+        "streaming": False,
+        "streamingArtifactDigest": None,
+    }
     front = images["azure-vote-front"]
     assert front["streaming"] is True
     assert front["streamingArtifactDigest"] == fake_digest(f"streaming:{fake_digest('azure-vote-front:v1')}")

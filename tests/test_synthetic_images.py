@@ -38,9 +38,16 @@ def imported_image(name: str, repository: str, tag: str, streaming: bool) -> Pub
     resource = _Import(f"import-{name}")
     # Derived from the resource's id, so using the digest means waiting for the import.
     digest = resource.id.apply(lambda _: fake_digest(f"imported-{name}"))
-    return PublishedImage(name=name, repository=repository, tag=tag, streaming=streaming,
-                          ref=pulumi.Output.from_input(f"{LOGIN}/{repository}:{tag}"), digest=digest,
-                          streaming_artifact_digest=pulumi.Output.from_input(None), ready=[resource])
+    return PublishedImage(
+        name=name,
+        repository=repository,
+        tag=tag,
+        streaming=streaming,
+        ref=pulumi.Output.from_input(f"{LOGIN}/{repository}:{tag}"),
+        digest=digest,
+        streaming_artifact_digest=pulumi.Output.from_input(None),
+        ready=[resource],
+    )
 
 
 def compose(values: dict[str, Any]) -> tuple[StackConfig, Evaluation]:
@@ -48,14 +55,24 @@ def compose(values: dict[str, Any]) -> tuple[StackConfig, Evaluation]:
 
     def program():
         imported = {i.name: imported_image(i.name, i.repository, i.tag, i.streaming) for i in config.images}
-        component = SyntheticImages("synthetic-images", SyntheticImagesArgs(
-            images=config.synthetic_images, imported=imported, resource_group_name="streamab-rg",
-            registry_name="streamabx7k2q9", login_server=LOGIN, timeouts=config.timeouts,
-            subscription_id=SUBSCRIPTION, tenant_id=TENANT))
+        component = SyntheticImages(
+            "synthetic-images",
+            SyntheticImagesArgs(
+                images=config.synthetic_images,
+                imported=imported,
+                resource_group_name="streamab-rg",
+                registry_name="streamabx7k2q9",
+                login_server=LOGIN,
+                timeouts=config.timeouts,
+                subscription_id=SUBSCRIPTION,
+                tenant_id=TENANT,
+            ),
+        )
         return {
             "images": pulumi.Output.all(**{n: i.summary() for n, i in component.images.items()}),
-            "ready": pulumi.Output.all(**{n: pulumi.Output.all(*[r.urn for r in i.ready])
-                                          for n, i in component.images.items()}),
+            "ready": pulumi.Output.all(
+                **{n: pulumi.Output.all(*[r.urn for r in i.ready]) for n, i in component.images.items()}
+            ),
         }
 
     return config, evaluate(program)
@@ -81,10 +98,15 @@ def test_storage_matrix_builds_the_blog_image_from_the_registry_alpine():
     assert build.inputs["target"] == "largeimage/test:v1"
     assert build.inputs.get("squashSource") is None  # None inputs are not sent to the engine
     assert build.inputs["timeoutMinutes"] == config.timeouts.build_minutes
-    assert {k: build.inputs[k] for k in ("subscriptionId", "tenantId", "resourceGroupName", "registryName",
-                                         "loginServer")} == {
-        "subscriptionId": SUBSCRIPTION, "tenantId": TENANT, "resourceGroupName": "streamab-rg",
-        "registryName": "streamabx7k2q9", "loginServer": LOGIN}
+    assert {
+        k: build.inputs[k] for k in ("subscriptionId", "tenantId", "resourceGroupName", "registryName", "loginServer")
+    } == {
+        "subscriptionId": SUBSCRIPTION,
+        "tenantId": TENANT,
+        "resourceGroupName": "streamab-rg",
+        "registryName": "streamabx7k2q9",
+        "loginServer": LOGIN,
+    }
     (alpine_import,) = evaluation.of_type(IMPORT)
     assert evaluation.depends_on(build, alpine_import)
 
@@ -119,8 +141,10 @@ def test_teleport_squash_build_names_its_source_by_digest():
     build = builds(evaluation)["azure-vote-front:squashed"]
     source_ref = f"{LOGIN}/azure-vote-front:v1@{imported_digest('azure-vote-front')}"
     assert build.inputs["dockerfile"] == dockerfiles.squash_dockerfile_head(source_ref)
-    assert build.inputs["squashSource"] == {"repository": "azure-vote-front",
-                                            "digest": imported_digest("azure-vote-front")}
+    assert build.inputs["squashSource"] == {
+        "repository": "azure-vote-front",
+        "digest": imported_digest("azure-vote-front"),
+    }
     imports = {r.name: r for r in evaluation.of_type(IMPORT)}
     assert evaluation.depends_on(build, imports["import-azure-vote-front"])
     assert not evaluation.depends_on(build, imports["import-redis"])
@@ -128,12 +152,29 @@ def test_teleport_squash_build_names_its_source_by_digest():
 
 
 def test_full_reference_base_and_no_streaming():
-    values = {"scenario": "storage-matrix", "syntheticImages": [
-        {"name": "plain", "target": "plain/test:v1", "sizeMb": 100, "layers": 4, "fill": "random",
-         "baseImage": "mcr.microsoft.com/azurelinux/base/core:3.0", "streaming": False}],
-        "workloads": [{"name": "plain", "template": "single", "image": "plain",
-                       "arms": [{"pool": "fastart"}, {"pool": "fastnoart"}]}],
-        "activeWorkloads": ["plain"]}
+    values = {
+        "scenario": "storage-matrix",
+        "syntheticImages": [
+            {
+                "name": "plain",
+                "target": "plain/test:v1",
+                "sizeMb": 100,
+                "layers": 4,
+                "fill": "random",
+                "baseImage": "mcr.microsoft.com/azurelinux/base/core:3.0",
+                "streaming": False,
+            }
+        ],
+        "workloads": [
+            {
+                "name": "plain",
+                "template": "single",
+                "image": "plain",
+                "arms": [{"pool": "fastart"}, {"pool": "fastnoart"}],
+            }
+        ],
+        "activeWorkloads": ["plain"],
+    }
     _, evaluation = compose(values)
     (build,) = evaluation.of_type(ACR_BUILD_TYPE)
     assert build.inputs["dockerfile"].splitlines()[1] == "FROM mcr.microsoft.com/azurelinux/base/core:3.0"
@@ -163,9 +204,19 @@ def test_a_named_base_the_composition_did_not_pass_is_refused():
     config = parse_stack_config({"location": "westus3", "scenario": "storage-matrix"})
 
     def program():
-        SyntheticImages("synthetic-images", SyntheticImagesArgs(
-            images=config.synthetic_images, imported={}, resource_group_name="rg", registry_name="r",
-            login_server=LOGIN, timeouts=config.timeouts, subscription_id=SUBSCRIPTION, tenant_id=TENANT))
+        SyntheticImages(
+            "synthetic-images",
+            SyntheticImagesArgs(
+                images=config.synthetic_images,
+                imported={},
+                resource_group_name="rg",
+                registry_name="r",
+                login_server=LOGIN,
+                timeouts=config.timeouts,
+                subscription_id=SUBSCRIPTION,
+                tenant_id=TENANT,
+            ),
+        )
 
     with pytest.raises(Exception, match="'alpine' is neither an imported image"):
         evaluate(program)
@@ -185,17 +236,20 @@ def has_key(found: list[str], key: str) -> bool:
     return any(p.startswith(f"acr-streaming-ab:{key}: ") for p in found)
 
 
-@pytest.mark.parametrize("synthetic, key", [
-    ({"layers": 0}, "syntheticImages[0].layers"),
-    ({"layers": 121}, "syntheticImages[0].layers"),
-    ({"sizeMb": 0}, "syntheticImages[0].sizeMb"),
-    ({"sizeMb": 20_001}, "syntheticImages[0].sizeMb"),
-    ({"sizeMb": 5, "layers": 8}, "syntheticImages[0].sizeMb"),
-    ({"baseImage": "ubuntu"}, "syntheticImages[0].baseImage"),
-    ({"squashOf": "largeimage"}, "syntheticImages[0].squashOf"),
-    ({"squashOf": "alpine"}, "syntheticImages[0]"),
-    ({"fill": "ones"}, "syntheticImages[0].fill"),
-])
+@pytest.mark.parametrize(
+    "synthetic, key",
+    [
+        ({"layers": 0}, "syntheticImages[0].layers"),
+        ({"layers": 121}, "syntheticImages[0].layers"),
+        ({"sizeMb": 0}, "syntheticImages[0].sizeMb"),
+        ({"sizeMb": 20_001}, "syntheticImages[0].sizeMb"),
+        ({"sizeMb": 5, "layers": 8}, "syntheticImages[0].sizeMb"),
+        ({"baseImage": "ubuntu"}, "syntheticImages[0].baseImage"),
+        ({"squashOf": "largeimage"}, "syntheticImages[0].squashOf"),
+        ({"squashOf": "alpine"}, "syntheticImages[0]"),
+        ({"fill": "ones"}, "syntheticImages[0].fill"),
+    ],
+)
 def test_bad_synthetic_image_config_names_the_key(synthetic, key):
     found = problems(synthetic)
     assert has_key(found, key), found

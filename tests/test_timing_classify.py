@@ -10,23 +10,43 @@ APP, SIDE = "acr.azurecr.io/app:v1", "acr.azurecr.io/sidecar:v2"
 
 
 def pod(uid="u1", name="p1", ready_after=20.0, containers=((False, "app", APP), (False, "side", SIDE))):
-    return PodInfo(namespace="ns", name=name, uid=uid, labels={"streaming-ab/arm": "a"}, node="n1", phase="Running",
-                   created=T, ready_at=T + timedelta(seconds=ready_after) if ready_after is not None else None,
-                   started_at=T + timedelta(seconds=5),
-                   containers=tuple(ContainerSpec(n, i, init) for init, n, i in containers))
+    return PodInfo(
+        namespace="ns",
+        name=name,
+        uid=uid,
+        labels={"streaming-ab/arm": "a"},
+        node="n1",
+        phase="Running",
+        created=T,
+        ready_at=T + timedelta(seconds=ready_after) if ready_after is not None else None,
+        started_at=T + timedelta(seconds=5),
+        containers=tuple(ContainerSpec(n, i, init) for init, n, i in containers),
+    )
 
 
 def ev(reason, message, at, container=None, pod_uid="u1", name="p1"):
-    return PullEvent(uid=None, namespace="ns", pod_name=name, pod_uid=pod_uid, container=container,
-                     pull=parse_message(reason, message), first_time=T + timedelta(seconds=at),
-                     last_time=T + timedelta(seconds=at), count=1, node="n1")
+    return PullEvent(
+        uid=None,
+        namespace="ns",
+        pod_name=name,
+        pod_uid=pod_uid,
+        container=container,
+        pull=parse_message(reason, message),
+        first_time=T + timedelta(seconds=at),
+        last_time=T + timedelta(seconds=at),
+        count=1,
+        node="n1",
+    )
 
 
 def test_cold_pod_sums_its_containers_pulls():
-    r = classify_pod(pod(), [
-        ev("Pulled", f'Successfully pulled image "{APP}" in 12.5s', 13, "app"),
-        ev("Pulled", f'Successfully pulled image "{SIDE}" in 1.5s (2s including waiting)', 15, "side"),
-    ])
+    r = classify_pod(
+        pod(),
+        [
+            ev("Pulled", f'Successfully pulled image "{APP}" in 12.5s', 13, "app"),
+            ev("Pulled", f'Successfully pulled image "{SIDE}" in 1.5s (2s including waiting)', 15, "side"),
+        ],
+    )
     assert r.pod_class == COLD
     assert r.pull_seconds == 14.0
     assert [c.cold for c in r.containers] == [True, True]
@@ -35,44 +55,63 @@ def test_cold_pod_sums_its_containers_pulls():
 
 
 def test_partly_warm_pod_is_cold_with_only_the_pulled_container_timed():
-    r = classify_pod(pod(), [
-        ev("Pulled", f'Container image "{APP}" already present on machine', 1, "app"),
-        ev("Pulled", f'Successfully pulled image "{SIDE}" in 3s', 4, "side"),
-    ])
+    r = classify_pod(
+        pod(),
+        [
+            ev("Pulled", f'Container image "{APP}" already present on machine', 1, "app"),
+            ev("Pulled", f'Successfully pulled image "{SIDE}" in 3s', 4, "side"),
+        ],
+    )
     assert r.pod_class == COLD and r.pull_seconds == 3.0
     assert [c.cold for c in r.containers] == [False, True]
 
 
 def test_warm_pod():
-    r = classify_pod(pod(), [
-        ev("Pulled", f'Container image "{APP}" already present on machine', 1, "app"),
-        ev("Pulled", f'Container image "{SIDE}" already present on machine and can be accessed by the pod', 1, "side"),
-    ])
+    r = classify_pod(
+        pod(),
+        [
+            ev("Pulled", f'Container image "{APP}" already present on machine', 1, "app"),
+            ev(
+                "Pulled",
+                f'Container image "{SIDE}" already present on machine and can be accessed by the pod',
+                1,
+                "side",
+            ),
+        ],
+    )
     assert r.pod_class == WARM and r.pull_seconds is None
 
 
 def test_restart_after_cold_start_stays_cold():
     # "already present" after a container restart must not turn a cold start warm.
-    r = classify_pod(pod(containers=((False, "app", APP),)), [
-        ev("Pulled", f'Container image "{APP}" already present on machine', 300, "app"),
-        ev("Pulled", f'Successfully pulled image "{APP}" in 9s', 10, "app"),
-    ])
+    r = classify_pod(
+        pod(containers=((False, "app", APP),)),
+        [
+            ev("Pulled", f'Container image "{APP}" already present on machine', 300, "app"),
+            ev("Pulled", f'Successfully pulled image "{APP}" in 9s', 10, "app"),
+        ],
+    )
     assert r.pod_class == COLD and r.pull_seconds == 9.0
 
 
 def test_failed_pull_even_if_retry_succeeds():
-    r = classify_pod(pod(containers=((False, "app", APP),)), [
-        ev("Pulling", f'Pulling image "{APP}"', 1, "app"),
-        ev("Failed", f'Failed to pull image "{APP}": 429 Too Many Requests', 2, "app"),
-        ev("Failed", "Error: ErrImagePull", 2, "app"),
-        ev("Pulled", f'Successfully pulled image "{APP}" in 20s', 40, "app"),
-    ])
+    r = classify_pod(
+        pod(containers=((False, "app", APP),)),
+        [
+            ev("Pulling", f'Pulling image "{APP}"', 1, "app"),
+            ev("Failed", f'Failed to pull image "{APP}": 429 Too Many Requests', 2, "app"),
+            ev("Failed", "Error: ErrImagePull", 2, "app"),
+            ev("Pulled", f'Successfully pulled image "{APP}" in 20s', 40, "app"),
+        ],
+    )
     assert r.pod_class == FAILED_POD and r.containers[0].failed and r.containers[0].cold
 
 
 def test_backoff_only_is_failed_and_pending_pod_not_ready():
-    r = classify_pod(pod(ready_after=None, containers=((False, "app", APP),)),
-                     [ev("BackOff", f'Back-off pulling image "{APP}"', 5, "app")])
+    r = classify_pod(
+        pod(ready_after=None, containers=((False, "app", APP),)),
+        [ev("BackOff", f'Back-off pulling image "{APP}"', 5, "app")],
+    )
     assert r.pod_class == FAILED_POD and r.ready_seconds is None and not r.ready
 
 
@@ -89,8 +128,13 @@ def test_match_by_image_when_no_field_path():
 def test_field_path_wins_over_image():
     # Two containers with the same image: fieldPath decides which one pulled.
     p = pod(containers=((True, "init", APP), (False, "app", APP)))
-    r = classify_pod(p, [ev("Pulled", f'Successfully pulled image "{APP}" in 3s', 4, "init"),
-                         ev("Pulled", f'Container image "{APP}" already present on machine', 6, "app")])
+    r = classify_pod(
+        p,
+        [
+            ev("Pulled", f'Successfully pulled image "{APP}" in 3s', 4, "init"),
+            ev("Pulled", f'Container image "{APP}" already present on machine', 6, "app"),
+        ],
+    )
     assert [(c.name, c.init, c.cold) for c in r.containers] == [("init", True, True), ("app", False, False)]
 
 
@@ -107,7 +151,16 @@ def test_events_match_by_uid_then_by_name_without_uid():
 
 
 def test_other_namespace_same_name_does_not_match():
-    other = PullEvent(uid=None, namespace="other", pod_name="p1", pod_uid=None, container="app",
-                      pull=parse_message("Pulled", f'Successfully pulled image "{APP}" in 2s'),
-                      first_time=T, last_time=T, count=1, node=None)
+    other = PullEvent(
+        uid=None,
+        namespace="other",
+        pod_name="p1",
+        pod_uid=None,
+        container="app",
+        pull=parse_message("Pulled", f'Successfully pulled image "{APP}" in 2s'),
+        first_time=T,
+        last_time=T,
+        count=1,
+        node=None,
+    )
     assert classify_pods([pod(uid=None)], [other])[0].pod_class == UNKNOWN

@@ -9,26 +9,45 @@ from tests.timing_helpers import FIXTURES
 from timing.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[1]
-DUMPS = ["--pods", str(FIXTURES / "pods.json"), "--events", str(FIXTURES / "events.json"),
-         "--events", str(FIXTURES / "events-k8s-io.json")]
+DUMPS = [
+    "--pods",
+    str(FIXTURES / "pods.json"),
+    "--events",
+    str(FIXTURES / "events.json"),
+    "--events",
+    str(FIXTURES / "events-k8s-io.json"),
+]
 
 
 def test_python_m_timing_report_json():
-    out = subprocess.run([sys.executable, "-m", "timing", "report", *DUMPS, "--json"], cwd=ROOT,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "timing", "report", *DUMPS, "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     doc = json.loads(out.stdout)
     assert doc["schema"] == "streaming-ab/timing-report@1"
     assert len(doc["pods"]) == 32 and len(doc["comparisons"]) == 4
     # The offline path must not import Pulumi or touch a cluster.
     probe = subprocess.run(
-        [sys.executable, "-c",
-         "import sys, runpy; sys.argv=['timing','report',*sys.argv[1:],'--json'];"
-         "import io, contextlib\n"
-         "buf=io.StringIO()\n"
-         "with contextlib.redirect_stdout(buf):\n"
-         "    from timing.cli import main; main(sys.argv[1:])\n"
-         "print('pulumi' in sys.modules, 'kubernetes' in sys.modules)", *DUMPS],
-        cwd=ROOT, capture_output=True, text=True, check=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, runpy; sys.argv=['timing','report',*sys.argv[1:],'--json'];"
+            "import io, contextlib\n"
+            "buf=io.StringIO()\n"
+            "with contextlib.redirect_stdout(buf):\n"
+            "    from timing.cli import main; main(sys.argv[1:])\n"
+            "print('pulumi' in sys.modules, 'kubernetes' in sys.modules)",
+            *DUMPS,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert probe.stdout.strip() == "False False"
 
 
@@ -62,7 +81,9 @@ def test_events_without_pods_is_an_error():
 
 def test_parser_accepts_the_stack_reader_command():
     # The exact command the Pulumi stack exports in timingReaders.
-    args = build_parser().parse_args(["report", "--stack", "dev", "--namespace", "streaming-ab", "--selector", "streaming-ab/arm=vote-teleporter"])
+    args = build_parser().parse_args(
+        ["report", "--stack", "dev", "--namespace", "streaming-ab", "--selector", "streaming-ab/arm=vote-teleporter"]
+    )
     assert (args.stack, args.namespace, args.selector) == ("dev", ["streaming-ab"], "streaming-ab/arm=vote-teleporter")
 
 

@@ -33,11 +33,11 @@ def layouts(doc: dict) -> dict[str, bytes]:
         "one-item": json.dumps(dict(doc, items=doc["items"][:1]), indent=2).encode(),
         "items-first": json.dumps({"items": doc["items"], "kind": "List"}, indent=2).encode(),
         "repeated-items-key": (indented[:-2] + ',\n  "items": []\n}').encode(),
-        "nested-items-first": json.dumps({"metadata": {"items": [{"a": 1}]}, "items": doc["items"]},
-                                         indent=2).encode(),
-        "odd-separator": (indented[:last] + "} ,\n    {" + indented[last + len("},\n    {"):]).encode(),
-        "closer-inside-a-string": json.dumps(dict(doc, items=[{"a": "x\\n    },\\n    {"}, *doc["items"]]),
-                                             indent=2).encode(),
+        "nested-items-first": json.dumps({"metadata": {"items": [{"a": 1}]}, "items": doc["items"]}, indent=2).encode(),
+        "odd-separator": (indented[:last] + "} ,\n    {" + indented[last + len("},\n    {") :]).encode(),
+        "closer-inside-a-string": json.dumps(
+            dict(doc, items=[{"a": "x\\n    },\\n    {"}, *doc["items"]]), indent=2
+        ).encode(),
         "non-ascii": json.dumps(doc, indent=2, ensure_ascii=False).replace('"v1"', '"vé"', 1).encode(),
     }
 
@@ -77,11 +77,14 @@ def test_reports_do_not_depend_on_the_layout(tmp_path, name):
     assert got.events == want.events
 
 
-@pytest.mark.parametrize("broken", [
-    lambda s: s.replace('"kind": "Pod"', '"kind": Pod', 1),   # invalid inside an item
-    lambda s: s[:-2] + ',\n  "x": }\n',                      # invalid after the array
-    lambda s: s + "x",                                        # trailing garbage
-])
+@pytest.mark.parametrize(
+    "broken",
+    [
+        lambda s: s.replace('"kind": "Pod"', '"kind": Pod', 1),  # invalid inside an item
+        lambda s: s[:-2] + ',\n  "x": }\n',  # invalid after the array
+        lambda s: s + "x",  # trailing garbage
+    ],
+)
 def test_broken_files_fail_like_a_whole_parse(tmp_path, broken):
     path = tmp_path / "broken.json"
     path.write_text(broken(json.dumps(PODS, indent=4)))

@@ -9,13 +9,25 @@ IMG = "acr.azurecr.io/big:v1"
 
 def core_event(**over):
     ev = {
-        "apiVersion": "v1", "kind": "Event", "count": 3, "eventTime": None,
-        "firstTimestamp": "2024-05-01T10:00:01Z", "lastTimestamp": "2024-05-01T10:00:40Z",
-        "involvedObject": {"apiVersion": "v1", "fieldPath": "spec.containers{app}", "kind": "Pod",
-                           "name": "p-1", "namespace": "ns", "uid": "u-1"},
+        "apiVersion": "v1",
+        "kind": "Event",
+        "count": 3,
+        "eventTime": None,
+        "firstTimestamp": "2024-05-01T10:00:01Z",
+        "lastTimestamp": "2024-05-01T10:00:40Z",
+        "involvedObject": {
+            "apiVersion": "v1",
+            "fieldPath": "spec.containers{app}",
+            "kind": "Pod",
+            "name": "p-1",
+            "namespace": "ns",
+            "uid": "u-1",
+        },
         "message": f'Successfully pulled image "{IMG}" in 2.5s',
         "metadata": {"name": "p-1.17c", "namespace": "ns", "uid": "e-1"},
-        "reason": "Pulled", "source": {"component": "kubelet", "host": "node-a"}, "type": "Normal",
+        "reason": "Pulled",
+        "source": {"component": "kubelet", "host": "node-a"},
+        "type": "Normal",
     }
     ev.update(over)
     return ev
@@ -23,14 +35,24 @@ def core_event(**over):
 
 def k8sio_event(**over):
     ev = {
-        "apiVersion": "events.k8s.io/v1", "kind": "Event",
-        "regarding": {"apiVersion": "v1", "fieldPath": "spec.initContainers{setup}", "kind": "Pod",
-                      "name": "p-2", "namespace": "ns", "uid": "u-2"},
-        "note": f'Back-off pulling image "{IMG}"', "reason": "BackOff",
+        "apiVersion": "events.k8s.io/v1",
+        "kind": "Event",
+        "regarding": {
+            "apiVersion": "v1",
+            "fieldPath": "spec.initContainers{setup}",
+            "kind": "Pod",
+            "name": "p-2",
+            "namespace": "ns",
+            "uid": "u-2",
+        },
+        "note": f'Back-off pulling image "{IMG}"',
+        "reason": "BackOff",
         "eventTime": "2024-05-01T10:00:04.412000Z",
         "series": {"count": 6, "lastObservedTime": "2024-05-01T10:01:50.000001Z"},
-        "reportingController": "kubelet", "reportingInstance": "node-b",
-        "metadata": {"name": "p-2.18a", "namespace": "ns", "uid": "e-2"}, "type": "Warning",
+        "reportingController": "kubelet",
+        "reportingInstance": "node-b",
+        "metadata": {"name": "p-2.18a", "namespace": "ns", "uid": "e-2"},
+        "type": "Warning",
     }
     ev.update(over)
     return ev
@@ -38,7 +60,14 @@ def k8sio_event(**over):
 
 def test_core_v1_event():
     ev = normalize_event(core_event())
-    assert (ev.namespace, ev.pod_name, ev.pod_uid, ev.container, ev.count, ev.node) == ("ns", "p-1", "u-1", "app", 3, "node-a")
+    assert (ev.namespace, ev.pod_name, ev.pod_uid, ev.container, ev.count, ev.node) == (
+        "ns",
+        "p-1",
+        "u-1",
+        "app",
+        3,
+        "node-a",
+    )
     assert ev.pull.kind == PULLED and ev.pull.pull_seconds == 2.5
     assert ev.first_time.isoformat() == "2024-05-01T10:00:01+00:00"
     assert ev.last_time.isoformat() == "2024-05-01T10:00:40+00:00"
@@ -53,10 +82,17 @@ def test_events_k8s_io_v1_with_series():
 
 
 def test_events_k8s_io_v1_deprecated_fields():
-    ev = normalize_event(k8sio_event(
-        eventTime=None, series=None, deprecatedCount=2, deprecatedFirstTimestamp="2024-05-01T10:00:00Z",
-        deprecatedLastTimestamp="2024-05-01T10:00:09Z", deprecatedSource={"component": "kubelet", "host": "node-c"},
-        reportingInstance=""))
+    ev = normalize_event(
+        k8sio_event(
+            eventTime=None,
+            series=None,
+            deprecatedCount=2,
+            deprecatedFirstTimestamp="2024-05-01T10:00:00Z",
+            deprecatedLastTimestamp="2024-05-01T10:00:09Z",
+            deprecatedSource={"component": "kubelet", "host": "node-c"},
+            reportingInstance="",
+        )
+    )
     assert ev.count == 2 and ev.node == "node-c"
     assert ev.first_time.isoformat() == "2024-05-01T10:00:00+00:00"
     assert ev.last_time.isoformat() == "2024-05-01T10:00:09+00:00"

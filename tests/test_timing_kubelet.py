@@ -7,12 +7,22 @@ IMG = "myacr.azurecr.io/azure-vote-front:v1"
 
 def test_kubelet_126_pulled():
     m = parse_message("Pulled", f'Successfully pulled image "{IMG}" in 34.738162s')
-    assert (m.kind, m.image, m.pull_seconds, m.including_waiting_seconds, m.image_size_bytes) == (PULLED, IMG, 34.738162, None, None)
+    assert (m.kind, m.image, m.pull_seconds, m.including_waiting_seconds, m.image_size_bytes) == (
+        PULLED,
+        IMG,
+        34.738162,
+        None,
+        None,
+    )
 
 
 def test_kubelet_127_including_waiting():
     m = parse_message("Pulled", f'Successfully pulled image "{IMG}" in 8.011s (8.011s including waiting)')
-    assert m.kind == PULLED and m.pull_seconds == pytest.approx(8.011) and m.including_waiting_seconds == pytest.approx(8.011)
+    assert (
+        m.kind == PULLED
+        and m.pull_seconds == pytest.approx(8.011)
+        and m.including_waiting_seconds == pytest.approx(8.011)
+    )
     assert m.image_size_bytes is None
 
 

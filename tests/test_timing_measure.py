@@ -34,8 +34,17 @@ def setup(replicas=1, workloads=None, pools=None):
 
 
 def runner(cluster, clock, resetter, tmp_path, **kw):
-    return Runner(cluster, resetter, clock, tmp_path / "results", timeout=kw.pop("timeout", 300), poll=1.0,
-                  progress=kw.pop("progress", RecordingProgress()), id_factory=counter_ids(), **kw)
+    return Runner(
+        cluster,
+        resetter,
+        clock,
+        tmp_path / "results",
+        timeout=kw.pop("timeout", 300),
+        poll=1.0,
+        progress=kw.pop("progress", RecordingProgress()),
+        id_factory=counter_ids(),
+        **kw,
+    )
 
 
 def test_purge_trials_are_cold_and_snapshotted(tmp_path):
@@ -51,7 +60,15 @@ def test_purge_trials_are_cold_and_snapshotted(tmp_path):
     assert [m["verdict"] for m in manifests] == ["cold", "cold"]
     assert not any(m["flagged"] for m in manifests)
     m = manifests[0]
-    assert [p["phase"] for p in m["phases"]] == ["scale-down", "wait-gone", "reset", "scale-up", "wait-ready", "snapshot", "verify"]
+    assert [p["phase"] for p in m["phases"]] == [
+        "scale-down",
+        "wait-gone",
+        "reset",
+        "scale-up",
+        "wait-ready",
+        "snapshot",
+        "verify",
+    ]
     assert m["reset_details"]["reset"] == "purge" and m["reset_details"]["daemonset"] == "streaming-ab-purge-p-001"
     assert cluster.daemonsets == {}  # deleted after every purge
     # Scale-up patches of both arms went out back to back at the same instant.
@@ -67,8 +84,10 @@ def test_purge_trials_are_cold_and_snapshotted(tmp_path):
     assert any("trial 1/2" in line and "Ready:" in line and "vote-standard" in line for line in progress.lines)
     # Waiting loops list pods once per namespace per poll, with one selector, never per pod.
     pod_lists = [c for c in cluster.list_calls if c[0] == "pods" and "arm in" in (c[2] or "")]
-    assert all(c[2] == "app.kubernetes.io/part-of=acr-streaming-ab,streaming-ab/arm in (vote-standard,vote-streaming)"
-               for c in pod_lists)
+    assert all(
+        c[2] == "app.kubernetes.io/part-of=acr-streaming-ab,streaming-ab/arm in (vote-standard,vote-streaming)"
+        for c in pod_lists
+    )
     # report --results reads what measure wrote.
     loaded = load_results([str(tmp_path / "results")])
     rep = build_report(loaded.pods, loaded.events, trials=loaded.trials)
@@ -153,8 +172,11 @@ def test_timeout_when_a_pull_fails(tmp_path):
 def test_warm_mode_primes_then_expects_warm(tmp_path):
     clock, cluster = setup()
     manifests = runner(cluster, clock, NoReset(), tmp_path, mode="warm").run(
-        discover(cluster, ["streaming-ab"], None, None, None), 2)
-    assert [(m["verdict"], m["flagged"], m["mode"], m["reset"]) for m in manifests] == [("warm", False, "warm", "none")] * 2
+        discover(cluster, ["streaming-ab"], None, None, None), 2
+    )
+    assert [(m["verdict"], m["flagged"], m["mode"], m["reset"]) for m in manifests] == [
+        ("warm", False, "warm", "none")
+    ] * 2
     loaded = load_results([str(tmp_path / "results")])
     rep = build_report(loaded.pods, loaded.events)
     assert rep["arms"]["vote-standard"]["warm_pods"] == 4 and rep["arms"]["vote-standard"]["cold_pods"] == 0
@@ -166,7 +188,8 @@ def test_warm_mode_flags_a_cold_pod(tmp_path):
     # Two nodes in the standard pool: the re-created pod lands on the other,
     # empty node (round-robin in the fake) and pulls again.
     manifests = runner(cluster, clock, NoReset(), tmp_path, mode="warm").run(
-        discover(cluster, ["streaming-ab"], None, None, None), 1)
+        discover(cluster, ["streaming-ab"], None, None, None), 1
+    )
     assert manifests[0]["flagged"] and manifests[0]["verdict"] == "cold"
 
 
@@ -188,15 +211,26 @@ def test_discover_and_workload_filter():
 
 def test_workloads_sharing_an_image_go_to_separate_rounds(tmp_path):
     shared = "acr.azurecr.io/redis:6.0.8"
-    workloads = vote_workloads() + [{
-        "name": "cache", "pair": "c1", "components": {"redis": shared},
-        "arms": [{"name": "cache-standard", "streaming": False, "pool": "std"},
-                 {"name": "cache-streaming", "streaming": True, "pool": "art"}],
-    }, {
-        "name": "big", "pair": "b1", "components": {"big": "acr.azurecr.io/big:v1"},
-        "arms": [{"name": "big-standard", "streaming": False, "pool": "std"},
-                 {"name": "big-streaming", "streaming": True, "pool": "art"}],
-    }]
+    workloads = vote_workloads() + [
+        {
+            "name": "cache",
+            "pair": "c1",
+            "components": {"redis": shared},
+            "arms": [
+                {"name": "cache-standard", "streaming": False, "pool": "std"},
+                {"name": "cache-streaming", "streaming": True, "pool": "art"},
+            ],
+        },
+        {
+            "name": "big",
+            "pair": "b1",
+            "components": {"big": "acr.azurecr.io/big:v1"},
+            "arms": [
+                {"name": "big-standard", "streaming": False, "pool": "std"},
+                {"name": "big-streaming", "streaming": True, "pool": "art"},
+            ],
+        },
+    ]
     clock, cluster = setup(workloads=workloads)
     ws = discover(cluster, ["streaming-ab"], None, None, None)
     rounds = plan_rounds(ws)
@@ -223,7 +257,9 @@ def test_pods_that_never_go_away_abort(tmp_path):
 
     cluster.scale_deployment = scale
     with pytest.raises(TrialError, match="still present"):
-        runner(cluster, clock, NoReset(), tmp_path, timeout=30).run(discover(cluster, ["streaming-ab"], None, None, None), 1)
+        runner(cluster, clock, NoReset(), tmp_path, timeout=30).run(
+            discover(cluster, ["streaming-ab"], None, None, None), 1
+        )
     m = json.loads((tmp_path / "results" / "trial-001" / "trial.json").read_text())
     assert m["verdict"] == "error"
 
@@ -234,7 +270,8 @@ def test_report_cli_reads_results(tmp_path, capsys):
     clock, cluster = setup()
     cluster.purge_broken = True
     runner(cluster, clock, PurgeReset(cluster, clock, 60, 1.0), tmp_path).run(
-        discover(cluster, ["streaming-ab"], None, None, None), 2)
+        discover(cluster, ["streaming-ab"], None, None, None), 2
+    )
     assert main(["report", "--results", str(tmp_path / "results"), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert [t["flagged"] for t in doc["trials"]] == [False, True]

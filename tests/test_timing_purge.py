@@ -59,9 +59,10 @@ exit 1
     (cache / "sha256").mkdir(parents=True)
     (cache / "sha256" / "blk").write_text("x")
     conf = tmp_path / "overlaybd.json"
-    conf.write_text('{"cacheConfig": {"cacheType": "file", "cacheDir": "%s", "cacheSizeGB": 32}}' % cache)
+    conf.write_text(f'{{"cacheConfig": {{"cacheType": "file", "cacheDir": "{cache}", "cacheSizeGB": 32}}}}')
     script = HOST_SCRIPT.replace("/etc/overlaybd/overlaybd.json", str(conf)).replace(
-        "export PATH=", f"export PATH={bin_dir}:")
+        "export PATH=", f"export PATH={bin_dir}:"
+    )
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "PURGE_IMAGES": "acr.io/front:v1\nacr.io/redis:6"}
     out = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr

@@ -12,7 +12,9 @@ from timing.sources.inputs import load_dumps
 
 @pytest.fixture(scope="module")
 def report():
-    loaded = load_dumps([str(FIXTURES / "pods.json")], [str(FIXTURES / "events.json"), str(FIXTURES / "events-k8s-io.json")])
+    loaded = load_dumps(
+        [str(FIXTURES / "pods.json")], [str(FIXTURES / "events.json"), str(FIXTURES / "events-k8s-io.json")]
+    )
     return build_report(loaded.pods, loaded.events, image_info=json.loads((FIXTURES / "image-info.json").read_text()))
 
 

@@ -8,17 +8,54 @@ from timing import SCHEMA
 from timing.analysis.report import build_report
 from timing.sources.inputs import load_dumps
 
-POD_KEYS = {"namespace", "name", "arm", "workload", "streaming", "node", "containers", "started_seconds", "ready_seconds"}
-CONTAINER_KEYS = {"name", "image", "cold", "pull_seconds", "pull_including_waiting_seconds", "image_size_bytes", "failed"}
-ARM_KEYS = {"workload", "streaming", "pods", "cold_pods", "warm_pods", "failed_pods", "unknown_pods", "pull_seconds", "ready_seconds"}
+POD_KEYS = {
+    "namespace",
+    "name",
+    "arm",
+    "workload",
+    "streaming",
+    "node",
+    "containers",
+    "started_seconds",
+    "ready_seconds",
+}
+CONTAINER_KEYS = {
+    "name",
+    "image",
+    "cold",
+    "pull_seconds",
+    "pull_including_waiting_seconds",
+    "image_size_bytes",
+    "failed",
+}
+ARM_KEYS = {
+    "workload",
+    "streaming",
+    "pods",
+    "cold_pods",
+    "warm_pods",
+    "failed_pods",
+    "unknown_pods",
+    "pull_seconds",
+    "ready_seconds",
+}
 STAT_KEYS = {"n", "min", "p50", "p90", "p99", "max", "mean"}
-CMP_KEYS = {"workload", "pair", "baseline_arm", "streaming_arm", "ready_p50_speedup", "ready_p50_speedup_ci95", "pull_p50_speedup"}
+CMP_KEYS = {
+    "workload",
+    "pair",
+    "baseline_arm",
+    "streaming_arm",
+    "ready_p50_speedup",
+    "ready_p50_speedup_ci95",
+    "pull_p50_speedup",
+}
 
 
 @pytest.fixture(scope="module")
 def report():
-    loaded = load_dumps([str(FIXTURES / "pods.json")],
-                        [str(FIXTURES / "events.json"), str(FIXTURES / "events-k8s-io.json")])
+    loaded = load_dumps(
+        [str(FIXTURES / "pods.json")], [str(FIXTURES / "events.json"), str(FIXTURES / "events-k8s-io.json")]
+    )
     info = json.loads((FIXTURES / "image-info.json").read_text())
     return build_report(loaded.pods, loaded.events, image_info=info)
 
@@ -47,10 +84,20 @@ def test_only_armed_pods_are_reported(report):
 
 def test_arm_counts(report):
     arms = report["arms"]
-    assert sorted(arms) == ["large-fast-standard", "large-fast-streaming", "large-slow-standard", "large-slow-streaming",
-                            "vote-squashed-standard", "vote-squashed-streaming", "vote-standard", "vote-streaming"]
-    counts = {n: (a["pods"], a["cold_pods"], a["warm_pods"], a["failed_pods"], a["unknown_pods"], a["not_ready_pods"])
-              for n, a in arms.items()}
+    assert sorted(arms) == [
+        "large-fast-standard",
+        "large-fast-streaming",
+        "large-slow-standard",
+        "large-slow-streaming",
+        "vote-squashed-standard",
+        "vote-squashed-streaming",
+        "vote-standard",
+        "vote-streaming",
+    ]
+    counts = {
+        n: (a["pods"], a["cold_pods"], a["warm_pods"], a["failed_pods"], a["unknown_pods"], a["not_ready_pods"])
+        for n, a in arms.items()
+    }
     assert counts["large-fast-standard"] == (10, 10, 0, 0, 0, 0)  # the 10-replica arm
     assert counts["large-fast-streaming"] == (10, 9, 0, 1, 0, 1)  # failed pull, still pending
     assert counts["large-slow-standard"] == (2, 1, 1, 0, 0, 0)  # warm re-created pod
@@ -72,7 +119,15 @@ def test_hand_computed_statistics(report):
     assert waits["p50"] > 10 * fast["p50"]
     slow = a["large-slow-standard"]
     assert slow["pull_seconds"]["p50"] == pytest.approx(61.482)  # 1m1.482s
-    assert slow["ready_seconds"] == {"n": 1, "min": 64.0, "p50": 64.0, "p90": 64.0, "p99": 64.0, "max": 64.0, "mean": 64.0}
+    assert slow["ready_seconds"] == {
+        "n": 1,
+        "min": 64.0,
+        "p50": 64.0,
+        "p90": 64.0,
+        "p99": 64.0,
+        "max": 64.0,
+        "mean": 64.0,
+    }
     assert slow["warm_ready_seconds"]["n"] == 1  # the warm pod is not in the cold stats
     stream = a["large-fast-streaming"]["ready_seconds"]
     assert stream["n"] == 9  # the failed, pending pod has no ready time
@@ -111,20 +166,28 @@ def test_container_details(report):
 
 
 def test_selector_and_namespace_filters_apply_to_dumps():
-    loaded = load_dumps([str(FIXTURES / "pods.json")], [str(FIXTURES / "events.json")],
-                        namespaces=["streaming-ab"], selector="streaming-ab/arm in (vote-standard,vote-streaming)")
+    loaded = load_dumps(
+        [str(FIXTURES / "pods.json")],
+        [str(FIXTURES / "events.json")],
+        namespaces=["streaming-ab"],
+        selector="streaming-ab/arm in (vote-standard,vote-streaming)",
+    )
     r = build_report(loaded.pods, loaded.events)
     assert sorted(r["arms"]) == ["vote-standard", "vote-streaming"]
     loaded = load_dumps([str(FIXTURES / "pods.json")], [str(FIXTURES / "events.json")], namespaces=["kube-system"])
     assert build_report(loaded.pods, loaded.events)["pods"] == []
-    loaded = load_dumps([str(FIXTURES / "pods.json")], [], selector="streaming-ab/streaming=true,streaming-ab/workload!=vote")
+    loaded = load_dumps(
+        [str(FIXTURES / "pods.json")], [], selector="streaming-ab/streaming=true,streaming-ab/workload!=vote"
+    )
     assert sorted(build_report(loaded.pods, loaded.events)["arms"]) == ["large-fast-streaming", "large-slow-streaming"]
 
 
 def test_without_events_every_pod_is_no_pull_event():
     loaded = load_dumps([str(FIXTURES / "pods.json")], [])
     r = build_report(loaded.pods, loaded.events)
-    assert all(a["cold_pods"] == 0 and a["warm_pods"] == 0 and a["unknown_pods"] == a["pods"] for a in r["arms"].values())
+    assert all(
+        a["cold_pods"] == 0 and a["warm_pods"] == 0 and a["unknown_pods"] == a["pods"] for a in r["arms"].values()
+    )
     assert all(a["ready_seconds"]["n"] == 0 and a["ready_seconds"]["p50"] is None for a in r["arms"].values())
     assert all(c["ready_p50_speedup"] is None for c in r["comparisons"])
 
@@ -144,7 +207,9 @@ def test_pairing_rules():
             labels["streaming-ab/pair"] = pair
         return PodInfo("ns", arm + "-x", arm, labels, None, None, t, None, None, ())
 
-    r = build_report([p("a", "false"), p("b", "true"), p("c", "true", pair="x"), p("d", "maybe"),
-                      p("e", "false", workload="other")], [])
+    r = build_report(
+        [p("a", "false"), p("b", "true"), p("c", "true", pair="x"), p("d", "maybe"), p("e", "false", workload="other")],
+        [],
+    )
     pairs = [(c["baseline_arm"], c["streaming_arm"]) for c in r["comparisons"]]
     assert pairs == [("a", "b")]  # c has another pair, d has no side, e another workload

@@ -61,9 +61,11 @@ def test_live_reads_one_list_per_namespace(monkeypatch):
 
     monkeypatch.setattr(kubernetes.client, "CoreV1Api", Core)
     loaded = sources.load_live(object(), ["streaming-ab", "kube-system"], "streaming-ab/workload=vote")
-    assert calls == [("pods", "streaming-ab", "streaming-ab/workload=vote"),
-                     ("events", "streaming-ab", "involvedObject.kind=Pod"),
-                     ("pods", "kube-system", "streaming-ab/workload=vote"),
-                     ("events", "kube-system", "involvedObject.kind=Pod")]
+    assert calls == [
+        ("pods", "streaming-ab", "streaming-ab/workload=vote"),
+        ("events", "streaming-ab", "involvedObject.kind=Pod"),
+        ("pods", "kube-system", "streaming-ab/workload=vote"),
+        ("events", "kube-system", "involvedObject.kind=Pod"),
+    ]
     r = build_report(loaded.pods, loaded.events)
     assert r["arms"]["vote-standard"]["cold_pods"] == 2

@@ -5,19 +5,22 @@ import pytest
 from stackconfig.vm_sizes import ephemeral_os_capacity_gib, parse_vm_size
 
 
-@pytest.mark.parametrize("name, arm64, confidential, local_disk", [
-    ("Standard_D2_v5", False, False, False),
-    ("Standard_D4ds_v5", False, False, True),
-    ("Standard_D4ps_v5", True, False, False),
-    ("Standard_D4pds_v5", True, False, True),
-    ("Standard_E4pds_v5", True, False, True),
-    ("Standard_DC4as_v5", False, True, False),
-    ("Standard_EC8ads_v5", False, True, True),
-    ("Standard_DC4es_v5", False, True, False),
-    ("Standard_DC4s_v3", False, False, True),      # SGX enclave size, not a confidential VM
-    ("Standard_D8s_v3", False, False, True),       # v3 sizes carry a temp disk without the 'd'
-    ("Standard_D16-8ds_v5", False, False, True),   # constrained vCPU
-])
+@pytest.mark.parametrize(
+    "name, arm64, confidential, local_disk",
+    [
+        ("Standard_D2_v5", False, False, False),
+        ("Standard_D4ds_v5", False, False, True),
+        ("Standard_D4ps_v5", True, False, False),
+        ("Standard_D4pds_v5", True, False, True),
+        ("Standard_E4pds_v5", True, False, True),
+        ("Standard_DC4as_v5", False, True, False),
+        ("Standard_EC8ads_v5", False, True, True),
+        ("Standard_DC4es_v5", False, True, False),
+        ("Standard_DC4s_v3", False, False, True),  # SGX enclave size, not a confidential VM
+        ("Standard_D8s_v3", False, False, True),  # v3 sizes carry a temp disk without the 'd'
+        ("Standard_D16-8ds_v5", False, False, True),  # constrained vCPU
+    ],
+)
 def test_features(name, arm64, confidential, local_disk):
     size = parse_vm_size(name)
     assert (size.is_arm64, size.is_confidential, size.has_local_disk) == (arm64, confidential, local_disk)

@@ -10,6 +10,7 @@ refresh, park/reset-caches) are executed here against temporary directories and 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -29,7 +30,9 @@ WORKFLOWS = ROOT / ".github" / "workflows"
 WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml")) + sorted(WORKFLOWS.glob("*.yaml"))
 CLOUD_WORKFLOWS = ("preview", "deploy", "teardown")
 # The README test command, used only if README.md is missing; README.md wins when it exists.
-DEFAULT_TEST_COMMAND = "python3 -m venv venv && venv/bin/python -m pip install -q -r requirements-dev.txt && venv/bin/python -m pytest -q"
+DEFAULT_TEST_COMMAND = (
+    "python3 -m venv venv && venv/bin/python -m pip install -q -r requirements-dev.txt && venv/bin/python -m pytest -q"
+)
 
 
 def load(name: str) -> dict:
@@ -75,8 +78,14 @@ def readme_test_command() -> str:
 
 
 def run_bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=cwd, env={**os.environ, **env},
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", script],
+        cwd=cwd,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -88,9 +97,18 @@ def test_every_workflow_is_there():
 
 def test_workflows_match_the_vendored_github_schema():
     result = subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
-         *map(str, WORKFLOW_FILES)],
-        capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.github-workflows",
+            *map(str, WORKFLOW_FILES),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -100,7 +118,10 @@ def test_the_schema_check_rejects_a_broken_workflow(tmp_path):
     broken.write_text("on: push\njobs:\n  a:\n    runs-onn: ubuntu-latest\n    steps:\n      - run: echo\n")
     result = subprocess.run(
         [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(broken)],
-        capture_output=True, text=True, timeout=120)
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1 and "runs-on" in result.stdout
 
 
@@ -138,9 +159,13 @@ def test_no_client_secret_anywhere(path):
 def test_cloud_jobs_log_in_with_oidc_federation(name):
     workflow = load(name)
     env = workflow["env"]
-    for key, variable in {"ARM_CLIENT_ID": "AZURE_CLIENT_ID", "ARM_TENANT_ID": "AZURE_TENANT_ID",
-                          "ARM_SUBSCRIPTION_ID": "AZURE_SUBSCRIPTION_ID", "AZURE_CLIENT_ID": "AZURE_CLIENT_ID",
-                          "AZURE_TENANT_ID": "AZURE_TENANT_ID"}.items():
+    for key, variable in {
+        "ARM_CLIENT_ID": "AZURE_CLIENT_ID",
+        "ARM_TENANT_ID": "AZURE_TENANT_ID",
+        "ARM_SUBSCRIPTION_ID": "AZURE_SUBSCRIPTION_ID",
+        "AZURE_CLIENT_ID": "AZURE_CLIENT_ID",
+        "AZURE_TENANT_ID": "AZURE_TENANT_ID",
+    }.items():
         assert env[key] == f"${{{{ vars.{variable} }}}}", key
     assert env["ARM_USE_OIDC"] == "true"
     assert env["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"
@@ -153,15 +178,21 @@ def test_cloud_jobs_log_in_with_oidc_federation(name):
         permissions = workflow["jobs"][job]["permissions"]
         assert permissions["id-token"] == "write" and permissions["contents"] == "read"
         (login,) = uses(workflow, job, "azure/login")
-        assert login["with"] == {"client-id": "${{ vars.AZURE_CLIENT_ID }}",
-                                 "tenant-id": "${{ vars.AZURE_TENANT_ID }}",
-                                 "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}"}
+        assert login["with"] == {
+            "client-id": "${{ vars.AZURE_CLIENT_ID }}",
+            "tenant-id": "${{ vars.AZURE_TENANT_ID }}",
+            "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}",
+        }
 
 
 def test_cloud_workflows_share_the_same_setup():
     # Three copies of the same setup must not drift: backend, identity and token handling are one design.
-    shared_steps = ("Program and policy pack virtualenvs", "Install the Pulumi CLI",
-                    "Azure login (OIDC federation)", "Keep a fresh federated token for azidentity")
+    shared_steps = (
+        "Program and policy pack virtualenvs",
+        "Install the Pulumi CLI",
+        "Azure login (OIDC federation)",
+        "Keep a fresh federated token for azidentity",
+    )
     reference = load("preview")
     for name in ("deploy", "teardown"):
         workflow = load(name)
@@ -222,11 +253,20 @@ def test_the_federated_token_step_writes_the_file_and_exports_it(tmp_path):
     script = step(load("deploy"), "deploy", "Keep a fresh federated token for azidentity")["run"]
     # Its own session, so that the background refresher it starts can be stopped by that id.
     process = subprocess.Popen(
-        ["bash", "-e", "-o", "pipefail", "-c", script], cwd=tmp_path, start_new_session=True,
-        env={**os.environ, "RUNNER_TEMP": str(tmp_path), "GITHUB_ENV": str(github_env),
-             "ACTIONS_ID_TOKEN_REQUEST_URL": f"http://127.0.0.1:{server.server_port}/token?api-version=2.0",
-             "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token"},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        ["bash", "-e", "-o", "pipefail", "-c", script],
+        cwd=tmp_path,
+        start_new_session=True,
+        env={
+            **os.environ,
+            "RUNNER_TEMP": str(tmp_path),
+            "GITHUB_ENV": str(github_env),
+            "ACTIONS_ID_TOKEN_REQUEST_URL": f"http://127.0.0.1:{server.server_port}/token?api-version=2.0",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token",
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         _, stderr = process.communicate(timeout=30)
         assert process.returncode == 0, stderr
@@ -237,10 +277,8 @@ def test_the_federated_token_step_writes_the_file_and_exports_it(tmp_path):
         assert path == "/token?api-version=2.0&audience=api://AzureADTokenExchange"
         assert authorization == "Bearer request-token"
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)  # the refresher loop left running in that session
-        except ProcessLookupError:
-            pass
         server.shutdown()
 
 
@@ -315,10 +353,13 @@ def test_a_dispatch_narrows_the_matrix_to_an_existing_stack(tmp_path):
     assert result.returncode != 0 and "no Pulumi.dev teleport.yaml" in result.stdout and output == ""
 
 
-@pytest.mark.parametrize("files,message", [
-    ([], "no Pulumi.<stack>.yaml file"),
-    (["Pulumi.dev$(id).yaml"], "is not a stack name"),
-])
+@pytest.mark.parametrize(
+    "files,message",
+    [
+        ([], "no Pulumi.<stack>.yaml file"),
+        (["Pulumi.dev$(id).yaml"], "is not a stack name"),
+    ],
+)
 def test_the_matrix_step_fails_without_usable_stack_files(tmp_path, files, message):
     result, output = run_matrix(tmp_path, files)
     assert result.returncode != 0 and message in result.stdout and output == ""
@@ -378,12 +419,15 @@ def test_teardown_goes_ahead_when_the_stack_name_is_typed_twice(tmp_path):
     assert result.returncode == 0 and "confirmed: destroy dev" in result.stdout
 
 
-@pytest.mark.parametrize("stack,typed,mode,message", [
-    ("dev", "Dev", "destroy", "does not match"),
-    ("dev", "", "park", "does not match"),
-    ("prod", "prod", "destroy", "no Pulumi.prod.yaml"),
-    ("dev", "dev", "nuke", "unknown mode"),
-])
+@pytest.mark.parametrize(
+    "stack,typed,mode,message",
+    [
+        ("dev", "Dev", "destroy", "does not match"),
+        ("dev", "", "park", "does not match"),
+        ("prod", "prod", "destroy", "no Pulumi.prod.yaml"),
+        ("dev", "dev", "nuke", "unknown mode"),
+    ],
+)
 def test_teardown_stops_when_the_confirmation_fails(tmp_path, stack, typed, mode, message):
     result = confirm(tmp_path, stack, typed, mode)
     assert result.returncode != 0 and message in result.stdout
@@ -395,8 +439,10 @@ def fake_pulumi(tmp_path: Path, config_json: dict) -> Path:
     bin_dir.mkdir()
     (tmp_path / "config.json").write_text(json.dumps(config_json))
     stub = bin_dir / "pulumi"
-    stub.write_text('#!/usr/bin/env bash\necho "$*" >> "$PULUMI_LOG"\n'
-                    'if [[ "$*" == *"config --stack"*"--json"* ]]; then cat "$CONFIG_JSON"; fi\n')
+    stub.write_text(
+        '#!/usr/bin/env bash\necho "$*" >> "$PULUMI_LOG"\n'
+        'if [[ "$*" == *"config --stack"*"--json"* ]]; then cat "$CONFIG_JSON"; fi\n'
+    )
     stub.chmod(0o755)
     return bin_dir
 
@@ -406,8 +452,16 @@ def test_reset_caches_sets_the_next_cache_generation_then_updates(tmp_path, curr
     config = {} if current is None else {"acr-streaming-ab:cacheGeneration": {"value": current, "secret": False}}
     bin_dir = fake_pulumi(tmp_path, config)
     script = step(load("teardown"), "teardown", "Reset caches (next cache generation)")["run"]
-    result = run_bash(script, tmp_path, {"PATH": f"{bin_dir}:{os.environ['PATH']}", "STACK": "dev",
-                                         "PULUMI_LOG": str(tmp_path / "log"), "CONFIG_JSON": str(tmp_path / "config.json")})
+    result = run_bash(
+        script,
+        tmp_path,
+        {
+            "PATH": f"{bin_dir}:{os.environ['PATH']}",
+            "STACK": "dev",
+            "PULUMI_LOG": str(tmp_path / "log"),
+            "CONFIG_JSON": str(tmp_path / "config.json"),
+        },
+    )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "log").read_text().splitlines() == [
         "config --stack dev --json",
@@ -419,16 +473,28 @@ def test_reset_caches_sets_the_next_cache_generation_then_updates(tmp_path, curr
 def test_reset_caches_refuses_a_generation_that_is_not_a_number(tmp_path):
     bin_dir = fake_pulumi(tmp_path, {"acr-streaming-ab:cacheGeneration": {"value": "two", "secret": False}})
     script = step(load("teardown"), "teardown", "Reset caches (next cache generation)")["run"]
-    result = run_bash(script, tmp_path, {"PATH": f"{bin_dir}:{os.environ['PATH']}", "STACK": "dev",
-                                         "PULUMI_LOG": str(tmp_path / "log"), "CONFIG_JSON": str(tmp_path / "config.json")})
+    result = run_bash(
+        script,
+        tmp_path,
+        {
+            "PATH": f"{bin_dir}:{os.environ['PATH']}",
+            "STACK": "dev",
+            "PULUMI_LOG": str(tmp_path / "log"),
+            "CONFIG_JSON": str(tmp_path / "config.json"),
+        },
+    )
     assert result.returncode != 0 and "not a non-negative integer" in result.stdout
     assert "up" not in (tmp_path / "log").read_text()
 
 
 def test_park_sets_parked_then_updates_and_destroy_destroys(tmp_path):
     bin_dir = fake_pulumi(tmp_path, {})
-    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "STACK": "dev", "PULUMI_LOG": str(tmp_path / "log"),
-           "CONFIG_JSON": str(tmp_path / "config.json")}
+    env = {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "STACK": "dev",
+        "PULUMI_LOG": str(tmp_path / "log"),
+        "CONFIG_JSON": str(tmp_path / "config.json"),
+    }
     workflow = load("teardown")
     park = step(workflow, "teardown", "Park (every experiment pool to 0 nodes)")
     destroy = step(workflow, "teardown", "Destroy every resource of the stack")

@@ -67,7 +67,10 @@ def published(name: str, repository: str, tag: str, streaming: bool) -> Publishe
     if streaming:
         ready.append(_Dummy(ARTIFACT, f"artifact-{name}"))
     return PublishedImage(
-        name=name, repository=repository, tag=tag, streaming=streaming,
+        name=name,
+        repository=repository,
+        tag=tag,
+        streaming=streaming,
         ref=pulumi.Output.from_input(f"{LOGIN}/{repository}:{tag}"),
         digest=pulumi.Output.from_input(fake_digest(name)),
         streaming_artifact_digest=pulumi.Output.from_input(fake_digest(f"{name}-artifact") if streaming else None),
@@ -77,18 +80,27 @@ def published(name: str, repository: str, tag: str, streaming: bool) -> Publishe
 
 def compose(values: dict[str, Any], *, pull_secret: str | None = None, stack: str = "dev") -> Composed:
     config = parse_stack_config({"location": "westus3", **values})
-    box: dict[str, Any] = {}
 
     def program():
         pools = {p.name: _Dummy(POOL, f"pool-{p.name}") for p in config.pools}
-        images = {i.name: published(i.name, i.repository, i.tag, i.streaming)
-                  for i in (*config.images, *config.synthetic_images)}
-        component = ABWorkloads("workloads", ABWorkloadsArgs(
-            workloads=config.workloads, pools=config.pools, namespace=config.workload_namespace, images=images,
-            load_balancer_source_ranges=config.load_balancer_source_ranges,
-            kubeconfig=pulumi.Output.secret("apiVersion: v1\nkind: Config\n"), pool_resources=pools,
-            stack_name=stack,
-            image_pull_secret_dockerconfigjson=pulumi.Output.secret(pull_secret) if pull_secret else None))
+        images = {
+            i.name: published(i.name, i.repository, i.tag, i.streaming)
+            for i in (*config.images, *config.synthetic_images)
+        }
+        component = ABWorkloads(
+            "workloads",
+            ABWorkloadsArgs(
+                workloads=config.workloads,
+                pools=config.pools,
+                namespace=config.workload_namespace,
+                images=images,
+                load_balancer_source_ranges=config.load_balancer_source_ranges,
+                kubeconfig=pulumi.Output.secret("apiVersion: v1\nkind: Config\n"),
+                pool_resources=pools,
+                stack_name=stack,
+                image_pull_secret_dockerconfigjson=pulumi.Output.secret(pull_secret) if pull_secret else None,
+            ),
+        )
         return {"endpoints": component.endpoints, "timingReaders": component.timing_readers}
 
     evaluation = evaluate(program, stack=stack)
@@ -126,14 +138,22 @@ SCENARIO_OBJECTS = {
     "teleport-ab": (
         {"scenario": "teleport-ab"},
         {"vote-teleporter-front", "vote-teleporter-back", "vote-shuttle-front", "vote-shuttle-back"},
-        {"vote-teleporter-front": "LoadBalancer", "vote-teleporter-back": "ClusterIP",
-         "vote-shuttle-front": "LoadBalancer", "vote-shuttle-back": "ClusterIP"},
+        {
+            "vote-teleporter-front": "LoadBalancer",
+            "vote-teleporter-back": "ClusterIP",
+            "vote-shuttle-front": "LoadBalancer",
+            "vote-shuttle-back": "ClusterIP",
+        },
     ),
     "teleport-ab-squashed": (
         {"scenario": "teleport-ab", "activeWorkloads": ["vote-squashed"]},
         {"squashed-teleporter-front", "squashed-teleporter-back", "squashed-shuttle-front", "squashed-shuttle-back"},
-        {"squashed-teleporter-front": "LoadBalancer", "squashed-teleporter-back": "ClusterIP",
-         "squashed-shuttle-front": "LoadBalancer", "squashed-shuttle-back": "ClusterIP"},
+        {
+            "squashed-teleporter-front": "LoadBalancer",
+            "squashed-teleporter-back": "ClusterIP",
+            "squashed-shuttle-front": "LoadBalancer",
+            "squashed-shuttle-back": "ClusterIP",
+        },
     ),
     "storage-matrix": (
         {"scenario": "storage-matrix"},
@@ -147,8 +167,12 @@ SCENARIO_OBJECTS = {
     ),
     "layers": (
         {"scenario": "layers"},
-        {f"s{size}-l{layers}-{pool}" for size in scenarios.LAYER_GRID_SIZES_MB
-         for layers in scenarios.LAYER_GRID_LAYERS for pool in ("streamon", "streamoff")},
+        {
+            f"s{size}-l{layers}-{pool}"
+            for size in scenarios.LAYER_GRID_SIZES_MB
+            for layers in scenarios.LAYER_GRID_LAYERS
+            for pool in ("streamon", "streamoff")
+        },
         {},
     ),
 }
@@ -180,8 +204,9 @@ def test_deployments_are_pinned_to_their_pool(scenario):
         arm = arms[composed.arm_of(deployment)]
         pod = deployment.inputs["spec"]["template"]["spec"]
         assert pod["nodeSelector"] == {"streaming-ab/pool": arm.pool}
-        assert pod["tolerations"] == [{"key": "streaming-ab/pool", "operator": "Equal", "value": arm.pool,
-                                       "effect": "NoSchedule"}]
+        assert pod["tolerations"] == [
+            {"key": "streaming-ab/pool", "operator": "Equal", "value": arm.pool, "effect": "NoSchedule"}
+        ]
         labels = deployment.inputs["spec"]["template"]["metadata"]["labels"]
         assert labels["streaming-ab/streaming"] == str(pools[arm.pool].artifact_streaming).lower()
         assert labels["app.kubernetes.io/part-of"] == "acr-streaming-ab"
@@ -199,7 +224,9 @@ def test_arms_run_the_same_image_reference(scenario):
             by_component.setdefault(container["name"], set()).add(container["image"])
         assert by_component and all(len(images) == 1 for images in by_component.values()), by_component
         main = next(iter(by_component.get("azure-vote-front", by_component.get(workload.name))))
-        image = next(i for i in (*composed.config.images, *composed.config.synthetic_images) if i.name == workload.image)
+        image = next(
+            i for i in (*composed.config.images, *composed.config.synthetic_images) if i.name == workload.image
+        )
         assert main == f"{LOGIN}/{image.target}"
 
 
@@ -218,11 +245,14 @@ def test_each_deployment_waits_for_all_pools_and_images_of_its_workload(scenario
     ready = {r.name: r for r in evaluation.of_type(IMPORT) + evaluation.of_type(ARTIFACT)}
     for workload in composed.config.workloads:
         wanted_pools = {f"pool-{a.pool}" for a in workload.arms}
-        image_names = {workload.image, *( [workload.backend_image] if workload.backend_image else [])}
+        image_names = {workload.image, *([workload.backend_image] if workload.backend_image else [])}
         wanted_ready = {n for n in ready if n.split("-", 1)[1] in image_names}
         assert any(n.startswith("import-") for n in wanted_ready)
-        members = [d for d in composed.deployments().values()
-                   if d.inputs["metadata"]["labels"]["streaming-ab/workload"] == workload.name]
+        members = [
+            d
+            for d in composed.deployments().values()
+            if d.inputs["metadata"]["labels"]["streaming-ab/workload"] == workload.name
+        ]
         assert len(members) >= 2
         direct = [evaluation.direct_dependencies(d) for d in members]
         # The same explicit waits for every Deployment of the workload: all arms start in one step.
@@ -255,7 +285,9 @@ def test_timing_readers(scenario):
     for name, reader in readers.items():
         arm = arms[name]
         workload = next(w for w in composed.config.workloads if w.name == arm.workload)
-        image = next(i for i in (*composed.config.images, *composed.config.synthetic_images) if i.name == workload.image)
+        image = next(
+            i for i in (*composed.config.images, *composed.config.synthetic_images) if i.name == workload.image
+        )
         assert reader == {
             "namespace": "streaming-ab",
             "selector": f"streaming-ab/arm={name}",
@@ -281,7 +313,7 @@ def test_digest_mode_pins_both_arms_to_the_same_digest():
         w["imageReference"] = "digest"
     composed = compose({"scenario": "teleport-ab", "workloads": workloads})
     images = {}
-    for name, deployment in composed.deployments().items():
+    for _name, deployment in composed.deployments().items():
         (container,) = deployment.inputs["spec"]["template"]["spec"]["containers"]
         images.setdefault(container["name"], set()).add(container["image"])
     assert images == {
@@ -297,7 +329,9 @@ def test_endpoint_is_none_until_the_load_balancer_has_an_address():
     workloads[0]["arms"][0]["name"] = "pending-teleporter"  # the fake answers `pending` LBs without ingress
     composed = compose({"scenario": "teleport-ab", "workloads": workloads})
     assert composed.evaluation.outputs["endpoints"] == {
-        "pending-teleporter": None, "vote-shuttle": f"http://{fake_ip('vote-shuttle-front')}"}
+        "pending-teleporter": None,
+        "vote-shuttle": f"http://{fake_ip('vote-shuttle-front')}",
+    }
 
 
 def test_token_mode_pull_secret():
@@ -324,7 +358,7 @@ def test_attach_mode_has_no_pull_secret():
 
 def test_source_ranges_and_stack_name_reach_the_objects():
     composed = compose({"scenario": "teleport-ab", "loadBalancerSourceRanges": ["203.0.113.0/24"]}, stack="teleport")
-    for name, service in composed.services().items():
+    for _name, service in composed.services().items():
         if service.inputs["spec"]["type"] == "LoadBalancer":
             assert service.inputs["spec"]["loadBalancerSourceRanges"] == ["203.0.113.0/24"]
         else:
@@ -337,9 +371,19 @@ def test_wiring_mistakes_are_reported_before_anything_is_declared():
     config = parse_stack_config({"location": "westus3", "scenario": "teleport-ab"})
 
     def program():
-        ABWorkloads("workloads", ABWorkloadsArgs(
-            workloads=config.workloads, pools=config.pools, namespace="streaming-ab", images={},
-            load_balancer_source_ranges=(), kubeconfig="kc", pool_resources={}, stack_name="dev"))
+        ABWorkloads(
+            "workloads",
+            ABWorkloadsArgs(
+                workloads=config.workloads,
+                pools=config.pools,
+                namespace="streaming-ab",
+                images={},
+                load_balancer_source_ranges=(),
+                kubeconfig="kc",
+                pool_resources={},
+                stack_name="dev",
+            ),
+        )
 
     with pytest.raises(Exception, match="image 'azure-vote-front' was not published.*no pool resource"):
         evaluate(program)
@@ -360,8 +404,10 @@ def test_bad_config_unknown_pool():
     workloads = teleport_workloads()
     workloads[0]["arms"][1]["pool"] = "warpdrive"
     problems = config_problems({"scenario": "teleport-ab", "workloads": workloads})
-    assert any(p.startswith("acr-streaming-ab:workloads[0].arms[1].pool: 'warpdrive' is not a configured pool")
-               for p in problems), problems
+    assert any(
+        p.startswith("acr-streaming-ab:workloads[0].arms[1].pool: 'warpdrive' is not a configured pool")
+        for p in problems
+    ), problems
 
 
 def test_bad_config_unknown_active_workload():

@@ -86,15 +86,28 @@ class FakeCluster:
     # --- helpers -------------------------------------------------------------
     def _node(self, pool, streaming, i, ready_at):
         gen = next(self._ids)
-        return {"name": f"aks-{pool}-{10000000 + gen}-vmss{i:06d}", "uid": str(uuid.uuid4()), "pool": pool,
-                "streaming": streaming, "cache": {}, "ready_at": ready_at}  # image -> time it is fully on disk
+        return {
+            "name": f"aks-{pool}-{10000000 + gen}-vmss{i:06d}",
+            "uid": str(uuid.uuid4()),
+            "pool": pool,
+            "streaming": streaming,
+            "cache": {},
+            "ready_at": ready_at,
+        }  # image -> time it is fully on disk
 
     def _node_json(self, n):
         ready = self.clock.t >= n["ready_at"]
-        return {"metadata": {"name": n["name"], "uid": n["uid"],
-                             "labels": {"streaming-ab/pool": n["pool"],
-                                        "streaming-ab/streaming": "true" if n["streaming"] else "false"}},
-                "status": {"conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}}
+        return {
+            "metadata": {
+                "name": n["name"],
+                "uid": n["uid"],
+                "labels": {
+                    "streaming-ab/pool": n["pool"],
+                    "streaming-ab/streaming": "true" if n["streaming"] else "false",
+                },
+            },
+            "status": {"conditions": [{"type": "Ready", "status": "True" if ready else "False"}]},
+        }
 
     def _tick(self):
         for p in self.ds_pods:
@@ -106,28 +119,58 @@ class FakeCluster:
                         node["cache"].pop(image, None)
 
     def _event(self, pod, t, reason, message, etype="Normal"):
-        self.events.append({
-            "apiVersion": "v1", "kind": "Event", "t": t,
-            "metadata": {"name": f"{pod['name']}.{next(self._ids):016x}", "namespace": self.ns, "uid": str(uuid.uuid4())},
-            "involvedObject": {"apiVersion": "v1", "kind": "Pod", "name": pod["name"], "namespace": self.ns,
-                               "uid": pod["uid"], "fieldPath": f"spec.containers{{{pod['container']}}}"},
-            "reason": reason, "message": message, "type": etype, "count": 1,
-            "firstTimestamp": format_time(self.clock.at(t)), "lastTimestamp": format_time(self.clock.at(t)),
-            "source": {"component": "kubelet", "host": pod["node"]},
-        })
+        self.events.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Event",
+                "t": t,
+                "metadata": {
+                    "name": f"{pod['name']}.{next(self._ids):016x}",
+                    "namespace": self.ns,
+                    "uid": str(uuid.uuid4()),
+                },
+                "involvedObject": {
+                    "apiVersion": "v1",
+                    "kind": "Pod",
+                    "name": pod["name"],
+                    "namespace": self.ns,
+                    "uid": pod["uid"],
+                    "fieldPath": f"spec.containers{{{pod['container']}}}",
+                },
+                "reason": reason,
+                "message": message,
+                "type": etype,
+                "count": 1,
+                "firstTimestamp": format_time(self.clock.at(t)),
+                "lastTimestamp": format_time(self.clock.at(t)),
+                "source": {"component": "kubelet", "host": pod["node"]},
+            }
+        )
 
     def _create_pod(self, dep):
         now = self.clock.t
         nodes = [n for n in self.nodes if n["pool"] == dep["pool"] and now >= n["ready_at"]]
         idx = sum(1 for p in self.pods if p["deployment"] == dep["name"])
         node = nodes[idx % len(nodes)]
-        pod = {"name": f"{dep['name']}-{next(self._ids):05x}", "uid": str(uuid.uuid4()), "deployment": dep["name"],
-               "labels": dict(dep["labels"]), "node": node["name"], "image": dep["image"],
-               "container": dep["container"], "created": now, "ready_at": None, "deleted_at": None, "gone_at": None}
+        pod = {
+            "name": f"{dep['name']}-{next(self._ids):05x}",
+            "uid": str(uuid.uuid4()),
+            "deployment": dep["name"],
+            "labels": dict(dep["labels"]),
+            "node": node["name"],
+            "image": dep["image"],
+            "container": dep["container"],
+            "created": now,
+            "ready_at": None,
+            "deleted_at": None,
+            "gone_at": None,
+        }
         image = dep["image"]
         if image in self.failing_images:
             self._event(pod, now + 1, "Pulling", f'Pulling image "{image}"')
-            self._event(pod, now + 3, "Failed", f'Failed to pull image "{image}": rpc error: code = NotFound', "Warning")
+            self._event(
+                pod, now + 3, "Failed", f'Failed to pull image "{image}": rpc error: code = NotFound', "Warning"
+            )
         elif image in node["cache"] and node["cache"][image] <= now:
             self._event(pod, now + 0.5, "Pulled", f'Container image "{image}" already present on machine')
             pod["ready_at"] = now + 1.5
@@ -135,14 +178,22 @@ class FakeCluster:
             # Serialized pulls: this replica waits for the pull already under way.
             done = node["cache"][image] + 0.3
             self._event(pod, now + 1, "Pulling", f'Pulling image "{image}"')
-            self._event(pod, done, "Pulled",
-                        f'Successfully pulled image "{image}" in 300ms ({done - now - 1:.3f}s including waiting)')
+            self._event(
+                pod,
+                done,
+                "Pulled",
+                f'Successfully pulled image "{image}" in 300ms ({done - now - 1:.3f}s including waiting)',
+            )
             pod["ready_at"] = done + 1
         else:
             pull = self.pull_seconds[node["streaming"]]
             self._event(pod, now + 1, "Pulling", f'Pulling image "{image}"')
-            self._event(pod, now + 1 + pull, "Pulled",
-                        f'Successfully pulled image "{image}" in {pull}s ({pull}s including waiting)')
+            self._event(
+                pod,
+                now + 1 + pull,
+                "Pulled",
+                f'Successfully pulled image "{image}" in {pull}s ({pull}s including waiting)',
+            )
             node["cache"][image] = now + 1 + pull
             pod["ready_at"] = now + 2 + pull
         self.pods.append(pod)
@@ -150,19 +201,41 @@ class FakeCluster:
     def _pod_json(self, p):
         t = self.clock.t
         ready = p["ready_at"] is not None and t >= p["ready_at"] and p["deleted_at"] is None
-        meta = {"name": p["name"], "namespace": self.ns, "uid": p["uid"], "labels": dict(p["labels"]),
-                "creationTimestamp": format_time(self.clock.at(p["created"])), "resourceVersion": str(next(self._ids))}
+        meta = {
+            "name": p["name"],
+            "namespace": self.ns,
+            "uid": p["uid"],
+            "labels": dict(p["labels"]),
+            "creationTimestamp": format_time(self.clock.at(p["created"])),
+            "resourceVersion": str(next(self._ids)),
+        }
         if p["deleted_at"] is not None:
             meta["deletionTimestamp"] = format_time(self.clock.at(p["deleted_at"]))
-        status = {"phase": "Running" if ready else "Pending", "conditions": [
-            {"type": "Ready", "status": "True" if ready else "False",
-             "lastTransitionTime": format_time(self.clock.at(p["ready_at"] if ready else p["created"]))}]}
+        status = {
+            "phase": "Running" if ready else "Pending",
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "status": "True" if ready else "False",
+                    "lastTransitionTime": format_time(self.clock.at(p["ready_at"] if ready else p["created"])),
+                }
+            ],
+        }
         if ready:
-            status["containerStatuses"] = [{"name": p["container"], "ready": True, "state": {
-                "running": {"startedAt": format_time(self.clock.at(p["ready_at"] - 0.5))}}}]
-        return {"apiVersion": "v1", "kind": "Pod", "metadata": meta,
-                "spec": {"nodeName": p["node"], "containers": [{"name": p["container"], "image": p["image"]}]},
-                "status": status}
+            status["containerStatuses"] = [
+                {
+                    "name": p["container"],
+                    "ready": True,
+                    "state": {"running": {"startedAt": format_time(self.clock.at(p["ready_at"] - 0.5))}},
+                }
+            ]
+        return {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": meta,
+            "spec": {"nodeName": p["node"], "containers": [{"name": p["container"], "image": p["image"]}]},
+            "status": status,
+        }
 
     # --- the Cluster interface used by measure ----------------------------------
     def list_deployments(self, namespace, selector):
@@ -171,10 +244,18 @@ class FakeCluster:
         out = []
         for d in self.deployments.values():
             if namespace == self.ns and sel.matches(d["labels"]):
-                out.append({"metadata": {"name": d["name"], "namespace": self.ns, "labels": dict(d["labels"])},
-                            "spec": {"replicas": d["replicas"],
-                                     "template": {"metadata": {"labels": dict(d["labels"])},
-                                                  "spec": {"containers": [{"name": d["container"], "image": d["image"]}]}}}})
+                out.append(
+                    {
+                        "metadata": {"name": d["name"], "namespace": self.ns, "labels": dict(d["labels"])},
+                        "spec": {
+                            "replicas": d["replicas"],
+                            "template": {
+                                "metadata": {"labels": dict(d["labels"])},
+                                "spec": {"containers": [{"name": d["container"], "image": d["image"]}]},
+                            },
+                        },
+                    }
+                )
         return out
 
     def scale_deployment(self, namespace, name, replicas):
@@ -194,15 +275,26 @@ class FakeCluster:
         self.list_calls.append(("pods", namespace, selector))
         sel = parse_selector(selector)
         t = self.clock.t
-        out = [self._pod_json(p) for p in self.pods
-               if (p["gone_at"] is None or t < p["gone_at"]) and sel.matches(p["labels"])]
+        out = [
+            self._pod_json(p)
+            for p in self.pods
+            if (p["gone_at"] is None or t < p["gone_at"]) and sel.matches(p["labels"])
+        ]
         for p in self.ds_pods:
             if sel.matches(p["labels"]):
                 done = t >= p["done_at"]
-                state = {"terminated": {"exitCode": p["exit"], "reason": "Completed" if p["exit"] == 0 else "Error"}} if done else {"running": {}}
-                out.append({"metadata": {"name": p["name"], "namespace": namespace, "labels": p["labels"]},
-                            "spec": {"nodeName": p["node"]},
-                            "status": {"initContainerStatuses": [{"name": "purge", "state": state}]}})
+                state = (
+                    {"terminated": {"exitCode": p["exit"], "reason": "Completed" if p["exit"] == 0 else "Error"}}
+                    if done
+                    else {"running": {}}
+                )
+                out.append(
+                    {
+                        "metadata": {"name": p["name"], "namespace": namespace, "labels": p["labels"]},
+                        "spec": {"nodeName": p["node"]},
+                        "status": {"initContainerStatuses": [{"name": "purge", "state": state}]},
+                    }
+                )
         return out
 
     def list_events(self, namespace):
@@ -221,15 +313,25 @@ class FakeCluster:
         self.daemonsets[name] = body
         spec = body["spec"]["template"]["spec"]
         images = body["spec"]["template"]["spec"]["initContainers"][0]["env"][0]["value"].split("\n")
-        key = spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0]["matchExpressions"][0]["key"]
+        key = spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][
+            0
+        ]["matchExpressions"][0]["key"]
         tolerated = {t["key"] for t in spec["tolerations"]}
         for n in self.nodes:
             labels = self._node_json(n)["metadata"]["labels"]
             if key in labels and "streaming-ab/pool" in tolerated:
-                self.ds_pods.append({"name": f"{name}-{next(self._ids):05x}", "ds": name, "node": n["name"],
-                                     "labels": dict(body["spec"]["template"]["metadata"]["labels"]),
-                                     "done_at": self.clock.t + 4, "images": images, "applied": False,
-                                     "exit": 1 if n["name"] in self.purge_fail_nodes else 0})
+                self.ds_pods.append(
+                    {
+                        "name": f"{name}-{next(self._ids):05x}",
+                        "ds": name,
+                        "node": n["name"],
+                        "labels": dict(body["spec"]["template"]["metadata"]["labels"]),
+                        "done_at": self.clock.t + 4,
+                        "images": images,
+                        "applied": False,
+                        "exit": 1 if n["name"] in self.purge_fail_nodes else 0,
+                    }
+                )
 
     def delete_daemonset(self, namespace, name):
         self._tick()
@@ -267,14 +369,17 @@ class FakeStack:
 
 
 def vote_workloads(replicas=1):
-    return [{
-        "name": "vote", "pair": "v1",
-        "components": {"front": "acr.azurecr.io/azure-vote-front:v1", "back": "acr.azurecr.io/redis:6.0.8"},
-        "arms": [
-            {"name": "vote-standard", "streaming": False, "pool": "std", "replicas": replicas},
-            {"name": "vote-streaming", "streaming": True, "pool": "art", "replicas": replicas},
-        ],
-    }]
+    return [
+        {
+            "name": "vote",
+            "pair": "v1",
+            "components": {"front": "acr.azurecr.io/azure-vote-front:v1", "back": "acr.azurecr.io/redis:6.0.8"},
+            "arms": [
+                {"name": "vote-standard", "streaming": False, "pool": "std", "replicas": replicas},
+                {"name": "vote-streaming", "streaming": True, "pool": "art", "replicas": replicas},
+            ],
+        }
+    ]
 
 
 def default_pools():

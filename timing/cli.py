@@ -28,8 +28,13 @@ def _add_cluster_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--stack", metavar="NAME", help="read the kubeconfig from this Pulumi stack's 'kubeconfig' output")
     g.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
     g.add_argument("--context", metavar="NAME", help="kubeconfig context (default: the current one)")
-    p.add_argument("--namespace", "-n", action="append", metavar="NS",
-                   help=f"namespace; repeatable (default: every namespace for dumps, {DEFAULT_NAMESPACE} for live reads)")
+    p.add_argument(
+        "--namespace",
+        "-n",
+        action="append",
+        metavar="NS",
+        help=f"namespace; repeatable (default: every namespace for dumps, {DEFAULT_NAMESPACE} for live reads)",
+    )
     p.add_argument("--selector", "-l", metavar="SEL", help="label selector (k=v, k!=v, k, !k, k in (a,b), comma = AND)")
 
 
@@ -40,33 +45,68 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="per-arm cold-start statistics from a cluster, kubectl dumps or a results folder")
     _add_cluster_args(r)
     src = r.add_argument_group("offline sources")
-    src.add_argument("--pods", action="append", default=[], metavar="FILE", help="kubectl get pods -A -o json output; repeatable")
-    src.add_argument("--events", action="append", default=[], metavar="FILE",
-                     help="kubectl get events -A -o json (core/v1) or events.events.k8s.io output; repeatable")
-    src.add_argument("--results", action="append", default=[], metavar="DIR", help="results folder written by 'measure'; repeatable")
-    src.add_argument("--exclude-flagged", action="store_true", help="with --results: leave out trials that were flagged")
+    src.add_argument(
+        "--pods", action="append", default=[], metavar="FILE", help="kubectl get pods -A -o json output; repeatable"
+    )
+    src.add_argument(
+        "--events",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="kubectl get events -A -o json (core/v1) or events.events.k8s.io output; repeatable",
+    )
+    src.add_argument(
+        "--results", action="append", default=[], metavar="DIR", help="results folder written by 'measure'; repeatable"
+    )
+    src.add_argument(
+        "--exclude-flagged", action="store_true", help="with --results: leave out trials that were flagged"
+    )
     out = r.add_argument_group("output")
     out.add_argument("--json", action="store_true", help="print the streaming-ab/timing-report@1 JSON document")
     out.add_argument("--csv", metavar="FILE", help="write one row per arm to FILE")
     out.add_argument("--plot", metavar="FILE.png", help="write per-arm distributions to a PNG")
-    out.add_argument("--reference", action="store_true", help="print the seeds' published figures beside the measured ones")
-    out.add_argument("--image-info", metavar="FILE",
-                     help='JSON {"<image ref>": {"layers": N, "size_bytes": N}} for sizes/layers events do not carry')
+    out.add_argument(
+        "--reference", action="store_true", help="print the seeds' published figures beside the measured ones"
+    )
+    out.add_argument(
+        "--image-info",
+        metavar="FILE",
+        help='JSON {"<image ref>": {"layers": N, "size_bytes": N}} for sizes/layers events do not carry',
+    )
     out.add_argument("--seed", type=int, default=BOOTSTRAP_SEED, help=f"bootstrap seed (default {BOOTSTRAP_SEED})")
-    out.add_argument("--resamples", type=int, default=BOOTSTRAP_RESAMPLES, help=f"bootstrap resamples (default {BOOTSTRAP_RESAMPLES})")
+    out.add_argument(
+        "--resamples",
+        type=int,
+        default=BOOTSTRAP_RESAMPLES,
+        help=f"bootstrap resamples (default {BOOTSTRAP_RESAMPLES})",
+    )
 
     m = sub.add_parser("measure", help="run N cold-start trials of the experiment's workloads")
     _add_cluster_args(m)
     m.add_argument("--trials", type=int, default=5, metavar="N", help="number of trials (default 5)")
     mode = m.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--reset", choices=("recycle", "purge"),
-                      help="recycle: bump cacheGeneration and 'pulumi up' (fresh nodes); purge: privileged DaemonSet removes the images")
+    mode.add_argument(
+        "--reset",
+        choices=("recycle", "purge"),
+        help="recycle: bump cacheGeneration and 'pulumi up' (fresh nodes); purge: privileged DaemonSet removes the images",
+    )
     mode.add_argument("--warm", action="store_true", help="no reset: measure warm restarts on purpose (seed 004)")
-    m.add_argument("--workload", action="append", metavar="NAME", help="only this workload; repeatable (default: all found)")
+    m.add_argument(
+        "--workload", action="append", metavar="NAME", help="only this workload; repeatable (default: all found)"
+    )
     m.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS", help="per-phase wait limit (default 600)")
-    m.add_argument("--results", default="results", metavar="DIR", help="folder the trials accumulate in (default ./results)")
-    m.add_argument("--replicas", type=int, metavar="N", help="replicas per Deployment when a Deployment is found scaled to 0")
-    m.add_argument("--purge-image", default=None, metavar="IMAGE", help="image of the purge DaemonSet (needs sh, and nsenter or chroot)")
+    m.add_argument(
+        "--results", default="results", metavar="DIR", help="folder the trials accumulate in (default ./results)"
+    )
+    m.add_argument(
+        "--replicas", type=int, metavar="N", help="replicas per Deployment when a Deployment is found scaled to 0"
+    )
+    m.add_argument(
+        "--purge-image",
+        default=None,
+        metavar="IMAGE",
+        help="image of the purge DaemonSet (needs sh, and nsenter or chroot)",
+    )
     m.add_argument("--poll", type=float, default=2.0, metavar="SECONDS", help="polling interval (default 2)")
     return parser
 
@@ -86,7 +126,9 @@ def _load(args):
         try:
             client = api_client(args.kubeconfig, args.context, args.stack)
         except Exception as exc:  # noqa: BLE001 - config errors come in many types
-            raise SystemExit(f"cannot reach a cluster ({exc}); give --stack, --kubeconfig, or offline --pods/--events/--results")
+            raise SystemExit(
+                f"cannot reach a cluster ({exc}); give --stack, --kubeconfig, or offline --pods/--events/--results"
+            ) from None
         load_live(client, args.namespace, args.selector, into=loaded)
     return loaded
 
@@ -119,8 +161,14 @@ def cmd_report(args) -> int:
     else:
         with _no_cyclic_gc():
             loaded = _load(args)
-            report = build_report(loaded.pods, loaded.events, seed=args.seed, resamples=args.resamples,
-                                  image_info=image_info, trials=loaded.trials)
+            report = build_report(
+                loaded.pods,
+                loaded.events,
+                seed=args.seed,
+                resamples=args.resamples,
+                image_info=image_info,
+                trials=loaded.trials,
+            )
             del loaded
     if report is not None and args.csv:
         from timing.rendering.table import write_csv
@@ -178,8 +226,17 @@ def cmd_measure(args) -> int:
     if args.warm:
         resetter, mode = NoReset(), "warm"
     elif args.reset == "recycle":
-        resetter, mode = RecycleReset(PulumiStack(args.stack), cluster, clock, args.timeout, args.poll,
-                                      on_output=lambda line: console.log(line.rstrip())), "cold"
+        resetter, mode = (
+            RecycleReset(
+                PulumiStack(args.stack),
+                cluster,
+                clock,
+                args.timeout,
+                args.poll,
+                on_output=lambda line: console.log(line.rstrip()),
+            ),
+            "cold",
+        )
     else:
         resetter, mode = PurgeReset(cluster, clock, args.timeout, args.poll, image=args.purge_image), "cold"
     try:
@@ -190,8 +247,16 @@ def cmd_measure(args) -> int:
     for r in plan_rounds(workloads):
         for note in r["notes"]:
             console.print(f"[yellow]note:[/yellow] {note}")
-    runner = Runner(cluster, resetter, clock, Path(args.results), mode=mode, timeout=args.timeout, poll=args.poll,
-                    progress=RichProgress(console))
+    runner = Runner(
+        cluster,
+        resetter,
+        clock,
+        Path(args.results),
+        mode=mode,
+        timeout=args.timeout,
+        poll=args.poll,
+        progress=RichProgress(console),
+    )
     try:
         manifests = runner.run(workloads, args.trials)
     except TrialError as exc:

@@ -24,6 +24,7 @@ def resource_fake(type_token: str) -> Callable[[ResourceFake], ResourceFake]:
     def register(fn: ResourceFake) -> ResourceFake:
         RESOURCE_FAKES[type_token] = fn
         return fn
+
     return register
 
 
@@ -31,6 +32,7 @@ def call_fake(token: str) -> Callable[[CallFake], CallFake]:
     def register(fn: CallFake) -> CallFake:
         CALL_FAKES[token] = fn
         return fn
+
     return register
 
 

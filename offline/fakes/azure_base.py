@@ -10,8 +10,12 @@ TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 
 @call_fake("azure-native:authorization:getClientConfig")
 def client_config(args):
-    return {"clientId": "11111111-1111-1111-1111-111111111111", "objectId": "22222222-2222-2222-2222-222222222222",
-            "subscriptionId": SUBSCRIPTION, "tenantId": TENANT}
+    return {
+        "clientId": "11111111-1111-1111-1111-111111111111",
+        "objectId": "22222222-2222-2222-2222-222222222222",
+        "subscriptionId": SUBSCRIPTION,
+        "tenantId": TENANT,
+    }
 
 
 @resource_fake("random:index/randomString:RandomString")

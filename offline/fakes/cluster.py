@@ -54,23 +54,29 @@ def managed_cluster(name, inputs):
     outputs = {
         "name": cluster,
         "id": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{group}/providers/Microsoft.ContainerService/"
-              f"managedClusters/{cluster}",
+        f"managedClusters/{cluster}",
         "fqdn": fqdn_of(cluster, location),
         "nodeResourceGroup": node_group,
-        "identity": {"type": "SystemAssigned", "principalId": _stable_uuid("control-plane", cluster),
-                     "tenantId": TENANT},
-        "identityProfile": {"kubeletidentity": {
-            "objectId": kubelet_object_id_of(cluster),
-            "clientId": _stable_uuid("kubelet-client", cluster),
-            "resourceId": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{node_group}/providers/"
-                          f"Microsoft.ManagedIdentity/userAssignedIdentities/{cluster}-agentpool",
-        }},
+        "identity": {
+            "type": "SystemAssigned",
+            "principalId": _stable_uuid("control-plane", cluster),
+            "tenantId": TENANT,
+        },
+        "identityProfile": {
+            "kubeletidentity": {
+                "objectId": kubelet_object_id_of(cluster),
+                "clientId": _stable_uuid("kubelet-client", cluster),
+                "resourceId": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{node_group}/providers/"
+                f"Microsoft.ManagedIdentity/userAssignedIdentities/{cluster}-agentpool",
+            }
+        },
         "provisioningState": "Succeeded",
     }
     if (inputs.get("oidcIssuerProfile") or {}).get("enabled"):
-        outputs["oidcIssuerProfile"] = {"enabled": True,
-                                        "issuerURL": f"https://{location}.oic.prod-aks.azure.com/{TENANT}/"
-                                                     f"{_stable_uuid('oidc', cluster)}/"}
+        outputs["oidcIssuerProfile"] = {
+            "enabled": True,
+            "issuerURL": f"https://{location}.oic.prod-aks.azure.com/{TENANT}/{_stable_uuid('oidc', cluster)}/",
+        }
     return outputs
 
 
@@ -78,42 +84,54 @@ def managed_cluster(name, inputs):
 def list_user_credentials(args):
     cluster = args.get("resourceName", "cluster")
     kubeconfig = KUBECONFIG_TEMPLATE.format(fqdn=fqdn_of(cluster), cluster=cluster)
-    return {"kubeconfigs": [{"name": "clusterUser",
-                             "value": base64.b64encode(kubeconfig.encode()).decode()}]}
+    return {"kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(kubeconfig.encode()).decode()}]}
 
 
 @resource_fake("pulumi-python:dynamic/aks:ExperimentPool")
 def experiment_pool(name, inputs):
     version = (inputs.get("properties") or {}).get("orchestratorVersion", "1.33")
-    return {"id": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{inputs.get('resourceGroupName', 'rg')}/providers/"
-                  f"Microsoft.ContainerService/managedClusters/{inputs.get('clusterName', 'cluster')}/agentPools/"
-                  f"{inputs.get('poolName', name)}",
-            "provisioningState": "Succeeded",
-            "currentOrchestratorVersion": f"{version}.2",
-            "nodeImageVersion": "AKSUbuntu-2204gen2containerd-202608.01.0"}
+    return {
+        "id": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{inputs.get('resourceGroupName', 'rg')}/providers/"
+        f"Microsoft.ContainerService/managedClusters/{inputs.get('clusterName', 'cluster')}/agentPools/"
+        f"{inputs.get('poolName', name)}",
+        "provisioningState": "Succeeded",
+        "currentOrchestratorVersion": f"{version}.2",
+        "nodeImageVersion": "AKSUbuntu-2204gen2containerd-202608.01.0",
+    }
 
 
 @resource_fake("azure-native:containerregistry:Token")
 def registry_token(name, inputs):
     token = inputs.get("tokenName", name)
-    return {"id": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{inputs.get('resourceGroupName', 'rg')}/providers/"
-                  f"Microsoft.ContainerRegistry/registries/{inputs.get('registryName', 'registry')}/tokens/{token}",
-            "name": token, "provisioningState": "Succeeded",
-            "creationDate": "2026-08-01T00:00:00Z"}
+    return {
+        "id": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{inputs.get('resourceGroupName', 'rg')}/providers/"
+        f"Microsoft.ContainerRegistry/registries/{inputs.get('registryName', 'registry')}/tokens/{token}",
+        "name": token,
+        "provisioningState": "Succeeded",
+        "creationDate": "2026-08-01T00:00:00Z",
+    }
 
 
 @resource_fake("pulumi-python:dynamic/acr:TokenCredentials")
 def token_credentials(name, inputs):
     token = str(inputs.get("tokenId", name)).rsplit("/", 1)[-1]
-    return {"username": token, "password": f"fake-password-{_stable_uuid('password', token)[:8]}",
-            "passwordCreationTime": "2026-08-01T00:00:00.0000000Z", "passwordExpiry": None}
+    return {
+        "username": token,
+        "password": f"fake-password-{_stable_uuid('password', token)[:8]}",
+        "passwordCreationTime": "2026-08-01T00:00:00.0000000Z",
+        "passwordExpiry": None,
+    }
 
 
 @call_fake("azure-native:containerregistry:getRegistry")
 def get_registry(args):
     registry = args.get("registryName", "registry")
     group = args.get("resourceGroupName", "rg")
-    return {"name": registry, "loginServer": f"{registry.lower()}.azurecr.io",
-            "id": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{group}/providers/"
-                  f"Microsoft.ContainerRegistry/registries/{registry}",
-            "sku": {"name": "Premium", "tier": "Premium"}, "location": "westus3"}
+    return {
+        "name": registry,
+        "loginServer": f"{registry.lower()}.azurecr.io",
+        "id": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{group}/providers/"
+        f"Microsoft.ContainerRegistry/registries/{registry}",
+        "sku": {"name": "Premium", "tier": "Premium"},
+        "location": "westus3",
+    }

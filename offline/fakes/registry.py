@@ -21,15 +21,19 @@ def registry(name, inputs):
         "name": registry_name,
         "loginServer": f"{registry_name}.azurecr.io",
         "id": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{rg}/providers/Microsoft.ContainerRegistry/"
-              f"registries/{registry_name}",
+        f"registries/{registry_name}",
     }
 
 
 @call_fake("azure-native:resources:getResourceGroup")
 def get_resource_group(args):
     rg = args["resourceGroupName"]
-    return {"name": rg, "location": "westeurope", "id": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{rg}",
-            "properties": {"provisioningState": "Succeeded"}}
+    return {
+        "name": rg,
+        "location": "westeurope",
+        "id": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{rg}",
+        "properties": {"provisioningState": "Succeeded"},
+    }
 
 
 @resource_fake("pulumi-python:dynamic/acr:ImportedImage")
@@ -40,8 +44,12 @@ def imported_image(name, inputs):
 
 @resource_fake("pulumi-python:dynamic/acr:StreamingArtifact")
 def streaming_artifact(name, inputs):
-    return {"streamingArtifactDigest": fake_digest(f"streaming:{inputs['digest']}"), "operationId": name,
-            "status": "Succeeded", "reused": False}
+    return {
+        "streamingArtifactDigest": fake_digest(f"streaming:{inputs['digest']}"),
+        "operationId": name,
+        "status": "Succeeded",
+        "reused": False,
+    }
 
 
 @resource_fake("pulumi-python:dynamic/acr:RepositoryStreaming")

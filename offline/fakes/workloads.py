@@ -30,8 +30,9 @@ def service(name, inputs):
     metadata = inputs.get("metadata") or {}
     if spec.get("type") != "LoadBalancer" or "pending" in str(metadata.get("name", "")):
         return {"status": {"loadBalancer": {}}}
-    return {"status": {"loadBalancer": {"ingress": [{"ip": fake_ip(str(metadata.get("name", name))),
-                                                     "ipMode": "VIP"}]}}}
+    return {
+        "status": {"loadBalancer": {"ingress": [{"ip": fake_ip(str(metadata.get("name", name))), "ipMode": "VIP"}]}}
+    }
 
 
 @resource_fake(ACR_BUILD_TYPE)

@@ -126,7 +126,7 @@ def classify_container(spec: ContainerSpec, events: Sequence[PullEvent]) -> Cont
     for ev in sorted(events, key=_sort_key) if len(events) > 1 else events:
         pull = ev.pull
         kind = pull.kind
-        if kind == FAILED or kind == BACKOFF:
+        if kind in (FAILED, BACKOFF):
             failed = True
         elif kind == PULLED:
             if cold is None:

@@ -87,7 +87,11 @@ def _waiting_samples(results: Sequence[PodResult]) -> list[float]:
     for r in results:
         if r.pod_class != COLD:
             continue
-        waits = [c.pull_including_waiting_seconds for c in r.containers if c.cold and c.pull_including_waiting_seconds is not None]
+        waits = [
+            c.pull_including_waiting_seconds
+            for c in r.containers
+            if c.cold and c.pull_including_waiting_seconds is not None
+        ]
         if waits:
             out.append(sum(waits))
     return out
@@ -115,7 +119,7 @@ def _arm_json(results: Sequence[PodResult], image_info: dict[str, dict]) -> dict
     labels = [r.pod.labels for r in results]
     pulls, readies = _cold_samples(results)
     components = defaultdict(list)
-    for r, lb in zip(results, labels):
+    for r, lb in zip(results, labels, strict=False):
         components[lb.get(COMPONENT_LABEL) or ""].append(r)
     warm_ready = [r.ready_seconds for r in results if r.pod_class == WARM and r.ready_seconds is not None]
     arm = {
@@ -182,9 +186,15 @@ def _comparisons(arms: dict[str, dict], by_arm: dict[str, list[PodResult]], seed
                     "pair": pair,
                     "baseline_arm": b,
                     "streaming_arm": s,
-                    **_speedups(arms[b], arms[s], _cold_samples(by_arm[b])[1], _cold_samples(by_arm[s])[1], seed, resamples),
-                    "bootstrap": {"method": "percentile", "statistic": "median(baseline)/median(streaming)",
-                                  "seed": seed, "resamples": resamples},
+                    **_speedups(
+                        arms[b], arms[s], _cold_samples(by_arm[b])[1], _cold_samples(by_arm[s])[1], seed, resamples
+                    ),
+                    "bootstrap": {
+                        "method": "percentile",
+                        "statistic": "median(baseline)/median(streaming)",
+                        "seed": seed,
+                        "resamples": resamples,
+                    },
                     "components": {},
                 }
                 # Per component (e.g. azure-vote front vs back redis), so a big
@@ -192,15 +202,20 @@ def _comparisons(arms: dict[str, dict], by_arm: dict[str, list[PodResult]], seed
                 shared = sorted(set(arms[b]["components"]) & set(arms[s]["components"]))
                 if len(shared) == 1 and len(arms[b]["components"]) == len(arms[s]["components"]) == 1:
                     # One component: its pods are the arm's pods, same numbers.
-                    entry["components"][shared[0]] = {k: entry[k] for k in
-                                                      ("ready_p50_speedup", "ready_p50_speedup_ci95", "pull_p50_speedup")}
+                    entry["components"][shared[0]] = {
+                        k: entry[k] for k in ("ready_p50_speedup", "ready_p50_speedup_ci95", "pull_p50_speedup")
+                    }
                     shared = []
                 for comp in shared:
                     bres = [r for r in by_arm[b] if (r.pod.labels.get(COMPONENT_LABEL) or "") == comp]
                     sres = [r for r in by_arm[s] if (r.pod.labels.get(COMPONENT_LABEL) or "") == comp]
                     entry["components"][comp] = _speedups(
-                        arms[b]["components"][comp], arms[s]["components"][comp],
-                        _cold_samples(bres)[1], _cold_samples(sres)[1], seed, resamples,
+                        arms[b]["components"][comp],
+                        arms[s]["components"][comp],
+                        _cold_samples(bres)[1],
+                        _cold_samples(sres)[1],
+                        seed,
+                        resamples,
                     )
                 out.append(entry)
     return out

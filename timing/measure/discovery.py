@@ -27,9 +27,6 @@ class ResetError(TrialError):
     pass
 
 
-
-
-
 @dataclass
 class Deployment:
     namespace: str
@@ -70,8 +67,9 @@ def _template_images(dep: dict) -> list[str]:
     return [c.get("image", "") for c in (spec.get("initContainers") or []) + (spec.get("containers") or [])]
 
 
-def discover(cluster, namespaces: Sequence[str], selector: str | None, only: Sequence[str] | None,
-             replicas_override: int | None) -> list[Workload]:
+def discover(
+    cluster, namespaces: Sequence[str], selector: str | None, only: Sequence[str] | None, replicas_override: int | None
+) -> list[Workload]:
     """Arms and their Deployments, by label (Deployment names are not a contract)."""
     workloads: dict[str, Workload] = {}
     for ns in namespaces:

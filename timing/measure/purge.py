@@ -75,7 +75,7 @@ exit $rc
 """.strip()
 
 WRAPPER = (
-    'if command -v nsenter >/dev/null 2>&1; then '
+    "if command -v nsenter >/dev/null 2>&1; then "
     'exec nsenter --target 1 --mount --uts --ipc --net --pid -- /bin/sh -c "$PURGE_SCRIPT"; '
     'else exec chroot /host /bin/sh -c "$PURGE_SCRIPT"; fi'
 )

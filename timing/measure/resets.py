@@ -41,7 +41,9 @@ class RecycleReset:
 
     name = "recycle"
 
-    def __init__(self, stack, cluster, clock, timeout: float, poll: float, on_output: Callable[[str], None] = lambda s: None):
+    def __init__(
+        self, stack, cluster, clock, timeout: float, poll: float, on_output: Callable[[str], None] = lambda s: None
+    ):
         self.stack, self.cluster, self.clock = stack, cluster, clock
         self.timeout, self.poll, self.on_output = timeout, poll, on_output
 
@@ -79,8 +81,15 @@ class PurgeReset:
 
     name = "purge"
 
-    def __init__(self, cluster, clock, timeout: float, poll: float, image: str | None = None,
-                 id_factory: Callable[[], str] = lambda: uuid.uuid4().hex[:8]):
+    def __init__(
+        self,
+        cluster,
+        clock,
+        timeout: float,
+        poll: float,
+        image: str | None = None,
+        id_factory: Callable[[], str] = lambda: uuid.uuid4().hex[:8],
+    ):
         self.cluster, self.clock = cluster, clock
         self.timeout, self.poll = timeout, poll
         self.image = image or DEFAULT_PURGE_IMAGE

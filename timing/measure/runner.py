@@ -15,6 +15,7 @@ failed, unknown or not-Ready pod is kept but flagged, never silently counted.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from collections import defaultdict
@@ -50,8 +51,19 @@ def _is_ready(pod: dict) -> bool:
 
 
 class Runner:
-    def __init__(self, cluster, resetter, clock, results: Path, *, mode: str = "cold", timeout: float = 600.0,
-                 poll: float = 2.0, progress=None, id_factory: Callable[[], str] = lambda: uuid.uuid4().hex):
+    def __init__(
+        self,
+        cluster,
+        resetter,
+        clock,
+        results: Path,
+        *,
+        mode: str = "cold",
+        timeout: float = 600.0,
+        poll: float = 2.0,
+        progress=None,
+        id_factory: Callable[[], str] = lambda: uuid.uuid4().hex,
+    ):
         self.cluster, self.resetter, self.clock = cluster, resetter, clock
         self.results = Path(results)
         self.mode, self.timeout, self.poll = mode, timeout, poll
@@ -179,9 +191,17 @@ class Runner:
             "mode": self.mode,
             "reset": self.resetter.name,
             "workloads": [w.name for w in workloads],
-            "arms": {a.name: {"workload": a.workload, "pair": a.pair, "streaming": a.streaming,
-                              "deployments": [f"{d.namespace}/{d.name}" for d in a.deployments],
-                              "replicas": a.expected_pods, "images": sorted(a.images)} for a in arms},
+            "arms": {
+                a.name: {
+                    "workload": a.workload,
+                    "pair": a.pair,
+                    "streaming": a.streaming,
+                    "deployments": [f"{d.namespace}/{d.name}" for d in a.deployments],
+                    "replicas": a.expected_pods,
+                    "images": sorted(a.images),
+                }
+                for a in arms
+            },
             "notes": list(round_["notes"]),
             "timeout_seconds": self.timeout,
             "started_at": format_micro_time(self.clock.now()),
@@ -189,8 +209,13 @@ class Runner:
         }
 
         def phase(name: str) -> None:
-            manifest["phases"].append({"phase": name, "at": format_micro_time(self.clock.now()),
-                                       "elapsed_seconds": round(self.clock.monotonic() - t0, 3)})
+            manifest["phases"].append(
+                {
+                    "phase": name,
+                    "at": format_micro_time(self.clock.now()),
+                    "elapsed_seconds": round(self.clock.monotonic() - t0, 3),
+                }
+            )
             self.progress.update(f"{label} {name}")
 
         def status(text: str) -> None:
@@ -216,15 +241,20 @@ class Runner:
             verdict, reasons = self.verify(pods, events, arms, ready)
         except TrialError as exc:
             verdict, reasons = ("reset-failed" if isinstance(exc, ResetError) else "error"), [str(exc)]
-            manifest.update(verdict=verdict, reasons=reasons, flagged=True,
-                            ended_at=format_micro_time(self.clock.now()))
+            manifest.update(
+                verdict=verdict, reasons=reasons, flagged=True, ended_at=format_micro_time(self.clock.now())
+            )
             folder.mkdir(parents=True, exist_ok=True)
             (folder / TRIAL_MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
             raise
         expected = "warm" if self.mode == "warm" else "cold"
-        manifest.update(verdict=verdict, reasons=reasons, flagged=verdict != expected,
-                        ended_at=format_micro_time(self.clock.now()),
-                        duration_seconds=round(self.clock.monotonic() - t0, 3))
+        manifest.update(
+            verdict=verdict,
+            reasons=reasons,
+            flagged=verdict != expected,
+            ended_at=format_micro_time(self.clock.now()),
+            duration_seconds=round(self.clock.monotonic() - t0, 3),
+        )
         (folder / TRIAL_MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         return manifest
 
@@ -251,10 +281,9 @@ class Runner:
         except BaseException:
             # Leave the experiment as it was found (Deployments scaled up).
             arms = [a for w in workloads for a in w.arms.values()]
-            try:
+            # The original error matters more than one from restoring the scale.
+            with contextlib.suppress(Exception):
                 self._scale(arms, to_zero=False)
-            except Exception:  # noqa: BLE001 - the original error matters more
-                pass
             raise
         finally:
             self.progress.stop()

@@ -19,7 +19,7 @@ def parse_time(value: str | None) -> datetime | None:
     except ValueError:
         head, _, tail = value.partition(".")
         digits = "".join(ch for ch in tail if ch.isdigit())
-        zone = tail[len(digits):]
+        zone = tail[len(digits) :]
         dt = datetime.fromisoformat(f"{head}.{digits[:6]}{zone}")
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)

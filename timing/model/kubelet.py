@@ -37,13 +37,20 @@ _PULLED = re.compile(
 # Any future wording that still starts like this is a pull that happened:
 # cold, with the duration unknown, rather than silently "no pull event".
 _PULLED_ANY = re.compile(r'^Successfully pulled image "(?P<image>[^"]+)"')
-_PRESENT = re.compile(r'^Container image "(?P<image>[^"]+)" already present on machine(?: and can be accessed by the pod)?\.?$')
+_PRESENT = re.compile(
+    r'^Container image "(?P<image>[^"]+)" already present on machine(?: and can be accessed by the pod)?\.?$'
+)
 _FAILED = re.compile(r'^Failed to pull image "(?P<image>[^"]+)"')
 _BACKOFF = re.compile(r'^Back-off pulling image "(?P<image>[^"]+)"')
 _PULLING = re.compile(r'^Pulling image "(?P<image>[^"]+)"')
 # Reason=Failed messages that name no image but still mean the pull failed;
 # they carry the container in fieldPath.
-_FAILED_NO_IMAGE = ("Error: ErrImagePull", "Error: ImagePullBackOff", "Error: ErrImageNeverPull", "Error: InvalidImageName")
+_FAILED_NO_IMAGE = (
+    "Error: ErrImagePull",
+    "Error: ImagePullBackOff",
+    "Error: ErrImageNeverPull",
+    "Error: InvalidImageName",
+)
 
 
 @dataclass(frozen=True)

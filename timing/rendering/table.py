@@ -89,7 +89,14 @@ def comparison_tables(report: dict) -> list[Table]:
         t = Table(title=f"workload {workload}: standard vs streaming, cold pods (seconds, p50 / p90)")
         for col in ("pair", "component", "image", "size", "layers", "cold std | stream"):
             t.add_column(col, no_wrap=True)
-        for col in ("pull std", "pull stream", "ready std", "ready stream", "ready p50 speed-up [95% CI]", "pull p50 speed-up"):
+        for col in (
+            "pull std",
+            "pull stream",
+            "ready std",
+            "ready stream",
+            "ready p50 speed-up [95% CI]",
+            "pull p50 speed-up",
+        ):
             t.add_column(col, justify="right", no_wrap=True)
         captions = []
         for c in by_workload[workload]:
@@ -112,7 +119,18 @@ def arms_table(report: dict) -> Table:
     t.add_column("arm")
     t.add_column("workload")
     t.add_column("side")
-    for col in ("pods", "cold", "warm", "failed", "no pull event", "not ready", "pull n", "pull p50 / p90", "ready n", "ready p50 / p90"):
+    for col in (
+        "pods",
+        "cold",
+        "warm",
+        "failed",
+        "no pull event",
+        "not ready",
+        "pull n",
+        "pull p50 / p90",
+        "ready n",
+        "ready p50 / p90",
+    ):
         t.add_column(col, justify="right")
     for name, a in report["arms"].items():
         t.add_row(
@@ -141,7 +159,9 @@ def notes(report: dict) -> list[str]:
     failed = sum(a["failed_pods"] for a in arms)
     not_ready = sum(a.get("not_ready_pods", 0) for a in arms)
     if unknown:
-        out.append(f"{unknown} pod(s) have no pull event (events expire, 1 h by default): counted neither cold nor warm.")
+        out.append(
+            f"{unknown} pod(s) have no pull event (events expire, 1 h by default): counted neither cold nor warm."
+        )
     if warm:
         out.append(f"{warm} pod(s) found the image already on the node (warm): excluded from the cold statistics.")
     if failed:
@@ -191,7 +211,10 @@ def reference_table(report: dict | None = None) -> Table:
             b, s = arms[c["baseline_arm"]], arms[c["streaming_arm"]]
             img = main_image(b)
             label = f"{c['workload']}/{c['pair'] or '-'} ({c['baseline_arm']} vs {c['streaming_arm']})"
-            for metric, key, sp in (("pull", "pull_seconds", "pull_p50_speedup"), ("ready", "ready_seconds", "ready_p50_speedup")):
+            for metric, key, sp in (
+                ("pull", "pull_seconds", "pull_p50_speedup"),
+                ("ready", "ready_seconds", "ready_p50_speedup"),
+            ):
                 t.add_row(
                     "measured",
                     label,
@@ -223,7 +246,13 @@ CSV_COLUMNS = (
     + ["pods", "cold_pods", "warm_pods", "failed_pods", "unknown_pods", "not_ready_pods"]
     + [f"pull_{k}" for k in STAT_KEYS]
     + [f"ready_{k}" for k in STAT_KEYS]
-    + ["baseline_arm", "ready_p50_speedup", "ready_p50_speedup_ci95_lo", "ready_p50_speedup_ci95_hi", "pull_p50_speedup"]
+    + [
+        "baseline_arm",
+        "ready_p50_speedup",
+        "ready_p50_speedup_ci95_lo",
+        "ready_p50_speedup_ci95_hi",
+        "pull_p50_speedup",
+    ]
 )
 
 
@@ -237,8 +266,23 @@ def write_csv(report: dict, path: str) -> None:
         w.writerow(CSV_COLUMNS)
         for name, a in report["arms"].items():
             img = main_image(a)
-            base = [name, a["workload"], a["pair"], a["streaming"], img["image"], img.get("size_bytes"), img.get("layers")]
-            base += [a["pods"], a["cold_pods"], a["warm_pods"], a["failed_pods"], a["unknown_pods"], a.get("not_ready_pods")]
+            base = [
+                name,
+                a["workload"],
+                a["pair"],
+                a["streaming"],
+                img["image"],
+                img.get("size_bytes"),
+                img.get("layers"),
+            ]
+            base += [
+                a["pods"],
+                a["cold_pods"],
+                a["warm_pods"],
+                a["failed_pods"],
+                a["unknown_pods"],
+                a.get("not_ready_pods"),
+            ]
             base += [a["pull_seconds"][k] for k in STAT_KEYS] + [a["ready_seconds"][k] for k in STAT_KEYS]
             comps = speedups.get(name) or [None]
             for c in comps:
@@ -274,30 +318,59 @@ def write_plot(report: dict, path: str) -> None:
     colors = {True: "#e07b00", False: "#2b6cb0", None: "#777777"}
     rng = np.random.default_rng(0)  # jitter only; does not touch any statistic
     for row, workload in enumerate(workloads):
-        arm_names = sorted(by_workload.get(workload, []), key=lambda n: (report["arms"][n]["pair"] or "", report["arms"][n]["streaming"] is True, n))
+        arm_names = sorted(
+            by_workload.get(workload, []),
+            key=lambda n: (report["arms"][n]["pair"] or "", report["arms"][n]["streaming"] is True, n),
+        )
         for col, (kind, label) in enumerate((("pull", "image pull time (s)"), ("ready", "creation to Ready (s)"))):
             ax = axes[row][col]
             data = [samples[n][kind] for n in arm_names]
             positions = list(range(1, len(arm_names) + 1))
-            for pos, name, values in zip(positions, arm_names, data):
+            for pos, name, values in zip(positions, arm_names, data, strict=False):
                 color = colors[report["arms"][name]["streaming"]]
                 if values:
-                    ax.boxplot([values], positions=[pos], widths=0.5, showfliers=False,
-                               medianprops={"color": "black"}, boxprops={"color": color}, whiskerprops={"color": color}, capprops={"color": color})
+                    ax.boxplot(
+                        [values],
+                        positions=[pos],
+                        widths=0.5,
+                        showfliers=False,
+                        medianprops={"color": "black"},
+                        boxprops={"color": color},
+                        whiskerprops={"color": color},
+                        capprops={"color": color},
+                    )
                     xs = pos + rng.uniform(-0.12, 0.12, size=len(values))
                     ax.scatter(xs, values, s=18, color=color, alpha=0.8, zorder=3)
                 else:
-                    ax.text(pos, 0.5, "no cold\nsamples", ha="center", va="center", fontsize=8, color="#999999",
-                            transform=ax.get_xaxis_transform())
+                    ax.text(
+                        pos,
+                        0.5,
+                        "no cold\nsamples",
+                        ha="center",
+                        va="center",
+                        fontsize=8,
+                        color="#999999",
+                        transform=ax.get_xaxis_transform(),
+                    )
             ax.set_xticks(positions)
             ax.set_xticklabels(
-                [f"{n}\npair {report['arms'][n]['pair'] or '-'}, n={len(d)}" for n, d in zip(arm_names, data)], fontsize=8
+                [
+                    f"{n}\npair {report['arms'][n]['pair'] or '-'}, n={len(d)}"
+                    for n, d in zip(arm_names, data, strict=False)
+                ],
+                fontsize=8,
             )
             if row == 0 and col == 1:
                 from matplotlib.patches import Patch
 
-                ax.legend(handles=[Patch(color=colors[False], label="standard pull"), Patch(color=colors[True], label="artifact streaming")],
-                          loc="upper right", fontsize=8)
+                ax.legend(
+                    handles=[
+                        Patch(color=colors[False], label="standard pull"),
+                        Patch(color=colors[True], label="artifact streaming"),
+                    ],
+                    loc="upper right",
+                    fontsize=8,
+                )
             ax.set_xlim(0.4, len(arm_names) + 0.6)
             ax.set_ylabel(label)
             ax.set_ylim(bottom=0)

@@ -46,7 +46,9 @@ class KubeCluster:
         return list_raw(self.core.list_namespaced_pod, namespace, label_selector=selector).get("items", [])
 
     def list_events(self, namespace: str) -> list[dict]:
-        return list_raw(self.core.list_namespaced_event, namespace, field_selector="involvedObject.kind=Pod").get("items", [])
+        return list_raw(self.core.list_namespaced_event, namespace, field_selector="involvedObject.kind=Pod").get(
+            "items", []
+        )
 
     def list_nodes(self, selector: str) -> list[dict]:
         return list_raw(self.core.list_node, label_selector=selector).get("items", [])

@@ -53,7 +53,7 @@ class DumpFile:
     """A dump file's bytes, mapped when possible; use as a context manager."""
 
     def __init__(self, path):
-        self._fh = open(path, "rb")
+        self._fh = open(path, "rb")  # noqa: SIM115 - the object is the context manager
         self._map = None
         try:
             st = os.fstat(self._fh.fileno())
@@ -121,7 +121,7 @@ def _item_spans(data) -> list[tuple[int, int]] | None:
     if type(head) is not dict:
         return None
     first = m.end()
-    if data[first:first + 1] != b"{":
+    if data[first : first + 1] != b"{":
         return None  # empty List, or elements that are not objects
     line_start = data.rfind(b"\n", 0, first) + 1
     indent = bytes(data[line_start:first])
@@ -151,11 +151,11 @@ def _item_spans(data) -> list[tuple[int, int]] | None:
     # the array was: it must parse, and its top-level "items" must be the
     # placeholder, or this array is not the List's items.
     placeholder = f"timing-split-{os.urandom(16).hex()}"
-    outside = bytes(data[:bracket]) + orjson.dumps(placeholder) + bytes(data[close + 1:])
+    outside = bytes(data[:bracket]) + orjson.dumps(placeholder) + bytes(data[close + 1 :])
     try:
         doc = orjson.loads(outside)
     except orjson.JSONDecodeError:
         return None
     if type(doc) is not dict or doc.get("items") != placeholder:
         return None
-    return list(zip(starts, ends))
+    return list(zip(starts, ends, strict=False))
