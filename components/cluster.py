@@ -87,7 +87,7 @@ class StreamingCluster(pulumi.ComponentResource):
     kubeconfig: pulumi.Output[str]
     oidc_issuer_url: pulumi.Output[str | None]
     pools_summary: pulumi.Output[dict]
-    pool_resources: dict[str, pulumi.Resource]
+    pool_resources: dict[str, ExperimentPool]
     kubelet_object_id: pulumi.Output[str]
     image_pull_secret_dockerconfigjson: pulumi.Output[str] | None
 

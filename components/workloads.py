@@ -13,6 +13,7 @@ The Kubernetes objects themselves come from `components/manifests.py`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +37,7 @@ class ABWorkloadsArgs:
     images: dict[str, PublishedImage]
     load_balancer_source_ranges: tuple[str, ...]
     kubeconfig: Input[str]
-    pool_resources: dict[str, pulumi.Resource]
+    pool_resources: Mapping[str, pulumi.Resource]
     stack_name: str
     image_pull_secret_dockerconfigjson: Input[str] | None = None
 

@@ -211,11 +211,10 @@ class AcrTasksClient:
 
 def _blob_pipeline(session: AzureSession) -> PipelineClient:
     # SAS URLs carry their own authorisation: no bearer token may go to storage. Retries as elsewhere.
-    kwargs = {"transport": session.transport} if session.transport is not None else {}
     return PipelineClient(
         "https://blob.core.windows.net",
         policies=[HeadersPolicy(), UserAgentPolicy(sdk_moniker="acr-streaming-ab"), RetryPolicy(**RETRY_SETTINGS)],
-        **kwargs,
+        transport=session.transport,
     )
 
 

@@ -24,7 +24,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, overload
 from urllib.parse import urlsplit
 
 from azure.core import PipelineClient
@@ -270,9 +270,11 @@ class AcrDataPlaneClient:
                 HttpLoggingPolicy(),
             ]
 
-        token_pipeline = PipelineClient(f"https://{login_server}", policies=policies(), transport=transport)
+        token_pipeline: PipelineClient[HttpRequest, HttpResponse] = PipelineClient(
+            f"https://{login_server}", policies=policies(), transport=transport
+        )
         self._tokens = _RegistryTokens(login_server, session, token_pipeline)
-        self._pipeline = PipelineClient(
+        self._pipeline: PipelineClient[HttpRequest, HttpResponse] = PipelineClient(
             f"https://{login_server}",
             policies=policies(AcrTokenPolicy(self._tokens, login_server)),
             transport=transport,
@@ -450,6 +452,36 @@ class AcrDataPlaneClient:
         response = self._send(method, path, scope, what, missing_ok=True)
         return None if response is None else response.json()
 
+    @overload
+    def _send(
+        self,
+        method: str,
+        path: str,
+        scope: str,
+        what: str,
+        *,
+        body: Any = ...,
+        headers: dict[str, str] | None = ...,
+        params: dict[str, str] | None = ...,
+        ok: tuple[int, ...] = ...,
+        missing_ok: Literal[False] = ...,
+    ) -> HttpResponse: ...
+
+    @overload
+    def _send(
+        self,
+        method: str,
+        path: str,
+        scope: str,
+        what: str,
+        *,
+        body: Any = ...,
+        headers: dict[str, str] | None = ...,
+        params: dict[str, str] | None = ...,
+        ok: tuple[int, ...] = ...,
+        missing_ok: bool,
+    ) -> HttpResponse | None: ...
+
     def _send(
         self,
         method: str,
@@ -465,7 +497,7 @@ class AcrDataPlaneClient:
     ) -> HttpResponse | None:
         request = HttpRequest(method, f"https://{self.login_server}{path}", json=body, headers=headers, params=params)
         try:
-            response = self._pipeline.send_request(request, **{_SCOPE_OPTION: scope})
+            response = self._pipeline.send_request(request, **{_SCOPE_OPTION: scope})  # type: ignore[arg-type]
         except ClientAuthenticationError as err:
             raise AcrDataPlaneError(f"{what} on {self.login_server}: could not get an AAD token ({err})") from err
         except AzureError as err:

@@ -163,7 +163,7 @@ class TokenCredentialsProvider(AzureProvider):
         session = self._session(props)
         token = self._token(session, props)
         ours = self._our_password(token, props) if token is not None else None
-        if ours is None:
+        if token is None or ours is None:
             # The token is gone (and its passwords with it), or the password was regenerated since:
             # the one we hold is already invalid and the current one is not ours to revoke.
             return

@@ -140,9 +140,7 @@ def inputs_of(props: dict[str, Any]) -> dict[str, Any]:
 
 def is_unknown(value: Any) -> bool:
     """A value a preview does not know yet (the host hands `pulumi.output.Unknown`, or the raw sentinel)."""
-    return isinstance(value, pulumi.output.Unknown) or (
-        isinstance(value, str) and value == pulumi.runtime.rpc.UNKNOWN  # type: ignore[attr-defined]
-    )
+    return isinstance(value, pulumi.output.Unknown) or (isinstance(value, str) and value == pulumi.runtime.rpc.UNKNOWN)
 
 
 def changed_keys(olds: dict[str, Any], news: dict[str, Any], ignore: Iterable[str] = ()) -> list[str]:

@@ -11,6 +11,7 @@ import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
+from pydantic.fields import FieldInfo
 
 from contract import (
     LABEL_POOL,
@@ -62,6 +63,12 @@ def object_names(template: str, arm: str) -> tuple[str, ...]:
     return (f"{arm}-front", f"{arm}-back") if template == "azure-vote" else (arm,)
 
 
+def is_derived(field: FieldInfo) -> bool:
+    """Resolved by a validator from other keys; never read from a stack file."""
+    extra = field.json_schema_extra
+    return isinstance(extra, dict) and bool(extra.get("derived"))
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
 
@@ -70,7 +77,7 @@ class _Model(BaseModel):
     def _no_derived_keys(cls, data: Any) -> Any:
         # Derived fields are resolved by the validators below; a stack file may not set them.
         if isinstance(data, dict):
-            derived = [n for n, fi in cls.model_fields.items() if (fi.json_schema_extra or {}).get("derived")]
+            derived = [n for n, fi in cls.model_fields.items() if is_derived(fi)]
             found = [((key,), "unknown key") for key in derived if key in data]
             _raise_if(found)
         return data
@@ -91,9 +98,7 @@ class _InRegistry(_Model):
 class ImageConfig(_InRegistry):
     """An image imported from a public registry."""
 
-    name: StrictStr | None = Field(
-        None, description="Key in the `images` output; default: the target with `:`/`/` as `-`."
-    )
+    name: StrictStr = Field("", description="Key in the `images` output; default: the target with `:`/`/` as `-`.")
     source: f.ImageSource = Field(description="Public reference to import, `registry/repo:tag` or `@sha256:`.")
     streaming: StrictBool = Field(True, description="Create and confirm a streaming artifact for it.")
 
@@ -105,7 +110,7 @@ class ImageConfig(_InRegistry):
 class SyntheticImageConfig(_InRegistry):
     """An image built in the registry by an ACR task: filled (`sizeMb` + `layers`) or a squashed copy."""
 
-    name: StrictStr | None = Field(None, description="Key in the `images` output; default from the target.")
+    name: StrictStr = Field("", description="Key in the `images` output; empty: from the target.")
     streaming: StrictBool = Field(True, description="Create and confirm a streaming artifact for it.")
     size_mb: StrictInt | None = Field(
         None, alias="sizeMb", description=f"Filled images: payload size in MB, 1-{MAX_SYNTHETIC_IMAGE_MB}."
@@ -342,7 +347,7 @@ class PoolConfig(_Model):
 class ArmConfig(_Model):
     """One side of a comparison: a workload on one pool."""
 
-    name: StrictStr | None = Field(None, description="Global arm name; default `<workload>-<pool>`.")
+    name: StrictStr = Field("", description="Global arm name; empty: `<workload>-<pool>`.")
     pool: StrictStr = Field(description="The experiment pool it runs on.")
     pair: f.LabelValue = Field("default", description="Arms of one pair are compared with each other.")
     # Resolved from the enclosing workload and the pool; never read from a stack file.
@@ -455,16 +460,18 @@ class StackConfig(_Model):
     all_workload_names: tuple[str, ...] = Field((), exclude=True, json_schema_extra={"derived": True})
 
     @property
+    def all_images(self) -> tuple[ImageConfig | SyntheticImageConfig, ...]:
+        return (*self.images, *self.synthetic_images)
+
+    @property
     def uses_streaming(self) -> bool:
-        return any(p.artifact_streaming for p in self.pools) or any(
-            i.streaming for i in (*self.images, *self.synthetic_images)
-        )
+        return any(p.artifact_streaming for p in self.pools) or any(i.streaming for i in self.all_images)
 
     def pool(self, name: str) -> PoolConfig:
         return next(p for p in self.pools if p.name == name)
 
     def image_names(self) -> tuple[str, ...]:
-        return tuple(str(i.name) for i in (*self.images, *self.synthetic_images))
+        return tuple(i.name for i in self.all_images)
 
     @model_validator(mode="after")
     def _across_keys(self) -> StackConfig:
@@ -500,11 +507,15 @@ class StackConfig(_Model):
             )
         targets: dict[str, str] = {}
         names: dict[str, str] = {}
-        for key, items in (("images", self.images), ("syntheticImages", self.synthetic_images)):
+        listed: tuple[tuple[str, tuple[ImageConfig | SyntheticImageConfig, ...]], ...] = (
+            ("images", self.images),
+            ("syntheticImages", self.synthetic_images),
+        )
+        for key, items in listed:
             for i, image in enumerate(items):
                 _unique(found, targets, image.target, (key, i, "target"), "target")
-                _unique(found, names, str(image.name), (key, i, "name"), "image name")
-        imported = [str(i.name) for i in self.images]
+                _unique(found, names, image.name, (key, i, "name"), "image name")
+        imported = [i.name for i in self.images]
         for i, image in enumerate(self.synthetic_images):
             found.extend((("syntheticImages", i, *sub), message) for sub, message in image.shape_problems())
             if image.squash_of is not None and image.squash_of not in imported:
@@ -563,7 +574,7 @@ class StackConfig(_Model):
                     )
             arms = []
             for j, arm in enumerate(w.arms):
-                _unique(found, seen_arms, str(arm.name), (*key, "arms", j, "name"), "arm name")
+                _unique(found, seen_arms, arm.name, (*key, "arms", j, "name"), "arm name")
                 pool = pools.get(arm.pool)
                 if pool is None:
                     found.append(
@@ -593,7 +604,7 @@ class StackConfig(_Model):
                             )
                         )
             for arm in arms:
-                for object_name in object_names(w.template, str(arm.name)):
+                for object_name in object_names(w.template, arm.name):
                     _unique(found, seen_objects, object_name, (*key, "arms"), "Kubernetes object name")
             workloads.append(w.model_copy(update={"arms": tuple(arms)}))
         names = [w.name for w in workloads]

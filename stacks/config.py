@@ -17,7 +17,7 @@ import pydantic
 
 from contract import PROJECT
 from stackconfig.errors import ConfigError, problems_of
-from stackconfig.model import StackConfig
+from stackconfig.model import StackConfig, is_derived
 from stacks import scenarios
 
 # Keys no cross-key rule reads: when only these are wrong, the rest is still checked with defaults in
@@ -32,11 +32,7 @@ INDEPENDENT_KEYS = (
     "timeouts",
 )
 
-CONFIG_KEYS = tuple(
-    field.alias or name
-    for name, field in StackConfig.model_fields.items()
-    if not (field.json_schema_extra or {}).get("derived")  # type: ignore[union-attr]
-)
+CONFIG_KEYS = tuple(field.alias or name for name, field in StackConfig.model_fields.items() if not is_derived(field))
 
 
 def parse_stack_config(stack_values: Mapping[str, Any]) -> StackConfig:

@@ -223,6 +223,7 @@ def cmd_measure(args) -> int:
     clock = SystemClock()
     cluster = KubeCluster(api_client(args.kubeconfig, args.context, args.stack))
     namespaces = args.namespace or [DEFAULT_NAMESPACE]
+    resetter: NoReset | RecycleReset | PurgeReset
     if args.warm:
         resetter, mode = NoReset(), "warm"
     elif args.reset == "recycle":

@@ -242,7 +242,7 @@ def build_report(
     results.sort(key=_result_order)
     by_arm: dict[str, list[PodResult]] = defaultdict(list)
     for r in results:
-        by_arm[r.pod.labels.get(LABEL_ARM)].append(r)
+        by_arm[r.pod.labels.get(LABEL_ARM) or ""].append(r)
     arms = {name: _arm_json(by_arm[name], image_info) for name in sorted(by_arm)}
     doc = {
         "schema": SCHEMA,

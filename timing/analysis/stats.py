@@ -81,7 +81,8 @@ def bootstrap_ratio_of_medians(
         return (None, None)
     ratios = np.sort(b_med[valid] / s_med[valid])
     alpha = (1.0 - confidence) / 2.0
-    return (percentile(ratios, 100 * alpha), percentile(ratios, 100 * (1 - alpha)))
+    values = ratios.tolist()
+    return (percentile(values, 100 * alpha), percentile(values, 100 * (1 - alpha)))
 
 
 def _median_ranks(n_baseline: int, n_streaming: int, seed, resamples: int):

@@ -98,7 +98,7 @@ class PurgeReset:
     def reset(self, ctx: ResetContext) -> dict:
         run_id = self.id_factory()
         name = daemonset_name(run_id)
-        nodes = sorted((n.get("metadata") or {}).get("name") for n in self.cluster.list_nodes(LABEL_POOL))
+        nodes = sorted(str((n.get("metadata") or {}).get("name")) for n in self.cluster.list_nodes(LABEL_POOL))
         if not nodes:
             raise ResetError(f"no nodes carry the {LABEL_POOL} label")
         self.cluster.create_daemonset(ctx.namespace, daemonset_manifest(run_id, ctx.namespace, ctx.images, self.image))
@@ -106,7 +106,7 @@ class PurgeReset:
             deadline = self.clock.monotonic() + self.timeout
             while True:
                 pods = self.cluster.list_pods(ctx.namespace, f"{PURGE_LABEL}={run_id}")
-                states = {(p.get("spec") or {}).get("nodeName"): pod_purge_state(p) for p in pods}
+                states = {str((p.get("spec") or {}).get("nodeName")): pod_purge_state(p) for p in pods}
                 failed = sorted(n for n, s in states.items() if s == "failed")
                 if failed:
                     raise ResetError(f"purge failed on node(s) {', '.join(failed)} (see the purge pod logs)")

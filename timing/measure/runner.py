@@ -72,7 +72,7 @@ class Runner:
 
     # Pods of the given arms, one list call per namespace.
     def _pods(self, arms: Sequence[Arm]) -> dict[str, list[dict]]:
-        by_ns = defaultdict(list)
+        by_ns: dict[str, list[str]] = defaultdict(list)
         for a in arms:
             for d in a.deployments:
                 if a.name not in by_ns[d.namespace]:
@@ -81,7 +81,7 @@ class Runner:
         for ns, names in by_ns.items():
             sel = combine(BASE_SELECTOR, f"{LABEL_ARM} in ({','.join(sorted(names))})")
             for p in self.cluster.list_pods(ns, sel):
-                out[((p.get("metadata") or {}).get("labels") or {}).get(LABEL_ARM)].append(p)
+                out[((p.get("metadata") or {}).get("labels") or {}).get(LABEL_ARM) or ""].append(p)
         return out
 
     def _scale(self, arms: Sequence[Arm], to_zero: bool) -> dict[str, str]:

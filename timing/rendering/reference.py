@@ -9,9 +9,11 @@ the historical baseline the seeds quote, not as a claim about streaming.
 
 from __future__ import annotations
 
+from typing import Any
+
 MB = 1000 * 1000
 
-REFERENCE = [
+REFERENCE: list[dict[str, Any]] = [
     {
         "source": "000/001 Project Teleport walkthrough",
         "scenario": "azure-vote-front:v1",

@@ -57,7 +57,8 @@ def main_image(arm: dict) -> dict:
 
 
 def _side(arm: dict) -> str:
-    return {True: "streaming", False: "standard"}.get(arm.get("streaming"), "?")
+    streaming = arm.get("streaming")
+    return "?" if streaming is None else ("streaming" if streaming else "standard")
 
 
 def _comparison_row(t: Table, pair, component, b: dict, s: dict, sp: dict) -> None:
@@ -304,7 +305,7 @@ def write_plot(report: dict, path: str) -> None:
     by_workload: dict[str, list] = defaultdict(list)
     for name, a in report["arms"].items():
         by_workload[a["workload"] or "(no workload)"].append(name)
-    samples = defaultdict(lambda: {"pull": [], "ready": []})
+    samples: dict[str, dict[str, list[float]]] = defaultdict(lambda: {"pull": [], "ready": []})
     for p in report["pods"]:
         if p["class"] != "cold":
             continue

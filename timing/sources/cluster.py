@@ -54,7 +54,7 @@ class KubeCluster:
         return list_raw(self.core.list_node, label_selector=selector).get("items", [])
 
     def create_daemonset(self, namespace: str, body: dict) -> None:
-        self.apps.create_namespaced_daemon_set(namespace, body)
+        self.apps.create_namespaced_daemon_set(namespace, body)  # type: ignore[arg-type]  # a dict body is accepted
 
     def delete_daemonset(self, namespace: str, name: str) -> None:
         from kubernetes.client.exceptions import ApiException

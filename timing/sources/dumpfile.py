@@ -40,7 +40,7 @@ import mmap
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Generator
 
 import orjson
 
@@ -87,7 +87,7 @@ class DumpFile:
         with memoryview(self.data) as view:
             return orjson.loads(view)
 
-    def split_items(self) -> Iterator[dict] | None:
+    def split_items(self) -> Generator[dict, None, None] | None:
         """The ``items`` of a List document parsed one by one, or ``None`` when
         the layout is not the indented one described in the module docstring.
 
@@ -99,7 +99,7 @@ class DumpFile:
             return None
         return self._iter_spans(spans)
 
-    def _iter_spans(self, spans: list[tuple[int, int]]) -> Iterator[dict]:
+    def _iter_spans(self, spans: list[tuple[int, int]]) -> Generator[dict, None, None]:
         with memoryview(self.data) as view:
             for start, end in spans:
                 yield orjson.loads(view[start:end])

@@ -175,7 +175,7 @@ def stack_outputs(stack_name: str, work_dir: Path | None = None) -> dict:
     from pulumi import automation as auto  # lazy: offline paths must not need Pulumi
 
     stack = auto.select_stack(stack_name=stack_name, work_dir=str(work_dir or PROJECT_ROOT))
-    return stack.outputs()
+    return dict(stack.outputs())
 
 
 def stack_kubeconfig(stack_name: str, work_dir: Path | None = None) -> str:
