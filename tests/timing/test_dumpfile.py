@@ -16,7 +16,7 @@ import pytest
 from timing.sources.dumpfile import DumpFile
 from timing.sources.inputs import load_dumps
 
-FIXTURES = Path(__file__).parent / "fixtures" / "timing"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "timing"
 PODS = json.loads((FIXTURES / "pods.json").read_text())
 
 

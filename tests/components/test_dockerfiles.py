@@ -14,7 +14,7 @@ import pytest
 from components import dockerfiles
 from providers import build_context
 
-FIXTURES = Path(__file__).parent / "fixtures" / "images"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "images"
 # Constructed, see tests/fixtures/images/README.md.
 VOTE_FRONT_CONFIG = json.loads((FIXTURES / "azure-vote-front-v1.config.constructed.json").read_text())
 SOURCE = (

@@ -65,7 +65,7 @@ PROPS = {
     "__provider": "pickled",
 }
 VOTE_FRONT_CONFIG = json.loads(
-    (Path(__file__).parent / "fixtures" / "images" / "azure-vote-front-v1.config.constructed.json").read_text()
+    (Path(__file__).parents[1] / "fixtures" / "images" / "azure-vote-front-v1.config.constructed.json").read_text()
 )
 
 

@@ -35,9 +35,16 @@ from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from tests.test_dynamic_contracts import NAMES, OTHER_TENANT, PROVIDER_KEY, SPECS, created, serialized_provider
+from tests.providers.test_dynamic_contracts import (
+    NAMES,
+    OTHER_TENANT,
+    PROVIDER_KEY,
+    SPECS,
+    created,
+    serialized_provider,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 20.0
 CALL_TIMEOUT = 20.0
 URN = "urn:pulumi:dev::acr-streaming-ab::{type}::contract"

@@ -1,6 +1,6 @@
 import json
 
-from tests.timing_helpers import FIXTURES
+from tests.timing.helpers import FIXTURES
 from timing.model.events import container_from_field_path, iter_items, normalize_event, normalize_events
 from timing.model.kubelet import BACKOFF, PULLED
 

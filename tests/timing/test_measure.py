@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from tests.timing_helpers import FakeClock, FakeCluster, FakeStack, counter_ids, default_pools, vote_workloads
+from tests.timing.helpers import FakeClock, FakeCluster, FakeStack, counter_ids, default_pools, vote_workloads
 from timing.analysis.report import build_report
 from timing.measure.discovery import ResetError, TrialError, discover, plan_rounds
 from timing.measure.resets import NoReset, PurgeReset, RecycleReset

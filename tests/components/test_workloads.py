@@ -25,7 +25,7 @@ from stackconfig.errors import ConfigError
 from stackconfig.model import StackConfig
 from stacks import scenarios
 from stacks.config import parse_stack_config
-from tests.test_manifests import schema_version
+from tests.components.test_manifests import schema_version
 
 LOGIN = "streamabx7k2q9.azurecr.io"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"

@@ -34,7 +34,7 @@ def test_stack_kubeconfig_uses_automation_api_lazily(monkeypatch):
 
 
 def test_live_reads_one_list_per_namespace(monkeypatch):
-    from tests.timing_helpers import FIXTURES
+    from tests.timing.helpers import FIXTURES
 
     pods = json.loads((FIXTURES / "pods.json").read_text())
     events = json.loads((FIXTURES / "events.json").read_text())

@@ -10,7 +10,7 @@ from pathlib import Path
 from timing.model.kube_time import format_micro_time, format_time
 from timing.sources.selectors import parse_selector
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "timing"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "timing"
 BASE = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 
 

@@ -18,7 +18,7 @@ from stackconfig.errors import ConfigError
 from stacks import scenarios
 from stacks.config import parse_stack_config, read_pulumi_config
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BASE = {"scenario": "teleport-ab", "location": "westus3"}
 GOOD_IMAGE = {
     "source": "mcr.microsoft.com/azuredocs/azure-vote-front:v1",

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.timing_helpers import FIXTURES
+from tests.timing.helpers import FIXTURES
 from timing.cli import build_parser, main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DUMPS = [
     "--pods",
     str(FIXTURES / "pods.json"),

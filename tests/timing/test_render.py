@@ -4,7 +4,7 @@ import json
 import pytest
 from rich.console import Console
 
-from tests.timing_helpers import FIXTURES
+from tests.timing.helpers import FIXTURES
 from timing.analysis.report import build_report
 from timing.rendering.table import fmt_size, print_report, short_image, write_csv, write_plot
 from timing.sources.inputs import load_dumps

@@ -28,7 +28,7 @@ from stackconfig.vm_sizes import parse_vm_size
 from stacks import config as stack_config
 from stacks import program
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 POLICY_DIR = ROOT / "policy"
 STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
 CONTRIBUTOR_ROLE_ID = "b24988ac-6180-42a0-ab88-20f7382dd24c"

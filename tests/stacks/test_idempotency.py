@@ -32,7 +32,7 @@ from offline.harness import PROJECT, Evaluation, evaluate
 from stacks import program
 from stacks.config import parse_stack_config
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 # ISO 8601 date-times and compact date stamps such as 20250101T1200.
@@ -81,7 +81,7 @@ def snapshot(evaluation: Evaluation) -> dict[str, Any]:
 def snapshot_in_fresh_process(stack_file: Path, hash_seed: str) -> dict[str, Any]:
     code = (
         "import json, sys\nfrom pathlib import Path\n"
-        "from tests.test_idempotency import evaluate_stack, snapshot\n"
+        "from tests.stacks.test_idempotency import evaluate_stack, snapshot\n"
         "print(json.dumps(snapshot(evaluate_stack(Path(sys.argv[1]))), sort_keys=True))\n"
     )
     result = subprocess.run(

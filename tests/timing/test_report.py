@@ -3,7 +3,7 @@ from datetime import UTC
 
 import pytest
 
-from tests.timing_helpers import FIXTURES
+from tests.timing.helpers import FIXTURES
 from timing import SCHEMA
 from timing.analysis.report import build_report
 from timing.sources.inputs import load_dumps

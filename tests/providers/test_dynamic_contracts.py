@@ -16,7 +16,7 @@ three things could drift unnoticed; each is pinned here for all six dynamic reso
    see a change.
 
 The HTTP sequences are the ones the providers' own tests replay (tests/test_acr_*.py,
-tests/test_aks_agent_pool.py); tests/test_provider_host.py runs the same providers in the real host.
+tests/providers/test_aks_agent_pool.py); tests/providers/test_provider_host.py runs the same providers in the real host.
 """
 
 from __future__ import annotations
@@ -44,17 +44,17 @@ from providers.acr_import import ImportedImage
 from providers.acr_streaming import RepositoryStreaming, StreamingArtifact
 from providers.acr_token_credentials import TokenCredentials
 from providers.aks_agent_pool import ExperimentPool
-from tests import test_acr_build as build_tests
-from tests import test_acr_import as import_tests
-from tests import test_acr_streaming as streaming_tests
-from tests import test_acr_token_credentials as token_tests
-from tests import test_aks_agent_pool as pool_tests
 from tests.conftest import constructed_auth, recorded_once
+from tests.providers import test_acr_build as build_tests
+from tests.providers import test_acr_import as import_tests
+from tests.providers import test_acr_streaming as streaming_tests
+from tests.providers import test_acr_token_credentials as token_tests
+from tests.providers import test_aks_agent_pool as pool_tests
 from tests.replay import ReplayTransport, constructed
 
 fakes.load_all()
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PROVIDER_KEY = "__provider"
 OTHER_TENANT = "11111111-2222-3333-4444-555555555555"
 

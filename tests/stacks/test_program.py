@@ -16,7 +16,7 @@ import yaml
 
 from offline.harness import PROJECT, evaluate
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
 EXPORTS = {
     "registryLoginServer",
