@@ -1,24 +1,6 @@
 """Modelled critical path of a first `pulumi up`, from the program's real dependency graph.
 
-    venv/bin/python benchmarks/deploy_critical_path.py [--stack dev] [--json]
-
-Not a timed test: nothing reaches Azure. The program (`stacks.program.build`) is evaluated under the
-test mocks for `Pulumi.<stack>.yaml`; the engine's view of it (every resource, its explicit
-`depends_on` and the resources its input Outputs came from; a dependency on a component is one on all
-its children) becomes a DAG. Each custom resource gets a modelled duration (table below), and the
-engine is assumed to start a resource as soon as everything it depends on is done, with unlimited
-parallelism (`pulumi up` runs 2 147 483 647 steps in parallel by default).
-
-Printed: the modelled critical path and its length, next to the ideal for this set of resources, the
-larger of
-- the bound AKS forces: one agent-pool operation at a time per cluster, so the cluster (which needs
-  nothing but its resource group) + every pool one after the other + the longest work after them;
-- the longest chain that involves no pool (registry imports, builds, conversions; cluster; grant).
-A modelled path longer than the ideal means something waits that need not. Also printed: when the
-cluster is ready in the declared graph, the registry side alone, and the length if AKS allowed
-parallel pool operations (pool chain edges removed), i.e. what the serialization costs.
-
-Durations are models, not measurements: see MODEL below for each number's source or assumption.
+Design notes: docs/operations.md ("benchmarks/deploy_critical_path.py").
 """
 
 from __future__ import annotations

@@ -1,18 +1,6 @@
 """Benchmark: ``timing report`` over a synthetic 10 000-pod / 50 000-event kubectl dump.
 
-    venv/bin/python benchmarks/timing_report.py [--pods 10000] [--events-per-pod 5] [--keep DIR]
-
-The dump is written to a temporary folder item by item (so generating it
-costs little memory), laid out as ``kubectl get -o json`` prints it (4-space
-indentation, items nested in the List).  Then a child process pinned to one
-CPU, with numpy's thread pools at 1, runs the report in-process
-(``timing.cli.main`` with ``--json``) and prints its wall time and peak RSS
-(``resource.getrusage(RUSAGE_SELF).ru_maxrss``).  The wall time runs from
-importing ``timing.cli`` to ``main`` returning: reading and parsing both
-files, building the report and writing the JSON (into memory rather than a
-terminal).  Generating the dump and starting the interpreter are not timed;
-a separate process keeps the generator's memory out of the measurement.
-Budget: < 2 s, < 500 MB.
+Design notes: docs/operations.md ("benchmarks/timing_report.py").
 """
 
 from __future__ import annotations

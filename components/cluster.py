@@ -1,20 +1,6 @@
 """`StreamingCluster`: the AKS cluster, its pull access to the registry, and the experiment pools.
 
-What waits for what (docs/ARCHITECTURE.md, "Dependency graph"):
-- The ManagedCluster needs only the resource group, never the registry: the slowest part of a first
-  `pulumi up` (control plane, then pools) runs while the registry imports, builds and converts.
-- The AcrPull role assignment is the only resource that needs both (kubelet identity x registry id).
-- The experiment pools form one chain, each `depends_on` the previous: AKS runs one agent-pool
-  operation at a time per cluster.
-
-The cluster declares only the system pool inline and ignores `agentPoolProfiles` after creation. After
-the experiment pools exist, a GET of the cluster lists them in `agentPoolProfiles` too, and
-azure-native's refresh copies what changed in Azure into the stored inputs. Diffed against the
-one-entry list of this program, every `pulumi up --refresh` would then PUT the cluster with the system
-pool only (a cluster-wide operation that blocks the pools and, per pulumi/pulumi-azure-native#4264,
-puts every pool into Scaling); ignoring the property leaves the experiment pools to their own
-resources. The price: the system pool's settings are creation-time only (change them by a new cluster
-or by hand), which is acceptable for a pool that runs only critical add-ons.
+Design notes: docs/providers.md ("components/cluster.py").
 """
 
 from __future__ import annotations

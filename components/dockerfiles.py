@@ -1,18 +1,6 @@
 """Dockerfiles for the synthetic images (pure functions of their config and resolved references).
 
-`providers/build_context.py` packs them for an ACR task and, for squashed images, appends the
-runtime settings read from the source image's config at build time.
-
-- Filled images (`sizeMb` + `layers`): `FROM <base>`, then one `RUN dd` per layer, each writing its share
-  of the size to its own file (so no two layers are identical), then `CMD ["sleep","infinity"]`.
-  `fill: zero` reads /dev/zero, which gzip squeezes to almost nothing: the blog's image, where a
-  node's disk and unpacking dominate. `fill: random` reads /dev/urandom, so the compressed size
-  equals the image size and the network part of a pull is real.
-- Squashed images (`squashOf`): a single-layer copy of another image, the seed's `docker build
-  --squash` (944 MB/28 layers vs 929 MB/1 layer). A multi-stage build copies the source's root file
-  system into `scratch`; what a container needs at run time (ENV, WORKDIR, EXPOSE, USER, STOPSIGNAL,
-  ENTRYPOINT, CMD) lives in the image config, not in the layers, so it is regenerated from the
-  source's config.
+Design notes: docs/providers.md ("components/dockerfiles.py").
 """
 
 from __future__ import annotations

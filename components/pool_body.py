@@ -1,13 +1,6 @@
 """Config -> ARM body of one experiment agent pool: the single place both arms are built.
 
-Streaming and standard pools go through `pool_properties` alike, so the two arms of a pair differ only
-in what their config says (normally just `artifactStreamingProfile.enabled`). The result is the
-`properties` object of an AKS agent pool PUT (API 2026-08-01, camelCase as on the wire), and it is
-also the `properties` input of `providers.aks_agent_pool.ExperimentPool`, so `pulumi preview` shows
-exactly what will be sent to Azure.
-
-Which of these properties AKS lets change on an existing pool decides update vs replacement; that
-split lives here too (`REPLACE_ON_CHANGE`) so the provider and the docs read one definition.
+Design notes: docs/providers.md ("components/pool_body.py").
 """
 
 from __future__ import annotations

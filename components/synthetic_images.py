@@ -1,14 +1,6 @@
 """`SyntheticImages`: images built inside the registry by ACR tasks, plus their streaming artifacts.
 
-Two kinds (components/dockerfiles.py): filled images (`sizeMb` over `layers` RUN layers on a base
-image) and squashed copies of a configured image (`squashOf`). Each is one `AcrBuild`; a streaming one
-also gets a `StreamingArtifact` for the pushed digest, exactly as imported images do, and workloads
-wait for both through `PublishedImage.ready`.
-
-A base image or squash source that names a configured (imported) image is used from the registry's own
-copy, pinned by digest (`<loginServer>/<repo>:<tag>@<digest>`): the build then never pulls from a
-public registry (Docker Hub rate limits), it waits for that import through the digest Output, and the
-Dockerfile text changes (so a preview shows a rebuild) exactly when the base image does.
+Design notes: docs/providers.md ("components/synthetic_images.py").
 """
 
 from __future__ import annotations

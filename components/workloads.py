@@ -1,14 +1,6 @@
 """`ABWorkloads`: the A/B Deployments and Services, one set per arm, on the cluster's own provider.
 
-Contracts (docs/ARCHITECTURE.md, "Labels and names" and "Dependency graph"):
-- every arm of a workload runs the very same image reference (one Output, by tag or by digest);
-- every Deployment of a workload waits for all the pools its arms use and for the `ready` resources of
-  its images (import/build and streaming artifact), and for nothing of another arm, so all arms are
-  created in the same step and their rollouts start together; Pulumi then awaits each Deployment on
-  its own, so a slow arm never holds back the creation of a fast one;
-- objects carry explicit names (no auto-naming suffix) so that `timing` and people find them.
-
-The Kubernetes objects themselves come from `components/manifests.py`.
+Design notes: docs/providers.md ("components/workloads.py").
 """
 
 from __future__ import annotations

@@ -1,15 +1,6 @@
 """What the policy pack checks, as plain functions over property dicts.
 
-Each check takes the properties Pulumi hands a policy (resource inputs for resource policies, resource
-outputs for stack policies) and returns violation messages; an empty list means compliant. Nothing
-here imports the Pulumi engine, so `tests/test_policy.py` runs every check on properties recorded from
-the real program under mocks, and `policy/__main__.py` only wires them into policies.
-
-The pack runs from `policy/` with its own virtualenv and may be published on its own
-(`pulumi policy publish` uploads this directory only), so it cannot import the program's `stacks`
-package. The few facts it shares with `stacks/config.py` and `stacks/vm_sizes.py` (AcrPull's role id,
-the OS SKUs and runtimes artifact streaming supports, what an Arm64 or confidential VM size looks like)
-are repeated below; `tests/test_policy.py` fails when the copies drift apart.
+Design notes: docs/operations.md ("policy/rules.py").
 """
 
 from __future__ import annotations

@@ -1,47 +1,6 @@
 """Dynamic resource `AcrBuild`: build and push an image inside the registry (ACR Tasks), no local Docker.
 
-The same steps as `az acr build`, driven from a generated Dockerfile:
-  1. `POST .../registries/{r}/listBuildSourceUploadUrl` -> `{uploadUrl, relativePath}` (a SAS URL to a
-     blob of the registry's build-source storage);
-  2. `PUT <uploadUrl>` with `x-ms-blob-type: BlockBlob`: the build context, a tar.gz holding only the
-     Dockerfile (providers/build_context.py);
-  3. `POST .../registries/{r}/scheduleRun` with a `DockerBuildRequest` (sourceLocation = relativePath,
-     dockerFilePath `Dockerfile`, imageNames [target], isPushEnabled, platform linux/amd64, timeout):
-     200 with the queued Run, or 202 with a `Location` to poll for it (the API is declared
-     long-running);
-  4. `GET .../registries/{r}/runs/{runId}` until the run ends (`timeouts.buildMinutes`);
-  5. the pushed digest is the run's `outputImages` entry for the target.
-
-Why not the SDK: azure-mgmt-containerregistry 15 (api 2025-11-01) no longer has the task/run
-operations (`get_build_source_upload_url`, `schedule_run`, `runs`); they moved to the separate
-azure-mgmt-containerregistrytasks, which is a 1.0.0b1 beta whose `schedule_run` accepts only a 200
-although the REST spec also allows 202. So the five calls go through the stable SDK's own ARM pipeline
-(`ContainerRegistryManagementClient.send_request`: the session's credential, retries and transport)
-at api-version 2019-06-01-preview, the version `az acr build` uses for tasks and runs.
-
-Failures: a run that ends Failed/Canceled/Error/Timeout fails the deployment with its status and
-`runErrorMessage`, the last lines of its log (`runs/{id}/listLogSasUrl`; the SAS URL itself is a
-credential and is never printed), and `az acr task logs --registry <r> --run-id <id>`. A run still
-going when `timeouts.buildMinutes` runs out is cancelled (`runs/{id}/cancel`), so it cannot push the tag
-behind a later deployment's back.
-
-Diff: the Dockerfile text is an input, so a preview shows any change of what would be built; a change
-of Dockerfile, target or registry replaces (a new build; the old image is not rebuilt in place).
-Squash builds declare `squashSource` ({repository, digest}): their Dockerfile's runtime lines are read
-from that digest's image config at build time, and as an image config is fixed by the digest, the
-declared Dockerfile (which names the digest) still decides exactly what is built.
-
-Read (refresh): the target tag's current digest from the registry data plane
-(`GET /acr/v1/{repo}/_tags/{tag}`). A tag or repository that no longer exists (404) makes the
-resource gone, so a refresh drops it from state and the next `up` builds again. A tag that now points
-elsewhere keeps the stored inputs and outputs but reports the current `digest`: the refresh shows the
-drift, and the streaming artifact that takes `digest` as input is replaced on the next `up`. The build
-itself is not redone for a moved tag: its inputs (what would be built) are unchanged.
-
-Delete: nothing is removed from the registry. The tag is left as it is: in a replacement the new build
-(created first) has already moved the tag to its own digest, and untagging then would take the new
-image's tag away. The pushed manifest stays until the registry goes (a few MB to GB of Premium's
-included 500 GiB); `az acr repository delete` removes it by hand.
+Design notes: docs/providers.md ("providers/acr_build.py").
 """
 
 from __future__ import annotations

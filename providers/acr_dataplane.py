@@ -1,18 +1,6 @@
 """The registry data plane (`https://<registry>.azurecr.io`) on an azure-core pipeline.
 
-The ARM SDK cannot read tags, referrers or streaming conversions, and the official data-plane SDK
-(azure-containerregistry) has no streaming API, so this client speaks the REST shapes the Azure CLI
-uses (`az acr artifact-streaming`, `az acr repository`), on azure-core's PipelineClient so retries,
-redirects and logging behave like every other Azure SDK call in the project.
-
-Authentication is ACR's AAD token exchange, as the CLI does it:
-  1. `GET /v2/` without credentials -> 401 whose `www-authenticate` names the token realm and service;
-  2. `POST /oauth2/exchange` trades the caller's AAD token (ARM audience, stack tenant) for an ACR
-     refresh token;
-  3. `POST /oauth2/token` trades the refresh token for an access token limited to one scope
-     (`repository:<repo>:<actions>`).
-Access tokens are cached per scope and the refresh token once per client, so a provider that polls a
-conversion for an hour makes one exchange, not one per poll.
+Design notes: docs/providers.md ("providers/acr_dataplane.py").
 """
 
 from __future__ import annotations

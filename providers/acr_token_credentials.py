@@ -1,20 +1,6 @@
 """Dynamic resource `TokenCredentials`: a password of a registry token, for `cluster.pullMode: token`.
 
-Users who are not Owner of the registry cannot create the AcrPull role assignment (seed 003), so the
-kubelet cannot pull with its identity. A registry token on the built-in `_repositories_pull` scope map
-(pull on every repository, nothing else) plus an image pull secret works with Contributor rights.
-Token passwords are not properties of the Token resource: ARM generates them with a POST action
-(`registries/{name}/generateCredentials`, azure-mgmt-containerregistry
-`registries.begin_generate_credentials`) and only returns the value once. This resource models that
-action:
-- create: POST generateCredentials for one password name; the value is a secret output.
-- read (refresh): the token and a password of that name with the creation time we generated must still
-  exist; otherwise the value we hold no longer works and the resource reads as deleted, so the next
-  `pulumi up` generates a new one.
-- delete: removes our password from the token (PATCH with the remaining passwords, as
-  `az acr token credential delete` does), only when it is still the one we generated.
-- any input change but the tenant replaces it (deleting first: regenerating the same password name
-  overwrites it); a new tenant id alone is kept without calling Azure.
+Design notes: docs/providers.md ("providers/acr_token_credentials.py").
 """
 
 from __future__ import annotations

@@ -1,32 +1,6 @@
 """Dynamic resource `ExperimentPool`: an AKS agent pool with `artifactStreamingProfile`.
 
-pulumi-azure-native v3 has no `artifactStreamingProfile` on `containerservice.AgentPool`, so every
-experiment pool (streaming and standard arm alike, one code path) is declared through this provider on
-azure-mgmt-containerservice (API 2026-08-01, whose `AgentPool` model carries
-`AgentPoolArtifactStreamingProfile`). The resource's `properties` input is the agent pool's ARM
-`properties` object exactly as sent (camelCase), so a preview diff reads like the request.
-
-Behaviour:
-- create: PUT `{"properties": <properties>}` and wait for the ARM asynchronous operation.
-- read (refresh): GET the pool; 404 means it was deleted; otherwise the current ARM values of the
-  properties we manage, in the same shape, so drift shows up as a diff on the next `pulumi up`.
-- update: GET the pool, lay our properties over it (AKS' own defaults and read-only fields stay
-  as they are, like `az aks nodepool update` does) and PUT. A new Kubernetes version together with a
-  new count is two operations (AKS never upgrades and scales at once). A changed `cacheGeneration`
-  (cache reset) or streaming flag recycles the nodes: the PUT goes out with `count: 0`, and once that
-  operation has finished (all nodes gone) a second PUT restores the configured count, so every node
-  is new.
-- delete: DELETE and wait; a pool that is already gone is fine.
-- Immutable properties (`components.pool_body.REPLACE_ON_CHANGE`) and the pool's identity (subscription,
-  resource group, cluster, name) replace the pool, deleting first: pool names are unique per cluster.
-
-AKS runs one agent-pool operation at a time per cluster and answers others with 409
-(`OperationNotAllowed` "Another agentpool operation ... is in progress", or
-`AnotherOperationInProgress`). The program chains the pools so that this provider never overlaps
-itself, but AKS also runs its own operations (the cluster's, upgrades). azure-core's RetryPolicy
-retries a 4xx only when it carries Retry-After, which AKS's busy answer normally does not, so the
-initial request of every operation is retried here with backoff, bounded by attempts and by
-`timeoutMinutes`, honouring Retry-After when one is left.
+Design notes: docs/providers.md ("providers/aks_agent_pool.py").
 """
 
 from __future__ import annotations

@@ -42,9 +42,6 @@ def parse_stack_config(stack_values: Mapping[str, Any]) -> StackConfig:
         raise ConfigError(
             [f"{PROJECT}:scenario: unknown scenario {scenario_name!r}; allowed: {', '.join(scenarios.SCENARIOS)}"]
         )
-    unknown = sorted(k for k in stack_values if k not in CONFIG_KEYS)
-    if unknown:
-        raise ConfigError([f"{PROJECT}:{k}: unknown key; allowed: {', '.join(CONFIG_KEYS)}" for k in unknown])
     merged = {**scenarios.SCENARIOS[scenario_name], **stack_values, "scenario": scenario_name}
     try:
         return StackConfig.model_validate(merged)

@@ -79,3 +79,15 @@ def test_dynamic_provider_module_paths_are_settled():
             ):
                 found.add(f"{module.__name__}.{name}")
     assert found == SETTLED_PROVIDER_PATHS
+
+
+def test_module_docstrings_stay_short():
+    # History and design essays belong in git and docs/; a module says what it is in a few lines.
+    long = []
+    for path in ROOT.rglob("*.py"):
+        if "venv" in path.parts:
+            continue
+        doc = ast.get_docstring(ast.parse(path.read_text()), clean=False)
+        if doc and doc.count("\n") + 1 > 10:
+            long.append(str(path.relative_to(ROOT)))
+    assert not long

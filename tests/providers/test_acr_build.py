@@ -1,13 +1,6 @@
 """`AcrBuild`'s provider replayed over HTTP (tests.replay), no Azure.
 
-There is no recorded ACR task run to replay (the Azure CLI recordings in tests/fixtures/azure-http
-cover registries, imports and streaming only), so the task/run interactions below are CONSTRUCTED,
-following the REST spec's examples for api-version 2019-06-01-preview (RegistriesGetBuildSourceUploadUrl,
-RegistriesScheduleRun, RunsGet, RunsGetLogSasUrl, RunsCancel) and the ARM rules for 202 + Location.
-The registry data-plane token flow of the squash test is RECORDED (test_acr_artifact_streaming.yaml,
-interactions 52-54); the manifest and config blob after it are constructed. The read (refresh) tests
-replay the recorded token flow for a `metadata_read` scope of repository `microsoft` (interactions
-29-31) followed by constructed `GET /acr/v1/microsoft/_tags/{tag}` answers.
+Design notes: docs/verification.md ("tests/providers/test_acr_build.py").
 """
 
 from __future__ import annotations

@@ -1,15 +1,6 @@
 """ExperimentPool provider replayed against ARM HTTP sequences.
 
-No recording of an AKS agent-pool operation exists in tests/fixtures/azure-http (see its README), so
-every agent-pool interaction here is constructed. They follow the shapes of the recorded ARM
-long-running operation in test_acr_artifact_streaming.yaml#0-3 (PUT answered 201 with an
-`azure-asyncoperation` header, the operation URL polled while in progress until `Succeeded`, then a
-GET of the resource, which is where azure-core reads the final state of a PUT);
-`test_constructed_create_follows_the_recorded_lro_shape` checks that correspondence. What is AKS's own
-and therefore constructed from the AKS REST reference: the agent pool URL and body, the operation URL
-under `locations/<region>/operations/<id>` with status `InProgress`, the DELETE answered 202 with
-`azure-asyncoperation` and `location`, the 409 `OperationNotAllowed` body (its message as the CLI and
-Azure/AKS issues quote it), and the 400 error bodies.
+Design notes: docs/verification.md ("tests/providers/test_aks_agent_pool.py").
 """
 
 from __future__ import annotations

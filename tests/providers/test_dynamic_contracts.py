@@ -1,22 +1,6 @@
 """Contracts that mocks cannot check: what each dynamic provider returns, and what the engine hands it.
 
-Under `pulumi.runtime.set_mocks` the dynamic providers never run (offline/fakes/ answers instead), so
-three things could drift unnoticed; each is pinned here for all six dynamic resources:
-
-1. Output names. The keys a provider's create/read/update return in `outs` cover every output the
-   Resource declares (the None placeholders it registers and its class annotations), its Python
-   properties and the attributes the components read resolve to those keys, and the mock fake of its
-   type computes exactly the outputs the provider computes.
-2. Engine-shaped inputs. The dynamic provider host (pulumi/dynamic/__main__.py, pulumi 3.272)
-   deserializes every request from a protobuf Struct: numbers arrive as floats; in Diff and Check
-   (`deserialize_properties(..., keep_unknowns=True)`) a value a preview does not know yet arrives
-   as a `pulumi.output.Unknown` instance (not the sentinel string); secrets arrive unwrapped (the
-   host answers Configure with acceptSecrets=False). `host_view` reproduces exactly that round trip.
-3. Read then diff. A refresh that finds Azure as the provider left it must not make the next `up`
-   see a change.
-
-The HTTP sequences are the ones the providers' own tests replay (tests/test_acr_*.py,
-tests/providers/test_aks_agent_pool.py); tests/providers/test_provider_host.py runs the same providers in the real host.
+Design notes: docs/verification.md ("tests/providers/test_dynamic_contracts.py").
 """
 
 from __future__ import annotations

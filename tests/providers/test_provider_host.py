@@ -1,20 +1,6 @@
 """The pickled providers load and answer in the real dynamic provider host, started as the engine starts it.
 
-How the engine launches it (pulumi/pulumi sources):
-- sdk/go/common/resource/plugin/provider_plugin.go `NewProvider`: `newPlugin(ctx, ctx.Pwd, path, ...,
-  []string{host.ServerAddr()}, env)` where env is the CLI's environment plus `PULUMI_RUNTIME_<OPTION>`
-  for each runtime option of Pulumi.yaml (here TOOLCHAIN=pip, VIRTUALENV=venv), PULUMI_PROJECT and
-  PULUMI_CONFIG; plugin.go `execPlugin` sets `cmd.Dir = pwd`, and `ctx.Pwd` is the project directory
-  (engine/project.go `getPwdMain`: the directory of Pulumi.yaml, as this project has no `main`).
-- The plugin for `pulumi-python:dynamic/...` resources is sdk/python/dist/pulumi-resource-pulumi-python,
-  which makes a relative PULUMI_RUNTIME_VIRTUALENV absolute against $PWD and runs
-  `"$PULUMI_RUNTIME_VIRTUALENV/bin/python" -u -m pulumi.dynamic $@`.
-- pulumi/dynamic/__main__.py serves ResourceProvider on 127.0.0.1:<free port> and prints the port on
-  stdout; `-m` puts the working directory first on sys.path, which is what lets the pickles (which
-  name `providers.<module>.<Class>` by reference) import this project's modules.
-
-So: `<project>/venv/bin/python -u -m pulumi.dynamic <engine address>`, cwd = the project directory.
-Diff and Check make no Azure call, so all of this runs offline.
+Design notes: docs/verification.md ("tests/providers/test_provider_host.py").
 """
 
 from __future__ import annotations

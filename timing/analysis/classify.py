@@ -1,21 +1,6 @@
 """Match pull events to pods and containers and decide cold / warm / failed.
 
-Rules (the same ones ``measure`` uses to verify a trial was cold):
-
-* Events match a pod by uid; an event without a uid matches by
-  namespace+name.  An event whose uid names another pod (a re-created pod
-  of the same name) never matches.
-* Within the pod, an event matches a container by ``fieldPath``
-  (``spec.containers{name}``), otherwise by image reference.
-* A container is cold when its earliest pull-related event is
-  ``Pulling``/``Successfully pulled``, warm when it is ``already present``,
-  unknown (``None``) when no such event survives (events expire after 1 h
-  by default, so missing events are never taken to mean warm).
-* A container failed when any ``Failed to pull``/``Back-off pulling`` event
-  exists for it, even if a later retry succeeded: its timing is not a
-  clean cold start.
-* A pod is failed if any container failed, else cold if any container is
-  cold, else warm if any is warm, else unknown ("no pull event").
+Design notes: docs/timing.md ("timing/analysis/classify.py").
 """
 
 from __future__ import annotations

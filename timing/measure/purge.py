@@ -1,28 +1,6 @@
 """The ``--reset purge`` DaemonSet: removes experiment images from every experiment node.
 
-What it does on each node (in the host's namespaces, entered with
-``nsenter --target 1`` from a ``hostPID`` privileged pod, or ``chroot /host``
-when the helper image has no ``nsenter``):
-
-1. ``crictl rmi`` every image of the measured arms (``crictl images -q REF``
-   finds all IDs for a reference).  containerd's CRI plugin deletes images
-   with a synchronous garbage collection, which also drops their content
-   blobs and snapshots, including overlaybd snapshots on streaming nodes.
-2. Empties the overlaybd (artifact streaming) block caches.  The
-   directories are read from ``/etc/overlaybd/overlaybd.json``
-   (``cacheConfig.cacheDir``, ``gzipCacheConfig.cacheDir``): AKS installs
-   that file and edits it with ``/opt/acr/tools/overlaybd/config.sh``
-   (seen in Azure/AgentBaker's node set-up, which only changes
-   ``cacheSizeGB`` there).  If the file names no cacheDir, upstream
-   overlaybd's defaults ``/opt/overlaybd/registry_cache`` and
-   ``/opt/overlaybd/gzip_cache`` are used.  NOT verified on a live AKS
-   node: that AKS keeps the upstream cacheDir values.
-3. Verifies no reference is still listed, and exits non-zero otherwise, so
-   a failed purge stops the run instead of producing a warm "cold" trial.
-
-The pod then idles in a tiny main container so the DaemonSet controller
-does not restart it; ``measure`` deletes the DaemonSet once every
-experiment node's init container has exited 0.
+Design notes: docs/timing.md ("timing/measure/purge.py").
 """
 
 from __future__ import annotations

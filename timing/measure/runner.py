@@ -1,16 +1,6 @@
 """``python -m timing measure``: repeated cold-start trials, snapshotted for ``report``.
 
-One trial of a round of workloads:
-
-    scale-down -> wait-gone -> reset -> scale-up -> wait-ready -> snapshot -> verify
-
-Scale-up patches for every Deployment of every arm are issued back to back
-so the arms race from the same moment.  Each trial writes
-``<results>/<trial id>/{pods.json,events.json,trial.json}``; ``pods.json``
-and ``events.json`` have the shape of ``kubectl get ... -o json`` so
-``report --pods/--events`` and ``report --results`` read them.  The cold
-check uses the same classification as ``report``; a trial with a warm,
-failed, unknown or not-Ready pod is kept but flagged, never silently counted.
+Design notes: docs/timing.md ("timing/measure/runner.py").
 """
 
 from __future__ import annotations

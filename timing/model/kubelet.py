@@ -1,14 +1,6 @@
 """Kubelet image-pull event messages, in every wording kubelets have shipped.
 
-Formats (kubelet ``images.go``):
-
-* ``Successfully pulled image "X" in 34.738162s``                     (<= 1.26)
-* ``... in 8.011s (8.011s including waiting)``                        (1.27+)
-* ``... in 1m4.215s (1m4.3s including waiting). Image size: N bytes.`` (newer)
-* ``Container image "X" already present on machine``
-* ``Container image "X" already present on machine and can be accessed by the pod``
-* ``Failed to pull image "X": ...`` / ``Back-off pulling image "X"[: ...]``
-* ``Pulling image "X"``
+Design notes: docs/timing.md ("timing/model/kubelet.py").
 """
 
 from __future__ import annotations

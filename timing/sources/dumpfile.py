@@ -1,37 +1,6 @@
 """Read a ``kubectl get ... -o json`` dump one item at a time.
 
-Parsing a 10 000-pod List (about 90 MB) whole builds every item as Python
-objects at once (about 250 MB), only for each item to be reduced to a few
-fields and dropped.  Parsing the items one by one gives the very same dicts
-while the memory of one item is reused for the next, which spares most of
-the page faults, the cache misses and the final teardown of the whole tree.
-
-The split relies on one property of JSON: a raw newline can only be
-whitespace between tokens, never inside a string.  In an indented document
-(kubectl, ``json.dumps(indent=...)``) the first element of ``items`` starts
-on its own line after some indentation, two elements are separated by ``},``,
-a newline and that indentation before the next ``{``, and the last one ends
-with a line holding that indentation and ``}``.  Nothing is trusted beyond
-that:
-
-* the document outside the array (``{"apiVersion": ..., "items": <here>,
-  ...}``) is parsed with a unique placeholder in place of the array, and must
-  be an object whose ``items`` is that placeholder (so the array found is the
-  top-level ``items``, and the last one if the key is repeated);
-* every element is parsed on its own, and a piece that is not exactly one
-  element cannot parse: a piece cut short is unbalanced, a piece running past
-  its element continues after a complete value;
-* elements are separated by whitespace, ``,`` and whitespace only.
-
-Then the document is ``{... "items": [e1, ..., en] ...}`` with each ``ei`` a
-valid value, so parsing it whole gives the same list.  Any other layout
-(compact JSON, an array, a single object, an empty list) is parsed whole, and
-so is the whole file if any piece fails to parse: see ``Loaded._add_file``,
-which then redoes the file as one document so errors are also unchanged.
-One limit differs: orjson rejects documents nested more than 1024 levels, and
-an element is two levels shallower on its own than inside the List, so an
-item nested 1023 or 1024 levels deep is read here where the whole file would
-be rejected (Kubernetes objects nest a few dozen levels at most).
+Design notes: docs/timing.md ("timing/sources/dumpfile.py").
 """
 
 from __future__ import annotations
