@@ -340,7 +340,6 @@ def run_report(folder: Path) -> None:
     import time
     from contextlib import redirect_stdout
 
-    sys.path.insert(0, str(ROOT))
     t0 = time.perf_counter()
     from timing.cli import main
 
@@ -385,11 +384,11 @@ def main() -> int:
         events_mb = (folder / "events.json").stat().st_size / 1e6
         n_events = args.pods * args.events_per_pod
         env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        cmd = [sys.executable, __file__, "--run-report", str(folder)]
+        cmd = [sys.executable, "-m", "benchmarks.timing_report", "--run-report", str(folder)]
         if hasattr(os, "sched_getaffinity"):
             cpu = min(os.sched_getaffinity(0))
             cmd = ["taskset", "-c", str(cpu), *cmd] if _has_taskset() else cmd
-        out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+        out = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, check=True)
         result = json.loads(out.stdout.strip().splitlines()[-1])
     print(f"dump: {args.pods} pods ({pods_mb:.1f} MB), {n_events} events ({events_mb:.1f} MB)")
     print(
