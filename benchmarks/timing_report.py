@@ -15,6 +15,18 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from contract import (
+    DEFAULT_NAMESPACE,
+    LABEL_APP_NAME,
+    LABEL_ARM,
+    LABEL_PAIR,
+    LABEL_PART_OF,
+    LABEL_POOL,
+    LABEL_STREAMING,
+    LABEL_WORKLOAD,
+    PART_OF_VALUE,
+)
+
 ROOT = Path(__file__).resolve().parents[1]
 ACR = "abstreamingacr.azurecr.io"
 T0 = datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
@@ -38,16 +50,16 @@ def pod_doc(i, arm, workload, pair, streaming, image, node, created, ready_s, pe
                 "creationTimestamp": ts(created),
                 "generateName": f"{arm}-6d9f8b7c5d-",
                 "labels": {
-                    "app.kubernetes.io/name": workload,
-                    "app.kubernetes.io/part-of": "acr-streaming-ab",
+                    LABEL_APP_NAME: workload,
+                    LABEL_PART_OF: PART_OF_VALUE,
                     "pod-template-hash": "6d9f8b7c5d",
-                    "streaming-ab/arm": arm,
-                    "streaming-ab/pair": pair,
-                    "streaming-ab/streaming": "true" if streaming else "false",
-                    "streaming-ab/workload": workload,
+                    LABEL_ARM: arm,
+                    LABEL_PAIR: pair,
+                    LABEL_STREAMING: "true" if streaming else "false",
+                    LABEL_WORKLOAD: workload,
                 },
                 "name": name,
-                "namespace": "streaming-ab",
+                "namespace": DEFAULT_NAMESPACE,
                 "ownerReferences": [
                     {
                         "apiVersion": "apps/v1",
@@ -86,7 +98,7 @@ def pod_doc(i, arm, workload, pair, streaming, image, node, created, ready_s, pe
                 "dnsPolicy": "ClusterFirst",
                 "enableServiceLinks": True,
                 "nodeName": node,
-                "nodeSelector": {"kubernetes.io/os": "linux", "streaming-ab/pool": node.split("-")[1]},
+                "nodeSelector": {"kubernetes.io/os": "linux", LABEL_POOL: node.split("-")[1]},
                 "preemptionPolicy": "PreemptLowerPriority",
                 "priority": 0,
                 "restartPolicy": "Always",
@@ -98,7 +110,7 @@ def pod_doc(i, arm, workload, pair, streaming, image, node, created, ready_s, pe
                 "tolerations": [
                     {
                         "effect": "NoSchedule",
-                        "key": "streaming-ab/pool",
+                        "key": LABEL_POOL,
                         "operator": "Equal",
                         "value": node.split("-")[1],
                     },
@@ -202,7 +214,7 @@ def event_doc(j, name, uid, reason, message, t, node, etype="Normal", k8sio=Fals
     meta = {
         "creationTimestamp": ts(t),
         "name": f"{name}.{j:016x}",
-        "namespace": "streaming-ab",
+        "namespace": DEFAULT_NAMESPACE,
         "resourceVersion": str(9000000 + j),
         "uid": str(uuid.UUID(int=2**64 + j)),
     }
@@ -211,7 +223,7 @@ def event_doc(j, name, uid, reason, message, t, node, etype="Normal", k8sio=Fals
         "fieldPath": "spec.containers{app}",
         "kind": "Pod",
         "name": name,
-        "namespace": "streaming-ab",
+        "namespace": DEFAULT_NAMESPACE,
         "resourceVersion": "1",
         "uid": uid,
     }
@@ -313,7 +325,7 @@ def generate(folder: Path, n_pods: int, events_per_pod: int) -> None:
         msgs += [
             ("Created", "Created container app", "Normal"),
             ("Started", "Started container app", "Normal"),
-            ("Scheduled", f"Successfully assigned streaming-ab/{name} to {node}", "Normal"),
+            ("Scheduled", f"Successfully assigned {DEFAULT_NAMESPACE}/{name} to {node}", "Normal"),
         ]
         if kind == 2:
             msgs = []
