@@ -33,7 +33,7 @@ def pool_properties(pool: PoolConfig, kubernetes_version: str) -> dict[str, Any]
         "artifactStreamingProfile": {"enabled": pool.artifact_streaming},
     }
     # Managed OS disks keep AKS's default size when the config names none; Ephemeral always has a
-    # resolved size (stacks/vm_sizes.py) because the default 128 GB may not fit the local disk.
+    # resolved size (stackconfig/vm_sizes.py) because the default 128 GB may not fit the local disk.
     if pool.os_disk_size_gb is not None:
         properties["osDiskSizeGB"] = pool.os_disk_size_gb
     return properties

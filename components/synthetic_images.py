@@ -101,7 +101,7 @@ class SyntheticImages(pulumi.ComponentResource):
             dockerfile = reference.apply(dockerfiles.squash_dockerfile_head)
             squash_source = source.digest.apply(lambda digest: {"repository": source.repository, "digest": digest})
             return dockerfile, squash_source
-        assert config.size_mb is not None and config.layers is not None  # enforced by stacks/config.py
+        assert config.size_mb is not None and config.layers is not None  # enforced by stackconfig/model.py
         size_mb, layers, fill = config.size_mb, config.layers, config.fill
         if config.base_image in args.imported:
             base = args.imported[config.base_image]

@@ -153,7 +153,7 @@ class ABWorkloads(pulumi.ComponentResource):
 
 
 def _check_args(args: ABWorkloadsArgs, pools: dict[str, PoolConfig]) -> None:
-    """Wiring mistakes of the composition (config itself is validated in stacks/config.py)."""
+    """Wiring mistakes of the composition (config itself is validated in stackconfig/model.py)."""
     problems = []
     for workload in args.workloads:
         for image in filter(None, (workload.image, workload.backend_image)):

@@ -18,7 +18,7 @@ EXPERIMENT_POOL = "pulumi-python:dynamic/aks:ExperimentPool"
 STREAMING_RESOURCES = ("pulumi-python:dynamic/acr:StreamingArtifact", "pulumi-python:dynamic/acr:RepositoryStreaming")
 STACK = "pulumi:pulumi:Stack"
 
-# Same values as stacks/config.py (see the module docstring for why they are repeated).
+# Same values as contract/__init__.py (see the module docstring for why they are repeated).
 ACR_PULL_ROLE_ID = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 STREAMING_OS_SKUS = ("Ubuntu", "Ubuntu2204", "AzureLinux")
 OS_GUARD_SKUS = ("AzureLinuxOSGuard", "AzureLinux3OSGuard")
@@ -26,7 +26,7 @@ SANDBOX_RUNTIMES = ("KataMshvVmIsolation", "KataVmIsolation")
 # Same value as components/pool_body.py and docs/ARCHITECTURE.md.
 SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 
-# Same grammar as stacks/vm_sizes.py: Standard_<family><vCPUs>[-<n>]<features>[_<accelerator>][_v<n>].
+# Same grammar as stackconfig/vm_sizes.py: Standard_<family><vCPUs>[-<n>]<features>[_<accelerator>][_v<n>].
 _VM_SIZE_RE = re.compile(
     r"^(?:Standard|Basic)_(?P<family>[A-Z]+)(?P<vcpus>\d+)(?:-\d+)?(?P<features>[a-z]*)"
     r"(?:_(?P<accelerator>[A-Z][A-Za-z0-9]*))?(?:_v(?P<version>\d+))?$"

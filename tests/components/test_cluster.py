@@ -243,7 +243,7 @@ def test_user_labels_are_kept_next_to_the_reserved_ones():
 
 
 def test_a_pool_named_like_the_system_pool_is_refused():
-    # Preflight (stacks/config.py) refuses it before the component could PUT agentPools/system.
+    # Preflight (stackconfig/model.py) refuses it before the component could PUT agentPools/system.
     pools = [dict(p) for p in SCENARIOS["storage-matrix"]["pools"]]
     pools[0]["name"] = "system"
     with pytest.raises(ConfigError, match=r"pools\[0\]\.name: pool 'system': 'system' is the system pool's name"):
@@ -288,7 +288,7 @@ def test_token_mode_refuses_streaming_pools_in_preflight():
     assert any("pools[0].artifactStreaming" in p and "'slowart'" in p for p in raised.value.problems)
 
 
-# Preflight (stacks/config.py) -------------------------------------------------------------------
+# Preflight (stackconfig/model.py) -------------------------------------------------------------------
 def with_pool(index: int = 0, **changes) -> dict:
     pools = [dict(p) for p in SCENARIOS["storage-matrix"]["pools"]]
     pools[index].update(changes)

@@ -183,7 +183,7 @@ def test_pods_carry_the_contract_labels_and_run_on_their_pool():
         assert selector.items() <= template["metadata"]["labels"].items()
         spec = template["spec"]
         assert spec["nodeSelector"] == {"streaming-ab/pool": arm.pool}
-        # The toleration is exactly the pool's taint (stacks/config.py PoolConfig.taint).
+        # The toleration is exactly the pool's taint (stackconfig/model.py PoolConfig.taint).
         (toleration,) = spec["tolerations"]
         assert f"{toleration['key']}={toleration['value']}:{toleration['effect']}" == pools[arm.pool].taint
         assert toleration["operator"] == "Equal"

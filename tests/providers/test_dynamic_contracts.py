@@ -385,7 +385,7 @@ def test_read_and_update_outs_cover_the_declared_outputs(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_mock_fake_computes_exactly_what_the_provider_computes(name):
-    """tests/fakes answers for the provider under mocks: same output names, so they cannot diverge."""
+    """offline/fakes answers for the provider under mocks: same output names, so they cannot diverge."""
     spec = SPECS[name]
     result, _ = created(spec)
     fake = fakes.RESOURCE_FAKES.get(spec.type_token)
