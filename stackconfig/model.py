@@ -364,11 +364,11 @@ class ResourcesConfig(_Model):
     @model_validator(mode="after")
     def _requests_within_limits(self) -> ResourcesConfig:
         found: Problems = []
+        values = self.model_dump(by_alias=True)
         for request, limit, parse in (
             ("cpuRequest", "cpuLimit", f.cpu_millicores),
             ("memoryRequest", "memoryLimit", f.memory_bytes),
         ):
-            values = self.model_dump(by_alias=True)
             if (parse(values[request]) or 0) > (parse(values[limit]) or 0):
                 found.append(((request,), f"request exceeds {limit}; allowed: a request no larger than its limit"))
         _raise_if(found)
