@@ -15,6 +15,8 @@ LABEL_STREAMING = "streaming-ab/streaming"
 LABEL_WORKLOAD = "streaming-ab/workload"
 LABEL_PAIR = "streaming-ab/pair"
 LABEL_POOL = "streaming-ab/pool"
+# Set by `timing measure` on the pods of one trial (the unit of evidence); pods without it form one trial.
+LABEL_TRIAL = "streaming-ab/trial"
 LABEL_APP_NAME = "app.kubernetes.io/name"
 LABEL_PART_OF = "app.kubernetes.io/part-of"
 PART_OF_VALUE = PROJECT
@@ -22,6 +24,15 @@ PART_OF_VALUE = PROJECT
 RESERVED_LABEL_PREFIX = "streaming-ab/"
 
 DEFAULT_NAMESPACE = "streaming-ab"
+
+# Set by the AKS resource provider on nodes whose pool has artifact streaming on (the label
+# Azure/karpenter-provider-azure mirrors as AKSArtifactStreamingEnabledLabelKey, "matches AKS RP label").
+NODE_STREAMING_LABEL = "kubernetes.azure.com/artifactstreaming-enabled"
+NODE_POOL_LABEL = "kubernetes.azure.com/agentpool"
+
+# What the project's synthetic images print when they start and when their start-up read is done
+# (`<marker> start <RFC 3339 ms>` / `<marker> ready <...>`); `timing` reads it as app readiness.
+APP_LOG_MARKER = "streaming-ab:"
 
 # The inline system pool: only critical add-ons tolerate this taint, so no A/B pod lands there.
 SYSTEM_POOL_NAME = "system"

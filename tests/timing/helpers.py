@@ -70,6 +70,7 @@ class FakeCluster:
                             "streaming-ab/streaming": "true" if arm["streaming"] else "false",
                             "streaming-ab/workload": w["name"],
                             "streaming-ab/pair": w.get("pair", "p1"),
+                            "streaming-ab/pool": arm["pool"],
                         },
                     }
         self.pods = []
@@ -82,6 +83,8 @@ class FakeCluster:
         self.purge_fail_nodes = set()
         self.purge_broken = False
         self.pull_seconds = {False: 30.0, True: 5.0}
+        self.label_calls = []
+        self.app_read_seconds = None  # set: pods log an app-ready line this long after their container starts
 
     # --- helpers -------------------------------------------------------------
     def _node(self, pool, streaming, i, ready_at):
@@ -104,9 +107,18 @@ class FakeCluster:
                 "labels": {
                     "streaming-ab/pool": n["pool"],
                     "streaming-ab/streaming": "true" if n["streaming"] else "false",
+                    **({"kubernetes.azure.com/artifactstreaming-enabled": "true"} if n["streaming"] else {}),
                 },
             },
-            "status": {"conditions": [{"type": "Ready", "status": "True" if ready else "False"}]},
+            "status": {
+                "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
+                # What kubelet lists: images fully on disk now.
+                "images": [
+                    {"names": [image], "sizeBytes": 1}
+                    for image, done in n["cache"].items()
+                    if done <= self.clock.t
+                ],
+            },
         }
 
     def _tick(self):
@@ -269,6 +281,20 @@ class FakeCluster:
             p["gone_at"] = self.clock.t + 3
         for _ in range(max(0, replicas - len(live))):
             self._create_pod(dep)
+
+    def set_template_label(self, namespace, name, key, value):
+        self._tick()
+        self.label_calls.append((name, key, value))
+        self.deployments[name]["labels"][key] = value
+
+    def read_pod_log(self, namespace, name, container, limit_bytes):
+        self._tick()
+        pod = next((p for p in self.pods if p["name"] == name), None)
+        if pod is None or pod["ready_at"] is None or self.app_read_seconds is None:
+            return None
+        started = self.clock.at(pod["ready_at"] - 0.5)
+        ready = self.clock.at(pod["ready_at"] - 0.5 + self.app_read_seconds)
+        return f"streaming-ab: start {format_micro_time(started)}\nstreaming-ab: ready {format_micro_time(ready)}\n"
 
     def list_pods(self, namespace, selector):
         self._tick()

@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from timing.analysis.classify import COLD, FAILED_POD, UNKNOWN, WARM, EventIndex, classify_pod, classify_pods
+from timing.analysis.classify import COLD, FAILED_POD, MIXED, UNKNOWN, WARM, EventIndex, classify_pod, classify_pods
 from timing.model.events import PullEvent
 from timing.model.kubelet import parse_message
 from timing.model.pods import ContainerSpec, PodInfo
@@ -54,7 +54,7 @@ def test_cold_pod_sums_its_containers_pulls():
     assert r.ready_seconds == 20.0 and r.started_seconds == 5.0
 
 
-def test_partly_warm_pod_is_cold_with_only_the_pulled_container_timed():
+def test_partly_warm_pod_is_mixed_never_cold():
     r = classify_pod(
         pod(),
         [
@@ -62,7 +62,8 @@ def test_partly_warm_pod_is_cold_with_only_the_pulled_container_timed():
             ev("Pulled", f'Successfully pulled image "{SIDE}" in 3s', 4, "side"),
         ],
     )
-    assert r.pod_class == COLD and r.pull_seconds == 3.0
+    # Only the sidecar was pulled: timing this pod as cold would time the sidecar's pull.
+    assert r.pod_class == MIXED and r.pull_seconds == 3.0
     assert [c.cold for c in r.containers] == [False, True]
 
 
@@ -135,7 +136,9 @@ def test_field_path_wins_over_image():
             ev("Pulled", f'Container image "{APP}" already present on machine', 6, "app"),
         ],
     )
-    assert [(c.name, c.init, c.cold) for c in r.containers] == [("init", True, True), ("app", False, False)]
+    # The app container found what this very pod's init container had just pulled: still a cold start.
+    assert [(c.name, c.init, c.source) for c in r.containers] == [("init", True, "pulled"), ("app", False, "sibling")]
+    assert r.pod_class == COLD and r.pull_seconds == 3.0
 
 
 def test_events_match_by_uid_then_by_name_without_uid():

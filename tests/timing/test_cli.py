@@ -28,7 +28,7 @@ def test_python_m_timing_report_json():
         check=True,
     )
     doc = json.loads(out.stdout)
-    assert doc["schema"] == "streaming-ab/timing-report@1"
+    assert doc["schema"] == "streaming-ab/timing-report@2"
     assert len(doc["pods"]) == 32 and len(doc["comparisons"]) == 4
     # The offline path must not import Pulumi or touch a cluster.
     probe = subprocess.run(
@@ -56,7 +56,7 @@ def test_outputs_written(tmp_path, capsys):
     assert main(["report", *DUMPS, "--csv", str(csv_path), "--plot", str(png)]) == 0
     assert csv_path.read_text().startswith("arm,workload,pair")
     assert png.stat().st_size > 0
-    assert "workload vote" in capsys.readouterr().out
+    assert "vote: time until every pod of the arm is Ready" in capsys.readouterr().out
 
 
 def test_reference_alone_needs_no_cluster(capsys):

@@ -58,12 +58,16 @@ def test_purge_trials_are_cold_and_snapshotted(tmp_path):
     r = runner(cluster, clock, purge, tmp_path, progress=progress)
     manifests = r.run(discover(cluster, ["streaming-ab"], None, None, None), trials=2)
     assert [m["verdict"] for m in manifests] == ["cold", "cold"]
-    assert not any(m["flagged"] for m in manifests)
+    # The first trial is flagged on purpose (the registry side may still be warming), and only it.
+    assert [m["flagged"] for m in manifests] == [True, False] and not any(m["unexpected"] for m in manifests)
+    assert manifests[0]["first_trial"] and "first trial" in manifests[0]["reasons"][0]
     m = manifests[0]
     assert [p["phase"] for p in m["phases"]] == [
         "scale-down",
         "wait-gone",
         "reset",
+        "label",
+        "check-nodes",
         "scale-up",
         "wait-ready",
         "snapshot",
@@ -90,12 +94,23 @@ def test_purge_trials_are_cold_and_snapshotted(tmp_path):
     )
     # report --results reads what measure wrote.
     loaded = load_results([str(tmp_path / "results")])
-    rep = build_report(loaded.pods, loaded.events, trials=loaded.trials)
+    rep = build_report(loaded.pods, loaded.events, trials=loaded.trials, evidence=loaded.evidence)
     assert rep["arms"]["vote-standard"]["cold_pods"] == 8 and rep["arms"]["vote-streaming"]["cold_pods"] == 8
     assert rep["arms"]["vote-standard"]["ready_seconds"]["p50"] == 32.0  # 1 + 30 s pull + 1
     assert rep["arms"]["vote-streaming"]["ready_seconds"]["p50"] == 7.0
     assert rep["comparisons"][0]["ready_p50_speedup"] == pytest.approx(32 / 7)
     assert [t["verdict"] for t in rep["trials"]] == ["cold", "cold"]
+    # Two trials, each the unit: the headline is their geometric mean with a t interval.
+    sp = rep["comparisons"][0]["speedup"]
+    assert sp["n_trials"] == 2 and [t["ratio"] for t in sp["per_trial"]] == [pytest.approx(32 / 7)] * 2
+    assert sp["ci95"] == [pytest.approx(32 / 7), pytest.approx(32 / 7)]  # no spread in a fake cluster
+    # Every pod carries its trial's label; nodes were read before scale-up and held no arm image.
+    assert {p["trial"] for p in rep["pods"]} == {"trial-001", "trial-002"}
+    assert cluster.label_calls and {v for _n, k, v in cluster.label_calls if k == "streaming-ab/trial"} == {"1", "2"}
+    verified = rep["comparisons"][0]["verified"]
+    assert verified["cold"] is True
+    assert verified["streaming"] is None  # no --stack: the pools' ARM flag and the artifacts were not read
+    assert m["nodes"]["vote-streaming"] and m["scale_order"] and "seed" in m
 
 
 def test_a_reset_that_leaves_images_flags_the_trial_warm(tmp_path):
@@ -103,10 +118,12 @@ def test_a_reset_that_leaves_images_flags_the_trial_warm(tmp_path):
     cluster.purge_broken = True  # DaemonSet reports success but the cache survives
     purge = PurgeReset(cluster, clock, timeout=120, poll=1.0)
     manifests = runner(cluster, clock, purge, tmp_path).run(discover(cluster, ["streaming-ab"], None, None, None), 2)
-    assert manifests[0]["verdict"] == "cold" and not manifests[0]["flagged"]
+    assert manifests[0]["verdict"] == "cold" and not manifests[0]["unexpected"]
     second = manifests[1]
-    assert second["verdict"] == "warm" and second["flagged"]
-    assert "warm pod(s)" in second["reasons"][0]
+    assert second["verdict"] == "warm" and second["flagged"] and second["unexpected"]
+    # Both signals: the nodes held the images before scale-up, and kubelet found them present.
+    assert any("already held acr.azurecr.io/azure-vote-front:v1" in r for r in second["reasons"])
+    assert any("warm pod(s)" in r for r in second["reasons"])
     loaded = load_results([str(tmp_path / "results")])
     rep = build_report(loaded.pods, loaded.events, trials=loaded.trials)
     # Recorded, flagged, and the warm pods never reach the cold statistics.
@@ -114,7 +131,9 @@ def test_a_reset_that_leaves_images_flags_the_trial_warm(tmp_path):
     assert rep["trials"][1]["flagged"] is True
     excluded = load_results([str(tmp_path / "results")], exclude_flagged=True)
     rep2 = build_report(excluded.pods, excluded.events, trials=excluded.trials)
-    assert rep2["arms"]["vote-standard"]["warm_pods"] == 0 and [t["included"] for t in rep2["trials"]] == [True, False]
+    # --exclude-flagged also leaves out the first trial (flagged for registry warming).
+    assert rep2["arms"] == {}
+    assert [t["included"] for t in rep2["trials"]] == [False, False]
 
 
 def test_recycle_bumps_generation_and_waits_for_fresh_nodes(tmp_path):
@@ -237,7 +256,7 @@ def test_workloads_sharing_an_image_go_to_separate_rounds(tmp_path):
     assert [[w.name for w in r["workloads"]] for r in rounds] == [["big", "cache"], ["vote"]]
     assert any("shares acr.azurecr.io/redis:6.0.8" in n for n in rounds[1]["notes"])
     manifests = runner(cluster, clock, PurgeReset(cluster, clock, 60, 1.0), tmp_path).run(ws, 1)
-    assert [m["round"] for m in manifests] == [1, 2]
+    assert sorted(m["round"] for m in manifests) == [1, 2]  # in a random order, recorded
     assert all(m["verdict"] == "cold" for m in manifests), [m["reasons"] for m in manifests]
     assert manifests[1]["notes"]
 
@@ -274,7 +293,7 @@ def test_report_cli_reads_results(tmp_path, capsys):
     )
     assert main(["report", "--results", str(tmp_path / "results"), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert [t["flagged"] for t in doc["trials"]] == [False, True]
+    assert [t["flagged"] for t in doc["trials"]] == [True, True]  # the first trial is always flagged
     assert {p["trial"] for p in doc["pods"]} == {"trial-001", "trial-002"}
     assert main(["report", "--results", str(tmp_path / "results")]) == 0
     out = capsys.readouterr().out

@@ -6,7 +6,8 @@ from rich.console import Console
 
 from tests.timing.helpers import FIXTURES
 from timing.analysis.report import build_report
-from timing.rendering.table import fmt_size, print_report, short_image, write_csv, write_plot
+from timing.rendering.plot import write_plot
+from timing.rendering.table import fmt_size, print_report, short_image, write_csv
 from timing.sources.inputs import load_dumps
 
 
@@ -22,14 +23,32 @@ def test_table_per_workload(report):
     console = Console(record=True, width=220)
     print_report(report, console, reference=True)
     text = console.export_text()
-    assert "workload vote" in text and "workload largeimage" in text
-    assert "944 MB" in text and "28" in text and "5.24 GB" in text
-    assert "azure-vote-front" in text and "all pods" in text
-    assert "no pull event" in text and "warm" in text and "failed" in text
-    assert "34.7" in text and "8.0" in text  # measured front pull p50s and the Teleport reference
-    assert "64.0" in text and "21.3x" in text  # blog slow storage
-    assert "seed 20240501" in text and "2000 resamples" in text
+    assert "vote: time until every pod of the arm is Ready" in text and "largeimage:" in text
+    assert "944 MB" in text and "5.24 GB" in text and "azure-vote-front" in text
+    assert "3.7x n=1" in text  # the per-trial headline, with its n
+    assert "one trial: no interval" in text
+    assert "excluded from pod figures: failed 1 (of 10 pods)" in text
+    assert "trials left out of the speed-up: warm 1" in text
+    assert "UNVERIFIED" in text
     assert "serialized pulls" in text
+    # Seed figures sit only beside the same metric: pull beside pull, running beside running.
+    assert "34.7" in text and "8.0" in text and "64.0" in text and "21.3x" in text
+    assert "bootstrap" not in text
+
+
+def test_reference_rows_only_beside_the_same_metric(report):
+    from timing.rendering.table import METRIC_WORDS, reference_table
+
+    table = reference_table(report)
+    cols = {c.header: list(c.cells) for c in table.columns}
+    rows = list(zip(cols["source"], cols["metric"], strict=True))
+    assert {m for _s, m in rows} == set(METRIC_WORDS.values())  # no "time to Ready" beside a seed figure
+    for metric in METRIC_WORDS.values():
+        sources = [s for s, m in rows if m == metric]
+        assert "measured" in sources and any(s != "measured" for s in sources)
+    # Rows are grouped by metric: a seed figure never sits in another metric's block.
+    metrics = [m for _s, m in rows]
+    assert metrics == sorted(metrics, key=list(METRIC_WORDS.values()).index)
 
 
 def test_csv_rows(report, tmp_path):
@@ -39,7 +58,8 @@ def test_csv_rows(report, tmp_path):
     assert len(rows) == 8
     by_arm = {r["arm"]: r for r in rows}
     assert by_arm["vote-streaming"]["baseline_arm"] == "vote-standard"
-    assert float(by_arm["vote-streaming"]["ready_p50_speedup"]) == pytest.approx(21.0 / 6.5)
+    assert float(by_arm["vote-streaming"]["speedup_estimate"]) == pytest.approx(3.7)
+    assert by_arm["vote-streaming"]["speedup_n_trials"] == "1"
     assert by_arm["large-slow-standard"]["warm_pods"] == "1"
     assert by_arm["vote-standard"]["baseline_arm"] == ""
 

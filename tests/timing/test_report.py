@@ -18,6 +18,12 @@ POD_KEYS = {
     "containers",
     "started_seconds",
     "ready_seconds",
+    "scheduled_seconds",
+    "app_ready_seconds",
+    "class",
+    "trial",
+    "restart_count",
+    "resolution_seconds",
 }
 CONTAINER_KEYS = {
     "name",
@@ -27,6 +33,9 @@ CONTAINER_KEYS = {
     "pull_including_waiting_seconds",
     "image_size_bytes",
     "failed",
+    "source",
+    "pull_start_seconds",
+    "pull_end_seconds",
 }
 ARM_KEYS = {
     "workload",
@@ -36,8 +45,15 @@ ARM_KEYS = {
     "warm_pods",
     "failed_pods",
     "unknown_pods",
+    "mixed_pods",
+    "restarted_pods",
+    "skewed_pods",
+    "excluded",
+    "failure_rate",
+    "trials",
     "pull_seconds",
     "ready_seconds",
+    "app_ready_seconds",
 }
 STAT_KEYS = {"n", "min", "p50", "p90", "p99", "max", "mean"}
 CMP_KEYS = {
@@ -46,9 +62,12 @@ CMP_KEYS = {
     "baseline_arm",
     "streaming_arm",
     "ready_p50_speedup",
-    "ready_p50_speedup_ci95",
     "pull_p50_speedup",
+    "speedup",
+    "app_speedup",
+    "verified",
 }
+SPEEDUP_KEYS = {"metric", "per_trial", "n_trials", "estimate", "ci95", "trials_needed", "excluded_trials"}
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +92,8 @@ def test_contract_keys(report):
         assert set(a["pull_seconds"]) == STAT_KEYS and set(a["ready_seconds"]) == STAT_KEYS
     for c in report["comparisons"]:
         assert set(c) >= CMP_KEYS
-        assert len(c["ready_p50_speedup_ci95"]) == 2
+        assert set(c["speedup"]) == SPEEDUP_KEYS and c["speedup"]["metric"] == "arm_ready"
+        assert set(c["verified"]) == {"streaming", "cold", "reasons", "contradicted"}
     json.dumps(report)  # serialisable as is
 
 
@@ -119,12 +139,13 @@ def test_hand_computed_statistics(report):
     assert waits["p50"] > 10 * fast["p50"]
     slow = a["large-slow-standard"]
     assert slow["pull_seconds"]["p50"] == pytest.approx(61.482)  # 1m1.482s
+    # One pod: a median, never a p90 or p99.
     assert slow["ready_seconds"] == {
         "n": 1,
         "min": 64.0,
         "p50": 64.0,
-        "p90": 64.0,
-        "p99": 64.0,
+        "p90": None,
+        "p99": None,
         "max": 64.0,
         "mean": 64.0,
     }
@@ -141,11 +162,18 @@ def test_comparisons(report):
     assert v1["ready_p50_speedup"] == pytest.approx(21.0 / 6.5)
     front = v1["components"]["azure-vote-front"]
     assert front["pull_p50_speedup"] == pytest.approx(34.738162 / 8.011045191)
+    # The whole app (front and redis, every replica): last Ready 37 s / 10 s after the first creation.
+    assert v1["speedup"]["per_trial"] == [{"trial": None, "baseline": 37.0, "streaming": 10.0, "ratio": 3.7}]
+    assert v1["speedup"]["n_trials"] == 1 and v1["speedup"]["estimate"] == pytest.approx(3.7)
+    assert v1["speedup"]["ci95"] is None and v1["warnings"]  # one trial: no interval, and a warning
     slow = cmp[("largeimage", "slow")]
-    assert slow["ready_p50_speedup"] == pytest.approx(64.0 / 3.0)
-    assert slow["ready_p50_speedup_ci95"] == [None, None]  # one pod per arm: nothing to resample
-    lo, hi = cmp[("largeimage", "fast-10x")]["ready_p50_speedup_ci95"]
-    assert lo <= cmp[("largeimage", "fast-10x")]["ready_p50_speedup"] <= hi
+    assert slow["ready_p50_speedup"] == pytest.approx(64.0 / 3.0)  # a description of pods, not the headline
+    # The trial holds a warm pod, the 10-replica one a failed pull, the squashed one a pod without events.
+    assert slow["speedup"]["n_trials"] == 0 and slow["speedup"]["excluded_trials"] == {"warm": 1}
+    assert cmp[("largeimage", "fast-10x")]["speedup"]["excluded_trials"] == {"failed": 1}
+    assert cmp[("vote", "squashed")]["speedup"]["excluded_trials"] == {"unknown": 1}
+    # kubectl dumps carry no ARM or node state: nothing is verified, and nothing claims to be.
+    assert v1["verified"]["streaming"] is None and v1["verified"]["cold"] is None and v1["verified"]["reasons"]
 
 
 def test_container_details(report):

@@ -57,15 +57,34 @@ def test_live_reads_one_list_per_namespace(monkeypatch):
             calls.append(("events", ns, field_selector))
             return Resp({"items": [e for e in events["items"] if e["metadata"]["namespace"] == ns]})
 
+        def read_namespaced_pod_log(self, name, ns, container=None, limit_bytes=None):
+            calls.append(("log", ns, name))
+            return "streaming-ab: start 2024-05-01T10:00:30.000Z\nstreaming-ab: ready 2024-05-01T10:00:41.250Z\n"
+
+        def list_node(self, label_selector="", _preload_content=True):
+            calls.append(("nodes", label_selector))
+            node = loaded_nodes[0]
+            return Resp({"items": [{"metadata": {"name": node, "labels": {"x": "y"}}}, {"metadata": {"name": "other"}}]})
+
+    loaded_nodes = sorted({p["spec"].get("nodeName") for p in pods["items"] if p["spec"].get("nodeName")})
+
     import kubernetes.client
 
     monkeypatch.setattr(kubernetes.client, "CoreV1Api", Core)
     loaded = sources.load_live(object(), ["streaming-ab", "kube-system"], "streaming-ab/workload=vote")
-    assert calls == [
+    lists = [c for c in calls if c[0] != "log"]
+    assert lists[:4] == [
         ("pods", "streaming-ab", "streaming-ab/workload=vote"),
         ("events", "streaming-ab", "involvedObject.kind=Pod"),
         ("pods", "kube-system", "streaming-ab/workload=vote"),
         ("events", "kube-system", "involvedObject.kind=Pod"),
     ]
-    r = build_report(loaded.pods, loaded.events)
+    # One log read per pod (app readiness), then the labels of the arms' nodes, in one list call.
+    assert sorted(c[2] for c in calls if c[0] == "log") == sorted(p.name for p in loaded.pods)
+    assert lists[4] == ("nodes", "") and len(lists) == 5
+    assert all(p.app_ready_at is not None for p in loaded.pods)
+    r = build_report(loaded.pods, loaded.events, evidence=loaded.evidence)
     assert r["arms"]["vote-standard"]["cold_pods"] == 2
+    # Live evidence carries node labels but never node images: after the run they prove nothing.
+    ev = loaded.evidence.get("any trial")
+    assert ev.node_images_before is None and list(ev.node_labels) == loaded_nodes[:1]

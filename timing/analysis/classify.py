@@ -1,6 +1,7 @@
-"""Match pull events to pods and containers and decide cold / warm / failed.
+"""Match pull events to pods and containers, time each pod's phases and give it a class.
 
-Design notes: docs/timing.md ("timing/analysis/classify.py").
+The class is decided by rules fixed before any run (docs/timing.md "Pod classes"), never by the
+figures themselves: cold, warm, mixed, failed, restarted, skewed, unknown.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from timing.model.applog import APP_LOG_RESOLUTION
 from timing.model.events import PullEvent
 from timing.model.kube_time import seconds_between
 from timing.model.kubelet import BACKOFF, FAILED, PRESENT, PULLED, PULLING
@@ -17,9 +19,20 @@ from timing.model.pods import ContainerSpec, PodInfo
 
 COLD = "cold"
 WARM = "warm"
+MIXED = "mixed"
 FAILED_POD = "failed"
+RESTARTED = "restarted"
+SKEWED = "skewed"
 UNKNOWN = "unknown"
+CLASSES = (COLD, WARM, MIXED, FAILED_POD, RESTARTED, SKEWED, UNKNOWN)
+EXCLUDED_CLASSES = CLASSES[1:]
 
+# Where a container's image came from.
+PULLED_BY_POD = "pulled"
+PULLED_BY_SIBLING = "sibling"  # present, because a pod on the same node finished pulling it after this one was created
+ALREADY_PRESENT = "present"
+
+KUBE_TIME_RESOLUTION = 1.0  # creationTimestamp and condition times are whole seconds
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 
 
@@ -28,22 +41,35 @@ class ContainerResult:
     name: str
     image: str
     init: bool
-    cold: bool | None
+    source: str | None  # PULLED_BY_POD, PULLED_BY_SIBLING, ALREADY_PRESENT, or None (no event)
     failed: bool
-    pull_seconds: float | None
+    pull_seconds: float | None  # the kubelet's own "in X"
     pull_including_waiting_seconds: float | None
     image_size_bytes: int | None
+    pull_start: datetime | None = None  # "Pulling image" event
+    pull_end: datetime | None = None  # "Successfully pulled" event
+    pull_start_resolution: float = KUBE_TIME_RESOLUTION
+    pull_end_resolution: float = KUBE_TIME_RESOLUTION
 
-    def to_json(self) -> dict:
+    @property
+    def cold(self) -> bool | None:
+        if self.source is None:
+            return None
+        return self.source != ALREADY_PRESENT
+
+    def to_json(self, created: datetime | None) -> dict:
         return {
             "name": self.name,
             "image": self.image,
             "init": self.init,
+            "source": self.source,
             "cold": self.cold,
+            "failed": self.failed,
             "pull_seconds": self.pull_seconds,
             "pull_including_waiting_seconds": self.pull_including_waiting_seconds,
             "image_size_bytes": self.image_size_bytes,
-            "failed": self.failed,
+            "pull_start_seconds": seconds_between(created, self.pull_start),
+            "pull_end_seconds": seconds_between(created, self.pull_end),
         }
 
 
@@ -55,10 +81,29 @@ class PodResult:
     pull_seconds: float | None
     ready_seconds: float | None
     started_seconds: float | None
+    scheduled_seconds: float | None = None
+    app_ready_seconds: float | None = None
 
     @property
     def ready(self) -> bool:
         return self.ready_seconds is not None
+
+    def resolution(self) -> dict[str, float]:
+        """Per figure, the coarsest clock behind it: the figure may be off by less than this."""
+        pulls = [c for c in self.containers if c.source == PULLED_BY_POD]
+        starts = [c.pull_start_resolution for c in pulls if c.pull_start is not None]
+        ends = [c.pull_end_resolution for c in pulls if c.pull_end is not None]
+        out = {
+            "scheduled_seconds": KUBE_TIME_RESOLUTION,
+            "started_seconds": KUBE_TIME_RESOLUTION,
+            "ready_seconds": KUBE_TIME_RESOLUTION,
+            # Kubelet measures "in X" itself and prints Go durations to the nanosecond.
+            "pull_seconds": 1e-9,
+            "app_ready_seconds": max(KUBE_TIME_RESOLUTION, APP_LOG_RESOLUTION),
+            "pull_start_seconds": max([KUBE_TIME_RESOLUTION, *starts]),
+            "pull_end_seconds": max([KUBE_TIME_RESOLUTION, *ends]),
+        }
+        return out
 
 
 class EventIndex:
@@ -98,40 +143,41 @@ class EventIndex:
 
 
 def _sort_key(ev: PullEvent):
-    return ev.first_time or ev.last_time or _FAR_FUTURE
+    return ev.at or ev.first_time or ev.last_time or _FAR_FUTURE
 
 
 def classify_container(spec: ContainerSpec, events: Sequence[PullEvent]) -> ContainerResult:
-    cold: bool | None = None
+    source: str | None = None
     failed = False
-    pulled = None
-    # Most containers have one or two pull events: skip the keyed sort when
-    # there is nothing to order.  The kinds are distinct constants, so testing
-    # them one by one is the same as the set tests, without building tuples.
+    pulled = pulled_ev = pulling_ev = None
+    # Most containers have one or two pull events: skip the keyed sort when there is nothing to order.
     for ev in sorted(events, key=_sort_key) if len(events) > 1 else events:
-        pull = ev.pull
-        kind = pull.kind
+        kind = ev.pull.kind
         if kind in (FAILED, BACKOFF):
             failed = True
         elif kind == PULLED:
-            if cold is None:
-                cold = True
+            source = source or PULLED_BY_POD
             if pulled is None:
-                pulled = pull
+                pulled, pulled_ev = ev.pull, ev
         elif kind == PULLING:
-            if cold is None:
-                cold = True
-        elif kind == PRESENT and cold is None:
-            cold = False
+            source = source or PULLED_BY_POD
+            if pulling_ev is None:
+                pulling_ev = ev
+        elif kind == PRESENT and source is None:
+            source = ALREADY_PRESENT
     return ContainerResult(
         name=spec.name,
         image=spec.image,
         init=spec.init,
-        cold=cold,
+        source=source,
         failed=failed,
         pull_seconds=pulled.pull_seconds if pulled else None,
         pull_including_waiting_seconds=pulled.including_waiting_seconds if pulled else None,
         image_size_bytes=pulled.image_size_bytes if pulled else None,
+        pull_start=pulling_ev.at if pulling_ev else None,
+        pull_end=pulled_ev.at if pulled_ev else None,
+        pull_start_resolution=pulling_ev.resolution if pulling_ev else KUBE_TIME_RESOLUTION,
+        pull_end_resolution=pulled_ev.resolution if pulled_ev else KUBE_TIME_RESOLUTION,
     )
 
 
@@ -146,45 +192,79 @@ def _events_for_container(spec: ContainerSpec, events: Sequence[PullEvent], name
     return out
 
 
-def classify_pod(pod: PodInfo, events: Sequence[PullEvent]) -> PodResult:
-    containers = pod.containers
-    names = {c.name for c in containers}
-    results = [classify_container(c, _events_for_container(c, events, names)) for c in containers]
-    # One pass instead of three any() scans and a filtered list: this runs
-    # once per pod of the dump.
-    any_failed = any_cold = any_warm = False
-    pulls = []
-    for c in results:
-        if c.failed:
-            any_failed = True
-        if c.cold:
-            any_cold = True
-            if c.pull_seconds is not None:
-                pulls.append(c.pull_seconds)
-        elif c.cold is False:
-            any_warm = True
-    if any_failed:
-        pod_class = FAILED_POD
-    elif any_cold:
-        pod_class = COLD
-    elif any_warm:
-        pod_class = WARM
-    else:
-        pod_class = UNKNOWN
-    # Kubelet starts a pod's containers one after another, pulling each
-    # image just before its container, so the pod's pull time is the sum.
-    pull_seconds = sum(pulls) if pulls else None
+def _image_class(containers: Sequence[ContainerResult]) -> str:
+    sources = [c.source for c in containers]
+    cold = any(s in (PULLED_BY_POD, PULLED_BY_SIBLING) for s in sources)
+    warm = ALREADY_PRESENT in sources
+    if warm:
+        return MIXED if cold else WARM
+    if sources and all(s is not None for s in sources):
+        return COLD
+    return UNKNOWN  # a container with no surviving event cannot be shown to be cold
+
+
+def _pod_class(pod: PodInfo, containers: Sequence[ContainerResult], phases: Sequence[float | None]) -> str:
+    if any(c.failed for c in containers):
+        return FAILED_POD
+    if pod.restart_count > 0:
+        return RESTARTED
+    if any(v is not None and v < 0 for v in phases):
+        return SKEWED
+    return _image_class(containers)
+
+
+def _result(pod: PodInfo, containers: list[ContainerResult]) -> PodResult:
     created = pod.created
+    ready = seconds_between(created, pod.ready_at)
+    started = seconds_between(created, pod.started_at)
+    scheduled = seconds_between(created, pod.scheduled_at)
+    app_ready = seconds_between(created, pod.app_ready_at)
+    phases = [ready, started, scheduled, app_ready]
+    for c in containers:
+        phases.append(seconds_between(created, c.pull_start))
+        phases.append(seconds_between(created, c.pull_end))
+    # Kubelet pulls each image just before its container starts, so the pod's pull time is the sum
+    # of the pulls it made itself (a sibling's pull is not this pod's).
+    pulls = [c.pull_seconds for c in containers if c.source == PULLED_BY_POD and c.pull_seconds is not None]
     return PodResult(
         pod=pod,
-        containers=results,
-        pod_class=pod_class,
-        pull_seconds=pull_seconds,
-        ready_seconds=seconds_between(created, pod.ready_at),
-        started_seconds=seconds_between(created, pod.started_at),
+        containers=containers,
+        pod_class=_pod_class(pod, containers, phases),
+        pull_seconds=sum(pulls) if pulls else None,
+        ready_seconds=ready,
+        started_seconds=started,
+        scheduled_seconds=scheduled,
+        app_ready_seconds=app_ready,
     )
 
 
 def classify_pods(pods: Sequence[PodInfo], events: Sequence[PullEvent]) -> list[PodResult]:
     index = EventIndex(events)
-    return [classify_pod(p, index.for_pod(p)) for p in pods]
+    per_pod = []
+    # When each (trial, node, image) finished being pulled by some pod: a pod that found the image
+    # "already present" after such a pull began on its watch is a cold sibling, not warm.
+    pull_ends: dict[tuple, list[datetime]] = defaultdict(list)
+    for p in pods:
+        evs = index.for_pod(p)
+        names = {c.name for c in p.containers}
+        containers = [classify_container(c, _events_for_container(c, evs, names)) for c in p.containers]
+        per_pod.append((p, containers))
+        for c in containers:
+            if c.source == PULLED_BY_POD and c.pull_end is not None and p.node:
+                pull_ends[(p.trial, p.node, c.image)].append(c.pull_end)
+    if pull_ends:
+        latest = {k: max(v) for k, v in pull_ends.items()}
+        for p, containers in per_pod:
+            for c in containers:
+                if c.source != ALREADY_PRESENT or p.created is None:
+                    continue
+                end = latest.get((p.trial, p.node, c.image))
+                # Whole-second creation times: a pull ending in the creation's own second counts as after it.
+                if end is not None and end >= p.created:
+                    c.source = PULLED_BY_SIBLING
+    return [_result(p, containers) for p, containers in per_pod]
+
+
+def classify_pod(pod: PodInfo, events: Sequence[PullEvent]) -> PodResult:
+    """One pod on its own (no siblings to consult)."""
+    return classify_pods([pod], events)[0]

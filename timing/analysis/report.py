@@ -1,24 +1,37 @@
-"""Build the ``streaming-ab/timing-report@1`` document from pods and events."""
+"""Build the ``streaming-ab/timing-report@2`` document from pods, events and verification evidence.
+
+Every figure is defined in docs/timing.md; the trial is the unit of the speed-up.
+"""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
-from operator import methodcaller
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 
-from contract import LABEL_ARM, LABEL_PAIR, LABEL_STREAMING, LABEL_WORKLOAD
+from contract import LABEL_APP_NAME, LABEL_ARM, LABEL_PAIR, LABEL_POOL, LABEL_STREAMING, LABEL_WORKLOAD
 from timing import SCHEMA
-from timing.analysis.classify import COLD, FAILED_POD, UNKNOWN, WARM, PodResult, classify_pods
-from timing.analysis.stats import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, bootstrap_ratio_of_medians, ratio, summarize
+from timing.analysis.classify import (
+    CLASSES,
+    COLD,
+    EXCLUDED_CLASSES,
+    FAILED_POD,
+    PULLED_BY_POD,
+    WARM,
+    PodResult,
+    classify_pods,
+)
+from timing.analysis.stats import ratio, summarize, trial_speedup
+from timing.analysis.verify import Evidence, verify
 from timing.model.events import PullEvent
+from timing.model.kube_time import seconds_between
 from timing.model.pods import PodInfo, parse_bool_label
 
-COMPONENT_LABEL = "app.kubernetes.io/name"
+COMPONENT_LABEL = LABEL_APP_NAME
+SPEEDUP_METRICS = {"arm_ready": "arm_ready_seconds", "arm_app_ready": "arm_app_ready_seconds"}
 
 
 def _majority(values: Iterable):
-    # Counting everything and then dropping None keeps the first-seen order
-    # of the other values (which settles full ties) and counts in C.
     counts = Counter(values)
     counts.pop(None, None)
     if not counts:
@@ -29,10 +42,8 @@ def _majority(values: Iterable):
 
 def _pod_json(r: PodResult) -> dict:
     p = r.pod
-    # The label lookups of PodInfo's arm/workload/pair/streaming properties,
-    # spelled out: this runs once per pod of the dump.
     labels = p.labels
-    out = {
+    return {
         "namespace": p.namespace,
         "name": p.name,
         "uid": p.uid,
@@ -40,70 +51,57 @@ def _pod_json(r: PodResult) -> dict:
         "workload": labels.get(LABEL_WORKLOAD),
         "pair": labels.get(LABEL_PAIR),
         "streaming": parse_bool_label(labels.get(LABEL_STREAMING)),
+        "component": labels.get(COMPONENT_LABEL),
+        "trial": p.trial,
         "node": p.node,
         "phase": p.phase,
         "class": r.pod_class,
         "ready": r.ready_seconds is not None,
-        "containers": [c.to_json() for c in r.containers],
+        "restart_count": p.restart_count,
+        "containers": [c.to_json(p.created) for c in r.containers],
         "pull_seconds": r.pull_seconds,
+        "scheduled_seconds": r.scheduled_seconds,
         "started_seconds": r.started_seconds,
         "ready_seconds": r.ready_seconds,
+        "app_ready_seconds": r.app_ready_seconds,
+        "resolution_seconds": r.resolution(),
     }
-    if p.trial is not None:
-        out["trial"] = p.trial
-    return out
-
-
-_CLASS_COUNT_KEYS = ("pods", "cold_pods", "warm_pods", "failed_pods", "unknown_pods", "not_ready_pods")
 
 
 def _class_counts(results: Sequence[PodResult]) -> dict:
     c = Counter(r.pod_class for r in results)
-    return {
-        "pods": len(results),
-        "cold_pods": c[COLD],
-        "warm_pods": c[WARM],
-        "failed_pods": c[FAILED_POD],
-        "unknown_pods": c[UNKNOWN],
-        "not_ready_pods": sum(1 for r in results if not r.ready),
-    }
-
-
-def _cold_samples(results: Sequence[PodResult]):
-    cold = [r for r in results if r.pod_class == COLD]
-    pulls = [r.pull_seconds for r in cold if r.pull_seconds is not None]
-    readies = [r.ready_seconds for r in cold if r.ready_seconds is not None]
-    return pulls, readies
-
-
-def _waiting_samples(results: Sequence[PodResult]) -> list[float]:
-    """Per cold pod, pull time including the wait behind other pulls (kubelet 1.27+ only).
-
-    With serialized pulls, replicas queued behind the first pull report a
-    tiny "in" time but a long "including waiting" time; this keeps that
-    visible instead of letting it pass as a fast pull.
-    """
-    out = []
-    for r in results:
-        if r.pod_class != COLD:
-            continue
-        waits = [
-            c.pull_including_waiting_seconds
-            for c in r.containers
-            if c.cold and c.pull_including_waiting_seconds is not None
-        ]
-        if waits:
-            out.append(sum(waits))
+    out: dict = {"pods": len(results)}
+    out.update({f"{k}_pods": c[k] for k in CLASSES})
+    out["not_ready_pods"] = sum(1 for r in results if not r.ready)
+    out["excluded"] = {k: c[k] for k in EXCLUDED_CLASSES if c[k]}
+    out["failure_rate"] = (c[FAILED_POD] / len(results)) if results else None
     return out
 
 
-def _images(results: Sequence[PodResult], image_info: dict[str, dict]) -> list[dict]:
+def _cold_stats(results: Sequence[PodResult]) -> dict:
+    cold = [r for r in results if r.pod_class == COLD]
+    waits = []
+    for r in cold:
+        w = [
+            c.pull_including_waiting_seconds
+            for c in r.containers
+            if c.source == PULLED_BY_POD and c.pull_including_waiting_seconds is not None
+        ]
+        if w:
+            waits.append(sum(w))
+    return {
+        "pull_seconds": summarize(r.pull_seconds for r in cold if r.pull_seconds is not None),
+        "ready_seconds": summarize(r.ready_seconds for r in cold if r.ready_seconds is not None),
+        "app_ready_seconds": summarize(r.app_ready_seconds for r in cold if r.app_ready_seconds is not None),
+        "pull_including_waiting_seconds": summarize(waits),
+    }
+
+
+def _images(results: Sequence[PodResult], image_info: Mapping[str, dict]) -> list[dict]:
     images: dict[str, dict] = {}
     for r in results:
         for c in r.containers:
-            entry = images.get(c.image)
-            if entry is None:
-                entry = images[c.image] = {"image": c.image, "size_bytes": None, "layers": None}
+            entry = images.setdefault(c.image, {"image": c.image, "size_bytes": None, "layers": None})
             if c.image_size_bytes is not None:
                 entry["size_bytes"] = max(entry["size_bytes"] or 0, c.image_size_bytes)
     for image, entry in images.items():
@@ -115,61 +113,98 @@ def _images(results: Sequence[PodResult], image_info: dict[str, dict]) -> list[d
     return sorted(images.values(), key=lambda e: e["image"])
 
 
-def _arm_json(results: Sequence[PodResult], image_info: dict[str, dict]) -> dict:
+def _span(start: Iterable[datetime | None], end: Iterable[datetime | None]) -> float | None:
+    """Last end − first start, or null when any pod lacks its end (not every replica got there)."""
+    starts, ends = list(start), list(end)
+    if not starts or any(t is None for t in starts) or any(t is None for t in ends):
+        return None
+    return seconds_between(min(starts), max(ends))  # type: ignore[type-var]
+
+
+def _trial_order(results: Sequence[PodResult]) -> list:
+    first: dict = {}
+    for r in results:
+        t = r.pod.created
+        key = r.pod.trial
+        if key not in first or (t is not None and (first[key] is None or t < first[key])):
+            first[key] = t
+    return sorted(first, key=lambda k: (first[k] is None, first[k] or datetime.min, str(k)))
+
+
+def _arm_trials(results: Sequence[PodResult], order: Sequence) -> list[dict]:
+    by_trial: dict = defaultdict(list)
+    for r in results:
+        by_trial[r.pod.trial].append(r)
+    out = []
+    for trial in order:
+        rs = by_trial.get(trial)
+        if not rs:
+            continue
+        pods = [r.pod for r in rs]
+        created = [p.created for p in pods]
+        out.append(
+            {
+                "trial": trial,
+                "pods": len(rs),
+                "classes": dict(sorted(Counter(r.pod_class for r in rs).items())),
+                "nodes": sorted({p.node for p in pods if p.node}),
+                "arm_ready_seconds": _span(created, (p.ready_at for p in pods)),
+                "arm_started_seconds": _span(created, (p.started_at for p in pods)),
+                "arm_app_ready_seconds": _span(created, (p.app_ready_at for p in pods)),
+            }
+        )
+    return out
+
+
+def _arm_json(results: Sequence[PodResult], image_info: Mapping[str, dict], order: Sequence) -> dict:
     labels = [r.pod.labels for r in results]
-    pulls, readies = _cold_samples(results)
-    components = defaultdict(list)
-    for r, lb in zip(results, labels, strict=False):
-        components[lb.get(COMPONENT_LABEL) or ""].append(r)
+    components: dict[str, list[PodResult]] = defaultdict(list)
+    for r in results:
+        components[r.pod.labels.get(COMPONENT_LABEL) or ""].append(r)
     warm_ready = [r.ready_seconds for r in results if r.pod_class == WARM and r.ready_seconds is not None]
     arm = {
-        # PodInfo.workload / .pair / .streaming, read from the labels directly.
-        "workload": _majority(map(methodcaller("get", LABEL_WORKLOAD), labels)),
-        "pair": _majority(map(methodcaller("get", LABEL_PAIR), labels)),
-        "streaming": _majority(map(parse_bool_label, map(methodcaller("get", LABEL_STREAMING), labels))),
+        "workload": _majority(lb.get(LABEL_WORKLOAD) for lb in labels),
+        "pair": _majority(lb.get(LABEL_PAIR) for lb in labels),
+        "streaming": _majority(parse_bool_label(lb.get(LABEL_STREAMING)) for lb in labels),
+        "pool": _majority(lb.get(LABEL_POOL) for lb in labels),
         **_class_counts(results),
-        "pull_seconds": summarize(pulls),
-        "ready_seconds": summarize(readies),
-        "pull_including_waiting_seconds": summarize(_waiting_samples(results)),
+        **_cold_stats(results),
         "warm_ready_seconds": summarize(warm_ready),
         "images": _images(results, image_info),
-        "components": {},
+        "trials": _arm_trials(results, order),
+        "components": {
+            name: {**_class_counts(rs), **_cold_stats(rs), "images": _images(rs, image_info)}
+            for name, rs in sorted(components.items())
+        },
     }
-    if len(components) == 1:
-        # One component holds every pod of the arm, in the same order, so its
-        # figures are the arm's: copy them rather than compute them again.
-        (name,) = components
-        arm["components"][name] = {
-            **{k: arm[k] for k in _CLASS_COUNT_KEYS},
-            "pull_seconds": dict(arm["pull_seconds"]),
-            "ready_seconds": dict(arm["ready_seconds"]),
-            "pull_including_waiting_seconds": dict(arm["pull_including_waiting_seconds"]),
-            "images": [dict(e) for e in arm["images"]],
-        }
-        return arm
-    for name in sorted(components):
-        cres = components[name]
-        cp, cr = _cold_samples(cres)
-        arm["components"][name] = {
-            **_class_counts(cres),
-            "pull_seconds": summarize(cp),
-            "ready_seconds": summarize(cr),
-            "pull_including_waiting_seconds": summarize(_waiting_samples(cres)),
-            "images": _images(cres, image_info),
-        }
     return arm
 
 
-def _speedups(b_arm: dict, s_arm: dict, b_ready, s_ready, seed: int, resamples: int) -> dict:
-    lo, hi = bootstrap_ratio_of_medians(b_ready, s_ready, seed=seed, resamples=resamples)
-    return {
-        "ready_p50_speedup": ratio(b_arm["ready_seconds"]["p50"], s_arm["ready_seconds"]["p50"]),
-        "ready_p50_speedup_ci95": [lo, hi],
-        "pull_p50_speedup": ratio(b_arm["pull_seconds"]["p50"], s_arm["pull_seconds"]["p50"]),
-    }
+def _speedup(metric: str, b_trials: list[dict], s_trials: list[dict], b: Sequence, s: Sequence) -> dict:
+    key = SPEEDUP_METRICS[metric]
+    b_by, s_by = {t["trial"]: t for t in b_trials}, {t["trial"]: t for t in s_trials}
+    excluded: Counter = Counter()
+    per_trial = []
+    for trial in [t["trial"] for t in b_trials] + [t["trial"] for t in s_trials if t["trial"] not in b_by]:
+        bt, st = b_by.get(trial), s_by.get(trial)
+        if bt is None or st is None:
+            excluded["arm-missing"] += 1
+            continue
+        bad = sorted({c for t in (bt, st) for c in t["classes"] if c != COLD})
+        if bad:
+            excluded.update(bad)
+            continue
+        if bt[key] is None or st[key] is None:
+            excluded["not-ready" if metric == "arm_ready" else "no-app-signal"] += 1
+            continue
+        per_trial.append({"trial": trial, "baseline": bt[key], "streaming": st[key], "ratio": ratio(bt[key], st[key])})
+    result = trial_speedup([t["ratio"] for t in per_trial])
+    return {"metric": metric, "per_trial": per_trial, **result, "excluded_trials": dict(sorted(excluded.items()))}
 
 
-def _comparisons(arms: dict[str, dict], by_arm: dict[str, list[PodResult]], seed: int, resamples: int) -> list[dict]:
+def _comparisons(
+    arms: dict[str, dict], by_arm: dict[str, list[PodResult]], evidence: Mapping[object, Evidence | None]
+) -> list[dict]:
     groups: dict[tuple, list[str]] = defaultdict(list)
     for name, arm in arms.items():
         if arm["workload"] is None or arm["streaming"] is None:
@@ -177,78 +212,77 @@ def _comparisons(arms: dict[str, dict], by_arm: dict[str, list[PodResult]], seed
         groups[(arm["workload"], arm["pair"])].append(name)
     out = []
     for (workload, pair), names in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
-        baselines = sorted(n for n in names if arms[n]["streaming"] is False)
-        streams = sorted(n for n in names if arms[n]["streaming"] is True)
-        for b in baselines:
-            for s in streams:
+        for b in sorted(n for n in names if arms[n]["streaming"] is False):
+            for s in sorted(n for n in names if arms[n]["streaming"] is True):
+                ba, sa = arms[b], arms[s]
+                speedup = _speedup("arm_ready", ba["trials"], sa["trials"], by_arm[b], by_arm[s])
+                has_app = any(t["arm_app_ready_seconds"] is not None for t in ba["trials"] + sa["trials"])
+                app = _speedup("arm_app_ready", ba["trials"], sa["trials"], by_arm[b], by_arm[s]) if has_app else None
+                used = [t["trial"] for t in speedup["per_trial"]]
+                warnings = []
+                if speedup["n_trials"] == 1:
+                    warnings.append("one trial: no interval; run more trials (measure --trials N)")
                 entry = {
                     "workload": workload,
                     "pair": pair,
                     "baseline_arm": b,
                     "streaming_arm": s,
-                    **_speedups(
-                        arms[b], arms[s], _cold_samples(by_arm[b])[1], _cold_samples(by_arm[s])[1], seed, resamples
-                    ),
-                    "bootstrap": {
-                        "method": "percentile",
-                        "statistic": "median(baseline)/median(streaming)",
-                        "seed": seed,
-                        "resamples": resamples,
+                    "speedup": speedup,
+                    "app_speedup": app,
+                    # Descriptions of the pods, not estimates: pods of a trial are not independent.
+                    "ready_p50_speedup": ratio(ba["ready_seconds"]["p50"], sa["ready_seconds"]["p50"]),
+                    "pull_p50_speedup": ratio(ba["pull_seconds"]["p50"], sa["pull_seconds"]["p50"]),
+                    "verified": verify([r.pod for r in by_arm[b]], [r.pod for r in by_arm[s]], used, evidence),
+                    "warnings": warnings,
+                    "components": {
+                        comp: {
+                            "ready_p50_speedup": ratio(
+                                ba["components"][comp]["ready_seconds"]["p50"],
+                                sa["components"][comp]["ready_seconds"]["p50"],
+                            ),
+                            "pull_p50_speedup": ratio(
+                                ba["components"][comp]["pull_seconds"]["p50"],
+                                sa["components"][comp]["pull_seconds"]["p50"],
+                            ),
+                        }
+                        for comp in sorted(set(ba["components"]) & set(sa["components"]))
                     },
-                    "components": {},
                 }
-                # Per component (e.g. azure-vote front vs back redis), so a big
-                # image's speed-up is not averaged away by a small sidecar's.
-                shared = sorted(set(arms[b]["components"]) & set(arms[s]["components"]))
-                if len(shared) == 1 and len(arms[b]["components"]) == len(arms[s]["components"]) == 1:
-                    # One component: its pods are the arm's pods, same numbers.
-                    entry["components"][shared[0]] = {
-                        k: entry[k] for k in ("ready_p50_speedup", "ready_p50_speedup_ci95", "pull_p50_speedup")
-                    }
-                    shared = []
-                for comp in shared:
-                    bres = [r for r in by_arm[b] if (r.pod.labels.get(COMPONENT_LABEL) or "") == comp]
-                    sres = [r for r in by_arm[s] if (r.pod.labels.get(COMPONENT_LABEL) or "") == comp]
-                    entry["components"][comp] = _speedups(
-                        arms[b]["components"][comp],
-                        arms[s]["components"][comp],
-                        _cold_samples(bres)[1],
-                        _cold_samples(sres)[1],
-                        seed,
-                        resamples,
-                    )
                 out.append(entry)
     return out
 
 
 def _result_order(r: PodResult):
     p = r.pod
-    return (p.labels.get(LABEL_ARM), p.namespace, p.trial or "", p.name)
+    return (p.labels.get(LABEL_ARM), p.namespace, str(p.trial or ""), p.name)
 
 
 def build_report(
     pods: Sequence[PodInfo],
     events: Sequence[PullEvent],
     *,
-    seed: int = BOOTSTRAP_SEED,
-    resamples: int = BOOTSTRAP_RESAMPLES,
-    image_info: dict[str, dict] | None = None,
+    image_info: Mapping[str, dict] | None = None,
     trials: list[dict] | None = None,
+    evidence: Mapping[object, Evidence | None] | None = None,
 ) -> dict:
-    """Pods without the ``streaming-ab/arm`` label are not part of any arm and are left out."""
+    """Pods without the ``streaming-ab/arm`` label are not part of any arm and are left out.
+
+    ``evidence`` maps a trial id (None for pods without one) to what was read besides pods and events.
+    """
     image_info = image_info or {}
     armed = [p for p in pods if p.labels.get(LABEL_ARM)]
     results = classify_pods(armed, events)
+    order = _trial_order(results)
     results.sort(key=_result_order)
     by_arm: dict[str, list[PodResult]] = defaultdict(list)
     for r in results:
         by_arm[r.pod.labels.get(LABEL_ARM) or ""].append(r)
-    arms = {name: _arm_json(by_arm[name], image_info) for name in sorted(by_arm)}
+    arms = {name: _arm_json(by_arm[name], image_info, order) for name in sorted(by_arm)}
     doc = {
         "schema": SCHEMA,
         "pods": [_pod_json(r) for r in results],
         "arms": arms,
-        "comparisons": _comparisons(arms, by_arm, seed, resamples),
+        "comparisons": _comparisons(arms, by_arm, evidence or {}),
     }
     if trials is not None:
         doc["trials"] = trials

@@ -9,6 +9,7 @@ from contract import (
     LABEL_ARM,
     LABEL_PAIR,
     LABEL_PART_OF,
+    LABEL_POOL,
     LABEL_STREAMING,
     LABEL_WORKLOAD,
     PART_OF_VALUE,
@@ -42,6 +43,7 @@ class Arm:
     pair: str | None
     streaming: bool | None
     deployments: list[Deployment] = field(default_factory=list)
+    pool: str | None = None
 
     @property
     def images(self) -> set:
@@ -93,7 +95,13 @@ def discover(
             w = workloads.setdefault(wl, Workload(wl))
             arm = w.arms.setdefault(
                 arm_name,
-                Arm(arm_name, wl, merged.get(LABEL_PAIR), parse_bool_label(merged.get(LABEL_STREAMING))),
+                Arm(
+                    arm_name,
+                    wl,
+                    merged.get(LABEL_PAIR),
+                    parse_bool_label(merged.get(LABEL_STREAMING)),
+                    pool=merged.get(LABEL_POOL),
+                ),
             )
             arm.deployments.append(Deployment(ns, meta.get("name", ""), replicas, _template_images(dep)))
     if only:

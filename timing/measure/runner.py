@@ -7,23 +7,23 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from contract import (
-    LABEL_ARM,
-)
-from timing.analysis.classify import COLD, FAILED_POD, UNKNOWN, WARM
+from contract import LABEL_ARM, LABEL_POOL, LABEL_TRIAL
+from timing.analysis.classify import COLD, FAILED_POD, MIXED, RESTARTED, SKEWED, UNKNOWN, WARM
 from timing.analysis.report import build_report
+from timing.analysis.verify import Evidence, node_image_names
 from timing.measure.discovery import BASE_SELECTOR, Arm, ResetError, TrialError, Workload, plan_rounds
 from timing.measure.progress import NullProgress
 from timing.measure.resets import ResetContext
 from timing.model.events import normalize_events
 from timing.model.kube_time import format_micro_time
 from timing.model.pods import pod_from_dict
-from timing.sources.inputs import EVENTS_FILE, PODS_FILE, TRIAL_MANIFEST
+from timing.sources.inputs import APP_LOG_BYTES, EVENTS_FILE, EVIDENCE_FILE, LOGS_FILE, PODS_FILE, TRIAL_MANIFEST
 from timing.sources.selectors import combine
 
 
@@ -40,6 +40,13 @@ def _is_ready(pod: dict) -> bool:
     return False
 
 
+def expected_warm_mode(mode: str) -> bool:
+    return mode == "warm"
+
+
+FIRST_TRIAL_REASON = "first trial: registry-side caches may still be warming; compare with --exclude-flagged"
+
+
 class Runner:
     def __init__(
         self,
@@ -53,12 +60,19 @@ class Runner:
         poll: float = 2.0,
         progress=None,
         id_factory: Callable[[], str] = lambda: uuid.uuid4().hex,
+        evidence_reader: Callable[[list[str]], tuple[dict, dict]] | None = None,
+        seed: int | None = None,
     ):
         self.cluster, self.resetter, self.clock = cluster, resetter, clock
         self.results = Path(results)
         self.mode, self.timeout, self.poll = mode, timeout, poll
         self.progress = progress or NullProgress()
         self.id_factory = id_factory
+        # (pools) -> (ARM pool streaming flags, image streaming artifacts); None: neither is read.
+        self.evidence_reader = evidence_reader
+        # Round and scale-up order are drawn at random, so neither arm always goes first; the seed is recorded.
+        self.seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
+        self.rng = random.Random(self.seed)
 
     # Pods of the given arms, one list call per namespace.
     def _pods(self, arms: Sequence[Arm]) -> dict[str, list[dict]]:
@@ -72,6 +86,35 @@ class Runner:
             sel = combine(BASE_SELECTOR, f"{LABEL_ARM} in ({','.join(sorted(names))})")
             for p in self.cluster.list_pods(ns, sel):
                 out[((p.get("metadata") or {}).get("labels") or {}).get(LABEL_ARM) or ""].append(p)
+        return out
+
+    def _label_trial(self, arms: Sequence[Arm], value: str) -> None:
+        for a in arms:
+            for d in a.deployments:
+                self.cluster.set_template_label(d.namespace, d.name, LABEL_TRIAL, value)
+
+    def _evidence(self, arms: Sequence[Arm]) -> Evidence:
+        """What the nodes hold and say before any pod of the trial exists, and the pools' ARM flag."""
+        pools = sorted({a.pool for a in arms if a.pool})
+        nodes = self.cluster.list_nodes(f"{LABEL_POOL} in ({','.join(pools)})") if pools else []
+        pool_streaming, artifacts = self.evidence_reader(pools) if self.evidence_reader else ({}, {})
+        return Evidence(
+            pool_streaming=dict(pool_streaming),
+            node_labels={n["metadata"]["name"]: dict(n["metadata"].get("labels") or {}) for n in nodes},
+            node_images_before={n["metadata"]["name"]: node_image_names(n) for n in nodes},
+            streaming_artifacts=dict(artifacts),
+        )
+
+    def _app_logs(self, pods: list[dict]) -> dict[str, str]:
+        out = {}
+        for p in pods:
+            meta, spec = p.get("metadata") or {}, p.get("spec") or {}
+            containers = spec.get("containers") or []
+            if not containers or not meta.get("uid"):
+                continue
+            text = self.cluster.read_pod_log(meta.get("namespace"), meta.get("name"), containers[0]["name"], APP_LOG_BYTES)
+            if text:
+                out[meta["uid"]] = text
         return out
 
     def _scale(self, arms: Sequence[Arm], to_zero: bool) -> dict[str, str]:
@@ -133,20 +176,42 @@ class Runner:
         (folder / EVENTS_FILE).write_text(json.dumps(_list_doc(events), indent=2) + "\n")
         return pods, events
 
-    def verify(self, pods: list[dict], events: list[dict], arms: Sequence[Arm], ready_in_time: bool) -> tuple:
-        """Verdict and reasons, from the same classification ``report`` uses."""
-        report = build_report([pod_from_dict(p) for p in pods], normalize_events(events), resamples=0)
+    def verify(
+        self,
+        pods: list[dict],
+        events: list[dict],
+        arms: Sequence[Arm],
+        ready_in_time: bool,
+        evidence: Evidence | None = None,
+        trial_label: str | None = None,
+    ) -> tuple:
+        """Verdict and reasons, from the same classification and verification ``report`` uses."""
+        report = build_report(
+            [pod_from_dict(p) for p in pods], normalize_events(events), evidence={trial_label: evidence}
+        )
         by_class = defaultdict(list)
         for p in report["pods"]:
             by_class[p["class"]].append(p["name"])
+        self.last_verified = {
+            f"{c['baseline_arm']} vs {c['streaming_arm']}": c["verified"] for c in report["comparisons"]
+        }
         reasons = []
+        for name, v in self.last_verified.items():
+            if v["streaming"] is False or (not expected_warm_mode(self.mode) and v["cold"] is False):
+                reasons.append(f"{name} not verified: {'; '.join(v['contradicted'])}")
         expected_warm = self.mode == "warm"
         if expected_warm and by_class[COLD]:
             reasons.append(f"cold pod(s) in a warm-restart trial: {', '.join(by_class[COLD])}")
         if not expected_warm and by_class[WARM]:
             reasons.append(f"warm pod(s), image already on the node: {', '.join(by_class[WARM])}")
+        if not expected_warm and by_class[MIXED]:
+            reasons.append(f"mixed pod(s), some images already on the node: {', '.join(by_class[MIXED])}")
         if by_class[FAILED_POD]:
             reasons.append(f"failed pull: {', '.join(by_class[FAILED_POD])}")
+        if by_class[RESTARTED]:
+            reasons.append(f"restarted container(s): {', '.join(by_class[RESTARTED])}")
+        if by_class[SKEWED]:
+            reasons.append(f"clock skew (a phase before creation): {', '.join(by_class[SKEWED])}")
         if by_class[UNKNOWN]:
             reasons.append(f"no pull event: {', '.join(by_class[UNKNOWN])}")
         not_ready = [p["name"] for p in report["pods"] if not p["ready"]]
@@ -155,12 +220,18 @@ class Runner:
             reasons.append(f"timeout: {missing} pod(s) not Ready within {self.timeout:.0f} s")
         if not reasons:
             return ("warm" if expected_warm else "cold"), []
-        if not expected_warm and by_class[WARM]:
+        streaming_false = any(v["streaming"] is False for v in self.last_verified.values())
+        cold_false = any(v["cold"] is False for v in self.last_verified.values())
+        if not expected_warm and (by_class[WARM] or by_class[MIXED] or cold_false):
             verdict = "warm"
         elif expected_warm and by_class[COLD]:
             verdict = "cold"
         elif by_class[FAILED_POD]:
             verdict = "failed"
+        elif streaming_false:
+            verdict = "not-streaming"
+        elif by_class[RESTARTED] or by_class[SKEWED]:
+            verdict = "unusable"
         elif not ready_in_time:
             verdict = "timeout"
         else:
@@ -170,6 +241,8 @@ class Runner:
     def run_trial(self, index: int, total: int, round_: dict, round_no: int) -> dict:
         workloads = round_["workloads"]
         arms = [a for w in workloads for a in w.arms.values()]
+        scale_order = self.rng.sample(arms, len(arms))
+        trial_label = str(index)
         trial_id = self.id_factory()
         folder = self.results / trial_id
         label = f"trial {index}/{total} [{', '.join(w.name for w in workloads)}]"
@@ -193,6 +266,9 @@ class Runner:
                 for a in arms
             },
             "notes": list(round_["notes"]),
+            "trial_label": trial_label,
+            "seed": self.seed,
+            "scale_order": [a.name for a in scale_order],
             "timeout_seconds": self.timeout,
             "started_at": format_micro_time(self.clock.now()),
             "phases": [],
@@ -221,14 +297,32 @@ class Runner:
             manifest["reset_details"] = self.resetter.reset(
                 ResetContext(namespace, sorted({i for a in arms for i in a.images}), status)
             )
+            phase("label")
+            self._label_trial(arms, trial_label)
+            phase("check-nodes")
+            evidence = self._evidence(arms)
             phase("scale-up")
-            manifest["scale_up_at"] = self._scale(arms, to_zero=False)
+            manifest["scale_up_at"] = self._scale(scale_order, to_zero=False)
             phase("wait-ready")
             ready = self._wait_ready(arms, status)
             phase("snapshot")
             pods, events = self._snapshot(arms, folder)
+            (folder / EVIDENCE_FILE).write_text(json.dumps(evidence.to_json(), indent=2) + "\n")
+            (folder / LOGS_FILE).write_text(json.dumps(self._app_logs(pods), indent=2) + "\n")
+            manifest["nodes"] = {
+                a.name: sorted(
+                    {
+                        (p.get("spec") or {}).get("nodeName")
+                        for p in pods
+                        if ((p.get("metadata") or {}).get("labels") or {}).get(LABEL_ARM) == a.name
+                    }
+                    - {None}
+                )
+                for a in arms
+            }
             phase("verify")
-            verdict, reasons = self.verify(pods, events, arms, ready)
+            verdict, reasons = self.verify(pods, events, arms, ready, evidence, trial_label)
+            manifest["verified"] = self.last_verified
         except TrialError as exc:
             verdict, reasons = ("reset-failed" if isinstance(exc, ResetError) else "error"), [str(exc)]
             manifest.update(
@@ -238,10 +332,12 @@ class Runner:
             (folder / TRIAL_MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
             raise
         expected = "warm" if self.mode == "warm" else "cold"
+        manifest["first_trial"] = index == 1
         manifest.update(
             verdict=verdict,
-            reasons=reasons,
-            flagged=verdict != expected,
+            reasons=reasons + ([FIRST_TRIAL_REASON] if index == 1 and not expected_warm_mode(self.mode) else []),
+            flagged=verdict != expected or (index == 1 and not expected_warm_mode(self.mode)),
+            unexpected=verdict != expected,
             ended_at=format_micro_time(self.clock.now()),
             duration_seconds=round(self.clock.monotonic() - t0, 3),
         )
@@ -265,8 +361,8 @@ class Runner:
             if self.mode == "warm":
                 self.prime(workloads)
             for i in range(1, trials + 1):
-                for r_no, r in enumerate(rounds, start=1):
-                    out.append(self.run_trial(i, trials, r, r_no))
+                for r in self.rng.sample(rounds, len(rounds)):
+                    out.append(self.run_trial(i, trials, r, rounds.index(r) + 1))
                     self.progress.advance()
         except BaseException:
             # Leave the experiment as it was found (Deployments scaled up).

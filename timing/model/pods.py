@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from contract import LABEL_ARM, LABEL_PAIR, LABEL_STREAMING, LABEL_WORKLOAD
+from contract import LABEL_ARM, LABEL_PAIR, LABEL_STREAMING, LABEL_TRIAL, LABEL_WORKLOAD
 from timing.model.kube_time import parse_time
 
 
@@ -34,11 +34,14 @@ class PodInfo:
     node: str | None
     phase: str | None
     created: datetime | None
-    ready_at: datetime | None  # Ready=True lastTransitionTime, else None
+    ready_at: datetime | None  # Ready=True lastTransitionTime: the first Ready only while restart_count == 0
     started_at: datetime | None  # earliest container start
     containers: tuple[ContainerSpec, ...]
     deleting: bool = False
-    trial: str | None = None  # trial id when read from a results folder
+    trial: str | None = None  # results-folder trial id, else the streaming-ab/trial label
+    scheduled_at: datetime | None = None  # PodScheduled=True lastTransitionTime
+    restart_count: int = 0  # summed over init and app containers
+    app_ready_at: datetime | None = None  # the image's own "ready" log line (see timing.model.applog)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -76,22 +79,37 @@ def _earliest_start(statuses) -> datetime | None:
         # A container that already ran and exited (or restarted) still tells
         # when the pod first got a container going.
         ts = (state.get("running") or {}).get("startedAt") or (state.get("terminated") or {}).get("startedAt")
-        if not ts:
-            ts = ((cs.get("lastState") or {}).get("terminated") or {}).get("startedAt")
+        last = ((cs.get("lastState") or {}).get("terminated") or {}).get("startedAt")
+        if last and (not ts or last < ts):
+            ts = last
         t = parse_time(ts)
         if t is not None and (best is None or t < best):
             best = t
     return best
 
 
+def _restarts(*status_lists) -> int:
+    total = 0
+    for statuses in status_lists:
+        for cs in statuses or ():
+            try:
+                total += int(cs.get("restartCount") or 0)
+            except (TypeError, ValueError):
+                total += 1  # unreadable counts as "not known to be zero"
+    return total
+
+
 def pod_from_dict(item: dict, trial: str | None = None) -> PodInfo:
     meta = item.get("metadata") or {}
     spec = item.get("spec") or {}
     status = item.get("status") or {}
-    ready_at = None
+    ready_at = scheduled_at = None
     for cond in status.get("conditions") or ():
-        if cond.get("type") == "Ready" and cond.get("status") == "True":
+        kind = cond.get("type")
+        if kind == "Ready" and cond.get("status") == "True":
             ready_at = parse_time(cond.get("lastTransitionTime"))
+        elif kind == "PodScheduled" and cond.get("status") == "True":
+            scheduled_at = parse_time(cond.get("lastTransitionTime"))
     # Plain loops: two list comprehensions and a concatenation cost more than
     # the one or two containers a pod usually has.
     containers = []
@@ -99,11 +117,12 @@ def pod_from_dict(item: dict, trial: str | None = None) -> PodInfo:
         containers.append(ContainerSpec(c.get("name", ""), c.get("image", ""), True))
     for c in spec.get("containers") or ():
         containers.append(ContainerSpec(c.get("name", ""), c.get("image", ""), False))
+    labels = dict(meta.get("labels") or {})
     return PodInfo(
         namespace=meta.get("namespace") or "",
         name=meta.get("name") or "",
         uid=meta.get("uid"),
-        labels=dict(meta.get("labels") or {}),
+        labels=labels,
         node=spec.get("nodeName"),
         phase=status.get("phase"),
         created=parse_time(meta.get("creationTimestamp")),
@@ -111,5 +130,7 @@ def pod_from_dict(item: dict, trial: str | None = None) -> PodInfo:
         started_at=_earliest_start(status.get("containerStatuses")),
         containers=tuple(containers),
         deleting=bool(meta.get("deletionTimestamp")),
-        trial=trial,
+        trial=trial if trial is not None else labels.get(LABEL_TRIAL),
+        scheduled_at=scheduled_at,
+        restart_count=_restarts(status.get("initContainerStatuses"), status.get("containerStatuses")),
     )

@@ -42,6 +42,19 @@ class KubeCluster:
     def scale_deployment(self, namespace: str, name: str, replicas: int) -> None:
         self.apps.patch_namespaced_deployment_scale(name, namespace, {"spec": {"replicas": replicas}})
 
+    def set_template_label(self, namespace: str, name: str, key: str, value: str) -> None:
+        """Label the pods a Deployment creates from now on (measure sets it at 0 replicas: no rollout)."""
+        body = {"spec": {"template": {"metadata": {"labels": {key: value}}}}}
+        self.apps.patch_namespaced_deployment(name, namespace, body)
+
+    def read_pod_log(self, namespace: str, name: str, container: str, limit_bytes: int) -> str | None:
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            return self.core.read_namespaced_pod_log(name, namespace, container=container, limit_bytes=limit_bytes)
+        except ApiException:
+            return None
+
     def list_pods(self, namespace: str, selector: str) -> list[dict]:
         return list_raw(self.core.list_namespaced_pod, namespace, label_selector=selector).get("items", [])
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from contract import DEFAULT_NAMESPACE, LABEL_ARM
+from timing.analysis.verify import Evidence
+from timing.model.applog import app_times
 from timing.model.events import iter_items, normalize_events
 from timing.model.pods import PodInfo, pod_from_dict
 from timing.sources.dumpfile import DumpFile
@@ -24,6 +26,20 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TRIAL_MANIFEST = "trial.json"
 PODS_FILE = "pods.json"
 EVENTS_FILE = "events.json"
+EVIDENCE_FILE = "verification.json"  # read before the trial's pods were created (measure)
+LOGS_FILE = "logs.json"  # {pod uid: log text} of each pod's first app container
+APP_LOG_BYTES = 64 * 1024  # the start-up lines come first; the rest of a log is not needed
+
+
+class SameForEveryTrial(dict):
+    """Evidence read once (a live cluster) that stands for every trial in it."""
+
+    def __init__(self, evidence: Evidence):
+        super().__init__()
+        self.evidence = evidence
+
+    def get(self, key, default=None):  # type: ignore[override]
+        return self.evidence
 
 
 @dataclass
@@ -31,7 +47,16 @@ class Loaded:
     pods: list[PodInfo] = field(default_factory=list)
     events: list = field(default_factory=list)
     trials: list[dict] | None = None
+    evidence: dict = field(default_factory=dict)  # trial id -> Evidence
+    app_logs: dict[str, str] = field(default_factory=dict)  # pod uid -> log text
     _seen_events: set = field(default_factory=set)
+
+    def apply_app_logs(self) -> None:
+        """Each pod's app-ready time from its own log line (the project's images write one)."""
+        for p in self.pods:
+            text = self.app_logs.get(p.uid or "")
+            if text:
+                p.app_ready_at = app_times(text).get("ready")
 
     def add_pod_items(self, items: Iterable[dict], namespaces: Sequence[str] | None, selector: Selector, trial=None):
         ns = set(namespaces) if namespaces else None
@@ -164,6 +189,11 @@ def load_results(
                 out.add_pod_file(d / PODS_FILE, namespaces, sel, trial=trial_id)
             if (d / EVENTS_FILE).exists():
                 out.add_event_file(d / EVENTS_FILE, namespaces)
+            if (d / EVIDENCE_FILE).exists():
+                out.evidence[trial_id] = Evidence.from_json(json.loads((d / EVIDENCE_FILE).read_text()))
+            if (d / LOGS_FILE).exists():
+                out.app_logs.update(json.loads((d / LOGS_FILE).read_text()))
+    out.apply_app_logs()
     return out
 
 
@@ -201,13 +231,27 @@ def list_raw(call, *args, **kwargs) -> dict:
     return json.loads(resp.data)
 
 
+def read_app_log(core, namespace: str, pod: str, container: str) -> str | None:
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        return core.read_namespaced_pod_log(pod, namespace, container=container, limit_bytes=APP_LOG_BYTES)
+    except (ApiException, ValueError):
+        return None  # no log (yet, or any more): no app-ready time, never a guessed one
+
+
 def load_live(
     client,
     namespaces: Sequence[str] | None = None,
     selector: str | None = None,
     into: Loaded | None = None,
+    pool_streaming: dict[str, bool | None] | None = None,
+    streaming_artifacts: dict[str, bool] | None = None,
 ) -> Loaded:
-    """One pod list per namespace (server-side label selector) and one event list per namespace."""
+    """Pods, events and app logs per namespace, plus the labels of the nodes the pods run on.
+
+    Node images are not read for the cold check: after the pods ran, every node holds their image.
+    """
     from kubernetes import client as k
 
     out = into or Loaded()
@@ -219,4 +263,27 @@ def load_live(
         out.add_pod_items(pods.get("items", []), [ns], everything)
         events = list_raw(core.list_namespaced_event, ns, field_selector="involvedObject.kind=Pod")
         out.add_event_items(events.get("items", []), [ns])
+    for p in out.pods:
+        app = next((c for c in p.containers if not c.init), None)
+        if p.uid and app is not None:
+            text = read_app_log(core, p.namespace, p.name, app.name)
+            if text:
+                out.app_logs[p.uid] = text
+    out.apply_app_logs()
+    on = {p.node for p in out.pods if p.node}
+    node_labels = {}
+    if on:
+        # One list of every node (a cluster has few): the nodes the arms ran on, whatever their labels.
+        for n in list_raw(core.list_node).get("items", []):
+            meta = n.get("metadata") or {}
+            if meta.get("name") in on:
+                node_labels[meta["name"]] = dict(meta.get("labels") or {})
+    out.evidence = SameForEveryTrial(
+        Evidence(
+            pool_streaming=dict(pool_streaming or {}),
+            node_labels=node_labels,
+            node_images_before=None,
+            streaming_artifacts=dict(streaming_artifacts or {}),
+        )
+    )
     return out
