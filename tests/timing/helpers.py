@@ -114,9 +114,7 @@ class FakeCluster:
                 "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
                 # What kubelet lists: images fully on disk now.
                 "images": [
-                    {"names": [image], "sizeBytes": 1}
-                    for image, done in n["cache"].items()
-                    if done <= self.clock.t
+                    {"names": [image], "sizeBytes": 1} for image, done in n["cache"].items() if done <= self.clock.t
                 ],
             },
         }

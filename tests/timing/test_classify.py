@@ -1,6 +1,20 @@
 from datetime import UTC, datetime, timedelta
 
-from timing.analysis.classify import COLD, FAILED_POD, MIXED, UNKNOWN, WARM, EventIndex, classify_pod, classify_pods
+from tests.timing.dumps import BIG, failed, load, present, pulled
+from tests.timing.dumps import SIDE as SIDECAR
+from tests.timing.dumps import pod as dpod
+from timing.analysis.classify import (
+    COLD,
+    FAILED_POD,
+    MIXED,
+    RESTARTED,
+    SKEWED,
+    UNKNOWN,
+    WARM,
+    EventIndex,
+    classify_pod,
+    classify_pods,
+)
 from timing.model.events import PullEvent
 from timing.model.kubelet import parse_message
 from timing.model.pods import ContainerSpec, PodInfo
@@ -167,3 +181,78 @@ def test_other_namespace_same_name_does_not_match():
         node=None,
     )
     assert classify_pods([pod(uid=None)], [other])[0].pod_class == UNKNOWN
+
+
+# --- classes decided by design, on constructed kubectl dumps -------------------------------------
+
+
+def _one(pod_doc, events):
+    pods, evs = load([pod_doc], events)
+    return classify_pods(pods, evs)[0]
+
+
+def test_restarted_pod_is_excluded_never_warm():
+    # A restart after Ready moves the Ready condition to the latest transition: the dump lost the first.
+    p = dpod("r1", ready=300, started=2, restarts=1)
+    r = _one(p, pulled(p, BIG, 1, 40) + present(p, BIG, 290))
+    assert r.pod_class == RESTARTED
+
+
+def test_sibling_pull_on_the_same_node_counts_cold_warm_before_creation_does_not():
+    first = dpod("s1", created=0, ready=45, node="n1")
+    sibling = dpod("s2", created=1, ready=46, node="n1")  # created before s1's pull ended at 40 s
+    late = dpod("s3", created=50, ready=52, node="n1")  # created after it: the image was there before
+    pods, evs = load(
+        [first, sibling, late],
+        pulled(first, BIG, 1, 40) + present(sibling, BIG, 41) + present(late, BIG, 51),
+    )
+    classes = {r.pod.name: (r.pod_class, r.containers[0].source) for r in classify_pods(pods, evs)}
+    assert classes == {"s1": (COLD, "pulled"), "s2": (COLD, "sibling"), "s3": (WARM, "present")}
+
+
+def test_sibling_on_another_node_does_not_make_a_pod_cold():
+    first = dpod("o1", created=0, ready=45, node="n1")
+    other = dpod("o2", created=1, ready=3, node="n2")
+    pods, evs = load([first, other], pulled(first, BIG, 1, 40) + present(other, BIG, 2))
+    assert [r.pod_class for r in classify_pods(pods, evs)] == [COLD, WARM]
+
+
+def test_sidecar_only_pull_is_mixed_and_a_negative_phase_is_skewed():
+    p = dpod("m1", ready=10, images=(("app", BIG), ("side", SIDECAR)))
+    r = _one(p, present(p, BIG, 1, "app") + pulled(p, SIDECAR, 1, 4, "side"))
+    assert r.pod_class == MIXED
+    # Kubelet's clock 5 s behind the API server: the pull "starts" before the pod exists.
+    s = dpod("k1", created=10, ready=30)
+    assert _one(s, pulled(s, BIG, 5, 25)).pod_class == SKEWED
+    # Ready before creation (a hand-edited or skewed dump) is skewed too.
+    z = dpod("k2", created=10, ready=9)
+    assert _one(z, pulled(z, BIG, 10, 11)).pod_class == SKEWED
+
+
+def test_failed_pull_wins_and_unknown_needs_every_container_known():
+    p = dpod("f1", images=(("app", BIG),))
+    assert _one(p, failed(p, BIG, 3)).pod_class == FAILED_POD
+    q = dpod("u1", ready=20, images=(("app", BIG), ("side", SIDECAR)))
+    assert _one(q, pulled(q, BIG, 1, 10, "app")).pod_class == UNKNOWN  # the sidecar's source is unknown
+
+
+def test_phases_use_the_best_clock_and_say_their_resolution():
+    p = dpod("c1", created=0, scheduled=0, started=13, ready=14)
+    micro = _one(p, pulled(p, BIG, 1.25, 12.5, clock="micro"))
+    c = micro.containers[0]
+    assert (c.pull_start - p_created(p)).total_seconds() == 1.25 and c.pull_end_resolution == 1e-6
+    res = micro.resolution()
+    assert res["ready_seconds"] == 1.0 and res["pull_seconds"] == 1e-9
+    # The figures from creation are only as good as creationTimestamp: 1 s.
+    assert res["pull_start_seconds"] == 1.0
+    named = _one(p, pulled(p, BIG, 1.25, 12.5, clock="name")).containers[0]
+    assert named.pull_end_resolution == 1e-9 and (named.pull_end - p_created(p)).total_seconds() == 12.5
+    coarse = _one(p, pulled(p, BIG, 1.25, 12.5)).containers[0]
+    assert coarse.pull_end_resolution == 1.0 and (coarse.pull_end - p_created(p)).total_seconds() == 12.0
+    assert micro.scheduled_seconds == 0 and micro.started_seconds == 13 and micro.ready_seconds == 14
+
+
+def p_created(pod_doc):
+    from timing.model.kube_time import parse_time
+
+    return parse_time(pod_doc["metadata"]["creationTimestamp"])

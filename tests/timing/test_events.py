@@ -146,3 +146,30 @@ def test_fixture_dumps_overlap_is_deduplicated():
     overlapping_pull_events = len(normalize_events(overlap))
     assert overlapping_pull_events > 0
     assert together == separate - overlapping_pull_events
+
+
+def test_event_times_prefer_event_time_then_the_name_encoded_nanoseconds():
+    from datetime import UTC, datetime
+
+    from timing.model.events import normalize_event, time_from_name
+
+    when = datetime(2026, 11, 3, 9, 0, 5, 123456, tzinfo=UTC)
+    nanos = int(when.replace(microsecond=0).timestamp()) * 10**9 + 123456789
+    base = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "reason": "Pulled",
+        "message": 'Successfully pulled image "a/b:1" in 1s',
+        "involvedObject": {"kind": "Pod", "name": "p", "namespace": "ns", "uid": "u"},
+        "firstTimestamp": "2026-11-03T09:00:05Z",
+        "lastTimestamp": "2026-11-03T09:00:05Z",
+        "metadata": {"name": f"p.{nanos:x}", "uid": "e1"},
+    }
+    named = normalize_event(base)
+    assert named.at == when and named.resolution == 1e-9
+    micro = normalize_event({**base, "eventTime": "2026-11-03T09:00:05.654321Z"})
+    assert micro.at.microsecond == 654321 and micro.resolution == 1e-6
+    # A name whose hex is not this event's second (or not this pod's) is never read as a time.
+    other = normalize_event({**base, "metadata": {"name": "p.000000000000001f", "uid": "e2"}})
+    assert other.at == other.first_time and other.resolution == 1.0
+    assert time_from_name(f"q.{nanos:x}", "p", named.first_time) is None

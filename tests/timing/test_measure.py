@@ -298,3 +298,34 @@ def test_report_cli_reads_results(tmp_path, capsys):
     assert main(["report", "--results", str(tmp_path / "results")]) == 0
     out = capsys.readouterr().out
     assert "trial trial-002 (#2) flagged warm" in out and "included" in out
+
+
+def test_measure_verifies_streaming_before_each_trial_and_records_a_seeded_order(tmp_path):
+    clock, cluster = setup()
+    asked = []
+
+    def evidence_reader(pools):
+        asked.append(pools)
+        images = {"acr.azurecr.io/azure-vote-front:v1": True, "acr.azurecr.io/redis:6.0.8": True}
+        return {"art": True, "std": False}, images
+
+    cluster.app_read_seconds = 4.0
+    r = runner(cluster, clock, PurgeReset(cluster, clock, 60, 1.0), tmp_path, evidence_reader=evidence_reader, seed=7)
+    manifests = r.run(discover(cluster, ["streaming-ab"], None, None, None), 3)
+    assert asked == [["art", "std"]] * 3  # before every trial
+    assert all(m["verified"]["vote-standard vs vote-streaming"]["streaming"] is True for m in manifests)
+    assert all(m["seed"] == 7 for m in manifests)
+    # The scale-up order is drawn per trial; the recorded seed reproduces it.
+    assert all(sorted(m["scale_order"]) == ["vote-standard", "vote-streaming"] for m in manifests)
+    clock2, cluster2 = setup()
+    rerun = runner(cluster2, clock2, PurgeReset(cluster2, clock2, 60, 1.0), tmp_path / "again", seed=7)
+    assert [m["scale_order"] for m in rerun.run(discover(cluster2, ["streaming-ab"], None, None, None), 3)] == [
+        m["scale_order"] for m in manifests
+    ]
+    loaded = load_results([str(tmp_path / "results")])
+    rep = build_report(loaded.pods, loaded.events, trials=loaded.trials, evidence=loaded.evidence)
+    c = rep["comparisons"][0]
+    assert c["verified"]["streaming"] is True and c["verified"]["cold"] is True
+    # The fake images log their read: app readiness is 4 s after the container started.
+    assert c["app_speedup"]["n_trials"] == 3
+    assert rep["arms"]["vote-streaming"]["app_ready_seconds"]["p50"] == pytest.approx(6.5 + 4.0 - 0.5, abs=1.0)

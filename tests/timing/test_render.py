@@ -71,6 +71,28 @@ def test_plot_written(report, tmp_path):
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20000
 
 
+def test_waterfall_bars_follow_the_pod_phases_and_go_log_when_arms_differ_10x(tmp_path, monkeypatch):
+    from tests.timing.dumps import BIG, load, pod, pulled
+    from timing.rendering import plot
+
+    std = pod("s0", arm="a-std", created=0, scheduled=0, started=118, ready=120, trial=1)
+    art = pod("a0", arm="a-art", streaming=True, created=0, scheduled=0, started=4, ready=5, trial=1)
+    pods, events = load([std, art], pulled(std, BIG, 1, 117) + pulled(art, BIG, 1, 3))
+    rep = build_report(pods, events)
+    bars = plot._bars(next(p for p in rep["pods"] if p["name"] == "s0"))
+    # scheduling 0 s, waiting 1 s, pull 116 s, start 1 s, to Ready 2 s: contiguous from creation.
+    assert [(left, width) for left, width, _c in bars] == [(0, 0), (0, 1), (1, 116), (117, 1), (118, 2)]
+    scales = []
+    real = plot.write_plot
+
+    import matplotlib.axes
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "set_xscale", lambda self, v, **kw: scales.append(v))
+    real(rep, str(tmp_path / "w.png"))
+    assert scales == ["symlog", "symlog"]  # 120 s against 5 s: both arms readable
+    assert (tmp_path / "w.png").read_bytes()[:4] == b"\x89PNG"
+
+
 def test_plot_of_empty_report(tmp_path):
     path = tmp_path / "empty.png"
     write_plot(build_report([], []), str(path))

@@ -241,3 +241,113 @@ def test_pairing_rules():
     )
     pairs = [(c["baseline_arm"], c["streaming_arm"]) for c in r["comparisons"]]
     assert pairs == [("a", "b")]  # c has another pair, d has no side, e another workload
+
+
+# --- trials as the unit, on constructed dumps ---------------------------------------------------
+def _trial(n, std_ready, stream_ready, replicas=2, extra=()):
+    from tests.timing.dumps import BIG, pod, pulled
+
+    pods, events = [], []
+    base = 100.0 * n
+    for i in range(replicas):
+        for arm, streaming, ready, node in (
+            ("a-std", False, std_ready, "std-0"),
+            ("a-art", True, stream_ready, "art-0"),
+        ):
+            p = pod(
+                f"{arm}-{n}-{i}",
+                arm=arm,
+                streaming=streaming,
+                node=node,
+                created=base + i,
+                ready=base + ready + i,
+                trial=n,
+            )
+            pods.append(p)
+            events += pulled(p, BIG, base + i + 0.5, base + ready + i - 1)
+    for make in extra:
+        make(pods, events, base)
+    return pods, events
+
+
+def _report(*trials, **kw):
+    from tests.timing.dumps import load
+
+    pods, events = [], []
+    for ps, es in trials:
+        pods += ps
+        events += es
+    p, e = load(pods, events)
+    return build_report(p, e, **kw)
+
+
+def test_arm_ready_is_last_ready_minus_first_created_per_trial():
+    r = _report(_trial(1, 40, 10), _trial(2, 44, 11), _trial(3, 42, 10.5))
+    a = r["arms"]["a-std"]
+    assert [t["trial"] for t in a["trials"]] == ["1", "2", "3"]
+    # Replica 1 is created 1 s after replica 0 and is Ready 1 s later: the arm took ready + 1 s.
+    assert [t["arm_ready_seconds"] for t in a["trials"]] == [41.0, 45.0, 43.0]
+    sp = r["comparisons"][0]["speedup"]
+    ratios = [41 / 11, 45 / 12, 43 / 11]  # stream: 10, 11, 10 (whole seconds) + 1
+    assert [t["ratio"] for t in sp["per_trial"]] == pytest.approx(ratios)
+    import math
+
+    assert sp["estimate"] == pytest.approx(math.exp(sum(math.log(x) for x in ratios) / 3))
+    lo, hi = sp["ci95"]
+    assert lo < sp["estimate"] < hi and sp["n_trials"] == 3 and sp["trials_needed"] >= 2
+    assert r["comparisons"][0]["warnings"] == []
+
+
+def test_a_trial_with_a_warm_or_restarted_pod_is_left_out_and_counted():
+    from tests.timing.dumps import BIG, pod, present
+
+    def warm_pod(pods, events, base):
+        p = pod("a-art-warm", arm="a-art", streaming=True, node="art-1", created=base, ready=base + 2, trial=2)
+        pods.append(p)
+        events.extend(present(p, BIG, base + 1))
+
+    def restarted(pods, events, base):
+        p = pod("a-std-r", arm="a-std", node="std-1", created=base, ready=base + 90, trial=3, restarts=2)
+        pods.append(p)
+
+    r = _report(_trial(1, 40, 10), _trial(2, 40, 10, extra=[warm_pod]), _trial(3, 40, 10, extra=[restarted]))
+    sp = r["comparisons"][0]["speedup"]
+    assert [t["trial"] for t in sp["per_trial"]] == ["1"]
+    assert sp["excluded_trials"] == {"restarted": 1, "warm": 1}
+    assert r["arms"]["a-art"]["excluded"] == {"warm": 1} and r["arms"]["a-std"]["excluded"] == {"restarted": 1}
+    # Pod figures cover cold pods only: the 2 s warm pod is not in the streaming arm's Ready p50.
+    assert r["arms"]["a-art"]["ready_seconds"]["min"] == 10.0
+
+
+def test_failures_are_a_rate_not_a_silent_drop():
+    from tests.timing.dumps import BIG, failed, pod
+
+    def broken(pods, events, base):
+        p = pod("a-art-f", arm="a-art", streaming=True, node="art-0", created=base, trial=1)
+        pods.append(p)
+        events.extend(failed(p, BIG, base + 2))
+
+    r = _report(_trial(1, 40, 10, extra=[broken]))
+    art = r["arms"]["a-art"]
+    assert art["failed_pods"] == 1 and art["failure_rate"] == pytest.approx(1 / 3)
+    assert r["comparisons"][0]["speedup"]["excluded_trials"] == {"failed": 1}
+
+
+def test_app_ready_speedup_from_the_images_own_log_line():
+    from tests.timing.dumps import at, load
+
+    pods, events = _trial(1, 40, 10)
+    p, e = load(pods, events)
+    for info in p:
+        # The streamed image defers the read: its app is ready 30 s after Ready, the standard one 2 s after.
+        delay = 30 if info.streaming else 2
+        info.app_ready_at = info.ready_at + (at(delay) - at(0))
+    r = build_report(p, e)
+    app = r["comparisons"][0]["app_speedup"]
+    assert app["metric"] == "arm_app_ready"
+    assert app["per_trial"][0]["baseline"] == 43.0 and app["per_trial"][0]["streaming"] == 41.0
+    assert r["arms"]["a-art"]["app_ready_seconds"]["p50"] == 40.0
+
+
+def test_a_comparison_without_app_signal_has_no_app_speedup():
+    assert _report(_trial(1, 40, 10))["comparisons"][0]["app_speedup"] is None

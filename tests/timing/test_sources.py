@@ -64,7 +64,9 @@ def test_live_reads_one_list_per_namespace(monkeypatch):
         def list_node(self, label_selector="", _preload_content=True):
             calls.append(("nodes", label_selector))
             node = loaded_nodes[0]
-            return Resp({"items": [{"metadata": {"name": node, "labels": {"x": "y"}}}, {"metadata": {"name": "other"}}]})
+            return Resp(
+                {"items": [{"metadata": {"name": node, "labels": {"x": "y"}}}, {"metadata": {"name": "other"}}]}
+            )
 
     loaded_nodes = sorted({p["spec"].get("nodeName") for p in pods["items"] if p["spec"].get("nodeName")})
 

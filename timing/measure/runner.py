@@ -112,7 +112,9 @@ class Runner:
             containers = spec.get("containers") or []
             if not containers or not meta.get("uid"):
                 continue
-            text = self.cluster.read_pod_log(meta.get("namespace"), meta.get("name"), containers[0]["name"], APP_LOG_BYTES)
+            text = self.cluster.read_pod_log(
+                meta.get("namespace"), meta.get("name"), containers[0]["name"], APP_LOG_BYTES
+            )
             if text:
                 out[meta["uid"]] = text
         return out

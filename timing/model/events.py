@@ -38,7 +38,19 @@ class PullEvent:
     resolution: float  # seconds: 1e-6 (eventTime), 1e-9 (name-encoded UnixNano), 1.0 (firstTimestamp)
 
     def __init__(
-        self, uid, namespace, pod_name, pod_uid, container, pull, first_time, last_time, count, node, at=None, resolution=1.0
+        self,
+        uid,
+        namespace,
+        pod_name,
+        pod_uid,
+        container,
+        pull,
+        first_time,
+        last_time,
+        count,
+        node,
+        at=None,
+        resolution=1.0,
     ):
         # The generated frozen __init__ sets every field through
         # object.__setattr__, about 4x slower than filling __dict__, and a

@@ -69,7 +69,9 @@ def write_plot(report: dict, path: str) -> None:
                     ax.barh(y, width, left=left, color=colour, height=0.7)
                 if pod["class"] != "cold":
                     ax.text(0, y, f" {pod['class']}", va="center", fontsize=7, color="#c53030")
-            ax.set_yticks(range(len(pods)), [p["name"][-14:] for p in sorted(pods, key=lambda p: p["name"])], fontsize=6)
+            ax.set_yticks(
+                range(len(pods)), [p["name"][-14:] for p in sorted(pods, key=lambda p: p["name"])], fontsize=6
+            )
             ax.invert_yaxis()
             if spread > 10:
                 ax.set_xscale("symlog", linthresh=1.0)  # arms more than 10x apart: both stay readable

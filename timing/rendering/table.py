@@ -271,4 +271,6 @@ def write_csv(report: dict, path: str) -> None:
                 sp = c["speedup"]
                 lo, hi = sp["ci95"] or (None, None)
                 v = c["verified"]
-                w.writerow(base + [c["baseline_arm"], sp["estimate"], lo, hi, sp["n_trials"], v["streaming"], v["cold"]])
+                w.writerow(
+                    base + [c["baseline_arm"], sp["estimate"], lo, hi, sp["n_trials"], v["streaming"], v["cold"]]
+                )

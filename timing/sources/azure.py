@@ -40,11 +40,11 @@ def read_pool_streaming(
     out: dict[str, bool | None] = {}
     for pool in pools:
         try:
-            body = client.agent_pools.get(group, name, pool, cls=_body)
+            body: dict = client.agent_pools.get(group, name, pool, cls=_body)  # type: ignore[assignment]
         except (AzureError, ValueError):
             out[pool] = None
             continue
-        props = (body or {}).get("properties") or {}
+        props = body.get("properties") or {} if isinstance(body, dict) else {}
         profile = props.get("artifactStreamingProfile")
         out[pool] = bool(profile.get("enabled")) if isinstance(profile, dict) else False
     return out

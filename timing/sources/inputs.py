@@ -38,7 +38,7 @@ class SameForEveryTrial(dict):
         super().__init__()
         self.evidence = evidence
 
-    def get(self, key, default=None):  # type: ignore[override]
+    def get(self, key, default=None):
         return self.evidence
 
 

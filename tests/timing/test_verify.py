@@ -1,0 +1,81 @@
+"""Verified streaming and verified cold, from constructed evidence."""
+
+from tests.timing.dumps import BIG, load, pod, pulled
+from timing.analysis.report import build_report
+from timing.analysis.verify import NODE_STATUS_MAX_IMAGES, Evidence
+
+STREAM_LABEL = {"kubernetes.azure.com/artifactstreaming-enabled": "true"}
+
+
+def _pair(image=BIG):
+    std = pod(
+        "std-0", arm="a-std", streaming=False, node="std-node", created=0, ready=40, trial=1, images=(("app", image),)
+    )
+    art = pod(
+        "art-0", arm="a-art", streaming=True, node="art-node", created=0, ready=10, trial=1, images=(("app", image),)
+    )
+    return load([std, art], pulled(std, image, 1, 39) + pulled(art, image, 1, 9))
+
+
+def _good(**changes) -> Evidence:
+    ev = Evidence(
+        pool_streaming={"art": True, "std": False},
+        node_labels={"art-node": dict(STREAM_LABEL), "std-node": {}},
+        node_images_before={"art-node": ["mcr.microsoft.com/other:1"], "std-node": []},
+        streaming_artifacts={BIG: True},
+    )
+    for k, v in changes.items():
+        setattr(ev, k, v)
+    return ev
+
+
+def _verified(evidence, image=BIG):
+    pods, events = _pair(image)
+    return build_report(pods, events, evidence={"1": evidence})["comparisons"][0]["verified"]
+
+
+def test_all_checks_pass():
+    assert _verified(_good()) == {"streaming": True, "cold": True, "reasons": [], "contradicted": []}
+
+
+def test_streaming_pool_flag_off_in_arm_is_not_streaming():
+    v = _verified(_good(pool_streaming={"art": False, "std": False}))
+    assert v["streaming"] is False and any("artifactStreamingProfile.enabled is False" in r for r in v["contradicted"])
+
+
+def test_baseline_pool_that_streams_too_is_not_a_comparison():
+    v = _verified(_good(pool_streaming={"art": True, "std": True}))
+    assert v["streaming"] is False and any(r.startswith("baseline pool std") for r in v["contradicted"])
+
+
+def test_node_without_the_aks_streaming_label():
+    v = _verified(_good(node_labels={"art-node": {}, "std-node": {}}))
+    assert v["streaming"] is False
+    assert v["contradicted"] == ["streaming node art-node lacks kubernetes.azure.com/artifactstreaming-enabled=true"]
+
+
+def test_missing_streaming_artifact_and_unknown_artifact():
+    assert _verified(_good(streaming_artifacts={BIG: False}))["streaming"] is False
+    v = _verified(_good(streaming_artifacts={}))
+    assert v["streaming"] is None and v["contradicted"] == [] and "not confirmed" in v["reasons"][0]
+
+
+def test_digest_reference_cannot_stream():
+    digest = "acr.azurecr.io/big@sha256:" + "a" * 64
+    v = _verified(_good(streaming_artifacts={digest: True}), image=digest)
+    assert v["streaming"] is False and "by digest" in v["contradicted"][0]
+
+
+def test_cold_needs_the_nodes_read_before_the_trial():
+    v = _verified(_good(node_images_before={"art-node": [BIG], "std-node": []}))
+    assert v["cold"] is False and "already held" in v["contradicted"][0]
+    assert _verified(_good(node_images_before=None))["cold"] is None
+    full = [f"img{i}:1" for i in range(NODE_STATUS_MAX_IMAGES)]
+    v = _verified(_good(node_images_before={"art-node": full, "std-node": []}))
+    assert v["cold"] is None and "absence proves nothing" in v["reasons"][0]
+
+
+def test_no_evidence_at_all_is_unverified_not_verified():
+    pods, events = _pair()
+    v = build_report(pods, events)["comparisons"][0]["verified"]
+    assert v["streaming"] is None and v["cold"] is None and v["contradicted"] == []
