@@ -19,6 +19,9 @@ class PublishedImage:
     # Resources a workload using this image must wait for: the import or build, and the streaming
     # artifact when there is one (a pod must never pull an image before its artifact exists).
     ready: list[pulumi.Resource] = field(default_factory=list)
+    # Filled synthetic images: MB read at start before they answer HTTP on `app_port` (else None).
+    startup_read_mb: int | None = None
+    app_port: int | None = None
 
     def reference(self, by: str) -> pulumi.Output[str]:
         """The image reference both arms use: by tag, or pinned by digest."""

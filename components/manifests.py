@@ -30,14 +30,16 @@ FRONT = "azure-vote-front"
 BACK = "azure-vote-back"
 FRONT_SERVICE_PORT = 80
 REDIS_PORT = 6379
-# A readiness probe every 2 s: pod readiness is one of the timestamps `timing` reports, so the probe
-# period bounds how late "ready" can be observed. tcpSocket (not httpGet) because the front's HTTP
-# handler talks to redis: an HTTP probe would tie the front's readiness to the back end's start-up
-# and blur what the experiment measures (the front image's pull and start).
-PROBE = {"periodSeconds": 2, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 3}
-# The synthetic images run `sleep infinity` as PID 1, which ignores SIGTERM: without this every pod
-# deletion (cache resets, scale to 0) would wait the default 30 s.
+# A readiness probe every second: pod readiness is the timestamp `timing` reports, so the probe period
+# bounds how late "ready" is observed. HTTP, so Ready means the app answers: the azure-vote front's
+# page reads its redis (the app is up only when both are), redis itself is probed on its port.
+PROBE = {"periodSeconds": 1, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 3}
+FRONT_READY_PATH = "/"
+# The synthetic images' PID 1 (busybox httpd, or sleep) installs no SIGTERM handler, so the signal
+# is ignored: without this every pod deletion (cache resets, scale to 0) would wait the default 30 s.
 SLEEPER_GRACE_SECONDS = 5
+SYNTHETIC_READY_PATH = "/ready"  # components/dockerfiles.py READY_PATH, served once the start-up read is done
+STARTUP_READ_ENV = "STARTUP_READ_MB"
 
 _DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 
@@ -48,6 +50,9 @@ class ArmImages:
 
     main: Any  # str or Output[str]
     backend: Any = None  # azure-vote only
+    # Filled synthetic images: they serve SYNTHETIC_READY_PATH on this port after reading startup_read_mb MB.
+    app_port: int | None = None
+    startup_read_mb: int | None = None
 
 
 def front_name(arm: ArmConfig) -> str:
@@ -113,6 +118,7 @@ def deployment(
     env: dict[str, str] | None = None,
     use_pull_secret: bool = False,
     grace_seconds: int | None = None,
+    ready_path: str | None = None,
 ) -> dict[str, Any]:
     if pool.name != arm.pool:
         raise ValueError(f"arm {arm.name!r} runs on pool {arm.pool!r}, not {pool.name!r}")
@@ -127,7 +133,10 @@ def deployment(
     }
     if port is not None:
         container["ports"] = [{"name": port_name, "containerPort": port, "protocol": "TCP"}]
-        container["readinessProbe"] = {"tcpSocket": {"port": port_name}, "initialDelaySeconds": 0, **PROBE}
+        check = (
+            {"httpGet": {"path": ready_path, "port": port_name}} if ready_path else {"tcpSocket": {"port": port_name}}
+        )
+        container["readinessProbe"] = {**check, "initialDelaySeconds": 0, **PROBE}
     if env:
         container["env"] = [{"name": key, "value": value} for key, value in env.items()]
     pod_spec: dict[str, Any] = {
@@ -220,6 +229,7 @@ def arm_objects(
                 # The front finds its own arm's redis by Service name: never another arm's.
                 env={"REDIS": back_name(arm)},
                 use_pull_secret=use_pull_secret,
+                ready_path=FRONT_READY_PATH,
                 **common,
             ),
             # One redis per arm: replicas of a stateful back end would be separate, unshared databases.
@@ -254,20 +264,25 @@ def arm_objects(
             ),
         ]
     if workload.template == "single":
+        synthetic = images.app_port is not None and workload.port is None
+        port = images.app_port if synthetic else workload.port
+        read_mb = workload.startup_read_mb if workload.startup_read_mb is not None else images.startup_read_mb
         objects = [
             deployment(
                 name=single_name(arm),
                 component=workload.name,
                 image=images.main,
                 replicas=workload.replicas,
-                port=workload.port,
+                port=port,
                 port_name="main",
+                env={STARTUP_READ_ENV: str(read_mb)} if synthetic and read_mb is not None else None,
                 use_pull_secret=use_pull_secret,
-                grace_seconds=SLEEPER_GRACE_SECONDS if workload.port is None else None,
+                grace_seconds=SLEEPER_GRACE_SECONDS if synthetic or port is None else None,
+                ready_path=SYNTHETIC_READY_PATH if synthetic else None,
                 **common,
             ),
         ]
-        if workload.port is not None:
+        if workload.port is not None:  # a Service only for a port the user asked for
             objects.append(
                 service(
                     name=single_name(arm),

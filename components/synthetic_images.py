@@ -88,6 +88,8 @@ class SyntheticImages(pulumi.ComponentResource):
                 digest=build.digest,
                 streaming_artifact_digest=artifact_digest,
                 ready=ready,
+                startup_read_mb=config.read_mb,
+                app_port=None if config.squash_of is not None else dockerfiles.APP_PORT,
             )
         self.register_outputs({"images": {n: i.summary() for n, i in self.images.items()}})
 
@@ -102,22 +104,29 @@ class SyntheticImages(pulumi.ComponentResource):
             squash_source = source.digest.apply(lambda digest: {"repository": source.repository, "digest": digest})
             return dockerfile, squash_source
         assert config.size_mb is not None and config.layers is not None  # enforced by stackconfig/model.py
-        size_mb, layers, fill = config.size_mb, config.layers, config.fill
-        if config.base_image in args.imported:
-            base = args.imported[config.base_image]
-            reference = Output.all(args.login_server, base.digest).apply(
-                lambda parts: pinned_reference(parts[0], base, parts[1])
-            )
-        elif SOURCE_RE.fullmatch(config.base_image):
-            reference = Output.from_input(config.base_image)
-        else:
-            # A configured name the composition did not pass in: never fall back to Docker Hub.
-            raise ValueError(
-                f"synthetic image {config.name}.baseImage: {config.base_image!r} is neither an "
-                f"imported image (have: {', '.join(sorted(args.imported)) or 'none'}) nor a "
-                "full image reference"
-            )
-        return reference.apply(lambda ref: dockerfiles.filled_dockerfile(ref, size_mb, layers, fill)), None
+        size_mb, layers, fill, read_mb = config.size_mb, config.layers, config.fill, config.read_mb or 0
+        base = _resolved(args, config.base_image, f"{config.name}.baseImage")
+        tools = _resolved(args, config.tools_image, f"{config.name}.toolsImage")
+        dockerfile = Output.all(base, tools).apply(
+            lambda refs: dockerfiles.filled_dockerfile(refs[0], size_mb, layers, fill, refs[1], read_mb)
+        )
+        return dockerfile, None
+
+
+def _resolved(args: SyntheticImagesArgs, name: str, what: str) -> Output[str]:
+    """A configured image pinned by digest in this registry, or a full reference as given."""
+    if name in args.imported:
+        image = args.imported[name]
+        return Output.all(args.login_server, image.digest).apply(
+            lambda parts: pinned_reference(parts[0], image, parts[1])
+        )
+    if SOURCE_RE.fullmatch(name):
+        return Output.from_input(name)
+    # A configured name the composition did not pass in: never fall back to Docker Hub.
+    raise ValueError(
+        f"synthetic image {what}: {name!r} is neither an imported image "
+        f"(have: {', '.join(sorted(args.imported)) or 'none'}) nor a full image reference"
+    )
 
 
 def _imported(args: SyntheticImagesArgs, name: str, what: str) -> PublishedImage:

@@ -102,6 +102,8 @@ class ABWorkloads(pulumi.ComponentResource):
             images = manifests.ArmImages(
                 main=main.reference(workload.image_reference),
                 backend=backend.reference(workload.image_reference) if backend else None,
+                app_port=main.app_port,
+                startup_read_mb=main.startup_read_mb,
             )
             # All pools of all arms plus every image's readiness: identical for each Deployment of the
             # workload, so no arm can be created before another.

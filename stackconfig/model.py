@@ -132,10 +132,29 @@ class SyntheticImageConfig(_InRegistry):
         alias="squashOf",
         description="Name of a configured image to copy into a single layer (instead of sizeMb/layers).",
     )
+    startup_read_mb: StrictInt | None = Field(
+        None,
+        alias="startupReadMb",
+        description="Filled images: MB of the payload the container reads before it reports ready "
+        "(default: all of it; 0 = the blog's bare start).",
+    )
+    tools_image: StrictStr = Field(
+        "busybox",
+        alias="toolsImage",
+        description="Filled images: the image whose static /bin/busybox runs the start-up read and the "
+        "readiness endpoint (a configured image name, or a full image reference).",
+    )
 
     @model_validator(mode="after")
     def _default_name(self) -> SyntheticImageConfig:
         return self if self.name else self.model_copy(update={"name": default_image_name(self.target)})
+
+    @property
+    def read_mb(self) -> int | None:
+        """MB read at start-up (filled images only): the configured share, else the whole payload."""
+        if self.squash_of is not None:
+            return None
+        return self.startup_read_mb if self.startup_read_mb is not None else self.size_mb
 
     def shape_problems(self) -> Problems:
         """Filled or squashed, never both (checked with the stack, so that its other rules run too)."""
@@ -143,6 +162,13 @@ class SyntheticImageConfig(_InRegistry):
         if self.squash_of is not None:
             if self.size_mb is not None or self.layers is not None:
                 found.append(((), "give either squashOf or sizeMb+layers, not both"))
+            if self.startup_read_mb is not None:
+                found.append(
+                    (
+                        ("startupReadMb",),
+                        "a squashed copy keeps its source's own start command; allowed: only on filled images",
+                    )
+                )
         else:
             if self.layers is None or not 1 <= self.layers <= MAX_SYNTHETIC_LAYERS:
                 found.append(
@@ -150,7 +176,15 @@ class SyntheticImageConfig(_InRegistry):
                 )
             if self.size_mb is None or not 1 <= self.size_mb <= MAX_SYNTHETIC_IMAGE_MB:
                 found.append((("sizeMb",), f"{self.size_mb!r} MB cannot be built; allowed: 1-{MAX_SYNTHETIC_IMAGE_MB}"))
-            elif self.layers and self.layers >= 1 and self.size_mb < self.layers:
+            elif self.startup_read_mb is not None and not 0 <= self.startup_read_mb <= self.size_mb:
+                found.append(
+                    (
+                        ("startupReadMb",),
+                        f"{self.startup_read_mb} MB cannot be read from a {self.size_mb} MB payload; "
+                        f"allowed: 0-{self.size_mb}",
+                    )
+                )
+            if self.size_mb is not None and self.layers and self.layers >= 1 and self.size_mb < self.layers:
                 found.append(
                     (
                         ("sizeMb",),
@@ -389,7 +423,15 @@ class WorkloadConfig(_Model):
     replicas: f.Replicas = Field(1, description="Pods per arm, 1-1000.")
     port: f.Port | None = Field(None, description="Port served; azure-vote defaults to 80.")
     image_reference: Literal["tag", "digest"] = Field(
-        "tag", alias="imageReference", description="How every arm references the image."
+        "tag",
+        alias="imageReference",
+        description="How every arm references the image; artifact streaming works only for pulls by tag.",
+    )
+    startup_read_mb: StrictInt | None = Field(
+        None,
+        alias="startupReadMb",
+        description="Synthetic filled images: MB to read before ready, for this workload only "
+        "(default: the image's startupReadMb).",
     )
     resources: ResourcesConfig = Field(default_factory=ResourcesConfig, description="Requests and limits.")
     arms: tuple[ArmConfig, ...] = Field(description="At least one streaming and one standard arm per pair.")
@@ -527,6 +569,20 @@ class StackConfig(_Model):
                 )
             if (
                 image.squash_of is None
+                and image.tools_image not in imported
+                and not f.SOURCE_RE.fullmatch(image.tools_image)
+            ):
+                found.append(
+                    (
+                        ("syntheticImages", i, "toolsImage"),
+                        f"{image.tools_image!r} is neither a configured image nor an image reference; allowed: "
+                        "the name of an imported busybox image (add {name: busybox, source: "
+                        "docker.io/library/busybox:1.37, target: library/busybox:1.37} to images), or "
+                        "registry/repo:tag of an image with a static /bin/busybox",
+                    )
+                )
+            if (
+                image.squash_of is None
                 and image.base_image not in imported
                 and not f.SOURCE_RE.fullmatch(image.base_image)
             ):
@@ -572,6 +628,25 @@ class StackConfig(_Model):
                     found.append(
                         ((*key, field_key), f"{image!r} is not a configured image; allowed: {', '.join(images)}")
                     )
+            filled = {s.name: s for s in self.synthetic_images if s.squash_of is None}
+            if w.startup_read_mb is not None:
+                synthetic = filled.get(w.image)
+                if synthetic is None:
+                    found.append(
+                        (
+                            (*key, "startupReadMb"),
+                            f"{w.image!r} is not a filled synthetic image, so it has no start-up read; "
+                            f"allowed: only with {', '.join(sorted(filled)) or '(no filled synthetic image)'}",
+                        )
+                    )
+                elif synthetic.size_mb is not None and not 0 <= w.startup_read_mb <= synthetic.size_mb:
+                    found.append(
+                        (
+                            (*key, "startupReadMb"),
+                            f"{w.startup_read_mb} MB cannot be read from the {synthetic.size_mb} MB image "
+                            f"{w.image!r}; allowed: 0-{synthetic.size_mb}",
+                        )
+                    )
             arms = []
             for j, arm in enumerate(w.arms):
                 _unique(found, seen_arms, arm.name, (*key, "arms", j, "name"), "arm name")
@@ -585,6 +660,14 @@ class StackConfig(_Model):
                     )
                     continue
                 arms.append(arm.model_copy(update={"streaming": pool.artifact_streaming}))
+            if w.image_reference == "digest" and any(a.streaming for a in arms):
+                found.append(
+                    (
+                        (*key, "imageReference"),
+                        f"workload {w.name!r} has an arm on a streaming pool, and artifact streaming works "
+                        "only for pulls by tag (a digest reference pulls the whole image); allowed: tag",
+                    )
+                )
             # In token pull mode no arm can stream (refused above), so there is nothing to pair.
             if self.cluster.pull_mode == "attach":
                 for pair in sorted({a.pair for a in arms}):

@@ -89,6 +89,8 @@ def build(config: StackConfig, stack_name: str | None = None) -> dict[str, Any]:
     return {
         "registryLoginServer": registry.login_server,
         "clusterName": cluster.cluster_name,
+        # `timing` reads the pools' artifact-streaming flag back from ARM through this id.
+        "clusterId": cluster.managed_cluster.id,
         "resourceGroupName": registry.resource_group_name,
         "kubeconfig": pulumi.Output.secret(cluster.kubeconfig),
         "oidcIssuerUrl": cluster.oidc_issuer_url,

@@ -18,6 +18,14 @@ _ALPINE = {
     "target": "library/alpine:3.20",
     "streaming": False,
 }
+# The official busybox image's /bin/busybox is statically linked: copied into a synthetic image it
+# runs the start-up read, the millisecond log lines and the HTTP readiness endpoint on any base.
+_BUSYBOX = {
+    "name": "busybox",
+    "source": "docker.io/library/busybox:1.37",
+    "target": "library/busybox:1.37",
+    "streaming": False,
+}
 
 
 def _teleport_ab() -> dict[str, Any]:
@@ -96,7 +104,7 @@ def _storage_matrix() -> dict[str, Any]:
         }
 
     return {
-        "images": [_ALPINE],
+        "images": [_ALPINE, _BUSYBOX],
         "syntheticImages": [
             # /dev/zero, as in the blog: the layer compresses to a few MB, so this measures unpacking and
             # writing 5 GB on the node far more than moving it over the network.
@@ -129,6 +137,22 @@ def _storage_matrix() -> dict[str, Any]:
                     {"pool": "fastnoart", "pair": "fast"},
                 ],
             },
+            # `big` reads the whole payload before it reports ready (startupReadMb defaults to all of it),
+            # and its pods log when the container started (the blog's bare start) and when the read was
+            # done, so one run shows both. `big-bare` is the blog's setup exactly: no read at all.
+            {
+                "name": "big-bare",
+                "template": "single",
+                "image": "largeimage",
+                "replicas": 1,
+                "startupReadMb": 0,
+                "arms": [
+                    {"pool": "slowart", "pair": "slow"},
+                    {"pool": "slownoart", "pair": "slow"},
+                    {"pool": "fastart", "pair": "fast"},
+                    {"pool": "fastnoart", "pair": "fast"},
+                ],
+            },
             # The blog's last test: 10 replicas on one fast node each side. Same image as `big`, so it
             # is a variant to run instead of `big` (activeWorkloads: [big10]), never beside it.
             {
@@ -152,7 +176,7 @@ def _layers() -> dict[str, Any]:
     # equals image size and the network part is real.
     grid = [(size, layers) for size in LAYER_GRID_SIZES_MB for layers in LAYER_GRID_LAYERS]
     return {
-        "images": [_ALPINE],
+        "images": [_ALPINE, _BUSYBOX],
         "syntheticImages": [
             {
                 "name": f"s{size}-l{layers}",

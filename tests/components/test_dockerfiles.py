@@ -54,18 +54,83 @@ def test_sizes_that_cannot_be_split_are_refused(size_mb, layers):
         dockerfiles.layer_sizes_mb(size_mb, layers)
 
 
-def test_blog_image_is_one_zero_layer_over_the_base():
-    text = dockerfiles.filled_dockerfile("reg.azurecr.io/library/alpine:3.20@sha256:" + "a" * 64, 5000, 1, "zero")
+TOOLS = "reg.azurecr.io/library/busybox:1.37@sha256:" + "c" * 64
+
+
+def filled(base, size_mb, layers, fill, read_mb=None):
+    return dockerfiles.filled_dockerfile(base, size_mb, layers, fill, TOOLS, size_mb if read_mb is None else read_mb)
+
+
+def test_blog_image_is_one_zero_layer_over_the_base_with_a_read_then_http_start():
+    text = filled("reg.azurecr.io/library/alpine:3.20@sha256:" + "a" * 64, 5000, 1, "zero")
     steps = instructions(text)
-    assert steps[0] == "FROM reg.azurecr.io/library/alpine:3.20@sha256:" + "a" * 64
+    assert steps[0] == f"FROM {TOOLS} AS tools"
+    assert steps[1] == "FROM reg.azurecr.io/library/alpine:3.20@sha256:" + "a" * 64
     assert dd_steps(text) == [{"device": "/dev/zero", "file": "/streaming-ab-fill-001.bin", "count": "5000"}]
-    assert steps[-1] == 'CMD ["sleep","infinity"]'
-    assert len(steps) == 3
+    assert steps[3:7] == [
+        "COPY --from=tools /bin/busybox /opt/streaming-ab/busybox",
+        "ENV STARTUP_READ_MB=5000",
+        "EXPOSE 8080",
+        "USER 65532:65532",
+    ]
+    entrypoint = json.loads(steps[7].removeprefix("ENTRYPOINT "))
+    assert entrypoint[:3] == ["/opt/streaming-ab/busybox", "sh", "-c"]
+    script = entrypoint[3]
+    # Start line, the read, the ready line, then the HTTP server the readiness probe asks.
+    order = [
+        script.index(part) for part in ("streaming-ab: start", "head -c", "streaming-ab: ready", "httpd -f -p 8080")
+    ]
+    assert order == sorted(order)
+    assert len(steps) == 8
+
+
+def test_start_script_reads_the_configured_megabytes_in_a_real_shell(tmp_path):
+    # The script's shell logic, run by the machine's sh with busybox's applets replaced by the system's.
+    import shutil
+    import subprocess
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "busybox"
+    shim.write_text(
+        '#!/bin/sh\ncmd="$1"; shift\nif [ "$cmd" = httpd ]; then echo "httpd $*"; exit 0; fi\nexec "$cmd" "$@"\n'
+    )
+    shim.chmod(0o755)
+    fill = tmp_path / "streaming-ab-fill-001.bin"
+    fill.write_bytes(b"x" * (3 * 1048576))
+    script = (
+        dockerfiles.START_SCRIPT.replace(dockerfiles.BUSYBOX, str(shim))
+        .replace("/streaming-ab-fill-", str(tmp_path) + "/streaming-ab-fill-")
+        .replace("/tmp/www", str(tmp_path / "www"))
+    )
+    if shutil.which("sh") is None:
+        pytest.skip("no POSIX shell on this machine")
+    out = subprocess.run(
+        ["sh", "-c", script],
+        env={"STARTUP_READ_MB": "2", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("streaming-ab: start ") and lines[1].startswith("streaming-ab: ready ")
+    from timing.model.applog import app_times
+
+    times = app_times(out.stdout)
+    assert times["ready"] >= times["start"]  # the millisecond times parse as the report reads them
+    assert lines[2] == "httpd -f -p 8080 -h " + str(tmp_path / "www")
+    assert (tmp_path / "www" / "ready").read_text() == "ok\n"
+
+
+def test_start_read_cannot_exceed_the_payload():
+    with pytest.raises(ValueError, match="cannot read"):
+        filled("alpine:3.20", 10, 1, "zero", read_mb=11)
+    assert "ENV STARTUP_READ_MB=0" in filled("alpine:3.20", 10, 1, "zero", read_mb=0)
 
 
 @pytest.mark.parametrize("fill, device", [("zero", "/dev/zero"), ("random", "/dev/urandom")])
 def test_fill_chooses_the_device(fill, device):
-    steps = dd_steps(dockerfiles.filled_dockerfile("alpine:3.20", 3000, 28, fill))
+    steps = dd_steps(filled("alpine:3.20", 3000, 28, fill))
     assert len(steps) == 28
     assert {s["device"] for s in steps} == {device}
     assert sum(int(s["count"]) for s in steps) == 3000
@@ -75,7 +140,7 @@ def test_fill_chooses_the_device(fill, device):
 
 def test_unknown_fill_is_refused():
     with pytest.raises(ValueError, match="unknown fill"):
-        dockerfiles.filled_dockerfile("alpine:3.20", 10, 1, "ones")
+        filled("alpine:3.20", 10, 1, "ones")
 
 
 def test_squash_dockerfile_from_the_azure_vote_front_config():
@@ -134,13 +199,13 @@ def test_squash_head_names_its_source_and_completes_at_build_time():
     assert build_context.complete_squash_dockerfile(head, VOTE_FRONT_CONFIG) == dockerfiles.squash_dockerfile(
         SOURCE, VOTE_FRONT_CONFIG
     )
-    assert dockerfiles.squash_source_of(dockerfiles.filled_dockerfile("alpine:3.20", 1, 1, "zero")) is None
+    assert dockerfiles.squash_source_of(filled("alpine:3.20", 1, 1, "zero")) is None
     with pytest.raises(ValueError, match="marker"):
         build_context.complete_squash_dockerfile("FROM alpine:3.20\n", VOTE_FRONT_CONFIG)
 
 
 def test_build_context_holds_only_the_dockerfile_and_is_reproducible():
-    text = dockerfiles.filled_dockerfile("alpine:3.20", 10, 2, "random")
+    text = filled("alpine:3.20", 10, 2, "random")
     context = build_context.build_context(text)
     assert context == build_context.build_context(text)
     assert context != build_context.build_context(text.replace("count=5", "count=6"))

@@ -143,7 +143,9 @@ def test_azure_vote_arm_objects():
     assert front["image"] == FRONT_REF and front["imagePullPolicy"] == "IfNotPresent"
     assert front["env"] == [{"name": "REDIS", "value": "vote-teleporter-back"}]
     assert front["ports"] == [{"name": "http", "containerPort": 80, "protocol": "TCP"}]
-    assert front["readinessProbe"]["tcpSocket"] == {"port": "http"}
+    # Ready means the page is served (which reads this arm's redis), not just that a port is open.
+    assert front["readinessProbe"]["httpGet"] == {"path": "/", "port": "http"}
+    assert front["readinessProbe"]["periodSeconds"] == 1
     assert front["resources"] == {
         "requests": {"cpu": "100m", "memory": "128Mi"},
         "limits": {"cpu": "250m", "memory": "256Mi"},
@@ -260,3 +262,28 @@ def test_an_arm_is_only_rendered_on_its_own_pool():
         manifests.arm_objects(
             workload, workload.arms[0], wrong_pool, namespace_name="ns", images=manifests.ArmImages(FRONT_REF, BACK_REF)
         )
+
+
+def test_synthetic_image_is_ready_when_its_start_up_read_is_done():
+    config = config_for("storage-matrix", activeWorkloads=["big", "big-bare"])
+    objects = []
+    pools = {p.name: p for p in config.pools}
+    for workload in config.workloads:
+        images = manifests.ArmImages(main="acr.azurecr.io/largeimage/test:v1", app_port=8080, startup_read_mb=5000)
+        for arm in workload.arms:
+            objects += manifests.arm_objects(
+                workload, arm, pools[arm.pool], namespace_name=config.workload_namespace, images=images
+            )
+    deployments = of_kind(objects, "Deployment")
+    full = deployments["big-fastart"]["spec"]["template"]["spec"]
+    bare = deployments["big-bare-fastart"]["spec"]["template"]["spec"]
+    container = full["containers"][0]
+    assert container["readinessProbe"]["httpGet"] == {"path": "/ready", "port": "main"}
+    assert container["readinessProbe"]["periodSeconds"] == 1
+    assert container["ports"] == [{"name": "main", "containerPort": 8080, "protocol": "TCP"}]
+    assert container["env"] == [{"name": "STARTUP_READ_MB", "value": "5000"}]
+    assert bare["containers"][0]["env"] == [{"name": "STARTUP_READ_MB", "value": "0"}]  # the blog's bare start
+    assert full["terminationGracePeriodSeconds"] == manifests.SLEEPER_GRACE_SECONDS
+    assert of_kind(objects, "Service") == {}  # readiness needs no Service
+    for obj in objects:
+        validate(obj, config.cluster.kubernetes_version)

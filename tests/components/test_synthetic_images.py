@@ -94,7 +94,8 @@ def test_storage_matrix_builds_the_blog_image_from_the_registry_alpine():
     config, evaluation = compose({"scenario": "storage-matrix"})
     (build,) = evaluation.of_type(ACR_BUILD_TYPE)
     base = f"{LOGIN}/library/alpine:3.20@{imported_digest('alpine')}"
-    assert build.inputs["dockerfile"] == dockerfiles.filled_dockerfile(base, 5000, 1, "zero")
+    tools = f"{LOGIN}/library/busybox:1.37@{imported_digest('busybox')}"
+    assert build.inputs["dockerfile"] == dockerfiles.filled_dockerfile(base, 5000, 1, "zero", tools, 5000)
     assert build.inputs["target"] == "largeimage/test:v1"
     assert build.inputs.get("squashSource") is None  # None inputs are not sent to the engine
     assert build.inputs["timeoutMinutes"] == config.timeouts.build_minutes
@@ -107,8 +108,9 @@ def test_storage_matrix_builds_the_blog_image_from_the_registry_alpine():
         "registryName": "streamabx7k2q9",
         "loginServer": LOGIN,
     }
-    (alpine_import,) = evaluation.of_type(IMPORT)
-    assert evaluation.depends_on(build, alpine_import)
+    imports = {i.name: i for i in evaluation.of_type(IMPORT)}
+    assert set(imports) == {"import-alpine", "import-busybox"}
+    assert all(evaluation.depends_on(build, i) for i in imports.values())  # base and tools image
 
     artifact = artifacts(evaluation)["largeimage/test"]
     assert evaluation.depends_on(artifact, build)
@@ -162,6 +164,7 @@ def test_full_reference_base_and_no_streaming():
                 "layers": 4,
                 "fill": "random",
                 "baseImage": "mcr.microsoft.com/azurelinux/base/core:3.0",
+                "toolsImage": "docker.io/library/busybox:1.37",
                 "streaming": False,
             }
         ],
@@ -177,7 +180,8 @@ def test_full_reference_base_and_no_streaming():
     }
     _, evaluation = compose(values)
     (build,) = evaluation.of_type(ACR_BUILD_TYPE)
-    assert build.inputs["dockerfile"].splitlines()[1] == "FROM mcr.microsoft.com/azurelinux/base/core:3.0"
+    froms = [line for line in build.inputs["dockerfile"].splitlines() if line.startswith("FROM ")]
+    assert froms == ["FROM docker.io/library/busybox:1.37 AS tools", "FROM mcr.microsoft.com/azurelinux/base/core:3.0"]
     assert not any(evaluation.depends_on(build, i) for i in evaluation.of_type(IMPORT))
     assert evaluation.of_type(STREAMING_TYPE) == []
     assert evaluation.outputs["images"]["plain"]["streamingArtifactDigest"] is None
@@ -281,7 +285,10 @@ def test_program_builds_every_synthetic_image_from_the_registry_copy(scenario):
         if image.squash_of:
             assert build.inputs["dockerfile"] == dockerfiles.squash_dockerfile_head(pinned)
         else:
-            assert build.inputs["dockerfile"].splitlines()[1] == f"FROM {pinned}"
+            froms = [line for line in build.inputs["dockerfile"].splitlines() if line.startswith("FROM ")]
+            assert froms[-1] == f"FROM {pinned}"
+            tools = imports[next(i for i in config.images if i.name == image.tools_image).target]
+            assert froms[0] == f"FROM {login}/library/busybox:1.37@{tools.state['digest']} AS tools"
         assert evaluation.depends_on(build, source_import)
         # Registry work never waits for the cluster (docs/ARCHITECTURE.md).
         assert not evaluation.depends_on(build, cluster) and not evaluation.depends_on(cluster, build)

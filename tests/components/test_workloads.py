@@ -307,11 +307,24 @@ def test_endpoints_only_for_load_balanced_arms(scenario):
         assert url == f"http://{fake_ip(f'{arm}-front')}"
 
 
-def test_digest_mode_pins_both_arms_to_the_same_digest():
+def test_digest_mode_is_refused_beside_a_streaming_arm():
     workloads = copy.deepcopy(scenarios.SCENARIOS["teleport-ab"]["workloads"])
+    workloads[0]["imageReference"] = "digest"
+    with pytest.raises(ConfigError, match=r"workloads\[0\]\.imageReference: .*only for pulls by tag"):
+        parse_stack_config({"location": "westus3", "scenario": "teleport-ab", "workloads": workloads})
+
+
+def test_digest_mode_pins_both_arms_to_the_same_digest():
+    # Without streaming (token pull mode: no pool streams), pinning by digest is allowed.
+    workloads = copy.deepcopy(scenarios.SCENARIOS["teleport-ab"]["workloads"])
+    pools = copy.deepcopy(scenarios.SCENARIOS["teleport-ab"]["pools"])
     for w in workloads:
         w["imageReference"] = "digest"
-    composed = compose({"scenario": "teleport-ab", "workloads": workloads})
+    for p in pools:
+        p["artifactStreaming"] = False
+    composed = compose(
+        {"scenario": "teleport-ab", "workloads": workloads, "pools": pools, "cluster": {"pullMode": "token"}}
+    )
     images = {}
     for _name, deployment in composed.deployments().items():
         (container,) = deployment.inputs["spec"]["template"]["spec"]["containers"]

@@ -43,7 +43,12 @@ LOG_SAS = (
 DIGEST = "sha256:" + "b" * 64
 TARGET = "largeimage/test:v1"
 DOCKERFILE = dockerfiles.filled_dockerfile(
-    "streamabx7k2q9.azurecr.io/library/alpine:3.20@sha256:" + "a" * 64, 5000, 1, "zero"
+    "streamabx7k2q9.azurecr.io/library/alpine:3.20@sha256:" + "a" * 64,
+    5000,
+    1,
+    "zero",
+    "streamabx7k2q9.azurecr.io/library/busybox:1.37@sha256:" + "c" * 64,
+    5000,
 )
 PROPS = {
     "subscriptionId": SUBSCRIPTION,

@@ -312,3 +312,44 @@ def test_pool_rules_for_every_pool(pool, key, message):
     assert any(p.startswith(f"{PROJECT}:pools[2].{key}: pool {pool['name']!r}") and message in p for p in problems), (
         problems
     )
+
+
+def _matrix(**changes) -> dict:
+    values = {"location": "westus3", "scenario": "storage-matrix"}
+    synthetic = copy.deepcopy(scenarios.SCENARIOS["storage-matrix"]["syntheticImages"])
+    workloads = copy.deepcopy(scenarios.SCENARIOS["storage-matrix"]["workloads"])
+    for key, value in changes.items():
+        target, _, field = key.partition("__")
+        (synthetic[0] if target == "image" else workloads[0])[field] = value
+    return {**values, "syntheticImages": synthetic, "workloads": workloads}
+
+
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        ({"image__startupReadMb": 5001}, "syntheticImages[0].startupReadMb: 5001 MB cannot be read from a 5000 MB"),
+        ({"image__startupReadMb": -1}, "syntheticImages[0].startupReadMb: -1 MB cannot be read"),
+        ({"workload__startupReadMb": 6000}, "workloads[0].startupReadMb: 6000 MB cannot be read from the 5000 MB"),
+        ({"image__toolsImage": "nosuch"}, "syntheticImages[0].toolsImage: 'nosuch' is neither a configured image"),
+    ],
+)
+def test_startup_read_problems_name_the_key(changes, expected):
+    problems = problems_for(_matrix(**changes))
+    assert any(expected in p for p in problems), problems
+
+
+def test_startup_read_only_where_there_is_a_read():
+    values = {**BASE, "workloads": copy.deepcopy(scenarios.SCENARIOS["teleport-ab"]["workloads"])}
+    values["workloads"][0]["startupReadMb"] = 10
+    (problem,) = problems_for(values)
+    assert "workloads[0].startupReadMb: 'azure-vote-front' is not a filled synthetic image" in problem
+    squash = copy.deepcopy(scenarios.SCENARIOS["teleport-ab"]["syntheticImages"])
+    squash[0]["startupReadMb"] = 10
+    (problem,) = problems_for({**BASE, "syntheticImages": squash})
+    assert "syntheticImages[0].startupReadMb: a squashed copy keeps its source's own start command" in problem
+
+
+def test_startup_read_defaults_to_the_whole_payload():
+    config = parse_stack_config(_matrix())
+    assert config.synthetic_images[0].read_mb == 5000
+    assert parse_stack_config(_matrix(image__startupReadMb=0)).synthetic_images[0].read_mb == 0

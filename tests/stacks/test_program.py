@@ -21,6 +21,7 @@ STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
 EXPORTS = {
     "registryLoginServer",
     "clusterName",
+    "clusterId",
     "resourceGroupName",
     "kubeconfig",
     "images",
