@@ -23,6 +23,7 @@ from contract import (
     LABEL_PART_OF,
     LABEL_POOL,
     LABEL_STREAMING,
+    LABEL_TRIAL,
     LABEL_WORKLOAD,
     PART_OF_VALUE,
 )
@@ -57,6 +58,8 @@ def pod_doc(i, arm, workload, pair, streaming, image, node, created, ready_s, pe
                     LABEL_PAIR: pair,
                     LABEL_STREAMING: "true" if streaming else "false",
                     LABEL_WORKLOAD: workload,
+                    # Ten trials, so the per-trial speed-up and its t interval are part of the work.
+                    LABEL_TRIAL: str((i // 20) % 10 + 1),  # every arm (i % 20) in every trial
                 },
                 "name": name,
                 "namespace": DEFAULT_NAMESPACE,

@@ -202,10 +202,12 @@ def cmd_report(args) -> int:
             from timing.rendering.reference import reference_rows
 
             doc = dict(doc, reference=reference_rows())
-        # Indented for a person at a terminal; compact when piped, because
-        # json's indenting encoder is pure Python and several times slower.
-        indent = 2 if sys.stdout.isatty() else None
-        sys.stdout.write(json.dumps(doc, indent=indent, separators=None if indent else (",", ":")))
+        import orjson
+
+        # Indented for a person at a terminal, compact when piped (orjson: the encoder of the standard
+        # library took a tenth of the 10 000-pod budget).
+        option = orjson.OPT_INDENT_2 if sys.stdout.isatty() else 0
+        sys.stdout.write(orjson.dumps(doc, option=option).decode())
         sys.stdout.write("\n")
         return ExitStatus.OK
     # rich is imported only for the human output: --json stays lean.
