@@ -35,7 +35,7 @@ class ABWorkloadsArgs:
 
 
 def timing_command(stack_name: str, namespace: str, arm_name: str) -> str:
-    return f"python -m timing report --stack {stack_name} --namespace {namespace} --selector {LABEL_ARM}={arm_name}"
+    return f"venv/bin/python -m timing report --stack {stack_name} --namespace {namespace} --selector {LABEL_ARM}={arm_name}"
 
 
 def endpoint_from_status(status: Any) -> str | None:

@@ -38,7 +38,7 @@ def _add_cluster_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m timing", description=__doc__)
+    parser = argparse.ArgumentParser(prog="venv/bin/python -m timing", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("report", help="per-arm cold-start statistics from a cluster, kubectl dumps or a results folder")

@@ -294,7 +294,7 @@ def test_timing_readers(scenario):
             "pool": arm.pool,
             "streaming": pools[arm.pool].artifact_streaming,
             "image": f"{LOGIN}/{image.target}",
-            "command": f"python -m timing report --stack dev --namespace streaming-ab --selector streaming-ab/arm={name}",
+            "command": f"venv/bin/python -m timing report --stack dev --namespace streaming-ab --selector streaming-ab/arm={name}",
         }
 
 
@@ -377,7 +377,7 @@ def test_source_ranges_and_stack_name_reach_the_objects():
         else:
             assert "loadBalancerSourceRanges" not in service.inputs["spec"]
     readers = composed.evaluation.outputs["timingReaders"]
-    assert all(r["command"].startswith("python -m timing report --stack teleport ") for r in readers.values())
+    assert all(r["command"].startswith("venv/bin/python -m timing report --stack teleport ") for r in readers.values())
 
 
 def test_wiring_mistakes_are_reported_before_anything_is_declared():

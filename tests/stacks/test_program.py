@@ -68,7 +68,7 @@ def test_exports(evaluation):
     assert readers
     for arm, reader in readers.items():
         assert reader["selector"] == f"streaming-ab/arm={arm}"
-        assert reader["command"].startswith("python -m timing report --stack ")
+        assert reader["command"].startswith("venv/bin/python -m timing report --stack ")
 
 
 def test_registry_and_cluster_do_not_wait_for_each_other(evaluation):

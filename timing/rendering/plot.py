@@ -55,7 +55,8 @@ def write_plot(report: dict, path: str) -> None:
             rows.append((c, trial, b, s))
     n_rows = max(1, len(rows))
     height = sum(max(len(b), len(s), 1) for _c, _t, b, s in rows) * 0.28 + 1.6 * n_rows
-    fig, axes = plt.subplots(n_rows, 2, figsize=(12, max(3.0, height)), squeeze=False)
+    # One time axis per row: the two arms of a trial are read against the same scale.
+    fig, axes = plt.subplots(n_rows, 2, figsize=(12, max(3.0, height)), squeeze=False, sharex="row")
     if not rows:
         axes[0][0].text(0.5, 0.5, "no comparison in this report", ha="center", va="center")
     for row, (c, trial, b, s) in enumerate(rows):

@@ -159,7 +159,14 @@ def notes(report: dict) -> list[str]:
             out.append(f"{label}: {w}.")
         v = c.get("verified") or {}
         if v.get("streaming") is not True or v.get("cold") is not True:
-            out.append(f"{label}: UNVERIFIED ({fmt_verified(v)}): " + "; ".join(v.get("reasons") or ()))
+            against = list(v.get("contradicted") or ())
+            missing = len(v.get("reasons") or ()) - len(against)
+            text = f"{label}: UNVERIFIED ({fmt_verified(v)})"
+            if against:
+                text += ": " + "; ".join(against)
+            if missing:
+                text += f"{';' if against else ':'} {missing} check(s) had no evidence (--json: verified.reasons)"
+            out.append(text + ".")
         app = c.get("app_speedup")
         if app and app.get("estimate") is not None:
             out.append(f"{label}: until every pod's app is ready (start-up read done): {fmt_speedup(app)}.")
