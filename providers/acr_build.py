@@ -11,7 +11,7 @@ import pulumi
 import pulumi.dynamic as dynamic
 from azure.core import PipelineClient
 from azure.core.exceptions import AzureError
-from azure.core.pipeline.policies import HeadersPolicy, RetryPolicy, UserAgentPolicy
+from azure.core.pipeline.policies import HeadersPolicy, UserAgentPolicy
 from azure.core.rest import HttpRequest, HttpResponse
 from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 
@@ -22,10 +22,13 @@ from providers.base import (
     AzureProvider,
     AzureSession,
     SessionFactory,
+    UnparsableAnswerError,
     WaitTimeoutError,
     arm_error_text,
     diff_inputs,
     inputs_of,
+    json_answer,
+    retry_policy,
 )
 from providers.build_context import DOCKERFILE_NAME, build_context, complete_squash_dockerfile
 
@@ -109,8 +112,8 @@ class AcrTasksClient:
         )
 
     def get_build_source_upload_url(self) -> dict[str, Any]:
-        response = self._send("POST", f"{self._path}/listBuildSourceUploadUrl", "getting a build-source upload URL")
-        body = response.json()
+        what = "getting a build-source upload URL"
+        body = self._json(self._send("POST", f"{self._path}/listBuildSourceUploadUrl", what), what)
         if not body.get("uploadUrl") or not body.get("relativePath"):
             raise AcrBuildError(
                 f"registry {self.registry_name} returned no build-source upload location "
@@ -123,7 +126,7 @@ class AcrTasksClient:
         what = f"scheduling a build of {', '.join(run_request.get('imageNames') or [])} in {self.registry_name}"
         response = self._send("POST", f"{self._path}/scheduleRun", what, body=run_request, ok=(200, 202))
         if response.status_code == 200:
-            return response.json()
+            return self._json(response, what)
         location = response.headers.get("Location")
         if not location:
             raise AcrBuildError(
@@ -138,14 +141,22 @@ class AcrTasksClient:
             timeout_key=BUILD_TIMEOUT_KEY,
             describe=lambda r: f"HTTP {r.status_code} (not queued yet)",
         )
-        return final.json()
+        return self._json(final, what)
 
     def get_run(self, run_id: str) -> dict[str, Any]:
-        return self._send("GET", f"{self._path}/runs/{run_id}", f"reading run {run_id}").json()
+        what = f"reading run {run_id}"
+        return self._json(self._send("GET", f"{self._path}/runs/{run_id}", what), what)
 
     def get_log_sas_url(self, run_id: str) -> str | None:
-        response = self._send("POST", f"{self._path}/runs/{run_id}/listLogSasUrl", f"getting the log of run {run_id}")
-        return response.json().get("logLink")
+        what = f"getting the log of run {run_id}"
+        return self._json(self._send("POST", f"{self._path}/runs/{run_id}/listLogSasUrl", what), what).get("logLink")
+
+    def _json(self, response: HttpResponse, what: str) -> dict[str, Any]:
+        where = f"registry {self.registry_name}"
+        body = json_answer(response, what, where)
+        if not isinstance(body, dict):
+            raise UnparsableAnswerError(f"{what} on {where}: expected a JSON object")
+        return body
 
     def cancel_run(self, run_id: str) -> None:
         self._send("POST", f"{self._path}/runs/{run_id}/cancel", f"cancelling run {run_id}", ok=(200, 202, 204))
@@ -172,7 +183,7 @@ def _blob_pipeline(session: AzureSession) -> PipelineClient:
     # SAS URLs carry their own authorisation: no bearer token may go to storage. Retries as elsewhere.
     return PipelineClient(
         "https://blob.core.windows.net",
-        policies=[HeadersPolicy(), UserAgentPolicy(sdk_moniker="acr-streaming-ab"), RetryPolicy(**RETRY_SETTINGS)],
+        policies=[HeadersPolicy(), UserAgentPolicy(sdk_moniker="acr-streaming-ab"), retry_policy()],
         transport=session.transport,
     )
 

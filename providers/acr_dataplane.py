@@ -23,13 +23,23 @@ from azure.core.pipeline.policies import (
     HttpLoggingPolicy,
     HTTPPolicy,
     RedirectPolicy,
-    RetryPolicy,
     UserAgentPolicy,
 )
 from azure.core.pipeline.transport import RequestsTransport
 from azure.core.rest import HttpRequest, HttpResponse
 
-from providers.base import ARM_SCOPE, RETRY_SETTINGS, AzureOperationError, AzureSession, body_excerpt
+from providers.base import (
+    ARM_SCOPE,
+    RETRY_SETTINGS,
+    AzureOperationError,
+    AzureSession,
+    UnparsableAnswerError,
+    body_excerpt,
+    json_answer,
+    required,
+    retry_policy,
+    scrub,
+)
 
 STREAMING_ARTIFACT_TYPE = "application/vnd.azure.artifact.streaming.v1"
 STREAMING_CONVERSION = {"conversionFormat": "overlaybd", "conversionVersion": "v1"}
@@ -106,15 +116,16 @@ def acr_error_text(response: HttpResponse) -> tuple[str, tuple[str, ...]]:
     except (ValueError, UnicodeDecodeError):
         return body_excerpt(response), ()
     errors = body.get("errors") if isinstance(body, dict) else None
-    if not errors:
-        return json.dumps(body)[:500], ()
+    if not errors or not isinstance(errors, list):
+        return scrub(json.dumps(body)), ()
     lines, codes = [], []
     for error in errors:
+        error = error if isinstance(error, dict) else {"message": error}
         code = error.get("code") or "UNKNOWN"
         codes.append(code)
         detail = error.get("detail")
         lines.append(f"{code}: {error.get('message')}" + (f" ({json.dumps(detail)})" if detail else ""))
-    return "; ".join(lines), tuple(codes)
+    return scrub("; ".join(lines)), tuple(codes)
 
 
 class _RegistryTokens:
@@ -200,7 +211,10 @@ class _RegistryTokens:
                 response.status_code,
                 codes,
             )
-        return response.json()
+        body = json_answer(response, what, self._login_server)
+        if not isinstance(body, dict):
+            raise UnparsableAnswerError(f"{what} at {self._login_server}: the answer is not a JSON object")
+        return body
 
     def _request(self, method: str, url: str, form: dict[str, Any] | None, what: str) -> HttpResponse:
         try:
@@ -253,7 +267,7 @@ class AcrDataPlaneClient:
                 HeadersPolicy(),
                 UserAgentPolicy(sdk_moniker="acr-streaming-ab"),
                 RedirectPolicy(),
-                RetryPolicy(**RETRY_SETTINGS),
+                retry_policy(),
                 *auth,
                 HttpLoggingPolicy(),
             ]
@@ -280,7 +294,8 @@ class AcrDataPlaneClient:
         )
         if response is None:
             return None
-        return response.json()["tag"]["digest"]
+        what = f"reading tag {repository}:{tag}"
+        return required(json_answer(response, what, self.login_server), ("tag", "digest"), what, self.login_server)
 
     def delete_tag(self, repository: str, tag: str) -> bool:
         """Untag (the manifest stays); False when the tag was already gone."""
@@ -305,7 +320,7 @@ class AcrDataPlaneClient:
             headers={"Accept": _MANIFEST_ACCEPT},
         )
         raw = response.content
-        manifest = json.loads(raw)
+        manifest = self._json_object(response, f"reading manifest {repository}:{reference}")
         media_type = manifest.get("mediaType") or response.headers.get("content-type", "").split(";")[0]
         digest = response.headers.get("docker-content-digest") or "sha256:" + hashlib.sha256(raw).hexdigest()
         return media_type, manifest, digest
@@ -341,7 +356,7 @@ class AcrDataPlaneClient:
             pull_scope(repository),
             f"reading config blob {repository}@{config_digest}",
         )
-        return json.loads(response.content)
+        return self._json_object(response, f"reading config blob {repository}@{config_digest}")
 
     def delete_manifest(self, repository: str, digest: str) -> bool:
         """Delete a manifest by digest (every tag on it goes too); False when it was already gone."""
@@ -368,8 +383,15 @@ class AcrDataPlaneClient:
         )
         if response is None:
             return None
-        # A registry that ignored the filter says so by leaving out OCI-Filters-Applied.
-        return [m for m in response.json().get("manifests") or [] if m.get("artifactType") == STREAMING_ARTIFACT_TYPE]
+        what = f"listing the streaming referrers of {repository}@{digest}"
+        index = self._json_object(response, what)
+        found = []
+        # A registry that ignored the filter says so by leaving out OCI-Filters-Applied: filter here too.
+        for entry in index.get("manifests") or []:
+            if isinstance(entry, dict) and entry.get("artifactType") == STREAMING_ARTIFACT_TYPE:
+                required(entry, ("digest",), what, self.login_server)
+                found.append(entry)
+        return found
 
     def get_conversion(self, repository: str, digest: str) -> dict[str, Any] | None:
         """The last streaming conversion of a digest (`{id, status}`); None when there never was one."""
@@ -390,8 +412,10 @@ class AcrDataPlaneClient:
             body=STREAMING_CONVERSION,
             ok=(200, 201, 202),
         )
-        result = response.json()
+        what = f"starting the streaming conversion of {repository}@{digest}"
+        result = self._json_object(response, what)
         result.setdefault("id", response.headers.get("operation-id"))
+        required(result, ("id",), what, self.login_server)
         return result
 
     def get_operation(self, repository: str, operation_id: str) -> dict[str, Any] | None:
@@ -431,14 +455,22 @@ class AcrDataPlaneClient:
             body={"convertPushedImages": convert_pushed_images, **STREAMING_CONVERSION},
             ok=(200, 201, 202),
         )
-        result = response.json()
+        result = self._json_object(response, f"setting convertPushedImages on {repository}")
         result.setdefault("id", response.headers.get("operation-id"))
         return result
 
     # Plumbing ----------------------------------------------------------------------------------
     def _json_or_none(self, method: str, path: str, scope: str, what: str) -> dict[str, Any] | None:
         response = self._send(method, path, scope, what, missing_ok=True)
-        return None if response is None else response.json()
+        return None if response is None else self._json_object(response, what)
+
+    def _json_object(self, response: HttpResponse, what: str) -> dict[str, Any]:
+        body = json_answer(response, what, self.login_server)
+        if not isinstance(body, dict):
+            raise UnparsableAnswerError(
+                f"{what} on {self.login_server}: expected a JSON object, got {scrub(json.dumps(body))}"
+            )
+        return body
 
     @overload
     def _send(

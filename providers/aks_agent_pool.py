@@ -5,6 +5,7 @@ Design notes: docs/providers.md ("providers/aks_agent_pool.py").
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -54,7 +55,11 @@ IDENTITY_KEYS = ("subscriptionId", "resourceGroupName", "clusterName", "poolName
 # Outputs computed by Azure, returned next to the inputs.
 COMPUTED_KEYS = ("provisioningState", "currentOrchestratorVersion", "nodeImageVersion")
 
-RETRYABLE_CONFLICT_CODES = ("OperationNotAllowed", "AnotherOperationInProgress")
+# 409s that mean "busy, try again": AKS's AnotherOperationInProgress, and OperationNotAllowed only
+# when its message says another operation is in progress (the same code also refuses quota and
+# unsupported changes, which no wait fixes).
+BUSY_CODE = "AnotherOperationInProgress"
+BUSY_MESSAGE = re.compile(r"(?i)\b(another|an?\s+existing|ongoing|in[- ]progress)\b.*\b(operation|in progress)\b")
 MAX_CONFLICT_ATTEMPTS = 20
 CONFLICT_BACKOFF_SECONDS = 15.0
 CONFLICT_BACKOFF_MAX_SECONDS = 120.0
@@ -69,32 +74,45 @@ def pool_resource_id(subscription_id: str, resource_group: str, cluster: str, po
     )
 
 
-def call_with_conflict_retry(session: AzureSession, start: Callable[[], T], *, what: str, timeout_minutes: float) -> T:
+def is_busy(error: HttpResponseError) -> bool:
+    """A 409 that says AKS is running another operation on the cluster (so waiting helps)."""
+    if error.status_code != 409:
+        return False
+    odata = getattr(error, "error", None)
+    code = getattr(odata, "code", None)
+    if code == BUSY_CODE:
+        return True
+    message = getattr(odata, "message", None) or error.message or ""
+    return code == "OperationNotAllowed" and bool(BUSY_MESSAGE.search(message))
+
+
+def call_with_conflict_retry(session: AzureSession, start: Callable[[], T], *, what: str, deadline: float) -> T:
     """Run `start` (which sends an operation's initial request), retrying while AKS is busy.
 
-    Only 409 with a "busy" code is retried; any other error is raised at once. The retries stop after
-    MAX_CONFLICT_ATTEMPTS or when the next wait would pass `timeout_minutes`.
+    Only a busy 409 (`is_busy`) is retried; any other error is raised at once with Azure's message.
+    Waits follow Retry-After (else an exponential backoff), never past `deadline`, the end of the
+    operation's one budget (`timeouts.poolMinutes`), which the polling afterwards shares.
     """
-    deadline = session.clock() + timeout_minutes * 60
     attempt = 0
     while True:
         try:
             return start()
         except HttpResponseError as error:
-            code = getattr(getattr(error, "error", None), "code", None)
-            if error.status_code != 409 or code not in RETRYABLE_CONFLICT_CODES:
+            if not is_busy(error):
                 raise
             attempt += 1
             delay = retry_after_seconds(error)
             if delay is None:
                 delay = min(CONFLICT_BACKOFF_MAX_SECONDS, CONFLICT_BACKOFF_SECONDS * 2 ** (attempt - 1))
-            if attempt >= MAX_CONFLICT_ATTEMPTS or session.clock() + delay > deadline:
+            remaining = deadline - session.clock()
+            if attempt >= MAX_CONFLICT_ATTEMPTS or remaining <= 0:
                 raise AzureOperationError(
                     f"{what}: AKS was still busy with another operation after {attempt} attempts "
                     f"({azure_error_text(error)}). Wait for it to finish (az aks nodepool list), or raise "
                     f"acr-streaming-ab:{TIMEOUT_KEY}, and run `pulumi up` again."
                 ) from error
-            session.sleep(delay)
+            # A Retry-After longer than what is left of the budget is cut to it: one last try at the end.
+            session.sleep(min(delay, remaining))
 
 
 def same_version(current: Any, wanted: Any) -> bool:
@@ -185,11 +203,12 @@ class ExperimentPoolProvider(AzureProvider):
         except a 404 when `missing_ok` (deleting what is already gone), which returns None.
         """
         client = self._client(session)
-        polling = SessionPolling(session, timeout_minutes=props["timeoutMinutes"], what=what, timeout_key=TIMEOUT_KEY)
+        deadline = session.clock() + props["timeoutMinutes"] * 60
+        polling = SessionPolling(
+            session, timeout_minutes=props["timeoutMinutes"], what=what, timeout_key=TIMEOUT_KEY, deadline=deadline
+        )
         try:
-            poller = call_with_conflict_retry(
-                session, lambda: start(client, polling), what=what, timeout_minutes=props["timeoutMinutes"]
-            )
+            poller = call_with_conflict_retry(session, lambda: start(client, polling), what=what, deadline=deadline)
             return poller.result()
         except HttpResponseError as error:
             if missing_ok and isinstance(error, ResourceNotFoundError):
@@ -207,7 +226,7 @@ class ExperimentPoolProvider(AzureProvider):
                 props["resourceGroupName"],
                 props["clusterName"],
                 props["poolName"],
-                # As a model so that read-only fields of a GET we merged with are not sent back.
+                # As the SDK model: the body is serialized by the SDK, as `az aks nodepool` does.
                 AgentPool(body),
                 polling=polling,
                 cls=raw_json,
@@ -265,29 +284,32 @@ class ExperimentPoolProvider(AzureProvider):
                 f"{self._what(news)} no longer exists; run `pulumi refresh` and then `pulumi up` to create it again"
             )
 
-        def merged(pool: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-            return {"properties": {**(pool.get("properties") or {}), **overrides}}
+        def owned(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+            # Only what the project declares: echoing the GET would send back nodeImageVersion
+            # (writable in 2026-08-01: a node image rollback) and explicit nulls.
+            return {"properties": {**desired, **(overrides or {})}}
 
         live = current.get("properties") or {}
-        if not same_version(live.get("orchestratorVersion"), desired.get("orchestratorVersion")) and live.get(
-            "count"
-        ) != desired.get("count"):
+        wanted_version = desired.get("orchestratorVersion")
+        if (
+            wanted_version is not None
+            and not same_version(live.get("orchestratorVersion"), wanted_version)
+            and live.get("count") != desired.get("count")
+        ):
             # AKS refuses to upgrade and scale a pool in one operation ("You can't simultaneously run
             # upgrade and scale operations", AKS node pool limitations): upgrade at the current count
             # first, then scale (or recycle) below.
-            current = self._put(session, news, merged(current, {**desired, "count": live.get("count")}), "upgrading")
+            current = self._put(session, news, owned({"count": live.get("count")}), "upgrading")
 
         if recycle and desired["count"] > 0:
             if (current.get("properties") or {}).get("count", 0) > 0:
                 # Everything else changes together with the scale-down, so no node of the old
                 # configuration survives and the new nodes come up with the new one.
-                current = self._put(
-                    session, news, merged(current, {**desired, "count": 0}), "recycling nodes (scale to 0)"
-                )
-            pool = self._put(session, news, merged(current, desired), "recycling nodes (scale back up)")
+                current = self._put(session, news, owned({"count": 0}), "recycling nodes (scale to 0)")
+            pool = self._put(session, news, owned(), "recycling nodes (scale back up)")
         else:
             # Parked pools (count 0) have no nodes and so no cache: applying is all a reset needs.
-            pool = self._put(session, news, merged(current, desired), "updating")
+            pool = self._put(session, news, owned(), "updating")
         return UpdateResult(self._outputs(news, pool, desired))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ running and the `timeouts.*` key that raises the limit.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ import pulumi
 import pulumi.dynamic as dynamic
 from azure.core.credentials import AccessToken, TokenCredential
 from azure.core.exceptions import HttpResponseError
+from azure.core.pipeline.policies import RetryPolicy
 from azure.core.pipeline.transport import HttpTransport
 from azure.core.rest import HttpResponse
 from azure.mgmt.core.polling.arm_polling import ARMPolling
@@ -34,6 +36,33 @@ RETRY_SETTINGS = {
     "retry_backoff_factor": 2.0,
     "retry_backoff_max": 60,
 }
+
+
+class BoundedRetryPolicy(RetryPolicy):
+    """azure-core's RetryPolicy with two limits it lacks.
+
+    A Retry-After is obeyed only up to `retry_backoff_max` (a 24 h answer must not sleep 24 h), and a
+    409 is never retried here, even with Retry-After: whether a conflict is worth waiting for
+    ("another operation is in progress") is the provider's call, within the operation's budget.
+    """
+
+    def is_retry(self, settings, response) -> bool:  # type: ignore[no-untyped-def]
+        if response.http_response.status_code == 409:
+            return False
+        return super().is_retry(settings, response)
+
+    def _sleep_for_retry(self, response, transport) -> bool:  # type: ignore[no-untyped-def]
+        retry_after = self.get_retry_after(response)
+        if retry_after:
+            transport.sleep(min(retry_after, self.backoff_max))
+            return True
+        return False
+
+
+def retry_policy() -> BoundedRetryPolicy:
+    return BoundedRetryPolicy(**RETRY_SETTINGS)
+
+
 # How often long-running operations are polled when the service gives no Retry-After.
 DEFAULT_POLL_SECONDS = 10.0
 
@@ -88,7 +117,12 @@ class AzureSession:
 
     def client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for any azure-mgmt-* client or azure-core PipelineClient."""
-        kwargs: dict[str, Any] = {**RETRY_SETTINGS, "polling_interval": self.poll_seconds, **self.extra_client_kwargs}
+        kwargs: dict[str, Any] = {
+            **RETRY_SETTINGS,
+            "retry_policy": retry_policy(),
+            "polling_interval": self.poll_seconds,
+            **self.extra_client_kwargs,
+        }
         if self.transport is not None:
             kwargs["transport"] = self.transport
         return kwargs
@@ -102,9 +136,15 @@ class AzureSession:
         what: str,
         timeout_key: str,
         describe: Callable[[T], str] = repr,
+        deadline: float | None = None,
     ) -> T:
-        """Poll `fetch` until `done`; on timeout say what was still running and how to wait longer."""
-        deadline = self.clock() + timeout_minutes * 60
+        """Poll `fetch` until `done`; on timeout say what was still running and how to wait longer.
+
+        `deadline` (a `clock()` value) ends the wait earlier when the operation's budget of
+        `timeout_minutes` was partly spent before this wait began.
+        """
+        if deadline is None:
+            deadline = self.clock() + timeout_minutes * 60
         while True:
             state = fetch()
             if done(state):
@@ -115,7 +155,8 @@ class AzureSession:
                     f"{describe(state)}. The operation may still finish in Azure: raise "
                     f"acr-streaming-ab:{timeout_key} and run `pulumi up` again to pick it up."
                 )
-            self.sleep(self.poll_seconds)
+            # Never sleep past the deadline: the last look happens when the budget ends.
+            self.sleep(min(self.poll_seconds, max(deadline - self.clock(), 0.0)))
 
 
 SessionFactory = Callable[[str, str], AzureSession]
@@ -178,13 +219,63 @@ def integral_numbers(value: Any) -> Any:
 
 
 # -- Error text --------------------------------------------------------------------------------------
-def body_excerpt(response: HttpResponse, limit: int = 500) -> str:
-    """The start of a response body that is not the JSON the caller expected."""
+EXCERPT_LIMIT = 500
+# What must never reach a message, a log or Pulumi state, even when a proxy echoes the request back:
+# bearer tokens, JWTs, token/password fields in JSON or forms, SAS signatures.
+_SECRETS = (
+    (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1[REDACTED]"),
+    (re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"), "[REDACTED-JWT]"),
+    (
+        re.compile(
+            r"(?i)([\"']?(?:access_token|refresh_token|id_token|password|passwd|secret|client_secret|"
+            r"authorization|token)[\"']?\s*[:=]\s*)(\"[^\"]*\"|'[^']*'|[^\s&,;}]+)"
+        ),
+        r"\1[REDACTED]",
+    ),
+    (re.compile(r"(?i)([?&]sig=)[^&\s\"']+"), r"\1[REDACTED]"),
+)
+
+
+def scrub(text: str, limit: int = EXCERPT_LIMIT) -> str:
+    """`text` with credentials masked, cut to `limit` characters (marked when cut)."""
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    text = text.strip()
+    return text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit} more characters]"
+
+
+def body_excerpt(response: HttpResponse, limit: int = EXCERPT_LIMIT) -> str:
+    """The start of a response body that is not the JSON the caller expected, scrubbed of credentials."""
     try:
         text = response.text() or ""
     except (ValueError, UnicodeDecodeError):
         text = ""
-    return text.strip()[:limit] or f"HTTP {response.status_code}"
+    return scrub(text, limit) or f"HTTP {response.status_code}"
+
+
+class UnparsableAnswerError(AzureOperationError):
+    """Azure answered, but not with the JSON the operation expects."""
+
+
+def json_answer(response: HttpResponse, what: str, where: str) -> Any:
+    """The response body as JSON, or an error naming the operation and the registry/cluster asked."""
+    try:
+        return response.json()
+    except (ValueError, UnicodeDecodeError):
+        raise UnparsableAnswerError(
+            f"{what} on {where}: the answer (HTTP {response.status_code}) is not JSON: {body_excerpt(response)}"
+        ) from None
+
+
+def required(document: Any, path: tuple[str, ...], what: str, where: str) -> Any:
+    """`document[path[0]][path[1]]...`, or an error naming the missing key, the operation and where."""
+    value = document
+    for depth, key in enumerate(path):
+        if not isinstance(value, dict) or value.get(key) is None:
+            shown = scrub(json.dumps(document, default=str))
+            raise UnparsableAnswerError(f"{what} on {where}: the answer has no {'.'.join(path[: depth + 1])}: {shown}")
+        value = value[key]
+    return value
 
 
 def arm_error_text(response: HttpResponse) -> str:
@@ -195,8 +286,8 @@ def arm_error_text(response: HttpResponse) -> str:
         return body_excerpt(response)
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict):
-        return f"{error.get('code')}: {error.get('message')}"
-    return json.dumps(body)[:500]
+        return scrub(f"{error.get('code')}: {error.get('message')}")
+    return scrub(json.dumps(body))
 
 
 def azure_error_text(error: HttpResponseError) -> str:
@@ -205,8 +296,8 @@ def azure_error_text(error: HttpResponseError) -> str:
     code = getattr(odata, "code", None)
     message = getattr(odata, "message", None)
     if code and message:
-        return f"{code}: {message}"
-    return error.message or str(error)
+        return scrub(f"{code}: {message}")
+    return scrub(error.message or str(error))
 
 
 def retry_after_seconds(error: HttpResponseError) -> float | None:
@@ -241,10 +332,13 @@ class SessionPolling(ARMPolling):
         what: str,
         timeout_key: str,
         error_type: type[AzureOperationError] = AzureOperationError,
+        deadline: float | None = None,
     ):
         super().__init__(timeout=session.poll_seconds)
         self._session = session
         self._timeout_minutes = timeout_minutes
+        # One budget per operation: retries before the operation started already spent part of it.
+        self._deadline = deadline
         self._what = what
         self._timeout_key = timeout_key
         self._error_type = error_type
@@ -266,6 +360,7 @@ class SessionPolling(ARMPolling):
             self._advance,
             lambda _status: self.finished(),
             timeout_minutes=self._timeout_minutes,
+            deadline=self._deadline,
             what=self._what,
             timeout_key=self._timeout_key,
             describe=lambda status: f"ARM operation status {status}",
@@ -290,8 +385,8 @@ class SessionPolling(ARMPolling):
         if isinstance(body, dict):
             error = body.get("error") or {}
             if error:
-                return f"{error.get('code')}: {error.get('message')}"
-            return str(body)
+                return scrub(f"{error.get('code')}: {error.get('message')}")
+            return scrub(json.dumps(body, default=str))
         if self.last_status_response is not None:
             return f"HTTP {self.last_status_response.status_code} {body_excerpt(self.last_status_response)}"
         return ""

@@ -13,7 +13,7 @@ import pytest
 from azure.core.exceptions import ServiceResponseError
 
 from providers.acr_dataplane import STREAMING_ARTIFACT_TYPE, AcrDataPlaneClient, AcrDataPlaneError
-from providers.base import ARM_SCOPE, RETRY_SETTINGS
+from providers.base import ARM_SCOPE, RETRY_SETTINGS, UnparsableAnswerError
 from tests.conftest import constructed_auth, recorded_once, replay_session
 from tests.replay import TENANT, constructed
 
@@ -449,3 +449,51 @@ def test_a_post_whose_connection_dropped_is_not_sent_twice():
     with pytest.raises(AcrDataPlaneError, match="starting the streaming conversion of microsoft@"):
         client.start_conversion("microsoft", DIGEST)
     assert len(transport.requests_to("/_streaming/")) == 1
+
+
+# --- answers that do not parse (constructed: a proxy's HTML page, a body missing its keys) ---------
+def test_an_html_answer_to_a_tag_read_names_the_operation_and_the_registry():
+    client, _, _ = client_for(
+        [
+            *constructed_auth(LOGIN),
+            constructed(
+                "GET",
+                f"{BASE}/acr/v1/microsoft/_tags/azure-cli",
+                200,
+                "<html>Proxy error; request was: Authorization: Bearer secret.token.value</html>",
+                {"content-type": "text/html"},
+            ),
+        ]
+    )
+    with pytest.raises(UnparsableAnswerError) as raised:
+        client.get_tag_digest("microsoft", "azure-cli")
+    message = str(raised.value)
+    assert message.startswith(f"reading tag microsoft:azure-cli on {LOGIN}: the answer (HTTP 200) is not JSON")
+    assert "secret.token.value" not in message and "[REDACTED]" in message
+
+
+def test_a_tag_answer_without_its_digest_is_an_error_not_a_key_error():
+    client, _, _ = client_for(
+        [
+            *constructed_auth(LOGIN),
+            constructed("GET", f"{BASE}/acr/v1/microsoft/_tags/azure-cli", 200, {"tag": {"name": "azure-cli"}}),
+        ]
+    )
+    with pytest.raises(UnparsableAnswerError, match=r"reading tag microsoft:azure-cli on .*: the answer has no tag\.digest"):
+        client.get_tag_digest("microsoft", "azure-cli")
+
+
+def test_a_referrer_without_a_digest_is_an_error():
+    client, _, _ = client_for(
+        [
+            *constructed_auth(LOGIN),
+            constructed(
+                "GET",
+                f"{BASE}/v2/microsoft/referrers/{DIGEST}?artifactType=application%2Fvnd.azure.artifact.streaming.v1",
+                200,
+                {"manifests": [{"artifactType": STREAMING_ARTIFACT_TYPE}]},
+            ),
+        ]
+    )
+    with pytest.raises(UnparsableAnswerError, match="has no digest"):
+        client.list_streaming_referrers("microsoft", DIGEST)

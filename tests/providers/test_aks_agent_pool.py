@@ -81,6 +81,10 @@ def props_for(pool_name: str, *, cache_generation: int = 0, timeout_minutes: int
     )
 
 
+def integral(value):
+    return json.loads(json.dumps(value), parse_float=lambda s: int(float(s)))
+
+
 def arm_pool(props: dict, *, state: str = "Succeeded", **extra_properties) -> dict:
     """An agent pool as AKS returns it: our properties plus what AKS adds."""
     properties = json.loads(json.dumps(props["properties"]), parse_float=lambda s: int(float(s)))
@@ -233,10 +237,11 @@ def test_read_notices_a_deleted_pool():
     assert result.id == "" and result.outs == {}
 
 
-def test_scale_updates_in_place_keeping_what_aks_set_and_dropping_read_only_fields():
+def test_scale_updates_in_place_sending_only_the_properties_the_project_owns():
     olds = props_for("fastart")
     news = props_for("fastart", count=3)
-    current = arm_pool(olds)
+    # What AKS adds (and a null it answers with): none of it may be echoed back in the PUT.
+    current = arm_pool(olds, kubeletConfig=None)
     transport = ReplayTransport(
         [constructed("GET", pool_url("fastart"), 200, current), *put_sequence(news, "op-scale", status=200)]
     )
@@ -244,10 +249,11 @@ def test_scale_updates_in_place_keeping_what_aks_set_and_dropping_read_only_fiel
 
     (put,) = puts(transport)
     sent = put.body["properties"]
-    assert sent["count"] == 3
-    assert sent["maxPods"] == 250 and sent["upgradeSettings"] == {"maxSurge": "10%"}  # AKS's, kept
-    for read_only in ("provisioningState", "currentOrchestratorVersion", "eTag"):
-        assert read_only not in sent
+    assert sent == integral(news["properties"])  # exactly the declared body, count 3
+    # nodeImageVersion is writable in API 2026-08-01 (sending it back starts a node image rollback).
+    for not_ours in ("nodeImageVersion", "maxPods", "upgradeSettings", "kubeletConfig", "provisioningState", "eTag"):
+        assert not_ours not in sent
+    assert None not in sent.values()
     assert "id" not in put.body and "name" not in put.body
     assert result.outs["properties"]["count"] == 3
     assert transport.unused() == []
@@ -381,9 +387,9 @@ BUSY = {
 
 
 def test_conflict_409_is_retried_until_aks_is_free():
-    """A 409 carrying Retry-After is retried by azure-core's RetryPolicy itself (it retries any status
-    >= 400 that has the header); AKS's usual 409 has none, and azure-core never retries that one, so
-    the provider's own loop waits with backoff (15 s first) and sends the PUT again."""
+    """Every 409 goes to the provider's own loop (BoundedRetryPolicy leaves conflicts to it): it waits
+    the Retry-After when there is one, else the backoff of the attempt (15 s, 30 s, ...), and sends the
+    PUT again."""
     props = props_for("slownoart")
     transport = ReplayTransport(
         [
@@ -399,23 +405,73 @@ def test_conflict_409_is_retried_until_aks_is_free():
     )
     result = provider_for(transport).create(props)
     assert len(puts(transport)) == 3
-    assert transport.sleeps[:2] == [30.0, 15.0]
+    assert transport.sleeps[:2] == [30.0, 30.0]
     assert result.outs["provisioningState"] == "Succeeded"
     assert transport.unused() == []
 
 
 def test_conflict_retries_stop_at_the_configured_limit_with_azures_message():
     props = props_for("slownoart", timeout_minutes=1)
-    transport = ReplayTransport([constructed("PUT", pool_url("slownoart"), 409, BUSY) for _ in range(3)])
+    transport = ReplayTransport([constructed("PUT", pool_url("slownoart"), 409, BUSY) for _ in range(4)])
     clock = Clock(transport)
     with pytest.raises(AzureOperationError) as raised:
         provider_for(transport, clock=clock).create(props)
     message = str(raised.value)
     assert "Another agentpool operation (slowart - Creating) is in progress" in message
     assert "timeouts.poolMinutes" in message
-    # Backoff 15 s, 30 s; the next 60 s would pass the 1-minute limit, so the third 409 is final.
-    assert transport.sleeps == [15.0, 30.0]
-    assert len(puts(transport)) == 3
+    # Backoff 15 s, 30 s; the next 60 s is cut to the 15 s left of the 1-minute budget, a last try then.
+    assert transport.sleeps == [15.0, 30.0, 15.0]
+    assert len(puts(transport)) == 4
+
+
+def test_a_quota_refusal_with_the_busy_code_fails_at_once():
+    props = props_for("slownoart")
+    quota = {
+        "error": {
+            "code": "OperationNotAllowed",
+            "message": "Operation could not be completed as it results in exceeding approved standardDDSv5Family "
+            "Cores quota. Current Limit: 10, Current Usage: 8, Additional Required: 4.",
+        }
+    }
+    transport = ReplayTransport([constructed("PUT", pool_url("slownoart"), 409, quota)])
+    with pytest.raises(AzureOperationError) as raised:
+        provider_for(transport).create(props)
+    assert "exceeding approved standardDDSv5Family Cores quota" in str(raised.value)
+    assert "still busy" not in str(raised.value) and transport.sleeps == []
+
+
+def test_a_day_long_retry_after_is_cut_to_the_budget_and_polling_shares_it():
+    props = props_for("slownoart", timeout_minutes=2)
+    transport = ReplayTransport(
+        [
+            constructed("PUT", pool_url("slownoart"), 409, BUSY, {"Retry-After": "86400"}),
+            # Accepted at last, but the operation is still running when the budget ends.
+            constructed(
+                "PUT",
+                pool_url("slownoart"),
+                201,
+                arm_pool(props, state="Creating"),
+                {
+                    "Azure-AsyncOperation": f"{ARM}/providers/Microsoft.ContainerService/locations/westus3/operations/op-x"
+                },
+            ),
+            *[
+                constructed(
+                    "GET",
+                    f"{ARM}/providers/Microsoft.ContainerService/locations/westus3/operations/op-x",
+                    200,
+                    {"status": "InProgress"},
+                )
+                for _ in range(3)
+            ],
+        ]
+    )
+    clock = Clock(transport)
+    with pytest.raises(AzureOperationError) as raised:
+        provider_for(transport, clock=clock, poll_seconds=10).create(props)
+    # 86 400 s asked, 120 s left: the wait is cut to 120 s, and then nothing is left for polling.
+    assert transport.sleeps[0] == 120.0 and clock.now <= 120.0 + 10
+    assert "timeouts.poolMinutes" in str(raised.value)
 
 
 def test_a_409_that_is_not_about_a_running_operation_is_not_retried():
