@@ -325,29 +325,42 @@ class AcrDataPlaneClient:
         digest = response.headers.get("docker-content-digest") or "sha256:" + hashlib.sha256(raw).hexdigest()
         return media_type, manifest, digest
 
+    def amd64_child(self, repository: str, reference: str) -> str | None:
+        """For an image index (multi-arch tag), the digest of its linux/amd64 manifest; None otherwise."""
+        return self._platform_manifest(repository, reference)[2]
+
+    def _platform_manifest(self, repository: str, reference: str) -> tuple[str, dict[str, Any], str | None]:
+        """(media type, manifest, linux/amd64 child digest or None) of a tag or digest."""
+        media_type, manifest, _ = self.get_manifest(repository, reference)
+        if media_type not in _INDEX_TYPES and "manifests" not in manifest:
+            return media_type, manifest, None
+        entries = [m for m in manifest.get("manifests") or [] if isinstance(m, dict)]
+        chosen = next(
+            (
+                m
+                for m in entries
+                if (m.get("platform") or {}).get("os") == "linux"
+                and (m.get("platform") or {}).get("architecture") == "amd64"
+            ),
+            None,
+        )
+        if chosen is None:
+            platforms = [
+                f"{(m.get('platform') or {}).get('os')}/{(m.get('platform') or {}).get('architecture')}"
+                for m in entries
+            ]
+            raise AcrDataPlaneError(
+                f"{repository}:{reference} has no linux/amd64 image (platforms: {', '.join(platforms) or 'none'})"
+            )
+        child = required(chosen, ("digest",), f"reading manifest {repository}:{reference}", self.login_server)
+        return media_type, manifest, child
+
     def get_image_config(self, repository: str, reference: str) -> dict[str, Any]:
         """The image config JSON (`config`, `rootfs`, `history` ...); linux/amd64 from an index."""
-        media_type, manifest, _ = self.get_manifest(repository, reference)
-        if media_type in _INDEX_TYPES or "manifests" in manifest:
-            chosen = next(
-                (
-                    m
-                    for m in manifest.get("manifests", [])
-                    if m.get("platform", {}).get("os") == "linux"
-                    and m.get("platform", {}).get("architecture") == "amd64"
-                ),
-                None,
-            )
-            if chosen is None:
-                platforms = [
-                    f"{m.get('platform', {}).get('os')}/{m.get('platform', {}).get('architecture')}"
-                    for m in manifest.get("manifests", [])
-                ]
-                raise AcrDataPlaneError(
-                    f"{repository}:{reference} has no linux/amd64 image (platforms: {', '.join(platforms) or 'none'})"
-                )
-            media_type, manifest, _ = self.get_manifest(repository, chosen["digest"])
-        config_digest = manifest.get("config", {}).get("digest")
+        media_type, manifest, child = self._platform_manifest(repository, reference)
+        if child is not None:
+            media_type, manifest, _ = self.get_manifest(repository, child)
+        config_digest = (manifest.get("config") or {}).get("digest")
         if not config_digest:
             raise AcrDataPlaneError(f"{repository}:{reference} ({media_type}) has no image config")
         response = self._send(

@@ -66,19 +66,24 @@ class ImportedImageProvider(AzureProvider):
       success: the provider always polls the operation's `location` to its end.
     - read: the tag's current digest; a missing tag or repository is gone (empty result), so a
       refresh drops it and the next `up` imports again.
-    - diff: another source, target, registry, resource group or subscription replaces; a tenant change
-      only changes who calls (in-place update, no API call). When the replacement writes the same
-      tag of the same registry the old one is deleted first, or its untag would remove the new image.
+    - diff: another target, registry, resource group or subscription replaces; a tenant change only
+      changes who calls (in-place update, no API call). A new `source` updates in place: the same
+      Force import into the same tag, so the old image stays tagged until the new one replaces it
+      and a failed import (a typo in the source) leaves the working tag as it was.
     - delete: untags what it imported (`DELETE /acr/v1/{repo}/_tags/{tag}`) if the tag still points
       to the digest it recorded; a tag someone moved since is left alone. The manifest and its layers
       stay, untagged: another tag (or a streaming artifact) may share the digest, and deleting by
       digest would take those with it. They go with the registry.
     """
 
-    REPLACE_ON = ("subscriptionId", "resourceGroupName", "registryName", "loginServer", "source", "target")
-    SAME_TAG = ("subscriptionId", "resourceGroupName", "registryName", "loginServer", "target")
+    REPLACE_ON = ("subscriptionId", "resourceGroupName", "registryName", "loginServer", "target")
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
+        outs = self._import(props)
+        return dynamic.CreateResult(outs["ref"], outs)
+
+    def _import(self, props: dict[str, Any]) -> dict[str, Any]:
+        """`importImage` (Force) of `source` into `target`, then the digest the tag points to."""
         session = self._session(props)
         source, target = props["source"], props["target"]
         registry = props["registryName"]
@@ -109,7 +114,7 @@ class ImportedImageProvider(AzureProvider):
         if digest is None:
             raise ImportFailedError(f"{what}: the operation succeeded but {target} is not in the registry")
         ref = f"{props['loginServer']}/{target}"
-        return dynamic.CreateResult(ref, {**inputs_of(props), "digest": digest, "ref": ref})
+        return {**inputs_of(props), "digest": digest, "ref": ref}
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
         session = self._session(props)
@@ -120,10 +125,11 @@ class ImportedImageProvider(AzureProvider):
         return dynamic.ReadResult(id_, {**props, "digest": digest, "ref": f"{props['loginServer']}/{props['target']}"})
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        same_tag = all(olds.get(k) == news.get(k) for k in self.SAME_TAG)
-        return diff_inputs(olds, news, replace_on=self.REPLACE_ON, ignore=OUTPUTS, delete_before_replace=same_tag)
+        return diff_inputs(olds, news, replace_on=self.REPLACE_ON, ignore=OUTPUTS)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
+        if olds.get("source") != news.get("source"):
+            return dynamic.UpdateResult(self._import(news))
         return dynamic.UpdateResult({**inputs_of(news), "digest": olds.get("digest"), "ref": olds.get("ref")})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:

@@ -50,6 +50,7 @@ def wait_for_operation(
     *,
     subject: str,
     timeout_minutes: float,
+    deadline: float | None = None,
 ) -> dict[str, Any]:
     """Poll a streaming operation to its end; anything but Succeeded raises with Azure's details."""
 
@@ -65,6 +66,7 @@ def wait_for_operation(
         fetch,
         lambda op: _status(op) in TERMINAL,
         timeout_minutes=timeout_minutes,
+        deadline=deadline,
         what=f"{subject} (operation {operation_id} on {client.login_server})",
         timeout_key=CONVERSION_TIMEOUT_KEY,
         describe=describe_operation,
@@ -76,6 +78,33 @@ def wait_for_operation(
             f"{operation.get('details') or 'no details given'} {json.dumps(extra, sort_keys=True)}"
         )
     return operation
+
+
+class _Subjects:
+    """Where a streaming referrer may hang: the converted digest, and for an index its linux/amd64 child."""
+
+    def __init__(self, client: AcrDataPlaneClient, repository: str, digest: str):
+        self._client, self._repository, self._digest = client, repository, digest
+        self._child: str | None = None
+        self._resolved = False
+
+    def first_with_referrers(self) -> tuple[str, list[dict[str, Any]]]:
+        found = self._client.list_streaming_referrers(self._repository, self._digest) or []
+        if found:
+            return self._digest, found
+        if not self._resolved:
+            # Read once, only when the digest itself has none yet: a single-manifest image costs nothing.
+            self._child = self._client.amd64_child(self._repository, self._digest)
+            self._resolved = True
+        if self._child is not None:
+            found = self._client.list_streaming_referrers(self._repository, self._child) or []
+            if found:
+                return self._child, found
+        return self._digest, []
+
+    def described(self) -> str:
+        both = f"{self._digest} or its linux/amd64 manifest {self._child}" if self._child else self._digest
+        return f"{self._repository}@{both}"
 
 
 class _DataPlaneProvider(AzureProvider):
@@ -105,14 +134,14 @@ class StreamingArtifactProvider(_DataPlaneProvider):
     """
 
     REPLACE_ON = ("loginServer", "repository", "digest")
-    OUTPUTS = ("streamingArtifactDigest", "operationId", "status", "reused")
+    OUTPUTS = ("streamingArtifactDigest", "streamingArtifactSubject", "operationId", "status", "reused")
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         session, client = self._connect(props)
         repository, digest = props["repository"], props["digest"]
         subject = f"the streaming conversion of {repository}@{digest}"
         started = session.clock()
-        budget = float(props["timeoutMinutes"])
+        budget = float(props["timeoutMinutes"])  # one budget: the operation and the artifact after it
 
         referrers = client.list_streaming_referrers(repository, digest)
         if referrers is None:
@@ -120,7 +149,7 @@ class StreamingArtifactProvider(_DataPlaneProvider):
                 f"{repository}@{digest} does not exist in {client.login_server}: nothing to convert"
             )
         if referrers:
-            return self._result(props, referrers[0]["digest"], None, "Succeeded", reused=True)
+            return self._result(props, referrers[0]["digest"], None, "Succeeded", reused=True, subject=digest)
 
         last = client.get_conversion(repository, digest)
         if last is not None and _status(last) in IN_FLIGHT:
@@ -128,28 +157,40 @@ class StreamingArtifactProvider(_DataPlaneProvider):
         else:
             operation_id = client.start_conversion(repository, digest)["id"]
         operation = wait_for_operation(
-            session, client, repository, operation_id, subject=subject, timeout_minutes=budget
+            session,
+            client,
+            repository,
+            operation_id,
+            subject=subject,
+            timeout_minutes=budget,
+            deadline=started + budget * 60,
         )
 
         # The artifact is written when the operation reports success; give it what is left of the budget.
-        remaining = max(budget - (session.clock() - started) / 60, 0)
-        referrers = session.wait_until(
-            lambda: client.list_streaming_referrers(repository, digest) or [],
-            bool,
-            timeout_minutes=remaining,
+        # For a multi-arch tag (an index) whether ACR attaches the referrer to the index or to its
+        # linux/amd64 manifest is not established (docs/providers.md): both are looked at.
+        subjects = _Subjects(client, repository, digest)
+        subject, referrers = session.wait_until(
+            subjects.first_with_referrers,
+            lambda found: bool(found[1]),
+            timeout_minutes=budget,
+            deadline=started + budget * 60,
             what=f"the streaming artifact of {repository}@{digest} after operation {operation_id} succeeded",
             timeout_key=CONVERSION_TIMEOUT_KEY,
-            describe=lambda _: f"no referrer with artifactType {STREAMING_ARTIFACT_TYPE} yet",
+            describe=lambda _: f"no referrer with artifactType {STREAMING_ARTIFACT_TYPE} on {subjects.described()} yet",
         )
-        return self._result(props, referrers[0]["digest"], operation_id, operation.get("status"), reused=False)
+        return self._result(
+            props, referrers[0]["digest"], operation_id, operation.get("status"), reused=False, subject=subject
+        )
 
     @staticmethod
     def _result(
-        props: dict[str, Any], artifact: str, operation_id: str | None, status: Any, *, reused: bool
+        props: dict[str, Any], artifact: str, operation_id: str | None, status: Any, *, reused: bool, subject: str
     ) -> dynamic.CreateResult:
         outs = {
             **inputs_of(props),
             "streamingArtifactDigest": artifact,
+            "streamingArtifactSubject": subject,
             "operationId": operation_id,
             "status": status,
             "reused": reused,
@@ -158,7 +199,8 @@ class StreamingArtifactProvider(_DataPlaneProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
         _, client = self._connect(props)
-        referrers = client.list_streaming_referrers(props["repository"], props["digest"])
+        subject = props.get("streamingArtifactSubject") or props["digest"]
+        referrers = client.list_streaming_referrers(props["repository"], subject)
         if not referrers:
             return dynamic.ReadResult(None, {})
         known = [r["digest"] for r in referrers]
@@ -285,6 +327,7 @@ class StreamingArtifact(dynamic.Resource, module="acr", name="StreamingArtifact"
                 "digest": digest,
                 "timeoutMinutes": timeout_minutes,
                 "streamingArtifactDigest": None,
+                "streamingArtifactSubject": None,
                 "operationId": None,
                 "status": None,
                 "reused": None,

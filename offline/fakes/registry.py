@@ -46,6 +46,7 @@ def imported_image(name, inputs):
 def streaming_artifact(name, inputs):
     return {
         "streamingArtifactDigest": fake_digest(f"streaming:{inputs['digest']}"),
+        "streamingArtifactSubject": inputs["digest"],
         "operationId": name,
         "status": "Succeeded",
         "reused": False,

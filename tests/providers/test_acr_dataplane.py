@@ -479,7 +479,9 @@ def test_a_tag_answer_without_its_digest_is_an_error_not_a_key_error():
             constructed("GET", f"{BASE}/acr/v1/microsoft/_tags/azure-cli", 200, {"tag": {"name": "azure-cli"}}),
         ]
     )
-    with pytest.raises(UnparsableAnswerError, match=r"reading tag microsoft:azure-cli on .*: the answer has no tag\.digest"):
+    with pytest.raises(
+        UnparsableAnswerError, match=r"reading tag microsoft:azure-cli on .*: the answer has no tag\.digest"
+    ):
         client.get_tag_digest("microsoft", "azure-cli")
 
 

@@ -250,8 +250,8 @@ def test_diff_replaces_on_what_identifies_the_image():
     unchanged = provider.diff("id", olds, {**props(), "__provider": "other", "timeoutMinutes": 300})
     assert unchanged.changes is False and unchanged.replaces == []
     new_source = provider.diff("id", olds, props(source="mcr.microsoft.com/azure-cli:2.1"))
-    # Same tag in the same registry: delete (untag) first, or the untag would hit the new import.
-    assert new_source.replaces == ["source"] and new_source.delete_before_replace is True
+    # A new source re-imports into the same tag in place: never untag first.
+    assert new_source.changes is True and new_source.replaces == [] and not new_source.delete_before_replace
     new_target = provider.diff("id", olds, props(target="microsoft:other"))
     assert new_target.replaces == ["target"] and new_target.delete_before_replace is False
     tenant = provider.diff("id", olds, props(tenantId="33333333-3333-3333-3333-333333333333"))
@@ -264,6 +264,36 @@ def test_update_calls_nothing():
     outs = provider.update("id", {**props(), "digest": DIGEST, "ref": "r"}, props(tenantId="t2")).outs
     assert (outs["digest"], outs["ref"], outs["tenantId"]) == (DIGEST, "r", "t2")
     assert transport.sent == []
+
+
+def test_a_new_source_reimports_in_place_and_never_untags():
+    """Recorded: artifact_streaming#6-#8 (importImage, polled to success), #29-#32 (auth, the tag's
+    digest): the update is the same Force import as a create. No DELETE is sent at any point."""
+    provider, transport = provider_for(recorded_once(STREAMING, [6, 7, 8, 29, 30, 31, 32]))
+    olds = {**props(source="mcr.microsoft.com/azure-cli:1.9"), "digest": "sha256:" + "1" * 64, "ref": "r"}
+    outs = provider.update("id", olds, props()).outs
+    assert outs["digest"] == DIGEST and outs["source"] == "mcr.microsoft.com/azure-cli:2.0"
+    assert transport.sent[0].body["mode"] == "Force" and transport.sent[0].body["targetTags"] == ["microsoft:azure-cli"]
+    assert not any(r.method == "DELETE" for r in transport.sent)
+
+
+def test_a_failed_reimport_leaves_the_old_tag_alone():
+    """Constructed: importImage refused (a typo in the new source). Nothing else is called: the tag
+    that works is not touched."""
+    provider, transport = provider_for(
+        [
+            constructed(
+                "POST",
+                import_url(),
+                404,
+                {"error": {"code": "NotFound", "message": "manifest unknown: mcr.microsoft.com/azure-clli:2.0"}},
+            )
+        ]
+    )
+    olds = {**props(), "digest": DIGEST, "ref": "r"}
+    with pytest.raises(ImportFailedError, match="manifest unknown"):
+        provider.update("id", olds, props(source="mcr.microsoft.com/azure-clli:2.0"))
+    assert [r.method for r in transport.sent] == ["POST"]
 
 
 def test_delete_untags_what_it_imported():

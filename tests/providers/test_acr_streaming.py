@@ -478,3 +478,117 @@ def test_auto_conversion_delete_of_a_switch_already_off_posts_nothing():
     provider, transport = repo_provider_for(rec(11, 14, 15, 16))
     provider.delete("id", REPO_PROPS)
     assert transport.unused() == [] and [r.method for r in transport.sent if "/_streaming" in r.url] == ["GET"]
+
+
+# --- multi-arch tags (constructed: no recording converts an index) ---------------------------------
+CHILD = "sha256:" + "a" * 64
+CHILD_REFERRERS_URL = (
+    f"{BASE}/v2/microsoft/referrers/{CHILD}?artifactType=application%2Fvnd.azure.artifact.streaming.v1"
+)
+
+
+def manifest_of(digest: str, body: dict):
+    return constructed(
+        "GET",
+        f"{BASE}/v2/microsoft/manifests/{digest}",
+        200,
+        body,
+        {"content-type": body["mediaType"], "docker-content-digest": digest},
+    )
+
+
+INDEX = {
+    "schemaVersion": 2,
+    "mediaType": "application/vnd.oci.image.index.v1+json",
+    "manifests": [
+        {
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": "sha256:" + "b" * 64,
+            "size": 1,
+            "platform": {"os": "linux", "architecture": "arm64"},
+        },
+        {
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": CHILD,
+            "size": 1,
+            "platform": {"os": "linux", "architecture": "amd64"},
+        },
+    ],
+}
+SINGLE = {
+    "schemaVersion": 2,
+    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "config": {"digest": "sha256:c"},
+}
+
+
+def empty_referrers(url: str):
+    return constructed("GET", url, 200, {"schemaVersion": 2, "manifests": []}, {"oci-filters-applied": "artifactType"})
+
+
+def test_an_index_whose_referrer_lands_on_its_amd64_manifest_is_found_there():
+    """The conversion is started on the index digest (as `az acr artifact-streaming create` does with a
+    tag); the artifact then appears on the linux/amd64 child: the wait finds it and records the subject."""
+    provider, transport = provider_for(
+        [
+            *rec(*PULL_AUTH, 40, 46, 23, 47),
+            operation("Succeeded"),
+            empty_referrers(REFERRERS_URL),
+            manifest_of(DIGEST, INDEX),
+            constructed(
+                "GET",
+                CHILD_REFERRERS_URL,
+                200,
+                {"manifests": [{"digest": ARTIFACT, "artifactType": STREAMING_ARTIFACT_TYPE}]},
+            ),
+        ]
+    )
+    result = provider.create(PROPS)
+    assert result.outs["streamingArtifactDigest"] == ARTIFACT
+    assert result.outs["streamingArtifactSubject"] == CHILD
+    [post] = [r for r in transport.sent if r.method == "POST" and "/_streaming/" in r.url]
+    assert post.url.endswith(f"/_streaming/{DIGEST}")
+    assert transport.unused() == []
+
+
+def test_an_index_whose_referrer_lands_on_the_index_needs_no_manifest_read():
+    provider, transport = provider_for([*rec(*PULL_AUTH, 40, 46, 23, 47), operation("Succeeded"), referrers(ARTIFACT)])
+    result = provider.create(PROPS)
+    assert result.outs["streamingArtifactSubject"] == DIGEST
+    assert not any("/manifests/" in r.url for r in transport.sent)
+
+
+def test_a_single_manifest_waits_on_its_own_digest_only():
+    clock = FakeClock()
+    provider, transport = provider_for(
+        [
+            *rec(*PULL_AUTH, 40, 46, 23, 47),
+            operation("Succeeded"),
+            empty_referrers(REFERRERS_URL),
+            manifest_of(DIGEST, SINGLE),
+            empty_referrers(REFERRERS_URL),
+            referrers(ARTIFACT),
+        ],
+        clock=clock,
+    )
+    result = provider.create(PROPS)
+    assert result.outs["streamingArtifactSubject"] == DIGEST
+    # The manifest is read once, and no child is ever asked for.
+    assert sum("/manifests/" in r.url for r in transport.sent) == 1
+    assert not any(CHILD in r.url for r in transport.sent)
+
+
+def test_read_checks_the_recorded_subject():
+    provider, transport = provider_for(
+        [
+            *rec(*PULL_AUTH),
+            constructed(
+                "GET",
+                CHILD_REFERRERS_URL,
+                200,
+                {"manifests": [{"digest": ARTIFACT, "artifactType": STREAMING_ARTIFACT_TYPE}]},
+            ),
+        ]
+    )
+    result = provider.read("id", {**PROPS, "streamingArtifactDigest": ARTIFACT, "streamingArtifactSubject": CHILD})
+    assert result.id == "id" and result.outs["streamingArtifactDigest"] == ARTIFACT
