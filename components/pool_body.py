@@ -10,7 +10,7 @@ from typing import Any
 from stackconfig.model import PoolConfig
 
 
-def pool_properties(pool: PoolConfig, kubernetes_version: str) -> dict[str, Any]:
+def pool_properties(pool: PoolConfig, kubernetes_version: str | None) -> dict[str, Any]:
     """The `properties` of the agent pool PUT for one configured experiment pool."""
     properties: dict[str, Any] = {
         "count": pool.count,
@@ -20,9 +20,6 @@ def pool_properties(pool: PoolConfig, kubernetes_version: str) -> dict[str, Any]
         "osDiskType": pool.os_disk_type,
         "type": "VirtualMachineScaleSets",
         "mode": "User",
-        # Same minor as the control plane: AKS picks the latest GA patch of that minor, so both arms
-        # run the same kubelet/containerd build.
-        "orchestratorVersion": kubernetes_version,
         # Sorted so that the serialized inputs (and the preview diff) do not move when the config's key
         # order does.
         "nodeLabels": dict(sorted(pool.node_labels.items())),
@@ -32,6 +29,10 @@ def pool_properties(pool: PoolConfig, kubernetes_version: str) -> dict[str, Any]
         # default of the day is".
         "artifactStreamingProfile": {"enabled": pool.artifact_streaming},
     }
+    if kubernetes_version is not None:
+        # Same minor as the control plane: AKS picks the latest GA patch of that minor, so both arms
+        # run the same kubelet/containerd build. Without one, AKS gives the pool the control plane's.
+        properties["orchestratorVersion"] = kubernetes_version
     # Managed OS disks keep AKS's default size when the config names none; Ephemeral always has a
     # resolved size (stackconfig/vm_sizes.py) because the default 128 GB may not fit the local disk.
     if pool.os_disk_size_gb is not None:

@@ -78,7 +78,9 @@ class StreamingRegistry(pulumi.ComponentResource):
         self.login_server = registry.login_server
 
         self.images = {}
-        imports_by_repository: dict[str, list[ImportedImage]] = {}
+        # One streaming artifact per (repository, source): images that import the same source into one
+        # repository point at one digest, and two resources for it would let one delete the other's.
+        artifacts: dict[tuple[str, str], StreamingArtifact] = {}
         for image in args.images:
             imported = ImportedImage(
                 f"{name}-import-{image.name}",
@@ -92,21 +94,24 @@ class StreamingRegistry(pulumi.ComponentResource):
                 timeout_minutes=args.timeouts.import_minutes,
                 opts=child,
             )
-            imports_by_repository.setdefault(image.repository, []).append(imported)
             ready: list[pulumi.Resource] = [imported]
             artifact_digest: pulumi.Output[str | None] = pulumi.Output.from_input(None)
             if image.streaming:
-                # The digest input is the import's output: the conversion starts once the image is there.
-                artifact = StreamingArtifact(
-                    f"{name}-streaming-{image.name}",
-                    subscription_id=args.subscription_id,
-                    tenant_id=args.tenant_id,
-                    login_server=registry.login_server,
-                    repository=image.repository,
-                    digest=imported.digest,
-                    timeout_minutes=args.timeouts.conversion_minutes,
-                    opts=child,
-                )
+                shared = (image.repository, image.source)
+                if shared not in artifacts:
+                    # Named after the first image of the source (config order). The digest input is the
+                    # import's output: the conversion starts once the image is there.
+                    artifacts[shared] = StreamingArtifact(
+                        f"{name}-streaming-{image.name}",
+                        subscription_id=args.subscription_id,
+                        tenant_id=args.tenant_id,
+                        login_server=registry.login_server,
+                        repository=image.repository,
+                        digest=imported.digest,
+                        timeout_minutes=args.timeouts.conversion_minutes,
+                        opts=child,
+                    )
+                artifact = artifacts[shared]
                 ready.append(artifact)
                 artifact_digest = artifact.streaming_artifact_digest
             self.images[image.name] = PublishedImage(
@@ -120,19 +125,6 @@ class StreamingRegistry(pulumi.ComponentResource):
                 ready=ready,
             )
 
-        for repository in args.registry.auto_convert_repositories:
-            # The data plane only knows a repository once something was pushed to it.
-            RepositoryStreaming(
-                f"{name}-autoconvert-{repository.replace('/', '-')}",
-                subscription_id=args.subscription_id,
-                tenant_id=args.tenant_id,
-                login_server=registry.login_server,
-                repository=repository,
-                convert_pushed_images=True,
-                timeout_minutes=args.timeouts.conversion_minutes,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=imports_by_repository.get(repository, [])),
-            )
-
         self.register_outputs(
             {
                 "resourceGroupName": self.resource_group_name,
@@ -141,3 +133,45 @@ class StreamingRegistry(pulumi.ComponentResource):
                 "images": {key: published.summary() for key, published in self.images.items()},
             }
         )
+
+
+def auto_convert_resource_name(repository: str) -> str:
+    """Resource name suffix of a repository's auto-conversion switch (config refuses two that collide)."""
+    return repository.replace("/", "-")
+
+
+@dataclass(frozen=True)
+class AutoConversionArgs:
+    repositories: tuple[str, ...]
+    # Everything that pushes into each repository: imports and ACR task builds alike. The switch
+    # needs the repository to exist, and must not convert half of what the stack is still pushing.
+    producers: dict[str, list[pulumi.Resource]]
+    login_server: pulumi.Input[str]
+    timeouts: TimeoutsConfig
+    subscription_id: pulumi.Input[str]
+    tenant_id: pulumi.Input[str]
+    # The component these switches were children of before they had their own (kept in state).
+    previous_parent: pulumi.Resource | None = None
+
+
+class AutoConversion(pulumi.ComponentResource):
+    """`convertPushedImages` on the configured repositories, after every import and build into them."""
+
+    def __init__(self, name: str, args: AutoConversionArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("acr-streaming-ab:registry:AutoConversion", name, None, opts)
+        self.switches: dict[str, RepositoryStreaming] = {}
+        for repository in args.repositories:
+            aliases = [pulumi.Alias(parent=args.previous_parent)] if args.previous_parent is not None else []
+            self.switches[repository] = RepositoryStreaming(
+                f"{name}-{auto_convert_resource_name(repository)}",
+                subscription_id=args.subscription_id,
+                tenant_id=args.tenant_id,
+                login_server=args.login_server,
+                repository=repository,
+                convert_pushed_images=True,
+                timeout_minutes=args.timeouts.conversion_minutes,
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=list(args.producers.get(repository, [])), aliases=aliases
+                ),
+            )
+        self.register_outputs({"repositories": list(args.repositories)})

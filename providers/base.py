@@ -46,12 +46,12 @@ class BoundedRetryPolicy(RetryPolicy):
     ("another operation is in progress") is the provider's call, within the operation's budget.
     """
 
-    def is_retry(self, settings, response) -> bool:  # type: ignore[no-untyped-def]
+    def is_retry(self, settings, response) -> bool:
         if response.http_response.status_code == 409:
             return False
         return super().is_retry(settings, response)
 
-    def _sleep_for_retry(self, response, transport) -> bool:  # type: ignore[no-untyped-def]
+    def _sleep_for_retry(self, response, transport) -> bool:
         retry_after = self.get_retry_after(response)
         if retry_after:
             transport.sleep(min(retry_after, self.backoff_max))

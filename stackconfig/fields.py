@@ -6,6 +6,7 @@ key path comes from where the value sits. Patterns use `fullmatch`, so a trailin
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -50,11 +51,20 @@ LABEL_KEY_RE = re.compile(
     r"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
     r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
 )
-K8S_VERSION_RE = re.compile(r"1\.(\d+)(?:\.(\d+))?")
-CIDR_RE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}/\d{1,2}")
+K8S_VERSION_RE = re.compile(r"1\.(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?")
 LOCATION_RE = re.compile(r"[a-z0-9]+")
 # Artifact streaming's minimum (seed 002).
 MIN_KUBERNETES_MINOR = 26
+# Azure resource group names: 1-90 of letters, digits, '_', '-', '.', '(' and ')', not ending in '.'.
+RESOURCE_GROUP_RE = re.compile(r"[-\w.()]{0,89}[-\w()]")
+# Image names become Pulumi resource names and keys of the `images` output.
+IMAGE_NAME_RE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+# Namespaces Kubernetes keeps for itself: the workloads' namespace is created, labelled and deleted
+# with the stack, so it must be the stack's own.
+RESERVED_NAMESPACES = ("default",)
+RESERVED_NAMESPACE_PREFIX = "kube-"
+# Node-label domains Kubernetes and AKS reserve (kubelet may set only a few of them; AKS refuses its own).
+RESERVED_LABEL_DOMAINS = ("kubernetes.io", "k8s.io", "kubernetes.azure.com")
 
 
 def _checked(test: Callable[[Any], bool], message: Callable[[Any], str]) -> AfterValidator:
@@ -83,6 +93,40 @@ def cpu_millicores(text: str) -> float | None:
 def memory_bytes(text: str) -> float | None:
     match = MEMORY_RE.fullmatch(text)
     return None if not match else float(match.group(1)) * _MEMORY_UNITS[match.group(2)]
+
+
+def reserved_label_domain(key: str) -> str | None:
+    """The reserved domain a label key's prefix falls under (`node.kubernetes.io/x` -> kubernetes.io)."""
+    prefix, slash, _ = key.rpartition("/")
+    if not slash:
+        return None
+    for domain in RESERVED_LABEL_DOMAINS:
+        if prefix == domain or prefix.endswith("." + domain):
+            return domain
+    return None
+
+
+def _cidr(value: str) -> str:
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError as error:
+        raise problem(f"{value!r} is not a CIDR ({error}); allowed: e.g. 203.0.113.0/24 or 2001:db8::/48") from None
+    if "/" not in value:
+        raise problem(f"{value!r} has no prefix length; allowed: e.g. {value}/32")
+    return value
+
+
+def _namespace(value: str) -> str:
+    if not (K8S_NAME_RE.fullmatch(value) and len(value) <= 63):
+        raise problem(
+            f"{value!r} is not a Kubernetes namespace name; allowed: lowercase letters, digits and '-', at most 63"
+        )
+    if value in RESERVED_NAMESPACES or value.startswith(RESERVED_NAMESPACE_PREFIX):
+        raise problem(
+            f"{value!r} is a namespace Kubernetes keeps for itself (the stack creates, labels and deletes its "
+            "namespace); allowed: a namespace of your own, e.g. streaming-ab"
+        )
+    return value
 
 
 def is_label_value(value: str) -> bool:
@@ -174,17 +218,23 @@ WorkloadName = Annotated[
     ),
 ]
 LabelValue = Annotated[StrictStr, _checked(is_label_value, lambda v: f"{v!r} is not a Kubernetes label value")]
-Namespace = Annotated[
+Namespace = Annotated[StrictStr, AfterValidator(_namespace)]
+Cidr = Annotated[StrictStr, AfterValidator(_cidr)]
+ResourceGroupName = Annotated[
     StrictStr,
     _checked(
-        lambda v: bool(K8S_NAME_RE.fullmatch(v)) and len(v) <= 63,
-        lambda v: f"{v!r} is not a Kubernetes namespace name; allowed: lowercase letters, digits and '-', at most 63",
+        lambda v: bool(RESOURCE_GROUP_RE.fullmatch(v)),
+        lambda v: (
+            f"{v!r} is not a resource group name; allowed: 1-90 letters, digits, '_', '-', '.', '(' or ')', "
+            "not ending in '.'"
+        ),
     ),
 ]
-Ipv4Cidr = Annotated[
+ImageName = Annotated[
     StrictStr,
     _checked(
-        lambda v: bool(CIDR_RE.fullmatch(v)), lambda v: f"{v!r} is not an IPv4 CIDR; allowed: e.g. 203.0.113.0/24"
+        lambda v: v == "" or bool(IMAGE_NAME_RE.fullmatch(v)),
+        lambda v: f"{v!r} is not an image name; allowed: lowercase letters, digits and '-', at most 63",
     ),
 ]
 CpuQuantity = Annotated[

@@ -44,6 +44,17 @@ LINUX_OS_SKUS = (
 # Accepted by name so the streaming rule can explain itself, but the agent-pool API the pools are
 # declared with (2026-08-01) has no such values: refused for every pool before ARM would refuse them.
 NOT_IN_POOL_API = {"AzureLinuxOSGuard", "AzureLinux3OSGuard", "KataMshvVmIsolation"}
+# The system pool is declared inline in the managed cluster: only the SKUs its API has.
+SYSTEM_POOL_OS_SKUS = tuple(sku for sku in LINUX_OS_SKUS if sku not in NOT_IN_POOL_API)
+# What the two arms of one pair must share, so only artifact streaming tells them apart.
+PAIR_IDENTICAL = (
+    ("vmSize", "vm_size"),
+    ("osDiskType", "os_disk_type"),
+    ("osDiskSizeGB", "os_disk_size_gb"),
+    ("osSku", "os_sku"),
+    ("workloadRuntime", "workload_runtime"),
+    ("count", "count"),
+)
 
 Problems = list[tuple[Path, str]]
 
@@ -98,7 +109,7 @@ class _InRegistry(_Model):
 class ImageConfig(_InRegistry):
     """An image imported from a public registry."""
 
-    name: StrictStr = Field("", description="Key in the `images` output; default: the target with `:`/`/` as `-`.")
+    name: f.ImageName = Field("", description="Key in the `images` output; default: the target with `:`/`/` as `-`.")
     source: f.ImageSource = Field(description="Public reference to import, `registry/repo:tag` or `@sha256:`.")
     streaming: StrictBool = Field(True, description="Create and confirm a streaming artifact for it.")
 
@@ -110,7 +121,7 @@ class ImageConfig(_InRegistry):
 class SyntheticImageConfig(_InRegistry):
     """An image built in the registry by an ACR task: filled (`sizeMb` + `layers`) or a squashed copy."""
 
-    name: StrictStr = Field("", description="Key in the `images` output; empty: from the target.")
+    name: f.ImageName = Field("", description="Key in the `images` output; empty: from the target.")
     streaming: StrictBool = Field(True, description="Create and confirm a streaming artifact for it.")
     size_mb: StrictInt | None = Field(
         None, alias="sizeMb", description=f"Filled images: payload size in MB, 1-{MAX_SYNTHETIC_IMAGE_MB}."
@@ -197,7 +208,7 @@ class SyntheticImageConfig(_InRegistry):
 
 class RegistryConfig(_Model):
     sku: Literal["Basic", "Standard", "Premium"] = Field("Premium", description="Artifact streaming needs Premium.")
-    existing_resource_group: StrictStr | None = Field(
+    existing_resource_group: f.ResourceGroupName | None = Field(
         None, alias="existingResourceGroup", description="Deploy into this resource group instead of creating one."
     )
     auto_convert_repositories: tuple[f.RepositoryName, ...] = Field(
@@ -208,14 +219,15 @@ class RegistryConfig(_Model):
 class SystemPoolConfig(_Model):
     vm_size: f.VmSizeName = Field("Standard_D4ds_v5", alias="vmSize", description="VM size of the system pool.")
     count: f.SystemPoolCount = Field(1, description="Nodes, 1-1000.")
-    os_sku: Literal[LINUX_OS_SKUS] = Field("Ubuntu", alias="osSku", description="Node OS image.")  # type: ignore[valid-type]
+    os_sku: Literal[SYSTEM_POOL_OS_SKUS] = Field("Ubuntu", alias="osSku", description="Node OS image.")  # type: ignore[valid-type]
 
 
 class ClusterConfig(_Model):
-    kubernetes_version: f.KubernetesVersion = Field(
-        "1.33",
+    kubernetes_version: f.KubernetesVersion | None = Field(
+        None,
         alias="kubernetesVersion",
-        description=f"`1.MINOR` or `1.MINOR.PATCH`, at least 1.{f.MIN_KUBERNETES_MINOR}.",
+        description=f"`1.MINOR` or `1.MINOR.PATCH`, at least 1.{f.MIN_KUBERNETES_MINOR}; default: none sent, "
+        "AKS picks its default version in the region (a pinned default would expire).",
     )
     system_pool: SystemPoolConfig = Field(
         default_factory=SystemPoolConfig, alias="systemPool", description="The inline system pool (runs no experiment)."
@@ -301,11 +313,18 @@ class PoolConfig(_Model):
             self._streaming_rules(size, bad)
         disk_size = self._disk_size(size, bad)
         for label_key, value in self.labels.items():
-            if not f.LABEL_KEY_RE.fullmatch(label_key) or label_key.startswith(RESERVED_LABEL_PREFIX):
+            domain = f.reserved_label_domain(label_key)
+            if not f.LABEL_KEY_RE.fullmatch(label_key) or label_key.startswith(RESERVED_LABEL_PREFIX) or domain:
                 bad(
                     "labels",
-                    f"label key {label_key!r} is invalid or reserved; allowed: Kubernetes label keys "
-                    f"outside the {RESERVED_LABEL_PREFIX} prefix",
+                    f"label key {label_key!r} is invalid or reserved"
+                    + (
+                        f" ({domain} belongs to {'AKS' if domain == 'kubernetes.azure.com' else 'Kubernetes'})"
+                        if domain
+                        else ""
+                    )
+                    + f"; allowed: Kubernetes label keys outside {RESERVED_LABEL_PREFIX}, "
+                    + ", ".join(f.RESERVED_LABEL_DOMAINS),
                 )
             if not f.is_label_value(value):
                 bad("labels", f"label value {value!r} is not a Kubernetes label value")
@@ -491,8 +510,16 @@ class StackConfig(_Model):
     workload_namespace: f.Namespace = Field(
         "streaming-ab", alias="workloadNamespace", description="Namespace of the workloads."
     )
-    load_balancer_source_ranges: tuple[f.Ipv4Cidr, ...] = Field(
-        (), alias="loadBalancerSourceRanges", description="Who may reach the LoadBalancers."
+    load_balancer_source_ranges: tuple[f.Cidr, ...] = Field(
+        (),
+        alias="loadBalancerSourceRanges",
+        description="Who may reach the azure-vote front ends; setting it makes them LoadBalancers open to these ranges.",
+    )
+    public_endpoints: StrictBool = Field(
+        False,
+        alias="publicEndpoints",
+        description="azure-vote front ends as LoadBalancers open to the internet; default: ClusterIP "
+        "(`kubectl port-forward`), unless loadBalancerSourceRanges is set.",
     )
     cache_generation: f.CacheGeneration = Field(
         0, alias="cacheGeneration", description="Bump to recycle every experiment node (cold caches)."
@@ -519,6 +546,7 @@ class StackConfig(_Model):
     def _across_keys(self) -> StackConfig:
         found: Problems = []
         self._check_images(found)
+        self._check_auto_convert(found)
         if self.uses_streaming and self.registry.sku != "Premium":
             found.append(
                 (
@@ -595,6 +623,21 @@ class StackConfig(_Model):
                     )
                 )
 
+    def _check_auto_convert(self, found: Problems) -> None:
+        repositories = {i.repository for i in self.all_images}
+        seen: dict[str, str] = {}
+        for i, repository in enumerate(self.registry.auto_convert_repositories):
+            path: Path = ("registry", "autoConvertRepositories", i)
+            if repository not in repositories:
+                found.append(
+                    (
+                        path,
+                        f"{repository!r} receives no image from this stack, so the registry does not know it; "
+                        f"allowed: {', '.join(sorted(repositories)) or '(no configured image)'}",
+                    )
+                )
+            _unique(found, seen, repository.replace("/", "-"), path, "auto-conversion resource name")
+
     def _check_pools(self, found: Problems) -> None:
         if not self.pools:
             found.append(
@@ -668,6 +711,23 @@ class StackConfig(_Model):
                         "only for pulls by tag (a digest reference pulls the whole image); allowed: tag",
                     )
                 )
+            for pair in sorted({a.pair for a in arms}):
+                pair_pools = [pools[a.pool] for a in arms if a.pair == pair]
+                differ = [
+                    config_key
+                    for config_key, attribute in PAIR_IDENTICAL
+                    if len({getattr(p, attribute) for p in pair_pools}) > 1
+                ]
+                if differ:
+                    found.append(
+                        (
+                            (*key, "arms"),
+                            f"workload {w.name!r}, pair {pair!r}: its pools "
+                            f"({', '.join(sorted({p.name for p in pair_pools}))}) differ in {', '.join(differ)}, so a "
+                            "hardware difference would be credited to streaming; allowed: pools identical "
+                            "except artifactStreaming",
+                        )
+                    )
             # In token pull mode no arm can stream (refused above), so there is nothing to pair.
             if self.cluster.pull_mode == "attach":
                 for pair in sorted({a.pair for a in arms}):

@@ -13,7 +13,7 @@ from pulumi_azure_native import authorization
 
 from components.cluster import StreamingCluster, StreamingClusterArgs
 from components.images import PublishedImage
-from components.registry import StreamingRegistry, StreamingRegistryArgs
+from components.registry import AutoConversion, AutoConversionArgs, StreamingRegistry, StreamingRegistryArgs
 from components.synthetic_images import SyntheticImages, SyntheticImagesArgs
 from components.workloads import ABWorkloads, ABWorkloadsArgs
 from stackconfig.model import StackConfig
@@ -53,6 +53,22 @@ def build(config: StackConfig, stack_name: str | None = None) -> dict[str, Any]:
             ),
         )
         images.update(synthetic.images)
+    if config.registry.auto_convert_repositories:
+        producers: dict[str, list[pulumi.Resource]] = {}
+        for published in images.values():
+            producers.setdefault(published.repository, []).append(published.ready[0])  # the import or build
+        AutoConversion(
+            "registry-autoconvert",
+            AutoConversionArgs(
+                repositories=config.registry.auto_convert_repositories,
+                producers=producers,
+                login_server=registry.login_server,
+                timeouts=config.timeouts,
+                subscription_id=client.subscription_id,
+                tenant_id=client.tenant_id,
+                previous_parent=registry,
+            ),
+        )
 
     cluster = StreamingCluster(
         "cluster",

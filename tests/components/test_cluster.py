@@ -99,8 +99,10 @@ def test_cluster_has_system_identity_rbac_version_and_only_the_tainted_system_po
     assert inputs["resourceName"] == "streamab-aks"
     assert inputs["identity"] == {"type": "SystemAssigned"}
     assert inputs["enableRBAC"] is True
-    assert inputs["kubernetesVersion"] == config.cluster.kubernetes_version
+    # No version pinned by default: AKS picks its default in the region (a baked-in one would expire).
+    assert config.cluster.kubernetes_version is None and "kubernetesVersion" not in inputs
     (system,) = inputs["agentPoolProfiles"]
+    assert "orchestratorVersion" not in system
     assert system["mode"] == "System" and system["name"] == "system"
     assert system["nodeTaints"] == [SYSTEM_POOL_TAINT] == ["CriticalAddonsOnly=true:NoSchedule"]
     assert system["vmSize"] == config.cluster.system_pool.vm_size
@@ -197,7 +199,6 @@ def test_one_pool_resource_per_configured_pool_with_the_arm_body(attach):
         "osDiskSizeGB": 128,
         "type": "VirtualMachineScaleSets",
         "mode": "User",
-        "orchestratorVersion": "1.33",
         "nodeLabels": {"streaming-ab/pool": "fastart", "streaming-ab/streaming": "true"},
         "nodeTaints": ["streaming-ab/pool=fastart:NoSchedule"],
         "workloadRuntime": "OCIContainer",
@@ -326,9 +327,13 @@ def test_preflight_names_the_pool_and_the_key(values, key, words):
 
 
 def test_ephemeral_disk_size_is_resolved_to_what_fits_the_local_disk():
-    small = parse_stack_config(with_pool(2, vmSize="Standard_D2ds_v5", osDiskType="Ephemeral"))
+    values = with_pool(2, vmSize="Standard_D2ds_v5", osDiskType="Ephemeral")
+    values["pools"][3].update(vmSize="Standard_D2ds_v5", osDiskType="Ephemeral")  # the pair stays identical
+    small = parse_stack_config(values)
     assert small.pool("fastart").os_disk_size_gb == 75  # min(128, 75 GiB local disk)
     assert pool_properties(small.pool("fastart"), "1.33")["osDiskSizeGB"] == 75
+    assert pool_properties(small.pool("fastart"), "1.33")["orchestratorVersion"] == "1.33"
+    assert "orchestratorVersion" not in pool_properties(small.pool("fastart"), None)
 
 
 # Deploy critical path (benchmarks/deploy_critical_path.py) --------------------------------------

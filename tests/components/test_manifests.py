@@ -30,10 +30,15 @@ BACK_REF = "streamabx7k2q9.azurecr.io/redis:6.0.8"
 DIGEST_REF = "streamabx7k2q9.azurecr.io/largeimage/test@sha256:" + "c" * 64
 
 
-def schema_version(kubernetes_version: str) -> str:
-    """The shipped schema to validate a cluster of `kubernetes_version` (1.MINOR[.PATCH]) against."""
-    wanted = tuple(int(p) for p in kubernetes_version.split(".")[:2])
+def schema_version(kubernetes_version: str | None) -> str:
+    """The shipped schema to validate a cluster of `kubernetes_version` (1.MINOR[.PATCH]) against.
+
+    No version configured: AKS picks its default, which is recent, so the newest schema shipped.
+    """
     shipped = sorted((tuple(int(p) for p in v.split(".")[:2]), v) for v in kv_utils.all_versions())
+    if kubernetes_version is None:
+        return shipped[-1][1]
+    wanted = tuple(int(p) for p in kubernetes_version.split(".")[:2])
     usable = [v for minor, v in shipped if minor <= wanted]
     if not usable:
         raise LookupError(
@@ -123,8 +128,10 @@ def test_schema_version_mapping():
         schema_version("1.20")
 
 
-def test_default_kubernetes_version_has_its_own_schema():
-    assert schema_version(config_for("storage-matrix").cluster.kubernetes_version) == "1.33.0"
+def test_without_a_version_objects_are_validated_against_the_newest_schema():
+    newest = max(kv_utils.all_versions(), key=lambda v: tuple(int(p) for p in v.split(".")[:2]))
+    assert schema_version(config_for("storage-matrix").cluster.kubernetes_version) == newest
+    assert schema_version("1.33") == "1.33.0"
 
 
 def test_azure_vote_arm_objects():

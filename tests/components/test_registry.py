@@ -34,7 +34,7 @@ TIMEOUTS = TimeoutsConfig.model_validate(
 )
 
 
-def args(existing_rg: str | None = None, auto_convert: tuple[str, ...] = (), sku: str = "Premium"):
+def args(existing_rg: str | None = None, auto_convert: tuple[str, ...] = (), sku: str = "Premium", images=None):
     client = authorization.get_client_config_output()
     return StreamingRegistryArgs(
         location="westeurope",
@@ -42,7 +42,7 @@ def args(existing_rg: str | None = None, auto_convert: tuple[str, ...] = (), sku
         registry=RegistryConfig.model_validate(
             {"sku": sku, "existingResourceGroup": existing_rg, "autoConvertRepositories": list(auto_convert)}
         ),
-        images=IMAGES,
+        images=IMAGES if images is None else images,
         timeouts=TIMEOUTS,
         subscription_id=client.subscription_id,
         tenant_id=client.tenant_id,
@@ -176,14 +176,42 @@ def test_random_suffix_is_the_same_resource_on_every_run():
     assert first.of_type(REGISTRY)[0].inputs["registryName"] == second.of_type(REGISTRY)[0].inputs["registryName"]
 
 
-def test_auto_conversion_per_repository_after_its_import():
-    evaluation = evaluate(program(auto_convert=("redis",)))
-    [switch] = evaluation.of_type(AUTO_CONVERT)
-    assert switch.inputs["repository"] == "redis"
-    assert switch.inputs["convertPushedImages"] is True
-    assert switch.inputs["loginServer"] == "streamabx7k2q9.azurecr.io"
-    redis_import = next(r for r in evaluation.of_type(IMPORT) if r.inputs["target"] == "redis:6.0.8")
-    assert evaluation.depends_on(switch, redis_import)
+def _whole_program(**values):
+    from stacks import program as stack_program
+    from stacks.config import parse_stack_config
+
+    values = {"location": "westus3", **values}
+    config = parse_stack_config(values)
+    return evaluate(lambda: stack_program.build(config, "dev"), values)
+
+
+def test_auto_conversion_waits_for_every_import_and_build_of_its_repository():
+    evaluation = _whole_program(
+        scenario="storage-matrix", registry={"autoConvertRepositories": ["largeimage/test", "library/alpine"]}
+    )
+    switches = {s.inputs["repository"]: s for s in evaluation.of_type(AUTO_CONVERT)}
+    assert set(switches) == {"largeimage/test", "library/alpine"}
+    assert all(s.inputs["convertPushedImages"] is True for s in switches.values())
+    (build,) = evaluation.of_type("pulumi-python:dynamic/acr:AcrBuild")
+    alpine = next(r for r in evaluation.of_type(IMPORT) if r.inputs["target"] == "library/alpine:3.20")
+    # The built repository exists only once the build pushed to it: the switch waits for the build.
+    assert evaluation.depends_on(switches["largeimage/test"], build)
+    assert evaluation.depends_on(switches["library/alpine"], alpine)
+    assert not evaluation.depends_on(switches["library/alpine"], build)
+
+
+def test_images_of_one_source_in_one_repository_share_one_streaming_artifact():
+    images = [
+        {"name": "front", "source": "mcr.microsoft.com/azuredocs/azure-vote-front:v1", "target": "vote:v1"},
+        {"name": "front-copy", "source": "mcr.microsoft.com/azuredocs/azure-vote-front:v1", "target": "vote:copy"},
+        {"name": "front-other", "source": "mcr.microsoft.com/azuredocs/azure-vote-front:v2", "target": "vote:v2"},
+    ]
+    evaluation = evaluate(program(images=tuple(ImageConfig.model_validate(i) for i in images)))
+    artifacts = evaluation.of_type(STREAMING)
+    # Two sources, two artifacts: the copy shares the first one's, so no delete can take it away.
+    assert sorted(a.name for a in artifacts) == ["registry-streaming-front", "registry-streaming-front-other"]
+    summaries = evaluation.outputs["images"]
+    assert summaries["front"]["streamingArtifactDigest"] == summaries["front-copy"]["streamingArtifactDigest"]
 
 
 def test_registry_work_never_waits_for_a_cluster():

@@ -58,9 +58,12 @@ def provider_for(transport: ReplayTransport, *, poll_seconds: float = 0, clock: 
 CONFIG = parse_stack_config({"location": "westus3"})  # storage-matrix: slowart/slownoart/fastart/fastnoart
 
 
-def props_for(pool_name: str, *, cache_generation: int = 0, timeout_minutes: int = 45, **overrides):
+def props_for(
+    pool_name: str, *, cache_generation: int = 0, timeout_minutes: int = 45, version: str | None = "1.33", **overrides
+):
+    # A pinned version (the upgrade paths need one); the default config pins none (test below).
     pool = CONFIG.pool(pool_name)
-    properties = pool_properties(pool, CONFIG.cluster.kubernetes_version)
+    properties = pool_properties(pool, version)
     properties.update(overrides)
     # As the engine hands them to a dynamic provider: every number a float.
     return json.loads(
@@ -622,3 +625,15 @@ def test_diff_ignores_limits_and_computed_outputs_and_sees_cache_generation_and_
     assert kept["tenantId"] == new_tenant["tenantId"] and kept["provisioningState"] == "Succeeded"
     unknown = dict(props_for("fastart"), clusterName="04da6b54-80e4-46f7-96ec-b56ff0331ba9")
     assert provider.diff("id", olds, unknown).replaces == ["clusterName"]
+
+
+def test_without_a_pinned_version_an_update_never_upgrades():
+    olds = props_for("fastart", version=None)
+    news = props_for("fastart", version=None, count=2)
+    current = arm_pool(olds, orchestratorVersion="1.34.1")
+    transport = ReplayTransport(
+        [constructed("GET", pool_url("fastart"), 200, current), *put_sequence(news, "op-scale", status=200)]
+    )
+    provider_for(transport).update("id", olds, news)
+    (put,) = puts(transport)  # one PUT: the scale, no upgrade step
+    assert "orchestratorVersion" not in put.body["properties"]

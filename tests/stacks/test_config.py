@@ -353,3 +353,104 @@ def test_startup_read_defaults_to_the_whole_payload():
     config = parse_stack_config(_matrix())
     assert config.synthetic_images[0].read_mb == 5000
     assert parse_stack_config(_matrix(image__startupReadMb=0)).synthetic_images[0].read_mb == 0
+
+
+# --- the holes of issue 13: each bad value refused, naming its key ---------------------------------
+def _pools(**changes_by_index) -> list[dict]:
+    pools = copy.deepcopy(scenarios.SCENARIOS["storage-matrix"]["pools"])
+    for index, changes in changes_by_index.items():
+        pools[int(index.removeprefix("p"))].update(changes)
+    return pools
+
+
+MATRIX = {"scenario": "storage-matrix", "location": "westus3"}
+
+
+@pytest.mark.parametrize(
+    "values, key, words",
+    [
+        ({**BASE, "location": "westus3\n"}, "location", "not an Azure region name"),
+        (with_images({**GOOD_IMAGE, "target": "other:v1\n"}), "images[2].target", "not a repo:tag"),
+        ({**BASE, "workloadNamespace": "kube-system"}, "workloadNamespace", "Kubernetes keeps for itself"),
+        ({**BASE, "workloadNamespace": "default"}, "workloadNamespace", "Kubernetes keeps for itself"),
+        ({**BASE, "loadBalancerSourceRanges": ["999.999.999.999/99"]}, "loadBalancerSourceRanges[0]", "not a CIDR"),
+        ({**BASE, "loadBalancerSourceRanges": ["10.0.0.1/24"]}, "loadBalancerSourceRanges[0]", "host bits set"),
+        ({**BASE, "loadBalancerSourceRanges": ["10.0.0.1"]}, "loadBalancerSourceRanges[0]", "no prefix length"),
+        ({**BASE, "registry": {"existingResourceGroup": ""}}, "registry.existingResourceGroup", "not a resource group"),
+        ({**BASE, "registry": {"existingResourceGroup": "rg."}}, "registry.existingResourceGroup", "not ending in"),
+        (
+            {**BASE, "cluster": {"systemPool": {"osSku": "AzureLinuxOSGuard"}}},
+            "cluster.systemPool.osSku",
+            "'Ubuntu'",
+        ),
+        (with_images({**GOOD_IMAGE, "target": "other:v1", "name": "Front_End"}), "images[2].name", "not an image name"),
+        ({**BASE, "cluster": {"kubernetesVersion": "1.25"}}, "cluster.kubernetesVersion", "1.26 or newer"),
+        ({**BASE, "cluster": {"kubernetesVersion": "1.x"}}, "cluster.kubernetesVersion", "not a Kubernetes version"),
+        ({**BASE, "cluster": {"kubernetesVersion": "1.033"}}, "cluster.kubernetesVersion", "not a Kubernetes version"),
+        (
+            {**MATRIX, "pools": _pools(p0={"labels": {"kubernetes.io/role": "x"}})},
+            "pools[0].labels",
+            "kubernetes.io belongs to Kubernetes",
+        ),
+        (
+            {**MATRIX, "pools": _pools(p0={"labels": {"node.kubernetes.io/x": "y"}})},
+            "pools[0].labels",
+            "kubernetes.io belongs to Kubernetes",
+        ),
+        ({**MATRIX, "pools": _pools(p0={"labels": {"k8s.io/x": "y"}})}, "pools[0].labels", "k8s.io"),
+        (
+            {**MATRIX, "pools": _pools(p0={"labels": {"kubernetes.azure.com/mode": "y"}})},
+            "pools[0].labels",
+            "belongs to AKS",
+        ),
+        (
+            {**MATRIX, "registry": {"autoConvertRepositories": ["nowhere/at-all"]}},
+            "registry.autoConvertRepositories[0]",
+            "receives no image from this stack",
+        ),
+    ],
+)
+def test_config_holes_are_closed(values, key, words):
+    problems = problems_for(values)
+    assert any(p.startswith(f"{PROJECT}:{key}:") and words in p for p in problems), problems
+
+
+def test_an_explicit_kubernetes_version_is_accepted_as_given():
+    assert parse_stack_config({**BASE, "cluster": {"kubernetesVersion": "1.34"}}).cluster.kubernetes_version == "1.34"
+    assert (
+        parse_stack_config({**BASE, "cluster": {"kubernetesVersion": "1.34.2"}}).cluster.kubernetes_version == "1.34.2"
+    )
+    assert parse_stack_config(BASE).cluster.kubernetes_version is None
+
+
+@pytest.mark.parametrize(
+    "changes, differ",
+    [
+        ({"p2": {"vmSize": "Standard_D8ds_v5"}}, "vmSize"),
+        ({"p0": {"osSku": "AzureLinux"}}, "osSku"),
+        ({"p1": {"count": 2}}, "count"),
+        ({"p3": {"osDiskSizeGB": 100}}, "osDiskSizeGB"),
+    ],
+)
+def test_the_arms_of_a_pair_run_on_identical_pools(changes, differ):
+    problems = problems_for({**MATRIX, "pools": _pools(**changes)})
+    assert any(
+        p.startswith(f"{PROJECT}:workloads[0].arms: workload 'big', pair ") and f"differ in {differ}" in p
+        for p in problems
+    ), problems
+
+
+def test_auto_conversion_names_that_collide_are_refused():
+    synthetic = copy.deepcopy(scenarios.SCENARIOS["storage-matrix"]["syntheticImages"])
+    synthetic.append({**synthetic[0], "name": "other", "target": "largeimage-test:v1"})
+    problems = problems_for(
+        {
+            **MATRIX,
+            "syntheticImages": synthetic,
+            "registry": {"autoConvertRepositories": ["largeimage/test", "largeimage-test"]},
+        }
+    )
+    assert any(
+        p.startswith(f"{PROJECT}:registry.autoConvertRepositories[1]: duplicate auto-conversion resource name")
+        for p in problems
+    ), problems
