@@ -22,6 +22,8 @@ class PublishedImage:
     # Filled synthetic images: MB read at start before they answer HTTP on `app_port` (else None).
     startup_read_mb: int | None = None
     app_port: int | None = None
+    # How its containers are confined (components/pod_security.py).
+    security_profile: str = "unknown"
 
     def reference(self, by: str) -> pulumi.Output[str]:
         """The image reference both arms use: by tag, or pinned by digest."""

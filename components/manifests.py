@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from components.pod_security import NAMESPACE_LABELS, POD_SECURITY_CONTEXT, UNKNOWN, container_security_context
 from contract import LABEL_APP_NAME, LABEL_ARM, LABEL_PAIR, LABEL_PART_OF, LABEL_POOL, LABEL_STREAMING, LABEL_WORKLOAD
 from contract import PART_OF_VALUE as PART_OF
 from stackconfig.model import ArmConfig, PoolConfig, ResourcesConfig, WorkloadConfig
@@ -53,6 +54,8 @@ class ArmImages:
     # Filled synthetic images: they serve SYNTHETIC_READY_PATH on this port after reading startup_read_mb MB.
     app_port: int | None = None
     startup_read_mb: int | None = None
+    main_security: str = UNKNOWN
+    backend_security: str = UNKNOWN
 
 
 def front_name(arm: ArmConfig) -> str:
@@ -89,7 +92,21 @@ def selector_labels(arm: ArmConfig, component: str) -> dict[str, str]:
 
 
 def namespace(name: str) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": {LABEL_PART_OF: PART_OF}}}
+    # Pod Security: baseline enforced, restricted reported (warn + audit) for what still falls short of it.
+    labels = {LABEL_PART_OF: PART_OF, **NAMESPACE_LABELS}
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
+
+
+def front_service_type(load_balancer_source_ranges: Sequence[str], public_endpoints: bool) -> str:
+    """A LoadBalancer only by explicit choice: source ranges to admit, or `publicEndpoints: true`."""
+    return "LoadBalancer" if load_balancer_source_ranges or public_endpoints else "ClusterIP"
+
+
+def port_forward_command(namespace_name: str, arm: ArmConfig, local_port: int = 8080) -> str:
+    return (
+        f"kubectl --namespace {namespace_name} port-forward service/{front_name(arm)} "
+        f"{local_port}:{FRONT_SERVICE_PORT}  # then http://localhost:{local_port}"
+    )
 
 
 def pull_secret(namespace_name: Any, dockerconfigjson: Any) -> dict[str, Any]:
@@ -119,6 +136,7 @@ def deployment(
     use_pull_secret: bool = False,
     grace_seconds: int | None = None,
     ready_path: str | None = None,
+    security_profile: str = UNKNOWN,
 ) -> dict[str, Any]:
     if pool.name != arm.pool:
         raise ValueError(f"arm {arm.name!r} runs on pool {arm.pool!r}, not {pool.name!r}")
@@ -130,6 +148,7 @@ def deployment(
         # (cache reset), and a warm restart must show the cached case, as in the blog.
         "imagePullPolicy": "IfNotPresent",
         "resources": _resources(workload.resources),
+        "securityContext": container_security_context(security_profile),
     }
     if port is not None:
         container["ports"] = [{"name": port_name, "containerPort": port, "protocol": "TCP"}]
@@ -146,6 +165,9 @@ def deployment(
         # Service links would inject every other arm's Service into the environment; the arms must be
         # identical except for their pool.
         "enableServiceLinks": False,
+        # Nothing in the experiment talks to the API server: no token to steal.
+        "automountServiceAccountToken": False,
+        "securityContext": dict(POD_SECURITY_CONTEXT),
     }
     if grace_seconds is not None:
         pod_spec["terminationGracePeriodSeconds"] = grace_seconds
@@ -211,6 +233,7 @@ def arm_objects(
     images: ArmImages,
     load_balancer_source_ranges: Sequence[str] = (),
     use_pull_secret: bool = False,
+    public_endpoints: bool = False,
 ) -> list[dict[str, Any]]:
     """Every object of one arm: Deployments first, then Services."""
     common = {"namespace_name": namespace_name, "workload": workload, "arm": arm, "pool": pool}
@@ -230,6 +253,7 @@ def arm_objects(
                 env={"REDIS": back_name(arm)},
                 use_pull_secret=use_pull_secret,
                 ready_path=FRONT_READY_PATH,
+                security_profile=images.main_security,
                 **common,
             ),
             # One redis per arm: replicas of a stateful back end would be separate, unshared databases.
@@ -243,6 +267,7 @@ def arm_objects(
                 # The bitnami redis image refuses to start without a password unless told so.
                 env={"ALLOW_EMPTY_PASSWORD": "yes"},
                 use_pull_secret=use_pull_secret,
+                security_profile=images.backend_security,
                 **common,
             ),
             service(
@@ -250,7 +275,7 @@ def arm_objects(
                 component=FRONT,
                 port=FRONT_SERVICE_PORT,
                 target_port="http",
-                service_type="LoadBalancer",
+                service_type=front_service_type(load_balancer_source_ranges, public_endpoints),
                 source_ranges=load_balancer_source_ranges,
                 **common,
             ),
@@ -279,6 +304,7 @@ def arm_objects(
                 use_pull_secret=use_pull_secret,
                 grace_seconds=SLEEPER_GRACE_SECONDS if synthetic or port is None else None,
                 ready_path=SYNTHETIC_READY_PATH if synthetic else None,
+                security_profile=images.main_security,
                 **common,
             ),
         ]

@@ -13,6 +13,7 @@ import pulumi_random as random
 from pulumi_azure_native import containerregistry, resources
 
 from components.images import PublishedImage
+from components.pod_security import profile_for_source
 from providers.acr_import import ImportedImage
 from providers.acr_streaming import RepositoryStreaming, StreamingArtifact
 from stackconfig.fields import REGISTRY_SUFFIX_LENGTH
@@ -123,6 +124,7 @@ class StreamingRegistry(pulumi.ComponentResource):
                 digest=imported.digest,
                 streaming_artifact_digest=artifact_digest,
                 ready=ready,
+                security_profile=profile_for_source(image.source),
             )
 
         self.register_outputs(

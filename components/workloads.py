@@ -32,6 +32,7 @@ class ABWorkloadsArgs:
     pool_resources: Mapping[str, pulumi.Resource]
     stack_name: str
     image_pull_secret_dockerconfigjson: Input[str] | None = None
+    public_endpoints: bool = False
 
 
 def timing_command(stack_name: str, namespace: str, arm_name: str) -> str:
@@ -104,6 +105,8 @@ class ABWorkloads(pulumi.ComponentResource):
                 backend=backend.reference(workload.image_reference) if backend else None,
                 app_port=main.app_port,
                 startup_read_mb=main.startup_read_mb,
+                main_security=main.security_profile,
+                backend_security=backend.security_profile if backend else "unknown",
             )
             # All pools of all arms plus every image's readiness: identical for each Deployment of the
             # workload, so no arm can be created before another.
@@ -120,6 +123,7 @@ class ABWorkloads(pulumi.ComponentResource):
                     images=images,
                     load_balancer_source_ranges=args.load_balancer_source_ranges,
                     use_pull_secret=self.pull_secret is not None,
+                    public_endpoints=args.public_endpoints,
                 )
                 for obj in objects:
                     object_name = obj["metadata"]["name"]
@@ -137,7 +141,13 @@ class ABWorkloads(pulumi.ComponentResource):
                         )
                 if manifests.has_load_balancer(workload):
                     front_service = self.services[manifests.front_name(arm)]
-                    endpoints[arm.name] = front_service.status.apply(endpoint_from_status)
+                    if manifests.front_service_type(args.load_balancer_source_ranges, args.public_endpoints) == (
+                        "LoadBalancer"
+                    ):
+                        endpoints[arm.name] = front_service.status.apply(endpoint_from_status)
+                    else:
+                        # Not reachable from outside by default: the command that reaches it.
+                        endpoints[arm.name] = Output.from_input(manifests.port_forward_command(args.namespace, arm))
                 readers[arm.name] = images.main.apply(
                     lambda image, arm=arm: {
                         "namespace": args.namespace,

@@ -95,6 +95,7 @@ def build(config: StackConfig, stack_name: str | None = None) -> dict[str, Any]:
             namespace=config.workload_namespace,
             images=images,
             load_balancer_source_ranges=config.load_balancer_source_ranges,
+            public_endpoints=config.public_endpoints,
             kubeconfig=cluster.kubeconfig,
             pool_resources=cluster.pool_resources,
             stack_name=stack_name,

@@ -99,6 +99,7 @@ def compose(values: dict[str, Any], *, pull_secret: str | None = None, stack: st
                 pool_resources=pools,
                 stack_name=stack,
                 image_pull_secret_dockerconfigjson=pulumi.Output.secret(pull_secret) if pull_secret else None,
+                public_endpoints=config.public_endpoints,
             ),
         )
         return {"endpoints": component.endpoints, "timingReaders": component.timing_readers}
@@ -139,9 +140,9 @@ SCENARIO_OBJECTS = {
         {"scenario": "teleport-ab"},
         {"vote-teleporter-front", "vote-teleporter-back", "vote-shuttle-front", "vote-shuttle-back"},
         {
-            "vote-teleporter-front": "LoadBalancer",
+            "vote-teleporter-front": "ClusterIP",
             "vote-teleporter-back": "ClusterIP",
-            "vote-shuttle-front": "LoadBalancer",
+            "vote-shuttle-front": "ClusterIP",
             "vote-shuttle-back": "ClusterIP",
         },
     ),
@@ -149,9 +150,9 @@ SCENARIO_OBJECTS = {
         {"scenario": "teleport-ab", "activeWorkloads": ["vote-squashed"]},
         {"squashed-teleporter-front", "squashed-teleporter-back", "squashed-shuttle-front", "squashed-shuttle-back"},
         {
-            "squashed-teleporter-front": "LoadBalancer",
+            "squashed-teleporter-front": "ClusterIP",
             "squashed-teleporter-back": "ClusterIP",
-            "squashed-shuttle-front": "LoadBalancer",
+            "squashed-shuttle-front": "ClusterIP",
             "squashed-shuttle-back": "ClusterIP",
         },
     ),
@@ -298,13 +299,33 @@ def test_timing_readers(scenario):
         }
 
 
-def test_endpoints_only_for_load_balanced_arms(scenario):
+def test_front_ends_are_private_by_default_and_endpoints_say_how_to_reach_them(scenario):
     composed, _, services = scenario
     endpoints = composed.evaluation.outputs["endpoints"]
-    front_services = {n for n, t in services.items() if t == "LoadBalancer"}
-    assert {f"{arm}-front" for arm in endpoints} == front_services
-    for arm, url in endpoints.items():
+    fronts = {n for n in services if n.endswith("-front")}
+    assert {f"{arm}-front" for arm in endpoints} == fronts
+    for arm, how in endpoints.items():
+        assert how.startswith(f"kubectl --namespace streaming-ab port-forward service/{arm}-front 8080:80")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{"publicEndpoints": True}, {"loadBalancerSourceRanges": ["203.0.113.0/24"]}],
+    ids=["publicEndpoints", "loadBalancerSourceRanges"],
+)
+def test_load_balancers_only_by_explicit_choice(values):
+    composed = compose({"scenario": "teleport-ab", **values})
+    types = {name: s.inputs["spec"]["type"] for name, s in composed.services().items()}
+    assert types == {
+        "vote-teleporter-front": "LoadBalancer",
+        "vote-teleporter-back": "ClusterIP",
+        "vote-shuttle-front": "LoadBalancer",
+        "vote-shuttle-back": "ClusterIP",
+    }
+    for arm, url in composed.evaluation.outputs["endpoints"].items():
         assert url == f"http://{fake_ip(f'{arm}-front')}"
+    ranges = {s.inputs["spec"].get("loadBalancerSourceRanges") is not None for s in composed.services().values()}
+    assert ranges == ({True, False} if "loadBalancerSourceRanges" in values else {False})
 
 
 def test_digest_mode_is_refused_beside_a_streaming_arm():
@@ -340,7 +361,7 @@ def test_digest_mode_pins_both_arms_to_the_same_digest():
 def test_endpoint_is_none_until_the_load_balancer_has_an_address():
     workloads = copy.deepcopy(scenarios.SCENARIOS["teleport-ab"]["workloads"])
     workloads[0]["arms"][0]["name"] = "pending-teleporter"  # the fake answers `pending` LBs without ingress
-    composed = compose({"scenario": "teleport-ab", "workloads": workloads})
+    composed = compose({"scenario": "teleport-ab", "workloads": workloads, "publicEndpoints": True})
     assert composed.evaluation.outputs["endpoints"] == {
         "pending-teleporter": None,
         "vote-shuttle": f"http://{fake_ip('vote-shuttle-front')}",
@@ -519,5 +540,61 @@ def test_program_outputs_endpoints_and_timing_readers(whole_program):
         assert reader["image"] == f"{login}/{images[workload.image].target}"
         assert reader["selector"] == f"streaming-ab/arm={name}" and reader["pool"] == arms[name].pool
         assert reader["command"].endswith(f"--stack dev --namespace streaming-ab --selector streaming-ab/arm={name}")
-    assert {f"{arm}-front" for arm in outputs["endpoints"]} == {n for n, t in services.items() if t == "LoadBalancer"}
-    assert all(url.startswith("http://203.0.113.") for url in outputs["endpoints"].values())
+    assert {f"{arm}-front" for arm in outputs["endpoints"]} == {n for n in services if n.endswith("-front")}
+    assert all(how.startswith("kubectl --namespace streaming-ab port-forward") for how in outputs["endpoints"].values())
+
+
+def _program_objects(values):
+    from stacks import program
+
+    config = parse_stack_config({"location": "westus3", **values})
+    evaluation = evaluate(lambda: program.build(config, "dev"), {"location": "westus3", **values})
+    return Composed(config, evaluation)
+
+
+def test_pods_are_confined_per_image_and_the_namespace_enforces_baseline():
+    from components import pod_security
+
+    vote = _program_objects({"scenario": "teleport-ab"})
+    matrix = _program_objects({"scenario": "storage-matrix"})
+    for composed in (vote, matrix):
+        (namespace,) = composed.evaluation.of_type("kubernetes:core/v1:Namespace")
+        labels = namespace.inputs["metadata"]["labels"]
+        assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
+        assert labels["pod-security.kubernetes.io/warn"] == "restricted"
+        for deployment in composed.deployments().values():
+            pod = deployment.inputs["spec"]["template"]["spec"]
+            assert pod["automountServiceAccountToken"] is False
+            assert pod["securityContext"] == {"seccompProfile": {"type": "RuntimeDefault"}}
+            for container in pod["containers"]:
+                assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    contexts = {
+        name: d.inputs["spec"]["template"]["spec"]["containers"][0]["securityContext"]
+        for name, d in (*vote.deployments().items(), *matrix.deployments().items())
+    }
+    # The project's own image: non-root, nothing kept (restricted).
+    assert contexts["big-fastart"] == {
+        "allowPrivilegeEscalation": False,
+        "runAsNonRoot": True,
+        "runAsUser": pod_security.OWN_USER,
+        "runAsGroup": pod_security.OWN_USER,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    # bitnami redis declares USER 1001: non-root, nothing kept.
+    assert contexts["vote-teleporter-back"]["runAsNonRoot"] is True
+    assert contexts["vote-teleporter-back"]["capabilities"] == {"drop": ["ALL"]}
+    # The vote front's nginx/uwsgi under supervisord keep only what they use (see pod_security.py).
+    front = contexts["vote-teleporter-front"]["capabilities"]
+    assert front["drop"] == ["ALL"] and "NET_RAW" not in front["add"]
+    assert set(front["add"]) == {"CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL", "NET_BIND_SERVICE", "SETGID", "SETUID"}
+    # Both arms of a pair are confined alike: nothing but the pool tells them apart.
+    assert contexts["vote-teleporter-front"] == contexts["vote-shuttle-front"]
+
+
+def test_an_unknown_image_keeps_the_runtime_defaults():
+    from components.pod_security import UNKNOWN, container_security_context, profile_for_source
+
+    assert profile_for_source("docker.io/library/nginx:1.27") == UNKNOWN
+    assert container_security_context(UNKNOWN) == {"allowPrivilegeEscalation": False}
+    assert profile_for_source("mcr.microsoft.com/azuredocs/azure-vote-front:v1") == "azure-vote-front"
+    assert profile_for_source("mcr.microsoft.com/oss/bitnami/redis@sha256:" + "a" * 64) == "non-root"
