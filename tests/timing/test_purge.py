@@ -74,3 +74,14 @@ exit 1
 def test_wrapper_is_valid_shell():
     assert subprocess.run(["sh", "-n", "-c", WRAPPER]).returncode == 0
     assert subprocess.run(["sh", "-n", "-c", HOST_SCRIPT]).returncode == 0
+
+
+def test_only_the_purge_init_container_is_privileged():
+    from timing.measure.purge import daemonset_manifest
+
+    spec = daemonset_manifest("r1", "streaming-ab", ["a/b:1"])["spec"]["template"]["spec"]
+    assert spec["initContainers"][0]["securityContext"] == {"privileged": True}
+    (done,) = spec["containers"]
+    assert done["securityContext"]["runAsNonRoot"] is True
+    assert done["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert done["securityContext"]["allowPrivilegeEscalation"] is False

@@ -111,6 +111,15 @@ def daemonset_manifest(run_id: str, namespace: str, images: Iterable[str], image
                             "imagePullPolicy": "IfNotPresent",
                             "command": ["/bin/sh", "-c", "while true; do sleep 3600; done"],
                             "resources": {"requests": {"cpu": "1m", "memory": "4Mi"}, "limits": {"memory": "16Mi"}},
+                            # Only the init container needs the host; this one just marks the node done.
+                            "securityContext": {
+                                "runAsNonRoot": True,
+                                "runAsUser": 65532,
+                                "runAsGroup": 65532,
+                                "allowPrivilegeEscalation": False,
+                                "capabilities": {"drop": ["ALL"]},
+                                "seccompProfile": {"type": "RuntimeDefault"},
+                            },
                         }
                     ],
                     "volumes": [{"name": "host-root", "hostPath": {"path": "/"}}],
