@@ -84,6 +84,8 @@ class FakeCluster:
         self.purge_broken = False
         self.pull_seconds = {False: 30.0, True: 5.0}
         self.label_calls = []
+        self.namespaces = {}
+        self.delete_failures = 0  # the next N DaemonSet deletions fail with an API error
         self.app_read_seconds = None  # set: pods log an app-ready line this long after their container starts
 
     # --- helpers -------------------------------------------------------------
@@ -331,19 +333,30 @@ class FakeCluster:
         sel = parse_selector(selector)
         return [self._node_json(n) for n in self.nodes if sel.matches(self._node_json(n)["metadata"]["labels"])]
 
+    def create_namespace(self, body):
+        self._tick()
+        self.namespaces[body["metadata"]["name"]] = body
+
+    def delete_namespace(self, name):
+        self._tick()
+        self.namespaces.pop(name, None)
+
     def create_daemonset(self, namespace, body):
         self._tick()
+        assert namespace in self.namespaces, f"namespace {namespace} was never created"
         name = body["metadata"]["name"]
         self.daemonsets[name] = body
         spec = body["spec"]["template"]["spec"]
         images = body["spec"]["template"]["spec"]["initContainers"][0]["env"][0]["value"].split("\n")
-        key = spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][
-            0
-        ]["matchExpressions"][0]["key"]
+        expression = spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
+            "nodeSelectorTerms"
+        ][0]["matchExpressions"][0]
+        key = expression["key"]
         tolerated = {t["key"] for t in spec["tolerations"]}
         for n in self.nodes:
             labels = self._node_json(n)["metadata"]["labels"]
-            if key in labels and "streaming-ab/pool" in tolerated:
+            selected = key in labels and (expression["operator"] == "Exists" or labels[key] in expression["values"])
+            if selected and "streaming-ab/pool" in tolerated:
                 self.ds_pods.append(
                     {
                         "name": f"{name}-{next(self._ids):05x}",
@@ -359,6 +372,9 @@ class FakeCluster:
 
     def delete_daemonset(self, namespace, name):
         self._tick()
+        if self.delete_failures:
+            self.delete_failures -= 1
+            raise RuntimeError("(503) Service Unavailable: the API server is restarting")
         self.daemonsets.pop(name, None)
         self.ds_pods = [p for p in self.ds_pods if p["ds"] != name]
 

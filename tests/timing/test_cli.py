@@ -7,6 +7,7 @@ import pytest
 
 from tests.timing.helpers import FIXTURES
 from timing.cli import build_parser, main
+from timing.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
 DUMPS = [
@@ -56,7 +57,10 @@ def test_outputs_written(tmp_path, capsys):
     assert main(["report", *DUMPS, "--csv", str(csv_path), "--plot", str(png)]) == 0
     assert csv_path.read_text().startswith("arm,workload,pair")
     assert png.stat().st_size > 0
-    assert "vote: time until every pod of the arm is Ready" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "vote: seconds until every pod of the arm is Ready" in captured.out
+    # Each file written is said on stderr, with what is in it.
+    assert f"wrote {csv_path} (8 row(s)" in captured.err and f"wrote {png} (waterfall" in captured.err
 
 
 def test_reference_alone_needs_no_cluster(capsys):
@@ -74,9 +78,12 @@ def test_reference_json_beside_measured(capsys):
     assert doc["schema"] and doc["reference"][0]["standard_seconds"] == 34.7
 
 
-def test_events_without_pods_is_an_error():
-    with pytest.raises(SystemExit):
-        main(["report", "--events", str(FIXTURES / "events.json")])
+def test_events_without_pods_is_an_error(capsys):
+    assert main(["report", "--events", str(FIXTURES / "events.json")]) == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == "timing: error: --events needs --pods: events alone do not say which arm a pod is in"
+    )
 
 
 def test_parser_accepts_the_stack_reader_command():
@@ -88,9 +95,9 @@ def test_parser_accepts_the_stack_reader_command():
 
 
 def test_measure_needs_a_mode():
-    with pytest.raises(SystemExit):
+    with pytest.raises(UsageError, match="one of the arguments --reset --warm is required"):
         build_parser().parse_args(["measure", "--trials", "2"])
     a = build_parser().parse_args(["measure", "--warm", "--workload", "vote", "--workload", "largeimage"])
     assert a.warm and a.workload == ["vote", "largeimage"]
-    with pytest.raises(SystemExit):
+    with pytest.raises(UsageError, match="not allowed with argument"):
         build_parser().parse_args(["measure", "--warm", "--reset", "purge"])

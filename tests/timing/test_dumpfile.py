@@ -13,6 +13,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from timing.errors import UsageError
 from timing.sources.dumpfile import DumpFile
 from timing.sources.inputs import load_dumps
 
@@ -88,7 +89,9 @@ def test_reports_do_not_depend_on_the_layout(tmp_path, name):
 def test_broken_files_fail_like_a_whole_parse(tmp_path, broken):
     path = tmp_path / "broken.json"
     path.write_text(broken(json.dumps(PODS, indent=4)))
-    with pytest.raises(orjson.JSONDecodeError):
+    with pytest.raises(orjson.JSONDecodeError) as whole:
         orjson.loads(path.read_bytes())
-    with pytest.raises(orjson.JSONDecodeError):
+    # The same error as a whole-file parse, as one line naming the flag and the file.
+    with pytest.raises(UsageError) as raised:
         load_dumps([str(path)], [])
+    assert str(raised.value).startswith(f"--pods {path}: not JSON ({whole.value})")

@@ -329,3 +329,84 @@ def test_measure_verifies_streaming_before_each_trial_and_records_a_seeded_order
     # The fake images log their read: app readiness is 4 s after the container started.
     assert c["app_speedup"]["n_trials"] == 3
     assert rep["arms"]["vote-streaming"]["app_ready_seconds"]["p50"] == pytest.approx(6.5 + 4.0 - 0.5, abs=1.0)
+
+
+# --- the purge DaemonSet: own namespace, measured pools only, always removed ----------------------
+def _extra_pool_cluster():
+    from tests.timing.helpers import default_pools
+
+    pools = default_pools()
+    pools["other"] = {"streaming": False, "nodes": 1}  # a pool no measured arm uses
+    return setup(pools=pools)
+
+
+def test_purge_runs_in_its_own_namespace_on_the_measured_pools_only(tmp_path):
+    from timing.measure.purge import PURGE_NAMESPACE
+
+    clock, cluster = _extra_pool_cluster()
+    created = []
+    original = cluster.create_daemonset
+
+    def spy(namespace, body):
+        created.append((namespace, body))
+        original(namespace, body)
+
+    cluster.create_daemonset = spy
+    image = "acr.azurecr.io/library/busybox@sha256:" + "b" * 64
+    purge = PurgeReset(cluster, clock, timeout=120, poll=1.0, image=image)
+    runner(cluster, clock, purge, tmp_path).run(discover(cluster, ["streaming-ab"], None, None, None), 1)
+    ((namespace, body),) = created
+    assert namespace == PURGE_NAMESPACE
+    spec = body["spec"]["template"]["spec"]
+    (expression,) = spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
+        "nodeSelectorTerms"
+    ][0]["matchExpressions"]
+    assert expression == {"key": "streaming-ab/pool", "operator": "In", "values": ["art", "std"]}
+    assert {t["value"] for t in spec["tolerations"]} == {"art", "std"}
+    assert spec["initContainers"][0]["image"] == image
+    other = next(n["name"] for n in cluster.nodes if n["pool"] == "other")
+    assert not any(p["node"] == other for p in cluster.ds_pods)
+    # The namespace (privileged Pod Security, confined there) is gone with the run.
+    assert cluster.namespaces == {} and cluster.daemonsets == {}
+
+
+def test_purge_deletion_is_retried_through_api_errors(tmp_path):
+    clock, cluster = setup()
+    cluster.delete_failures = 2
+    purge = PurgeReset(cluster, clock, timeout=120, poll=1.0)
+    manifests = runner(cluster, clock, purge, tmp_path).run(discover(cluster, ["streaming-ab"], None, None, None), 1)
+    assert manifests[0]["verdict"] == "cold" and cluster.daemonsets == {}
+
+
+def test_a_failed_purge_keeps_its_own_error_when_the_deletion_fails_too(tmp_path):
+    clock, cluster = setup()
+    cluster.purge_fail_nodes = {cluster.nodes[0]["name"]}
+    cluster.delete_failures = 10
+    purge = PurgeReset(cluster, clock, timeout=120, poll=1.0)
+    with pytest.raises(ResetError) as raised:
+        runner(cluster, clock, purge, tmp_path).run(discover(cluster, ["streaming-ab"], None, None, None), 1)
+    message = str(raised.value)
+    # The first error is the message; the leftover DaemonSet and how to remove it follow in the same line.
+    assert message.startswith(f"purge failed on node(s) {cluster.nodes[0]['name']}")
+    assert "could not be deleted" in message and "kubectl --namespace streaming-ab-purge delete daemonset" in message
+
+
+def test_ctrl_c_keeps_the_trials_taken_and_removes_what_measure_created(tmp_path):
+    clock, cluster = setup()
+    purge = PurgeReset(cluster, clock, timeout=120, poll=1.0)
+    r = runner(cluster, clock, purge, tmp_path)
+    original = cluster.list_pods
+    calls = {"n": 0}
+
+    def interrupt_in_the_second_trial(namespace, selector):
+        if "purge" in (selector or "") and r.taken:
+            calls["n"] += 1
+            raise KeyboardInterrupt
+        return original(namespace, selector)
+
+    cluster.list_pods = interrupt_in_the_second_trial
+    with pytest.raises(KeyboardInterrupt):
+        r.run(discover(cluster, ["streaming-ab"], None, None, None), 3)
+    assert len(r.taken) == 1 and (tmp_path / "results" / "trial-001" / "trial.json").exists()
+    assert cluster.daemonsets == {} and cluster.namespaces == {}
+    assert all(d["replicas"] > 0 for d in cluster.deployments.values())  # scaled back up

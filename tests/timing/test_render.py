@@ -23,7 +23,7 @@ def test_table_per_workload(report):
     console = Console(record=True, width=220)
     print_report(report, console, reference=True)
     text = console.export_text()
-    assert "vote: time until every pod of the arm is Ready" in text and "largeimage:" in text
+    assert "vote: seconds until every pod of the arm is Ready" in text and "largeimage:" in text
     assert "944 MB" in text and "5.24 GB" in text and "azure-vote-front" in text
     assert "3.7x n=1" in text  # the per-trial headline, with its n
     assert "one trial: no interval" in text
@@ -104,3 +104,64 @@ def test_formatting_helpers():
     assert short_image("localhost:5000/x:1") == "x:1"
     assert short_image("library/redis:7") == "library/redis:7"
     assert fmt_size(None) == "?" and fmt_size(944_000_000) == "944 MB" and fmt_size(5243924480) == "5.24 GB"
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_tables_fit_the_terminal_and_never_cut_a_value(report, width):
+    console = Console(record=True, width=width)
+    print_report(report, console, reference=True)
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= width
+    assert "…" not in text
+    for value in (
+        "37.0",
+        "10.0",
+        "3.7x n=1",
+        "13.0 / 13.1",
+        "61.5 / -",
+        "5.24 GB",
+        "944 MB",
+        "929 MB",
+        "21.3x",
+        "64.0",
+    ):
+        assert value in text, value
+
+
+def test_columns_is_honoured_when_piped():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "timing",
+            "report",
+            "--pods",
+            str(FIXTURES / "pods.json"),
+            "--events",
+            str(FIXTURES / "events.json"),
+        ],
+        cwd=root,
+        env={**os.environ, "COLUMNS": "80"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert max(len(line) for line in out.splitlines()) <= 80 and "3.7x n=1" in out
+
+
+def test_csv_is_ms_rounded_with_lowercase_booleans(report, tmp_path):
+    path = tmp_path / "arms.csv"
+    write_csv(report, str(path))
+    text = path.read_text()
+    assert "True" not in text and "False" not in text and "None" not in text
+    rows = list(csv.DictReader(path.open()))
+    by_arm = {r["arm"]: r for r in rows}
+    assert by_arm["vote-streaming"]["streaming"] == "true" and by_arm["vote-standard"]["streaming"] == "false"
+    pull = by_arm["vote-standard"]["pull_p50"]
+    assert pull == "18.825" and len(pull.split(".")[1]) <= 3  # (34.738162 + 2.912437) / 2, to the ms

@@ -264,6 +264,7 @@ def build_report(
     image_info: Mapping[str, dict] | None = None,
     trials: list[dict] | None = None,
     evidence: Mapping[object, Evidence | None] | None = None,
+    events_given: bool = True,
 ) -> dict:
     """Pods without the ``streaming-ab/arm`` label are not part of any arm and are left out.
 
@@ -280,6 +281,8 @@ def build_report(
     arms = {name: _arm_json(by_arm[name], image_info, order) for name in sorted(by_arm)}
     doc = {
         "schema": SCHEMA,
+        # False when no event source was read at all: then every pod is unknown for that reason alone.
+        "inputs": {"events_given": events_given},
         "pods": [_pod_json(r) for r in results],
         "arms": arms,
         "comparisons": _comparisons(arms, by_arm, evidence or {}),

@@ -10,6 +10,15 @@ from collections.abc import Iterable
 from contract import LABEL_PART_OF, LABEL_POOL, PART_OF_VALUE
 
 PURGE_LABEL = "streaming-ab/purge"
+# The purge pods are privileged (hostPID, the host's root): they run in a namespace of their own whose
+# Pod Security level allows that, so the workloads' namespace keeps enforcing baseline.
+PURGE_NAMESPACE = "streaming-ab-purge"
+PURGE_NAMESPACE_LABELS = {
+    LABEL_PART_OF: PART_OF_VALUE,
+    "pod-security.kubernetes.io/enforce": "privileged",
+    "pod-security.kubernetes.io/warn": "privileged",
+    "pod-security.kubernetes.io/audit": "privileged",
+}
 # AKS's documented node-debugging image (`kubectl debug node/... --image=...`).
 # Its busybox may lack the nsenter applet; the wrapper then falls back to
 # chroot into the host root, which reaches the same crictl and files.
@@ -63,7 +72,27 @@ def daemonset_name(run_id: str) -> str:
     return f"streaming-ab-purge-{run_id}"[:63].rstrip("-")
 
 
-def daemonset_manifest(run_id: str, namespace: str, images: Iterable[str], image: str = DEFAULT_PURGE_IMAGE) -> dict:
+def namespace_manifest(name: str = PURGE_NAMESPACE) -> dict:
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": dict(PURGE_NAMESPACE_LABELS)}}
+
+
+def daemonset_manifest(
+    run_id: str,
+    namespace: str,
+    images: Iterable[str],
+    image: str = DEFAULT_PURGE_IMAGE,
+    pools: Iterable[str] | None = None,
+) -> dict:
+    """The purge DaemonSet; with `pools`, only on the nodes of those pools (the ones being measured)."""
+    pools = sorted(set(pools or ()))
+    match = (
+        {"key": LABEL_POOL, "operator": "In", "values": pools} if pools else {"key": LABEL_POOL, "operator": "Exists"}
+    )
+    tolerations = (
+        [{"key": LABEL_POOL, "operator": "Equal", "value": p, "effect": "NoSchedule"} for p in pools]
+        if pools
+        else [{"key": LABEL_POOL, "operator": "Exists", "effect": "NoSchedule"}]
+    )
     labels = {
         LABEL_PART_OF: PART_OF_VALUE,
         "app.kubernetes.io/name": "streaming-ab-purge",
@@ -88,11 +117,11 @@ def daemonset_manifest(run_id: str, namespace: str, images: Iterable[str], image
                     "affinity": {
                         "nodeAffinity": {
                             "requiredDuringSchedulingIgnoredDuringExecution": {
-                                "nodeSelectorTerms": [{"matchExpressions": [{"key": LABEL_POOL, "operator": "Exists"}]}]
+                                "nodeSelectorTerms": [{"matchExpressions": [match]}]
                             }
                         }
                     },
-                    "tolerations": [{"key": LABEL_POOL, "operator": "Exists", "effect": "NoSchedule"}],
+                    "tolerations": tolerations,
                     "initContainers": [
                         {
                             "name": "purge",

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from contract import (
     LABEL_POOL,
 )
 from timing.measure.discovery import ResetError
-from timing.measure.purge import DEFAULT_PURGE_IMAGE, PURGE_LABEL, daemonset_manifest, daemonset_name, pod_purge_state
+from timing.measure.purge import (
+    DEFAULT_PURGE_IMAGE,
+    PURGE_LABEL,
+    PURGE_NAMESPACE,
+    daemonset_manifest,
+    daemonset_name,
+    namespace_manifest,
+    pod_purge_state,
+)
+
+DELETE_ATTEMPTS = 4
+DELETE_BACKOFF_SECONDS = 2.0
 
 
 @dataclass
@@ -18,6 +29,7 @@ class ResetContext:
     namespace: str
     images: list[str]
     status: Callable[[str], None]
+    pools: list[str] = field(default_factory=list)  # the pools of the measured arms
 
 
 class NoReset:
@@ -27,6 +39,9 @@ class NoReset:
 
     def reset(self, ctx: ResetContext) -> dict:
         return {"reset": "none"}
+
+    def close(self) -> None:
+        pass
 
 
 def _node_ready(node: dict) -> bool:
@@ -40,6 +55,9 @@ class RecycleReset:
     """Bump ``cacheGeneration`` and ``pulumi up``: every experiment pool goes to 0 and back."""
 
     name = "recycle"
+
+    def close(self) -> None:
+        pass  # nothing of its own is left in the cluster
 
     def __init__(
         self, stack, cluster, clock, timeout: float, poll: float, on_output: Callable[[str], None] = lambda s: None
@@ -77,7 +95,11 @@ class RecycleReset:
 
 
 class PurgeReset:
-    """Privileged DaemonSet on the experiment pools that removes the images, then exits."""
+    """Privileged DaemonSet, in its own namespace, on the measured pools: removes the images, then goes.
+
+    The DaemonSet is always deleted, retried a few times; if the purge itself failed, that first
+    error is the one raised (the deletion's is added to it). `close` removes the namespace.
+    """
 
     name = "purge"
 
@@ -94,30 +116,82 @@ class PurgeReset:
         self.timeout, self.poll = timeout, poll
         self.image = image or DEFAULT_PURGE_IMAGE
         self.id_factory = id_factory
+        self._namespace_ready = False
 
     def reset(self, ctx: ResetContext) -> dict:
         run_id = self.id_factory()
         name = daemonset_name(run_id)
-        nodes = sorted(str((n.get("metadata") or {}).get("name")) for n in self.cluster.list_nodes(LABEL_POOL))
+        selector = f"{LABEL_POOL} in ({','.join(sorted(ctx.pools))})" if ctx.pools else LABEL_POOL
+        nodes = sorted(str((n.get("metadata") or {}).get("name")) for n in self.cluster.list_nodes(selector))
         if not nodes:
-            raise ResetError(f"no nodes carry the {LABEL_POOL} label")
-        self.cluster.create_daemonset(ctx.namespace, daemonset_manifest(run_id, ctx.namespace, ctx.images, self.image))
+            raise ResetError(
+                f"no nodes carry the {LABEL_POOL} label" + (f" of {', '.join(ctx.pools)}" if ctx.pools else "")
+            )
+        if not self._namespace_ready:
+            self.cluster.create_namespace(namespace_manifest(PURGE_NAMESPACE))
+            self._namespace_ready = True
+        manifest = daemonset_manifest(run_id, PURGE_NAMESPACE, ctx.images, self.image, pools=ctx.pools)
+        self.cluster.create_daemonset(PURGE_NAMESPACE, manifest)
+        failure: BaseException | None = None
         try:
-            deadline = self.clock.monotonic() + self.timeout
-            while True:
-                pods = self.cluster.list_pods(ctx.namespace, f"{PURGE_LABEL}={run_id}")
-                states = {str((p.get("spec") or {}).get("nodeName")): pod_purge_state(p) for p in pods}
-                failed = sorted(n for n, s in states.items() if s == "failed")
-                if failed:
-                    raise ResetError(f"purge failed on node(s) {', '.join(failed)} (see the purge pod logs)")
-                done = sorted(n for n, s in states.items() if s == "done")
-                if set(nodes) <= set(done):
-                    break
-                if self.clock.monotonic() >= deadline:
-                    waiting = sorted(set(nodes) - set(done))
-                    raise ResetError(f"purge not finished on {', '.join(waiting)} within {self.timeout:.0f} s")
-                ctx.status(f"purging images: {len(done)}/{len(nodes)} nodes done")
-                self.clock.sleep(self.poll)
+            self._wait_done(ctx, run_id, nodes)
+        except BaseException as error:  # Ctrl-C included: the DaemonSet must go either way
+            failure = error
+            raise
         finally:
-            self.cluster.delete_daemonset(ctx.namespace, name)
-        return {"reset": "purge", "daemonset": name, "nodes": nodes, "images": sorted(ctx.images)}
+            self._delete(name, failure)
+        return {
+            "reset": "purge",
+            "daemonset": name,
+            "namespace": PURGE_NAMESPACE,
+            "image": self.image,
+            "nodes": nodes,
+            "images": sorted(ctx.images),
+        }
+
+    def _wait_done(self, ctx: ResetContext, run_id: str, nodes: list[str]) -> None:
+        deadline = self.clock.monotonic() + self.timeout
+        while True:
+            pods = self.cluster.list_pods(PURGE_NAMESPACE, f"{PURGE_LABEL}={run_id}")
+            states = {str((p.get("spec") or {}).get("nodeName")): pod_purge_state(p) for p in pods}
+            failed = sorted(n for n, s in states.items() if s == "failed")
+            if failed:
+                raise ResetError(f"purge failed on node(s) {', '.join(failed)} (see the purge pod logs)")
+            done = sorted(n for n, s in states.items() if s == "done")
+            if set(nodes) <= set(done):
+                return
+            if self.clock.monotonic() >= deadline:
+                waiting = sorted(set(nodes) - set(done))
+                raise ResetError(f"purge not finished on {', '.join(waiting)} within {self.timeout:.0f} s")
+            ctx.status(f"purging images: {len(done)}/{len(nodes)} nodes done")
+            self.clock.sleep(self.poll)
+
+    def _delete(self, name: str, failure: BaseException | None) -> None:
+        """Delete the DaemonSet, retrying; a failed deletion never hides the purge's own error."""
+        last: Exception | None = None
+        for attempt in range(DELETE_ATTEMPTS):
+            try:
+                self.cluster.delete_daemonset(PURGE_NAMESPACE, name)
+                return
+            except Exception as error:  # noqa: BLE001 - any API error: try again, then report
+                last = error
+                if attempt + 1 < DELETE_ATTEMPTS:
+                    self.clock.sleep(DELETE_BACKOFF_SECONDS * 2**attempt)
+        advice = f"delete it by hand: kubectl --namespace {PURGE_NAMESPACE} delete daemonset {name}"
+        if failure is not None:
+            # The purge's error stays the one raised; the leftover is said in the same line.
+            extra = f"; and the purge DaemonSet could not be deleted ({last}): {advice}"
+            if isinstance(failure, Exception) and failure.args and isinstance(failure.args[0], str):
+                failure.args = (failure.args[0] + extra, *failure.args[1:])
+            else:
+                failure.add_note(extra.lstrip("; "))
+            return
+        raise ResetError(
+            f"the purge DaemonSet {name} could not be deleted after {DELETE_ATTEMPTS} tries ({last}); {advice}"
+        )
+
+    def close(self) -> None:
+        """Remove the purge namespace (and anything left in it) at the end of the run."""
+        if self._namespace_ready:
+            self.cluster.delete_namespace(PURGE_NAMESPACE)
+            self._namespace_ready = False

@@ -73,6 +73,7 @@ class Runner:
         # Round and scale-up order are drawn at random, so neither arm always goes first; the seed is recorded.
         self.seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
         self.rng = random.Random(self.seed)
+        self.taken: list[dict] = []  # trials written so far (kept when a run is interrupted)
 
     # Pods of the given arms, one list call per namespace.
     def _pods(self, arms: Sequence[Arm]) -> dict[str, list[dict]]:
@@ -284,10 +285,11 @@ class Runner:
                     "elapsed_seconds": round(self.clock.monotonic() - t0, 3),
                 }
             )
-            self.progress.update(f"{label} {name}")
+            self.progress.update(f"{label} {name} ({self.clock.monotonic() - t0:.0f} s)")
 
         def status(text: str) -> None:
-            self.progress.update(f"{label} {manifest['phases'][-1]['phase']}: {text}")
+            elapsed = self.clock.monotonic() - t0
+            self.progress.update(f"{label} {manifest['phases'][-1]['phase']} ({elapsed:.0f} s): {text}")
 
         try:
             phase("scale-down")
@@ -297,7 +299,12 @@ class Runner:
             phase("reset")
             namespace = arms[0].deployments[0].namespace
             manifest["reset_details"] = self.resetter.reset(
-                ResetContext(namespace, sorted({i for a in arms for i in a.images}), status)
+                ResetContext(
+                    namespace,
+                    sorted({i for a in arms for i in a.images}),
+                    status,
+                    pools=sorted({a.pool for a in arms if a.pool}),
+                )
             )
             phase("label")
             self._label_trial(arms, trial_label)
@@ -365,6 +372,7 @@ class Runner:
             for i in range(1, trials + 1):
                 for r in self.rng.sample(rounds, len(rounds)):
                     out.append(self.run_trial(i, trials, r, rounds.index(r) + 1))
+                    self.taken = out
                     self.progress.advance()
         except BaseException:
             # Leave the experiment as it was found (Deployments scaled up).
@@ -375,4 +383,9 @@ class Runner:
             raise
         finally:
             self.progress.stop()
+            # What the run created in the cluster goes, whatever stopped it (Ctrl-C included).
+            close = getattr(self.resetter, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    close()
         return out

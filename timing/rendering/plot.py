@@ -39,7 +39,8 @@ def _bars(pod: dict) -> list[tuple[float, float, str]]:
     return bars
 
 
-def write_plot(report: dict, path: str) -> None:
+def write_plot(report: dict, path: str) -> int:
+    """Write the waterfall to `path` (format from its extension); returns the number of trial panels."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -100,3 +101,4 @@ def write_plot(report: dict, path: str) -> None:
     fig.tight_layout(rect=(0, 0.04, 1, 0.97))
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    return len(rows)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import csv
+import os
+import sys
 from collections import defaultdict
 from statistics import median
+from typing import TextIO
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -47,6 +51,7 @@ def fmt_speedup(sp: dict | None) -> str:
 
 
 def fmt_verified(v: dict | None) -> str:
+    """``streaming ok, cold ?``: each check true (ok), contradicted (NO) or without evidence (?)."""
     if not v:
         return "unverified"
     parts = []
@@ -54,6 +59,29 @@ def fmt_verified(v: dict | None) -> str:
         state = v.get(key)
         parts.append(f"{key} {'ok' if state else ('NO' if state is False else '?')}")
     return ", ".join(parts)
+
+
+def new_table(title: str) -> Table:
+    # Narrow enough for an 80-column terminal: no vertical rules, one space of padding.
+    return Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False)
+
+
+PIPED_WIDTH = 120
+
+
+def console_for(stream: TextIO = sys.stdout) -> Console:
+    """The terminal's width; when piped, $COLUMNS if set, else a width that never cuts a value."""
+    if stream.isatty() or os.environ.get("COLUMNS"):
+        return Console(file=stream)
+    return Console(file=stream, width=PIPED_WIDTH)
+
+
+def _text_column(t: Table, header: str) -> None:
+    t.add_column(header, overflow="fold")  # names wrap; they never push a number out
+
+
+def _number_column(t: Table, header: str) -> None:
+    t.add_column(header, justify="right", no_wrap=True, overflow="fold")
 
 
 def short_image(ref: str) -> str:
@@ -91,14 +119,15 @@ def comparison_tables(report: dict) -> list[Table]:
         by_workload[c["workload"]].append(c)
     tables = []
     for workload in sorted(by_workload):
-        t = Table(title=f"{workload}: time until every pod of the arm is Ready (seconds, median over trials)")
-        t.add_column("pair")
-        t.add_column("image")
-        t.add_column("size", justify="right")
-        t.add_column("std", justify="right")
-        t.add_column("stream", justify="right")
-        t.add_column("speed-up [95% CI]", justify="right")
-        t.add_column("verified")
+        t = new_table(f"{workload}: seconds until every pod of the arm is Ready (median of trials)")
+        _text_column(t, "pair")
+        _text_column(t, "image")
+        _number_column(t, "size")
+        _number_column(t, "std")
+        _number_column(t, "stream")
+        _number_column(t, "speed-up [95% CI]")
+        _text_column(t, "verified")
+        t.caption = "verified: streaming/cold, each ok, NO (contradicted) or ? (no evidence)"
         for c in by_workload[workload]:
             b, s = arms[c["baseline_arm"]], arms[c["streaming_arm"]]
             per_trial = c["speedup"]["per_trial"]
@@ -110,28 +139,35 @@ def comparison_tables(report: dict) -> list[Table]:
                 fmt_s(_median_of(p["baseline"] for p in per_trial)),
                 fmt_s(_median_of(p["streaming"] for p in per_trial)),
                 fmt_speedup(c["speedup"]),
-                fmt_verified(c.get("verified")),
+                fmt_verified_short(c.get("verified")),
             )
         tables.append(t)
     return tables
 
 
+def fmt_verified_short(v: dict | None) -> str:
+    """``ok/?`` (streaming/cold) for the table; the notes under it spell out what is missing."""
+    if not v:
+        return "-"
+    marks = {True: "ok", False: "NO", None: "?"}
+    return f"{marks[v.get('streaming')]}/{marks[v.get('cold')]}"
+
+
 def arms_table(report: dict) -> Table:
-    t = Table(title="arms: cold pods only (seconds from pod creation, p50 / p90)")
-    t.add_column("arm")
-    t.add_column("side")
-    for col in ("pods", "cold", "pull", "Ready", "app ready", "fail %"):
-        t.add_column(col, justify="right")
+    t = new_table("arms: cold pods only, s from pod creation (p50 / p90)")
+    with_app = any((a.get("app_ready_seconds") or {}).get("n") for a in report["arms"].values())
+    _text_column(t, "arm")
+    for col in ("pods", "cold", "pull s", "Ready s", *(("app ready s",) if with_app else ()), "fail %"):
+        _number_column(t, col)
     for name, a in report["arms"].items():
         rate = a.get("failure_rate")
         t.add_row(
             name,
-            _side(a),
             str(a["pods"]),
             str(a["cold_pods"]),
             fmt_pair(a["pull_seconds"]),
             fmt_pair(a["ready_seconds"]),
-            fmt_pair(a.get("app_ready_seconds") or {}),
+            *((fmt_pair(a.get("app_ready_seconds") or {}),) if with_app else ()),
             "-" if rate is None else f"{100 * rate:.0f}",
         )
     return t
@@ -139,6 +175,14 @@ def arms_table(report: dict) -> Table:
 
 def notes(report: dict) -> list[str]:
     out = []
+    unknown = sum(a["unknown_pods"] for a in report["arms"].values())
+    if not (report.get("inputs") or {}).get("events_given", True):
+        out.append(
+            "no events were given (--events): pull times and pod classes come from the kubelet's events, "
+            "so every pod is unknown; dump them with kubectl get events -A -o json."
+        )
+    elif unknown:
+        out.append(f"{unknown} pod(s) have no surviving pull event (events expire, 1 h by default): unknown.")
     for name, a in report["arms"].items():
         if a["excluded"]:
             counts = ", ".join(f"{k} {v}" for k, v in a["excluded"].items())
@@ -204,11 +248,11 @@ METRIC_WORDS = {
 
 def reference_table(report: dict | None = None) -> Table:
     """Seed figures, each beside a measured figure of the very same metric (labelled), never another."""
-    t = Table(title="published figures (seeds) and measured figures of the same metric")
+    t = new_table("published figures (seeds) and measured figures of the same metric")
     for col in ("source", "scenario", "metric"):
-        t.add_column(col)
-    for col in ("standard s", "streaming s", "ratio"):
-        t.add_column(col, justify="right")
+        _text_column(t, col)
+    for col in ("std s", "stream s", "ratio"):
+        _number_column(t, col)
     measured = _measured_reference(report) if report else []
     for metric in ("pull", "running"):
         for r in reference_rows():
@@ -256,28 +300,40 @@ CSV_COLUMNS = (
 )
 
 
-def write_csv(report: dict, path: str) -> None:
-    """One row per arm; streaming arms also carry their speed-up against each baseline."""
+def csv_value(value):
+    """Seconds to the millisecond, booleans as true/false, missing as empty: what spreadsheets read."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        text = f"{value:.3f}".rstrip("0").rstrip(".")
+        return "0" if text in ("-0", "") else text
+    return value
+
+
+def write_csv(report: dict, path: str) -> int:
+    """One row per arm (and per baseline of a streaming arm); returns the number of rows."""
     speedups = defaultdict(list)
     for c in report["comparisons"]:
         speedups[c["streaming_arm"]].append(c)
+    rows: list[list] = []
+    for name, a in report["arms"].items():
+        img = main_image(a)
+        base = [name, a["workload"], a["pair"], a["streaming"], a.get("pool"), img["image"]]
+        base += [img.get("size_bytes"), img.get("layers"), a["pods"]]
+        base += [a[f"{k}_pods"] for k in ("cold", "warm", "mixed", "failed", "restarted", "skewed", "unknown")]
+        base += [a["not_ready_pods"], a["failure_rate"]]
+        base += [a["pull_seconds"][k] for k in STAT_KEYS] + [a["ready_seconds"][k] for k in STAT_KEYS]
+        for c in speedups.get(name) or [None]:
+            if c is None:
+                rows.append(base + [None] * 7)
+                continue
+            sp, v = c["speedup"], c["verified"]
+            lo, hi = sp["ci95"] or (None, None)
+            rows.append(base + [c["baseline_arm"], sp["estimate"], lo, hi, sp["n_trials"], v["streaming"], v["cold"]])
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(CSV_COLUMNS)
-        for name, a in report["arms"].items():
-            img = main_image(a)
-            base = [name, a["workload"], a["pair"], a["streaming"], a.get("pool"), img["image"]]
-            base += [img.get("size_bytes"), img.get("layers"), a["pods"]]
-            base += [a[f"{k}_pods"] for k in ("cold", "warm", "mixed", "failed", "restarted", "skewed", "unknown")]
-            base += [a["not_ready_pods"], a["failure_rate"]]
-            base += [a["pull_seconds"][k] for k in STAT_KEYS] + [a["ready_seconds"][k] for k in STAT_KEYS]
-            for c in speedups.get(name) or [None]:
-                if c is None:
-                    w.writerow(base + [None] * 7)
-                    continue
-                sp = c["speedup"]
-                lo, hi = sp["ci95"] or (None, None)
-                v = c["verified"]
-                w.writerow(
-                    base + [c["baseline_arm"], sp["estimate"], lo, hi, sp["n_trials"], v["streaming"], v["cold"]]
-                )
+        w.writerows([csv_value(v) for v in row] for row in rows)
+    return len(rows)

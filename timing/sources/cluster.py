@@ -66,6 +66,25 @@ class KubeCluster:
     def list_nodes(self, selector: str) -> list[dict]:
         return list_raw(self.core.list_node, label_selector=selector).get("items", [])
 
+    def create_namespace(self, body: dict) -> None:
+        """Create it, or leave the one that exists (an earlier run's, still terminating, is waited out by the API)."""
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            self.core.create_namespace(body)  # type: ignore[arg-type]  # a dict body is accepted
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
+
+    def delete_namespace(self, name: str) -> None:
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            self.core.delete_namespace(name, propagation_policy="Background")
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+
     def create_daemonset(self, namespace: str, body: dict) -> None:
         self.apps.create_namespaced_daemon_set(namespace, body)  # type: ignore[arg-type]  # a dict body is accepted
 

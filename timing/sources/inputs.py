@@ -10,14 +10,18 @@ so a 10 000-pod dump never exists as one Python object tree.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
+
 from contract import DEFAULT_NAMESPACE, LABEL_ARM
 from timing.analysis.verify import Evidence
+from timing.errors import UsageError
 from timing.model.applog import app_times
-from timing.model.events import iter_items, normalize_events
+from timing.model.events import normalize_events
 from timing.model.pods import PodInfo, pod_from_dict
 from timing.sources.dumpfile import DumpFile
 from timing.sources.selectors import Selector, parse_selector
@@ -49,6 +53,11 @@ class Loaded:
     trials: list[dict] | None = None
     evidence: dict = field(default_factory=dict)  # trial id -> Evidence
     app_logs: dict[str, str] = field(default_factory=dict)  # pod uid -> log text
+    events_given: bool = False  # a source of events was read (a dump, a results folder, a cluster)
+    # What the pod sources held, to say why a report is empty: Pod items, those with the arm label.
+    seen_pods: int = 0
+    armed_pods: int = 0
+    other_kinds: Counter = field(default_factory=Counter)
     _seen_events: set = field(default_factory=set)
 
     def apply_app_logs(self) -> None:
@@ -61,17 +70,26 @@ class Loaded:
     def add_pod_items(self, items: Iterable[dict], namespaces: Sequence[str] | None, selector: Selector, trial=None):
         ns = set(namespaces) if namespaces else None
         for item in items:
-            meta = item.get("metadata") or {}
-            if ns is not None and meta.get("namespace") not in ns:
+            kind = item.get("kind")
+            if kind is not None and kind != "Pod":
+                self.other_kinds[kind] += 1
                 continue
+            self.seen_pods += 1
+            meta = item.get("metadata") or {}
             labels = meta.get("labels") or {}
             # Pods outside every arm never reach the report; skipping them here
             # also keeps their events from being parsed.
-            if LABEL_ARM not in labels or not selector.matches(labels):
+            if LABEL_ARM not in labels:
+                continue
+            self.armed_pods += 1
+            if ns is not None and meta.get("namespace") not in ns:
+                continue
+            if not selector.matches(labels):
                 continue
             self.pods.append(pod_from_dict(item, trial=trial))
 
     def add_event_items(self, items: Iterable[dict], namespaces: Sequence[str] | None, only_loaded_pods: bool = False):
+        self.events_given = True
         wanted = {(p.namespace, p.name) for p in self.pods} if only_loaded_pods else None
         # De-duplicated among these items first, then against the events
         # already loaded (the same events, in the same order, as one pass
@@ -87,13 +105,39 @@ class Loaded:
         self._seen_events |= seen
         self.events.extend(evs)
 
-    def add_pod_file(self, path: Path, namespaces: Sequence[str] | None, selector: Selector, trial=None):
-        self._add_file(path, lambda items: self.add_pod_items(items, namespaces, selector, trial=trial))
+    def add_pod_file(
+        self, path: Path, namespaces: Sequence[str] | None, selector: Selector, trial=None, flag: str = "--pods"
+    ):
+        seen, others = self.seen_pods, Counter(self.other_kinds)
+        self._add_file(path, lambda items: self.add_pod_items(items, namespaces, selector, trial=trial), flag)
+        found = self.other_kinds - others
+        if self.seen_pods == seen and found:
+            kinds = ", ".join(f"{n} {k}" for k, n in found.most_common())
+            hint = "; give it to --events" if "Event" in found else ""
+            raise UsageError(f"{flag} {path} holds {kinds} object(s), not Pods (kubectl get pods -A -o json){hint}")
 
-    def add_event_file(self, path: Path, namespaces: Sequence[str] | None, only_loaded_pods: bool = False):
-        self._add_file(path, lambda items: self.add_event_items(items, namespaces, only_loaded_pods))
+    def add_event_file(
+        self, path: Path, namespaces: Sequence[str] | None, only_loaded_pods: bool = False, flag: str = "--events"
+    ):
+        kinds: Counter = Counter()
 
-    def _add_file(self, path: Path, add: Callable[[Iterable[dict]], None]) -> None:
+        def add(items: Iterable[dict]) -> None:
+            def counted():
+                for item in items:
+                    kinds[item.get("kind") or "Event"] += 1
+                    yield item
+
+            self.add_event_items(counted(), namespaces, only_loaded_pods)
+
+        self._add_file(path, add, flag)
+        if kinds and not kinds.get("Event"):
+            listed = ", ".join(f"{n} {k}" for k, n in kinds.most_common())
+            hint = "; give it to --pods" if "Pod" in kinds else ""
+            raise UsageError(
+                f"{flag} {path} holds {listed} object(s), not Events (kubectl get events -A -o json){hint}"
+            )
+
+    def _add_file(self, path: Path, add: Callable[[Iterable[dict]], None], flag: str = "--pods") -> None:
         """Feed a dump's items to ``add``, parsed one by one when the layout
         allows it (see ``timing.dumpfile``), else as one document.
 
@@ -103,7 +147,18 @@ class Loaded:
         document, so results and errors are exactly those of parsing the file
         whole.
         """
-        with DumpFile(path) as dump:
+        try:
+            dump = DumpFile(path)
+        except FileNotFoundError:
+            raise UsageError(f"{flag} {path}: no such file") from None
+        except IsADirectoryError:
+            raise UsageError(f"{flag} {path} is a folder; give the file kubectl wrote") from None
+        except OSError as error:
+            raise UsageError(f"{flag} {path}: cannot read it ({error.strerror})") from None
+        with dump:
+            if not len(dump.data):
+                raise UsageError(f"{flag} {path}: the file is empty; take the dump again with kubectl ... -o json")
+            counters = (self.seen_pods, self.armed_pods, Counter(self.other_kinds))
             items = dump.split_items()
             if items is not None:
                 n_pods = len(self.pods)
@@ -112,11 +167,36 @@ class Loaded:
                     return
                 except Exception:
                     del self.pods[n_pods:]
+                    self.seen_pods, self.armed_pods, self.other_kinds = counters
                 finally:
                     items.close()
             # orjson: the standard library parser alone took about 1 s of the
             # 2 s budget on a 10 000-pod dump.
-            add(iter_items(dump.parse()))
+            try:
+                doc = dump.parse()
+            except orjson.JSONDecodeError as error:
+                raise UsageError(
+                    f"{flag} {path}: not JSON ({error}); a truncated or garbled dump? take it again with kubectl ... -o json"
+                ) from None
+            add(checked_items(doc, flag, path))
+
+
+def checked_items(doc, flag: str, path) -> list[dict]:
+    """The objects of a kubectl document (a List, one object, or a JSON array), or a usage error saying why not."""
+    if isinstance(doc, dict) and "items" in doc:
+        items = doc["items"]
+        if not isinstance(items, list):
+            raise UsageError(f'{flag} {path}: its "items" is not a list; is it a kubectl List?')
+    elif isinstance(doc, dict) and doc.get("kind"):
+        items = [doc]
+    elif isinstance(doc, list):
+        items = doc
+    else:
+        raise UsageError(f"{flag} {path}: not a kubectl List or object (kubectl get ... -o json writes one)")
+    bad = sum(1 for item in items if not isinstance(item, dict))
+    if bad:
+        raise UsageError(f"{flag} {path}: {bad} of its {len(items)} items are not objects")
+    return items
 
 
 def load_dumps(
@@ -127,12 +207,21 @@ def load_dumps(
     into: Loaded | None = None,
 ) -> Loaded:
     out = into or Loaded()
-    sel = parse_selector(selector)
+    sel = selector_or_usage(selector)
     for f in pod_files:
         out.add_pod_file(Path(f), namespaces, sel)
     for f in event_files:
         out.add_event_file(Path(f), namespaces, only_loaded_pods=True)
     return out
+
+
+def selector_or_usage(text: str | None) -> Selector:
+    try:
+        return parse_selector(text)
+    except ValueError as error:
+        raise UsageError(
+            f"--selector {text!r}: {error}; allowed: k=v, k!=v, k, !k, k in (a,b), k notin (a,b), comma = AND"
+        ) from None
 
 
 def trial_dirs(results: Path) -> list[Path]:
@@ -160,13 +249,21 @@ def load_results(
 ) -> Loaded:
     out = into or Loaded()
     out.trials = out.trials or []
-    sel = parse_selector(selector)
+    sel = selector_or_usage(selector)
     for results in results_dirs:
         root = Path(results)
         if not root.is_dir():
-            raise FileNotFoundError(f"results folder not found: {root}")
-        for d in trial_dirs(root):
-            manifest = json.loads((d / TRIAL_MANIFEST).read_text())
+            raise UsageError(f"--results {root}: no such folder (measure --results DIR writes one)")
+        dirs = trial_dirs(root)
+        if not dirs:
+            raise UsageError(
+                f"--results {root}: no trial in it (no */{TRIAL_MANIFEST}); is it the folder measure wrote?"
+            )
+        for d in dirs:
+            try:
+                manifest = json.loads((d / TRIAL_MANIFEST).read_text())
+            except (OSError, ValueError) as error:
+                raise UsageError(f"--results {root}: {d / TRIAL_MANIFEST} cannot be read ({error})") from None
             trial_id = manifest.get("id") or d.name
             included = not (exclude_flagged and manifest.get("flagged"))
             out.trials.append(
@@ -186,9 +283,9 @@ def load_results(
             if not included:
                 continue
             if (d / PODS_FILE).exists():
-                out.add_pod_file(d / PODS_FILE, namespaces, sel, trial=trial_id)
+                out.add_pod_file(d / PODS_FILE, namespaces, sel, trial=trial_id, flag="--results")
             if (d / EVENTS_FILE).exists():
-                out.add_event_file(d / EVENTS_FILE, namespaces)
+                out.add_event_file(d / EVENTS_FILE, namespaces, flag="--results")
             if (d / EVIDENCE_FILE).exists():
                 out.evidence[trial_id] = Evidence.from_json(json.loads((d / EVIDENCE_FILE).read_text()))
             if (d / LOGS_FILE).exists():
@@ -258,6 +355,7 @@ def load_live(
     core = k.CoreV1Api(client)
     namespaces = list(namespaces or [DEFAULT_NAMESPACE])
     everything = parse_selector(None)
+    selector_or_usage(selector)  # the API server would refuse it less clearly
     for ns in namespaces:
         pods = list_raw(core.list_namespaced_pod, ns, label_selector=selector or "")
         out.add_pod_items(pods.get("items", []), [ns], everything)

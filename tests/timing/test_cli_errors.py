@@ -1,0 +1,169 @@
+"""Every mistake a new user makes ends in one line on stderr naming the culprit; never a traceback."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+
+import pytest
+
+from tests.timing.helpers import FIXTURES
+from timing.cli import main
+from timing.errors import UsageError
+
+PODS, EVENTS = str(FIXTURES / "pods.json"), str(FIXTURES / "events.json")
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.err.strip(), captured.out
+
+
+def one_line(err: str) -> str:
+    assert err.count("\n") == 0 and "Traceback" not in err, err
+    assert err.startswith("timing: error: "), err
+    return err.removeprefix("timing: error: ")
+
+
+@pytest.fixture
+def files(tmp_path):
+    def write(name, content):
+        path = tmp_path / name
+        path.write_text(content if isinstance(content, str) else json.dumps(content))
+        return str(path)
+
+    return write
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ("", "the file is empty"),
+        ('{"apiVersion": "v1", "items": [{"kind": "Pod"', "not JSON"),  # truncated
+        ("\x00\x01garbage", "not JSON"),
+        ("42", "not a kubectl List or object"),
+        ({"kind": "List", "items": "nope"}, '"items" is not a list'),
+        ({"kind": "List", "items": [1, 2]}, "2 of its 2 items are not objects"),
+        (
+            {"kind": "List", "items": [{"kind": "Service", "metadata": {"name": "s"}}]},
+            "holds 1 Service object(s), not Pods",
+        ),
+    ],
+)
+def test_bad_pod_dumps(capsys, files, content, words):
+    path = files("pods.json", content)
+    code, err, _ = run(capsys, "report", "--pods", path, "--events", EVENTS)
+    message = one_line(err)
+    assert code == 2 and message.startswith(f"--pods {path}") and words in message
+
+
+def test_missing_dump_and_swapped_files(capsys, tmp_path):
+    code, err, _ = run(capsys, "report", "--pods", str(tmp_path / "nope.json"))
+    assert code == 2 and one_line(err) == f"--pods {tmp_path / 'nope.json'}: no such file"
+    code, err, _ = run(capsys, "report", "--pods", EVENTS, "--events", PODS)
+    message = one_line(err)
+    assert (
+        code == 2 and "holds" in message and "Event object(s), not Pods" in message and "give it to --events" in message
+    )
+    code, err, _ = run(capsys, "report", "--pods", PODS, "--events", PODS)
+    message = one_line(err)
+    assert code == 2 and message.startswith(f"--events {PODS} holds") and "give it to --pods" in message
+
+
+def test_true_causes_of_an_empty_report(capsys, files):
+    code, err, _ = run(capsys, "report", "--pods", PODS, "--events", EVENTS, "--namespace", "kube-system")
+    message = one_line(err)
+    assert code == 2 and "experiment pod(s), but none in namespace(s) kube-system" in message
+    code, err, _ = run(capsys, "report", "--pods", PODS, "--events", EVENTS, "--selector", "streaming-ab/arm=nope")
+    assert code == 2 and "but none matching --selector 'streaming-ab/arm=nope'" in one_line(err)
+    plain = files("plain.json", {"kind": "List", "items": [{"kind": "Pod", "metadata": {"name": "web", "labels": {}}}]})
+    code, err, _ = run(capsys, "report", "--pods", plain)
+    assert code == 2 and "none of its 1 pods carries the streaming-ab/arm label" in one_line(err)
+    empty = files("empty-list.json", {"kind": "List", "items": []})
+    code, err, _ = run(capsys, "report", "--pods", empty)
+    assert code == 2 and one_line(err) == f"{empty}: no pods in it"
+
+
+def test_pods_without_events_say_so_and_never_blame_expiry(capsys):
+    code, _, out = run(capsys, "report", "--pods", PODS)
+    assert code == 0
+    assert "no events were given (--events)" in out and "expire" not in out
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["report", "--pods", PODS, "--selector", "a in (b"], "--selector 'a in (b'"),
+        (["report", "--pods", PODS, "--csv", "/no/such/folder/a.csv"], "--csv /no/such/folder/a.csv: the folder"),
+        (["report", "--pods", PODS, "--plot", "out.gif"], "--plot out.gif: unsupported picture format 'gif'"),
+        (["report", "--results", "/no/such/results"], "--results /no/such/results: no such folder"),
+        (["report", "--pods", PODS, "--image-info", "/no/such.json"], "--image-info /no/such.json: no such file"),
+        (["report", "--stack", "dev", "--pods", PODS], "--stack read a cluster, --pods/--events/--results read files"),
+        (["report", "--pods", PODS, "--exclude-flagged"], "--exclude-flagged leaves out flagged trials"),
+        (["report", "--kubeconfig", "/missing"], "--kubeconfig /missing: no such file"),
+        (["report", "--frobnicate"], "venv/bin/python -m timing report: unrecognized arguments: --frobnicate"),
+        (["measure", "--warm", "--trials", "-5"], "argument --trials: -5 must be greater than 0"),
+        (["measure", "--warm", "--timeout", "abc"], "argument --timeout: 'abc' is not a number"),
+        (["measure", "--warm", "--poll", "0"], "argument --poll: 0 must be greater than 0"),
+        (["measure", "--reset", "recycle"], "--reset recycle needs --stack NAME"),
+        (["measure", "--reset", "purge"], "--reset purge needs --stack NAME (its registry's busybox)"),
+        (["measure", "--reset", "purge", "--purge-image", "busybox:1.37"], "give it by digest"),
+    ],
+)
+def test_usage_mistakes(capsys, argv, words):
+    code, err, _ = run(capsys, *argv)
+    message = one_line(err)
+    assert code == 2 and words in message, message
+
+
+def test_results_folder_without_trials(capsys, tmp_path):
+    code, err, _ = run(capsys, "report", "--results", str(tmp_path))
+    assert code == 2 and "no trial in it" in one_line(err)
+
+
+def test_no_kubeconfig_and_no_pulumi(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "absent"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    code, err, _ = run(capsys, "measure", "--warm")
+    assert code == 2 and "kubeconfig" in one_line(err) and "--stack NAME, --kubeconfig PATH" in err
+
+    def no_pulumi(*args, **kwargs):
+        raise FileNotFoundError(2, "No such file or directory", "pulumi")
+
+    auto = types.ModuleType("pulumi.automation")
+    auto.select_stack = no_pulumi
+    monkeypatch.setitem(sys.modules, "pulumi.automation", auto)
+    code, err, _ = run(capsys, "report", "--stack", "dev")
+    assert code == 1 and one_line(err) == "--stack needs the Pulumi CLI on PATH (https://www.pulumi.com/docs/install/)"
+
+
+def test_debug_shows_the_traceback(capsys, tmp_path):
+    code = main(["report", "--pods", str(tmp_path / "nope.json"), "--debug"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" in err and err.strip().endswith("no such file")
+
+
+def test_help_has_a_description_and_examples(capsys):
+    for argv in (["--help"], ["report", "--help"], ["measure", "--help"]):
+        with pytest.raises(SystemExit) as done:
+            main(argv)
+        assert done.value.code == 0
+        out = capsys.readouterr().out
+        assert "examples:" in out and "venv/bin/python -m timing" in out
+
+
+def test_purge_image_is_the_stack_registrys_busybox_pinned_by_digest(monkeypatch):
+    import argparse
+
+    from timing import cli
+
+    digest = "sha256:" + "c" * 64
+    outputs = {"images": {"busybox": {"ref": "abc.azurecr.io/library/busybox:1.37", "digest": digest}}}
+    monkeypatch.setattr(cli, "_stack_outputs", lambda stack: outputs)
+    args = argparse.Namespace(purge_image=None, stack="dev")
+    assert cli._purge_image(args) == f"abc.azurecr.io/library/busybox@{digest}"
+    monkeypatch.setattr(cli, "_stack_outputs", lambda stack: {"images": {}})
+    with pytest.raises(UsageError, match="exports no busybox image"):
+        cli._purge_image(args)
