@@ -23,7 +23,7 @@ PLOT_FORMATS = ("png", "pdf", "svg")
 
 
 class ExitStatus(IntEnum):
-    """What `python -m timing` exits with."""
+    """What `venv/bin/python -m timing` exits with."""
 
     OK = 0
     FAILURE = 1  # something failed at run time

@@ -1,4 +1,4 @@
-"""``python -m timing measure``: repeated cold-start trials, snapshotted for ``report``.
+"""``venv/bin/python -m timing measure``: repeated cold-start trials, snapshotted for ``report``.
 
 Design notes: docs/timing.md ("timing/measure/runner.py").
 """
