@@ -169,11 +169,11 @@ class StreamingCluster(pulumi.ComponentResource):
     def _attach_registry(self, name: str, args: StreamingClusterArgs) -> None:
         """`az aks update --attach-acr`: AcrPull for the kubelet identity on the registry."""
         registry_id = pulumi.Output.from_input(args.registry_id)
-        # The registry lives in the stack's subscription (config can only name another resource group),
-        # and built-in role definitions exist under every subscription with the same GUID.
+        # Built-in role definitions exist under every subscription with the same GUID: the one named is
+        # the registry's own (a registry stack's may be another subscription than this stack's).
         role_definition_id = pulumi.Output.concat(
             "/subscriptions/",
-            args.subscription_id,
+            registry_id.apply(lambda rid: arm_id_part(rid, "sub")),
             "/providers/Microsoft.Authorization/roleDefinitions/",
             ACR_PULL_ROLE_ID,
         )

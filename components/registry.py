@@ -29,6 +29,8 @@ class StreamingRegistryArgs:
     timeouts: TimeoutsConfig
     subscription_id: pulumi.Input[str]  # from authorization.get_client_config_output(), like azure-native
     tenant_id: pulumi.Input[str]
+    # Pulumi `protect`: a registry shared by experiment stacks must survive a stray `pulumi destroy`.
+    protect: bool = False
 
 
 class StreamingRegistry(pulumi.ComponentResource):
@@ -72,7 +74,7 @@ class StreamingRegistry(pulumi.ComponentResource):
             # Pulls authenticate with AAD (AcrPull for the kubelet identity, or a scoped token).
             admin_user_enabled=False,
             anonymous_pull_enabled=False,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         self.registry_id = registry.id
         self.registry_name = registry.name

@@ -55,6 +55,9 @@ K8S_VERSION_RE = re.compile(r"1\.(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?")
 LOCATION_RE = re.compile(r"[a-z0-9]+")
 # Artifact streaming's minimum (seed 002).
 MIN_KUBERNETES_MINOR = 26
+# A Pulumi stack reference: organization/project/stack (the local backend's organization is
+# `organization`).
+STACK_REFERENCE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*")
 # Azure resource group names: 1-90 of letters, digits, '_', '-', '.', '(' and ')', not ending in '.'.
 RESOURCE_GROUP_RE = re.compile(r"[-\w.()]{0,89}[-\w()]")
 # Image names become Pulumi resource names and keys of the `images` output.
@@ -227,6 +230,16 @@ ResourceGroupName = Annotated[
         lambda v: (
             f"{v!r} is not a resource group name; allowed: 1-90 letters, digits, '_', '-', '.', '(' or ')', "
             "not ending in '.'"
+        ),
+    ),
+]
+StackReferenceName = Annotated[
+    StrictStr,
+    _checked(
+        lambda v: bool(STACK_REFERENCE_RE.fullmatch(v)),
+        lambda v: (
+            f"{v!r} is not a stack reference; allowed: <organization>/<project>/<stack>, e.g. "
+            "organization/acr-streaming-ab/registry with the local backend"
         ),
     ),
 ]

@@ -214,6 +214,11 @@ class RegistryConfig(_Model):
     auto_convert_repositories: tuple[f.RepositoryName, ...] = Field(
         (), alias="autoConvertRepositories", description="Repositories whose every pushed image ACR converts."
     )
+    protect: StrictBool | None = Field(
+        None,
+        description="Pulumi `protect` on the registry (a destroy stops instead of deleting it); default: "
+        "true in a registry stack (role: registry), false in an all-in-one stack.",
+    )
 
 
 class SystemPoolConfig(_Model):
@@ -496,13 +501,24 @@ class StackConfig(_Model):
     scenario: StrictStr = Field(description="Which seed experiment's defaults to start from.")
     location: f.Location = Field(description="Azure region, e.g. westus3.")
     name_prefix: f.NamePrefix = Field("streamab", alias="namePrefix", description="Prefix of resource names.")
+    role: Literal["all-in-one", "registry"] = Field(
+        "all-in-one",
+        description="`all-in-one`: registry, cluster and workloads in one stack; `registry`: the registry side "
+        "only (images, builds, streaming artifacts), shared by experiment stacks through registryStack.",
+    )
+    registry_stack: f.StackReferenceName | None = Field(
+        None,
+        alias="registryStack",
+        description="Make this an experiment stack: cluster, pools and workloads only, the registry and its "
+        "images taken from this `organization/project/stack` (a stack with role: registry).",
+    )
     registry: RegistryConfig = Field(default_factory=RegistryConfig, description="The registry.")
     images: tuple[ImageConfig, ...] = Field(description="Images imported into the registry.")
     synthetic_images: tuple[SyntheticImageConfig, ...] = Field(
         (), alias="syntheticImages", description="Images built in the registry."
     )
     cluster: ClusterConfig = Field(default_factory=ClusterConfig, description="The AKS cluster.")
-    pools: tuple[PoolConfig, ...] = Field(description="Experiment pools.")
+    pools: tuple[PoolConfig, ...] = Field((), description="Experiment pools (none in a registry stack).")
     workloads: tuple[WorkloadConfig, ...] = Field((), description="A/B workloads (after validation: the active ones).")
     active_workloads: tuple[StrictStr, ...] | None = Field(
         None, alias="activeWorkloads", description="Which workloads run; default all."
@@ -533,6 +549,18 @@ class StackConfig(_Model):
         return (*self.images, *self.synthetic_images)
 
     @property
+    def is_registry_stack(self) -> bool:
+        return self.role == "registry"
+
+    @property
+    def is_experiment_stack(self) -> bool:
+        return self.registry_stack is not None
+
+    @property
+    def protect_registry(self) -> bool:
+        return self.registry.protect if self.registry.protect is not None else self.is_registry_stack
+
+    @property
     def uses_streaming(self) -> bool:
         return any(p.artifact_streaming for p in self.pools) or any(i.streaming for i in self.all_images)
 
@@ -542,12 +570,17 @@ class StackConfig(_Model):
     def image_names(self) -> tuple[str, ...]:
         return tuple(i.name for i in self.all_images)
 
+    def used_image_names(self) -> set[str]:
+        """Images the active workloads run (what an experiment stack takes from its registry stack)."""
+        return {name for w in self.workloads for name in (w.image, w.backend_image) if name}
+
     @model_validator(mode="after")
     def _across_keys(self) -> StackConfig:
         found: Problems = []
+        self._check_role(found)
         self._check_images(found)
         self._check_auto_convert(found)
-        if self.uses_streaming and self.registry.sku != "Premium":
+        if self.uses_streaming and self.registry.sku != "Premium" and not self.is_experiment_stack:
             found.append(
                 (
                     ("registry", "sku"),
@@ -555,7 +588,8 @@ class StackConfig(_Model):
                     "this stack uses; allowed: Premium",
                 )
             )
-        self._check_pools(found)
+        if not self.is_registry_stack:
+            self._check_pools(found)
         workloads = self._check_workloads(found)
         _raise_if(found)
         active = self.active_workloads if self.active_workloads is not None else [w.name for w in workloads]
@@ -622,6 +656,33 @@ class StackConfig(_Model):
                         "mcr.microsoft.com/azurelinux/base/core:3.0",
                     )
                 )
+
+    def _check_role(self, found: Problems) -> None:
+        if self.is_registry_stack and self.is_experiment_stack:
+            found.append(
+                (
+                    ("registryStack",),
+                    "a stack is either the registry stack (role: registry) or an experiment stack that "
+                    "references one (registryStack), not both; allowed: one of role: registry, registryStack",
+                )
+            )
+        if self.is_registry_stack:
+            for key, value in (("pools", self.pools), ("workloads", self.workloads)):
+                if value:
+                    found.append(
+                        (
+                            (key,),
+                            "a registry stack (role: registry) declares no cluster, pools or workloads; "
+                            "allowed: leave it out (experiment stacks set it, with registryStack)",
+                        )
+                    )
+        elif self.registry.protect is not None and not self.is_registry_stack and self.is_experiment_stack:
+            found.append(
+                (
+                    ("registry", "protect"),
+                    "an experiment stack declares no registry to protect; allowed: set it in the registry stack",
+                )
+            )
 
     def _check_auto_convert(self, found: Problems) -> None:
         repositories = {i.repository for i in self.all_images}

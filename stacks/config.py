@@ -35,9 +35,26 @@ INDEPENDENT_KEYS = (
 CONFIG_KEYS = tuple(field.alias or name for name, field in StackConfig.model_fields.items() if not is_derived(field))
 
 
+# What an experiment stack takes from its registry stack instead: set in its stack file, they would be
+# silently ignored, so they are refused (the scenario's own are simply not used).
+REGISTRY_SIDE_KEYS = ("images", "syntheticImages", "registry")
+
+
 def parse_stack_config(stack_values: Mapping[str, Any]) -> StackConfig:
     """Validate plain config values (keys without the project prefix) laid over their scenario."""
-    scenario_name = stack_values.get("scenario", scenarios.DEFAULT_SCENARIO)
+    if stack_values.get("registryStack") is not None:
+        ignored = [k for k in REGISTRY_SIDE_KEYS if k in stack_values]
+        if ignored:
+            raise ConfigError(
+                [
+                    f"{PROJECT}:{key}: an experiment stack (registryStack) takes its images and registry from "
+                    f"{stack_values['registryStack']}, so this key would be ignored; allowed: set it in the "
+                    "registry stack's file"
+                    for key in ignored
+                ]
+            )
+    default = scenarios.REGISTRY_SCENARIO if stack_values.get("role") == "registry" else scenarios.DEFAULT_SCENARIO
+    scenario_name = stack_values.get("scenario", default)
     if not isinstance(scenario_name, str) or scenario_name not in scenarios.SCENARIOS:
         raise ConfigError(
             [f"{PROJECT}:scenario: unknown scenario {scenario_name!r}; allowed: {', '.join(scenarios.SCENARIOS)}"]

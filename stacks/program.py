@@ -1,4 +1,4 @@
-"""The whole stack: registry, synthetic images, cluster and A/B workloads, and the exports.
+"""The stack: registry, synthetic images, cluster and A/B workloads (or one side of them), and the exports.
 
 Everything here is composition; the components decide how. Registry work and the cluster only share
 the resource group, so `pulumi up` runs them side by side (see docs/ARCHITECTURE.md).
@@ -6,25 +6,59 @@ the resource group, so `pulumi up` runs them side by side (see docs/ARCHITECTURE
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pulumi_azure_native import authorization
+from pulumi_azure_native import authorization, resources
 
 from components.cluster import StreamingCluster, StreamingClusterArgs
+from components.dockerfiles import APP_PORT
 from components.images import PublishedImage
+from components.pod_security import OWN, profile_for_source
 from components.registry import AutoConversion, AutoConversionArgs, StreamingRegistry, StreamingRegistryArgs
 from components.synthetic_images import SyntheticImages, SyntheticImagesArgs
 from components.workloads import ABWorkloads, ABWorkloadsArgs
-from stackconfig.model import StackConfig
+from contract import PROJECT
+from stackconfig.model import ImageConfig, StackConfig, SyntheticImageConfig
 
 
 def build(config: StackConfig, stack_name: str | None = None) -> dict[str, Any]:
-    """Declare the stack for `config`; returns the stack outputs (names are a contract)."""
+    """Declare the stack for `config`; returns the stack outputs (names are a contract).
+
+    Three shapes, chosen by config: all-in-one (the default), the registry stack (`role: registry`),
+    and an experiment stack (`registryStack`) that takes the registry from the registry stack.
+    """
     stack_name = stack_name or pulumi.get_stack()
     # The same identity azure-native uses: the dynamic providers act on this subscription and tenant.
     client = authorization.get_client_config_output()
+    if config.is_experiment_stack:
+        return _experiment_stack(config, stack_name, client)
+    side = _registry_side(config, client)
+    outputs = {
+        "registryLoginServer": side.login_server,
+        "registryId": side.registry_id,
+        "registryName": side.registry_name,
+        "resourceGroupName": side.resource_group_name,
+        "images": pulumi.Output.all(**{name: image.summary() for name, image in side.images.items()}),
+    }
+    if config.is_registry_stack:
+        return outputs
+    return {**outputs, **_cluster_side(config, stack_name, client, side)}
 
+
+@dataclass
+class RegistrySide:
+    """What the cluster side needs of a registry, from this stack or from the registry stack."""
+
+    login_server: pulumi.Output[str]
+    registry_id: pulumi.Output[str]
+    registry_name: pulumi.Output[str]
+    resource_group_name: pulumi.Output[str]
+    images: dict[str, PublishedImage]
+
+
+def _registry_side(config: StackConfig, client) -> RegistrySide:
     registry = StreamingRegistry(
         "registry",
         StreamingRegistryArgs(
@@ -35,6 +69,7 @@ def build(config: StackConfig, stack_name: str | None = None) -> dict[str, Any]:
             timeouts=config.timeouts,
             subscription_id=client.subscription_id,
             tenant_id=client.tenant_id,
+            protect=config.protect_registry,
         ),
     )
     images: dict[str, PublishedImage] = dict(registry.images)
@@ -69,31 +104,100 @@ def build(config: StackConfig, stack_name: str | None = None) -> dict[str, Any]:
                 previous_parent=registry,
             ),
         )
+    return RegistrySide(
+        registry.login_server, registry.registry_id, registry.registry_name, registry.resource_group_name, images
+    )
 
+
+def _experiment_stack(config: StackConfig, stack_name: str, client) -> dict[str, Any]:
+    """Cluster, pools and workloads on the registry of `config.registry_stack`; no registry resource."""
+    assert config.registry_stack is not None  # is_experiment_stack
+    registry_stack = config.registry_stack
+    reference = pulumi.StackReference(registry_stack)
+    exported = reference.require_output("images")
+    images = {
+        image.name: referenced_image(image, exported, registry_stack)
+        for image in config.all_images
+        if image.name in config.used_image_names()
+    }
+    # Its own resource group: tearing the experiment down removes every node cache and nothing else.
+    group = resources.ResourceGroup(
+        "experiment-rg", resource_group_name=f"{config.name_prefix}-{stack_name}-rg", location=config.location
+    )
+    side = RegistrySide(
+        login_server=reference.require_output("registryLoginServer"),
+        registry_id=reference.require_output("registryId"),
+        registry_name=reference.require_output("registryName"),
+        resource_group_name=group.name,
+        images=images,
+    )
+    return {
+        "registryLoginServer": side.login_server,
+        "registryStack": pulumi.Output.from_input(registry_stack),
+        "resourceGroupName": group.name,
+        "images": pulumi.Output.all(**{name: image.summary() for name, image in images.items()}),
+        **_cluster_side(config, stack_name, client, side),
+    }
+
+
+def referenced_image(image: ImageConfig | SyntheticImageConfig, exported: pulumi.Output, stack: str) -> PublishedImage:
+    """An image of the registry stack, by name: its reference, digest and artifact from that stack's outputs."""
+
+    def entry(images: Any) -> dict[str, Any]:
+        found = (images or {}).get(image.name)
+        if not isinstance(found, dict) or not found.get("ref"):
+            have = ", ".join(sorted(images or {})) or "none"
+            raise pulumi.RunError(
+                f"{PROJECT}:registryStack: {stack} exports no image {image.name!r}, which this stack's workloads "
+                f"use (it exports: {have}); add it to the registry stack's images and `pulumi up` it first"
+            )
+        return found
+
+    chosen = exported.apply(entry)
+    synthetic = isinstance(image, SyntheticImageConfig) and image.squash_of is None
+    return PublishedImage(
+        name=image.name,
+        repository=image.repository,
+        tag=image.tag,
+        streaming=image.streaming,
+        ref=chosen.apply(lambda e: e["ref"]),
+        digest=chosen.apply(lambda e: e["digest"]),
+        streaming_artifact_digest=chosen.apply(lambda e: e.get("streamingArtifactDigest")),
+        ready=[],  # made and confirmed by the registry stack, before this stack runs
+        startup_read_mb=image.read_mb if isinstance(image, SyntheticImageConfig) else None,
+        app_port=APP_PORT if synthetic else None,
+        security_profile=OWN if synthetic else profile_for_source(_source_of(image)),
+    )
+
+
+def _source_of(image: ImageConfig | SyntheticImageConfig) -> str:
+    return image.source if isinstance(image, ImageConfig) else ""
+
+
+def _cluster_side(config: StackConfig, stack_name: str, client, side: RegistrySide) -> dict[str, Any]:
     cluster = StreamingCluster(
         "cluster",
         StreamingClusterArgs(
             location=config.location,
             name_prefix=config.name_prefix,
-            resource_group_name=registry.resource_group_name,
+            resource_group_name=side.resource_group_name,
             cluster=config.cluster,
             pools=config.pools,
             cache_generation=config.cache_generation,
             timeouts=config.timeouts,
-            registry_id=registry.registry_id,
-            registry_name=registry.registry_name,
+            registry_id=side.registry_id,
+            registry_name=side.registry_name,
             subscription_id=client.subscription_id,
             tenant_id=client.tenant_id,
         ),
     )
-
     workloads = ABWorkloads(
         "workloads",
         ABWorkloadsArgs(
             workloads=config.workloads,
             pools=config.pools,
             namespace=config.workload_namespace,
-            images=images,
+            images=side.images,
             load_balancer_source_ranges=config.load_balancer_source_ranges,
             public_endpoints=config.public_endpoints,
             kubeconfig=cluster.kubeconfig,
@@ -102,16 +206,12 @@ def build(config: StackConfig, stack_name: str | None = None) -> dict[str, Any]:
             image_pull_secret_dockerconfigjson=cluster.image_pull_secret_dockerconfigjson,
         ),
     )
-
     return {
-        "registryLoginServer": registry.login_server,
         "clusterName": cluster.cluster_name,
         # `timing` reads the pools' artifact-streaming flag back from ARM through this id.
         "clusterId": cluster.managed_cluster.id,
-        "resourceGroupName": registry.resource_group_name,
         "kubeconfig": pulumi.Output.secret(cluster.kubeconfig),
         "oidcIssuerUrl": cluster.oidc_issuer_url,
-        "images": pulumi.Output.all(**{name: image.summary() for name, image in images.items()}),
         "pools": cluster.pools_summary,
         "endpoints": workloads.endpoints,
         "timingReaders": workloads.timing_readers,

@@ -217,9 +217,23 @@ def _layers() -> dict[str, Any]:
     }
 
 
-SCENARIOS: dict[str, dict[str, Any]] = {
+def _all_images(scenarios: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A registry stack's scenario: every image and synthetic image of every experiment, and nothing else."""
+    images: dict[str, dict[str, Any]] = {}
+    synthetic: dict[str, dict[str, Any]] = {}
+    for scenario in scenarios.values():
+        for image in scenario.get("images", []):
+            images.setdefault(image["name"], image)
+        for image in scenario.get("syntheticImages", []):
+            synthetic.setdefault(image["name"], image)
+    return {"role": "registry", "images": list(images.values()), "syntheticImages": list(synthetic.values())}
+
+
+EXPERIMENTS: dict[str, dict[str, Any]] = {
     "teleport-ab": _teleport_ab(),
     "storage-matrix": _storage_matrix(),
     "layers": _layers(),
 }
+REGISTRY_SCENARIO = "all-images"
+SCENARIOS: dict[str, dict[str, Any]] = {**EXPERIMENTS, REGISTRY_SCENARIO: _all_images(EXPERIMENTS)}
 DEFAULT_SCENARIO = "storage-matrix"

@@ -39,7 +39,7 @@ def with_images(*images: dict, **extra) -> dict:
     return {**BASE, "images": [*teleport, *images], **extra}
 
 
-@pytest.mark.parametrize("scenario", sorted(scenarios.SCENARIOS))
+@pytest.mark.parametrize("scenario", sorted(scenarios.EXPERIMENTS))
 def test_every_scenario_parses(scenario):
     config = parse_stack_config({"scenario": scenario, "location": "westus3"})
     assert config.scenario == scenario
