@@ -42,6 +42,7 @@ class Declared:
     additional_secret_outputs: list[str]
     id: str = ""
     state: dict[str, Any] = field(default_factory=dict)
+    protect: bool = False
 
 
 class StackMocks(pulumi.runtime.Mocks):
@@ -84,6 +85,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     additional_secret_outputs=list(request.additionalSecretOutputs),
                     id=response.id,
                     state=dict(registration.state or {}),
+                    protect=bool(request.protect),
                 )
             )
         return response
@@ -148,7 +150,13 @@ def evaluate(
     config: dict[str, Any] | None = None,
     stack: str = "dev",
     preview: bool = False,
+    stack_references: dict[str, dict[str, Any]] | None = None,
 ) -> Evaluation:
+    """Run `program` under mocks; `stack_references` are the outputs of the stacks it references."""
+    from offline.fakes import stacks as referenced
+
+    referenced.REFERENCED_STACKS.clear()
+    referenced.REFERENCED_STACKS.update(stack_references or {})
     pulumi_settings.reset_options(project=PROJECT, stack=stack, preview=preview)
     pulumi.runtime.set_all_config(config_values(config or {}))
     monitor = RecordingMonitor(StackMocks())

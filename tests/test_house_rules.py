@@ -81,13 +81,23 @@ def test_dynamic_provider_module_paths_are_settled():
     assert found == SETTLED_PROVIDER_PATHS
 
 
+DOCSTRING_CHECK = """
+import ast, sys
+from pathlib import Path
+root = Path(sys.argv[1])
+for path in sorted(root.rglob("*.py")):
+    if "venv" in path.parts:
+        continue
+    doc = ast.get_docstring(ast.parse(path.read_text()), clean=False)
+    if doc and doc.count("\\n") + 1 > 10:
+        print(path.relative_to(root))
+"""
+
+
 def test_module_docstrings_stay_short():
     # History and design essays belong in git and docs/; a module says what it is in a few lines.
-    long = []
-    for path in ROOT.rglob("*.py"):
-        if "venv" in path.parts:
-            continue
-        doc = ast.get_docstring(ast.parse(path.read_text()), clean=False)
-        if doc and doc.count("\n") + 1 > 10:
-            long.append(str(path.relative_to(ROOT)))
-    assert not long
+    # In a fresh interpreter: CPython 3.11.7's ast.parse can fail with "AST constructor recursion depth
+    # mismatch" late in a long test session (a counter another extension left off by a few frames).
+    result = subprocess.run([sys.executable, "-c", DOCSTRING_CHECK, str(ROOT)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == []

@@ -27,10 +27,11 @@ from offline.harness import PROJECT, Declared, Evaluation, evaluate
 from stackconfig.vm_sizes import parse_vm_size
 from stacks import config as stack_config
 from stacks import program
+from tests.conftest import stack_files
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY_DIR = ROOT / "policy"
-STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
+STACK_FILES = stack_files()  # the stacks with a cluster; the registry stack has its own test
 CONTRIBUTOR_ROLE_ID = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 
 
@@ -304,8 +305,11 @@ def test_a_kubeconfig_under_another_output_is_a_violation(evaluation):
     (violation,) = rules.kubeconfig_output_violations([stack_resource(evaluation, leaked)])
     assert "debug.cluster.raw" in violation[1]
     missing = {k: v for k, v in evaluation.outputs.items() if k != "kubeconfig"}
-    (violation,) = rules.kubeconfig_output_violations([stack_resource(evaluation, missing)])
+    cluster = first(recorded(evaluation), rules.CLUSTER)
+    (violation,) = rules.kubeconfig_output_violations([stack_resource(evaluation, missing), cluster])
     assert "does not export `kubeconfig`" in violation[1]
+    # Without a cluster (the registry stack) there is no kubeconfig to export.
+    assert rules.kubeconfig_output_violations([stack_resource(evaluation, missing)]) == []
 
 
 # --------------------------------------------------------------------------------------------------
@@ -450,3 +454,13 @@ def test_the_pack_serves_its_policies_over_grpc(tmp_path):
     finally:
         process.kill()
         process.wait(timeout=10)
+
+
+def test_the_pack_passes_on_the_registry_stack():
+    (path,) = stack_files(registry=True)
+    values = stack_values(path)
+    config = stack_config.parse_stack_config(values)
+    evaluation = evaluate(lambda: program.build(config, "registry"), values, stack="registry")
+    resources = recorded(evaluation)
+    inputs = {r.urn: copy.deepcopy(r.inputs) for r in evaluation.resources}
+    assert run_policies(resources, inputs) == {p.name: [] for p in pack.POLICIES}

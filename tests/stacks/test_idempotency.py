@@ -31,9 +31,10 @@ from offline.fakes.azure_base import random_string
 from offline.harness import PROJECT, Evaluation, evaluate
 from stacks import program
 from stacks.config import parse_stack_config
+from tests.conftest import stack_files
 
 ROOT = Path(__file__).resolve().parents[2]
-STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
+STACK_FILES = stack_files()  # the stacks with a cluster; the registry stack has its own test
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 # ISO 8601 date-times and compact date stamps such as 20250101T1200.
 TIMESTAMP_RE = re.compile(r"(19|20)\d\d-?[01]\d-?[0-3]\d[T ][0-2]\d:?[0-5]\d")

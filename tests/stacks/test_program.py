@@ -17,9 +17,14 @@ import yaml
 from offline.harness import PROJECT, evaluate
 
 ROOT = Path(__file__).resolve().parents[2]
-STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
+ALL_STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
+REGISTRY_FILE = ROOT / "Pulumi.registry.yaml"
+# The all-in-one stacks (every stack file but the shared registry's).
+STACK_FILES = [f for f in ALL_STACK_FILES if f != REGISTRY_FILE]
 EXPORTS = {
     "registryLoginServer",
+    "registryId",
+    "registryName",
     "clusterName",
     "clusterId",
     "resourceGroupName",
@@ -106,3 +111,34 @@ def test_deployments_wait_for_pools_and_images(evaluation):
         assert any(
             evaluation.depends_on(deployment, a) for a in evaluation.of_type(STREAMING)
         ) or not evaluation.of_type(STREAMING)
+
+
+def test_the_registry_stack_file_runs_through_main(monkeypatch):
+    evaluation = evaluate(lambda: run_main(monkeypatch), stack_values(REGISTRY_FILE), stack="registry")
+    assert set(evaluation.outputs) == {
+        "registryLoginServer",
+        "registryId",
+        "registryName",
+        "resourceGroupName",
+        "images",
+    }
+    assert evaluation.of_type(CLUSTER) == [] and evaluation.of_type(DEPLOYMENT) == []
+    assert [r.protect for r in evaluation.of_type(REGISTRY)] == [True]
+
+
+@pytest.mark.parametrize("stack_file", STACK_FILES, ids=lambda p: p.stem.split(".", 1)[1])
+def test_each_default_stack_turns_into_an_experiment_stack_with_one_key(stack_file, monkeypatch):
+    """docs/operations.md: add `registryStack` to the stack file; nothing else changes."""
+    registry = evaluate(lambda: run_main(monkeypatch), stack_values(REGISTRY_FILE), stack="registry")
+    stack = stack_file.stem.split(".", 1)[1]
+    reference = "organization/acr-streaming-ab/registry"
+    values = {**stack_values(stack_file), "registryStack": reference}
+    experiment = evaluate(
+        lambda: run_main(monkeypatch), values, stack=stack, stack_references={reference: registry.outputs}
+    )
+    assert experiment.of_type(REGISTRY) == [] and experiment.of_type(IMPORT) == [] and experiment.of_type(BUILD) == []
+    assert experiment.of_type(CLUSTER) and experiment.of_type(DEPLOYMENT)
+    login = registry.outputs["registryLoginServer"]
+    for deployment in experiment.of_type(DEPLOYMENT):
+        for container in deployment.inputs["spec"]["template"]["spec"]["containers"]:
+            assert container["image"].startswith(login + "/"), container["image"]
