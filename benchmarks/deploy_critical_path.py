@@ -125,16 +125,56 @@ class Node:
     deps: set[str]
 
 
-def evaluate_stack(stack: str):
+def stack_file_values(stack: str) -> dict[str, Any]:
+    raw = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    return {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith(PROJECT + ":")}
+
+
+def evaluate_stack(stack: str, extra: dict[str, Any] | None = None, references: dict | None = None):
     """The stack's declared resources under the test mocks (offline/harness.py)."""
     from offline.harness import evaluate
     from stacks import program
 
-    stack_file = ROOT / f"Pulumi.{stack}.yaml"
-    raw = yaml.safe_load(stack_file.read_text())["config"]
-    values = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith(PROJECT + ":")}
+    values = {**stack_file_values(stack), **(extra or {})}
     config = parse_stack_config(values)
-    return config, evaluate(lambda: program.build(config, stack), values, stack=stack)
+    return config, evaluate(lambda: program.build(config, stack), values, stack=stack, stack_references=references)
+
+
+REGISTRY_REFERENCE = f"organization/{PROJECT}/registry"
+# What the three resets cost besides the graph (assumed; docs/operations.md "Three ways to reset").
+POOL_SCALE_DOWN_SECONDS = 120  # an agent pool to 0 nodes
+PURGE_SECONDS = 60  # DaemonSet scheduled, busybox pulled from the registry, crictl rmi, deleted
+DESTROY_SECONDS = 420  # `pulumi destroy` of an experiment stack: the cluster and its resource group
+
+
+def reset_comparison(stack: str) -> list[dict[str, Any]]:
+    """The three ways to empty every node cache, modelled: how long, and what each keeps."""
+    config, _ = evaluate_stack(stack)
+    pools = [p for p in config.pools if p.count > 0]
+    recycle = sum(POOL_SCALE_DOWN_SECONDS + MODEL[POOL_TYPE].seconds({}, config) for _ in pools)
+    # An experiment stack's `up` after a teardown: the registry stack's outputs stand in for the registry.
+    _, registry = evaluate_stack("registry")
+    experiment_config, experiment = evaluate_stack(
+        stack, {"registryStack": REGISTRY_REFERENCE}, {REGISTRY_REFERENCE: registry.outputs}
+    )
+    up = analyse(graph_of(experiment, experiment_config))["critical_path_seconds"]
+    return [
+        {
+            "reset": "purge (measure --reset purge)",
+            "seconds": PURGE_SECONDS,
+            "keeps": "nodes, cluster, registry; removes the images and overlaybd caches on the nodes",
+        },
+        {
+            "reset": "cacheGeneration (measure --reset recycle)",
+            "seconds": recycle,
+            "keeps": f"cluster and registry; every pool ({len(pools)}) scaled to 0 and back: fresh nodes",
+        },
+        {
+            "reset": "teardown: destroy + up of an experiment stack",
+            "seconds": DESTROY_SECONDS + up,
+            "keeps": "the registry stack (images, builds, streaming artifacts); cluster and pools are new",
+        },
+    ]
 
 
 def graph_of(evaluation, config: StackConfig) -> dict[str, Node]:
@@ -307,7 +347,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", default="dev", help="reads Pulumi.<stack>.yaml (default: dev)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument(
+        "--resets", action="store_true", help="compare the three cache resets (purge, cacheGeneration, teardown)"
+    )
     args = parser.parse_args(argv)
+    if args.resets:
+        rows = reset_comparison(args.stack)
+        if args.json:
+            print(json.dumps(rows, indent=2))
+        else:
+            print(f"stack {args.stack}: resetting every node cache (modelled)")
+            for row in rows:
+                print(f"  {minutes(row['seconds']):>6}  {row['reset']}: keeps {row['keeps']}")
+        return 0
     config, evaluation = evaluate_stack(args.stack)
     nodes = graph_of(evaluation, config)
     result = analyse(nodes)

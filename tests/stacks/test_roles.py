@@ -109,3 +109,20 @@ def test_role_mistakes_name_the_keys(values, key, words):
     with pytest.raises(ConfigError) as raised:
         parse_stack_config({"location": "westus3", **values})
     assert any(p.startswith(f"{PROJECT}:{key}:") and words in p for p in raised.value.problems), raised.value.problems
+
+
+def test_the_critical_path_benchmark_models_an_experiment_up_after_a_teardown():
+    from benchmarks import deploy_critical_path as bench
+
+    _, registry = bench.evaluate_stack("registry")
+    config, experiment = bench.evaluate_stack(
+        "dev", {"registryStack": bench.REGISTRY_REFERENCE}, {bench.REGISTRY_REFERENCE: registry.outputs}
+    )
+    nodes = bench.graph_of(experiment, config)
+    assert not {n.type for n in nodes.values()} & set(REGISTRY_SIDE)  # nothing of the registry is redone
+    up = bench.analyse(nodes)["critical_path_seconds"]
+    rows = {row["reset"].split()[0]: row for row in bench.reset_comparison("dev")}
+    assert set(rows) == {"purge", "cacheGeneration", "teardown:"}
+    assert rows["teardown:"]["seconds"] == bench.DESTROY_SECONDS + up
+    pools = [p for p in config.pools if p.count > 0]
+    assert rows["cacheGeneration"]["seconds"] == len(pools) * (bench.POOL_SCALE_DOWN_SECONDS + 240)
