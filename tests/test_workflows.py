@@ -317,13 +317,19 @@ def matrix_script(name: str) -> str:
     return step(load(name), "stacks", "Matrix from the Pulumi.<stack>.yaml files")["run"]
 
 
-def run_matrix(tmp_path: Path, files: list[str], requested: str = "") -> tuple[subprocess.CompletedProcess, str]:
+def run_matrix(
+    tmp_path: Path, files: list[str], requested: str = "", contents: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess, str]:
     for file in files:
-        (tmp_path / file).write_text("config: {}\n")
+        (tmp_path / file).write_text((contents or {}).get(file, "config: {}\n"))
     output = tmp_path / "github_output"
     output.write_text("")
     result = run_bash(matrix_script("preview"), tmp_path, {"GITHUB_OUTPUT": str(output), "REQUESTED": requested})
     return result, output.read_text()
+
+
+def outputs_of(text: str) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in text.splitlines())
 
 
 def test_preview_and_deploy_build_the_matrix_the_same_way():
@@ -334,21 +340,26 @@ def test_preview_and_deploy_build_the_matrix_the_same_way():
 def test_the_matrix_has_one_entry_per_stack_file(tmp_path):
     result, output = run_matrix(tmp_path, ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.teleport.yaml", "README.md"])
     assert result.returncode == 0, result.stderr
-    assert output == 'matrix={"stack": ["dev", "teleport"]}\n'
+    assert outputs_of(output)["matrix"] == '{"stack": ["dev", "teleport"]}'
 
 
 def test_the_matrix_of_the_repository_is_its_stack_files(tmp_path):
     stacks = [p.name for p in ROOT.glob("Pulumi.*.yaml")]
-    result, output = run_matrix(tmp_path, stacks)
+    result, output = run_matrix(tmp_path, stacks, contents={name: (ROOT / name).read_text() for name in stacks})
     assert result.returncode == 0, result.stderr
     expected = sorted(name.split(".")[1] for name in stacks)
-    assert json.loads(output.removeprefix("matrix=")) == {"stack": expected}
+    found = outputs_of(output)
+    assert json.loads(found["matrix"]) == {"stack": expected}
+    # The registry stack is deployed first, on its own; every other stack after it.
+    assert json.loads(found["registry"]) == {"stack": ["registry"]}
+    assert json.loads(found["experiments"]) == {"stack": [s for s in expected if s != "registry"]}
 
 
 def test_a_dispatch_narrows_the_matrix_to_an_existing_stack(tmp_path):
     result, output = run_matrix(tmp_path, ["Pulumi.dev.yaml", "Pulumi.teleport.yaml"], requested="teleport")
     assert result.returncode == 0, result.stderr
-    assert output == 'matrix={"stack": ["teleport"]}\n'
+    assert outputs_of(output)["matrix"] == '{"stack": ["teleport"]}'
+    assert outputs_of(output)["has_registry"] == "false" and outputs_of(output)["has_experiments"] == "true"
     result, output = run_matrix(tmp_path, [], requested="dev teleport")
     assert result.returncode != 0 and "no Pulumi.dev teleport.yaml" in result.stdout and output == ""
 
@@ -373,6 +384,30 @@ def test_deploy_runs_on_main_or_for_a_dispatched_stack():
     on = triggers(workflow)
     assert on["push"]["branches"] == ["main"]
     assert on["workflow_dispatch"]["inputs"]["stack"]["required"] is True
+
+
+def test_the_registry_stack_is_deployed_before_the_experiment_stacks():
+    jobs = load("deploy")["jobs"]
+    assert jobs["registry"]["strategy"]["matrix"] == "${{ fromJSON(needs.stacks.outputs.registry) }}"
+    assert jobs["deploy"]["strategy"]["matrix"] == "${{ fromJSON(needs.stacks.outputs.experiments) }}"
+    assert jobs["deploy"]["needs"] == ["stacks", "registry"]
+    # Runs when the registry job succeeded or had nothing to do, never after it failed.
+    condition = " ".join(jobs["deploy"]["if"].split())
+    assert "needs.registry.result == 'success' || needs.registry.result == 'skipped'" in condition
+    assert jobs["registry"]["if"] == "needs.stacks.outputs.has_registry == 'true'"
+    # The same steps (a YAML anchor), so both deploy and check idempotency alike.
+    assert jobs["registry"]["steps"] == jobs["deploy"]["steps"]
+    assert jobs["registry"]["environment"] == jobs["deploy"]["environment"] == "${{ matrix.stack }}"
+
+
+def test_the_registry_stack_file_is_recognised(tmp_path):
+    registry = "config:\n  acr-streaming-ab:role: registry\n"
+    result, output = run_matrix(
+        tmp_path, ["Pulumi.dev.yaml", "Pulumi.shared.yaml"], contents={"Pulumi.shared.yaml": registry}
+    )
+    found = outputs_of(output)
+    assert result.returncode == 0 and json.loads(found["registry"]) == {"stack": ["shared"]}
+    assert json.loads(found["experiments"]) == {"stack": ["dev"]}
 
 
 def test_deploy_applies_then_proves_that_a_second_run_changes_nothing():
@@ -408,10 +443,26 @@ def test_teardown_is_manual_with_a_confirmation_and_three_modes():
     assert workflow["jobs"]["teardown"]["needs"] == "confirm"
 
 
-def confirm(tmp_path: Path, stack: str, typed: str, mode: str = "destroy") -> subprocess.CompletedProcess:
+def confirm(
+    tmp_path: Path, stack: str, typed: str, mode: str = "destroy", allow_registry: str = "false"
+) -> subprocess.CompletedProcess:
     (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    (tmp_path / "Pulumi.registry.yaml").write_text("config:\n  acr-streaming-ab:role: registry\n")
     script = step(load("teardown"), "confirm", "The stack name typed twice, and a stack file for it")["run"]
-    return run_bash(script, tmp_path, {"STACK": stack, "CONFIRM": typed, "MODE": mode})
+    return run_bash(
+        script, tmp_path, {"STACK": stack, "CONFIRM": typed, "MODE": mode, "ALLOW_REGISTRY": allow_registry}
+    )
+
+
+def test_teardown_refuses_the_registry_stack_unless_asked_explicitly(tmp_path):
+    refused = confirm(tmp_path, "registry", "registry", "destroy")
+    assert refused.returncode != 0 and "shared registry stack" in refused.stdout and "registry: true" in refused.stdout
+    park = confirm(tmp_path, "registry", "registry", "park", allow_registry="true")
+    assert park.returncode != 0 and "no pools to park" in park.stdout
+    allowed = confirm(tmp_path, "registry", "registry", "destroy", allow_registry="true")
+    assert allowed.returncode == 0 and "confirmed: destroy registry" in allowed.stdout
+    destroy = step(load("teardown"), "teardown", "Destroy every resource of the stack")
+    assert "pulumi state unprotect" in destroy["run"] and destroy["env"]["ALLOW_REGISTRY"] == "${{ inputs.registry }}"
 
 
 def test_teardown_goes_ahead_when_the_stack_name_is_typed_twice(tmp_path):
