@@ -629,33 +629,31 @@ class StackConfig(_Model):
                         f"{image.squash_of!r} is not a configured image; allowed: {', '.join(imported) or '(none)'}",
                     )
                 )
-            if (
-                image.squash_of is None
-                and image.tools_image not in imported
-                and not f.SOURCE_RE.fullmatch(image.tools_image)
+            if image.squash_of is not None:
+                continue
+            # Both are pulled by the ACR task: a configured (imported) image, or a full reference.
+            for key, value, allowed in (
+                (
+                    "toolsImage",
+                    image.tools_image,
+                    "the name of an imported busybox image (add {name: busybox, source: "
+                    "docker.io/library/busybox:1.37, target: library/busybox:1.37} to images), or "
+                    "registry/repo:tag of an image with a static /bin/busybox",
+                ),
+                (
+                    "baseImage",
+                    image.base_image,
+                    "an image name such as alpine, or registry/repo:tag such as "
+                    "mcr.microsoft.com/azurelinux/base/core:3.0",
+                ),
             ):
-                found.append(
-                    (
-                        ("syntheticImages", i, "toolsImage"),
-                        f"{image.tools_image!r} is neither a configured image nor an image reference; allowed: "
-                        "the name of an imported busybox image (add {name: busybox, source: "
-                        "docker.io/library/busybox:1.37, target: library/busybox:1.37} to images), or "
-                        "registry/repo:tag of an image with a static /bin/busybox",
+                if value not in imported and not f.SOURCE_RE.fullmatch(value):
+                    found.append(
+                        (
+                            ("syntheticImages", i, key),
+                            f"{value!r} is neither a configured image nor an image reference; allowed: {allowed}",
+                        )
                     )
-                )
-            if (
-                image.squash_of is None
-                and image.base_image not in imported
-                and not f.SOURCE_RE.fullmatch(image.base_image)
-            ):
-                found.append(
-                    (
-                        ("syntheticImages", i, "baseImage"),
-                        f"{image.base_image!r} is neither a configured image nor an image reference; allowed: "
-                        "an image name such as alpine, or registry/repo:tag such as "
-                        "mcr.microsoft.com/azurelinux/base/core:3.0",
-                    )
-                )
 
     def _check_role(self, found: Problems) -> None:
         if self.is_registry_stack and self.is_experiment_stack:

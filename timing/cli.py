@@ -97,15 +97,24 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     parser.commands = {}
 
-    r = sub.add_parser(
+    def command(name: str, summary: str, description: str, examples: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name,
+            help=summary,
+            description=description,
+            epilog=examples,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        parser.commands[name] = p
+        _add_cluster_args(p)
+        return p
+
+    r = command(
         "report",
-        help="per-arm figures and per-trial speed-ups from a cluster, kubectl dumps or a results folder",
-        description="Per-arm pod figures and the per-trial speed-up, with what was and was not verified.",
-        epilog=REPORT_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "per-arm figures and per-trial speed-ups from a cluster, kubectl dumps or a results folder",
+        "Per-arm pod figures and the per-trial speed-up, with what was and was not verified.",
+        REPORT_EXAMPLES,
     )
-    parser.commands["report"] = r
-    _add_cluster_args(r)
     src = r.add_argument_group("offline sources")
     src.add_argument(
         "--pods", action="append", default=[], metavar="FILE", help="kubectl get pods -A -o json output; repeatable"
@@ -140,15 +149,12 @@ def build_parser() -> Parser:
         help='JSON {"<image ref>": {"layers": N, "size_bytes": N}} for sizes/layers events do not carry',
     )
 
-    m = sub.add_parser(
+    m = command(
         "measure",
-        help="run N cold-start trials of the experiment's workloads",
-        description="Repeated trials: reset caches, check the nodes, roll out both arms, snapshot, verify.",
-        epilog=MEASURE_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "run N cold-start trials of the experiment's workloads",
+        "Repeated trials: reset caches, check the nodes, roll out both arms, snapshot, verify.",
+        MEASURE_EXAMPLES,
     )
-    parser.commands["measure"] = m
-    _add_cluster_args(m)
     m.add_argument("--trials", type=_positive(int), default=5, metavar="N", help="number of trials (default 5)")
     mode = m.add_mutually_exclusive_group(required=True)
     mode.add_argument(
