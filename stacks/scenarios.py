@@ -45,6 +45,8 @@ def _teleport_ab() -> dict[str, Any]:
                 "target": "redis:6.0.8",
                 "streaming": True,
             },
+            # What `timing measure --reset purge` runs, pinned by digest from this registry.
+            _BUSYBOX,
         ],
         # The seed's `docker build --squash`: the same front end in one layer (944 MB/28 layers vs 929 MB/1).
         "syntheticImages": [

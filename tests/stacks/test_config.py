@@ -157,7 +157,8 @@ def test_duplicate_targets():
     problems = problems_for(with_images({**GOOD_IMAGE, "name": "again"}))
     assert any(
         p.startswith(
-            f"{PROJECT}:images[2].target: duplicate target 'azure-vote-front:v1' (also at {PROJECT}:images[0].target)"
+            f"{PROJECT}:images[{len(scenarios.SCENARIOS['teleport-ab']['images'])}].target: duplicate target "
+            f"'azure-vote-front:v1' (also at {PROJECT}:images[0].target)"
         )
         for p in problems
     ), problems
@@ -364,13 +365,14 @@ def _pools(**changes_by_index) -> list[dict]:
 
 
 MATRIX = {"scenario": "storage-matrix", "location": "westus3"}
+ADDED = len(scenarios.SCENARIOS["teleport-ab"]["images"])  # the index `with_images` appends at
 
 
 @pytest.mark.parametrize(
     "values, key, words",
     [
         ({**BASE, "location": "westus3\n"}, "location", "not an Azure region name"),
-        (with_images({**GOOD_IMAGE, "target": "other:v1\n"}), "images[2].target", "not a repo:tag"),
+        (with_images({**GOOD_IMAGE, "target": "other:v1\n"}), f"images[{ADDED}].target", "not a repo:tag"),
         ({**BASE, "workloadNamespace": "kube-system"}, "workloadNamespace", "Kubernetes keeps for itself"),
         ({**BASE, "workloadNamespace": "default"}, "workloadNamespace", "Kubernetes keeps for itself"),
         ({**BASE, "loadBalancerSourceRanges": ["999.999.999.999/99"]}, "loadBalancerSourceRanges[0]", "not a CIDR"),
@@ -383,7 +385,11 @@ MATRIX = {"scenario": "storage-matrix", "location": "westus3"}
             "cluster.systemPool.osSku",
             "'Ubuntu'",
         ),
-        (with_images({**GOOD_IMAGE, "target": "other:v1", "name": "Front_End"}), "images[2].name", "not an image name"),
+        (
+            with_images({**GOOD_IMAGE, "target": "other:v1", "name": "Front_End"}),
+            f"images[{ADDED}].name",
+            "not an image name",
+        ),
         ({**BASE, "cluster": {"kubernetesVersion": "1.25"}}, "cluster.kubernetesVersion", "1.26 or newer"),
         ({**BASE, "cluster": {"kubernetesVersion": "1.x"}}, "cluster.kubernetesVersion", "not a Kubernetes version"),
         ({**BASE, "cluster": {"kubernetesVersion": "1.033"}}, "cluster.kubernetesVersion", "not a Kubernetes version"),
