@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import gc
 import json
 import sys
@@ -322,7 +323,10 @@ def _say_why_empty(args, loaded, offline: bool) -> None:
 
 
 def _stack_evidence(stack: str) -> tuple[dict, dict]:
-    """The pools' streaming flag read back from ARM now, and the images' artifacts as the stack recorded them."""
+    """The pools' streaming flag read back from ARM now, and the images' artifacts as the stack recorded them.
+
+    The outputs are read once per run (`_stack_outputs` is cached); the ARM flags on every call.
+    """
     from timing.sources.azure import read_pool_streaming, streaming_artifacts_from_outputs
 
     outputs = _stack_outputs(stack)
@@ -339,6 +343,7 @@ def _stack_evidence(stack: str) -> tuple[dict, dict]:
     return pool_streaming, streaming_artifacts_from_outputs(outputs.get("images"))
 
 
+@functools.cache
 def _stack_outputs(stack: str) -> dict:
     from timing.sources.inputs import stack_outputs
 

@@ -180,7 +180,7 @@ def _arm_json(results: Sequence[PodResult], image_info: Mapping[str, dict], orde
     return arm
 
 
-def _speedup(metric: str, b_trials: list[dict], s_trials: list[dict], b: Sequence, s: Sequence) -> dict:
+def _speedup(metric: str, b_trials: list[dict], s_trials: list[dict]) -> dict:
     key = SPEEDUP_METRICS[metric]
     b_by, s_by = {t["trial"]: t for t in b_trials}, {t["trial"]: t for t in s_trials}
     excluded: Counter = Counter()
@@ -215,9 +215,9 @@ def _comparisons(
         for b in sorted(n for n in names if arms[n]["streaming"] is False):
             for s in sorted(n for n in names if arms[n]["streaming"] is True):
                 ba, sa = arms[b], arms[s]
-                speedup = _speedup("arm_ready", ba["trials"], sa["trials"], by_arm[b], by_arm[s])
+                speedup = _speedup("arm_ready", ba["trials"], sa["trials"])
                 has_app = any(t["arm_app_ready_seconds"] is not None for t in ba["trials"] + sa["trials"])
-                app = _speedup("arm_app_ready", ba["trials"], sa["trials"], by_arm[b], by_arm[s]) if has_app else None
+                app = _speedup("arm_app_ready", ba["trials"], sa["trials"]) if has_app else None
                 used = [t["trial"] for t in speedup["per_trial"]]
                 warnings = []
                 if speedup["n_trials"] == 1:

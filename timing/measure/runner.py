@@ -188,18 +188,16 @@ class Runner:
         evidence: Evidence | None = None,
         trial_label: str | None = None,
     ) -> tuple:
-        """Verdict and reasons, from the same classification and verification ``report`` uses."""
+        """Verdict, reasons and `verified` per comparison, from the same classification and checks ``report`` uses."""
         report = build_report(
             [pod_from_dict(p) for p in pods], normalize_events(events), evidence={trial_label: evidence}
         )
         by_class = defaultdict(list)
         for p in report["pods"]:
             by_class[p["class"]].append(p["name"])
-        self.last_verified = {
-            f"{c['baseline_arm']} vs {c['streaming_arm']}": c["verified"] for c in report["comparisons"]
-        }
+        verified = {f"{c['baseline_arm']} vs {c['streaming_arm']}": c["verified"] for c in report["comparisons"]}
         reasons = []
-        for name, v in self.last_verified.items():
+        for name, v in verified.items():
             if v["streaming"] is False or (not expected_warm_mode(self.mode) and v["cold"] is False):
                 reasons.append(f"{name} not verified: {'; '.join(v['contradicted'])}")
         expected_warm = self.mode == "warm"
@@ -222,9 +220,9 @@ class Runner:
             missing = sum(a.expected_pods for a in arms) - (len(report["pods"]) - len(not_ready))
             reasons.append(f"timeout: {missing} pod(s) not Ready within {self.timeout:.0f} s")
         if not reasons:
-            return ("warm" if expected_warm else "cold"), []
-        streaming_false = any(v["streaming"] is False for v in self.last_verified.values())
-        cold_false = any(v["cold"] is False for v in self.last_verified.values())
+            return ("warm" if expected_warm else "cold"), [], verified
+        streaming_false = any(v["streaming"] is False for v in verified.values())
+        cold_false = any(v["cold"] is False for v in verified.values())
         if not expected_warm and (by_class[WARM] or by_class[MIXED] or cold_false):
             verdict = "warm"
         elif expected_warm and by_class[COLD]:
@@ -239,7 +237,7 @@ class Runner:
             verdict = "timeout"
         else:
             verdict = "unknown"
-        return verdict, reasons
+        return verdict, reasons, verified
 
     def run_trial(self, index: int, total: int, round_: dict, round_no: int) -> dict:
         workloads = round_["workloads"]
@@ -330,8 +328,7 @@ class Runner:
                 for a in arms
             }
             phase("verify")
-            verdict, reasons = self.verify(pods, events, arms, ready, evidence, trial_label)
-            manifest["verified"] = self.last_verified
+            verdict, reasons, manifest["verified"] = self.verify(pods, events, arms, ready, evidence, trial_label)
         except TrialError as exc:
             verdict, reasons = ("reset-failed" if isinstance(exc, ResetError) else "error"), [str(exc)]
             manifest.update(

@@ -101,11 +101,6 @@ def main_image(arm: dict) -> dict:
     return images[0]
 
 
-def _side(arm: dict) -> str:
-    streaming = arm.get("streaming")
-    return "?" if streaming is None else ("streaming" if streaming else "standard")
-
-
 def _median_of(values) -> float | None:
     vals = [v for v in values if v is not None]
     return median(vals) if vals else None
