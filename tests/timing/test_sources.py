@@ -3,6 +3,7 @@ import sys
 import types
 
 import timing.sources.inputs as sources
+import timing.sources.stack as stack
 from timing.analysis.report import build_report
 
 
@@ -28,9 +29,9 @@ def test_stack_kubeconfig_uses_automation_api_lazily(monkeypatch):
     pulumi.automation = auto
     monkeypatch.setitem(sys.modules, "pulumi", pulumi)
     monkeypatch.setitem(sys.modules, "pulumi.automation", auto)
-    assert sources.stack_kubeconfig("dev").startswith("apiVersion: v1")
-    assert calls == {"stack_name": "dev", "work_dir": str(sources.PROJECT_ROOT)}
-    assert (sources.PROJECT_ROOT / "timing" / "__init__.py").exists()
+    assert stack.stack_kubeconfig("dev").startswith("apiVersion: v1")
+    assert calls == {"stack_name": "dev", "work_dir": str(stack.PROJECT_ROOT)}
+    assert (stack.PROJECT_ROOT / "timing" / "__init__.py").exists()
 
 
 def test_live_reads_one_list_per_namespace(monkeypatch):
@@ -72,8 +73,10 @@ def test_live_reads_one_list_per_namespace(monkeypatch):
 
     import kubernetes.client
 
+    from timing.sources.cluster import KubeCluster
+
     monkeypatch.setattr(kubernetes.client, "CoreV1Api", Core)
-    loaded = sources.load_live(object(), ["streaming-ab", "kube-system"], "streaming-ab/workload=vote")
+    loaded = sources.load_live(KubeCluster(object()), ["streaming-ab", "kube-system"], "streaming-ab/workload=vote")
     lists = [c for c in calls if c[0] != "log"]
     assert lists[:4] == [
         ("pods", "streaming-ab", "streaming-ab/workload=vote"),
