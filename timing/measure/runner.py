@@ -141,13 +141,12 @@ class Runner:
     def _app_logs(self, pods: list[dict]) -> dict[str, str]:
         out = {}
         for p in pods:
-            meta: dict = p.get("metadata") or {}
+            meta = p.get("metadata") or {}
             containers = (p.get("spec") or {}).get("containers") or []
             if not containers or not meta.get("uid"):
                 continue
-            text = self.cluster.read_pod_log(
-                meta.get("namespace"), meta.get("name"), containers[0]["name"], APP_LOG_BYTES
-            )
+            # An API pod always has a namespace and a name.
+            text = self.cluster.read_pod_log(meta["namespace"], meta["name"], containers[0]["name"], APP_LOG_BYTES)
             if text:
                 out[meta["uid"]] = text
         return out
