@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from timing.errors import TimingError, UsageError, first_line
 from timing.sources.stack import PULUMI_MISSING
+
+if TYPE_CHECKING:
+    from timing.sources.cluster import KubeCluster
 
 
 def check_kubeconfig(args) -> None:
@@ -40,7 +44,7 @@ def api_client_or_error(args):
         raise TimingError(f"cannot reach the cluster: {text}") from None
 
 
-def connect(args):
+def connect(args) -> KubeCluster:
     """The live cluster the flags name, as both ``report`` and ``measure`` read it."""
     from timing.sources.cluster import KubeCluster
 
