@@ -16,7 +16,7 @@ from contract import LABEL_ARM, LABEL_POOL, LABEL_TRIAL
 from timing.analysis.classify import COLD, FAILED_POD, MIXED, RESTARTED, SKEWED, UNKNOWN, WARM
 from timing.analysis.report import build_report
 from timing.measure.discovery import BASE_SELECTOR, Arm, ResetError, TrialError, Workload, plan_rounds
-from timing.measure.progress import NullProgress
+from timing.measure.progress import NullProgress, Progress
 from timing.measure.resets import ResetContext, Resetter
 from timing.model.events import normalize_events
 from timing.model.evidence import Evidence, node_image_names
@@ -60,7 +60,7 @@ def _nodes_by_arm(arms: Sequence[Arm], pods: list[dict]) -> dict[str, list]:
 class _TrialLog:
     """One trial's manifest as it runs: each phase stamped, and the progress line kept current."""
 
-    def __init__(self, clock: Clock, progress, label: str):
+    def __init__(self, clock: Clock, progress: Progress, label: str):
         self.clock, self.progress, self.label = clock, progress, label
         self.t0 = clock.monotonic()
         self.manifest: dict = {}
@@ -90,7 +90,7 @@ class Runner:
         mode: str = "cold",
         timeout: float = 600.0,
         poll: float = 2.0,
-        progress=None,
+        progress: Progress | None = None,
         id_factory: Callable[[], str] = lambda: uuid.uuid4().hex,
         evidence_reader: Callable[[list[str]], tuple[dict, dict]] | None = None,
         seed: int | None = None,
