@@ -102,7 +102,7 @@ class SyntheticImages(pulumi.ComponentResource):
             dockerfile = reference.apply(dockerfiles.squash_dockerfile_head)
             squash_source = source.digest.apply(lambda digest: {"repository": source.repository, "digest": digest})
             return dockerfile, squash_source
-        assert config.size_mb is not None and config.layers is not None  # enforced by stackconfig/model.py
+        assert config.size_mb is not None and config.layers is not None  # enforced by stackconfig/images.py
         size_mb, layers, fill, read_mb = config.size_mb, config.layers, config.fill, config.read_mb or 0
         base = _resolved(args, config.base_image, f"{config.name}.baseImage")
         tools = _resolved(args, config.tools_image, f"{config.name}.toolsImage")
