@@ -12,8 +12,7 @@ import pulumi
 import pulumi_random as random
 from pulumi_azure_native import containerregistry, resources
 
-from components.images import PublishedImage
-from components.pod_security import profile_for_source
+from components.images import PublishedImage, image_traits
 from providers.acr_import import ImportedImage
 from providers.acr_streaming import RepositoryStreaming, StreamingArtifact
 from stackconfig.fields import REGISTRY_SUFFIX_LENGTH
@@ -126,7 +125,8 @@ class StreamingRegistry(pulumi.ComponentResource):
                 digest=imported.digest,
                 streaming_artifact_digest=artifact_digest,
                 ready=ready,
-                security_profile=profile_for_source(image.source),
+                traits=image_traits(image, {}),
+                source=image.source,
             )
 
         self.register_outputs(

@@ -231,7 +231,7 @@ def read_log_tail(session: AzureSession, client: AcrTasksClient, run_id: str, li
 
 
 class AcrBuildProvider(AzureProvider):
-    """CRUD for one ACR task build (see the module docstring for each step)."""
+    """CRUD for one ACR task build (docs/providers.md, "providers/acr_build.py", gives each step)."""
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         session = self._session(props)
@@ -312,7 +312,7 @@ class AcrBuildProvider(AzureProvider):
             ) from None
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
-        # See "Read" in the module docstring: only the tag's digest can change behind Pulumi's back.
+        # See "Read" in docs/providers.md ("providers/acr_build.py"): only the tag's digest can change behind Pulumi's back.
         session = self._session(props)
         repository, _, tag = props["target"].rpartition(":")
         digest = AcrDataPlaneClient(props["loginServer"], session).get_tag_digest(repository, tag)
@@ -328,7 +328,7 @@ class AcrBuildProvider(AzureProvider):
         return dynamic.UpdateResult({**inputs_of(news), **{k: olds.get(k) for k in OUTPUTS}})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        # Deliberately nothing: see "Delete" in the module docstring (the tag may already belong to the
+        # Deliberately nothing: see "Delete" in docs/providers.md (the tag may already belong to the
         # replacement build).
         return None
 

@@ -42,7 +42,7 @@ TIMEOUT_KEY = "timeouts.poolMinutes"
 # - osType, type, workloadRuntime: fixed at creation (no update flag exists for any of them).
 # Everything else we send (count, nodeLabels, nodeTaints, orchestratorVersion, mode and
 # artifactStreamingProfile) is updated in place; for artifactStreamingProfile see
-# the module docstring (enable/disable on existing pools is documented, and the provider
+# docs/providers.md, "providers/aks_agent_pool.py" (enable/disable on existing pools is documented, and the provider
 # recycles the nodes afterwards).
 REPLACE_ON_CHANGE = ("vmSize", "osDiskType", "osDiskSizeGB", "osSKU", "osType", "type", "workloadRuntime")
 

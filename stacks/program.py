@@ -13,9 +13,7 @@ import pulumi
 from pulumi_azure_native import authorization, resources
 
 from components.cluster import StreamingCluster, StreamingClusterArgs
-from components.dockerfiles import APP_PORT
-from components.images import PublishedImage
-from components.pod_security import OWN, profile_for_source
+from components.images import PublishedImage, image_traits
 from components.registry import AutoConversion, AutoConversionArgs, StreamingRegistry, StreamingRegistryArgs
 from components.synthetic_images import SyntheticImages, SyntheticImagesArgs
 from components.workloads import ABWorkloads, ABWorkloadsArgs
@@ -115,8 +113,9 @@ def _experiment_stack(config: StackConfig, stack_name: str, client) -> dict[str,
     registry_stack = config.registry_stack
     reference = pulumi.StackReference(registry_stack)
     exported = reference.require_output("images")
+    sources = {image.name: image.source for image in config.images}
     images = {
-        image.name: referenced_image(image, exported, registry_stack)
+        image.name: referenced_image(image, exported, registry_stack, sources)
         for image in config.all_images
         if image.name in config.used_image_names()
     }
@@ -141,8 +140,13 @@ def _experiment_stack(config: StackConfig, stack_name: str, client) -> dict[str,
     }
 
 
-def referenced_image(image: ImageConfig | SyntheticImageConfig, exported: pulumi.Output, stack: str) -> PublishedImage:
-    """An image of the registry stack, by name: its reference, digest and artifact from that stack's outputs."""
+def referenced_image(
+    image: ImageConfig | SyntheticImageConfig, exported: pulumi.Output, stack: str, sources: dict[str, str]
+) -> PublishedImage:
+    """An image of the registry stack, by name: its reference, digest and artifact from that stack's outputs.
+
+    `sources`: the public source of each configured imported image, by name (`image_traits`).
+    """
 
     def entry(images: Any) -> dict[str, Any]:
         found = (images or {}).get(image.name)
@@ -155,7 +159,6 @@ def referenced_image(image: ImageConfig | SyntheticImageConfig, exported: pulumi
         return found
 
     chosen = exported.apply(entry)
-    synthetic = isinstance(image, SyntheticImageConfig) and image.squash_of is None
     return PublishedImage(
         name=image.name,
         repository=image.repository,
@@ -165,14 +168,9 @@ def referenced_image(image: ImageConfig | SyntheticImageConfig, exported: pulumi
         digest=chosen.apply(lambda e: e["digest"]),
         streaming_artifact_digest=chosen.apply(lambda e: e.get("streamingArtifactDigest")),
         ready=[],  # made and confirmed by the registry stack, before this stack runs
-        startup_read_mb=image.read_mb if isinstance(image, SyntheticImageConfig) else None,
-        app_port=APP_PORT if synthetic else None,
-        security_profile=OWN if synthetic else profile_for_source(_source_of(image)),
+        traits=image_traits(image, sources),
+        source=image.source if isinstance(image, ImageConfig) else "",
     )
-
-
-def _source_of(image: ImageConfig | SyntheticImageConfig) -> str:
-    return image.source if isinstance(image, ImageConfig) else ""
 
 
 def _cluster_side(config: StackConfig, stack_name: str, client, side: RegistrySide) -> dict[str, Any]:
