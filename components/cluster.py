@@ -18,6 +18,7 @@ from components.pool_body import pool_properties, pool_summary
 from contract import ACR_PULL_ROLE_ID, SYSTEM_POOL_NAME, SYSTEM_POOL_TAINT
 from providers.acr_token_credentials import TokenCredentials, dockerconfigjson
 from providers.aks_agent_pool import ExperimentPool
+from providers.base import AzureTarget
 from stackconfig.model import ClusterConfig, PoolConfig, TimeoutsConfig
 
 TYPE = "acr-streaming-ab:cluster:StreamingCluster"
@@ -41,8 +42,7 @@ class StreamingClusterArgs:
     timeouts: TimeoutsConfig
     registry_id: pulumi.Input[str]
     registry_name: pulumi.Input[str]
-    subscription_id: pulumi.Input[str]
-    tenant_id: pulumi.Input[str]
+    azure: AzureTarget
 
 
 def role_assignment_name(scope: str, principal_id: str, role_id: str) -> str:
@@ -137,8 +137,7 @@ class StreamingCluster(pulumi.ComponentResource):
         for pool in args.pools:
             previous = ExperimentPool(
                 f"{name}-pool-{pool.name}",
-                subscription_id=args.subscription_id,
-                tenant_id=args.tenant_id,
+                azure=args.azure,
                 resource_group_name=args.resource_group_name,
                 cluster_name=self.managed_cluster.name,
                 pool_name=pool.name,
@@ -208,8 +207,7 @@ class StreamingCluster(pulumi.ComponentResource):
         )
         password = TokenCredentials(
             f"{name}-pull-token-password",
-            subscription_id=args.subscription_id,
-            tenant_id=args.tenant_id,
+            azure=args.azure,
             resource_group_name=registry_group,
             registry_name=args.registry_name,
             token_id=token.id,

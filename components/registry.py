@@ -16,6 +16,7 @@ from components.images import PublishedImage
 from components.pod_security import profile_for_source
 from providers.acr_import import ImportedImage
 from providers.acr_streaming import RepositoryStreaming, StreamingArtifact
+from providers.base import AzureTarget
 from stackconfig.fields import REGISTRY_SUFFIX_LENGTH
 from stackconfig.model import ImageConfig, RegistryConfig, TimeoutsConfig
 
@@ -27,8 +28,7 @@ class StreamingRegistryArgs:
     registry: RegistryConfig
     images: tuple[ImageConfig, ...]
     timeouts: TimeoutsConfig
-    subscription_id: pulumi.Input[str]  # from authorization.get_client_config_output(), like azure-native
-    tenant_id: pulumi.Input[str]
+    azure: AzureTarget  # who the dynamic resources act as (stacks/program.py makes it once)
     # Pulumi `protect`: a registry shared by experiment stacks must survive a stray `pulumi destroy`.
     protect: bool = False
 
@@ -87,8 +87,7 @@ class StreamingRegistry(pulumi.ComponentResource):
         for image in args.images:
             imported = ImportedImage(
                 f"{name}-import-{image.name}",
-                subscription_id=args.subscription_id,
-                tenant_id=args.tenant_id,
+                azure=args.azure,
                 resource_group_name=self.resource_group_name,
                 registry_name=registry.name,
                 login_server=registry.login_server,
@@ -106,8 +105,7 @@ class StreamingRegistry(pulumi.ComponentResource):
                     # import's output: the conversion starts once the image is there.
                     artifacts[shared] = StreamingArtifact(
                         f"{name}-streaming-{image.name}",
-                        subscription_id=args.subscription_id,
-                        tenant_id=args.tenant_id,
+                        azure=args.azure,
                         login_server=registry.login_server,
                         repository=image.repository,
                         digest=imported.digest,
@@ -152,8 +150,7 @@ class AutoConversionArgs:
     producers: dict[str, list[pulumi.Resource]]
     login_server: pulumi.Input[str]
     timeouts: TimeoutsConfig
-    subscription_id: pulumi.Input[str]
-    tenant_id: pulumi.Input[str]
+    azure: AzureTarget
     # The component these switches were children of before they had their own (kept in state).
     previous_parent: pulumi.Resource | None = None
 
@@ -168,8 +165,7 @@ class AutoConversion(pulumi.ComponentResource):
             aliases = [pulumi.Alias(parent=args.previous_parent)] if args.previous_parent is not None else []
             self.switches[repository] = RepositoryStreaming(
                 f"{name}-{auto_convert_resource_name(repository)}",
-                subscription_id=args.subscription_id,
-                tenant_id=args.tenant_id,
+                azure=args.azure,
                 login_server=args.login_server,
                 repository=repository,
                 convert_pushed_images=True,

@@ -21,11 +21,12 @@ from providers.base import (
     AzureOperationError,
     AzureProvider,
     AzureSession,
+    AzureTarget,
     SessionFactory,
     UnparsableAnswerError,
     WaitTimeoutError,
     arm_error_text,
-    diff_inputs,
+    declared_inputs,
     inputs_of,
     json_answer,
     retry_policy,
@@ -41,9 +42,6 @@ RUN_TERMINAL = ("Succeeded", "Failed", "Canceled", "Error", "Timeout")
 RUN_TIMEOUT_MIN_SECONDS = 300
 RUN_TIMEOUT_MAX_SECONDS = 28800
 LOG_TAIL_LINES = 30
-# What identifies the image that gets built; the subscription and tenant only say who calls.
-REPLACE_ON = ("resourceGroupName", "registryName", "loginServer", "target", "dockerfile", "squashSource")
-OUTPUTS = ("digest", "runId", "ref", "builtDockerfile")
 
 
 class AcrBuildError(AzureOperationError):
@@ -231,7 +229,14 @@ def read_log_tail(session: AzureSession, client: AcrTasksClient, run_id: str, li
 
 
 class AcrBuildProvider(AzureProvider):
-    """CRUD for one ACR task build (see the module docstring for each step)."""
+    """CRUD for one ACR task build (see the module docstring for each step).
+
+    Only inputs that do not reach Azure (the limit, subscription/tenant ids) change in place.
+    """
+
+    # What identifies the image that gets built; the subscription and tenant only say who calls.
+    REPLACE_ON = ("resourceGroupName", "registryName", "loginServer", "target", "dockerfile", "squashSource")
+    OUTPUTS = ("digest", "runId", "ref", "builtDockerfile")
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         session = self._session(props)
@@ -259,13 +264,9 @@ class AcrBuildProvider(AzureProvider):
                 f"  full log: az acr task logs --registry {registry} --run-id {run_id}"
             )
         digest = pushed_digest(run, target)
-        outs = {
-            **inputs_of(props),
-            "digest": digest,
-            "runId": run_id,
-            "ref": f"{login_server}/{target}",
-            "builtDockerfile": dockerfile,
-        }
+        outs = self.outputs_of(
+            props, digest=digest, runId=run_id, ref=f"{login_server}/{target}", builtDockerfile=dockerfile
+        )
         return dynamic.CreateResult(f"{login_server}/{target}@{digest}", outs)
 
     @staticmethod
@@ -320,13 +321,6 @@ class AcrBuildProvider(AzureProvider):
             return dynamic.ReadResult(None, {})
         return dynamic.ReadResult(id_, {**inputs_of(props), "digest": digest})
 
-    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        return diff_inputs(olds, news, replace_on=REPLACE_ON, ignore=OUTPUTS)
-
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
-        # Only inputs that do not reach Azure can change in place (timeout, subscription/tenant ids).
-        return dynamic.UpdateResult({**inputs_of(news), **{k: olds.get(k) for k in OUTPUTS}})
-
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         # Deliberately nothing: see "Delete" in the module docstring (the tag may already belong to the
         # replacement build).
@@ -345,8 +339,7 @@ class AcrBuild(dynamic.Resource, module="acr", name="AcrBuild"):
         self,
         resource_name: str,
         *,
-        subscription_id: pulumi.Input[str],
-        tenant_id: pulumi.Input[str],
+        azure: AzureTarget,
         resource_group_name: pulumi.Input[str],
         registry_name: pulumi.Input[str],
         login_server: pulumi.Input[str],
@@ -360,21 +353,19 @@ class AcrBuild(dynamic.Resource, module="acr", name="AcrBuild"):
         super().__init__(
             AcrBuildProvider(session_factory),
             resource_name,
-            {
-                "subscriptionId": subscription_id,
-                "tenantId": tenant_id,
-                "resourceGroupName": resource_group_name,
-                "registryName": registry_name,
-                "loginServer": login_server,
-                "target": target,
-                "dockerfile": dockerfile,
-                "squashSource": squash_source,
-                "timeoutMinutes": timeout_minutes,
-                "digest": None,
-                "runId": None,
-                "ref": None,
-                "builtDockerfile": None,
-            },
+            declared_inputs(
+                azure,
+                timeout_minutes,
+                {
+                    "resourceGroupName": resource_group_name,
+                    "registryName": registry_name,
+                    "loginServer": login_server,
+                    "target": target,
+                    "dockerfile": dockerfile,
+                    "squashSource": squash_source,
+                },
+                AcrBuildProvider.OUTPUTS,
+            ),
             opts,
         )
 

@@ -20,14 +20,13 @@ from providers.acr_dataplane import AcrDataPlaneClient
 from providers.base import (
     AzureOperationError,
     AzureProvider,
+    AzureTarget,
     SessionFactory,
     SessionPolling,
-    diff_inputs,
-    inputs_of,
+    declared_inputs,
 )
 
 IMPORT_TIMEOUT_KEY = "timeouts.importMinutes"
-OUTPUTS = ("digest", "ref")
 # Docker Hub answers under several names; `docker.io` is the one ACR import documents
 # (`-SourceRegistryUri docker.io -SourceImage library/hello-world:latest`).
 DOCKER_HUB_HOSTS = ("docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com")
@@ -77,6 +76,7 @@ class ImportedImageProvider(AzureProvider):
     """
 
     REPLACE_ON = ("subscriptionId", "resourceGroupName", "registryName", "loginServer", "target")
+    OUTPUTS = ("digest", "ref")
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         outs = self._import(props)
@@ -113,8 +113,7 @@ class ImportedImageProvider(AzureProvider):
         digest = AcrDataPlaneClient(props["loginServer"], session).get_tag_digest(repository, tag)
         if digest is None:
             raise ImportFailedError(f"{what}: the operation succeeded but {target} is not in the registry")
-        ref = f"{props['loginServer']}/{target}"
-        return {**inputs_of(props), "digest": digest, "ref": ref}
+        return self.outputs_of(props, digest=digest, ref=f"{props['loginServer']}/{target}")
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
         session = self._session(props)
@@ -124,13 +123,10 @@ class ImportedImageProvider(AzureProvider):
             return dynamic.ReadResult(None, {})
         return dynamic.ReadResult(id_, {**props, "digest": digest, "ref": f"{props['loginServer']}/{props['target']}"})
 
-    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        return diff_inputs(olds, news, replace_on=self.REPLACE_ON, ignore=OUTPUTS)
-
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
         if olds.get("source") != news.get("source"):
             return dynamic.UpdateResult(self._import(news))
-        return dynamic.UpdateResult({**inputs_of(news), "digest": olds.get("digest"), "ref": olds.get("ref")})
+        return super().update(id_, olds, news)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         session = self._session(props)
@@ -151,8 +147,7 @@ class ImportedImage(dynamic.Resource, module="acr", name="ImportedImage"):
         self,
         resource_name: str,
         *,
-        subscription_id: pulumi.Input[str],
-        tenant_id: pulumi.Input[str],
+        azure: AzureTarget,
         resource_group_name: pulumi.Input[str],
         registry_name: pulumi.Input[str],
         login_server: pulumi.Input[str],
@@ -165,17 +160,17 @@ class ImportedImage(dynamic.Resource, module="acr", name="ImportedImage"):
         super().__init__(
             ImportedImageProvider(session_factory),
             resource_name,
-            {
-                "subscriptionId": subscription_id,
-                "tenantId": tenant_id,
-                "resourceGroupName": resource_group_name,
-                "registryName": registry_name,
-                "loginServer": login_server,
-                "source": source,
-                "target": target,
-                "timeoutMinutes": timeout_minutes,
-                "digest": None,
-                "ref": None,
-            },
+            declared_inputs(
+                azure,
+                timeout_minutes,
+                {
+                    "resourceGroupName": resource_group_name,
+                    "registryName": registry_name,
+                    "loginServer": login_server,
+                    "source": source,
+                    "target": target,
+                },
+                ImportedImageProvider.OUTPUTS,
+            ),
             opts,
         )

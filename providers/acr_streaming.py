@@ -17,7 +17,14 @@ import pulumi
 import pulumi.dynamic as dynamic
 
 from providers.acr_dataplane import STREAMING_ARTIFACT_TYPE, AcrDataPlaneClient, AcrDataPlaneError
-from providers.base import AzureOperationError, AzureProvider, AzureSession, SessionFactory, diff_inputs, inputs_of
+from providers.base import (
+    AzureOperationError,
+    AzureProvider,
+    AzureSession,
+    AzureTarget,
+    SessionFactory,
+    declared_inputs,
+)
 
 IN_FLIGHT = ("notstarted", "running")
 TERMINAL = ("succeeded", "failed", "canceled")
@@ -187,14 +194,14 @@ class StreamingArtifactProvider(_DataPlaneProvider):
     def _result(
         props: dict[str, Any], artifact: str, operation_id: str | None, status: Any, *, reused: bool, subject: str
     ) -> dynamic.CreateResult:
-        outs = {
-            **inputs_of(props),
-            "streamingArtifactDigest": artifact,
-            "streamingArtifactSubject": subject,
-            "operationId": operation_id,
-            "status": status,
-            "reused": reused,
-        }
+        outs = StreamingArtifactProvider.outputs_of(
+            props,
+            streamingArtifactDigest=artifact,
+            streamingArtifactSubject=subject,
+            operationId=operation_id,
+            status=status,
+            reused=reused,
+        )
         return dynamic.CreateResult(f"{props['loginServer']}/{props['repository']}@{props['digest']}", outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
@@ -206,13 +213,6 @@ class StreamingArtifactProvider(_DataPlaneProvider):
         known = [r["digest"] for r in referrers]
         current = props.get("streamingArtifactDigest")
         return dynamic.ReadResult(id_, {**props, "streamingArtifactDigest": current if current in known else known[0]})
-
-    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        return diff_inputs(olds, news, replace_on=self.REPLACE_ON, ignore=self.OUTPUTS)
-
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
-        computed = {k: olds.get(k) for k in self.OUTPUTS}
-        return dynamic.UpdateResult({**inputs_of(news), **computed})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         if props.get("reused"):
@@ -240,13 +240,12 @@ class RepositoryStreamingProvider(_DataPlaneProvider):
     """
 
     REPLACE_ON = ("loginServer", "repository")
-    OUTPUTS: tuple[str, ...] = ()
 
     def _apply(self, props: dict[str, Any]) -> dict[str, Any]:
         session, client = self._connect(props)
         enabled = bool(props["convertPushedImages"])
         self._switch(session, client, props, enabled)
-        return {**inputs_of(props), "convertPushedImages": enabled}
+        return self.outputs_of(props, convertPushedImages=enabled)
 
     @staticmethod
     def _switch(session: AzureSession, client: AcrDataPlaneClient, props: dict[str, Any], enabled: bool) -> None:
@@ -278,12 +277,9 @@ class RepositoryStreamingProvider(_DataPlaneProvider):
             return dynamic.ReadResult(None, {})
         return dynamic.ReadResult(id_, {**props, "convertPushedImages": bool(current.get("convertPushedImages"))})
 
-    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        return diff_inputs(olds, news, replace_on=self.REPLACE_ON, ignore=self.OUTPUTS)
-
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
         if bool(olds.get("convertPushedImages")) == bool(news["convertPushedImages"]):
-            return dynamic.UpdateResult(inputs_of(news))
+            return super().update(id_, olds, news)
         return dynamic.UpdateResult(self._apply(news))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -307,8 +303,7 @@ class StreamingArtifact(dynamic.Resource, module="acr", name="StreamingArtifact"
         self,
         resource_name: str,
         *,
-        subscription_id: pulumi.Input[str],
-        tenant_id: pulumi.Input[str],
+        azure: AzureTarget,
         login_server: pulumi.Input[str],
         repository: pulumi.Input[str],
         digest: pulumi.Input[str],
@@ -319,19 +314,12 @@ class StreamingArtifact(dynamic.Resource, module="acr", name="StreamingArtifact"
         super().__init__(
             StreamingArtifactProvider(session_factory),
             resource_name,
-            {
-                "subscriptionId": subscription_id,
-                "tenantId": tenant_id,
-                "loginServer": login_server,
-                "repository": repository,
-                "digest": digest,
-                "timeoutMinutes": timeout_minutes,
-                "streamingArtifactDigest": None,
-                "streamingArtifactSubject": None,
-                "operationId": None,
-                "status": None,
-                "reused": None,
-            },
+            declared_inputs(
+                azure,
+                timeout_minutes,
+                {"loginServer": login_server, "repository": repository, "digest": digest},
+                StreamingArtifactProvider.OUTPUTS,
+            ),
             opts,
         )
 
@@ -355,8 +343,7 @@ class RepositoryStreaming(dynamic.Resource, module="acr", name="RepositoryStream
         self,
         resource_name: str,
         *,
-        subscription_id: pulumi.Input[str],
-        tenant_id: pulumi.Input[str],
+        azure: AzureTarget,
         login_server: pulumi.Input[str],
         repository: pulumi.Input[str],
         convert_pushed_images: pulumi.Input[bool],
@@ -367,14 +354,11 @@ class RepositoryStreaming(dynamic.Resource, module="acr", name="RepositoryStream
         super().__init__(
             RepositoryStreamingProvider(session_factory),
             resource_name,
-            {
-                "subscriptionId": subscription_id,
-                "tenantId": tenant_id,
-                "loginServer": login_server,
-                "repository": repository,
-                "convertPushedImages": convert_pushed_images,
-                "timeoutMinutes": timeout_minutes,
-            },
+            declared_inputs(
+                azure,
+                timeout_minutes,
+                {"loginServer": login_server, "repository": repository, "convertPushedImages": convert_pushed_images},
+            ),
             opts,
         )
 

@@ -12,25 +12,23 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult
 
 from providers.base import (
-    PROVIDER_KEY,
     AzureOperationError,
     AzureProvider,
     AzureSession,
+    AzureTarget,
     SessionFactory,
     SessionPolling,
     azure_error_text,
-    changed_keys,
+    declared_inputs,
     inputs_of,
     raw_json,
 )
 
 # Generating a password is quick; the cluster's pool limit is the closest configured wait.
 TIMEOUT_KEY = "timeouts.poolMinutes"
-# Outputs computed by Azure; never inputs, so never compared.
-COMPUTED_KEYS = ("username", "password", "passwordCreationTime", "passwordExpiry")
 PASSWORD_NAMES = ("password1", "password2")
 
 
@@ -47,6 +45,12 @@ def token_name_of(token_id: str) -> str:
 
 
 class TokenCredentialsProvider(AzureProvider):
+    # Every input but the tenant (which only picks the credential) names the password itself: any other
+    # change is a different password. An update is therefore a tenant change: nothing to do in Azure.
+    REPLACE_ON = ("subscriptionId", "resourceGroupName", "registryName", "tokenId", "passwordName")
+    OUTPUTS = ("username", "password", "passwordCreationTime", "passwordExpiry")
+    DELETE_BEFORE_REPLACE = True
+
     @staticmethod
     def _client(session: AzureSession):
         from azure.mgmt.containerregistry import ContainerRegistryManagementClient
@@ -116,8 +120,8 @@ class TokenCredentialsProvider(AzureProvider):
         )
         if password is None:
             raise AzureOperationError(f"{what}: Azure answered without a value for {props['passwordName']}")
-        outs = inputs_of(props)
-        outs.update(
+        outs = self.outputs_of(
+            props,
             username=result.get("username") or token_name_of(props["tokenId"]),
             password=password["value"],
             passwordCreationTime=password.get("creationTime"),
@@ -131,19 +135,6 @@ class TokenCredentialsProvider(AzureProvider):
         if token is None or self._our_password(token, props) is None:
             return ReadResult("", {})
         return ReadResult(id_, inputs_of(props))
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [k for k in changed_keys(olds, news, ignore=COMPUTED_KEYS) if k in news]
-        # Every input but the tenant (which only picks the credential) names the password itself: any
-        # other change is a different password.
-        replaces = [k for k in changed if k != "tenantId"]
-        return DiffResult(changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=True)
-
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        # Only the tenant changed (anything else replaces): nothing to do in Azure, keep the password.
-        outs = inputs_of(olds)
-        outs.update({k: v for k, v in news.items() if k != PROVIDER_KEY and k not in COMPUTED_KEYS})
-        return UpdateResult(outs)
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         session = self._session(props)
@@ -186,8 +177,7 @@ class TokenCredentials(pulumi.dynamic.Resource, module="acr", name="TokenCredent
         self,
         resource_name: str,
         *,
-        subscription_id: pulumi.Input[str],
-        tenant_id: pulumi.Input[str],
+        azure: AzureTarget,
         resource_group_name: pulumi.Input[str],
         registry_name: pulumi.Input[str],
         token_id: pulumi.Input[str],
@@ -196,16 +186,17 @@ class TokenCredentials(pulumi.dynamic.Resource, module="acr", name="TokenCredent
         opts: pulumi.ResourceOptions | None = None,
         session_factory: SessionFactory | None = None,
     ):
-        props = {
-            "subscriptionId": subscription_id,
-            "tenantId": tenant_id,
-            "resourceGroupName": resource_group_name,
-            "registryName": registry_name,
-            "tokenId": token_id,
-            "passwordName": password_name,
-            "timeoutMinutes": timeout_minutes,
-            **dict.fromkeys(COMPUTED_KEYS),
-        }
+        props = declared_inputs(
+            azure,
+            timeout_minutes,
+            {
+                "resourceGroupName": resource_group_name,
+                "registryName": registry_name,
+                "tokenId": token_id,
+                "passwordName": password_name,
+            },
+            TokenCredentialsProvider.OUTPUTS,
+        )
         opts = pulumi.ResourceOptions.merge(
             pulumi.ResourceOptions(additional_secret_outputs=["password"], delete_before_replace=True), opts
         )

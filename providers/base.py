@@ -162,16 +162,44 @@ class AzureSession:
 SessionFactory = Callable[[str, str], AzureSession]
 
 
+# -- The inputs every dynamic resource declares -------------------------------------------------------
+SUBSCRIPTION_INPUT = "subscriptionId"
+TENANT_INPUT = "tenantId"
+# The waiting limit, from `acr-streaming-ab:timeouts.*`.
+TIMEOUT_INPUT = "timeoutMinutes"
+# The pickled provider travels as an input; it and the waiting limit never reach Azure.
+PROVIDER_KEY = "__provider"
+IGNORED_IN_DIFF = (PROVIDER_KEY, TIMEOUT_INPUT)
+
+
+@dataclass(frozen=True)
+class AzureTarget:
+    """The subscription and tenant the dynamic resources act on: azure-native's client config, made once."""
+
+    subscription_id: pulumi.Input[str]
+    tenant_id: pulumi.Input[str]
+
+
+def declared_inputs(
+    target: AzureTarget, timeout_minutes: Any, inputs: dict[str, Any], outputs: Iterable[str] = ()
+) -> dict[str, Any]:
+    """What a dynamic resource registers: the target, its own inputs, the limit, and None for each output."""
+    return {
+        SUBSCRIPTION_INPUT: target.subscription_id,
+        TENANT_INPUT: target.tenant_id,
+        **inputs,
+        TIMEOUT_INPUT: timeout_minutes,
+        **dict.fromkeys(outputs),
+    }
+
+
 def session_for(inputs: dict[str, Any], factory: SessionFactory | None) -> AzureSession:
     """The session for a resource's `subscriptionId`/`tenantId` inputs."""
     make = factory or AzureSession.from_environment
-    return make(inputs["subscriptionId"], inputs["tenantId"])
+    return make(inputs[SUBSCRIPTION_INPUT], inputs[TENANT_INPUT])
 
 
-# -- Inputs and diff -------------------------------------------------------------------------------
-# The pickled provider travels as an input; it and the waiting limit never reach Azure.
-PROVIDER_KEY = "__provider"
-IGNORED_IN_DIFF = (PROVIDER_KEY, "timeoutMinutes")
+# -- Outputs and diff ------------------------------------------------------------------------------
 
 
 def inputs_of(props: dict[str, Any]) -> dict[str, Any]:
@@ -394,7 +422,16 @@ class SessionPolling(ARMPolling):
 
 # -- Provider base -----------------------------------------------------------------------------------
 class AzureProvider(dynamic.ResourceProvider):
-    """What every provider here shares: an optional session factory (tests replay HTTP through it)."""
+    """The skeleton every provider here stands on; a provider states only what is its own.
+
+    `REPLACE_ON`: inputs whose change names another Azure object (the tenant only picks the credential,
+    so it is never one). `OUTPUTS`: what Azure computes, returned next to the inputs, never compared, and
+    kept by an in-place update. Tests pass a session factory that replays HTTP.
+    """
+
+    REPLACE_ON: tuple[str, ...] = ()
+    OUTPUTS: tuple[str, ...] = ()
+    DELETE_BEFORE_REPLACE = False
 
     def __init__(self, session_factory: SessionFactory | None = None):
         super().__init__()
@@ -402,3 +439,25 @@ class AzureProvider(dynamic.ResourceProvider):
 
     def _session(self, props: dict[str, Any]) -> AzureSession:
         return session_for(props, self._session_factory)
+
+    @staticmethod
+    def outputs_of(props: dict[str, Any], **computed: Any) -> dict[str, Any]:
+        """The outputs: every input echoed back (without the pickled provider), plus what Azure computed."""
+        return {**inputs_of(props), **computed}
+
+    def kept_outputs(self, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
+        """The new inputs with the computed outputs of before: an update that asked nothing of Azure."""
+        return self.outputs_of(news, **{k: olds.get(k) for k in self.OUTPUTS})
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
+        return diff_inputs(
+            olds,
+            news,
+            replace_on=self.REPLACE_ON,
+            ignore=self.OUTPUTS,
+            delete_before_replace=self.DELETE_BEFORE_REPLACE,
+        )
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
+        # Anything that reaches Azure replaces (REPLACE_ON); providers with in-place calls override this.
+        return dynamic.UpdateResult(self.kept_outputs(olds, news))
