@@ -27,6 +27,7 @@ from providers.base import (
     WaitTimeoutError,
     arm_error_text,
     declared_inputs,
+    gone,
     inputs_of,
     json_answer,
     retry_policy,
@@ -101,9 +102,7 @@ class AcrTasksClient:
     def __init__(self, session: AzureSession, resource_group_name: str, registry_name: str):
         self._session = session
         self.registry_name = registry_name
-        self._client = ContainerRegistryManagementClient(
-            session.credential, session.subscription_id, **session.client_kwargs()
-        )
+        self._client = session.arm_client(ContainerRegistryManagementClient)
         self._path = (
             f"/subscriptions/{session.subscription_id}/resourceGroups/{resource_group_name}"
             f"/providers/Microsoft.ContainerRegistry/registries/{registry_name}"
@@ -318,7 +317,7 @@ class AcrBuildProvider(AzureProvider):
         repository, _, tag = props["target"].rpartition(":")
         digest = AcrDataPlaneClient(props["loginServer"], session).get_tag_digest(repository, tag)
         if digest is None:
-            return dynamic.ReadResult(None, {})
+            return gone()
         return dynamic.ReadResult(id_, {**inputs_of(props), "digest": digest})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:

@@ -24,6 +24,7 @@ from providers.base import (
     SessionFactory,
     SessionPolling,
     declared_inputs,
+    gone,
 )
 
 IMPORT_TIMEOUT_KEY = "timeouts.importMinutes"
@@ -88,7 +89,7 @@ class ImportedImageProvider(AzureProvider):
         source, target = props["source"], props["target"]
         registry = props["registryName"]
         what = f"importing {source} into {registry} as {target}"
-        arm = ContainerRegistryManagementClient(session.credential, session.subscription_id, **session.client_kwargs())
+        arm = session.arm_client(ContainerRegistryManagementClient)
         fields = import_source(source)
         parameters = ImportImageParameters(
             source=ImportSource(registry_uri=fields["registryUri"], source_image=fields["sourceImage"]),
@@ -120,7 +121,7 @@ class ImportedImageProvider(AzureProvider):
         repository, tag = _split_target(props["target"])
         digest = AcrDataPlaneClient(props["loginServer"], session).get_tag_digest(repository, tag)
         if digest is None:
-            return dynamic.ReadResult(None, {})
+            return gone()
         return dynamic.ReadResult(id_, {**props, "digest": digest, "ref": f"{props['loginServer']}/{props['target']}"})
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:

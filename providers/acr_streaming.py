@@ -24,6 +24,7 @@ from providers.base import (
     AzureTarget,
     SessionFactory,
     declared_inputs,
+    gone,
 )
 
 IN_FLIGHT = ("notstarted", "running")
@@ -209,7 +210,7 @@ class StreamingArtifactProvider(_DataPlaneProvider):
         subject = props.get("streamingArtifactSubject") or props["digest"]
         referrers = client.list_streaming_referrers(props["repository"], subject)
         if not referrers:
-            return dynamic.ReadResult(None, {})
+            return gone()
         known = [r["digest"] for r in referrers]
         current = props.get("streamingArtifactDigest")
         return dynamic.ReadResult(id_, {**props, "streamingArtifactDigest": current if current in known else known[0]})
@@ -274,7 +275,7 @@ class RepositoryStreamingProvider(_DataPlaneProvider):
         _, client = self._connect(props)
         current = client.get_repository_streaming(props["repository"])
         if current is None:
-            return dynamic.ReadResult(None, {})
+            return gone()
         return dynamic.ReadResult(id_, {**props, "convertPushedImages": bool(current.get("convertPushedImages"))})
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:

@@ -23,6 +23,7 @@ from providers.base import (
     SessionPolling,
     azure_error_text,
     declared_inputs,
+    gone,
     inputs_of,
     raw_json,
 )
@@ -55,7 +56,7 @@ class TokenCredentialsProvider(AzureProvider):
     def _client(session: AzureSession):
         from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 
-        return ContainerRegistryManagementClient(session.credential, session.subscription_id, **session.client_kwargs())
+        return session.arm_client(ContainerRegistryManagementClient)
 
     @staticmethod
     def _what(props: dict[str, Any]) -> str:
@@ -133,7 +134,7 @@ class TokenCredentialsProvider(AzureProvider):
         session = self._session(props)
         token = self._token(session, props)
         if token is None or self._our_password(token, props) is None:
-            return ReadResult("", {})
+            return gone()
         return ReadResult(id_, inputs_of(props))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:

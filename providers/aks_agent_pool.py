@@ -24,6 +24,7 @@ from providers.base import (
     azure_error_text,
     changed_keys,
     declared_inputs,
+    gone,
     integral_numbers,
     is_unknown,
     raw_json,
@@ -176,7 +177,7 @@ class ExperimentPoolProvider(AzureProvider):
         # Imported here: the pickled provider must not need the SDK until it actually talks to Azure.
         from azure.mgmt.containerservice import ContainerServiceClient
 
-        return ContainerServiceClient(session.credential, session.subscription_id, **session.client_kwargs())
+        return session.arm_client(ContainerServiceClient)
 
     @staticmethod
     def _what(props: dict[str, Any]) -> str:
@@ -250,7 +251,7 @@ class ExperimentPoolProvider(AzureProvider):
         session = self._session(props)
         pool = self._get(session, props)
         if pool is None:
-            return ReadResult("", {})
+            return gone()
         current = pool.get("properties") or {}
         return ReadResult(id_, self._outputs(props, pool, project_properties(current, props["properties"])))
 

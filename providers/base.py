@@ -127,6 +127,10 @@ class AzureSession:
             kwargs["transport"] = self.transport
         return kwargs
 
+    def arm_client(self, client_type: Callable[..., T]) -> T:
+        """An azure-mgmt-* client for this subscription, with the session's retries and transport."""
+        return client_type(self.credential, self.subscription_id, **self.client_kwargs())
+
     def wait_until(
         self,
         fetch: Callable[[], T],
@@ -200,6 +204,11 @@ def session_for(inputs: dict[str, Any], factory: SessionFactory | None) -> Azure
 
 
 # -- Outputs and diff ------------------------------------------------------------------------------
+
+
+def gone() -> dynamic.ReadResult:
+    """What `read` answers for an object no longer in Azure: a refresh drops it, the next `up` makes it again."""
+    return dynamic.ReadResult(None, {})
 
 
 def inputs_of(props: dict[str, Any]) -> dict[str, Any]:

@@ -237,7 +237,7 @@ def test_read_notices_a_deleted_pool():
         ]
     )
     result = provider_for(transport).read("some-id", props)
-    assert result.id == "" and result.outs == {}
+    assert result.id is None and result.outs == {}
 
 
 def test_scale_updates_in_place_sending_only_the_properties_the_project_owns():
