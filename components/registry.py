@@ -43,18 +43,40 @@ class StreamingRegistry(pulumi.ComponentResource):
     def __init__(self, name: str, args: StreamingRegistryArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("acr-streaming-ab:registry:StreamingRegistry", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        self.resource_group_name = self._resource_group(name, args, child)
+        registry = self._registry(name, args, child)
+        self.registry_id = registry.id
+        self.registry_name = registry.name
+        self.login_server = registry.login_server
+        self._import_images(name, args, registry, child)
 
+        self.register_outputs(
+            {
+                "resourceGroupName": self.resource_group_name,
+                "registryName": self.registry_name,
+                "loginServer": self.login_server,
+                "images": {key: published.summary() for key, published in self.images.items()},
+            }
+        )
+
+    def _resource_group(
+        self, name: str, args: StreamingRegistryArgs, child: pulumi.ResourceOptions
+    ) -> pulumi.Output[str]:
+        """The configured existing group, or one of the stack's own."""
         if args.registry.existing_resource_group:
             existing = resources.get_resource_group_output(
                 resource_group_name=args.registry.existing_resource_group, opts=pulumi.InvokeOutputOptions(parent=self)
             )
-            self.resource_group_name = existing.name
-        else:
-            group = resources.ResourceGroup(
-                f"{name}-rg", resource_group_name=f"{args.name_prefix}-rg", location=args.location, opts=child
-            )
-            self.resource_group_name = group.name
+            return existing.name
+        group = resources.ResourceGroup(
+            f"{name}-rg", resource_group_name=f"{args.name_prefix}-rg", location=args.location, opts=child
+        )
+        return group.name
 
+    def _registry(
+        self, name: str, args: StreamingRegistryArgs, child: pulumi.ResourceOptions
+    ) -> containerregistry.Registry:
+        """The registry (`registry.sku`), named by the prefix and a random suffix drawn once."""
         # Registry names are global across Azure; the suffix lives in state, so it is drawn once.
         suffix = random.RandomString(
             f"{name}-suffix",
@@ -65,7 +87,7 @@ class StreamingRegistry(pulumi.ComponentResource):
             special=False,
             opts=child,
         )
-        registry = containerregistry.Registry(
+        return containerregistry.Registry(
             f"{name}-acr",
             registry_name=pulumi.Output.concat(args.name_prefix, suffix.result),
             resource_group_name=self.resource_group_name,
@@ -76,10 +98,15 @@ class StreamingRegistry(pulumi.ComponentResource):
             anonymous_pull_enabled=False,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
-        self.registry_id = registry.id
-        self.registry_name = registry.name
-        self.login_server = registry.login_server
 
+    def _import_images(
+        self,
+        name: str,
+        args: StreamingRegistryArgs,
+        registry: containerregistry.Registry,
+        child: pulumi.ResourceOptions,
+    ) -> None:
+        """One `ImportedImage` per configured image, and the streaming artifacts of the streaming ones."""
         self.images = {}
         # One streaming artifact per (repository, source): images that import the same source into one
         # repository point at one digest, and two resources for it would let one delete the other's.
@@ -126,15 +153,6 @@ class StreamingRegistry(pulumi.ComponentResource):
                 ready=ready,
                 security_profile=profile_for_source(image.source),
             )
-
-        self.register_outputs(
-            {
-                "resourceGroupName": self.resource_group_name,
-                "registryName": self.registry_name,
-                "loginServer": self.login_server,
-                "images": {key: published.summary() for key, published in self.images.items()},
-            }
-        )
 
 
 def auto_convert_resource_name(repository: str) -> str:
