@@ -31,13 +31,14 @@ from providers.base import (
     inputs_of,
     json_answer,
     retry_policy,
+    timeout_of,
 )
 from providers.build_context import DOCKERFILE_NAME, build_context, complete_squash_dockerfile
 
 TASKS_API_VERSION = "2019-06-01-preview"
 # x-ms-version for the SAS blob calls (Put Blob / Get Blob); any version the service accepts works.
 BLOB_API_VERSION = "2021-08-06"
-BUILD_TIMEOUT_KEY = "timeouts.buildMinutes"
+TIMEOUT_KEY = "timeouts.buildMinutes"
 RUN_TERMINAL = ("Succeeded", "Failed", "Canceled", "Error", "Timeout")
 # DockerBuildRequest.timeout bounds (seconds) in the REST spec.
 RUN_TIMEOUT_MIN_SECONDS = 300
@@ -135,7 +136,7 @@ class AcrTasksClient:
             lambda r: r.status_code == 200,
             timeout_minutes=timeout_minutes,
             what=what,
-            timeout_key=BUILD_TIMEOUT_KEY,
+            timeout_key=TIMEOUT_KEY,
             describe=lambda r: f"HTTP {r.status_code} (not queued yet)",
         )
         return self._json(final, what)
@@ -240,7 +241,7 @@ class AcrBuildProvider(AzureProvider):
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         session = self._session(props)
         target, registry, login_server = props["target"], props["registryName"], props["loginServer"]
-        timeout_minutes = float(props["timeoutMinutes"])
+        timeout_minutes = timeout_of(props)
         dockerfile = self._final_dockerfile(session, props)
 
         client = AcrTasksClient(session, props["resourceGroupName"], registry)
@@ -296,7 +297,7 @@ class AcrBuildProvider(AzureProvider):
                 lambda run: run_properties(run).get("status") in RUN_TERMINAL,
                 timeout_minutes=timeout_minutes,
                 what=what,
-                timeout_key=BUILD_TIMEOUT_KEY,
+                timeout_key=TIMEOUT_KEY,
                 describe=describe_run,
             )
         except WaitTimeoutError:
@@ -307,7 +308,7 @@ class AcrBuildProvider(AzureProvider):
                 cancelled = f"cancelling it failed too ({err}); it may still push {target}"
             raise WaitTimeoutError(
                 f"timed out after {timeout_minutes:g} min waiting for {what}; {cancelled}. Raise "
-                f"acr-streaming-ab:{BUILD_TIMEOUT_KEY} and run `pulumi up` again (a new build starts). "
+                f"acr-streaming-ab:{TIMEOUT_KEY} and run `pulumi up` again (a new build starts). "
                 f"Log: az acr task logs --registry {client.registry_name} --run-id {run_id}"
             ) from None
 

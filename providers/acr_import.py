@@ -25,9 +25,10 @@ from providers.base import (
     SessionPolling,
     declared_inputs,
     gone,
+    timeout_of,
 )
 
-IMPORT_TIMEOUT_KEY = "timeouts.importMinutes"
+TIMEOUT_KEY = "timeouts.importMinutes"
 # Docker Hub answers under several names; `docker.io` is the one ACR import documents
 # (`-SourceRegistryUri docker.io -SourceImage library/hello-world:latest`).
 DOCKER_HUB_HOSTS = ("docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com")
@@ -98,9 +99,9 @@ class ImportedImageProvider(AzureProvider):
         )
         polling = SessionPolling(
             session,
-            timeout_minutes=float(props["timeoutMinutes"]),
+            timeout_minutes=timeout_of(props),
             what=what,
-            timeout_key=IMPORT_TIMEOUT_KEY,
+            timeout_key=TIMEOUT_KEY,
             error_type=ImportFailedError,
         )
         try:

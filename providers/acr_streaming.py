@@ -25,11 +25,12 @@ from providers.base import (
     SessionFactory,
     declared_inputs,
     gone,
+    timeout_of,
 )
 
 IN_FLIGHT = ("notstarted", "running")
 TERMINAL = ("succeeded", "failed", "canceled")
-CONVERSION_TIMEOUT_KEY = "timeouts.conversionMinutes"
+TIMEOUT_KEY = "timeouts.conversionMinutes"
 
 
 class StreamingConversionError(AzureOperationError):
@@ -76,7 +77,7 @@ def wait_for_operation(
         timeout_minutes=timeout_minutes,
         deadline=deadline,
         what=f"{subject} (operation {operation_id} on {client.login_server})",
-        timeout_key=CONVERSION_TIMEOUT_KEY,
+        timeout_key=TIMEOUT_KEY,
         describe=describe_operation,
     )
     if _status(operation) != "succeeded":
@@ -149,7 +150,7 @@ class StreamingArtifactProvider(_DataPlaneProvider):
         repository, digest = props["repository"], props["digest"]
         subject = f"the streaming conversion of {repository}@{digest}"
         started = session.clock()
-        budget = float(props["timeoutMinutes"])  # one budget: the operation and the artifact after it
+        budget = timeout_of(props)  # one budget: the operation and the artifact after it
 
         referrers = client.list_streaming_referrers(repository, digest)
         if referrers is None:
@@ -184,7 +185,7 @@ class StreamingArtifactProvider(_DataPlaneProvider):
             timeout_minutes=budget,
             deadline=started + budget * 60,
             what=f"the streaming artifact of {repository}@{digest} after operation {operation_id} succeeded",
-            timeout_key=CONVERSION_TIMEOUT_KEY,
+            timeout_key=TIMEOUT_KEY,
             describe=lambda _: f"no referrer with artifactType {STREAMING_ARTIFACT_TYPE} on {subjects.described()} yet",
         )
         return self._result(
@@ -260,7 +261,7 @@ class RepositoryStreamingProvider(_DataPlaneProvider):
                 repository,
                 result["id"],
                 subject=f"setting convertPushedImages={str(enabled).lower()} on {repository}",
-                timeout_minutes=float(props["timeoutMinutes"]),
+                timeout_minutes=timeout_of(props),
             )
         elif _status(result) in ("failed", "canceled"):
             raise StreamingConversionError(

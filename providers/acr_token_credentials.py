@@ -26,6 +26,7 @@ from providers.base import (
     gone,
     inputs_of,
     raw_json,
+    timeout_of,
 )
 
 # Generating a password is quick; the cluster's pool limit is the closest configured wait.
@@ -100,7 +101,7 @@ class TokenCredentialsProvider(AzureProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         session = self._session(props)
         what = f"generating {self._what(props)}"
-        polling = SessionPolling(session, timeout_minutes=props["timeoutMinutes"], what=what, timeout_key=TIMEOUT_KEY)
+        polling = SessionPolling(session, timeout_minutes=timeout_of(props), what=what, timeout_key=TIMEOUT_KEY)
         try:
             result = (
                 self._client(session)
@@ -151,7 +152,7 @@ class TokenCredentialsProvider(AzureProvider):
             if p is not ours
         ]
         what = f"revoking {self._what(props)}"
-        polling = SessionPolling(session, timeout_minutes=props["timeoutMinutes"], what=what, timeout_key=TIMEOUT_KEY)
+        polling = SessionPolling(session, timeout_minutes=timeout_of(props), what=what, timeout_key=TIMEOUT_KEY)
         try:
             self._client(session).tokens.begin_update(
                 props["resourceGroupName"],

@@ -29,6 +29,7 @@ from providers.base import (
     is_unknown,
     raw_json,
     retry_after_seconds,
+    timeout_of,
 )
 
 TIMEOUT_KEY = "timeouts.poolMinutes"
@@ -201,9 +202,9 @@ class ExperimentPoolProvider(AzureProvider):
         except a 404 when `missing_ok` (deleting what is already gone), which returns None.
         """
         client = self._client(session)
-        deadline = session.clock() + props["timeoutMinutes"] * 60
+        deadline = session.clock() + timeout_of(props) * 60
         polling = SessionPolling(
-            session, timeout_minutes=props["timeoutMinutes"], what=what, timeout_key=TIMEOUT_KEY, deadline=deadline
+            session, timeout_minutes=timeout_of(props), what=what, timeout_key=TIMEOUT_KEY, deadline=deadline
         )
         try:
             poller = call_with_conflict_retry(session, lambda: start(client, polling), what=what, deadline=deadline)

@@ -197,6 +197,11 @@ def declared_inputs(
     }
 
 
+def timeout_of(props: dict[str, Any]) -> float:
+    """A resource's waiting limit (the host hands every number as a float; tests may pass ints)."""
+    return float(props[TIMEOUT_INPUT])
+
+
 def session_for(inputs: dict[str, Any], factory: SessionFactory | None) -> AzureSession:
     """The session for a resource's `subscriptionId`/`tenantId` inputs."""
     make = factory or AzureSession.from_environment
