@@ -15,7 +15,7 @@ from azure.core.pipeline.policies import HeadersPolicy, UserAgentPolicy
 from azure.core.rest import HttpRequest, HttpResponse
 from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 
-from providers.acr_dataplane import AcrDataPlaneClient
+from providers.acr_dataplane import AcrDataPlaneClient, repository_and_tag
 from providers.base import (
     RETRY_SETTINGS,
     AzureOperationError,
@@ -85,7 +85,7 @@ def describe_run(run: dict[str, Any]) -> str:
 
 def pushed_digest(run: dict[str, Any], target: str) -> str:
     """The digest the run pushed for `target` (`repo:tag`), from its `outputImages`."""
-    repository, _, tag = target.rpartition(":")
+    repository, tag = repository_and_tag(target)
     images = run_properties(run).get("outputImages") or []
     for image in images:
         if image.get("repository") == repository and image.get("tag") == tag and image.get("digest"):
@@ -315,7 +315,7 @@ class AcrBuildProvider(AzureProvider):
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
         # See "Read" in the module docstring: only the tag's digest can change behind Pulumi's back.
         session = self._session(props)
-        repository, _, tag = props["target"].rpartition(":")
+        repository, tag = repository_and_tag(props["target"])
         digest = AcrDataPlaneClient(props["loginServer"], session).get_tag_digest(repository, tag)
         if digest is None:
             return gone()

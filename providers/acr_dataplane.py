@@ -56,6 +56,12 @@ _MANIFEST_ACCEPT = ", ".join((OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_M
 _RETRIED_STATUSES = (408, 429, 500, 502, 503, 504)
 
 
+def repository_and_tag(target: str) -> tuple[str, str]:
+    """`largeimage/test:v1` -> (`largeimage/test`, `v1`): a resource's `target` as the tag API names it."""
+    repository, _, tag = target.rpartition(":")
+    return repository, tag
+
+
 class AcrDataPlaneClient:
     """Tags, manifests, referrers and streaming conversions of one registry."""
 

@@ -16,7 +16,7 @@ from azure.core.exceptions import HttpResponseError
 from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 from azure.mgmt.containerregistry.models import ImportImageParameters, ImportSource
 
-from providers.acr_dataplane import AcrDataPlaneClient
+from providers.acr_dataplane import AcrDataPlaneClient, repository_and_tag
 from providers.base import (
     AzureOperationError,
     AzureProvider,
@@ -51,11 +51,6 @@ def import_source(source: str) -> dict[str, str]:
         if "/" not in repository:
             image = f"library/{image}"
     return {"registryUri": registry, "sourceImage": image}
-
-
-def _split_target(target: str) -> tuple[str, str]:
-    repository, _, tag = target.rpartition(":")
-    return repository, tag
 
 
 class ImportedImageProvider(AzureProvider):
@@ -111,7 +106,7 @@ class ImportedImageProvider(AzureProvider):
         except HttpResponseError as err:
             raise ImportFailedError(f"{what} failed: {polling.last_body_text() or err.message}") from err
 
-        repository, tag = _split_target(target)
+        repository, tag = repository_and_tag(target)
         digest = AcrDataPlaneClient(props["loginServer"], session).get_tag_digest(repository, tag)
         if digest is None:
             raise ImportFailedError(f"{what}: the operation succeeded but {target} is not in the registry")
@@ -119,7 +114,7 @@ class ImportedImageProvider(AzureProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
         session = self._session(props)
-        repository, tag = _split_target(props["target"])
+        repository, tag = repository_and_tag(props["target"])
         digest = AcrDataPlaneClient(props["loginServer"], session).get_tag_digest(repository, tag)
         if digest is None:
             return gone()
@@ -133,7 +128,7 @@ class ImportedImageProvider(AzureProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         session = self._session(props)
         client = AcrDataPlaneClient(props["loginServer"], session)
-        repository, tag = _split_target(props["target"])
+        repository, tag = repository_and_tag(props["target"])
         current = client.get_tag_digest(repository, tag)
         if current is not None and current == props.get("digest"):
             client.delete_tag(repository, tag)
