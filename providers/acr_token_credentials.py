@@ -11,7 +11,6 @@ from typing import Any
 
 import pulumi
 import pulumi.dynamic
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from pulumi.dynamic import CreateResult, ReadResult
 
 from providers.base import (
@@ -21,7 +20,7 @@ from providers.base import (
     AzureTarget,
     SessionFactory,
     SessionPolling,
-    azure_error_text,
+    azure_call,
     declared_inputs,
     gone,
     inputs_of,
@@ -64,16 +63,13 @@ class TokenCredentialsProvider(AzureProvider):
         return f"{props['passwordName']} of registry token {token_name_of(props['tokenId'])} in {props['registryName']}"
 
     def _token(self, session: AzureSession, props: dict[str, Any]) -> dict[str, Any] | None:
-        try:
-            return self._client(session).tokens.get(
+        return azure_call(
+            f"reading registry token {token_name_of(props['tokenId'])}",
+            lambda: self._client(session).tokens.get(
                 props["resourceGroupName"], props["registryName"], token_name_of(props["tokenId"]), cls=raw_json
-            )
-        except ResourceNotFoundError:
-            return None
-        except HttpResponseError as error:
-            raise AzureOperationError(
-                f"reading registry token {token_name_of(props['tokenId'])} failed: {azure_error_text(error)}"
-            ) from error
+            ),
+            missing_ok=True,
+        )
 
     @staticmethod
     def _our_password(token: dict[str, Any], props: dict[str, Any]) -> dict[str, Any] | None:
@@ -102,8 +98,9 @@ class TokenCredentialsProvider(AzureProvider):
         session = self._session(props)
         what = f"generating {self._what(props)}"
         polling = SessionPolling(session, timeout_minutes=timeout_of(props), what=what, timeout_key=TIMEOUT_KEY)
-        try:
-            result = (
+        result = azure_call(
+            what,
+            lambda: (
                 self._client(session)
                 .registries.begin_generate_credentials(
                     props["resourceGroupName"],
@@ -113,9 +110,9 @@ class TokenCredentialsProvider(AzureProvider):
                     cls=raw_json,
                 )
                 .result()
-            )
-        except HttpResponseError as error:
-            raise AzureOperationError(f"{what} failed: {azure_error_text(error)}") from error
+            ),
+        )
+        assert result is not None  # only a missing_ok call answers None
         password = next(
             (p for p in result.get("passwords") or [] if p.get("name") == props["passwordName"] and p.get("value")),
             None,
@@ -153,19 +150,23 @@ class TokenCredentialsProvider(AzureProvider):
         ]
         what = f"revoking {self._what(props)}"
         polling = SessionPolling(session, timeout_minutes=timeout_of(props), what=what, timeout_key=TIMEOUT_KEY)
-        try:
-            self._client(session).tokens.begin_update(
-                props["resourceGroupName"],
-                props["registryName"],
-                token_name_of(props["tokenId"]),
-                {"properties": {"credentials": {"passwords": remaining}}},
-                polling=polling,
-                cls=raw_json,
-            ).result()
-        except ResourceNotFoundError:
-            return
-        except HttpResponseError as error:
-            raise AzureOperationError(f"{what} failed: {azure_error_text(error)}") from error
+        # A token deleted meanwhile took the password with it.
+        azure_call(
+            what,
+            lambda: (
+                self._client(session)
+                .tokens.begin_update(
+                    props["resourceGroupName"],
+                    props["registryName"],
+                    token_name_of(props["tokenId"]),
+                    {"properties": {"credentials": {"passwords": remaining}}},
+                    polling=polling,
+                    cls=raw_json,
+                )
+                .result()
+            ),
+            missing_ok=True,
+        )
 
 
 class TokenCredentials(pulumi.dynamic.Resource, module="acr", name="TokenCredentials"):

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import pulumi
 import pulumi.dynamic
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
 from providers.base import (
@@ -21,6 +21,7 @@ from providers.base import (
     AzureTarget,
     SessionFactory,
     SessionPolling,
+    azure_call,
     azure_error_text,
     changed_keys,
     declared_inputs,
@@ -186,14 +187,13 @@ class ExperimentPoolProvider(AzureProvider):
 
     def _get(self, session: AzureSession, props: dict[str, Any]) -> dict[str, Any] | None:
         client = self._client(session)
-        try:
-            return client.agent_pools.get(
+        return azure_call(
+            f"reading {self._what(props)}",
+            lambda: client.agent_pools.get(
                 props["resourceGroupName"], props["clusterName"], props["poolName"], cls=raw_json
-            )
-        except ResourceNotFoundError:
-            return None
-        except HttpResponseError as error:
-            raise AzureOperationError(f"reading {self._what(props)} failed: {azure_error_text(error)}") from error
+            ),
+            missing_ok=True,
+        )
 
     def _run(self, session: AzureSession, props: dict[str, Any], what: str, start, missing_ok: bool = False) -> Any:
         """One agent-pool long-running operation: retried while AKS is busy (409), bounded, awaited.
@@ -206,13 +206,13 @@ class ExperimentPoolProvider(AzureProvider):
         polling = SessionPolling(
             session, timeout_minutes=timeout_of(props), what=what, timeout_key=TIMEOUT_KEY, deadline=deadline
         )
-        try:
-            poller = call_with_conflict_retry(session, lambda: start(client, polling), what=what, deadline=deadline)
-            return poller.result()
-        except HttpResponseError as error:
-            if missing_ok and isinstance(error, ResourceNotFoundError):
-                return None
-            raise AzureOperationError(f"{what} failed: {azure_error_text(error)}") from error
+        return azure_call(
+            what,
+            lambda: call_with_conflict_retry(
+                session, lambda: start(client, polling), what=what, deadline=deadline
+            ).result(),
+            missing_ok=missing_ok,
+        )
 
     def _put(self, session: AzureSession, props: dict[str, Any], body: dict[str, Any], step: str) -> dict[str, Any]:
         from azure.mgmt.containerservice.models import AgentPool

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import pulumi
 import pulumi.dynamic as dynamic
 from azure.core.credentials import AccessToken, TokenCredential
-from azure.core.exceptions import HttpResponseError
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.core.pipeline.policies import RetryPolicy
 from azure.core.pipeline.transport import HttpTransport
 from azure.core.rest import HttpResponse
@@ -340,6 +340,19 @@ def azure_error_text(error: HttpResponseError) -> str:
     if code and message:
         return scrub(f"{code}: {message}")
     return scrub(error.message or str(error))
+
+
+def azure_call(what: str, call: Callable[[], T], *, missing_ok: bool = False) -> T | None:
+    """`call()` (an SDK request), failing with `<what> failed: <Azure's code: message>`.
+
+    A 404 is None when `missing_ok` (reading or deleting what may already be gone).
+    """
+    try:
+        return call()
+    except HttpResponseError as error:
+        if missing_ok and isinstance(error, ResourceNotFoundError):
+            return None
+        raise AzureOperationError(f"{what} failed: {azure_error_text(error)}") from error
 
 
 def retry_after_seconds(error: HttpResponseError) -> float | None:
