@@ -22,16 +22,8 @@ from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import HTTPPolicy
 from azure.core.rest import HttpRequest, HttpResponse
 
-from providers.base import (
-    ARM_SCOPE,
-    RETRY_SETTINGS,
-    AzureOperationError,
-    AzureSession,
-    UnparsableAnswerError,
-    body_excerpt,
-    json_answer,
-    scrub,
-)
+from providers.base import ARM_SCOPE, RETRY_SETTINGS, AzureSession
+from providers.errors import AzureOperationError, UnparsableAnswerError, body_excerpt, json_answer, scrub
 
 # The scope option travels in the pipeline context from the method that knows what it needs to the
 # auth policy; it must not reach the transport, which would pass it on to `requests`.

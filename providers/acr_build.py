@@ -18,22 +18,18 @@ from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 from providers.acr_dataplane import AcrDataPlaneClient, repository_and_tag
 from providers.base import (
     RETRY_SETTINGS,
-    AzureOperationError,
     AzureProvider,
     AzureSession,
     AzureTarget,
     SessionFactory,
-    UnparsableAnswerError,
-    WaitTimeoutError,
-    arm_error_text,
     declared_inputs,
     gone,
     inputs_of,
-    json_answer,
     retry_policy,
     timeout_of,
 )
 from providers.build_context import DOCKERFILE_NAME, build_context, complete_squash_dockerfile
+from providers.errors import AzureOperationError, UnparsableAnswerError, WaitTimeoutError, arm_error_text, json_answer
 
 TASKS_API_VERSION = "2019-06-01-preview"
 # x-ms-version for the SAS blob calls (Put Blob / Get Blob); any version the service accepts works.

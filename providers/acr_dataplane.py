@@ -32,15 +32,8 @@ from providers.acr_auth import (
     pull_scope,
     push_scope,
 )
-from providers.base import (
-    RETRY_SETTINGS,
-    AzureSession,
-    UnparsableAnswerError,
-    json_answer,
-    required,
-    retry_policy,
-    scrub,
-)
+from providers.base import RETRY_SETTINGS, AzureSession, retry_policy
+from providers.errors import UnparsableAnswerError, json_answer, required, scrub
 
 STREAMING_ARTIFACT_TYPE = "application/vnd.azure.artifact.streaming.v1"
 STREAMING_CONVERSION = {"conversionFormat": "overlaybd", "conversionVersion": "v1"}

@@ -17,16 +17,8 @@ from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 from azure.mgmt.containerregistry.models import ImportImageParameters, ImportSource
 
 from providers.acr_dataplane import AcrDataPlaneClient, repository_and_tag
-from providers.base import (
-    AzureOperationError,
-    AzureProvider,
-    AzureTarget,
-    SessionFactory,
-    SessionPolling,
-    declared_inputs,
-    gone,
-    timeout_of,
-)
+from providers.base import AzureProvider, AzureTarget, SessionFactory, SessionPolling, declared_inputs, gone, timeout_of
+from providers.errors import AzureOperationError
 
 TIMEOUT_KEY = "timeouts.importMinutes"
 # Docker Hub answers under several names; `docker.io` is the one ACR import documents

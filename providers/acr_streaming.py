@@ -17,16 +17,8 @@ import pulumi
 import pulumi.dynamic as dynamic
 
 from providers.acr_dataplane import STREAMING_ARTIFACT_TYPE, AcrDataPlaneClient, AcrDataPlaneError
-from providers.base import (
-    AzureOperationError,
-    AzureProvider,
-    AzureSession,
-    AzureTarget,
-    SessionFactory,
-    declared_inputs,
-    gone,
-    timeout_of,
-)
+from providers.base import AzureProvider, AzureSession, AzureTarget, SessionFactory, declared_inputs, gone, timeout_of
+from providers.errors import AzureOperationError
 
 IN_FLIGHT = ("notstarted", "running")
 TERMINAL = ("succeeded", "failed", "canceled")

@@ -14,19 +14,18 @@ import pulumi.dynamic
 from pulumi.dynamic import CreateResult, ReadResult
 
 from providers.base import (
-    AzureOperationError,
     AzureProvider,
     AzureSession,
     AzureTarget,
     SessionFactory,
     SessionPolling,
-    azure_call,
     declared_inputs,
     gone,
     inputs_of,
     raw_json,
     timeout_of,
 )
+from providers.errors import AzureOperationError, azure_call
 
 # Generating a password is quick; the cluster's pool limit is the closest configured wait.
 TIMEOUT_KEY = "timeouts.poolMinutes"

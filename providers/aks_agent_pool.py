@@ -15,23 +15,20 @@ from azure.core.exceptions import HttpResponseError
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
 from providers.base import (
-    AzureOperationError,
     AzureProvider,
     AzureSession,
     AzureTarget,
     SessionFactory,
     SessionPolling,
-    azure_call,
-    azure_error_text,
     changed_keys,
     declared_inputs,
     gone,
     integral_numbers,
     is_unknown,
     raw_json,
-    retry_after_seconds,
     timeout_of,
 )
+from providers.errors import AzureOperationError, azure_call, azure_error_text, retry_after_seconds
 
 TIMEOUT_KEY = "timeouts.poolMinutes"
 # Properties AKS refuses to change on an existing pool. Sources:

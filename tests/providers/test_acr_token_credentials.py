@@ -16,7 +16,7 @@ import json
 import pytest
 
 from providers.acr_token_credentials import TokenCredentialsProvider, dockerconfigjson
-from providers.base import AzureOperationError
+from providers.errors import AzureOperationError
 from tests.conftest import provider_on
 from tests.replay import SUBSCRIPTION, TENANT, ReplayTransport, constructed, recorded
 

@@ -12,7 +12,7 @@ import pytest
 
 from components.pool_body import pool_properties
 from providers.aks_agent_pool import ExperimentPoolProvider, diff_pool
-from providers.base import AzureOperationError, WaitTimeoutError
+from providers.errors import AzureOperationError, WaitTimeoutError
 from stacks.config import parse_stack_config
 from tests.conftest import provider_on
 from tests.replay import SUBSCRIPTION, TENANT, ReplayTransport, constructed, recorded
