@@ -14,6 +14,7 @@ from components import dockerfiles
 from components.images import PublishedImage, image_traits
 from providers.acr_build import AcrBuild
 from providers.acr_streaming import StreamingArtifact
+from providers.base import AzureTarget
 from stackconfig.fields import SOURCE_RE
 from stackconfig.model import SyntheticImageConfig, TimeoutsConfig
 
@@ -28,8 +29,7 @@ class SyntheticImagesArgs:
     registry_name: Input[str]
     login_server: Input[str]
     timeouts: TimeoutsConfig
-    subscription_id: Input[str]
-    tenant_id: Input[str]
+    azure: AzureTarget
 
 
 def pinned_reference(login_server: str, image: PublishedImage, digest: str) -> str:
@@ -49,8 +49,7 @@ class SyntheticImages(pulumi.ComponentResource):
             dockerfile, squash_source = self._dockerfile(config, args)
             build = AcrBuild(
                 f"{name}-{config.name}",
-                subscription_id=args.subscription_id,
-                tenant_id=args.tenant_id,
+                azure=args.azure,
                 resource_group_name=args.resource_group_name,
                 registry_name=args.registry_name,
                 login_server=args.login_server,
@@ -66,8 +65,7 @@ class SyntheticImages(pulumi.ComponentResource):
             if config.streaming:
                 artifact = StreamingArtifact(
                     f"{name}-{config.name}-streaming",
-                    subscription_id=args.subscription_id,
-                    tenant_id=args.tenant_id,
+                    azure=args.azure,
                     login_server=args.login_server,
                     repository=config.repository,
                     digest=build.digest,

@@ -18,6 +18,7 @@ from components.registry import AutoConversion, AutoConversionArgs, StreamingReg
 from components.synthetic_images import SyntheticImages, SyntheticImagesArgs
 from components.workloads import ABWorkloads, ABWorkloadsArgs
 from contract import PROJECT
+from providers.base import AzureTarget
 from stackconfig.model import ImageConfig, StackConfig, SyntheticImageConfig
 
 
@@ -30,9 +31,10 @@ def build(config: StackConfig, stack_name: str | None = None) -> dict[str, Any]:
     stack_name = stack_name or pulumi.get_stack()
     # The same identity azure-native uses: the dynamic providers act on this subscription and tenant.
     client = authorization.get_client_config_output()
+    azure = AzureTarget(subscription_id=client.subscription_id, tenant_id=client.tenant_id)
     if config.is_experiment_stack:
-        return _experiment_stack(config, stack_name, client)
-    side = _registry_side(config, client)
+        return _experiment_stack(config, stack_name, azure)
+    side = _registry_side(config, azure)
     outputs = {
         "registryLoginServer": side.login_server,
         "registryId": side.registry_id,
@@ -42,7 +44,7 @@ def build(config: StackConfig, stack_name: str | None = None) -> dict[str, Any]:
     }
     if config.is_registry_stack:
         return outputs
-    return {**outputs, **_cluster_side(config, stack_name, client, side)}
+    return {**outputs, **_cluster_side(config, stack_name, azure, side)}
 
 
 @dataclass
@@ -56,7 +58,7 @@ class RegistrySide:
     images: dict[str, PublishedImage]
 
 
-def _registry_side(config: StackConfig, client) -> RegistrySide:
+def _registry_side(config: StackConfig, azure: AzureTarget) -> RegistrySide:
     registry = StreamingRegistry(
         "registry",
         StreamingRegistryArgs(
@@ -65,8 +67,7 @@ def _registry_side(config: StackConfig, client) -> RegistrySide:
             registry=config.registry,
             images=config.images,
             timeouts=config.timeouts,
-            subscription_id=client.subscription_id,
-            tenant_id=client.tenant_id,
+            azure=azure,
             protect=config.protect_registry,
         ),
     )
@@ -81,8 +82,7 @@ def _registry_side(config: StackConfig, client) -> RegistrySide:
                 registry_name=registry.registry_name,
                 login_server=registry.login_server,
                 timeouts=config.timeouts,
-                subscription_id=client.subscription_id,
-                tenant_id=client.tenant_id,
+                azure=azure,
             ),
         )
         images.update(synthetic.images)
@@ -97,8 +97,7 @@ def _registry_side(config: StackConfig, client) -> RegistrySide:
                 producers=producers,
                 login_server=registry.login_server,
                 timeouts=config.timeouts,
-                subscription_id=client.subscription_id,
-                tenant_id=client.tenant_id,
+                azure=azure,
                 previous_parent=registry,
             ),
         )
@@ -107,7 +106,7 @@ def _registry_side(config: StackConfig, client) -> RegistrySide:
     )
 
 
-def _experiment_stack(config: StackConfig, stack_name: str, client) -> dict[str, Any]:
+def _experiment_stack(config: StackConfig, stack_name: str, azure: AzureTarget) -> dict[str, Any]:
     """Cluster, pools and workloads on the registry of `config.registry_stack`; no registry resource."""
     assert config.registry_stack is not None  # is_experiment_stack
     registry_stack = config.registry_stack
@@ -136,7 +135,7 @@ def _experiment_stack(config: StackConfig, stack_name: str, client) -> dict[str,
         "resourceGroupName": group.name,
         # Every image of the registry stack, as it exports them (`timing` finds the purge busybox there).
         "images": exported,
-        **_cluster_side(config, stack_name, client, side),
+        **_cluster_side(config, stack_name, azure, side),
     }
 
 
@@ -173,7 +172,7 @@ def referenced_image(
     )
 
 
-def _cluster_side(config: StackConfig, stack_name: str, client, side: RegistrySide) -> dict[str, Any]:
+def _cluster_side(config: StackConfig, stack_name: str, azure: AzureTarget, side: RegistrySide) -> dict[str, Any]:
     cluster = StreamingCluster(
         "cluster",
         StreamingClusterArgs(
@@ -186,8 +185,7 @@ def _cluster_side(config: StackConfig, stack_name: str, client, side: RegistrySi
             timeouts=config.timeouts,
             registry_id=side.registry_id,
             registry_name=side.registry_name,
-            subscription_id=client.subscription_id,
-            tenant_id=client.tenant_id,
+            azure=azure,
         ),
     )
     workloads = ABWorkloads(
