@@ -648,7 +648,7 @@ JOB_PERMISSIONS = {
     ("deploy", "stacks"): {"contents": "read", "actions": "read"},
     ("deploy", "registry"): {"id-token": "write", "contents": "read"},
     ("deploy", "deploy"): {"id-token": "write", "contents": "read"},
-    ("teardown", "confirm"): None,
+    ("teardown", "confirm"): {"contents": "read", "actions": "read"},
     ("teardown", "teardown"): {"id-token": "write", "contents": "read"},
 }
 
@@ -663,27 +663,38 @@ def test_permissions_are_explicit_and_minimal():
     assert found == JOB_PERMISSIONS
 
 
+GATE = "Every environment of these jobs requires a reviewer"
+# The job that runs the gate, and the environment list it checks.
+GATED = {
+    "preview": ("stacks", "preview"),
+    "deploy": ("stacks", "${{ join(fromJSON(steps.stacks.outputs.matrix).stack, ' ') }}"),
+    "teardown": ("confirm", "${{ inputs.stack }}"),
+}
+
+
 def gate_script(name: str) -> str:
-    return step(load(name), "stacks", "Every environment of these jobs requires a reviewer")["run"]
+    return step(load(name), GATED[name][0], GATE)["run"]
 
 
 def test_the_reviewer_gate_covers_every_environment_and_runs_before_any_sign_in():
-    assert gate_script("preview") == gate_script("deploy")
-    for name, environments in (
-        ("preview", "preview"),
-        ("deploy", "${{ join(fromJSON(steps.stacks.outputs.matrix).stack, ' ') }}"),
-    ):
+    assert gate_script("preview") == gate_script("deploy") == gate_script("teardown")
+    for name, (gate_job, environments) in GATED.items():
         workflow = load(name)
-        gate = step(workflow, "stacks", "Every environment of these jobs requires a reviewer")
+        gate = step(workflow, gate_job, GATE)
         assert gate["env"] == {"GH_TOKEN": "${{ github.token }}", "ENVIRONMENTS": environments}
+        # Last in its job: after the step that validates the stack names it splits on spaces.
+        assert steps(workflow, gate_job)[-1] == gate
         for job_name, job in workflow["jobs"].items():
-            if "environment" in job:
-                needs = job["needs"] if isinstance(job["needs"], list) else [job["needs"]]
-                assert "stacks" in needs, (name, job_name)
-                # Every environment a job can run in is one the gate checked.
-                assert job["environment"] in ("preview", "${{ matrix.stack }}"), (name, job_name)
-                if job["environment"] == "${{ matrix.stack }}":
-                    assert "matrix" in environments and "needs.stacks.outputs." in job["strategy"]["matrix"]
+            if "environment" not in job:
+                continue
+            needs = job["needs"] if isinstance(job["needs"], list) else [job["needs"]]
+            assert gate_job in needs, (name, job_name)
+            # Every environment a job can run in is one the gate checked.
+            if job["environment"] == "${{ matrix.stack }}":
+                assert "steps.stacks.outputs.matrix" in environments
+                assert job["strategy"]["matrix"].startswith("${{ fromJSON(needs.stacks.outputs.")
+            else:
+                assert job["environment"] == environments, (name, job_name)
 
 
 def run_gate(tmp_path: Path, environments: dict[str, dict | None]) -> tuple[subprocess.CompletedProcess, list[str]]:
