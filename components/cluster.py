@@ -58,6 +58,14 @@ def arm_id_part(resource_id: str, part: str) -> str:
     return match.group(part)
 
 
+def acr_pull_command(principal_id: str, registry_id: str) -> str:
+    """What an administrator runs for `cluster.acrPull: external` (the assignment `attach` declares)."""
+    return (
+        f"az role assignment create --assignee-object-id {principal_id} --assignee-principal-type ServicePrincipal "
+        f"--role AcrPull --scope {registry_id}"
+    )
+
+
 def kubeconfig_from_credentials(kubeconfigs: list[Any]) -> str:
     """The first kubeconfig of listClusterUserCredential, which ARM returns base64-encoded."""
     if not kubeconfigs:
@@ -76,6 +84,7 @@ class StreamingCluster(pulumi.ComponentResource):
     pool_resources: dict[str, ExperimentPool]
     kubelet_object_id: pulumi.Output[str]
     image_pull_secret_dockerconfigjson: pulumi.Output[str] | None
+    acr_pull_command: pulumi.Output[str | None]
 
     def __init__(self, name: str, args: StreamingClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
@@ -93,10 +102,16 @@ class StreamingCluster(pulumi.ComponentResource):
 
         self.acr_pull_role_assignment: authorization.RoleAssignment | None = None
         self.image_pull_secret_dockerconfigjson = None
-        if args.cluster.pull_mode == "attach":
+        self.acr_pull_command = pulumi.Output.from_input(None)
+        if args.cluster.pull_mode == "token":
+            self._pull_token(name, args)
+        elif args.cluster.acr_pull == "assign":
             self._attach_registry(name, args)
         else:
-            self._pull_token(name, args)
+            # No rights to assign roles: an administrator does, and the workloads' pull checks wait for it.
+            self.acr_pull_command = pulumi.Output.all(self.kubelet_object_id, args.registry_id).apply(
+                lambda parts: acr_pull_command(parts[0], parts[1])
+            )
 
         self.pool_resources = self._experiment_pools(name, args)
         names = [pool.name for pool in args.pools]
@@ -113,6 +128,7 @@ class StreamingCluster(pulumi.ComponentResource):
                 "pools": self.pools_summary,
                 "kubeletObjectId": self.kubelet_object_id,
                 "imagePullSecretDockerconfigjson": self.image_pull_secret_dockerconfigjson,
+                "acrPullCommand": self.acr_pull_command,
             }
         )
 
@@ -131,6 +147,12 @@ class StreamingCluster(pulumi.ComponentResource):
             identity=containerservice.ManagedClusterIdentityArgs(type="SystemAssigned"),
             sku=containerservice.ManagedClusterSKUArgs(name="Base", tier=config.sku_tier),
             oidc_issuer_profile=containerservice.ManagedClusterOIDCIssuerProfileArgs(enabled=config.oidc_issuer),
+            # No upgrade or reimage under a running experiment (since API 2023-06-01 AKS defaults to a weekly
+            # NodeImage OS upgrade): upgrades happen by hand between experiments (docs/operations.md).
+            auto_upgrade_profile=containerservice.ManagedClusterAutoUpgradeProfileArgs(
+                upgrade_channel=containerservice.UpgradeChannel.NONE,
+                node_os_upgrade_channel=containerservice.NodeOSUpgradeChannel.NONE,
+            ),
             agent_pool_profiles=[
                 containerservice.ManagedClusterAgentPoolProfileArgs(
                     name=SYSTEM_POOL_NAME,

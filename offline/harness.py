@@ -44,6 +44,7 @@ class Declared:
     id: str = ""
     state: dict[str, Any] = field(default_factory=dict)
     protect: bool = False
+    custom_timeouts: dict[str, str] = field(default_factory=dict)  # create/update/delete as given
 
 
 class StackMocks(pulumi.runtime.Mocks):
@@ -87,6 +88,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     id=response.id,
                     state=dict(registration.state or {}),
                     protect=bool(request.protect),
+                    custom_timeouts={
+                        key: getattr(request.customTimeouts, key)
+                        for key in ("create", "update", "delete")
+                        if getattr(request.customTimeouts, key)
+                    },
                 )
             )
         return response

@@ -59,6 +59,20 @@ class ClusterConfig(ConfigModel):
         "for the kubelet identity; `token`: a registry token and a "
         "pull secret (no streaming).",
     )
+    acr_pull: Literal["assign", "external"] = Field(
+        "assign",
+        alias="acrPull",
+        description="With pullMode `attach`: `assign`, the stack assigns AcrPull to the kubelet identity (needs "
+        "the right to create role assignments); `external`, it declares none and exports `acrPullCommand` "
+        "for an administrator, and the first rollout waits for the assignment (the pull check).",
+    )
+    pull_check_image: f.ImageName = Field(
+        "hello-world",
+        alias="pullCheckImage",
+        description="Imported image the pull-check Job runs on every experiment pool before the first "
+        "rollout; it must share no layer with a measured image (mcr.microsoft.com/hello-world: FROM "
+        "scratch, one static binary), so no workload or synthetic image may use it.",
+    )
     oidc_issuer: StrictBool = Field(False, alias="oidcIssuer", description="Enable the cluster's OIDC issuer.")
     sku_tier: Literal["Free", "Standard"] = Field("Free", alias="skuTier", description="AKS control-plane tier.")
 

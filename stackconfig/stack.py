@@ -20,6 +20,12 @@ class TimeoutsConfig(ConfigModel):
     conversion_minutes: f.TimeoutMinutes = Field(60, alias="conversionMinutes", description="Per streaming conversion.")
     build_minutes: f.TimeoutMinutes = Field(60, alias="buildMinutes", description="Per ACR task build.")
     pool_minutes: f.TimeoutMinutes = Field(45, alias="poolMinutes", description="Per agent-pool operation.")
+    pull_check_minutes: f.TimeoutMinutes = Field(
+        20,
+        alias="pullCheckMinutes",
+        description="How long the first rollout waits for the pull check on each pool (AcrPull to reach the "
+        "kubelet identity, or an administrator to assign it).",
+    )
 
 
 class StackConfig(ConfigModel):
@@ -117,6 +123,7 @@ class StackConfig(ConfigModel):
             )
         if not self.is_registry_stack:
             self._check_pools(found)
+            self._check_pull_access(found)
         workloads = check_workloads(self, found)
         raise_if(found)
         active = self.active_workloads if self.active_workloads is not None else [w.name for w in workloads]
@@ -241,3 +248,39 @@ class StackConfig(ConfigModel):
                         "attach",
                     )
                 )
+
+    def _check_pull_access(self, found: Problems) -> None:
+        """`acrPull` and the pull check's image: an imported image that shares no layer with a measured one."""
+        cluster = self.cluster
+        if cluster.acr_pull == "external" and cluster.pull_mode == "token":
+            found.append(
+                (
+                    ("cluster", "acrPull"),
+                    "`external` waits for an AcrPull role assignment, which cluster.pullMode: token does not use; "
+                    "allowed: assign (with pullMode: token), or pullMode: attach",
+                )
+            )
+        name, key = cluster.pull_check_image, ("cluster", "pullCheckImage")
+        imported = [i.name for i in self.images]
+        if name not in imported:
+            found.append(
+                (key, f"{name!r} is not a configured imported image; allowed: {', '.join(imported) or '(none)'}")
+            )
+            return
+        # The check must put no layer of a measured image on an experiment node before the first trial.
+        users = [f"workload {w.name!r}" for w in self.workloads if name in (w.image, w.backend_image)]
+        users += [
+            f"synthetic image {s.name!r}"
+            for s in self.synthetic_images
+            if name in (s.base_image, s.tools_image, s.squash_of)
+        ]
+        if users:
+            found.append(
+                (
+                    key,
+                    f"{name!r} is also used by {', '.join(users)}: its layers would be on the nodes before the "
+                    "first trial; allowed: an image no workload or synthetic image uses, such as "
+                    "{name: hello-world, source: mcr.microsoft.com/hello-world:latest, target: "
+                    "library/hello-world:latest, streaming: false}",
+                )
+            )

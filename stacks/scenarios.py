@@ -27,6 +27,17 @@ _BUSYBOX = {
     "streaming": False,
 }
 
+# What the pull-check Job runs on every experiment pool before the first rollout (cluster.pullCheckImage):
+# Microsoft's copy of Docker's hello-world, FROM scratch with one static binary, so it shares no layer
+# with any measured image (the synthetic ones start from busybox/alpine/azurelinux, the others are
+# full distributions). Not streamed: the check proves the kubelet identity can pull, nothing more.
+_HELLO_WORLD = {
+    "name": "hello-world",
+    "source": "mcr.microsoft.com/hello-world:latest",
+    "target": "library/hello-world:latest",
+    "streaming": False,
+}
+
 
 def _teleport_ab() -> dict[str, Any]:
     # Seeds 000/001: azure-vote on a teleporter (streaming) and a shuttle (standard) pool, one node each.
@@ -47,6 +58,7 @@ def _teleport_ab() -> dict[str, Any]:
             },
             # What `timing measure --reset purge` runs, pinned by digest from this registry.
             _BUSYBOX,
+            _HELLO_WORLD,
         ],
         # The seed's `docker build --squash`: the same front end in one layer (944 MB/28 layers vs 929 MB/1).
         "syntheticImages": [
@@ -106,7 +118,7 @@ def _storage_matrix() -> dict[str, Any]:
         }
 
     return {
-        "images": [_ALPINE, _BUSYBOX],
+        "images": [_ALPINE, _BUSYBOX, _HELLO_WORLD],
         "syntheticImages": [
             # /dev/zero, as in the blog: the layer compresses to a few MB, so this measures unpacking and
             # writing 5 GB on the node far more than moving it over the network.
@@ -178,7 +190,7 @@ def _layers() -> dict[str, Any]:
     # equals image size and the network part is real.
     grid = [(size, layers) for size in LAYER_GRID_SIZES_MB for layers in LAYER_GRID_LAYERS]
     return {
-        "images": [_ALPINE, _BUSYBOX],
+        "images": [_ALPINE, _BUSYBOX, _HELLO_WORLD],
         "syntheticImages": [
             {
                 "name": f"s{size}-l{layers}",

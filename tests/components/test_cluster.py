@@ -77,6 +77,7 @@ def program_for(values: dict, name_prefix: str = "streamab"):
             "oidcIssuerUrl": cluster.oidc_issuer_url,
             "kubeletObjectId": cluster.kubelet_object_id,
             "poolResources": sorted(cluster.pool_resources),
+            "acrPullCommand": cluster.acr_pull_command,
         }
         if cluster.image_pull_secret_dockerconfigjson is not None:
             exports["pullSecret"] = cluster.image_pull_secret_dockerconfigjson
@@ -108,6 +109,13 @@ def test_cluster_has_system_identity_rbac_version_and_only_the_tainted_system_po
     assert system["vmSize"] == config.cluster.system_pool.vm_size
     assert cluster.ignore_changes == ["agentPoolProfiles"]
     assert cluster.parent == ev.of_type("acr-streaming-ab:cluster:StreamingCluster")[0].urn
+
+
+def test_no_upgrade_or_node_image_reimage_under_a_running_experiment(attach):
+    _, ev = attach
+    (cluster,) = ev.of_type(CLUSTER)
+    # The enum values of azure-native v3 (containerservice.UpgradeChannel / NodeOSUpgradeChannel).
+    assert cluster.inputs["autoUpgradeProfile"] == {"upgradeChannel": "none", "nodeOSUpgradeChannel": "None"}
 
 
 def test_cluster_does_not_wait_for_the_registry_and_the_role_assignment_waits_for_both(attach):
@@ -249,6 +257,25 @@ def test_a_pool_named_like_the_system_pool_is_refused():
     pools[0]["name"] = "system"
     with pytest.raises(ConfigError, match=r"pools\[0\]\.name: pool 'system': 'system' is the system pool's name"):
         parse_stack_config(stack_values(pools=pools, workloads=[], activeWorkloads=[]))
+
+
+# acrPull: external --------------------------------------------------------------------------------
+def test_external_acr_pull_declares_no_role_assignment_and_exports_the_administrators_command():
+    values = stack_values(cluster={"acrPull": "external"})
+    _, program = program_for(values)
+    ev = evaluate(program, values)
+    assert ev.of_type(ROLE) == []
+    kubelet = kubelet_object_id_of("streamab-aks")
+    assert ev.outputs["kubeletObjectId"] == kubelet
+    assert ev.outputs["acrPullCommand"] == (
+        f"az role assignment create --assignee-object-id {kubelet} --assignee-principal-type ServicePrincipal "
+        f"--role AcrPull --scope {REGISTRY_ID}"
+    )
+
+
+def test_assign_mode_has_no_command_for_an_administrator(attach):
+    _, ev = attach
+    assert ev.outputs["acrPullCommand"] is None
 
 
 # Token mode -------------------------------------------------------------------------------------

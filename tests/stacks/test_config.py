@@ -26,6 +26,13 @@ GOOD_IMAGE = {
     "streaming": True,
 }
 
+HELLO_WORLD = {
+    "name": "hello-world",
+    "source": "mcr.microsoft.com/hello-world:latest",
+    "target": "library/hello-world:latest",
+    "streaming": False,
+}
+
 
 def problems_for(values: dict) -> list[str]:
     with pytest.raises(ConfigError) as raised:
@@ -75,13 +82,13 @@ def test_stack_values_replace_scenario_values_whole():
     config = parse_stack_config(
         {
             **BASE,
-            "images": [GOOD_IMAGE, {**GOOD_IMAGE, "target": "redis:6.0.8", "name": "redis"}],
+            "images": [GOOD_IMAGE, {**GOOD_IMAGE, "target": "redis:6.0.8", "name": "redis"}, HELLO_WORLD],
             "syntheticImages": [],
             "workloads": [],
             "activeWorkloads": [],
         }
     )
-    assert [i.name for i in config.images] == ["azure-vote-front-v1", "redis"]
+    assert [i.name for i in config.images] == ["azure-vote-front-v1", "redis", "hello-world"]
     assert config.synthetic_images == ()
 
 
@@ -460,3 +467,68 @@ def test_auto_conversion_names_that_collide_are_refused():
         p.startswith(f"{PROJECT}:registry.autoConvertRepositories[1]: duplicate auto-conversion resource name")
         for p in problems
     ), problems
+
+
+# --- acrPull and the pull check (issue 18 §3, issue 20 §4) -------------------------------------
+def test_acr_pull_defaults_to_assign_and_the_pull_check_to_hello_world():
+    config = parse_stack_config(BASE)
+    assert config.cluster.acr_pull == "assign" and config.cluster.pull_check_image == "hello-world"
+    assert config.timeouts.pull_check_minutes == 20
+    assert parse_stack_config({**BASE, "cluster": {"acrPull": "external"}}).cluster.acr_pull == "external"
+
+
+def test_bad_acr_pull_values_name_the_key():
+    (problem,) = problems_for({**BASE, "cluster": {"acrPull": "admin"}})
+    assert problem.startswith("acr-streaming-ab:cluster.acrPull:") and "assign" in problem and "external" in problem
+    pools = copy.deepcopy(scenarios.SCENARIOS["teleport-ab"]["pools"])
+    for pool in pools:
+        pool["artifactStreaming"] = False
+    problems = problems_for(
+        {
+            **BASE,
+            "pools": pools,
+            "workloads": [],
+            "activeWorkloads": [],
+            "cluster": {"pullMode": "token", "acrPull": "external"},
+        }
+    )
+    assert problems == [
+        "acr-streaming-ab:cluster.acrPull: `external` waits for an AcrPull role assignment, which cluster.pullMode: "
+        "token does not use; allowed: assign (with pullMode: token), or pullMode: attach"
+    ]
+
+
+def test_the_pull_check_image_must_be_imported():
+    images = [i for i in scenarios.SCENARIOS["teleport-ab"]["images"] if i["name"] != "hello-world"]
+    (problem,) = problems_for({**BASE, "images": images})
+    assert problem == (
+        "acr-streaming-ab:cluster.pullCheckImage: 'hello-world' is not a configured imported image; allowed: "
+        "azure-vote-front, redis, busybox"
+    )
+    (problem,) = problems_for({**BASE, "cluster": {"pullCheckImage": "azure-vote-front-squashed"}})
+    assert problem.startswith("acr-streaming-ab:cluster.pullCheckImage: 'azure-vote-front-squashed' is not a conf")
+
+
+@pytest.mark.parametrize(
+    ("values", "user"),
+    [
+        ({**BASE, "cluster": {"pullCheckImage": "redis"}}, "workload 'vote'"),
+        ({"scenario": "storage-matrix", "location": "westus3", "cluster": {"pullCheckImage": "alpine"}}, "synthetic"),
+        ({"scenario": "storage-matrix", "location": "westus3", "cluster": {"pullCheckImage": "busybox"}}, "synthetic"),
+    ],
+)
+def test_the_pull_check_image_shares_nothing_with_a_measured_image(values, user):
+    (problem,) = problems_for(values)
+    assert problem.startswith(f"acr-streaming-ab:cluster.pullCheckImage: {values['cluster']['pullCheckImage']!r} ")
+    assert user in problem and "would be on the nodes before the first trial" in problem
+
+
+def test_a_registry_stack_has_no_pull_check_to_validate():
+    config = parse_stack_config({"role": "registry", "location": "westus3", "cluster": {"pullCheckImage": "nope"}})
+    assert config.is_registry_stack
+
+
+@pytest.mark.parametrize("minutes", [0, 24 * 60 + 1])
+def test_bad_pull_check_timeout(minutes):
+    (problem,) = problems_for({**BASE, "timeouts": {"pullCheckMinutes": minutes}})
+    assert problem.startswith("acr-streaming-ab:timeouts.pullCheckMinutes:")
