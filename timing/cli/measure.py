@@ -87,6 +87,7 @@ def cmd_measure(args) -> int:
     from rich.console import Console
 
     from timing.measure.discovery import TrialError, discover, plan_rounds
+    from timing.measure.preflight import PullCheckError, check_pull_access
     from timing.measure.progress import RichProgress
     from timing.measure.runner import Runner
     from timing.sources.cluster import SystemClock
@@ -107,6 +108,10 @@ def cmd_measure(args) -> int:
         )
     except TrialError as exc:
         raise UsageError(str(exc)) from None
+    try:
+        check_pull_access(cluster, [a for w in workloads for a in w.arms.values()])
+    except PullCheckError as exc:
+        raise TimingError(str(exc)) from None
     for r in plan_rounds(workloads):
         for note in r["notes"]:
             console.print(f"[yellow]note:[/yellow] {note}")
