@@ -69,3 +69,29 @@ def test_measure_stops_before_touching_anything(capsys, monkeypatch):
     assert code == 1 and err.count("\n") == 0 and "Traceback" not in err
     assert err.startswith("timing: error: refusing to measure: ") and "pool art: pull check not finished" in err
     assert cluster.scale_calls == [] and cluster.label_calls == [] and cluster.daemonsets == {}
+
+
+def test_the_live_cluster_lists_jobs_by_label_as_kubectl_prints_them(monkeypatch):
+    import json
+
+    import kubernetes.client
+
+    from timing.sources.cluster import KubeCluster
+
+    calls = []
+
+    class Response:
+        data = json.dumps({"items": [{"metadata": {"name": "pull-check-art"}}]}).encode()
+
+    class Batch:
+        def __init__(self, client):
+            pass
+
+        def list_namespaced_job(self, namespace, label_selector="", _preload_content=True):
+            calls.append((namespace, label_selector, _preload_content))
+            return Response()
+
+    monkeypatch.setattr(kubernetes.client, "BatchV1Api", Batch)
+    jobs = KubeCluster(object()).list_jobs("streaming-ab", CHECK_SELECTOR)
+    assert jobs == [{"metadata": {"name": "pull-check-art"}}]
+    assert calls == [("streaming-ab", CHECK_SELECTOR, False)]
