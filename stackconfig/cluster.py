@@ -57,7 +57,7 @@ class ClusterConfig(ConfigModel):
         alias="pullMode",
         description="`attach`: AcrPull "
         "for the kubelet identity; `token`: a registry token and a "
-        "pull secret (no streaming).",
+        "pull secret (no streaming; without the right to assign roles, prefer acrPull: external).",
     )
     acr_pull: Literal["assign", "external"] = Field(
         "assign",
