@@ -66,7 +66,7 @@ def pod_metadata(
     )
 
 
-def container(name: str, image: str, *, port: int | None = None, token_volume: str | None = None) -> Doc:
+def container_spec(name: str, image: str, *, port: int | None = None, token_volume: str | None = None) -> Doc:
     """A container as the Deployment declares it; with a port, dressed as the API server returns it."""
     if port is None:
         return {"image": image, "name": name}
