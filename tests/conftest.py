@@ -11,7 +11,6 @@ import dataclasses
 import functools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -35,25 +34,10 @@ class FakeCredential:
         return AccessToken("REDACTED", int(time.time()) + 3600)
 
 
-@dataclass
-class FakeClock:
-    """Time that moves only when the code under test sleeps."""
-
-    now: float = 0.0
-    sleeps: list[float] = field(default_factory=list)
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 def replay_session(
     interactions: list[Interaction] | ReplayTransport, clock: Callable[[], float] | None = None, poll_seconds: float = 0
 ) -> tuple[AzureSession, ReplayTransport]:
-    """A session on replayed HTTP; `clock` (a FakeClock, or any callable) also sleeps when it can."""
+    """A session on replayed HTTP; `clock` (an offline.clock.FakeClock, or any callable) also sleeps when it can."""
     transport = interactions if isinstance(interactions, ReplayTransport) else ReplayTransport(interactions)
     sleep = getattr(clock, "sleep", None) or transport.sleep
     session = AzureSession(

@@ -11,6 +11,7 @@ import json
 import pytest
 
 from components.pool_body import pool_properties
+from offline.clock import FakeClock
 from providers.aks_agent_pool import ExperimentPoolProvider, diff_pool
 from providers.base import AzureOperationError, WaitTimeoutError
 from stacks.config import parse_stack_config
@@ -36,22 +37,7 @@ def operation_url(op: str) -> str:
     )
 
 
-class Clock:
-    """A clock that only moves when the code under test sleeps."""
-
-    def __init__(self, transport: ReplayTransport):
-        self.now = 0.0
-        self.transport = transport
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.transport.sleep(seconds)
-        self.now += seconds
-
-
-def provider_for(transport: ReplayTransport, *, poll_seconds: float = 0, clock: Clock | None = None):
+def provider_for(transport: ReplayTransport, *, poll_seconds: float = 0, clock: FakeClock | None = None):
     return provider_on(ExperimentPoolProvider, transport, clock=clock or (lambda: 0.0), poll_seconds=poll_seconds)[0]
 
 
@@ -416,7 +402,7 @@ def test_conflict_409_is_retried_until_aks_is_free():
 def test_conflict_retries_stop_at_the_configured_limit_with_azures_message():
     props = props_for("slownoart", timeout_minutes=1)
     transport = ReplayTransport([constructed("PUT", pool_url("slownoart"), 409, BUSY) for _ in range(4)])
-    clock = Clock(transport)
+    clock = FakeClock(on_sleep=transport.sleep)
     with pytest.raises(AzureOperationError) as raised:
         provider_for(transport, clock=clock).create(props)
     message = str(raised.value)
@@ -469,11 +455,11 @@ def test_a_day_long_retry_after_is_cut_to_the_budget_and_polling_shares_it():
             ],
         ]
     )
-    clock = Clock(transport)
+    clock = FakeClock(on_sleep=transport.sleep)
     with pytest.raises(AzureOperationError) as raised:
         provider_for(transport, clock=clock, poll_seconds=10).create(props)
     # 86 400 s asked, 120 s left: the wait is cut to 120 s, and then nothing is left for polling.
-    assert transport.sleeps[0] == 120.0 and clock.now <= 120.0 + 10
+    assert transport.sleeps[0] == 120.0 and clock.t <= 120.0 + 10
     assert "timeouts.poolMinutes" in str(raised.value)
 
 
@@ -570,7 +556,7 @@ def test_a_wait_past_the_pool_limit_names_the_config_key():
             ],
         ]
     )
-    clock = Clock(transport)
+    clock = FakeClock(on_sleep=transport.sleep)
     with pytest.raises(WaitTimeoutError) as raised:
         provider_for(transport, poll_seconds=30, clock=clock).create(props)
     assert "acr-streaming-ab:timeouts.poolMinutes" in str(raised.value)
