@@ -21,6 +21,7 @@ from providers.base import AzureSession
 from tests.replay import Interaction, ReplayTransport, constructed, recorded
 
 P = TypeVar("P")
+TIMING_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "timing"  # kubectl dumps (build_fixtures.py)
 
 
 class FakeCredential:

@@ -3,7 +3,7 @@ from datetime import UTC
 
 import pytest
 
-from tests.timing.helpers import FIXTURES
+from tests.conftest import TIMING_FIXTURES
 from timing import SCHEMA
 from timing.analysis.report import build_report
 from timing.sources.inputs import load_dumps
@@ -73,9 +73,10 @@ SPEEDUP_KEYS = {"metric", "per_trial", "n_trials", "estimate", "ci95", "trials_n
 @pytest.fixture(scope="module")
 def report():
     loaded = load_dumps(
-        [str(FIXTURES / "pods.json")], [str(FIXTURES / "events.json"), str(FIXTURES / "events-k8s-io.json")]
+        [str(TIMING_FIXTURES / "pods.json")],
+        [str(TIMING_FIXTURES / "events.json"), str(TIMING_FIXTURES / "events-k8s-io.json")],
     )
-    info = json.loads((FIXTURES / "image-info.json").read_text())
+    info = json.loads((TIMING_FIXTURES / "image-info.json").read_text())
     return build_report(loaded.pods, loaded.events, image_info=info)
 
 
@@ -195,23 +196,25 @@ def test_container_details(report):
 
 def test_selector_and_namespace_filters_apply_to_dumps():
     loaded = load_dumps(
-        [str(FIXTURES / "pods.json")],
-        [str(FIXTURES / "events.json")],
+        [str(TIMING_FIXTURES / "pods.json")],
+        [str(TIMING_FIXTURES / "events.json")],
         namespaces=["streaming-ab"],
         selector="streaming-ab/arm in (vote-standard,vote-streaming)",
     )
     r = build_report(loaded.pods, loaded.events)
     assert sorted(r["arms"]) == ["vote-standard", "vote-streaming"]
-    loaded = load_dumps([str(FIXTURES / "pods.json")], [str(FIXTURES / "events.json")], namespaces=["kube-system"])
+    loaded = load_dumps(
+        [str(TIMING_FIXTURES / "pods.json")], [str(TIMING_FIXTURES / "events.json")], namespaces=["kube-system"]
+    )
     assert build_report(loaded.pods, loaded.events)["pods"] == []
     loaded = load_dumps(
-        [str(FIXTURES / "pods.json")], [], selector="streaming-ab/streaming=true,streaming-ab/workload!=vote"
+        [str(TIMING_FIXTURES / "pods.json")], [], selector="streaming-ab/streaming=true,streaming-ab/workload!=vote"
     )
     assert sorted(build_report(loaded.pods, loaded.events)["arms"]) == ["large-fast-streaming", "large-slow-streaming"]
 
 
 def test_without_events_every_pod_is_no_pull_event():
-    loaded = load_dumps([str(FIXTURES / "pods.json")], [])
+    loaded = load_dumps([str(TIMING_FIXTURES / "pods.json")], [])
     r = build_report(loaded.pods, loaded.events)
     assert all(
         a["cold_pods"] == 0 and a["warm_pods"] == 0 and a["unknown_pods"] == a["pods"] for a in r["arms"].values()

@@ -34,10 +34,10 @@ def test_stack_kubeconfig_uses_automation_api_lazily(monkeypatch):
 
 
 def test_live_reads_one_list_per_namespace(monkeypatch):
-    from tests.timing.helpers import FIXTURES
+    from tests.conftest import TIMING_FIXTURES
 
-    pods = json.loads((FIXTURES / "pods.json").read_text())
-    events = json.loads((FIXTURES / "events.json").read_text())
+    pods = json.loads((TIMING_FIXTURES / "pods.json").read_text())
+    events = json.loads((TIMING_FIXTURES / "events.json").read_text())
     calls = []
 
     class Resp:
