@@ -75,7 +75,7 @@ def test_plot_written(report, tmp_path):
 
 
 def test_waterfall_bars_follow_the_pod_phases_and_go_log_when_arms_differ_10x(tmp_path, monkeypatch):
-    from tests.timing.dumps import BIG, load, pod, pulled
+    from offline.timing_dumps import BIG, load, pod, pulled
     from timing.rendering import plot
 
     std = pod("s0", arm="a-std", created=0, scheduled=0, started=118, ready=120, trial=1)

@@ -248,7 +248,7 @@ def test_pairing_rules():
 
 # --- trials as the unit, on constructed dumps ---------------------------------------------------
 def _trial(n, std_ready, stream_ready, replicas=2, extra=()):
-    from tests.timing.dumps import BIG, pod, pulled
+    from offline.timing_dumps import BIG, pod, pulled
 
     pods, events = [], []
     base = 100.0 * n
@@ -274,7 +274,7 @@ def _trial(n, std_ready, stream_ready, replicas=2, extra=()):
 
 
 def _report(*trials, **kw):
-    from tests.timing.dumps import load
+    from offline.timing_dumps import load
 
     pods, events = [], []
     for ps, es in trials:
@@ -302,7 +302,7 @@ def test_arm_ready_is_last_ready_minus_first_created_per_trial():
 
 
 def test_a_trial_with_a_warm_or_restarted_pod_is_left_out_and_counted():
-    from tests.timing.dumps import BIG, pod, present
+    from offline.timing_dumps import BIG, pod, present
 
     def warm_pod(pods, events, base):
         p = pod("a-art-warm", arm="a-art", streaming=True, node="art-1", created=base, ready=base + 2, trial=2)
@@ -323,7 +323,7 @@ def test_a_trial_with_a_warm_or_restarted_pod_is_left_out_and_counted():
 
 
 def test_failures_are_a_rate_not_a_silent_drop():
-    from tests.timing.dumps import BIG, failed, pod
+    from offline.timing_dumps import BIG, failed, pod
 
     def broken(pods, events, base):
         p = pod("a-art-f", arm="a-art", streaming=True, node="art-0", created=base, trial=1)
@@ -337,7 +337,7 @@ def test_failures_are_a_rate_not_a_silent_drop():
 
 
 def test_app_ready_speedup_from_the_images_own_log_line():
-    from tests.timing.dumps import at, load
+    from offline.timing_dumps import at, load
 
     pods, events = _trial(1, 40, 10)
     p, e = load(pods, events)
