@@ -102,16 +102,3 @@ def constructed_auth(login_server: str) -> list[Interaction]:
         constructed("POST", f"https://{login_server}/oauth2/exchange", 200, {"refresh_token": "REDACTED"}),
         constructed("POST", f"https://{login_server}/oauth2/token", 200, {"access_token": "REDACTED"}),
     ]
-
-
-def stack_files(registry: bool = False) -> list[Path]:
-    """The repository's stack files: the all-in-one stacks, or (registry=True) the shared registry's."""
-    import yaml
-
-    root = Path(__file__).resolve().parents[1]
-    chosen = []
-    for path in sorted(root.glob("Pulumi.*.yaml")):
-        config = yaml.safe_load(path.read_text()).get("config") or {}
-        if (config.get("acr-streaming-ab:role") == "registry") == registry:
-            chosen.append(path)
-    return chosen
