@@ -14,10 +14,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from contract import LABEL_POOL
 from timing.model.kube_time import format_micro_time, format_time
 
 Doc = dict[str, Any]
-POOL_LABEL = "streaming-ab/pool"
 
 
 def _present(doc: Doc) -> Doc:
@@ -115,7 +115,7 @@ def pod_spec(node: str, containers: list[Doc], *, pool: str | None = None, token
         "dnsPolicy": "ClusterFirst",
         "enableServiceLinks": True,
         "nodeName": node,
-        "nodeSelector": {"kubernetes.io/os": "linux", POOL_LABEL: pool},
+        "nodeSelector": {"kubernetes.io/os": "linux", LABEL_POOL: pool},
         "preemptionPolicy": "PreemptLowerPriority",
         "priority": 0,
         "restartPolicy": "Always",
@@ -125,7 +125,7 @@ def pod_spec(node: str, containers: list[Doc], *, pool: str | None = None, token
         "serviceAccountName": "default",
         "terminationGracePeriodSeconds": 30,
         "tolerations": [
-            {"effect": "NoSchedule", "key": POOL_LABEL, "operator": "Equal", "value": pool},
+            {"effect": "NoSchedule", "key": LABEL_POOL, "operator": "Equal", "value": pool},
             *_not_ready_tolerations(),
         ],
         "volumes": [_token_volume(token_volume or "kube-api-access")],
