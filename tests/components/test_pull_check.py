@@ -1,10 +1,12 @@
-"""The pull-check Job builder: confined, bounded, never on a parked pool (schema: test_workloads validates it)."""
+"""The pull-check Job builder: valid against the Kubernetes schema, confined, bounded, never on a parked pool."""
 
 from __future__ import annotations
 
+import kubernetes_validate
 import pytest
 
 from components.pull_check import pull_check_job
+from offline.kube_schema import schema_version
 from stacks.config import parse_stack_config
 
 IMAGE = "streamabx7k2q9.azurecr.io/library/hello-world@sha256:" + "a" * 64
@@ -15,11 +17,12 @@ def teleport_pools():
 
 
 @pytest.mark.parametrize("use_pull_secret", [False, True])
-def test_the_job_is_confined_and_bounded(use_pull_secret):
+def test_the_job_validates_and_is_confined_and_bounded(use_pull_secret):
     pool = teleport_pools()["teleporter"]
     job = pull_check_job(
         pool, namespace_name="streaming-ab", image=IMAGE, deadline_seconds=600, use_pull_secret=use_pull_secret
     )
+    kubernetes_validate.validate(job, schema_version(None), strict=True)
     assert job["metadata"]["name"] == "pull-check-teleporter"
     assert job["spec"]["activeDeadlineSeconds"] == 600 and job["spec"]["backoffLimit"] == 2
     pod = job["spec"]["template"]["spec"]

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pulumi
 import pytest
-import yaml
 
-from offline.harness import PROJECT, evaluate
+from offline.harness import evaluate
+from offline.stack_files import stack_values
 
 ROOT = Path(__file__).resolve().parents[2]
 ALL_STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
@@ -46,11 +46,6 @@ REGISTRY = "azure-native:containerregistry:Registry"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 JOB = "kubernetes:batch/v1:Job"
 ROLE = "azure-native:authorization:RoleAssignment"
-
-
-def stack_values(stack_file: Path) -> dict:
-    config = yaml.safe_load(stack_file.read_text())["config"]
-    return {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(PROJECT + ":")}
 
 
 def run_main(monkeypatch) -> dict:

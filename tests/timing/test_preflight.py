@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.timing.helpers import FakeClock, FakeCluster, default_pools, vote_workloads
+from offline.clock import FakeClock
+from offline.kube_cluster import FakeCluster, default_pools, vote_workloads
 from timing.cli import main
 from timing.measure.discovery import discover
 from timing.measure.preflight import CHECK_SELECTOR, PullCheckError, check_pull_access, pull_check_problems
