@@ -261,18 +261,20 @@ class StackConfig(ConfigModel):
                 )
             )
         name, key = cluster.pull_check_image, ("cluster", "pullCheckImage")
-        imported = [i.name for i in self.images]
+        imported = {i.name: i.source for i in self.images}
         if name not in imported:
             found.append(
                 (key, f"{name!r} is not a configured imported image; allowed: {', '.join(imported) or '(none)'}")
             )
             return
-        # The check must put no layer of a measured image on an experiment node before the first trial.
-        users = [f"workload {w.name!r}" for w in self.workloads if name in (w.image, w.backend_image)]
+        # The check must put no layer of a measured image on an experiment node before the first trial:
+        # nothing measured may be it, by name or (another entry of the same source) by source.
+        same = {n for n, source in imported.items() if source == imported[name]}
+        users = [f"workload {w.name!r}" for w in self.workloads if same & {w.image, w.backend_image}]
         users += [
             f"synthetic image {s.name!r}"
             for s in self.synthetic_images
-            if name in (s.base_image, s.tools_image, s.squash_of)
+            if (same | {imported[name]}) & {s.base_image, s.tools_image, s.squash_of}
         ]
         if users:
             found.append(

@@ -523,6 +523,20 @@ def test_the_pull_check_image_shares_nothing_with_a_measured_image(values, user)
     assert user in problem and "would be on the nodes before the first trial" in problem
 
 
+def test_the_pull_check_image_is_compared_by_source_too():
+    storage = {"scenario": "storage-matrix", "location": "westus3"}
+    synthetic = copy.deepcopy(scenarios.SCENARIOS["storage-matrix"]["syntheticImages"])
+    synthetic[0]["baseImage"] = "mcr.microsoft.com/hello-world:latest"  # a full reference, not the name
+    (problem,) = problems_for({**storage, "syntheticImages": synthetic})
+    assert problem.startswith("acr-streaming-ab:cluster.pullCheckImage: 'hello-world' is also used by synthetic")
+    images = copy.deepcopy(scenarios.SCENARIOS["teleport-ab"]["images"])
+    images.append({**HELLO_WORLD, "name": "hello-copy", "target": "copy/hello-world:latest"})
+    workloads = copy.deepcopy(scenarios.SCENARIOS["teleport-ab"]["workloads"])
+    workloads[0]["backendImage"] = "hello-copy"  # the same source under another name
+    (problem,) = problems_for({**BASE, "images": images, "workloads": workloads})
+    assert "is also used by workload 'vote'" in problem
+
+
 def test_a_registry_stack_has_no_pull_check_to_validate():
     config = parse_stack_config({"role": "registry", "location": "westus3", "cluster": {"pullCheckImage": "nope"}})
     assert config.is_registry_stack
