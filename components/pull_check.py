@@ -17,7 +17,8 @@ from contract import LABEL_CHECK, LABEL_PART_OF, LABEL_POOL, PULL_CHECK
 from contract import PART_OF_VALUE as PART_OF
 from stackconfig.model import PoolConfig
 
-# hello-world's /hello needs no privilege at all: any user, no capability, read-only root.
+# hello-world's /hello (mode 0755 in docker-library/hello-world) needs no privilege: any user, no
+# capability, read-only root.
 CHECK_USER = 65534
 # Lets `pulumi up` re-run a check that failed in an earlier update instead of waiting on it again.
 REPLACE_UNREADY_ANNOTATION = "pulumi.com/replaceUnready"
