@@ -13,7 +13,7 @@ import pulumi_random as random
 from pulumi_azure_native import containerregistry, resources
 
 from components.images import PublishedImage, image_traits
-from providers.acr_import import ImportedImage
+from providers.acr_import import ImportedImage, import_source
 from providers.acr_streaming import RepositoryStreaming, StreamingArtifact
 from providers.base import AzureTarget
 from stackconfig.fields import REGISTRY_SUFFIX_LENGTH
@@ -105,14 +105,16 @@ class StreamingRegistry(pulumi.ComponentResource):
         registry: containerregistry.Registry,
         child: pulumi.ResourceOptions,
     ) -> None:
-        """One `ImportedImage` per configured image, and the streaming artifacts of the streaming ones."""
+        """One `ImportedImage` per target, one `StreamingArtifact` per (repository, source) that streams.
+
+        Both are named by what they are in the registry, never by config name or list order, so renaming,
+        reordering or dropping an image cannot turn into a create of one resource and a delete of
+        another that holds the same tag or artifact (docs/operations.md, "Config edits").
+        """
         self.images = {}
-        # One streaming artifact per (repository, source): images that import the same source into one
-        # repository point at one digest, and two resources for it would let one delete the other's.
-        artifacts: dict[tuple[str, str], StreamingArtifact] = {}
-        for image in args.images:
-            imported = ImportedImage(
-                f"{name}-import-{image.name}",
+        imports = {
+            image.target: ImportedImage(
+                import_resource_name(name, image),
                 azure=args.azure,
                 resource_group_name=self.resource_group_name,
                 registry_name=registry.name,
@@ -120,27 +122,16 @@ class StreamingRegistry(pulumi.ComponentResource):
                 source=image.source,
                 target=image.target,
                 timeout_minutes=args.timeouts.import_minutes,
-                opts=child,
+                opts=pulumi.ResourceOptions.merge(
+                    child, pulumi.ResourceOptions(aliases=[pulumi.Alias(name=f"{name}-import-{image.name}")])
+                ),
             )
-            ready: list[pulumi.Resource] = [imported]
-            artifact_digest: pulumi.Output[str | None] = pulumi.Output.from_input(None)
-            if image.streaming:
-                shared = (image.repository, image.source)
-                if shared not in artifacts:
-                    # Named after the first image of the source (config order). The digest input is the
-                    # import's output: the conversion starts once the image is there.
-                    artifacts[shared] = StreamingArtifact(
-                        f"{name}-streaming-{image.name}",
-                        azure=args.azure,
-                        login_server=registry.login_server,
-                        repository=image.repository,
-                        digest=imported.digest,
-                        timeout_minutes=args.timeouts.conversion_minutes,
-                        opts=child,
-                    )
-                artifact = artifacts[shared]
-                ready.append(artifact)
-                artifact_digest = artifact.streaming_artifact_digest
+            for image in args.images
+        }
+        artifacts = self._streaming_artifacts(name, args, registry, imports, child)
+        for image in args.images:
+            imported = imports[image.target]
+            artifact = artifacts.get(artifact_key(image)) if image.streaming else None
             self.images[image.name] = PublishedImage(
                 name=image.name,
                 repository=image.repository,
@@ -148,11 +139,57 @@ class StreamingRegistry(pulumi.ComponentResource):
                 streaming=image.streaming,
                 ref=imported.ref,
                 digest=imported.digest,
-                streaming_artifact_digest=artifact_digest,
-                ready=ready,
+                streaming_artifact_digest=(
+                    artifact.streaming_artifact_digest if artifact is not None else pulumi.Output.from_input(None)
+                ),
+                ready=[imported] if artifact is None else [imported, artifact],
                 traits=image_traits(image, {}),
                 source=image.source,
             )
+
+    def _streaming_artifacts(
+        self,
+        name: str,
+        args: StreamingRegistryArgs,
+        registry: containerregistry.Registry,
+        imports: dict[str, ImportedImage],
+        child: pulumi.ResourceOptions,
+    ) -> dict[tuple[str, str], StreamingArtifact]:
+        """One artifact per (repository, source): every image of the pair points at one digest.
+
+        Its digest comes from the import with the first target in sorted order (the conversion starts
+        once that image is there); aliases carry the names it had when it was named after an image.
+        """
+        sharing: dict[tuple[str, str], list[ImageConfig]] = {}
+        for image in args.images:
+            if image.streaming:
+                sharing.setdefault(artifact_key(image), []).append(image)
+        artifacts: dict[tuple[str, str], StreamingArtifact] = {}
+        for key, images in sharing.items():
+            first = min(images, key=lambda image: image.target)
+            aliases = [pulumi.Alias(name=f"{name}-streaming-{image.name}") for image in images]
+            artifacts[key] = StreamingArtifact(
+                f"{name}-streaming-{key[0]}@{key[1]}",
+                azure=args.azure,
+                login_server=registry.login_server,
+                repository=first.repository,
+                digest=imports[first.target].digest,
+                timeout_minutes=args.timeouts.conversion_minutes,
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(aliases=aliases)),
+            )
+        return artifacts
+
+
+def import_resource_name(component: str, image: ImageConfig) -> str:
+    """An import is its target tag in the registry (targets are unique in a stack)."""
+    return f"{component}-import-{image.target}"
+
+
+def artifact_key(image: ImageConfig) -> tuple[str, str]:
+    """(repository, source as ACR import reads it): `docker.io/alpine:3.20` and `docker.io/library/alpine:3.20`
+    are one image, so they share one streaming artifact."""
+    fields = import_source(image.source)
+    return image.repository, f"{fields['registryUri']}/{fields['sourceImage']}"
 
 
 def auto_convert_resource_name(repository: str) -> str:

@@ -11,7 +11,7 @@ from pulumi_azure_native import authorization, containerservice
 
 from components.registry import StreamingRegistry, StreamingRegistryArgs
 from offline.fakes.azure_base import SUBSCRIPTION, TENANT
-from offline.fakes.registry import fake_digest
+from offline.fakes.registry import fake_digest, imported_digest
 from offline.harness import evaluate
 from providers.base import AzureTarget
 from stackconfig.model import ImageConfig, RegistryConfig, TimeoutsConfig
@@ -120,7 +120,7 @@ def test_one_import_per_image_and_one_streaming_artifact_per_streaming_image():
     assert front.inputs["timeoutMinutes"] == 31
     artifacts = {r.inputs["repository"]: r for r in evaluation.of_type(STREAMING)}
     assert set(artifacts) == {"azure-vote-front", "redis"}  # alpine is not streaming
-    assert artifacts["redis"].inputs["digest"] == fake_digest("redis:6.0.8")
+    assert artifacts["redis"].inputs["digest"] == imported_digest(IMAGES[1].source)
     assert artifacts["redis"].inputs["timeoutMinutes"] == 61
     assert evaluation.of_type(AUTO_CONVERT) == []
 
@@ -146,13 +146,13 @@ def test_outputs_per_image():
     images = evaluate(program()).outputs["images"]
     assert images["alpine"] == {
         "ref": "streamabx7k2q9.azurecr.io/library/alpine:3.20",
-        "digest": fake_digest("library/alpine:3.20"),
+        "digest": imported_digest(IMAGES[2].source),
         "streaming": False,
         "streamingArtifactDigest": None,
     }
     front = images["azure-vote-front"]
     assert front["streaming"] is True
-    assert front["streamingArtifactDigest"] == fake_digest(f"streaming:{fake_digest('azure-vote-front:v1')}")
+    assert front["streamingArtifactDigest"] == fake_digest(f"streaming:{imported_digest(IMAGES[0].source)}")
 
 
 def test_published_images_are_ready_after_import_and_artifact():
@@ -208,8 +208,11 @@ def test_images_of_one_source_in_one_repository_share_one_streaming_artifact():
     ]
     evaluation = evaluate(program(images=tuple(ImageConfig.model_validate(i) for i in images)))
     artifacts = evaluation.of_type(STREAMING)
-    # Two sources, two artifacts: the copy shares the first one's, so no delete can take it away.
-    assert sorted(a.name for a in artifacts) == ["registry-streaming-front", "registry-streaming-front-other"]
+    # Two sources, two artifacts, named by (repository, source): the copy shares the first one's.
+    assert sorted(a.name for a in artifacts) == [
+        "registry-streaming-vote@mcr.microsoft.com/azuredocs/azure-vote-front:v1",
+        "registry-streaming-vote@mcr.microsoft.com/azuredocs/azure-vote-front:v2",
+    ]
     summaries = evaluation.outputs["images"]
     assert summaries["front"]["streamingArtifactDigest"] == summaries["front-copy"]["streamingArtifactDigest"]
 
