@@ -287,8 +287,23 @@ def test_delete_cancels_a_conversion_still_running_first():
             ),
         ]
     )
-    provider.delete("id", {**PROPS, "streamingArtifactDigest": ARTIFACT, "reused": False})
+    provider.delete("id", {**PROPS, "streamingArtifactDigest": ARTIFACT, "reused": False, "operationId": OPERATION})
     assert transport.unused() == []
+
+
+def test_delete_leaves_a_running_conversion_it_did_not_start():
+    """Recorded: #44, #53, #62; #63 (Running, operation OPERATION). Constructed: token (delete scope),
+    DELETE manifest 202. The resource recorded another operation: the running one is not its own."""
+    provider, transport = provider_for(
+        [
+            *rec(*PULL_AUTH, 63),
+            constructed("POST", f"{BASE}/oauth2/token", 200, {"access_token": "REDACTED"}),
+            constructed("DELETE", f"{BASE}/v2/microsoft/manifests/{ARTIFACT}", 202),
+        ]
+    )
+    provider.delete("id", {**PROPS, "streamingArtifactDigest": ARTIFACT, "reused": False, "operationId": "other"})
+    assert transport.unused() == []
+    assert transport.requests_to(":cancel") == []
 
 
 def test_delete_leaves_an_artifact_it_found_existing():
