@@ -28,8 +28,8 @@ class StreamingRegistryArgs:
     images: tuple[ImageConfig, ...]
     timeouts: TimeoutsConfig
     azure: AzureTarget  # who the dynamic resources act as (stacks/program.py makes it once)
-    # Pulumi `protect`: a registry shared by experiment stacks must survive a stray `pulumi destroy`.
-    protect: bool = False
+    # Pulumi `protect`: a replace (namePrefix, location, sku) or a stray destroy stops at the engine.
+    protect: bool = True
 
 
 class StreamingRegistry(pulumi.ComponentResource):

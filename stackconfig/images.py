@@ -143,6 +143,7 @@ class RegistryConfig(ConfigModel):
     )
     protect: StrictBool | None = Field(
         None,
-        description="Pulumi `protect` on the registry (a destroy stops instead of deleting it); default: "
-        "true in a registry stack (role: registry), false in an all-in-one stack.",
+        description="Pulumi `protect` on the registry (an edit that would replace it, or a destroy, stops "
+        "instead of deleting it with every image and artifact); default: true in every stack that holds the "
+        "registry. Teardown: set it to false, `pulumi up`, then `pulumi destroy`.",
     )

@@ -85,7 +85,8 @@ class StackConfig(ConfigModel):
 
     @property
     def protect_registry(self) -> bool:
-        return self.registry.protect if self.registry.protect is not None else self.is_registry_stack
+        """Protected unless said otherwise: replacing it would drop every image, artifact and build."""
+        return self.registry.protect if self.registry.protect is not None else True
 
     @property
     def uses_streaming(self) -> bool:
