@@ -6,6 +6,7 @@ Design notes: docs/providers.md ("components/cluster.py").
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ import pulumi
 from pulumi_azure_native import authorization, containerregistry, containerservice
 
 from components.pool_body import pool_properties, pool_summary
-from contract import ACR_PULL_ROLE_ID, SYSTEM_POOL_NAME, SYSTEM_POOL_TAINT
+from contract import ACR_PULL_ROLE_ID, PROJECT, SYSTEM_POOL_NAME, SYSTEM_POOL_TAINT
 from providers.acr_token_credentials import TokenCredentials, dockerconfigjson
 from providers.aks_agent_pool import ExperimentPool
 from providers.base import AzureTarget
@@ -43,6 +44,33 @@ class StreamingClusterArgs:
     registry_id: pulumi.Input[str]
     registry_name: pulumi.Input[str]
     azure: AzureTarget
+    stack_name: str  # experiment stacks of one namePrefix share a registry: the pull token is per stack
+
+
+def pull_token_name(name_prefix: str, stack_name: str) -> str:
+    """`aks-pull-<prefix>-<stack>`: 5-50 letters, digits and '-', unique per stack within a registry.
+
+    Too long, it keeps its start and ends in a hash of the whole, so two stacks never share one.
+    """
+    full = re.sub(r"[^A-Za-z0-9-]+", "-", f"aks-pull-{name_prefix}-{stack_name}")
+    if len(full) <= 50:
+        return full
+    return f"{full[:41]}-{hashlib.sha256(full.encode()).hexdigest()[:8]}"
+
+
+def refuse_disabling_oidc_issuer(args: pulumi.ResourceHookArgs) -> None:
+    """Before a cluster update (and its preview): AKS cannot switch an OIDC issuer off once it is on.
+
+    The old outputs are the cluster as Azure last reported it, so the engine's own diff decides, not
+    a guess at the previous config.
+    """
+    was = ((args.old_outputs or {}).get("oidcIssuerProfile") or {}).get("enabled")
+    wanted = ((args.new_inputs or {}).get("oidcIssuerProfile") or {}).get("enabled")
+    if was is True and wanted is False:
+        raise ValueError(
+            f"{PROJECT}:cluster.oidcIssuer: true -> false is refused: AKS cannot disable the OIDC issuer of "
+            f"cluster {args.name} once enabled; allowed: true (or tear the cluster down first)"
+        )
 
 
 def role_assignment_name(scope: str, principal_id: str, role_id: str) -> str:
@@ -120,6 +148,9 @@ class StreamingCluster(pulumi.ComponentResource):
         """The cluster with its system pool only; the experiment pools are `ExperimentPool` resources."""
         config = args.cluster
         cluster_name = f"{args.name_prefix}-aks"
+        oidc_guard = pulumi.ResourceHook(
+            f"{name}-oidc-issuer-stays-on", refuse_disabling_oidc_issuer, pulumi.ResourceHookOptions(on_dry_run=True)
+        )
         return containerservice.ManagedCluster(
             f"{name}-aks",
             resource_group_name=args.resource_group_name,
@@ -144,7 +175,13 @@ class StreamingCluster(pulumi.ComponentResource):
                     node_taints=[SYSTEM_POOL_TAINT],
                 )
             ],
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["agentPoolProfiles"]),
+            # No ignore_changes on agentPoolProfiles: after `pulumi refresh` the stored inputs hold every
+            # live pool, and ignoring changes would send that stale list back (pulumi-azure-native#2719).
+            # Declared, the list is always the system pool alone; the experiment pools are their own
+            # resources. It also lets the system pool's orchestratorVersion follow a pinned version.
+            opts=pulumi.ResourceOptions(
+                parent=self, hooks=pulumi.ResourceHookBinding(before_update=[oidc_guard])
+            ),
         )
 
     def _kubeconfig(self, args: StreamingClusterArgs) -> pulumi.Output[str]:
@@ -211,8 +248,7 @@ class StreamingCluster(pulumi.ComponentResource):
             f"{name}-pull-token",
             registry_name=args.registry_name,
             resource_group_name=registry_group,
-            # 5-50 letters, digits and '-'; unique within the (per-stack) registry.
-            token_name=f"aks-pull-{args.name_prefix}"[:50],
+            token_name=pull_token_name(args.name_prefix, args.stack_name),
             scope_map_id=registry_id.apply(lambda rid: f"{rid}/scopeMaps/{PULL_SCOPE_MAP}"),
             status="enabled",
             opts=pulumi.ResourceOptions(parent=self),

@@ -285,4 +285,13 @@ Replicas = Annotated[StrictInt, _in_range(1, 1000)]
 Port = Annotated[StrictInt, _checked(lambda v: 1 <= v <= 65535, lambda v: f"{v} is not a TCP port; allowed: 1-65535")]
 SystemPoolCount = Annotated[StrictInt, _in_range(1, 1000)]
 TimeoutMinutes = Annotated[StrictInt, _in_range(1, 24 * 60, " minutes")]
-CacheGeneration = Annotated[StrictInt, _checked(lambda v: v >= 0, lambda v: f"{v} is negative; allowed: 0 or more")]
+# A JSON number past 2**53 - 1 loses digits in JavaScript-based tooling (and in float parsing of
+# `pulumi config`), so two generations could read alike and a reset would silently not happen.
+MAX_SAFE_INTEGER = 2**53 - 1
+CacheGeneration = Annotated[
+    StrictInt,
+    _checked(
+        lambda v: 0 <= v <= MAX_SAFE_INTEGER,
+        lambda v: f"{v} is not a safe integer generation; allowed: 0-{MAX_SAFE_INTEGER}",
+    ),
+]

@@ -186,6 +186,7 @@ def _cluster_side(config: StackConfig, stack_name: str, azure: AzureTarget, side
             registry_id=side.registry_id,
             registry_name=side.registry_name,
             azure=azure,
+            stack_name=stack_name,
         ),
     )
     workloads = ABWorkloads(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import pytest
@@ -67,6 +68,7 @@ def program_for(values: dict, name_prefix: str = "streamab"):
                 registry_id=registry.id,
                 registry_name=registry.name,
                 azure=AzureTarget(SUBSCRIPTION, TENANT),
+                stack_name="dev",
             ),
         )
         exports = {
@@ -106,7 +108,7 @@ def test_cluster_has_system_identity_rbac_version_and_only_the_tainted_system_po
     assert system["mode"] == "System" and system["name"] == "system"
     assert system["nodeTaints"] == [SYSTEM_POOL_TAINT] == ["CriticalAddonsOnly=true:NoSchedule"]
     assert system["vmSize"] == config.cluster.system_pool.vm_size
-    assert cluster.ignore_changes == ["agentPoolProfiles"]
+    assert cluster.ignore_changes == []
     assert cluster.parent == ev.of_type("acr-streaming-ab:cluster:StreamingCluster")[0].urn
 
 
@@ -275,8 +277,8 @@ def test_token_mode_creates_a_pull_token_and_a_secret_pull_secret_instead_of_a_r
     assert "pullSecret" in ev.secret_outputs
     entry = json.loads(ev.outputs["pullSecret"])["auths"][f"{REGISTRY_NAME}.azurecr.io"]
     # ACR answers generateCredentials with the token's name as username.
-    assert token.inputs["tokenName"] == "aks-pull-streamab" == entry["username"]
-    assert token.id == f"{REGISTRY_ID}/tokens/aks-pull-streamab"
+    assert token.inputs["tokenName"] == "aks-pull-streamab-dev" == entry["username"]
+    assert token.id == f"{REGISTRY_ID}/tokens/aks-pull-streamab-dev"
     assert entry["password"].startswith("fake-password-")
     (cluster,) = ev.of_type(CLUSTER)
     assert not ev.depends_on(cluster, token)
@@ -380,3 +382,68 @@ def test_dev_stack_deploys_in_the_ideal_time_for_its_graph():
     assert result["critical_path_seconds"] == result["ideal_seconds"]
     assert result["cluster_ready_seconds"] == result["cluster_floor_seconds"]  # only the group before it
     assert result["pools"] == len(config.pools)
+
+
+def test_pull_tokens_of_two_stacks_with_one_name_prefix_differ():
+    from components.cluster import pull_token_name
+
+    assert pull_token_name("streamab", "dev") != pull_token_name("streamab", "teleport")
+    long_a, long_b = (pull_token_name("a" * 30, f"experiment_{n}.{'x' * 20}") for n in (1, 2))
+    assert long_a != long_b and all(len(n) <= 50 and re.fullmatch(r"[A-Za-z0-9-]{5,50}", n) for n in (long_a, long_b))
+
+
+def sent_on_update(cluster, stored_inputs: dict) -> dict:
+    """What the engine sends in a cluster update: the declared inputs, except ignoreChanges keys, for
+    which it keeps the stored (after `pulumi refresh`: the live) value. A model of Pulumi's documented
+    ignoreChanges rule, not an engine run."""
+    return {k: stored_inputs.get(k) if k in cluster.ignore_changes else v for k, v in cluster.inputs.items()}
+
+
+def test_a_refreshed_pool_list_is_never_sent_back_to_aks(attach):
+    """A refresh stores every live pool in the cluster's inputs (pulumi-azure-native#2719); the next
+    update must still send the system pool alone, never a stale list of experiment pools."""
+    config, ev = attach
+    (cluster,) = ev.of_type(CLUSTER)
+    live_pools = [dict(cluster.inputs["agentPoolProfiles"][0])] + [
+        {"name": p.name, "mode": "User", "count": 0, "vmSize": p.vm_size} for p in config.pools
+    ]
+    refreshed = {**cluster.inputs, "agentPoolProfiles": live_pools}
+    sent = sent_on_update(cluster, refreshed)
+    assert [p["name"] for p in sent["agentPoolProfiles"]] == ["system"]
+
+
+def test_a_pinned_version_upgrades_the_system_pool_with_the_control_plane():
+    values = stack_values(cluster={"kubernetesVersion": "1.33"})
+    _, program = program_for(values)
+    (cluster,) = evaluate(program, values).of_type(CLUSTER)
+    stored = {**cluster.inputs, "kubernetesVersion": "1.32"}
+    stored["agentPoolProfiles"] = [{**cluster.inputs["agentPoolProfiles"][0], "orchestratorVersion": "1.32"}]
+    sent = sent_on_update(cluster, stored)
+    assert sent["kubernetesVersion"] == "1.33" == sent["agentPoolProfiles"][0]["orchestratorVersion"]
+
+
+def test_switching_the_oidc_issuer_off_is_refused_before_the_update(attach):
+    import pulumi
+
+    from components.cluster import refuse_disabling_oidc_issuer
+
+    _, ev = attach
+    (cluster,) = ev.of_type(CLUSTER)
+    assert cluster.before_update_hooks == ["cluster-oidc-issuer-stays-on"]
+
+    def hook(old: bool | None, new: bool) -> None:
+        refuse_disabling_oidc_issuer(
+            pulumi.ResourceHookArgs(
+                urn="urn",
+                id="id",
+                name="cluster-aks",
+                type=CLUSTER,
+                old_outputs={"oidcIssuerProfile": {"enabled": old}},
+                new_inputs={"oidcIssuerProfile": {"enabled": new}},
+            )
+        )
+
+    with pytest.raises(ValueError, match=r"^acr-streaming-ab:cluster.oidcIssuer: true -> false is refused"):
+        hook(True, False)
+    for old, new in ((False, True), (True, True), (None, False), (False, False)):
+        hook(old, new)

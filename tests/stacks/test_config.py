@@ -460,3 +460,9 @@ def test_auto_conversion_names_that_collide_are_refused():
         p.startswith(f"{PROJECT}:registry.autoConvertRepositories[1]: duplicate auto-conversion resource name")
         for p in problems
     ), problems
+
+
+def test_cache_generation_stays_a_safe_integer():
+    assert parse_stack_config({**BASE, "cacheGeneration": 2**53 - 1}).cache_generation == 2**53 - 1
+    (problem,) = problems_for({**BASE, "cacheGeneration": 2**53})
+    assert problem.startswith("acr-streaming-ab:cacheGeneration: 9007199254740992 is not a safe integer")
