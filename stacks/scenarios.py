@@ -10,16 +10,20 @@ from __future__ import annotations
 
 from typing import Any
 
-# Imported once into the registry so every ACR task build starts from the registry's own copy
-# instead of pulling Docker Hub (anonymous pulls there are rate limited).
+# Imported once into the registry so every ACR task build starts from the registry's own copy.
+# Sources come from Microsoft's MCR mirror of Docker library images where it has the tag: anonymous
+# Docker Hub answers `toomanyrequests` under load.
+MCR_DOCKER_LIBRARY = "mcr.microsoft.com/mirror/docker/library"
 _ALPINE = {
     "name": "alpine",
-    "source": "docker.io/library/alpine:3.20",
+    "source": f"{MCR_DOCKER_LIBRARY}/alpine:3.20",
     "target": "library/alpine:3.20",
     "streaming": False,
 }
 # The official busybox image's /bin/busybox is statically linked: copied into a synthetic image it
 # runs the start-up read, the millisecond log lines and the HTTP readiness endpoint on any base.
+# Docker Hub on purpose: the MCR mirror is known to carry busybox 1.35 and 1.28, not 1.37, and
+# moving the tools image to another busybox release is a change of its own (docs/operations.md).
 _BUSYBOX = {
     "name": "busybox",
     "source": "docker.io/library/busybox:1.37",

@@ -466,3 +466,10 @@ def test_cache_generation_stays_a_safe_integer():
     assert parse_stack_config({**BASE, "cacheGeneration": 2**53 - 1}).cache_generation == 2**53 - 1
     (problem,) = problems_for({**BASE, "cacheGeneration": 2**53})
     assert problem.startswith("acr-streaming-ab:cacheGeneration: 9007199254740992 is not a safe integer")
+
+
+def test_docker_library_images_come_from_the_mcr_mirror_where_it_has_the_tag():
+    sources = {i["name"]: i["source"] for s in scenarios.SCENARIOS.values() for i in s.get("images", [])}
+    assert sources["alpine"] == "mcr.microsoft.com/mirror/docker/library/alpine:3.20"
+    # The one Docker Hub fallback (the mirror carries busybox 1.35 and 1.28, not 1.37).
+    assert [n for n, s in sources.items() if s.startswith("docker.io/")] == ["busybox"]
