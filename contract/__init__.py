@@ -40,9 +40,10 @@ SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 # AcrPull, a built-in role with the same id in every tenant.
 ACR_PULL_ROLE_ID = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 
-# Node OS images artifact streaming supports (Ubuntu2404 and AzureLinux3 were still rolling out,
-# Azure/AKS#4948 and AgentBaker#6993, when this was written).
-STREAMING_OS_SKUS = ("Ubuntu", "Ubuntu2204", "AzureLinux")
+# Node OS images artifact streaming supports. Ubuntu 24.04 has it (Azure/AKS#4948 closed; the
+# `Ubuntu` SKU itself is 24.04 from Kubernetes 1.35); Azure Linux 3 does not yet (AgentBaker#6993
+# open, karpenter-provider-azure#1600 keeps streaming off there).
+STREAMING_OS_SKUS = ("Ubuntu", "Ubuntu2204", "Ubuntu2404", "AzureLinux")
 OS_GUARD_SKUS = ("AzureLinuxOSGuard", "AzureLinux3OSGuard")
 SANDBOX_RUNTIMES = ("KataMshvVmIsolation", "KataVmIsolation")
 

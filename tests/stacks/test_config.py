@@ -304,7 +304,7 @@ def _pool(**changes) -> dict:
         (_pool(osSku="AzureLinuxOSGuard"), "osSku", "is not available in the AKS agent-pool API"),
         (_pool(workloadRuntime="KataMshvVmIsolation"), "workloadRuntime", "is not available in the AKS agent-pool"),
         (_pool(name="system"), "name", "is the system pool's name"),
-        (_pool(artifactStreaming=True, osSku="Ubuntu2404"), "osSku", "artifact streaming does not support"),
+        (_pool(artifactStreaming=True, osSku="AzureLinux3"), "osSku", "artifact streaming does not support"),
     ],
 )
 def test_pool_rules_for_every_pool(pool, key, message):
@@ -473,3 +473,9 @@ def test_docker_library_images_come_from_the_mcr_mirror_where_it_has_the_tag():
     assert sources["alpine"] == "mcr.microsoft.com/mirror/docker/library/alpine:3.20"
     # The one Docker Hub fallback (the mirror carries busybox 1.35 and 1.28, not 1.37).
     assert [n for n, s in sources.items() if s.startswith("docker.io/")] == ["busybox"]
+
+
+def test_ubuntu_2404_streaming_pools_are_accepted():
+    pools = [*scenarios.SCENARIOS["teleport-ab"]["pools"], _pool(artifactStreaming=True, osSku="Ubuntu2404")]
+    config = parse_stack_config({**BASE, "pools": pools})
+    assert config.pool("extra").os_sku == "Ubuntu2404" and config.pool("extra").artifact_streaming
