@@ -95,6 +95,7 @@ class StreamingRegistry(pulumi.ComponentResource):
             # Pulls authenticate with AAD (AcrPull for the kubelet identity, or a scoped token).
             admin_user_enabled=False,
             anonymous_pull_enabled=False,
+            public_network_access=args.registry.public_network_access,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
 

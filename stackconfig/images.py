@@ -141,6 +141,12 @@ class RegistryConfig(ConfigModel):
     auto_convert_repositories: tuple[f.RepositoryName, ...] = Field(
         (), alias="autoConvertRepositories", description="Repositories whose every pushed image ACR converts."
     )
+    public_network_access: Literal["Enabled", "Disabled"] = Field(
+        "Enabled",
+        alias="publicNetworkAccess",
+        description="The registry's public endpoint. `Disabled` needs private connectivity this project does "
+        "not declare (a private endpoint the nodes and the deploying machine reach).",
+    )
     protect: StrictBool | None = Field(
         None,
         description="Pulumi `protect` on the registry (an edit that would replace it, or a destroy, stops "

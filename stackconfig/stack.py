@@ -118,6 +118,7 @@ class StackConfig(ConfigModel):
             )
         if not self.is_registry_stack:
             self._check_pools(found)
+        self._check_exposure(found)
         workloads = check_workloads(self, found)
         raise_if(found)
         active = self.active_workloads if self.active_workloads is not None else [w.name for w in workloads]
@@ -224,6 +225,18 @@ class StackConfig(ConfigModel):
                     )
                 )
             check_unique(found, seen, repository.replace("/", "-"), path, "auto-conversion resource name")
+
+    def _check_exposure(self, found: Problems) -> None:
+        """A source range of the whole internet is a public endpoint, and must be asked for as one."""
+        for i, cidr in enumerate(self.load_balancer_source_ranges):
+            if not self.public_endpoints and cidr.endswith("/0"):
+                found.append(
+                    (
+                        ("loadBalancerSourceRanges", i),
+                        f"{cidr} opens the front ends to the whole internet; allowed: narrower ranges, or "
+                        "publicEndpoints: true to mean it",
+                    )
+                )
 
     def _check_pools(self, found: Problems) -> None:
         if not self.pools:

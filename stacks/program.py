@@ -187,6 +187,7 @@ def _cluster_side(config: StackConfig, stack_name: str, azure: AzureTarget, side
             registry_name=side.registry_name,
             azure=azure,
             stack_name=stack_name,
+            deployer_object_id=authorization.get_client_config_output().object_id,
         ),
     )
     workloads = ABWorkloads(

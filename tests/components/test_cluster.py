@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
 
@@ -37,6 +38,9 @@ POOL = "pulumi-python:dynamic/aks:ExperimentPool"
 ROLE = "azure-native:authorization:RoleAssignment"
 
 
+DEPLOYER = "22222222-2222-2222-2222-222222222222"
+
+
 def stack_values(**overrides) -> dict:
     return {"location": "westus3", **overrides}
 
@@ -69,6 +73,7 @@ def program_for(values: dict, name_prefix: str = "streamab"):
                 registry_name=registry.name,
                 azure=AzureTarget(SUBSCRIPTION, TENANT),
                 stack_name="dev",
+                deployer_object_id=DEPLOYER,
             ),
         )
         exports = {
@@ -447,3 +452,75 @@ def test_switching_the_oidc_issuer_off_is_refused_before_the_update(attach):
         hook(True, False)
     for old, new in ((False, True), (True, True), (None, False), (False, False)):
         hook(old, new)
+
+
+def test_the_cluster_runs_a_network_policy_engine_and_keeps_local_accounts_by_default(attach):
+    _, ev = attach
+    (cluster,) = ev.of_type(CLUSTER)
+    profile = cluster.inputs["networkProfile"]
+    assert (profile["networkPlugin"], profile["networkPluginMode"]) == ("azure", "overlay")
+    assert profile["networkPolicy"] == "cilium" == profile["networkDataplane"]
+    assert "aadProfile" not in cluster.inputs and "disableLocalAccounts" not in cluster.inputs
+    assert "apiServerAccessProfile" not in cluster.inputs
+    assert "token: fake-user-token" in ev.outputs["kubeconfig"]
+
+
+@pytest.fixture(scope="module")
+def entra_only():
+    values = stack_values(cluster={"localAccounts": False, "authorizedIpRanges": ["203.0.113.0/24"]})
+    _, program = program_for(values)
+    return evaluate(program, values)
+
+
+def test_entra_id_only_cluster_grants_the_deployer_and_hands_out_a_kubelogin_kubeconfig(entra_only):
+    (cluster,) = entra_only.of_type(CLUSTER)
+    assert cluster.inputs["disableLocalAccounts"] is True
+    assert cluster.inputs["aadProfile"] == {"managed": True, "enableAzureRBAC": True, "tenantID": TENANT}
+    assert cluster.inputs["apiServerAccessProfile"] == {"authorizedIPRanges": ["203.0.113.0/24"]}
+    (admin,) = [r for r in entra_only.of_type(ROLE) if r.name == "cluster-deployer-rbac-admin"]
+    assert admin.inputs["principalId"] == DEPLOYER and admin.inputs["scope"] == cluster.id
+    assert admin.inputs["roleDefinitionId"].endswith("/roleDefinitions/b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b")
+    user = yaml.safe_load(entra_only.outputs["kubeconfig"])["users"][0]["user"]
+    assert user["exec"]["command"] == "kubelogin"
+    # No fixed sign-in method: AAD_LOGIN_METHOD (azurecli, workloadidentity) decides; never devicecode.
+    assert "--login" not in user["exec"]["args"] and "devicecode" not in user["exec"]["args"]
+    assert "--server-id" in user["exec"]["args"] and "token" not in user
+
+
+def test_the_kubernetes_client_timing_uses_signs_in_through_kubelogin(entra_only, tmp_path, monkeypatch):
+    """The Python kubernetes client (what `timing` reads clusters with) runs the kubeconfig's exec plugin:
+    a stand-in `kubelogin` on PATH answers an ExecCredential, and the client sends its token."""
+    from kubernetes import config
+
+    stub = tmp_path / "kubelogin"
+    stub.write_text(
+        "#!/bin/sh\n"
+        'echo "$AAD_LOGIN_METHOD $*" > "$(dirname "$0")/called"\n'
+        'echo \'{"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential",'
+        ' "status": {"token": "entra-token"}}\'\n'
+    )
+    stub.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    monkeypatch.setenv("AAD_LOGIN_METHOD", "azurecli")
+    # As timing/sources/cluster.py reads a stack's kubeconfig.
+    api = config.new_client_from_config_dict(yaml.safe_load(entra_only.outputs["kubeconfig"]))
+    assert list(api.configuration.api_key.values()) == ["Bearer entra-token"]
+    assert (tmp_path / "called").read_text().startswith("azurecli get-token --server-id")
+
+
+def test_switching_entra_id_off_again_is_refused_before_the_update():
+    import pulumi
+
+    from components.cluster import refuse_disabling_oidc_issuer
+
+    def hook(old: dict, new: dict) -> None:
+        refuse_disabling_oidc_issuer(
+            pulumi.ResourceHookArgs(
+                urn="urn", id="id", name="cluster-aks", type=CLUSTER, old_outputs=old, new_inputs=new
+            )
+        )
+
+    with pytest.raises(ValueError, match=r"^acr-streaming-ab:cluster.localAccounts: false -> true is refused"):
+        hook({"aadProfile": {"managed": True}}, {})
+    hook({"aadProfile": {"managed": True}}, {"aadProfile": {"managed": True}})
+    hook({}, {"aadProfile": {"managed": True}})

@@ -5,6 +5,8 @@ No HTTP here: computed outputs come from offline/fakes/registry.py (login server
 
 from __future__ import annotations
 
+import dataclasses
+
 import pulumi
 import pytest
 from pulumi_azure_native import authorization, containerservice
@@ -240,3 +242,16 @@ def test_import_waits_for_the_registry(image):
     [acr] = evaluation.of_type(REGISTRY)
     imported = next(r for r in evaluation.of_type(IMPORT) if r.inputs["target"] == image.target)
     assert evaluation.depends_on(imported, acr)
+
+
+def test_the_registry_is_reachable_by_default_and_its_public_endpoint_can_be_closed():
+    [acr] = evaluate(program()).of_type(REGISTRY)
+    assert acr.inputs["publicNetworkAccess"] == "Enabled"
+    closed = RegistryConfig.model_validate({"publicNetworkAccess": "Disabled"})
+
+    def run():
+        StreamingRegistry("registry", dataclasses.replace(args(), registry=closed))
+        return {}
+
+    [acr] = evaluate(run).of_type(REGISTRY)
+    assert acr.inputs["publicNetworkAccess"] == "Disabled"
