@@ -96,6 +96,7 @@ def kubelogin_kubeconfig(kubeconfig: str) -> str:
         exec_["args"] = kept
     return yaml.safe_dump(document, sort_keys=False)
 
+
 def pull_token_name(name_prefix: str, stack_name: str) -> str:
     """`aks-pull-<prefix>-<stack>`: 5-50 letters, digits and '-', unique per stack within a registry.
 
@@ -235,9 +236,7 @@ class StreamingCluster(pulumi.ComponentResource):
             # live pool, and ignoring changes would send that stale list back (pulumi-azure-native#2719).
             # Declared, the list is always the system pool alone; the experiment pools are their own
             # resources. It also lets the system pool's orchestratorVersion follow a pinned version.
-            opts=pulumi.ResourceOptions(
-                parent=self, hooks=pulumi.ResourceHookBinding(before_update=[oidc_guard])
-            ),
+            opts=pulumi.ResourceOptions(parent=self, hooks=pulumi.ResourceHookBinding(before_update=[oidc_guard])),
         )
 
     def _kubeconfig(self, name: str, args: StreamingClusterArgs) -> pulumi.Output[str]:

@@ -577,7 +577,9 @@ def test_park_sets_parked_then_updates_and_destroy_destroys(tmp_path):
 def test_destroy_of_an_experiment_stack_is_a_destroy_alone(tmp_path):
     bin_dir = fake_pulumi(tmp_path, {})
     env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "STACK": "exp", "PULUMI_LOG": str(tmp_path / "log")}
-    (tmp_path / "Pulumi.exp.yaml").write_text("config:\n  acr-streaming-ab:registryStack: org/acr-streaming-ab/registry\n")
+    (tmp_path / "Pulumi.exp.yaml").write_text(
+        "config:\n  acr-streaming-ab:registryStack: org/acr-streaming-ab/registry\n"
+    )
     destroy = step(load("teardown"), "teardown", "Destroy every resource of the stack")
     assert run_bash(destroy["run"], tmp_path, env).returncode == 0
     assert (tmp_path / "log").read_text().splitlines() == ["destroy --stack exp --yes"]

@@ -479,3 +479,11 @@ def test_ubuntu_2404_streaming_pools_are_accepted():
     pools = [*scenarios.SCENARIOS["teleport-ab"]["pools"], _pool(artifactStreaming=True, osSku="Ubuntu2404")]
     config = parse_stack_config({**BASE, "pools": pools})
     assert config.pool("extra").os_sku == "Ubuntu2404" and config.pool("extra").artifact_streaming
+
+
+@pytest.mark.parametrize("cidr", ["0.0.0.0/0", "::/0"])
+def test_internet_wide_load_balancer_ranges_need_public_endpoints(cidr):
+    (problem,) = problems_for({**BASE, "loadBalancerSourceRanges": ["203.0.113.0/24", cidr]})
+    assert problem.startswith(f"acr-streaming-ab:loadBalancerSourceRanges[1]: {cidr} opens the front ends")
+    public = parse_stack_config({**BASE, "loadBalancerSourceRanges": [cidr], "publicEndpoints": True})
+    assert public.load_balancer_source_ranges == (cidr,)
