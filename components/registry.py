@@ -110,11 +110,17 @@ class StreamingRegistry(pulumi.ComponentResource):
 
         Both are named by what they are in the registry, never by config name or list order, so renaming,
         reordering or dropping an image cannot turn into a create of one resource and a delete of
-        another that holds the same tag or artifact (docs/operations.md, "Config edits").
+        another that holds the same tag or artifact (docs/operations.md, "Config edits"). Images go in
+        target order: an artifact takes its digest from the first target of its (repository, source).
         """
-        self.images = {}
-        imports = {
-            image.target: ImportedImage(
+        sharing: dict[tuple[str, str], list[ImageConfig]] = {}
+        for image in args.images:
+            if image.streaming:
+                sharing.setdefault(artifact_key(image), []).append(image)
+        artifacts: dict[tuple[str, str], StreamingArtifact] = {}
+        published: dict[str, PublishedImage] = {}
+        for image in sorted(args.images, key=lambda image: image.target):
+            imported = ImportedImage(
                 import_resource_name(name, image),
                 azure=args.azure,
                 resource_group_name=self.resource_group_name,
@@ -127,13 +133,25 @@ class StreamingRegistry(pulumi.ComponentResource):
                     child, pulumi.ResourceOptions(aliases=[pulumi.Alias(name=f"{name}-import-{image.name}")])
                 ),
             )
-            for image in args.images
-        }
-        artifacts = self._streaming_artifacts(name, args, registry, imports, child)
-        for image in args.images:
-            imported = imports[image.target]
-            artifact = artifacts.get(artifact_key(image)) if image.streaming else None
-            self.images[image.name] = PublishedImage(
+            key = artifact_key(image)
+            if image.streaming and key not in artifacts:
+                artifacts[key] = StreamingArtifact(
+                    f"{name}-streaming-{key[0]}@{key[1]}",
+                    azure=args.azure,
+                    login_server=registry.login_server,
+                    repository=image.repository,
+                    digest=imported.digest,
+                    timeout_minutes=args.timeouts.conversion_minutes,
+                    # The names it had when it was named after an image of the pair.
+                    opts=pulumi.ResourceOptions.merge(
+                        child,
+                        pulumi.ResourceOptions(
+                            aliases=[pulumi.Alias(name=f"{name}-streaming-{other.name}") for other in sharing[key]]
+                        ),
+                    ),
+                )
+            artifact = artifacts.get(key) if image.streaming else None
+            published[image.name] = PublishedImage(
                 name=image.name,
                 repository=image.repository,
                 tag=image.tag,
@@ -147,38 +165,7 @@ class StreamingRegistry(pulumi.ComponentResource):
                 traits=image_traits(image, {}),
                 source=image.source,
             )
-
-    def _streaming_artifacts(
-        self,
-        name: str,
-        args: StreamingRegistryArgs,
-        registry: containerregistry.Registry,
-        imports: dict[str, ImportedImage],
-        child: pulumi.ResourceOptions,
-    ) -> dict[tuple[str, str], StreamingArtifact]:
-        """One artifact per (repository, source): every image of the pair points at one digest.
-
-        Its digest comes from the import with the first target in sorted order (the conversion starts
-        once that image is there); aliases carry the names it had when it was named after an image.
-        """
-        sharing: dict[tuple[str, str], list[ImageConfig]] = {}
-        for image in args.images:
-            if image.streaming:
-                sharing.setdefault(artifact_key(image), []).append(image)
-        artifacts: dict[tuple[str, str], StreamingArtifact] = {}
-        for key, images in sharing.items():
-            first = min(images, key=lambda image: image.target)
-            aliases = [pulumi.Alias(name=f"{name}-streaming-{image.name}") for image in images]
-            artifacts[key] = StreamingArtifact(
-                f"{name}-streaming-{key[0]}@{key[1]}",
-                azure=args.azure,
-                login_server=registry.login_server,
-                repository=first.repository,
-                digest=imports[first.target].digest,
-                timeout_minutes=args.timeouts.conversion_minutes,
-                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(aliases=aliases)),
-            )
-        return artifacts
+        self.images = {image.name: published[image.name] for image in args.images}
 
 
 def import_resource_name(component: str, image: ImageConfig) -> str:
