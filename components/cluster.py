@@ -108,8 +108,8 @@ def pull_token_name(name_prefix: str, stack_name: str) -> str:
     return f"{full[:41]}-{hashlib.sha256(full.encode()).hexdigest()[:8]}"
 
 
-def refuse_disabling_oidc_issuer(args: pulumi.ResourceHookArgs) -> None:
-    """Before a cluster update (and its preview): AKS cannot switch an OIDC issuer off once it is on.
+def refuse_irreversible_changes(args: pulumi.ResourceHookArgs) -> None:
+    """Before a cluster update (and its preview): AKS cannot switch an OIDC issuer off, nor remove Entra ID.
 
     The old outputs are the cluster as Azure last reported it, so the engine's own diff decides, not
     a guess at the previous config.
@@ -205,7 +205,7 @@ class StreamingCluster(pulumi.ComponentResource):
         config = args.cluster
         cluster_name = f"{args.name_prefix}-aks"
         oidc_guard = pulumi.ResourceHook(
-            f"{name}-oidc-issuer-stays-on", refuse_disabling_oidc_issuer, pulumi.ResourceHookOptions(on_dry_run=True)
+            f"{name}-irreversible-settings", refuse_irreversible_changes, pulumi.ResourceHookOptions(on_dry_run=True)
         )
         return containerservice.ManagedCluster(
             f"{name}-aks",

@@ -430,14 +430,14 @@ def test_a_pinned_version_upgrades_the_system_pool_with_the_control_plane():
 def test_switching_the_oidc_issuer_off_is_refused_before_the_update(attach):
     import pulumi
 
-    from components.cluster import refuse_disabling_oidc_issuer
+    from components.cluster import refuse_irreversible_changes
 
     _, ev = attach
     (cluster,) = ev.of_type(CLUSTER)
-    assert cluster.before_update_hooks == ["cluster-oidc-issuer-stays-on"]
+    assert cluster.before_update_hooks == ["cluster-irreversible-settings"]
 
     def hook(old: bool | None, new: bool) -> None:
-        refuse_disabling_oidc_issuer(
+        refuse_irreversible_changes(
             pulumi.ResourceHookArgs(
                 urn="urn",
                 id="id",
@@ -511,10 +511,10 @@ def test_the_kubernetes_client_timing_uses_signs_in_through_kubelogin(entra_only
 def test_switching_entra_id_off_again_is_refused_before_the_update():
     import pulumi
 
-    from components.cluster import refuse_disabling_oidc_issuer
+    from components.cluster import refuse_irreversible_changes
 
     def hook(old: dict, new: dict) -> None:
-        refuse_disabling_oidc_issuer(
+        refuse_irreversible_changes(
             pulumi.ResourceHookArgs(
                 urn="urn", id="id", name="cluster-aks", type=CLUSTER, old_outputs=old, new_inputs=new
             )
