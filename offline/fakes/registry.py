@@ -96,6 +96,8 @@ class FakeRegistry(HttpTransport):
     """
 
     login_server: str
+    # Sources that are one image under another reference (a mirror), by source: the digest is the other's.
+    same_image: dict[str, str] = field(default_factory=dict)
     tags: dict[tuple[str, str], str] = field(default_factory=dict)  # (repository, tag) -> digest
     manifests: set[tuple[str, str]] = field(default_factory=set)  # (repository, digest), tagged or not
     artifacts: dict[tuple[str, str], str] = field(default_factory=dict)  # (repository, subject) -> artifact
@@ -137,7 +139,8 @@ class FakeRegistry(HttpTransport):
         if method != "POST" or not path.endswith("/importImage"):
             raise AssertionError(f"the fake registry answers no ARM call {method} {path}")
         source = body["source"]
-        digest = imported_digest(f"{source['registryUri']}/{source['sourceImage']}")
+        reference = f"{source['registryUri']}/{source['sourceImage']}"
+        digest = imported_digest(self.same_image.get(reference, reference))
         for target in body["targetTags"]:
             repository, tag = target.rsplit(":", 1)
             self.tags[(repository, tag)] = digest
@@ -160,7 +163,7 @@ class FakeRegistry(HttpTransport):
             (_REFERRERS, self._referrers),
             (_CONVERSION, self._conversion),
             (_OPERATION, self._operation),
-            (_MANIFEST, self._manifest),
+            (_MANIFEST, self._delete_manifest),
         ):
             match = pattern.match(path)
             if match:
@@ -196,17 +199,19 @@ class FakeRegistry(HttpTransport):
         known = next((op for op in self.conversions.values() if op["id"] == id), None)
         return (200, known) if known else (404, {"errors": [{"code": "NOT_FOUND"}]})
 
-    def _manifest(self, method: str, repo: str, digest: str) -> tuple[int, Any]:
+    def _delete_manifest(self, method: str, repo: str, digest: str) -> tuple[int, Any]:
+        """Deleting a streaming artifact's manifest drops it from its subject; an image's takes its tags too."""
         if method != "DELETE":
             raise AssertionError(f"the fake registry answers no manifest read {method} {repo}@{digest}")
         subjects = [subject for (r, subject), artifact in self.artifacts.items() if r == repo and artifact == digest]
         for subject in subjects:
             del self.artifacts[(repo, subject)]
-        if (repo, digest) in self.manifests:  # deleting an image takes its tags and artifacts along
+        image = (repo, digest) in self.manifests
+        if image:
             self.manifests.discard((repo, digest))
-            self.tags = {key: d for key, d in self.tags.items() if key[0] != repo or d != digest}
+            self.tags = {key: d for key, d in self.tags.items() if key != (repo, key[1]) or d != digest}
             self.artifacts.pop((repo, digest), None)
-        return (202, None) if subjects or (repo, digest) not in self.manifests else (404, None)
+        return (202, None) if subjects or image else (404, {"errors": [{"code": "MANIFEST_UNKNOWN"}]})
 
 
 def _body(request) -> dict[str, Any]:

@@ -78,7 +78,9 @@ def provider(type_: str, registry: FakeRegistry) -> AzureProvider:
 
 
 def apply(state: dict[str, Stored], resources: list[Declared], registry: FakeRegistry) -> Applied:
-    """One `pulumi up`: same/update/replace/create in program order, then the deletes."""
+    """One `pulumi up`: same/update/replace/create in program order, then the deletes. An artifact's
+    digest is its import's output as the registry answered it (the mocks only guess it)."""
+    names = {r.urn: r.name for r in resources}
     old = dict(state)
     new: dict[str, Stored] = {}
     steps: list[str] = []
@@ -86,6 +88,9 @@ def apply(state: dict[str, Stored], resources: list[Declared], registry: FakeReg
     for resource in resources:
         crud = provider(resource.type, registry)
         news = {k: v for k, v in resource.inputs.items() if k != "__provider"}
+        if resource.type == STREAMING:
+            (imported,) = resource.property_dependencies["digest"]
+            news["digest"] = new[names[imported]].props["digest"]
         match = next((n for n in (resource.name, *resource.aliases) if n in old), None)
         if match is None:
             created = crud.create(news)
@@ -127,8 +132,8 @@ def lost(state: dict[str, Stored], registry: FakeRegistry) -> list[str]:
     return missing
 
 
-def deployed() -> tuple[dict[str, Stored], FakeRegistry]:
-    registry = FakeRegistry(LOGIN)
+def deployed(registry: FakeRegistry | None = None) -> tuple[dict[str, Stored], FakeRegistry]:
+    registry = registry or FakeRegistry(LOGIN)
     first = apply({}, declared(BASE), registry)
     assert sorted(s.type for s in first.state.values()) == [IMPORT] * 3 + [STREAMING] * 2
     return first.state, registry
@@ -151,9 +156,12 @@ def test_dropping_an_image_keeps_the_artifact_its_source_still_needs_and_re_addi
     assert dropped.steps == ["delete registry-import-vote:copy"]
     assert ("vote", "copy") not in registry.tags
     assert lost(dropped.state, registry) == []
+    vote_digest = registry.tags[("vote", "v1")]
     dropped_first = apply(dropped.state, declared((BASE[2],)), registry)
     assert lost(dropped_first.state, registry) == []
-    assert registry.artifacts.get(("vote", registry.tags.get(("vote", "v1"), ""))) is None  # the last user left
+    assert ("vote", "v1") not in registry.tags
+    # The artifact stays with its (now untagged) image, like the manifest, and goes with the registry.
+    assert registry.streaming_artifact("vote", vote_digest) is not None
     re_added = apply(dropped_first.state, declared(BASE), registry)
     assert sorted(re_added.steps) == [
         "create registry-import-vote:copy",
@@ -177,3 +185,17 @@ def test_a_stack_deployed_with_config_named_resources_moves_to_the_new_names_wit
     applied = apply(legacy, declared(BASE), registry)
     assert applied.steps == []
     assert set(applied.state) == set(old_names)
+
+
+def test_moving_a_source_to_a_mirror_of_the_same_image_keeps_its_artifact():
+    """The new source is another artifact resource (named by source) that finds the artifact existing;
+    the old resource's delete must not take it away from it."""
+    mirror = "docker.io/bitnami/redis:6.0.8"
+    state, registry = deployed(FakeRegistry(LOGIN, same_image={mirror: "mcr.microsoft.com/oss/bitnami/redis:6.0.8"}))
+    moved = apply(state, declared((BASE[0], BASE[1], {**BASE[2], "source": mirror})), registry)
+    assert lost(moved.state, registry) == []
+    assert sorted(moved.steps) == [
+        "create registry-streaming-redis@docker.io/bitnami/redis:6.0.8",
+        "delete registry-streaming-redis@mcr.microsoft.com/oss/bitnami/redis:6.0.8",
+        "update registry-import-redis:6.0.8",
+    ]
