@@ -14,7 +14,7 @@ import pulumi_kubernetes as k8s
 from pulumi import Input, Output, ResourceOptions
 
 from components import manifests
-from components.images import PublishedImage
+from components.images import PublishedImage, image_traits
 from contract import LABEL_ARM
 from stackconfig.model import PoolConfig, WorkloadConfig
 
@@ -105,7 +105,12 @@ class ABWorkloads(pulumi.ComponentResource):
                 backend=backend.reference(workload.image_reference) if backend else None,
                 app_port=main.app_port,
                 startup_read_mb=main.startup_read_mb,
-                main_security=main.security_profile,
+                # A custom workload's container decides its confinement (the one rule: image_traits).
+                main_security=(
+                    image_traits(None, {}, workload.container).security_profile
+                    if workload.container is not None
+                    else main.security_profile
+                ),
                 backend_security=backend.security_profile if backend else "unknown",
             )
             # All pools of all arms plus every image's readiness: identical for each Deployment of the
