@@ -42,6 +42,12 @@ def imported_image(name, inputs):
     return {"digest": fake_digest(inputs["target"]), "ref": f"{inputs['loginServer']}/{inputs['target']}"}
 
 
+@resource_fake("pulumi-python:dynamic/acr:ExistingImage")
+def existing_image(name, inputs):
+    # Read, not written: the same fake digest an import of that target would have.
+    return imported_image(name, inputs)
+
+
 @resource_fake("pulumi-python:dynamic/acr:StreamingArtifact")
 def streaming_artifact(name, inputs):
     return {

@@ -24,7 +24,7 @@ from pulumi.runtime._serialization import _serialize
 
 from offline import fakes
 from providers.acr_build import AcrBuild
-from providers.acr_import import ImportedImage
+from providers.acr_import import ExistingImage, ImportedImage
 from providers.acr_streaming import RepositoryStreaming, StreamingArtifact
 from providers.acr_token_credentials import TokenCredentials
 from providers.aks_agent_pool import ExperimentPool
@@ -105,6 +105,17 @@ def _import_create(props):
 
 def _import_read(id_, props):
     provider, _ = import_tests.provider_for(recorded_once(import_tests.STREAMING, [29, 30, 31, 32]))
+    return provider.read(id_, props)
+
+
+# ExistingImage: constructed data-plane auth and the tag's digest (test_acr_import.py's shapes).
+def _existing_create(props):
+    provider, transport = import_tests.existing_provider_for(import_tests.existing_tag_read(props))
+    return provider.create(props), transport
+
+
+def _existing_read(id_, props):
+    provider, _ = import_tests.existing_provider_for(import_tests.existing_tag_read(props))
     return provider.read(id_, props)
 
 
@@ -222,6 +233,14 @@ SPECS = {
         _import_read,
         upstream=("registryName", "loginServer"),
         identity_change={"target": "microsoft:other"},
+    ),
+    "ExistingImage": Spec(
+        ExistingImage,
+        _without_provider(import_tests.existing_props()),
+        _existing_create,
+        _existing_read,
+        upstream=("loginServer",),
+        identity_change={"target": "myapp:v2"},
     ),
     "StreamingArtifact": Spec(
         StreamingArtifact,
