@@ -6,16 +6,19 @@ resource group, an import only its registry, a streaming artifact only its impor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_random as random
 from pulumi_azure_native import containerregistry, resources
 
 from components.images import PublishedImage, image_traits
-from providers.acr_import import ImportedImage
+from providers.acr_build import AcrBuild
+from providers.acr_import import ExistingImage, ImportedImage
 from providers.acr_streaming import RepositoryStreaming, StreamingArtifact
 from providers.base import AzureTarget
+from providers.build_context import context_digest, folder_context
 from stackconfig.fields import REGISTRY_SUFFIX_LENGTH
 from stackconfig.model import ImageConfig, RegistryConfig, TimeoutsConfig
 
@@ -30,6 +33,8 @@ class StreamingRegistryArgs:
     azure: AzureTarget  # who the dynamic resources act as (stacks/program.py makes it once)
     # Pulumi `protect`: a registry shared by experiment stacks must survive a stray `pulumi destroy`.
     protect: bool = False
+    # Secret Outputs of `images[].credentials.passwordKey`, by image name (stacks/config.py reads them).
+    source_passwords: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
 class StreamingRegistry(pulumi.ComponentResource):
@@ -111,21 +116,11 @@ class StreamingRegistry(pulumi.ComponentResource):
         # repository point at one digest, and two resources for it would let one delete the other's.
         artifacts: dict[tuple[str, str], StreamingArtifact] = {}
         for image in args.images:
-            imported = ImportedImage(
-                f"{name}-import-{image.name}",
-                azure=args.azure,
-                resource_group_name=self.resource_group_name,
-                registry_name=registry.name,
-                login_server=registry.login_server,
-                source=image.source,
-                target=image.target,
-                timeout_minutes=args.timeouts.import_minutes,
-                opts=child,
-            )
+            imported = self._produce(name, args, registry, image, child)
             ready: list[pulumi.Resource] = [imported]
             artifact_digest: pulumi.Output[str | None] = pulumi.Output.from_input(None)
             if image.streaming:
-                shared = (image.repository, image.source)
+                shared = (image.repository, image.source or image.target)
                 if shared not in artifacts:
                     # Named after the first image of the source (config order). The digest input is the
                     # import's output: the conversion starts once the image is there.
@@ -151,8 +146,62 @@ class StreamingRegistry(pulumi.ComponentResource):
                 streaming_artifact_digest=artifact_digest,
                 ready=ready,
                 traits=image_traits(image, {}),
-                source=image.source,
+                source=image.source or "",
             )
+
+    def _produce(
+        self,
+        name: str,
+        args: StreamingRegistryArgs,
+        registry: containerregistry.Registry,
+        image: ImageConfig,
+        child: pulumi.ResourceOptions,
+    ) -> ImportedImage | ExistingImage | AcrBuild:
+        """What puts `image` into the registry: an import, nothing (already there: read), or a build."""
+        if image.origin == "existing":
+            return ExistingImage(
+                f"{name}-existing-{image.name}",
+                azure=args.azure,
+                login_server=registry.login_server,
+                target=image.target,
+                timeout_minutes=args.timeouts.import_minutes,
+                opts=child,
+            )
+        if image.build is not None:
+            context = image.build.context
+            return AcrBuild(
+                f"{name}-build-{image.name}",
+                azure=args.azure,
+                resource_group_name=self.resource_group_name,
+                registry_name=registry.name,
+                login_server=registry.login_server,
+                target=image.target,
+                dockerfile=None,
+                timeout_minutes=args.timeouts.build_minutes,
+                # The digest of the folder as it is now: any changed file builds again.
+                user_context={
+                    "path": context,
+                    "dockerfile": image.build.dockerfile,
+                    "digest": context_digest(folder_context(context)),
+                },
+                opts=child,
+            )
+        credentials = image.credentials
+        assert image.source is not None  # stackconfig/images.py: exactly one of source, existing, build
+        return ImportedImage(
+            f"{name}-import-{image.name}",
+            azure=args.azure,
+            resource_group_name=self.resource_group_name,
+            registry_name=registry.name,
+            login_server=registry.login_server,
+            source=image.source,
+            target=image.target,
+            timeout_minutes=args.timeouts.import_minutes,
+            source_username=credentials.username if credentials else None,
+            source_password=args.source_passwords[image.name] if credentials else None,
+            source_registry_id=image.source_registry_id,
+            opts=child,
+        )
 
 
 def auto_convert_resource_name(repository: str) -> str:

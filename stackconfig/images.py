@@ -107,13 +107,17 @@ class ImageConfig(_InRegistry):
     def _default_name(self) -> ImageConfig:
         found: Problems = []
         given = [key for key, on in (("source", self.source), ("existing", self.existing), ("build", self.build)) if on]
-        if len(given) != 1:
+        if not given:
             found.append(
                 (
-                    (given[-1] if given else "source",),
-                    f"{'none' if not given else ' and '.join(given)} given; allowed: exactly one of source, "
+                    ("source",),
+                    "required key is missing (unless existing: true or build); allowed: exactly one of source, "
                     "existing: true, build",
                 )
+            )
+        elif len(given) > 1:
+            found.append(
+                ((given[-1],), f"{' and '.join(given)} given; allowed: exactly one of source, existing: true, build")
             )
         for key, value in (("credentials", self.credentials), ("sourceRegistryId", self.source_registry_id)):
             if value is not None and self.source is None:

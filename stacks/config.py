@@ -138,6 +138,16 @@ def check_password_keys(config: StackConfig, secret_keys: set[str]) -> None:
         raise ConfigError(found)
 
 
+def source_passwords(config: StackConfig) -> dict[str, pulumi.Output[str]]:
+    """Each private image's password, by image name: a secret Output, never a plain value."""
+    secrets = pulumi.Config(PROJECT)
+    return {
+        image.name: secrets.require_secret(image.credentials.password_key)
+        for image in config.images
+        if image.credentials is not None
+    }
+
+
 def load_stack_config() -> StackConfig:
     config = parse_stack_config(read_pulumi_config())
     check_password_keys(config, _secret_keys())
