@@ -214,3 +214,22 @@ def test_the_password_key_must_be_a_secret_of_the_stack_and_is_never_read_as_con
     with pytest.raises(ConfigError, match="acr-streaming-ab:strayToken: unknown secret key"):
         check_password_keys(config, {"ghcrToken", "strayToken"})
     pulumi.runtime.set_all_config({}, [])
+
+
+def test_the_documented_stack_file_is_a_valid_stack():
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    from stacks.config import check_password_keys
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "own-image.md").read_text()
+    (block,) = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    config = yaml.safe_load(block)["config"]
+    keys = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith("acr-streaming-ab:")}
+    secret = {k for k, v in keys.items() if isinstance(v, dict) and "secure" in v}
+    parsed = parse_stack_config({k: v for k, v in keys.items() if k not in secret})
+    check_password_keys(parsed, secret)
+    (workload,) = parsed.workloads
+    assert workload.template == "custom" and parsed.images[0].credentials is not None
