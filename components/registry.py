@@ -116,7 +116,7 @@ class StreamingRegistry(pulumi.ComponentResource):
         # repository point at one digest, and two resources for it would let one delete the other's.
         artifacts: dict[tuple[str, str], StreamingArtifact] = {}
         for image in args.images:
-            imported = self._produce(name, args, registry, image, child)
+            imported, digest, ref = self._produce(name, args, registry, image, child)
             ready: list[pulumi.Resource] = [imported]
             artifact_digest: pulumi.Output[str | None] = pulumi.Output.from_input(None)
             if image.streaming:
@@ -129,7 +129,7 @@ class StreamingRegistry(pulumi.ComponentResource):
                         azure=args.azure,
                         login_server=registry.login_server,
                         repository=image.repository,
-                        digest=imported.digest,
+                        digest=digest,
                         timeout_minutes=args.timeouts.conversion_minutes,
                         opts=child,
                     )
@@ -141,8 +141,8 @@ class StreamingRegistry(pulumi.ComponentResource):
                 repository=image.repository,
                 tag=image.tag,
                 streaming=image.streaming,
-                ref=imported.ref,
-                digest=imported.digest,
+                ref=ref,
+                digest=digest,
                 streaming_artifact_digest=artifact_digest,
                 ready=ready,
                 traits=image_traits(image, {}),
@@ -156,10 +156,10 @@ class StreamingRegistry(pulumi.ComponentResource):
         registry: containerregistry.Registry,
         image: ImageConfig,
         child: pulumi.ResourceOptions,
-    ) -> ImportedImage | ExistingImage | AcrBuild:
-        """What puts `image` into the registry: an import, nothing (already there: read), or a build."""
+    ) -> tuple[pulumi.Resource, pulumi.Output[str], pulumi.Output[str]]:
+        """What puts `image` into the registry (an import, nothing: already there, or a build), its digest and ref."""
         if image.origin == "existing":
-            return ExistingImage(
+            existing = ExistingImage(
                 f"{name}-existing-{image.name}",
                 azure=args.azure,
                 login_server=registry.login_server,
@@ -167,9 +167,10 @@ class StreamingRegistry(pulumi.ComponentResource):
                 timeout_minutes=args.timeouts.import_minutes,
                 opts=child,
             )
+            return existing, existing.digest, existing.ref
         if image.build is not None:
             context = image.build.context
-            return AcrBuild(
+            build = AcrBuild(
                 f"{name}-build-{image.name}",
                 azure=args.azure,
                 resource_group_name=self.resource_group_name,
@@ -186,9 +187,10 @@ class StreamingRegistry(pulumi.ComponentResource):
                 },
                 opts=child,
             )
+            return build, build.digest, build.ref
         credentials = image.credentials
         assert image.source is not None  # stackconfig/images.py: exactly one of source, existing, build
-        return ImportedImage(
+        imported = ImportedImage(
             f"{name}-import-{image.name}",
             azure=args.azure,
             resource_group_name=self.resource_group_name,
@@ -202,6 +204,7 @@ class StreamingRegistry(pulumi.ComponentResource):
             source_registry_id=image.source_registry_id,
             opts=child,
         )
+        return imported, imported.digest, imported.ref
 
 
 def auto_convert_resource_name(repository: str) -> str:
