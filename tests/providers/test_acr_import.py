@@ -15,37 +15,25 @@ import hashlib
 
 import pytest
 
-from providers.acr_import import (
-    ExistingImageMissingError,
-    ExistingImageProvider,
-    ImportedImageProvider,
-    ImportFailedError,
-    import_source,
-)
+from offline.clock import FakeClock
+from providers.acr_import import ExistingImageMissingError, ImportedImageProvider, ImportFailedError, import_source
 from providers.errors import WaitTimeoutError
-from tests.conftest import FakeClock, constructed_auth, provider_on, recorded_once
-from tests.replay import SUBSCRIPTION, TENANT, constructed
+from tests.conftest import constructed_auth, recorded_once
+from tests.providers.scenarios.acr_import import (
+    DIGEST,
+    STREAMING,
+    existing_props,
+    existing_provider_for,
+    existing_tag_read,
+    props,
+    provider_for,
+    tag,
+)
+from tests.replay import SUBSCRIPTION, constructed
 
-STREAMING = "test_acr_artifact_streaming.yaml"
 IMPORTS = "test_acr_image_import.yaml"
 NO_WAIT = "test_acr_import_no_wait.yaml"
-DIGEST = "sha256:622731d3e3a16b11a1f318b1c5018d0c44996b4c096b864fe2eac5b8beab535a"
 ARM = f"https://management.azure.com/subscriptions/{SUBSCRIPTION}"
-
-
-def props(registry: str = "clireg000002", resource_group: str = "clitest.rg000001", **overrides):
-    return {
-        "subscriptionId": SUBSCRIPTION,
-        "tenantId": TENANT,
-        "resourceGroupName": resource_group,
-        "registryName": registry,
-        "loginServer": f"{registry}.azurecr.io",
-        "source": "mcr.microsoft.com/azure-cli:2.0",
-        "target": "microsoft:azure-cli",
-        "timeoutMinutes": 30,
-        "__provider": "pickled",
-        **overrides,
-    }
 
 
 def import_url(registry: str = "clireg000002", resource_group: str = "clitest.rg000001") -> str:
@@ -53,19 +41,6 @@ def import_url(registry: str = "clireg000002", resource_group: str = "clitest.rg
         f"{ARM}/resourceGroups/{resource_group}/providers/Microsoft.ContainerRegistry/registries/{registry}/"
         "importImage?api-version=2025-11-01"
     )
-
-
-def provider_for(interactions, clock=None, poll_seconds=0):
-    return provider_on(ImportedImageProvider, interactions, clock=clock, poll_seconds=poll_seconds)
-
-
-def tag(login: str, repository: str, name: str, digest: str, status: int = 200):
-    body = (
-        {"registry": login, "imageName": repository, "tag": {"name": name, "digest": digest}}
-        if status == 200
-        else {"errors": [{"code": "TAG_UNKNOWN", "message": "the specified tag does not exist"}]}
-    )
-    return constructed("GET", f"https://{login}/acr/v1/{repository}/_tags/{name}", status, body)
 
 
 def test_import_waits_for_the_operation_then_reads_the_digest():
@@ -212,7 +187,7 @@ def test_import_timeout_with_a_fake_clock():
     message = str(raised.value)
     assert "importing mcr.microsoft.com/azure-cli:2.0 into clireg000002 as microsoft:azure-cli" in message
     assert "ARM operation status InProgress" in message and "acr-streaming-ab:timeouts.importMinutes" in message
-    assert clock.now == 120
+    assert clock.t == 120
 
 
 def test_throttled_import_post_waits_out_retry_after():
@@ -416,29 +391,6 @@ def test_a_new_password_alone_imports_nothing_again():
 
 
 # -- ExistingImage: read, never written --------------------------------------------------------------------
-def existing_props(**overrides):
-    return {
-        "subscriptionId": SUBSCRIPTION,
-        "tenantId": TENANT,
-        "loginServer": "streamabx7k2q9.azurecr.io",
-        "target": "myapp:v1",
-        "timeoutMinutes": 30,
-        "__provider": "pickled",
-        **overrides,
-    }
-
-
-def existing_provider_for(interactions):
-    return provider_on(ExistingImageProvider, interactions)
-
-
-def existing_tag_read(props, status: int = 200):
-    """Constructed: data-plane auth and the tag read (no recording reads streamabx7k2q9)."""
-    login = props["loginServer"]
-    repository, name = props["target"].rsplit(":", 1)
-    return [*constructed_auth(login), tag(login, repository, name, DIGEST, status)]
-
-
 def test_existing_image_reads_the_digest_and_imports_nothing():
     provider, transport = existing_provider_for(existing_tag_read(existing_props()))
     result = provider.create(existing_props())
