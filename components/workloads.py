@@ -105,12 +105,7 @@ class ABWorkloads(pulumi.ComponentResource):
                 backend=backend.reference(workload.image_reference) if backend else None,
                 app_port=main.app_port,
                 startup_read_mb=main.startup_read_mb,
-                # A custom workload's container decides its confinement (the one rule: image_traits).
-                main_security=(
-                    image_traits(None, {}, workload.container).security_profile
-                    if workload.container is not None
-                    else main.security_profile
-                ),
+                main_security=_main_security(workload, main),
                 backend_security=backend.security_profile if backend else "unknown",
             )
             # All pools of all arms plus every image's readiness: identical for each Deployment of the
@@ -167,6 +162,13 @@ class ABWorkloads(pulumi.ComponentResource):
         self.endpoints = Output.all(**endpoints) if endpoints else Output.from_input({})
         self.timing_readers = Output.all(**readers) if readers else Output.from_input({})
         self.register_outputs({"endpoints": self.endpoints, "timingReaders": self.timing_readers})
+
+
+def _main_security(workload: WorkloadConfig, main: PublishedImage) -> str:
+    """A custom workload's container decides its confinement (the one rule: image_traits); else the image."""
+    if workload.container is not None:
+        return image_traits(None, {}, workload.container).security_profile
+    return main.security_profile
 
 
 def _check_args(args: ABWorkloadsArgs, pools: dict[str, PoolConfig]) -> None:

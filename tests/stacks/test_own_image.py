@@ -85,6 +85,7 @@ def test_credentials_reach_the_import_as_a_secret_and_nowhere_in_plain(own):
     (private,) = [r for r in own.of_type(IMPORT) if r.inputs["source"] == "ghcr.io/me/myapp:1.4"]
     assert private.inputs["sourceUsername"] == "me"
     assert private.additional_secret_outputs == ["sourcePassword"]
+    assert all(r.additional_secret_outputs == [] for r in own.of_type(IMPORT) if r is not private)
     # Everything declared and exported, with secrets left as the engine's secret markers: no plain password.
     plain = json.dumps([r.inputs for r in own.resources], default=str) + json.dumps(own.outputs, default=str)
     assert PASSWORD not in plain.replace(json.dumps(private.inputs["sourcePassword"], default=str), "")
