@@ -14,7 +14,7 @@ import pulumi_kubernetes as k8s
 from pulumi import Input, Output, ResourceOptions
 
 from components import manifests, network_policies
-from components.images import PublishedImage
+from components.images import PublishedImage, image_traits
 from contract import LABEL_ARM
 from stackconfig.model import PoolConfig, WorkloadConfig
 
@@ -107,7 +107,7 @@ class ABWorkloads(pulumi.ComponentResource):
                 backend=backend.reference(workload.image_reference) if backend else None,
                 app_port=main.app_port,
                 startup_read_mb=main.startup_read_mb,
-                main_security=main.security_profile,
+                main_security=_main_security(workload, main),
                 backend_security=backend.security_profile if backend else "unknown",
             )
             # All pools of all arms plus every image's readiness: identical for each Deployment of the
@@ -188,6 +188,13 @@ class ABWorkloads(pulumi.ComponentResource):
             )
             for policy in policies
         ]
+
+
+def _main_security(workload: WorkloadConfig, main: PublishedImage) -> str:
+    """A custom workload's container decides its confinement (the one rule: image_traits); else the image."""
+    if workload.container is not None:
+        return image_traits(None, {}, workload.container).security_profile
+    return main.security_profile
 
 
 def _check_args(args: ABWorkloadsArgs, pools: dict[str, PoolConfig]) -> None:

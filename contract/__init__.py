@@ -33,6 +33,10 @@ NODE_STREAMING_LABEL = "kubernetes.azure.com/artifactstreaming-enabled"
 # (`<marker> start <RFC 3339 ms>` / `<marker> ready <...>`); `timing` reads it as app readiness.
 APP_LOG_MARKER = "streaming-ab:"
 
+# On the pods of a custom workload with `container.appReadyLog`: the regular expression whose first
+# matching log line `timing` takes as the app-ready time (instead of APP_LOG_MARKER's `ready` line).
+ANNOTATION_APP_READY_LOG = "streaming-ab/app-ready-log"
+
 # The inline system pool: only critical add-ons tolerate this taint, so no A/B pod lands there.
 SYSTEM_POOL_NAME = "system"
 SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"

@@ -40,7 +40,9 @@ class StackConfig(ConfigModel):
         "images taken from this `organization/project/stack` (a stack with role: registry).",
     )
     registry: RegistryConfig = Field(default_factory=RegistryConfig, description="The registry.")
-    images: tuple[ImageConfig, ...] = Field(description="Images imported into the registry.")
+    images: tuple[ImageConfig, ...] = Field(
+        description="Images in the registry: imported (public or private), already there, or built from your folder."
+    )
     synthetic_images: tuple[SyntheticImageConfig, ...] = Field(
         (), alias="syntheticImages", description="Images built in the registry."
     )

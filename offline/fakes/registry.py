@@ -57,6 +57,12 @@ def imported_image(name, inputs):
     return {"digest": imported_digest(inputs["source"]), "ref": f"{inputs['loginServer']}/{inputs['target']}"}
 
 
+@resource_fake("pulumi-python:dynamic/acr:ExistingImage")
+def existing_image(name, inputs):
+    # Read, not written: a digest stable per target (no source to derive one from).
+    return {"digest": fake_digest(f"existing:{inputs['target']}"), "ref": f"{inputs['loginServer']}/{inputs['target']}"}
+
+
 @resource_fake("pulumi-python:dynamic/acr:StreamingArtifact")
 def streaming_artifact(name, inputs):
     return {
