@@ -11,6 +11,7 @@ from stackconfig.base import ConfigModel, Problems, check_unique, raise_if
 from stackconfig.cluster import ClusterConfig, PoolConfig
 from stackconfig.errors import Path
 from stackconfig.images import ImageConfig, RegistryConfig, SyntheticImageConfig
+from stackconfig.sweep import SweepConfig
 from stackconfig.workload_rules import check_workloads
 from stackconfig.workloads import WorkloadConfig
 
@@ -49,6 +50,11 @@ class StackConfig(ConfigModel):
     workloads: tuple[WorkloadConfig, ...] = Field((), description="A/B workloads (after validation: the active ones).")
     active_workloads: tuple[StrictStr, ...] | None = Field(
         None, alias="activeWorkloads", description="Which workloads run; default all."
+    )
+    sweep: SweepConfig | None = Field(
+        None,
+        description="One factor swept on one pair of pools: adds a filled image per value (one for readPercent) "
+        "and a `single` workload `x-<factor>-<value>` per value, each labelled with the factor; these always run.",
     )
     workload_namespace: f.Namespace = Field(
         "streaming-ab", alias="workloadNamespace", description="Namespace of the workloads."
@@ -104,32 +110,56 @@ class StackConfig(ConfigModel):
     @model_validator(mode="after")
     def _across_keys(self) -> StackConfig:
         found: Problems = []
-        self._check_role(found)
-        self._check_images(found)
-        self._check_auto_convert(found)
-        if self.uses_streaming and self.registry.sku != "Premium" and not self.is_experiment_stack:
+        # The sweep's images and workloads are checked like any others.
+        config, swept_names = self._with_sweep(found)
+        config._check_role(found)
+        config._check_images(found)
+        config._check_auto_convert(found)
+        if config.uses_streaming and config.registry.sku != "Premium" and not config.is_experiment_stack:
             found.append(
                 (
                     ("registry", "sku"),
-                    f"{self.registry.sku!r} does not support artifact streaming, which "
+                    f"{config.registry.sku!r} does not support artifact streaming, which "
                     "this stack uses; allowed: Premium",
                 )
             )
-        if not self.is_registry_stack:
-            self._check_pools(found)
-        workloads = check_workloads(self, found)
+        if not config.is_registry_stack:
+            config._check_pools(found)
+        workloads = check_workloads(config, found)
         raise_if(found)
-        active = self.active_workloads if self.active_workloads is not None else [w.name for w in workloads]
-        pools = self.pools
-        if self.parked:
+        active = config.active_workloads if config.active_workloads is not None else [w.name for w in workloads]
+        pools = config.pools
+        if config.parked:
             pools = tuple(p.model_copy(update={"count": 0}) for p in pools)
-        return self.model_copy(
+        return config.model_copy(
             update={
                 "pools": pools,
-                "workloads": tuple(w for w in workloads if w.name in active),
+                "workloads": tuple(w for w in workloads if w.name in active or w.name in swept_names),
                 "all_workload_names": tuple(w.name for w in workloads),
+                # Expanded above: a copy validated again must not add them twice.
+                "sweep": None,
             }
         )
+
+    def _with_sweep(self, found: Problems) -> tuple[StackConfig, set[str]]:
+        """The stack with the sweep's images and workloads added (workloads only in a cluster stack)."""
+        if self.sweep is None:
+            return self, set()
+        problems = self.sweep.problems()
+        pools = {p.name: p for p in self.pools}
+        if not self.is_registry_stack:
+            problems += self.sweep.pool_problems(pools)
+        found.extend((("sweep", *path), message) for path, message in problems)
+        if problems:
+            return self, set()
+        workloads = [] if self.is_registry_stack else self.sweep.workloads(pools)
+        config = self.model_copy(
+            update={
+                "synthetic_images": (*self.synthetic_images, *self.sweep.images()),
+                "workloads": (*self.workloads, *(WorkloadConfig.model_validate(w) for w in workloads)),
+            }
+        )
+        return config, {w["name"] for w in workloads}
 
     def _check_images(self, found: Problems) -> None:
         if not self.images:
