@@ -1,0 +1,70 @@
+"""The crossover picture: speed-up with its 95 % interval against the factor, log y, the 1x line,
+the physical-limit line beside it and the interpolated crossing."""
+
+from __future__ import annotations
+
+from timing.errors import UsageError
+
+
+def _x_scale(values: list[float]) -> tuple[str, dict]:
+    """Log when the values span two decades; symlog when they also include 0 (a 0 % read)."""
+    positive = [v for v in values if v > 0]
+    if len(positive) < 2 or max(positive) / min(positive) < 100:
+        return "linear", {}
+    if len(positive) == len(values):
+        return "log", {}
+    return "symlog", {"linthresh": min(positive)}
+
+
+def write_crossover_plot(report: dict, path: str) -> int:
+    """Write the picture to `path` (format from its extension); returns the number of measured points."""
+    section = report.get("crossover")
+    if not section or not section.get("points"):
+        raise UsageError(
+            f"--crossover-plot {path}: no comparison carries a single factor (labels streaming-ab/factor and "
+            "streaming-ab/factor-value), so there is no crossover to draw"
+        )
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    points = section["points"]
+    numeric = all(isinstance(p["value"], (int, float)) for p in points)
+    xs = [float(p["value"]) if numeric else float(i) for i, p in enumerate(points)]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    measured = [(x, p) for x, p in zip(xs, points, strict=True) if p["estimate"] is not None]
+    for x, p in measured:
+        low, high = p["ci95"] if p["ci95"] else (p["estimate"], p["estimate"])
+        ax.errorbar(
+            [x],
+            [p["estimate"]],
+            yerr=[[p["estimate"] - low], [high - p["estimate"]]],
+            fmt="o",
+            color="#2b6cb0",
+            capsize=4,
+        )
+    ax.plot([x for x, _ in measured], [p["estimate"] for _, p in measured], color="#2b6cb0", label="measured (95 % CI)")
+    limits = [
+        (x, p["limit"]["speedup"]) for x, p in zip(xs, points, strict=True) if p["limit"] and p["limit"]["speedup"]
+    ]
+    if limits:
+        ax.plot(*zip(*limits, strict=True), "--", color="#e07b00", label="physical limit (published throughput)")
+    ax.axhline(1.0, color="#555555", linewidth=1, label="1x (no gain)")
+    value = section["crossing"]["value"]
+    if value is not None:
+        ax.axvline(value, color="#38a169", linestyle=":", label=f"crosses 1x at {value:.3g}")
+    ax.set_yscale("log")
+    if numeric:
+        scale, options = _x_scale(xs)
+        ax.set_xscale(scale, **options)
+    else:
+        ax.set_xticks(xs, [str(p["value"]) for p in points])
+    ax.set_xlabel(section["factor"])
+    ax.set_ylabel("speed-up, standard / streaming (log)")
+    ax.set_title(f"Streaming speed-up against {section['factor']}")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return len(measured)
