@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from contract import (
     LABEL_ARM,
@@ -116,7 +117,7 @@ def _point(comparison: dict, labels: Mapping[str, str], arms: Mapping[str, dict]
 
 
 def crossover_section(
-    comparisons: Sequence[dict], arms: Mapping[str, dict], labels: Mapping[str, Mapping[str, str]]
+    comparisons: Iterable[Any], arms: Mapping[str, dict], labels: Mapping[str, Mapping[str, str]]
 ) -> dict | None:
     """None when no comparison carries a factor; else {factor, points, crossing, limit_model}."""
     factored = []
