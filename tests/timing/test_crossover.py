@@ -12,7 +12,7 @@ from timing.analysis.crossover import NO_CROSSING, crossing
 from timing.analysis.report import build_report
 from timing.cli import main
 from timing.model.throughput import node_throughput
-from timing.rendering.crossover_plot import write_crossover_plot
+from timing.rendering.crossover import crossover_lines, write_crossover_plot
 
 # readPercent -> the speed-up every trial shows (baseline ready / streaming ready).
 SPEEDUPS = {0: 4.0, 1: 3.0, 5: 2.0, 25: 0.8, 100: 0.5}
@@ -95,6 +95,8 @@ def test_a_curve_above_1x_does_not_cross():
     rising = crossing([(1, 0.5), (10, 2.0)])
     assert rising["direction"] == "streaming starts helping"
     assert rising["value"] == pytest.approx(1 + 9 * math.log(2) / (2 * math.log(2)))
+    touching = crossing([(0, 2.0), (10, 1.0), (20, 0.5)])
+    assert (touching["value"], touching["count"], touching["direction"]) == (10, 1, "streaming stops helping")
 
 
 def test_the_limit_model_follows_the_published_throughput(report):
@@ -148,5 +150,13 @@ def test_report_crossover_plot_flag(tmp_path, capsys):
     assert main([*args, "--json", str(tmp_path / "r.json")]) == 0
     assert picture.read_text().lstrip().startswith("<?xml")
     assert json.loads((tmp_path / "r.json").read_text())["crossover"]["factor"] == "readPercent"
+    assert "crossover against readPercent: crosses 1x at 20." in capsys.readouterr().out
     assert main([*args[:-1], str(tmp_path / "x.bmp")]) == 2
     assert "unsupported picture format 'bmp'" in capsys.readouterr().err
+
+
+def test_the_console_says_where_it_crosses(report):
+    lines = crossover_lines(report["crossover"])
+    assert lines[0].startswith("readPercent 0: 4.0x [") and "n=3 (transfer limit" in lines[0]
+    assert lines[-1].startswith("crossover against readPercent: crosses 1x at 20.")
+    assert crossover_lines({"factor": None, "crossing": {"text": "several factors"}}) == ["crossover: several factors"]

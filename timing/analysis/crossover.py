@@ -58,24 +58,28 @@ def _number(text: str | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
+def _sign_after(logs: list[tuple[float, float]], i: int) -> float:
+    """The sign of the curve after point i: the next non-zero log, else the opposite of the last one."""
+    later = [y for _, y in logs[i + 1 :] if y != 0]
+    earlier = [y for _, y in logs[:i] if y != 0]
+    return later[0] if later else (-earlier[-1] if earlier else 0.0)
+
+
 def crossing(points: Sequence[tuple[float, float]]) -> dict:
     """Where the speed-up crosses 1x: (value, speed-up) points, interpolated on the log speed-up."""
-    ordered = sorted(points)
-    found = []
-    for (x0, r0), (x1, r1) in zip(ordered, ordered[1:], strict=False):
-        y0, y1 = math.log(r0), math.log(r1)
-        if y0 == 0:
-            found.append((x0, x0, x0, y1))
-        elif y0 * y1 < 0:
+    logs = [(x, math.log(r)) for x, r in sorted(points)]
+    found = [(x, x, x, _sign_after(logs, i)) for i, (x, y) in enumerate(logs) if y == 0]
+    for (x0, y0), (x1, y1) in zip(logs, logs[1:], strict=False):
+        if y0 * y1 < 0:
             found.append((x0 + (x1 - x0) * (-y0) / (y1 - y0), x0, x1, y1))
-    if ordered and math.log(ordered[-1][1]) == 0 and len(ordered) > 1:
-        x = ordered[-1][0]
-        found.append((x, x, x, -math.log(ordered[-2][1])))
+    found.sort()
     if not found:
         return {"value": None, "between": None, "direction": None, "text": NO_CROSSING, "count": 0}
     value, low, high, after = found[0]
-    direction = "streaming stops helping" if after < 0 else "streaming starts helping"
-    text = f"crosses 1x at {value:.3g} (between {low:g} and {high:g}): {direction} beyond it"
+    direction = "streaming stops helping" if after < 0 else "streaming starts helping" if after > 0 else None
+    text = f"crosses 1x at {value:.3g} (between {low:g} and {high:g})" + (
+        f": {direction} beyond it" if direction else ""
+    )
     if len(found) > 1:
         text += f"; crosses {len(found)} times in the measured range"
     return {"value": value, "between": [low, high], "direction": direction, "text": text, "count": len(found)}

@@ -34,7 +34,7 @@ def write_files(args, report: dict | None) -> None:
             panels = write_plot(report, args.plot)
             _wrote(args.plot, f"waterfall, {panels} trial panel(s)")
         if report is not None and args.crossover_plot:
-            from timing.rendering.crossover_plot import write_crossover_plot
+            from timing.rendering.crossover import write_crossover_plot
 
             drawn = write_crossover_plot(report, args.crossover_plot)
             _wrote(args.crossover_plot, f"crossover, {drawn} measured point(s)")
@@ -67,3 +67,8 @@ def show_report(args, report: dict | None) -> None:
         console.print(reference_table(None))
     else:
         print_report(report, console, reference=args.reference)
+        if report.get("crossover"):
+            from timing.rendering.crossover import crossover_lines
+
+            for line in crossover_lines(report["crossover"]):
+                console.print(f"- {line}", highlight=False)

@@ -1,9 +1,24 @@
-"""The crossover picture: speed-up with its 95 % interval against the factor, log y, the 1x line,
-the physical-limit line beside it and the interpolated crossing."""
+"""The crossover section for people: lines under the tables, and the picture (speed-up with its 95 %
+interval against the factor, log y, the 1x line, the physical-limit line and the crossing)."""
 
 from __future__ import annotations
 
 from timing.errors import UsageError
+from timing.rendering.table import fmt_speedup
+
+
+def crossover_lines(section: dict) -> list[str]:
+    """One line per point and the crossing, e.g. `readPercent 25: 0.8x [0.7-0.9] n=3 (transfer limit 2.1x)`."""
+    if section["factor"] is None:
+        return [f"crossover: {section['crossing']['text']}"]
+    lines = []
+    for p in section["points"]:
+        limit = p["limit"]["speedup"] if p["limit"] else None
+        beside = f" (transfer limit {limit:.1f}x)" if limit is not None else ""
+        value = f"{p['value']:g}" if isinstance(p["value"], float) else str(p["value"])
+        lines.append(f"{section['factor']} {value}: {fmt_speedup(p)}{beside}")
+    lines.append(f"crossover against {section['factor']}: {section['crossing']['text']}")
+    return lines
 
 
 def _x_scale(values: list[float]) -> tuple[str, dict]:
@@ -49,7 +64,12 @@ def write_crossover_plot(report: dict, path: str) -> int:
         (x, p["limit"]["speedup"]) for x, p in zip(xs, points, strict=True) if p["limit"] and p["limit"]["speedup"]
     ]
     if limits:
-        ax.plot(*zip(*limits, strict=True), "--", color="#e07b00", label="physical limit (published throughput)")
+        ax.plot(
+            *zip(*limits, strict=True),
+            "--",
+            color="#e07b00",
+            label="transfer-time limit (published throughput, a model)",
+        )
     ax.axhline(1.0, color="#555555", linewidth=1, label="1x (no gain)")
     value = section["crossing"]["value"]
     if value is not None:
