@@ -11,9 +11,12 @@ from pathlib import Path
 import pulumi
 import pytest
 
+from components import dockerfiles
 from offline.harness import PROJECT, evaluate
 from stackconfig.errors import ConfigError
+from stackconfig.images import SyntheticImageConfig
 from stackconfig.workload_rules import PAIR_IDENTICAL
+from stacks import scenarios
 from stacks.config import parse_stack_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,3 +122,19 @@ def test_sweep_pools_must_be_identical_but_for_streaming():
     with pytest.raises(ConfigError) as raised:
         parse_stack_config({**CROSSOVER, "pools": wider})
     assert any("sweep.pools: the pools differ in vmSize" in p for p in raised.value.problems)
+
+
+def test_random_fill_is_the_default_and_zero_only_by_choice():
+    image = SyntheticImageConfig.model_validate({"target": "t/x:v1", "sizeMb": 4, "layers": 1})
+    assert image.fill == "random"
+    text = dockerfiles.filled_dockerfile("alpine:3.20", 4, 1, image.fill, "busybox:1.37", 4)
+    assert "/dev/urandom" in text and "/dev/zero" not in text
+    # Only the blog's reproduction asks for zero, by name.
+    zero = [
+        (name, i["name"])
+        for name, scenario in scenarios.EXPERIMENTS.items()
+        for i in scenario.get("syntheticImages", [])
+        if i.get("fill") == "zero"
+    ]
+    assert zero == [("storage-matrix", "largeimage")]
+    assert parse_stack_config(CROSSOVER).synthetic_images[0].fill == "random"

@@ -78,6 +78,8 @@ def test_points_carry_the_trial_speedup_with_its_interval(report):
         assert point["estimate"] == pytest.approx(SPEEDUPS[int(point["value"])], rel=1e-3)
         low, high = point["ci95"]
         assert low < point["estimate"] < high
+        comparison = next(c for c in report["comparisons"] if c["workload"] == point["workload"])
+        assert point["verified"] == comparison["verified"]
 
 
 def test_the_crossing_is_interpolated_on_the_log_speedup(report):

@@ -116,6 +116,8 @@ def _point(comparison: dict, labels: Mapping[str, str], arms: Mapping[str, dict]
         "estimate": speedup["estimate"],
         "ci95": speedup["ci95"],
         "n_trials": speedup["n_trials"],
+        # The comparison's own checks, as they are: a point is no better verified than its comparison.
+        "verified": comparison.get("verified"),
         "limit": _limit_point(labels, setup),
     }
 
