@@ -21,7 +21,7 @@ from stackconfig.workloads import FactorConfig
 
 Factor = Literal["readPercent", "sizeMb", "layers", "fill"]
 FILLS = ("random", "zero")
-# The field's (and the crossover scenario's) default: the share of the payload read before ready.
+# Each factor's values when `values` is not given.
 DEFAULT_VALUES: dict[str, tuple[int | str, ...]] = {
     "readPercent": (0, 1, 5, 25, 100),
     "sizeMb": (250, 1000, 4000),
@@ -59,7 +59,11 @@ class SweepConfig(ConfigModel):
         alias="baseImage",
         description="As syntheticImages[].baseImage.",
     )
-    tools_image: StrictStr = Field("busybox", alias="toolsImage", description="As syntheticImages[].toolsImage.")
+    tools_image: StrictStr = Field(
+        SyntheticImageConfig.model_fields["tools_image"].default,
+        alias="toolsImage",
+        description="As syntheticImages[].toolsImage.",
+    )
 
     @property
     def swept(self) -> tuple[int | str, ...]:

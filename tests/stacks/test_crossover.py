@@ -95,6 +95,11 @@ def test_a_stack_sweeps_another_factor_with_one_key():
 def test_the_registry_stack_builds_the_crossover_image():
     config = parse_stack_config({"role": "registry", "location": "westus3"})
     assert "x-s2000-l1-random" in config.image_names()
+    # A registry stack builds another sweep's images too, and declares no workload for them.
+    other = parse_stack_config(
+        {"role": "registry", "location": "westus3", "sweep": {"factor": "sizeMb", "values": [300, 600]}}
+    )
+    assert {"x-s300-l1-random", "x-s600-l1-random"} <= set(other.image_names()) and not other.workloads
 
 
 @pytest.mark.parametrize(
