@@ -31,6 +31,28 @@ def _x_scale(values: list[float]) -> tuple[str, dict]:
     return "symlog", {"linthresh": min(positive)}
 
 
+def _label_axes(ax, xs: list[float], labels: list[str], numeric: bool) -> None:
+    """Ticks at the measured values; y ticks at powers of two, labelled as speed-ups (`0.5x`, `2x`)."""
+    import math
+
+    from matplotlib.ticker import NullFormatter
+
+    if numeric:
+        scale, options = _x_scale(xs)
+        ax.set_xscale(scale, **options)
+        if scale == "symlog":
+            ax.set_xlim(-0.3 * options["linthresh"], max(xs) * 1.5)
+        elif scale == "log":
+            ax.set_xlim(min(xs) / 1.5, max(xs) * 1.5)
+    ax.set_xticks(xs, labels)
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    low, high = ax.get_ylim()
+    ticks = [2.0**k for k in range(math.floor(math.log2(low)), math.ceil(math.log2(high)) + 1)]
+    ax.set_yticks(ticks, [f"{t:g}x" for t in ticks])
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.set_ylim(low, high)
+
+
 def write_crossover_plot(report: dict, path: str) -> int:
     """Write the picture to `path` (format from its extension); returns the number of measured points."""
     section = report.get("crossover")
@@ -59,7 +81,15 @@ def write_crossover_plot(report: dict, path: str) -> int:
             color="#2b6cb0",
             capsize=4,
         )
-    ax.plot([x for x, _ in measured], [p["estimate"] for _, p in measured], color="#2b6cb0", label="measured (95 % CI)")
+    # Categories (a fill) are not joined: a line between them would suggest values in between.
+    ax.plot(
+        [x for x, _ in measured],
+        [p["estimate"] for _, p in measured],
+        "-" if numeric else "none",
+        marker="o",
+        color="#2b6cb0",
+        label="measured (95 % CI)",
+    )
     limits = [
         (x, p["limit"]["speedup"]) for x, p in zip(xs, points, strict=True) if p["limit"] and p["limit"]["speedup"]
     ]
@@ -75,13 +105,9 @@ def write_crossover_plot(report: dict, path: str) -> int:
     if value is not None:
         ax.axvline(value, color="#38a169", linestyle=":", label=f"crosses 1x at {value:.3g}")
     ax.set_yscale("log")
-    if numeric:
-        scale, options = _x_scale(xs)
-        ax.set_xscale(scale, **options)
-    else:
-        ax.set_xticks(xs, [str(p["value"]) for p in points])
+    _label_axes(ax, xs, [str(p["value"]) if not numeric else f"{float(p['value']):g}" for p in points], numeric)
     ax.set_xlabel(section["factor"])
-    ax.set_ylabel("speed-up, standard / streaming (log)")
+    ax.set_ylabel("speed-up: standard / streaming arm ready (log)")
     ax.set_title(f"Streaming speed-up against {section['factor']}")
     ax.legend(fontsize="small")
     fig.tight_layout()
