@@ -162,3 +162,15 @@ def test_the_console_says_where_it_crosses(report):
     assert lines[0].startswith("readPercent 0: 4.0x [") and "n=3 (transfer limit" in lines[0]
     assert lines[-1].startswith("crossover against readPercent: crosses 1x at 20.")
     assert crossover_lines({"factor": None, "crossing": {"text": "several factors"}}) == ["crossover: several factors"]
+
+
+def test_several_factors_in_one_input_draw_no_curve():
+    pods, events = constructed(
+        labels=lambda v: {
+            "streaming-ab/factor": "readPercent" if v < 10 else "sizeMb",
+            "streaming-ab/factor-value": "1",
+        }
+    )
+    section = build_report(pods, events)["crossover"]
+    assert section["factor"] is None and section["points"] == []
+    assert "several factors (readPercent, sizeMb)" in section["crossing"]["text"]

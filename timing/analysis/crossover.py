@@ -74,7 +74,7 @@ def crossing(points: Sequence[tuple[float, float]]) -> dict:
             found.append((x0 + (x1 - x0) * (-y0) / (y1 - y0), x0, x1, y1))
     found.sort()
     if not found:
-        return {"value": None, "between": None, "direction": None, "text": NO_CROSSING, "count": 0}
+        return _no_crossing(NO_CROSSING)
     value, low, high, after = found[0]
     direction = "streaming stops helping" if after < 0 else "streaming starts helping" if after > 0 else None
     text = f"crosses 1x at {value:.3g} (between {low:g} and {high:g})" + (
@@ -138,16 +138,10 @@ def crossover_section(
         return {
             "factor": None,
             "points": [],
-            "crossing": {
-                "value": None,
-                "between": None,
-                "direction": None,
-                "count": 0,
-                "text": (
-                    f"comparisons differ in several factors ({', '.join(factors)}); select one with "
-                    f"--selector {LABEL_FACTOR}=<factor>"
-                ),
-            },
+            "crossing": _no_crossing(
+                f"comparisons differ in several factors ({', '.join(factors)}); select one with "
+                f"--selector {LABEL_FACTOR}=<factor>"
+            ),
             "limit_model": None,
         }
     points = [_point(c, own, arms) for c, own in factored]
@@ -164,16 +158,19 @@ def crossover_section(
     }
 
 
+def _no_crossing(text: str) -> dict:
+    return {"value": None, "between": None, "direction": None, "count": 0, "text": text}
+
+
 def _section_crossing(points: list[dict], numeric: list[float | None]) -> dict:
-    empty = {"value": None, "between": None, "direction": None, "count": 0}
     if any(v is None for v in numeric):
-        return {**empty, "text": "the factor is not numeric: no crossing is interpolated"}
+        return _no_crossing("the factor is not numeric: no crossing is interpolated")
     values = [p["value"] for p in points]
     if len(set(values)) < len(values):
-        return {**empty, "text": "more than one comparison per value (several pairs): no single curve to cross"}
+        return _no_crossing("more than one comparison per value (several pairs): no single curve to cross")
     measured = [(p["value"], p["estimate"]) for p in points if p["estimate"] is not None and p["estimate"] > 0]
     if len(measured) < 2:
-        return {**empty, "text": "fewer than two measured points: no crossing can be placed"}
+        return _no_crossing("fewer than two measured points: no crossing can be placed")
     return crossing(measured)
 
 
