@@ -5,10 +5,6 @@ The program is evaluated once under mocks (offline/harness.py); the rest are con
 
 from __future__ import annotations
 
-import runpy
-from pathlib import Path
-
-import pulumi
 import pytest
 
 from components import dockerfiles
@@ -16,10 +12,9 @@ from offline.harness import PROJECT, evaluate
 from stackconfig.errors import ConfigError
 from stackconfig.images import SyntheticImageConfig
 from stackconfig.workload_rules import PAIR_IDENTICAL
-from stacks import scenarios
+from stacks import program, scenarios
 from stacks.config import parse_stack_config
 
-ROOT = Path(__file__).resolve().parents[2]
 CROSSOVER = {"scenario": "crossover", "location": "westus3"}
 POOL = "pulumi-python:dynamic/aks:ExperimentPool"
 BUILD = "pulumi-python:dynamic/acr:AcrBuild"
@@ -28,15 +23,7 @@ DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 
 @pytest.fixture(scope="module")
 def evaluation():
-    def run() -> dict:
-        exports: dict = {}
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(pulumi, "export", lambda name, value: exports.__setitem__(name, value))
-            patch.chdir(ROOT)
-            runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
-        return exports
-
-    return evaluate(run, CROSSOVER, stack="crossover")
+    return evaluate(lambda: program.build(parse_stack_config(CROSSOVER)), CROSSOVER, stack="crossover")
 
 
 def test_crossover_pairs_every_arm_on_two_identical_pools(evaluation):

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from tests.timing.dumps import BIG, load, pod, pulled
+from offline.timing_dumps import BIG, load, pod, pulled
 from timing.analysis.crossover import NO_CROSSING, crossing
 from timing.analysis.report import build_report
 from timing.cli import main
