@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, StrictBool, StrictStr, model_validator
+from pydantic import Field, PrivateAttr, StrictBool, StrictStr, model_validator
 
 from stackconfig import fields as f
 from stackconfig.base import ConfigModel, Problems, check_unique, raise_if
@@ -76,6 +76,9 @@ class StackConfig(ConfigModel):
     parked: StrictBool = Field(False, description="Every experiment pool at 0 nodes, the pool list unchanged.")
     timeouts: TimeoutsConfig = Field(default_factory=TimeoutsConfig, description="How long to wait for Azure.")
     all_workload_names: tuple[str, ...] = Field((), exclude=True, json_schema_extra={"derived": True})
+    # Set by _expand_sweep for _across_keys: the sweep's own problems and the workloads it added.
+    _sweep_problems: Problems = PrivateAttr(default_factory=list)
+    _swept_workloads: frozenset[str] = PrivateAttr(default_factory=frozenset)
 
     @property
     def all_images(self) -> tuple[ImageConfig | SyntheticImageConfig, ...]:
@@ -108,58 +111,57 @@ class StackConfig(ConfigModel):
         return {name for w in self.workloads for name in (w.image, w.backend_image) if name}
 
     @model_validator(mode="after")
-    def _across_keys(self) -> StackConfig:
-        found: Problems = []
-        # The sweep's images and workloads are checked like any others.
-        config, swept_names = self._with_sweep(found)
-        config._check_role(found)
-        config._check_images(found)
-        config._check_auto_convert(found)
-        if config.uses_streaming and config.registry.sku != "Premium" and not config.is_experiment_stack:
-            found.append(
-                (
-                    ("registry", "sku"),
-                    f"{config.registry.sku!r} does not support artifact streaming, which "
-                    "this stack uses; allowed: Premium",
-                )
-            )
-        if not config.is_registry_stack:
-            config._check_pools(found)
-        workloads = check_workloads(config, found)
-        raise_if(found)
-        active = config.active_workloads if config.active_workloads is not None else [w.name for w in workloads]
-        pools = config.pools
-        if config.parked:
-            pools = tuple(p.model_copy(update={"count": 0}) for p in pools)
-        return config.model_copy(
-            update={
-                "pools": pools,
-                "workloads": tuple(w for w in workloads if w.name in active or w.name in swept_names),
-                "all_workload_names": tuple(w.name for w in workloads),
-                # Expanded above: a copy validated again must not add them twice.
-                "sweep": None,
-            }
-        )
-
-    def _with_sweep(self, found: Problems) -> tuple[StackConfig, set[str]]:
-        """The stack with the sweep's images and workloads added (workloads only in a cluster stack)."""
+    def _expand_sweep(self) -> StackConfig:
+        """The sweep's images and workloads (workloads only in a cluster stack), checked below like any others."""
         if self.sweep is None:
-            return self, set()
+            return self
         problems = self.sweep.problems()
         pools = {p.name: p for p in self.pools}
         if not self.is_registry_stack:
             problems += self.sweep.pool_problems(pools)
-        found.extend((("sweep", *path), message) for path, message in problems)
-        if problems:
-            return self, set()
-        workloads = [] if self.is_registry_stack else self.sweep.workloads(pools)
+        workloads = [] if problems or self.is_registry_stack else self.sweep.workloads(pools)
+        images = () if problems else self.sweep.images()
         config = self.model_copy(
             update={
-                "synthetic_images": (*self.synthetic_images, *self.sweep.images()),
+                "synthetic_images": (*self.synthetic_images, *images),
                 "workloads": (*self.workloads, *(WorkloadConfig.model_validate(w) for w in workloads)),
+                # Expanded: a copy validated again must not add them twice.
+                "sweep": None,
             }
         )
-        return config, {w["name"] for w in workloads}
+        config._sweep_problems = [(("sweep", *path), message) for path, message in problems]
+        config._swept_workloads = frozenset(w["name"] for w in workloads)
+        return config
+
+    @model_validator(mode="after")
+    def _across_keys(self) -> StackConfig:
+        found: Problems = list(self._sweep_problems)
+        self._check_role(found)
+        self._check_images(found)
+        self._check_auto_convert(found)
+        if self.uses_streaming and self.registry.sku != "Premium" and not self.is_experiment_stack:
+            found.append(
+                (
+                    ("registry", "sku"),
+                    f"{self.registry.sku!r} does not support artifact streaming, which "
+                    "this stack uses; allowed: Premium",
+                )
+            )
+        if not self.is_registry_stack:
+            self._check_pools(found)
+        workloads = check_workloads(self, found)
+        raise_if(found)
+        active = self.active_workloads if self.active_workloads is not None else [w.name for w in workloads]
+        pools = self.pools
+        if self.parked:
+            pools = tuple(p.model_copy(update={"count": 0}) for p in pools)
+        return self.model_copy(
+            update={
+                "pools": pools,
+                "workloads": tuple(w for w in workloads if w.name in active or w.name in self._swept_workloads),
+                "all_workload_names": tuple(w.name for w in workloads),
+            }
+        )
 
     def _check_images(self, found: Problems) -> None:
         if not self.images:
