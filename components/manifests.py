@@ -92,6 +92,7 @@ def pod_labels(workload: WorkloadConfig, arm: ArmConfig, component: str) -> dict
         LABEL_STREAMING: "true" if arm.streaming else "false",
         LABEL_WORKLOAD: workload.name,
         LABEL_PAIR: arm.pair,
+        **(workload.factor.pod_labels() if workload.factor is not None else {}),
     }
 
 

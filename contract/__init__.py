@@ -17,6 +17,16 @@ LABEL_PAIR = "streaming-ab/pair"
 LABEL_POOL = "streaming-ab/pool"
 # Set by `timing measure` on the pods of one trial (the unit of evidence); pods without it form one trial.
 LABEL_TRIAL = "streaming-ab/trial"
+# A swept factor (stackconfig `sweep`, or a workload's own `factor`): which one and its value on this
+# workload, so the report can draw the speed-up against it (docs/timing.md "Crossover").
+LABEL_FACTOR = "streaming-ab/factor"
+LABEL_FACTOR_VALUE = "streaming-ab/factor-value"
+# What the physical-limit line needs of a swept synthetic image and its pool, when the stack knows it.
+LABEL_PAYLOAD_MB = "streaming-ab/payload-mb"
+LABEL_READ_MB = "streaming-ab/read-mb"
+LABEL_FILL = "streaming-ab/fill"
+LABEL_VM_SIZE = "streaming-ab/vm-size"
+LABEL_OS_DISK = "streaming-ab/os-disk"
 LABEL_APP_NAME = "app.kubernetes.io/name"
 LABEL_PART_OF = "app.kubernetes.io/part-of"
 PART_OF_VALUE = PROJECT

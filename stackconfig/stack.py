@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, StrictBool, StrictStr, model_validator
+from pydantic import Field, PrivateAttr, StrictBool, StrictStr, model_validator
 
 from stackconfig import fields as f
 from stackconfig.base import ConfigModel, Problems, check_unique, raise_if
 from stackconfig.cluster import ClusterConfig, PoolConfig
 from stackconfig.errors import Path
 from stackconfig.images import ImageConfig, RegistryConfig, SyntheticImageConfig
+from stackconfig.sweep import SweepConfig
 from stackconfig.workload_rules import check_workloads
 from stackconfig.workloads import WorkloadConfig
 
@@ -52,6 +53,11 @@ class StackConfig(ConfigModel):
     active_workloads: tuple[StrictStr, ...] | None = Field(
         None, alias="activeWorkloads", description="Which workloads run; default all."
     )
+    sweep: SweepConfig | None = Field(
+        None,
+        description="One factor swept on one pair of pools: adds a filled image per value (one for readPercent) "
+        "and a `single` workload `x-<factor>-<value>` per value, each labelled with the factor; these always run.",
+    )
     workload_namespace: f.Namespace = Field(
         "streaming-ab", alias="workloadNamespace", description="Namespace of the workloads."
     )
@@ -72,6 +78,9 @@ class StackConfig(ConfigModel):
     parked: StrictBool = Field(False, description="Every experiment pool at 0 nodes, the pool list unchanged.")
     timeouts: TimeoutsConfig = Field(default_factory=TimeoutsConfig, description="How long to wait for Azure.")
     all_workload_names: tuple[str, ...] = Field((), exclude=True, json_schema_extra={"derived": True})
+    # Set by _expand_sweep for _across_keys: the sweep's own problems and the workloads it added.
+    _sweep_problems: Problems = PrivateAttr(default_factory=list)
+    _swept_workloads: frozenset[str] = PrivateAttr(default_factory=frozenset)
 
     @property
     def all_images(self) -> tuple[ImageConfig | SyntheticImageConfig, ...]:
@@ -105,8 +114,31 @@ class StackConfig(ConfigModel):
         return {name for w in self.workloads for name in (w.image, w.backend_image) if name}
 
     @model_validator(mode="after")
+    def _expand_sweep(self) -> StackConfig:
+        """The sweep's images and workloads (workloads only in a cluster stack), checked below like any others."""
+        if self.sweep is None:
+            return self
+        problems = self.sweep.problems()
+        pools = {p.name: p for p in self.pools}
+        if not self.is_registry_stack:
+            problems += self.sweep.pool_problems(pools)
+        workloads = [] if problems or self.is_registry_stack else self.sweep.workloads(pools)
+        images = () if problems else self.sweep.images()
+        config = self.model_copy(
+            update={
+                "synthetic_images": (*self.synthetic_images, *images),
+                "workloads": (*self.workloads, *(WorkloadConfig.model_validate(w) for w in workloads)),
+                # Expanded: a copy validated again must not add them twice.
+                "sweep": None,
+            }
+        )
+        config._sweep_problems = [(("sweep", *path), message) for path, message in problems]
+        config._swept_workloads = frozenset(w["name"] for w in workloads)
+        return config
+
+    @model_validator(mode="after")
     def _across_keys(self) -> StackConfig:
-        found: Problems = []
+        found: Problems = list(self._sweep_problems)
         self._check_role(found)
         self._check_images(found)
         self._check_auto_convert(found)
@@ -130,7 +162,7 @@ class StackConfig(ConfigModel):
         return self.model_copy(
             update={
                 "pools": pools,
-                "workloads": tuple(w for w in workloads if w.name in active),
+                "workloads": tuple(w for w in workloads if w.name in active or w.name in self._swept_workloads),
                 "all_workload_names": tuple(w.name for w in workloads),
             }
         )

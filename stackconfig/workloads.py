@@ -6,6 +6,15 @@ from typing import Literal
 
 from pydantic import Field, StrictBool, StrictInt, StrictStr, model_validator
 
+from contract import (
+    LABEL_FACTOR,
+    LABEL_FACTOR_VALUE,
+    LABEL_FILL,
+    LABEL_OS_DISK,
+    LABEL_PAYLOAD_MB,
+    LABEL_READ_MB,
+    LABEL_VM_SIZE,
+)
 from stackconfig import fields as f
 from stackconfig.base import ConfigModel, Problems, raise_if
 
@@ -97,6 +106,31 @@ class ContainerConfig(ConfigModel):
         return self
 
 
+class FactorConfig(ConfigModel):
+    """The factor a workload's comparison stands for, written on its pods as labels."""
+
+    name: f.LabelValue = Field(description="The factor, e.g. `readPercent`.")
+    value: f.LabelValue = Field(description="Its value on this workload, e.g. `25`.")
+    # Filled in by a sweep (the physical-limit line's inputs); never read from a stack file.
+    payload_mb: int | None = Field(None, exclude=True, json_schema_extra={"derived": True})
+    read_mb: int | None = Field(None, exclude=True, json_schema_extra={"derived": True})
+    fill: str | None = Field(None, exclude=True, json_schema_extra={"derived": True})
+    vm_size: str | None = Field(None, exclude=True, json_schema_extra={"derived": True})
+    os_disk_type: str | None = Field(None, exclude=True, json_schema_extra={"derived": True})
+
+    def pod_labels(self) -> dict[str, str]:
+        known = (
+            (LABEL_FACTOR, self.name),
+            (LABEL_FACTOR_VALUE, self.value),
+            (LABEL_PAYLOAD_MB, self.payload_mb),
+            (LABEL_READ_MB, self.read_mb),
+            (LABEL_FILL, self.fill),
+            (LABEL_VM_SIZE, self.vm_size),
+            (LABEL_OS_DISK, self.os_disk_type),
+        )
+        return {key: str(value) for key, value in known if value is not None}
+
+
 class WorkloadConfig(ConfigModel):
     """An A/B workload: the same image on every arm, by the same reference."""
 
@@ -125,6 +159,9 @@ class WorkloadConfig(ConfigModel):
     resources: ResourcesConfig = Field(default_factory=ResourcesConfig, description="Requests and limits.")
     container: ContainerConfig | None = Field(
         None, description="custom: port, readiness, command, args, env, resources, appReadyLog, confinement."
+    )
+    factor: FactorConfig | None = Field(
+        None, description="The factor this workload's comparison stands for (set by `sweep`; or by hand)."
     )
     arms: tuple[ArmConfig, ...] = Field(description="At least one streaming and one standard arm per pair.")
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from stackconfig.sweep import SweepConfig
+
 # Imported once into the registry so every ACR task build starts from the registry's own copy.
 # Sources come from Microsoft's MCR mirror of Docker library images where it has the tag: anonymous
 # Docker Hub answers `toomanyrequests` under load.
@@ -223,6 +225,39 @@ def _layers() -> dict[str, Any]:
     }
 
 
+def _crossover() -> dict[str, Any]:
+    # Issue 20 §3, where streaming stops helping: one random-filled 2 000 MB image, five workloads that
+    # read 0, 1, 5, 25 and 100 % of it before ready, all paired on one streaming and one standard pool.
+    return {
+        "images": [_ALPINE, _BUSYBOX],
+        "pools": [
+            {
+                "name": name,
+                "vmSize": "Standard_D4ds_v5",
+                "osDiskType": "Ephemeral",
+                "count": 1,
+                "artifactStreaming": streaming,
+            }
+            for name, streaming in (("xon", True), ("xoff", False))
+        ],
+        "sweep": {
+            "factor": "readPercent",
+            "values": [0, 1, 5, 25, 100],
+            "sizeMb": 2000,
+            "layers": 1,
+            "fill": "random",
+            "baseImage": "alpine",
+            "pools": ["xon", "xoff"],
+        },
+    }
+
+
+def _sweep_images(scenario: dict[str, Any]) -> list[dict[str, Any]]:
+    if "sweep" not in scenario:
+        return []
+    return [i.model_dump(by_alias=True) for i in SweepConfig.model_validate(scenario["sweep"]).images()]
+
+
 def _all_images(scenarios: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """A registry stack's scenario: every image and synthetic image of every experiment, and nothing else."""
     images: dict[str, dict[str, Any]] = {}
@@ -230,7 +265,7 @@ def _all_images(scenarios: dict[str, dict[str, Any]]) -> dict[str, Any]:
     for scenario in scenarios.values():
         for image in scenario.get("images", []):
             images.setdefault(image["name"], image)
-        for image in scenario.get("syntheticImages", []):
+        for image in [*scenario.get("syntheticImages", []), *_sweep_images(scenario)]:
             synthetic.setdefault(image["name"], image)
     return {"role": "registry", "images": list(images.values()), "syntheticImages": list(synthetic.values())}
 
@@ -239,6 +274,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     "teleport-ab": _teleport_ab(),
     "storage-matrix": _storage_matrix(),
     "layers": _layers(),
+    "crossover": _crossover(),
 }
 REGISTRY_SCENARIO = "all-images"
 SCENARIOS: dict[str, dict[str, Any]] = {**EXPERIMENTS, REGISTRY_SCENARIO: _all_images(EXPERIMENTS)}
