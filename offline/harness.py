@@ -45,6 +45,8 @@ class Declared:
     state: dict[str, Any] = field(default_factory=dict)
     protect: bool = False
     custom_timeouts: dict[str, str] = field(default_factory=dict)  # create/update/delete as given
+    aliases: list[str] = field(default_factory=list)  # names it was known by (alias specs' names)
+    before_update_hooks: list[str] = field(default_factory=list)  # resource hook names
 
 
 class StackMocks(pulumi.runtime.Mocks):
@@ -93,6 +95,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                         for key in ("create", "update", "delete")
                         if getattr(request.customTimeouts, key)
                     },
+                    aliases=[a.spec.name for a in request.aliases if a.HasField("spec") and a.spec.name],
+                    before_update_hooks=list(request.hooks.before_update),
                 )
             )
         return response

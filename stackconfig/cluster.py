@@ -36,6 +36,18 @@ NOT_IN_POOL_API = {"AzureLinuxOSGuard", "AzureLinux3OSGuard", "KataMshvVmIsolati
 SYSTEM_POOL_OS_SKUS = tuple(sku for sku in LINUX_OS_SKUS if sku not in NOT_IN_POOL_API)
 
 
+# What the pull-check Job runs by default (cluster.pullCheckImage), added to a stack's images when it
+# lists none of that name: Microsoft's copy of Docker's hello-world, FROM scratch with one static binary,
+# so it shares no layer with a measured image. Not streamed: it proves the kubelet can pull, nothing more.
+DEFAULT_PULL_CHECK_IMAGE_NAME = "hello-world"
+DEFAULT_PULL_CHECK_IMAGE = {
+    "name": DEFAULT_PULL_CHECK_IMAGE_NAME,
+    "source": "mcr.microsoft.com/hello-world:latest",
+    "target": "library/hello-world:latest",
+    "streaming": False,
+}
+
+
 class SystemPoolConfig(ConfigModel):
     vm_size: f.VmSizeName = Field("Standard_D4ds_v5", alias="vmSize", description="VM size of the system pool.")
     count: f.SystemPoolCount = Field(1, description="Nodes, 1-1000.")
@@ -67,13 +79,28 @@ class ClusterConfig(ConfigModel):
         "for an administrator, and the first rollout waits for the assignment (the pull check).",
     )
     pull_check_image: f.ImageName = Field(
-        "hello-world",
+        DEFAULT_PULL_CHECK_IMAGE_NAME,
         alias="pullCheckImage",
-        description="Imported image the pull-check Job runs on every experiment pool before the first "
-        "rollout; it must share no layer with a measured image (mcr.microsoft.com/hello-world: FROM "
-        "scratch, one static binary), so no workload or synthetic image may use it.",
+        description="Image (by name) the pull-check Job runs on every experiment pool before the first rollout; "
+        "it must share no layer with a measured image, so no workload or synthetic image may use it. The "
+        "default, hello-world (mcr.microsoft.com/hello-world: FROM scratch, one static binary), joins "
+        "`images` when they list no image of that name.",
     )
-    oidc_issuer: StrictBool = Field(False, alias="oidcIssuer", description="Enable the cluster's OIDC issuer.")
+    oidc_issuer: StrictBool = Field(
+        False, alias="oidcIssuer", description="Enable the cluster's OIDC issuer (once on, AKS cannot switch it off)."
+    )
+    local_accounts: StrictBool = Field(
+        True,
+        alias="localAccounts",
+        description="`false`: Entra ID with Azure RBAC only, no local admin (the kubeconfig output then runs "
+        "kubelogin; docs/operations.md says what to install). Default true: the lab needs no extra tool.",
+    )
+    authorized_ip_ranges: tuple[f.Cidr, ...] = Field(
+        (),
+        alias="authorizedIpRanges",
+        description="Who may reach the API server (CIDRs); empty: anyone (AKS default). Include the "
+        "addresses `pulumi up` and `timing` run from.",
+    )
     sku_tier: Literal["Free", "Standard"] = Field("Free", alias="skuTier", description="AKS control-plane tier.")
 
 

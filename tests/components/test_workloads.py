@@ -146,6 +146,11 @@ def validate_declared(composed: Composed) -> int:
     return count
 
 
+def policy_count(deployments) -> int:
+    """The namespace's default deny, and a front and a back allowance per azure-vote arm."""
+    return 1 + 2 * sum(name.endswith("-back") for name in deployments)
+
+
 SCENARIO_OBJECTS = {
     "teleport-ab": (
         {"scenario": "teleport-ab"},
@@ -205,7 +210,9 @@ def test_deployments_and_services_per_scenario(scenario):
 
 def test_every_declared_object_validates(scenario):
     composed, deployments, services = scenario
-    assert validate_declared(composed) == 1 + len(deployments) + len(services) + len(composed.jobs())
+    assert validate_declared(composed) == (
+        1 + len(deployments) + len(services) + policy_count(deployments) + len(composed.jobs())
+    )
 
 
 def test_deployments_are_pinned_to_their_pool(scenario):
@@ -391,7 +398,7 @@ def test_token_mode_pull_secret():
     for deployment in composed.deployments().values():
         assert deployment.inputs["spec"]["template"]["spec"]["imagePullSecrets"] == [{"name": "acr-pull"}]
         assert evaluation.depends_on(deployment, secret)
-    assert validate_declared(composed) == 1 + 1 + 4 + 4 + 2  # + a pull check per pool
+    assert validate_declared(composed) == 1 + 1 + 4 + 4 + 5 + 2  # + a pull check per pool
 
 
 def test_attach_mode_has_no_pull_secret():
@@ -513,7 +520,9 @@ def test_program_declares_the_scenario_objects(whole_program):
     composed, deployments, services = whole_program
     assert set(composed.deployments()) == deployments
     assert {name: s.inputs["spec"]["type"] for name, s in composed.services().items()} == services
-    assert validate_declared(composed) == 1 + len(deployments) + len(services) + len(composed.jobs())
+    assert validate_declared(composed) == (
+        1 + len(deployments) + len(services) + policy_count(deployments) + len(composed.jobs())
+    )
 
 
 def test_program_arms_are_independent_and_wait_for_pools_and_images(whole_program):
@@ -680,7 +689,7 @@ def test_a_parked_pool_gets_no_pull_check_until_it_is_unparked():
         pool["count"] = 0 if pool["name"].startswith("slow") else 1
     fast = compose({"scenario": "storage-matrix", "pools": pools, "activeWorkloads": ["big10"]})
     assert set(fast.jobs()) == {"pull-check-fastart", "pull-check-fastnoart"}
-    assert validate_declared(fast) == 1 + 2 + 2
+    assert validate_declared(fast) == 1 + 2 + 2 + policy_count(fast.deployments())
 
 
 def test_token_mode_pull_check_uses_the_pull_secret():

@@ -103,7 +103,8 @@ def test_digest_sources_are_accepted():
             }
         )
     )
-    assert config.images[-1].source.endswith(digest)
+    (pinned,) = [i for i in config.images if i.target == "pinned/redis:6.0.8"]
+    assert pinned.source.endswith(digest)
 
 
 @pytest.mark.parametrize(
@@ -311,7 +312,7 @@ def _pool(**changes) -> dict:
         (_pool(osSku="AzureLinuxOSGuard"), "osSku", "is not available in the AKS agent-pool API"),
         (_pool(workloadRuntime="KataMshvVmIsolation"), "workloadRuntime", "is not available in the AKS agent-pool"),
         (_pool(name="system"), "name", "is the system pool's name"),
-        (_pool(artifactStreaming=True, osSku="Ubuntu2404"), "osSku", "artifact streaming does not support"),
+        (_pool(artifactStreaming=True, osSku="AzureLinux3"), "osSku", "artifact streaming does not support"),
     ],
 )
 def test_pool_rules_for_every_pool(pool, key, message):
@@ -498,15 +499,22 @@ def test_bad_acr_pull_values_name_the_key():
     ]
 
 
-def test_the_pull_check_image_must_be_imported():
-    images = [i for i in scenarios.SCENARIOS["teleport-ab"]["images"] if i["name"] != "hello-world"]
-    (problem,) = problems_for({**BASE, "images": images})
-    assert problem == (
-        "acr-streaming-ab:cluster.pullCheckImage: 'hello-world' is not a configured imported image; allowed: "
-        "azure-vote-front, redis, busybox"
+def test_the_default_pull_check_image_joins_the_images_and_any_other_must_be_configured():
+    config = parse_stack_config(BASE)  # the scenario lists no hello-world
+    (hello,) = [i for i in config.images if i.name == "hello-world"]
+    assert (hello.source, hello.target, hello.streaming) == (
+        "mcr.microsoft.com/hello-world:latest",
+        "library/hello-world:latest",
+        False,
     )
+    # Listed by the stack itself: kept as given, never twice.
+    listed = parse_stack_config(with_images({**HELLO_WORLD, "streaming": True}))
+    assert [i.streaming for i in listed.images if i.name == "hello-world"] == [True]
     (problem,) = problems_for({**BASE, "cluster": {"pullCheckImage": "azure-vote-front-squashed"}})
-    assert problem.startswith("acr-streaming-ab:cluster.pullCheckImage: 'azure-vote-front-squashed' is not a conf")
+    assert problem == (
+        "acr-streaming-ab:cluster.pullCheckImage: 'azure-vote-front-squashed' is not a configured imported image; "
+        "allowed: azure-vote-front, redis, busybox"
+    )  # another name: the default image is not added
 
 
 @pytest.mark.parametrize(
@@ -546,3 +554,30 @@ def test_a_registry_stack_has_no_pull_check_to_validate():
 def test_bad_pull_check_timeout(minutes):
     (problem,) = problems_for({**BASE, "timeouts": {"pullCheckMinutes": minutes}})
     assert problem.startswith("acr-streaming-ab:timeouts.pullCheckMinutes:")
+
+
+def test_cache_generation_stays_a_safe_integer():
+    assert parse_stack_config({**BASE, "cacheGeneration": 2**53 - 1}).cache_generation == 2**53 - 1
+    (problem,) = problems_for({**BASE, "cacheGeneration": 2**53})
+    assert problem.startswith("acr-streaming-ab:cacheGeneration: 9007199254740992 is not a safe integer")
+
+
+def test_docker_library_images_come_from_the_mcr_mirror_where_it_has_the_tag():
+    sources = {i["name"]: i["source"] for s in scenarios.SCENARIOS.values() for i in s.get("images", [])}
+    assert sources["alpine"] == "mcr.microsoft.com/mirror/docker/library/alpine:3.20"
+    # The one Docker Hub fallback (the mirror carries busybox 1.35 and 1.28, not 1.37).
+    assert [n for n, s in sources.items() if s.startswith("docker.io/")] == ["busybox"]
+
+
+def test_ubuntu_2404_streaming_pools_are_accepted():
+    pools = [*scenarios.SCENARIOS["teleport-ab"]["pools"], _pool(artifactStreaming=True, osSku="Ubuntu2404")]
+    config = parse_stack_config({**BASE, "pools": pools})
+    assert config.pool("extra").os_sku == "Ubuntu2404" and config.pool("extra").artifact_streaming
+
+
+@pytest.mark.parametrize("cidr", ["0.0.0.0/0", "::/0"])
+def test_internet_wide_load_balancer_ranges_need_public_endpoints(cidr):
+    (problem,) = problems_for({**BASE, "loadBalancerSourceRanges": ["203.0.113.0/24", cidr]})
+    assert problem.startswith(f"acr-streaming-ab:loadBalancerSourceRanges[1]: {cidr} opens the front ends")
+    public = parse_stack_config({**BASE, "loadBalancerSourceRanges": [cidr], "publicEndpoints": True})
+    assert public.load_balancer_source_ranges == (cidr,)
