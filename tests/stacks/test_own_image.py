@@ -217,6 +217,25 @@ def test_the_password_key_must_be_a_secret_of_the_stack_and_is_never_read_as_con
     pulumi.runtime.set_all_config({}, [])
 
 
+def test_a_password_set_without_secret_is_named_with_the_secret_command_and_never_echoed(tmp_path):
+    import pulumi
+
+    from offline.harness import config_values
+    from stacks.config import read_pulumi_config
+
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    engine = {**config_values(values(str(tmp_path))), "acr-streaming-ab:ghcrToken": PASSWORD}
+    pulumi.runtime.set_all_config(engine, [])  # `pulumi config set ghcrToken …`, no --secret
+    try:
+        with pytest.raises(ConfigError) as raised:
+            read_pulumi_config()
+    finally:
+        pulumi.runtime.set_all_config({}, [])
+    (problem,) = raised.value.problems
+    assert problem.startswith("acr-streaming-ab:ghcrToken: images[0].credentials.passwordKey names this key")
+    assert "`pulumi config set --secret ghcrToken <password>`" in problem and PASSWORD not in str(raised.value)
+
+
 def test_the_documented_stack_file_is_a_valid_stack():
     import re
     from pathlib import Path
