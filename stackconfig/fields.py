@@ -287,6 +287,26 @@ LabelValue = Annotated[
 ]
 Namespace = Annotated[StrictStr, AfterValidator(_namespace)]
 Cidr = Annotated[StrictStr, AfterValidator(_cidr)]
+# AKS accepts at most 200 API-server authorized IP ranges.
+MAX_AUTHORIZED_IP_RANGES = 200
+
+
+def _authorized_ranges(value: tuple[str, ...]) -> tuple[str, ...]:
+    if len(value) > MAX_AUTHORIZED_IP_RANGES:
+        raise problem(f"{len(value)} ranges are more than AKS accepts; allowed: at most {MAX_AUTHORIZED_IP_RANGES}")
+    seen: dict[ipaddress.IPv4Network | ipaddress.IPv6Network, str] = {}
+    repeated = []
+    for cidr in value:
+        network = ipaddress.ip_network(cidr)
+        if network in seen:
+            repeated.append(cidr if cidr == seen[network] else f"{cidr} (= {seen[network]})")
+        seen.setdefault(network, cidr)
+    if repeated:
+        raise problem(f"{', '.join(repeated)} listed more than once; allowed: each range once")
+    return value
+
+
+AuthorizedIpRanges = Annotated[tuple[Cidr, ...], AfterValidator(_authorized_ranges)]
 ResourceGroupName = Annotated[
     StrictStr,
     _matching(

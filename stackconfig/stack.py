@@ -64,7 +64,8 @@ class StackConfig(ConfigModel):
     load_balancer_source_ranges: tuple[f.Cidr, ...] = Field(
         (),
         alias="loadBalancerSourceRanges",
-        description="Who may reach the azure-vote front ends; setting it makes them LoadBalancers open to these ranges.",
+        description="Who may reach the azure-vote front ends; setting it makes them LoadBalancers open to these "
+        "ranges. Ranges that together cover all of IPv4 or IPv6 need publicEndpoints: true.",
     )
     public_endpoints: StrictBool = Field(
         False,

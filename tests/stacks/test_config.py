@@ -513,3 +513,20 @@ def test_other_spellings_of_the_whole_internet_need_public_endpoints(cidr):
 def test_narrow_ranges_of_both_families_stay_allowed():
     ranges = ["0.0.0.0/1", "::ffff:10.0.0.0/104", "2001:db8::/32"]
     assert parse_stack_config({**BASE, "loadBalancerSourceRanges": ranges}).load_balancer_source_ranges
+
+
+def test_authorized_ip_ranges_are_at_most_200_and_each_once():
+    many = [f"10.0.{n}.0/24" for n in range(201)]
+    (problem,) = problems_for({**BASE, "cluster": {"authorizedIpRanges": many}})
+    assert (
+        problem
+        == "acr-streaming-ab:cluster.authorizedIpRanges: 201 ranges are more than AKS accepts; allowed: at most 200"
+    )
+    assert parse_stack_config({**BASE, "cluster": {"authorizedIpRanges": many[:200]}})
+    (problem,) = problems_for(
+        {**BASE, "cluster": {"authorizedIpRanges": ["203.0.113.0/24", "10.0.0.0/08", "10.0.0.0/8"]}}
+    )
+    assert problem == (
+        "acr-streaming-ab:cluster.authorizedIpRanges: 10.0.0.0/8 (= 10.0.0.0/08) listed more than once; "
+        "allowed: each range once"
+    )
