@@ -14,11 +14,13 @@ import pulumi_random as random
 from pulumi_azure_native import containerregistry, resources
 
 from components.images import PublishedImage, image_traits
+from contract import PROJECT
 from providers.acr_build import AcrBuild
 from providers.acr_import import ExistingImage, ImportedImage, import_source
 from providers.acr_streaming import RepositoryStreaming, StreamingArtifact
 from providers.base import AzureTarget
-from providers.build_context import context_digest, folder_context
+from providers.build_context import BuildContextError, context_digest, folder_context
+from stackconfig.errors import ConfigError
 from stackconfig.fields import REGISTRY_SUFFIX_LENGTH
 from stackconfig.model import ImageConfig, RegistryConfig, TimeoutsConfig
 
@@ -181,6 +183,10 @@ class StreamingRegistry(pulumi.ComponentResource):
             return existing, existing.digest, existing.ref
         if image.build is not None:
             context = image.build.context
+            try:
+                packed = folder_context(context)
+            except BuildContextError as error:
+                raise ConfigError([f"{PROJECT}:images[{args.images.index(image)}].build.context: {error}"]) from None
             build = AcrBuild(
                 f"{name}-build-{image.target}",
                 azure=args.azure,
@@ -194,7 +200,7 @@ class StreamingRegistry(pulumi.ComponentResource):
                 user_context={
                     "path": context,
                     "dockerfile": image.build.dockerfile,
-                    "digest": context_digest(folder_context(context)),
+                    "digest": context_digest(packed),
                 },
                 opts=child,
             )
