@@ -47,7 +47,10 @@ class StreamingRegistry(pulumi.ComponentResource):
     images: dict[str, PublishedImage]
 
     def __init__(self, name: str, args: StreamingRegistryArgs, opts: pulumi.ResourceOptions | None = None):
+        # Packed first: a folder that cannot be sent stops the program before anything is declared.
+        context_digests = pack_build_contexts(args.images)
         super().__init__("acr-streaming-ab:registry:StreamingRegistry", name, None, opts)
+        self._context_digests = context_digests
         child = pulumi.ResourceOptions(parent=self)
         self.resource_group_name = self._resource_group(name, args, child)
         registry = self._registry(name, args, child)
@@ -183,10 +186,6 @@ class StreamingRegistry(pulumi.ComponentResource):
             return existing, existing.digest, existing.ref
         if image.build is not None:
             context = image.build.context
-            try:
-                packed = folder_context(context)
-            except BuildContextError as error:
-                raise ConfigError([f"{PROJECT}:images[{args.images.index(image)}].build.context: {error}"]) from None
             build = AcrBuild(
                 f"{name}-build-{image.target}",
                 azure=args.azure,
@@ -200,7 +199,7 @@ class StreamingRegistry(pulumi.ComponentResource):
                 user_context={
                     "path": context,
                     "dockerfile": image.build.dockerfile,
-                    "digest": context_digest(packed),
+                    "digest": self._context_digests[image.target],
                 },
                 opts=child,
             )
@@ -225,6 +224,19 @@ class StreamingRegistry(pulumi.ComponentResource):
             ),
         )
         return imported, imported.digest, imported.ref
+
+
+def pack_build_contexts(images: tuple[ImageConfig, ...]) -> dict[str, str]:
+    """The digest of each built image's folder as it is now (any changed file builds again), by target."""
+    digests: dict[str, str] = {}
+    for i, image in enumerate(images):
+        if image.build is None:
+            continue
+        try:
+            digests[image.target] = context_digest(folder_context(image.build.context))
+        except BuildContextError as error:
+            raise ConfigError([f"{PROJECT}:images[{i}].build.context: {error}"]) from None
+    return digests
 
 
 def import_resource_name(component: str, image: ImageConfig) -> str:

@@ -269,6 +269,8 @@ def test_a_build_context_stays_inside_the_project(tmp_path, monkeypatch, context
 
 
 def test_a_context_that_cannot_be_packed_is_one_config_line(tmp_path, monkeypatch):
+    from offline import harness
+    from offline.harness import RecordingMonitor as Recording
     from providers import build_context
 
     app_folder(tmp_path)
@@ -277,8 +279,11 @@ def test_a_context_that_cannot_be_packed_is_one_config_line(tmp_path, monkeypatc
     config = parse_stack_config(stack_values)
     monkeypatch.setattr(build_context, "MAX_CONTEXT_BYTES", 2**20)
     (tmp_path / "app" / "big").write_bytes(b"x" * 2 * 2**20)
+    monitors = []
+    monkeypatch.setattr(harness, "RecordingMonitor", lambda mocks: monitors.append(Recording(mocks)) or monitors[-1])
     with pytest.raises(ConfigError) as raised:
         evaluate(lambda: program.build(config, "dev"), stack_values)
+    assert [d.type for d in monitors[0].declared] == []  # not even the resource group
     (problem,) = raised.value.problems
     assert problem.startswith("acr-streaming-ab:images[0].build.context: the folder is more than 1 MiB as a tar")
 
