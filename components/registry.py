@@ -25,6 +25,10 @@ from stackconfig.fields import REGISTRY_SUFFIX_LENGTH
 from stackconfig.model import ImageConfig, RegistryConfig, TimeoutsConfig
 
 
+# The engine's type of providers.acr_import.ImportedImage (dynamic resources are `pulumi-python:dynamic/<module>:<name>`).
+IMPORTED_IMAGE_TYPE = "pulumi-python:dynamic/acr:ImportedImage"
+
+
 @dataclass(frozen=True)
 class StreamingRegistryArgs:
     location: str
@@ -181,7 +185,14 @@ class StreamingRegistry(pulumi.ComponentResource):
                 login_server=registry.login_server,
                 target=image.target,
                 timeout_minutes=args.timeouts.import_minutes,
-                opts=child,
+                # `source` -> `existing: true` on one target: the import becomes this resource in place
+                # (an update), so the import's delete never untags the image that stays.
+                opts=pulumi.ResourceOptions.merge(
+                    child,
+                    pulumi.ResourceOptions(
+                        aliases=[pulumi.Alias(name=import_resource_name(name, image), type_=IMPORTED_IMAGE_TYPE)]
+                    ),
+                ),
             )
             return existing, existing.digest, existing.ref
         if image.build is not None:
