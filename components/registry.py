@@ -24,7 +24,6 @@ from stackconfig.errors import ConfigError
 from stackconfig.fields import REGISTRY_SUFFIX_LENGTH
 from stackconfig.model import ImageConfig, RegistryConfig, TimeoutsConfig
 
-
 # The engine's type of providers.acr_import.ImportedImage (dynamic resources are `pulumi-python:dynamic/<module>:<name>`).
 IMPORTED_IMAGE_TYPE = "pulumi-python:dynamic/acr:ImportedImage"
 
