@@ -233,3 +233,12 @@ def test_switching_every_image_of_a_shared_source_to_existing_keeps_tags_and_art
     assert lost(switched.state, registry) == [] and registry.tags == before
     back = apply(switched.state, declared(BASE), registry)
     assert lost(back.state, registry) == [] and registry.tags == before
+
+
+def test_the_alias_names_the_type_the_engine_gives_imports():
+    from components.registry import IMPORTED_IMAGE_TYPE
+
+    (imported, *_) = [r for r in declared(BASE) if r.type == IMPORT]
+    assert imported.type == IMPORTED_IMAGE_TYPE
+    (existing_image,) = declared((existing(BASE[0]),))[:1]
+    assert existing_image.alias_keys == [("registry-import-vote:v1", IMPORTED_IMAGE_TYPE)]
