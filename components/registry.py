@@ -184,12 +184,15 @@ class StreamingRegistry(pulumi.ComponentResource):
                 login_server=registry.login_server,
                 target=image.target,
                 timeout_minutes=args.timeouts.import_minutes,
-                # `source` -> `existing: true` on one target: the import becomes this resource in place
-                # (an update), so the import's delete never untags the image that stays.
+                # `source` -> `existing: true` on one target: the import (by either of its names) becomes
+                # this resource in place (an update), so the import's delete never untags the image that stays.
                 opts=pulumi.ResourceOptions.merge(
                     child,
                     pulumi.ResourceOptions(
-                        aliases=[pulumi.Alias(name=import_resource_name(name, image), type_=IMPORTED_IMAGE_TYPE)]
+                        aliases=[
+                            pulumi.Alias(name=import_name, type_=IMPORTED_IMAGE_TYPE)
+                            for import_name in (import_resource_name(name, image), f"{name}-import-{image.name}")
+                        ]
                     ),
                 ),
             )

@@ -241,4 +241,14 @@ def test_the_alias_names_the_type_the_engine_gives_imports():
     (imported, *_) = [r for r in declared(BASE) if r.type == IMPORT]
     assert imported.type == IMPORTED_IMAGE_TYPE
     (existing_image,) = declared((existing(BASE[0]),))[:1]
-    assert existing_image.alias_keys == [("registry-import-vote:v1", IMPORTED_IMAGE_TYPE)]
+    assert existing_image.alias_keys == [
+        ("registry-import-vote:v1", IMPORTED_IMAGE_TYPE),
+        ("registry-import-front", IMPORTED_IMAGE_TYPE),
+    ]
+
+
+def test_a_config_named_import_switched_to_existing_stays_tagged():
+    state, registry = deployed()
+    legacy = {name.replace("registry-import-redis:6.0.8", "registry-import-redis"): s for name, s in state.items()}
+    switched = apply(legacy, declared((BASE[0], BASE[1], existing(BASE[2]))), registry)
+    assert lost(switched.state, registry) == [] and ("redis", "6.0.8") in registry.tags
