@@ -46,6 +46,8 @@ class Declared:
     protect: bool = False
     custom_timeouts: dict[str, str] = field(default_factory=dict)  # create/update/delete as given
     aliases: list[str] = field(default_factory=list)  # names it was known by (alias specs' names)
+    # (name, type) of every alias spec; a spec that gives no name or type keeps the resource's own.
+    alias_keys: list[tuple[str, str]] = field(default_factory=list)
     before_update_hooks: list[str] = field(default_factory=list)  # resource hook names
 
 
@@ -96,6 +98,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                         if getattr(request.customTimeouts, key)
                     },
                     aliases=[a.spec.name for a in request.aliases if a.HasField("spec") and a.spec.name],
+                    alias_keys=[
+                        (a.spec.name or request.name, a.spec.type or request.type)
+                        for a in request.aliases
+                        if a.HasField("spec")
+                    ],
                     before_update_hooks=list(request.hooks.before_update),
                 )
             )
