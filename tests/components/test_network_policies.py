@@ -7,6 +7,7 @@ of a direction is isolated in it; a connection needs an allowing rule on both en
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 import kubernetes_validate
@@ -39,13 +40,27 @@ def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
 
 def _peer_matches(peer: dict[str, Any], labels: dict[str, str] | None, namespace: str, cidr: str | None) -> bool:
     if "ipBlock" in peer:
-        return cidr is not None and peer["ipBlock"]["cidr"] == cidr
+        return cidr is not None and _block_admits(peer["ipBlock"], ipaddress.ip_network(cidr))
     if labels is None:
         return False
     if "namespaceSelector" in peer:
         ns_labels = {"kubernetes.io/metadata.name": namespace}
         return _selects(peer["namespaceSelector"], ns_labels) and _selects(peer.get("podSelector", {}), labels)
     return namespace == NAMESPACE and _selects(peer["podSelector"], labels)
+
+
+def _block_admits(block: dict[str, Any], client: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    """An ipBlock admits every address of `client` when its cidr contains them all and no `except` does."""
+
+    def contains(cidr: str) -> bool:
+        network = ipaddress.ip_network(cidr)
+        return network.version == client.version and client.subnet_of(network)  # type: ignore[arg-type]
+
+    def overlaps(cidr: str) -> bool:
+        network = ipaddress.ip_network(cidr)
+        return network.version == client.version and client.overlaps(network)  # type: ignore[arg-type]
+
+    return contains(block["cidr"]) and not any(overlaps(cidr) for cidr in block.get("except") or [])
 
 
 def _side_allows(found, labels, direction, key, peer_labels, peer_namespace, cidr, port) -> bool:
@@ -102,16 +117,24 @@ def test_front_reaches_its_own_redis_and_dns_and_nothing_else():
 
 
 @pytest.mark.parametrize(
-    "overrides, sources",
+    "overrides, admitted, refused",
     [
-        ({"loadBalancerSourceRanges": ["203.0.113.0/24"]}, ["203.0.113.0/24"]),
-        ({"publicEndpoints": True}, ["0.0.0.0/0", "::/0"]),
+        (
+            {"loadBalancerSourceRanges": ["203.0.113.0/24"]},
+            ["203.0.113.0/24", "203.0.113.77/32"],
+            ["198.51.100.7/32", "203.0.112.0/23", "0.0.0.0/0", "2001:db8::1/128"],
+        ),
+        # The whole internet, both families: any client address at all.
+        ({"publicEndpoints": True}, ["198.51.100.7/32", "203.0.113.0/24", "2001:db8::1/128"], []),
     ],
 )
-def test_a_load_balancer_front_takes_its_source_ranges_only(overrides, sources):
+def test_a_load_balancer_front_takes_its_source_ranges_only(overrides, admitted, refused):
+    """Client addresses are matched by containment in the ipBlock (as the dataplane does), not by text."""
     found = policies(teleport(**overrides))
     front = pod("vote-teleporter", manifests.FRONT)
-    for cidr in sources:
-        assert allowed(found, None, front, HTTP, cidr=cidr)
-    assert not allowed(found, None, front, HTTP, cidr="198.51.100.0/24")
-    assert not allowed(found, None, pod("vote-teleporter", manifests.BACK), REDIS, cidr=sources[0])
+    for cidr in admitted:
+        assert allowed(found, None, front, HTTP, cidr=cidr), cidr
+    for cidr in refused:
+        assert not allowed(found, None, front, HTTP, cidr=cidr), cidr
+    assert not allowed(found, None, pod("vote-teleporter", manifests.BACK), REDIS, cidr=admitted[0])
+    assert not allowed(found, None, pod("vote-teleporter", manifests.BACK), REDIS, cidr="198.51.100.7/32")
