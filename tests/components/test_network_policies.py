@@ -58,7 +58,7 @@ def _block_admits(block: dict[str, Any], client: ipaddress.IPv4Network | ipaddre
 
     def overlaps(cidr: str) -> bool:
         network = ipaddress.ip_network(cidr)
-        return network.version == client.version and client.overlaps(network)  # type: ignore[arg-type]
+        return network.version == client.version and client.overlaps(network)
 
     return contains(block["cidr"]) and not any(overlaps(cidr) for cidr in block.get("except") or [])
 
