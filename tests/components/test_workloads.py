@@ -603,3 +603,18 @@ def test_an_unknown_image_keeps_the_runtime_defaults():
     assert container_security_context(UNKNOWN) == {"allowPrivilegeEscalation": False}
     assert profile_for_source("mcr.microsoft.com/azuredocs/azure-vote-front:v1") == "azure-vote-front"
     assert profile_for_source("mcr.microsoft.com/oss/bitnami/redis@sha256:" + "a" * 64) == "non-root"
+
+
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+
+def test_network_policies_only_where_the_cluster_enforces_them():
+    """cluster.networkPolicy none: no engine, so no NetworkPolicy claims a confinement nobody enforces."""
+    enforced = _program_objects({"scenario": "teleport-ab"})
+    plain = _program_objects({"scenario": "teleport-ab", "cluster": {"networkPolicy": "none"}})
+    names = {p.inputs["metadata"]["name"] for p in enforced.evaluation.of_type(NETWORK_POLICY)}
+    assert len(names) == policy_count(enforced.deployments()) and "default-deny" in names
+    assert plain.evaluation.of_type(NETWORK_POLICY) == []
+    assert set(plain.deployments()) == set(enforced.deployments())
+    (cluster,) = plain.evaluation.of_type("azure-native:containerservice:ManagedCluster")
+    assert "networkProfile" not in cluster.inputs
