@@ -79,7 +79,9 @@ class ContainerNetworkConfig(ConfigModel):
         if self.mode == "egress" and not self.egress:
             raise_if([(("egress",), "mode egress without destinations reaches nothing; allowed: [{cidr, ports}]")])
         if self.mode != "egress" and self.egress:
-            raise_if([(("egress",), f"mode {self.mode} takes no destinations; allowed: mode: egress, or leave out egress")])
+            raise_if(
+                [(("egress",), f"mode {self.mode} takes no destinations; allowed: mode: egress, or leave out egress")]
+            )
         return self
 
 
