@@ -49,20 +49,21 @@ class StreamingClusterArgs:
     registry_name: pulumi.Input[str]
     azure: AzureTarget
     stack_name: str  # experiment stacks of one namePrefix share a registry: the pull token is per stack
-    # Who runs `pulumi up` (authorization.get_client_config): with cluster.localAccounts false it gets
-    # AKS RBAC Cluster Admin on the cluster, since the Kubernetes provider signs in as that identity.
+    # Who runs `pulumi up` (authorization.get_client_config): with cluster.localAccounts false and no
+    # cluster.adminObjectIds it gets AKS RBAC Cluster Admin, since the Kubernetes provider signs in as it.
     deployer_object_id: pulumi.Input[str] | None = None
 
 
 def access_arguments(config: ClusterConfig, tenant_id: pulumi.Input[str]) -> dict[str, Any]:
     """How the cluster is reached: network policy engine, API server ranges, Entra ID sign-in."""
-    arguments: dict[str, Any] = {
+    arguments: dict[str, Any] = {}
+    if config.network_policy == "cilium":
         # Azure CNI overlay on the Cilium dataplane: the engine that enforces the workload namespace's
-        # NetworkPolicies (components/network_policies.py). Changing the plugin replaces a cluster.
-        "network_profile": containerservice.ContainerServiceNetworkProfileArgs(
+        # NetworkPolicies (components/network_policies.py). Changing the profile replaces a cluster;
+        # `none` declares no profile at all, as clusters created before this key did.
+        arguments["network_profile"] = containerservice.ContainerServiceNetworkProfileArgs(
             network_plugin="azure", network_plugin_mode="overlay", network_dataplane="cilium", network_policy="cilium"
-        ),
-    }
+        )
     if config.authorized_ip_ranges:
         arguments["api_server_access_profile"] = containerservice.ManagedClusterAPIServerAccessProfileArgs(
             authorized_ip_ranges=list(config.authorized_ip_ranges)
@@ -279,22 +280,54 @@ class StreamingCluster(pulumi.ComponentResource):
         )
         kubeconfig = credentials.kubeconfigs.apply(kubeconfig_from_credentials)
         if entra_only:
-            if args.deployer_object_id is None:
-                raise ValueError("cluster.localAccounts false needs the deploying identity (deployer_object_id)")
-            admin = authorization.RoleAssignment(
-                f"{name}-deployer-rbac-admin",
-                principal_id=args.deployer_object_id,
-                role_definition_id=pulumi.Output.concat(
-                    "/subscriptions/",
-                    args.azure.subscription_id,
-                    "/providers/Microsoft.Authorization/roleDefinitions/",
-                    AKS_RBAC_CLUSTER_ADMIN_ROLE_ID,
-                ),
-                scope=self.managed_cluster.id,
-                opts=pulumi.ResourceOptions(parent=self),
+            admins = self._cluster_admins(name, args)
+            kubeconfig = pulumi.Output.all(kubeconfig, *[admin.id for admin in admins]).apply(
+                lambda parts: kubelogin_kubeconfig(parts[0])
             )
-            kubeconfig = pulumi.Output.all(kubeconfig, admin.id).apply(lambda parts: kubelogin_kubeconfig(parts[0]))
         return pulumi.Output.secret(kubeconfig)
+
+    def _cluster_admins(self, name: str, args: StreamingClusterArgs) -> list[authorization.RoleAssignment]:
+        """AKS RBAC Cluster Admin for each of cluster.adminObjectIds, or else for whoever deploys.
+
+        Named by (cluster, principal, role): a listed principal's assignment never moves, and the
+        deployer's follows the runner only when nobody is listed (docs/operations.md).
+        """
+        role_definition_id = pulumi.Output.concat(
+            "/subscriptions/",
+            args.azure.subscription_id,
+            "/providers/Microsoft.Authorization/roleDefinitions/",
+            AKS_RBAC_CLUSTER_ADMIN_ROLE_ID,
+        )
+
+        deployer_resource = f"{name}-deployer-rbac-admin"
+
+        def assignment(
+            resource_name: str, principal_id: pulumi.Input[str], aliases: list[pulumi.Alias]
+        ) -> authorization.RoleAssignment:
+            assignment_name = pulumi.Output.all(self.managed_cluster.id, principal_id).apply(
+                lambda parts: role_assignment_name(parts[0], parts[1], AKS_RBAC_CLUSTER_ADMIN_ROLE_ID)
+            )
+            # Azure holds one assignment per (scope, principal, role): a renamed one must go first.
+            options = pulumi.ResourceOptions(parent=self, delete_before_replace=True, aliases=aliases)
+            return authorization.RoleAssignment(
+                resource_name,
+                role_assignment_name=assignment_name,
+                principal_id=principal_id,
+                role_definition_id=role_definition_id,
+                scope=self.managed_cluster.id,
+                opts=options,
+            )
+
+        if args.cluster.admin_object_ids:
+            # The first one listed takes over the deployer's assignment of an earlier run: listed first,
+            # the deployer keeps it in place when the key is set.
+            return [
+                assignment(f"{name}-rbac-admin-{oid}", oid, [pulumi.Alias(name=deployer_resource)] if i == 0 else [])
+                for i, oid in enumerate(args.cluster.admin_object_ids)
+            ]
+        if args.deployer_object_id is None:
+            raise ValueError("cluster.localAccounts false needs the deploying identity (deployer_object_id)")
+        return [assignment(deployer_resource, args.deployer_object_id, [])]
 
     def _experiment_pools(self, name: str, args: StreamingClusterArgs) -> dict[str, ExperimentPool]:
         """One `ExperimentPool` per configured pool, chained: AKS rejects a second agent-pool operation."""

@@ -39,6 +39,8 @@ class ABWorkloadsArgs:
     public_endpoints: bool = False
     # The AcrPull role assignment when the stack declares it (pullMode attach, acrPull assign).
     acr_pull: pulumi.Resource | None = None
+    # False when the cluster has no engine to enforce them (cluster.networkPolicy none): none declared.
+    network_policies: bool = True
 
 
 def timing_command(stack_name: str, namespace: str, arm_name: str) -> str:
@@ -218,7 +220,16 @@ class ABWorkloads(pulumi.ComponentResource):
     def _network_policies(
         name: str, args: ABWorkloadsArgs, namespace_name: Output[str], on_cluster: ResourceOptions
     ) -> list[k8s.networking.v1.NetworkPolicy]:
-        """Default deny in the namespace plus what each workload needs (components/network_policies.py)."""
+        """Default deny in the namespace plus what each workload needs (components/network_policies.py).
+
+        None without an engine: objects nothing enforces would show a confinement the namespace lacks.
+        """
+        if not args.network_policies:
+            pulumi.log.warn(
+                f"namespace {args.namespace}: no NetworkPolicies (cluster.networkPolicy none), so every pod "
+                "may connect anywhere and container.network has no effect",
+            )
+            return []
         policies = network_policies.namespace_policies(
             args.workloads,
             namespace_name,

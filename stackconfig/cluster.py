@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import uuid
+from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool, StrictInt, StrictStr, model_validator
+from pydantic import AfterValidator, Field, StrictBool, StrictInt, StrictStr, model_validator
 
 from contract import (
     LABEL_POOL,
@@ -18,6 +19,7 @@ from contract import (
 )
 from stackconfig import fields as f
 from stackconfig.base import ConfigModel, Problems, raise_if
+from stackconfig.errors import problem
 from stackconfig.vm_sizes import VmSize, ephemeral_os_capacity_gib, parse_vm_size
 
 LINUX_OS_SKUS = (
@@ -46,6 +48,24 @@ DEFAULT_PULL_CHECK_IMAGE = {
     "target": "library/hello-world:latest",
     "streaming": False,
 }
+
+
+def _object_id(value: str) -> str:
+    try:
+        return str(uuid.UUID(value)) if len(value) == 36 else _not_a_guid(value)
+    except ValueError:
+        return _not_a_guid(value)
+
+
+def _not_a_guid(value: str) -> str:
+    raise problem(
+        f"{value!r} is not an Entra ID object id; allowed: a GUID such as 00000000-0000-0000-0000-000000000000 "
+        "(`az ad signed-in-user show --query id`, `az ad sp show --id <appId> --query id`)"
+    )
+
+
+# Lower-cased, so the same principal written twice is one assignment, named the same on every run.
+EntraObjectId = Annotated[StrictStr, AfterValidator(_object_id)]
 
 
 class SystemPoolConfig(ConfigModel):
@@ -102,6 +122,36 @@ class ClusterConfig(ConfigModel):
         "Include the addresses `pulumi up` and `timing` run from.",
     )
     sku_tier: Literal["Free", "Standard"] = Field("Free", alias="skuTier", description="AKS control-plane tier.")
+    admin_object_ids: tuple[EntraObjectId, ...] = Field(
+        (),
+        alias="adminObjectIds",
+        description="With localAccounts false: the Entra ID object ids (users, groups, service principals) "
+        "given AKS RBAC Cluster Admin, one assignment each. Empty: whoever runs `pulumi up`, so another "
+        "runner (CI, a colleague) replaces that assignment and revokes the previous one; list every deployer "
+        "here to keep them all (docs/operations.md).",
+    )
+    network_policy: Literal["cilium", "none"] = Field(
+        "cilium",
+        alias="networkPolicy",
+        description="`cilium`: Azure CNI overlay with the Cilium dataplane, which enforces the workload "
+        "namespace's NetworkPolicies; `none`: no network profile declared (AKS's default networking, as "
+        "clusters created before this key had) and no NetworkPolicies. Changing it replaces the cluster.",
+    )
+
+    @model_validator(mode="after")
+    def _admins(self) -> ClusterConfig:
+        found: Problems = []
+        if self.admin_object_ids and self.local_accounts:
+            found.append(
+                (
+                    ("adminObjectIds",),
+                    "cluster admins are assigned only on an Entra ID cluster; allowed: with localAccounts: false",
+                )
+            )
+        if len(set(self.admin_object_ids)) != len(self.admin_object_ids):
+            found.append((("adminObjectIds",), "an object id is listed twice; allowed: each principal once"))
+        raise_if(found)
+        return self
 
 
 class PoolConfig(ConfigModel):

@@ -201,6 +201,7 @@ def _cluster_side(config: StackConfig, stack_name: str, azure: AzureTarget, side
             images=side.images,
             load_balancer_source_ranges=config.load_balancer_source_ranges,
             public_endpoints=config.public_endpoints,
+            network_policies=config.cluster.network_policy != "none",
             kubeconfig=cluster.kubeconfig,
             pool_resources=cluster.pool_resources,
             stack_name=stack_name,

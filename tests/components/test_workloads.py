@@ -698,3 +698,18 @@ def test_token_mode_pull_check_uses_the_pull_secret():
     for job in composed.jobs().values():
         assert job.inputs["spec"]["template"]["spec"]["imagePullSecrets"] == [{"name": "acr-pull"}]
         assert composed.evaluation.depends_on(job, secret)
+
+
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+
+def test_network_policies_only_where_the_cluster_enforces_them():
+    """cluster.networkPolicy none: no engine, so no NetworkPolicy claims a confinement nobody enforces."""
+    enforced = _program_objects({"scenario": "teleport-ab"})
+    plain = _program_objects({"scenario": "teleport-ab", "cluster": {"networkPolicy": "none"}})
+    names = {p.inputs["metadata"]["name"] for p in enforced.evaluation.of_type(NETWORK_POLICY)}
+    assert len(names) == policy_count(enforced.deployments()) and "default-deny" in names
+    assert plain.evaluation.of_type(NETWORK_POLICY) == []
+    assert set(plain.deployments()) == set(enforced.deployments())
+    (cluster,) = plain.evaluation.of_type("azure-native:containerservice:ManagedCluster")
+    assert "networkProfile" not in cluster.inputs
