@@ -23,7 +23,14 @@ from azure.core.pipeline.policies import HTTPPolicy
 from azure.core.rest import HttpRequest, HttpResponse
 
 from providers.base import ARM_SCOPE, RETRY_SETTINGS, AzureSession
-from providers.errors import AzureOperationError, UnparsableAnswerError, body_excerpt, json_answer, scrub
+from providers.errors import (
+    AzureOperationError,
+    UnparsableAnswerError,
+    body_excerpt,
+    fault_text,
+    json_answer,
+    scrub,
+)
 
 # The scope option travels in the pipeline context from the method that knows what it needs to the
 # auth policy; it must not reach the transport, which would pass it on to `requests`.
@@ -194,8 +201,8 @@ class RegistryTokens:
         except AzureError as err:
             raise AcrDataPlaneError(
                 f"{what} at {self._login_server}: no answer after {RETRY_SETTINGS['retry_total']} retries "
-                f"({type(err).__name__}: {err})"
-            ) from err
+                f"({fault_text(err)})"
+            ) from None
 
 
 class AcrTokenPolicy(HTTPPolicy):

@@ -29,7 +29,14 @@ from providers.base import (
     timeout_of,
 )
 from providers.build_context import DOCKERFILE_NAME, build_context, complete_squash_dockerfile
-from providers.errors import AzureOperationError, UnparsableAnswerError, WaitTimeoutError, arm_error_text, json_answer
+from providers.errors import (
+    AzureOperationError,
+    UnparsableAnswerError,
+    WaitTimeoutError,
+    arm_error_text,
+    fault_text,
+    json_answer,
+)
 
 TASKS_API_VERSION = "2019-06-01-preview"
 # x-ms-version for the SAS blob calls (Put Blob / Get Blob); any version the service accepts works.
@@ -166,8 +173,8 @@ class AcrTasksClient:
         except AzureError as err:
             raise AcrBuildError(
                 f"{what}: no answer from Azure Resource Manager after "
-                f"{RETRY_SETTINGS['retry_total']} tries ({type(err).__name__}: {err})"
-            ) from err
+                f"{RETRY_SETTINGS['retry_total']} tries ({fault_text(err)})"
+            ) from None
         if response.status_code not in ok:
             raise AcrBuildError(f"{what} failed: HTTP {response.status_code}: {arm_error_text(response)}")
         return response
@@ -200,7 +207,7 @@ def upload_build_context(session: AzureSession, upload_url: str, context: bytes,
     except AzureError as err:
         raise AcrBuildError(
             f"{what}: no answer after {RETRY_SETTINGS['retry_total']} tries ({type(err).__name__})"
-        ) from err
+        ) from None
     if response.status_code not in (200, 201):
         code = response.headers.get("x-ms-error-code") or "no error code"
         raise AcrBuildError(f"{what} failed: HTTP {response.status_code} ({code})")
@@ -233,6 +240,9 @@ class AcrBuildProvider(AzureProvider):
     # What identifies the image that gets built; the subscription and tenant only say who calls.
     REPLACE_ON = ("resourceGroupName", "registryName", "loginServer", "target", "dockerfile", "squashSource")
     OUTPUTS = ("digest", "runId", "ref", "builtDockerfile")
+
+    def describe(self, props: dict[str, Any]) -> str:
+        return f"the ACR build of {props.get('target')} in {props.get('registryName')}"
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         session = self._session(props)

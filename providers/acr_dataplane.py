@@ -33,7 +33,7 @@ from providers.acr_auth import (
     push_scope,
 )
 from providers.base import RETRY_SETTINGS, AzureSession, retry_policy
-from providers.errors import UnparsableAnswerError, json_answer, required, scrub
+from providers.errors import UnparsableAnswerError, fault_text, json_answer, required, scrub
 
 STREAMING_ARTIFACT_TYPE = "application/vnd.azure.artifact.streaming.v1"
 STREAMING_CONVERSION = {"conversionFormat": "overlaybd", "conversionVersion": "v1"}
@@ -333,12 +333,14 @@ class AcrDataPlaneClient:
         try:
             response = self._pipeline.send_request(request, **{SCOPE_OPTION: scope})  # type: ignore[arg-type]
         except ClientAuthenticationError as err:
-            raise AcrDataPlaneError(f"{what} on {self.login_server}: could not get an AAD token ({err})") from err
+            raise AcrDataPlaneError(
+                f"{what} on {self.login_server}: could not get an AAD token ({fault_text(err)})"
+            ) from None
         except AzureError as err:
             raise AcrDataPlaneError(
                 f"{what} on {self.login_server}: no answer after {RETRY_SETTINGS['retry_total']} retries "
-                f"({type(err).__name__}: {err})"
-            ) from err
+                f"({fault_text(err)})"
+            ) from None
         if response.status_code == 404 and missing_ok:
             return None
         if response.status_code not in ok:

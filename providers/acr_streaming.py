@@ -137,6 +137,9 @@ class StreamingArtifactProvider(_DataPlaneProvider):
     REPLACE_ON = ("loginServer", "repository", "digest")
     OUTPUTS = ("streamingArtifactDigest", "streamingArtifactSubject", "operationId", "status", "reused")
 
+    def describe(self, props: dict[str, Any]) -> str:
+        return f"the streaming artifact of {props.get('repository')}@{props.get('digest')} in {props.get('loginServer')}"
+
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         session, client = self._connect(props)
         repository, digest = props["repository"], props["digest"]
@@ -234,6 +237,9 @@ class RepositoryStreamingProvider(_DataPlaneProvider):
     """
 
     REPLACE_ON = ("loginServer", "repository")
+
+    def describe(self, props: dict[str, Any]) -> str:
+        return f"auto-conversion (convertPushedImages) of {props.get('repository')} in {props.get('loginServer')}"
 
     def _apply(self, props: dict[str, Any]) -> dict[str, Any]:
         session, client = self._connect(props)

@@ -105,7 +105,7 @@ def call_with_conflict_retry(session: AzureSession, start: Callable[[], T], *, w
                     f"{what}: AKS was still busy with another operation after {attempt} attempts "
                     f"({azure_error_text(error)}). Wait for it to finish (az aks nodepool list), or raise "
                     f"acr-streaming-ab:{TIMEOUT_KEY}, and run `pulumi up` again."
-                ) from error
+                ) from None
             # A Retry-After longer than what is left of the budget is cut to it: one last try at the end.
             session.sleep(min(delay, remaining))
 
@@ -181,6 +181,9 @@ class ExperimentPoolProvider(AzureProvider):
     @staticmethod
     def _what(props: dict[str, Any]) -> str:
         return f"agent pool {props['poolName']} of AKS cluster {props['clusterName']}"
+
+    def describe(self, props: dict[str, Any]) -> str:
+        return f"agent pool {props.get('poolName')} of AKS cluster {props.get('clusterName')}"
 
     def _get(self, session: AzureSession, props: dict[str, Any]) -> dict[str, Any] | None:
         client = self._client(session)
