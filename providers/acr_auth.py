@@ -142,7 +142,7 @@ class RegistryTokens:
         header = response.headers.get("www-authenticate", "")
         if response.status_code != 401 or not header.lower().startswith("bearer"):
             raise AcrDataPlaneError(
-                f"{self._login_server} did not answer `GET /v2/` with a Bearer challenge (HTTP "
+                f"{self._login_server} did not answer `GET /v2/` with a Bearer-token challenge (HTTP "
                 f"{response.status_code}, www-authenticate {header!r}); is this an Azure container registry?",
                 response.status_code,
             )

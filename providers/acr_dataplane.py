@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any, Literal, overload
+from urllib.parse import urlsplit
 
 from azure.core import PipelineClient
 from azure.core.exceptions import AzureError, ClientAuthenticationError
@@ -44,6 +46,11 @@ DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 _INDEX_TYPES = (OCI_INDEX, DOCKER_MANIFEST_LIST)
 _MANIFEST_ACCEPT = ", ".join((OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST))
+
+# `Link: </v2/...?last=...&n=...>; rel="next"`: the next page of a list (OCI distribution spec).
+_NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+# A list that keeps naming a next page is cut off here rather than followed forever.
+MAX_PAGES = 100
 
 # What azure-core's RetryPolicy retries; such a status reaching us means the retries ran out.
 _RETRIED_STATUSES = (408, 429, 500, 502, 503, 504)
@@ -186,26 +193,48 @@ class AcrDataPlaneClient:
 
     # Streaming artifacts -----------------------------------------------------------------------
     def list_streaming_referrers(self, repository: str, digest: str) -> list[dict[str, Any]] | None:
-        """The streaming artifacts (OCI referrers) of an image; None when the image itself is gone."""
-        response = self._send(
-            "GET",
-            f"/v2/{repository}/referrers/{digest}",
-            pull_scope(repository),
-            f"listing the streaming referrers of {repository}@{digest}",
-            params={"artifactType": STREAMING_ARTIFACT_TYPE},
-            missing_ok=True,
-        )
-        if response is None:
-            return None
+        """The streaming artifacts (OCI referrers) of an image; None when the image itself is gone.
+
+        A long list comes in pages: each names the next in `Link: <...>; rel="next"`, which is
+        followed as `az acr` follows it for tags and repositories.
+        """
         what = f"listing the streaming referrers of {repository}@{digest}"
-        index = self._json_object(response, what)
+        path: str | None = f"/v2/{repository}/referrers/{digest}"
+        params: dict[str, str] | None = {"artifactType": STREAMING_ARTIFACT_TYPE}
+        found: list[dict[str, Any]] = []
+        pages = 0
+        while path is not None:
+            pages += 1
+            if pages > MAX_PAGES:
+                raise AcrDataPlaneError(f"{what} on {self.login_server}: more than {MAX_PAGES} pages")
+            response = self._send("GET", path, pull_scope(repository), what, params=params, missing_ok=pages == 1)
+            if response is None:
+                return None
+            found.extend(self._streaming_entries(self._json_object(response, what), what))
+            path, params = self._next_page(response, what), None
+        return found
+
+    def _streaming_entries(self, index: dict[str, Any], what: str) -> list[dict[str, Any]]:
+        manifests = index.get("manifests") or []
+        if not isinstance(manifests, list):
+            raise UnparsableAnswerError(f"{what} on {self.login_server}: `manifests` is not a list")
         found = []
         # A registry that ignored the filter says so by leaving out OCI-Filters-Applied: filter here too.
-        for entry in index.get("manifests") or []:
+        for entry in manifests:
             if isinstance(entry, dict) and entry.get("artifactType") == STREAMING_ARTIFACT_TYPE:
                 required(entry, ("digest",), what, self.login_server)
                 found.append(entry)
         return found
+
+    def _next_page(self, response: HttpResponse, what: str) -> str | None:
+        """The path (with its query) of the page a `Link: <...>; rel="next"` header names, or None."""
+        match = _NEXT_LINK.search(response.headers.get("Link") or "")
+        if match is None:
+            return None
+        link = urlsplit(match.group(1))
+        if link.netloc and link.netloc.lower() != self.login_server.lower():
+            raise AcrDataPlaneError(f"{what} on {self.login_server}: the next page is on another host ({link.netloc})")
+        return link.path + (f"?{link.query}" if link.query else "")
 
     def get_conversion(self, repository: str, digest: str) -> dict[str, Any] | None:
         """The last streaming conversion of a digest (`{id, status}`); None when there never was one."""

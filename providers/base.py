@@ -81,8 +81,6 @@ def retry_policy() -> BoundedRetryPolicy:
 class ForeignHostError(AzureOperationError):
     """An ARM client was about to send its token to a host other than Azure Resource Manager."""
 
-    names_its_operation = False
-
 
 class ArmOnlyAuthenticationPolicy(ARMChallengeAuthenticationPolicy):
     """The ARM bearer token goes to the ARM endpoint only.

@@ -22,8 +22,6 @@ T = TypeVar("T")
 class AzureOperationError(Exception):
     """An Azure operation ended in a state other than success; the message carries Azure's own words."""
 
-    # False for errors raised below the operation (in the HTTP pipeline): the provider names it.
-    names_its_operation = True
 
 
 class WaitTimeoutError(AzureOperationError):
@@ -157,9 +155,9 @@ def clean(error: AzureOperationError) -> AzureOperationError:
 def failing_cleanly(verb: str, method: Callable[..., T]) -> Callable[..., T]:
     """`method` (a provider's create/read/update/delete) ending every failure as one clean error.
 
-    An `AzureOperationError` (which names its operation and where) passes scrubbed and unchained;
-    anything else (a dropped connection, an answer of the wrong shape) becomes one naming the
-    operation and the resource (`describe(props)`, props being the method's last argument).
+    Every failure names the operation and the resource (`describe(props)`, props being the method's
+    last argument): an `AzureOperationError` (naming the call that failed) gets that prefix, anything
+    else (a dropped connection, an answer of the wrong shape) becomes one. Scrubbed and unchained.
     """
 
     @functools.wraps(method)
@@ -167,8 +165,8 @@ def failing_cleanly(verb: str, method: Callable[..., T]) -> Callable[..., T]:
         try:
             return method(self, *args)
         except AzureOperationError as error:
-            if not error.names_its_operation:
-                error.args = (f"{verb} {self.describe(args[-1])} failed: {error}",)
+            # Inner errors name the call that failed (a tag read, a token exchange); this names the resource.
+            error.args = (f"{verb} {self.describe(args[-1])}: {error}",)
             raise clean(error) from None
         except FOREIGN_FAILURES as error:
             what = f"{verb} {self.describe(args[-1])}"

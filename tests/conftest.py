@@ -19,7 +19,7 @@ from azure.core.credentials import AccessToken
 
 from offline.fakes.azure_base import SUBSCRIPTION, TENANT
 from providers.base import AzureSession
-from tests.replay import Interaction, ReplayTransport, constructed, recorded
+from tests.replay import Interaction, ReplayTransport, check_sleep, constructed, recorded
 
 P = TypeVar("P")
 
@@ -27,12 +27,13 @@ P = TypeVar("P")
 class FakeCredential:
     """An AAD credential that hands out a placeholder token and remembers what it was asked for."""
 
-    def __init__(self):
+    def __init__(self, token: str = "REDACTED"):
         self.requests: list[tuple[tuple[str, ...], dict]] = []
+        self.token = token
 
     def get_token(self, *scopes: str, **kwargs) -> AccessToken:
         self.requests.append((scopes, kwargs))
-        return AccessToken("REDACTED", int(time.time()) + 3600)
+        return AccessToken(self.token, int(time.time()) + 3600)
 
 
 @dataclass
@@ -46,12 +47,16 @@ class FakeClock:
         return self.now
 
     def sleep(self, seconds: float) -> None:
+        check_sleep(seconds)
         self.sleeps.append(seconds)
         self.now += seconds
 
 
 def replay_session(
-    interactions: list[Interaction] | ReplayTransport, clock: Callable[[], float] | None = None, poll_seconds: float = 0
+    interactions: list[Interaction] | ReplayTransport,
+    clock: Callable[[], float] | None = None,
+    poll_seconds: float = 0,
+    credential: FakeCredential | None = None,
 ) -> tuple[AzureSession, ReplayTransport]:
     """A session on replayed HTTP; `clock` (a FakeClock, or any callable) also sleeps when it can."""
     transport = interactions if isinstance(interactions, ReplayTransport) else ReplayTransport(interactions)
@@ -59,7 +64,7 @@ def replay_session(
     session = AzureSession(
         SUBSCRIPTION,
         TENANT,
-        FakeCredential(),
+        credential or FakeCredential(),
         transport=transport,
         sleep=sleep,
         clock=clock or time.monotonic,
@@ -84,9 +89,10 @@ def provider_on(
     *,
     clock: Callable[[], float] | None = None,
     poll_seconds: float = 0,
+    credential: FakeCredential | None = None,
 ) -> tuple[P, ReplayTransport]:
     """`provider_class` built on a replay session: the one way provider tests reach Azure."""
-    session, transport = replay_session(interactions, clock=clock, poll_seconds=poll_seconds)
+    session, transport = replay_session(interactions, clock=clock, poll_seconds=poll_seconds, credential=credential)
     return provider_class(session_factory(session)), transport
 
 
