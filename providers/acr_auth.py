@@ -50,6 +50,11 @@ class AcrDataPlaneError(AzureOperationError):
         self.status_code = status_code
         self.codes = codes
 
+    @property
+    def unanswered(self) -> bool:
+        """No answer, or a 408/429/5xx: the request may or may not have been acted on."""
+        return self.status_code is None or self.status_code in (408, 429, 500, 502, 503, 504)
+
 
 def pull_scope(repository: str) -> str:
     return f"repository:{repository}:pull"

@@ -5,6 +5,9 @@ Design notes: docs/providers.md ("providers/acr_build.py").
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pulumi
@@ -47,10 +50,23 @@ RUN_TERMINAL = ("Succeeded", "Failed", "Canceled", "Error", "Timeout")
 RUN_TIMEOUT_MIN_SECONDS = 300
 RUN_TIMEOUT_MAX_SECONDS = 28800
 LOG_TAIL_LINES = 30
+# scheduleRun is not idempotent (each call queues a build): it is sent this many times at most, and
+# after an attempt without a clear answer the run it may have started is looked for first.
+SCHEDULE_ATTEMPTS = 3
+# How many of the newest runs are looked through for it, and how far before the server's clock
+# (the `Date` of the answer just before the POST) a run may say it was created.
+RECENT_RUNS = 20
+CLOCK_SLACK = timedelta(seconds=60)
+_UNANSWERED_STATUSES = (408, 429, 500, 502, 503, 504)
 
 
 class AcrBuildError(AzureOperationError):
     """A build could not be scheduled, failed, or pushed nothing; the message carries Azure's words."""
+
+    def __init__(self, message: str, *, unanswered: bool = False):
+        super().__init__(message)
+        # No answer, or a 408/429/5xx: the request may or may not have been acted on.
+        self.unanswered = unanswered
 
 
 def run_timeout_seconds(timeout_minutes: float) -> int:
@@ -107,6 +123,8 @@ class AcrTasksClient:
         self._session = session
         self.registry_name = registry_name
         self._client = session.arm_client(ContainerRegistryManagementClient)
+        # The server's clock at the last answer (its `Date`), to tell the runs started since.
+        self.server_time: datetime | None = None
         self._path = (
             f"/subscriptions/{session.subscription_id}/resourceGroups/{resource_group_name}"
             f"/providers/Microsoft.ContainerRegistry/registries/{registry_name}"
@@ -122,10 +140,56 @@ class AcrTasksClient:
             )
         return body
 
+    def schedule_run(self, run_request: dict[str, Any], target: str, *, timeout_minutes: float) -> dict[str, Any]:
+        """Schedule one run, never two: after an attempt without a clear answer, look for its run first."""
+        since = self.server_time
+        deadline = self._session.clock() + timeout_minutes * 60
+        for attempt in range(1, SCHEDULE_ATTEMPTS + 1):
+            try:
+                return self.begin_schedule_run(run_request, timeout_minutes=timeout_minutes)
+            except AcrBuildError as error:
+                if not error.unanswered or attempt == SCHEDULE_ATTEMPTS:
+                    raise
+            started = self.run_started_since(since, target, deadline=deadline, timeout_minutes=timeout_minutes)
+            if started is not None:
+                return started
+            self._session.sleep(min(2.0**attempt, max(deadline - self._session.clock(), 0.0)))
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def run_started_since(
+        self, since: datetime | None, target: str, *, deadline: float, timeout_minutes: float
+    ) -> dict[str, Any] | None:
+        """The run an unanswered scheduleRun started: a recent one that pushed `target`, once every
+        recent run has ended (one still going may be it). None when there is none."""
+
+        def recent() -> list[dict[str, Any]]:
+            return [run for run in self.list_recent_runs() if _is_recent(run, since)]
+
+        runs = self._session.wait_until(
+            recent,
+            lambda found: all(run_properties(run).get("status") in RUN_TERMINAL for run in found),
+            timeout_minutes=timeout_minutes,
+            deadline=deadline,
+            what=f"the runs that may have been started by an unanswered scheduleRun for {target}",
+            timeout_key=TIMEOUT_KEY,
+            describe=lambda found: "; ".join(describe_run(run) for run in found),
+        )
+        return next((run for run in runs if _pushed(run, target)), None)
+
+    def list_recent_runs(self) -> list[dict[str, Any]]:
+        what = f"listing the newest runs of {self.registry_name}"
+        body = self._json(self._send("GET", f"{self._path}/runs?$top={RECENT_RUNS}", what), what)
+        runs = body.get("value") or []
+        if not isinstance(runs, list) or not all(isinstance(run, dict) for run in runs):
+            raise UnparsableAnswerError(f"{what}: `value` is not a list of runs")
+        return runs
+
     def begin_schedule_run(self, run_request: dict[str, Any], *, timeout_minutes: float) -> dict[str, Any]:
         """Schedule a run; returns the Run (answered at once, or found through the 202's Location)."""
         what = f"scheduling a build of {', '.join(run_request.get('imageNames') or [])} in {self.registry_name}"
-        response = self._send("POST", f"{self._path}/scheduleRun", what, body=run_request, ok=(200, 202))
+        response = self._send(
+            "POST", f"{self._path}/scheduleRun", what, body=run_request, ok=(200, 202), once=True
+        )
         if response.status_code == 200:
             return self._json(response, what)
         location = response.headers.get("Location")
@@ -163,21 +227,60 @@ class AcrTasksClient:
         self._send("POST", f"{self._path}/runs/{run_id}/cancel", f"cancelling run {run_id}", ok=(200, 202, 204))
 
     def _send(
-        self, method: str, url: str, what: str, *, body: Any = None, ok: tuple[int, ...] = (200,)
+        self, method: str, url: str, what: str, *, body: Any = None, ok: tuple[int, ...] = (200,), once: bool = False
     ) -> HttpResponse:
+        """One ARM call; `once` sends it a single time (azure-core would repeat a POST after a 5xx)."""
         # Relative paths get the ARM endpoint; absolute ones (a 202's Location) are used as they are.
         params = {} if url.startswith("https://") else {"api-version": TASKS_API_VERSION}
         request = HttpRequest(method, url, params=params, json=body)
         try:
-            response = self._client.send_request(request)
+            response = self._client.send_request(request, **({"retry_total": 0} if once else {}))
         except AzureError as err:
+            tries = 1 if once else RETRY_SETTINGS["retry_total"]
             raise AcrBuildError(
-                f"{what}: no answer from Azure Resource Manager after "
-                f"{RETRY_SETTINGS['retry_total']} tries ({fault_text(err)})"
+                f"{what}: no answer from Azure Resource Manager after {tries} tries ({fault_text(err)})",
+                unanswered=True,
             ) from None
+        self.server_time = _server_time(response) or self.server_time
         if response.status_code not in ok:
-            raise AcrBuildError(f"{what} failed: HTTP {response.status_code}: {arm_error_text(response)}")
+            raise AcrBuildError(
+                f"{what} failed: HTTP {response.status_code}: {arm_error_text(response)}",
+                unanswered=response.status_code in _UNANSWERED_STATUSES,
+            )
         return response
+
+
+def _server_time(response: HttpResponse) -> datetime | None:
+    try:
+        return parsedate_to_datetime(response.headers.get("Date") or "")
+    except (TypeError, ValueError):
+        return None
+
+
+def _created(run: dict[str, Any]) -> datetime | None:
+    text = str(run_properties(run).get("createTime") or "")
+    # ARM writes up to 7 fractional digits; datetime reads 6.
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text).replace("Z", "+00:00")
+    try:
+        created = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return created if created.tzinfo is not None else None
+
+
+def _is_recent(run: dict[str, Any], since: datetime | None) -> bool:
+    """Created after the server's time before the POST (with slack); unknown times count if still going."""
+    created = _created(run)
+    if since is None or created is None:
+        return run_properties(run).get("status") not in RUN_TERMINAL
+    return created >= since - CLOCK_SLACK
+
+
+def _pushed(run: dict[str, Any], target: str) -> bool:
+    try:
+        return run_properties(run).get("status") == "Succeeded" and bool(pushed_digest(run, target))
+    except AcrBuildError:
+        return False
 
 
 def _blob_pipeline(session: AzureSession) -> PipelineClient:
@@ -253,8 +356,8 @@ class AcrBuildProvider(AzureProvider):
         client = AcrTasksClient(session, props["resourceGroupName"], registry)
         upload = client.get_build_source_upload_url()
         upload_build_context(session, upload["uploadUrl"], build_context(dockerfile), registry)
-        queued = client.begin_schedule_run(
-            docker_build_request(upload["relativePath"], target, timeout_minutes), timeout_minutes=timeout_minutes
+        queued = client.schedule_run(
+            docker_build_request(upload["relativePath"], target, timeout_minutes), target, timeout_minutes=timeout_minutes
         )
         run_id = run_properties(queued).get("runId")
         if not run_id:

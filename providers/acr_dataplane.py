@@ -254,6 +254,7 @@ class AcrDataPlaneClient:
             f"starting the streaming conversion of {repository}@{digest}",
             body=STREAMING_CONVERSION,
             ok=(200, 201, 202),
+            once=True,
         )
         what = f"starting the streaming conversion of {repository}@{digest}"
         result = self._json_object(response, what)
@@ -328,6 +329,7 @@ class AcrDataPlaneClient:
         params: dict[str, str] | None = ...,
         ok: tuple[int, ...] = ...,
         missing_ok: Literal[False] = ...,
+        once: bool = ...,
     ) -> HttpResponse: ...
 
     @overload
@@ -343,6 +345,7 @@ class AcrDataPlaneClient:
         params: dict[str, str] | None = ...,
         ok: tuple[int, ...] = ...,
         missing_ok: bool,
+        once: bool = ...,
     ) -> HttpResponse | None: ...
 
     def _send(
@@ -357,18 +360,21 @@ class AcrDataPlaneClient:
         params: dict[str, str] | None = None,
         ok: tuple[int, ...] = (200,),
         missing_ok: bool = False,
+        once: bool = False,
     ) -> HttpResponse | None:
+        """One call; `once` sends it a single time (azure-core would repeat a POST after a 5xx)."""
         request = HttpRequest(method, f"https://{self.login_server}{path}", json=body, headers=headers, params=params)
+        options: dict[str, Any] = {SCOPE_OPTION: scope, **({"retry_total": 0} if once else {})}
         try:
-            response = self._pipeline.send_request(request, **{SCOPE_OPTION: scope})  # type: ignore[arg-type]
+            response = self._pipeline.send_request(request, **options)
         except ClientAuthenticationError as err:
             raise AcrDataPlaneError(
                 f"{what} on {self.login_server}: could not get an AAD token ({fault_text(err)})"
             ) from None
         except AzureError as err:
+            retries = 0 if once else RETRY_SETTINGS["retry_total"]
             raise AcrDataPlaneError(
-                f"{what} on {self.login_server}: no answer after {RETRY_SETTINGS['retry_total']} retries "
-                f"({fault_text(err)})"
+                f"{what} on {self.login_server}: no answer after {retries} retries ({fault_text(err)})"
             ) from None
         if response.status_code == 404 and missing_ok:
             return None

@@ -23,6 +23,8 @@ from providers.errors import AzureOperationError
 IN_FLIGHT = ("notstarted", "running")
 TERMINAL = ("succeeded", "failed", "canceled")
 TIMEOUT_KEY = "timeouts.conversionMinutes"
+# The conversion POST is sent this many times at most (see `start_once`).
+START_ATTEMPTS = 3
 
 
 class StreamingConversionError(AzureOperationError):
@@ -79,6 +81,27 @@ def wait_for_operation(
             f"{operation.get('details') or 'no details given'} {json.dumps(extra, sort_keys=True)}"
         )
     return operation
+
+
+def start_once(
+    session: AzureSession, client: AcrDataPlaneClient, repository: str, digest: str, *, deadline: float
+) -> str:
+    """The conversion to wait for: one under way is joined; else one is started, and never twice.
+
+    The POST is not idempotent. After an attempt without a clear answer (no answer, 408/429/5xx) the
+    conversion it may have started is looked for (`GET _streaming/{digest}`) before trying again.
+    """
+    for attempt in range(1, START_ATTEMPTS + 1):
+        last = client.get_conversion(repository, digest)
+        if last is not None and (_status(last) in IN_FLIGHT or (attempt > 1 and _status(last) == "succeeded")):
+            return str(last["id"])
+        try:
+            return str(client.start_conversion(repository, digest)["id"])
+        except AcrDataPlaneError as error:
+            if not error.unanswered or attempt == START_ATTEMPTS:
+                raise
+        session.sleep(min(2.0**attempt, max(deadline - session.clock(), 0.0)))
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 class _Subjects:
@@ -155,11 +178,7 @@ class StreamingArtifactProvider(_DataPlaneProvider):
         if referrers:
             return self._result(props, referrers[0]["digest"], None, "Succeeded", reused=True, subject=digest)
 
-        last = client.get_conversion(repository, digest)
-        if last is not None and _status(last) in IN_FLIGHT:
-            operation_id = last["id"]
-        else:
-            operation_id = client.start_conversion(repository, digest)["id"]
+        operation_id = start_once(session, client, repository, digest, deadline=started + budget * 60)
         operation = wait_for_operation(
             session,
             client,

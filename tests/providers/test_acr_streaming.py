@@ -8,6 +8,7 @@ in the same shapes (`_operations/{id}` bodies as #95, referrers as #40).
 from __future__ import annotations
 
 import pytest
+from azure.core.exceptions import ServiceResponseError
 
 from providers.acr_dataplane import STREAMING_ARTIFACT_TYPE
 from providers.acr_streaming import (
@@ -592,3 +593,43 @@ def test_read_checks_the_recorded_subject():
     )
     result = provider.read("id", {**PROPS, "streamingArtifactDigest": ARTIFACT, "streamingArtifactSubject": CHILD})
     assert result.id == "id" and result.outs["streamingArtifactDigest"] == ARTIFACT
+
+
+def test_an_unanswered_conversion_post_is_not_sent_again_when_it_started_one():
+    """Recorded: #44, #53, #62 (auth); #40 (no referrers); #46 (404: never converted); #23 (token
+    pull,push). Constructed: the POST answered 503 (sent once: azure-core would resend a POST after a
+    503), then `GET _streaming/{digest}` showing the conversion that POST started, Running; it is
+    joined and awaited, and no second POST goes out."""
+    busy = {"errors": [{"code": "UNAVAILABLE", "message": "service unavailable"}]}
+    provider, transport = provider_for(
+        [
+            *rec(*PULL_AUTH, 40, 46, 23),
+            constructed("POST", f"{BASE}/acr/v1/microsoft/_streaming/{DIGEST}", 503, busy),
+            constructed("GET", f"{BASE}/acr/v1/microsoft/_streaming/{DIGEST}", 200, {"id": OPERATION, "status": "Running"}),
+            operation("Succeeded"),
+            referrers(ARTIFACT),
+        ]
+    )
+    result = provider.create(PROPS)
+    assert result.outs["operationId"] == OPERATION and result.outs["streamingArtifactDigest"] == ARTIFACT
+    assert len([r for r in transport.sent if r.method == "POST" and "/_streaming/" in r.url]) == 1
+    assert transport.unused() == []
+
+
+def test_an_unanswered_conversion_post_that_started_nothing_is_sent_once_more():
+    """As above, but the look after the dropped connection finds no conversion (404): one more POST."""
+    unknown = {"errors": [{"code": "OPERATION_UNKNOWN", "message": "operation unknown"}]}
+    post = f"{BASE}/acr/v1/microsoft/_streaming/{DIGEST}"
+    provider, transport = provider_for(
+        [
+            *rec(*PULL_AUTH, 40, 46, 23),
+            constructed("POST", post, error=ServiceResponseError("Connection reset by peer")),
+            constructed("GET", post, 404, unknown),
+            constructed("POST", post, 202, {"id": OPERATION, "status": "NotStarted"}),
+            operation("Succeeded"),
+            referrers(ARTIFACT),
+        ]
+    )
+    assert provider.create(PROPS).outs["operationId"] == OPERATION
+    assert len([r for r in transport.sent if r.method == "POST" and "/_streaming/" in r.url]) == 2
+    assert transport.unused() == []
