@@ -149,21 +149,40 @@ class StreamingArtifactProvider(_DataPlaneProvider):
       with the operation's `details`.
     - read: the artifact is still among the image's streaming referrers, or it is gone (empty
       result, so a refresh drops it from state and the next `up` converts again).
-    - diff: a different registry, repository or digest is a different artifact (replace); a change of
-      subscription or tenant only changes who calls, and is an in-place update with no API call.
+    - diff: a different registry or repository replaces. A new digest (the import re-imported its
+      tag from a changed source) updates in place: convert the new digest, then remove the old
+      artifact as `delete` would. So a preview, which cannot know the import's new digest yet, shows
+      an update and not a replacement that `up` may never make. A change of subscription or tenant
+      only changes who calls: an in-place update with no API call.
     - delete: cancels a conversion of the digest that is still running, then deletes the referrer
       manifest (`DELETE /v2/{repo}/manifests/{artifactDigest}`) so the image is no longer streamable,
       unless the artifact was found already existing at create (`reused`): this stack did not make
       it (e.g. auto-conversion did), so it leaves it. The subject image is never touched.
     """
 
-    REPLACE_ON = ("loginServer", "repository", "digest")
+    REPLACE_ON = ("loginServer", "repository")
     OUTPUTS = ("streamingArtifactDigest", "streamingArtifactSubject", "operationId", "status", "reused")
 
     def describe(self, props: dict[str, Any]) -> str:
-        return f"the streaming artifact of {props.get('repository')}@{props.get('digest')} in {props.get('loginServer')}"
+        return (
+            f"the streaming artifact of {props.get('repository')}@{props.get('digest')} in {props.get('loginServer')}"
+        )
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
+        return dynamic.CreateResult(
+            f"{props['loginServer']}/{props['repository']}@{props['digest']}", self._convert(props)
+        )
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
+        if olds.get("digest") == news.get("digest"):
+            return super().update(id_, olds, news)
+        outs = self._convert(news)
+        # As a replacement would: the old digest's artifact goes once the new one exists.
+        self.delete(id_, olds)
+        return dynamic.UpdateResult(outs)
+
+    def _convert(self, props: dict[str, Any]) -> dict[str, Any]:
+        """The streaming artifact of `props`' digest: found, joined or converted; its outputs."""
         session, client = self._connect(props)
         repository, digest = props["repository"], props["digest"]
         subject = f"the streaming conversion of {repository}@{digest}"
@@ -209,8 +228,8 @@ class StreamingArtifactProvider(_DataPlaneProvider):
     @staticmethod
     def _result(
         props: dict[str, Any], artifact: str, operation_id: str | None, status: Any, *, reused: bool, subject: str
-    ) -> dynamic.CreateResult:
-        outs = StreamingArtifactProvider.outputs_of(
+    ) -> dict[str, Any]:
+        return StreamingArtifactProvider.outputs_of(
             props,
             streamingArtifactDigest=artifact,
             streamingArtifactSubject=subject,
@@ -218,7 +237,6 @@ class StreamingArtifactProvider(_DataPlaneProvider):
             status=status,
             reused=reused,
         )
-        return dynamic.CreateResult(f"{props['loginServer']}/{props['repository']}@{props['digest']}", outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
         _, client = self._connect(props)

@@ -158,9 +158,7 @@ class AzureSession:
     def arm_client(self, client_type: Callable[..., T]) -> T:
         """An azure-mgmt-* client for this subscription, with the session's retries and transport."""
         guard = ArmOnlyAuthenticationPolicy(self.credential, ARM_SCOPE)
-        return client_type(
-            self.credential, self.subscription_id, authentication_policy=guard, **self.client_kwargs()
-        )
+        return client_type(self.credential, self.subscription_id, authentication_policy=guard, **self.client_kwargs())
 
     def wait_until(
         self,

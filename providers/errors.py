@@ -23,7 +23,6 @@ class AzureOperationError(Exception):
     """An Azure operation ended in a state other than success; the message carries Azure's own words."""
 
 
-
 class WaitTimeoutError(AzureOperationError):
     """A wait ran out of time; says what was still running and which config key raises the limit."""
 
@@ -41,8 +40,10 @@ _SECRETS = (
     (re.compile(r"(?i)\b((?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]+"), r"\1[REDACTED]"),
     (re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"), "[REDACTED-JWT]"),
     (
-        re.compile(rf"(?i)((?<![A-Za-z0-9_])[\"']?(?:{_KEY_NAMES})[\"']?\s*[:=]\s*)(?!\[REDACTED)(?!(?:bearer|basic)\s)"
-                   r"(\"[^\"]*\"|'[^']*'|[^\s&,;}]+)"),
+        re.compile(
+            rf"(?i)((?<![A-Za-z0-9_])[\"']?(?:{_KEY_NAMES})[\"']?\s*[:=]\s*)(?!\[REDACTED)(?!(?:bearer|basic)\s)"
+            r"(\"[^\"]*\"|'[^']*'|[^\s&,;}]+)"
+        ),
         r"\1[REDACTED]",
     ),
     # ARM answers a generated password as `{"name": ..., "value": "<the password>"}`.

@@ -111,7 +111,7 @@ def _wrong_types(body: Any) -> Any:
     if not isinstance(body, dict):
         return {"unexpected": body}
     swapped = {dict: "x", list: "x", str: {"x": 1}, bool: "x", int: "x", float: "x", type(None): ["x"]}
-    return {k: swapped.get(type(v), None) for k, v in body.items()}
+    return {k: swapped.get(type(v)) for k, v in body.items()}
 
 
 def _retry_after(value: str, status: int) -> Callable[[SentRequest, Interaction | None], Interaction]:

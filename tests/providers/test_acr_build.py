@@ -18,11 +18,11 @@ from providers import build_context
 from providers.acr_build import (
     RUN_TIMEOUT_MAX_SECONDS,
     RUN_TIMEOUT_MIN_SECONDS,
-    TASKS_API_VERSION,
     AcrBuildError,
     AcrBuildProvider,
     docker_build_request,
 )
+from providers.acr_tasks import TASKS_API_VERSION
 from providers.errors import AzureOperationError, WaitTimeoutError
 from tests.conftest import provider_on, recorded_once
 from tests.replay import SUBSCRIPTION, TENANT, ReplayTransport, constructed, recorded

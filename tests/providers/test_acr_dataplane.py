@@ -189,9 +189,7 @@ def test_streaming_referrers_empty_and_existing():
 def test_streaming_referrers_follow_link_pagination_on_the_registry_only():
     """Constructed: a referrers list in two pages, the first naming the second in `Link: <...>; rel="next"`
     (OCI distribution spec; the shape `az acr repository list` follows); then a next page on another host."""
-    artifacts = [
-        {"digest": f"sha256:{c * 64}", "artifactType": STREAMING_ARTIFACT_TYPE, "size": 1} for c in ("a", "b")
-    ]
+    artifacts = [{"digest": f"sha256:{c * 64}", "artifactType": STREAMING_ARTIFACT_TYPE, "size": 1} for c in ("a", "b")]
     first = f"{BASE}/v2/microsoft/referrers/{DIGEST}?artifactType=application%2Fvnd.azure.artifact.streaming.v1"
     second = f"/v2/microsoft/referrers/{DIGEST}?artifactType=application%2Fvnd.azure.artifact.streaming.v1&last=a&n=1"
     index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from azure.core.exceptions import ServiceResponseError
+from pulumi.runtime import rpc
 
 from providers.acr_dataplane import STREAMING_ARTIFACT_TYPE
 from providers.acr_streaming import (
@@ -236,7 +237,11 @@ def test_diff():
     same = provider.diff("id", olds, {**PROPS, "__provider": "re-pickled", "timeoutMinutes": 600})
     assert same.changes is False and same.replaces == []
     moved = provider.diff("id", olds, {**PROPS, "digest": "sha256:" + "f" * 64})
-    assert moved.changes is True and moved.replaces == ["digest"]
+    assert moved.changes is True and moved.replaces == []
+    # A preview while the import updates in place: the digest is not known yet, and that is an update.
+    unknown = provider.diff("id", olds, {**PROPS, "digest": rpc.UNKNOWN})
+    assert unknown.changes is True and unknown.replaces == []
+    assert provider.diff("id", olds, {**PROPS, "repository": "other"}).replaces == ["repository"]
     other_registry = provider.diff("id", olds, {**PROPS, "loginServer": "other.azurecr.io"})
     assert other_registry.replaces == ["loginServer"]
     tenant = provider.diff("id", olds, {**PROPS, "tenantId": "33333333-3333-3333-3333-333333333333"})
@@ -605,7 +610,9 @@ def test_an_unanswered_conversion_post_is_not_sent_again_when_it_started_one():
         [
             *rec(*PULL_AUTH, 40, 46, 23),
             constructed("POST", f"{BASE}/acr/v1/microsoft/_streaming/{DIGEST}", 503, busy),
-            constructed("GET", f"{BASE}/acr/v1/microsoft/_streaming/{DIGEST}", 200, {"id": OPERATION, "status": "Running"}),
+            constructed(
+                "GET", f"{BASE}/acr/v1/microsoft/_streaming/{DIGEST}", 200, {"id": OPERATION, "status": "Running"}
+            ),
             operation("Succeeded"),
             referrers(ARTIFACT),
         ]
@@ -632,4 +639,45 @@ def test_an_unanswered_conversion_post_that_started_nothing_is_sent_once_more():
     )
     assert provider.create(PROPS).outs["operationId"] == OPERATION
     assert len([r for r in transport.sent if r.method == "POST" and "/_streaming/" in r.url]) == 2
+    assert transport.unused() == []
+
+
+def test_a_new_digest_converts_it_then_removes_the_old_artifact_in_place():
+    """Recorded: #44, #53, #62 (auth); #40 (no referrers of the new digest: the empty index, as #40 answers
+    for any digest it is asked about here); #46 (never converted); #23 (token pull,push); #47 (POST 202).
+    Constructed: the operation Succeeded, the new referrers; then the old digest's conversion (done) and
+    the DELETE of the old artifact, as a replacement would have removed it."""
+    new_digest = "sha256:" + "f" * 64
+    new_artifact = "sha256:" + "d" * 64
+    base = f"{BASE}/v2/microsoft/referrers"
+    query = "?artifactType=application%2Fvnd.azure.artifact.streaming.v1"
+    empty = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": []}
+    found = {**empty, "manifests": [{"digest": new_artifact, "artifactType": STREAMING_ARTIFACT_TYPE}]}
+    provider, transport = provider_for(
+        [
+            *rec(*PULL_AUTH),
+            constructed("GET", f"{base}/{new_digest}{query}", 200, empty),
+            constructed("GET", f"{BASE}/acr/v1/microsoft/_streaming/{new_digest}", 404, {"errors": []}),
+            *rec(23),
+            constructed(
+                "POST",
+                f"{BASE}/acr/v1/microsoft/_streaming/{new_digest}",
+                202,
+                {"id": OPERATION, "status": "NotStarted"},
+            ),
+            operation("Succeeded"),
+            constructed("GET", f"{base}/{new_digest}{query}", 200, found),
+            *rec(*PULL_AUTH),
+            constructed(
+                "GET", f"{BASE}/acr/v1/microsoft/_streaming/{DIGEST}", 200, {"id": OPERATION, "status": "Succeeded"}
+            ),
+            constructed("POST", f"{BASE}/oauth2/token", 200, {"access_token": "REDACTED"}),
+            constructed("DELETE", f"{BASE}/v2/microsoft/manifests/{ARTIFACT}", 202, None),
+        ]
+    )
+    olds = {**PROPS, "streamingArtifactDigest": ARTIFACT, "streamingArtifactSubject": DIGEST, "reused": False}
+    outs = provider.update("id", olds, {**PROPS, "digest": new_digest}).outs
+    assert (outs["digest"], outs["streamingArtifactDigest"]) == (new_digest, new_artifact)
+    methods = [(r.method, r.url.split("?")[0].rsplit("/", 1)[-1]) for r in transport.sent]
+    assert methods.index(("DELETE", ARTIFACT)) > methods.index(("POST", new_digest))
     assert transport.unused() == []

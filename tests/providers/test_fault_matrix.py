@@ -70,7 +70,13 @@ ARTIFACT_PROPS = {
     "status": "Succeeded",
     "reused": False,
 }
-AUTO = {**COMMON, "loginServer": LOGIN, "repository": "library/alpine", "convertPushedImages": True, "timeoutMinutes": 60.0}
+AUTO = {
+    **COMMON,
+    "loginServer": LOGIN,
+    "repository": "library/alpine",
+    "convertPushedImages": True,
+    "timeoutMinutes": 60.0,
+}
 BUILD = {
     **COMMON,
     "resourceGroupName": "streamab-rg",
@@ -151,8 +157,12 @@ def import_path() -> list[Interaction]:
 
 def referrers(*digests: str) -> Interaction:
     manifests = [
-        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d, "size": 1500,
-         "artifactType": "application/vnd.azure.artifact.streaming.v1"}
+        {
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": d,
+            "size": 1500,
+            "artifactType": "application/vnd.azure.artifact.streaming.v1",
+        }
         for d in digests
     ]
     body = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": manifests}
@@ -206,18 +216,32 @@ def auto_path(enabled: bool) -> list[Interaction]:
 
 def auto_delete_path() -> list[Interaction]:
     url = f"https://{LOGIN}/acr/v1/library/alpine/_streaming"
-    return [*auth(1), constructed("GET", url, 200, {"convertPushedImages": True}), access_token(),
-            auto_switch(False), operation("Succeeded")]
+    return [
+        *auth(1),
+        constructed("GET", url, 200, {"convertPushedImages": True}),
+        access_token(),
+        auto_switch(False),
+        operation("Succeeded"),
+    ]
 
 
 def build_path() -> list[Interaction]:
     api = "?api-version=2019-06-01-preview"
     run = {"properties": {"runId": "cb1", "status": "Queued"}}
-    done = {"properties": {"runId": "cb1", "status": "Succeeded", "outputImages": [
-        {"registry": LOGIN, "repository": "largeimage/test", "tag": "v1", "digest": DIGEST}]}}
+    done = {
+        "properties": {
+            "runId": "cb1",
+            "status": "Succeeded",
+            "outputImages": [{"registry": LOGIN, "repository": "largeimage/test", "tag": "v1", "digest": DIGEST}],
+        }
+    }
     return [
-        constructed("POST", f"{ARM}{REGISTRY}/listBuildSourceUploadUrl{api}", 200,
-                    {"uploadUrl": SAS, "relativePath": "source/ctx.tar.gz"}),
+        constructed(
+            "POST",
+            f"{ARM}{REGISTRY}/listBuildSourceUploadUrl{api}",
+            200,
+            {"uploadUrl": SAS, "relativePath": "source/ctx.tar.gz"},
+        ),
         constructed("PUT", SAS, 201, None),
         constructed("POST", f"{ARM}{REGISTRY}/scheduleRun{api}", 200, run),
         constructed("GET", f"{ARM}{REGISTRY}/runs/cb1{api}", 200, done),
@@ -231,12 +255,18 @@ def build_read_path() -> list[Interaction]:
 
 def token_body(value: bool = False) -> dict[str, Any]:
     password = {"name": "password1", "creationTime": CREATED, **({"value": PASSWORD} if value else {})}
-    return {"id": TOKEN_ID, "name": "aks-pull-streamab",
-            "properties": {"credentials": {"passwords": [password, {"name": "password2", "creationTime": CREATED}]}}}
+    return {
+        "id": TOKEN_ID,
+        "name": "aks-pull-streamab",
+        "properties": {"credentials": {"passwords": [password, {"name": "password2", "creationTime": CREATED}]}},
+    }
 
 
 def token_create_path() -> list[Interaction]:
-    generated = {"username": "aks-pull-streamab", "passwords": token_body(True)["properties"]["credentials"]["passwords"]}
+    generated = {
+        "username": "aks-pull-streamab",
+        "passwords": token_body(True)["properties"]["credentials"]["passwords"],
+    }
     return arm_lro("POST", f"{ARM}{REGISTRY}/generateCredentials?api-version=2025-11-01", generated)
 
 
@@ -249,8 +279,13 @@ def token_delete_path() -> list[Interaction]:
 
 
 def pool_body(count: int = 2, state: str = "Succeeded") -> dict[str, Any]:
-    properties = {**POOL_PROPERTIES, "count": count, "provisioningState": state,
-                  "currentOrchestratorVersion": "1.33.2", "nodeImageVersion": "AzureLinux-202608.01.0"}
+    properties = {
+        **POOL_PROPERTIES,
+        "count": count,
+        "provisioningState": state,
+        "currentOrchestratorVersion": "1.33.2",
+        "nodeImageVersion": "AzureLinux-202608.01.0",
+    }
     return {"id": f"{CLUSTER}/agentPools/fastart", "name": "fastart", "properties": properties}
 
 
@@ -259,7 +294,9 @@ def pool_url() -> str:
 
 
 def pool_put(count: int) -> list[Interaction]:
-    operation_url = f"{ARM}/subscriptions/{SUBSCRIPTION}/providers/Microsoft.ContainerService/locations/westus3/operations/op1"
+    operation_url = (
+        f"{ARM}/subscriptions/{SUBSCRIPTION}/providers/Microsoft.ContainerService/locations/westus3/operations/op1"
+    )
     return [
         constructed("PUT", pool_url(), 200, pool_body(count, "Updating"), {"azure-asyncoperation": operation_url}),
         constructed("GET", operation_url, 200, {"name": "op1", "status": "Succeeded"}),
@@ -268,9 +305,13 @@ def pool_put(count: int) -> list[Interaction]:
 
 
 def pool_delete_path() -> list[Interaction]:
-    operation_url = f"{ARM}/subscriptions/{SUBSCRIPTION}/providers/Microsoft.ContainerService/locations/westus3/operations/op2"
+    operation_url = (
+        f"{ARM}/subscriptions/{SUBSCRIPTION}/providers/Microsoft.ContainerService/locations/westus3/operations/op2"
+    )
     return [
-        constructed("DELETE", pool_url(), 202, None, {"azure-asyncoperation": operation_url, "location": operation_url}),
+        constructed(
+            "DELETE", pool_url(), 202, None, {"azure-asyncoperation": operation_url, "location": operation_url}
+        ),
         constructed("GET", operation_url, 200, {"name": "op2", "status": "Succeeded"}),
     ]
 
@@ -295,54 +336,150 @@ def _scaled(props: dict[str, Any], **changes: Any) -> dict[str, Any]:
 
 
 OPERATIONS = (
-    Operation("import.create", ImportedImageProvider, lambda p: p.create(IMPORT), import_path, "library/alpine:3.20", 30),
-    Operation("import.read", ImportedImageProvider, lambda p: p.read("id", IMPORT), lambda: [*auth(1), tag()],
-              "library/alpine", 30),
-    Operation("import.update", ImportedImageProvider,
-              lambda p: p.update("id", IMPORT, {**IMPORT, "source": "docker.io/library/alpine:3.20"}), import_path,
-              "library/alpine:3.20", 30),
-    Operation("import.delete", ImportedImageProvider, lambda p: p.delete("id", IMPORT),
-              lambda: [*auth(1), tag(), constructed("POST", f"https://{LOGIN}/oauth2/token", 200,
-                                                    {"access_token": ACCESS_TOKEN}),
-                       constructed("DELETE", f"https://{LOGIN}/acr/v1/library/alpine/_tags/3.20", 202, None)],
-              "library/alpine", 30),
-    Operation("artifact.create", StreamingArtifactProvider, lambda p: p.create(ARTIFACT_PROPS), conversion_path,
-              "library/alpine", 60),
-    Operation("artifact.read", StreamingArtifactProvider, lambda p: p.read("id", ARTIFACT_PROPS),
-              lambda: [*auth(1), referrers(ARTIFACT)], "library/alpine", 60),
-    Operation("artifact.delete", StreamingArtifactProvider, lambda p: p.delete("id", ARTIFACT_PROPS),
-              artifact_delete_path, "library/alpine", 60),
-    Operation("autoconvert.create", RepositoryStreamingProvider, lambda p: p.create(AUTO), lambda: auto_path(True),
-              "library/alpine", 60),
-    Operation("autoconvert.read", RepositoryStreamingProvider, lambda p: p.read("id", AUTO),
-              lambda: [*auth(1), constructed("GET", f"https://{LOGIN}/acr/v1/library/alpine/_streaming", 200,
-                                             {"convertPushedImages": True})], "library/alpine", 60),
-    Operation("autoconvert.update", RepositoryStreamingProvider,
-              lambda p: p.update("id", {**AUTO, "convertPushedImages": False}, AUTO), lambda: auto_path(True),
-              "library/alpine", 60),
-    Operation("autoconvert.delete", RepositoryStreamingProvider, lambda p: p.delete("id", AUTO), auto_delete_path,
-              "library/alpine", 60),
+    Operation(
+        "import.create", ImportedImageProvider, lambda p: p.create(IMPORT), import_path, "library/alpine:3.20", 30
+    ),
+    Operation(
+        "import.read",
+        ImportedImageProvider,
+        lambda p: p.read("id", IMPORT),
+        lambda: [*auth(1), tag()],
+        "library/alpine",
+        30,
+    ),
+    Operation(
+        "import.update",
+        ImportedImageProvider,
+        lambda p: p.update("id", IMPORT, {**IMPORT, "source": "docker.io/library/alpine:3.20"}),
+        import_path,
+        "library/alpine:3.20",
+        30,
+    ),
+    Operation(
+        "import.delete",
+        ImportedImageProvider,
+        lambda p: p.delete("id", IMPORT),
+        lambda: [
+            *auth(1),
+            tag(),
+            constructed("POST", f"https://{LOGIN}/oauth2/token", 200, {"access_token": ACCESS_TOKEN}),
+            constructed("DELETE", f"https://{LOGIN}/acr/v1/library/alpine/_tags/3.20", 202, None),
+        ],
+        "library/alpine",
+        30,
+    ),
+    Operation(
+        "artifact.create",
+        StreamingArtifactProvider,
+        lambda p: p.create(ARTIFACT_PROPS),
+        conversion_path,
+        "library/alpine",
+        60,
+    ),
+    Operation(
+        "artifact.read",
+        StreamingArtifactProvider,
+        lambda p: p.read("id", ARTIFACT_PROPS),
+        lambda: [*auth(1), referrers(ARTIFACT)],
+        "library/alpine",
+        60,
+    ),
+    Operation(
+        "artifact.delete",
+        StreamingArtifactProvider,
+        lambda p: p.delete("id", ARTIFACT_PROPS),
+        artifact_delete_path,
+        "library/alpine",
+        60,
+    ),
+    Operation(
+        "autoconvert.create",
+        RepositoryStreamingProvider,
+        lambda p: p.create(AUTO),
+        lambda: auto_path(True),
+        "library/alpine",
+        60,
+    ),
+    Operation(
+        "autoconvert.read",
+        RepositoryStreamingProvider,
+        lambda p: p.read("id", AUTO),
+        lambda: [
+            *auth(1),
+            constructed("GET", f"https://{LOGIN}/acr/v1/library/alpine/_streaming", 200, {"convertPushedImages": True}),
+        ],
+        "library/alpine",
+        60,
+    ),
+    Operation(
+        "autoconvert.update",
+        RepositoryStreamingProvider,
+        lambda p: p.update("id", {**AUTO, "convertPushedImages": False}, AUTO),
+        lambda: auto_path(True),
+        "library/alpine",
+        60,
+    ),
+    Operation(
+        "autoconvert.delete",
+        RepositoryStreamingProvider,
+        lambda p: p.delete("id", AUTO),
+        auto_delete_path,
+        "library/alpine",
+        60,
+    ),
     Operation("build.create", AcrBuildProvider, lambda p: p.create(BUILD), build_path, "largeimage/test", 60),
     Operation("build.read", AcrBuildProvider, lambda p: p.read("id", BUILD), build_read_path, "largeimage/test", 60),
-    Operation("token.create", TokenCredentialsProvider, lambda p: p.create(TOKEN), token_create_path,
-              "aks-pull-streamab", 45),
-    Operation("token.read", TokenCredentialsProvider, lambda p: p.read("id", TOKEN), lambda: [token_get()],
-              "aks-pull-streamab", 45),
-    Operation("token.delete", TokenCredentialsProvider, lambda p: p.delete("id", TOKEN), token_delete_path,
-              "aks-pull-streamab", 45),
+    Operation(
+        "token.create", TokenCredentialsProvider, lambda p: p.create(TOKEN), token_create_path, "aks-pull-streamab", 45
+    ),
+    Operation(
+        "token.read",
+        TokenCredentialsProvider,
+        lambda p: p.read("id", TOKEN),
+        lambda: [token_get()],
+        "aks-pull-streamab",
+        45,
+    ),
+    Operation(
+        "token.delete",
+        TokenCredentialsProvider,
+        lambda p: p.delete("id", TOKEN),
+        token_delete_path,
+        "aks-pull-streamab",
+        45,
+    ),
     Operation("pool.create", ExperimentPoolProvider, lambda p: p.create(POOL), lambda: pool_put(2), "fastart", 45),
-    Operation("pool.read", ExperimentPoolProvider, lambda p: p.read("id", POOL),
-              lambda: [constructed("GET", pool_url(), 200, pool_body())], "fastart", 45),
-    Operation("pool.scale", ExperimentPoolProvider, lambda p: p.update("id", POOL, _scaled(POOL, count=3.0)),
-              lambda: [constructed("GET", pool_url(), 200, pool_body()), *pool_put(3)], "fastart", 45),
-    Operation("pool.cache-reset", ExperimentPoolProvider,
-              lambda p: p.update("id", POOL, {**POOL, "cacheGeneration": 1.0}),
-              lambda: [constructed("GET", pool_url(), 200, pool_body()), *pool_put(0), *pool_put(2)], "fastart", 45),
+    Operation(
+        "pool.read",
+        ExperimentPoolProvider,
+        lambda p: p.read("id", POOL),
+        lambda: [constructed("GET", pool_url(), 200, pool_body())],
+        "fastart",
+        45,
+    ),
+    Operation(
+        "pool.scale",
+        ExperimentPoolProvider,
+        lambda p: p.update("id", POOL, _scaled(POOL, count=3.0)),
+        lambda: [constructed("GET", pool_url(), 200, pool_body()), *pool_put(3)],
+        "fastart",
+        45,
+    ),
+    Operation(
+        "pool.cache-reset",
+        ExperimentPoolProvider,
+        lambda p: p.update("id", POOL, {**POOL, "cacheGeneration": 1.0}),
+        lambda: [constructed("GET", pool_url(), 200, pool_body()), *pool_put(0), *pool_put(2)],
+        "fastart",
+        45,
+    ),
     Operation("pool.delete", ExperimentPoolProvider, lambda p: p.delete("id", POOL), pool_delete_path, "fastart", 45),
 )
 
 
-def run(operation: Operation, fault: Fault | None = None, fault_from: int = 0) -> tuple[Any, ReplayTransport, FakeClock]:
+def run(
+    operation: Operation, fault: Fault | None = None, fault_from: int = 0
+) -> tuple[Any, ReplayTransport, FakeClock]:
     clock = FakeClock()
     transport = ReplayTransport(operation.path(), fault, fault_from)
     provider, _ = provider_on(
