@@ -115,7 +115,7 @@ def read_log_tail(session: AzureSession, client: AcrTasksClient, run_id: str, li
         if response.status_code != 200:
             return f"(the log could not be read: HTTP {response.status_code})"
         text = response.text() or ""
-    except (AzureError, AzureOperationError, ValueError) as err:
+    except (AzureError, AzureOperationError, ValueError, TypeError, AttributeError) as err:
         return f"(the log could not be read: {type(err).__name__})"
     tail = [line.rstrip() for line in text.splitlines() if line.strip()][-lines:]
     return "\n".join(f"    {line}" for line in tail) or "(the log is empty)"

@@ -554,3 +554,18 @@ def test_an_unanswered_schedule_run_that_started_nothing_is_sent_once_more():
     assert provider_for(transport).create(dict(PROPS)).outs["digest"] == DIGEST
     assert len(transport.requests_to("/scheduleRun")) == 2
     assert transport.unused() == []
+
+
+def test_a_schedule_answer_pointing_to_another_host_gets_no_arm_token():
+    """Constructed: scheduleRun answered 202 with a `Location` outside management.azure.com. The
+    provider refuses to poll it (it would carry the ARM bearer token) and names the build."""
+    transport = ReplayTransport(
+        [
+            *upload(),
+            constructed("POST", f"{ARM}/scheduleRun", 202, None, {"Location": "https://collector.example/runs/cb1"}),
+        ]
+    )
+    with pytest.raises(AzureOperationError) as raised:
+        provider_for(transport).create(dict(PROPS))
+    assert str(raised.value).startswith(f"creating the ACR build of {TARGET} in streamabx7k2q9: refused to send")
+    assert not transport.requests_to("collector.example")

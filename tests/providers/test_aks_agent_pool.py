@@ -692,3 +692,17 @@ def test_without_a_pinned_version_an_update_never_upgrades():
     provider_for(transport).update("id", olds, news)
     (put,) = puts(transport)  # one PUT: the scale, no upgrade step
     assert "orchestratorVersion" not in put.body["properties"]
+
+
+@pytest.mark.parametrize("value", ["NaN", "-5", "in a while"])
+def test_a_busy_409_with_a_retry_after_that_is_not_seconds_waits_the_backoff(value):
+    """Constructed: a busy 409 whose Retry-After is NaN, negative or garbage: the backoff (15 s) is slept."""
+    props = props_for("slownoart")
+    transport = ReplayTransport(
+        [
+            constructed("PUT", pool_url("slownoart"), 409, BUSY, {"Retry-After": value}),
+            *put_sequence(props, "op-after-409"),
+        ]
+    )
+    provider_for(transport).create(props)
+    assert transport.sleeps[0] == 15.0 and transport.unused() == []
