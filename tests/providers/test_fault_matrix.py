@@ -532,8 +532,8 @@ def test_every_operation_under_every_fault_ends_cleanly(capsys):
                     failures.append(f"{operation.name} / {fault.name} from request {step}: {reason}")
     with capsys.disabled():
         print(
-            f"\nfault matrix: {len(OPERATIONS)} operations x {len(FAULTS)} faults at every request = {cases} cases; "
-            f"{cases - len(failures)} clean ({cases - completed} clean errors, {completed} completed unharmed), "
+            f"\nfault matrix: {len(OPERATIONS)} operations x {len(FAULTS)} faults at every request = {cases} cases: "
+            f"{cases - completed} ended in an error, {completed} completed; {cases - len(failures)} clean, "
             f"{len(failures)} not"
         )
     assert cases >= len(OPERATIONS) * len(FAULTS)
