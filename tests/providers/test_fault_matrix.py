@@ -192,13 +192,18 @@ def conversion_path() -> list[Interaction]:
     ]
 
 
-def artifact_delete_path() -> list[Interaction]:
+def artifact_delete_path(digest: str = DIGEST, artifact: str = ARTIFACT) -> list[Interaction]:
+    done = {"id": OPERATION, "status": "Succeeded"}
     return [
         *auth(1),
-        streaming(200, {"id": OPERATION, "status": "Succeeded"}),
+        constructed("GET", f"https://{LOGIN}/acr/v1/library/alpine/_streaming/{digest}", 200, done),
         constructed("POST", f"https://{LOGIN}/oauth2/token", 200, {"access_token": ACCESS_TOKEN}),
-        constructed("DELETE", f"https://{LOGIN}/v2/library/alpine/manifests/{ARTIFACT}", 202, None),
+        constructed("DELETE", f"https://{LOGIN}/v2/library/alpine/manifests/{artifact}", 202, None),
     ]
+
+
+OLD_DIGEST, OLD_ARTIFACT = "sha256:" + "0" * 64, "sha256:" + "1" * 64
+OLD_ARTIFACT_PROPS = {**ARTIFACT_PROPS, "digest": OLD_DIGEST, "streamingArtifactDigest": OLD_ARTIFACT}
 
 
 def access_token() -> Interaction:
@@ -245,6 +250,33 @@ def build_path() -> list[Interaction]:
         constructed("PUT", SAS, 201, None),
         constructed("POST", f"{ARM}{REGISTRY}/scheduleRun{api}", 200, run),
         constructed("GET", f"{ARM}{REGISTRY}/runs/cb1{api}", 200, done),
+    ]
+
+
+def build_202_path() -> list[Interaction]:
+    """scheduleRun answered 202 with a Location on ARM, polled to the queued run."""
+    api = "?api-version=2019-06-01-preview"
+    location = f"{ARM}/subscriptions/{SUBSCRIPTION}/providers/Microsoft.ContainerRegistry/locations/westus3/operationResults/run-cb1"
+    upload, put, _, done = build_path()
+    return [
+        upload,
+        put,
+        constructed("POST", f"{ARM}{REGISTRY}/scheduleRun{api}", 202, None, {"Location": location}),
+        constructed("GET", location, 200, {"properties": {"runId": "cb1", "status": "Queued"}}),
+        done,
+    ]
+
+
+def build_failed_path() -> list[Interaction]:
+    """A run that ends Failed: its log is read (SAS URL) for the error, which is the expected outcome."""
+    api = "?api-version=2019-06-01-preview"
+    log = f"https://streamabstore.blob.core.windows.net/c/logs/cb1.log?sv=2019-02-02&sr=b&sp=r&sig={SAS_SIGNATURE}"
+    failed = {"properties": {"runId": "cb1", "status": "Failed", "runErrorMessage": "step 1 failed"}}
+    return [
+        *build_path()[:3],
+        constructed("GET", f"{ARM}{REGISTRY}/runs/cb1{api}", 200, failed),
+        constructed("POST", f"{ARM}{REGISTRY}/runs/cb1/listLogSasUrl{api}", 200, {"logLink": log}),
+        constructed("GET", log, 200, "Step 1/2 : FROM scratch\nerror: no such file"),
     ]
 
 
@@ -325,6 +357,7 @@ class Operation:
     path: Callable[[], list[Interaction]]
     subject: str  # what every failure message must name
     budget_minutes: float
+    fails: bool = False  # the operation ends in an error even without a fault (a failed build)
 
 
 def _outs(result: Any) -> Any:
@@ -385,6 +418,14 @@ OPERATIONS = (
         60,
     ),
     Operation(
+        "artifact.new-digest",
+        StreamingArtifactProvider,
+        lambda p: p.update("id", OLD_ARTIFACT_PROPS, ARTIFACT_PROPS),
+        lambda: [*conversion_path(), *artifact_delete_path(OLD_DIGEST, OLD_ARTIFACT)],
+        "library/alpine",
+        60,
+    ),
+    Operation(
         "artifact.delete",
         StreamingArtifactProvider,
         lambda p: p.delete("id", ARTIFACT_PROPS),
@@ -428,6 +469,16 @@ OPERATIONS = (
         60,
     ),
     Operation("build.create", AcrBuildProvider, lambda p: p.create(BUILD), build_path, "largeimage/test", 60),
+    Operation("build.create-202", AcrBuildProvider, lambda p: p.create(BUILD), build_202_path, "largeimage/test", 60),
+    Operation(
+        "build.create-failed-run",
+        AcrBuildProvider,
+        lambda p: p.create(BUILD),
+        build_failed_path,
+        "largeimage/test",
+        60,
+        fails=True,
+    ),
     Operation("build.read", AcrBuildProvider, lambda p: p.read("id", BUILD), build_read_path, "largeimage/test", 60),
     Operation(
         "token.create", TokenCredentialsProvider, lambda p: p.create(TOKEN), token_create_path, "aks-pull-streamab", 45
@@ -473,6 +524,14 @@ OPERATIONS = (
         "fastart",
         45,
     ),
+    Operation(
+        "pool.streaming-flip",
+        ExperimentPoolProvider,
+        lambda p: p.update("id", _scaled(POOL, artifactStreamingProfile={"enabled": False}), POOL),
+        lambda: [constructed("GET", pool_url(), 200, pool_body()), *pool_put(0), *pool_put(0), *pool_put(2)],
+        "fastart",
+        45,
+    ),
     Operation("pool.delete", ExperimentPoolProvider, lambda p: p.delete("id", POOL), pool_delete_path, "fastart", 45),
 )
 
@@ -497,7 +556,7 @@ def problem(operation: Operation, happy: Any, outcome: Any, transport: ReplayTra
     if slept > operation.budget_minutes * 60:
         return f"slept {slept:g} s, past the {operation.budget_minutes:g} min budget"
     if not isinstance(outcome, BaseException):
-        return None if outcome == happy else f"completed with another result: {outcome!r}"
+        return None if outcome == happy and not operation.fails else f"completed with another result: {outcome!r}"
     if not isinstance(outcome, AzureOperationError):
         return f"raw {type(outcome).__name__}: {outcome}"
     printed = "".join(traceback.format_exception(outcome))
@@ -513,8 +572,11 @@ def problem(operation: Operation, happy: Any, outcome: Any, transport: ReplayTra
 
 def test_every_happy_path_uses_its_whole_sequence():
     for operation in OPERATIONS:
-        outcome, transport, _ = run(operation)
-        assert not isinstance(outcome, BaseException), (operation.name, outcome)
+        outcome, transport, clock = run(operation)
+        if operation.fails:
+            assert problem(operation, None, outcome, transport, clock) is None, (operation.name, outcome)
+        else:
+            assert not isinstance(outcome, BaseException), (operation.name, outcome)
         assert transport.unused() == [], (operation.name, [i.uri for i in transport.unused()])
 
 
