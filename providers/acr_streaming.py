@@ -150,14 +150,15 @@ class StreamingArtifactProvider(_DataPlaneProvider):
     - read: the artifact is still among the image's streaming referrers, or it is gone (empty
       result, so a refresh drops it from state and the next `up` converts again).
     - diff: a different registry or repository replaces. A new digest (the import re-imported its
-      tag from a changed source) updates in place: convert the new digest, then remove the old
-      artifact as `delete` would. So a preview, which cannot know the import's new digest yet, shows
-      an update and not a replacement that `up` may never make. A change of subscription or tenant
-      only changes who calls: an in-place update with no API call.
-    - delete: cancels a conversion of the digest that is still running, then deletes the referrer
-      manifest (`DELETE /v2/{repo}/manifests/{artifactDigest}`) so the image is no longer streamable,
-      unless the artifact was found already existing at create (`reused`): this stack did not make
-      it (e.g. auto-conversion did), so it leaves it. The subject image is never touched.
+      tag from a changed source) updates in place: convert the new digest, then leave the old one as
+      `delete` would. So a preview, which cannot know the import's new digest yet, shows an update
+      and not a replacement that `up` may never make. A change of subscription or tenant only
+      changes who calls: an in-place update with no API call.
+    - delete: cancels the conversion it started or joined if that still runs (not one started since
+      by auto-conversion or anyone else). The referrer stays with its image, as an untagged import's
+      manifest does, and goes with the registry: another declared resource may hold the same
+      repository@digest under another name (an image whose source moved to an equivalent reference,
+      or a second reference to one image), and a delete here cannot see it. The subject is never touched.
     """
 
     REPLACE_ON = ("loginServer", "repository")
@@ -177,7 +178,7 @@ class StreamingArtifactProvider(_DataPlaneProvider):
         if olds.get("digest") == news.get("digest"):
             return super().update(id_, olds, news)
         outs = self._convert(news)
-        # As a replacement would: the old digest's artifact goes once the new one exists.
+        # As a replacement would: once the new artifact exists, the old digest is left as `delete` leaves it.
         self.delete(id_, olds)
         return dynamic.UpdateResult(outs)
 
@@ -254,10 +255,10 @@ class StreamingArtifactProvider(_DataPlaneProvider):
         _, client = self._connect(props)
         repository, digest = props["repository"], props["digest"]
         last = client.get_conversion(repository, digest)
-        if last is not None and _status(last) in IN_FLIGHT:
+        # Only the conversion this resource started or joined: one started since by auto-conversion,
+        # or by another stack's artifact of the same digest, is not this resource's to stop.
+        if last is not None and _status(last) in IN_FLIGHT and last.get("id") == props.get("operationId"):
             client.cancel_operation(repository, last["id"])
-        if props.get("streamingArtifactDigest"):
-            client.delete_manifest(repository, props["streamingArtifactDigest"])
 
 
 class RepositoryStreamingProvider(_DataPlaneProvider):

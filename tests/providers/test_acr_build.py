@@ -6,7 +6,6 @@ Design notes: docs/verification.md ("tests/providers/test_acr_build.py").
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,85 +23,30 @@ from providers.acr_build import (
 )
 from providers.acr_tasks import TASKS_API_VERSION
 from providers.errors import AzureOperationError, WaitTimeoutError
-from tests.conftest import provider_on, recorded_once
-from tests.replay import SUBSCRIPTION, TENANT, ReplayTransport, constructed, recorded
+from tests.conftest import recorded_once
+from tests.providers.scenarios.acr_build import (
+    ARM,
+    DIGEST,
+    DOCKERFILE,
+    PROPS,
+    RELATIVE,
+    SAS,
+    TARGET,
+    provider_for,
+    pushed,
+    run,
+    tag_answer,
+    upload,
+)
+from tests.replay import SUBSCRIPTION, ReplayTransport, constructed, recorded
 
-ARM = (
-    f"https://management.azure.com/subscriptions/{SUBSCRIPTION}/resourceGroups/streamab-rg/providers/"
-    "Microsoft.ContainerRegistry/registries/streamabx7k2q9"
-)
-SAS = (
-    "https://streamabx7k2q9store.blob.core.windows.net/container/source/202601010000/"
-    "b52f12d8-c3d6-4d75-9107-220f0bfc681d.tar.gz?sv=2019-02-02&se=2030-01-01T00%3A00%3A00Z&sr=b&sp=cw"
-    "&sig=SIGNATURE-THAT-MUST-NOT-LEAK"
-)
-RELATIVE = "source/202601010000/b52f12d8-c3d6-4d75-9107-220f0bfc681d.tar.gz"
 LOG_SAS = (
     "https://streamabx7k2q9store.blob.core.windows.net/container/logs/cb1/rawtext.log?sv=2019-02-02"
     "&se=2030-01-01T00%3A00%3A00Z&sr=b&sp=r&sig=LOG-SIGNATURE-THAT-MUST-NOT-LEAK"
 )
-DIGEST = "sha256:" + "b" * 64
-TARGET = "largeimage/test:v1"
-DOCKERFILE = dockerfiles.filled_dockerfile(
-    "streamabx7k2q9.azurecr.io/library/alpine:3.20@sha256:" + "a" * 64,
-    5000,
-    1,
-    "zero",
-    "streamabx7k2q9.azurecr.io/library/busybox:1.37@sha256:" + "c" * 64,
-    5000,
-)
-PROPS = {
-    "subscriptionId": SUBSCRIPTION,
-    "tenantId": TENANT,
-    "resourceGroupName": "streamab-rg",
-    "registryName": "streamabx7k2q9",
-    "loginServer": "streamabx7k2q9.azurecr.io",
-    "target": TARGET,
-    "dockerfile": DOCKERFILE,
-    "squashSource": None,
-    "timeoutMinutes": 60,
-    "__provider": "pickled",
-}
 VOTE_FRONT_CONFIG = json.loads(
     (Path(__file__).parents[1] / "fixtures" / "images" / "azure-vote-front-v1.config.constructed.json").read_text()
 )
-
-
-def run(status: str, **properties: Any) -> dict[str, Any]:
-    return {
-        "id": f"{ARM}/runs/cb1",
-        "name": "cb1",
-        "type": "Microsoft.ContainerRegistry/registries/runs",
-        "properties": {
-            "runId": "cb1",
-            "status": status,
-            "runType": "QuickBuild",
-            "provisioningState": "Succeeded",
-            "createTime": "2026-01-01T10:00:00Z",
-            "platform": {"os": "linux", "architecture": "amd64"},
-            **properties,
-        },
-    }
-
-
-def pushed(repository: str = "largeimage/test", tag: str = "v1", digest: str = DIGEST) -> dict[str, Any]:
-    return {
-        "outputImages": [
-            {"registry": "streamabx7k2q9.azurecr.io", "repository": repository, "tag": tag, "digest": digest}
-        ]
-    }
-
-
-def upload() -> list:
-    return [
-        constructed("POST", f"{ARM}/listBuildSourceUploadUrl", 200, {"relativePath": RELATIVE, "uploadUrl": SAS}),
-        constructed("PUT", SAS, 201, None, {"x-ms-request-server-encrypted": "true"}),
-    ]
-
-
-def provider_for(transport: ReplayTransport, clock: Iterator[float] | None = None) -> AcrBuildProvider:
-    ticks = clock
-    return provider_on(AcrBuildProvider, transport, clock=(lambda: next(ticks)) if ticks is not None else None)[0]
 
 
 def test_build_sequence_upload_schedule_poll_digest():
@@ -444,17 +388,6 @@ BUILT_ID = f"{READ_LOGIN}/{READ_TARGET}@{DIGEST}"
 TAG_URL = f"https://{READ_LOGIN}/acr/v1/microsoft/_tags/streaming-ab-built"
 
 
-def tag_answer(login: str, target: str, digest: str) -> Any:
-    """Constructed `GET /acr/v1/{repo}/_tags/{tag}` 200, shaped like test_acr_artifact_streaming.yaml#32."""
-    repository, _, tag = target.rpartition(":")
-    return constructed(
-        "GET",
-        f"https://{login}/acr/v1/{repository}/_tags/{tag}",
-        200,
-        {"registry": login, "imageName": repository, "tag": {"name": tag, "digest": digest, "signed": False}},
-    )
-
-
 def read_with(answer) -> tuple[Any, ReplayTransport]:
     transport = ReplayTransport([*recorded_once("test_acr_artifact_streaming.yaml", [29, 30, 31]), answer])
     return provider_for(transport).read(BUILT_ID, dict(BUILT)), transport
@@ -569,3 +502,61 @@ def test_a_schedule_answer_pointing_to_another_host_gets_no_arm_token():
         provider_for(transport).create(dict(PROPS))
     assert str(raised.value).startswith(f"creating the ACR build of {TARGET} in streamabx7k2q9: refused to send")
     assert not transport.requests_to("collector.example")
+
+
+# -- A user's own folder (images[].build) ------------------------------------------------------------------
+def user_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "app"
+    (folder / "docker").mkdir(parents=True)
+    (folder / "docker" / "Dockerfile").write_text("FROM scratch\nCOPY server /server\n")
+    (folder / "server").write_text("#!/bin/sh\n")
+    return folder
+
+
+def user_props(folder: Path, **overrides: Any) -> dict[str, Any]:
+    digest = build_context.context_digest(build_context.folder_context(folder))
+    context = {"path": str(folder), "dockerfile": "docker/Dockerfile", "digest": digest}
+    props = {k: v for k, v in PROPS.items() if k not in ("dockerfile", "squashSource")}
+    return {**props, "target": "myapp:v1", "userContext": context, **overrides}
+
+
+def test_a_users_folder_is_uploaded_whole_and_built_with_its_dockerfile(tmp_path):
+    """Constructed: upload, scheduleRun and a Succeeded run (the same shapes as the synthetic builds)."""
+    folder = user_folder(tmp_path)
+    transport = ReplayTransport(
+        [
+            *upload(),
+            constructed("POST", f"{ARM}/scheduleRun", 200, run("Succeeded", **pushed("myapp", "v1"))),
+        ]
+    )
+    result = provider_for(transport).create(user_props(folder))
+    (put,) = transport.requests_to("blob.core.windows.net")
+    assert put.body == build_context.folder_context(folder).decode("utf-8", "replace")
+    (schedule,) = transport.requests_to("/scheduleRun")
+    assert schedule.body["dockerFilePath"] == "docker/Dockerfile" and schedule.body["imageNames"] == ["myapp:v1"]
+    assert result.outs["digest"] == DIGEST and result.outs["builtDockerfile"].startswith("FROM scratch")
+
+
+def test_a_folder_changed_after_the_plan_builds_nothing(tmp_path):
+    folder = user_folder(tmp_path)
+    props = user_props(folder)
+    (folder / "server").write_text("#!/bin/sh\necho changed\n")
+    transport = ReplayTransport([])
+    with pytest.raises(AcrBuildError, match="changed after this update was planned"):
+        provider_for(transport).create(props)
+    assert transport.sent == []
+
+
+def test_folder_context_is_the_same_bytes_for_the_same_files(tmp_path):
+    first = build_context.folder_context(user_folder(tmp_path / "one"))
+    second = build_context.folder_context(user_folder(tmp_path / "two"))
+    assert first == second
+    (tmp_path / "two" / "app" / "server").write_text("other")
+    assert build_context.folder_context(tmp_path / "two" / "app") != first
+
+
+def test_a_new_folder_digest_rebuilds(tmp_path):
+    props = user_props(user_folder(tmp_path))
+    changed = {**props, "userContext": {**props["userContext"], "digest": "sha256:" + "0" * 64}}
+    diff = AcrBuildProvider().diff("id", props, changed)
+    assert diff.changes and "userContext" in (diff.replaces or [])

@@ -11,85 +11,33 @@ import pytest
 from azure.core.exceptions import ServiceResponseError
 from pulumi.runtime import rpc
 
+from offline.clock import FakeClock
 from providers.acr_dataplane import STREAMING_ARTIFACT_TYPE
 from providers.acr_streaming import (
-    RepositoryStreamingProvider,
     StreamingArtifactProvider,
     StreamingConversionError,
 )
 from providers.errors import AzureOperationError, WaitTimeoutError
-from tests.conftest import FakeClock, constructed_auth, provider_on, recorded_once, replay_session, session_factory
-from tests.replay import SUBSCRIPTION, TENANT, constructed
-
-STREAMING = "test_acr_artifact_streaming.yaml"
-LOGIN = "clireg000002.azurecr.io"
-BASE = f"https://{LOGIN}"
-DIGEST = "sha256:622731d3e3a16b11a1f318b1c5018d0c44996b4c096b864fe2eac5b8beab535a"
-OPERATION = "7dfcc117-d980-4c19-8817-3171e14186ca"
-ARTIFACT = "sha256:" + "e" * 64
-REFERRERS_URL = f"{BASE}/v2/microsoft/referrers/{DIGEST}?artifactType=application%2Fvnd.azure.artifact.streaming.v1"
-OPERATION_URL = f"{BASE}/acr/v1/microsoft/_operations/{OPERATION}"
-
-PROPS = {
-    "subscriptionId": SUBSCRIPTION,
-    "tenantId": TENANT,
-    "loginServer": LOGIN,
-    "repository": "microsoft",
-    "digest": DIGEST,
-    "timeoutMinutes": 60,
-    "__provider": "pickled",
-}
-
-
-def rec(*indices: int):
-    return recorded_once(STREAMING, list(indices))
-
-
-def referrers(*digests: str):
-    return constructed(
-        "GET",
-        REFERRERS_URL,
-        200,
-        {
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.index.v1+json",
-            "manifests": [
-                {
-                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                    "digest": d,
-                    "size": 1500,
-                    "artifactType": STREAMING_ARTIFACT_TYPE,
-                    "annotations": {"streaming.format": "overlaybd", "streaming.version": "v1"},
-                }
-                for d in digests
-            ],
-        },
-        {"oci-filters-applied": "artifactType"},
-    )
-
-
-def operation(status: str, progress: str = "100%", details: str = "Conversion completed"):
-    return constructed(
-        "GET",
-        OPERATION_URL,
-        200,
-        {
-            "name": "ArtifactStreamingConversion",
-            "status": status,
-            "progress": progress,
-            "details": details,
-            "resource": f"microsoft@{DIGEST}",
-            "startTime": "2025-04-28T03:54:17Z",
-        },
-    )
-
-
-def provider_for(interactions, clock=None, poll_seconds=0):
-    return provider_on(StreamingArtifactProvider, interactions, clock=clock, poll_seconds=poll_seconds)
-
-
-# Auth for a pull-scoped first call: #44 (GET /v2/ 401), #53 (exchange), #62 (token, pull).
-PULL_AUTH = (44, 53, 62)
+from tests.conftest import constructed_auth
+from tests.providers.scenarios.acr_streaming import (
+    ARTIFACT,
+    BASE,
+    DIGEST,
+    LOGIN,
+    OPERATION,
+    OPERATION_URL,
+    PROPS,
+    PULL_AUTH,
+    REFERRERS_URL,
+    REPO_PROPS,
+    REPO_URL,
+    operation,
+    provider_for,
+    rec,
+    referrers,
+    repo_provider_for,
+)
+from tests.replay import constructed
 
 
 def test_create_converts_and_waits_for_succeeded():
@@ -176,7 +124,7 @@ def test_conversion_timeout_says_what_is_still_running_and_how_to_wait_longer():
     message = str(raised.value)
     assert f"operation {OPERATION}" in message and "status Running, progress 30%" in message
     assert "acr-streaming-ab:timeouts.conversionMinutes" in message
-    assert clock.now == 120
+    assert clock.t == 120
 
 
 def test_retryable_fault_while_polling_is_retried():
@@ -263,38 +211,29 @@ def test_update_calls_nothing_and_keeps_the_artifact():
     assert transport.sent == []
 
 
-def test_delete_removes_the_referrer_manifest_it_created():
-    """Recorded: #44, #53, #62 (auth, pull); #87 (last conversion Canceled: nothing running).
-    Constructed: token (delete scope) and DELETE /v2/microsoft/manifests/{artifact} 202."""
-    provider, transport = provider_for(
-        [
-            *rec(*PULL_AUTH, 87),
-            constructed("POST", f"{BASE}/oauth2/token", 200, {"access_token": "REDACTED"}),
-            constructed("DELETE", f"{BASE}/v2/microsoft/manifests/{ARTIFACT}", 202),
-        ]
-    )
-    provider.delete("id", {**PROPS, "streamingArtifactDigest": ARTIFACT, "reused": False})
+def test_delete_leaves_the_referrer_with_its_image():
+    """Recorded: #44, #53, #62 (auth, pull); #87 (last conversion Canceled: nothing running). No DELETE:
+    another declared resource may hold the same repository@digest under another name."""
+    provider, transport = provider_for(rec(*PULL_AUTH, 87))
+    provider.delete("id", {**PROPS, "streamingArtifactDigest": ARTIFACT, "reused": False, "operationId": OPERATION})
     assert transport.unused() == []
-    assert transport.requests_to("/oauth2/token")[-1].body["scope"] == "repository:microsoft:delete"
+    assert [r for r in transport.sent if r.method == "DELETE"] == []
 
 
-def test_delete_cancels_a_conversion_still_running_first():
-    """Recorded: #44, #53, #62; #63 (Running); #23 (token pull,push); #71 (cancel -> Canceled).
-    Constructed: token (delete scope), DELETE manifest 404 (already gone: fine)."""
-    provider, transport = provider_for(
-        [
-            *rec(*PULL_AUTH, 63, 23, 71),
-            constructed("POST", f"{BASE}/oauth2/token", 200, {"access_token": "REDACTED"}),
-            constructed(
-                "DELETE",
-                f"{BASE}/v2/microsoft/manifests/{ARTIFACT}",
-                404,
-                {"errors": [{"code": "MANIFEST_UNKNOWN", "message": "gone"}]},
-            ),
-        ]
-    )
-    provider.delete("id", {**PROPS, "streamingArtifactDigest": ARTIFACT, "reused": False})
+def test_delete_cancels_the_conversion_it_started_while_it_still_runs():
+    """Recorded: #44, #53, #62; #63 (Running, operation OPERATION); #23 (token pull,push); #71 (cancel)."""
+    provider, transport = provider_for(rec(*PULL_AUTH, 63, 23, 71))
+    provider.delete("id", {**PROPS, "streamingArtifactDigest": ARTIFACT, "reused": False, "operationId": OPERATION})
     assert transport.unused() == []
+
+
+def test_delete_leaves_a_running_conversion_it_did_not_start():
+    """Recorded: #44, #53, #62; #63 (Running, operation OPERATION). The resource recorded another
+    operation: the running one is not its own."""
+    provider, transport = provider_for(rec(*PULL_AUTH, 63))
+    provider.delete("id", {**PROPS, "streamingArtifactDigest": ARTIFACT, "reused": False, "operationId": "other"})
+    assert transport.unused() == []
+    assert transport.requests_to(":cancel") == []
 
 
 def test_delete_leaves_an_artifact_it_found_existing():
@@ -302,24 +241,6 @@ def test_delete_leaves_an_artifact_it_found_existing():
     provider, transport = provider_for([])
     provider.delete("id", {**PROPS, "streamingArtifactDigest": ARTIFACT, "reused": True})
     assert transport.sent == []
-
-
-# -- RepositoryStreaming ---------------------------------------------------------------------------
-REPO_PROPS = {
-    "subscriptionId": SUBSCRIPTION,
-    "tenantId": TENANT,
-    "loginServer": LOGIN,
-    "repository": "microsoft",
-    "convertPushedImages": True,
-    "timeoutMinutes": 60,
-    "__provider": "pickled",
-}
-REPO_URL = f"{BASE}/acr/v1/microsoft/_streaming"
-
-
-def repo_provider_for(interactions, clock=None, poll_seconds=0):
-    session, transport = replay_session(interactions, clock=clock, poll_seconds=poll_seconds)
-    return RepositoryStreamingProvider(session_factory(session)), transport
 
 
 def test_auto_conversion_create():
@@ -476,7 +397,7 @@ def test_auto_conversion_delete_gives_up_after_timeout_minutes():
         provider.delete("id", {**REPO_PROPS, "timeoutMinutes": 2})
     assert "setting convertPushedImages=false on microsoft" in str(raised.value)
     assert "acr-streaming-ab:timeouts.conversionMinutes" in str(raised.value)
-    assert clock.now == 120
+    assert clock.t == 120
 
 
 def test_auto_conversion_delete_of_a_switch_already_off_posts_nothing():
@@ -642,42 +563,32 @@ def test_an_unanswered_conversion_post_that_started_nothing_is_sent_once_more():
     assert transport.unused() == []
 
 
-def test_a_new_digest_converts_it_then_removes_the_old_artifact_in_place():
-    """Recorded: #44, #53, #62 (auth); #40 (no referrers of the new digest: the empty index, as #40 answers
-    for any digest it is asked about here); #46 (never converted); #23 (token pull,push); #47 (POST 202).
-    Constructed: the operation Succeeded, the new referrers; then the old digest's conversion (done) and
-    the DELETE of the old artifact, as a replacement would have removed it."""
+def test_a_new_digest_converts_it_in_place_and_leaves_the_old_one_as_delete_does():
+    """Recorded: #44, #53, #62 (auth); #23 (token pull,push). Constructed: no referrers of the new digest
+    (the empty index as #40), never converted (404 as #46), the POST 202, the operation Succeeded, the
+    new referrers; then, as `delete` would, the old digest's conversion is read (done: nothing to cancel)."""
     new_digest = "sha256:" + "f" * 64
     new_artifact = "sha256:" + "d" * 64
     base = f"{BASE}/v2/microsoft/referrers"
     query = "?artifactType=application%2Fvnd.azure.artifact.streaming.v1"
     empty = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": []}
     found = {**empty, "manifests": [{"digest": new_artifact, "artifactType": STREAMING_ARTIFACT_TYPE}]}
+    streaming = f"{BASE}/acr/v1/microsoft/_streaming"
     provider, transport = provider_for(
         [
             *rec(*PULL_AUTH),
             constructed("GET", f"{base}/{new_digest}{query}", 200, empty),
-            constructed("GET", f"{BASE}/acr/v1/microsoft/_streaming/{new_digest}", 404, {"errors": []}),
+            constructed("GET", f"{streaming}/{new_digest}", 404, {"errors": []}),
             *rec(23),
-            constructed(
-                "POST",
-                f"{BASE}/acr/v1/microsoft/_streaming/{new_digest}",
-                202,
-                {"id": OPERATION, "status": "NotStarted"},
-            ),
+            constructed("POST", f"{streaming}/{new_digest}", 202, {"id": OPERATION, "status": "NotStarted"}),
             operation("Succeeded"),
             constructed("GET", f"{base}/{new_digest}{query}", 200, found),
             *rec(*PULL_AUTH),
-            constructed(
-                "GET", f"{BASE}/acr/v1/microsoft/_streaming/{DIGEST}", 200, {"id": OPERATION, "status": "Succeeded"}
-            ),
-            constructed("POST", f"{BASE}/oauth2/token", 200, {"access_token": "REDACTED"}),
-            constructed("DELETE", f"{BASE}/v2/microsoft/manifests/{ARTIFACT}", 202, None),
+            constructed("GET", f"{streaming}/{DIGEST}", 200, {"id": OPERATION, "status": "Succeeded"}),
         ]
     )
     olds = {**PROPS, "streamingArtifactDigest": ARTIFACT, "streamingArtifactSubject": DIGEST, "reused": False}
     outs = provider.update("id", olds, {**PROPS, "digest": new_digest}).outs
     assert (outs["digest"], outs["streamingArtifactDigest"]) == (new_digest, new_artifact)
-    methods = [(r.method, r.url.split("?")[0].rsplit("/", 1)[-1]) for r in transport.sent]
-    assert methods.index(("DELETE", ARTIFACT)) > methods.index(("POST", new_digest))
+    assert not [r for r in transport.sent if r.method == "DELETE"]
     assert transport.unused() == []

@@ -11,18 +11,20 @@ and slept only finite, non-negative times adding up to less than the operation's
 
 from __future__ import annotations
 
+import math
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from offline.clock import FakeClock
 from providers.acr_build import AcrBuildProvider
-from providers.acr_import import ImportedImageProvider
+from providers.acr_import import ExistingImageProvider, ImportedImageProvider
 from providers.acr_streaming import RepositoryStreamingProvider, StreamingArtifactProvider
 from providers.acr_token_credentials import TokenCredentialsProvider
 from providers.aks_agent_pool import ExperimentPoolProvider
 from providers.errors import AzureOperationError
-from tests.conftest import FakeClock, FakeCredential, provider_on
+from tests.conftest import FakeCredential, provider_on
 from tests.replay import FAULTS, SUBSCRIPTION, TENANT, Fault, Interaction, ReplayTransport, constructed
 
 # Credentials planted in the happy paths: none may ever reach a message.
@@ -58,6 +60,7 @@ IMPORT = {
     "digest": DIGEST,
     "ref": f"{LOGIN}/library/alpine:3.20",
 }
+EXISTING = {**COMMON, "loginServer": LOGIN, "target": "library/alpine:3.20", "timeoutMinutes": 30.0}
 ARTIFACT_PROPS = {
     **COMMON,
     "loginServer": LOGIN,
@@ -192,14 +195,10 @@ def conversion_path() -> list[Interaction]:
     ]
 
 
-def artifact_delete_path(digest: str = DIGEST, artifact: str = ARTIFACT) -> list[Interaction]:
+def artifact_delete_path(digest: str = DIGEST) -> list[Interaction]:
+    """Delete looks for the conversion it started (to cancel it if still running); the referrer stays."""
     done = {"id": OPERATION, "status": "Succeeded"}
-    return [
-        *auth(1),
-        constructed("GET", f"https://{LOGIN}/acr/v1/library/alpine/_streaming/{digest}", 200, done),
-        constructed("POST", f"https://{LOGIN}/oauth2/token", 200, {"access_token": ACCESS_TOKEN}),
-        constructed("DELETE", f"https://{LOGIN}/v2/library/alpine/manifests/{artifact}", 202, None),
-    ]
+    return [*auth(1), constructed("GET", f"https://{LOGIN}/acr/v1/library/alpine/_streaming/{digest}", 200, done)]
 
 
 OLD_DIGEST, OLD_ARTIFACT = "sha256:" + "0" * 64, "sha256:" + "1" * 64
@@ -402,6 +401,22 @@ OPERATIONS = (
         30,
     ),
     Operation(
+        "existing.create",
+        ExistingImageProvider,
+        lambda p: p.create(EXISTING),
+        lambda: [*auth(1), tag()],
+        "library/alpine:3.20",
+        30,
+    ),
+    Operation(
+        "existing.read",
+        ExistingImageProvider,
+        lambda p: p.read("id", EXISTING),
+        lambda: [*auth(1), tag()],
+        "library/alpine:3.20",
+        30,
+    ),
+    Operation(
         "artifact.create",
         StreamingArtifactProvider,
         lambda p: p.create(ARTIFACT_PROPS),
@@ -421,7 +436,7 @@ OPERATIONS = (
         "artifact.new-digest",
         StreamingArtifactProvider,
         lambda p: p.update("id", OLD_ARTIFACT_PROPS, ARTIFACT_PROPS),
-        lambda: [*conversion_path(), *artifact_delete_path(OLD_DIGEST, OLD_ARTIFACT)],
+        lambda: [*conversion_path(), *artifact_delete_path(OLD_DIGEST)],
         "library/alpine",
         60,
     ),
@@ -552,7 +567,10 @@ def run(
 
 def problem(operation: Operation, happy: Any, outcome: Any, transport: ReplayTransport, clock: FakeClock) -> str | None:
     """Why a faulted run did not end cleanly, or None."""
-    slept = sum(transport.sleeps) + sum(clock.sleeps)
+    sleeps = [*transport.sleeps, *clock.sleeps]
+    if not all(math.isfinite(seconds) and seconds >= 0 for seconds in sleeps):
+        return f"slept {sleeps}: time.sleep refuses negative and NaN times"
+    slept = sum(sleeps)
     if slept > operation.budget_minutes * 60:
         return f"slept {slept:g} s, past the {operation.budget_minutes:g} min budget"
     if not isinstance(outcome, BaseException):
