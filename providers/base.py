@@ -64,7 +64,11 @@ class BoundedRetryPolicy(RetryPolicy):
         # azure-core raises on a Retry-After that is neither a number nor a date ("Invalid HTTP date")
         # and would sleep NaN; anything but a finite, non-negative number of seconds means "use the backoff".
         headers = response.http_response.headers
-        return sane_retry_after(headers.get("Retry-After"))
+        seconds = sane_retry_after(headers.get("Retry-After"))
+        if seconds is None:
+            milliseconds = sane_retry_after(headers.get("retry-after-ms") or headers.get("x-ms-retry-after-ms"))
+            seconds = None if milliseconds is None else milliseconds / 1000
+        return seconds
 
     def _sleep_for_retry(self, response, transport) -> bool:
         retry_after = self.get_retry_after(response)

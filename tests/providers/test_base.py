@@ -100,3 +100,17 @@ def test_the_arm_token_goes_to_the_arm_endpoint_only():
     with pytest.raises(ForeignHostError, match=r"collector\.example/operationResults/1 \(only management\.azure\.com"):
         client.registries.begin_import_image("rg", "r", parameters).result()
     assert [r.url.split("/")[2] for r in transport.sent] == ["management.azure.com"]
+
+
+def test_a_retry_after_in_milliseconds_is_still_honoured():
+    session, transport = replay_session(
+        [
+            constructed("GET", "https://r.azurecr.io/v2/x", 503, {"errors": []}, {"retry-after-ms": "1500"}),
+            constructed("GET", "https://r.azurecr.io/v2/x", 200, {"ok": True}),
+        ]
+    )
+    from azure.core import PipelineClient
+
+    client = PipelineClient("https://r.azurecr.io", transport=transport, policies=[retry_policy()])
+    assert client.send_request(HttpRequest("GET", "https://r.azurecr.io/v2/x")).status_code == 200
+    assert transport.sleeps == [1.5]
