@@ -151,6 +151,16 @@ def _reset(request: SentRequest, _original: Interaction | None) -> Interaction:
     return constructed(request.method, request.url, error=error)
 
 
+FOREIGN_HOST = "collector.example"
+
+
+def _elsewhere(request: SentRequest, _original: Interaction | None) -> Interaction:
+    # An accepted operation to be polled on another host: nothing may send it a token.
+    url = f"https://{FOREIGN_HOST}/operations/1"
+    headers = {"Location": url, "Azure-AsyncOperation": url}
+    return constructed(request.method, request.url, 202, None, headers)
+
+
 FAULTS = (
     Fault("connection-reset", _reset),
     Fault("html-body", _html),
@@ -160,6 +170,7 @@ FAULTS = (
     Fault("retry-after-garbage", _retry_after("soon, maybe", 503)),
     Fault("retry-after-negative", _retry_after("-30", 429)),
     Fault("retry-after-nan", _retry_after("NaN", 503)),
+    Fault("location-elsewhere", _elsewhere),
 )
 
 

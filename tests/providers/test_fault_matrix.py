@@ -25,7 +25,7 @@ from providers.acr_token_credentials import TokenCredentialsProvider
 from providers.aks_agent_pool import ExperimentPoolProvider
 from providers.errors import AzureOperationError
 from tests.conftest import FakeCredential, provider_on
-from tests.replay import FAULTS, SUBSCRIPTION, TENANT, Fault, Interaction, ReplayTransport, constructed
+from tests.replay import FAULTS, FOREIGN_HOST, SUBSCRIPTION, TENANT, Fault, Interaction, ReplayTransport, constructed
 
 # Credentials planted in the happy paths: none may ever reach a message.
 AAD_TOKEN = "aad-SECRET-token-1f2e3d"
@@ -567,6 +567,9 @@ def run(
 
 def problem(operation: Operation, happy: Any, outcome: Any, transport: ReplayTransport, clock: FakeClock) -> str | None:
     """Why a faulted run did not end cleanly, or None."""
+    handed = [r.url for r in transport.sent if FOREIGN_HOST in r.url and "Authorization" in r.headers]
+    if handed:
+        return f"sent a token to another host: {handed[:2]}"
     sleeps = [*transport.sleeps, *clock.sleeps]
     if not all(math.isfinite(seconds) and seconds >= 0 for seconds in sleeps):
         return f"slept {sleeps}: time.sleep refuses negative and NaN times"
