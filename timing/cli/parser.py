@@ -80,14 +80,20 @@ def _add_report_args(r: argparse.ArgumentParser) -> None:
     src.add_argument(
         "--results", action="append", default=[], metavar="DIR", help="results folder written by 'measure'; repeatable"
     )
-    src.add_argument("--exclude-flagged", action="store_true", help="with --results: leave out flagged trials")
+    src.add_argument(
+        "--include-flagged",
+        action="store_true",
+        help="put flagged trials (warm-up, contradicted, protocol flags ...) back into the speed-ups",
+    )
+    # Flagged trials are out by default now: the old flag is refused with a line saying so.
+    src.add_argument("--exclude-flagged", action="store_true", help=argparse.SUPPRESS)
     out = r.add_argument_group("output")
     out.add_argument(
         "--json",
         nargs="?",
         const="-",
         metavar="FILE",
-        help="the streaming-ab/timing-report@2 JSON document, to FILE or (no FILE) to stdout",
+        help="the streaming-ab/timing-report@3 JSON document, to FILE or (no FILE) to stdout",
     )
     out.add_argument("--csv", metavar="FILE", help="one row per arm, ms-rounded, to FILE")
     out.add_argument(

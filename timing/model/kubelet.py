@@ -20,9 +20,7 @@ UNREADY = "unready"  # a failed readiness probe: not a pull, but it tells a Read
 
 # Reasons kubelet uses for the messages above; anything else is skipped
 # before any regex runs, which keeps 50 000-event dumps cheap.
-PULL_REASONS = frozenset(
-    {"Pulled", "Pulling", "Failed", "BackOff", "ErrImageNeverPull", "InspectFailed", "Unhealthy"}
-)
+PULL_REASONS = frozenset({"Pulled", "Pulling", "Failed", "BackOff", "ErrImageNeverPull", "InspectFailed", "Unhealthy"})
 
 _PULLED = re.compile(
     r'^Successfully pulled image "(?P<image>[^"]+)" in (?P<d>[^ (]+?)'
