@@ -204,6 +204,9 @@ def _trial_flags(
         bt = [r for r in b if r.pod.trial == trial and r.pod_class != TERMINATING]
         st = [r for r in s if r.pod.trial == trial and r.pod_class != TERMINATING]
         manifest = context["manifests"].get(trial) or {}
+        if not bt or not st:
+            out[trial] = manifest_flags(manifest)  # one arm missing: counted as arm-missing, no protocol to check
+            continue
         flags = protocol_flags(
             bt,
             st,
