@@ -220,11 +220,8 @@ def _flapped(pod: PodInfo, events: Sequence[PullEvent]) -> bool:
     """Ready now, with a readiness probe failing after the containers had started."""
     if pod.ready_at is None or pod.started_at is None:
         return False
-    for ev in events:
-        if ev.pull.kind == UNREADY and (ev.last_time or ev.at) is not None:
-            if (ev.last_time or ev.at) >= pod.started_at:  # type: ignore[operator]
-                return True
-    return False
+    started = pod.started_at
+    return any(ev.pull.kind == UNREADY and (t := ev.last_time or ev.at) is not None and t >= started for ev in events)
 
 
 def _pod_class(

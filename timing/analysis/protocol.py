@@ -97,8 +97,8 @@ def protocol_flags(
     if len(baseline) != len(streaming):
         flags.append(UNEQUAL_PODS)
     for results in (baseline, streaming):
-        arm = results[0].pod.labels.get("streaming-ab/arm") if results else None
-        if arm in expected and len(results) < expected[arm]:
+        arm = results[0].pod.labels.get(LABEL_ARM) if results else None
+        if arm is not None and arm in expected and len(results) < expected[arm]:
             flags.append(MISSING_PODS)
             break
     b0, s0 = _first_created(baseline), _first_created(streaming)

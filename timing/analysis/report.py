@@ -137,8 +137,8 @@ def _trial_order(results: Sequence[PodResult]) -> list:
 
 def _median_ready(results: Sequence[PodResult]) -> float | None:
     """The median pod's Ready time, or null when a pod never got Ready (the median would be of survivors)."""
-    ready = [r.ready_seconds for r in results]
-    if not ready or any(v is None for v in ready):
+    ready = [r.ready_seconds for r in results if r.ready_seconds is not None]
+    if not ready or len(ready) < len(results):
         return None
     return summarize(ready)["p50"]
 
