@@ -275,6 +275,19 @@ def _comparisons(arms: dict[str, dict], by_arm: dict[str, list[PodResult]], cont
     return out
 
 
+def _once(pods: list[PodInfo]) -> list[PodInfo]:
+    """The same pod (uid) given twice, in two dumps or twice in one, counts once: its first reading."""
+    seen: set[str] = set()
+    out = []
+    for p in pods:
+        if p.uid:
+            if p.uid in seen:
+                continue
+            seen.add(p.uid)
+        out.append(p)
+    return out
+
+
 def _manifests(trials: Sequence[dict] | None) -> dict:
     """Trial id -> what ``measure`` wrote about it (flags, replicas asked per arm)."""
     return {t["id"]: t for t in trials or ()}
@@ -303,7 +316,7 @@ def build_report(
     out of the speed-ups unless ``include_flagged``.
     """
     image_info = image_info or {}
-    armed = [p for p in pods if p.labels.get(LABEL_ARM)]
+    armed = _once([p for p in pods if p.labels.get(LABEL_ARM)])
     assign_rollout_trials(armed)
     results = classify_pods(armed, events)
     order = _trial_order(results)

@@ -63,9 +63,7 @@ def assign_rollout_trials(pods: Sequence[PodInfo]) -> None:
             trials[-1].append(unit)
         else:
             trials.append([unit])
-    if len(trials) < 2:
-        return
-    for k, members in enumerate(trials, start=1):
+    for members in trials:
         keys = [key for key, _pods in members]
         if len(set(keys)) < len(keys):
             arm, deployment = next(key for key in keys if keys.count(key) > 1)
@@ -74,6 +72,9 @@ def assign_rollout_trials(pods: Sequence[PodInfo]) -> None:
                 f"within {ROLLOUT_GAP_SECONDS:.0f} s and no trial label: label each trial's pods "
                 f"{LABEL_TRIAL}=<n>, or give one --pods/--events pair per trial"
             )
+    if len(trials) < 2:
+        return
+    for k, members in enumerate(trials, start=1):
         for _key, unit_pods in members:
             for p in unit_pods:
                 p.trial = f"rollout-{k}"

@@ -198,10 +198,16 @@ def load_dumps(
     selector: str | None = None,
     into: Loaded | None = None,
 ) -> Loaded:
+    """Several pod dumps: each is one trial (its pods' trial label, when they carry one, wins)."""
     out = into or Loaded()
     sel = selector_or_usage(selector)
-    for f in pod_files:
+    for i, f in enumerate(pod_files, start=1):
+        first = len(out.pods)
         out.add_pod_file(Path(f), namespaces, sel)
+        if len(pod_files) > 1:
+            for p in out.pods[first:]:
+                if p.trial is None:
+                    p.trial = f"dump-{i}"
     for f in event_files:
         out.add_event_file(Path(f), namespaces, only_loaded_pods=True)
     return out
