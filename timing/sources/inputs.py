@@ -23,7 +23,7 @@ from timing.model.events import normalize_events
 from timing.model.evidence import Evidence
 from timing.model.pods import PodInfo, pod_from_dict
 from timing.sources.cluster import APP_LOG_BYTES, ClusterReader
-from timing.sources.dumpfile import DumpFile
+from timing.sources.dumpfile import DumpFile, NotRegularFile, TooLarge
 from timing.sources.selectors import Selector, parse_selector
 
 
@@ -145,6 +145,14 @@ class Loaded:
             raise UsageError(f"{flag} {path}: no such file") from None
         except IsADirectoryError:
             raise UsageError(f"{flag} {path} is a folder; give the file kubectl wrote") from None
+        except NotRegularFile:
+            raise UsageError(
+                f"{flag} {path} is not a regular file (a FIFO or a device); give the file kubectl wrote, or - for stdin"
+            ) from None
+        except TooLarge as error:
+            raise UsageError(
+                f"{flag} {path}: too large ({error}); narrow the dump (kubectl get ... -n NS -l SELECTOR)"
+            ) from None
         except OSError as error:
             raise UsageError(f"{flag} {path}: cannot read it ({error.strerror})") from None
         with dump:
