@@ -46,7 +46,8 @@ class DumpFile:
 
     def __init__(self, path, limit: int | None = None):
         limit = MAX_DUMP_BYTES if limit is None else limit
-        self._map = None
+        self._map: mmap.mmap | None = None
+        self.data: bytes | mmap.mmap
         if str(path) == STDIN:
             self._fh = None
             self.data = _read_stdin(limit)
