@@ -63,3 +63,30 @@ def test_old_kubelet_pull_without_duration_uses_event_times():
     assert (c.pull_seconds, c.pull_seconds_from) == (35.0, "events")
     modern = _classify([p], pulled(p, BIG, 2, 37))[0].containers[0]
     assert modern.pull_seconds_from == "kubelet"
+
+
+def test_which_meaning_a_kubelet_pull_time_has():
+    """Up to 1.26 `in X` includes the queue wait; from 1.27 it excludes it and `including waiting` carries it."""
+    from timing.analysis.report import build_report
+
+    new, old, older = (dpod(n, node=n, started=40, ready=41) for n in ("n127", "n126", "nx"))
+    odd = dpod("odd", node="n127", started=40, ready=41)  # a 1.27+ kubelet without the part: not known
+    events = pulled(new, BIG, 1, 30)  # "in 29s (29s including waiting)"
+    events += [
+        event(old, "Pulling", kube.pulling_message(BIG), 1),
+        event(old, "Pulled", kube.pulled_message(BIG, "29s"), 30),
+        event(older, "Pulling", kube.pulling_message(BIG), 1),
+        event(older, "Pulled", kube.pulled_message(BIG, "29s"), 30),
+        event(odd, "Pulling", kube.pulling_message(BIG), 1),
+        event(odd, "Pulled", kube.pulled_message(BIG, "29s"), 30),
+    ]
+    nodes = [
+        kube.node_object("n127", "u1", {}, ready=True, images=())
+        | {"status": {"nodeInfo": {"kubeletVersion": "v1.29.2"}}},
+        kube.node_object("n126", "u2", {}, ready=True, images=())
+        | {"status": {"nodeInfo": {"kubeletVersion": "v1.26.6"}}},
+    ]
+    r = build_report(*load([new, old, older, odd], events), nodes=nodes)
+    meaning = {p["name"]: p["containers"][0]["pull_seconds_includes_waiting"] for p in r["pods"]}
+    # No version for nx: the wording without "including waiting" itself dates the kubelet before 1.27.
+    assert meaning == {"n127": False, "n126": True, "nx": True, "odd": None}

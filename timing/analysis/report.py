@@ -5,6 +5,7 @@ Every figure is defined in docs/timing.md; the trial is the unit of the speed-up
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -44,9 +45,40 @@ def _majority(values: Iterable):
     return sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[0][0]
 
 
-def _pod_json(r: PodResult) -> dict:
+def kubelet_versions(nodes: Sequence[Mapping] | None) -> dict[str, tuple[int, int]]:
+    """Node name -> its kubelet's (major, minor), from raw Node objects (``status.nodeInfo.kubeletVersion``)."""
+    out = {}
+    for node in nodes or ():
+        name = (node.get("metadata") or {}).get("name")
+        version = ((node.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion") or ""
+        m = re.match(r"v?(\d+)\.(\d+)", version)
+        if name and m:
+            out[name] = (int(m.group(1)), int(m.group(2)))
+    return out
+
+
+def includes_waiting(c: dict, kubelet: tuple[int, int] | None) -> bool | None:
+    """Does a container's ``pull_seconds`` include the wait in kubelet's pull queue?
+
+    Kubelets up to 1.26 print only ``in X``, which includes it; from 1.27 ``in X`` excludes it and
+    ``(Y including waiting)`` carries it. Without that part and without a known version, the wording
+    itself says the kubelet is older than 1.27. Pull times from event times: unknown (null).
+    """
+    if c["pull_seconds"] is None or c.get("pull_seconds_from") != "kubelet":
+        return None
+    if c["pull_including_waiting_seconds"] is not None:
+        return False
+    if kubelet is not None and kubelet >= (1, 27):
+        return None  # a 1.27+ kubelet that left the part out: not a wording this reader knows
+    return True
+
+
+def _pod_json(r: PodResult, kubelet: Mapping[str, tuple[int, int]]) -> dict:
     p = r.pod
     labels = p.labels
+    containers = [c.to_json(p.created) for c in r.containers]
+    for c in containers:
+        c["pull_seconds_includes_waiting"] = includes_waiting(c, kubelet.get(p.node or ""))
     return {
         "namespace": p.namespace,
         "name": p.name,
@@ -62,7 +94,7 @@ def _pod_json(r: PodResult) -> dict:
         "class": r.pod_class,
         "ready": r.ready_seconds is not None,
         "restart_count": p.restart_count,
-        "containers": [c.to_json(p.created) for c in r.containers],
+        "containers": containers,
         "pull_seconds": r.pull_seconds,
         "scheduled_seconds": r.scheduled_seconds,
         "started_seconds": r.started_seconds,
@@ -336,7 +368,7 @@ def build_report(
         "schema": SCHEMA,
         # False when no event source was read at all: then every pod is unknown for that reason alone.
         "inputs": {"events_given": events_given, "include_flagged": include_flagged},
-        "pods": [_pod_json(r) for r in results],
+        "pods": [_pod_json(r, kubelet_versions(nodes)) for r in results],
         "arms": arms,
         "comparisons": _comparisons(arms, by_arm, context),
     }

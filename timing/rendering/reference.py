@@ -85,11 +85,10 @@ def reference_rows() -> list:
 
 def _including_waiting(c: dict) -> float | None:
     """A pull's time including its wait in kubelet's queue: ``including waiting`` (kubelet >= 1.27),
-    else the kubelet's own ``in X``, which up to 1.26 included the wait (and no later kubelet omits
-    the ``including waiting`` part)."""
+    else the kubelet's own ``in X`` when it includes the wait (up to 1.26, see ``pull_seconds_includes_waiting``)."""
     if c.get("pull_including_waiting_seconds") is not None:
         return c["pull_including_waiting_seconds"]
-    return c.get("pull_seconds") if c.get("pull_seconds_from") == "kubelet" else None
+    return c.get("pull_seconds") if c.get("pull_seconds_includes_waiting") else None
 
 
 def _single_pod_pulls(pods: list[dict], arm: str, trials: set, image_suffix: str) -> dict[str, list[float]]:

@@ -174,15 +174,31 @@ def arms_table(report: dict) -> Table:
         _number_column(t, col)
     for name, a in report["arms"].items():
         rate = a.get("failure_rate")
+        several = len(a.get("components") or {}) > 1
         t.add_row(
             name,
             str(a["pods"]),
             str(a["cold_pods"]),
-            fmt_pair(a["pull_seconds"]),
-            fmt_pair(a["ready_seconds"]),
-            *((fmt_pair(a.get("app_ready_seconds") or {}),) if with_app else ()),
+            # Several components: their figures are in their own rows, never mixed in the arm's.
+            "-" if several else fmt_pair(a["pull_seconds"]),
+            "-" if several else fmt_pair(a["ready_seconds"]),
+            *((("-" if several else fmt_pair(a.get("app_ready_seconds") or {})),) if with_app else ()),
             "-" if rate is None else f"{100 * rate:.0f}",
         )
+        components = a.get("components") or {}
+        if len(components) > 1:
+            # A row never averages two components (a web front and its redis): each gets its own.
+            for comp, ca in components.items():
+                rate = ca.get("failure_rate")
+                t.add_row(
+                    f"  {comp or '-'}",
+                    str(ca["pods"]),
+                    str(ca["cold_pods"]),
+                    fmt_pair(ca["pull_seconds"]),
+                    fmt_pair(ca["ready_seconds"]),
+                    *((fmt_pair(ca.get("app_ready_seconds") or {}),) if with_app else ()),
+                    "-" if rate is None else f"{100 * rate:.0f}",
+                )
     return t
 
 
