@@ -90,3 +90,11 @@ def test_which_meaning_a_kubelet_pull_time_has():
     meaning = {p["name"]: p["containers"][0]["pull_seconds_includes_waiting"] for p in r["pods"]}
     # No version for nx: the wording without "including waiting" itself dates the kubelet before 1.27.
     assert meaning == {"n127": False, "n126": True, "nx": True, "odd": None}
+
+
+def test_the_first_puller_of_an_image_on_a_node_is_marked():
+    """Ten replicas queue their pulls on one node: only the first to start waited behind no other."""
+    a = dpod("a", created=0, started=40, ready=41)
+    b = dpod("b", created=0, started=45, ready=46)
+    results = _classify([a, b], pulled(b, BIG, 3, 44) + pulled(a, BIG, 1, 39))
+    assert [r.containers[0].first_puller for r in results] == [True, False]

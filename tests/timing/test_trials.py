@@ -122,6 +122,9 @@ def test_a_pod_on_a_node_of_another_pool_is_off_pool():
         kube.node_object("n2", "u-n2", {"streaming-ab/pool": "std"}, ready=True, images=()),
     ]
     on = _trial(0, 40, 8, nodes=["n1", "n1"])  # the streaming arm's pods on a std node
+    for p in on[0]:
+        # Workload pods name their pool in the nodeSelector, as components.manifests writes it.
+        p["spec"]["nodeSelector"] = {"streaming-ab/pool": p["metadata"]["labels"].pop("streaming-ab/pool")}
     r = _report(on, _trial(3600, 40, 8), nodes=nodes)
     assert r["comparisons"][0]["speedup"]["excluded_trials"] == {"off_pool": 2}
 

@@ -56,6 +56,7 @@ class ContainerResult:
     present_resolution: float = KUBE_TIME_RESOLUTION
     # "kubelet": its own "in X"; "events": Pulled − Pulling event times (old kubelets print no duration).
     pull_seconds_from: str | None = None
+    first_puller: bool = False  # its pull started first among the trial's pulls of this image on this node
 
     @property
     def cold(self) -> bool | None:
@@ -73,6 +74,7 @@ class ContainerResult:
             "failed": self.failed,
             "pull_seconds": self.pull_seconds,
             "pull_seconds_from": self.pull_seconds_from,
+            "first_puller": self.first_puller,
             "pull_including_waiting_seconds": self.pull_including_waiting_seconds,
             "image_size_bytes": self.image_size_bytes,
             "pull_start_seconds": seconds_between(created, self.pull_start),
@@ -271,6 +273,7 @@ def classify_pods(pods: Sequence[PodInfo], events: Sequence[PullEvent]) -> list[
     # When each (trial, node, image) finished being pulled by some pod: a pod that found the image
     # "already present" after such a pull began on its watch is a cold sibling, not warm.
     pull_ends: dict[tuple, list[datetime]] = defaultdict(list)
+    first_pulls: dict[tuple, tuple] = {}
     for p in pods:
         evs = index.for_pod(p)
         names = {c.name for c in p.containers}
@@ -279,6 +282,12 @@ def classify_pods(pods: Sequence[PodInfo], events: Sequence[PullEvent]) -> list[
         for c in containers:
             if c.source == PULLED_BY_POD and c.pull_end is not None and p.node:
                 pull_ends[(p.trial, p.node, c.image)].append(c.pull_end)
+            if c.source == PULLED_BY_POD and c.pull_start is not None and p.node:
+                key, order = (p.trial, p.node, c.image), (c.pull_start, p.name)
+                if key not in first_pulls or order < first_pulls[key][0]:
+                    first_pulls[key] = (order, c)
+    for _order, c in first_pulls.values():
+        c.first_puller = True
     if pull_ends:
         for p, containers, _ in per_pod:
             for c in containers:

@@ -64,7 +64,7 @@ def _first_created(results: Sequence[PodResult]):
 
 def _off_pool(results: Sequence[PodResult], pools: Mapping[str, str]) -> bool:
     for r in results:
-        want, node = r.pod.labels.get(LABEL_POOL), r.pod.node
+        want, node = r.pod.pool, r.pod.node
         if want and node and node in pools and pools[node] != want:
             return True
     return False
