@@ -35,7 +35,8 @@ def manifest_flags(trial: Mapping) -> list[str]:
         codes.append(RESET_FAILED)
     elif trial.get("unexpected", trial.get("verdict") not in ("cold", "warm")):
         codes.append(CONTRADICTED)
-    if trial.get("first_trial") or trial.get("index") == 1:
+    # The first cold trial is flagged on purpose (registry warming); a warm run's first trial is not.
+    if trial.get("first_trial", trial.get("index") == 1) and trial.get("mode") != "warm":
         codes.append(WARM_UP)
     return codes or [CONTRADICTED]
 

@@ -272,7 +272,8 @@ def _comparison(b: str, s: str, arms: dict[str, dict], by_arm: dict[str, list[Po
         "app_speedup": app,
         "replicas": replicas,
         "pods_per_node": density,
-        "trial_flags": {str(t): f for t, f in flags.items() if f},
+        # JSON keys are text: "-" stands for the pods without a trial id.
+        "trial_flags": {("-" if t is None else str(t)): f for t, f in flags.items() if f},
         "flags": comp_flags,
         # Descriptions of the pods, not estimates: pods of a trial are not independent.
         "ready_p50_speedup": ratio(ba["ready_seconds"]["p50"], sa["ready_seconds"]["p50"]),
