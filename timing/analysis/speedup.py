@@ -1,7 +1,7 @@
 """A comparison's per-trial speed-ups: which trials count, the estimate, and what the headline depends on.
 
 Every trial is counted: used, or left out under a reason (pod classes, protocol flags, flags of
-``measure``). Estimands and rules: docs/timing.md ("The headline").
+``measure``). Estimands and rules: docs/timing.md ("The trial is the unit of evidence").
 """
 
 from __future__ import annotations
