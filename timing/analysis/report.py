@@ -23,6 +23,7 @@ from timing.analysis.classify import (
     PodResult,
     classify_pods,
 )
+from timing.analysis.crossover import arm_labels, crossover_section
 from timing.analysis.protocol import DRIFT, manifest_flags, node_pools, protocol_flags
 from timing.analysis.speedup import layout, speedup, warnings_for
 from timing.analysis.stats import ratio, summarize
@@ -373,6 +374,9 @@ def build_report(
         "arms": arms,
         "comparisons": _comparisons(arms, by_arm, context),
     }
+    crossover = crossover_section(doc["comparisons"], arms, arm_labels(armed))
+    if crossover is not None:
+        doc["crossover"] = crossover
     if trials is not None:
         doc["trials"] = [dict(t, included=include_flagged or not t.get("flagged")) for t in trials]
     return doc
