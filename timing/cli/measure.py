@@ -83,6 +83,19 @@ def _summary(args, console, manifests: list[dict], seed: int) -> int:
     return ExitStatus.OK if not unexpected else ExitStatus.FLAGGED
 
 
+def _trials_plan(args):
+    """The number of trials, or with ``--trials auto`` the pilot-then-extend plan."""
+    from timing.measure.auto import PILOT_TRIALS, AutoTrials
+
+    if args.trials != "auto":
+        if args.precision is not None:
+            raise UsageError("--precision sets the target of --trials auto; give --trials auto or leave it out")
+        return args.trials
+    if args.max_trials < PILOT_TRIALS:
+        raise UsageError(f"--max-trials {args.max_trials}: --trials auto starts with a pilot of {PILOT_TRIALS}")
+    return AutoTrials(precision=args.precision or 0.10, max_trials=args.max_trials)
+
+
 def cmd_measure(args) -> int:
     from rich.console import Console
 
@@ -97,6 +110,7 @@ def cmd_measure(args) -> int:
         raise UsageError(
             "--reset recycle needs --stack NAME (it changes the stack's cacheGeneration and runs pulumi up)"
         )
+    trials = _trials_plan(args)
     purge_image = _purge_image(args) if args.reset == "purge" else None
     check_kubeconfig(args)
     clock = SystemClock()
@@ -126,9 +140,10 @@ def cmd_measure(args) -> int:
         progress=RichProgress(console),
         evidence_reader=_evidence_reader(args),
         seed=args.seed,
+        say=lambda text: console.print(f"[cyan]trials:[/cyan] {text}", highlight=False),
     )
     try:
-        manifests = runner.run(workloads, args.trials)
+        manifests = runner.run(workloads, trials)
     except KeyboardInterrupt:
         console.print(
             f"interrupted: {len(runner.taken)} trial(s) kept in {args.results}; the Deployments were scaled back up "

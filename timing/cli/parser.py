@@ -20,6 +20,7 @@ MEASURE_EXAMPLES = f"""examples:
   {PROG} measure --stack dev --reset purge --trials 10         purge node caches between trials
   {PROG} measure --stack dev --reset recycle --trials 5        fresh nodes every trial (pulumi up)
   {PROG} measure --stack dev --warm --trials 3                 warm restarts on purpose (seed 004)
+  {PROG} measure --stack dev --reset purge --trials auto --precision 10% --max-trials 15
 """
 
 
@@ -80,14 +81,20 @@ def _add_report_args(r: argparse.ArgumentParser) -> None:
     src.add_argument(
         "--results", action="append", default=[], metavar="DIR", help="results folder written by 'measure'; repeatable"
     )
-    src.add_argument("--exclude-flagged", action="store_true", help="with --results: leave out flagged trials")
+    src.add_argument(
+        "--include-flagged",
+        action="store_true",
+        help="put flagged trials (warm-up, contradicted, protocol flags ...) back into the speed-ups",
+    )
+    # Flagged trials are out by default now: the old flag is refused with a line saying so.
+    src.add_argument("--exclude-flagged", action="store_true", help=argparse.SUPPRESS)
     out = r.add_argument_group("output")
     out.add_argument(
         "--json",
         nargs="?",
         const="-",
         metavar="FILE",
-        help="the streaming-ab/timing-report@2 JSON document, to FILE or (no FILE) to stdout",
+        help="the streaming-ab/timing-report@3 JSON document, to FILE or (no FILE) to stdout",
     )
     out.add_argument("--csv", metavar="FILE", help="one row per arm, ms-rounded, to FILE")
     out.add_argument(
@@ -106,8 +113,39 @@ def _add_report_args(r: argparse.ArgumentParser) -> None:
     )
 
 
+def _trials(text: str):
+    return "auto" if text == "auto" else _positive(int)(text)
+
+
+def _percent(text: str) -> float:
+    """``10%`` or ``0.1`` -> 0.1."""
+    try:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage (like 10%)") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be between 0% and 100%")
+    return value
+
+
 def _add_measure_args(m: argparse.ArgumentParser) -> None:
-    m.add_argument("--trials", type=_positive(int), default=5, metavar="N", help="number of trials (default 5)")
+    m.add_argument(
+        "--trials",
+        type=_trials,
+        default=5,
+        metavar="N|auto",
+        help="number of trials (default 5); auto: a pilot of 3, then as many as --precision needs",
+    )
+    m.add_argument(
+        "--precision",
+        type=_percent,
+        default=None,
+        metavar="P%",
+        help="with --trials auto: aim at a 95%% interval within about ±P%% of the speed-up (default 10%%)",
+    )
+    m.add_argument(
+        "--max-trials", type=_positive(int), default=20, metavar="N", help="with --trials auto: at most N (default 20)"
+    )
     mode = m.add_mutually_exclusive_group(required=True)
     mode.add_argument(
         "--reset",

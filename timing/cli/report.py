@@ -29,8 +29,10 @@ def _check_report_args(args) -> None:
         raise UsageError(
             f"{', '.join(live)} read a cluster, --pods/--events/--results read files: give one or the other"
         )
-    if args.exclude_flagged and not args.results:
-        raise UsageError("--exclude-flagged leaves out flagged trials of a results folder: it needs --results DIR")
+    if args.exclude_flagged:
+        raise UsageError(
+            "--exclude-flagged: flagged trials are now left out by default; --include-flagged puts them back"
+        )
     if args.events and not args.pods:
         raise UsageError("--events needs --pods: events alone do not say which arm a pod is in")
     for flag, target in (
@@ -75,7 +77,7 @@ def _load(args):
     if args.pods:
         load_dumps(args.pods, args.events, args.namespace, args.selector, into=loaded)
     if args.results:
-        load_results(args.results, args.namespace, args.selector, args.exclude_flagged, into=loaded)
+        load_results(args.results, args.namespace, args.selector, into=loaded)
     if not offline:
         cluster = connect(args)
         if args.stack:
@@ -103,7 +105,7 @@ def _load(args):
 
 def _say_why_empty(args, loaded, offline: bool) -> None:
     """No pod to report: say which of the possible causes it is, never just "nothing"."""
-    if loaded.pods or (loaded.trials and args.exclude_flagged):
+    if loaded.pods:
         return
     where = (
         ", ".join(args.pods + args.results)
@@ -159,6 +161,7 @@ def cmd_report(args) -> int:
                 trials=loaded.trials,
                 evidence=loaded.evidence,
                 events_given=loaded.events_given,
+                include_flagged=args.include_flagged,
             )
             del loaded
     write_files(args, report)

@@ -9,31 +9,69 @@ import mmap
 import os
 import re
 import stat
+import sys
 from collections.abc import Generator
 
 import orjson
 
+from timing.errors import first_line
+
 _ITEMS_ARRAY = re.compile(rb'"items"[ \t\r\n]*:[ \t\r\n]*\[[ \t\r\n]*')
 _AFTER_ELEMENT = re.compile(rb"[ \t\r\n]*([,\]])[ \t\r\n]*")
 _HEAD_BYTES = 1 << 16
+MAX_DUMP_BYTES = 2 << 30  # 2 GiB: ten times the largest dump a 10 000-pod experiment writes
+STDIN = "-"
+
+
+class NotRegularFile(OSError):
+    """A FIFO, a device (``/dev/zero``) or a socket: reading it could block or never end."""
+
+
+class TooLarge(OSError):
+    """More than MAX_DUMP_BYTES."""
+
+
+def _read_stdin(limit: int) -> bytes:
+    data = sys.stdin.buffer.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(f"standard input holds more than {limit} bytes")
+    return data
 
 
 class DumpFile:
-    """A dump file's bytes, mapped when possible; use as a context manager."""
+    """A dump file's bytes (or standard input's, for ``-``), mapped when possible; a context manager.
 
-    def __init__(self, path):
+    Only regular files are opened: the type is checked before ``open``, which on a FIFO would block.
+    """
+
+    def __init__(self, path, limit: int | None = None):
+        limit = MAX_DUMP_BYTES if limit is None else limit
+        self._map: mmap.mmap | None = None
+        self.data: bytes | mmap.mmap
+        if str(path) == STDIN:
+            self._fh = None
+            self.data = _read_stdin(limit)
+            return
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile(f"{path} is not a regular file")
+        if st.st_size > limit:
+            raise TooLarge(f"{path} holds {st.st_size} bytes, more than {limit}")
         self._fh = open(path, "rb")  # noqa: SIM115 - the object is the context manager
-        self._map = None
         try:
             st = os.fstat(self._fh.fileno())
-            if stat.S_ISREG(st.st_mode) and st.st_size > 0:
+            if st.st_size > 0:
                 # Parsing from the page cache skips copying the file into a
                 # bytes object first.  Pipes and empty files cannot be mapped.
                 try:
                     self._map = mmap.mmap(self._fh.fileno(), 0, access=mmap.ACCESS_READ)
                 except (OSError, ValueError):
                     self._map = None
-            self.data = self._map if self._map is not None else self._fh.read()
+            self.data = self._map if self._map is not None else self._fh.read(limit + 1)
+            if len(self.data) > limit:
+                raise TooLarge(f"{path} holds more than {limit} bytes")
         except BaseException:
             self.close()
             raise
@@ -43,7 +81,8 @@ class DumpFile:
         if self._map is not None:
             self._map.close()
             self._map = None
-        self._fh.close()
+        if self._fh is not None:
+            self._fh.close()
 
     def __enter__(self) -> DumpFile:
         return self
@@ -52,8 +91,12 @@ class DumpFile:
         self.close()
 
     def parse(self):
-        """The whole document, exactly as ``orjson.loads`` of the file."""
+        """The whole document, exactly as ``orjson.loads`` of the file; YAML (``kubectl -o yaml``) when it
+        does not start like JSON."""
         with memoryview(self.data) as view:
+            head = bytes(view[:_HEAD_BYTES]).lstrip()
+            if head[:1] not in (b"{", b"[", b""):
+                return _parse_yaml(view)
             return orjson.loads(view)
 
     def split_items(self) -> Generator[dict, None, None] | None:
@@ -72,6 +115,24 @@ class DumpFile:
         with memoryview(self.data) as view:
             for start, end in spans:
                 yield orjson.loads(view[start:end])
+
+
+def _parse_yaml(view):
+    """kubectl's YAML, with timestamps kept as the strings JSON would carry (PyYAML's C loader)."""
+    import yaml
+
+    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+        pass
+
+    # PyYAML turns unquoted timestamps into datetime; the model reads RFC 3339 text.
+    Loader.yaml_implicit_resolvers = {
+        key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    try:
+        return yaml.load(bytes(view), Loader=Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as error:
+        raise orjson.JSONDecodeError(f"neither JSON nor YAML ({first_line(error)})", "", 0) from None
 
 
 def _item_spans(data) -> list[tuple[int, int]] | None:
