@@ -118,7 +118,7 @@ def comparison_tables(report: dict) -> list[Table]:
         _text_column(t, "pair")
         _text_column(t, "image")
         _number_column(t, "size")
-        _number_column(t, "std")
+        _number_column(t, "standard")
         _number_column(t, "stream")
         _number_column(t, "speed-up [95% CI]")
         _text_column(t, "verified")
@@ -246,7 +246,7 @@ def reference_table(report: dict | None = None) -> Table:
     t = new_table("published figures (seeds) and measured figures of the same metric")
     for col in ("source", "scenario", "metric"):
         _text_column(t, col)
-    for col in ("std s", "stream s", "ratio"):
+    for col in ("standard s", "stream s", "ratio"):
         _number_column(t, col)
     measured = _measured_reference(report) if report else []
     for metric in ("pull", "running"):
