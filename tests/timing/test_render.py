@@ -26,6 +26,7 @@ def test_table_per_workload(report):
     assert "vote: seconds until every pod of the arm is Ready" in text and "largeimage:" in text
     assert "944 MB" in text and "5.24 GB" in text and "azure-vote-front" in text
     assert "3.7x n=1" in text  # the per-trial headline, with its n
+    assert " standard " in text and " std " not in text  # the arm, not a standard deviation
     assert "one trial: no interval" in text
     assert "excluded from pod figures: failed 1 (of 10 pods)" in text
     assert "trials left out of the speed-up: warm 1" in text
@@ -74,22 +75,26 @@ def test_plot_written(report, tmp_path):
 def test_waterfall_bars_follow_the_pod_phases_and_go_log_when_arms_differ_10x(tmp_path, monkeypatch):
     from tests.timing.dumps import BIG, load, pod, pulled
     from timing.rendering import plot
+    from timing.rendering.waterfall import phase_ends, segments
 
     std = pod("s0", arm="a-std", created=0, scheduled=0, started=118, ready=120, trial=1)
     art = pod("a0", arm="a-art", streaming=True, created=0, scheduled=0, started=4, ready=5, trial=1)
     pods, events = load([std, art], pulled(std, BIG, 1, 117) + pulled(art, BIG, 1, 3))
     rep = build_report(pods, events)
-    bars = plot._bars(next(p for p in rep["pods"] if p["name"] == "s0"))
+    bars = segments(phase_ends(next(p for p in rep["pods"] if p["name"] == "s0")))
     # scheduling 0 s, waiting 1 s, pull 116 s, start 1 s, to Ready 2 s: contiguous from creation.
     assert [(left, width) for left, width, _c in bars] == [(0, 0), (0, 1), (1, 116), (117, 1), (118, 2)]
     scales = []
-    real = plot.write_plot
 
     import matplotlib.axes
 
-    monkeypatch.setattr(matplotlib.axes.Axes, "set_xscale", lambda self, v, **kw: scales.append(v))
-    real(rep, str(tmp_path / "w.png"))
-    assert scales == ["symlog", "symlog"]  # 120 s against 5 s: both arms readable
+    real = matplotlib.axes.Axes.set_xscale
+    monkeypatch.setattr(
+        matplotlib.axes.Axes, "set_xscale", lambda self, v, **kw: scales.append(v) or real(self, v, **kw)
+    )
+    plot.write_plot(rep, str(tmp_path / "w.png"))
+    # The forest plot's log axis, then one rule for both waterfall panels: 120 s against 5 s, both readable.
+    assert scales == ["log", "symlog", "symlog"]
     assert (tmp_path / "w.png").read_bytes()[:4] == b"\x89PNG"
 
 
