@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from timing.analysis.stats import MIN_N_FOR
+from timing.rendering.waterfall import BAND_QUANTILES, MAX_PODS_AS_BARS
+
+_BANDS = ", ".join({0: "min", 50: "median", 100: "max"}.get(q, f"p{q}") for q in BAND_QUANTILES)
+
 DEFINITIONS: tuple[tuple[str, str], ...] = (
     (
         "arm-ready",
@@ -35,12 +40,12 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
     ),
     (
         "p50, p90, p95, p99",
-        "percentiles with linear interpolation between closest ranks; p90 needs 10 values, p95 20 and p99 100, "
-        "otherwise they are not given.",
+        "percentiles with linear interpolation between closest ranks; p90 needs "
+        f"{MIN_N_FOR['p90']} values, p95 {MIN_N_FOR['p95']} and p99 {MIN_N_FOR['p99']}, otherwise they are not given.",
     ),
     (
         "quantile bands",
-        "beyond 40 pods of an arm in one trial, the waterfall draws one lane per quantile (min, p5, p10, p25, "
-        "median, p75, p90, p95, max) of each phase's end instead of one lane per pod.",
+        f"beyond {MAX_PODS_AS_BARS} pods of an arm in one trial, the waterfall draws one lane per quantile "
+        f"({_BANDS}) of each phase's end instead of one lane per pod.",
     ),
 )

@@ -36,9 +36,7 @@ def _headline_table(report: Mapping) -> str:
         mark = "verified" if h.verified else "unverified"
         rows.append(
             "<tr>"
-            + "".join(
-                f"<td>{escape(v)}</td>" for v in (h.comparison, h.arms, h.replicas, h.pods_per_node, h.speedup)
-            )
+            + "".join(f"<td>{escape(v)}</td>" for v in (h.comparison, h.arms, h.replicas, h.pods_per_node, h.speedup))
             + f'<td class="{mark}">{mark}: {escape(h.checks)}</td></tr>'
         )
     if not rows:

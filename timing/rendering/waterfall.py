@@ -110,7 +110,8 @@ def band_lanes(pods: Sequence[Mapping]) -> list[Lane]:
             table[:, col] = np.percentile(known, BAND_QUANTILES)
     names = {0: "min", 50: "median", 100: "max"}
     return [
-        Lane(names.get(q, f"p{q}"), segments([float(v) for v in row])) for q, row in zip(BAND_QUANTILES, table, strict=True)
+        Lane(names.get(q, f"p{q}"), segments([float(v) for v in row]))
+        for q, row in zip(BAND_QUANTILES, table, strict=True)
     ]
 
 
