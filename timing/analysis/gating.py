@@ -30,10 +30,12 @@ def is_verified(c: Mapping) -> bool:
     return v.get("streaming") is True and v.get("cold") is True
 
 
+_MARKS: dict[object, str] = {True: "ok", False: "NO"}
+
+
 def _verified_words(c: Mapping) -> str:
     v = c.get("verified") or {}
-    marks = {True: "ok", False: "NO"}
-    return ", ".join(f"{k} {marks.get(v.get(k), '?')}" for k in ("streaming", "cold"))
+    return ", ".join(f"{k} {_MARKS.get(v.get(k), '?')}" for k in ("streaming", "cold"))
 
 
 def _counted_trials(c: Mapping) -> int:
