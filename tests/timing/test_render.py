@@ -55,7 +55,7 @@ def test_reference_rows_only_beside_the_same_metric(report):
 def test_csv_rows(report, tmp_path):
     path = tmp_path / "arms.csv"
     write_csv(report, str(path))
-    rows = list(csv.DictReader(path.open()))
+    rows = [r for r in csv.DictReader(path.open()) if r["row"] == "arm"]
     assert len(rows) == 8
     by_arm = {r["arm"]: r for r in rows}
     assert by_arm["vote-streaming"]["baseline_arm"] == "vote-standard"
@@ -166,7 +166,26 @@ def test_csv_is_ms_rounded_with_lowercase_booleans(report, tmp_path):
     text = path.read_text()
     assert "True" not in text and "False" not in text and "None" not in text
     rows = list(csv.DictReader(path.open()))
-    by_arm = {r["arm"]: r for r in rows}
+    by_arm = {r["arm"]: r for r in rows if r["row"] == "arm"}
     assert by_arm["vote-streaming"]["streaming"] == "true" and by_arm["vote-standard"]["streaming"] == "false"
     pull = by_arm["vote-standard"]["pull_p50"]
     assert pull == "18.825" and len(pull.split(".")[1]) <= 3  # (34.738162 + 2.912437) / 2, to the ms
+
+
+def test_csv_per_trial_rows_carry_arm_ready_beside_the_headline(make_report, tmp_path):
+    report = make_report()
+    report["comparisons"][0]["speedup"]["per_trial"].pop(1)  # as if trial 2 had been left out
+    path = tmp_path / "arms.csv"
+    assert write_csv(report, str(path)) == 2 + 6  # two arm rows, then one row per arm and trial
+    rows = list(csv.DictReader(path.open()))
+    assert [r["row"] for r in rows] == ["arm"] * 2 + ["trial"] * 6
+    art = [r for r in rows if r["row"] == "trial" and r["arm"] == "vote-streaming"]
+    assert [(r["trial"], r["arm_ready_seconds"], r["trial_counted"]) for r in art] == [
+        ("1", "6", "true"),
+        ("2", "7", "false"),
+        ("3", "6", "true"),
+    ]
+    assert art[0]["trial_ratio"] == "6.833" and art[1]["trial_ratio"] == ""
+    assert {r["speedup_estimate"] for r in art} == {"6.585"} and {r["baseline_arm"] for r in art} == {"vote-standard"}
+    std = [r for r in rows if r["row"] == "trial" and r["arm"] == "vote-standard"]
+    assert [r["arm_ready_seconds"] for r in std] == ["41", "45", "39"] and {r["trial_counted"] for r in std} == {""}

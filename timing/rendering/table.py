@@ -292,7 +292,11 @@ CSV_COLUMNS = (
     + [f"ready_{k}" for k in STAT_KEYS]
     + ["baseline_arm", "speedup_estimate", "speedup_ci95_lo", "speedup_ci95_hi", "speedup_n_trials"]
     + ["verified_streaming", "verified_cold"]
+    # Per-trial rows (row = "trial") after the per-arm rows (row = "arm"): the arm-ready of each trial,
+    # beside the headline it feeds; trial_counted says whether the speed-up used it.
+    + ["row", "trial", "arm_ready_seconds", "trial_ratio", "trial_counted"]
 )
+_ARM_COLUMNS = CSV_COLUMNS.index("baseline_arm")
 
 
 def csv_value(value):
@@ -305,6 +309,30 @@ def csv_value(value):
         text = f"{value:.3f}".rstrip("0").rstrip(".")
         return "0" if text in ("-0", "") else text
     return value
+
+
+def _headline_cells(c: dict | None) -> list:
+    if c is None:
+        return [None] * 7
+    sp, v = c["speedup"], c.get("verified") or {}
+    lo, hi = sp.get("ci95") or (None, None)
+    return [c["baseline_arm"], sp.get("estimate"), lo, hi, sp.get("n_trials"), v.get("streaming"), v.get("cold")]
+
+
+def _trial_csv_rows(report: dict, speedups: dict) -> list[list]:
+    """One row per arm and trial (a streaming arm: one per baseline), its arm-ready beside the headline."""
+    rows = []
+    for name, a in report["arms"].items():
+        lead = [name, a["workload"], a["pair"], a["streaming"], a.get("pool")]
+        lead += [None] * (_ARM_COLUMNS - len(lead))
+        for c in speedups.get(name) or [None]:
+            used = {t["trial"]: t for t in (c["speedup"]["per_trial"] if c else ())}
+            for t in a.get("trials") or ():
+                entry = used.get(t["trial"]) or {}
+                counted = (bool(entry) and entry.get("counted", True) is not False) if c else None
+                tail = ["trial", t["trial"], t.get("arm_ready_seconds"), entry.get("ratio"), counted]
+                rows.append(lead + _headline_cells(c) + tail)
+    return rows
 
 
 def write_csv(report: dict, path: str) -> int:
@@ -321,12 +349,8 @@ def write_csv(report: dict, path: str) -> int:
         base += [a["not_ready_pods"], a["failure_rate"]]
         base += [a["pull_seconds"][k] for k in STAT_KEYS] + [a["ready_seconds"][k] for k in STAT_KEYS]
         for c in speedups.get(name) or [None]:
-            if c is None:
-                rows.append(base + [None] * 7)
-                continue
-            sp, v = c["speedup"], c["verified"]
-            lo, hi = sp["ci95"] or (None, None)
-            rows.append(base + [c["baseline_arm"], sp["estimate"], lo, hi, sp["n_trials"], v["streaming"], v["cold"]])
+            rows.append(base + _headline_cells(c) + ["arm", None, None, None, None])
+    rows += _trial_csv_rows(report, speedups)
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(CSV_COLUMNS)
