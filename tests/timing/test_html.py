@@ -27,7 +27,10 @@ CHROMIUM_FLAGS = (
 
 
 def chromium() -> str:
-    found = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
+    """Debian's chromium; elsewhere (a hosted CI image) the Chromium-family browser on PATH."""
+    if Path("/usr/bin/chromium").exists():
+        return "/usr/bin/chromium"
+    found = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
     if found:
         return found
     if os.environ.get("CI") == "true":
