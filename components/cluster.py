@@ -18,6 +18,7 @@ from components.pool_body import pool_properties, pool_summary
 from contract import ACR_PULL_ROLE_ID, SYSTEM_POOL_NAME, SYSTEM_POOL_TAINT
 from providers.acr_token_credentials import TokenCredentials, dockerconfigjson
 from providers.aks_agent_pool import ExperimentPool
+from providers.base import AzureTarget
 from stackconfig.model import ClusterConfig, PoolConfig, TimeoutsConfig
 
 TYPE = "acr-streaming-ab:cluster:StreamingCluster"
@@ -41,8 +42,7 @@ class StreamingClusterArgs:
     timeouts: TimeoutsConfig
     registry_id: pulumi.Input[str]
     registry_name: pulumi.Input[str]
-    subscription_id: pulumi.Input[str]
-    tenant_id: pulumi.Input[str]
+    azure: AzureTarget
 
 
 def role_assignment_name(scope: str, principal_id: str, role_id: str) -> str:
@@ -79,10 +79,48 @@ class StreamingCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: StreamingClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
+        self.managed_cluster = self._managed_cluster(name, args)
+        self.cluster_name = self.managed_cluster.name
+        self.resource_group_name = pulumi.Output.from_input(args.resource_group_name)
+        self.kubelet_object_id = self.managed_cluster.identity_profile.apply(
+            lambda profile: profile["kubeletidentity"].object_id
+        )
+        oidc_issuer = args.cluster.oidc_issuer
+        self.oidc_issuer_url = self.managed_cluster.oidc_issuer_profile.apply(
+            lambda profile: profile.issuer_url if oidc_issuer and profile is not None else None
+        )
+        self.kubeconfig = self._kubeconfig(args)
+
+        self.acr_pull_role_assignment: authorization.RoleAssignment | None = None
+        self.image_pull_secret_dockerconfigjson = None
+        if args.cluster.pull_mode == "attach":
+            self._attach_registry(name, args)
+        else:
+            self._pull_token(name, args)
+
+        self.pool_resources = self._experiment_pools(name, args)
+        names = [pool.name for pool in args.pools]
+        self.pools_summary = pulumi.Output.all(*[self.pool_resources[n].properties for n in names]).apply(
+            lambda applied: {n: pool_summary(props) for n, props in zip(names, applied, strict=False)}
+        )
+
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "resourceGroupName": self.resource_group_name,
+                "kubeconfig": self.kubeconfig,
+                "oidcIssuerUrl": self.oidc_issuer_url,
+                "pools": self.pools_summary,
+                "kubeletObjectId": self.kubelet_object_id,
+                "imagePullSecretDockerconfigjson": self.image_pull_secret_dockerconfigjson,
+            }
+        )
+
+    def _managed_cluster(self, name: str, args: StreamingClusterArgs) -> containerservice.ManagedCluster:
+        """The cluster with its system pool only; the experiment pools are `ExperimentPool` resources."""
         config = args.cluster
         cluster_name = f"{args.name_prefix}-aks"
-
-        self.managed_cluster = containerservice.ManagedCluster(
+        return containerservice.ManagedCluster(
             f"{name}-aks",
             resource_group_name=args.resource_group_name,
             resource_name_=cluster_name,
@@ -108,63 +146,36 @@ class StreamingCluster(pulumi.ComponentResource):
             ],
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["agentPoolProfiles"]),
         )
-        self.cluster_name = self.managed_cluster.name
-        self.resource_group_name = pulumi.Output.from_input(args.resource_group_name)
-        self.kubelet_object_id = self.managed_cluster.identity_profile.apply(
-            lambda profile: profile["kubeletidentity"].object_id
-        )
-        self.oidc_issuer_url = self.managed_cluster.oidc_issuer_profile.apply(
-            lambda profile: profile.issuer_url if config.oidc_issuer and profile is not None else None
-        )
 
+    def _kubeconfig(self, args: StreamingClusterArgs) -> pulumi.Output[str]:
+        """The user kubeconfig (listClusterUserCredential), as a secret."""
         credentials = containerservice.list_managed_cluster_user_credentials_output(
             resource_group_name=args.resource_group_name,
             resource_name=self.managed_cluster.name,
             # Only once the cluster exists (a preview of a new cluster must not ask Azure for it).
             opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[self.managed_cluster]),
         )
-        self.kubeconfig = pulumi.Output.secret(credentials.kubeconfigs.apply(kubeconfig_from_credentials))
+        return pulumi.Output.secret(credentials.kubeconfigs.apply(kubeconfig_from_credentials))
 
-        self.acr_pull_role_assignment: authorization.RoleAssignment | None = None
-        self.image_pull_secret_dockerconfigjson = None
-        if config.pull_mode == "attach":
-            self._attach_registry(name, args)
-        else:
-            self._pull_token(name, args)
-
-        self.pool_resources = {}
+    def _experiment_pools(self, name: str, args: StreamingClusterArgs) -> dict[str, ExperimentPool]:
+        """One `ExperimentPool` per configured pool, chained: AKS rejects a second agent-pool operation."""
+        pools: dict[str, ExperimentPool] = {}
         previous: ExperimentPool | None = None
         for pool in args.pools:
             previous = ExperimentPool(
                 f"{name}-pool-{pool.name}",
-                subscription_id=args.subscription_id,
-                tenant_id=args.tenant_id,
+                azure=args.azure,
                 resource_group_name=args.resource_group_name,
                 cluster_name=self.managed_cluster.name,
                 pool_name=pool.name,
-                properties=pool_properties(pool, config.kubernetes_version),
+                properties=pool_properties(pool, args.cluster.kubernetes_version),
                 cache_generation=args.cache_generation,
                 timeout_minutes=args.timeouts.pool_minutes,
                 # The chain: AKS rejects a second agent-pool operation while one runs.
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[previous] if previous is not None else []),
             )
-            self.pool_resources[pool.name] = previous
-        names = [pool.name for pool in args.pools]
-        self.pools_summary = pulumi.Output.all(*[self.pool_resources[n].properties for n in names]).apply(
-            lambda applied: {n: pool_summary(props) for n, props in zip(names, applied, strict=False)}
-        )
-
-        self.register_outputs(
-            {
-                "clusterName": self.cluster_name,
-                "resourceGroupName": self.resource_group_name,
-                "kubeconfig": self.kubeconfig,
-                "oidcIssuerUrl": self.oidc_issuer_url,
-                "pools": self.pools_summary,
-                "kubeletObjectId": self.kubelet_object_id,
-                "imagePullSecretDockerconfigjson": self.image_pull_secret_dockerconfigjson,
-            }
-        )
+            pools[pool.name] = previous
+        return pools
 
     def _attach_registry(self, name: str, args: StreamingClusterArgs) -> None:
         """`az aks update --attach-acr`: AcrPull for the kubelet identity on the registry."""
@@ -208,8 +219,7 @@ class StreamingCluster(pulumi.ComponentResource):
         )
         password = TokenCredentials(
             f"{name}-pull-token-password",
-            subscription_id=args.subscription_id,
-            tenant_id=args.tenant_id,
+            azure=args.azure,
             resource_group_name=registry_group,
             registry_name=args.registry_name,
             token_id=token.id,

@@ -1,10 +1,36 @@
-"""What the registry side hands the workloads for each image, whoever produced it (import or build)."""
+"""What the registry side hands the workloads for each image, whoever produced it (import or build).
+
+`image_traits` is the one rule for what a configured image needs of its pods (confinement, app port,
+start-up read): the all-in-one, registry and experiment stacks all ask it, so they cannot disagree.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pulumi
+
+from components.dockerfiles import APP_PORT
+from components.pod_security import OWN, UNKNOWN, profile_for_source
+from stackconfig.model import ImageConfig, SyntheticImageConfig
+
+
+@dataclass(frozen=True)
+class ImageTraits:
+    security_profile: str = UNKNOWN  # components/pod_security.py
+    app_port: int | None = None  # filled synthetic images answer HTTP here once their start-up read is done
+    startup_read_mb: int | None = None
+
+
+def image_traits(image: ImageConfig | SyntheticImageConfig, sources: Mapping[str, str]) -> ImageTraits:
+    """What `image`'s pods need; `sources`: the public source of each imported image, by name."""
+    if isinstance(image, ImageConfig):
+        return ImageTraits(security_profile=profile_for_source(image.source))
+    if image.squash_of is not None:
+        # A squashed copy runs its source's own start command, so it is confined as its source is.
+        return ImageTraits(security_profile=profile_for_source(sources.get(image.squash_of, "")))
+    return ImageTraits(security_profile=OWN, app_port=APP_PORT, startup_read_mb=image.read_mb)
 
 
 @dataclass
@@ -19,11 +45,23 @@ class PublishedImage:
     # Resources a workload using this image must wait for: the import or build, and the streaming
     # artifact when there is one (a pod must never pull an image before its artifact exists).
     ready: list[pulumi.Resource] = field(default_factory=list)
-    # Filled synthetic images: MB read at start before they answer HTTP on `app_port` (else None).
-    startup_read_mb: int | None = None
-    app_port: int | None = None
-    # How its containers are confined (components/pod_security.py).
-    security_profile: str = "unknown"
+    traits: ImageTraits = field(default_factory=ImageTraits)
+    # The public reference it was imported from ("" for images built in the registry).
+    source: str = ""
+
+    @property
+    def startup_read_mb(self) -> int | None:
+        """Filled synthetic images: MB read at start before they answer HTTP on `app_port` (else None)."""
+        return self.traits.startup_read_mb
+
+    @property
+    def app_port(self) -> int | None:
+        return self.traits.app_port
+
+    @property
+    def security_profile(self) -> str:
+        """How its containers are confined (components/pod_security.py)."""
+        return self.traits.security_profile
 
     def reference(self, by: str) -> pulumi.Output[str]:
         """The image reference both arms use: by tag, or pinned by digest."""

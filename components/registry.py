@@ -12,10 +12,10 @@ import pulumi
 import pulumi_random as random
 from pulumi_azure_native import containerregistry, resources
 
-from components.images import PublishedImage
-from components.pod_security import profile_for_source
+from components.images import PublishedImage, image_traits
 from providers.acr_import import ImportedImage
 from providers.acr_streaming import RepositoryStreaming, StreamingArtifact
+from providers.base import AzureTarget
 from stackconfig.fields import REGISTRY_SUFFIX_LENGTH
 from stackconfig.model import ImageConfig, RegistryConfig, TimeoutsConfig
 
@@ -27,8 +27,7 @@ class StreamingRegistryArgs:
     registry: RegistryConfig
     images: tuple[ImageConfig, ...]
     timeouts: TimeoutsConfig
-    subscription_id: pulumi.Input[str]  # from authorization.get_client_config_output(), like azure-native
-    tenant_id: pulumi.Input[str]
+    azure: AzureTarget  # who the dynamic resources act as (stacks/program.py makes it once)
     # Pulumi `protect`: a registry shared by experiment stacks must survive a stray `pulumi destroy`.
     protect: bool = False
 
@@ -43,18 +42,40 @@ class StreamingRegistry(pulumi.ComponentResource):
     def __init__(self, name: str, args: StreamingRegistryArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("acr-streaming-ab:registry:StreamingRegistry", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        self.resource_group_name = self._resource_group(name, args, child)
+        registry = self._registry(name, args, child)
+        self.registry_id = registry.id
+        self.registry_name = registry.name
+        self.login_server = registry.login_server
+        self._import_images(name, args, registry, child)
 
+        self.register_outputs(
+            {
+                "resourceGroupName": self.resource_group_name,
+                "registryName": self.registry_name,
+                "loginServer": self.login_server,
+                "images": {key: published.summary() for key, published in self.images.items()},
+            }
+        )
+
+    def _resource_group(
+        self, name: str, args: StreamingRegistryArgs, child: pulumi.ResourceOptions
+    ) -> pulumi.Output[str]:
+        """The configured existing group, or one of the stack's own."""
         if args.registry.existing_resource_group:
             existing = resources.get_resource_group_output(
                 resource_group_name=args.registry.existing_resource_group, opts=pulumi.InvokeOutputOptions(parent=self)
             )
-            self.resource_group_name = existing.name
-        else:
-            group = resources.ResourceGroup(
-                f"{name}-rg", resource_group_name=f"{args.name_prefix}-rg", location=args.location, opts=child
-            )
-            self.resource_group_name = group.name
+            return existing.name
+        group = resources.ResourceGroup(
+            f"{name}-rg", resource_group_name=f"{args.name_prefix}-rg", location=args.location, opts=child
+        )
+        return group.name
 
+    def _registry(
+        self, name: str, args: StreamingRegistryArgs, child: pulumi.ResourceOptions
+    ) -> containerregistry.Registry:
+        """The registry (`registry.sku`), named by the prefix and a random suffix drawn once."""
         # Registry names are global across Azure; the suffix lives in state, so it is drawn once.
         suffix = random.RandomString(
             f"{name}-suffix",
@@ -65,7 +86,7 @@ class StreamingRegistry(pulumi.ComponentResource):
             special=False,
             opts=child,
         )
-        registry = containerregistry.Registry(
+        return containerregistry.Registry(
             f"{name}-acr",
             registry_name=pulumi.Output.concat(args.name_prefix, suffix.result),
             resource_group_name=self.resource_group_name,
@@ -76,10 +97,15 @@ class StreamingRegistry(pulumi.ComponentResource):
             anonymous_pull_enabled=False,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
-        self.registry_id = registry.id
-        self.registry_name = registry.name
-        self.login_server = registry.login_server
 
+    def _import_images(
+        self,
+        name: str,
+        args: StreamingRegistryArgs,
+        registry: containerregistry.Registry,
+        child: pulumi.ResourceOptions,
+    ) -> None:
+        """One `ImportedImage` per configured image, and the streaming artifacts of the streaming ones."""
         self.images = {}
         # One streaming artifact per (repository, source): images that import the same source into one
         # repository point at one digest, and two resources for it would let one delete the other's.
@@ -87,8 +113,7 @@ class StreamingRegistry(pulumi.ComponentResource):
         for image in args.images:
             imported = ImportedImage(
                 f"{name}-import-{image.name}",
-                subscription_id=args.subscription_id,
-                tenant_id=args.tenant_id,
+                azure=args.azure,
                 resource_group_name=self.resource_group_name,
                 registry_name=registry.name,
                 login_server=registry.login_server,
@@ -106,8 +131,7 @@ class StreamingRegistry(pulumi.ComponentResource):
                     # import's output: the conversion starts once the image is there.
                     artifacts[shared] = StreamingArtifact(
                         f"{name}-streaming-{image.name}",
-                        subscription_id=args.subscription_id,
-                        tenant_id=args.tenant_id,
+                        azure=args.azure,
                         login_server=registry.login_server,
                         repository=image.repository,
                         digest=imported.digest,
@@ -126,17 +150,9 @@ class StreamingRegistry(pulumi.ComponentResource):
                 digest=imported.digest,
                 streaming_artifact_digest=artifact_digest,
                 ready=ready,
-                security_profile=profile_for_source(image.source),
+                traits=image_traits(image, {}),
+                source=image.source,
             )
-
-        self.register_outputs(
-            {
-                "resourceGroupName": self.resource_group_name,
-                "registryName": self.registry_name,
-                "loginServer": self.login_server,
-                "images": {key: published.summary() for key, published in self.images.items()},
-            }
-        )
 
 
 def auto_convert_resource_name(repository: str) -> str:
@@ -152,8 +168,7 @@ class AutoConversionArgs:
     producers: dict[str, list[pulumi.Resource]]
     login_server: pulumi.Input[str]
     timeouts: TimeoutsConfig
-    subscription_id: pulumi.Input[str]
-    tenant_id: pulumi.Input[str]
+    azure: AzureTarget
     # The component these switches were children of before they had their own (kept in state).
     previous_parent: pulumi.Resource | None = None
 
@@ -168,8 +183,7 @@ class AutoConversion(pulumi.ComponentResource):
             aliases = [pulumi.Alias(parent=args.previous_parent)] if args.previous_parent is not None else []
             self.switches[repository] = RepositoryStreaming(
                 f"{name}-{auto_convert_resource_name(repository)}",
-                subscription_id=args.subscription_id,
-                tenant_id=args.tenant_id,
+                azure=args.azure,
                 login_server=args.login_server,
                 repository=repository,
                 convert_pushed_images=True,

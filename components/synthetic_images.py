@@ -11,10 +11,10 @@ import pulumi
 from pulumi import Input, Output, ResourceOptions
 
 from components import dockerfiles
-from components.images import PublishedImage
-from components.pod_security import OWN
+from components.images import PublishedImage, image_traits
 from providers.acr_build import AcrBuild
 from providers.acr_streaming import StreamingArtifact
+from providers.base import AzureTarget
 from stackconfig.fields import SOURCE_RE
 from stackconfig.model import SyntheticImageConfig, TimeoutsConfig
 
@@ -29,8 +29,7 @@ class SyntheticImagesArgs:
     registry_name: Input[str]
     login_server: Input[str]
     timeouts: TimeoutsConfig
-    subscription_id: Input[str]
-    tenant_id: Input[str]
+    azure: AzureTarget
 
 
 def pinned_reference(login_server: str, image: PublishedImage, digest: str) -> str:
@@ -50,8 +49,7 @@ class SyntheticImages(pulumi.ComponentResource):
             dockerfile, squash_source = self._dockerfile(config, args)
             build = AcrBuild(
                 f"{name}-{config.name}",
-                subscription_id=args.subscription_id,
-                tenant_id=args.tenant_id,
+                azure=args.azure,
                 resource_group_name=args.resource_group_name,
                 registry_name=args.registry_name,
                 login_server=args.login_server,
@@ -67,8 +65,7 @@ class SyntheticImages(pulumi.ComponentResource):
             if config.streaming:
                 artifact = StreamingArtifact(
                     f"{name}-{config.name}-streaming",
-                    subscription_id=args.subscription_id,
-                    tenant_id=args.tenant_id,
+                    azure=args.azure,
                     login_server=args.login_server,
                     repository=config.repository,
                     digest=build.digest,
@@ -89,10 +86,7 @@ class SyntheticImages(pulumi.ComponentResource):
                 digest=build.digest,
                 streaming_artifact_digest=artifact_digest,
                 ready=ready,
-                startup_read_mb=config.read_mb,
-                app_port=None if config.squash_of is not None else dockerfiles.APP_PORT,
-                # A squashed copy runs its source's own start command, as its source does.
-                security_profile=OWN if config.squash_of is None else _imported_profile(args, config.squash_of),
+                traits=image_traits(config, {n: i.source for n, i in args.imported.items()}),
             )
         self.register_outputs({"images": {n: i.summary() for n, i in self.images.items()}})
 
@@ -106,7 +100,7 @@ class SyntheticImages(pulumi.ComponentResource):
             dockerfile = reference.apply(dockerfiles.squash_dockerfile_head)
             squash_source = source.digest.apply(lambda digest: {"repository": source.repository, "digest": digest})
             return dockerfile, squash_source
-        assert config.size_mb is not None and config.layers is not None  # enforced by stackconfig/model.py
+        assert config.size_mb is not None and config.layers is not None  # enforced by stackconfig/images.py
         size_mb, layers, fill, read_mb = config.size_mb, config.layers, config.fill, config.read_mb or 0
         base = _resolved(args, config.base_image, f"{config.name}.baseImage")
         tools = _resolved(args, config.tools_image, f"{config.name}.toolsImage")
@@ -130,11 +124,6 @@ def _resolved(args: SyntheticImagesArgs, name: str, what: str) -> Output[str]:
         f"synthetic image {what}: {name!r} is neither an imported image "
         f"(have: {', '.join(sorted(args.imported)) or 'none'}) nor a full image reference"
     )
-
-
-def _imported_profile(args: SyntheticImagesArgs, name: str) -> str:
-    image = args.imported.get(name)
-    return image.security_profile if image is not None else "unknown"
 
 
 def _imported(args: SyntheticImagesArgs, name: str, what: str) -> PublishedImage:

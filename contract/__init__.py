@@ -28,7 +28,6 @@ DEFAULT_NAMESPACE = "streaming-ab"
 # Set by the AKS resource provider on nodes whose pool has artifact streaming on (the label
 # Azure/karpenter-provider-azure mirrors as AKSArtifactStreamingEnabledLabelKey, "matches AKS RP label").
 NODE_STREAMING_LABEL = "kubernetes.azure.com/artifactstreaming-enabled"
-NODE_POOL_LABEL = "kubernetes.azure.com/agentpool"
 
 # What the project's synthetic images print when they start and when their start-up read is done
 # (`<marker> start <RFC 3339 ms>` / `<marker> ready <...>`); `timing` reads it as app readiness.

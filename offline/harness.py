@@ -10,6 +10,7 @@ exports with their secret flag. Nothing reaches a cloud: computed outputs come f
 from __future__ import annotations
 
 import json
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -145,6 +146,16 @@ def config_values(values: dict[str, Any]) -> dict[str, str]:
     return {f"{PROJECT}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
 
 
+# pulumi.dynamic's serialize_provider wraps pickle._Pickler._batch_setitems around the previous wrapper on
+# every call and never restores it: over a test session the chain nears the recursion limit.
+_PICKLER_METHODS = {name: getattr(pickle._Pickler, name) for name in ("_batch_setitems", "save_dict")}
+
+
+def _restore_pickler() -> None:
+    for name, method in _PICKLER_METHODS.items():
+        setattr(pickle._Pickler, name, method)
+
+
 def evaluate(
     program: Callable[[], dict[str, Any] | None],
     config: dict[str, Any] | None = None,
@@ -173,5 +184,8 @@ def evaluate(
                 secrets.add(key)
 
     pulumi_settings.SETTINGS.rpc_manager.clear()
-    _sync_await(run_pulumi_func(lambda: _sync_await(collect())))
+    try:
+        _sync_await(run_pulumi_func(lambda: _sync_await(collect())))
+    finally:
+        _restore_pickler()
     return Evaluation(monitor.declared, outputs, secrets)

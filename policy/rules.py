@@ -18,7 +18,7 @@ EXPERIMENT_POOL = "pulumi-python:dynamic/aks:ExperimentPool"
 STREAMING_RESOURCES = ("pulumi-python:dynamic/acr:StreamingArtifact", "pulumi-python:dynamic/acr:RepositoryStreaming")
 STACK = "pulumi:pulumi:Stack"
 
-# Same values as contract/__init__.py (see the module docstring for why they are repeated).
+# Same values as contract/__init__.py: the pack is published on its own, so it keeps tested copies.
 ACR_PULL_ROLE_ID = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 STREAMING_OS_SKUS = ("Ubuntu", "Ubuntu2204", "AzureLinux")
 OS_GUARD_SKUS = ("AzureLinuxOSGuard", "AzureLinux3OSGuard")

@@ -15,35 +15,31 @@ from azure.core.pipeline.policies import HeadersPolicy, UserAgentPolicy
 from azure.core.rest import HttpRequest, HttpResponse
 from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 
-from providers.acr_dataplane import AcrDataPlaneClient
+from providers.acr_dataplane import AcrDataPlaneClient, repository_and_tag
 from providers.base import (
     RETRY_SETTINGS,
-    AzureOperationError,
     AzureProvider,
     AzureSession,
+    AzureTarget,
     SessionFactory,
-    UnparsableAnswerError,
-    WaitTimeoutError,
-    arm_error_text,
-    diff_inputs,
+    declared_inputs,
+    gone,
     inputs_of,
-    json_answer,
     retry_policy,
+    timeout_of,
 )
 from providers.build_context import DOCKERFILE_NAME, build_context, complete_squash_dockerfile
+from providers.errors import AzureOperationError, UnparsableAnswerError, WaitTimeoutError, arm_error_text, json_answer
 
 TASKS_API_VERSION = "2019-06-01-preview"
 # x-ms-version for the SAS blob calls (Put Blob / Get Blob); any version the service accepts works.
 BLOB_API_VERSION = "2021-08-06"
-BUILD_TIMEOUT_KEY = "timeouts.buildMinutes"
+TIMEOUT_KEY = "timeouts.buildMinutes"
 RUN_TERMINAL = ("Succeeded", "Failed", "Canceled", "Error", "Timeout")
 # DockerBuildRequest.timeout bounds (seconds) in the REST spec.
 RUN_TIMEOUT_MIN_SECONDS = 300
 RUN_TIMEOUT_MAX_SECONDS = 28800
 LOG_TAIL_LINES = 30
-# What identifies the image that gets built; the subscription and tenant only say who calls.
-REPLACE_ON = ("resourceGroupName", "registryName", "loginServer", "target", "dockerfile", "squashSource")
-OUTPUTS = ("digest", "runId", "ref", "builtDockerfile")
 
 
 class AcrBuildError(AzureOperationError):
@@ -85,7 +81,7 @@ def describe_run(run: dict[str, Any]) -> str:
 
 def pushed_digest(run: dict[str, Any], target: str) -> str:
     """The digest the run pushed for `target` (`repo:tag`), from its `outputImages`."""
-    repository, _, tag = target.rpartition(":")
+    repository, tag = repository_and_tag(target)
     images = run_properties(run).get("outputImages") or []
     for image in images:
         if image.get("repository") == repository and image.get("tag") == tag and image.get("digest"):
@@ -103,9 +99,7 @@ class AcrTasksClient:
     def __init__(self, session: AzureSession, resource_group_name: str, registry_name: str):
         self._session = session
         self.registry_name = registry_name
-        self._client = ContainerRegistryManagementClient(
-            session.credential, session.subscription_id, **session.client_kwargs()
-        )
+        self._client = session.arm_client(ContainerRegistryManagementClient)
         self._path = (
             f"/subscriptions/{session.subscription_id}/resourceGroups/{resource_group_name}"
             f"/providers/Microsoft.ContainerRegistry/registries/{registry_name}"
@@ -138,7 +132,7 @@ class AcrTasksClient:
             lambda r: r.status_code == 200,
             timeout_minutes=timeout_minutes,
             what=what,
-            timeout_key=BUILD_TIMEOUT_KEY,
+            timeout_key=TIMEOUT_KEY,
             describe=lambda r: f"HTTP {r.status_code} (not queued yet)",
         )
         return self._json(final, what)
@@ -231,12 +225,19 @@ def read_log_tail(session: AzureSession, client: AcrTasksClient, run_id: str, li
 
 
 class AcrBuildProvider(AzureProvider):
-    """CRUD for one ACR task build (see the module docstring for each step)."""
+    """CRUD for one ACR task build (docs/providers.md, "providers/acr_build.py", gives each step).
+
+    Only inputs that do not reach Azure (the limit, subscription/tenant ids) change in place.
+    """
+
+    # What identifies the image that gets built; the subscription and tenant only say who calls.
+    REPLACE_ON = ("resourceGroupName", "registryName", "loginServer", "target", "dockerfile", "squashSource")
+    OUTPUTS = ("digest", "runId", "ref", "builtDockerfile")
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         session = self._session(props)
         target, registry, login_server = props["target"], props["registryName"], props["loginServer"]
-        timeout_minutes = float(props["timeoutMinutes"])
+        timeout_minutes = timeout_of(props)
         dockerfile = self._final_dockerfile(session, props)
 
         client = AcrTasksClient(session, props["resourceGroupName"], registry)
@@ -259,13 +260,9 @@ class AcrBuildProvider(AzureProvider):
                 f"  full log: az acr task logs --registry {registry} --run-id {run_id}"
             )
         digest = pushed_digest(run, target)
-        outs = {
-            **inputs_of(props),
-            "digest": digest,
-            "runId": run_id,
-            "ref": f"{login_server}/{target}",
-            "builtDockerfile": dockerfile,
-        }
+        outs = self.outputs_of(
+            props, digest=digest, runId=run_id, ref=f"{login_server}/{target}", builtDockerfile=dockerfile
+        )
         return dynamic.CreateResult(f"{login_server}/{target}@{digest}", outs)
 
     @staticmethod
@@ -296,7 +293,7 @@ class AcrBuildProvider(AzureProvider):
                 lambda run: run_properties(run).get("status") in RUN_TERMINAL,
                 timeout_minutes=timeout_minutes,
                 what=what,
-                timeout_key=BUILD_TIMEOUT_KEY,
+                timeout_key=TIMEOUT_KEY,
                 describe=describe_run,
             )
         except WaitTimeoutError:
@@ -307,28 +304,21 @@ class AcrBuildProvider(AzureProvider):
                 cancelled = f"cancelling it failed too ({err}); it may still push {target}"
             raise WaitTimeoutError(
                 f"timed out after {timeout_minutes:g} min waiting for {what}; {cancelled}. Raise "
-                f"acr-streaming-ab:{BUILD_TIMEOUT_KEY} and run `pulumi up` again (a new build starts). "
+                f"acr-streaming-ab:{TIMEOUT_KEY} and run `pulumi up` again (a new build starts). "
                 f"Log: az acr task logs --registry {client.registry_name} --run-id {run_id}"
             ) from None
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
-        # See "Read" in the module docstring: only the tag's digest can change behind Pulumi's back.
+        # See "Read" in docs/providers.md ("providers/acr_build.py"): only the tag's digest can change behind Pulumi's back.
         session = self._session(props)
-        repository, _, tag = props["target"].rpartition(":")
+        repository, tag = repository_and_tag(props["target"])
         digest = AcrDataPlaneClient(props["loginServer"], session).get_tag_digest(repository, tag)
         if digest is None:
-            return dynamic.ReadResult(None, {})
+            return gone()
         return dynamic.ReadResult(id_, {**inputs_of(props), "digest": digest})
 
-    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        return diff_inputs(olds, news, replace_on=REPLACE_ON, ignore=OUTPUTS)
-
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
-        # Only inputs that do not reach Azure can change in place (timeout, subscription/tenant ids).
-        return dynamic.UpdateResult({**inputs_of(news), **{k: olds.get(k) for k in OUTPUTS}})
-
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        # Deliberately nothing: see "Delete" in the module docstring (the tag may already belong to the
+        # Deliberately nothing: see "Delete" in docs/providers.md (the tag may already belong to the
         # replacement build).
         return None
 
@@ -345,8 +335,7 @@ class AcrBuild(dynamic.Resource, module="acr", name="AcrBuild"):
         self,
         resource_name: str,
         *,
-        subscription_id: pulumi.Input[str],
-        tenant_id: pulumi.Input[str],
+        azure: AzureTarget,
         resource_group_name: pulumi.Input[str],
         registry_name: pulumi.Input[str],
         login_server: pulumi.Input[str],
@@ -360,21 +349,19 @@ class AcrBuild(dynamic.Resource, module="acr", name="AcrBuild"):
         super().__init__(
             AcrBuildProvider(session_factory),
             resource_name,
-            {
-                "subscriptionId": subscription_id,
-                "tenantId": tenant_id,
-                "resourceGroupName": resource_group_name,
-                "registryName": registry_name,
-                "loginServer": login_server,
-                "target": target,
-                "dockerfile": dockerfile,
-                "squashSource": squash_source,
-                "timeoutMinutes": timeout_minutes,
-                "digest": None,
-                "runId": None,
-                "ref": None,
-                "builtDockerfile": None,
-            },
+            declared_inputs(
+                azure,
+                timeout_minutes,
+                {
+                    "resourceGroupName": resource_group_name,
+                    "registryName": registry_name,
+                    "loginServer": login_server,
+                    "target": target,
+                    "dockerfile": dockerfile,
+                    "squashSource": squash_source,
+                },
+                AcrBuildProvider.OUTPUTS,
+            ),
             opts,
         )
 

@@ -16,18 +16,11 @@ from azure.core.exceptions import HttpResponseError
 from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 from azure.mgmt.containerregistry.models import ImportImageParameters, ImportSource
 
-from providers.acr_dataplane import AcrDataPlaneClient
-from providers.base import (
-    AzureOperationError,
-    AzureProvider,
-    SessionFactory,
-    SessionPolling,
-    diff_inputs,
-    inputs_of,
-)
+from providers.acr_dataplane import AcrDataPlaneClient, repository_and_tag
+from providers.base import AzureProvider, AzureTarget, SessionFactory, SessionPolling, declared_inputs, gone, timeout_of
+from providers.errors import AzureOperationError
 
-IMPORT_TIMEOUT_KEY = "timeouts.importMinutes"
-OUTPUTS = ("digest", "ref")
+TIMEOUT_KEY = "timeouts.importMinutes"
 # Docker Hub answers under several names; `docker.io` is the one ACR import documents
 # (`-SourceRegistryUri docker.io -SourceImage library/hello-world:latest`).
 DOCKER_HUB_HOSTS = ("docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com")
@@ -52,11 +45,6 @@ def import_source(source: str) -> dict[str, str]:
     return {"registryUri": registry, "sourceImage": image}
 
 
-def _split_target(target: str) -> tuple[str, str]:
-    repository, _, tag = target.rpartition(":")
-    return repository, tag
-
-
 class ImportedImageProvider(AzureProvider):
     """CRUD for one imported image (`source` copied to `target` in a registry).
 
@@ -77,6 +65,7 @@ class ImportedImageProvider(AzureProvider):
     """
 
     REPLACE_ON = ("subscriptionId", "resourceGroupName", "registryName", "loginServer", "target")
+    OUTPUTS = ("digest", "ref")
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         outs = self._import(props)
@@ -88,7 +77,7 @@ class ImportedImageProvider(AzureProvider):
         source, target = props["source"], props["target"]
         registry = props["registryName"]
         what = f"importing {source} into {registry} as {target}"
-        arm = ContainerRegistryManagementClient(session.credential, session.subscription_id, **session.client_kwargs())
+        arm = session.arm_client(ContainerRegistryManagementClient)
         fields = import_source(source)
         parameters = ImportImageParameters(
             source=ImportSource(registry_uri=fields["registryUri"], source_image=fields["sourceImage"]),
@@ -97,9 +86,9 @@ class ImportedImageProvider(AzureProvider):
         )
         polling = SessionPolling(
             session,
-            timeout_minutes=float(props["timeoutMinutes"]),
+            timeout_minutes=timeout_of(props),
             what=what,
-            timeout_key=IMPORT_TIMEOUT_KEY,
+            timeout_key=TIMEOUT_KEY,
             error_type=ImportFailedError,
         )
         try:
@@ -109,33 +98,29 @@ class ImportedImageProvider(AzureProvider):
         except HttpResponseError as err:
             raise ImportFailedError(f"{what} failed: {polling.last_body_text() or err.message}") from err
 
-        repository, tag = _split_target(target)
+        repository, tag = repository_and_tag(target)
         digest = AcrDataPlaneClient(props["loginServer"], session).get_tag_digest(repository, tag)
         if digest is None:
             raise ImportFailedError(f"{what}: the operation succeeded but {target} is not in the registry")
-        ref = f"{props['loginServer']}/{target}"
-        return {**inputs_of(props), "digest": digest, "ref": ref}
+        return self.outputs_of(props, digest=digest, ref=f"{props['loginServer']}/{target}")
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
         session = self._session(props)
-        repository, tag = _split_target(props["target"])
+        repository, tag = repository_and_tag(props["target"])
         digest = AcrDataPlaneClient(props["loginServer"], session).get_tag_digest(repository, tag)
         if digest is None:
-            return dynamic.ReadResult(None, {})
+            return gone()
         return dynamic.ReadResult(id_, {**props, "digest": digest, "ref": f"{props['loginServer']}/{props['target']}"})
-
-    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        return diff_inputs(olds, news, replace_on=self.REPLACE_ON, ignore=OUTPUTS)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
         if olds.get("source") != news.get("source"):
             return dynamic.UpdateResult(self._import(news))
-        return dynamic.UpdateResult({**inputs_of(news), "digest": olds.get("digest"), "ref": olds.get("ref")})
+        return super().update(id_, olds, news)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         session = self._session(props)
         client = AcrDataPlaneClient(props["loginServer"], session)
-        repository, tag = _split_target(props["target"])
+        repository, tag = repository_and_tag(props["target"])
         current = client.get_tag_digest(repository, tag)
         if current is not None and current == props.get("digest"):
             client.delete_tag(repository, tag)
@@ -151,8 +136,7 @@ class ImportedImage(dynamic.Resource, module="acr", name="ImportedImage"):
         self,
         resource_name: str,
         *,
-        subscription_id: pulumi.Input[str],
-        tenant_id: pulumi.Input[str],
+        azure: AzureTarget,
         resource_group_name: pulumi.Input[str],
         registry_name: pulumi.Input[str],
         login_server: pulumi.Input[str],
@@ -165,17 +149,17 @@ class ImportedImage(dynamic.Resource, module="acr", name="ImportedImage"):
         super().__init__(
             ImportedImageProvider(session_factory),
             resource_name,
-            {
-                "subscriptionId": subscription_id,
-                "tenantId": tenant_id,
-                "resourceGroupName": resource_group_name,
-                "registryName": registry_name,
-                "loginServer": login_server,
-                "source": source,
-                "target": target,
-                "timeoutMinutes": timeout_minutes,
-                "digest": None,
-                "ref": None,
-            },
+            declared_inputs(
+                azure,
+                timeout_minutes,
+                {
+                    "resourceGroupName": resource_group_name,
+                    "registryName": registry_name,
+                    "loginServer": login_server,
+                    "source": source,
+                    "target": target,
+                },
+                ImportedImageProvider.OUTPUTS,
+            ),
             opts,
         )

@@ -17,11 +17,12 @@ import pulumi
 import pulumi.dynamic as dynamic
 
 from providers.acr_dataplane import STREAMING_ARTIFACT_TYPE, AcrDataPlaneClient, AcrDataPlaneError
-from providers.base import AzureOperationError, AzureProvider, AzureSession, SessionFactory, diff_inputs, inputs_of
+from providers.base import AzureProvider, AzureSession, AzureTarget, SessionFactory, declared_inputs, gone, timeout_of
+from providers.errors import AzureOperationError
 
 IN_FLIGHT = ("notstarted", "running")
 TERMINAL = ("succeeded", "failed", "canceled")
-CONVERSION_TIMEOUT_KEY = "timeouts.conversionMinutes"
+TIMEOUT_KEY = "timeouts.conversionMinutes"
 
 
 class StreamingConversionError(AzureOperationError):
@@ -68,7 +69,7 @@ def wait_for_operation(
         timeout_minutes=timeout_minutes,
         deadline=deadline,
         what=f"{subject} (operation {operation_id} on {client.login_server})",
-        timeout_key=CONVERSION_TIMEOUT_KEY,
+        timeout_key=TIMEOUT_KEY,
         describe=describe_operation,
     )
     if _status(operation) != "succeeded":
@@ -141,7 +142,7 @@ class StreamingArtifactProvider(_DataPlaneProvider):
         repository, digest = props["repository"], props["digest"]
         subject = f"the streaming conversion of {repository}@{digest}"
         started = session.clock()
-        budget = float(props["timeoutMinutes"])  # one budget: the operation and the artifact after it
+        budget = timeout_of(props)  # one budget: the operation and the artifact after it
 
         referrers = client.list_streaming_referrers(repository, digest)
         if referrers is None:
@@ -176,7 +177,7 @@ class StreamingArtifactProvider(_DataPlaneProvider):
             timeout_minutes=budget,
             deadline=started + budget * 60,
             what=f"the streaming artifact of {repository}@{digest} after operation {operation_id} succeeded",
-            timeout_key=CONVERSION_TIMEOUT_KEY,
+            timeout_key=TIMEOUT_KEY,
             describe=lambda _: f"no referrer with artifactType {STREAMING_ARTIFACT_TYPE} on {subjects.described()} yet",
         )
         return self._result(
@@ -187,14 +188,14 @@ class StreamingArtifactProvider(_DataPlaneProvider):
     def _result(
         props: dict[str, Any], artifact: str, operation_id: str | None, status: Any, *, reused: bool, subject: str
     ) -> dynamic.CreateResult:
-        outs = {
-            **inputs_of(props),
-            "streamingArtifactDigest": artifact,
-            "streamingArtifactSubject": subject,
-            "operationId": operation_id,
-            "status": status,
-            "reused": reused,
-        }
+        outs = StreamingArtifactProvider.outputs_of(
+            props,
+            streamingArtifactDigest=artifact,
+            streamingArtifactSubject=subject,
+            operationId=operation_id,
+            status=status,
+            reused=reused,
+        )
         return dynamic.CreateResult(f"{props['loginServer']}/{props['repository']}@{props['digest']}", outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
@@ -202,17 +203,10 @@ class StreamingArtifactProvider(_DataPlaneProvider):
         subject = props.get("streamingArtifactSubject") or props["digest"]
         referrers = client.list_streaming_referrers(props["repository"], subject)
         if not referrers:
-            return dynamic.ReadResult(None, {})
+            return gone()
         known = [r["digest"] for r in referrers]
         current = props.get("streamingArtifactDigest")
         return dynamic.ReadResult(id_, {**props, "streamingArtifactDigest": current if current in known else known[0]})
-
-    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        return diff_inputs(olds, news, replace_on=self.REPLACE_ON, ignore=self.OUTPUTS)
-
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
-        computed = {k: olds.get(k) for k in self.OUTPUTS}
-        return dynamic.UpdateResult({**inputs_of(news), **computed})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         if props.get("reused"):
@@ -240,13 +234,12 @@ class RepositoryStreamingProvider(_DataPlaneProvider):
     """
 
     REPLACE_ON = ("loginServer", "repository")
-    OUTPUTS: tuple[str, ...] = ()
 
     def _apply(self, props: dict[str, Any]) -> dict[str, Any]:
         session, client = self._connect(props)
         enabled = bool(props["convertPushedImages"])
         self._switch(session, client, props, enabled)
-        return {**inputs_of(props), "convertPushedImages": enabled}
+        return self.outputs_of(props, convertPushedImages=enabled)
 
     @staticmethod
     def _switch(session: AzureSession, client: AcrDataPlaneClient, props: dict[str, Any], enabled: bool) -> None:
@@ -260,7 +253,7 @@ class RepositoryStreamingProvider(_DataPlaneProvider):
                 repository,
                 result["id"],
                 subject=f"setting convertPushedImages={str(enabled).lower()} on {repository}",
-                timeout_minutes=float(props["timeoutMinutes"]),
+                timeout_minutes=timeout_of(props),
             )
         elif _status(result) in ("failed", "canceled"):
             raise StreamingConversionError(
@@ -275,15 +268,12 @@ class RepositoryStreamingProvider(_DataPlaneProvider):
         _, client = self._connect(props)
         current = client.get_repository_streaming(props["repository"])
         if current is None:
-            return dynamic.ReadResult(None, {})
+            return gone()
         return dynamic.ReadResult(id_, {**props, "convertPushedImages": bool(current.get("convertPushedImages"))})
-
-    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        return diff_inputs(olds, news, replace_on=self.REPLACE_ON, ignore=self.OUTPUTS)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
         if bool(olds.get("convertPushedImages")) == bool(news["convertPushedImages"]):
-            return dynamic.UpdateResult(inputs_of(news))
+            return super().update(id_, olds, news)
         return dynamic.UpdateResult(self._apply(news))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -307,8 +297,7 @@ class StreamingArtifact(dynamic.Resource, module="acr", name="StreamingArtifact"
         self,
         resource_name: str,
         *,
-        subscription_id: pulumi.Input[str],
-        tenant_id: pulumi.Input[str],
+        azure: AzureTarget,
         login_server: pulumi.Input[str],
         repository: pulumi.Input[str],
         digest: pulumi.Input[str],
@@ -319,19 +308,12 @@ class StreamingArtifact(dynamic.Resource, module="acr", name="StreamingArtifact"
         super().__init__(
             StreamingArtifactProvider(session_factory),
             resource_name,
-            {
-                "subscriptionId": subscription_id,
-                "tenantId": tenant_id,
-                "loginServer": login_server,
-                "repository": repository,
-                "digest": digest,
-                "timeoutMinutes": timeout_minutes,
-                "streamingArtifactDigest": None,
-                "streamingArtifactSubject": None,
-                "operationId": None,
-                "status": None,
-                "reused": None,
-            },
+            declared_inputs(
+                azure,
+                timeout_minutes,
+                {"loginServer": login_server, "repository": repository, "digest": digest},
+                StreamingArtifactProvider.OUTPUTS,
+            ),
             opts,
         )
 
@@ -355,8 +337,7 @@ class RepositoryStreaming(dynamic.Resource, module="acr", name="RepositoryStream
         self,
         resource_name: str,
         *,
-        subscription_id: pulumi.Input[str],
-        tenant_id: pulumi.Input[str],
+        azure: AzureTarget,
         login_server: pulumi.Input[str],
         repository: pulumi.Input[str],
         convert_pushed_images: pulumi.Input[bool],
@@ -367,14 +348,11 @@ class RepositoryStreaming(dynamic.Resource, module="acr", name="RepositoryStream
         super().__init__(
             RepositoryStreamingProvider(session_factory),
             resource_name,
-            {
-                "subscriptionId": subscription_id,
-                "tenantId": tenant_id,
-                "loginServer": login_server,
-                "repository": repository,
-                "convertPushedImages": convert_pushed_images,
-                "timeoutMinutes": timeout_minutes,
-            },
+            declared_inputs(
+                azure,
+                timeout_minutes,
+                {"loginServer": login_server, "repository": repository, "convertPushedImages": convert_pushed_images},
+            ),
             opts,
         )
 

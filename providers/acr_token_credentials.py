@@ -11,26 +11,24 @@ from typing import Any
 
 import pulumi
 import pulumi.dynamic
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult
 
 from providers.base import (
-    PROVIDER_KEY,
-    AzureOperationError,
     AzureProvider,
     AzureSession,
+    AzureTarget,
     SessionFactory,
     SessionPolling,
-    azure_error_text,
-    changed_keys,
+    declared_inputs,
+    gone,
     inputs_of,
     raw_json,
+    timeout_of,
 )
+from providers.errors import AzureOperationError, azure_call
 
 # Generating a password is quick; the cluster's pool limit is the closest configured wait.
 TIMEOUT_KEY = "timeouts.poolMinutes"
-# Outputs computed by Azure; never inputs, so never compared.
-COMPUTED_KEYS = ("username", "password", "passwordCreationTime", "passwordExpiry")
 PASSWORD_NAMES = ("password1", "password2")
 
 
@@ -47,27 +45,30 @@ def token_name_of(token_id: str) -> str:
 
 
 class TokenCredentialsProvider(AzureProvider):
+    # Every input but the tenant (which only picks the credential) names the password itself: any other
+    # change is a different password. An update is therefore a tenant change: nothing to do in Azure.
+    REPLACE_ON = ("subscriptionId", "resourceGroupName", "registryName", "tokenId", "passwordName")
+    OUTPUTS = ("username", "password", "passwordCreationTime", "passwordExpiry")
+    DELETE_BEFORE_REPLACE = True
+
     @staticmethod
     def _client(session: AzureSession):
         from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 
-        return ContainerRegistryManagementClient(session.credential, session.subscription_id, **session.client_kwargs())
+        return session.arm_client(ContainerRegistryManagementClient)
 
     @staticmethod
     def _what(props: dict[str, Any]) -> str:
         return f"{props['passwordName']} of registry token {token_name_of(props['tokenId'])} in {props['registryName']}"
 
     def _token(self, session: AzureSession, props: dict[str, Any]) -> dict[str, Any] | None:
-        try:
-            return self._client(session).tokens.get(
+        return azure_call(
+            f"reading registry token {token_name_of(props['tokenId'])}",
+            lambda: self._client(session).tokens.get(
                 props["resourceGroupName"], props["registryName"], token_name_of(props["tokenId"]), cls=raw_json
-            )
-        except ResourceNotFoundError:
-            return None
-        except HttpResponseError as error:
-            raise AzureOperationError(
-                f"reading registry token {token_name_of(props['tokenId'])} failed: {azure_error_text(error)}"
-            ) from error
+            ),
+            missing_ok=True,
+        )
 
     @staticmethod
     def _our_password(token: dict[str, Any], props: dict[str, Any]) -> dict[str, Any] | None:
@@ -95,9 +96,10 @@ class TokenCredentialsProvider(AzureProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         session = self._session(props)
         what = f"generating {self._what(props)}"
-        polling = SessionPolling(session, timeout_minutes=props["timeoutMinutes"], what=what, timeout_key=TIMEOUT_KEY)
-        try:
-            result = (
+        polling = SessionPolling(session, timeout_minutes=timeout_of(props), what=what, timeout_key=TIMEOUT_KEY)
+        result = azure_call(
+            what,
+            lambda: (
                 self._client(session)
                 .registries.begin_generate_credentials(
                     props["resourceGroupName"],
@@ -107,17 +109,17 @@ class TokenCredentialsProvider(AzureProvider):
                     cls=raw_json,
                 )
                 .result()
-            )
-        except HttpResponseError as error:
-            raise AzureOperationError(f"{what} failed: {azure_error_text(error)}") from error
+            ),
+        )
+        assert result is not None  # only a missing_ok call answers None
         password = next(
             (p for p in result.get("passwords") or [] if p.get("name") == props["passwordName"] and p.get("value")),
             None,
         )
         if password is None:
             raise AzureOperationError(f"{what}: Azure answered without a value for {props['passwordName']}")
-        outs = inputs_of(props)
-        outs.update(
+        outs = self.outputs_of(
+            props,
             username=result.get("username") or token_name_of(props["tokenId"]),
             password=password["value"],
             passwordCreationTime=password.get("creationTime"),
@@ -129,21 +131,8 @@ class TokenCredentialsProvider(AzureProvider):
         session = self._session(props)
         token = self._token(session, props)
         if token is None or self._our_password(token, props) is None:
-            return ReadResult("", {})
+            return gone()
         return ReadResult(id_, inputs_of(props))
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [k for k in changed_keys(olds, news, ignore=COMPUTED_KEYS) if k in news]
-        # Every input but the tenant (which only picks the credential) names the password itself: any
-        # other change is a different password.
-        replaces = [k for k in changed if k != "tenantId"]
-        return DiffResult(changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=True)
-
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        # Only the tenant changed (anything else replaces): nothing to do in Azure, keep the password.
-        outs = inputs_of(olds)
-        outs.update({k: v for k, v in news.items() if k != PROVIDER_KEY and k not in COMPUTED_KEYS})
-        return UpdateResult(outs)
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         session = self._session(props)
@@ -159,20 +148,24 @@ class TokenCredentialsProvider(AzureProvider):
             if p is not ours
         ]
         what = f"revoking {self._what(props)}"
-        polling = SessionPolling(session, timeout_minutes=props["timeoutMinutes"], what=what, timeout_key=TIMEOUT_KEY)
-        try:
-            self._client(session).tokens.begin_update(
-                props["resourceGroupName"],
-                props["registryName"],
-                token_name_of(props["tokenId"]),
-                {"properties": {"credentials": {"passwords": remaining}}},
-                polling=polling,
-                cls=raw_json,
-            ).result()
-        except ResourceNotFoundError:
-            return
-        except HttpResponseError as error:
-            raise AzureOperationError(f"{what} failed: {azure_error_text(error)}") from error
+        polling = SessionPolling(session, timeout_minutes=timeout_of(props), what=what, timeout_key=TIMEOUT_KEY)
+        # A token deleted meanwhile took the password with it.
+        azure_call(
+            what,
+            lambda: (
+                self._client(session)
+                .tokens.begin_update(
+                    props["resourceGroupName"],
+                    props["registryName"],
+                    token_name_of(props["tokenId"]),
+                    {"properties": {"credentials": {"passwords": remaining}}},
+                    polling=polling,
+                    cls=raw_json,
+                )
+                .result()
+            ),
+            missing_ok=True,
+        )
 
 
 class TokenCredentials(pulumi.dynamic.Resource, module="acr", name="TokenCredentials"):
@@ -186,8 +179,7 @@ class TokenCredentials(pulumi.dynamic.Resource, module="acr", name="TokenCredent
         self,
         resource_name: str,
         *,
-        subscription_id: pulumi.Input[str],
-        tenant_id: pulumi.Input[str],
+        azure: AzureTarget,
         resource_group_name: pulumi.Input[str],
         registry_name: pulumi.Input[str],
         token_id: pulumi.Input[str],
@@ -196,16 +188,17 @@ class TokenCredentials(pulumi.dynamic.Resource, module="acr", name="TokenCredent
         opts: pulumi.ResourceOptions | None = None,
         session_factory: SessionFactory | None = None,
     ):
-        props = {
-            "subscriptionId": subscription_id,
-            "tenantId": tenant_id,
-            "resourceGroupName": resource_group_name,
-            "registryName": registry_name,
-            "tokenId": token_id,
-            "passwordName": password_name,
-            "timeoutMinutes": timeout_minutes,
-            **dict.fromkeys(COMPUTED_KEYS),
-        }
+        props = declared_inputs(
+            azure,
+            timeout_minutes,
+            {
+                "resourceGroupName": resource_group_name,
+                "registryName": registry_name,
+                "tokenId": token_id,
+                "passwordName": password_name,
+            },
+            TokenCredentialsProvider.OUTPUTS,
+        )
         opts = pulumi.ResourceOptions.merge(
             pulumi.ResourceOptions(additional_secret_outputs=["password"], delete_before_replace=True), opts
         )

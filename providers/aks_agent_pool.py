@@ -11,24 +11,24 @@ from typing import Any, TypeVar
 
 import pulumi
 import pulumi.dynamic
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
 from providers.base import (
-    IGNORED_IN_DIFF,
-    PROVIDER_KEY,
-    AzureOperationError,
     AzureProvider,
     AzureSession,
+    AzureTarget,
     SessionFactory,
     SessionPolling,
-    azure_error_text,
-    inputs_of,
+    changed_keys,
+    declared_inputs,
+    gone,
     integral_numbers,
     is_unknown,
     raw_json,
-    retry_after_seconds,
+    timeout_of,
 )
+from providers.errors import AzureOperationError, azure_call, azure_error_text, retry_after_seconds
 
 TIMEOUT_KEY = "timeouts.poolMinutes"
 # Properties AKS refuses to change on an existing pool. Sources:
@@ -42,18 +42,13 @@ TIMEOUT_KEY = "timeouts.poolMinutes"
 # - osType, type, workloadRuntime: fixed at creation (no update flag exists for any of them).
 # Everything else we send (count, nodeLabels, nodeTaints, orchestratorVersion, mode and
 # artifactStreamingProfile) is updated in place; for artifactStreamingProfile see
-# the module docstring (enable/disable on existing pools is documented, and the provider
+# docs/providers.md, "providers/aks_agent_pool.py" (enable/disable on existing pools is documented, and the provider
 # recycles the nodes afterwards).
 REPLACE_ON_CHANGE = ("vmSize", "osDiskType", "osDiskSizeGB", "osSKU", "osType", "type", "workloadRuntime")
 
 # A change of these makes the provider recycle the pool's nodes (scale to 0 and back) after applying
 # it, so that every node of the arm booted with the new setting.
 RECYCLE_ON_CHANGE = ("artifactStreamingProfile",)
-# Where the pool is: a change means a different pool. (`tenantId` only picks the credential: a change
-# updates in place.)
-IDENTITY_KEYS = ("subscriptionId", "resourceGroupName", "clusterName", "poolName")
-# Outputs computed by Azure, returned next to the inputs.
-COMPUTED_KEYS = ("provisioningState", "currentOrchestratorVersion", "nodeImageVersion")
 
 # 409s that mean "busy, try again": AKS's AnotherOperationInProgress, and OperationNotAllowed only
 # when its message says another operation is in progress (the same code also refuses quota and
@@ -146,16 +141,13 @@ def project_properties(current: dict[str, Any], desired: dict[str, Any]) -> dict
 
 
 def diff_pool(olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-    """Update vs replace for ExperimentPool; `olds` are the previous outputs, `news` the new inputs."""
-    changes: list[str] = []
-    replaces: list[str] = []
-    for key in sorted(news):
-        if key in IGNORED_IN_DIFF or key in COMPUTED_KEYS or key == "properties":
-            continue
-        if is_unknown(news[key]) or olds.get(key) != news[key]:
-            changes.append(key)
-            if key in IDENTITY_KEYS:
-                replaces.append(key)
+    """Update vs replace for ExperimentPool; `olds` are the previous outputs, `news` the new inputs.
+
+    The top-level inputs diff as everywhere; `properties` key by key, replacing on `REPLACE_ON_CHANGE`.
+    """
+    top = ExperimentPoolProvider
+    changes = [k for k in changed_keys(olds, news, ignore=(*top.OUTPUTS, "properties")) if k in news]
+    replaces = [k for k in changes if k in top.REPLACE_ON]
     old_props = olds.get("properties") or {}
     new_props = news.get("properties")
     if is_unknown(new_props):
@@ -173,13 +165,18 @@ def diff_pool(olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
 
 
 class ExperimentPoolProvider(AzureProvider):
+    # Where the pool is: a change means a different pool. (`tenantId` only picks the credential: a change
+    # updates in place.)
+    REPLACE_ON = ("subscriptionId", "resourceGroupName", "clusterName", "poolName")
+    OUTPUTS = ("provisioningState", "currentOrchestratorVersion", "nodeImageVersion")
+
     # Plumbing ---------------------------------------------------------------------------------
     @staticmethod
     def _client(session: AzureSession):
         # Imported here: the pickled provider must not need the SDK until it actually talks to Azure.
         from azure.mgmt.containerservice import ContainerServiceClient
 
-        return ContainerServiceClient(session.credential, session.subscription_id, **session.client_kwargs())
+        return session.arm_client(ContainerServiceClient)
 
     @staticmethod
     def _what(props: dict[str, Any]) -> str:
@@ -187,14 +184,13 @@ class ExperimentPoolProvider(AzureProvider):
 
     def _get(self, session: AzureSession, props: dict[str, Any]) -> dict[str, Any] | None:
         client = self._client(session)
-        try:
-            return client.agent_pools.get(
+        return azure_call(
+            f"reading {self._what(props)}",
+            lambda: client.agent_pools.get(
                 props["resourceGroupName"], props["clusterName"], props["poolName"], cls=raw_json
-            )
-        except ResourceNotFoundError:
-            return None
-        except HttpResponseError as error:
-            raise AzureOperationError(f"reading {self._what(props)} failed: {azure_error_text(error)}") from error
+            ),
+            missing_ok=True,
+        )
 
     def _run(self, session: AzureSession, props: dict[str, Any], what: str, start, missing_ok: bool = False) -> Any:
         """One agent-pool long-running operation: retried while AKS is busy (409), bounded, awaited.
@@ -203,17 +199,17 @@ class ExperimentPoolProvider(AzureProvider):
         except a 404 when `missing_ok` (deleting what is already gone), which returns None.
         """
         client = self._client(session)
-        deadline = session.clock() + props["timeoutMinutes"] * 60
+        deadline = session.clock() + timeout_of(props) * 60
         polling = SessionPolling(
-            session, timeout_minutes=props["timeoutMinutes"], what=what, timeout_key=TIMEOUT_KEY, deadline=deadline
+            session, timeout_minutes=timeout_of(props), what=what, timeout_key=TIMEOUT_KEY, deadline=deadline
         )
-        try:
-            poller = call_with_conflict_retry(session, lambda: start(client, polling), what=what, deadline=deadline)
-            return poller.result()
-        except HttpResponseError as error:
-            if missing_ok and isinstance(error, ResourceNotFoundError):
-                return None
-            raise AzureOperationError(f"{what} failed: {azure_error_text(error)}") from error
+        return azure_call(
+            what,
+            lambda: call_with_conflict_retry(
+                session, lambda: start(client, polling), what=what, deadline=deadline
+            ).result(),
+            missing_ok=missing_ok,
+        )
 
     def _put(self, session: AzureSession, props: dict[str, Any], body: dict[str, Any], step: str) -> dict[str, Any]:
         from azure.mgmt.containerservice.models import AgentPool
@@ -235,12 +231,7 @@ class ExperimentPoolProvider(AzureProvider):
 
     def _outputs(self, props: dict[str, Any], pool: dict[str, Any], properties: dict[str, Any]) -> dict[str, Any]:
         current = pool.get("properties") or {}
-        outs = inputs_of(props)
-        outs["properties"] = properties
-        outs["provisioningState"] = current.get("provisioningState")
-        outs["currentOrchestratorVersion"] = current.get("currentOrchestratorVersion")
-        outs["nodeImageVersion"] = current.get("nodeImageVersion")
-        return outs
+        return self.outputs_of(props, properties=properties, **{k: current.get(k) for k in self.OUTPUTS})
 
     # CRUD -------------------------------------------------------------------------------------
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -258,7 +249,7 @@ class ExperimentPoolProvider(AzureProvider):
         session = self._session(props)
         pool = self._get(session, props)
         if pool is None:
-            return ReadResult("", {})
+            return gone()
         current = pool.get("properties") or {}
         return ReadResult(id_, self._outputs(props, pool, project_properties(current, props["properties"])))
 
@@ -271,9 +262,7 @@ class ExperimentPoolProvider(AzureProvider):
         old_properties = olds.get("properties") or {}
         if old_properties == desired and olds.get("cacheGeneration") == news.get("cacheGeneration"):
             # Only the tenant changed (it picks the credential, nothing in Azure): no pool operation.
-            outs = inputs_of(olds)
-            outs.update({k: v for k, v in news.items() if k != PROVIDER_KEY and k not in COMPUTED_KEYS})
-            return UpdateResult(outs)
+            return super().update(_id, olds, news)
         session = self._session(news)
         recycle = olds.get("cacheGeneration") != news.get("cacheGeneration") or any(
             old_properties.get(key) != desired.get(key) for key in RECYCLE_ON_CHANGE
@@ -337,8 +326,7 @@ class ExperimentPool(pulumi.dynamic.Resource, module="aks", name="ExperimentPool
         self,
         resource_name: str,
         *,
-        subscription_id: pulumi.Input[str],
-        tenant_id: pulumi.Input[str],
+        azure: AzureTarget,
         resource_group_name: pulumi.Input[str],
         cluster_name: pulumi.Input[str],
         pool_name: str,
@@ -348,17 +336,18 @@ class ExperimentPool(pulumi.dynamic.Resource, module="aks", name="ExperimentPool
         opts: pulumi.ResourceOptions | None = None,
         session_factory: SessionFactory | None = None,
     ):
-        props = {
-            "subscriptionId": subscription_id,
-            "tenantId": tenant_id,
-            "resourceGroupName": resource_group_name,
-            "clusterName": cluster_name,
-            "poolName": pool_name,
-            "properties": properties,
-            "cacheGeneration": cache_generation,
-            "timeoutMinutes": timeout_minutes,
-            **dict.fromkeys(COMPUTED_KEYS),
-        }
+        props = declared_inputs(
+            azure,
+            timeout_minutes,
+            {
+                "resourceGroupName": resource_group_name,
+                "clusterName": cluster_name,
+                "poolName": pool_name,
+                "properties": properties,
+                "cacheGeneration": cache_generation,
+            },
+            ExperimentPoolProvider.OUTPUTS,
+        )
         # Pool names are unique in a cluster, so a replacement must delete the old pool first.
         opts = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(delete_before_replace=True), opts)
         super().__init__(ExperimentPoolProvider(session_factory), resource_name, props, opts)

@@ -1,15 +1,14 @@
-"""The one base every dynamic provider stands on: session, inputs, diff, polling and error text.
+"""The one base every dynamic provider stands on: target, session, inputs, diff, polling, skeleton.
 
-The subscription and tenant arrive as resource inputs from azure-native's `get_client_config()`, so
-the providers act exactly where azure-native does. Transient faults are retried by azure-core's
-RetryPolicy; every wait goes through `AzureSession.wait_until`, whose timeout names what was still
-running and the `timeouts.*` key that raises the limit.
+The subscription and tenant (`AzureTarget`) arrive as resource inputs from azure-native's
+`get_client_config()`, so the providers act exactly where azure-native does. Transient faults are
+retried by azure-core's RetryPolicy; every wait goes through `AzureSession.wait_until`, whose timeout
+names what was still running and the `timeouts.*` key that raises the limit. Error text: errors.py.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,11 +17,11 @@ from typing import Any, TypeVar
 import pulumi
 import pulumi.dynamic as dynamic
 from azure.core.credentials import AccessToken, TokenCredential
-from azure.core.exceptions import HttpResponseError
 from azure.core.pipeline.policies import RetryPolicy
 from azure.core.pipeline.transport import HttpTransport
-from azure.core.rest import HttpResponse
 from azure.mgmt.core.polling.arm_polling import ARMPolling
+
+from providers.errors import AzureOperationError, WaitTimeoutError, body_excerpt, scrub
 
 ARM_SCOPE = "https://management.azure.com/.default"
 
@@ -67,14 +66,6 @@ def retry_policy() -> BoundedRetryPolicy:
 DEFAULT_POLL_SECONDS = 10.0
 
 T = TypeVar("T")
-
-
-class AzureOperationError(Exception):
-    """An Azure operation ended in a state other than success; the message carries Azure's own words."""
-
-
-class WaitTimeoutError(AzureOperationError):
-    """A wait ran out of time; says what was still running and which config key raises the limit."""
 
 
 class TenantBoundCredential(TokenCredential):
@@ -127,6 +118,10 @@ class AzureSession:
             kwargs["transport"] = self.transport
         return kwargs
 
+    def arm_client(self, client_type: Callable[..., T]) -> T:
+        """An azure-mgmt-* client for this subscription, with the session's retries and transport."""
+        return client_type(self.credential, self.subscription_id, **self.client_kwargs())
+
     def wait_until(
         self,
         fetch: Callable[[], T],
@@ -162,16 +157,54 @@ class AzureSession:
 SessionFactory = Callable[[str, str], AzureSession]
 
 
+# -- The inputs every dynamic resource declares -------------------------------------------------------
+SUBSCRIPTION_INPUT = "subscriptionId"
+TENANT_INPUT = "tenantId"
+# The waiting limit, from `acr-streaming-ab:timeouts.*`.
+TIMEOUT_INPUT = "timeoutMinutes"
+# The pickled provider travels as an input; it and the waiting limit never reach Azure.
+PROVIDER_KEY = "__provider"
+IGNORED_IN_DIFF = (PROVIDER_KEY, TIMEOUT_INPUT)
+
+
+@dataclass(frozen=True)
+class AzureTarget:
+    """The subscription and tenant the dynamic resources act on: azure-native's client config, made once."""
+
+    subscription_id: pulumi.Input[str]
+    tenant_id: pulumi.Input[str]
+
+
+def declared_inputs(
+    target: AzureTarget, timeout_minutes: Any, inputs: dict[str, Any], outputs: Iterable[str] = ()
+) -> dict[str, Any]:
+    """What a dynamic resource registers: the target, its own inputs, the limit, and None for each output."""
+    return {
+        SUBSCRIPTION_INPUT: target.subscription_id,
+        TENANT_INPUT: target.tenant_id,
+        **inputs,
+        TIMEOUT_INPUT: timeout_minutes,
+        **dict.fromkeys(outputs),
+    }
+
+
+def timeout_of(props: dict[str, Any]) -> float:
+    """A resource's waiting limit (the host hands every number as a float; tests may pass ints)."""
+    return float(props[TIMEOUT_INPUT])
+
+
 def session_for(inputs: dict[str, Any], factory: SessionFactory | None) -> AzureSession:
     """The session for a resource's `subscriptionId`/`tenantId` inputs."""
     make = factory or AzureSession.from_environment
-    return make(inputs["subscriptionId"], inputs["tenantId"])
+    return make(inputs[SUBSCRIPTION_INPUT], inputs[TENANT_INPUT])
 
 
-# -- Inputs and diff -------------------------------------------------------------------------------
-# The pickled provider travels as an input; it and the waiting limit never reach Azure.
-PROVIDER_KEY = "__provider"
-IGNORED_IN_DIFF = (PROVIDER_KEY, "timeoutMinutes")
+# -- Outputs and diff ------------------------------------------------------------------------------
+
+
+def gone() -> dynamic.ReadResult:
+    """What `read` answers for an object no longer in Azure: a refresh drops it, the next `up` makes it again."""
+    return dynamic.ReadResult(None, {})
 
 
 def inputs_of(props: dict[str, Any]) -> dict[str, Any]:
@@ -216,98 +249,6 @@ def integral_numbers(value: Any) -> Any:
     if isinstance(value, list):
         return [integral_numbers(v) for v in value]
     return value
-
-
-# -- Error text --------------------------------------------------------------------------------------
-EXCERPT_LIMIT = 500
-# What must never reach a message, a log or Pulumi state, even when a proxy echoes the request back:
-# bearer tokens, JWTs, token/password fields in JSON or forms, SAS signatures.
-_SECRETS = (
-    (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1[REDACTED]"),
-    (re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"), "[REDACTED-JWT]"),
-    (
-        re.compile(
-            r"(?i)([\"']?(?:access_token|refresh_token|id_token|password|passwd|secret|client_secret|"
-            r"authorization|token)[\"']?\s*[:=]\s*)(\"[^\"]*\"|'[^']*'|[^\s&,;}]+)"
-        ),
-        r"\1[REDACTED]",
-    ),
-    (re.compile(r"(?i)([?&]sig=)[^&\s\"']+"), r"\1[REDACTED]"),
-)
-
-
-def scrub(text: str, limit: int = EXCERPT_LIMIT) -> str:
-    """`text` with credentials masked, cut to `limit` characters (marked when cut)."""
-    for pattern, replacement in _SECRETS:
-        text = pattern.sub(replacement, text)
-    text = text.strip()
-    return text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit} more characters]"
-
-
-def body_excerpt(response: HttpResponse, limit: int = EXCERPT_LIMIT) -> str:
-    """The start of a response body that is not the JSON the caller expected, scrubbed of credentials."""
-    try:
-        text = response.text() or ""
-    except (ValueError, UnicodeDecodeError):
-        text = ""
-    return scrub(text, limit) or f"HTTP {response.status_code}"
-
-
-class UnparsableAnswerError(AzureOperationError):
-    """Azure answered, but not with the JSON the operation expects."""
-
-
-def json_answer(response: HttpResponse, what: str, where: str) -> Any:
-    """The response body as JSON, or an error naming the operation and the registry/cluster asked."""
-    try:
-        return response.json()
-    except (ValueError, UnicodeDecodeError):
-        raise UnparsableAnswerError(
-            f"{what} on {where}: the answer (HTTP {response.status_code}) is not JSON: {body_excerpt(response)}"
-        ) from None
-
-
-def required(document: Any, path: tuple[str, ...], what: str, where: str) -> Any:
-    """`document[path[0]][path[1]]...`, or an error naming the missing key, the operation and where."""
-    value = document
-    for depth, key in enumerate(path):
-        if not isinstance(value, dict) or value.get(key) is None:
-            shown = scrub(json.dumps(document, default=str))
-            raise UnparsableAnswerError(f"{what} on {where}: the answer has no {'.'.join(path[: depth + 1])}: {shown}")
-        value = value[key]
-    return value
-
-
-def arm_error_text(response: HttpResponse) -> str:
-    """ARM's `{"error": {code, message}}` as `code: message`, else the body's start."""
-    try:
-        body = response.json()
-    except (ValueError, UnicodeDecodeError):
-        return body_excerpt(response)
-    error = body.get("error") if isinstance(body, dict) else None
-    if isinstance(error, dict):
-        return scrub(f"{error.get('code')}: {error.get('message')}")
-    return scrub(json.dumps(body))
-
-
-def azure_error_text(error: HttpResponseError) -> str:
-    """Azure's own code and message of an SDK error, from the response body when ARM sent one."""
-    odata = getattr(error, "error", None)
-    code = getattr(odata, "code", None)
-    message = getattr(odata, "message", None)
-    if code and message:
-        return scrub(f"{code}: {message}")
-    return scrub(error.message or str(error))
-
-
-def retry_after_seconds(error: HttpResponseError) -> float | None:
-    response = getattr(error, "response", None)
-    value = response.headers.get("Retry-After") if response is not None else None
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        # Retry-After may also be an HTTP date; ARM uses seconds, so anything else falls back to backoff.
-        return None
 
 
 def raw_json(pipeline_response, _deserialized, _headers) -> dict[str, Any]:
@@ -394,7 +335,16 @@ class SessionPolling(ARMPolling):
 
 # -- Provider base -----------------------------------------------------------------------------------
 class AzureProvider(dynamic.ResourceProvider):
-    """What every provider here shares: an optional session factory (tests replay HTTP through it)."""
+    """The skeleton every provider here stands on; a provider states only what is its own.
+
+    `REPLACE_ON`: inputs whose change names another Azure object (the tenant only picks the credential,
+    so it is never one). `OUTPUTS`: what Azure computes, returned next to the inputs, never compared, and
+    kept by an in-place update. Tests pass a session factory that replays HTTP.
+    """
+
+    REPLACE_ON: tuple[str, ...] = ()
+    OUTPUTS: tuple[str, ...] = ()
+    DELETE_BEFORE_REPLACE = False
 
     def __init__(self, session_factory: SessionFactory | None = None):
         super().__init__()
@@ -402,3 +352,25 @@ class AzureProvider(dynamic.ResourceProvider):
 
     def _session(self, props: dict[str, Any]) -> AzureSession:
         return session_for(props, self._session_factory)
+
+    @staticmethod
+    def outputs_of(props: dict[str, Any], **computed: Any) -> dict[str, Any]:
+        """The outputs: every input echoed back (without the pickled provider), plus what Azure computed."""
+        return {**inputs_of(props), **computed}
+
+    def kept_outputs(self, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
+        """The new inputs with the computed outputs of before: an update that asked nothing of Azure."""
+        return self.outputs_of(news, **{k: olds.get(k) for k in self.OUTPUTS})
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
+        return diff_inputs(
+            olds,
+            news,
+            replace_on=self.REPLACE_ON,
+            ignore=self.OUTPUTS,
+            delete_before_replace=self.DELETE_BEFORE_REPLACE,
+        )
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
+        # Anything that reaches Azure replaces (REPLACE_ON); providers with in-place calls override this.
+        return dynamic.UpdateResult(self.kept_outputs(olds, news))

@@ -22,6 +22,7 @@ REGISTRY_SUFFIX_LENGTH = 6
 _HOST = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?"
 _PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 REPOSITORY_PATTERN = rf"{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
+REPOSITORY_RE = re.compile(REPOSITORY_PATTERN)
 _TAG = r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}"
 _DIGEST = r"sha256:[0-9a-f]{64}"
 SOURCE_RE = re.compile(
@@ -47,6 +48,7 @@ _MEMORY_UNITS = {
     "Ti": 2**40,
 }
 LABEL_VALUE_RE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+LABEL_VALUE_MAX = 63
 LABEL_KEY_RE = re.compile(
     r"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
     r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
@@ -77,6 +79,19 @@ def _checked(test: Callable[[Any], bool], message: Callable[[Any], str]) -> Afte
         return value
 
     return AfterValidator(check)
+
+
+def _matching(
+    pattern: re.Pattern[str], message: Callable[[str], str], *, max_length: int | None = None, empty: bool = False
+) -> AfterValidator:
+    """A string `pattern` matches whole (at most `max_length` long; `empty`: "" passes too)."""
+
+    def test(value: str) -> bool:
+        if empty and value == "":
+            return True
+        return bool(pattern.fullmatch(value)) and (max_length is None or len(value) <= max_length)
+
+    return _checked(test, message)
 
 
 def _in_range(low: int, high: int, unit: str = "") -> AfterValidator:
@@ -133,7 +148,7 @@ def _namespace(value: str) -> str:
 
 
 def is_label_value(value: str) -> bool:
-    return bool(LABEL_VALUE_RE.fullmatch(value)) and len(value) <= 63
+    return bool(LABEL_VALUE_RE.fullmatch(value)) and len(value) <= LABEL_VALUE_MAX
 
 
 def _vm_size(value: str) -> str:
@@ -158,15 +173,15 @@ def _kubernetes_version(value: str) -> str:
 
 Location = Annotated[
     StrictStr,
-    _checked(
-        lambda v: bool(LOCATION_RE.fullmatch(v)),
+    _matching(
+        LOCATION_RE,
         lambda v: f"{v!r} is not an Azure region name; allowed: lowercase letters and digits such as westus3",
     ),
 ]
 NamePrefix = Annotated[
     StrictStr,
-    _checked(
-        lambda v: bool(PREFIX_RE.fullmatch(v)),
+    _matching(
+        PREFIX_RE,
         lambda v: (
             f"{v!r} cannot produce a valid registry name (5-50 alphanumerics, with a {REGISTRY_SUFFIX_LENGTH}-"
             f"character random suffix); allowed: a lowercase letter followed by up to "
@@ -176,8 +191,8 @@ NamePrefix = Annotated[
 ]
 ImageSource = Annotated[
     StrictStr,
-    _checked(
-        lambda v: bool(SOURCE_RE.fullmatch(v)),
+    _matching(
+        SOURCE_RE,
         lambda v: (
             f"{v!r} is not an image reference; allowed: registry/repo:tag or registry/repo@sha256:<64 hex>, "
             "e.g. mcr.microsoft.com/azuredocs/azure-vote-front:v1"
@@ -186,15 +201,15 @@ ImageSource = Annotated[
 ]
 RegistryTarget = Annotated[
     StrictStr,
-    _checked(
-        lambda v: bool(TARGET_RE.fullmatch(v)),
+    _matching(
+        TARGET_RE,
         lambda v: f"{v!r} is not a repo:tag inside the registry; allowed: e.g. azure-vote-front:v1",
     ),
 ]
 RepositoryName = Annotated[
     StrictStr,
-    _checked(
-        lambda v: bool(re.fullmatch(REPOSITORY_PATTERN, v)),
+    _matching(
+        REPOSITORY_RE,
         lambda v: f"{v!r} is not a repository name; allowed: lowercase path such as largeimage/test",
     ),
 ]
@@ -202,8 +217,8 @@ KubernetesVersion = Annotated[StrictStr, AfterValidator(_kubernetes_version)]
 VmSizeName = Annotated[StrictStr, AfterValidator(_vm_size)]
 PoolName = Annotated[
     StrictStr,
-    _checked(
-        lambda v: bool(POOL_NAME_RE.fullmatch(v)),
+    _matching(
+        POOL_NAME_RE,
         lambda v: (
             f"{v!r} is not an AKS pool name; allowed: a lowercase letter followed by up to 11 lowercase letters "
             "or digits"
@@ -212,21 +227,24 @@ PoolName = Annotated[
 ]
 WorkloadName = Annotated[
     StrictStr,
-    _checked(
-        lambda v: bool(OBJECT_NAME_RE.fullmatch(v)) and len(v) <= 30,
+    _matching(
+        OBJECT_NAME_RE,
         lambda v: (
             f"{v!r} is not a workload name; allowed: a lowercase letter, then lowercase letters, digits and '-', "
             "at most 30"
         ),
+        max_length=30,
     ),
 ]
-LabelValue = Annotated[StrictStr, _checked(is_label_value, lambda v: f"{v!r} is not a Kubernetes label value")]
+LabelValue = Annotated[
+    StrictStr, _matching(LABEL_VALUE_RE, lambda v: f"{v!r} is not a Kubernetes label value", max_length=LABEL_VALUE_MAX)
+]
 Namespace = Annotated[StrictStr, AfterValidator(_namespace)]
 Cidr = Annotated[StrictStr, AfterValidator(_cidr)]
 ResourceGroupName = Annotated[
     StrictStr,
-    _checked(
-        lambda v: bool(RESOURCE_GROUP_RE.fullmatch(v)),
+    _matching(
+        RESOURCE_GROUP_RE,
         lambda v: (
             f"{v!r} is not a resource group name; allowed: 1-90 letters, digits, '_', '-', '.', '(' or ')', "
             "not ending in '.'"
@@ -235,8 +253,8 @@ ResourceGroupName = Annotated[
 ]
 StackReferenceName = Annotated[
     StrictStr,
-    _checked(
-        lambda v: bool(STACK_REFERENCE_RE.fullmatch(v)),
+    _matching(
+        STACK_REFERENCE_RE,
         lambda v: (
             f"{v!r} is not a stack reference; allowed: <organization>/<project>/<stack>, e.g. "
             "organization/acr-streaming-ab/registry with the local backend"
@@ -245,9 +263,10 @@ StackReferenceName = Annotated[
 ]
 ImageName = Annotated[
     StrictStr,
-    _checked(
-        lambda v: v == "" or bool(IMAGE_NAME_RE.fullmatch(v)),
+    _matching(
+        IMAGE_NAME_RE,
         lambda v: f"{v!r} is not an image name; allowed: lowercase letters, digits and '-', at most 63",
+        empty=True,
     ),
 ]
 CpuQuantity = Annotated[

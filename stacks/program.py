@@ -13,13 +13,12 @@ import pulumi
 from pulumi_azure_native import authorization, resources
 
 from components.cluster import StreamingCluster, StreamingClusterArgs
-from components.dockerfiles import APP_PORT
-from components.images import PublishedImage
-from components.pod_security import OWN, profile_for_source
+from components.images import PublishedImage, image_traits
 from components.registry import AutoConversion, AutoConversionArgs, StreamingRegistry, StreamingRegistryArgs
 from components.synthetic_images import SyntheticImages, SyntheticImagesArgs
 from components.workloads import ABWorkloads, ABWorkloadsArgs
 from contract import PROJECT
+from providers.base import AzureTarget
 from stackconfig.model import ImageConfig, StackConfig, SyntheticImageConfig
 
 
@@ -32,9 +31,10 @@ def build(config: StackConfig, stack_name: str | None = None) -> dict[str, Any]:
     stack_name = stack_name or pulumi.get_stack()
     # The same identity azure-native uses: the dynamic providers act on this subscription and tenant.
     client = authorization.get_client_config_output()
+    azure = AzureTarget(subscription_id=client.subscription_id, tenant_id=client.tenant_id)
     if config.is_experiment_stack:
-        return _experiment_stack(config, stack_name, client)
-    side = _registry_side(config, client)
+        return _experiment_stack(config, stack_name, azure)
+    side = _registry_side(config, azure)
     outputs = {
         "registryLoginServer": side.login_server,
         "registryId": side.registry_id,
@@ -44,7 +44,7 @@ def build(config: StackConfig, stack_name: str | None = None) -> dict[str, Any]:
     }
     if config.is_registry_stack:
         return outputs
-    return {**outputs, **_cluster_side(config, stack_name, client, side)}
+    return {**outputs, **_cluster_side(config, stack_name, azure, side)}
 
 
 @dataclass
@@ -58,7 +58,7 @@ class RegistrySide:
     images: dict[str, PublishedImage]
 
 
-def _registry_side(config: StackConfig, client) -> RegistrySide:
+def _registry_side(config: StackConfig, azure: AzureTarget) -> RegistrySide:
     registry = StreamingRegistry(
         "registry",
         StreamingRegistryArgs(
@@ -67,8 +67,7 @@ def _registry_side(config: StackConfig, client) -> RegistrySide:
             registry=config.registry,
             images=config.images,
             timeouts=config.timeouts,
-            subscription_id=client.subscription_id,
-            tenant_id=client.tenant_id,
+            azure=azure,
             protect=config.protect_registry,
         ),
     )
@@ -83,8 +82,7 @@ def _registry_side(config: StackConfig, client) -> RegistrySide:
                 registry_name=registry.registry_name,
                 login_server=registry.login_server,
                 timeouts=config.timeouts,
-                subscription_id=client.subscription_id,
-                tenant_id=client.tenant_id,
+                azure=azure,
             ),
         )
         images.update(synthetic.images)
@@ -99,8 +97,7 @@ def _registry_side(config: StackConfig, client) -> RegistrySide:
                 producers=producers,
                 login_server=registry.login_server,
                 timeouts=config.timeouts,
-                subscription_id=client.subscription_id,
-                tenant_id=client.tenant_id,
+                azure=azure,
                 previous_parent=registry,
             ),
         )
@@ -109,14 +106,15 @@ def _registry_side(config: StackConfig, client) -> RegistrySide:
     )
 
 
-def _experiment_stack(config: StackConfig, stack_name: str, client) -> dict[str, Any]:
+def _experiment_stack(config: StackConfig, stack_name: str, azure: AzureTarget) -> dict[str, Any]:
     """Cluster, pools and workloads on the registry of `config.registry_stack`; no registry resource."""
     assert config.registry_stack is not None  # is_experiment_stack
     registry_stack = config.registry_stack
     reference = pulumi.StackReference(registry_stack)
     exported = reference.require_output("images")
+    sources = {image.name: image.source for image in config.images}
     images = {
-        image.name: referenced_image(image, exported, registry_stack)
+        image.name: referenced_image(image, exported, registry_stack, sources)
         for image in config.all_images
         if image.name in config.used_image_names()
     }
@@ -137,12 +135,17 @@ def _experiment_stack(config: StackConfig, stack_name: str, client) -> dict[str,
         "resourceGroupName": group.name,
         # Every image of the registry stack, as it exports them (`timing` finds the purge busybox there).
         "images": exported,
-        **_cluster_side(config, stack_name, client, side),
+        **_cluster_side(config, stack_name, azure, side),
     }
 
 
-def referenced_image(image: ImageConfig | SyntheticImageConfig, exported: pulumi.Output, stack: str) -> PublishedImage:
-    """An image of the registry stack, by name: its reference, digest and artifact from that stack's outputs."""
+def referenced_image(
+    image: ImageConfig | SyntheticImageConfig, exported: pulumi.Output, stack: str, sources: dict[str, str]
+) -> PublishedImage:
+    """An image of the registry stack, by name: its reference, digest and artifact from that stack's outputs.
+
+    `sources`: the public source of each configured imported image, by name (`image_traits`).
+    """
 
     def entry(images: Any) -> dict[str, Any]:
         found = (images or {}).get(image.name)
@@ -155,7 +158,6 @@ def referenced_image(image: ImageConfig | SyntheticImageConfig, exported: pulumi
         return found
 
     chosen = exported.apply(entry)
-    synthetic = isinstance(image, SyntheticImageConfig) and image.squash_of is None
     return PublishedImage(
         name=image.name,
         repository=image.repository,
@@ -165,17 +167,12 @@ def referenced_image(image: ImageConfig | SyntheticImageConfig, exported: pulumi
         digest=chosen.apply(lambda e: e["digest"]),
         streaming_artifact_digest=chosen.apply(lambda e: e.get("streamingArtifactDigest")),
         ready=[],  # made and confirmed by the registry stack, before this stack runs
-        startup_read_mb=image.read_mb if isinstance(image, SyntheticImageConfig) else None,
-        app_port=APP_PORT if synthetic else None,
-        security_profile=OWN if synthetic else profile_for_source(_source_of(image)),
+        traits=image_traits(image, sources),
+        source=image.source if isinstance(image, ImageConfig) else "",
     )
 
 
-def _source_of(image: ImageConfig | SyntheticImageConfig) -> str:
-    return image.source if isinstance(image, ImageConfig) else ""
-
-
-def _cluster_side(config: StackConfig, stack_name: str, client, side: RegistrySide) -> dict[str, Any]:
+def _cluster_side(config: StackConfig, stack_name: str, azure: AzureTarget, side: RegistrySide) -> dict[str, Any]:
     cluster = StreamingCluster(
         "cluster",
         StreamingClusterArgs(
@@ -188,8 +185,7 @@ def _cluster_side(config: StackConfig, stack_name: str, client, side: RegistrySi
             timeouts=config.timeouts,
             registry_id=side.registry_id,
             registry_name=side.registry_name,
-            subscription_id=client.subscription_id,
-            tenant_id=client.tenant_id,
+            azure=azure,
         ),
     )
     workloads = ABWorkloads(

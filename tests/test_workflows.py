@@ -29,6 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
 WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml")) + sorted(WORKFLOWS.glob("*.yaml"))
 CLOUD_WORKFLOWS = ("preview", "deploy", "teardown")
+# Previews run a pull request's code: they sign in as their own, read-only identity.
+IDENTITY = {"preview": "AZURE_PREVIEW_CLIENT_ID", "deploy": "AZURE_CLIENT_ID", "teardown": "AZURE_CLIENT_ID"}
+IDENTITY_KEYS = ("ARM_CLIENT_ID", "AZURE_CLIENT_ID")
+PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
 # The README test command, used only if README.md is missing; README.md wins when it exists.
 DEFAULT_TEST_COMMAND = (
     "python3 -m venv venv && venv/bin/python -m pip install -q -r requirements-dev.txt && venv/bin/python -m pytest -q"
@@ -159,11 +163,12 @@ def test_no_client_secret_anywhere(path):
 def test_cloud_jobs_log_in_with_oidc_federation(name):
     workflow = load(name)
     env = workflow["env"]
+    identity = IDENTITY[name]
     for key, variable in {
-        "ARM_CLIENT_ID": "AZURE_CLIENT_ID",
+        "ARM_CLIENT_ID": identity,
         "ARM_TENANT_ID": "AZURE_TENANT_ID",
         "ARM_SUBSCRIPTION_ID": "AZURE_SUBSCRIPTION_ID",
-        "AZURE_CLIENT_ID": "AZURE_CLIENT_ID",
+        "AZURE_CLIENT_ID": identity,
         "AZURE_TENANT_ID": "AZURE_TENANT_ID",
     }.items():
         assert env[key] == f"${{{{ vars.{variable} }}}}", key
@@ -179,7 +184,7 @@ def test_cloud_jobs_log_in_with_oidc_federation(name):
         assert permissions["id-token"] == "write" and permissions["contents"] == "read"
         (login,) = uses(workflow, job, "azure/login")
         assert login["with"] == {
-            "client-id": "${{ vars.AZURE_CLIENT_ID }}",
+            "client-id": f"${{{{ vars.{identity} }}}}",
             "tenant-id": "${{ vars.AZURE_TENANT_ID }}",
             "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}",
         }
@@ -193,13 +198,20 @@ def test_cloud_workflows_share_the_same_setup():
         "Azure login (OIDC federation)",
         "Keep a fresh federated token for azidentity",
     )
-    reference = load("preview")
+
+    def without_identity(workflow: dict, job: str) -> tuple[dict, list[dict]]:
+        env = {k: v for k, v in workflow["env"].items() if k not in IDENTITY_KEYS}
+        shared = [dict(step(workflow, job, step_name)) for step_name in shared_steps]
+        for found in shared:
+            if "with" in found:
+                found["with"] = {k: v for k, v in found["with"].items() if k != "client-id"}
+        return env, shared
+
+    reference = without_identity(load("preview"), "preview")
     for name in ("deploy", "teardown"):
         workflow = load(name)
-        assert workflow["env"] == reference["env"], name
         job = next(j for j in workflow["jobs"] if uses(workflow, j, "azure/login"))
-        for step_name in shared_steps:
-            assert step(workflow, job, step_name) == step(reference, "preview", step_name), (name, step_name)
+        assert without_identity(workflow, job) == reference, name
 
 
 def test_the_azure_sdk_credential_chain_uses_the_federated_token_file(tmp_path, monkeypatch):
@@ -301,15 +313,14 @@ def test_preview_runs_on_pull_requests_for_every_stack_with_pr_comments():
     assert inputs["stack-name"] == "${{ matrix.stack }}"
     assert inputs["work-dir"] == "."
     assert inputs["policyPacks"] == "policy"
-    assert "environment" not in job, "previews authenticate as repo:<org>/<repo>:pull_request"
+    # Its federated credential's subject is repo:<org>/<repo>:environment:preview, behind reviewers.
+    assert job["environment"] == "preview"
     assert job["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
 
 
-@pytest.mark.parametrize("name", ("preview", "deploy"))
-def test_stacks_are_created_with_the_team_secrets_provider(name):
-    workflow = load(name)
-    job = next(j for j in workflow["jobs"] if j != "stacks")
-    select = step(workflow, job, "Select the stack (created with the team secrets provider when missing)")
+def test_stacks_are_created_with_the_team_secrets_provider():
+    workflow = load("deploy")
+    select = step(workflow, "deploy", "Select the stack (created with the team secrets provider when missing)")
     assert 'pulumi stack select --create "$STACK" --secrets-provider "$PULUMI_SECRETS_PROVIDER"' in select["run"]
 
 
@@ -579,3 +590,202 @@ def test_jobs_time_out_below_the_oidc_request_token_lifetime():
     for name in CLOUD_WORKFLOWS:
         for job_name, job in load(name)["jobs"].items():
             assert 0 < job["timeout-minutes"] <= 330, (name, job_name)
+
+
+# --------------------------------------------------------------------------------------------------
+# Supply chain, identities, approvals, permissions
+# --------------------------------------------------------------------------------------------------
+def every_uses(workflow: dict) -> list[str]:
+    return [str(s["uses"]) for job in workflow["jobs"].values() for s in job.get("steps", []) if "uses" in s]
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_every_action_is_pinned_to_a_commit_with_its_release_in_a_comment(path):
+    workflow = yaml.safe_load(path.read_text())
+    assert every_uses(workflow), "no action found: the check would pass vacuously"
+    for action in every_uses(workflow):
+        assert PINNED.match(action), f"{action} is not pinned to a 40-hex commit"
+    # The comment names the release the commit was taken from, so a reviewer can compare.
+    for line in path.read_text().splitlines():
+        if re.match(r"^\s*(-\s+)?uses:", line):
+            assert re.search(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+$", line), line
+
+
+def test_an_action_is_pinned_to_the_same_commit_everywhere():
+    pins: dict[str, set[str]] = {}
+    for path in WORKFLOW_FILES:
+        for action in every_uses(yaml.safe_load(path.read_text())):
+            name, ref = action.split("@")
+            pins.setdefault(name, set()).add(ref)
+    assert {"actions/checkout", "actions/setup-python", "pulumi/actions", "azure/login"} <= set(pins)
+    assert all(len(refs) == 1 for refs in pins.values()), pins
+
+
+def test_previews_never_sign_in_as_the_deploy_identity():
+    text = (WORKFLOWS / "preview.yml").read_text()
+    assert not re.search(r"vars\.AZURE_CLIENT_ID\b", text), "the deploy identity in preview.yml"
+    assert not re.search(r"\$\{\{\s*secrets\.", text)
+    assert set(triggers(load("preview"))) == {"pull_request"}, "pull_request_target would hand forks the secrets"
+    assert "--create" not in text, "creating a stack writes to the state the preview identity only reads"
+    for name in ("deploy", "teardown"):
+        assert "AZURE_PREVIEW_CLIENT_ID" not in (WORKFLOWS / f"{name}.yml").read_text(), name
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_no_job_gets_an_azure_token_outside_an_environment(path):
+    # The environment is the approval gate and the OIDC subject the federated credentials accept.
+    workflow = yaml.safe_load(path.read_text())
+    for name, job in workflow["jobs"].items():
+        if (job.get("permissions") or {}).get("id-token") == "write":
+            assert job.get("environment"), f"{path.name}:{name} requests an OIDC token without an environment"
+
+
+# Every job's token, exactly: read-only by default, a write only where a step needs it.
+JOB_PERMISSIONS = {
+    ("test", "pytest"): None,
+    ("preview", "stacks"): {"contents": "read", "actions": "read"},
+    ("preview", "preview"): {"id-token": "write", "contents": "read", "pull-requests": "write"},
+    ("deploy", "stacks"): {"contents": "read", "actions": "read"},
+    ("deploy", "registry"): {"id-token": "write", "contents": "read"},
+    ("deploy", "deploy"): {"id-token": "write", "contents": "read"},
+    ("teardown", "confirm"): {"contents": "read", "actions": "read"},
+    ("teardown", "teardown"): {"id-token": "write", "contents": "read"},
+}
+
+
+def test_permissions_are_explicit_and_minimal():
+    found = {}
+    for path in WORKFLOW_FILES:
+        workflow = yaml.safe_load(path.read_text())
+        assert workflow["permissions"] == {"contents": "read"}, f"{path.name}: the default token is read-only"
+        for name, job in workflow["jobs"].items():
+            found[(path.stem, name)] = job.get("permissions")
+    assert found == JOB_PERMISSIONS
+
+
+GATE = "Every environment of these jobs requires a reviewer"
+# The job that runs the gate, and the environment list it checks.
+GATED = {
+    "preview": ("stacks", "preview"),
+    "deploy": ("stacks", "${{ join(fromJSON(steps.stacks.outputs.matrix).stack, ' ') }}"),
+    "teardown": ("confirm", "${{ inputs.stack }}"),
+}
+
+
+def gate_script(name: str) -> str:
+    return step(load(name), GATED[name][0], GATE)["run"]
+
+
+def test_the_reviewer_gate_covers_every_environment_and_runs_before_any_sign_in():
+    assert gate_script("preview") == gate_script("deploy") == gate_script("teardown")
+    for name, (gate_job, environments) in GATED.items():
+        workflow = load(name)
+        gate = step(workflow, gate_job, GATE)
+        assert gate["env"] == {"GH_TOKEN": "${{ github.token }}", "ENVIRONMENTS": environments}
+        # Last in its job: after the step that validates the stack names it splits on spaces.
+        assert steps(workflow, gate_job)[-1] == gate
+        for job_name, job in workflow["jobs"].items():
+            if "environment" not in job:
+                continue
+            needs = job["needs"] if isinstance(job["needs"], list) else [job["needs"]]
+            assert gate_job in needs, (name, job_name)
+            # Every environment a job can run in is one the gate checked.
+            if job["environment"] == "${{ matrix.stack }}":
+                assert "steps.stacks.outputs.matrix" in environments
+                assert job["strategy"]["matrix"].startswith("${{ fromJSON(needs.stacks.outputs.")
+            else:
+                assert job["environment"] == environments, (name, job_name)
+
+
+def run_gate(tmp_path: Path, environments: dict[str, dict | None]) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """The gate step against a `gh` stub: a dict is the environment's API answer, None a 404."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, answer in environments.items():
+        if answer is not None:
+            (tmp_path / f"{name}.json").write_text(json.dumps(answer))
+    stub = bin_dir / "gh"
+    stub.write_text(
+        '#!/usr/bin/env bash\necho "$*" >> "$GH_LOG"\nanswer="$ANSWERS/${2##*/}.json"\n'
+        'if [[ -f "$answer" ]]; then cat "$answer"; else echo "gh: Not Found (HTTP 404)" >&2; exit 1; fi\n'
+    )
+    stub.chmod(0o755)
+    result = run_bash(
+        gate_script("deploy"),
+        tmp_path,
+        {
+            "PATH": f"{bin_dir}:{os.environ['PATH']}",
+            "ENVIRONMENTS": " ".join(environments),
+            "GITHUB_REPOSITORY": "org/acr-streaming-ab",
+            "RUNNER_TEMP": str(tmp_path),
+            "ANSWERS": str(tmp_path),
+            "GH_LOG": str(tmp_path / "gh.log"),
+        },
+    )
+    return result, (tmp_path / "gh.log").read_text().splitlines()
+
+
+REVIEWED = {"name": "dev", "protection_rules": [{"type": "wait_timer"}, {"type": "required_reviewers"}]}
+
+
+def test_the_gate_passes_when_every_environment_has_required_reviewers(tmp_path):
+    result, calls = run_gate(tmp_path, {"dev": REVIEWED, "registry": REVIEWED})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert calls == [
+        "api repos/org/acr-streaming-ab/environments/dev",
+        "api repos/org/acr-streaming-ab/environments/registry",
+    ]
+
+
+@pytest.mark.parametrize(
+    "answer,message",
+    [
+        (None, "'teleport' does not exist or cannot be read"),
+        ({"name": "teleport", "protection_rules": [{"type": "wait_timer"}]}, "'teleport' has no required reviewers"),
+        ({"name": "teleport", "protection_rules": []}, "'teleport' has no required reviewers"),
+        ({"name": "teleport"}, "'teleport' has no required reviewers"),
+    ],
+)
+def test_the_gate_stops_the_run_when_an_environment_is_unprotected(tmp_path, answer, message):
+    result, _ = run_gate(tmp_path, {"dev": REVIEWED, "teleport": answer})
+    assert result.returncode != 0 and message in result.stdout
+    assert "'dev'" not in result.stdout
+
+
+def run_preview_select(tmp_path: Path, stderr: str, status: int) -> tuple[subprocess.CompletedProcess, str]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    stub = bin_dir / "pulumi"
+    stub.write_text(f'#!/usr/bin/env bash\necho "$*" >> "$PULUMI_LOG"\necho {stderr!r} >&2\nexit {status}\n')
+    stub.chmod(0o755)
+    output = tmp_path / "github_output"
+    output.write_text("")
+    script = step(load("preview"), "preview", "Select the stack (a preview never creates one)")["run"]
+    env = {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "STACK": "dev",
+        "PULUMI_LOG": str(tmp_path / "log"),
+        "RUNNER_TEMP": str(tmp_path),
+        "GITHUB_OUTPUT": str(output),
+    }
+    result = run_bash(script, tmp_path, env)
+    assert (tmp_path / "log").read_text() == "stack select dev\n"
+    return result, output.read_text()
+
+
+def test_a_preview_selects_an_existing_stack(tmp_path):
+    result, output = run_preview_select(tmp_path, "", 0)
+    assert result.returncode == 0 and output == "exists=true\n"
+    preview = next(s for s in uses(load("preview"), "preview", "pulumi/actions") if "command" in s.get("with", {}))
+    assert preview["if"] == "steps.select.outputs.exists == 'true'"
+
+
+def test_a_preview_of_a_stack_not_yet_deployed_is_skipped_with_a_notice(tmp_path):
+    result, output = run_preview_select(tmp_path, "error: no stack named 'dev' found", 255)
+    assert result.returncode == 0 and output == "exists=false\n"
+    assert "::notice::Pulumi.dev.yaml has no stack in the backend yet" in result.stdout
+
+
+def test_a_preview_fails_on_any_other_select_error(tmp_path):
+    result, output = run_preview_select(tmp_path, "error: failed to load checkpoint: 403 AuthorizationFailure", 255)
+    assert result.returncode != 0 and "AuthorizationFailure" in result.stderr and output == ""

@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+from enum import IntEnum
+
+
+class ExitStatus(IntEnum):
+    """What `venv/bin/python -m timing` exits with."""
+
+    OK = 0
+    FAILURE = 1  # something failed at run time
+    USAGE = 2  # the command line or its inputs are wrong
+    FLAGGED = 3  # measure: trials were written, but some are flagged (not cold, not all Ready)
+    INTERRUPTED = 130  # Ctrl-C: trials taken are kept, what measure created is removed
+
 
 class TimingError(Exception):
-    """A failure at run time (the cluster, Pulumi or a file write failed): exit 1."""
+    """A failure at run time (the cluster, Pulumi or a file write failed)."""
 
-    exit_code = 1
+    exit_code = ExitStatus.FAILURE
 
 
 class UsageError(TimingError):
-    """The command line or its inputs are wrong; the message names the flag, file or value: exit 2."""
+    """The command line or its inputs are wrong; the message names the flag, file or value."""
 
-    exit_code = 2
+    exit_code = ExitStatus.USAGE
+
+
+def first_line(error: BaseException) -> str:
+    """An error in one line: its message's first line, or its type when it has none."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

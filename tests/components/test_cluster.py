@@ -20,6 +20,7 @@ from contract import ACR_PULL_ROLE_ID, SYSTEM_POOL_TAINT
 from offline.fakes.cluster import kubelet_object_id_of
 from offline.harness import evaluate
 from providers.aks_agent_pool import REPLACE_ON_CHANGE
+from providers.base import AzureTarget
 from stackconfig.errors import ConfigError
 from stacks.config import parse_stack_config
 from stacks.scenarios import SCENARIOS
@@ -65,8 +66,7 @@ def program_for(values: dict, name_prefix: str = "streamab"):
                 timeouts=config.timeouts,
                 registry_id=registry.id,
                 registry_name=registry.name,
-                subscription_id=SUBSCRIPTION,
-                tenant_id=TENANT,
+                azure=AzureTarget(SUBSCRIPTION, TENANT),
             ),
         )
         exports = {

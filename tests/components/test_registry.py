@@ -13,6 +13,7 @@ from components.registry import StreamingRegistry, StreamingRegistryArgs
 from offline.fakes.azure_base import SUBSCRIPTION, TENANT
 from offline.fakes.registry import fake_digest
 from offline.harness import evaluate
+from providers.base import AzureTarget
 from stackconfig.model import ImageConfig, RegistryConfig, TimeoutsConfig
 
 REGISTRY = "azure-native:containerregistry:Registry"
@@ -44,8 +45,7 @@ def args(existing_rg: str | None = None, auto_convert: tuple[str, ...] = (), sku
         ),
         images=IMAGES if images is None else images,
         timeouts=TIMEOUTS,
-        subscription_id=client.subscription_id,
-        tenant_id=client.tenant_id,
+        azure=AzureTarget(client.subscription_id, client.tenant_id),
     )
 
 

@@ -19,6 +19,7 @@ from components.synthetic_images import TYPE, SyntheticImages, SyntheticImagesAr
 from offline.fakes.azure_base import SUBSCRIPTION, TENANT
 from offline.fakes.workloads import ACR_BUILD_TYPE, BUILD_RUN_ID, fake_digest
 from offline.harness import Declared, Evaluation, evaluate
+from providers.base import AzureTarget
 from stackconfig.errors import ConfigError
 from stackconfig.model import StackConfig
 from stacks import scenarios
@@ -64,8 +65,7 @@ def compose(values: dict[str, Any]) -> tuple[StackConfig, Evaluation]:
                 registry_name="streamabx7k2q9",
                 login_server=LOGIN,
                 timeouts=config.timeouts,
-                subscription_id=SUBSCRIPTION,
-                tenant_id=TENANT,
+                azure=AzureTarget(SUBSCRIPTION, TENANT),
             ),
         )
         return {
@@ -217,8 +217,7 @@ def test_a_named_base_the_composition_did_not_pass_is_refused():
                 registry_name="r",
                 login_server=LOGIN,
                 timeouts=config.timeouts,
-                subscription_id=SUBSCRIPTION,
-                tenant_id=TENANT,
+                azure=AzureTarget(SUBSCRIPTION, TENANT),
             ),
         )
 

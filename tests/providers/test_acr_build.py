@@ -22,7 +22,7 @@ from providers.acr_build import (
     AcrBuildProvider,
     docker_build_request,
 )
-from providers.base import AzureOperationError, WaitTimeoutError
+from providers.errors import AzureOperationError, WaitTimeoutError
 from tests.conftest import provider_on, recorded_once
 from tests.replay import SUBSCRIPTION, TENANT, ReplayTransport, constructed, recorded
 

@@ -13,7 +13,8 @@ import pytest
 from azure.core.exceptions import ServiceResponseError
 
 from providers.acr_dataplane import STREAMING_ARTIFACT_TYPE, AcrDataPlaneClient, AcrDataPlaneError
-from providers.base import ARM_SCOPE, RETRY_SETTINGS, UnparsableAnswerError
+from providers.base import ARM_SCOPE, RETRY_SETTINGS
+from providers.errors import UnparsableAnswerError
 from tests.conftest import constructed_auth, recorded_once, replay_session
 from tests.replay import TENANT, constructed
 

@@ -16,7 +16,7 @@ import hashlib
 import pytest
 
 from providers.acr_import import ImportedImageProvider, ImportFailedError, import_source
-from providers.base import WaitTimeoutError
+from providers.errors import WaitTimeoutError
 from tests.conftest import FakeClock, constructed_auth, provider_on, recorded_once
 from tests.replay import SUBSCRIPTION, TENANT, constructed
 

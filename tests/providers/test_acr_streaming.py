@@ -15,7 +15,7 @@ from providers.acr_streaming import (
     StreamingArtifactProvider,
     StreamingConversionError,
 )
-from providers.base import AzureOperationError, WaitTimeoutError
+from providers.errors import AzureOperationError, WaitTimeoutError
 from tests.conftest import FakeClock, constructed_auth, provider_on, recorded_once, replay_session, session_factory
 from tests.replay import SUBSCRIPTION, TENANT, constructed
 

@@ -16,7 +16,7 @@ import json
 import pytest
 
 from providers.acr_token_credentials import TokenCredentialsProvider, dockerconfigjson
-from providers.base import AzureOperationError
+from providers.errors import AzureOperationError
 from tests.conftest import provider_on
 from tests.replay import SUBSCRIPTION, TENANT, ReplayTransport, constructed, recorded
 
@@ -158,12 +158,12 @@ def test_read_keeps_a_password_that_is_still_ours_and_drops_a_regenerated_or_del
             )
         ]
     )
-    assert provider_for(regenerated).read("id", state).id == ""
+    assert provider_for(regenerated).read("id", state).id is None
 
     gone = ReplayTransport(
         [constructed("GET", TOKEN, 404, {"error": {"code": "ResourceNotFound", "message": "token not found"}})]
     )
-    assert provider_for(gone).read("id", state).id == ""
+    assert provider_for(gone).read("id", state).id is None
 
 
 def test_delete_revokes_only_our_password():

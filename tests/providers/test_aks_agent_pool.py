@@ -12,7 +12,7 @@ import pytest
 
 from components.pool_body import pool_properties
 from providers.aks_agent_pool import ExperimentPoolProvider, diff_pool
-from providers.base import AzureOperationError, WaitTimeoutError
+from providers.errors import AzureOperationError, WaitTimeoutError
 from stacks.config import parse_stack_config
 from tests.conftest import provider_on
 from tests.replay import SUBSCRIPTION, TENANT, ReplayTransport, constructed, recorded
@@ -237,7 +237,7 @@ def test_read_notices_a_deleted_pool():
         ]
     )
     result = provider_for(transport).read("some-id", props)
-    assert result.id == "" and result.outs == {}
+    assert result.id is None and result.outs == {}
 
 
 def test_scale_updates_in_place_sending_only_the_properties_the_project_owns():

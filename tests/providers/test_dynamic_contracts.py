@@ -28,6 +28,7 @@ from providers.acr_import import ImportedImage
 from providers.acr_streaming import RepositoryStreaming, StreamingArtifact
 from providers.acr_token_credentials import TokenCredentials
 from providers.aks_agent_pool import ExperimentPool
+from providers.base import AzureTarget
 from tests.conftest import constructed_auth, recorded_once
 from tests.providers import test_acr_build as build_tests
 from tests.providers import test_acr_import as import_tests
@@ -88,7 +89,8 @@ class Spec:
     def kwargs(self) -> dict[str, Any]:
         # Every input given a value (no None), so the None placeholders are exactly the outputs.
         values = {snake(k): v for k, v in self.inputs.items()}
-        return {**values, **self.extra_kwargs}
+        azure = AzureTarget(values.pop("subscription_id"), values.pop("tenant_id"))
+        return {**values, "azure": azure, **self.extra_kwargs}
 
 
 def _without_provider(props: dict[str, Any]) -> dict[str, Any]:

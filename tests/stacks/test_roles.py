@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from contract import PROJECT
+from offline.fakes.azure_base import SUBSCRIPTION, TENANT
 from offline.harness import evaluate
 from stackconfig.errors import ConfigError
 from stacks import program
@@ -73,6 +74,21 @@ def test_an_experiment_stack_takes_the_registry_from_the_reference(registry_stac
     )
     assert evaluation.outputs["registryStack"] == REGISTRY_STACK
     assert evaluation.outputs["images"]["azure-vote-front"]["ref"] == f"{login}/azure-vote-front:v1"
+
+
+def test_every_dynamic_resource_of_either_stack_acts_on_the_one_client_config(registry_stack):
+    """`stacks/program.py` reads the client config once; every dynamic resource of both roles carries it."""
+    _, registry_eval = registry_stack
+    _, experiment_eval = run(
+        {"scenario": "teleport-ab", "registryStack": REGISTRY_STACK}, "dev", {REGISTRY_STACK: registry_eval.outputs}
+    )
+    for evaluation, expected in ((registry_eval, REGISTRY_SIDE[1:4]), (experiment_eval, CLUSTER_SIDE[1:2])):
+        dynamic = [r for r in evaluation.resources if r.type.startswith("pulumi-python:dynamic/")]
+        assert {r.type for r in dynamic} >= set(expected)
+        for resource in dynamic:
+            assert (resource.inputs["subscriptionId"], resource.inputs["tenantId"]) == (SUBSCRIPTION, TENANT), (
+                resource.name
+            )
 
 
 def test_a_name_the_registry_stack_does_not_export_is_a_clear_error(registry_stack):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from offline.timing_support import format_time
 from timing.model.events import normalize_events
-from timing.model.kube_time import format_micro_time, format_time
+from timing.model.kube_time import format_micro_time
 from timing.model.pods import pod_from_dict
 
 T0 = datetime(2026, 11, 3, 9, 0, 0, tzinfo=UTC)

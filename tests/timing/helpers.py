@@ -7,7 +7,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from timing.model.kube_time import format_micro_time, format_time
+from offline.timing_support import format_time
+from timing.model.kube_time import format_micro_time
 from timing.sources.selectors import parse_selector
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "timing"

@@ -12,7 +12,7 @@ from timing.analysis.classify import (
     UNKNOWN,
     WARM,
     EventIndex,
-    classify_pod,
+    PodResult,
     classify_pods,
 )
 from timing.model.events import PullEvent
@@ -20,6 +20,13 @@ from timing.model.kubelet import parse_message
 from timing.model.pods import ContainerSpec, PodInfo
 
 T = datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
+
+
+def classify_pod(pod: PodInfo, events) -> PodResult:
+    """One pod on its own (no siblings to consult)."""
+    return classify_pods([pod], events)[0]
+
+
 APP, SIDE = "acr.azurecr.io/app:v1", "acr.azurecr.io/sidecar:v2"
 
 

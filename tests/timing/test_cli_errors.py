@@ -157,13 +157,14 @@ def test_help_has_a_description_and_examples(capsys):
 def test_purge_image_is_the_stack_registrys_busybox_pinned_by_digest(monkeypatch):
     import argparse
 
-    from timing import cli
+    from timing.cli import measure
+    from timing.sources import stack
 
     digest = "sha256:" + "c" * 64
     outputs = {"images": {"busybox": {"ref": "abc.azurecr.io/library/busybox:1.37", "digest": digest}}}
-    monkeypatch.setattr(cli, "_stack_outputs", lambda stack: outputs)
+    monkeypatch.setattr(stack, "stack_outputs", lambda name: outputs)
     args = argparse.Namespace(purge_image=None, stack="dev")
-    assert cli._purge_image(args) == f"abc.azurecr.io/library/busybox@{digest}"
-    monkeypatch.setattr(cli, "_stack_outputs", lambda stack: {"images": {}})
+    assert measure._purge_image(args) == f"abc.azurecr.io/library/busybox@{digest}"
+    monkeypatch.setattr(stack, "stack_outputs", lambda name: {"images": {}})
     with pytest.raises(UsageError, match="exports no busybox image"):
-        cli._purge_image(args)
+        measure._purge_image(args)

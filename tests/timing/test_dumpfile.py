@@ -1,6 +1,6 @@
 """Item-by-item reading of kubectl dumps gives exactly what parsing the file whole gives.
 
-`timing.dumpfile` splits an indented `{"items": [...]}` document into its elements to keep memory
+`timing.sources.dumpfile` splits an indented `{"items": [...]}` document into its elements to keep memory
 low; any layout it cannot prove safe must fall back to a whole parse (split_items() -> None), and a
 split that it does return must equal the whole document's items.
 """

@@ -1,8 +1,15 @@
 import json
 
 from tests.timing.helpers import FIXTURES
-from timing.model.events import container_from_field_path, iter_items, normalize_event, normalize_events
+from timing.model.events import PullEvent, container_from_field_path, normalize_events
 from timing.model.kubelet import BACKOFF, PULLED
+
+
+def normalize_event(item: dict) -> PullEvent | None:
+    """One raw Event through the batch path, alone: its ``PullEvent``, or None when it is left out."""
+    events = normalize_events([item])
+    return events[0] if events else None
+
 
 IMG = "acr.azurecr.io/big:v1"
 
@@ -129,12 +136,6 @@ def test_field_path_parsing():
     assert container_from_field_path("metadata.name") is None
 
 
-def test_iter_items_shapes():
-    assert list(iter_items({"kind": "List", "items": [1, 2]})) == [1, 2]
-    assert list(iter_items([3])) == [3]
-    assert list(iter_items({"kind": "Event", "x": 1})) == [{"kind": "Event", "x": 1}]
-
-
 def test_fixture_dumps_overlap_is_deduplicated():
     core = json.loads((FIXTURES / "events.json").read_text())["items"]
     k8s = json.loads((FIXTURES / "events-k8s-io.json").read_text())["items"]
@@ -151,7 +152,7 @@ def test_fixture_dumps_overlap_is_deduplicated():
 def test_event_times_prefer_event_time_then_the_name_encoded_nanoseconds():
     from datetime import UTC, datetime
 
-    from timing.model.events import normalize_event, time_from_name
+    from timing.model.events import time_from_name
 
     when = datetime(2026, 11, 3, 9, 0, 5, 123456, tzinfo=UTC)
     nanos = int(when.replace(microsecond=0).timestamp()) * 10**9 + 123456789

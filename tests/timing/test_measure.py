@@ -7,7 +7,7 @@ from timing.analysis.report import build_report
 from timing.measure.discovery import ResetError, TrialError, discover, plan_rounds
 from timing.measure.resets import NoReset, PurgeReset, RecycleReset
 from timing.measure.runner import Runner
-from timing.sources.inputs import load_results
+from timing.sources.results import load_results
 
 
 class RecordingProgress:

@@ -1,36 +1,9 @@
+import ast
 import json
-import sys
-import types
+from pathlib import Path
 
 import timing.sources.inputs as sources
 from timing.analysis.report import build_report
-
-
-class _Out:
-    def __init__(self, value):
-        self.value = value
-
-
-def test_stack_kubeconfig_uses_automation_api_lazily(monkeypatch):
-    calls = {}
-
-    class Stack:
-        def outputs(self):
-            return {"kubeconfig": _Out("apiVersion: v1\nkind: Config\n")}
-
-    def select_stack(stack_name, work_dir):
-        calls.update(stack_name=stack_name, work_dir=work_dir)
-        return Stack()
-
-    auto = types.ModuleType("pulumi.automation")
-    auto.select_stack = select_stack
-    pulumi = types.ModuleType("pulumi")
-    pulumi.automation = auto
-    monkeypatch.setitem(sys.modules, "pulumi", pulumi)
-    monkeypatch.setitem(sys.modules, "pulumi.automation", auto)
-    assert sources.stack_kubeconfig("dev").startswith("apiVersion: v1")
-    assert calls == {"stack_name": "dev", "work_dir": str(sources.PROJECT_ROOT)}
-    assert (sources.PROJECT_ROOT / "timing" / "__init__.py").exists()
 
 
 def test_live_reads_one_list_per_namespace(monkeypatch):
@@ -72,8 +45,10 @@ def test_live_reads_one_list_per_namespace(monkeypatch):
 
     import kubernetes.client
 
+    from timing.sources.cluster import KubeCluster
+
     monkeypatch.setattr(kubernetes.client, "CoreV1Api", Core)
-    loaded = sources.load_live(object(), ["streaming-ab", "kube-system"], "streaming-ab/workload=vote")
+    loaded = sources.load_live(KubeCluster(object()), ["streaming-ab", "kube-system"], "streaming-ab/workload=vote")
     lists = [c for c in calls if c[0] != "log"]
     assert lists[:4] == [
         ("pods", "streaming-ab", "streaming-ab/workload=vote"),
@@ -90,3 +65,14 @@ def test_live_reads_one_list_per_namespace(monkeypatch):
     # Live evidence carries node labels but never node images: after the run they prove nothing.
     ev = loaded.evidence.get("any trial")
     assert ev.node_images_before is None and list(ev.node_labels) == loaded_nodes[:1]
+
+
+def test_sources_never_import_the_analysis():
+    """Sources read and reduce; deciding what the data means is the analysis' job, one way only."""
+    offenders = []
+    for path in sorted((Path(sources.__file__).parent).glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names += [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            offenders += [f"{path.name}: {n}" for n in names if n.startswith("timing.analysis")]
+    assert offenders == []

@@ -2,7 +2,8 @@
 
 from tests.timing.dumps import BIG, load, pod, pulled
 from timing.analysis.report import build_report
-from timing.analysis.verify import NODE_STATUS_MAX_IMAGES, Evidence
+from timing.analysis.verify import NODE_STATUS_MAX_IMAGES
+from timing.model.evidence import Evidence
 
 STREAM_LABEL = {"kubernetes.azure.com/artifactstreaming-enabled": "true"}
 

@@ -263,8 +263,3 @@ def classify_pods(pods: Sequence[PodInfo], events: Sequence[PullEvent]) -> list[
                 if end is not None and end >= p.created:
                     c.source = PULLED_BY_SIBLING
     return [_result(p, containers) for p, containers in per_pod]
-
-
-def classify_pod(pod: PodInfo, events: Sequence[PullEvent]) -> PodResult:
-    """One pod on its own (no siblings to consult)."""
-    return classify_pods([pod], events)[0]

@@ -22,8 +22,9 @@ from timing.analysis.classify import (
     classify_pods,
 )
 from timing.analysis.stats import ratio, summarize, trial_speedup
-from timing.analysis.verify import Evidence, verify
+from timing.analysis.verify import verify
 from timing.model.events import PullEvent
+from timing.model.evidence import Evidence
 from timing.model.kube_time import seconds_between
 from timing.model.pods import PodInfo, parse_bool_label
 

@@ -9,50 +9,14 @@ A comparison's ``verified`` is ``{"streaming": true|false|null, "cold": true|fal
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 
 from contract import LABEL_POOL, NODE_STREAMING_LABEL
+from timing.model.evidence import Evidence
 from timing.model.pods import PodInfo
 
 # Kubelet reports at most this many images in node status by default (--node-status-max-images):
 # a full list does not prove an image absent.
 NODE_STATUS_MAX_IMAGES = 50
-
-
-@dataclass
-class Evidence:
-    """What was read about one trial (or a live cluster) besides pods and events."""
-
-    pool_streaming: dict[str, bool | None] = field(default_factory=dict)  # ARM artifactStreamingProfile.enabled
-    node_labels: dict[str, dict[str, str]] = field(default_factory=dict)
-    # Node status.images names, read before the pods of the trial were created; None = not read.
-    node_images_before: dict[str, list[str]] | None = None
-    streaming_artifacts: dict[str, bool] = field(default_factory=dict)  # image ref -> has one
-
-    def to_json(self) -> dict:
-        return {
-            "pool_streaming": self.pool_streaming,
-            "node_labels": self.node_labels,
-            "node_images_before": self.node_images_before,
-            "streaming_artifacts": self.streaming_artifacts,
-        }
-
-    @classmethod
-    def from_json(cls, doc: Mapping) -> Evidence:
-        return cls(
-            pool_streaming=dict(doc.get("pool_streaming") or {}),
-            node_labels={k: dict(v or {}) for k, v in (doc.get("node_labels") or {}).items()},
-            node_images_before=(
-                None
-                if doc.get("node_images_before") is None
-                else {k: list(v or []) for k, v in doc["node_images_before"].items()}
-            ),
-            streaming_artifacts=dict(doc.get("streaming_artifacts") or {}),
-        )
-
-
-def node_image_names(node: Mapping) -> list[str]:
-    return [n for img in ((node.get("status") or {}).get("images") or ()) for n in (img.get("names") or ())]
 
 
 def _combine(values: Iterable[bool | None]) -> bool | None:

@@ -15,6 +15,7 @@ from contract import (
     PART_OF_VALUE,
 )
 from timing.model.pods import parse_bool_label
+from timing.sources.cluster import Cluster
 from timing.sources.selectors import combine
 
 BASE_SELECTOR = f"{LABEL_PART_OF}={PART_OF_VALUE}"
@@ -70,7 +71,11 @@ def _template_images(dep: dict) -> list[str]:
 
 
 def discover(
-    cluster, namespaces: Sequence[str], selector: str | None, only: Sequence[str] | None, replicas_override: int | None
+    cluster: Cluster,
+    namespaces: Sequence[str],
+    selector: str | None,
+    only: Sequence[str] | None,
+    replicas_override: int | None,
 ) -> list[Workload]:
     """Arms and their Deployments, by label (Deployment names are not a contract)."""
     workloads: dict[str, Workload] = {}

@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
+
+class Progress(Protocol):
+    def start(self, total: int) -> None: ...
+
+    def update(self, text: str) -> None: ...
+
+    def advance(self) -> None: ...
+
+    def stop(self) -> None: ...
+
 
 class NullProgress:
     def start(self, total: int) -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from contract import (
-    LABEL_POOL,
-)
+from contract import LABEL_POOL
 from timing.measure.discovery import ResetError
 from timing.measure.purge import (
     DEFAULT_PURGE_IMAGE,
@@ -19,6 +18,7 @@ from timing.measure.purge import (
     namespace_manifest,
     pod_purge_state,
 )
+from timing.sources.cluster import Clock, Cluster
 
 DELETE_ATTEMPTS = 4
 DELETE_BACKOFF_SECONDS = 2.0
@@ -30,6 +30,26 @@ class ResetContext:
     images: list[str]
     status: Callable[[str], None]
     pools: list[str] = field(default_factory=list)  # the pools of the measured arms
+
+
+class Resetter(Protocol):
+    """A cache reset between trials; ``close`` removes what it left in the cluster at the end of a run."""
+
+    name: str
+
+    def reset(self, ctx: ResetContext) -> dict: ...
+
+    def close(self) -> None: ...
+
+
+class GenerationStack(Protocol):
+    """The stack ``--reset recycle`` changes (``timing.sources.stack.PulumiStack``)."""
+
+    def get_generation(self) -> int: ...
+
+    def set_generation(self, value: int) -> None: ...
+
+    def up(self, on_output: Callable[[str], None]) -> None: ...
 
 
 class NoReset:
@@ -60,7 +80,13 @@ class RecycleReset:
         pass  # nothing of its own is left in the cluster
 
     def __init__(
-        self, stack, cluster, clock, timeout: float, poll: float, on_output: Callable[[str], None] = lambda s: None
+        self,
+        stack: GenerationStack,
+        cluster: Cluster,
+        clock: Clock,
+        timeout: float,
+        poll: float,
+        on_output: Callable[[str], None] = lambda s: None,
     ):
         self.stack, self.cluster, self.clock = stack, cluster, clock
         self.timeout, self.poll, self.on_output = timeout, poll, on_output
@@ -105,8 +131,8 @@ class PurgeReset:
 
     def __init__(
         self,
-        cluster,
-        clock,
+        cluster: Cluster,
+        clock: Clock,
         timeout: float,
         poll: float,
         image: str | None = None,

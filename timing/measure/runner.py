@@ -6,7 +6,6 @@ Design notes: docs/timing.md ("timing/measure/runner.py").
 from __future__ import annotations
 
 import contextlib
-import json
 import random
 import uuid
 from collections import defaultdict
@@ -16,19 +15,16 @@ from pathlib import Path
 from contract import LABEL_ARM, LABEL_POOL, LABEL_TRIAL
 from timing.analysis.classify import COLD, FAILED_POD, MIXED, RESTARTED, SKEWED, UNKNOWN, WARM
 from timing.analysis.report import build_report
-from timing.analysis.verify import Evidence, node_image_names
 from timing.measure.discovery import BASE_SELECTOR, Arm, ResetError, TrialError, Workload, plan_rounds
-from timing.measure.progress import NullProgress
-from timing.measure.resets import ResetContext
+from timing.measure.progress import NullProgress, Progress
+from timing.measure.resets import ResetContext, Resetter
 from timing.model.events import normalize_events
+from timing.model.evidence import Evidence, node_image_names
 from timing.model.kube_time import format_micro_time
 from timing.model.pods import pod_from_dict
-from timing.sources.inputs import APP_LOG_BYTES, EVENTS_FILE, EVIDENCE_FILE, LOGS_FILE, PODS_FILE, TRIAL_MANIFEST
+from timing.sources.cluster import APP_LOG_BYTES, Clock, Cluster
+from timing.sources.results import write_app_logs, write_evidence, write_manifest, write_snapshot
 from timing.sources.selectors import combine
-
-
-def _list_doc(items: list[dict]) -> dict:
-    return {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
 
 
 def _is_ready(pod: dict) -> bool:
@@ -47,18 +43,54 @@ def expected_warm_mode(mode: str) -> bool:
 FIRST_TRIAL_REASON = "first trial: registry-side caches may still be warming; compare with --exclude-flagged"
 
 
+def _nodes_by_arm(arms: Sequence[Arm], pods: list[dict]) -> dict[str, list]:
+    return {
+        a.name: sorted(
+            {
+                (p.get("spec") or {}).get("nodeName")
+                for p in pods
+                if ((p.get("metadata") or {}).get("labels") or {}).get(LABEL_ARM) == a.name
+            }
+            - {None}
+        )
+        for a in arms
+    }
+
+
+class _TrialLog:
+    """One trial's manifest as it runs: each phase stamped, and the progress line kept current."""
+
+    def __init__(self, clock: Clock, progress: Progress, label: str):
+        self.clock, self.progress, self.label = clock, progress, label
+        self.t0 = clock.monotonic()
+        self.manifest: dict = {}
+
+    def elapsed(self) -> float:
+        return self.clock.monotonic() - self.t0
+
+    def phase(self, name: str) -> None:
+        self.manifest["phases"].append(
+            {"phase": name, "at": format_micro_time(self.clock.now()), "elapsed_seconds": round(self.elapsed(), 3)}
+        )
+        self.progress.update(f"{self.label} {name} ({self.elapsed():.0f} s)")
+
+    def status(self, text: str) -> None:
+        elapsed = self.elapsed()
+        self.progress.update(f"{self.label} {self.manifest['phases'][-1]['phase']} ({elapsed:.0f} s): {text}")
+
+
 class Runner:
     def __init__(
         self,
-        cluster,
-        resetter,
-        clock,
+        cluster: Cluster,
+        resetter: Resetter,
+        clock: Clock,
         results: Path,
         *,
         mode: str = "cold",
         timeout: float = 600.0,
         poll: float = 2.0,
-        progress=None,
+        progress: Progress | None = None,
         id_factory: Callable[[], str] = lambda: uuid.uuid4().hex,
         evidence_reader: Callable[[list[str]], tuple[dict, dict]] | None = None,
         seed: int | None = None,
@@ -109,13 +141,12 @@ class Runner:
     def _app_logs(self, pods: list[dict]) -> dict[str, str]:
         out = {}
         for p in pods:
-            meta, spec = p.get("metadata") or {}, p.get("spec") or {}
-            containers = spec.get("containers") or []
+            meta = p.get("metadata") or {}
+            containers = (p.get("spec") or {}).get("containers") or []
             if not containers or not meta.get("uid"):
                 continue
-            text = self.cluster.read_pod_log(
-                meta.get("namespace"), meta.get("name"), containers[0]["name"], APP_LOG_BYTES
-            )
+            # An API pod always has a namespace and a name.
+            text = self.cluster.read_pod_log(meta["namespace"], meta["name"], containers[0]["name"], APP_LOG_BYTES)
             if text:
                 out[meta["uid"]] = text
         return out
@@ -158,7 +189,8 @@ class Runner:
             status("Ready: " + ", ".join(parts))
             self.clock.sleep(self.poll)
 
-    def _snapshot(self, arms, folder: Path) -> tuple:
+    def _snapshot(self, arms: Sequence[Arm], folder: Path, evidence: Evidence) -> tuple:
+        """The trial's pods, their events and app logs, and the evidence read before: written to ``folder``."""
         pods = [p for items in self._pods(arms).values() for p in items]
         uids = {(p.get("metadata") or {}).get("uid") for p in pods}
         names = {((p.get("metadata") or {}).get("namespace"), (p.get("metadata") or {}).get("name")) for p in pods}
@@ -168,15 +200,9 @@ class Runner:
                 obj = ev.get("involvedObject") or ev.get("regarding") or {}
                 if obj.get("uid") in uids or (not obj.get("uid") and (obj.get("namespace"), obj.get("name")) in names):
                     events.append(ev)
-        folder.mkdir(parents=True, exist_ok=True)
-        for item in pods:
-            item.setdefault("apiVersion", "v1")
-            item.setdefault("kind", "Pod")
-        for item in events:
-            item.setdefault("apiVersion", "v1")
-            item.setdefault("kind", "Event")
-        (folder / PODS_FILE).write_text(json.dumps(_list_doc(pods), indent=2) + "\n")
-        (folder / EVENTS_FILE).write_text(json.dumps(_list_doc(events), indent=2) + "\n")
+        write_snapshot(folder, pods, events)
+        write_evidence(folder, evidence)
+        write_app_logs(folder, self._app_logs(pods))
         return pods, events
 
     def verify(
@@ -243,18 +269,34 @@ class Runner:
         workloads = round_["workloads"]
         arms = [a for w in workloads for a in w.arms.values()]
         scale_order = self.rng.sample(arms, len(arms))
-        trial_label = str(index)
         trial_id = self.id_factory()
         folder = self.results / trial_id
-        label = f"trial {index}/{total} [{', '.join(w.name for w in workloads)}]"
-        t0 = self.clock.monotonic()
-        manifest = {
+        log = _TrialLog(self.clock, self.progress, f"trial {index}/{total} [{', '.join(w.name for w in workloads)}]")
+        log.manifest = self._manifest(trial_id, index, round_, round_no, arms, scale_order)
+        try:
+            verdict, reasons = self._take(log, arms, scale_order, folder)
+        except TrialError as exc:
+            verdict, reasons = ("reset-failed" if isinstance(exc, ResetError) else "error"), [str(exc)]
+            log.manifest.update(
+                verdict=verdict, reasons=reasons, flagged=True, ended_at=format_micro_time(self.clock.now())
+            )
+            write_manifest(folder, log.manifest)
+            raise
+        self._conclude(log, index, verdict, reasons)
+        write_manifest(folder, log.manifest)
+        return log.manifest
+
+    def _manifest(
+        self, trial_id: str, index: int, round_: dict, round_no: int, arms: list[Arm], scale_order: list[Arm]
+    ) -> dict:
+        """What the trial is, before it starts: written even when it fails."""
+        return {
             "id": trial_id,
             "index": index,
             "round": round_no,
             "mode": self.mode,
             "reset": self.resetter.name,
-            "workloads": [w.name for w in workloads],
+            "workloads": [w.name for w in round_["workloads"]],
             "arms": {
                 a.name: {
                     "workload": a.workload,
@@ -267,7 +309,7 @@ class Runner:
                 for a in arms
             },
             "notes": list(round_["notes"]),
-            "trial_label": trial_label,
+            "trial_label": str(index),
             "seed": self.seed,
             "scale_order": [a.name for a in scale_order],
             "timeout_seconds": self.timeout,
@@ -275,80 +317,48 @@ class Runner:
             "phases": [],
         }
 
-        def phase(name: str) -> None:
-            manifest["phases"].append(
-                {
-                    "phase": name,
-                    "at": format_micro_time(self.clock.now()),
-                    "elapsed_seconds": round(self.clock.monotonic() - t0, 3),
-                }
-            )
-            self.progress.update(f"{label} {name} ({self.clock.monotonic() - t0:.0f} s)")
+    def _take(self, log: _TrialLog, arms: list[Arm], scale_order: list[Arm], folder: Path) -> tuple[str, list[str]]:
+        """The trial's phases in order (docs/timing.md, "timing/measure/runner.py"); the verdict and its reasons."""
+        manifest = log.manifest
+        log.phase("scale-down")
+        self._scale(arms, to_zero=True)
+        log.phase("wait-gone")
+        self._wait_gone(arms, log.status)
+        log.phase("reset")
+        pools = sorted({a.pool for a in arms if a.pool})
+        images = sorted({i for a in arms for i in a.images})
+        context = ResetContext(arms[0].deployments[0].namespace, images, log.status, pools=pools)
+        manifest["reset_details"] = self.resetter.reset(context)
+        log.phase("label")
+        self._label_trial(arms, manifest["trial_label"])
+        log.phase("check-nodes")
+        evidence = self._evidence(arms)
+        log.phase("scale-up")
+        manifest["scale_up_at"] = self._scale(scale_order, to_zero=False)
+        log.phase("wait-ready")
+        ready = self._wait_ready(arms, log.status)
+        log.phase("snapshot")
+        pods, events = self._snapshot(arms, folder, evidence)
+        manifest["nodes"] = _nodes_by_arm(arms, pods)
+        log.phase("verify")
+        verdict, reasons, manifest["verified"] = self.verify(
+            pods, events, arms, ready, evidence, manifest["trial_label"]
+        )
+        return verdict, reasons
 
-        def status(text: str) -> None:
-            elapsed = self.clock.monotonic() - t0
-            self.progress.update(f"{label} {manifest['phases'][-1]['phase']} ({elapsed:.0f} s): {text}")
-
-        try:
-            phase("scale-down")
-            self._scale(arms, to_zero=True)
-            phase("wait-gone")
-            self._wait_gone(arms, status)
-            phase("reset")
-            namespace = arms[0].deployments[0].namespace
-            manifest["reset_details"] = self.resetter.reset(
-                ResetContext(
-                    namespace,
-                    sorted({i for a in arms for i in a.images}),
-                    status,
-                    pools=sorted({a.pool for a in arms if a.pool}),
-                )
-            )
-            phase("label")
-            self._label_trial(arms, trial_label)
-            phase("check-nodes")
-            evidence = self._evidence(arms)
-            phase("scale-up")
-            manifest["scale_up_at"] = self._scale(scale_order, to_zero=False)
-            phase("wait-ready")
-            ready = self._wait_ready(arms, status)
-            phase("snapshot")
-            pods, events = self._snapshot(arms, folder)
-            (folder / EVIDENCE_FILE).write_text(json.dumps(evidence.to_json(), indent=2) + "\n")
-            (folder / LOGS_FILE).write_text(json.dumps(self._app_logs(pods), indent=2) + "\n")
-            manifest["nodes"] = {
-                a.name: sorted(
-                    {
-                        (p.get("spec") or {}).get("nodeName")
-                        for p in pods
-                        if ((p.get("metadata") or {}).get("labels") or {}).get(LABEL_ARM) == a.name
-                    }
-                    - {None}
-                )
-                for a in arms
-            }
-            phase("verify")
-            verdict, reasons, manifest["verified"] = self.verify(pods, events, arms, ready, evidence, trial_label)
-        except TrialError as exc:
-            verdict, reasons = ("reset-failed" if isinstance(exc, ResetError) else "error"), [str(exc)]
-            manifest.update(
-                verdict=verdict, reasons=reasons, flagged=True, ended_at=format_micro_time(self.clock.now())
-            )
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / TRIAL_MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-            raise
+    def _conclude(self, log: _TrialLog, index: int, verdict: str, reasons: list[str]) -> None:
+        """Flag the trial when its verdict is not the one expected, and the first cold trial always."""
         expected = "warm" if self.mode == "warm" else "cold"
-        manifest["first_trial"] = index == 1
-        manifest.update(
+        first_cold = index == 1 and not expected_warm_mode(self.mode)
+        log.manifest["first_trial"] = index == 1
+        log.manifest.update(
             verdict=verdict,
-            reasons=reasons + ([FIRST_TRIAL_REASON] if index == 1 and not expected_warm_mode(self.mode) else []),
-            flagged=verdict != expected or (index == 1 and not expected_warm_mode(self.mode)),
+            reasons=reasons + ([FIRST_TRIAL_REASON] if first_cold else []),
+            flagged=verdict != expected or first_cold,
             unexpected=verdict != expected,
             ended_at=format_micro_time(self.clock.now()),
-            duration_seconds=round(self.clock.monotonic() - t0, 3),
+            duration_seconds=round(log.elapsed(), 3),
         )
-        (folder / TRIAL_MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-        return manifest
 
     def prime(self, workloads: Sequence[Workload]) -> None:
         """Warm mode: make sure every arm has run once so the images are on the nodes."""
@@ -381,8 +391,6 @@ class Runner:
         finally:
             self.progress.stop()
             # What the run created in the cluster goes, whatever stopped it (Ctrl-C included).
-            close = getattr(self.resetter, "close", None)
-            if close is not None:
-                with contextlib.suppress(Exception):
-                    close()
+            with contextlib.suppress(Exception):
+                self.resetter.close()
         return out

@@ -11,7 +11,7 @@ so passing both dumps does not double-count.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -120,14 +120,6 @@ def _is_events_k8s_io(item: dict) -> bool:
     return "regarding" in item and "involvedObject" not in item
 
 
-def normalize_event(item: dict) -> PullEvent | None:
-    """One raw Event (either group) to a ``PullEvent``; ``None`` if irrelevant."""
-    reason = item.get("reason")
-    if reason not in PULL_REASONS:
-        return None
-    return _normalize(item, reason)
-
-
 def _normalize(item: dict, reason: str) -> PullEvent | None:
     get = item.get
     if _is_events_k8s_io(item):
@@ -184,17 +176,6 @@ def _normalize(item: dict, reason: str) -> PullEvent | None:
         at=at,
         resolution=resolution,
     )
-
-
-def iter_items(doc) -> Iterator[dict]:
-    """Items of a ``kubectl -o json`` document: a List, a single object, or a JSON array."""
-    if isinstance(doc, list):
-        yield from doc
-    elif isinstance(doc, dict):
-        if "items" in doc and isinstance(doc["items"], list):
-            yield from doc["items"]
-        elif doc.get("kind"):
-            yield doc
 
 
 def normalize_events(items: Iterable[dict], seen: set | None = None, pods: set | None = None) -> list:

@@ -26,11 +26,6 @@ def parse_time(value: str | None) -> datetime | None:
     return dt
 
 
-def format_time(dt: datetime) -> str:
-    """RFC 3339 in UTC with a ``Z`` suffix, as kubectl prints ``Time`` fields."""
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def format_micro_time(dt: datetime) -> str:
     """RFC 3339 with microseconds, as the API prints ``MicroTime`` fields."""
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

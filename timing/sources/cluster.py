@@ -1,19 +1,55 @@
-"""Adapters between ``measure`` and the outside world (cluster, Pulumi stack, clock).
+"""The cluster as ``measure`` and a live ``report`` see it: declared interfaces and their real adapters.
 
-``measure`` only talks to these small interfaces, so tests drive it with a
-fake cluster and a fake clock and never need a real API server.
+Both talk only to ``ClusterReader``/``Cluster`` and ``Clock``, so tests drive them with a fake
+cluster and a fake clock and never need a real API server.
 """
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import Protocol
 
-from timing.sources.inputs import PROJECT_ROOT, list_raw
+APP_LOG_BYTES = 64 * 1024  # the start-up lines come first; the rest of a log is not needed
 
-CACHE_GENERATION_KEY = "acr-streaming-ab:cacheGeneration"
+
+class ClusterReader(Protocol):
+    """What a live ``report`` reads; list calls return kubectl-shaped items."""
+
+    def list_pods(self, namespace: str, selector: str) -> list[dict]: ...
+
+    def list_events(self, namespace: str) -> list[dict]: ...
+
+    def list_nodes(self, selector: str) -> list[dict]: ...
+
+    def read_pod_log(self, namespace: str, name: str, container: str, limit_bytes: int) -> str | None: ...
+
+
+class Cluster(ClusterReader, Protocol):
+    """What ``measure`` also changes: Deployments' scale and template labels, the purge DaemonSet."""
+
+    def list_deployments(self, namespace: str, selector: str) -> list[dict]: ...
+
+    def scale_deployment(self, namespace: str, name: str, replicas: int) -> None: ...
+
+    def set_template_label(self, namespace: str, name: str, key: str, value: str) -> None: ...
+
+    def create_namespace(self, body: dict) -> None: ...
+
+    def delete_namespace(self, name: str) -> None: ...
+
+    def create_daemonset(self, namespace: str, body: dict) -> None: ...
+
+    def delete_daemonset(self, namespace: str, name: str) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+    def monotonic(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
 
 
 class SystemClock:
@@ -27,8 +63,26 @@ class SystemClock:
         time.sleep(seconds)
 
 
+def api_client(kubeconfig: str | None = None, context: str | None = None, stack: str | None = None):
+    """A ``kubernetes.client.ApiClient`` from a stack output, a kubeconfig file, or the current context."""
+    import yaml
+    from kubernetes import config as kconfig
+
+    if stack:
+        from timing.sources.stack import stack_kubeconfig
+
+        return kconfig.new_client_from_config_dict(yaml.safe_load(stack_kubeconfig(stack)), context=context)
+    return kconfig.new_client_from_config(config_file=kubeconfig, context=context)
+
+
+def list_raw(call, *args, **kwargs) -> dict:
+    """Call a ``list_*`` API method and return the JSON exactly as kubectl would print it."""
+    resp = call(*args, _preload_content=False, **kwargs)
+    return json.loads(resp.data)
+
+
 class KubeCluster:
-    """The few API calls ``measure`` makes; list calls return kubectl-shaped JSON."""
+    """``Cluster`` over the Kubernetes API: the few calls ``measure`` and a live ``report`` make."""
 
     def __init__(self, api_client):
         from kubernetes import client as k
@@ -52,8 +106,8 @@ class KubeCluster:
 
         try:
             return self.core.read_namespaced_pod_log(name, namespace, container=container, limit_bytes=limit_bytes)
-        except ApiException:
-            return None
+        except (ApiException, ValueError):
+            return None  # no log (yet, or any more): no app-ready time, never a guessed one
 
     def list_pods(self, namespace: str, selector: str) -> list[dict]:
         return list_raw(self.core.list_namespaced_pod, namespace, label_selector=selector).get("items", [])
@@ -96,26 +150,3 @@ class KubeCluster:
         except ApiException as exc:
             if exc.status != 404:
                 raise
-
-
-class PulumiStack:
-    """``cacheGeneration`` config and ``pulumi up`` through the Automation API."""
-
-    def __init__(self, stack_name: str, work_dir: Path | None = None):
-        from pulumi import automation as auto  # lazy: only --reset recycle needs Pulumi
-
-        self._auto = auto
-        self.stack = auto.select_stack(stack_name=stack_name, work_dir=str(work_dir or PROJECT_ROOT))
-
-    def get_generation(self) -> int:
-        try:
-            value = self.stack.get_config(CACHE_GENERATION_KEY).value
-        except self._auto.CommandError:
-            return 0  # key not set yet: the component's default generation
-        return int(value)
-
-    def set_generation(self, value: int) -> None:
-        self.stack.set_config(CACHE_GENERATION_KEY, self._auto.ConfigValue(value=str(value)))
-
-    def up(self, on_output: Callable[[str], None]) -> None:
-        self.stack.up(on_output=on_output)

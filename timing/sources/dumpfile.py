@@ -58,7 +58,7 @@ class DumpFile:
 
     def split_items(self) -> Generator[dict, None, None] | None:
         """The ``items`` of a List document parsed one by one, or ``None`` when
-        the layout is not the indented one described in the module docstring.
+        the layout is not the indented one described in docs/timing.md ("timing/sources/dumpfile.py").
 
         The returned iterator raises ``orjson.JSONDecodeError`` if a piece is
         not one element; the caller must then fall back to ``parse``.

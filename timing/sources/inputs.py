@@ -1,15 +1,14 @@
-"""Where pods and events come from: kubectl dumps, a results folder, or a cluster.
+"""Where pods and events come from: kubectl dumps or a cluster (a results folder: ``results.py``).
 
 Every source yields the same ``kubectl get ... -o json`` shapes, so the
 analysis never knows which one it got.  Raw items are reduced to ``PodInfo``
 / ``PullEvent`` as soon as they are read and then dropped; dump files are
-parsed one item at a time where their layout allows (``timing.dumpfile``),
-so a 10 000-pod dump never exists as one Python object tree.
+parsed one item at a time where their layout allows (docs/timing.md,
+"timing/sources/dumpfile.py"), so a 10 000-pod dump never exists as one Python object tree.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -18,21 +17,14 @@ from pathlib import Path
 import orjson
 
 from contract import DEFAULT_NAMESPACE, LABEL_ARM
-from timing.analysis.verify import Evidence
 from timing.errors import UsageError
 from timing.model.applog import app_times
 from timing.model.events import normalize_events
+from timing.model.evidence import Evidence
 from timing.model.pods import PodInfo, pod_from_dict
+from timing.sources.cluster import APP_LOG_BYTES, ClusterReader
 from timing.sources.dumpfile import DumpFile
 from timing.sources.selectors import Selector, parse_selector
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-TRIAL_MANIFEST = "trial.json"
-PODS_FILE = "pods.json"
-EVENTS_FILE = "events.json"
-EVIDENCE_FILE = "verification.json"  # read before the trial's pods were created (measure)
-LOGS_FILE = "logs.json"  # {pod uid: log text} of each pod's first app container
-APP_LOG_BYTES = 64 * 1024  # the start-up lines come first; the rest of a log is not needed
 
 
 class SameForEveryTrial(dict):
@@ -139,7 +131,7 @@ class Loaded:
 
     def _add_file(self, path: Path, add: Callable[[Iterable[dict]], None], flag: str = "--pods") -> None:
         """Feed a dump's items to ``add``, parsed one by one when the layout
-        allows it (see ``timing.dumpfile``), else as one document.
+        allows it (``timing.sources.dumpfile``), else as one document.
 
         If anything fails on the item-by-item path (a piece that does not
         parse, or ``add`` itself), the pods added are taken back (events are
@@ -224,121 +216,11 @@ def selector_or_usage(text: str | None) -> Selector:
         ) from None
 
 
-def trial_dirs(results: Path) -> list[Path]:
-    """Trial folders under ``results`` (or ``results`` itself if it is one), in index order."""
-    if (results / TRIAL_MANIFEST).exists():
-        return [results]
-    dirs = [d for d in results.iterdir() if d.is_dir() and (d / TRIAL_MANIFEST).exists()]
-
-    def key(d: Path):
-        try:
-            m = json.loads((d / TRIAL_MANIFEST).read_text())
-            return (m.get("started_at") or "", m.get("index") or 0, d.name)
-        except (OSError, ValueError):
-            return ("", 0, d.name)
-
-    return sorted(dirs, key=key)
-
-
-def load_results(
-    results_dirs: Sequence[str],
-    namespaces: Sequence[str] | None = None,
-    selector: str | None = None,
-    exclude_flagged: bool = False,
-    into: Loaded | None = None,
-) -> Loaded:
-    out = into or Loaded()
-    out.trials = out.trials or []
-    sel = selector_or_usage(selector)
-    for results in results_dirs:
-        root = Path(results)
-        if not root.is_dir():
-            raise UsageError(f"--results {root}: no such folder (measure --results DIR writes one)")
-        dirs = trial_dirs(root)
-        if not dirs:
-            raise UsageError(
-                f"--results {root}: no trial in it (no */{TRIAL_MANIFEST}); is it the folder measure wrote?"
-            )
-        for d in dirs:
-            try:
-                manifest = json.loads((d / TRIAL_MANIFEST).read_text())
-            except (OSError, ValueError) as error:
-                raise UsageError(f"--results {root}: {d / TRIAL_MANIFEST} cannot be read ({error})") from None
-            trial_id = manifest.get("id") or d.name
-            included = not (exclude_flagged and manifest.get("flagged"))
-            out.trials.append(
-                {
-                    "id": trial_id,
-                    "path": str(d),
-                    "index": manifest.get("index"),
-                    "mode": manifest.get("mode"),
-                    "reset": manifest.get("reset"),
-                    "workloads": manifest.get("workloads"),
-                    "verdict": manifest.get("verdict"),
-                    "flagged": bool(manifest.get("flagged")),
-                    "reasons": manifest.get("reasons", []),
-                    "included": included,
-                }
-            )
-            if not included:
-                continue
-            if (d / PODS_FILE).exists():
-                out.add_pod_file(d / PODS_FILE, namespaces, sel, trial=trial_id, flag="--results")
-            if (d / EVENTS_FILE).exists():
-                out.add_event_file(d / EVENTS_FILE, namespaces, flag="--results")
-            if (d / EVIDENCE_FILE).exists():
-                out.evidence[trial_id] = Evidence.from_json(json.loads((d / EVIDENCE_FILE).read_text()))
-            if (d / LOGS_FILE).exists():
-                out.app_logs.update(json.loads((d / LOGS_FILE).read_text()))
-    out.apply_app_logs()
-    return out
-
-
 # --- live cluster -----------------------------------------------------------
 
 
-def stack_outputs(stack_name: str, work_dir: Path | None = None) -> dict:
-    """Outputs of a Pulumi stack of this project (needs the Pulumi CLI at run time only)."""
-    from pulumi import automation as auto  # lazy: offline paths must not need Pulumi
-
-    stack = auto.select_stack(stack_name=stack_name, work_dir=str(work_dir or PROJECT_ROOT))
-    return dict(stack.outputs())
-
-
-def stack_kubeconfig(stack_name: str, work_dir: Path | None = None) -> str:
-    outputs = stack_outputs(stack_name, work_dir)
-    if "kubeconfig" not in outputs:
-        raise KeyError(f"stack {stack_name!r} has no 'kubeconfig' output")
-    return outputs["kubeconfig"].value
-
-
-def api_client(kubeconfig: str | None = None, context: str | None = None, stack: str | None = None):
-    """A ``kubernetes.client.ApiClient`` from a stack output, a kubeconfig file, or the current context."""
-    import yaml
-    from kubernetes import config as kconfig
-
-    if stack:
-        return kconfig.new_client_from_config_dict(yaml.safe_load(stack_kubeconfig(stack)), context=context)
-    return kconfig.new_client_from_config(config_file=kubeconfig, context=context)
-
-
-def list_raw(call, *args, **kwargs) -> dict:
-    """Call a ``list_*`` API method and return the JSON exactly as kubectl would print it."""
-    resp = call(*args, _preload_content=False, **kwargs)
-    return json.loads(resp.data)
-
-
-def read_app_log(core, namespace: str, pod: str, container: str) -> str | None:
-    from kubernetes.client.exceptions import ApiException
-
-    try:
-        return core.read_namespaced_pod_log(pod, namespace, container=container, limit_bytes=APP_LOG_BYTES)
-    except (ApiException, ValueError):
-        return None  # no log (yet, or any more): no app-ready time, never a guessed one
-
-
 def load_live(
-    client,
+    cluster: ClusterReader,
     namespaces: Sequence[str] | None = None,
     selector: str | None = None,
     into: Loaded | None = None,
@@ -349,22 +231,17 @@ def load_live(
 
     Node images are not read for the cold check: after the pods ran, every node holds their image.
     """
-    from kubernetes import client as k
-
     out = into or Loaded()
-    core = k.CoreV1Api(client)
     namespaces = list(namespaces or [DEFAULT_NAMESPACE])
     everything = parse_selector(None)
     selector_or_usage(selector)  # the API server would refuse it less clearly
     for ns in namespaces:
-        pods = list_raw(core.list_namespaced_pod, ns, label_selector=selector or "")
-        out.add_pod_items(pods.get("items", []), [ns], everything)
-        events = list_raw(core.list_namespaced_event, ns, field_selector="involvedObject.kind=Pod")
-        out.add_event_items(events.get("items", []), [ns])
+        out.add_pod_items(cluster.list_pods(ns, selector or ""), [ns], everything)
+        out.add_event_items(cluster.list_events(ns), [ns])
     for p in out.pods:
         app = next((c for c in p.containers if not c.init), None)
         if p.uid and app is not None:
-            text = read_app_log(core, p.namespace, p.name, app.name)
+            text = cluster.read_pod_log(p.namespace, p.name, app.name, APP_LOG_BYTES)
             if text:
                 out.app_logs[p.uid] = text
     out.apply_app_logs()
@@ -372,7 +249,7 @@ def load_live(
     node_labels = {}
     if on:
         # One list of every node (a cluster has few): the nodes the arms ran on, whatever their labels.
-        for n in list_raw(core.list_node).get("items", []):
+        for n in cluster.list_nodes(""):
             meta = n.get("metadata") or {}
             if meta.get("name") in on:
                 node_labels[meta["name"]] = dict(meta.get("labels") or {})

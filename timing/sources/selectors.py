@@ -7,7 +7,7 @@ Supported: ``k=v``, ``k==v``, ``k!=v``, ``k``, ``!k``, ``k in (a,b)``,
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 _SET = re.compile(r"^(?P<key>[^\s!=(),]+)\s+(?P<op>in|notin)\s*\((?P<values>[^)]*)\)$")
@@ -102,7 +102,3 @@ def parse_selector(text: str | None) -> Selector:
 def combine(*selectors: str | None) -> str:
     """AND several selector strings into one (empty ones are dropped)."""
     return ",".join(s.strip() for s in selectors if s and s.strip())
-
-
-def all_match(selectors: Sequence[Selector], labels: Mapping[str, str]) -> bool:
-    return all(s.matches(labels) for s in selectors)

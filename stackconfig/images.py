@@ -1,0 +1,148 @@
+"""Images: imported from a public registry or built in it (filled or squashed), and the registry itself."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, StrictBool, StrictInt, StrictStr, model_validator
+
+from stackconfig import fields as f
+from stackconfig.base import ConfigModel, Problems
+
+# Docker refuses images deeper than 127 layers; the base image brings at least one.
+MAX_SYNTHETIC_LAYERS = 120
+# ACR task agents hold the filled layers twice (build + push); the blog's image is 5 000 MB.
+MAX_SYNTHETIC_IMAGE_MB = 20_000
+
+
+def default_image_name(target: str) -> str:
+    """`azure-vote-front:v1` -> `azure-vote-front-v1`: unique because targets are unique."""
+    return re.sub(r"[^a-z0-9-]+", "-", target.lower()).strip("-")
+
+
+class _InRegistry(ConfigModel):
+    target: f.RegistryTarget = Field(description="`repo:tag` inside the registry.")
+
+    @property
+    def repository(self) -> str:
+        return self.target.rsplit(":", 1)[0]
+
+    @property
+    def tag(self) -> str:
+        return self.target.rsplit(":", 1)[1]
+
+
+class ImageConfig(_InRegistry):
+    """An image imported from a public registry."""
+
+    name: f.ImageName = Field("", description="Key in the `images` output; default: the target with `:`/`/` as `-`.")
+    source: f.ImageSource = Field(description="Public reference to import, `registry/repo:tag` or `@sha256:`.")
+    streaming: StrictBool = Field(True, description="Create and confirm a streaming artifact for it.")
+
+    @model_validator(mode="after")
+    def _default_name(self) -> ImageConfig:
+        return self if self.name else self.model_copy(update={"name": default_image_name(self.target)})
+
+
+class SyntheticImageConfig(_InRegistry):
+    """An image built in the registry by an ACR task: filled (`sizeMb` + `layers`) or a squashed copy."""
+
+    name: f.ImageName = Field("", description="Key in the `images` output; empty: from the target.")
+    streaming: StrictBool = Field(True, description="Create and confirm a streaming artifact for it.")
+    size_mb: StrictInt | None = Field(
+        None, alias="sizeMb", description=f"Filled images: payload size in MB, 1-{MAX_SYNTHETIC_IMAGE_MB}."
+    )
+    layers: StrictInt | None = Field(
+        None, description=f"Filled images: layers to spread it over, 1-{MAX_SYNTHETIC_LAYERS}."
+    )
+    fill: Literal["zero", "random"] = Field(
+        "random",
+        description="`zero` compresses to almost nothing (the blog's image); `random` makes the network part real.",
+    )
+    base_image: StrictStr = Field(
+        "mcr.microsoft.com/azurelinux/base/core:3.0",
+        alias="baseImage",
+        description="A configured image name, or a full image reference.",
+    )
+    squash_of: StrictStr | None = Field(
+        None,
+        alias="squashOf",
+        description="Name of a configured image to copy into a single layer (instead of sizeMb/layers).",
+    )
+    startup_read_mb: StrictInt | None = Field(
+        None,
+        alias="startupReadMb",
+        description="Filled images: MB of the payload the container reads before it reports ready "
+        "(default: all of it; 0 = the blog's bare start).",
+    )
+    tools_image: StrictStr = Field(
+        "busybox",
+        alias="toolsImage",
+        description="Filled images: the image whose static /bin/busybox runs the start-up read and the "
+        "readiness endpoint (a configured image name, or a full image reference).",
+    )
+
+    @model_validator(mode="after")
+    def _default_name(self) -> SyntheticImageConfig:
+        return self if self.name else self.model_copy(update={"name": default_image_name(self.target)})
+
+    @property
+    def read_mb(self) -> int | None:
+        """MB read at start-up (filled images only): the configured share, else the whole payload."""
+        if self.squash_of is not None:
+            return None
+        return self.startup_read_mb if self.startup_read_mb is not None else self.size_mb
+
+    def shape_problems(self) -> Problems:
+        """Filled or squashed, never both (checked with the stack, so that its other rules run too)."""
+        found: Problems = []
+        if self.squash_of is not None:
+            if self.size_mb is not None or self.layers is not None:
+                found.append(((), "give either squashOf or sizeMb+layers, not both"))
+            if self.startup_read_mb is not None:
+                found.append(
+                    (
+                        ("startupReadMb",),
+                        "a squashed copy keeps its source's own start command; allowed: only on filled images",
+                    )
+                )
+        else:
+            if self.layers is None or not 1 <= self.layers <= MAX_SYNTHETIC_LAYERS:
+                found.append(
+                    (("layers",), f"{self.layers!r} layers cannot be built; allowed: 1-{MAX_SYNTHETIC_LAYERS}")
+                )
+            if self.size_mb is None or not 1 <= self.size_mb <= MAX_SYNTHETIC_IMAGE_MB:
+                found.append((("sizeMb",), f"{self.size_mb!r} MB cannot be built; allowed: 1-{MAX_SYNTHETIC_IMAGE_MB}"))
+            elif self.startup_read_mb is not None and not 0 <= self.startup_read_mb <= self.size_mb:
+                found.append(
+                    (
+                        ("startupReadMb",),
+                        f"{self.startup_read_mb} MB cannot be read from a {self.size_mb} MB payload; "
+                        f"allowed: 0-{self.size_mb}",
+                    )
+                )
+            if self.size_mb is not None and self.layers and self.layers >= 1 and self.size_mb < self.layers:
+                found.append(
+                    (
+                        ("sizeMb",),
+                        f"{self.size_mb} MB cannot be split into {self.layers} layers of at "
+                        "least 1 MB; allowed: sizeMb >= layers",
+                    )
+                )
+        return found
+
+
+class RegistryConfig(ConfigModel):
+    sku: Literal["Basic", "Standard", "Premium"] = Field("Premium", description="Artifact streaming needs Premium.")
+    existing_resource_group: f.ResourceGroupName | None = Field(
+        None, alias="existingResourceGroup", description="Deploy into this resource group instead of creating one."
+    )
+    auto_convert_repositories: tuple[f.RepositoryName, ...] = Field(
+        (), alias="autoConvertRepositories", description="Repositories whose every pushed image ACR converts."
+    )
+    protect: StrictBool | None = Field(
+        None,
+        description="Pulumi `protect` on the registry (a destroy stops instead of deleting it); default: "
+        "true in a registry stack (role: registry), false in an all-in-one stack.",
+    )

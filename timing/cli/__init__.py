@@ -1,0 +1,46 @@
+"""``venv/bin/python -m timing`` command line: `report` and `measure`.
+
+``parser`` defines the flags, ``report`` and ``measure`` run the commands, ``output`` writes what
+`report` puts out. Every mistake ends in one line on stderr naming the flag, file or value (exit 2);
+a failure at run time in one line too (exit 1); `--debug` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+from timing.cli.measure import cmd_measure
+from timing.cli.parser import build_parser
+from timing.cli.report import cmd_report
+from timing.errors import ExitStatus, TimingError, first_line
+
+__all__ = ["build_parser", "main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        parser = build_parser()
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            # Said by the command that was given, not by the top-level parser.
+            parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+        return cmd_report(args) if args.command == "report" else cmd_measure(args)
+    except TimingError as error:
+        if debug:
+            traceback.print_exc()
+        print(f"timing: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("timing: interrupted", file=sys.stderr)
+        return ExitStatus.INTERRUPTED
+    except Exception as error:  # noqa: BLE001 - the last line of defence: one line, the traceback on --debug
+        if debug:
+            traceback.print_exc()
+        print(
+            f"timing: error: {type(error).__name__}: {first_line(error)} (run with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return ExitStatus.FAILURE

@@ -1,0 +1,173 @@
+"""The command line's definition: every flag of `report` and `measure`, its help and its examples."""
+
+from __future__ import annotations
+
+import argparse
+
+from contract import DEFAULT_NAMESPACE
+from timing.errors import UsageError
+
+PROG = "venv/bin/python -m timing"
+PLOT_FORMATS = ("png", "pdf", "svg")
+
+REPORT_EXAMPLES = f"""examples:
+  {PROG} report --stack dev                                    every arm, live (needs PULUMI_CONFIG_PASSPHRASE)
+  {PROG} report --results results --plot waterfall.png         what measure wrote, with a picture
+  {PROG} report --pods pods.json --events events.json --json report.json
+  {PROG} report --reference                                    the seeds' figures alone
+"""
+MEASURE_EXAMPLES = f"""examples:
+  {PROG} measure --stack dev --reset purge --trials 10         purge node caches between trials
+  {PROG} measure --stack dev --reset recycle --trials 5        fresh nodes every trial (pulumi up)
+  {PROG} measure --stack dev --warm --trials 3                 warm restarts on purpose (seed 004)
+"""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse whose mistakes are one line naming the command, never a usage dump."""
+
+    commands: dict[str, argparse.ArgumentParser]  # name -> its parser, to report its own mistakes
+
+    def error(self, message: str):
+        raise UsageError(f"{self.prog}: {message}; see {self.prog} --help")
+
+
+def _positive(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text} must be greater than 0")
+        return value
+
+    return parse
+
+
+def _add_cluster_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("cluster access (live reads)")
+    g.add_argument(
+        "--stack",
+        metavar="NAME",
+        help="read the kubeconfig (and the registry's images, the pools' ARM ids) from this Pulumi stack",
+    )
+    g.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+    g.add_argument("--context", metavar="NAME", help="kubeconfig context (default: the current one)")
+    p.add_argument(
+        "--namespace",
+        "-n",
+        action="append",
+        metavar="NS",
+        help=f"namespace; repeatable (default: every namespace for dumps, {DEFAULT_NAMESPACE} for live reads)",
+    )
+    p.add_argument("--selector", "-l", metavar="SEL", help="label selector (k=v, k!=v, k, !k, k in (a,b), comma = AND)")
+    p.add_argument("--debug", action="store_true", help="show the traceback of an error")
+
+
+def _add_report_args(r: argparse.ArgumentParser) -> None:
+    src = r.add_argument_group("offline sources")
+    src.add_argument(
+        "--pods", action="append", default=[], metavar="FILE", help="kubectl get pods -A -o json output; repeatable"
+    )
+    src.add_argument(
+        "--events",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="kubectl get events -A -o json (core/v1) or events.events.k8s.io output; repeatable",
+    )
+    src.add_argument(
+        "--results", action="append", default=[], metavar="DIR", help="results folder written by 'measure'; repeatable"
+    )
+    src.add_argument("--exclude-flagged", action="store_true", help="with --results: leave out flagged trials")
+    out = r.add_argument_group("output")
+    out.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        metavar="FILE",
+        help="the streaming-ab/timing-report@2 JSON document, to FILE or (no FILE) to stdout",
+    )
+    out.add_argument("--csv", metavar="FILE", help="one row per arm, ms-rounded, to FILE")
+    out.add_argument(
+        "--plot", metavar="FILE", help=f"per-pod waterfall, both arms per trial ({', '.join(PLOT_FORMATS)})"
+    )
+    out.add_argument("--reference", action="store_true", help="the seeds' published figures beside the same metric")
+    out.add_argument(
+        "--image-info",
+        metavar="FILE",
+        help='JSON {"<image ref>": {"layers": N, "size_bytes": N}} for sizes/layers events do not carry',
+    )
+
+
+def _add_measure_args(m: argparse.ArgumentParser) -> None:
+    m.add_argument("--trials", type=_positive(int), default=5, metavar="N", help="number of trials (default 5)")
+    mode = m.add_mutually_exclusive_group(required=True)
+    mode.add_argument(
+        "--reset",
+        choices=("recycle", "purge"),
+        help="recycle: bump cacheGeneration and 'pulumi up' (fresh nodes); purge: a privileged DaemonSet removes the images",
+    )
+    mode.add_argument("--warm", action="store_true", help="no reset: measure warm restarts on purpose (seed 004)")
+    m.add_argument(
+        "--workload", action="append", metavar="NAME", help="only this workload; repeatable (default: all found)"
+    )
+    m.add_argument(
+        "--timeout", type=_positive(float), default=600.0, metavar="SECONDS", help="per-phase wait limit (default 600)"
+    )
+    m.add_argument(
+        "--results", default="results", metavar="DIR", help="folder the trials accumulate in (default ./results)"
+    )
+    m.add_argument(
+        "--replicas", type=_positive(int), metavar="N", help="replicas per Deployment when one is found scaled to 0"
+    )
+    m.add_argument(
+        "--purge-image",
+        default=None,
+        metavar="IMAGE@sha256:...",
+        help="purge DaemonSet image, pinned by digest (default with --stack: the registry's busybox)",
+    )
+    m.add_argument("--poll", type=_positive(float), default=2.0, metavar="SECONDS", help="polling interval (default 2)")
+    m.add_argument("--seed", type=int, default=None, metavar="N", help="seed of the random round and scale-up order")
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog=PROG,
+        description="Pod start-up timing of the artifact-streaming A/B experiment (docs/timing.md defines every figure).",
+        epilog=REPORT_EXAMPLES + MEASURE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    parser.commands = {}
+
+    def command(name: str, summary: str, description: str, examples: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name,
+            help=summary,
+            description=description,
+            epilog=examples,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        parser.commands[name] = p
+        _add_cluster_args(p)
+        return p
+
+    _add_report_args(
+        command(
+            "report",
+            "per-arm figures and per-trial speed-ups from a cluster, kubectl dumps or a results folder",
+            "Per-arm pod figures and the per-trial speed-up, with what was and was not verified.",
+            REPORT_EXAMPLES,
+        )
+    )
+    _add_measure_args(
+        command(
+            "measure",
+            "run N cold-start trials of the experiment's workloads",
+            "Repeated trials: reset caches, check the nodes, roll out both arms, snapshot, verify.",
+            MEASURE_EXAMPLES,
+        )
+    )
+    return parser

@@ -1,0 +1,165 @@
+"""`report`: check the flags, load pods, events and evidence from their source, build the report."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+from pathlib import Path
+
+from contract import DEFAULT_NAMESPACE
+from timing.cli.access import check_kubeconfig, connect
+from timing.cli.output import show_report, write_files
+from timing.cli.parser import PLOT_FORMATS
+from timing.errors import ExitStatus, TimingError, UsageError, first_line
+
+
+def _is_offline(args) -> bool:
+    return bool(args.pods or args.events or args.results)
+
+
+def _check_report_args(args) -> None:
+    offline = _is_offline(args)
+    live = [
+        flag
+        for flag, value in (("--stack", args.stack), ("--kubeconfig", args.kubeconfig), ("--context", args.context))
+        if value
+    ]
+    if offline and live:
+        raise UsageError(
+            f"{', '.join(live)} read a cluster, --pods/--events/--results read files: give one or the other"
+        )
+    if args.exclude_flagged and not args.results:
+        raise UsageError("--exclude-flagged leaves out flagged trials of a results folder: it needs --results DIR")
+    if args.events and not args.pods:
+        raise UsageError("--events needs --pods: events alone do not say which arm a pod is in")
+    for flag, target in (
+        ("--csv", args.csv),
+        ("--plot", args.plot),
+        ("--json", args.json if args.json != "-" else None),
+    ):
+        if target:
+            folder = Path(target).expanduser().resolve().parent
+            if not folder.is_dir():
+                raise UsageError(f"{flag} {target}: the folder {folder} does not exist")
+    if args.plot:
+        suffix = Path(args.plot).suffix.lower().lstrip(".")
+        if suffix not in PLOT_FORMATS:
+            raise UsageError(
+                f"--plot {args.plot}: unsupported picture format {suffix or '(none)'!r}; allowed: {', '.join(PLOT_FORMATS)}"
+            )
+    check_kubeconfig(args)
+
+
+def _image_info(path: str | None) -> dict | None:
+    if not path:
+        return None
+    try:
+        doc = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise UsageError(f"--image-info {path}: no such file") from None
+    except (OSError, ValueError) as error:
+        raise UsageError(f"--image-info {path}: not readable JSON ({error})") from None
+    if not isinstance(doc, dict) or not all(isinstance(v, dict) for v in doc.values()):
+        raise UsageError(f'--image-info {path}: expected {{"<image ref>": {{"layers": N, "size_bytes": N}}}}')
+    return doc
+
+
+def _load(args):
+    from timing.sources.inputs import Loaded, load_dumps, load_live
+    from timing.sources.results import load_results
+
+    loaded = Loaded()
+    offline = _is_offline(args)
+    if args.pods:
+        load_dumps(args.pods, args.events, args.namespace, args.selector, into=loaded)
+    if args.results:
+        load_results(args.results, args.namespace, args.selector, args.exclude_flagged, into=loaded)
+    if not offline:
+        cluster = connect(args)
+        if args.stack:
+            from timing.sources.stack import stack_evidence
+
+            pool_streaming, artifacts = stack_evidence(args.stack)
+        else:
+            pool_streaming, artifacts = {}, {}
+        try:
+            load_live(
+                cluster,
+                args.namespace,
+                args.selector,
+                into=loaded,
+                pool_streaming=pool_streaming,
+                streaming_artifacts=artifacts,
+            )
+        except TimingError:
+            raise
+        except Exception as error:  # noqa: BLE001 - API errors (403, connection refused ...) in many types
+            raise TimingError(f"reading the cluster failed: {first_line(error)}") from error
+    _say_why_empty(args, loaded, offline)
+    return loaded
+
+
+def _say_why_empty(args, loaded, offline: bool) -> None:
+    """No pod to report: say which of the possible causes it is, never just "nothing"."""
+    if loaded.pods or (loaded.trials and args.exclude_flagged):
+        return
+    where = (
+        ", ".join(args.pods + args.results)
+        if offline
+        else f"namespace(s) {', '.join(args.namespace or [DEFAULT_NAMESPACE])}"
+    )
+    if loaded.seen_pods == 0:
+        raise UsageError(
+            f"{where}: no pods in it" + ("" if offline else " (is the stack deployed, the namespace right?)")
+        )
+    if loaded.armed_pods == 0:
+        raise UsageError(
+            f"{where}: none of its {loaded.seen_pods} pods carries the streaming-ab/arm label; "
+            "these are not pods of this experiment"
+        )
+    filters = []
+    if args.namespace and offline:
+        filters.append(f"in namespace(s) {', '.join(args.namespace)}")
+    if args.selector:
+        filters.append(f"matching --selector {args.selector!r}")
+    raise UsageError(f"{where}: {loaded.armed_pods} experiment pod(s), but none {' and '.join(filters) or 'selected'}")
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc():
+    """Parsing a 100 MB dump creates millions of containers and no cycles; the
+    cyclic collector would re-scan them over and over (about half of the
+    load time), so it is paused for the batch and restored after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def cmd_report(args) -> int:
+    from timing.analysis.report import build_report
+
+    _check_report_args(args)
+    image_info = _image_info(args.image_info)
+    offline = _is_offline(args)
+    if args.reference and not offline and not (args.stack or args.kubeconfig or args.context):
+        report = None  # reference figures alone need no cluster
+    else:
+        with _no_cyclic_gc():
+            loaded = _load(args)
+            report = build_report(
+                loaded.pods,
+                loaded.events,
+                image_info=image_info,
+                trials=loaded.trials,
+                evidence=loaded.evidence,
+                events_given=loaded.events_given,
+            )
+            del loaded
+    write_files(args, report)
+    show_report(args, report)
+    return ExitStatus.OK

@@ -1,0 +1,130 @@
+"""The results folder: ``measure`` writes one folder per trial, ``report --results`` reads them back.
+
+``<results>/<trial id>/`` holds ``trial.json`` (the manifest), ``pods.json`` and ``events.json``
+(``kubectl get ... -o json`` shapes), ``verification.json`` (the node evidence read before the pods
+were created) and ``logs.json`` (each pod's app log). This module is the only one that knows it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from timing.errors import UsageError
+from timing.model.evidence import Evidence
+from timing.sources.inputs import Loaded, selector_or_usage
+
+TRIAL_MANIFEST = "trial.json"
+PODS_FILE = "pods.json"
+EVENTS_FILE = "events.json"
+EVIDENCE_FILE = "verification.json"  # read before the trial's pods were created (measure)
+LOGS_FILE = "logs.json"  # {pod uid: log text} of each pod's first app container
+
+
+# --- write (measure) -------------------------------------------------------------------------------
+def _write_json(path: Path, doc) -> None:
+    path.write_text(json.dumps(doc, indent=2) + "\n")
+
+
+def _list_doc(items: list[dict]) -> dict:
+    return {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
+
+
+def write_snapshot(folder: Path, pods: list[dict], events: list[dict]) -> None:
+    """The trial's pods and events as kubectl would print them (``report --pods/--events`` reads them too)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for item in pods:
+        item.setdefault("apiVersion", "v1")
+        item.setdefault("kind", "Pod")
+    for item in events:
+        item.setdefault("apiVersion", "v1")
+        item.setdefault("kind", "Event")
+    _write_json(folder / PODS_FILE, _list_doc(pods))
+    _write_json(folder / EVENTS_FILE, _list_doc(events))
+
+
+def write_evidence(folder: Path, evidence: Evidence) -> None:
+    _write_json(folder / EVIDENCE_FILE, evidence.to_json())
+
+
+def write_app_logs(folder: Path, logs: dict[str, str]) -> None:
+    _write_json(folder / LOGS_FILE, logs)
+
+
+def write_manifest(folder: Path, manifest: dict) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_json(folder / TRIAL_MANIFEST, manifest)
+
+
+# --- read (report) ---------------------------------------------------------------------------------
+def trial_dirs(results: Path) -> list[Path]:
+    """Trial folders under ``results`` (or ``results`` itself if it is one), in index order."""
+    if (results / TRIAL_MANIFEST).exists():
+        return [results]
+    dirs = [d for d in results.iterdir() if d.is_dir() and (d / TRIAL_MANIFEST).exists()]
+
+    def key(d: Path):
+        try:
+            m = json.loads((d / TRIAL_MANIFEST).read_text())
+            return (m.get("started_at") or "", m.get("index") or 0, d.name)
+        except (OSError, ValueError):
+            return ("", 0, d.name)
+
+    return sorted(dirs, key=key)
+
+
+def _trial_entry(manifest: dict, folder: Path, included: bool) -> dict:
+    return {
+        "id": manifest.get("id") or folder.name,
+        "path": str(folder),
+        "index": manifest.get("index"),
+        "mode": manifest.get("mode"),
+        "reset": manifest.get("reset"),
+        "workloads": manifest.get("workloads"),
+        "verdict": manifest.get("verdict"),
+        "flagged": bool(manifest.get("flagged")),
+        "reasons": manifest.get("reasons", []),
+        "included": included,
+    }
+
+
+def load_results(
+    results_dirs: Sequence[str],
+    namespaces: Sequence[str] | None = None,
+    selector: str | None = None,
+    exclude_flagged: bool = False,
+    into: Loaded | None = None,
+) -> Loaded:
+    out = into or Loaded()
+    out.trials = out.trials or []
+    sel = selector_or_usage(selector)
+    for results in results_dirs:
+        root = Path(results)
+        if not root.is_dir():
+            raise UsageError(f"--results {root}: no such folder (measure --results DIR writes one)")
+        dirs = trial_dirs(root)
+        if not dirs:
+            raise UsageError(
+                f"--results {root}: no trial in it (no */{TRIAL_MANIFEST}); is it the folder measure wrote?"
+            )
+        for d in dirs:
+            try:
+                manifest = json.loads((d / TRIAL_MANIFEST).read_text())
+            except (OSError, ValueError) as error:
+                raise UsageError(f"--results {root}: {d / TRIAL_MANIFEST} cannot be read ({error})") from None
+            trial = _trial_entry(manifest, d, included=not (exclude_flagged and manifest.get("flagged")))
+            out.trials.append(trial)
+            if not trial["included"]:
+                continue
+            trial_id = trial["id"]
+            if (d / PODS_FILE).exists():
+                out.add_pod_file(d / PODS_FILE, namespaces, sel, trial=trial_id, flag="--results")
+            if (d / EVENTS_FILE).exists():
+                out.add_event_file(d / EVENTS_FILE, namespaces, flag="--results")
+            if (d / EVIDENCE_FILE).exists():
+                out.evidence[trial_id] = Evidence.from_json(json.loads((d / EVIDENCE_FILE).read_text()))
+            if (d / LOGS_FILE).exists():
+                out.app_logs.update(json.loads((d / LOGS_FILE).read_text()))
+    out.apply_app_logs()
+    return out
