@@ -69,11 +69,18 @@ def new_table(title: str) -> Table:
 PIPED_WIDTH = 120
 
 
+class PipeConsole(Console):
+    """rich exits with status 1 on a closed pipe; here the caller decides (`| head` is no error)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
 def console_for(stream: TextIO = sys.stdout) -> Console:
     """The terminal's width; when piped, $COLUMNS if set, else a width that never cuts a value."""
     if stream.isatty() or os.environ.get("COLUMNS"):
-        return Console(file=stream)
-    return Console(file=stream, width=PIPED_WIDTH)
+        return PipeConsole(file=stream)
+    return PipeConsole(file=stream, width=PIPED_WIDTH)
 
 
 def _text_column(t: Table, header: str) -> None:
