@@ -21,275 +21,116 @@ from contract import (
     LABEL_ARM,
     LABEL_PAIR,
     LABEL_PART_OF,
-    LABEL_POOL,
     LABEL_STREAMING,
     LABEL_TRIAL,
     LABEL_WORKLOAD,
     PART_OF_VALUE,
 )
+from offline import kube_objects as kube
 
 ROOT = Path(__file__).resolve().parents[1]
 ACR = "abstreamingacr.azurecr.io"
 T0 = datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
 
 
-def ts(t):
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def pod_doc(i, arm, workload, pair, streaming, image, node, created, ready_s, pending):
     name = f"{arm}-6d9f8b7c5d-{i:05x}"
     uid = str(uuid.UUID(int=i + 1))
-    ready_t = ts(created + timedelta(seconds=ready_s))
-    return (
+    ready_t = created + timedelta(seconds=ready_s)
+    pool = node.split("-")[1]
+    labels = {
+        LABEL_APP_NAME: workload,
+        LABEL_PART_OF: PART_OF_VALUE,
+        "pod-template-hash": "6d9f8b7c5d",
+        LABEL_ARM: arm,
+        LABEL_PAIR: pair,
+        LABEL_STREAMING: "true" if streaming else "false",
+        LABEL_WORKLOAD: workload,
+        # Ten trials, so the per-trial speed-up and its t interval are part of the work.
+        LABEL_TRIAL: str((i // 20) % 10 + 1),  # every arm (i % 20) in every trial
+    }
+    owner = kube.owner_reference(f"{arm}-6d9f8b7c5d", str(uuid.UUID(int=10**9 + hash(arm) % 1000)))
+    metadata = kube.pod_metadata(
         name,
-        uid,
-        {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {
-                "creationTimestamp": ts(created),
-                "generateName": f"{arm}-6d9f8b7c5d-",
-                "labels": {
-                    LABEL_APP_NAME: workload,
-                    LABEL_PART_OF: PART_OF_VALUE,
-                    "pod-template-hash": "6d9f8b7c5d",
-                    LABEL_ARM: arm,
-                    LABEL_PAIR: pair,
-                    LABEL_STREAMING: "true" if streaming else "false",
-                    LABEL_WORKLOAD: workload,
-                    # Ten trials, so the per-trial speed-up and its t interval are part of the work.
-                    LABEL_TRIAL: str((i // 20) % 10 + 1),  # every arm (i % 20) in every trial
-                },
-                "name": name,
-                "namespace": DEFAULT_NAMESPACE,
-                "ownerReferences": [
-                    {
-                        "apiVersion": "apps/v1",
-                        "blockOwnerDeletion": True,
-                        "controller": True,
-                        "kind": "ReplicaSet",
-                        "name": f"{arm}-6d9f8b7c5d",
-                        "uid": str(uuid.UUID(int=10**9 + hash(arm) % 1000)),
-                    }
-                ],
-                "resourceVersion": str(4800000 + i),
-                "uid": uid,
-            },
-            "spec": {
-                "containers": [
-                    {
-                        "image": image,
-                        "imagePullPolicy": "IfNotPresent",
-                        "name": "app",
-                        "ports": [{"containerPort": 80, "protocol": "TCP"}],
-                        "resources": {
-                            "limits": {"cpu": "500m", "memory": "512Mi"},
-                            "requests": {"cpu": "250m", "memory": "256Mi"},
-                        },
-                        "terminationMessagePath": "/dev/termination-log",
-                        "terminationMessagePolicy": "File",
-                        "volumeMounts": [
-                            {
-                                "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
-                                "name": "kube-api-access-x7k2p",
-                                "readOnly": True,
-                            }
-                        ],
-                    }
-                ],
-                "dnsPolicy": "ClusterFirst",
-                "enableServiceLinks": True,
-                "nodeName": node,
-                "nodeSelector": {"kubernetes.io/os": "linux", LABEL_POOL: node.split("-")[1]},
-                "preemptionPolicy": "PreemptLowerPriority",
-                "priority": 0,
-                "restartPolicy": "Always",
-                "schedulerName": "default-scheduler",
-                "securityContext": {},
-                "serviceAccount": "default",
-                "serviceAccountName": "default",
-                "terminationGracePeriodSeconds": 30,
-                "tolerations": [
-                    {
-                        "effect": "NoSchedule",
-                        "key": LABEL_POOL,
-                        "operator": "Equal",
-                        "value": node.split("-")[1],
-                    },
-                    {
-                        "effect": "NoExecute",
-                        "key": "node.kubernetes.io/not-ready",
-                        "operator": "Exists",
-                        "tolerationSeconds": 300,
-                    },
-                    {
-                        "effect": "NoExecute",
-                        "key": "node.kubernetes.io/unreachable",
-                        "operator": "Exists",
-                        "tolerationSeconds": 300,
-                    },
-                ],
-                "volumes": [
-                    {
-                        "name": "kube-api-access-x7k2p",
-                        "projected": {
-                            "defaultMode": 420,
-                            "sources": [
-                                {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
-                                {
-                                    "configMap": {
-                                        "items": [{"key": "ca.crt", "path": "ca.crt"}],
-                                        "name": "kube-root-ca.crt",
-                                    }
-                                },
-                                {
-                                    "downwardAPI": {
-                                        "items": [
-                                            {
-                                                "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"},
-                                                "path": "namespace",
-                                            }
-                                        ]
-                                    }
-                                },
-                            ],
-                        },
-                    }
-                ],
-            },
-            "status": {
-                "conditions": [
-                    {
-                        "lastProbeTime": None,
-                        "lastTransitionTime": ready_t,
-                        "status": "True",
-                        "type": "PodReadyToStartContainers",
-                    },
-                    {"lastProbeTime": None, "lastTransitionTime": ts(created), "status": "True", "type": "Initialized"},
-                    {
-                        "lastProbeTime": None,
-                        "lastTransitionTime": ready_t,
-                        "status": "False" if pending else "True",
-                        "type": "Ready",
-                    },
-                    {
-                        "lastProbeTime": None,
-                        "lastTransitionTime": ready_t,
-                        "status": "False" if pending else "True",
-                        "type": "ContainersReady",
-                    },
-                    {
-                        "lastProbeTime": None,
-                        "lastTransitionTime": ts(created),
-                        "status": "True",
-                        "type": "PodScheduled",
-                    },
-                ],
-                "containerStatuses": [
-                    {
-                        "containerID": f"containerd://{uuid.UUID(int=i).hex * 2}",
-                        "image": image,
-                        "imageID": f"{image.split(':')[0]}@sha256:{'ab' * 32}",
-                        "lastState": {},
-                        "name": "app",
-                        "ready": not pending,
-                        "restartCount": 0,
-                        "started": not pending,
-                        "state": {"waiting": {"reason": "ImagePullBackOff"}}
-                        if pending
-                        else {"running": {"startedAt": ts(created + timedelta(seconds=ready_s - 1))}},
-                    }
-                ],
-                "hostIP": "10.224.0.4",
-                "hostIPs": [{"ip": "10.224.0.4"}],
-                "phase": "Pending" if pending else "Running",
-                "podIP": f"10.244.{i % 250}.{i % 200 + 2}",
-                "podIPs": [{"ip": f"10.244.{i % 250}.{i % 200 + 2}"}],
-                "qosClass": "Burstable",
-                "startTime": ts(created),
-            },
-        },
+        namespace=DEFAULT_NAMESPACE,
+        uid=uid,
+        labels=labels,
+        created=created,
+        generate_name=f"{arm}-6d9f8b7c5d-",
+        owner=owner,
+        resource_version=str(4800000 + i),
     )
+    volume = "kube-api-access-x7k2p"
+    spec = kube.pod_spec(
+        node, [kube.container_spec("app", image, port=80, token_volume=volume)], pool=pool, token_volume=volume
+    )
+    state = kube.waiting("ImagePullBackOff") if pending else kube.running(ready_t - timedelta(seconds=1))
+    container = kube.container_status(
+        "app",
+        state,
+        image=image,
+        image_id=f"{image.split(':')[0]}@sha256:{'ab' * 32}",
+        last_state={},
+        ready=not pending,
+        restarts=0,
+        started=not pending,
+        container_id=f"containerd://{uuid.UUID(int=i).hex * 2}",
+    )
+    conditions = [
+        kube.condition("PodReadyToStartContainers", True, ready_t),
+        kube.condition("Initialized", True, created),
+        kube.condition("Ready", not pending, ready_t),
+        kube.condition("ContainersReady", not pending, ready_t),
+        kube.condition("PodScheduled", True, created),
+    ]
+    pod_ip = f"10.244.{i % 250}.{i % 200 + 2}"
+    phase = "Pending" if pending else "Running"
+    status = kube.pod_status(phase, conditions, [container], host_ip="10.224.0.4", pod_ip=pod_ip, start=created)
+    return name, uid, kube.pod_object(metadata, spec, status)
 
 
 def event_doc(j, name, uid, reason, message, t, node, etype="Normal", k8sio=False):
-    meta = {
-        "creationTimestamp": ts(t),
-        "name": f"{name}.{j:016x}",
-        "namespace": DEFAULT_NAMESPACE,
-        "resourceVersion": str(9000000 + j),
-        "uid": str(uuid.UUID(int=2**64 + j)),
-    }
-    obj = {
-        "apiVersion": "v1",
-        "fieldPath": "spec.containers{app}",
-        "kind": "Pod",
-        "name": name,
-        "namespace": DEFAULT_NAMESPACE,
-        "resourceVersion": "1",
-        "uid": uid,
-    }
-    if k8sio:
-        return {
-            "apiVersion": "events.k8s.io/v1",
-            "kind": "Event",
-            "metadata": meta,
-            "note": message,
-            "reason": reason,
-            "regarding": obj,
-            "reportingController": "kubelet",
-            "reportingInstance": node,
-            "type": etype,
-            "eventTime": None,
-            "deprecatedCount": 1,
-            "deprecatedFirstTimestamp": ts(t),
-            "deprecatedLastTimestamp": ts(t),
-            "deprecatedSource": {"component": "kubelet", "host": node},
-        }
-    return {
-        "apiVersion": "v1",
-        "count": 1,
-        "eventTime": None,
-        "firstTimestamp": ts(t),
-        "involvedObject": obj,
-        "kind": "Event",
-        "lastTimestamp": ts(t),
-        "message": message,
-        "metadata": meta,
-        "reason": reason,
-        "reportingComponent": "kubelet",
-        "reportingInstance": node,
-        "source": {"component": "kubelet", "host": node},
-        "type": etype,
-    }
+    meta = kube.event_metadata(
+        f"{name}.{j:016x}",
+        namespace=DEFAULT_NAMESPACE,
+        uid=str(uuid.UUID(int=2**64 + j)),
+        created=t,
+        resource_version=str(9000000 + j),
+    )
+    regarding = kube.object_reference(name, uid, namespace=DEFAULT_NAMESPACE, container="app", resource_version="1")
+    build = kube.k8sio_event if k8sio else kube.core_event
+    return build(meta, regarding, reason, message, first=t, host=node, etype=etype)
 
 
-class ListWriter:
-    """Writes a kubectl List one item at a time, indented as kubectl does."""
-
-    ITEM_INDENT = " " * 8  # items sit two levels deep: List object, items array
-
-    def __init__(self, path):
-        self.fh = open(path, "w")  # noqa: SIM115 - closed by close(), written item by item
-        self.fh.write('{\n    "apiVersion": "v1",\n    "items": [\n')
-        self.first = True
-
-    def add(self, item):
-        if not self.first:
-            self.fh.write(",\n")
-        self.first = False
-        # JSON strings hold no raw newline, so every newline is a line break.
-        self.fh.write(self.ITEM_INDENT + json.dumps(item, indent=4).replace("\n", "\n" + self.ITEM_INDENT))
-
-    def close(self):
-        self.fh.write('\n    ],\n    "kind": "List",\n    "metadata": {\n        "resourceVersion": ""\n    }\n}\n')
-        self.fh.close()
+def kubelet_story(i, kind, image, pull, name, node):
+    """(reason, message, type) of one pod's events: warm (kind 0), failed pull (1) or a cold pull."""
+    if kind == 0:
+        msgs = [("Pulled", kube.present_message(image), "Normal")]
+    else:
+        msgs = [("Pulling", kube.pulling_message(image), "Normal")]
+    if kind == 1:
+        msgs += [
+            ("Failed", kube.failed_pull_message(image, "429 Too Many Requests"), "Warning"),
+            ("BackOff", kube.backoff_message(image), "Warning"),
+        ]
+    elif kind != 0:
+        minutes, wait = f"{int(pull // 60)}m", pull + 0.01
+        took, waiting, size = (
+            (f"{pull:.6f}s", None, None),
+            (f"{pull:.3f}s", f"{wait:.3f}s", None),
+            (f"{minutes}{pull % 60:.3f}s", f"{minutes}{wait % 60:.3f}s", 944000000),
+        )[i % 3]
+        msgs.append(("Pulled", kube.pulled_message(image, took, waiting, size), "Normal"))
+    return msgs + [
+        ("Created", "Created container app", "Normal"),
+        ("Started", "Started container app", "Normal"),
+        ("Scheduled", kube.assigned_message(DEFAULT_NAMESPACE, name, node), "Normal"),
+    ]
 
 
 def generate(folder: Path, n_pods: int, events_per_pod: int) -> None:
-    pods = ListWriter(folder / "pods.json")
-    events = ListWriter(folder / "events.json")
+    pods = kube.ListWriter(folder / "pods.json")
+    events = kube.ListWriter(folder / "events.json")
     j = 0
     arms = 20
     for i in range(n_pods):
@@ -305,35 +146,9 @@ def generate(folder: Path, n_pods: int, events_per_pod: int) -> None:
         name, uid, doc = pod_doc(i, arm, workload, pair, streaming, image, node, created, ready, kind == 1)
         pods.add(doc)
         k8sio = i % 3 == 0
-        msgs = [("Pulling", f'Pulling image "{image}"', "Normal")]
-        if kind == 0:
-            msgs = [("Pulled", f'Container image "{image}" already present on machine', "Normal")]
-        elif kind == 1:
-            msgs += [
-                ("Failed", f'Failed to pull image "{image}": 429 Too Many Requests', "Warning"),
-                ("BackOff", f'Back-off pulling image "{image}"', "Warning"),
-            ]
-        else:
-            style = i % 3
-            if style == 0:
-                text = f'Successfully pulled image "{image}" in {pull:.6f}s'
-            elif style == 1:
-                text = f'Successfully pulled image "{image}" in {pull:.3f}s ({pull + 0.01:.3f}s including waiting)'
-            else:
-                text = (
-                    f'Successfully pulled image "{image}" in {int(pull // 60)}m{pull % 60:.3f}s '
-                    f"({int(pull // 60)}m{pull % 60 + 0.01:.3f}s including waiting). Image size: 944000000 bytes."
-                )
-            msgs.append(("Pulled", text, "Normal"))
-        msgs += [
-            ("Created", "Created container app", "Normal"),
-            ("Started", "Started container app", "Normal"),
-            ("Scheduled", f"Successfully assigned {DEFAULT_NAMESPACE}/{name} to {node}", "Normal"),
-        ]
-        if kind == 2:
-            msgs = []
+        msgs = [] if kind == 2 else kubelet_story(i, kind, image, pull, name, node)
         # Pad to exactly events_per_pod events per pod on average.
-        while len(msgs) < events_per_pod + (1 if kind == 2 else 0) * 0:
+        while len(msgs) < events_per_pod:
             msgs.append(("Killing", "Stopping container app", "Normal"))
         for reason, message, etype in msgs[:events_per_pod]:
             events.add(event_doc(j, name, uid, reason, message, created + timedelta(seconds=1), node, etype, k8sio))

@@ -11,7 +11,6 @@ import dataclasses
 import functools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -22,6 +21,7 @@ from providers.base import AzureSession
 from tests.replay import Interaction, ReplayTransport, constructed, recorded
 
 P = TypeVar("P")
+TIMING_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "timing"  # kubectl dumps (build_fixtures.py)
 
 
 class FakeCredential:
@@ -35,25 +35,10 @@ class FakeCredential:
         return AccessToken("REDACTED", int(time.time()) + 3600)
 
 
-@dataclass
-class FakeClock:
-    """Time that moves only when the code under test sleeps."""
-
-    now: float = 0.0
-    sleeps: list[float] = field(default_factory=list)
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 def replay_session(
     interactions: list[Interaction] | ReplayTransport, clock: Callable[[], float] | None = None, poll_seconds: float = 0
 ) -> tuple[AzureSession, ReplayTransport]:
-    """A session on replayed HTTP; `clock` (a FakeClock, or any callable) also sleeps when it can."""
+    """A session on replayed HTTP; `clock` (an offline.clock.FakeClock, or any callable) also sleeps when it can."""
     transport = interactions if isinstance(interactions, ReplayTransport) else ReplayTransport(interactions)
     sleep = getattr(clock, "sleep", None) or transport.sleep
     session = AzureSession(
@@ -117,16 +102,3 @@ def constructed_auth(login_server: str) -> list[Interaction]:
         constructed("POST", f"https://{login_server}/oauth2/exchange", 200, {"refresh_token": "REDACTED"}),
         constructed("POST", f"https://{login_server}/oauth2/token", 200, {"access_token": "REDACTED"}),
     ]
-
-
-def stack_files(registry: bool = False) -> list[Path]:
-    """The repository's stack files: the all-in-one stacks, or (registry=True) the shared registry's."""
-    import yaml
-
-    root = Path(__file__).resolve().parents[1]
-    chosen = []
-    for path in sorted(root.glob("Pulumi.*.yaml")):
-        config = yaml.safe_load(path.read_text()).get("config") or {}
-        if (config.get("acr-streaming-ab:role") == "registry") == registry:
-            chosen.append(path)
-    return chosen

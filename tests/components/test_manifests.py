@@ -1,7 +1,7 @@
 """The Kubernetes objects of the A/B workloads (components/manifests.py), validated offline.
 
 Every object is checked against the OpenAPI schema of the cluster's Kubernetes version with
-kubernetes-validate (strict: unknown fields are errors). `schema_version` maps the configured
+kubernetes-validate (strict: unknown fields are errors). `offline.kube_schema.schema_version` maps the configured
 `cluster.kubernetesVersion` to the newest schema the installed package ships that is not newer than
 it: kubernetes-validate 1.37.0 ships 1.25.0 ... 1.37.0, so the default 1.33 validates against 1.33.0
 exactly, and a version older than the oldest shipped schema is refused rather than validated against
@@ -20,6 +20,7 @@ import pytest
 from kubernetes_validate import utils as kv_utils
 
 from components import manifests
+from offline.kube_schema import schema_version
 from stackconfig.model import StackConfig
 from stacks import scenarios
 from stacks.config import parse_stack_config
@@ -28,23 +29,6 @@ BASE = {"location": "westus3"}
 FRONT_REF = "streamabx7k2q9.azurecr.io/azure-vote-front:v1"
 BACK_REF = "streamabx7k2q9.azurecr.io/redis:6.0.8"
 DIGEST_REF = "streamabx7k2q9.azurecr.io/largeimage/test@sha256:" + "c" * 64
-
-
-def schema_version(kubernetes_version: str | None) -> str:
-    """The shipped schema to validate a cluster of `kubernetes_version` (1.MINOR[.PATCH]) against.
-
-    No version configured: AKS picks its default, which is recent, so the newest schema shipped.
-    """
-    shipped = sorted((tuple(int(p) for p in v.split(".")[:2]), v) for v in kv_utils.all_versions())
-    if kubernetes_version is None:
-        return shipped[-1][1]
-    wanted = tuple(int(p) for p in kubernetes_version.split(".")[:2])
-    usable = [v for minor, v in shipped if minor <= wanted]
-    if not usable:
-        raise LookupError(
-            f"kubernetes-validate ships no schema as old as {kubernetes_version} (oldest: {shipped[0][1]})"
-        )
-    return usable[-1]
 
 
 def validate(obj: dict[str, Any], kubernetes_version: str) -> None:

@@ -21,11 +21,11 @@ from components.images import PublishedImage
 from components.workloads import TYPE, ABWorkloads, ABWorkloadsArgs
 from offline.fakes.workloads import fake_digest, fake_ip
 from offline.harness import Declared, Evaluation, evaluate
+from offline.kube_schema import schema_version
 from stackconfig.errors import ConfigError
 from stackconfig.model import StackConfig
 from stacks import scenarios
 from stacks.config import parse_stack_config
-from tests.components.test_manifests import schema_version
 
 LOGIN = "streamabx7k2q9.azurecr.io"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"

@@ -19,15 +19,14 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-import yaml
 
 import contract
 from offline.fakes.azure_base import SUBSCRIPTION
 from offline.harness import PROJECT, Declared, Evaluation, evaluate
+from offline.stack_files import stack_files, stack_values
 from stackconfig.vm_sizes import parse_vm_size
 from stacks import config as stack_config
 from stacks import program
-from tests.conftest import stack_files
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY_DIR = ROOT / "policy"
@@ -58,11 +57,6 @@ from pulumi_policy import (  # noqa: E402  (after the pack's own import of pulum
     ResourceValidationArgs,
     StackValidationArgs,
 )
-
-
-def stack_values(stack_file: Path) -> dict:
-    config = yaml.safe_load(stack_file.read_text())["config"]
-    return {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(PROJECT + ":")}
 
 
 @pytest.fixture(scope="module", params=STACK_FILES, ids=lambda p: p.stem.split(".", 1)[1])

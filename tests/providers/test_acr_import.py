@@ -15,31 +15,17 @@ import hashlib
 
 import pytest
 
+from offline.clock import FakeClock
 from providers.acr_import import ImportedImageProvider, ImportFailedError, import_source
 from providers.errors import WaitTimeoutError
-from tests.conftest import FakeClock, constructed_auth, provider_on, recorded_once
-from tests.replay import SUBSCRIPTION, TENANT, constructed
+from tests.conftest import constructed_auth, recorded_once
+from tests.providers.scenarios.acr_import import STREAMING, props, provider_for
+from tests.replay import SUBSCRIPTION, constructed
 
-STREAMING = "test_acr_artifact_streaming.yaml"
 IMPORTS = "test_acr_image_import.yaml"
 NO_WAIT = "test_acr_import_no_wait.yaml"
 DIGEST = "sha256:622731d3e3a16b11a1f318b1c5018d0c44996b4c096b864fe2eac5b8beab535a"
 ARM = f"https://management.azure.com/subscriptions/{SUBSCRIPTION}"
-
-
-def props(registry: str = "clireg000002", resource_group: str = "clitest.rg000001", **overrides):
-    return {
-        "subscriptionId": SUBSCRIPTION,
-        "tenantId": TENANT,
-        "resourceGroupName": resource_group,
-        "registryName": registry,
-        "loginServer": f"{registry}.azurecr.io",
-        "source": "mcr.microsoft.com/azure-cli:2.0",
-        "target": "microsoft:azure-cli",
-        "timeoutMinutes": 30,
-        "__provider": "pickled",
-        **overrides,
-    }
 
 
 def import_url(registry: str = "clireg000002", resource_group: str = "clitest.rg000001") -> str:
@@ -47,10 +33,6 @@ def import_url(registry: str = "clireg000002", resource_group: str = "clitest.rg
         f"{ARM}/resourceGroups/{resource_group}/providers/Microsoft.ContainerRegistry/registries/{registry}/"
         "importImage?api-version=2025-11-01"
     )
-
-
-def provider_for(interactions, clock=None, poll_seconds=0):
-    return provider_on(ImportedImageProvider, interactions, clock=clock, poll_seconds=poll_seconds)
 
 
 def tag(login: str, repository: str, name: str, digest: str, status: int = 200):
@@ -206,7 +188,7 @@ def test_import_timeout_with_a_fake_clock():
     message = str(raised.value)
     assert "importing mcr.microsoft.com/azure-cli:2.0 into clireg000002 as microsoft:azure-cli" in message
     assert "ARM operation status InProgress" in message and "acr-streaming-ab:timeouts.importMinutes" in message
-    assert clock.now == 120
+    assert clock.t == 120
 
 
 def test_throttled_import_post_waits_out_retry_after():

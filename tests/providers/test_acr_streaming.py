@@ -9,85 +9,33 @@ from __future__ import annotations
 
 import pytest
 
+from offline.clock import FakeClock
 from providers.acr_dataplane import STREAMING_ARTIFACT_TYPE
 from providers.acr_streaming import (
-    RepositoryStreamingProvider,
     StreamingArtifactProvider,
     StreamingConversionError,
 )
 from providers.errors import AzureOperationError, WaitTimeoutError
-from tests.conftest import FakeClock, constructed_auth, provider_on, recorded_once, replay_session, session_factory
-from tests.replay import SUBSCRIPTION, TENANT, constructed
-
-STREAMING = "test_acr_artifact_streaming.yaml"
-LOGIN = "clireg000002.azurecr.io"
-BASE = f"https://{LOGIN}"
-DIGEST = "sha256:622731d3e3a16b11a1f318b1c5018d0c44996b4c096b864fe2eac5b8beab535a"
-OPERATION = "7dfcc117-d980-4c19-8817-3171e14186ca"
-ARTIFACT = "sha256:" + "e" * 64
-REFERRERS_URL = f"{BASE}/v2/microsoft/referrers/{DIGEST}?artifactType=application%2Fvnd.azure.artifact.streaming.v1"
-OPERATION_URL = f"{BASE}/acr/v1/microsoft/_operations/{OPERATION}"
-
-PROPS = {
-    "subscriptionId": SUBSCRIPTION,
-    "tenantId": TENANT,
-    "loginServer": LOGIN,
-    "repository": "microsoft",
-    "digest": DIGEST,
-    "timeoutMinutes": 60,
-    "__provider": "pickled",
-}
-
-
-def rec(*indices: int):
-    return recorded_once(STREAMING, list(indices))
-
-
-def referrers(*digests: str):
-    return constructed(
-        "GET",
-        REFERRERS_URL,
-        200,
-        {
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.index.v1+json",
-            "manifests": [
-                {
-                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                    "digest": d,
-                    "size": 1500,
-                    "artifactType": STREAMING_ARTIFACT_TYPE,
-                    "annotations": {"streaming.format": "overlaybd", "streaming.version": "v1"},
-                }
-                for d in digests
-            ],
-        },
-        {"oci-filters-applied": "artifactType"},
-    )
-
-
-def operation(status: str, progress: str = "100%", details: str = "Conversion completed"):
-    return constructed(
-        "GET",
-        OPERATION_URL,
-        200,
-        {
-            "name": "ArtifactStreamingConversion",
-            "status": status,
-            "progress": progress,
-            "details": details,
-            "resource": f"microsoft@{DIGEST}",
-            "startTime": "2025-04-28T03:54:17Z",
-        },
-    )
-
-
-def provider_for(interactions, clock=None, poll_seconds=0):
-    return provider_on(StreamingArtifactProvider, interactions, clock=clock, poll_seconds=poll_seconds)
-
-
-# Auth for a pull-scoped first call: #44 (GET /v2/ 401), #53 (exchange), #62 (token, pull).
-PULL_AUTH = (44, 53, 62)
+from tests.conftest import constructed_auth
+from tests.providers.scenarios.acr_streaming import (
+    ARTIFACT,
+    BASE,
+    DIGEST,
+    LOGIN,
+    OPERATION,
+    OPERATION_URL,
+    PROPS,
+    PULL_AUTH,
+    REFERRERS_URL,
+    REPO_PROPS,
+    REPO_URL,
+    operation,
+    provider_for,
+    rec,
+    referrers,
+    repo_provider_for,
+)
+from tests.replay import constructed
 
 
 def test_create_converts_and_waits_for_succeeded():
@@ -174,7 +122,7 @@ def test_conversion_timeout_says_what_is_still_running_and_how_to_wait_longer():
     message = str(raised.value)
     assert f"operation {OPERATION}" in message and "status Running, progress 30%" in message
     assert "acr-streaming-ab:timeouts.conversionMinutes" in message
-    assert clock.now == 120
+    assert clock.t == 120
 
 
 def test_retryable_fault_while_polling_is_retried():
@@ -296,24 +244,6 @@ def test_delete_leaves_an_artifact_it_found_existing():
     provider, transport = provider_for([])
     provider.delete("id", {**PROPS, "streamingArtifactDigest": ARTIFACT, "reused": True})
     assert transport.sent == []
-
-
-# -- RepositoryStreaming ---------------------------------------------------------------------------
-REPO_PROPS = {
-    "subscriptionId": SUBSCRIPTION,
-    "tenantId": TENANT,
-    "loginServer": LOGIN,
-    "repository": "microsoft",
-    "convertPushedImages": True,
-    "timeoutMinutes": 60,
-    "__provider": "pickled",
-}
-REPO_URL = f"{BASE}/acr/v1/microsoft/_streaming"
-
-
-def repo_provider_for(interactions, clock=None, poll_seconds=0):
-    session, transport = replay_session(interactions, clock=clock, poll_seconds=poll_seconds)
-    return RepositoryStreamingProvider(session_factory(session)), transport
 
 
 def test_auto_conversion_create():
@@ -470,7 +400,7 @@ def test_auto_conversion_delete_gives_up_after_timeout_minutes():
         provider.delete("id", {**REPO_PROPS, "timeoutMinutes": 2})
     assert "setting convertPushedImages=false on microsoft" in str(raised.value)
     assert "acr-streaming-ab:timeouts.conversionMinutes" in str(raised.value)
-    assert clock.now == 120
+    assert clock.t == 120
 
 
 def test_auto_conversion_delete_of_a_switch_already_off_posts_nothing():

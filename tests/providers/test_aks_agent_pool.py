@@ -10,136 +10,24 @@ import json
 
 import pytest
 
-from components.pool_body import pool_properties
+from offline.clock import FakeClock
 from providers.aks_agent_pool import ExperimentPoolProvider, diff_pool
 from providers.errors import AzureOperationError, WaitTimeoutError
-from stacks.config import parse_stack_config
-from tests.conftest import provider_on
-from tests.replay import SUBSCRIPTION, TENANT, ReplayTransport, constructed, recorded
-
-ARM = "https://management.azure.com"
-CLUSTER_PATH = (
-    f"/subscriptions/{SUBSCRIPTION}/resourceGroups/streamab-rg/providers/"
-    "Microsoft.ContainerService/managedClusters/streamab-aks"
+from tests.providers.scenarios.aks_agent_pool import (
+    ARM,
+    CLUSTER_PATH,
+    arm_pool,
+    operation_url,
+    pool_url,
+    props_for,
+    provider_for,
+    put_sequence,
 )
-API = "?api-version=2026-08-01"
-
-
-def pool_url(pool: str) -> str:
-    return f"{ARM}{CLUSTER_PATH}/agentPools/{pool}{API}"
-
-
-def operation_url(op: str) -> str:
-    return (
-        f"{ARM}/subscriptions/{SUBSCRIPTION}/providers/Microsoft.ContainerService/locations/westus3/"
-        f"operations/{op}?api-version=2016-03-30"
-    )
-
-
-class Clock:
-    """A clock that only moves when the code under test sleeps."""
-
-    def __init__(self, transport: ReplayTransport):
-        self.now = 0.0
-        self.transport = transport
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.transport.sleep(seconds)
-        self.now += seconds
-
-
-def provider_for(transport: ReplayTransport, *, poll_seconds: float = 0, clock: Clock | None = None):
-    return provider_on(ExperimentPoolProvider, transport, clock=clock or (lambda: 0.0), poll_seconds=poll_seconds)[0]
-
-
-CONFIG = parse_stack_config({"location": "westus3"})  # storage-matrix: slowart/slownoart/fastart/fastnoart
-
-
-def props_for(
-    pool_name: str, *, cache_generation: int = 0, timeout_minutes: int = 45, version: str | None = "1.33", **overrides
-):
-    # A pinned version (the upgrade paths need one); the default config pins none (test below).
-    pool = CONFIG.pool(pool_name)
-    properties = pool_properties(pool, version)
-    properties.update(overrides)
-    # As the engine hands them to a dynamic provider: every number a float.
-    return json.loads(
-        json.dumps(
-            {
-                "subscriptionId": SUBSCRIPTION,
-                "tenantId": TENANT,
-                "resourceGroupName": "streamab-rg",
-                "clusterName": "streamab-aks",
-                "poolName": pool_name,
-                "properties": properties,
-                "cacheGeneration": cache_generation,
-                "timeoutMinutes": timeout_minutes,
-                "__provider": "serialized-provider",
-            }
-        ),
-        parse_int=float,
-    )
+from tests.replay import ReplayTransport, constructed, recorded
 
 
 def integral(value):
     return json.loads(json.dumps(value), parse_float=lambda s: int(float(s)))
-
-
-def arm_pool(props: dict, *, state: str = "Succeeded", **extra_properties) -> dict:
-    """An agent pool as AKS returns it: our properties plus what AKS adds."""
-    properties = json.loads(json.dumps(props["properties"]), parse_float=lambda s: int(float(s)))
-    properties.update(
-        {
-            "provisioningState": state,
-            "powerState": {"code": "Running"},
-            "maxPods": 250,
-            "currentOrchestratorVersion": "1.33.2",
-            "nodeImageVersion": "AKSUbuntu-2204gen2containerd-202608.01.0",
-            "enableFIPS": False,
-            "upgradeSettings": {"maxSurge": "10%"},
-            "eTag": "4f3a2b1c",
-        }
-    )
-    properties.update(extra_properties)
-    return {
-        "id": f"{CLUSTER_PATH}/agentPools/{props['poolName']}",
-        "name": props["poolName"],
-        "type": "Microsoft.ContainerService/managedClusters/agentPools",
-        "properties": properties,
-    }
-
-
-def put_sequence(props: dict, op: str, *, status: int = 201, final: dict | None = None, polls: int = 1):
-    """PUT -> (InProgress x polls) -> Succeeded -> GET resource, as in the recorded registry create."""
-    body = arm_pool(props, state="Creating" if status == 201 else "Updating")
-    seq = [
-        constructed(
-            "PUT",
-            pool_url(props["poolName"]),
-            status,
-            body,
-            {"azure-asyncoperation": operation_url(op), "content-type": "application/json"},
-        )
-    ]
-    for _ in range(polls):
-        seq.append(
-            constructed(
-                "GET", operation_url(op), 200, {"name": op, "status": "InProgress", "startTime": "2026-08-02T10:00:00Z"}
-            )
-        )
-    seq.append(
-        constructed(
-            "GET",
-            operation_url(op),
-            200,
-            {"name": op, "status": "Succeeded", "startTime": "2026-08-02T10:00:00Z", "endTime": "2026-08-02T10:03:41Z"},
-        )
-    )
-    seq.append(constructed("GET", pool_url(props["poolName"]), 200, final or arm_pool(props)))
-    return seq
 
 
 def puts(transport: ReplayTransport) -> list:
@@ -416,7 +304,7 @@ def test_conflict_409_is_retried_until_aks_is_free():
 def test_conflict_retries_stop_at_the_configured_limit_with_azures_message():
     props = props_for("slownoart", timeout_minutes=1)
     transport = ReplayTransport([constructed("PUT", pool_url("slownoart"), 409, BUSY) for _ in range(4)])
-    clock = Clock(transport)
+    clock = FakeClock(on_sleep=transport.sleep)
     with pytest.raises(AzureOperationError) as raised:
         provider_for(transport, clock=clock).create(props)
     message = str(raised.value)
@@ -469,11 +357,11 @@ def test_a_day_long_retry_after_is_cut_to_the_budget_and_polling_shares_it():
             ],
         ]
     )
-    clock = Clock(transport)
+    clock = FakeClock(on_sleep=transport.sleep)
     with pytest.raises(AzureOperationError) as raised:
         provider_for(transport, clock=clock, poll_seconds=10).create(props)
     # 86 400 s asked, 120 s left: the wait is cut to 120 s, and then nothing is left for polling.
-    assert transport.sleeps[0] == 120.0 and clock.now <= 120.0 + 10
+    assert transport.sleeps[0] == 120.0 and clock.t <= 120.0 + 10
     assert "timeouts.poolMinutes" in str(raised.value)
 
 
@@ -570,7 +458,7 @@ def test_a_wait_past_the_pool_limit_names_the_config_key():
             ],
         ]
     )
-    clock = Clock(transport)
+    clock = FakeClock(on_sleep=transport.sleep)
     with pytest.raises(WaitTimeoutError) as raised:
         provider_for(transport, poll_seconds=30, clock=clock).create(props)
     assert "acr-streaming-ab:timeouts.poolMinutes" in str(raised.value)

@@ -21,7 +21,7 @@ from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from tests.providers.test_dynamic_contracts import (
+from tests.providers.scenarios.contracts import (
     NAMES,
     OTHER_TENANT,
     PROVIDER_KEY,

@@ -24,14 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from components.cluster import role_assignment_name
 from offline.fakes.azure_base import random_string
-from offline.harness import PROJECT, Evaluation, evaluate
-from stacks import program
+from offline.stack_files import evaluate_stack, snapshot, stack_files, stack_name, stack_values
 from stacks.config import parse_stack_config
-from tests.conftest import stack_files
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK_FILES = stack_files()  # the stacks with a cluster; the registry stack has its own test
@@ -44,45 +41,10 @@ SECRET_SIG = "4dabf18193072939515e22adb298388d"
 RANDOM_RESULT = random_string("suffix", {"length": 60})["result"]
 
 
-def stack_name(stack_file: Path) -> str:
-    return stack_file.stem.split(".", 1)[1]
-
-
-def stack_values(stack_file: Path) -> dict[str, Any]:
-    config = yaml.safe_load(stack_file.read_text())["config"]
-    return {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(PROJECT + ":")}
-
-
-def evaluate_stack(stack_file: Path, overrides: dict[str, Any] | None = None) -> Evaluation:
-    values = {**stack_values(stack_file), **(overrides or {})}
-    config = parse_stack_config(values)
-    return evaluate(lambda: program.build(config), values, stack=stack_name(stack_file))
-
-
-def snapshot(evaluation: Evaluation) -> dict[str, Any]:
-    """What the engine would compare between two runs, as plain JSON-able data."""
-    resources = [
-        {
-            "type": r.type,
-            "name": r.name,
-            "parent": r.parent,
-            "inputs": r.inputs,
-            "dependencies": sorted(evaluation.direct_dependencies(r)),
-        }
-        for r in evaluation.resources
-    ]
-    # Registration order follows when each resource's inputs resolve (asyncio), which the engine does
-    # not diff; identity is (type, name, parent).
-    resources.sort(key=lambda r: (r["type"], r["name"], r["parent"]))
-    data = {"resources": resources, "exports": evaluation.outputs, "secret": sorted(evaluation.secret_outputs)}
-    # Through JSON so that an in-process and an out-of-process snapshot compare alike.
-    return json.loads(json.dumps(data, sort_keys=True, default=repr))
-
-
 def snapshot_in_fresh_process(stack_file: Path, hash_seed: str) -> dict[str, Any]:
     code = (
         "import json, sys\nfrom pathlib import Path\n"
-        "from tests.stacks.test_idempotency import evaluate_stack, snapshot\n"
+        "from offline.stack_files import evaluate_stack, snapshot\n"
         "print(json.dumps(snapshot(evaluate_stack(Path(sys.argv[1]))), sort_keys=True))\n"
     )
     result = subprocess.run(

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pulumi
 import pytest
-import yaml
 
-from offline.harness import PROJECT, evaluate
+from offline.harness import evaluate
+from offline.stack_files import stack_values
 
 ROOT = Path(__file__).resolve().parents[2]
 ALL_STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
@@ -42,11 +42,6 @@ POOL = "pulumi-python:dynamic/aks:ExperimentPool"
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 REGISTRY = "azure-native:containerregistry:Registry"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
-
-
-def stack_values(stack_file: Path) -> dict:
-    config = yaml.safe_load(stack_file.read_text())["config"]
-    return {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(PROJECT + ":")}
 
 
 def run_main(monkeypatch) -> dict:

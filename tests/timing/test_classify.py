@@ -1,8 +1,8 @@
 from datetime import UTC, datetime, timedelta
 
-from tests.timing.dumps import BIG, failed, load, present, pulled
-from tests.timing.dumps import SIDE as SIDECAR
-from tests.timing.dumps import pod as dpod
+from offline.timing_dumps import BIG, failed, load, present, pulled
+from offline.timing_dumps import SIDE as SIDECAR
+from offline.timing_dumps import pod as dpod
 from timing.analysis.classify import (
     COLD,
     FAILED_POD,

@@ -5,18 +5,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.timing.helpers import FIXTURES
+from tests.conftest import TIMING_FIXTURES
 from timing.cli import build_parser, main
 from timing.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
 DUMPS = [
     "--pods",
-    str(FIXTURES / "pods.json"),
+    str(TIMING_FIXTURES / "pods.json"),
     "--events",
-    str(FIXTURES / "events.json"),
+    str(TIMING_FIXTURES / "events.json"),
     "--events",
-    str(FIXTURES / "events-k8s-io.json"),
+    str(TIMING_FIXTURES / "events-k8s-io.json"),
 ]
 
 
@@ -79,7 +79,7 @@ def test_reference_json_beside_measured(capsys):
 
 
 def test_events_without_pods_is_an_error(capsys):
-    assert main(["report", "--events", str(FIXTURES / "events.json")]) == 2
+    assert main(["report", "--events", str(TIMING_FIXTURES / "events.json")]) == 2
     assert (
         capsys.readouterr().err.strip()
         == "timing: error: --events needs --pods: events alone do not say which arm a pod is in"

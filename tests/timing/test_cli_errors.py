@@ -8,11 +8,11 @@ import types
 
 import pytest
 
-from tests.timing.helpers import FIXTURES
+from tests.conftest import TIMING_FIXTURES
 from timing.cli import main
 from timing.errors import UsageError
 
-PODS, EVENTS = str(FIXTURES / "pods.json"), str(FIXTURES / "events.json")
+PODS, EVENTS = str(TIMING_FIXTURES / "pods.json"), str(TIMING_FIXTURES / "events.json")
 
 
 def run(capsys, *argv):

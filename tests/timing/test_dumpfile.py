@@ -8,17 +8,16 @@ split that it does return must equal the whole document's items.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import orjson
 import pytest
 
+from tests.conftest import TIMING_FIXTURES
 from timing.errors import UsageError
 from timing.sources.dumpfile import DumpFile
 from timing.sources.inputs import load_dumps
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "timing"
-PODS = json.loads((FIXTURES / "pods.json").read_text())
+PODS = json.loads((TIMING_FIXTURES / "pods.json").read_text())
 
 
 def layouts(doc: dict) -> dict[str, bytes]:
@@ -71,7 +70,7 @@ def test_reports_do_not_depend_on_the_layout(tmp_path, name):
     reference.write_text(json.dumps(PODS))
     variant = tmp_path / f"{name}.json"
     variant.write_bytes(layouts(PODS)[name])
-    events = str(FIXTURES / "events.json")
+    events = str(TIMING_FIXTURES / "events.json")
     want = load_dumps([str(reference)], [events])
     got = load_dumps([str(variant)], [events])
     assert got.pods == want.pods

@@ -1,6 +1,6 @@
 import json
 
-from tests.timing.helpers import FIXTURES
+from tests.conftest import TIMING_FIXTURES
 from timing.model.events import PullEvent, container_from_field_path, normalize_events
 from timing.model.kubelet import BACKOFF, PULLED
 
@@ -137,8 +137,8 @@ def test_field_path_parsing():
 
 
 def test_fixture_dumps_overlap_is_deduplicated():
-    core = json.loads((FIXTURES / "events.json").read_text())["items"]
-    k8s = json.loads((FIXTURES / "events-k8s-io.json").read_text())["items"]
+    core = json.loads((TIMING_FIXTURES / "events.json").read_text())["items"]
+    k8s = json.loads((TIMING_FIXTURES / "events-k8s-io.json").read_text())["items"]
     core_uids = {e["metadata"]["uid"] for e in core}
     overlap = [e for e in k8s if e["metadata"]["uid"] in core_uids]
     assert overlap, "fixtures should contain events present in both API groups"

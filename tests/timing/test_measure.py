@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from tests.timing.helpers import FakeClock, FakeCluster, FakeStack, counter_ids, default_pools, vote_workloads
+from offline.clock import FakeClock
+from offline.kube_cluster import FakeCluster, FakeStack, counter_ids, default_pools, vote_workloads
 from timing.analysis.report import build_report
 from timing.measure.discovery import ResetError, TrialError, discover, plan_rounds
 from timing.measure.resets import NoReset, PurgeReset, RecycleReset
@@ -333,7 +334,6 @@ def test_measure_verifies_streaming_before_each_trial_and_records_a_seeded_order
 
 # --- the purge DaemonSet: own namespace, measured pools only, always removed ----------------------
 def _extra_pool_cluster():
-    from tests.timing.helpers import default_pools
 
     pools = default_pools()
     pools["other"] = {"streaming": False, "nodes": 1}  # a pool no measured arm uses

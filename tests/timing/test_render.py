@@ -4,7 +4,7 @@ import json
 import pytest
 from rich.console import Console
 
-from tests.timing.helpers import FIXTURES
+from tests.conftest import TIMING_FIXTURES
 from timing.analysis.report import build_report
 from timing.rendering.plot import write_plot
 from timing.rendering.table import fmt_size, print_report, short_image, write_csv
@@ -14,9 +14,12 @@ from timing.sources.inputs import load_dumps
 @pytest.fixture(scope="module")
 def report():
     loaded = load_dumps(
-        [str(FIXTURES / "pods.json")], [str(FIXTURES / "events.json"), str(FIXTURES / "events-k8s-io.json")]
+        [str(TIMING_FIXTURES / "pods.json")],
+        [str(TIMING_FIXTURES / "events.json"), str(TIMING_FIXTURES / "events-k8s-io.json")],
     )
-    return build_report(loaded.pods, loaded.events, image_info=json.loads((FIXTURES / "image-info.json").read_text()))
+    return build_report(
+        loaded.pods, loaded.events, image_info=json.loads((TIMING_FIXTURES / "image-info.json").read_text())
+    )
 
 
 def test_table_per_workload(report):
@@ -73,7 +76,7 @@ def test_plot_written(report, tmp_path):
 
 
 def test_waterfall_bars_follow_the_pod_phases_and_go_log_when_arms_differ_10x(tmp_path, monkeypatch):
-    from tests.timing.dumps import BIG, load, pod, pulled
+    from offline.timing_dumps import BIG, load, pod, pulled
     from timing.rendering import plot
     from timing.rendering.waterfall import phase_ends, segments
 
@@ -147,9 +150,9 @@ def test_columns_is_honoured_when_piped():
             "timing",
             "report",
             "--pods",
-            str(FIXTURES / "pods.json"),
+            str(TIMING_FIXTURES / "pods.json"),
             "--events",
-            str(FIXTURES / "events.json"),
+            str(TIMING_FIXTURES / "events.json"),
         ],
         cwd=root,
         env={**os.environ, "COLUMNS": "80"},

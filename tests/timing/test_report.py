@@ -3,7 +3,7 @@ from datetime import UTC
 
 import pytest
 
-from tests.timing.helpers import FIXTURES
+from tests.conftest import TIMING_FIXTURES
 from timing import SCHEMA
 from timing.analysis.report import build_report
 from timing.sources.inputs import load_dumps
@@ -73,9 +73,10 @@ SPEEDUP_KEYS = {"metric", "per_trial", "n_trials", "estimate", "ci95", "trials_n
 @pytest.fixture(scope="module")
 def report():
     loaded = load_dumps(
-        [str(FIXTURES / "pods.json")], [str(FIXTURES / "events.json"), str(FIXTURES / "events-k8s-io.json")]
+        [str(TIMING_FIXTURES / "pods.json")],
+        [str(TIMING_FIXTURES / "events.json"), str(TIMING_FIXTURES / "events-k8s-io.json")],
     )
-    info = json.loads((FIXTURES / "image-info.json").read_text())
+    info = json.loads((TIMING_FIXTURES / "image-info.json").read_text())
     return build_report(loaded.pods, loaded.events, image_info=info)
 
 
@@ -196,23 +197,25 @@ def test_container_details(report):
 
 def test_selector_and_namespace_filters_apply_to_dumps():
     loaded = load_dumps(
-        [str(FIXTURES / "pods.json")],
-        [str(FIXTURES / "events.json")],
+        [str(TIMING_FIXTURES / "pods.json")],
+        [str(TIMING_FIXTURES / "events.json")],
         namespaces=["streaming-ab"],
         selector="streaming-ab/arm in (vote-standard,vote-streaming)",
     )
     r = build_report(loaded.pods, loaded.events)
     assert sorted(r["arms"]) == ["vote-standard", "vote-streaming"]
-    loaded = load_dumps([str(FIXTURES / "pods.json")], [str(FIXTURES / "events.json")], namespaces=["kube-system"])
+    loaded = load_dumps(
+        [str(TIMING_FIXTURES / "pods.json")], [str(TIMING_FIXTURES / "events.json")], namespaces=["kube-system"]
+    )
     assert build_report(loaded.pods, loaded.events)["pods"] == []
     loaded = load_dumps(
-        [str(FIXTURES / "pods.json")], [], selector="streaming-ab/streaming=true,streaming-ab/workload!=vote"
+        [str(TIMING_FIXTURES / "pods.json")], [], selector="streaming-ab/streaming=true,streaming-ab/workload!=vote"
     )
     assert sorted(build_report(loaded.pods, loaded.events)["arms"]) == ["large-fast-streaming", "large-slow-streaming"]
 
 
 def test_without_events_every_pod_is_no_pull_event():
-    loaded = load_dumps([str(FIXTURES / "pods.json")], [])
+    loaded = load_dumps([str(TIMING_FIXTURES / "pods.json")], [])
     r = build_report(loaded.pods, loaded.events)
     assert all(
         a["cold_pods"] == 0 and a["warm_pods"] == 0 and a["unknown_pods"] == a["pods"] for a in r["arms"].values()
@@ -246,7 +249,7 @@ def test_pairing_rules():
 
 # --- trials as the unit, on constructed dumps ---------------------------------------------------
 def _trial(n, std_ready, stream_ready, replicas=2, extra=()):
-    from tests.timing.dumps import BIG, pod, pulled
+    from offline.timing_dumps import BIG, pod, pulled
 
     pods, events = [], []
     base = 100.0 * n
@@ -272,7 +275,7 @@ def _trial(n, std_ready, stream_ready, replicas=2, extra=()):
 
 
 def _report(*trials, **kw):
-    from tests.timing.dumps import load
+    from offline.timing_dumps import load
 
     pods, events = [], []
     for ps, es in trials:
@@ -300,7 +303,7 @@ def test_arm_ready_is_last_ready_minus_first_created_per_trial():
 
 
 def test_a_trial_with_a_warm_or_restarted_pod_is_left_out_and_counted():
-    from tests.timing.dumps import BIG, pod, present
+    from offline.timing_dumps import BIG, pod, present
 
     def warm_pod(pods, events, base):
         p = pod("a-art-warm", arm="a-art", streaming=True, node="art-1", created=base, ready=base + 2, trial=2)
@@ -321,7 +324,7 @@ def test_a_trial_with_a_warm_or_restarted_pod_is_left_out_and_counted():
 
 
 def test_failures_are_a_rate_not_a_silent_drop():
-    from tests.timing.dumps import BIG, failed, pod
+    from offline.timing_dumps import BIG, failed, pod
 
     def broken(pods, events, base):
         p = pod("a-art-f", arm="a-art", streaming=True, node="art-0", created=base, trial=1)
@@ -335,7 +338,7 @@ def test_failures_are_a_rate_not_a_silent_drop():
 
 
 def test_app_ready_speedup_from_the_images_own_log_line():
-    from tests.timing.dumps import at, load
+    from offline.timing_dumps import at, load
 
     pods, events = _trial(1, 40, 10)
     p, e = load(pods, events)

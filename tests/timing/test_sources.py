@@ -7,10 +7,10 @@ from timing.analysis.report import build_report
 
 
 def test_live_reads_one_list_per_namespace(monkeypatch):
-    from tests.timing.helpers import FIXTURES
+    from tests.conftest import TIMING_FIXTURES
 
-    pods = json.loads((FIXTURES / "pods.json").read_text())
-    events = json.loads((FIXTURES / "events.json").read_text())
+    pods = json.loads((TIMING_FIXTURES / "pods.json").read_text())
+    events = json.loads((TIMING_FIXTURES / "events.json").read_text())
     calls = []
 
     class Resp:

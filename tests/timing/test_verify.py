@@ -1,6 +1,6 @@
 """Verified streaming and verified cold, from constructed evidence."""
 
-from tests.timing.dumps import BIG, load, pod, pulled
+from offline.timing_dumps import BIG, load, pod, pulled
 from timing.analysis.report import build_report
 from timing.analysis.verify import NODE_STATUS_MAX_IMAGES
 from timing.model.evidence import Evidence

@@ -1,37 +1,18 @@
-"""Fakes for the timing tests: a clock, a cluster that simulates image caches, a Pulumi stack."""
+"""A fake Kubernetes cluster for ``timing measure``: image caches per node, in fake time; a fake Pulumi stack.
+
+The objects it lists are built by offline.kube_objects; time is an offline.clock.FakeClock.
+"""
 
 from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from typing import Any
 
-from offline.timing_support import format_time
+from offline import kube_objects as kube
+from offline.clock import FakeClock
 from timing.model.kube_time import format_micro_time
 from timing.sources.selectors import parse_selector
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "timing"
-BASE = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
-
-
-class FakeClock:
-    def __init__(self):
-        self.t = 0.0
-        self.sleeps = []
-
-    def now(self):
-        return BASE + timedelta(seconds=self.t)
-
-    def monotonic(self):
-        return self.t
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.t += seconds
-
-    def at(self, t):
-        return BASE + timedelta(seconds=t)
 
 
 class FakeCluster:
@@ -44,16 +25,16 @@ class FakeCluster:
     ``purge_broken`` (purge reports success but leaves the caches).
     """
 
-    def __init__(self, clock, pools, workloads, namespace="streaming-ab"):
+    def __init__(self, clock: FakeClock, pools, workloads, namespace="streaming-ab"):
         self.clock = clock
         self.ns = namespace
         self._ids = itertools.count(1)
         self.pools = pools  # pool -> {"streaming": bool, "nodes": n}
-        self.nodes = []
+        self.nodes: list[dict[str, Any]] = []
         for pool, cfg in pools.items():
             for i in range(cfg["nodes"]):
                 self.nodes.append(self._node(pool, cfg["streaming"], i, ready_at=-1.0))
-        self.deployments = {}
+        self.deployments: dict[str, dict[str, Any]] = {}
         for w in workloads:
             for arm in w["arms"]:
                 for comp, image in w["components"].items():
@@ -74,20 +55,20 @@ class FakeCluster:
                             "streaming-ab/pool": arm["pool"],
                         },
                     }
-        self.pods = []
-        self.events = []
-        self.daemonsets = {}
-        self.ds_pods = []
-        self.scale_calls = []
-        self.list_calls = []
-        self.failing_images = set()
-        self.purge_fail_nodes = set()
+        self.pods: list[dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []
+        self.daemonsets: dict[str, dict[str, Any]] = {}
+        self.ds_pods: list[dict[str, Any]] = []
+        self.scale_calls: list[tuple[float, str, int]] = []
+        self.list_calls: list[tuple[str, str, str | None]] = []
+        self.failing_images: set[str] = set()
+        self.purge_fail_nodes: set[str] = set()
         self.purge_broken = False
         self.pull_seconds = {False: 30.0, True: 5.0}
-        self.label_calls = []
-        self.namespaces = {}
+        self.label_calls: list[tuple[str, str, str]] = []
+        self.namespaces: dict[str, dict[str, Any]] = {}
         self.delete_failures = 0  # the next N DaemonSet deletions fail with an API error
-        self.app_read_seconds = None  # set: pods log an app-ready line this long after their container starts
+        self.app_read_seconds: float | None = None  # set: pods log an app-ready line this long after they start
 
     # --- helpers -------------------------------------------------------------
     def _node(self, pool, streaming, i, ready_at):
@@ -102,25 +83,14 @@ class FakeCluster:
         }  # image -> time it is fully on disk
 
     def _node_json(self, n):
-        ready = self.clock.t >= n["ready_at"]
-        return {
-            "metadata": {
-                "name": n["name"],
-                "uid": n["uid"],
-                "labels": {
-                    "streaming-ab/pool": n["pool"],
-                    "streaming-ab/streaming": "true" if n["streaming"] else "false",
-                    **({"kubernetes.azure.com/artifactstreaming-enabled": "true"} if n["streaming"] else {}),
-                },
-            },
-            "status": {
-                "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
-                # What kubelet lists: images fully on disk now.
-                "images": [
-                    {"names": [image], "sizeBytes": 1} for image, done in n["cache"].items() if done <= self.clock.t
-                ],
-            },
+        labels = {
+            "streaming-ab/pool": n["pool"],
+            "streaming-ab/streaming": "true" if n["streaming"] else "false",
+            **({"kubernetes.azure.com/artifactstreaming-enabled": "true"} if n["streaming"] else {}),
         }
+        # What kubelet lists: images fully on disk now.
+        on_disk = [image for image, done in n["cache"].items() if done <= self.clock.t]
+        return kube.node_object(n["name"], n["uid"], labels, ready=self.clock.t >= n["ready_at"], images=on_disk)
 
     def _tick(self):
         for p in self.ds_pods:
@@ -132,33 +102,10 @@ class FakeCluster:
                         node["cache"].pop(image, None)
 
     def _event(self, pod, t, reason, message, etype="Normal"):
-        self.events.append(
-            {
-                "apiVersion": "v1",
-                "kind": "Event",
-                "t": t,
-                "metadata": {
-                    "name": f"{pod['name']}.{next(self._ids):016x}",
-                    "namespace": self.ns,
-                    "uid": str(uuid.uuid4()),
-                },
-                "involvedObject": {
-                    "apiVersion": "v1",
-                    "kind": "Pod",
-                    "name": pod["name"],
-                    "namespace": self.ns,
-                    "uid": pod["uid"],
-                    "fieldPath": f"spec.containers{{{pod['container']}}}",
-                },
-                "reason": reason,
-                "message": message,
-                "type": etype,
-                "count": 1,
-                "firstTimestamp": format_time(self.clock.at(t)),
-                "lastTimestamp": format_time(self.clock.at(t)),
-                "source": {"component": "kubelet", "host": pod["node"]},
-            }
-        )
+        meta = kube.event_metadata(f"{pod['name']}.{next(self._ids):016x}", namespace=self.ns, uid=str(uuid.uuid4()))
+        regarding = kube.object_reference(pod["name"], pod["uid"], namespace=self.ns, container=pod["container"])
+        event = kube.core_event(meta, regarding, reason, message, first=self.clock.at(t), host=pod["node"], etype=etype)
+        self.events.append({**event, "t": t})  # "t": when kubelet records it; listed from then on
 
     def _create_pod(self, dep):
         now = self.clock.t
@@ -180,75 +127,45 @@ class FakeCluster:
         }
         image = dep["image"]
         if image in self.failing_images:
-            self._event(pod, now + 1, "Pulling", f'Pulling image "{image}"')
-            self._event(
-                pod, now + 3, "Failed", f'Failed to pull image "{image}": rpc error: code = NotFound', "Warning"
-            )
+            self._event(pod, now + 1, "Pulling", kube.pulling_message(image))
+            not_found = kube.failed_pull_message(image, "rpc error: code = NotFound")
+            self._event(pod, now + 3, "Failed", not_found, "Warning")
         elif image in node["cache"] and node["cache"][image] <= now:
-            self._event(pod, now + 0.5, "Pulled", f'Container image "{image}" already present on machine')
+            self._event(pod, now + 0.5, "Pulled", kube.present_message(image))
             pod["ready_at"] = now + 1.5
         elif image in node["cache"]:
             # Serialized pulls: this replica waits for the pull already under way.
             done = node["cache"][image] + 0.3
-            self._event(pod, now + 1, "Pulling", f'Pulling image "{image}"')
-            self._event(
-                pod,
-                done,
-                "Pulled",
-                f'Successfully pulled image "{image}" in 300ms ({done - now - 1:.3f}s including waiting)',
-            )
+            self._event(pod, now + 1, "Pulling", kube.pulling_message(image))
+            self._event(pod, done, "Pulled", kube.pulled_message(image, "300ms", f"{done - now - 1:.3f}s"))
             pod["ready_at"] = done + 1
         else:
             pull = self.pull_seconds[node["streaming"]]
-            self._event(pod, now + 1, "Pulling", f'Pulling image "{image}"')
-            self._event(
-                pod,
-                now + 1 + pull,
-                "Pulled",
-                f'Successfully pulled image "{image}" in {pull}s ({pull}s including waiting)',
-            )
+            self._event(pod, now + 1, "Pulling", kube.pulling_message(image))
+            self._event(pod, now + 1 + pull, "Pulled", kube.pulled_message(image, f"{pull}s", f"{pull}s"))
             node["cache"][image] = now + 1 + pull
             pod["ready_at"] = now + 2 + pull
         self.pods.append(pod)
 
     def _pod_json(self, p):
-        t = self.clock.t
-        ready = p["ready_at"] is not None and t >= p["ready_at"] and p["deleted_at"] is None
-        meta = {
-            "name": p["name"],
-            "namespace": self.ns,
-            "uid": p["uid"],
-            "labels": dict(p["labels"]),
-            "creationTimestamp": format_time(self.clock.at(p["created"])),
-            "resourceVersion": str(next(self._ids)),
-        }
-        if p["deleted_at"] is not None:
-            meta["deletionTimestamp"] = format_time(self.clock.at(p["deleted_at"]))
-        status = {
-            "phase": "Running" if ready else "Pending",
-            "conditions": [
-                {
-                    "type": "Ready",
-                    "status": "True" if ready else "False",
-                    "lastTransitionTime": format_time(self.clock.at(p["ready_at"] if ready else p["created"])),
-                }
-            ],
-        }
+        ready = p["ready_at"] is not None and self.clock.t >= p["ready_at"] and p["deleted_at"] is None
+        metadata = kube.pod_metadata(
+            p["name"],
+            namespace=self.ns,
+            uid=p["uid"],
+            labels=dict(p["labels"]),
+            created=self.clock.at(p["created"]),
+            deleted=self.clock.at(p["deleted_at"]) if p["deleted_at"] is not None else None,
+            resource_version=str(next(self._ids)),
+        )
+        spec = kube.pod_spec(p["node"], [kube.container_spec(p["container"], p["image"])])
+        since = self.clock.at(p["ready_at"] if ready else p["created"])
+        statuses = None
         if ready:
-            status["containerStatuses"] = [
-                {
-                    "name": p["container"],
-                    "ready": True,
-                    "state": {"running": {"startedAt": format_time(self.clock.at(p["ready_at"] - 0.5))}},
-                }
-            ]
-        return {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": meta,
-            "spec": {"nodeName": p["node"], "containers": [{"name": p["container"], "image": p["image"]}]},
-            "status": status,
-        }
+            started = kube.running(self.clock.at(p["ready_at"] - 0.5))
+            statuses = [kube.container_status(p["container"], started, ready=True)]
+        conditions = [kube.condition("Ready", ready, since)]
+        return kube.pod_object(metadata, spec, kube.pod_status("Running" if ready else "Pending", conditions, statuses))
 
     # --- the Cluster interface used by measure ----------------------------------
     def list_deployments(self, namespace, selector):
@@ -383,7 +300,7 @@ class FakeCluster:
 class FakeStack:
     """cacheGeneration + ``pulumi up`` that replaces every experiment node (empty caches)."""
 
-    def __init__(self, cluster, clock, up_seconds=240.0, boot_seconds=30.0):
+    def __init__(self, cluster: FakeCluster, clock: FakeClock, up_seconds=240.0, boot_seconds=30.0):
         self.cluster, self.clock = cluster, clock
         self.generation = 3
         self.ups = 0
@@ -430,7 +347,3 @@ def default_pools():
 def counter_ids(prefix="trial"):
     c = itertools.count(1)
     return lambda: f"{prefix}-{next(c):03d}"
-
-
-def iso(dt):
-    return format_micro_time(dt)

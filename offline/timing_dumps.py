@@ -1,0 +1,104 @@
+"""Constructed kubectl-shaped pods and kubelet events for the timing rules (no cluster involved).
+
+Times are seconds after ``T0``; the objects come from offline.kube_objects.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from offline import kube_objects as kube
+from timing.model.events import normalize_events
+from timing.model.pods import pod_from_dict
+
+T0 = datetime(2026, 11, 3, 9, 0, 0, tzinfo=UTC)
+BIG = "acr.azurecr.io/big:v1"
+SIDE = "acr.azurecr.io/side:v1"
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def pod(
+    name,
+    arm="a-std",
+    streaming=False,
+    node="n1",
+    created=0.0,
+    ready=None,
+    started=None,
+    scheduled=None,
+    images=(("app", BIG),),
+    restarts=0,
+    trial=None,
+    workload="w",
+    pair="p",
+    pool=None,
+    component=None,
+):
+    labels = {
+        "streaming-ab/arm": arm,
+        "streaming-ab/streaming": "true" if streaming else "false",
+        "streaming-ab/workload": workload,
+        "streaming-ab/pair": pair,
+        "streaming-ab/pool": pool or ("art" if streaming else "std"),
+    }
+    if trial is not None:
+        labels["streaming-ab/trial"] = str(trial)
+    if component:
+        labels["app.kubernetes.io/name"] = component
+    conditions = []
+    if scheduled is not None:
+        conditions.append(kube.condition("PodScheduled", True, at(scheduled)))
+    if ready is not None:
+        conditions.append(kube.condition("Ready", True, at(ready)))
+    state = kube.running(at(started)) if started is not None else None
+    statuses = [kube.container_status(cname, state, restarts=restarts) for cname, _image in images]
+    metadata = kube.pod_metadata(name, namespace="streaming-ab", uid=f"uid-{name}", labels=labels, created=at(created))
+    spec = kube.pod_spec(node, [kube.container_spec(cname, image) for cname, image in images])
+    phase = "Running" if ready is not None else "Pending"
+    return kube.pod_object(metadata, spec, kube.pod_status(phase, conditions, statuses))
+
+
+def event(pod_doc, reason, message, t, container=None, clock="second", node=None, etype="Normal"):
+    """A kubelet event at ``t`` seconds; ``clock``: "second" (core/v1 only), "micro" (eventTime) or "name"."""
+    meta = pod_doc["metadata"]
+    when = at(t)
+    nanos = int((when - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()) * 1_000_000_000 + when.microsecond * 1000
+    name = f"{meta['name']}.{nanos:x}" if clock == "name" else f"{meta['name']}.ev{abs(hash((reason, t))) % 10**6}"
+    metadata = kube.event_metadata(name, namespace=meta["namespace"], uid=f"ev-{meta['name']}-{reason}-{t}")
+    cname = container or pod_doc["spec"]["containers"][0]["name"]
+    regarding = kube.object_reference(meta["name"], meta["uid"], namespace=meta["namespace"], container=cname)
+    host = node or pod_doc["spec"]["nodeName"]
+    micro = when if clock == "micro" else None
+    return kube.core_event(metadata, regarding, reason, message, first=when, event_time=micro, host=host, etype=etype)
+
+
+def pulled(pod_doc, image, start, end, container=None, clock="second"):
+    """ "Pulling" at ``start`` and "Successfully pulled ... in (end-start)s" at ``end``."""
+    took = end - start
+    return [
+        event(pod_doc, "Pulling", kube.pulling_message(image), start, container, clock),
+        event(
+            pod_doc,
+            "Pulled",
+            kube.pulled_message(image, f"{took:.3f}s", f"{took:.3f}s", 5000000000),
+            end,
+            container,
+            clock,
+        ),
+    ]
+
+
+def present(pod_doc, image, t, container=None):
+    return [event(pod_doc, "Pulled", kube.present_message(image), t, container)]
+
+
+def failed(pod_doc, image, t, container=None):
+    not_found = kube.failed_pull_message(image, "rpc error: code = NotFound")
+    return [event(pod_doc, "Failed", not_found, t, container, etype="Warning")]
+
+
+def load(pod_docs, event_docs):
+    return [pod_from_dict(p) for p in pod_docs], normalize_events(event_docs)
