@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.timing.dumps import BIG, load, pod, pulled
+from offline.timing_dumps import BIG, load, pod, pulled
 from timing.analysis.report import build_report
 from timing.sources import results
 

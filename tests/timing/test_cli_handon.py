@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.timing.helpers import FIXTURES
+from tests.conftest import TIMING_FIXTURES as FIXTURES
 from timing.cli import main
 from timing.errors import ExitStatus
 
