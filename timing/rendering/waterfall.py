@@ -2,7 +2,7 @@
 
 Up to ``MAX_PODS_AS_BARS`` pods of an arm's trial get one lane each; beyond that the lanes are
 quantiles of the pods' phase ends (so a picture of 100 000 pods is as large as one of 400), and
-one axis rule holds for every panel. Definitions: docs/timing.md ("The waterfall").
+one axis rule holds for every panel. Definitions: docs/timing.md ("The pictures: forest plot and waterfall").
 """
 
 from __future__ import annotations
