@@ -194,7 +194,8 @@ def build_parser() -> Parser:
         command(
             "report",
             "per-arm figures and per-trial speed-ups from a cluster, kubectl dumps or a results folder",
-            "Per-arm pod figures and the per-trial speed-up, with what was and was not verified.",
+            "Per-arm pod figures and the per-trial speed-up, with what was and was not verified. Exit status: "
+            "0 done, 3 a CI gate failed (--fail-below, --require-verified), 2 a usage mistake, 1 a failure.",
             REPORT_EXAMPLES,
         )
     )
