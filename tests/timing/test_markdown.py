@@ -35,3 +35,11 @@ def test_a_pipe_in_a_name_cannot_break_the_table(make_report, tmp_path):
     assert "old content" not in text  # the file is written, not appended to
     row = next(line for line in text.splitlines() if "odd" in line)
     assert row.startswith("| odd\\|name, pair v1 |") and row.count(" | ") == 4
+
+
+def test_replicas_and_pods_per_node_as_the_report_gives_them(make_report):
+    report = make_report()
+    report["comparisons"][0]["replicas"] = {"baseline": 10.0, "streaming": 10.0}
+    report["comparisons"][0]["pods_per_node"] = {"baseline": 2.5, "streaming": None}
+    row = next(line for line in render_markdown(report).splitlines() if line.startswith("| vote"))
+    assert row.startswith("| vote, pair v1 | standard 10, streaming 10 | standard 2.5, streaming ? |")

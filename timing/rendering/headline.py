@@ -35,8 +35,12 @@ def _per_arm(value: object, c: Mapping) -> str | None:
         b = value.get(c.get("baseline_arm"), value.get("baseline", value.get("standard")))
         s = value.get(c.get("streaming_arm"), value.get("streaming"))
         if b is not None or s is not None:
-            return f"standard {b if b is not None else '?'}, streaming {s if s is not None else '?'}"
+            return f"standard {_number(b)}, streaming {_number(s)}"
     return None
+
+
+def _number(value: object) -> str:
+    return f"{value:g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "?"
 
 
 def _pods_per_trial(report: Mapping, arm: str) -> str:
