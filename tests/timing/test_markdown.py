@@ -43,3 +43,11 @@ def test_replicas_and_pods_per_node_as_the_report_gives_them(make_report):
     report["comparisons"][0]["pods_per_node"] = {"baseline": 2.5, "streaming": None}
     row = next(line for line in render_markdown(report).splitlines() if line.startswith("| vote"))
     assert row.startswith("| vote, pair v1 | standard 10, streaming 10 | standard 2.5, streaming ? |")
+
+
+def test_the_reports_warnings_follow_the_headlines(make_report):
+    report = make_report()
+    report["comparisons"][0]["warnings"] = ["two trials: the 95% interval spans 2.0x to 9.0x (4-fold); run more trials"]
+    text = render_markdown(report)
+    assert "\n- vote, pair v1: two trials: the 95% interval spans 2.0x to 9.0x (4-fold); run more trials.\n" in text
+    assert text.index("two trials") < text.index("Nothing was left out.")

@@ -83,6 +83,11 @@ def headlines(report: Mapping) -> list[Headline]:
     ]
 
 
+def cautions(report: Mapping) -> list[str]:
+    """What a reader of a headline must know (one trial, a wide interval, drift ...), as the report says it."""
+    return [f"{comparison_title(c)}: {w}." for c in report.get("comparisons") or () for w in c.get("warnings") or ()]
+
+
 def _counts(counts: Mapping) -> str:
     return ", ".join(f"{reason} {n}" for reason, n in counts.items())
 

@@ -11,7 +11,7 @@ from html import escape
 
 from timing.rendering.definitions import DEFINITIONS
 from timing.rendering.environment import environment
-from timing.rendering.headline import exclusions, headlines
+from timing.rendering.headline import cautions, exclusions, headlines
 from timing.rendering.waterfall import axis_rule, comparison_title, trial_rows
 
 TITLE = "ACR artifact streaming A/B: pod start-up report"
@@ -48,6 +48,10 @@ def _headline_table(report: Mapping) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
+def _list(lines: list[str]) -> str:
+    return "<ul>" + "".join(f"<li>{escape(line)}</li>" for line in lines) + "</ul>" if lines else ""
+
+
 def _figure(svg: str, caption: str) -> str:
     return f"<figure>{svg}<figcaption>{escape(caption)}</figcaption></figure>"
 
@@ -76,16 +80,11 @@ def _facts(pairs) -> str:
 
 def render_html(report: Mapping) -> str:
     forest, waterfalls = _pictures(report)
-    lines = exclusions(report)
-    excluded = (
-        "<ul>" + "".join(f"<li>{escape(line)}</li>" for line in lines) + "</ul>"
-        if lines
-        else "<p>Nothing was left out.</p>"
-    )
+    excluded = _list(exclusions(report)) or "<p>Nothing was left out.</p>"
     body = "\n".join(
         (
             f"<h1>{escape(TITLE)}</h1>",
-            _section("headlines", "Headline per comparison", _headline_table(report)),
+            _section("headlines", "Headline per comparison", _headline_table(report) + _list(cautions(report))),
             _section("forest", "All comparisons", forest),
             _section("waterfall", "Waterfall per trial", waterfalls),
             _section("environment", "Environment", _facts(environment(report))),

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 from timing.rendering.definitions import DEFINITIONS
 from timing.rendering.environment import environment
-from timing.rendering.headline import exclusions, headlines
+from timing.rendering.headline import cautions, exclusions, headlines
 
 TITLE = "ACR artifact streaming A/B: pod start-up"
 
@@ -45,6 +45,9 @@ def render_markdown(report: Mapping, gate_lines: Iterable[str] = ()) -> str:
         )
     else:
         out.append("No comparison: the report has no pair of a standard and a streaming arm.")
+    notes = cautions(report)
+    if notes:
+        out += ["", *(f"- {cell(line)}" for line in notes)]
     gates = list(gate_lines)
     if gates:
         out += ["", "**CI gate failed:**", *(f"- {cell(line)}" for line in gates)]
