@@ -76,8 +76,8 @@ def rendered(tmp_path_factory, make_report):
     report["trials"] = [
         {"id": "t-1", "index": 1, "started_at": "2026-11-03T09:00:00.000000Z", "flagged": True, "included": False,
          "verdict": "warm-up", "reasons": ["first trial after a deploy"],
-         "node_facts": {"aks-art-0": {"labels": {"topology.kubernetes.io/region": "westeurope",
-                                                 "node.kubernetes.io/instance-type": "Standard_D4ds_v5"}}}},
+         "node_facts": {"aks-art-0": {"zone": "westeurope-1", "vm_size": "Standard_D4ds_v5",
+                                      "kubelet_version": "v1.33.2", "node_image_version": None}}},
         {"id": "t-2", "index": 2, "started_at": "2026-11-04T09:00:00.000000Z", "flagged": False},
     ]  # fmt: skip
     folder = tmp_path_factory.mktemp("html")
@@ -111,7 +111,7 @@ def test_the_rendered_page_says_the_environment_or_not_recorded(rendered):
     env = text[text.index("Environment") : text.index("Excluded trials")]
     assert "westeurope" in env and "Standard_D4ds_v5" in env
     assert "2026-11-03 to 2026-11-04" in env
-    assert "node image\nnot recorded" in env and "kubelet\nnot recorded" in env
+    assert "node image\nnot recorded" in env and "kubelet\nv1.33.2" in env and "containerd\nnot recorded" in env
     assert "3 in the pods; 2 trial manifest(s), 1 flagged" in env
 
 

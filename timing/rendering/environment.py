@@ -12,6 +12,7 @@ NOT_RECORDED = "not recorded"
 # fact -> the names a node record may carry it under (report key, kubectl label, Node status field)
 NODE_FACTS: dict[str, tuple[str, ...]] = {
     "region": ("region", "topology.kubernetes.io/region", "failure-domain.beta.kubernetes.io/region"),
+    "zones": ("zone", "topology.kubernetes.io/zone"),
     "VM sizes": ("vm_size", "instance_type", "node.kubernetes.io/instance-type", "beta.kubernetes.io/instance-type"),
     "node image": ("node_image_version", "node_image", "kubernetes.azure.com/node-image-version"),
     "kubelet": ("kubelet_version", "kubeletVersion"),
@@ -64,10 +65,18 @@ def _trial_count(report: Mapping) -> str:
     return text
 
 
+def _regions_of_zones(zones: list[str]) -> list[str]:
+    """AKS zone labels read ``<region>-<n>`` (``westus3-1``); a node outside any zone says ``0``: no region."""
+    return sorted({z.rsplit("-", 1)[0] for z in zones if "-" in z and z.rsplit("-", 1)[1].isdigit()})
+
+
 def environment(report: Mapping) -> list[tuple[str, str]]:
     """(fact, value) in a fixed order; a value the report does not hold is "not recorded"."""
     records = list(_records(report))
-    out = [(fact, ", ".join(_values(records, names)) or NOT_RECORDED) for fact, names in NODE_FACTS.items()]
+    found = {fact: _values(records, names) for fact, names in NODE_FACTS.items()}
+    if not found["region"]:
+        found["region"] = _regions_of_zones(found["zones"])
+    out = [(fact, ", ".join(values) or NOT_RECORDED) for fact, values in found.items()]
     pools = sorted({str(a.get("pool")) for a in (report.get("arms") or {}).values() if a.get("pool")})
     out.append(("node pools", ", ".join(pools) or NOT_RECORDED))
     out.append(("dates", _dates(report)))
