@@ -130,6 +130,13 @@ def test_the_page_loads_nothing_from_outside(rendered):
         assert attr.startswith(("#", "data:")), attr
 
 
+def test_every_id_on_the_page_is_unique_and_every_reference_resolves(rendered):
+    ids = re.findall(r'\bid="([^"]+)"', rendered["source"])
+    assert ids and len(ids) == len(set(ids))
+    for ref in re.findall(r'(?:url\(#|href="#)([^")]+)', rendered["source"]):
+        assert ref in ids, ref
+
+
 def test_the_page_paints(rendered):
     shot = rendered["folder"] / "page.png"
     run_chromium(rendered["folder"], f"--screenshot={shot}", "--window-size=1280,2400", rendered["page"].as_uri())

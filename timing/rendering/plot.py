@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping, Sequence
 
 from timing.rendering.forest import draw_forest, forest_rows, speedup_words
@@ -167,6 +168,8 @@ def svg_of(fig, salt: str) -> str:
         fig.savefig(buf, format="svg")
     _pyplot().close(fig)
     text = buf.getvalue()
+    # matplotlib numbers ids per figure (figure_1, axes_1 ...): prefixed, two pictures on a page never share one.
+    text = re.sub(r'(\bid="|url\(#|href="#)', lambda m: f"{m.group(1)}{salt}-", text)
     return text[text.index("<svg") :]
 
 
