@@ -90,8 +90,9 @@ def write_results(folder: Path, ready_seconds: list[tuple[float, float]]) -> Pat
         trial = folder / f"trial-{index}"
         results.write_snapshot(trial, [std, art], events)
         started = f"2026-11-0{index}T09:00:00.000000Z"
+        facts = {"aks-art-0": {"vm_size": "Standard_D4ds_v5", "zone": "westus3-1", "kubelet_version": "v1.33.2"}}
         results.write_manifest(trial, {"id": f"t{index}", "index": index, "flagged": False, "verdict": "cold",
-                                       "started_at": started})  # fmt: skip
+                                       "started_at": started, "node_facts": facts})  # fmt: skip
     return folder
 
 

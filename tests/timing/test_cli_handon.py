@@ -114,3 +114,13 @@ def test_compare_names_what_it_cannot_read(results_writer, tmp_path, capsys, con
     assert main(["compare", str(a), str(b)]) == ExitStatus.USAGE
     err = capsys.readouterr().err
     assert err.startswith("timing: error: " + words.format(b=b)) and len(err.splitlines()) == 1
+
+
+def test_the_environment_of_a_results_folder_comes_from_its_manifests(results_writer, tmp_path):
+    folder = results_writer(tmp_path / "r", [(40, 6), (44, 7), (38, 6)])
+    summary = tmp_path / "s.md"
+    assert main(["report", "--results", str(folder), "--markdown", str(summary)]) == 0
+    text = summary.read_text()
+    assert "| dates | 2026-11-01 to 2026-11-03 |" in text
+    assert "| region | westus3 |" in text and "| VM sizes | Standard_D4ds_v5 |" in text
+    assert "| kubelet | v1.33.2 |" in text and "| node image | not recorded |" in text

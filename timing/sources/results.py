@@ -86,6 +86,9 @@ def _trial_entry(manifest: dict, folder: Path, included: bool) -> dict:
         "flagged": bool(manifest.get("flagged")),
         "reasons": manifest.get("reasons", []),
         "included": included,
+        # Where and when the trial ran, for the environment of a hand-on report (--html, --markdown).
+        "started_at": manifest.get("started_at"),
+        "node_facts": manifest.get("node_facts"),
     }
 
 
