@@ -152,3 +152,14 @@ def test_a_report_without_comparisons_says_so():
     html = render_html({"schema": "streaming-ab/timing-report@3", "pods": [], "arms": {}, "comparisons": []})
     assert "No comparison: the report has no pair" in html and "No comparison, so no waterfall." in html
     assert "Nothing was left out." in html
+
+
+def test_without_chromium_ci_fails_and_elsewhere_skips(monkeypatch):
+    monkeypatch.setattr(Path, "exists", lambda self: False)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true and no chromium"):
+        chromium()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="chromium is not installed"):
+        chromium()
