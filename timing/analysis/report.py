@@ -21,6 +21,7 @@ from timing.analysis.classify import (
     PodResult,
     classify_pods,
 )
+from timing.analysis.crossover import arm_labels, crossover_section
 from timing.analysis.stats import ratio, summarize, trial_speedup
 from timing.analysis.verify import verify
 from timing.model.events import PullEvent
@@ -291,6 +292,9 @@ def build_report(
         "arms": arms,
         "comparisons": _comparisons(arms, by_arm, evidence or {}),
     }
+    crossover = crossover_section(doc["comparisons"], arms, arm_labels(armed))
+    if crossover is not None:
+        doc["crossover"] = crossover
     if trials is not None:
         doc["trials"] = trials
     return doc

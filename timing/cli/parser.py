@@ -105,6 +105,11 @@ def _add_report_args(r: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help=f"forest plot of every speed-up above the waterfall, both arms per trial ({', '.join(PLOT_FORMATS)})",
     )
+    out.add_argument(
+        "--crossover-plot",
+        metavar="FILE",
+        help=f"speed-up against the swept factor, with the 1x and physical-limit lines ({', '.join(PLOT_FORMATS)})",
+    )
     out.add_argument("--reference", action="store_true", help="the seeds' published figures beside the same metric")
     out.add_argument(
         "--image-info",

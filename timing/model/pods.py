@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from contract import LABEL_ARM, LABEL_PAIR, LABEL_STREAMING, LABEL_TRIAL, LABEL_WORKLOAD
+from contract import ANNOTATION_APP_READY_LOG, LABEL_ARM, LABEL_PAIR, LABEL_STREAMING, LABEL_TRIAL, LABEL_WORKLOAD
 from timing.model.kube_time import parse_time
 
 
@@ -42,6 +42,7 @@ class PodInfo:
     scheduled_at: datetime | None = None  # PodScheduled=True lastTransitionTime
     restart_count: int = 0  # summed over init and app containers
     app_ready_at: datetime | None = None  # the image's own "ready" log line (see timing.model.applog)
+    app_ready_log: str | None = None  # a custom workload's app-ready pattern (ANNOTATION_APP_READY_LOG)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -133,4 +134,5 @@ def pod_from_dict(item: dict, trial: str | None = None) -> PodInfo:
         trial=trial if trial is not None else labels.get(LABEL_TRIAL),
         scheduled_at=scheduled_at,
         restart_count=_restarts(status.get("initContainerStatuses"), status.get("containerStatuses")),
+        app_ready_log=(meta.get("annotations") or {}).get(ANNOTATION_APP_READY_LOG),
     )
