@@ -32,7 +32,7 @@ def test_page_into_a_missing_folder_is_a_usage_error(tmp_path, capsys):
 
 @pytest.fixture
 def verified_report(make_report, monkeypatch):
-    """The CLI over a report whose headline is verified (6.6x [6.1 to 7.1], n=3); verification has its own tests."""
+    """The CLI over a report whose headline (6.6x, n=3) is verified; verification has its own tests."""
     report = make_report()
     report["comparisons"][0]["verified"] = dict(VERIFIED)
     monkeypatch.setattr("timing.cli.report.build_for", lambda args: report)
@@ -40,13 +40,14 @@ def verified_report(make_report, monkeypatch):
 
 
 def test_fail_below_exits_3_below_the_lower_bound_and_0_above(verified_report, capsys, tmp_path):
-    assert main(["report", *DUMPS, "--fail-below", "6", "--require-verified"]) == ExitStatus.OK
+    lower = verified_report["comparisons"][0]["speedup"]["ci95"][0]
+    below, above = f"{lower * 0.95:.3f}", f"{lower * 1.05:.3f}"
+    assert main(["report", *DUMPS, "--fail-below", below, "--require-verified"]) == ExitStatus.OK
     summary = tmp_path / "s.md"
-    assert main(["report", *DUMPS, "--fail-below", "6.5", "--markdown", str(summary)]) == 3
+    assert main(["report", *DUMPS, "--fail-below", above, "--markdown", str(summary)]) == 3
     err = capsys.readouterr().err
-    assert (
-        "timing: gate failed: --fail-below 6.5: vote/v1 (vote-standard vs vote-streaming) speed-up lower bound" in err
-    )
+    assert f"timing: gate failed: --fail-below {float(above):g}: vote/v1 (vote-standard vs vote-streaming)" in err
+    assert f"speed-up lower bound {lower:.2f}x is below {float(above):g}x" in err
     assert "**CI gate failed:**" in summary.read_text()  # the job summary says why the job failed
 
 
