@@ -30,6 +30,7 @@ def test_table_per_workload(report):
     assert "944 MB" in text and "5.24 GB" in text and "azure-vote-front" in text
     assert "3.7x n=1" not in text and "- n=1" in text  # one trial is no estimate
     assert "one trial: no estimate and no interval (its ratio 3.7x is one observation)" in text
+    assert " standard " in text and " std " not in text  # the arm, not a standard deviation
     assert "excluded from pod figures: failed 1 (of 10 pods)" in text
     assert "trials left out of the speed-up: arm-missing 1" in text  # the later warm rollout: its own trial
     assert "UNVERIFIED" in text
@@ -57,7 +58,7 @@ def test_reference_rows_only_beside_the_same_metric(report):
 def test_csv_rows(report, tmp_path):
     path = tmp_path / "arms.csv"
     write_csv(report, str(path))
-    rows = list(csv.DictReader(path.open()))
+    rows = [r for r in csv.DictReader(path.open()) if r["row"] == "arm"]
     assert len(rows) == 8
     by_arm = {r["arm"]: r for r in rows}
     assert by_arm["vote-streaming"]["baseline_arm"] == "vote-standard"
@@ -77,22 +78,26 @@ def test_plot_written(report, tmp_path):
 def test_waterfall_bars_follow_the_pod_phases_and_go_log_when_arms_differ_10x(tmp_path, monkeypatch):
     from offline.timing_dumps import BIG, load, pod, pulled
     from timing.rendering import plot
+    from timing.rendering.waterfall import phase_ends, segments
 
     std = pod("s0", arm="a-std", created=0, scheduled=0, started=118, ready=120, trial=1)
     art = pod("a0", arm="a-art", streaming=True, created=0, scheduled=0, started=4, ready=5, trial=1)
     pods, events = load([std, art], pulled(std, BIG, 1, 117) + pulled(art, BIG, 1, 3))
     rep = build_report(pods, events)
-    bars = plot._bars(next(p for p in rep["pods"] if p["name"] == "s0"))
+    bars = segments(phase_ends(next(p for p in rep["pods"] if p["name"] == "s0")))
     # scheduling 0 s, waiting 1 s, pull 116 s, start 1 s, to Ready 2 s: contiguous from creation.
     assert [(left, width) for left, width, _c in bars] == [(0, 0), (0, 1), (1, 116), (117, 1), (118, 2)]
     scales = []
-    real = plot.write_plot
 
     import matplotlib.axes
 
-    monkeypatch.setattr(matplotlib.axes.Axes, "set_xscale", lambda self, v, **kw: scales.append(v))
-    real(rep, str(tmp_path / "w.png"))
-    assert scales == ["symlog", "symlog"]  # 120 s against 5 s: both arms readable
+    real = matplotlib.axes.Axes.set_xscale
+    monkeypatch.setattr(
+        matplotlib.axes.Axes, "set_xscale", lambda self, v, **kw: scales.append(v) or real(self, v, **kw)
+    )
+    plot.write_plot(rep, str(tmp_path / "w.png"))
+    # The forest plot's log axis, then one rule for both waterfall panels: 120 s against 5 s, both readable.
+    assert scales == ["log", "symlog", "symlog"]
     assert (tmp_path / "w.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -164,7 +169,7 @@ def test_csv_is_ms_rounded_with_lowercase_booleans(report, tmp_path):
     text = path.read_text()
     assert "True" not in text and "False" not in text and "None" not in text
     rows = list(csv.DictReader(path.open()))
-    by_arm = {r["arm"]: r for r in rows}
+    by_arm = {r["arm"]: r for r in rows if r["row"] == "arm"}
     assert by_arm["vote-streaming"]["streaming"] == "true" and by_arm["vote-standard"]["streaming"] == "false"
     pull = by_arm["vote-standard"]["pull_p50"]
     assert pull == "18.825" and len(pull.split(".")[1]) <= 3  # (34.738162 + 2.912437) / 2, to the ms
@@ -200,3 +205,22 @@ def test_reference_sets_only_comparable_figures_beside_seeds(report):
     assert without and all(r["standard"] is None and r["streaming"] is None for r in without)
     # The 3 h old squashed front pod is another trial: never "10833 vs 3".
     assert all((r["standard"] or 0) < 1000 for r in rows)
+
+
+def test_csv_per_trial_rows_carry_arm_ready_beside_the_headline(make_report, tmp_path):
+    report = make_report()
+    report["comparisons"][0]["speedup"]["per_trial"].pop(1)  # as if trial 2 had been left out
+    path = tmp_path / "arms.csv"
+    assert write_csv(report, str(path)) == 2 + 6  # two arm rows, then one row per arm and trial
+    rows = list(csv.DictReader(path.open()))
+    assert [r["row"] for r in rows] == ["arm"] * 2 + ["trial"] * 6
+    art = [r for r in rows if r["row"] == "trial" and r["arm"] == "vote-streaming"]
+    assert [(r["trial"], r["arm_ready_seconds"], r["trial_counted"]) for r in art] == [
+        ("1", "6", "true"),
+        ("2", "7", "false"),
+        ("3", "6", "true"),
+    ]
+    assert art[0]["trial_ratio"] == "6.833" and art[1]["trial_ratio"] == ""
+    assert {r["speedup_estimate"] for r in art} == {"6.585"} and {r["baseline_arm"] for r in art} == {"vote-standard"}
+    std = [r for r in rows if r["row"] == "trial" and r["arm"] == "vote-standard"]
+    assert [r["arm_ready_seconds"] for r in std] == ["41", "45", "39"] and {r["trial_counted"] for r in std} == {""}

@@ -34,8 +34,19 @@ def test_two_values_never_get_tails():
 
 
 def test_single_and_empty():
-    assert summarize([5.0]) == {"n": 1, "min": 5.0, "p50": 5.0, "p90": None, "p99": None, "max": 5.0, "mean": 5.0}
-    assert summarize([]) == {"n": 0, "min": None, "p50": None, "p90": None, "p99": None, "max": None, "mean": None}
+    one = {"n": 1, "min": 5.0, "p50": 5.0, "p90": None, "p95": None, "p99": None, "max": 5.0, "mean": 5.0}
+    assert summarize([5.0]) == one
+    assert summarize([]) == {"n": 0, "min": None, "p50": None, "p90": None, "p95": None, "p99": None} | {
+        "max": None,
+        "mean": None,
+    }
+
+
+def test_p95_from_twenty_values_only():
+    assert summarize(range(1, 20))["p95"] is None  # 19 values: no p95
+    twenty = summarize(range(1, 21))
+    assert twenty["p95"] == pytest.approx(19.05)  # rank 18.05 of 1..20, linear between 19 and 20
+    assert twenty["p90"] <= twenty["p95"] <= twenty["max"] and twenty["p99"] is None
 
 
 def test_percentile_matches_numpy_linear():

@@ -1,7 +1,8 @@
 """Summary statistics of pod figures and the per-trial speed-up with its t interval.
 
 Percentiles use linear interpolation between closest ranks (Hyndman & Fan type 7, numpy's
-default); p90 needs at least 10 values and p99 at least 100, else they are null (docs/timing.md).
+default); p90 needs at least 10 values, p95 at least 20 and p99 at least 100, else they are null
+(docs/timing.md).
 The speed-up is estimated from trials, the unit of evidence: pods of one trial share nodes, a
 registry and a moment, so they are not independent samples.
 """
@@ -13,8 +14,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-STAT_KEYS = ("n", "min", "p50", "p90", "p99", "max", "mean")
-MIN_N_FOR = {"p90": 10, "p99": 100}
+STAT_KEYS = ("n", "min", "p50", "p90", "p95", "p99", "max", "mean")
+MIN_N_FOR = {"p90": 10, "p95": 20, "p99": 100}
 TARGET_HALF_WIDTH = 0.10  # trials_needed aims at a 95 % interval within about ±10 % of the estimate
 _MAX_TRIALS_NEEDED = 10_000
 
@@ -41,12 +42,13 @@ def summarize(values: Iterable[float]) -> dict:
     n = int(xs.size)
     if n == 0:
         return dict.fromkeys(STAT_KEYS, None) | {"n": 0}
-    p50, p90, p99 = (float(v) for v in np.percentile(xs, [50, 90, 99]))
+    p50, p90, p95, p99 = (float(v) for v in np.percentile(xs, [50, 90, 95, 99]))
     return {
         "n": n,
         "min": float(xs[0]),
         "p50": p50,
         "p90": p90 if n >= MIN_N_FOR["p90"] else None,
+        "p95": p95 if n >= MIN_N_FOR["p95"] else None,
         "p99": p99 if n >= MIN_N_FOR["p99"] else None,
         "max": float(xs[-1]),
         "mean": math.fsum(xs.tolist()) / n,

@@ -15,6 +15,12 @@ REPORT_EXAMPLES = f"""examples:
   {PROG} report --results results --plot waterfall.png         what measure wrote, with a picture
   {PROG} report --pods pods.json --events events.json --json report.json
   {PROG} report --reference                                    the seeds' figures alone
+  {PROG} report --results results --html report.html --markdown summary.md   pages to hand on
+  {PROG} report --results results --fail-below 2 --require-verified          a CI gate: exit 3 when it fails
+"""
+COMPARE_EXAMPLES = f"""examples:
+  {PROG} compare before.json after.json                        two reports written with report --json FILE
+  {PROG} compare results-v1 results-v2 --json                  two results folders, as JSON
 """
 MEASURE_EXAMPLES = f"""examples:
   {PROG} measure --stack dev --reset purge --trials 10         purge node caches between trials
@@ -96,9 +102,15 @@ def _add_report_args(r: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="the streaming-ab/timing-report@3 JSON document, to FILE or (no FILE) to stdout",
     )
-    out.add_argument("--csv", metavar="FILE", help="one row per arm, ms-rounded, to FILE")
     out.add_argument(
-        "--plot", metavar="FILE", help=f"per-pod waterfall, both arms per trial ({', '.join(PLOT_FORMATS)})"
+        "--csv", metavar="FILE", help="one row per arm, then one per arm and trial (column row), ms-rounded, to FILE"
+    )
+    out.add_argument("--html", metavar="FILE", help="one self-contained page to hand on (no external resource)")
+    out.add_argument("--markdown", metavar="FILE", help="the headlines as Markdown, e.g. for a CI job summary")
+    out.add_argument(
+        "--plot",
+        metavar="FILE",
+        help=f"forest plot of every speed-up above the waterfall, both arms per trial ({', '.join(PLOT_FORMATS)})",
     )
     out.add_argument(
         "--crossover-plot",
@@ -111,6 +123,27 @@ def _add_report_args(r: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help='JSON {"<image ref>": {"layers": N, "size_bytes": N}} for sizes/layers events do not carry',
     )
+    gate = r.add_argument_group("CI gates (exit 3 when one fails; the outputs are written first)")
+    gate.add_argument(
+        "--fail-below",
+        type=_positive(float),
+        metavar="X",
+        help="fail when a counted, verified speed-up's 95%% lower bound is below X (or none can be held to it)",
+    )
+    gate.add_argument("--require-verified", action="store_true", help="fail when any headline is not verified")
+
+
+def _add_compare_args(c: argparse.ArgumentParser) -> None:
+    for name, which in (("a", "first"), ("b", "second")):
+        c.add_argument(name, metavar=name.upper(), help=f"the {which} run: a results folder or a report --json file")
+    c.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        metavar="FILE",
+        help="the streaming-ab/timing-compare@1 JSON document, to FILE or (no FILE) to stdout",
+    )
+    c.add_argument("--debug", action="store_true", help="show the traceback of an error")
 
 
 def _trials(text: str):
@@ -179,13 +212,15 @@ def build_parser() -> Parser:
     parser = Parser(
         prog=PROG,
         description="Pod start-up timing of the artifact-streaming A/B experiment (docs/timing.md defines every figure).",
-        epilog=REPORT_EXAMPLES + MEASURE_EXAMPLES,
+        epilog=REPORT_EXAMPLES + COMPARE_EXAMPLES + MEASURE_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     parser.commands = {}
 
-    def command(name: str, summary: str, description: str, examples: str) -> argparse.ArgumentParser:
+    def command(
+        name: str, summary: str, description: str, examples: str, cluster: bool = True
+    ) -> argparse.ArgumentParser:
         p = sub.add_parser(
             name,
             help=summary,
@@ -194,15 +229,27 @@ def build_parser() -> Parser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         parser.commands[name] = p
-        _add_cluster_args(p)
+        if cluster:
+            _add_cluster_args(p)
         return p
 
     _add_report_args(
         command(
             "report",
             "per-arm figures and per-trial speed-ups from a cluster, kubectl dumps or a results folder",
-            "Per-arm pod figures and the per-trial speed-up, with what was and was not verified.",
+            "Per-arm pod figures and the per-trial speed-up, with what was and was not verified. Exit status: "
+            "0 done, 3 a CI gate failed (--fail-below, --require-verified), 2 a usage mistake, 1 a failure.",
             REPORT_EXAMPLES,
+        )
+    )
+    _add_compare_args(
+        command(
+            "compare",
+            "two runs side by side: the ratio of their speed-ups, with an interval",
+            "Per comparison present in both runs: speed-up of B / speed-up of A, its Welch 95% interval over the "
+            "per-trial log ratios, and whether the runs differ (docs/timing.md).",
+            COMPARE_EXAMPLES,
+            cluster=False,
         )
     )
     _add_measure_args(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import sys
 from pathlib import Path
 
 from contract import DEFAULT_NAMESPACE
 from timing.cli.access import check_kubeconfig, connect
-from timing.cli.output import show_report, write_files
+from timing.cli.output import show_report, stdout_closed, write_files
 from timing.cli.parser import PLOT_FORMATS
 from timing.errors import ExitStatus, TimingError, UsageError, first_line
 
@@ -38,6 +39,8 @@ def _check_report_args(args) -> None:
     for flag, target in (
         ("--csv", args.csv),
         ("--plot", args.plot),
+        ("--html", args.html),
+        ("--markdown", args.markdown),
         ("--crossover-plot", args.crossover_plot),
         ("--json", args.json if args.json != "-" else None),
     ):
@@ -143,27 +146,45 @@ def _no_cyclic_gc():
             gc.enable()
 
 
-def cmd_report(args) -> int:
+def build_for(args) -> dict | None:
+    """The report the flags ask for (None: `--reference` alone, which needs no input)."""
     from timing.analysis.report import build_report
 
     _check_report_args(args)
     image_info = _image_info(args.image_info)
-    offline = _is_offline(args)
-    if args.reference and not offline and not (args.stack or args.kubeconfig or args.context):
-        report = None  # reference figures alone need no cluster
-    else:
-        with _no_cyclic_gc():
-            loaded = _load(args)
-            report = build_report(
-                loaded.pods,
-                loaded.events,
-                image_info=image_info,
-                trials=loaded.trials,
-                evidence=loaded.evidence,
-                events_given=loaded.events_given,
-                include_flagged=args.include_flagged,
-            )
-            del loaded
-    write_files(args, report)
-    show_report(args, report)
-    return ExitStatus.OK
+    if args.reference and not _is_offline(args) and not (args.stack or args.kubeconfig or args.context):
+        return None
+    with _no_cyclic_gc():
+        loaded = _load(args)
+        return build_report(
+            loaded.pods,
+            loaded.events,
+            image_info=image_info,
+            trials=loaded.trials,
+            evidence=loaded.evidence,
+            events_given=loaded.events_given,
+            include_flagged=args.include_flagged,
+        )
+
+
+def _gates(args, report: dict | None):
+    from timing.analysis.gating import GateResult, evaluate_gates
+
+    if args.fail_below is None and not args.require_verified:
+        return GateResult()
+    return evaluate_gates(report or {}, args.fail_below, args.require_verified)
+
+
+def cmd_report(args) -> int:
+    report = build_for(args)
+    gates = _gates(args, report)
+    write_files(args, report, gates.failures)
+    try:
+        show_report(args, report)
+    except BrokenPipeError:
+        stdout_closed()  # `| head` read what it wanted: not an error, and the gates below still decide
+    for line in gates.notes:
+        print(f"timing: note: {line}", file=sys.stderr)
+    for line in gates.failures:
+        print(f"timing: gate failed: {line}", file=sys.stderr)
+    return ExitStatus.GATE_FAILED if gates.failed else ExitStatus.OK

@@ -74,11 +74,18 @@ def new_table(title: str) -> Table:
 PIPED_WIDTH = 120
 
 
+class PipeConsole(Console):
+    """rich exits with status 1 on a closed pipe; here the caller decides (`| head` is no error)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
 def console_for(stream: TextIO = sys.stdout) -> Console:
     """The terminal's width; when piped, $COLUMNS if set, else a width that never cuts a value."""
     if stream.isatty() or os.environ.get("COLUMNS"):
-        return Console(file=stream)
-    return Console(file=stream, width=PIPED_WIDTH)
+        return PipeConsole(file=stream)
+    return PipeConsole(file=stream, width=PIPED_WIDTH)
 
 
 def _text_column(t: Table, header: str) -> None:
@@ -123,15 +130,13 @@ def comparison_tables(report: dict) -> list[Table]:
         _text_column(t, "pair")
         _text_column(t, "image")
         _number_column(t, "size")
-        _number_column(t, "std")
+        _number_column(t, "standard")
         _number_column(t, "stream")
         _number_column(t, "pods")
         _number_column(t, "/node")
         _number_column(t, "speed-up [95% CI]")
         _text_column(t, "verified")
-        t.caption = (
-            "pods: replicas std/stream, /node: pods per node; verified: streaming/cold, each ok, NO or ? (no evidence)"
-        )
+        t.caption = "pods: replicas standard/stream, /node: pods per node; verified: streaming/cold, each ok, NO or ? (no evidence)"
         for c in by_workload[workload]:
             b, s = arms[c["baseline_arm"]], arms[c["streaming_arm"]]
             per_trial = c["speedup"]["per_trial"]
@@ -285,7 +290,7 @@ def reference_table(report: dict | None = None) -> Table:
     t = new_table("published figures (seeds) and measured figures of the same metric")
     for col in ("source", "scenario", "metric"):
         _text_column(t, col)
-    for col in ("std s", "stream s", "ratio"):
+    for col in ("standard s", "stream s", "ratio"):
         _number_column(t, col)
     measured = measured_rows(report) if report else []
     for metric in ("pull", "running"):
@@ -334,7 +339,11 @@ CSV_COLUMNS = (
     + [f"ready_{k}" for k in STAT_KEYS]
     + ["baseline_arm", "speedup_estimate", "speedup_ci95_lo", "speedup_ci95_hi", "speedup_n_trials"]
     + ["verified_streaming", "verified_cold"]
+    # Per-trial rows (row = "trial") after the per-arm rows (row = "arm"): the arm-ready of each trial,
+    # beside the headline it feeds; trial_counted says whether the speed-up used it.
+    + ["row", "trial", "arm_ready_seconds", "trial_ratio", "trial_counted"]
 )
+_ARM_COLUMNS = CSV_COLUMNS.index("baseline_arm")
 
 
 def csv_value(value):
@@ -347,6 +356,30 @@ def csv_value(value):
         text = f"{value:.3f}".rstrip("0").rstrip(".")
         return "0" if text in ("-0", "") else text
     return value
+
+
+def _headline_cells(c: dict | None) -> list:
+    if c is None:
+        return [None] * 7
+    sp, v = c["speedup"], c.get("verified") or {}
+    lo, hi = sp.get("ci95") or (None, None)
+    return [c["baseline_arm"], sp.get("estimate"), lo, hi, sp.get("n_trials"), v.get("streaming"), v.get("cold")]
+
+
+def _trial_csv_rows(report: dict, speedups: dict) -> list[list]:
+    """One row per arm and trial (a streaming arm: one per baseline), its arm-ready beside the headline."""
+    rows = []
+    for name, a in report["arms"].items():
+        lead = [name, a["workload"], a["pair"], a["streaming"], a.get("pool")]
+        lead += [None] * (_ARM_COLUMNS - len(lead))
+        for c in speedups.get(name) or [None]:
+            used = {t["trial"]: t for t in (c["speedup"]["per_trial"] if c else ())}
+            for t in a.get("trials") or ():
+                entry = used.get(t["trial"]) or {}
+                counted = (bool(entry) and entry.get("counted", True) is not False) if c else None
+                tail = ["trial", t["trial"], t.get("arm_ready_seconds"), entry.get("ratio"), counted]
+                rows.append(lead + _headline_cells(c) + tail)
+    return rows
 
 
 def write_csv(report: dict, path: str) -> int:
@@ -363,12 +396,8 @@ def write_csv(report: dict, path: str) -> int:
         base += [a["not_ready_pods"], a["failure_rate"]]
         base += [a["pull_seconds"][k] for k in STAT_KEYS] + [a["ready_seconds"][k] for k in STAT_KEYS]
         for c in speedups.get(name) or [None]:
-            if c is None:
-                rows.append(base + [None] * 7)
-                continue
-            sp, v = c["speedup"], c["verified"]
-            lo, hi = sp["ci95"] or (None, None)
-            rows.append(base + [c["baseline_arm"], sp["estimate"], lo, hi, sp["n_trials"], v["streaming"], v["cold"]])
+            rows.append(base + _headline_cells(c) + ["arm", None, None, None, None])
+    rows += _trial_csv_rows(report, speedups)
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(CSV_COLUMNS)

@@ -38,6 +38,11 @@ def _read_stdin(limit: int) -> bytes:
     return data
 
 
+# Pages of the mapped file already read are handed back every this many bytes: they stay in the
+# page cache, but no longer count to the process (a 900 MB dump would otherwise be resident whole).
+_RELEASE_BYTES = 64 << 20
+
+
 class DumpFile:
     """A dump file's bytes (or standard input's, for ``-``), mapped when possible; a context manager.
 
@@ -99,6 +104,14 @@ class DumpFile:
                 return _parse_yaml(view)
             return orjson.loads(view)
 
+    def release(self, upto: int) -> None:
+        """Drop this process's pages of the mapped file below ``upto`` (no-op when the file was read)."""
+        if self._map is None or not hasattr(mmap, "MADV_DONTNEED"):
+            return
+        length = upto - upto % mmap.PAGESIZE
+        if length > 0:
+            self._map.madvise(mmap.MADV_DONTNEED, 0, length)
+
     def split_items(self) -> Generator[dict, None, None] | None:
         """The ``items`` of a List document parsed one by one, or ``None`` when
         the layout is not the indented one described in docs/timing.md ("timing/sources/dumpfile.py").
@@ -106,14 +119,18 @@ class DumpFile:
         The returned iterator raises ``orjson.JSONDecodeError`` if a piece is
         not one element; the caller must then fall back to ``parse``.
         """
-        spans = _item_spans(self.data)
+        spans = _item_spans(self.data, self.release)
         if spans is None:
             return None
         return self._iter_spans(spans)
 
     def _iter_spans(self, spans: list[tuple[int, int]]) -> Generator[dict, None, None]:
+        released = 0
         with memoryview(self.data) as view:
             for start, end in spans:
+                if start - released >= _RELEASE_BYTES:
+                    self.release(start)
+                    released = start
                 yield orjson.loads(view[start:end])
 
 
@@ -135,7 +152,23 @@ def _parse_yaml(view):
         raise orjson.JSONDecodeError(f"neither JSON nor YAML ({first_line(error)})", "", 0) from None
 
 
-def _item_spans(data) -> list[tuple[int, int]] | None:
+def _separators(data, needle: bytes, first: int, release) -> list[int]:
+    """Offsets of ``needle`` from ``first`` on, read window by window, each window released after."""
+    pattern = re.compile(re.escape(needle))
+    found: list[int] = []
+    start = first
+    while start < len(data):
+        stop = min(len(data), start + _RELEASE_BYTES)
+        # A match may straddle the window's end: search up to len(needle) - 1 bytes beyond it.
+        found += [m.start() for m in pattern.finditer(data, start, min(len(data), stop + len(needle) - 1))]
+        if found and found[-1] >= stop:
+            stop = found[-1] + 1
+        release(stop)
+        start = stop
+    return found
+
+
+def _item_spans(data, release=lambda upto: None) -> list[tuple[int, int]] | None:
     # kubectl writes "items" second, after "apiVersion"; a List whose items
     # come after a lot of other text is simply parsed whole.
     m = _ITEMS_ARRAY.search(data, 0, _HEAD_BYTES)
@@ -163,7 +196,7 @@ def _item_spans(data) -> list[tuple[int, int]] | None:
     # spaces defeat find's skip table).  Any other spacing makes a piece span
     # two elements, which cannot parse, and the file is then read whole.
     between = b"},\n" + indent + b"{"
-    seps = [sep.start() for sep in re.compile(re.escape(between)).finditer(data, first)]
+    seps = _separators(data, between, first, release)
     # Element i ends just after the "}" of separator i; the next starts at its "{".
     starts = [first]
     starts += [p + len(between) - 1 for p in seps]

@@ -93,6 +93,9 @@ def _trial_entry(manifest: dict, folder: Path) -> dict:
         "replicas": {
             name: arm["replicas"] for name, arm in arms.items() if isinstance(arm, dict) and arm.get("replicas")
         },
+        # Where and when the trial ran, for the environment of a hand-on report (--html, --markdown).
+        "started_at": manifest.get("started_at"),
+        "node_facts": manifest.get("node_facts"),
     }
 
 
