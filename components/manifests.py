@@ -270,91 +270,113 @@ def arm_objects(
     """Every object of one arm: Deployments first, then Services."""
     common = {"namespace_name": namespace_name, "workload": workload, "arm": arm, "pool": pool}
     if workload.template == "azure-vote":
-        if images.backend is None:
-            raise ValueError(f"workload {workload.name!r}: the azure-vote template needs a back-end image")
-        front_port = workload.port if workload.port is not None else FRONT_SERVICE_PORT
-        return [
-            deployment(
-                name=front_name(arm),
-                component=FRONT,
-                image=images.main,
-                replicas=workload.replicas,
-                port=front_port,
-                port_name="http",
-                # The front finds its own arm's redis by Service name: never another arm's.
-                env={"REDIS": back_name(arm)},
-                use_pull_secret=use_pull_secret,
-                ready_path=FRONT_READY_PATH,
-                security_profile=images.main_security,
-                **common,
-            ),
-            # One redis per arm: replicas of a stateful back end would be separate, unshared databases.
-            deployment(
-                name=back_name(arm),
-                component=BACK,
-                image=images.backend,
-                replicas=1,
-                port=REDIS_PORT,
-                port_name="redis",
-                # The bitnami redis image refuses to start without a password unless told so.
-                env={"ALLOW_EMPTY_PASSWORD": "yes"},
-                use_pull_secret=use_pull_secret,
-                security_profile=images.backend_security,
-                **common,
-            ),
-            service(
-                name=front_name(arm),
-                component=FRONT,
-                port=FRONT_SERVICE_PORT,
-                target_port="http",
-                service_type=front_service_type(load_balancer_source_ranges, public_endpoints),
-                source_ranges=load_balancer_source_ranges,
-                **common,
-            ),
-            service(
-                name=back_name(arm),
-                component=BACK,
-                port=REDIS_PORT,
-                target_port="redis",
-                service_type="ClusterIP",
-                **common,
-            ),
-        ]
+        return _azure_vote_objects(
+            workload, arm, images, common, load_balancer_source_ranges, use_pull_secret, public_endpoints
+        )
     if workload.template == "single":
-        synthetic = images.app_port is not None and workload.port is None
-        port = images.app_port if synthetic else workload.port
-        read_mb = workload.startup_read_mb if workload.startup_read_mb is not None else images.startup_read_mb
-        objects = [
-            deployment(
-                name=single_name(arm),
-                component=workload.name,
-                image=images.main,
-                replicas=workload.replicas,
-                port=port,
-                port_name="main",
-                env={STARTUP_READ_ENV: str(read_mb)} if synthetic and read_mb is not None else None,
-                use_pull_secret=use_pull_secret,
-                grace_seconds=SLEEPER_GRACE_SECONDS if synthetic or port is None else None,
-                ready_path=SYNTHETIC_READY_PATH if synthetic else None,
-                security_profile=images.main_security,
-                **common,
-            ),
-        ]
-        if workload.port is not None:  # a Service only for a port the user asked for
-            objects.append(
-                service(
-                    name=single_name(arm),
-                    component=workload.name,
-                    port=workload.port,
-                    target_port="main",
-                    service_type="ClusterIP",
-                    **common,
-                )
-            )
-        return objects
+        return _single_objects(workload, arm, images, common, use_pull_secret)
     if workload.template == "custom":
         return _custom_objects(workload, arm, pool, images, namespace_name, use_pull_secret)
     raise ValueError(f"workload {workload.name!r}: unknown template {workload.template!r}")
+
+
+def _azure_vote_objects(
+    workload: WorkloadConfig,
+    arm: ArmConfig,
+    images: ArmImages,
+    common: dict[str, Any],
+    load_balancer_source_ranges: Sequence[str],
+    use_pull_secret: bool,
+    public_endpoints: bool,
+) -> list[dict[str, Any]]:
+    """The front and its own redis, each a Deployment and a Service."""
+    if images.backend is None:
+        raise ValueError(f"workload {workload.name!r}: the azure-vote template needs a back-end image")
+    front_port = workload.port if workload.port is not None else FRONT_SERVICE_PORT
+    return [
+        deployment(
+            name=front_name(arm),
+            component=FRONT,
+            image=images.main,
+            replicas=workload.replicas,
+            port=front_port,
+            port_name="http",
+            # The front finds its own arm's redis by Service name: never another arm's.
+            env={"REDIS": back_name(arm)},
+            use_pull_secret=use_pull_secret,
+            ready_path=FRONT_READY_PATH,
+            security_profile=images.main_security,
+            **common,
+        ),
+        # One redis per arm: replicas of a stateful back end would be separate, unshared databases.
+        deployment(
+            name=back_name(arm),
+            component=BACK,
+            image=images.backend,
+            replicas=1,
+            port=REDIS_PORT,
+            port_name="redis",
+            # The bitnami redis image refuses to start without a password unless told so.
+            env={"ALLOW_EMPTY_PASSWORD": "yes"},
+            use_pull_secret=use_pull_secret,
+            security_profile=images.backend_security,
+            **common,
+        ),
+        service(
+            name=front_name(arm),
+            component=FRONT,
+            port=FRONT_SERVICE_PORT,
+            target_port="http",
+            service_type=front_service_type(load_balancer_source_ranges, public_endpoints),
+            source_ranges=load_balancer_source_ranges,
+            **common,
+        ),
+        service(
+            name=back_name(arm),
+            component=BACK,
+            port=REDIS_PORT,
+            target_port="redis",
+            service_type="ClusterIP",
+            **common,
+        ),
+    ]
+
+
+def _single_objects(
+    workload: WorkloadConfig, arm: ArmConfig, images: ArmImages, common: dict[str, Any], use_pull_secret: bool
+) -> list[dict[str, Any]]:
+    """One Deployment, and a Service only for a port the user asked for."""
+    synthetic = images.app_port is not None and workload.port is None
+    port = images.app_port if synthetic else workload.port
+    read_mb = workload.startup_read_mb if workload.startup_read_mb is not None else images.startup_read_mb
+    objects = [
+        deployment(
+            name=single_name(arm),
+            component=workload.name,
+            image=images.main,
+            replicas=workload.replicas,
+            port=port,
+            port_name="main",
+            env={STARTUP_READ_ENV: str(read_mb)} if synthetic and read_mb is not None else None,
+            use_pull_secret=use_pull_secret,
+            grace_seconds=SLEEPER_GRACE_SECONDS if synthetic or port is None else None,
+            ready_path=SYNTHETIC_READY_PATH if synthetic else None,
+            security_profile=images.main_security,
+            **common,
+        ),
+    ]
+    if workload.port is not None:  # a Service only for a port the user asked for
+        objects.append(
+            service(
+                name=single_name(arm),
+                component=workload.name,
+                port=workload.port,
+                target_port="main",
+                service_type="ClusterIP",
+                **common,
+            )
+        )
+    return objects
 
 
 def _custom_objects(

@@ -89,16 +89,7 @@ class ABWorkloads(pulumi.ComponentResource):
         # Every object names the namespace through this Output, so each waits for the Namespace.
         namespace_name: Output[str] = self.namespace.metadata.apply(lambda meta: _field(meta, "name", "name"))
 
-        self.pull_secret: k8s.core.v1.Secret | None = None
-        if args.image_pull_secret_dockerconfigjson is not None:
-            secret = manifests.pull_secret(namespace_name, Output.secret(args.image_pull_secret_dockerconfigjson))
-            self.pull_secret = k8s.core.v1.Secret(
-                f"{name}-{manifests.PULL_SECRET_NAME}",
-                metadata=secret["metadata"],
-                type=secret["type"],
-                string_data=secret["stringData"],
-                opts=on_cluster,
-            )
+        self.pull_secret = self._pull_secret(name, args, namespace_name, on_cluster)
         self.pull_checks = self._pull_checks(name, args, namespace_name, on_cluster)
 
         self.network_policies = self._network_policies(name, args, namespace_name, on_cluster)
@@ -108,77 +99,107 @@ class ABWorkloads(pulumi.ComponentResource):
         endpoints: dict[str, Output[str | None]] = {}
         readers: dict[str, Output[dict]] = {}
         for workload in args.workloads:
-            main = args.images[workload.image]
-            backend = args.images[workload.backend_image] if workload.backend_image else None
-            # One Output per workload, shared by all its arms: the same reference everywhere.
-            images = manifests.ArmImages(
-                main=main.reference(workload.image_reference),
-                backend=backend.reference(workload.image_reference) if backend else None,
-                app_port=main.app_port,
-                startup_read_mb=main.startup_read_mb,
-                main_security=_main_security(workload, main),
-                backend_security=backend.security_profile if backend else "unknown",
-            )
-            # All pools of all arms plus every image's readiness: identical for each Deployment of the
-            # workload, so no arm can be created before another.
-            waits_for: list[pulumi.Resource] = [args.pool_resources[p] for p in sorted({a.pool for a in workload.arms})]
-            waits_for += [*main.ready, *(backend.ready if backend else [])]
-            if self.pull_secret is not None:
-                waits_for.append(self.pull_secret)
-            # No pod starts before the policies that let it work (a front without its allowance to
-            # redis would not get ready, and the trial would time that).
-            waits_for += self.network_policies
-            # No first rollout before the kubelet can pull: AcrPull, and the check on every pool of the workload.
-            waits_for += [args.acr_pull] if args.acr_pull is not None else []
-            waits_for += [self.pull_checks[p] for p in sorted({a.pool for a in workload.arms}) if p in self.pull_checks]
-            for arm in workload.arms:
-                objects = manifests.arm_objects(
-                    workload,
-                    arm,
-                    pools[arm.pool],
-                    namespace_name=namespace_name,
-                    images=images,
-                    load_balancer_source_ranges=args.load_balancer_source_ranges,
-                    use_pull_secret=self.pull_secret is not None,
-                    public_endpoints=args.public_endpoints,
-                )
-                for obj in objects:
-                    object_name = obj["metadata"]["name"]
-                    if obj["kind"] == "Deployment":
-                        self.deployments[object_name] = k8s.apps.v1.Deployment(
-                            f"{name}-{object_name}",
-                            metadata=obj["metadata"],
-                            spec=obj["spec"],
-                            opts=ResourceOptions.merge(on_cluster, ResourceOptions(depends_on=waits_for)),
-                        )
-                    else:
-                        # Services pull nothing: they only wait for the Namespace.
-                        self.services[object_name] = k8s.core.v1.Service(
-                            f"{name}-{object_name}", metadata=obj["metadata"], spec=obj["spec"], opts=on_cluster
-                        )
-                if manifests.has_load_balancer(workload):
-                    front_service = self.services[manifests.front_name(arm)]
-                    if manifests.front_service_type(args.load_balancer_source_ranges, args.public_endpoints) == (
-                        "LoadBalancer"
-                    ):
-                        endpoints[arm.name] = front_service.status.apply(endpoint_from_status)
-                    else:
-                        # Not reachable from outside by default: the command that reaches it.
-                        endpoints[arm.name] = Output.from_input(manifests.port_forward_command(args.namespace, arm))
-                readers[arm.name] = images.main.apply(
-                    lambda image, arm=arm: {
-                        "namespace": args.namespace,
-                        "selector": manifests.arm_selector(arm),
-                        "pool": arm.pool,
-                        "streaming": arm.streaming,
-                        "image": image,
-                        "command": timing_command(args.stack_name, args.namespace, arm.name),
-                    }
-                )
+            self._declare_workload(name, args, workload, pools, namespace_name, on_cluster, endpoints, readers)
 
         self.endpoints = Output.all(**endpoints) if endpoints else Output.from_input({})
         self.timing_readers = Output.all(**readers) if readers else Output.from_input({})
         self.register_outputs({"endpoints": self.endpoints, "timingReaders": self.timing_readers})
+
+    def _declare_workload(
+        self,
+        name: str,
+        args: ABWorkloadsArgs,
+        workload: WorkloadConfig,
+        pools: dict[str, PoolConfig],
+        namespace_name: Output[str],
+        on_cluster: ResourceOptions,
+        endpoints: dict[str, Output[str | None]],
+        readers: dict[str, Output[dict]],
+    ) -> None:
+        """Every arm's objects of one workload; each Deployment waits for what all of the workload's wait for."""
+        main = args.images[workload.image]
+        backend = args.images[workload.backend_image] if workload.backend_image else None
+        # One Output per workload, shared by all its arms: the same reference everywhere.
+        images = manifests.ArmImages(
+            main=main.reference(workload.image_reference),
+            backend=backend.reference(workload.image_reference) if backend else None,
+            app_port=main.app_port,
+            startup_read_mb=main.startup_read_mb,
+            main_security=_main_security(workload, main),
+            backend_security=backend.security_profile if backend else "unknown",
+        )
+        # All pools of all arms plus every image's readiness: identical for each Deployment of the
+        # workload, so no arm can be created before another.
+        waits_for: list[pulumi.Resource] = [args.pool_resources[p] for p in sorted({a.pool for a in workload.arms})]
+        waits_for += [*main.ready, *(backend.ready if backend else [])]
+        if self.pull_secret is not None:
+            waits_for.append(self.pull_secret)
+        # No pod starts before the policies that let it work (a front without its allowance to
+        # redis would not get ready, and the trial would time that).
+        waits_for += self.network_policies
+        # No first rollout before the kubelet can pull: AcrPull, and the check on every pool of the workload.
+        waits_for += [args.acr_pull] if args.acr_pull is not None else []
+        waits_for += [self.pull_checks[p] for p in sorted({a.pool for a in workload.arms}) if p in self.pull_checks]
+        for arm in workload.arms:
+            objects = manifests.arm_objects(
+                workload,
+                arm,
+                pools[arm.pool],
+                namespace_name=namespace_name,
+                images=images,
+                load_balancer_source_ranges=args.load_balancer_source_ranges,
+                use_pull_secret=self.pull_secret is not None,
+                public_endpoints=args.public_endpoints,
+            )
+            for obj in objects:
+                object_name = obj["metadata"]["name"]
+                if obj["kind"] == "Deployment":
+                    self.deployments[object_name] = k8s.apps.v1.Deployment(
+                        f"{name}-{object_name}",
+                        metadata=obj["metadata"],
+                        spec=obj["spec"],
+                        opts=ResourceOptions.merge(on_cluster, ResourceOptions(depends_on=waits_for)),
+                    )
+                else:
+                    # Services pull nothing: they only wait for the Namespace.
+                    self.services[object_name] = k8s.core.v1.Service(
+                        f"{name}-{object_name}", metadata=obj["metadata"], spec=obj["spec"], opts=on_cluster
+                    )
+            if manifests.has_load_balancer(workload):
+                front_service = self.services[manifests.front_name(arm)]
+                if manifests.front_service_type(args.load_balancer_source_ranges, args.public_endpoints) == (
+                    "LoadBalancer"
+                ):
+                    endpoints[arm.name] = front_service.status.apply(endpoint_from_status)
+                else:
+                    # Not reachable from outside by default: the command that reaches it.
+                    endpoints[arm.name] = Output.from_input(manifests.port_forward_command(args.namespace, arm))
+            readers[arm.name] = images.main.apply(
+                lambda image, arm=arm: {
+                    "namespace": args.namespace,
+                    "selector": manifests.arm_selector(arm),
+                    "pool": arm.pool,
+                    "streaming": arm.streaming,
+                    "image": image,
+                    "command": timing_command(args.stack_name, args.namespace, arm.name),
+                }
+            )
+
+    @staticmethod
+    def _pull_secret(
+        name: str, args: ABWorkloadsArgs, namespace_name: Output[str], on_cluster: ResourceOptions
+    ) -> k8s.core.v1.Secret | None:
+        """Token pull mode: the registry token as the namespace's image pull secret."""
+        if args.image_pull_secret_dockerconfigjson is not None:
+            secret = manifests.pull_secret(namespace_name, Output.secret(args.image_pull_secret_dockerconfigjson))
+            return k8s.core.v1.Secret(
+                f"{name}-{manifests.PULL_SECRET_NAME}",
+                metadata=secret["metadata"],
+                type=secret["type"],
+                string_data=secret["stringData"],
+                opts=on_cluster,
+            )
+        return None
 
     def _pull_checks(
         self, name: str, args: ABWorkloadsArgs, namespace_name: Output[str], on_cluster: ResourceOptions

@@ -102,3 +102,30 @@ def test_module_docstrings_stay_short():
     result = subprocess.run([sys.executable, "-c", DOCSTRING_CHECK, str(ROOT)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == []
+
+
+def test_functions_and_modules_stay_short():
+    # The house limit (CONTRIBUTING.md): outside tests/, functions under 80 lines and modules under 500.
+    folders = (
+        "contract",
+        "stackconfig",
+        "providers",
+        "components",
+        "stacks",
+        "timing",
+        "offline",
+        "policy",
+        "benchmarks",
+    )
+    too_long = []
+    for folder in folders:
+        for path in sorted(p for p in (ROOT / folder).rglob("*.py") if "venv" not in p.parts):
+            source = path.read_text()
+            if source.count("\n") > 500:
+                too_long.append(f"{path.relative_to(ROOT)}: {source.count(chr(10))} lines")
+            for node in ast.walk(ast.parse(source)):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    length = node.end_lineno - node.lineno + 1
+                    if length > 80:
+                        too_long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}: {length} lines")
+    assert not too_long, too_long
