@@ -6,4 +6,4 @@ speed-ups; ``venv/bin/python -m timing measure`` runs repeated cold-start trials
 snapshots them for ``report``.  Every figure is defined in docs/timing.md.
 """
 
-SCHEMA = "streaming-ab/timing-report@2"
+SCHEMA = "streaming-ab/timing-report@3"

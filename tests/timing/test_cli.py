@@ -29,7 +29,7 @@ def test_python_m_timing_report_json():
         check=True,
     )
     doc = json.loads(out.stdout)
-    assert doc["schema"] == "streaming-ab/timing-report@2"
+    assert doc["schema"] == "streaming-ab/timing-report@3"
     assert len(doc["pods"]) == 32 and len(doc["comparisons"]) == 4
     # The offline path must not import Pulumi or touch a cluster.
     probe = subprocess.run(

@@ -1,4 +1,4 @@
-"""Build the ``streaming-ab/timing-report@2`` document from pods, events and verification evidence.
+"""Build the ``streaming-ab/timing-report@3`` document from pods, events and verification evidence.
 
 Every figure is defined in docs/timing.md; the trial is the unit of the speed-up.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from contract import LABEL_APP_NAME, LABEL_ARM, LABEL_PAIR, LABEL_POOL, LABEL_STREAMING, LABEL_WORKLOAD
@@ -18,14 +19,17 @@ from timing.analysis.classify import (
     FAILED_POD,
     PULLED_BY_POD,
     WARM,
+    EventIndex,
     PodResult,
     classify_pods,
 )
 from timing.analysis.stats import ratio, summarize, trial_speedup
-from timing.analysis.verify import verify
+from timing.analysis.streamed import arm_bytes_fetched, node_bytes_fetched, pod_streamed
+from timing.analysis.verify import pod_key, verify
 from timing.model.events import PullEvent
 from timing.model.evidence import Evidence
 from timing.model.kube_time import seconds_between
+from timing.model.nodes import facts_by_name
 from timing.model.pods import PodInfo, parse_bool_label
 
 COMPONENT_LABEL = LABEL_APP_NAME
@@ -66,6 +70,10 @@ def _pod_json(r: PodResult) -> dict:
         "ready_seconds": r.ready_seconds,
         "app_ready_seconds": r.app_ready_seconds,
         "resolution_seconds": r.resolution(),
+        "streamed": r.streamed,
+        "streaming_evidence": r.streaming_evidence,
+        "bytes_fetched": r.bytes_fetched,
+        "aks_conditions": dict(sorted(p.aks_conditions.items())),
     }
 
 
@@ -132,7 +140,19 @@ def _trial_order(results: Sequence[PodResult]) -> list:
     return sorted(first, key=lambda k: (first[k] is None, first[k] or datetime.min, str(k)))
 
 
-def _arm_trials(results: Sequence[PodResult], order: Sequence) -> list[dict]:
+def _node_image_versions(pods: Sequence[PodInfo], evidence: Mapping[object, Evidence | None]) -> list[str]:
+    versions = set()
+    for p in pods:
+        ev = evidence.get(p.trial)
+        version = ((ev.node_facts.get(p.node or "") if ev else None) or {}).get("node_image_version")
+        if version:
+            versions.add(version)
+    return sorted(versions)
+
+
+def _arm_trials(
+    results: Sequence[PodResult], order: Sequence, evidence: Mapping[object, Evidence | None]
+) -> list[dict]:
     by_trial: dict = defaultdict(list)
     for r in results:
         by_trial[r.pod.trial].append(r)
@@ -152,17 +172,36 @@ def _arm_trials(results: Sequence[PodResult], order: Sequence) -> list[dict]:
                 "arm_ready_seconds": _span(created, (p.ready_at for p in pods)),
                 "arm_started_seconds": _span(created, (p.started_at for p in pods)),
                 "arm_app_ready_seconds": _span(created, (p.app_ready_at for p in pods)),
+                # A streaming-arm pod the node shows did not stream leaves the trial out (not_streamed).
+                "not_streamed_pods": sum(1 for r in rs if r.pod.streaming is True and r.streamed is False),
+                "node_image_versions": _node_image_versions(pods, evidence),
             }
         )
     return out
 
 
-def _arm_json(results: Sequence[PodResult], image_info: Mapping[str, dict], order: Sequence) -> dict:
+def _bytes_readings(results: Sequence[PodResult], evidence: Mapping[object, Evidence | None]) -> list[int]:
+    """One reading per (trial, node) the arm ran on: what that node's exporter counted as fetched."""
+    readings = []
+    for trial, node in sorted({(r.pod.trial, r.pod.node) for r in results if r.pod.node}, key=str):
+        fetched = node_bytes_fetched(evidence.get(trial), node)
+        if fetched is not None:
+            readings.append(fetched)
+    return readings
+
+
+def _arm_json(
+    results: Sequence[PodResult],
+    image_info: Mapping[str, dict],
+    order: Sequence,
+    evidence: Mapping[object, Evidence | None],
+) -> dict:
     labels = [r.pod.labels for r in results]
     components: dict[str, list[PodResult]] = defaultdict(list)
     for r in results:
         components[r.pod.labels.get(COMPONENT_LABEL) or ""].append(r)
     warm_ready = [r.ready_seconds for r in results if r.pod_class == WARM and r.ready_seconds is not None]
+    images = _images(results, image_info)
     arm = {
         "workload": _majority(lb.get(LABEL_WORKLOAD) for lb in labels),
         "pair": _majority(lb.get(LABEL_PAIR) for lb in labels),
@@ -171,8 +210,9 @@ def _arm_json(results: Sequence[PodResult], image_info: Mapping[str, dict], orde
         **_class_counts(results),
         **_cold_stats(results),
         "warm_ready_seconds": summarize(warm_ready),
-        "images": _images(results, image_info),
-        "trials": _arm_trials(results, order),
+        "images": images,
+        "bytes_fetched": arm_bytes_fetched(_bytes_readings(results, evidence), [i["size_bytes"] for i in images]),
+        "trials": _arm_trials(results, order, evidence),
         "components": {
             name: {**_class_counts(rs), **_cold_stats(rs), "images": _images(rs, image_info)}
             for name, rs in sorted(components.items())
@@ -190,6 +230,9 @@ def _speedup(metric: str, b_trials: list[dict], s_trials: list[dict]) -> dict:
         bt, st = b_by.get(trial), s_by.get(trial)
         if bt is None or st is None:
             excluded["arm-missing"] += 1
+            continue
+        if st["not_streamed_pods"]:
+            excluded["not_streamed"] += 1
             continue
         bad = sorted({c for t in (bt, st) for c in t["classes"] if c != COLD})
         if bad:
@@ -223,6 +266,7 @@ def _comparisons(
                 warnings = []
                 if speedup["n_trials"] == 1:
                     warnings.append("one trial: no interval; run more trials (measure --trials N)")
+                warnings.extend(_image_mismatches(ba["trials"], sa["trials"]))
                 entry = {
                     "workload": workload,
                     "pair": pair,
@@ -233,7 +277,13 @@ def _comparisons(
                     # Descriptions of the pods, not estimates: pods of a trial are not independent.
                     "ready_p50_speedup": ratio(ba["ready_seconds"]["p50"], sa["ready_seconds"]["p50"]),
                     "pull_p50_speedup": ratio(ba["pull_seconds"]["p50"], sa["pull_seconds"]["p50"]),
-                    "verified": verify([r.pod for r in by_arm[b]], [r.pod for r in by_arm[s]], used, evidence),
+                    "verified": verify(
+                        [r.pod for r in by_arm[b]],
+                        [r.pod for r in by_arm[s]],
+                        used,
+                        evidence,
+                        streamed={pod_key(r.pod): r.streamed for r in (*by_arm[b], *by_arm[s])},
+                    ),
                     "warnings": warnings,
                     "components": {
                         comp: {
@@ -253,6 +303,56 @@ def _comparisons(
     return out
 
 
+def _image_mismatches(b_trials: list[dict], s_trials: list[dict]) -> list[str]:
+    s_by = {t["trial"]: t for t in s_trials}
+    out = []
+    for bt in b_trials:
+        st = s_by.get(bt["trial"])
+        versions = (bt["node_image_versions"], st["node_image_versions"] if st else [])
+        if all(versions) and versions[0] != versions[1]:
+            out.append(
+                f"node_image_mismatch: trial {bt['trial']} ran the arms on node images "
+                f"{'/'.join(versions[0])} vs {'/'.join(versions[1])}"
+            )
+    return out
+
+
+def _judge_streaming(
+    results: Sequence[PodResult], events: Sequence[PullEvent], evidence: Mapping[object, Evidence | None]
+) -> None:
+    """Each pod's ``streamed`` from node evidence (timing.analysis.streamed)."""
+    index = EventIndex(events)
+    per_node: Counter = Counter((r.pod.trial, r.pod.node) for r in results if r.pod.node)
+    for r in results:
+        verdict = pod_streamed(
+            r.pod, index.for_pod(r.pod), evidence.get(r.pod.trial), per_node[(r.pod.trial, r.pod.node)] == 1
+        )
+        r.streamed, r.streaming_evidence, r.bytes_fetched = verdict.streamed, verdict.evidence, verdict.bytes_fetched
+
+
+class _WithNodes(dict):
+    """Evidence per trial, with the labels and facts of the given Node objects where a trial has none."""
+
+    def __init__(self, evidence: Mapping[object, Evidence | None], nodes: Sequence[Mapping]):
+        super().__init__()
+        self.evidence = evidence
+        self.labels = {
+            str((n.get("metadata") or {}).get("name")): dict((n.get("metadata") or {}).get("labels") or {})
+            for n in nodes
+        }
+        self.facts = facts_by_name(nodes)
+
+    def get(self, key, default=None):
+        ev = self.evidence.get(key)
+        if ev is None:
+            return Evidence(node_labels=dict(self.labels), node_facts=dict(self.facts))
+        if not ev.node_labels or not ev.node_facts:
+            return replace(
+                ev, node_labels=ev.node_labels or dict(self.labels), node_facts=ev.node_facts or dict(self.facts)
+            )
+        return ev
+
+
 def _result_order(r: PodResult):
     p = r.pod
     return (p.labels.get(LABEL_ARM), p.namespace, str(p.trial or ""), p.name)
@@ -266,28 +366,35 @@ def build_report(
     trials: list[dict] | None = None,
     evidence: Mapping[object, Evidence | None] | None = None,
     events_given: bool = True,
+    nodes: Sequence[Mapping] | None = None,
 ) -> dict:
     """Pods without the ``streaming-ab/arm`` label are not part of any arm and are left out.
 
-    ``evidence`` maps a trial id (None for pods without one) to what was read besides pods and events.
+    ``evidence`` maps a trial id (None for pods without one) to what was read besides pods and events;
+    ``nodes`` are Node objects (live, or ``report --nodes``) whose labels and facts stand in where a
+    trial's evidence has none.
     """
     image_info = image_info or {}
+    evidence = _WithNodes(evidence or {}, nodes) if nodes else (evidence or {})
     armed = [p for p in pods if p.labels.get(LABEL_ARM)]
     results = classify_pods(armed, events)
+    _judge_streaming(results, events, evidence)
     order = _trial_order(results)
     results.sort(key=_result_order)
     by_arm: dict[str, list[PodResult]] = defaultdict(list)
     for r in results:
         by_arm[r.pod.labels.get(LABEL_ARM) or ""].append(r)
-    arms = {name: _arm_json(by_arm[name], image_info, order) for name in sorted(by_arm)}
+    arms = {name: _arm_json(by_arm[name], image_info, order, evidence) for name in sorted(by_arm)}
     doc = {
         "schema": SCHEMA,
         # False when no event source was read at all: then every pod is unknown for that reason alone.
         "inputs": {"events_given": events_given},
         "pods": [_pod_json(r) for r in results],
         "arms": arms,
-        "comparisons": _comparisons(arms, by_arm, evidence or {}),
+        "comparisons": _comparisons(arms, by_arm, evidence),
     }
     if trials is not None:
         doc["trials"] = trials
+    if nodes:
+        doc["nodes"] = facts_by_name(nodes)
     return doc

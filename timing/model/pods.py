@@ -42,6 +42,8 @@ class PodInfo:
     scheduled_at: datetime | None = None  # PodScheduled=True lastTransitionTime
     restart_count: int = 0  # summed over init and app containers
     app_ready_at: datetime | None = None  # the image's own "ready" log line (see timing.model.applog)
+    container_ids: dict[str, str] = field(default_factory=dict)  # container name -> runtime id (no scheme)
+    aks_conditions: dict[str, str] = field(default_factory=dict)  # conditions Kubernetes does not define
     extra: dict = field(default_factory=dict)
 
     @property
@@ -70,6 +72,31 @@ def parse_bool_label(value: str | None) -> bool | None:
     if v == "false":
         return False
     return None
+
+
+# Pod conditions Kubernetes itself sets; any other type was added by someone else (AKS), kept verbatim.
+KUBERNETES_CONDITIONS = frozenset(
+    {
+        "PodScheduled",
+        "Initialized",
+        "ContainersReady",
+        "Ready",
+        "PodReadyToStartContainers",
+        "DisruptionTarget",
+        "PodResizePending",
+        "PodResizeInProgress",
+    }
+)
+
+
+def _container_ids(*status_lists) -> dict[str, str]:
+    out = {}
+    for statuses in status_lists:
+        for cs in statuses or ():
+            cid = cs.get("containerID") or ""
+            if cs.get("name") and cid:
+                out[cs["name"]] = cid.partition("://")[2] or cid
+    return out
 
 
 def _earliest_start(statuses) -> datetime | None:
@@ -104,8 +131,11 @@ def pod_from_dict(item: dict, trial: str | None = None) -> PodInfo:
     spec = item.get("spec") or {}
     status = item.get("status") or {}
     ready_at = scheduled_at = None
+    aks_conditions = {}
     for cond in status.get("conditions") or ():
         kind = cond.get("type")
+        if kind and kind not in KUBERNETES_CONDITIONS:
+            aks_conditions[kind] = str(cond.get("status"))
         if kind == "Ready" and cond.get("status") == "True":
             ready_at = parse_time(cond.get("lastTransitionTime"))
         elif kind == "PodScheduled" and cond.get("status") == "True":
@@ -133,4 +163,6 @@ def pod_from_dict(item: dict, trial: str | None = None) -> PodInfo:
         trial=trial if trial is not None else labels.get(LABEL_TRIAL),
         scheduled_at=scheduled_at,
         restart_count=_restarts(status.get("initContainerStatuses"), status.get("containerStatuses")),
+        container_ids=_container_ids(status.get("initContainerStatuses"), status.get("containerStatuses")),
+        aks_conditions=aks_conditions,
     )
