@@ -80,6 +80,13 @@ def _add_report_args(r: argparse.ArgumentParser) -> None:
     src.add_argument(
         "--results", action="append", default=[], metavar="DIR", help="results folder written by 'measure'; repeatable"
     )
+    src.add_argument(
+        "--nodes",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="kubectl get nodes -o json output: node labels and facts (image, kubelet, VM size, zone); repeatable",
+    )
     src.add_argument("--exclude-flagged", action="store_true", help="with --results: leave out flagged trials")
     out = r.add_argument_group("output")
     out.add_argument(
@@ -87,7 +94,7 @@ def _add_report_args(r: argparse.ArgumentParser) -> None:
         nargs="?",
         const="-",
         metavar="FILE",
-        help="the streaming-ab/timing-report@2 JSON document, to FILE or (no FILE) to stdout",
+        help="the streaming-ab/timing-report@3 JSON document, to FILE or (no FILE) to stdout",
     )
     out.add_argument("--csv", metavar="FILE", help="one row per arm, ms-rounded, to FILE")
     out.add_argument(

@@ -23,7 +23,7 @@ PROBE_NAMESPACE_LABELS = dict(PURGE_NAMESPACE_LABELS)
 # containerd's snapshotter layout; docs/timing.md says which of them a live node must confirm.
 PROBE_SCRIPT = r"""
 set -u
-H=/host
+H=${PROBE_HOST:-/host}  # the host root as mounted; a test points it at a folder
 echo "node $(cat $H/etc/hostname 2>/dev/null || hostname)"
 if [ ! -r /proc/1/mounts ]; then
   echo "error /proc/1/mounts not readable: no backstore count, no rootfs snapshotter"
