@@ -6,8 +6,8 @@ from offline.clock import FakeClock
 from offline.kube_cluster import FakeCluster, FakeStack, counter_ids, default_pools, vote_workloads
 from timing.analysis.report import build_report
 from timing.measure.discovery import ResetError, TrialError, discover, plan_rounds
-from timing.measure.resets import NoReset, PurgeReset, RecycleReset
 from timing.measure.prober import NodeProber
+from timing.measure.resets import NoReset, PurgeReset, RecycleReset
 from timing.measure.runner import Runner
 from timing.sources.results import load_results
 
