@@ -197,3 +197,17 @@ def test_trial_evidence_round_trips_through_the_results_folder(tmp_path):
     node = cluster.nodes[1]["name"]
     assert doc["probes"][node]["backstores"] == 6 and doc["probes_after_reset"][node]["backstores"] == 0
     assert doc["node_facts"][node]["zone"] == "westus3-1"
+
+
+def test_the_table_notes_say_what_streaming_read(tmp_path):
+    from timing.rendering.table import notes
+
+    clock, cluster = _cluster()
+    _run(tmp_path, cluster, clock)
+    loaded = load_results([str(tmp_path / "results")])
+    sizes = {FRONT: {"size_bytes": 4_000_000_000}, REDIS: {"size_bytes": 1_200_000_000}}
+    rep = build_report(loaded.pods, loaded.events, evidence=loaded.evidence, image_info=sizes)
+    assert (
+        "vote-streaming: read 60 MB of 5.20 GB, 1 % from the registry (median of 2 node reading(s), overlaybd exporter)."
+        in notes(rep)
+    )
