@@ -251,7 +251,7 @@ class Runner:
         expected_warm = self.warm
         reasons = []
         for name, v in verified.items():
-            if v["streaming"] is False or (not expected_warm and v["cold"] is False):
+            if v["streaming"] is False or v["configured"] is False or (not expected_warm and v["cold"] is False):
                 reasons.append(f"{name} not verified: {'; '.join(v['contradicted'])}")
         if expected_warm and by_class[COLD]:
             reasons.append(f"cold pod(s) in a warm-restart trial: {', '.join(by_class[COLD])}")
@@ -273,7 +273,7 @@ class Runner:
             reasons.append(f"timeout: {missing} pod(s) not Ready within {self.timeout:.0f} s")
         if not reasons:
             return ("warm" if expected_warm else "cold"), [], verified
-        streaming_false = any(v["streaming"] is False for v in verified.values())
+        streaming_false = any(v["streaming"] is False or v["configured"] is False for v in verified.values())
         cold_false = any(v["cold"] is False for v in verified.values())
         if not expected_warm and (by_class[WARM] or by_class[MIXED] or cold_false):
             verdict = "warm"
