@@ -41,7 +41,7 @@ def test_configuration_alone_never_verifies_streaming():
         "streaming": None,
         "configured": True,
         "cold": True,
-        "reasons": ["streaming pod art-0: no node evidence that it streamed"],
+        "reasons": ["1 streaming pod(s) without node evidence that they streamed: art-0"],
         "contradicted": [],
     }
 

@@ -91,8 +91,10 @@ def streaming_verdict(
     for name, value in streaming:
         if value is False:
             reasons.append((False, f"streaming pod {name} did not stream (pods[].streaming_evidence)"))
-        elif value is None:
-            reasons.append((None, f"streaming pod {name}: no node evidence that it streamed"))
+    unknown = [name for name, value in streaming if value is None]
+    if unknown:
+        shown = ", ".join(unknown[:3]) + (f" and {len(unknown) - 3} more" if len(unknown) > 3 else "")
+        reasons.append((None, f"{len(unknown)} streaming pod(s) without node evidence that they streamed: {shown}"))
     for name, value in baseline:
         if value is True:
             reasons.append((False, f"baseline pod {name} streamed (pods[].streaming_evidence)"))
