@@ -62,11 +62,18 @@ def _prober(args, cluster, clock, purge_image: str | None, console):
     """The node probe, run with the purge image (the same reviewed digest); none without one."""
     from timing.measure.prober import NodeProber
 
-    image = purge_image or (_purge_image(args) if (args.purge_image or args.stack) else None)
+    image, why = purge_image, "it needs --stack or --purge-image IMAGE@sha256:..."
+    if image is None and (args.purge_image or args.stack):
+        try:
+            image = _purge_image(args)
+        except UsageError as error:
+            if args.purge_image:
+                raise
+            why = str(error)  # a stack without busybox: measure still runs, without node evidence
     if image is None:
         console.print(
-            "[yellow]note:[/yellow] no node probe (it needs --stack or --purge-image IMAGE@sha256:...): "
-            "no pod can be shown to have streamed, so streaming stays unverified"
+            f"[yellow]note:[/yellow] no node probe ({why}): "
+            "no pod can be shown by its node to have streamed, so streaming stays unverified"
         )
         return None
     return NodeProber(cluster, clock, image, args.timeout, args.poll)

@@ -302,7 +302,8 @@ class Runner:
         try:
             verdict, reasons = self._take(log, arms, scale_order, folder)
         except TrialError as exc:
-            verdict, reasons = ("reset-failed" if isinstance(exc, ResetError) else "error"), [str(exc)]
+            verdict = "reset-failed" if isinstance(exc, ResetError) else "error"
+            reasons = [str(exc), *log.manifest.pop("flag_reasons", [])]
             log.manifest.update(
                 verdict=verdict, reasons=reasons, flagged=True, ended_at=format_micro_time(self.clock.now())
             )
