@@ -19,16 +19,16 @@ from timing.analysis.classify import (
     FAILED_POD,
     PULLED_BY_POD,
     WARM,
-    EventIndex,
     PodResult,
     classify_pods,
 )
 from timing.analysis.stats import ratio, summarize, trial_speedup
 from timing.analysis.streamed import arm_bytes_fetched, node_bytes_fetched, pod_streamed
-from timing.analysis.verify import pod_key, verify
+from timing.analysis.verify import verify
 from timing.model.events import PullEvent
 from timing.model.evidence import Evidence
 from timing.model.kube_time import seconds_between
+from timing.model.kubelet import STREAMED
 from timing.model.nodes import facts_by_name
 from timing.model.pods import PodInfo, parse_bool_label
 
@@ -73,7 +73,7 @@ def _pod_json(r: PodResult) -> dict:
         "streamed": r.streamed,
         "streaming_evidence": r.streaming_evidence,
         "bytes_fetched": r.bytes_fetched,
-        "aks_conditions": dict(sorted(p.aks_conditions.items())),
+        "aks_conditions": dict(sorted(p.aks_conditions.items())) if p.aks_conditions else {},
     }
 
 
@@ -282,7 +282,7 @@ def _comparisons(
                         [r.pod for r in by_arm[s]],
                         used,
                         evidence,
-                        streamed={pod_key(r.pod): r.streamed for r in (*by_arm[b], *by_arm[s])},
+                        streamed={id(r.pod): r.streamed for r in (*by_arm[b], *by_arm[s])},
                     ),
                     "warnings": warnings,
                     "components": {
@@ -321,12 +321,16 @@ def _judge_streaming(
     results: Sequence[PodResult], events: Sequence[PullEvent], evidence: Mapping[object, Evidence | None]
 ) -> None:
     """Each pod's ``streamed`` from node evidence (timing.analysis.streamed)."""
-    index = EventIndex(events)
+    # Only acr-nodemon events are evidence here; most dumps have none, so they are picked out once.
+    notices: dict[object, list[PullEvent]] = defaultdict(list)
+    for ev in events:
+        if ev.pull.kind == STREAMED:
+            notices[ev.pod_uid or (ev.namespace, ev.pod_name)].append(ev)
     per_node: Counter = Counter((r.pod.trial, r.pod.node) for r in results if r.pod.node)
     for r in results:
-        verdict = pod_streamed(
-            r.pod, index.for_pod(r.pod), evidence.get(r.pod.trial), per_node[(r.pod.trial, r.pod.node)] == 1
-        )
+        p = r.pod
+        own = [*notices.get(p.uid, ()), *notices.get((p.namespace, p.name), ())] if notices else []
+        verdict = pod_streamed(p, own, evidence.get(p.trial), per_node[(p.trial, p.node)] == 1)
         r.streamed, r.streaming_evidence, r.bytes_fetched = verdict.streamed, verdict.evidence, verdict.bytes_fetched
 
 

@@ -9,7 +9,7 @@ against wins.  Configuration alone never makes a pod ``true`` (docs/timing.md, "
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from timing.model.events import PullEvent
@@ -20,6 +20,7 @@ from timing.model.probe import OVERLAYBD, OVERLAYFS
 
 # An AKS pod condition that, when True, says the pull was not upgraded to the streaming artifact.
 UPGRADE_DISABLED = "UpgradeIfStreamableDisabled"
+BASELINE_POOL = "baseline pod: its pool has no artifact streaming"
 
 
 @dataclass
@@ -58,9 +59,12 @@ def _probe_lines(pod: PodInfo, evidence: Evidence | None) -> tuple[list[str], li
 
 
 def pod_streamed(
-    pod: PodInfo, events: Iterable[PullEvent], evidence: Evidence | None, alone_on_node: bool = False
+    pod: PodInfo, events: Sequence[PullEvent], evidence: Evidence | None, alone_on_node: bool = False
 ) -> Streamed:
     """The verdict for one pod; ``alone_on_node``: its node's fetched bytes are this pod's alone."""
+    if not events and not pod.aks_conditions and (evidence is None or not evidence.probes):
+        # Nothing from the node at all (dumps, a live read): only a baseline pod has a verdict.
+        return Streamed(False, [BASELINE_POOL]) if pod.streaming is False else Streamed(None)
     images = {c.image for c in pod.containers}
     for_, against = _probe_lines(pod, evidence)
     for ev in events:
@@ -69,7 +73,7 @@ def pod_streamed(
     if pod.aks_conditions.get(UPGRADE_DISABLED) == "True":
         against.append(f"pod condition {UPGRADE_DISABLED}=True: AKS did not upgrade the pull to streaming")
     if pod.streaming is False and not for_:
-        against.append("baseline pod: its pool has no artifact streaming")
+        against.append(BASELINE_POOL)
     verdict = False if against else (True if for_ else None)
     fetched = node_bytes_fetched(evidence, pod.node) if alone_on_node else None
     return Streamed(verdict, for_ + against, fetched)

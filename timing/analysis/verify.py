@@ -30,10 +30,6 @@ def _combine(values: Iterable[bool | None]) -> bool | None:
     return True
 
 
-def pod_key(pod: PodInfo) -> tuple:
-    return (pod.namespace, pod.name, pod.trial, pod.uid)
-
-
 def _images(pods: Sequence[PodInfo]) -> list[str]:
     return sorted({c.image for p in pods for c in p.containers})
 
@@ -123,11 +119,11 @@ def verify(
     streaming: Sequence[PodInfo],
     trials: Sequence[object],
     evidence_by_trial: Mapping[object, Evidence | None],
-    streamed: Mapping[tuple, bool | None] | None = None,
+    streamed: Mapping[int, bool | None] | None = None,
 ) -> dict:
     """``verified`` for one comparison, over the trials its speed-up uses (all trials if none is usable).
 
-    ``streamed``: each pod's evidence-based verdict by ``pod_key`` (absent: no evidence).
+    ``streamed``: each pod's evidence-based verdict by ``id()`` of its PodInfo (absent: no evidence).
     """
     chosen = set(trials) or {p.trial for p in (*baseline, *streaming)}
     b = [p for p in baseline if p.trial in chosen]
@@ -140,7 +136,7 @@ def verify(
     cold_results, cold_reasons = _cold_checks(by_trial, evidence_by_trial)
     verdicts = streamed or {}
     streamed_ok, streamed_reasons = streaming_verdict(
-        [(p.name, verdicts.get(pod_key(p))) for p in b], [(p.name, verdicts.get(pod_key(p))) for p in s]
+        [(p.name, verdicts.get(id(p))) for p in b], [(p.name, verdicts.get(id(p))) for p in s]
     )
     reasons = streaming_reasons + cold_reasons + streamed_reasons
     return {
