@@ -32,6 +32,7 @@ def test_every_kind_of_line_is_read():
             "metric overlaybd_open_files 7",  # not bytes: ignored
             "metric go_memstats_alloc_bytes 999",  # bytes, but not fetched: ignored
             'mirror level=info msg="redirecting to streaming manifest"',
+            "overlaybd-log 2026/12/04 05:00:01|INFO|th=00007F|open image: sha256:1",
             "version acr-mirror 0.3.1",
             "error overlaybd exporter 127.0.0.1:9863 not reachable",
             "something-new 1",
@@ -42,6 +43,7 @@ def test_every_kind_of_line_is_read():
     assert probe.rootfs == {"abc": OVERLAYBD, "def": OVERLAYFS}
     assert probe.bytes_fetched == 320_001_000
     assert len(probe.metrics) == 2 and probe.journal == ['level=info msg="redirecting to streaming manifest"']
+    assert probe.overlaybd_log == ["2026/12/04 05:00:01|INFO|th=00007F|open image: sha256:1"]
     assert probe.versions == {"acr-mirror": "0.3.1"}
     assert probe.errors == ["overlaybd exporter 127.0.0.1:9863 not reachable"]
     assert NodeProbe.from_json(probe.to_json()) == probe
@@ -86,6 +88,16 @@ def test_the_probe_is_confined_and_reads_the_host_read_only():
     labels = namespace_manifest()["metadata"]["labels"]
     assert namespace_manifest()["metadata"]["name"] == PROBE_NAMESPACE != "streaming-ab"
     assert labels["pod-security.kubernetes.io/enforce"] == "privileged"
+
+
+def test_the_probe_objects_are_valid_kubernetes():
+    import kubernetes_validate
+
+    from offline.kube_schema import schema_version
+
+    ds = daemonset_manifest("r1", PROBE_NAMESPACE, "img@sha256:" + "a" * 64, ["art"], ["c1"])
+    for obj in (ds, namespace_manifest()):
+        kubernetes_validate.validate(obj, schema_version(None), strict=True)
 
 
 def test_probe_script_is_valid_shell():

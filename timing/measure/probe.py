@@ -58,6 +58,7 @@ if command -v journalctl >/dev/null 2>&1 && [ -d $H/var/log/journal ]; then
 else
   echo "error acr-mirror journal not read (no journalctl in the probe image, or no /var/log/journal)"
 fi
+[ -r $H/var/log/overlaybd.log ] && tail -n 50 $H/var/log/overlaybd.log | sed 's/^/overlaybd-log /'
 for pkg in acr-mirror overlaybd overlaybd-snapshotter; do
   v=$(awk -v p="$pkg" '$1=="Package:"{on=($2==p)} on&&$1=="Version:"{print $2; exit}' $H/var/lib/dpkg/status 2>/dev/null)
   [ -n "$v" ] && echo "version $pkg $v"

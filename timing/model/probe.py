@@ -36,6 +36,7 @@ class NodeProbe:
     bytes_fetched: int | None = None  # sum of the exporter's fetched-bytes counters
     metrics: list[str] = field(default_factory=list)  # the counters summed, verbatim
     journal: list[str] = field(default_factory=list)  # acr-mirror journal lines
+    overlaybd_log: list[str] = field(default_factory=list)  # the tail of /var/log/overlaybd.log
     versions: dict[str, str] = field(default_factory=dict)  # package -> version (acr-mirror, overlaybd)
     errors: list[str] = field(default_factory=list)  # what the probe said it could not read
 
@@ -48,6 +49,7 @@ class NodeProbe:
             "bytes_fetched": self.bytes_fetched,
             "metrics": self.metrics,
             "journal": self.journal,
+            "overlaybd_log": self.overlaybd_log,
             "versions": self.versions,
             "errors": self.errors,
         }
@@ -62,6 +64,7 @@ class NodeProbe:
             bytes_fetched=doc.get("bytes_fetched"),
             metrics=list(doc.get("metrics") or []),
             journal=list(doc.get("journal") or []),
+            overlaybd_log=list(doc.get("overlaybd_log") or []),
             versions=dict(doc.get("versions") or {}),
             errors=list(doc.get("errors") or []),
         )
@@ -111,6 +114,8 @@ def parse_probe_output(node: str, text: str) -> NodeProbe:
                 probe.metrics.append(value)
         elif key == "mirror":
             probe.journal.append(value)
+        elif key == "overlaybd-log":
+            probe.overlaybd_log.append(value)
         elif key == "version":
             package, _, version = value.partition(" ")
             if version.strip():
