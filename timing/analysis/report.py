@@ -345,16 +345,18 @@ class _WithNodes(dict):
             for n in nodes
         }
         self.facts = facts_by_name(nodes)
+        self._merged: dict = {}
 
     def get(self, key, default=None):
-        ev = self.evidence.get(key)
-        if ev is None:
-            return Evidence(node_labels=dict(self.labels), node_facts=dict(self.facts))
-        if not ev.node_labels or not ev.node_facts:
-            return replace(
-                ev, node_labels=ev.node_labels or dict(self.labels), node_facts=ev.node_facts or dict(self.facts)
-            )
-        return ev
+        if key not in self._merged:
+            ev = self.evidence.get(key)
+            if ev is None:
+                ev = Evidence(node_labels=dict(self.labels), node_facts=dict(self.facts))
+            elif not ev.node_labels or not ev.node_facts:
+                labels, facts = ev.node_labels or dict(self.labels), ev.node_facts or dict(self.facts)
+                ev = replace(ev, node_labels=labels, node_facts=facts)
+            self._merged[key] = ev
+        return self._merged[key]
 
 
 def _result_order(r: PodResult):

@@ -63,7 +63,7 @@ def _nodes_by_arm(arms: Sequence[Arm], pods: list[dict]) -> dict[str, list]:
 
 
 def _flag(manifest: dict, code: str, reason: str) -> None:
-    """A protocol flag (docs/timing.md, "Flags"): the trial is flagged whatever its verdict."""
+    """A protocol flag (docs/timing.md, "Node facts and protocol flags"): flagged whatever the verdict."""
     manifest.setdefault("flags", []).append(code)
     manifest.setdefault("flag_reasons", []).append(reason)
 
@@ -388,7 +388,7 @@ class Runner:
         return verdict, reasons
 
     def _conclude(self, log: _TrialLog, index: int, verdict: str, reasons: list[str]) -> None:
-        """Flag the trial when its verdict is not the one expected, a protocol flag was raised, and the first cold trial always."""
+        """Flag the trial when its verdict is not the one expected or a protocol flag was raised; the first cold one always."""
         expected = "warm" if self.warm else "cold"
         first_cold = index == 1 and not self.warm
         flags = log.manifest.setdefault("flags", [])
