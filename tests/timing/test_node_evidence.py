@@ -144,6 +144,8 @@ def test_arms_on_different_node_images_flag_the_trial(tmp_path):
     assert facts["kubelet_version"] == "v1.33.2" and facts["vm_size"] == "Standard_D4ds_v5"
     assert facts["acr_mirror_version"] == "0.3.1" and facts["overlaybd_version"] == "1.0.15"
     assert any(w.startswith("node_image_mismatch: trial trial-001") for w in report["comparisons"][0]["warnings"])
+    (trial,) = report["trials"]
+    assert trial["flags"] == ["node_image_mismatch"] and trial["node_facts"] == m["node_facts"]
 
 
 def test_bytes_fetched_per_arm_against_the_image_size(tmp_path):

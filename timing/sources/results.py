@@ -96,6 +96,8 @@ def _trial_entry(manifest: dict, folder: Path, included: bool) -> dict:
         "flagged": bool(manifest.get("flagged")),
         "reasons": manifest.get("reasons", []),
         "included": included,
+        "flags": manifest.get("flags", []),  # protocol flags (reset_failed, node_image_mismatch, ...)
+        "node_facts": manifest.get("node_facts", {}),
     }
 
 
