@@ -14,6 +14,7 @@ REPORT_EXAMPLES = f"""examples:
   {PROG} report --stack dev                                    every arm, live (needs PULUMI_CONFIG_PASSPHRASE)
   {PROG} report --results results --plot waterfall.png         what measure wrote, with a picture
   {PROG} report --pods pods.json --events events.json --json report.json
+  {PROG} report --pods pods.json --events events.json --nodes nodes.json   with node facts and labels
   {PROG} report --reference                                    the seeds' figures alone
 """
 MEASURE_EXAMPLES = f"""examples:
