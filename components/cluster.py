@@ -6,16 +6,18 @@ Design notes: docs/providers.md ("components/cluster.py").
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+import yaml
 from pulumi_azure_native import authorization, containerregistry, containerservice
 
 from components.pool_body import pool_properties, pool_summary
-from contract import ACR_PULL_ROLE_ID, SYSTEM_POOL_NAME, SYSTEM_POOL_TAINT
+from contract import ACR_PULL_ROLE_ID, PROJECT, SYSTEM_POOL_NAME, SYSTEM_POOL_TAINT
 from providers.acr_token_credentials import TokenCredentials, dockerconfigjson
 from providers.aks_agent_pool import ExperimentPool
 from providers.base import AzureTarget
@@ -27,6 +29,9 @@ TYPE = "acr-streaming-ab:cluster:StreamingCluster"
 ROLE_ASSIGNMENT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:acr-streaming-ab:role-assignment")
 # Built-in scope map of every registry: pull (content/read, metadata/read) on all repositories.
 PULL_SCOPE_MAP = "_repositories_pull"
+# Azure Kubernetes Service RBAC Cluster Admin (built-in): what the deploying identity needs on a cluster
+# without local accounts to create the workloads' namespace and objects through the Kubernetes API.
+AKS_RBAC_CLUSTER_ADMIN_ROLE_ID = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
 
 _ARM_ID_RE = re.compile(r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/", re.IGNORECASE)
 
@@ -43,6 +48,85 @@ class StreamingClusterArgs:
     registry_id: pulumi.Input[str]
     registry_name: pulumi.Input[str]
     azure: AzureTarget
+    stack_name: str  # experiment stacks of one namePrefix share a registry: the pull token is per stack
+    # Who runs `pulumi up` (authorization.get_client_config): with cluster.localAccounts false it gets
+    # AKS RBAC Cluster Admin on the cluster, since the Kubernetes provider signs in as that identity.
+    deployer_object_id: pulumi.Input[str] | None = None
+
+
+def access_arguments(config: ClusterConfig, tenant_id: pulumi.Input[str]) -> dict[str, Any]:
+    """How the cluster is reached: network policy engine, API server ranges, Entra ID sign-in."""
+    arguments: dict[str, Any] = {
+        # Azure CNI overlay on the Cilium dataplane: the engine that enforces the workload namespace's
+        # NetworkPolicies (components/network_policies.py). Changing the plugin replaces a cluster.
+        "network_profile": containerservice.ContainerServiceNetworkProfileArgs(
+            network_plugin="azure", network_plugin_mode="overlay", network_dataplane="cilium", network_policy="cilium"
+        ),
+    }
+    if config.authorized_ip_ranges:
+        arguments["api_server_access_profile"] = containerservice.ManagedClusterAPIServerAccessProfileArgs(
+            authorized_ip_ranges=list(config.authorized_ip_ranges)
+        )
+    if not config.local_accounts:
+        arguments["aad_profile"] = containerservice.ManagedClusterAADProfileArgs(
+            managed=True, enable_azure_rbac=True, tenant_id=tenant_id
+        )
+        arguments["disable_local_accounts"] = True
+    return arguments
+
+
+def kubelogin_kubeconfig(kubeconfig: str) -> str:
+    """AKS's Entra ID kubeconfig with no fixed kubelogin `--login`: `AAD_LOGIN_METHOD` chooses it.
+
+    AKS writes `--login devicecode`, which waits for a person; without the flag kubelogin reads the
+    method from the environment (`azurecli` on a workstation, `workloadidentity` in CI).
+    """
+    document = yaml.safe_load(kubeconfig)
+    for user in document.get("users") or []:
+        exec_ = (user.get("user") or {}).get("exec")
+        if not exec_ or "kubelogin" not in str(exec_.get("command", "")):
+            continue
+        args, kept = list(exec_.get("args") or []), []
+        while args:
+            arg = args.pop(0)
+            if arg in ("--login", "-l"):
+                args = args[1:]
+            elif not arg.startswith("--login="):
+                kept.append(arg)
+        exec_["args"] = kept
+    return yaml.safe_dump(document, sort_keys=False)
+
+
+def pull_token_name(name_prefix: str, stack_name: str) -> str:
+    """`aks-pull-<prefix>-<stack>`: 5-50 letters, digits and '-', unique per stack within a registry.
+
+    Too long, it keeps its start and ends in a hash of the whole, so two stacks never share one.
+    """
+    full = re.sub(r"[^A-Za-z0-9-]+", "-", f"aks-pull-{name_prefix}-{stack_name}")
+    if len(full) <= 50:
+        return full
+    return f"{full[:41]}-{hashlib.sha256(full.encode()).hexdigest()[:8]}"
+
+
+def refuse_irreversible_changes(args: pulumi.ResourceHookArgs) -> None:
+    """Before a cluster update (and its preview): AKS cannot switch an OIDC issuer off, nor remove Entra ID.
+
+    The old outputs are the cluster as Azure last reported it, so the engine's own diff decides, not
+    a guess at the previous config.
+    """
+    was = ((args.old_outputs or {}).get("oidcIssuerProfile") or {}).get("enabled")
+    wanted = ((args.new_inputs or {}).get("oidcIssuerProfile") or {}).get("enabled")
+    if was is True and wanted is False:
+        raise ValueError(
+            f"{PROJECT}:cluster.oidcIssuer: true -> false is refused: AKS cannot disable the OIDC issuer of "
+            f"cluster {args.name} once enabled; allowed: true (or tear the cluster down first)"
+        )
+    entra_was = ((args.old_outputs or {}).get("aadProfile") or {}).get("managed")
+    if entra_was is True and not ((args.new_inputs or {}).get("aadProfile") or {}).get("managed"):
+        raise ValueError(
+            f"{PROJECT}:cluster.localAccounts: false -> true is refused: AKS cannot remove the Entra ID "
+            f"integration of cluster {args.name}; allowed: false (or tear the cluster down first)"
+        )
 
 
 def role_assignment_name(scope: str, principal_id: str, role_id: str) -> str:
@@ -89,7 +173,7 @@ class StreamingCluster(pulumi.ComponentResource):
         self.oidc_issuer_url = self.managed_cluster.oidc_issuer_profile.apply(
             lambda profile: profile.issuer_url if oidc_issuer and profile is not None else None
         )
-        self.kubeconfig = self._kubeconfig(args)
+        self.kubeconfig = self._kubeconfig(name, args)
 
         self.acr_pull_role_assignment: authorization.RoleAssignment | None = None
         self.image_pull_secret_dockerconfigjson = None
@@ -120,6 +204,9 @@ class StreamingCluster(pulumi.ComponentResource):
         """The cluster with its system pool only; the experiment pools are `ExperimentPool` resources."""
         config = args.cluster
         cluster_name = f"{args.name_prefix}-aks"
+        oidc_guard = pulumi.ResourceHook(
+            f"{name}-irreversible-settings", refuse_irreversible_changes, pulumi.ResourceHookOptions(on_dry_run=True)
+        )
         return containerservice.ManagedCluster(
             f"{name}-aks",
             resource_group_name=args.resource_group_name,
@@ -131,6 +218,7 @@ class StreamingCluster(pulumi.ComponentResource):
             identity=containerservice.ManagedClusterIdentityArgs(type="SystemAssigned"),
             sku=containerservice.ManagedClusterSKUArgs(name="Base", tier=config.sku_tier),
             oidc_issuer_profile=containerservice.ManagedClusterOIDCIssuerProfileArgs(enabled=config.oidc_issuer),
+            **access_arguments(config, args.azure.tenant_id),
             agent_pool_profiles=[
                 containerservice.ManagedClusterAgentPoolProfileArgs(
                     name=SYSTEM_POOL_NAME,
@@ -144,18 +232,42 @@ class StreamingCluster(pulumi.ComponentResource):
                     node_taints=[SYSTEM_POOL_TAINT],
                 )
             ],
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["agentPoolProfiles"]),
+            # No ignore_changes on agentPoolProfiles: after `pulumi refresh` the stored inputs hold every
+            # live pool, and ignoring changes would send that stale list back (pulumi-azure-native#2719).
+            # Declared, the list is always the system pool alone; the experiment pools are their own
+            # resources. It also lets the system pool's orchestratorVersion follow a pinned version.
+            opts=pulumi.ResourceOptions(parent=self, hooks=pulumi.ResourceHookBinding(before_update=[oidc_guard])),
         )
 
-    def _kubeconfig(self, args: StreamingClusterArgs) -> pulumi.Output[str]:
-        """The user kubeconfig (listClusterUserCredential), as a secret."""
+    def _kubeconfig(self, name: str, args: StreamingClusterArgs) -> pulumi.Output[str]:
+        """The user kubeconfig (listClusterUserCredential), as a secret; Entra ID only: a kubelogin one,
+        handed out once the deploying identity may use it (AKS RBAC Cluster Admin on the cluster)."""
+        entra_only = not args.cluster.local_accounts
         credentials = containerservice.list_managed_cluster_user_credentials_output(
             resource_group_name=args.resource_group_name,
             resource_name=self.managed_cluster.name,
+            format="exec" if entra_only else None,
             # Only once the cluster exists (a preview of a new cluster must not ask Azure for it).
             opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[self.managed_cluster]),
         )
-        return pulumi.Output.secret(credentials.kubeconfigs.apply(kubeconfig_from_credentials))
+        kubeconfig = credentials.kubeconfigs.apply(kubeconfig_from_credentials)
+        if entra_only:
+            if args.deployer_object_id is None:
+                raise ValueError("cluster.localAccounts false needs the deploying identity (deployer_object_id)")
+            admin = authorization.RoleAssignment(
+                f"{name}-deployer-rbac-admin",
+                principal_id=args.deployer_object_id,
+                role_definition_id=pulumi.Output.concat(
+                    "/subscriptions/",
+                    args.azure.subscription_id,
+                    "/providers/Microsoft.Authorization/roleDefinitions/",
+                    AKS_RBAC_CLUSTER_ADMIN_ROLE_ID,
+                ),
+                scope=self.managed_cluster.id,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            kubeconfig = pulumi.Output.all(kubeconfig, admin.id).apply(lambda parts: kubelogin_kubeconfig(parts[0]))
+        return pulumi.Output.secret(kubeconfig)
 
     def _experiment_pools(self, name: str, args: StreamingClusterArgs) -> dict[str, ExperimentPool]:
         """One `ExperimentPool` per configured pool, chained: AKS rejects a second agent-pool operation."""
@@ -211,8 +323,7 @@ class StreamingCluster(pulumi.ComponentResource):
             f"{name}-pull-token",
             registry_name=args.registry_name,
             resource_group_name=registry_group,
-            # 5-50 letters, digits and '-'; unique within the (per-stack) registry.
-            token_name=f"aks-pull-{args.name_prefix}"[:50],
+            token_name=pull_token_name(args.name_prefix, args.stack_name),
             scope_map_id=registry_id.apply(lambda rid: f"{rid}/scopeMaps/{PULL_SCOPE_MAP}"),
             status="enabled",
             opts=pulumi.ResourceOptions(parent=self),

@@ -1,7 +1,8 @@
 """What the registry side hands the workloads for each image, whoever produced it (import or build).
 
 `image_traits` is the one rule for what a configured image needs of its pods (confinement, app port,
-start-up read): the all-in-one, registry and experiment stacks all ask it, so they cannot disagree.
+start-up read), and for what a custom workload's container says of them: the all-in-one, registry
+and experiment stacks and the workloads all ask it, so they cannot disagree.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ from dataclasses import dataclass, field
 import pulumi
 
 from components.dockerfiles import APP_PORT
-from components.pod_security import OWN, UNKNOWN, profile_for_source
-from stackconfig.model import ImageConfig, SyntheticImageConfig
+from components.pod_security import NON_ROOT, OWN, UNKNOWN, profile_for_source
+from stackconfig.model import ContainerConfig, ImageConfig, SyntheticImageConfig
+
+# `container.confinement` -> profile (components/pod_security.py): the project's own, narrowed to widened.
+CONFINEMENT_PROFILES = {"own": OWN, "non-root": NON_ROOT, "runtime-default": UNKNOWN}
 
 
 @dataclass(frozen=True)
@@ -23,10 +27,22 @@ class ImageTraits:
     startup_read_mb: int | None = None
 
 
-def image_traits(image: ImageConfig | SyntheticImageConfig, sources: Mapping[str, str]) -> ImageTraits:
-    """What `image`'s pods need; `sources`: the public source of each imported image, by name."""
+def image_traits(
+    image: ImageConfig | SyntheticImageConfig | None,
+    sources: Mapping[str, str],
+    container: ContainerConfig | None = None,
+) -> ImageTraits:
+    """What `image`'s pods need; `sources`: the public source of each imported image, by name.
+
+    A custom workload's `container` decides for its pods: the command is the user's, so is the choice.
+    """
+    if container is not None:
+        return ImageTraits(security_profile=CONFINEMENT_PROFILES[container.confinement], app_port=container.port)
+    if image is None:
+        raise ValueError("image_traits needs the image, or the custom container that decides for it")
     if isinstance(image, ImageConfig):
-        return ImageTraits(security_profile=profile_for_source(image.source))
+        # Your own image (existing, built, private): unknown to the project, the runtime's defaults.
+        return ImageTraits(security_profile=profile_for_source(image.source or ""))
     if image.squash_of is not None:
         # A squashed copy runs its source's own start command, so it is confined as its source is.
         return ImageTraits(security_profile=profile_for_source(sources.get(image.squash_of, "")))

@@ -17,7 +17,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.pod_security import NAMESPACE_LABELS, POD_SECURITY_CONTEXT, UNKNOWN, container_security_context
-from contract import LABEL_APP_NAME, LABEL_ARM, LABEL_PAIR, LABEL_PART_OF, LABEL_POOL, LABEL_STREAMING, LABEL_WORKLOAD
+from contract import (
+    ANNOTATION_APP_READY_LOG,
+    LABEL_APP_NAME,
+    LABEL_ARM,
+    LABEL_PAIR,
+    LABEL_PART_OF,
+    LABEL_POOL,
+    LABEL_STREAMING,
+    LABEL_WORKLOAD,
+)
 from contract import PART_OF_VALUE as PART_OF
 from stackconfig.model import ArmConfig, PoolConfig, ResourcesConfig, WorkloadConfig
 
@@ -83,6 +92,7 @@ def pod_labels(workload: WorkloadConfig, arm: ArmConfig, component: str) -> dict
         LABEL_STREAMING: "true" if arm.streaming else "false",
         LABEL_WORKLOAD: workload.name,
         LABEL_PAIR: arm.pair,
+        **(workload.factor.pod_labels() if workload.factor is not None else {}),
     }
 
 
@@ -137,6 +147,10 @@ def deployment(
     grace_seconds: int | None = None,
     ready_path: str | None = None,
     security_profile: str = UNKNOWN,
+    ready_command: Sequence[str] | None = None,
+    command: Sequence[str] | None = None,
+    args: Sequence[str] | None = None,
+    pod_annotations: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     if pool.name != arm.pool:
         raise ValueError(f"arm {arm.name!r} runs on pool {arm.pool!r}, not {pool.name!r}")
@@ -150,11 +164,18 @@ def deployment(
         "resources": _resources(workload.resources),
         "securityContext": container_security_context(security_profile),
     }
+    for key, value in (("command", command), ("args", args)):
+        if value is not None:
+            container[key] = list(value)
+    check: dict[str, Any] | None = None
     if port is not None:
         container["ports"] = [{"name": port_name, "containerPort": port, "protocol": "TCP"}]
         check = (
             {"httpGet": {"path": ready_path, "port": port_name}} if ready_path else {"tcpSocket": {"port": port_name}}
         )
+    if ready_command:
+        check = {"exec": {"command": list(ready_command)}}
+    if check is not None:
         container["readinessProbe"] = {**check, "initialDelaySeconds": 0, **PROBE}
     if env:
         container["env"] = [{"name": key, "value": value} for key, value in env.items()]
@@ -183,9 +204,16 @@ def deployment(
         "spec": {
             "replicas": replicas,
             "selector": {"matchLabels": selector_labels(arm, component)},
-            "template": {"metadata": {"labels": dict(labels)}, "spec": pod_spec},
+            "template": {"metadata": _pod_metadata(labels, pod_annotations), "spec": pod_spec},
         },
     }
+
+
+def _pod_metadata(labels: dict[str, str], annotations: dict[str, str] | None) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"labels": dict(labels)}
+    if annotations:
+        metadata["annotations"] = dict(annotations)
+    return metadata
 
 
 def service(
@@ -320,7 +348,51 @@ def arm_objects(
                 )
             )
         return objects
+    if workload.template == "custom":
+        return _custom_objects(workload, arm, pool, images, namespace_name, use_pull_secret)
     raise ValueError(f"workload {workload.name!r}: unknown template {workload.template!r}")
+
+
+def _custom_objects(
+    workload: WorkloadConfig, arm: ArmConfig, pool: PoolConfig, images: ArmImages, namespace_name: Any, pull: bool
+) -> list[dict[str, Any]]:
+    """One Deployment as `container` says (and a ClusterIP Service for its port)."""
+    spec = workload.container
+    if spec is None:
+        raise ValueError(f"workload {workload.name!r}: the custom template needs its container")
+    common = {"namespace_name": namespace_name, "workload": workload, "arm": arm, "pool": pool}
+    annotations = {ANNOTATION_APP_READY_LOG: spec.app_ready_log} if spec.app_ready_log else None
+    objects = [
+        deployment(
+            name=single_name(arm),
+            component=workload.name,
+            image=images.main,
+            replicas=workload.replicas,
+            port=spec.port,
+            port_name="main",
+            env=dict(spec.env) or None,
+            use_pull_secret=pull,
+            ready_path=spec.readiness_path,
+            ready_command=spec.readiness_command,
+            command=spec.command,
+            args=spec.args,
+            pod_annotations=annotations,
+            security_profile=images.main_security,
+            **common,
+        )
+    ]
+    if spec.port is not None:
+        objects.append(
+            service(
+                name=single_name(arm),
+                component=workload.name,
+                port=spec.port,
+                target_port="main",
+                service_type="ClusterIP",
+                **common,
+            )
+        )
+    return objects
 
 
 def has_load_balancer(workload: WorkloadConfig) -> bool:

@@ -6,16 +6,19 @@ resource group, an import only its registry, a streaming artifact only its impor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_random as random
 from pulumi_azure_native import containerregistry, resources
 
 from components.images import PublishedImage, image_traits
-from providers.acr_import import ImportedImage
+from providers.acr_build import AcrBuild
+from providers.acr_import import ExistingImage, ImportedImage, import_source
 from providers.acr_streaming import RepositoryStreaming, StreamingArtifact
 from providers.base import AzureTarget
+from providers.build_context import context_digest, folder_context
 from stackconfig.fields import REGISTRY_SUFFIX_LENGTH
 from stackconfig.model import ImageConfig, RegistryConfig, TimeoutsConfig
 
@@ -28,8 +31,10 @@ class StreamingRegistryArgs:
     images: tuple[ImageConfig, ...]
     timeouts: TimeoutsConfig
     azure: AzureTarget  # who the dynamic resources act as (stacks/program.py makes it once)
-    # Pulumi `protect`: a registry shared by experiment stacks must survive a stray `pulumi destroy`.
-    protect: bool = False
+    # Pulumi `protect`: a replace (namePrefix, location, sku) or a stray destroy stops at the engine.
+    protect: bool = True
+    # Secret Outputs of `images[].credentials.passwordKey`, by image name (stacks/config.py reads them).
+    source_passwords: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
 class StreamingRegistry(pulumi.ComponentResource):
@@ -95,6 +100,7 @@ class StreamingRegistry(pulumi.ComponentResource):
             # Pulls authenticate with AAD (AcrPull for the kubelet identity, or a scoped token).
             admin_user_enabled=False,
             anonymous_pull_enabled=False,
+            public_network_access=args.registry.public_network_access,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
 
@@ -105,54 +111,128 @@ class StreamingRegistry(pulumi.ComponentResource):
         registry: containerregistry.Registry,
         child: pulumi.ResourceOptions,
     ) -> None:
-        """One `ImportedImage` per configured image, and the streaming artifacts of the streaming ones."""
-        self.images = {}
-        # One streaming artifact per (repository, source): images that import the same source into one
-        # repository point at one digest, and two resources for it would let one delete the other's.
-        artifacts: dict[tuple[str, str], StreamingArtifact] = {}
+        """What puts each image into the registry, one per target; one `StreamingArtifact` per (repository, source).
+
+        Both are named by what they are in the registry, never by config name or list order, so renaming,
+        reordering or dropping an image cannot turn into a create of one resource and a delete of
+        another that holds the same tag or artifact (docs/operations.md, "Config edits"). Images go in
+        target order: an artifact takes its digest from the first target of its (repository, source).
+        """
+        sharing: dict[tuple[str, str], list[ImageConfig]] = {}
         for image in args.images:
-            imported = ImportedImage(
-                f"{name}-import-{image.name}",
-                azure=args.azure,
-                resource_group_name=self.resource_group_name,
-                registry_name=registry.name,
-                login_server=registry.login_server,
-                source=image.source,
-                target=image.target,
-                timeout_minutes=args.timeouts.import_minutes,
-                opts=child,
-            )
-            ready: list[pulumi.Resource] = [imported]
-            artifact_digest: pulumi.Output[str | None] = pulumi.Output.from_input(None)
             if image.streaming:
-                shared = (image.repository, image.source)
-                if shared not in artifacts:
-                    # Named after the first image of the source (config order). The digest input is the
-                    # import's output: the conversion starts once the image is there.
-                    artifacts[shared] = StreamingArtifact(
-                        f"{name}-streaming-{image.name}",
-                        azure=args.azure,
-                        login_server=registry.login_server,
-                        repository=image.repository,
-                        digest=imported.digest,
-                        timeout_minutes=args.timeouts.conversion_minutes,
-                        opts=child,
-                    )
-                artifact = artifacts[shared]
-                ready.append(artifact)
-                artifact_digest = artifact.streaming_artifact_digest
-            self.images[image.name] = PublishedImage(
+                sharing.setdefault(artifact_key(image), []).append(image)
+        artifacts: dict[tuple[str, str], StreamingArtifact] = {}
+        published: dict[str, PublishedImage] = {}
+        for image in sorted(args.images, key=lambda image: image.target):
+            produced, digest, ref = self._produce(name, args, registry, image, child)
+            key = artifact_key(image)
+            if image.streaming and key not in artifacts:
+                artifacts[key] = StreamingArtifact(
+                    f"{name}-streaming-{key[0]}@{key[1]}",
+                    azure=args.azure,
+                    login_server=registry.login_server,
+                    repository=image.repository,
+                    digest=digest,
+                    timeout_minutes=args.timeouts.conversion_minutes,
+                    # The names it had when it was named after an image of the pair.
+                    opts=pulumi.ResourceOptions.merge(
+                        child,
+                        pulumi.ResourceOptions(
+                            aliases=[pulumi.Alias(name=f"{name}-streaming-{other.name}") for other in sharing[key]]
+                        ),
+                    ),
+                )
+            artifact = artifacts.get(key) if image.streaming else None
+            published[image.name] = PublishedImage(
                 name=image.name,
                 repository=image.repository,
                 tag=image.tag,
                 streaming=image.streaming,
-                ref=imported.ref,
-                digest=imported.digest,
-                streaming_artifact_digest=artifact_digest,
-                ready=ready,
+                ref=ref,
+                digest=digest,
+                streaming_artifact_digest=(
+                    artifact.streaming_artifact_digest if artifact is not None else pulumi.Output.from_input(None)
+                ),
+                ready=[produced] if artifact is None else [produced, artifact],
                 traits=image_traits(image, {}),
-                source=image.source,
+                source=image.source or "",
             )
+        self.images = {image.name: published[image.name] for image in args.images}
+
+    def _produce(
+        self,
+        name: str,
+        args: StreamingRegistryArgs,
+        registry: containerregistry.Registry,
+        image: ImageConfig,
+        child: pulumi.ResourceOptions,
+    ) -> tuple[pulumi.Resource, pulumi.Output[str], pulumi.Output[str]]:
+        """What puts `image` into the registry (an import, nothing: already there, or a build), its digest and ref."""
+        if image.origin == "existing":
+            existing = ExistingImage(
+                f"{name}-existing-{image.target}",
+                azure=args.azure,
+                login_server=registry.login_server,
+                target=image.target,
+                timeout_minutes=args.timeouts.import_minutes,
+                opts=child,
+            )
+            return existing, existing.digest, existing.ref
+        if image.build is not None:
+            context = image.build.context
+            build = AcrBuild(
+                f"{name}-build-{image.target}",
+                azure=args.azure,
+                resource_group_name=self.resource_group_name,
+                registry_name=registry.name,
+                login_server=registry.login_server,
+                target=image.target,
+                dockerfile=None,
+                timeout_minutes=args.timeouts.build_minutes,
+                # The digest of the folder as it is now: any changed file builds again.
+                user_context={
+                    "path": context,
+                    "dockerfile": image.build.dockerfile,
+                    "digest": context_digest(folder_context(context)),
+                },
+                opts=child,
+            )
+            return build, build.digest, build.ref
+        credentials = image.credentials
+        assert image.source is not None  # stackconfig/images.py: exactly one of source, existing, build
+        imported = ImportedImage(
+            import_resource_name(name, image),
+            azure=args.azure,
+            resource_group_name=self.resource_group_name,
+            registry_name=registry.name,
+            login_server=registry.login_server,
+            source=image.source,
+            target=image.target,
+            timeout_minutes=args.timeouts.import_minutes,
+            source_username=credentials.username if credentials else None,
+            source_password=args.source_passwords[image.name] if credentials else None,
+            source_registry_id=image.source_registry_id,
+            # The name it had when imports were named after the config entry.
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(aliases=[pulumi.Alias(name=f"{name}-import-{image.name}")])
+            ),
+        )
+        return imported, imported.digest, imported.ref
+
+
+def import_resource_name(component: str, image: ImageConfig) -> str:
+    """An import is its target tag in the registry (targets are unique in a stack)."""
+    return f"{component}-import-{image.target}"
+
+
+def artifact_key(image: ImageConfig) -> tuple[str, str]:
+    """(repository, source as ACR import reads it): `docker.io/alpine:3.20` and `docker.io/library/alpine:3.20`
+    are one image, so they share one streaming artifact. An image already there or built is its own source."""
+    if image.source is None:
+        return image.repository, image.target
+    fields = import_source(image.source)
+    return image.repository, f"{fields['registryUri']}/{fields['sourceImage']}"
 
 
 def auto_convert_resource_name(repository: str) -> str:

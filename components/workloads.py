@@ -13,8 +13,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi import Input, Output, ResourceOptions
 
-from components import manifests
-from components.images import PublishedImage
+from components import manifests, network_policies
+from components.images import PublishedImage, image_traits
 from contract import LABEL_ARM
 from stackconfig.model import PoolConfig, WorkloadConfig
 
@@ -92,6 +92,8 @@ class ABWorkloads(pulumi.ComponentResource):
                 opts=on_cluster,
             )
 
+        self.network_policies = self._network_policies(name, args, namespace_name, on_cluster)
+
         self.deployments: dict[str, k8s.apps.v1.Deployment] = {}
         self.services: dict[str, k8s.core.v1.Service] = {}
         endpoints: dict[str, Output[str | None]] = {}
@@ -105,7 +107,7 @@ class ABWorkloads(pulumi.ComponentResource):
                 backend=backend.reference(workload.image_reference) if backend else None,
                 app_port=main.app_port,
                 startup_read_mb=main.startup_read_mb,
-                main_security=main.security_profile,
+                main_security=_main_security(workload, main),
                 backend_security=backend.security_profile if backend else "unknown",
             )
             # All pools of all arms plus every image's readiness: identical for each Deployment of the
@@ -114,6 +116,9 @@ class ABWorkloads(pulumi.ComponentResource):
             waits_for += [*main.ready, *(backend.ready if backend else [])]
             if self.pull_secret is not None:
                 waits_for.append(self.pull_secret)
+            # No pod starts before the policies that let it work (a front without its allowance to
+            # redis would not get ready, and the trial would time that).
+            waits_for += self.network_policies
             for arm in workload.arms:
                 objects = manifests.arm_objects(
                     workload,
@@ -162,6 +167,34 @@ class ABWorkloads(pulumi.ComponentResource):
         self.endpoints = Output.all(**endpoints) if endpoints else Output.from_input({})
         self.timing_readers = Output.all(**readers) if readers else Output.from_input({})
         self.register_outputs({"endpoints": self.endpoints, "timingReaders": self.timing_readers})
+
+    @staticmethod
+    def _network_policies(
+        name: str, args: ABWorkloadsArgs, namespace_name: Output[str], on_cluster: ResourceOptions
+    ) -> list[k8s.networking.v1.NetworkPolicy]:
+        """Default deny in the namespace plus what each workload needs (components/network_policies.py)."""
+        policies = network_policies.namespace_policies(
+            args.workloads,
+            namespace_name,
+            load_balancer_source_ranges=args.load_balancer_source_ranges,
+            public_endpoints=args.public_endpoints,
+        )
+        return [
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-netpol-{policy['metadata']['name']}",
+                metadata=policy["metadata"],
+                spec=policy["spec"],
+                opts=on_cluster,
+            )
+            for policy in policies
+        ]
+
+
+def _main_security(workload: WorkloadConfig, main: PublishedImage) -> str:
+    """A custom workload's container decides its confinement (the one rule: image_traits); else the image."""
+    if workload.container is not None:
+        return image_traits(None, {}, workload.container).security_profile
+    return main.security_profile
 
 
 def _check_args(args: ABWorkloadsArgs, pools: dict[str, PoolConfig]) -> None:

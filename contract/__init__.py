@@ -17,6 +17,16 @@ LABEL_PAIR = "streaming-ab/pair"
 LABEL_POOL = "streaming-ab/pool"
 # Set by `timing measure` on the pods of one trial (the unit of evidence); pods without it form one trial.
 LABEL_TRIAL = "streaming-ab/trial"
+# A swept factor (stackconfig `sweep`, or a workload's own `factor`): which one and its value on this
+# workload, so the report can draw the speed-up against it (docs/timing.md "Crossover").
+LABEL_FACTOR = "streaming-ab/factor"
+LABEL_FACTOR_VALUE = "streaming-ab/factor-value"
+# What the physical-limit line needs of a swept synthetic image and its pool, when the stack knows it.
+LABEL_PAYLOAD_MB = "streaming-ab/payload-mb"
+LABEL_READ_MB = "streaming-ab/read-mb"
+LABEL_FILL = "streaming-ab/fill"
+LABEL_VM_SIZE = "streaming-ab/vm-size"
+LABEL_OS_DISK = "streaming-ab/os-disk"
 LABEL_APP_NAME = "app.kubernetes.io/name"
 LABEL_PART_OF = "app.kubernetes.io/part-of"
 PART_OF_VALUE = PROJECT
@@ -33,6 +43,10 @@ NODE_STREAMING_LABEL = "kubernetes.azure.com/artifactstreaming-enabled"
 # (`<marker> start <RFC 3339 ms>` / `<marker> ready <...>`); `timing` reads it as app readiness.
 APP_LOG_MARKER = "streaming-ab:"
 
+# On the pods of a custom workload with `container.appReadyLog`: the regular expression whose first
+# matching log line `timing` takes as the app-ready time (instead of APP_LOG_MARKER's `ready` line).
+ANNOTATION_APP_READY_LOG = "streaming-ab/app-ready-log"
+
 # The inline system pool: only critical add-ons tolerate this taint, so no A/B pod lands there.
 SYSTEM_POOL_NAME = "system"
 SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
@@ -40,9 +54,10 @@ SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 # AcrPull, a built-in role with the same id in every tenant.
 ACR_PULL_ROLE_ID = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 
-# Node OS images artifact streaming supports (Ubuntu2404 and AzureLinux3 were still rolling out,
-# Azure/AKS#4948 and AgentBaker#6993, when this was written).
-STREAMING_OS_SKUS = ("Ubuntu", "Ubuntu2204", "AzureLinux")
+# Node OS images artifact streaming supports. Ubuntu 24.04 has it (Azure/AKS#4948 closed; the
+# `Ubuntu` SKU itself is 24.04 from Kubernetes 1.35); Azure Linux 3 does not yet (AgentBaker#6993
+# open, karpenter-provider-azure#1600 keeps streaming off there).
+STREAMING_OS_SKUS = ("Ubuntu", "Ubuntu2204", "Ubuntu2404", "AzureLinux")
 OS_GUARD_SKUS = ("AzureLinuxOSGuard", "AzureLinux3OSGuard")
 SANDBOX_RUNTIMES = ("KataMshvVmIsolation", "KataVmIsolation")
 

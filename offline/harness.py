@@ -44,6 +44,8 @@ class Declared:
     id: str = ""
     state: dict[str, Any] = field(default_factory=dict)
     protect: bool = False
+    aliases: list[str] = field(default_factory=list)  # names it was known by (alias specs' names)
+    before_update_hooks: list[str] = field(default_factory=list)  # resource hook names
 
 
 class StackMocks(pulumi.runtime.Mocks):
@@ -87,6 +89,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     id=response.id,
                     state=dict(registration.state or {}),
                     protect=bool(request.protect),
+                    aliases=[a.spec.name for a in request.aliases if a.HasField("spec") and a.spec.name],
+                    before_update_hooks=list(request.hooks.before_update),
                 )
             )
         return response

@@ -20,7 +20,7 @@ STACK = "pulumi:pulumi:Stack"
 
 # Same values as contract/__init__.py: the pack is published on its own, so it keeps tested copies.
 ACR_PULL_ROLE_ID = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
-STREAMING_OS_SKUS = ("Ubuntu", "Ubuntu2204", "AzureLinux")
+STREAMING_OS_SKUS = ("Ubuntu", "Ubuntu2204", "Ubuntu2404", "AzureLinux")
 OS_GUARD_SKUS = ("AzureLinuxOSGuard", "AzureLinux3OSGuard")
 SANDBOX_RUNTIMES = ("KataMshvVmIsolation", "KataVmIsolation")
 # Same value as components/pool_body.py and docs/ARCHITECTURE.md.

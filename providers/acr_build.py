@@ -5,6 +5,7 @@ Design notes: docs/providers.md ("providers/acr_build.py").
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -28,7 +29,13 @@ from providers.base import (
     retry_policy,
     timeout_of,
 )
-from providers.build_context import DOCKERFILE_NAME, build_context, complete_squash_dockerfile
+from providers.build_context import (
+    DOCKERFILE_NAME,
+    build_context,
+    complete_squash_dockerfile,
+    context_digest,
+    folder_context,
+)
 from providers.errors import AzureOperationError, UnparsableAnswerError, WaitTimeoutError, arm_error_text, json_answer
 
 TASKS_API_VERSION = "2019-06-01-preview"
@@ -51,11 +58,13 @@ def run_timeout_seconds(timeout_minutes: float) -> int:
     return int(min(max(timeout_minutes * 60, RUN_TIMEOUT_MIN_SECONDS), RUN_TIMEOUT_MAX_SECONDS))
 
 
-def docker_build_request(relative_path: str, target: str, timeout_minutes: float) -> dict[str, Any]:
+def docker_build_request(
+    relative_path: str, target: str, timeout_minutes: float, dockerfile_path: str = DOCKERFILE_NAME
+) -> dict[str, Any]:
     return {
         "type": "DockerBuildRequest",
         "sourceLocation": relative_path,
-        "dockerFilePath": DOCKERFILE_NAME,
+        "dockerFilePath": dockerfile_path,
         "imageNames": [target],
         "isPushEnabled": True,
         # A cached layer would make a rebuild skip the `dd` steps; every build here is deliberate.
@@ -231,20 +240,29 @@ class AcrBuildProvider(AzureProvider):
     """
 
     # What identifies the image that gets built; the subscription and tenant only say who calls.
-    REPLACE_ON = ("resourceGroupName", "registryName", "loginServer", "target", "dockerfile", "squashSource")
+    REPLACE_ON = (
+        "resourceGroupName",
+        "registryName",
+        "loginServer",
+        "target",
+        "dockerfile",
+        "squashSource",
+        "userContext",
+    )
     OUTPUTS = ("digest", "runId", "ref", "builtDockerfile")
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         session = self._session(props)
         target, registry, login_server = props["target"], props["registryName"], props["loginServer"]
         timeout_minutes = timeout_of(props)
-        dockerfile = self._final_dockerfile(session, props)
+        context, dockerfile, dockerfile_path = self._context(session, props)
 
         client = AcrTasksClient(session, props["resourceGroupName"], registry)
         upload = client.get_build_source_upload_url()
-        upload_build_context(session, upload["uploadUrl"], build_context(dockerfile), registry)
+        upload_build_context(session, upload["uploadUrl"], context, registry)
         queued = client.begin_schedule_run(
-            docker_build_request(upload["relativePath"], target, timeout_minutes), timeout_minutes=timeout_minutes
+            docker_build_request(upload["relativePath"], target, timeout_minutes, dockerfile_path),
+            timeout_minutes=timeout_minutes,
         )
         run_id = run_properties(queued).get("runId")
         if not run_id:
@@ -264,6 +282,25 @@ class AcrBuildProvider(AzureProvider):
             props, digest=digest, runId=run_id, ref=f"{login_server}/{target}", builtDockerfile=dockerfile
         )
         return dynamic.CreateResult(f"{login_server}/{target}@{digest}", outs)
+
+    @classmethod
+    def _context(cls, session: AzureSession, props: dict[str, Any]) -> tuple[bytes, str, str]:
+        """What the run receives: the context bytes, the Dockerfile's text and its path inside the context.
+
+        A user's folder (`userContext`) is packed again here and must be what the program saw: a file
+        changed in between would build something the plan never showed.
+        """
+        user = props.get("userContext")
+        if not user:
+            dockerfile = cls._final_dockerfile(session, props)
+            return build_context(dockerfile), dockerfile, DOCKERFILE_NAME
+        context = folder_context(user["path"])
+        if context_digest(context) != user["digest"]:
+            raise AcrBuildError(
+                f"the build context {user['path']} changed after this update was planned; run `pulumi up` again"
+            )
+        dockerfile = (Path(user["path"]) / user["dockerfile"]).read_text(encoding="utf-8", errors="replace")
+        return context, dockerfile, user["dockerfile"]
 
     @staticmethod
     def _final_dockerfile(session: AzureSession, props: dict[str, Any]) -> str:
@@ -324,7 +361,7 @@ class AcrBuildProvider(AzureProvider):
 
 
 class AcrBuild(dynamic.Resource, module="acr", name="AcrBuild"):
-    """An image built from `dockerfile` by an ACR task run and pushed as `target` (`repo:tag`)."""
+    """An image built from `dockerfile` (or a user's folder) by an ACR task run and pushed as `target`."""
 
     digest: pulumi.Output[str]
     runId: pulumi.Output[str]
@@ -340,28 +377,28 @@ class AcrBuild(dynamic.Resource, module="acr", name="AcrBuild"):
         registry_name: pulumi.Input[str],
         login_server: pulumi.Input[str],
         target: pulumi.Input[str],
-        dockerfile: pulumi.Input[str],
+        dockerfile: pulumi.Input[str] | None,
         timeout_minutes: pulumi.Input[int],
         squash_source: pulumi.Input[dict] | None = None,
         opts: pulumi.ResourceOptions | None = None,
         session_factory: SessionFactory | None = None,
+        user_context: dict[str, str] | None = None,
     ):
+        inputs: dict[str, Any] = {
+            "resourceGroupName": resource_group_name,
+            "registryName": registry_name,
+            "loginServer": login_server,
+            "target": target,
+        }
+        if user_context is not None:
+            # {path, dockerfile, digest}: the folder, the Dockerfile inside it, and what it held when planned.
+            inputs["userContext"] = user_context
+        else:
+            inputs.update(dockerfile=dockerfile, squashSource=squash_source)
         super().__init__(
             AcrBuildProvider(session_factory),
             resource_name,
-            declared_inputs(
-                azure,
-                timeout_minutes,
-                {
-                    "resourceGroupName": resource_group_name,
-                    "registryName": registry_name,
-                    "loginServer": login_server,
-                    "target": target,
-                    "dockerfile": dockerfile,
-                    "squashSource": squash_source,
-                },
-                AcrBuildProvider.OUTPUTS,
-            ),
+            declared_inputs(azure, timeout_minutes, inputs, AcrBuildProvider.OUTPUTS),
             opts,
         )
 

@@ -1,4 +1,5 @@
-"""Dynamic resource `ImportedImage`: a public image copied into the registry with ARM `importImage`.
+"""Dynamic resources `ImportedImage` (an image copied into the registry with ARM `importImage`) and
+`ExistingImage` (an image already there: its tag's digest, read and never written).
 
 azure-native has no resource for an import (it is an action, `POST .../registries/{name}/importImage`),
 so this provider calls it through azure-mgmt-containerregistry's `begin_import_image`, waits for the
@@ -14,7 +15,7 @@ import pulumi
 import pulumi.dynamic as dynamic
 from azure.core.exceptions import HttpResponseError
 from azure.mgmt.containerregistry import ContainerRegistryManagementClient
-from azure.mgmt.containerregistry.models import ImportImageParameters, ImportSource
+from azure.mgmt.containerregistry.models import ImportImageParameters, ImportSource, ImportSourceCredentials
 
 from providers.acr_dataplane import AcrDataPlaneClient, repository_and_tag
 from providers.base import AzureProvider, AzureTarget, SessionFactory, SessionPolling, declared_inputs, gone, timeout_of
@@ -43,6 +44,27 @@ def import_source(source: str) -> dict[str, str]:
         if "/" not in repository:
             image = f"library/{image}"
     return {"registryUri": registry, "sourceImage": image}
+
+
+# Inputs naming the source's registry and how to sign in there (given only for private sources).
+SOURCE_USERNAME = "sourceUsername"
+SOURCE_PASSWORD = "sourcePassword"  # a Pulumi secret in the program and in state (additional_secret_outputs)
+SOURCE_REGISTRY_ID = "sourceRegistryId"
+
+
+def import_source_of(props: dict[str, Any]) -> ImportSource:
+    """The `source` of importImage, as `az acr import` builds it.
+
+    `--registry <resource id>`: `resourceId` + the image inside that registry; `--username/--password`:
+    `registryUri` + `sourceImage` + `credentials`; otherwise `registryUri` + `sourceImage`.
+    """
+    fields = import_source(props["source"])
+    if props.get(SOURCE_REGISTRY_ID):
+        return ImportSource(resource_id=props[SOURCE_REGISTRY_ID], source_image=fields["sourceImage"])
+    credentials = None
+    if props.get(SOURCE_PASSWORD):
+        credentials = ImportSourceCredentials(username=props.get(SOURCE_USERNAME), password=props[SOURCE_PASSWORD])
+    return ImportSource(registry_uri=fields["registryUri"], source_image=fields["sourceImage"], credentials=credentials)
 
 
 class ImportedImageProvider(AzureProvider):
@@ -78,9 +100,8 @@ class ImportedImageProvider(AzureProvider):
         registry = props["registryName"]
         what = f"importing {source} into {registry} as {target}"
         arm = session.arm_client(ContainerRegistryManagementClient)
-        fields = import_source(source)
         parameters = ImportImageParameters(
-            source=ImportSource(registry_uri=fields["registryUri"], source_image=fields["sourceImage"]),
+            source=import_source_of(props),
             target_tags=[target],
             mode="Force",
         )
@@ -113,7 +134,8 @@ class ImportedImageProvider(AzureProvider):
         return dynamic.ReadResult(id_, {**props, "digest": digest, "ref": f"{props['loginServer']}/{props['target']}"})
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
-        if olds.get("source") != news.get("source"):
+        # Another source (or source registry) imports again; a new password alone changes nothing in Azure.
+        if olds.get("source") != news.get("source") or olds.get(SOURCE_REGISTRY_ID) != news.get(SOURCE_REGISTRY_ID):
             return dynamic.UpdateResult(self._import(news))
         return super().update(id_, olds, news)
 
@@ -145,21 +167,99 @@ class ImportedImage(dynamic.Resource, module="acr", name="ImportedImage"):
         timeout_minutes: pulumi.Input[int],
         opts: pulumi.ResourceOptions | None = None,
         session_factory: SessionFactory | None = None,
+        source_username: pulumi.Input[str] | None = None,
+        source_password: pulumi.Input[str] | None = None,
+        source_registry_id: pulumi.Input[str] | None = None,
     ):
+        inputs: dict[str, Any] = {
+            "resourceGroupName": resource_group_name,
+            "registryName": registry_name,
+            "loginServer": login_server,
+            "source": source,
+            "target": target,
+        }
+        # Only what is given: a public import registers exactly the inputs it always had.
+        if source_registry_id is not None:
+            inputs[SOURCE_REGISTRY_ID] = source_registry_id
+        if source_password is not None:
+            inputs[SOURCE_USERNAME] = source_username
+            inputs[SOURCE_PASSWORD] = pulumi.Output.secret(source_password)
+            # The engine echoes inputs into state: the password stays encrypted there too.
+            opts = pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(additional_secret_outputs=[SOURCE_PASSWORD])
+            )
         super().__init__(
             ImportedImageProvider(session_factory),
+            resource_name,
+            declared_inputs(azure, timeout_minutes, inputs, ImportedImageProvider.OUTPUTS),
+            opts,
+        )
+
+
+class ExistingImageMissingError(AzureOperationError):
+    """`images[].existing: true` names a tag the registry does not have."""
+
+
+class ExistingImageProvider(AzureProvider):
+    """An image the user put into the registry: create and read follow its tag's digest, delete leaves it.
+
+    Nothing here writes to the registry; the streaming artifact is made from the digest as for an import.
+    A tag moved since (a new push) is noticed by `pulumi up --refresh`, which reads the digest again.
+    """
+
+    REPLACE_ON = ("subscriptionId", "loginServer", "target")
+    OUTPUTS = ("digest", "ref")
+
+    def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
+        session = self._session(props)
+        repository, tag = repository_and_tag(props["target"])
+        digest = AcrDataPlaneClient(props["loginServer"], session).get_tag_digest(repository, tag)
+        if digest is None:
+            raise ExistingImageMissingError(
+                f"{props['target']} is not in {props['loginServer']} (images[].existing: true); push or import "
+                "it there first, or give the image a source or build instead"
+            )
+        ref = f"{props['loginServer']}/{props['target']}"
+        return dynamic.CreateResult(ref, self.outputs_of(props, digest=digest, ref=ref))
+
+    def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
+        session = self._session(props)
+        repository, tag = repository_and_tag(props["target"])
+        digest = AcrDataPlaneClient(props["loginServer"], session).get_tag_digest(repository, tag)
+        if digest is None:
+            return gone()
+        return dynamic.ReadResult(id_, {**props, "digest": digest, "ref": f"{props['loginServer']}/{props['target']}"})
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        # Not the stack's to delete: the image was there before and stays after.
+        return None
+
+
+class ExistingImage(dynamic.Resource, module="acr", name="ExistingImage"):
+    """`target` as it already is in a registry; `digest` is what the tag points to."""
+
+    digest: pulumi.Output[str]
+    ref: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        azure: AzureTarget,
+        login_server: pulumi.Input[str],
+        target: pulumi.Input[str],
+        timeout_minutes: pulumi.Input[int],
+        opts: pulumi.ResourceOptions | None = None,
+        session_factory: SessionFactory | None = None,
+    ):
+        super().__init__(
+            ExistingImageProvider(session_factory),
             resource_name,
             declared_inputs(
                 azure,
                 timeout_minutes,
-                {
-                    "resourceGroupName": resource_group_name,
-                    "registryName": registry_name,
-                    "loginServer": login_server,
-                    "source": source,
-                    "target": target,
-                },
-                ImportedImageProvider.OUTPUTS,
+                {"loginServer": login_server, "target": target},
+                ExistingImageProvider.OUTPUTS,
             ),
             opts,
         )

@@ -128,10 +128,11 @@ class StreamingArtifactProvider(_DataPlaneProvider):
       result, so a refresh drops it from state and the next `up` converts again).
     - diff: a different registry, repository or digest is a different artifact (replace); a change of
       subscription or tenant only changes who calls, and is an in-place update with no API call.
-    - delete: cancels a conversion of the digest that is still running, then deletes the referrer
-      manifest (`DELETE /v2/{repo}/manifests/{artifactDigest}`) so the image is no longer streamable,
-      unless the artifact was found already existing at create (`reused`): this stack did not make
-      it (e.g. auto-conversion did), so it leaves it. The subject image is never touched.
+    - delete: cancels the conversion it started or joined if that still runs (not one started since
+      by auto-conversion or anyone else). The referrer stays with its image, as an untagged import's
+      manifest does, and goes with the registry: another declared resource may hold the same
+      repository@digest under another name (an image whose source moved to an equivalent reference,
+      or a second reference to one image), and a delete here cannot see it. The subject is never touched.
     """
 
     REPLACE_ON = ("loginServer", "repository", "digest")
@@ -214,10 +215,10 @@ class StreamingArtifactProvider(_DataPlaneProvider):
         _, client = self._connect(props)
         repository, digest = props["repository"], props["digest"]
         last = client.get_conversion(repository, digest)
-        if last is not None and _status(last) in IN_FLIGHT:
+        # Only the conversion this resource started or joined: one started since by auto-conversion,
+        # or by another stack's artifact of the same digest, is not this resource's to stop.
+        if last is not None and _status(last) in IN_FLIGHT and last.get("id") == props.get("operationId"):
             client.cancel_operation(repository, last["id"])
-        if props.get("streamingArtifactDigest"):
-            client.delete_manifest(repository, props["streamingArtifactDigest"])
 
 
 class RepositoryStreamingProvider(_DataPlaneProvider):

@@ -8,11 +8,14 @@ digest's image config when the build runs, because they live in the config, not 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
+import os
 import re
 import tarfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 DOCKERFILE_NAME = "Dockerfile"
@@ -90,3 +93,32 @@ def build_context(dockerfile: str) -> bytes:
         info.uname = info.gname = "root"
         tar.addfile(info, io.BytesIO(data))
     return gzip.compress(raw.getvalue(), mtime=0)
+
+
+def _normalized(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    # Who owns the files and when they were touched does not change the image: same folder, same bytes.
+    info.mtime = 0
+    info.uid = info.gid = 0
+    info.uname = info.gname = "root"
+    info.mode = 0o755 if info.isdir() or info.mode & 0o111 else 0o644
+    return info
+
+
+def folder_context(folder: str | Path) -> bytes:
+    """A gzipped tar of every file under `folder` (a user's build context), the same bytes for the same files.
+
+    Entries are sorted and their times and owners fixed, so the digest changes only when a file does.
+    """
+    root = Path(folder)
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for directory, subdirectories, files in os.walk(root):
+            subdirectories.sort()
+            for name in sorted([*subdirectories, *files]):
+                path = Path(directory) / name
+                tar.add(path, arcname=path.relative_to(root).as_posix(), recursive=False, filter=_normalized)
+    return gzip.compress(raw.getvalue(), mtime=0)
+
+
+def context_digest(context: bytes) -> str:
+    return "sha256:" + hashlib.sha256(context).hexdigest()

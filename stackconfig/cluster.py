@@ -59,7 +59,21 @@ class ClusterConfig(ConfigModel):
         "for the kubelet identity; `token`: a registry token and a "
         "pull secret (no streaming).",
     )
-    oidc_issuer: StrictBool = Field(False, alias="oidcIssuer", description="Enable the cluster's OIDC issuer.")
+    oidc_issuer: StrictBool = Field(
+        False, alias="oidcIssuer", description="Enable the cluster's OIDC issuer (once on, AKS cannot switch it off)."
+    )
+    local_accounts: StrictBool = Field(
+        True,
+        alias="localAccounts",
+        description="`false`: Entra ID with Azure RBAC only, no local admin (the kubeconfig output then runs "
+        "kubelogin; docs/operations.md says what to install). Default true: the lab needs no extra tool.",
+    )
+    authorized_ip_ranges: tuple[f.Cidr, ...] = Field(
+        (),
+        alias="authorizedIpRanges",
+        description="Who may reach the API server (CIDRs); empty: anyone (AKS default). Include the "
+        "addresses `pulumi up` and `timing` run from.",
+    )
     sku_tier: Literal["Free", "Standard"] = Field("Free", alias="skuTier", description="AKS control-plane tier.")
 
 

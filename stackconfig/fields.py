@@ -64,6 +64,17 @@ STACK_REFERENCE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0
 RESOURCE_GROUP_RE = re.compile(r"[-\w.()]{0,89}[-\w()]")
 # Image names become Pulumi resource names and keys of the `images` output.
 IMAGE_NAME_RE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+# A config key of this project (the name after `acr-streaming-ab:`), as `pulumi config set` accepts it.
+CONFIG_KEY_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+# Registry user names (Docker Hub, GHCR, ACR tokens, service principal ids): no spaces or control characters.
+USERNAME_RE = re.compile(r"[^\s:]{1,256}")
+REGISTRY_ID_RE = re.compile(
+    r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w.()]{1,90}"
+    r"/providers/Microsoft\.ContainerRegistry/registries/[A-Za-z0-9]{5,50}",
+    re.IGNORECASE,
+)
+ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+PROBE_PATH_RE = re.compile(r"/[\x21-\x7e]*")
 # Namespaces Kubernetes keeps for itself: the workloads' namespace is created, labelled and deleted
 # with the stack, so it must be the stack's own.
 RESERVED_NAMESPACES = ("default",)
@@ -285,4 +296,66 @@ Replicas = Annotated[StrictInt, _in_range(1, 1000)]
 Port = Annotated[StrictInt, _checked(lambda v: 1 <= v <= 65535, lambda v: f"{v} is not a TCP port; allowed: 1-65535")]
 SystemPoolCount = Annotated[StrictInt, _in_range(1, 1000)]
 TimeoutMinutes = Annotated[StrictInt, _in_range(1, 24 * 60, " minutes")]
-CacheGeneration = Annotated[StrictInt, _checked(lambda v: v >= 0, lambda v: f"{v} is negative; allowed: 0 or more")]
+# A JSON number past 2**53 - 1 loses digits in JavaScript-based tooling (and in float parsing of
+# `pulumi config`), so two generations could read alike and a reset would silently not happen.
+MAX_SAFE_INTEGER = 2**53 - 1
+CacheGeneration = Annotated[
+    StrictInt,
+    _checked(
+        lambda v: 0 <= v <= MAX_SAFE_INTEGER,
+        lambda v: f"{v} is not a safe integer generation; allowed: 0-{MAX_SAFE_INTEGER}",
+    ),
+]
+ConfigKeyName = Annotated[
+    StrictStr,
+    _matching(
+        CONFIG_KEY_RE,
+        lambda v: f"{v!r} is not a config key name; allowed: a letter, then letters, digits, '_' or '-', at most 64",
+    ),
+]
+RegistryUsername = Annotated[
+    StrictStr,
+    _matching(USERNAME_RE, lambda v: "not a registry user name; allowed: 1-256 characters, no spaces or ':'"),
+]
+RegistryResourceId = Annotated[
+    StrictStr,
+    _matching(
+        REGISTRY_ID_RE,
+        lambda v: (
+            f"{v!r} is not a container registry's resource id; allowed: /subscriptions/<id>/resourceGroups/"
+            "<group>/providers/Microsoft.ContainerRegistry/registries/<name>"
+        ),
+    ),
+]
+EnvName = Annotated[
+    StrictStr,
+    _matching(
+        ENV_NAME_RE,
+        lambda v: f"{v!r} is not an environment variable name; allowed: letters, digits and '_', not a digit first",
+    ),
+]
+ProbePath = Annotated[
+    StrictStr,
+    _matching(
+        PROBE_PATH_RE,
+        lambda v: f"{v!r} is not an HTTP path; allowed: '/' then printable characters without spaces, e.g. /healthz",
+        max_length=1024,
+    ),
+]
+
+
+def _regex(value: str) -> str:
+    if not value:
+        raise problem("an empty pattern matches every line; allowed: a Python regular expression, e.g. 'listening on'")
+    try:
+        re.compile(value)
+    except re.error as error:
+        raise problem(
+            f"{value!r} is not a regular expression ({error}); allowed: e.g. 'Listening on port [0-9]+'"
+        ) from None
+    if len(value) > 1024:
+        raise problem("the pattern is longer than 1024 characters; allowed: at most 1024")
+    return value
+
+
+LogPattern = Annotated[StrictStr, AfterValidator(_regex)]

@@ -1,14 +1,16 @@
-"""Images: imported from a public registry or built in it (filled or squashed), and the registry itself."""
+"""Images: imported (public, private with credentials, another Azure registry), already there, built from
+the user's folder or built in the registry (filled or squashed), and the registry itself."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from pydantic import Field, StrictBool, StrictInt, StrictStr, model_validator
 
 from stackconfig import fields as f
-from stackconfig.base import ConfigModel, Problems
+from stackconfig.base import ConfigModel, Problems, raise_if
 
 # Docker refuses images deeper than 127 layers; the base image brings at least one.
 MAX_SYNTHETIC_LAYERS = 120
@@ -33,16 +35,107 @@ class _InRegistry(ConfigModel):
         return self.target.rsplit(":", 1)[1]
 
 
+class CredentialsConfig(ConfigModel):
+    """How the import signs in to a private source registry (what `az acr import --username/--password` sends)."""
+
+    username: f.RegistryUsername = Field(description="User name at the source registry.")
+    password_key: f.ConfigKeyName = Field(
+        alias="passwordKey",
+        description="Name of the secret config key holding the password or token: set it with "
+        "`pulumi config set --secret <passwordKey> <password>` (read as `acr-streaming-ab:<passwordKey>`).",
+    )
+
+
+class BuildConfig(ConfigModel):
+    """An image built by an ACR task from a folder of the user's (the folder is sent as the build context)."""
+
+    context: StrictStr = Field(description="The folder sent to the ACR task, relative to the project directory.")
+    dockerfile: StrictStr = Field("Dockerfile", description="The Dockerfile, relative to `context`.")
+
+    @model_validator(mode="after")
+    def _in_project(self) -> BuildConfig:
+        # Pulumi runs the program in the project directory; the build provider reads the folder from there.
+        raise_if(self.problems(Path.cwd()))
+        return self
+
+    def problems(self, base: Path) -> Problems:
+        found: Problems = []
+        folder = base / self.context
+        if not self.context or not folder.is_dir():
+            found.append((("context",), f"{self.context!r} is not a folder here ({base}); allowed: an existing folder"))
+            return found
+        relative = PurePosixPath(self.dockerfile)
+        if relative.is_absolute() or ".." in relative.parts or not (folder / relative).is_file():
+            found.append(
+                (
+                    ("dockerfile",),
+                    f"{self.dockerfile!r} is not a file inside {self.context!r}; allowed: a path relative to "
+                    "the context folder, e.g. Dockerfile",
+                )
+            )
+        return found
+
+
+ImageOrigin = Literal["import", "existing", "build"]
+
+
 class ImageConfig(_InRegistry):
-    """An image imported from a public registry."""
+    """An image of the user's choosing: imported (public or private), already in the registry, or built."""
 
     name: f.ImageName = Field("", description="Key in the `images` output; default: the target with `:`/`/` as `-`.")
-    source: f.ImageSource = Field(description="Public reference to import, `registry/repo:tag` or `@sha256:`.")
+    source: f.ImageSource | None = Field(
+        None,
+        description="Reference to import, `registry/repo:tag` or `@sha256:` (public unless `credentials` or "
+        "`sourceRegistryId` says how to reach it); leave out with `existing` or `build`.",
+    )
+    credentials: CredentialsConfig | None = Field(
+        None, description="Sign-in for a private `source` registry; the password stays a Pulumi secret."
+    )
+    source_registry_id: f.RegistryResourceId | None = Field(
+        None,
+        alias="sourceRegistryId",
+        description="Import `source` from this Azure registry (its resource id) with your own Azure identity, "
+        "no password.",
+    )
+    existing: StrictBool = Field(
+        False, description="The target is already in the registry: nothing is imported; its digest is read."
+    )
+    build: BuildConfig | None = Field(None, description="Build the target from your folder with an ACR task.")
     streaming: StrictBool = Field(True, description="Create and confirm a streaming artifact for it.")
 
     @model_validator(mode="after")
     def _default_name(self) -> ImageConfig:
+        found: Problems = []
+        given = [key for key, on in (("source", self.source), ("existing", self.existing), ("build", self.build)) if on]
+        if not given:
+            found.append(
+                (
+                    ("source",),
+                    "required key is missing (unless existing: true or build); allowed: exactly one of source, "
+                    "existing: true, build",
+                )
+            )
+        elif len(given) > 1:
+            found.append(
+                ((given[-1],), f"{' and '.join(given)} given; allowed: exactly one of source, existing: true, build")
+            )
+        for key, value in (("credentials", self.credentials), ("sourceRegistryId", self.source_registry_id)):
+            if value is not None and self.source is None:
+                found.append(((key,), "only an imported image has a source registry; allowed: with source"))
+        if self.credentials is not None and self.source_registry_id is not None:
+            found.append(
+                (
+                    ("credentials",),
+                    "an Azure registry given by sourceRegistryId is read with your Azure identity; "
+                    "allowed: credentials or sourceRegistryId, not both",
+                )
+            )
+        raise_if(found)
         return self if self.name else self.model_copy(update={"name": default_image_name(self.target)})
+
+    @property
+    def origin(self) -> ImageOrigin:
+        return "existing" if self.existing else "build" if self.build is not None else "import"
 
 
 class SyntheticImageConfig(_InRegistry):
@@ -141,8 +234,15 @@ class RegistryConfig(ConfigModel):
     auto_convert_repositories: tuple[f.RepositoryName, ...] = Field(
         (), alias="autoConvertRepositories", description="Repositories whose every pushed image ACR converts."
     )
+    public_network_access: Literal["Enabled", "Disabled"] = Field(
+        "Enabled",
+        alias="publicNetworkAccess",
+        description="The registry's public endpoint. `Disabled` needs private connectivity this project does "
+        "not declare (a private endpoint the nodes and the deploying machine reach).",
+    )
     protect: StrictBool | None = Field(
         None,
-        description="Pulumi `protect` on the registry (a destroy stops instead of deleting it); default: "
-        "true in a registry stack (role: registry), false in an all-in-one stack.",
+        description="Pulumi `protect` on the registry (an edit that would replace it, or a destroy, stops "
+        "instead of deleting it with every image and artifact); default: true in every stack that holds the "
+        "registry. Teardown: set it to false, `pulumi up`, then `pulumi destroy`.",
     )

@@ -20,6 +20,8 @@ from stackconfig.cluster import (
 from stackconfig.images import (
     MAX_SYNTHETIC_IMAGE_MB,
     MAX_SYNTHETIC_LAYERS,
+    BuildConfig,
+    CredentialsConfig,
     ImageConfig,
     RegistryConfig,
     SyntheticImageConfig,
@@ -27,7 +29,7 @@ from stackconfig.images import (
 )
 from stackconfig.stack import StackConfig, TimeoutsConfig
 from stackconfig.workload_rules import PAIR_IDENTICAL
-from stackconfig.workloads import ArmConfig, ResourcesConfig, WorkloadConfig, object_names
+from stackconfig.workloads import ArmConfig, ContainerConfig, ResourcesConfig, WorkloadConfig, object_names
 
 __all__ = [
     "LINUX_OS_SKUS",
@@ -37,8 +39,11 @@ __all__ = [
     "PAIR_IDENTICAL",
     "SYSTEM_POOL_OS_SKUS",
     "ArmConfig",
+    "BuildConfig",
     "ClusterConfig",
     "ConfigModel",
+    "ContainerConfig",
+    "CredentialsConfig",
     "ImageConfig",
     "PoolConfig",
     "Problems",

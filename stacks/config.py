@@ -86,11 +86,25 @@ def _stack_keys() -> list[str]:
     return sorted(key.partition(":")[2] for key in names if key.partition(":")[0] == PROJECT)
 
 
+def _secret_keys() -> set[str]:
+    """The project's keys set with `pulumi config set --secret` (their values are never read here)."""
+    from pulumi.runtime import config as runtime_config
+
+    return {key for key in _stack_keys() if runtime_config.is_config_secret(f"{PROJECT}:{key}")}
+
+
 def read_pulumi_config() -> dict[str, Any]:
-    """Every `acr-streaming-ab:*` value of the running stack, JSON-decoded where it is structured."""
+    """Every `acr-streaming-ab:*` value of the running stack, JSON-decoded where it is structured.
+
+    Secret keys other than the model's own are left unread: they hold registry passwords, which reach
+    the program only as secret Outputs (`stacks/program.py`); `check_password_keys` vets their names.
+    """
     config = pulumi.Config(PROJECT)
     values: dict[str, Any] = {}
+    secrets = _secret_keys()
     for key in _stack_keys():
+        if key in secrets and key not in CONFIG_KEYS:
+            continue
         text = config.get(key)
         try:
             values[key] = json.loads(text) if text is not None else None
@@ -102,5 +116,39 @@ def read_pulumi_config() -> dict[str, Any]:
     return values
 
 
+def check_password_keys(config: StackConfig, secret_keys: set[str]) -> None:
+    """Every `credentials.passwordKey` names a secret key of the stack, and every other secret key is known."""
+    found = []
+    named = set()
+    for i, image in enumerate(config.images):
+        if image.credentials is None:
+            continue
+        key = image.credentials.password_key
+        named.add(key)
+        if key in CONFIG_KEYS or key not in secret_keys:
+            found.append(
+                f"{PROJECT}:images[{i}].credentials.passwordKey: {key!r} is not a secret key of this stack; "
+                f"allowed: a key set with `pulumi config set --secret {key} <password>` (not a configuration key)"
+            )
+    found += [
+        f"{PROJECT}:{key}: unknown secret key; allowed: a key named by images[].credentials.passwordKey"
+        for key in sorted(secret_keys - named - set(CONFIG_KEYS))
+    ]
+    if found:
+        raise ConfigError(found)
+
+
+def source_passwords(config: StackConfig) -> dict[str, pulumi.Output[str]]:
+    """Each private image's password, by image name: a secret Output, never a plain value."""
+    secrets = pulumi.Config(PROJECT)
+    return {
+        image.name: secrets.require_secret(image.credentials.password_key)
+        for image in config.images
+        if image.credentials is not None
+    }
+
+
 def load_stack_config() -> StackConfig:
-    return parse_stack_config(read_pulumi_config())
+    config = parse_stack_config(read_pulumi_config())
+    check_password_keys(config, _secret_keys())
+    return config

@@ -7,6 +7,7 @@ committed file differs from what this prints, so the reference cannot go stale.
 from __future__ import annotations
 
 import sys
+import types
 import typing
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,8 @@ def _type_text(annotation: Any) -> str:
         return "map of string"
     if args and type(None) in args:
         return " \\| ".join(_type_text(a) for a in args if a is not type(None)) + " (optional)"
+    if args and origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_text(a) for a in args)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "object"
     return {str: "string", int: "integer", bool: "boolean"}.get(annotation, getattr(annotation, "__name__", "?"))

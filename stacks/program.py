@@ -20,6 +20,7 @@ from components.workloads import ABWorkloads, ABWorkloadsArgs
 from contract import PROJECT
 from providers.base import AzureTarget
 from stackconfig.model import ImageConfig, StackConfig, SyntheticImageConfig
+from stacks.config import source_passwords
 
 
 def build(config: StackConfig, stack_name: str | None = None) -> dict[str, Any]:
@@ -69,6 +70,7 @@ def _registry_side(config: StackConfig, azure: AzureTarget) -> RegistrySide:
             timeouts=config.timeouts,
             azure=azure,
             protect=config.protect_registry,
+            source_passwords=source_passwords(config),
         ),
     )
     images: dict[str, PublishedImage] = dict(registry.images)
@@ -112,7 +114,7 @@ def _experiment_stack(config: StackConfig, stack_name: str, azure: AzureTarget) 
     registry_stack = config.registry_stack
     reference = pulumi.StackReference(registry_stack)
     exported = reference.require_output("images")
-    sources = {image.name: image.source for image in config.images}
+    sources = {image.name: image.source or "" for image in config.images}
     images = {
         image.name: referenced_image(image, exported, registry_stack, sources)
         for image in config.all_images
@@ -168,7 +170,7 @@ def referenced_image(
         streaming_artifact_digest=chosen.apply(lambda e: e.get("streamingArtifactDigest")),
         ready=[],  # made and confirmed by the registry stack, before this stack runs
         traits=image_traits(image, sources),
-        source=image.source if isinstance(image, ImageConfig) else "",
+        source=(image.source or "") if isinstance(image, ImageConfig) else "",
     )
 
 
@@ -186,6 +188,8 @@ def _cluster_side(config: StackConfig, stack_name: str, azure: AzureTarget, side
             registry_id=side.registry_id,
             registry_name=side.registry_name,
             azure=azure,
+            stack_name=stack_name,
+            deployer_object_id=authorization.get_client_config_output().object_id,
         ),
     )
     workloads = ABWorkloads(

@@ -10,16 +10,22 @@ from __future__ import annotations
 
 from typing import Any
 
-# Imported once into the registry so every ACR task build starts from the registry's own copy
-# instead of pulling Docker Hub (anonymous pulls there are rate limited).
+from stackconfig.sweep import SweepConfig
+
+# Imported once into the registry so every ACR task build starts from the registry's own copy.
+# Sources come from Microsoft's MCR mirror of Docker library images where it has the tag: anonymous
+# Docker Hub answers `toomanyrequests` under load.
+MCR_DOCKER_LIBRARY = "mcr.microsoft.com/mirror/docker/library"
 _ALPINE = {
     "name": "alpine",
-    "source": "docker.io/library/alpine:3.20",
+    "source": f"{MCR_DOCKER_LIBRARY}/alpine:3.20",
     "target": "library/alpine:3.20",
     "streaming": False,
 }
 # The official busybox image's /bin/busybox is statically linked: copied into a synthetic image it
 # runs the start-up read, the millisecond log lines and the HTTP readiness endpoint on any base.
+# Docker Hub on purpose: the MCR mirror is known to carry busybox 1.35 and 1.28, not 1.37, and
+# moving the tools image to another busybox release is a change of its own (docs/operations.md).
 _BUSYBOX = {
     "name": "busybox",
     "source": "docker.io/library/busybox:1.37",
@@ -219,6 +225,39 @@ def _layers() -> dict[str, Any]:
     }
 
 
+def _crossover() -> dict[str, Any]:
+    # Issue 20 §3, where streaming stops helping: one random-filled 2 000 MB image, five workloads that
+    # read 0, 1, 5, 25 and 100 % of it before ready, all paired on one streaming and one standard pool.
+    return {
+        "images": [_ALPINE, _BUSYBOX],
+        "pools": [
+            {
+                "name": name,
+                "vmSize": "Standard_D4ds_v5",
+                "osDiskType": "Ephemeral",
+                "count": 1,
+                "artifactStreaming": streaming,
+            }
+            for name, streaming in (("xon", True), ("xoff", False))
+        ],
+        "sweep": {
+            "factor": "readPercent",
+            "values": [0, 1, 5, 25, 100],
+            "sizeMb": 2000,
+            "layers": 1,
+            "fill": "random",
+            "baseImage": "alpine",
+            "pools": ["xon", "xoff"],
+        },
+    }
+
+
+def _sweep_images(scenario: dict[str, Any]) -> list[dict[str, Any]]:
+    if "sweep" not in scenario:
+        return []
+    return [i.model_dump(by_alias=True) for i in SweepConfig.model_validate(scenario["sweep"]).images()]
+
+
 def _all_images(scenarios: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """A registry stack's scenario: every image and synthetic image of every experiment, and nothing else."""
     images: dict[str, dict[str, Any]] = {}
@@ -226,7 +265,7 @@ def _all_images(scenarios: dict[str, dict[str, Any]]) -> dict[str, Any]:
     for scenario in scenarios.values():
         for image in scenario.get("images", []):
             images.setdefault(image["name"], image)
-        for image in scenario.get("syntheticImages", []):
+        for image in [*scenario.get("syntheticImages", []), *_sweep_images(scenario)]:
             synthetic.setdefault(image["name"], image)
     return {"role": "registry", "images": list(images.values()), "syntheticImages": list(synthetic.values())}
 
@@ -235,6 +274,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
     "teleport-ab": _teleport_ab(),
     "storage-matrix": _storage_matrix(),
     "layers": _layers(),
+    "crossover": _crossover(),
 }
 REGISTRY_SCENARIO = "all-images"
 SCENARIOS: dict[str, dict[str, Any]] = {**EXPERIMENTS, REGISTRY_SCENARIO: _all_images(EXPERIMENTS)}

@@ -53,6 +53,7 @@ def test_policy_pack_imports_no_project_package():
 # Pickled providers name their class by module path in every stack's state: these paths are settled.
 SETTLED_PROVIDER_PATHS = {
     "providers.acr_import.ImportedImageProvider",
+    "providers.acr_import.ExistingImageProvider",
     "providers.acr_streaming.StreamingArtifactProvider",
     "providers.acr_streaming.RepositoryStreamingProvider",
     "providers.acr_build.AcrBuildProvider",

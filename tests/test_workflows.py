@@ -473,7 +473,7 @@ def test_teardown_refuses_the_registry_stack_unless_asked_explicitly(tmp_path):
     allowed = confirm(tmp_path, "registry", "registry", "destroy", allow_registry="true")
     assert allowed.returncode == 0 and "confirmed: destroy registry" in allowed.stdout
     destroy = step(load("teardown"), "teardown", "Destroy every resource of the stack")
-    assert "pulumi state unprotect" in destroy["run"] and destroy["env"]["ALLOW_REGISTRY"] == "${{ inputs.registry }}"
+    assert "pulumi state unprotect" not in destroy["run"]  # one sequence for every stack holding a registry
 
 
 def test_teardown_goes_ahead_when_the_stack_name_is_typed_twice(tmp_path):
@@ -561,13 +561,39 @@ def test_park_sets_parked_then_updates_and_destroy_destroys(tmp_path):
     park = step(workflow, "teardown", "Park (every experiment pool to 0 nodes)")
     destroy = step(workflow, "teardown", "Destroy every resource of the stack")
     assert park["if"] == "inputs.mode == 'park'" and destroy["if"] == "inputs.mode == 'destroy'"
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  acr-streaming-ab:scenario: teleport-ab\n")
     assert run_bash(park["run"], tmp_path, env).returncode == 0
     assert run_bash(destroy["run"], tmp_path, env).returncode == 0
+    # README task 5: the registry's protection is lifted by config and `up` before the destroy.
     assert (tmp_path / "log").read_text().splitlines() == [
         "config set --stack dev acr-streaming-ab:parked true",
         "up --stack dev --yes --diff --policy-pack policy",
+        "config set --stack dev --path acr-streaming-ab:registry.protect false",
+        "up --stack dev --yes --diff --policy-pack policy",
         "destroy --stack dev --yes",
     ]
+
+
+def test_destroy_of_an_experiment_stack_is_a_destroy_alone(tmp_path):
+    bin_dir = fake_pulumi(tmp_path, {})
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "STACK": "exp", "PULUMI_LOG": str(tmp_path / "log")}
+    (tmp_path / "Pulumi.exp.yaml").write_text(
+        "config:\n  acr-streaming-ab:registryStack: org/acr-streaming-ab/registry\n"
+    )
+    destroy = step(load("teardown"), "teardown", "Destroy every resource of the stack")
+    assert run_bash(destroy["run"], tmp_path, env).returncode == 0
+    assert (tmp_path / "log").read_text().splitlines() == ["destroy --stack exp --yes"]
+
+
+def test_the_teardown_sequence_of_readme_task_5_is_the_workflows():
+    readme = (WORKFLOWS.parents[1] / "README.md").read_text()
+    task = readme.split("### 5. Tear down", 1)[1].split("\n## ", 1)[0]
+    assert "pulumi config set --path acr-streaming-ab:registry.protect false" in task
+    assert task.index("registry.protect false") < task.index("pulumi up") < task.index("pulumi destroy")
+    from stacks.config import parse_stack_config
+
+    protected = parse_stack_config({"location": "westus3", "registry": {"protect": False}})
+    assert protected.protect_registry is False and parse_stack_config({"location": "westus3"}).protect_registry
 
 
 def test_the_config_keys_teardown_sets_exist():

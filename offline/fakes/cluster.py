@@ -33,6 +33,31 @@ users:
 """
 
 
+# What listClusterUserCredential returns with format=exec for an Entra ID cluster (kubelogin exec plugin;
+# 6dae42f8-... is the AKS AAD server application, 80faf920-... the Azure CLI public client).
+ENTRA_USER_TEMPLATE = """users:
+- name: clusterUser_{cluster}
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: kubelogin
+      args:
+      - get-token
+      - --login
+      - devicecode
+      - --server-id
+      - 6dae42f8-4368-4678-94ff-3960e28e3630
+      - --client-id
+      - 80faf920-1908-4b52-b5ef-a8e7bedfc67a
+      - --tenant-id
+      - {tenant}
+      - --environment
+      - AzurePublicCloud
+      interactiveMode: IfAvailable
+      provideClusterInfo: false
+"""
+
+
 def _stable_uuid(*parts: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "tests:" + "/".join(parts)))
 
@@ -84,6 +109,8 @@ def managed_cluster(name, inputs):
 def list_user_credentials(args):
     cluster = args.get("resourceName", "cluster")
     kubeconfig = KUBECONFIG_TEMPLATE.format(fqdn=fqdn_of(cluster), cluster=cluster)
+    if args.get("format") == "exec":
+        kubeconfig = kubeconfig.split("users:\n")[0] + ENTRA_USER_TEMPLATE.format(cluster=cluster, tenant=TENANT)
     return {"kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(kubeconfig.encode()).decode()}]}
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import uuid
 
 import pytest
@@ -36,6 +38,9 @@ POOL = "pulumi-python:dynamic/aks:ExperimentPool"
 ROLE = "azure-native:authorization:RoleAssignment"
 
 
+DEPLOYER = "22222222-2222-2222-2222-222222222222"
+
+
 def stack_values(**overrides) -> dict:
     return {"location": "westus3", **overrides}
 
@@ -67,6 +72,8 @@ def program_for(values: dict, name_prefix: str = "streamab"):
                 registry_id=registry.id,
                 registry_name=registry.name,
                 azure=AzureTarget(SUBSCRIPTION, TENANT),
+                stack_name="dev",
+                deployer_object_id=DEPLOYER,
             ),
         )
         exports = {
@@ -106,7 +113,7 @@ def test_cluster_has_system_identity_rbac_version_and_only_the_tainted_system_po
     assert system["mode"] == "System" and system["name"] == "system"
     assert system["nodeTaints"] == [SYSTEM_POOL_TAINT] == ["CriticalAddonsOnly=true:NoSchedule"]
     assert system["vmSize"] == config.cluster.system_pool.vm_size
-    assert cluster.ignore_changes == ["agentPoolProfiles"]
+    assert cluster.ignore_changes == []
     assert cluster.parent == ev.of_type("acr-streaming-ab:cluster:StreamingCluster")[0].urn
 
 
@@ -275,8 +282,8 @@ def test_token_mode_creates_a_pull_token_and_a_secret_pull_secret_instead_of_a_r
     assert "pullSecret" in ev.secret_outputs
     entry = json.loads(ev.outputs["pullSecret"])["auths"][f"{REGISTRY_NAME}.azurecr.io"]
     # ACR answers generateCredentials with the token's name as username.
-    assert token.inputs["tokenName"] == "aks-pull-streamab" == entry["username"]
-    assert token.id == f"{REGISTRY_ID}/tokens/aks-pull-streamab"
+    assert token.inputs["tokenName"] == "aks-pull-streamab-dev" == entry["username"]
+    assert token.id == f"{REGISTRY_ID}/tokens/aks-pull-streamab-dev"
     assert entry["password"].startswith("fake-password-")
     (cluster,) = ev.of_type(CLUSTER)
     assert not ev.depends_on(cluster, token)
@@ -380,3 +387,140 @@ def test_dev_stack_deploys_in_the_ideal_time_for_its_graph():
     assert result["critical_path_seconds"] == result["ideal_seconds"]
     assert result["cluster_ready_seconds"] == result["cluster_floor_seconds"]  # only the group before it
     assert result["pools"] == len(config.pools)
+
+
+def test_pull_tokens_of_two_stacks_with_one_name_prefix_differ():
+    from components.cluster import pull_token_name
+
+    assert pull_token_name("streamab", "dev") != pull_token_name("streamab", "teleport")
+    long_a, long_b = (pull_token_name("a" * 30, f"experiment_{n}.{'x' * 20}") for n in (1, 2))
+    assert long_a != long_b and all(len(n) <= 50 and re.fullmatch(r"[A-Za-z0-9-]{5,50}", n) for n in (long_a, long_b))
+
+
+def sent_on_update(cluster, stored_inputs: dict) -> dict:
+    """What the engine sends in a cluster update: the declared inputs, except ignoreChanges keys, for
+    which it keeps the stored (after `pulumi refresh`: the live) value. A model of Pulumi's documented
+    ignoreChanges rule, not an engine run."""
+    return {k: stored_inputs.get(k) if k in cluster.ignore_changes else v for k, v in cluster.inputs.items()}
+
+
+def test_a_refreshed_pool_list_is_never_sent_back_to_aks(attach):
+    """A refresh stores every live pool in the cluster's inputs (pulumi-azure-native#2719); the next
+    update must still send the system pool alone, never a stale list of experiment pools."""
+    config, ev = attach
+    (cluster,) = ev.of_type(CLUSTER)
+    live_pools = [dict(cluster.inputs["agentPoolProfiles"][0])] + [
+        {"name": p.name, "mode": "User", "count": 0, "vmSize": p.vm_size} for p in config.pools
+    ]
+    refreshed = {**cluster.inputs, "agentPoolProfiles": live_pools}
+    sent = sent_on_update(cluster, refreshed)
+    assert [p["name"] for p in sent["agentPoolProfiles"]] == ["system"]
+
+
+def test_a_pinned_version_upgrades_the_system_pool_with_the_control_plane():
+    values = stack_values(cluster={"kubernetesVersion": "1.33"})
+    _, program = program_for(values)
+    (cluster,) = evaluate(program, values).of_type(CLUSTER)
+    stored = {**cluster.inputs, "kubernetesVersion": "1.32"}
+    stored["agentPoolProfiles"] = [{**cluster.inputs["agentPoolProfiles"][0], "orchestratorVersion": "1.32"}]
+    sent = sent_on_update(cluster, stored)
+    assert sent["kubernetesVersion"] == "1.33" == sent["agentPoolProfiles"][0]["orchestratorVersion"]
+
+
+def test_switching_the_oidc_issuer_off_is_refused_before_the_update(attach):
+    import pulumi
+
+    from components.cluster import refuse_irreversible_changes
+
+    _, ev = attach
+    (cluster,) = ev.of_type(CLUSTER)
+    assert cluster.before_update_hooks == ["cluster-irreversible-settings"]
+
+    def hook(old: bool | None, new: bool) -> None:
+        refuse_irreversible_changes(
+            pulumi.ResourceHookArgs(
+                urn="urn",
+                id="id",
+                name="cluster-aks",
+                type=CLUSTER,
+                old_outputs={"oidcIssuerProfile": {"enabled": old}},
+                new_inputs={"oidcIssuerProfile": {"enabled": new}},
+            )
+        )
+
+    with pytest.raises(ValueError, match=r"^acr-streaming-ab:cluster.oidcIssuer: true -> false is refused"):
+        hook(True, False)
+    for old, new in ((False, True), (True, True), (None, False), (False, False)):
+        hook(old, new)
+
+
+def test_the_cluster_runs_a_network_policy_engine_and_keeps_local_accounts_by_default(attach):
+    _, ev = attach
+    (cluster,) = ev.of_type(CLUSTER)
+    profile = cluster.inputs["networkProfile"]
+    assert (profile["networkPlugin"], profile["networkPluginMode"]) == ("azure", "overlay")
+    assert profile["networkPolicy"] == "cilium" == profile["networkDataplane"]
+    assert "aadProfile" not in cluster.inputs and "disableLocalAccounts" not in cluster.inputs
+    assert "apiServerAccessProfile" not in cluster.inputs
+    assert "token: fake-user-token" in ev.outputs["kubeconfig"]
+
+
+@pytest.fixture(scope="module")
+def entra_only():
+    values = stack_values(cluster={"localAccounts": False, "authorizedIpRanges": ["203.0.113.0/24"]})
+    _, program = program_for(values)
+    return evaluate(program, values)
+
+
+def test_entra_id_only_cluster_grants_the_deployer_and_hands_out_a_kubelogin_kubeconfig(entra_only):
+    (cluster,) = entra_only.of_type(CLUSTER)
+    assert cluster.inputs["disableLocalAccounts"] is True
+    assert cluster.inputs["aadProfile"] == {"managed": True, "enableAzureRBAC": True, "tenantID": TENANT}
+    assert cluster.inputs["apiServerAccessProfile"] == {"authorizedIPRanges": ["203.0.113.0/24"]}
+    (admin,) = [r for r in entra_only.of_type(ROLE) if r.name == "cluster-deployer-rbac-admin"]
+    assert admin.inputs["principalId"] == DEPLOYER and admin.inputs["scope"] == cluster.id
+    assert admin.inputs["roleDefinitionId"].endswith("/roleDefinitions/b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b")
+    user = yaml.safe_load(entra_only.outputs["kubeconfig"])["users"][0]["user"]
+    assert user["exec"]["command"] == "kubelogin"
+    # No fixed sign-in method: AAD_LOGIN_METHOD (azurecli, workloadidentity) decides; never devicecode.
+    assert "--login" not in user["exec"]["args"] and "devicecode" not in user["exec"]["args"]
+    assert "--server-id" in user["exec"]["args"] and "token" not in user
+
+
+def test_the_kubernetes_client_timing_uses_signs_in_through_kubelogin(entra_only, tmp_path, monkeypatch):
+    """The Python kubernetes client (what `timing` reads clusters with) runs the kubeconfig's exec plugin:
+    a stand-in `kubelogin` on PATH answers an ExecCredential, and the client sends its token."""
+    from kubernetes import config
+
+    stub = tmp_path / "kubelogin"
+    stub.write_text(
+        "#!/bin/sh\n"
+        'echo "$AAD_LOGIN_METHOD $*" > "$(dirname "$0")/called"\n'
+        'echo \'{"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential",'
+        ' "status": {"token": "entra-token"}}\'\n'
+    )
+    stub.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    monkeypatch.setenv("AAD_LOGIN_METHOD", "azurecli")
+    # As timing/sources/cluster.py reads a stack's kubeconfig.
+    api = config.new_client_from_config_dict(yaml.safe_load(entra_only.outputs["kubeconfig"]))
+    assert list(api.configuration.api_key.values()) == ["Bearer entra-token"]
+    assert (tmp_path / "called").read_text().startswith("azurecli get-token --server-id")
+
+
+def test_switching_entra_id_off_again_is_refused_before_the_update():
+    import pulumi
+
+    from components.cluster import refuse_irreversible_changes
+
+    def hook(old: dict, new: dict) -> None:
+        refuse_irreversible_changes(
+            pulumi.ResourceHookArgs(
+                urn="urn", id="id", name="cluster-aks", type=CLUSTER, old_outputs=old, new_inputs=new
+            )
+        )
+
+    with pytest.raises(ValueError, match=r"^acr-streaming-ab:cluster.localAccounts: false -> true is refused"):
+        hook({"aadProfile": {"managed": True}}, {})
+    hook({"aadProfile": {"managed": True}}, {"aadProfile": {"managed": True}})
+    hook({}, {"aadProfile": {"managed": True}})

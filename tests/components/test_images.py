@@ -33,3 +33,17 @@ def test_a_filled_image_runs_as_the_project_user_on_its_app_port_after_its_read(
     assert image_traits(filled, {}) == ImageTraits(
         security_profile=pod_security.OWN, app_port=APP_PORT, startup_read_mb=40
     )
+
+
+def test_a_custom_container_is_confined_like_the_projects_images_unless_it_widens():
+    from stackconfig.model import ContainerConfig
+
+    def traits(**container):
+        return image_traits(None, {}, ContainerConfig.model_validate({"port": 9000, **container}))
+
+    assert traits() == ImageTraits(security_profile=pod_security.OWN, app_port=9000)
+    assert traits(confinement="non-root").security_profile == pod_security.NON_ROOT
+    assert traits(confinement="runtime-default").security_profile == pod_security.UNKNOWN
+    # Your own image without a custom container: unknown to the project, so the runtime's defaults.
+    existing = ImageConfig.model_validate({"target": "myapp:1", "existing": True})
+    assert image_traits(existing, {}) == ImageTraits(security_profile=pod_security.UNKNOWN)

@@ -278,3 +278,52 @@ def test_synthetic_image_is_ready_when_its_start_up_read_is_done():
     assert of_kind(objects, "Service") == {}  # readiness needs no Service
     for obj in objects:
         validate(obj, config.cluster.kubernetes_version)
+
+
+CUSTOM = {
+    "images": [{"name": "myapp", "target": "myapp:1", "existing": True}],
+    "syntheticImages": [],
+    "activeWorkloads": ["mine"],
+}
+
+
+def custom_config(container: dict[str, Any]) -> StackConfig:
+    workload = {
+        "name": "mine",
+        "template": "custom",
+        "image": "myapp",
+        "container": container,
+        "arms": [{"pool": "teleporter"}, {"pool": "shuttle"}],
+    }
+    return config_for("teleport-ab", **CUSTOM, workloads=[workload])
+
+
+@pytest.mark.parametrize(
+    "container",
+    [
+        {"port": 8080, "readinessPath": "/healthz", "env": {"A": "1"}, "args": ["--fast"]},
+        {"readinessCommand": ["cat", "/tmp/ready"], "command": ["/app"], "appReadyLog": "ready"},
+        {"appReadyLog": "Started .* in [0-9.]+ seconds", "resources": {"cpuLimit": "1", "memoryLimit": "1Gi"}},
+    ],
+    ids=["http-probe", "exec-probe", "log-only"],
+)
+def test_custom_workload_objects_validate_and_say_what_the_container_says(container):
+    config = custom_config(container)
+    objects = render(config)
+    for obj in objects:
+        validate(obj, config.cluster.kubernetes_version or "1.33")
+    deployments = of_kind(objects, "Deployment")
+    assert set(deployments) == {"mine-teleporter", "mine-shuttle"}
+    assert set(of_kind(objects, "Service")) == ({"mine-teleporter", "mine-shuttle"} if "port" in container else set())
+    (spec,) = deployments["mine-teleporter"]["spec"]["template"]["spec"]["containers"]
+    probe = spec.get("readinessProbe", {})
+    if "readinessPath" in container:
+        assert probe["httpGet"] == {"path": "/healthz", "port": "main"}
+    elif "readinessCommand" in container:
+        assert probe["exec"] == {"command": ["cat", "/tmp/ready"]} and "ports" not in spec
+    else:
+        assert probe == {} and spec["resources"]["limits"] == {"cpu": "1", "memory": "1Gi"}
+    annotations = deployments["mine-shuttle"]["spec"]["template"]["metadata"].get("annotations", {})
+    assert annotations == (
+        {manifests.ANNOTATION_APP_READY_LOG: container["appReadyLog"]} if "appReadyLog" in container else {}
+    )

@@ -5,13 +5,15 @@ No HTTP here: computed outputs come from offline/fakes/registry.py (login server
 
 from __future__ import annotations
 
+import dataclasses
+
 import pulumi
 import pytest
 from pulumi_azure_native import authorization, containerservice
 
 from components.registry import StreamingRegistry, StreamingRegistryArgs
 from offline.fakes.azure_base import SUBSCRIPTION, TENANT
-from offline.fakes.registry import fake_digest
+from offline.fakes.registry import fake_digest, imported_digest
 from offline.harness import evaluate
 from providers.base import AzureTarget
 from stackconfig.model import ImageConfig, RegistryConfig, TimeoutsConfig
@@ -120,7 +122,7 @@ def test_one_import_per_image_and_one_streaming_artifact_per_streaming_image():
     assert front.inputs["timeoutMinutes"] == 31
     artifacts = {r.inputs["repository"]: r for r in evaluation.of_type(STREAMING)}
     assert set(artifacts) == {"azure-vote-front", "redis"}  # alpine is not streaming
-    assert artifacts["redis"].inputs["digest"] == fake_digest("redis:6.0.8")
+    assert artifacts["redis"].inputs["digest"] == imported_digest(IMAGES[1].source)
     assert artifacts["redis"].inputs["timeoutMinutes"] == 61
     assert evaluation.of_type(AUTO_CONVERT) == []
 
@@ -146,13 +148,13 @@ def test_outputs_per_image():
     images = evaluate(program()).outputs["images"]
     assert images["alpine"] == {
         "ref": "streamabx7k2q9.azurecr.io/library/alpine:3.20",
-        "digest": fake_digest("library/alpine:3.20"),
+        "digest": imported_digest(IMAGES[2].source),
         "streaming": False,
         "streamingArtifactDigest": None,
     }
     front = images["azure-vote-front"]
     assert front["streaming"] is True
-    assert front["streamingArtifactDigest"] == fake_digest(f"streaming:{fake_digest('azure-vote-front:v1')}")
+    assert front["streamingArtifactDigest"] == fake_digest(f"streaming:{imported_digest(IMAGES[0].source)}")
 
 
 def test_published_images_are_ready_after_import_and_artifact():
@@ -208,8 +210,11 @@ def test_images_of_one_source_in_one_repository_share_one_streaming_artifact():
     ]
     evaluation = evaluate(program(images=tuple(ImageConfig.model_validate(i) for i in images)))
     artifacts = evaluation.of_type(STREAMING)
-    # Two sources, two artifacts: the copy shares the first one's, so no delete can take it away.
-    assert sorted(a.name for a in artifacts) == ["registry-streaming-front", "registry-streaming-front-other"]
+    # Two sources, two artifacts, named by (repository, source): the copy shares the first one's.
+    assert sorted(a.name for a in artifacts) == [
+        "registry-streaming-vote@mcr.microsoft.com/azuredocs/azure-vote-front:v1",
+        "registry-streaming-vote@mcr.microsoft.com/azuredocs/azure-vote-front:v2",
+    ]
     summaries = evaluation.outputs["images"]
     assert summaries["front"]["streamingArtifactDigest"] == summaries["front-copy"]["streamingArtifactDigest"]
 
@@ -237,3 +242,16 @@ def test_import_waits_for_the_registry(image):
     [acr] = evaluation.of_type(REGISTRY)
     imported = next(r for r in evaluation.of_type(IMPORT) if r.inputs["target"] == image.target)
     assert evaluation.depends_on(imported, acr)
+
+
+def test_the_registry_is_reachable_by_default_and_its_public_endpoint_can_be_closed():
+    [acr] = evaluate(program()).of_type(REGISTRY)
+    assert acr.inputs["publicNetworkAccess"] == "Enabled"
+    closed = RegistryConfig.model_validate({"publicNetworkAccess": "Disabled"})
+
+    def run():
+        StreamingRegistry("registry", dataclasses.replace(args(), registry=closed))
+        return {}
+
+    [acr] = evaluate(run).of_type(REGISTRY)
+    assert acr.inputs["publicNetworkAccess"] == "Disabled"

@@ -135,6 +135,11 @@ def validate_declared(composed: Composed) -> int:
     return count
 
 
+def policy_count(deployments) -> int:
+    """The namespace's default deny, and a front and a back allowance per azure-vote arm."""
+    return 1 + 2 * sum(name.endswith("-back") for name in deployments)
+
+
 SCENARIO_OBJECTS = {
     "teleport-ab": (
         {"scenario": "teleport-ab"},
@@ -194,7 +199,7 @@ def test_deployments_and_services_per_scenario(scenario):
 
 def test_every_declared_object_validates(scenario):
     composed, deployments, services = scenario
-    assert validate_declared(composed) == 1 + len(deployments) + len(services)
+    assert validate_declared(composed) == 1 + len(deployments) + len(services) + policy_count(deployments)
 
 
 def test_deployments_are_pinned_to_their_pool(scenario):
@@ -380,7 +385,7 @@ def test_token_mode_pull_secret():
     for deployment in composed.deployments().values():
         assert deployment.inputs["spec"]["template"]["spec"]["imagePullSecrets"] == [{"name": "acr-pull"}]
         assert evaluation.depends_on(deployment, secret)
-    assert validate_declared(composed) == 1 + 1 + 4 + 4
+    assert validate_declared(composed) == 1 + 1 + 4 + 4 + 5
 
 
 def test_attach_mode_has_no_pull_secret():
@@ -500,7 +505,7 @@ def test_program_declares_the_scenario_objects(whole_program):
     composed, deployments, services = whole_program
     assert set(composed.deployments()) == deployments
     assert {name: s.inputs["spec"]["type"] for name, s in composed.services().items()} == services
-    assert validate_declared(composed) == 1 + len(deployments) + len(services)
+    assert validate_declared(composed) == 1 + len(deployments) + len(services) + policy_count(deployments)
 
 
 def test_program_arms_are_independent_and_wait_for_pools_and_images(whole_program):

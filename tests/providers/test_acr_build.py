@@ -437,3 +437,61 @@ def test_read_failure_other_than_404_fails_the_refresh():
                 {"errors": [{"code": "DENIED", "message": "requested access to the resource is denied"}]},
             )
         )
+
+
+# -- A user's own folder (images[].build) ------------------------------------------------------------------
+def user_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "app"
+    (folder / "docker").mkdir(parents=True)
+    (folder / "docker" / "Dockerfile").write_text("FROM scratch\nCOPY server /server\n")
+    (folder / "server").write_text("#!/bin/sh\n")
+    return folder
+
+
+def user_props(folder: Path, **overrides: Any) -> dict[str, Any]:
+    digest = build_context.context_digest(build_context.folder_context(folder))
+    context = {"path": str(folder), "dockerfile": "docker/Dockerfile", "digest": digest}
+    props = {k: v for k, v in PROPS.items() if k not in ("dockerfile", "squashSource")}
+    return {**props, "target": "myapp:v1", "userContext": context, **overrides}
+
+
+def test_a_users_folder_is_uploaded_whole_and_built_with_its_dockerfile(tmp_path):
+    """Constructed: upload, scheduleRun and a Succeeded run (the same shapes as the synthetic builds)."""
+    folder = user_folder(tmp_path)
+    transport = ReplayTransport(
+        [
+            *upload(),
+            constructed("POST", f"{ARM}/scheduleRun", 200, run("Succeeded", **pushed("myapp", "v1"))),
+        ]
+    )
+    result = provider_for(transport).create(user_props(folder))
+    (put,) = transport.requests_to("blob.core.windows.net")
+    assert put.body == build_context.folder_context(folder).decode("utf-8", "replace")
+    (schedule,) = transport.requests_to("/scheduleRun")
+    assert schedule.body["dockerFilePath"] == "docker/Dockerfile" and schedule.body["imageNames"] == ["myapp:v1"]
+    assert result.outs["digest"] == DIGEST and result.outs["builtDockerfile"].startswith("FROM scratch")
+
+
+def test_a_folder_changed_after_the_plan_builds_nothing(tmp_path):
+    folder = user_folder(tmp_path)
+    props = user_props(folder)
+    (folder / "server").write_text("#!/bin/sh\necho changed\n")
+    transport = ReplayTransport([])
+    with pytest.raises(AcrBuildError, match="changed after this update was planned"):
+        provider_for(transport).create(props)
+    assert transport.sent == []
+
+
+def test_folder_context_is_the_same_bytes_for_the_same_files(tmp_path):
+    first = build_context.folder_context(user_folder(tmp_path / "one"))
+    second = build_context.folder_context(user_folder(tmp_path / "two"))
+    assert first == second
+    (tmp_path / "two" / "app" / "server").write_text("other")
+    assert build_context.folder_context(tmp_path / "two" / "app") != first
+
+
+def test_a_new_folder_digest_rebuilds(tmp_path):
+    props = user_props(user_folder(tmp_path))
+    changed = {**props, "userContext": {**props["userContext"], "digest": "sha256:" + "0" * 64}}
+    diff = AcrBuildProvider().diff("id", props, changed)
+    assert diff.changes and "userContext" in (diff.replaces or [])

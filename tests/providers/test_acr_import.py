@@ -16,15 +16,23 @@ import hashlib
 import pytest
 
 from offline.clock import FakeClock
-from providers.acr_import import ImportedImageProvider, ImportFailedError, import_source
+from providers.acr_import import ExistingImageMissingError, ImportedImageProvider, ImportFailedError, import_source
 from providers.errors import WaitTimeoutError
 from tests.conftest import constructed_auth, recorded_once
-from tests.providers.scenarios.acr_import import STREAMING, props, provider_for
+from tests.providers.scenarios.acr_import import (
+    DIGEST,
+    STREAMING,
+    existing_props,
+    existing_provider_for,
+    existing_tag_read,
+    props,
+    provider_for,
+    tag,
+)
 from tests.replay import SUBSCRIPTION, constructed
 
 IMPORTS = "test_acr_image_import.yaml"
 NO_WAIT = "test_acr_import_no_wait.yaml"
-DIGEST = "sha256:622731d3e3a16b11a1f318b1c5018d0c44996b4c096b864fe2eac5b8beab535a"
 ARM = f"https://management.azure.com/subscriptions/{SUBSCRIPTION}"
 
 
@@ -33,15 +41,6 @@ def import_url(registry: str = "clireg000002", resource_group: str = "clitest.rg
         f"{ARM}/resourceGroups/{resource_group}/providers/Microsoft.ContainerRegistry/registries/{registry}/"
         "importImage?api-version=2025-11-01"
     )
-
-
-def tag(login: str, repository: str, name: str, digest: str, status: int = 200):
-    body = (
-        {"registry": login, "imageName": repository, "tag": {"name": name, "digest": digest}}
-        if status == 200
-        else {"errors": [{"code": "TAG_UNKNOWN", "message": "the specified tag does not exist"}]}
-    )
-    return constructed("GET", f"https://{login}/acr/v1/{repository}/_tags/{name}", status, body)
 
 
 def test_import_waits_for_the_operation_then_reads_the_digest():
@@ -318,3 +317,94 @@ def test_import_source(source, expected):
     """No HTTP: how a configured source becomes ImportSource fields."""
     fields = import_source(source)
     assert (fields["registryUri"], fields["sourceImage"]) == expected
+
+
+# -- Credentials and source registries: what `az acr import` sends ---------------------------------------
+def test_import_with_credentials_sends_them_as_az_acr_import_username_password_does():
+    """Recorded: image_import#43 (POST importImage 202, sent by `az acr import --username --password`) and
+    #44 (operationResults 200 Succeeded). Constructed: data-plane auth and tag of targetregistry000003.
+    The body this provider sends must be the CLI's, the recorded password being REDACTED."""
+    login = "targetregistry000003.azurecr.io"
+    (cli_post,) = recorded_once(IMPORTS, [43])
+    provider, transport = provider_for(
+        [*recorded_once(IMPORTS, [43, 44]), *constructed_auth(login), tag(login, "microsoft", "azure-cli-1", DIGEST)]
+    )
+    source = cli_post.request_body["source"]
+    result = provider.create(
+        props(
+            "targetregistry000003",
+            source=f"{source['registryUri']}/{source['sourceImage']}",
+            target="microsoft:azure-cli-1",
+            sourceUsername=source["credentials"]["username"],
+            sourcePassword="s3cret-token",
+        )
+    )
+    sent = transport.sent[0].body
+    assert sent["source"] == {**source, "credentials": {**source["credentials"], "password": "s3cret-token"}}
+    assert sent["targetTags"] == cli_post.request_body["targetTags"]
+    assert result.outs["digest"] == DIGEST and transport.unused() == []
+
+
+def test_import_from_another_azure_registry_sends_its_resource_id_as_az_acr_import_registry_does():
+    """Recorded: image_import#14 (POST importImage 202, `az acr import --registry <resource id>`) and #15
+    (200 Succeeded). Constructed: data-plane auth and tag of targetregistry000003."""
+    login = "targetregistry000003.azurecr.io"
+    (cli_post,) = recorded_once(IMPORTS, [14])
+    provider, transport = provider_for(
+        [*recorded_once(IMPORTS, [14, 15]), *constructed_auth(login), tag(login, "microsoft", "azure-cli", DIGEST)]
+    )
+    source = cli_post.request_body["source"]
+    provider.create(
+        props(
+            "targetregistry000003",
+            source=f"sourceregistrysamesub000002.azurecr.io/{source['sourceImage']}",
+            target="microsoft:azure-cli",
+            sourceRegistryId=source["resourceId"],
+        )
+    )
+    assert transport.sent[0].body["source"] == source  # no password, no registryUri
+
+
+def test_a_failed_import_with_credentials_never_names_the_password():
+    """Constructed: importImage refused with ARM's error shape (400), no recording has a refused one."""
+    password = "s3cret-token"
+    provider, _ = provider_for(
+        [
+            constructed(
+                "POST",
+                import_url(),
+                400,
+                {"error": {"code": "InvalidParameters", "message": "Unable to access the source registry."}},
+            )
+        ]
+    )
+    with pytest.raises(ImportFailedError) as raised:
+        provider.create(props(source="ghcr.io/me/app:1", sourceUsername="me", sourcePassword=password))
+    assert "Unable to access the source registry" in str(raised.value) and password not in str(raised.value)
+
+
+def test_a_new_password_alone_imports_nothing_again():
+    provider, transport = provider_for([])
+    old = {**props(sourceUsername="me", sourcePassword="one"), "digest": DIGEST, "ref": "r"}
+    result = provider.update("id", old, props(sourceUsername="me", sourcePassword="two"))
+    assert transport.sent == [] and result.outs["digest"] == DIGEST
+
+
+# -- ExistingImage: read, never written --------------------------------------------------------------------
+def test_existing_image_reads_the_digest_and_imports_nothing():
+    provider, transport = existing_provider_for(existing_tag_read(existing_props()))
+    result = provider.create(existing_props())
+    assert result.outs["digest"] == DIGEST and result.id == "streamabx7k2q9.azurecr.io/myapp:v1"
+    assert [r.method for r in transport.sent] == ["GET", "POST", "POST", "GET"]  # auth + tag read only
+
+
+def test_existing_image_missing_stops_with_one_line_naming_the_key():
+    provider, _ = existing_provider_for(existing_tag_read(existing_props(), status=404))
+    with pytest.raises(ExistingImageMissingError, match=r"myapp:v1 is not in .*images\[\]\.existing: true"):
+        provider.create(existing_props())
+
+
+def test_existing_image_delete_leaves_the_tag():
+    provider, transport = existing_provider_for([])
+    provider.delete("id", {**existing_props(), "digest": DIGEST})
+    assert transport.sent == []

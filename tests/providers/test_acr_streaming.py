@@ -205,38 +205,29 @@ def test_update_calls_nothing_and_keeps_the_artifact():
     assert transport.sent == []
 
 
-def test_delete_removes_the_referrer_manifest_it_created():
-    """Recorded: #44, #53, #62 (auth, pull); #87 (last conversion Canceled: nothing running).
-    Constructed: token (delete scope) and DELETE /v2/microsoft/manifests/{artifact} 202."""
-    provider, transport = provider_for(
-        [
-            *rec(*PULL_AUTH, 87),
-            constructed("POST", f"{BASE}/oauth2/token", 200, {"access_token": "REDACTED"}),
-            constructed("DELETE", f"{BASE}/v2/microsoft/manifests/{ARTIFACT}", 202),
-        ]
-    )
-    provider.delete("id", {**PROPS, "streamingArtifactDigest": ARTIFACT, "reused": False})
+def test_delete_leaves_the_referrer_with_its_image():
+    """Recorded: #44, #53, #62 (auth, pull); #87 (last conversion Canceled: nothing running). No DELETE:
+    another declared resource may hold the same repository@digest under another name."""
+    provider, transport = provider_for(rec(*PULL_AUTH, 87))
+    provider.delete("id", {**PROPS, "streamingArtifactDigest": ARTIFACT, "reused": False, "operationId": OPERATION})
     assert transport.unused() == []
-    assert transport.requests_to("/oauth2/token")[-1].body["scope"] == "repository:microsoft:delete"
+    assert [r for r in transport.sent if r.method == "DELETE"] == []
 
 
-def test_delete_cancels_a_conversion_still_running_first():
-    """Recorded: #44, #53, #62; #63 (Running); #23 (token pull,push); #71 (cancel -> Canceled).
-    Constructed: token (delete scope), DELETE manifest 404 (already gone: fine)."""
-    provider, transport = provider_for(
-        [
-            *rec(*PULL_AUTH, 63, 23, 71),
-            constructed("POST", f"{BASE}/oauth2/token", 200, {"access_token": "REDACTED"}),
-            constructed(
-                "DELETE",
-                f"{BASE}/v2/microsoft/manifests/{ARTIFACT}",
-                404,
-                {"errors": [{"code": "MANIFEST_UNKNOWN", "message": "gone"}]},
-            ),
-        ]
-    )
-    provider.delete("id", {**PROPS, "streamingArtifactDigest": ARTIFACT, "reused": False})
+def test_delete_cancels_the_conversion_it_started_while_it_still_runs():
+    """Recorded: #44, #53, #62; #63 (Running, operation OPERATION); #23 (token pull,push); #71 (cancel)."""
+    provider, transport = provider_for(rec(*PULL_AUTH, 63, 23, 71))
+    provider.delete("id", {**PROPS, "streamingArtifactDigest": ARTIFACT, "reused": False, "operationId": OPERATION})
     assert transport.unused() == []
+
+
+def test_delete_leaves_a_running_conversion_it_did_not_start():
+    """Recorded: #44, #53, #62; #63 (Running, operation OPERATION). The resource recorded another
+    operation: the running one is not its own."""
+    provider, transport = provider_for(rec(*PULL_AUTH, 63))
+    provider.delete("id", {**PROPS, "streamingArtifactDigest": ARTIFACT, "reused": False, "operationId": "other"})
+    assert transport.unused() == []
+    assert transport.requests_to(":cancel") == []
 
 
 def test_delete_leaves_an_artifact_it_found_existing():

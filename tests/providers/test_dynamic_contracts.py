@@ -182,6 +182,8 @@ def test_attributes_the_components_read_are_outputs_the_providers_return():
     assert {
         ("ImportedImage", "digest"),
         ("ImportedImage", "ref"),
+        ("ExistingImage", "digest"),
+        ("ExistingImage", "ref"),
         ("StreamingArtifact", "streaming_artifact_digest"),
         ("AcrBuild", "digest"),
         ("AcrBuild", "ref"),

@@ -304,7 +304,7 @@ def _pool(**changes) -> dict:
         (_pool(osSku="AzureLinuxOSGuard"), "osSku", "is not available in the AKS agent-pool API"),
         (_pool(workloadRuntime="KataMshvVmIsolation"), "workloadRuntime", "is not available in the AKS agent-pool"),
         (_pool(name="system"), "name", "is the system pool's name"),
-        (_pool(artifactStreaming=True, osSku="Ubuntu2404"), "osSku", "artifact streaming does not support"),
+        (_pool(artifactStreaming=True, osSku="AzureLinux3"), "osSku", "artifact streaming does not support"),
     ],
 )
 def test_pool_rules_for_every_pool(pool, key, message):
@@ -460,3 +460,30 @@ def test_auto_conversion_names_that_collide_are_refused():
         p.startswith(f"{PROJECT}:registry.autoConvertRepositories[1]: duplicate auto-conversion resource name")
         for p in problems
     ), problems
+
+
+def test_cache_generation_stays_a_safe_integer():
+    assert parse_stack_config({**BASE, "cacheGeneration": 2**53 - 1}).cache_generation == 2**53 - 1
+    (problem,) = problems_for({**BASE, "cacheGeneration": 2**53})
+    assert problem.startswith("acr-streaming-ab:cacheGeneration: 9007199254740992 is not a safe integer")
+
+
+def test_docker_library_images_come_from_the_mcr_mirror_where_it_has_the_tag():
+    sources = {i["name"]: i["source"] for s in scenarios.SCENARIOS.values() for i in s.get("images", [])}
+    assert sources["alpine"] == "mcr.microsoft.com/mirror/docker/library/alpine:3.20"
+    # The one Docker Hub fallback (the mirror carries busybox 1.35 and 1.28, not 1.37).
+    assert [n for n, s in sources.items() if s.startswith("docker.io/")] == ["busybox"]
+
+
+def test_ubuntu_2404_streaming_pools_are_accepted():
+    pools = [*scenarios.SCENARIOS["teleport-ab"]["pools"], _pool(artifactStreaming=True, osSku="Ubuntu2404")]
+    config = parse_stack_config({**BASE, "pools": pools})
+    assert config.pool("extra").os_sku == "Ubuntu2404" and config.pool("extra").artifact_streaming
+
+
+@pytest.mark.parametrize("cidr", ["0.0.0.0/0", "::/0"])
+def test_internet_wide_load_balancer_ranges_need_public_endpoints(cidr):
+    (problem,) = problems_for({**BASE, "loadBalancerSourceRanges": ["203.0.113.0/24", cidr]})
+    assert problem.startswith(f"acr-streaming-ab:loadBalancerSourceRanges[1]: {cidr} opens the front ends")
+    public = parse_stack_config({**BASE, "loadBalancerSourceRanges": [cidr], "publicEndpoints": True})
+    assert public.load_balancer_source_ranges == (cidr,)

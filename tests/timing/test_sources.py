@@ -30,7 +30,7 @@ def test_live_reads_one_list_per_namespace(monkeypatch):
             calls.append(("events", ns, field_selector))
             return Resp({"items": [e for e in events["items"] if e["metadata"]["namespace"] == ns]})
 
-        def read_namespaced_pod_log(self, name, ns, container=None, limit_bytes=None):
+        def read_namespaced_pod_log(self, name, ns, container=None, limit_bytes=None, timestamps=False):
             calls.append(("log", ns, name))
             return "streaming-ab: start 2024-05-01T10:00:30.000Z\nstreaming-ab: ready 2024-05-01T10:00:41.250Z\n"
 

@@ -22,6 +22,7 @@ from timing.analysis.classify import (
     PodResult,
     classify_pods,
 )
+from timing.analysis.crossover import arm_labels, crossover_section
 from timing.analysis.stats import ratio, summarize, trial_speedup
 from timing.analysis.streamed import arm_bytes_fetched, node_bytes_fetched, pod_streamed
 from timing.analysis.verify import verify
@@ -399,6 +400,9 @@ def build_report(
         "arms": arms,
         "comparisons": _comparisons(arms, by_arm, evidence),
     }
+    crossover = crossover_section(doc["comparisons"], arms, arm_labels(armed))
+    if crossover is not None:
+        doc["crossover"] = crossover
     if trials is not None:
         doc["trials"] = trials
     if nodes:

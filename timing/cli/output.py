@@ -1,4 +1,4 @@
-"""What `report` puts out: the files it was asked for (--csv, --plot, --json FILE), then stdout."""
+"""What `report` puts out: the files it was asked for (--csv, --plot, --crossover-plot, --json FILE), then stdout."""
 
 from __future__ import annotations
 
@@ -33,6 +33,11 @@ def write_files(args, report: dict | None) -> None:
 
             panels = write_plot(report, args.plot)
             _wrote(args.plot, f"waterfall, {panels} trial panel(s)")
+        if report is not None and args.crossover_plot:
+            from timing.rendering.crossover import write_crossover_plot
+
+            drawn = write_crossover_plot(report, args.crossover_plot)
+            _wrote(args.crossover_plot, f"crossover, {drawn} measured point(s)")
         if args.json and args.json != "-":
             import orjson
 
@@ -62,3 +67,8 @@ def show_report(args, report: dict | None) -> None:
         console.print(reference_table(None))
     else:
         print_report(report, console, reference=args.reference)
+        if report.get("crossover"):
+            from timing.rendering.crossover import crossover_lines
+
+            for line in crossover_lines(report["crossover"]):
+                console.print(f"- {line}", highlight=False)

@@ -101,6 +101,11 @@ def _add_report_args(r: argparse.ArgumentParser) -> None:
     out.add_argument(
         "--plot", metavar="FILE", help=f"per-pod waterfall, both arms per trial ({', '.join(PLOT_FORMATS)})"
     )
+    out.add_argument(
+        "--crossover-plot",
+        metavar="FILE",
+        help=f"speed-up against the swept factor, with the 1x and physical-limit lines ({', '.join(PLOT_FORMATS)})",
+    )
     out.add_argument("--reference", action="store_true", help="the seeds' published figures beside the same metric")
     out.add_argument(
         "--image-info",

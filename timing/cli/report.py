@@ -38,17 +38,18 @@ def _check_report_args(args) -> None:
     for flag, target in (
         ("--csv", args.csv),
         ("--plot", args.plot),
+        ("--crossover-plot", args.crossover_plot),
         ("--json", args.json if args.json != "-" else None),
     ):
         if target:
             folder = Path(target).expanduser().resolve().parent
             if not folder.is_dir():
                 raise UsageError(f"{flag} {target}: the folder {folder} does not exist")
-    if args.plot:
-        suffix = Path(args.plot).suffix.lower().lstrip(".")
-        if suffix not in PLOT_FORMATS:
+    for flag, target in (("--plot", args.plot), ("--crossover-plot", args.crossover_plot)):
+        suffix = Path(target).suffix.lower().lstrip(".") if target else None
+        if target and suffix not in PLOT_FORMATS:
             raise UsageError(
-                f"--plot {args.plot}: unsupported picture format {suffix or '(none)'!r}; allowed: {', '.join(PLOT_FORMATS)}"
+                f"{flag} {target}: unsupported picture format {suffix or '(none)'!r}; allowed: {', '.join(PLOT_FORMATS)}"
             )
     check_kubeconfig(args)
 

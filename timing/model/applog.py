@@ -1,17 +1,23 @@
-"""The start-up lines the project's own images log (``streaming-ab: start|ready <RFC 3339 ms>``).
+"""App-ready lines: the project's own (``streaming-ab: start|ready <RFC 3339 ms>``) or a custom one.
 
-Written by the synthetic images' entrypoint (components/dockerfiles.py) with the container's
-clock; ``ready`` means the start-up read is done and the HTTP readiness endpoint is up.
+The synthetic images' entrypoint (components/dockerfiles.py) writes its own with the container's
+clock; ``ready`` means the start-up read is done and the HTTP readiness endpoint is up. A custom
+workload names a regular expression instead (pod annotation ``ANNOTATION_APP_READY_LOG``): its first
+matching line is app-ready, at the time the runtime stamped on it (logs read with timestamps).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from contract import APP_LOG_MARKER
 from timing.model.kube_time import parse_time
 
 APP_LOG_RESOLUTION = 1e-3  # the entrypoint prints milliseconds
+# How much of each line a custom pattern is searched in: a pattern from a pod annotation is input, and
+# a bounded line bounds what a badly written one can cost.
+PATTERN_LINE_CHARS = 4096
 
 
 def app_times(log_text: str | None) -> dict[str, datetime]:
@@ -32,3 +38,24 @@ def app_times(log_text: str | None) -> dict[str, datetime]:
         if t is not None:
             out[parts[0]] = t
     return out
+
+
+def pattern_ready_time(log_text: str | None, pattern: str) -> datetime | None:
+    """The runtime's timestamp of the first line matching `pattern` (searched in the line after it).
+
+    A line without the ``--timestamps`` prefix has no time of its own, and a pattern that does not
+    compile gives none either: no app-ready time rather than a guessed one.
+    """
+    try:
+        wanted = re.compile(pattern)
+    except re.error:
+        return None
+    for line in (log_text or "").splitlines():
+        stamp, _, text = line.partition(" ")
+        if not wanted.search(text[:PATTERN_LINE_CHARS]):
+            continue
+        try:
+            return parse_time(stamp)
+        except ValueError:
+            return None
+    return None

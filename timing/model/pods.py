@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from contract import LABEL_ARM, LABEL_PAIR, LABEL_STREAMING, LABEL_TRIAL, LABEL_WORKLOAD
+from contract import ANNOTATION_APP_READY_LOG, LABEL_ARM, LABEL_PAIR, LABEL_STREAMING, LABEL_TRIAL, LABEL_WORKLOAD
 from timing.model.kube_time import parse_time
 
 
@@ -44,6 +44,7 @@ class PodInfo:
     app_ready_at: datetime | None = None  # the image's own "ready" log line (see timing.model.applog)
     container_ids: dict[str, str] = field(default_factory=dict)  # container name -> runtime id (no scheme)
     aks_conditions: dict[str, str] = field(default_factory=dict)  # conditions Kubernetes does not define
+    app_ready_log: str | None = None  # a custom workload's app-ready pattern (ANNOTATION_APP_READY_LOG)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -165,4 +166,5 @@ def pod_from_dict(item: dict, trial: str | None = None) -> PodInfo:
         restart_count=_restarts(status.get("initContainerStatuses"), status.get("containerStatuses")),
         container_ids=_container_ids(status.get("initContainerStatuses"), status.get("containerStatuses")),
         aks_conditions=aks_conditions,
+        app_ready_log=(meta.get("annotations") or {}).get(ANNOTATION_APP_READY_LOG),
     )

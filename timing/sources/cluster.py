@@ -105,7 +105,10 @@ class KubeCluster:
         from kubernetes.client.exceptions import ApiException
 
         try:
-            return self.core.read_namespaced_pod_log(name, namespace, container=container, limit_bytes=limit_bytes)
+            # With the runtime's timestamps: a custom app's ready line has no time of its own.
+            return self.core.read_namespaced_pod_log(
+                name, namespace, container=container, limit_bytes=limit_bytes, timestamps=True
+            )
         except (ApiException, ValueError):
             return None  # no log (yet, or any more): no app-ready time, never a guessed one
 

@@ -18,7 +18,7 @@ import orjson
 
 from contract import DEFAULT_NAMESPACE, LABEL_ARM
 from timing.errors import UsageError
-from timing.model.applog import app_times
+from timing.model.applog import app_times, pattern_ready_time
 from timing.model.events import normalize_events
 from timing.model.evidence import Evidence
 from timing.model.pods import PodInfo, pod_from_dict
@@ -54,10 +54,13 @@ class Loaded:
     _seen_events: set = field(default_factory=set)
 
     def apply_app_logs(self) -> None:
-        """Each pod's app-ready time from its own log line (the project's images write one)."""
+        """Each pod's app-ready time from its own log line (the project's images write one), or from
+        the first line matching its custom workload's pattern."""
         for p in self.pods:
             text = self.app_logs.get(p.uid or "")
-            if text:
+            if text and p.app_ready_log:
+                p.app_ready_at = pattern_ready_time(text, p.app_ready_log)
+            elif text:
                 p.app_ready_at = app_times(text).get("ready")
 
     def add_pod_items(self, items: Iterable[dict], namespaces: Sequence[str] | None, selector: Selector, trial=None):

@@ -19,7 +19,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime._serialization import _serialize
 
 from providers.acr_build import AcrBuild
-from providers.acr_import import ImportedImage
+from providers.acr_import import ExistingImage, ImportedImage
 from providers.acr_streaming import RepositoryStreaming, StreamingArtifact
 from providers.acr_token_credentials import TokenCredentials
 from providers.aks_agent_pool import ExperimentPool
@@ -96,6 +96,17 @@ def _import_create(props):
 
 def _import_read(id_, props):
     provider, _ = import_scenarios.provider_for(recorded_once(import_scenarios.STREAMING, [29, 30, 31, 32]))
+    return provider.read(id_, props)
+
+
+# ExistingImage: constructed data-plane auth and the tag's digest (the ExistingImage scenarios).
+def _existing_create(props):
+    provider, transport = import_scenarios.existing_provider_for(import_scenarios.existing_tag_read(props))
+    return provider.create(props), transport
+
+
+def _existing_read(id_, props):
+    provider, _ = import_scenarios.existing_provider_for(import_scenarios.existing_tag_read(props))
     return provider.read(id_, props)
 
 
@@ -219,6 +230,14 @@ SPECS = {
         _import_read,
         upstream=("registryName", "loginServer"),
         identity_change={"target": "microsoft:other"},
+    ),
+    "ExistingImage": Spec(
+        ExistingImage,
+        _without_provider(import_scenarios.existing_props()),
+        _existing_create,
+        _existing_read,
+        upstream=("loginServer",),
+        identity_change={"target": "myapp:v2"},
     ),
     "StreamingArtifact": Spec(
         StreamingArtifact,
