@@ -98,11 +98,16 @@ def kubelogin_kubeconfig(kubeconfig: str) -> str:
 
 
 def pull_token_name(name_prefix: str, stack_name: str) -> str:
-    """`aks-pull-<prefix>-<stack>`: 5-50 letters, digits and '-', unique per stack within a registry.
+    """`aks-pull-<prefix>-<stack>`: 5-50 lowercase letters, digits and '-', unique per stack within a registry.
 
-    Too long, it keeps its start and ends in a hash of the whole, so two stacks never share one.
+    ARM names ignore case, so a stack name that had to be lowercased or cleaned (`exp.1`, `exp_1`, `Exp`)
+    also gets a hash of its exact spelling; names that needed no change stay as they were. Too long, it
+    keeps its start and ends in a hash of the whole, so two stacks never share one.
     """
-    full = re.sub(r"[^A-Za-z0-9-]+", "-", f"aks-pull-{name_prefix}-{stack_name}")
+    wanted = f"aks-pull-{name_prefix}-{stack_name}"
+    full = re.sub(r"[^a-z0-9-]+", "-", wanted.lower())
+    if full != wanted:
+        full = f"{full}-{hashlib.sha256(wanted.encode()).hexdigest()[:8]}"
     if len(full) <= 50:
         return full
     return f"{full[:41]}-{hashlib.sha256(full.encode()).hexdigest()[:8]}"

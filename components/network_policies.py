@@ -13,6 +13,7 @@ from typing import Any
 
 from components.manifests import BACK, FRONT, REDIS_PORT, back_name, front_name, front_service_type, selector_labels
 from contract import LABEL_PART_OF, PART_OF_VALUE
+from stackconfig.fields import INTERNET
 from stackconfig.model import ArmConfig, WorkloadConfig
 
 DEFAULT_DENY = "default-deny"
@@ -22,7 +23,6 @@ DNS_PEER = {
     "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
 }
 DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
-INTERNET = ("0.0.0.0/0", "::/0")
 
 
 def _policy(name: str, namespace_name: Any, spec: dict[str, Any]) -> dict[str, Any]:

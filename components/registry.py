@@ -14,13 +14,18 @@ import pulumi_random as random
 from pulumi_azure_native import containerregistry, resources
 
 from components.images import PublishedImage, image_traits
+from contract import PROJECT
 from providers.acr_build import AcrBuild
 from providers.acr_import import ExistingImage, ImportedImage, import_source
 from providers.acr_streaming import RepositoryStreaming, StreamingArtifact
 from providers.base import AzureTarget
-from providers.build_context import context_digest, folder_context
+from providers.build_context import BuildContextError, context_digest, folder_context
+from stackconfig.errors import ConfigError
 from stackconfig.fields import REGISTRY_SUFFIX_LENGTH
 from stackconfig.model import ImageConfig, RegistryConfig, TimeoutsConfig
+
+# The engine's type of providers.acr_import.ImportedImage (dynamic resources are `pulumi-python:dynamic/<module>:<name>`).
+IMPORTED_IMAGE_TYPE = "pulumi-python:dynamic/acr:ImportedImage"
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,10 @@ class StreamingRegistry(pulumi.ComponentResource):
     images: dict[str, PublishedImage]
 
     def __init__(self, name: str, args: StreamingRegistryArgs, opts: pulumi.ResourceOptions | None = None):
+        # Packed first: a folder that cannot be sent stops the program before anything is declared.
+        context_digests = pack_build_contexts(args.images)
         super().__init__("acr-streaming-ab:registry:StreamingRegistry", name, None, opts)
+        self._context_digests = context_digests
         child = pulumi.ResourceOptions(parent=self)
         self.resource_group_name = self._resource_group(name, args, child)
         registry = self._registry(name, args, child)
@@ -176,7 +184,17 @@ class StreamingRegistry(pulumi.ComponentResource):
                 login_server=registry.login_server,
                 target=image.target,
                 timeout_minutes=args.timeouts.import_minutes,
-                opts=child,
+                # `source` -> `existing: true` on one target: the import (by either of its names) becomes
+                # this resource in place (an update), so the import's delete never untags the image that stays.
+                opts=pulumi.ResourceOptions.merge(
+                    child,
+                    pulumi.ResourceOptions(
+                        aliases=[
+                            pulumi.Alias(name=import_name, type_=IMPORTED_IMAGE_TYPE)
+                            for import_name in (import_resource_name(name, image), f"{name}-import-{image.name}")
+                        ]
+                    ),
+                ),
             )
             return existing, existing.digest, existing.ref
         if image.build is not None:
@@ -194,7 +212,7 @@ class StreamingRegistry(pulumi.ComponentResource):
                 user_context={
                     "path": context,
                     "dockerfile": image.build.dockerfile,
-                    "digest": context_digest(folder_context(context)),
+                    "digest": self._context_digests[image.target],
                 },
                 opts=child,
             )
@@ -219,6 +237,19 @@ class StreamingRegistry(pulumi.ComponentResource):
             ),
         )
         return imported, imported.digest, imported.ref
+
+
+def pack_build_contexts(images: tuple[ImageConfig, ...]) -> dict[str, str]:
+    """The digest of each built image's folder as it is now (any changed file builds again), by target."""
+    digests: dict[str, str] = {}
+    for i, image in enumerate(images):
+        if image.build is None:
+            continue
+        try:
+            digests[image.target] = context_digest(folder_context(image.build.context))
+        except BuildContextError as error:
+            raise ConfigError([f"{PROJECT}:images[{i}].build.context: {error}"]) from None
+    return digests
 
 
 def import_resource_name(component: str, image: ImageConfig) -> str:

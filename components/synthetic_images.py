@@ -47,8 +47,10 @@ class SyntheticImages(pulumi.ComponentResource):
         self.images = {}
         for config in args.images:
             dockerfile, squash_source = self._dockerfile(config, args)
+            # Named by target, never by config name: a rename is no create plus delete of one tag. The
+            # aliases carry the config-named resources of stacks deployed before.
             build = AcrBuild(
-                f"{name}-{config.name}",
+                f"{name}-{config.target}",
                 azure=args.azure,
                 resource_group_name=args.resource_group_name,
                 registry_name=args.registry_name,
@@ -57,14 +59,14 @@ class SyntheticImages(pulumi.ComponentResource):
                 dockerfile=dockerfile,
                 squash_source=squash_source,
                 timeout_minutes=args.timeouts.build_minutes,
-                opts=ResourceOptions(parent=self),
+                opts=ResourceOptions(parent=self, aliases=[pulumi.Alias(name=f"{name}-{config.name}")]),
             )
             self.builds[config.name] = build
             ready: list[pulumi.Resource] = [build]
             artifact_digest: Output[str | None] = Output.from_input(None)
             if config.streaming:
                 artifact = StreamingArtifact(
-                    f"{name}-{config.name}-streaming",
+                    f"{name}-{config.target}-streaming",
                     azure=args.azure,
                     login_server=args.login_server,
                     repository=config.repository,
@@ -72,7 +74,11 @@ class SyntheticImages(pulumi.ComponentResource):
                     timeout_minutes=args.timeouts.conversion_minutes,
                     # The digest Output already orders it after the build; said twice so it survives
                     # any refactoring of how the digest is passed.
-                    opts=ResourceOptions(parent=self, depends_on=[build]),
+                    opts=ResourceOptions(
+                        parent=self,
+                        depends_on=[build],
+                        aliases=[pulumi.Alias(name=f"{name}-{config.name}-streaming")],
+                    ),
                 )
                 self.artifacts[config.name] = artifact
                 ready.append(artifact)

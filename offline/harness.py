@@ -45,6 +45,8 @@ class Declared:
     state: dict[str, Any] = field(default_factory=dict)
     protect: bool = False
     aliases: list[str] = field(default_factory=list)  # names it was known by (alias specs' names)
+    # (name, type) of every alias spec; a spec that gives no name or type keeps the resource's own.
+    alias_keys: list[tuple[str, str]] = field(default_factory=list)
     before_update_hooks: list[str] = field(default_factory=list)  # resource hook names
 
 
@@ -90,6 +92,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     state=dict(registration.state or {}),
                     protect=bool(request.protect),
                     aliases=[a.spec.name for a in request.aliases if a.HasField("spec") and a.spec.name],
+                    alias_keys=[
+                        (a.spec.name or request.name, a.spec.type or request.type)
+                        for a in request.aliases
+                        if a.HasField("spec")
+                    ],
                     before_update_hooks=list(request.hooks.before_update),
                 )
             )

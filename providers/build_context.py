@@ -104,20 +104,44 @@ def _normalized(info: tarfile.TarInfo) -> tarfile.TarInfo:
     return info
 
 
-def folder_context(folder: str | Path) -> bytes:
-    """A gzipped tar of every file under `folder` (a user's build context), the same bytes for the same files.
+# Folders never sent as part of a user's context, at any depth: history and local environments.
+LEFT_OUT_FOLDERS = frozenset({".git", "venv", ".venv"})
+# The project's cap on a user context as a tar (before gzip): it is packed at every preview, in memory.
+MAX_CONTEXT_BYTES = 512 * 2**20
 
-    Entries are sorted and their times and owners fixed, so the digest changes only when a file does.
+
+class BuildContextError(Exception):
+    """A user's folder that cannot be packed: unreadable, or larger than MAX_CONTEXT_BYTES as a tar."""
+
+
+def folder_context(folder: str | Path) -> bytes:
+    """A gzipped tar of the files under `folder` (a user's build context), the same bytes for the same files.
+
+    Entries are sorted and their times and owners fixed, so the digest changes only when a file does;
+    LEFT_OUT_FOLDERS are skipped. Packing stops once the tar passes MAX_CONTEXT_BYTES.
     """
-    root = Path(folder)
+    root, max_bytes = Path(folder), MAX_CONTEXT_BYTES
     raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for directory, subdirectories, files in os.walk(root):
-            subdirectories.sort()
-            for name in sorted([*subdirectories, *files]):
-                path = Path(directory) / name
-                tar.add(path, arcname=path.relative_to(root).as_posix(), recursive=False, filter=_normalized)
+    try:
+        with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            for directory, subdirectories, files in os.walk(root, onerror=_raise):
+                subdirectories[:] = sorted(d for d in subdirectories if d not in LEFT_OUT_FOLDERS)
+                for name in sorted([*subdirectories, *files]):
+                    path = Path(directory) / name
+                    tar.add(path, arcname=path.relative_to(root).as_posix(), recursive=False, filter=_normalized)
+                    if raw.tell() > max_bytes:
+                        raise BuildContextError(
+                            f"the folder is more than {max_bytes // 2**20} MiB as a tar; allowed: a smaller folder "
+                            f"({', '.join(sorted(LEFT_OUT_FOLDERS))} are left out), e.g. only what the Dockerfile "
+                            "copies"
+                        )
+    except OSError as error:
+        raise BuildContextError(f"cannot read {error.filename or root}: {error.strerror or error}") from None
     return gzip.compress(raw.getvalue(), mtime=0)
+
+
+def _raise(error: OSError) -> None:
+    raise error
 
 
 def context_digest(context: bytes) -> str:

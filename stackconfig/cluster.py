@@ -68,11 +68,11 @@ class ClusterConfig(ConfigModel):
         description="`false`: Entra ID with Azure RBAC only, no local admin (the kubeconfig output then runs "
         "kubelogin; docs/operations.md says what to install). Default true: the lab needs no extra tool.",
     )
-    authorized_ip_ranges: tuple[f.Cidr, ...] = Field(
+    authorized_ip_ranges: f.AuthorizedIpRanges = Field(
         (),
         alias="authorizedIpRanges",
-        description="Who may reach the API server (CIDRs); empty: anyone (AKS default). Include the "
-        "addresses `pulumi up` and `timing` run from.",
+        description="Who may reach the API server (CIDRs, each once, at most 200); empty: anyone (AKS default). "
+        "Include the addresses `pulumi up` and `timing` run from.",
     )
     sku_tier: Literal["Free", "Standard"] = Field("Free", alias="skuTier", description="AKS control-plane tier.")
 

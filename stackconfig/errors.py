@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,11 +43,23 @@ def problems(found: Sequence[tuple[Path, str]]) -> PydanticCustomError:
     return PydanticCustomError(MODEL_PROBLEMS, "{count} problems", {"count": len(found), "problems": list(found)})
 
 
+# pydantic marks a problem with a mapping's key (not its value) by appending this to the key.
+_MAPPING_KEY = "[key]"
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def key_of(loc: Path) -> str:
-    """`("images", 1, "source")` -> `acr-streaming-ab:images[1].source`."""
+    """`("images", 1, "source")` -> `acr-streaming-ab:images[1].source`; a mapping key -> `env["1A"]`."""
     out = PROJECT + ":"
-    for i, part in enumerate(loc):
-        out += f"[{part}]" if isinstance(part, int) else ("" if i == 0 else ".") + str(part)
+    parts = [p for p in loc if p != _MAPPING_KEY]
+    mapping_keys = {i - 1 - loc[:i].count(_MAPPING_KEY) for i, p in enumerate(loc) if p == _MAPPING_KEY}
+    for i, part in enumerate(parts):
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif i in mapping_keys or not _PLAIN_KEY.fullmatch(str(part)):
+            out += f"[{json.dumps(str(part))}]"
+        else:
+            out += ("" if i == 0 else ".") + str(part)
     return out
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, StrictInt, StrictStr
@@ -145,6 +145,41 @@ def _cidr(value: str) -> str:
     return value
 
 
+# The whole internet of each address family, e.g. a LoadBalancer's source ranges when none are given.
+INTERNET = ("0.0.0.0/0", "::/0")
+_IPV4_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+
+
+def internet_wide(cidrs: Sequence[str]) -> list[str]:
+    """The whole-internet ranges (of INTERNET) the union of `cidrs` covers; [] when it covers neither family.
+
+    Spellings are normalised by ipaddress (`0.0.0.0/00`), IPv4-mapped IPv6 folds into IPv4, and halves
+    add up (`0.0.0.0/1` + `128.0.0.0/1`). Entries that are no CIDR are skipped: their own key reports them.
+    """
+    v4: list[ipaddress.IPv4Network] = []
+    v6: list[ipaddress.IPv6Network] = []
+    for cidr in cidrs:
+        try:
+            network = ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            continue
+        if isinstance(network, ipaddress.IPv4Network):
+            v4.append(network)
+            continue
+        v6.append(network)
+        if network.subnet_of(_IPV4_MAPPED):
+            mapped = network.network_address.ipv4_mapped
+            assert mapped is not None
+            v4.append(ipaddress.IPv4Network((mapped, network.prefixlen - 96)))
+        elif _IPV4_MAPPED.subnet_of(network):
+            v4.append(ipaddress.IPv4Network("0.0.0.0/0"))
+    covered = []
+    for whole, networks in zip(INTERNET, (v4, v6), strict=True):
+        if [str(n) for n in ipaddress.collapse_addresses(networks)] == [whole]:  # type: ignore[arg-type]
+            covered.append(whole)
+    return covered
+
+
 def _namespace(value: str) -> str:
     if not (K8S_NAME_RE.fullmatch(value) and len(value) <= 63):
         raise problem(
@@ -252,6 +287,26 @@ LabelValue = Annotated[
 ]
 Namespace = Annotated[StrictStr, AfterValidator(_namespace)]
 Cidr = Annotated[StrictStr, AfterValidator(_cidr)]
+# AKS accepts at most 200 API-server authorized IP ranges.
+MAX_AUTHORIZED_IP_RANGES = 200
+
+
+def _authorized_ranges(value: tuple[str, ...]) -> tuple[str, ...]:
+    if len(value) > MAX_AUTHORIZED_IP_RANGES:
+        raise problem(f"{len(value)} ranges are more than AKS accepts; allowed: at most {MAX_AUTHORIZED_IP_RANGES}")
+    seen: dict[ipaddress.IPv4Network | ipaddress.IPv6Network, str] = {}
+    repeated = []
+    for cidr in value:
+        network = ipaddress.ip_network(cidr)
+        if network in seen:
+            repeated.append(cidr if cidr == seen[network] else f"{cidr} (= {seen[network]})")
+        seen.setdefault(network, cidr)
+    if repeated:
+        raise problem(f"{', '.join(repeated)} listed more than once; allowed: each range once")
+    return value
+
+
+AuthorizedIpRanges = Annotated[tuple[Cidr, ...], AfterValidator(_authorized_ranges)]
 ResourceGroupName = Annotated[
     StrictStr,
     _matching(

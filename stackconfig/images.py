@@ -49,7 +49,10 @@ class CredentialsConfig(ConfigModel):
 class BuildConfig(ConfigModel):
     """An image built by an ACR task from a folder of the user's (the folder is sent as the build context)."""
 
-    context: StrictStr = Field(description="The folder sent to the ACR task, relative to the project directory.")
+    context: StrictStr = Field(
+        description="The folder sent to the ACR task: below the project directory, not the directory itself; "
+        "`.git`, `venv` and `.venv` are left out, and it may be at most 512 MiB as a tar."
+    )
     dockerfile: StrictStr = Field("Dockerfile", description="The Dockerfile, relative to `context`.")
 
     @model_validator(mode="after")
@@ -61,7 +64,11 @@ class BuildConfig(ConfigModel):
     def problems(self, base: Path) -> Problems:
         found: Problems = []
         folder = base / self.context
-        if not self.context or not folder.is_dir():
+        outside = _outside_project(self.context, base)
+        if outside:
+            found.append((("context",), f"{self.context!r} {outside}; allowed: a folder inside the project, e.g. app"))
+            return found
+        if not folder.is_dir():
             found.append((("context",), f"{self.context!r} is not a folder here ({base}); allowed: an existing folder"))
             return found
         relative = PurePosixPath(self.dockerfile)
@@ -74,6 +81,25 @@ class BuildConfig(ConfigModel):
                 )
             )
         return found
+
+
+def _outside_project(context: str, base: Path) -> str | None:
+    """Why `context` is not a folder below the project directory `base` (None when it is).
+
+    The whole folder is uploaded to Azure: the project root (stack files, venv) or a folder elsewhere
+    on the machine would send far more than the image needs.
+    """
+    if not context or PurePosixPath(context).is_absolute() or Path(context).is_absolute():
+        return "is not a path relative to the project directory"
+    if ".." in PurePosixPath(context.replace("\\", "/")).parts:
+        return "leaves the project directory ('..')"
+    root = base.resolve()
+    resolved = (base / context).resolve()
+    if resolved == root:
+        return "is the project directory itself (its stack files and venv would be uploaded)"
+    if not resolved.is_relative_to(root):
+        return "resolves to a folder outside the project directory"
+    return None
 
 
 ImageOrigin = Literal["import", "existing", "build"]

@@ -64,7 +64,8 @@ class StackConfig(ConfigModel):
     load_balancer_source_ranges: tuple[f.Cidr, ...] = Field(
         (),
         alias="loadBalancerSourceRanges",
-        description="Who may reach the azure-vote front ends; setting it makes them LoadBalancers open to these ranges.",
+        description="Who may reach the azure-vote front ends; setting it makes them LoadBalancers open to these "
+        "ranges. Ranges that together cover all of IPv4 or IPv6 need publicEndpoints: true.",
     )
     public_endpoints: StrictBool = Field(
         False,
@@ -262,15 +263,25 @@ class StackConfig(ConfigModel):
 
     def _check_exposure(self, found: Problems) -> None:
         """A source range of the whole internet is a public endpoint, and must be asked for as one."""
+        if self.public_endpoints:
+            return
+        allowed = "allowed: narrower ranges, or publicEndpoints: true to mean it"
+        alone = False
         for i, cidr in enumerate(self.load_balancer_source_ranges):
-            if not self.public_endpoints and cidr.endswith("/0"):
+            if f.internet_wide([cidr]):
+                alone = True
                 found.append(
-                    (
-                        ("loadBalancerSourceRanges", i),
-                        f"{cidr} opens the front ends to the whole internet; allowed: narrower ranges, or "
-                        "publicEndpoints: true to mean it",
-                    )
+                    (("loadBalancerSourceRanges", i), f"{cidr} opens the front ends to the whole internet; {allowed}")
                 )
+        together = f.internet_wide(self.load_balancer_source_ranges)
+        if together and not alone:
+            found.append(
+                (
+                    ("loadBalancerSourceRanges",),
+                    f"together the ranges cover {' and '.join(together)}, which opens the front ends to the whole "
+                    f"internet; {allowed}",
+                )
+            )
 
     def _check_pools(self, found: Problems) -> None:
         if not self.pools:

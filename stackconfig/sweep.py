@@ -28,6 +28,8 @@ DEFAULT_VALUES: dict[str, tuple[int | str, ...]] = {
     "layers": (1, 8, 28),
     "fill": FILLS,
 }
+# The field that holds each factor constant when it is not the one swept.
+_FIELD_OF = {"readPercent": "read_percent", "sizeMb": "size_mb", "layers": "layers", "fill": "fill"}
 # Short names keep `<workload>-<pool>` arm names within 40 characters.
 _SHORT = {"readPercent": "read", "sizeMb": "size", "layers": "layers", "fill": "fill"}
 
@@ -89,6 +91,14 @@ class SweepConfig(ConfigModel):
             found.extend((("values", j), message) for message in _value_problems(self.factor, value))
         for key, value in (("sizeMb", self.size_mb), ("layers", self.layers), ("readPercent", self.read_percent)):
             found.extend(((key,), message) for message in _value_problems(key, value))
+        if _FIELD_OF[self.factor] in self.model_fields_set:
+            found.append(
+                (
+                    (self.factor,),
+                    f"is not used while sweep.factor is {self.factor} (sweep.values gives its values); allowed: "
+                    "leave it out, or sweep another factor",
+                )
+            )
         if not found:
             for value in values:
                 p = self.point(value)

@@ -102,18 +102,41 @@ def read_pulumi_config() -> dict[str, Any]:
     config = pulumi.Config(PROJECT)
     values: dict[str, Any] = {}
     secrets = _secret_keys()
-    for key in _stack_keys():
-        if key in secrets and key not in CONFIG_KEYS:
+    stack_keys = _stack_keys()
+    # Only the model's keys are read: an unknown key may be a password set without --secret.
+    for key in stack_keys:
+        if key not in CONFIG_KEYS:
             continue
         text = config.get(key)
         try:
             values[key] = json.loads(text) if text is not None else None
         except ValueError:
             values[key] = text
-    unknown = [k for k in values if k not in CONFIG_KEYS]
+    unknown = [k for k in stack_keys if k not in CONFIG_KEYS and k not in secrets]
     if unknown:
-        raise ConfigError([f"{PROJECT}:{k}: unknown key; allowed: {', '.join(CONFIG_KEYS)}" for k in unknown])
+        passwords = _named_password_keys(values.get("images"))
+        raise ConfigError([_unknown_key_problem(k, passwords.get(k)) for k in unknown])
     return values
+
+
+def _named_password_keys(images: Any) -> dict[str, int]:
+    """`images[i].credentials.passwordKey` of the raw (not yet validated) images, key -> i."""
+    out: dict[str, int] = {}
+    for i, image in enumerate(images if isinstance(images, list) else []):
+        credentials = image.get("credentials") if isinstance(image, dict) else None
+        key = credentials.get("passwordKey") if isinstance(credentials, dict) else None
+        if isinstance(key, str):
+            out.setdefault(key, i)
+    return out
+
+
+def _unknown_key_problem(key: str, image_index: int | None) -> str:
+    if image_index is None:
+        return f"{PROJECT}:{key}: unknown key; allowed: {', '.join(CONFIG_KEYS)}"
+    return (
+        f"{PROJECT}:{key}: images[{image_index}].credentials.passwordKey names this key, but it is set in plain "
+        f"text (stored unencrypted in the stack file); allowed: `pulumi config set --secret {key} <password>`"
+    )
 
 
 def check_password_keys(config: StackConfig, secret_keys: set[str]) -> None:

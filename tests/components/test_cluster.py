@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -394,7 +395,23 @@ def test_pull_tokens_of_two_stacks_with_one_name_prefix_differ():
 
     assert pull_token_name("streamab", "dev") != pull_token_name("streamab", "teleport")
     long_a, long_b = (pull_token_name("a" * 30, f"experiment_{n}.{'x' * 20}") for n in (1, 2))
-    assert long_a != long_b and all(len(n) <= 50 and re.fullmatch(r"[A-Za-z0-9-]{5,50}", n) for n in (long_a, long_b))
+    assert long_a != long_b and all(len(n) <= 50 and re.fullmatch(r"[a-z0-9-]{5,50}", n) for n in (long_a, long_b))
+
+
+def test_pull_tokens_of_stack_names_that_clean_up_alike_differ():
+    from components.cluster import pull_token_name
+
+    names = [pull_token_name("streamab", stack) for stack in ("exp-1", "exp.1", "exp_1", "Exp-1", "EXP-1")]
+    assert len({n.lower() for n in names}) == len(names)  # ARM compares token names case-insensitively
+    assert all(re.fullmatch(r"[a-z0-9-]{5,50}", n) for n in names)
+    # A name that needed no cleaning keeps its token (no replacement for existing stacks).
+    assert pull_token_name("streamab", "exp-1") == "aks-pull-streamab-exp-1"
+    assert (
+        pull_token_name("a" * 30, "x" * 20)
+        == f"aks-pull-{'a' * 30}-{'x' * 20}"[:41]
+        + "-"
+        + hashlib.sha256(f"aks-pull-{'a' * 30}-{'x' * 20}".encode()).hexdigest()[:8]
+    )
 
 
 def sent_on_update(cluster, stored_inputs: dict) -> dict:

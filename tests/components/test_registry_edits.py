@@ -16,13 +16,14 @@ from components.registry import StreamingRegistry, StreamingRegistryArgs
 from offline.fakes.azure_base import SUBSCRIPTION, TENANT
 from offline.fakes.registry import FakeRegistry
 from offline.harness import Declared, evaluate
-from providers.acr_import import ImportedImageProvider
+from providers.acr_import import ExistingImageProvider, ImportedImageProvider
 from providers.acr_streaming import StreamingArtifactProvider
 from providers.base import AzureProvider, AzureSession, AzureTarget
 from stackconfig.model import ImageConfig, RegistryConfig, TimeoutsConfig
 from tests.conftest import FakeCredential
 
 IMPORT = "pulumi-python:dynamic/acr:ImportedImage"
+EXISTING = "pulumi-python:dynamic/acr:ExistingImage"
 STREAMING = "pulumi-python:dynamic/acr:StreamingArtifact"
 LOGIN = "streamabx7k2q9.azurecr.io"
 FRONT = "mcr.microsoft.com/azuredocs/azure-vote-front:v1"
@@ -66,20 +67,24 @@ def declared(images: tuple[dict[str, Any], ...]) -> list[Declared]:
         )
         return {}
 
-    return [r for r in evaluate(run).resources if r.type in (IMPORT, STREAMING)]
+    return [r for r in evaluate(run).resources if r.type in (IMPORT, EXISTING, STREAMING)]
 
 
 def provider(type_: str, registry: FakeRegistry) -> AzureProvider:
     session = AzureSession(
         SUBSCRIPTION, TENANT, FakeCredential(), transport=registry, sleep=lambda _: None, poll_seconds=0
     )
-    provider_class = ImportedImageProvider if type_ == IMPORT else StreamingArtifactProvider
+    provider_class = {IMPORT: ImportedImageProvider, EXISTING: ExistingImageProvider}.get(
+        type_, StreamingArtifactProvider
+    )
     return provider_class(lambda subscription, tenant: session)
 
 
 def apply(state: dict[str, Stored], resources: list[Declared], registry: FakeRegistry) -> Applied:
-    """One `pulumi up`: same/update/replace/create in program order, then the deletes. An artifact's
-    digest is its import's output as the registry answered it (the mocks only guess it)."""
+    """One `pulumi up`: same/update/replace/create in program order, then the deletes. A resource takes
+    over the state of its own name and type or of an alias's (the new provider diffs and updates it, as
+    the dynamic provider host does; a `same` keeps the old outputs, pickled provider included). An
+    artifact's digest is its image's output as the registry answered it (the mocks only guess it)."""
     names = {r.urn: r.name for r in resources}
     old = dict(state)
     new: dict[str, Stored] = {}
@@ -91,7 +96,8 @@ def apply(state: dict[str, Stored], resources: list[Declared], registry: FakeReg
         if resource.type == STREAMING:
             (imported,) = resource.property_dependencies["digest"]
             news["digest"] = new[names[imported]].props["digest"]
-        match = next((n for n in (resource.name, *resource.aliases) if n in old), None)
+        keys = [(resource.name, resource.type), *resource.alias_keys]
+        match = next((n for n, type_ in keys if n in old and old[n].type == type_), None)
         if match is None:
             created = crud.create(news)
             new[resource.name] = Stored(resource.type, created.id, created.outs)
@@ -123,7 +129,7 @@ def lost(state: dict[str, Stored], registry: FakeRegistry) -> list[str]:
     missing = []
     for name, stored in state.items():
         props = stored.props
-        if stored.type == IMPORT:
+        if stored.type in (IMPORT, EXISTING):
             repository, tag = props["target"].rsplit(":", 1)
             if registry.tags.get((repository, tag)) != props["digest"]:
                 missing.append(f"{name}: tag {props['target']}")
@@ -199,3 +205,50 @@ def test_moving_a_source_to_a_mirror_of_the_same_image_keeps_its_artifact():
         "delete registry-streaming-redis@mcr.microsoft.com/oss/bitnami/redis:6.0.8",
         "update registry-import-redis:6.0.8",
     ]
+
+
+def existing(image: dict[str, Any]) -> dict[str, Any]:
+    return {"name": image["name"], "target": image["target"], "existing": True}
+
+
+def test_an_imported_image_switched_to_existing_stays_tagged_and_streams():
+    """`source` -> `existing: true` on one target: the import becomes the existing image in place (an
+    alias across types, then the existing image's provider updates it), so no import delete untags it."""
+    state, registry = deployed()
+    redis_digest = registry.tags[("redis", "6.0.8")]
+    switched = apply(state, declared((BASE[0], BASE[1], existing(BASE[2]))), registry)
+    assert lost(switched.state, registry) == []
+    assert registry.tags[("redis", "6.0.8")] == redis_digest
+    assert "update registry-existing-redis:6.0.8" in switched.steps
+    assert not [step for step in switched.steps if step.startswith("delete registry-import")]
+    # And back: the import writes the tag again (Force) and the existing image's delete leaves it.
+    back = apply(switched.state, declared(BASE), registry)
+    assert lost(back.state, registry) == [] and registry.tags[("redis", "6.0.8")] == redis_digest
+
+
+def test_switching_every_image_of_a_shared_source_to_existing_keeps_tags_and_artifacts():
+    state, registry = deployed()
+    before = dict(registry.tags)
+    switched = apply(state, declared((existing(BASE[0]), existing(BASE[1]), BASE[2])), registry)
+    assert lost(switched.state, registry) == [] and registry.tags == before
+    back = apply(switched.state, declared(BASE), registry)
+    assert lost(back.state, registry) == [] and registry.tags == before
+
+
+def test_the_alias_names_the_type_the_engine_gives_imports():
+    from components.registry import IMPORTED_IMAGE_TYPE
+
+    (imported, *_) = [r for r in declared(BASE) if r.type == IMPORT]
+    assert imported.type == IMPORTED_IMAGE_TYPE
+    (existing_image,) = declared((existing(BASE[0]),))[:1]
+    assert existing_image.alias_keys == [
+        ("registry-import-vote:v1", IMPORTED_IMAGE_TYPE),
+        ("registry-import-front", IMPORTED_IMAGE_TYPE),
+    ]
+
+
+def test_a_config_named_import_switched_to_existing_stays_tagged():
+    state, registry = deployed()
+    legacy = {name.replace("registry-import-redis:6.0.8", "registry-import-redis"): s for name, s in state.items()}
+    switched = apply(legacy, declared((BASE[0], BASE[1], existing(BASE[2]))), registry)
+    assert lost(switched.state, registry) == [] and ("redis", "6.0.8") in registry.tags

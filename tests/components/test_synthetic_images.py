@@ -296,3 +296,62 @@ def test_program_builds_every_synthetic_image_from_the_registry_copy(scenario):
         summary = evaluation.outputs["images"][image.name]
         assert summary["digest"] == build.state["digest"] and summary["ref"] == f"{login}/{image.target}"
         assert (summary["streamingArtifactDigest"] is not None) == image.streaming
+
+
+def two_images(first: str, second: str) -> dict[str, Any]:
+    image = {"sizeMb": 100, "layers": 4, "baseImage": "mcr.microsoft.com/azurelinux/base/core:3.0"}
+    workload = {"template": "single", "arms": [{"pool": "fastart"}, {"pool": "fastnoart"}]}
+    return {
+        "scenario": "storage-matrix",
+        "syntheticImages": [
+            {**image, "name": first, "target": "plain/test:v1", "toolsImage": "docker.io/library/busybox:1.37"},
+            {**image, "name": second, "target": "plain/test:v2", "toolsImage": "docker.io/library/busybox:1.37"},
+        ],
+        "workloads": [{**workload, "name": "one", "image": first}, {**workload, "name": "two", "image": second}],
+        "activeWorkloads": ["one", "two"],
+    }
+
+
+def planned(before: dict[tuple[str, str], dict[str, Any]], after: list[Declared]) -> list[str]:
+    """The engine's steps for the builds and artifacts: a resource takes over the state of its own
+    (name, type) or of an alias's; what no resource takes is deleted; changed inputs update."""
+    old = dict(before)
+    steps = []
+    for resource in after:
+        if resource.type not in (ACR_BUILD_TYPE, STREAMING_TYPE):
+            continue
+        keys = [(resource.name, resource.type), *resource.alias_keys]
+        match = next((key for key in keys if key in old), None)
+        if match is None:
+            steps.append(f"create {resource.name}")
+        elif old.pop(match) != resource.inputs:
+            steps.append(f"update {resource.name}")
+    return steps + [f"delete {name}" for name, _ in old]
+
+
+def state_of(evaluation: Evaluation) -> dict[tuple[str, str], dict[str, Any]]:
+    kinds = (ACR_BUILD_TYPE, STREAMING_TYPE)
+    return {(r.name, r.type): r.inputs for r in evaluation.resources if r.type in kinds}
+
+
+def test_renaming_or_swapping_synthetic_images_plans_no_step():
+    _, before = compose(two_images("first", "second"))
+    assert {name for name, _ in state_of(before)} == {
+        "synthetic-images-plain/test:v1",
+        "synthetic-images-plain/test:v1-streaming",
+        "synthetic-images-plain/test:v2",
+        "synthetic-images-plain/test:v2-streaming",
+    }
+    for first, second in (("renamed", "second"), ("second", "first")):
+        _, after = compose(two_images(first, second))
+        assert planned(state_of(before), after.resources) == [], (first, second)
+
+
+def test_a_stack_with_config_named_synthetic_images_moves_to_target_names_without_a_step():
+    _, now = compose(two_images("first", "second"))
+    legacy = {
+        (name.replace("plain/test:v1", "first").replace("plain/test:v2", "second"), type_): inputs
+        for (name, type_), inputs in state_of(now).items()
+    }
+    assert ("synthetic-images-first-streaming", STREAMING_TYPE) in legacy
+    assert planned(legacy, now.resources) == []

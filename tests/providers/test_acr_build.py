@@ -6,6 +6,7 @@ Design notes: docs/verification.md ("tests/providers/test_acr_build.py").
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -495,3 +496,23 @@ def test_a_new_folder_digest_rebuilds(tmp_path):
     changed = {**props, "userContext": {**props["userContext"], "digest": "sha256:" + "0" * 64}}
     diff = AcrBuildProvider().diff("id", props, changed)
     assert diff.changes and "userContext" in (diff.replaces or [])
+
+
+def test_history_and_local_environments_are_left_out_of_a_folder(tmp_path):
+    folder = user_folder(tmp_path)
+    before = build_context.folder_context(folder)
+    for left_out in build_context.LEFT_OUT_FOLDERS:
+        (folder / left_out / "deep").mkdir(parents=True)
+        (folder / left_out / "deep" / "file").write_text("not sent")
+        (folder / "docker" / left_out).mkdir()
+    assert build_context.folder_context(folder) == before
+
+
+def test_a_folder_that_cannot_be_read_or_is_too_large_is_one_line(tmp_path, monkeypatch):
+    with pytest.raises(build_context.BuildContextError, match=r"^cannot read .*missing: No such file or directory$"):
+        build_context.folder_context(tmp_path / "missing")
+    folder = user_folder(tmp_path)
+    monkeypatch.setattr(build_context, "MAX_CONTEXT_BYTES", 2**20)
+    (folder / "big").write_bytes(os.urandom(2**20))
+    with pytest.raises(build_context.BuildContextError, match=r"^the folder is more than 1 MiB as a tar; allowed"):
+        build_context.folder_context(folder)

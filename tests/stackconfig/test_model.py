@@ -5,7 +5,7 @@ from __future__ import annotations
 import pydantic
 import pytest
 
-from stackconfig.errors import ConfigError, problems_of
+from stackconfig.errors import ConfigError, key_of, problems_of
 from stackconfig.model import ArmConfig, PoolConfig, StackConfig
 from stacks.config import parse_stack_config
 
@@ -56,3 +56,30 @@ def test_snake_case_names_are_not_config_keys():
 
 def test_stack_config_is_one_model():
     assert StackConfig.model_config["frozen"] and StackConfig.model_config["extra"] == "forbid"
+
+
+@pytest.mark.parametrize(
+    "loc, key",
+    [
+        (("workloads", 0, "container", "env", "1A", "[key]"), 'workloads[0].container.env["1A"]'),
+        (("pools", 2, "labels", "example.com/x", "[key]"), 'pools[2].labels["example.com/x"]'),
+        (("workloads", 0, "container", "env", "MODE"), "workloads[0].container.env.MODE"),
+        (("images", 1, "source"), "images[1].source"),
+    ],
+)
+def test_key_paths_print_mapping_keys_as_keys(loc, key):
+    assert key_of(loc) == f"acr-streaming-ab:{key}"
+
+
+def test_a_bad_environment_variable_name_is_named_by_its_key():
+    workload = {
+        "name": "mine",
+        "template": "custom",
+        "image": "redis",
+        "container": {"readinessCommand": ["true"], "env": {"1A": "x"}},
+        "arms": [{"pool": "teleporter"}, {"pool": "shuttle"}],
+    }
+    with pytest.raises(ConfigError) as raised:
+        parse_stack_config({**BASE, "workloads": [workload], "activeWorkloads": ["mine"]})
+    (problem,) = [p for p in raised.value.problems if "env" in p]
+    assert problem.startswith('acr-streaming-ab:workloads[0].container.env["1A"]: ') and "[key]" not in problem

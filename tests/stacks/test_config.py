@@ -487,3 +487,46 @@ def test_internet_wide_load_balancer_ranges_need_public_endpoints(cidr):
     assert problem.startswith(f"acr-streaming-ab:loadBalancerSourceRanges[1]: {cidr} opens the front ends")
     public = parse_stack_config({**BASE, "loadBalancerSourceRanges": [cidr], "publicEndpoints": True})
     assert public.load_balancer_source_ranges == (cidr,)
+
+
+@pytest.mark.parametrize(
+    "ranges, covered",
+    [
+        (["0.0.0.0/1", "128.0.0.0/1"], "0.0.0.0/0"),
+        (["::ffff:0.0.0.0/97", "128.0.0.0/1"], "0.0.0.0/0"),
+        (["0.0.0.0/2", "64.0.0.0/2", "::ffff:128.0.0.0/97"], "0.0.0.0/0"),
+    ],
+)
+def test_ranges_that_together_cover_the_internet_need_public_endpoints(ranges, covered):
+    (problem,) = problems_for({**BASE, "loadBalancerSourceRanges": ranges})
+    assert problem.startswith(f"acr-streaming-ab:loadBalancerSourceRanges: together the ranges cover {covered}")
+    assert parse_stack_config({**BASE, "loadBalancerSourceRanges": ranges, "publicEndpoints": True})
+
+
+# ::/64 holds every IPv4-mapped address, so alone it admits all of IPv4.
+@pytest.mark.parametrize("cidr", ["0.0.0.0/00", "::ffff:0.0.0.0/96", "::/64"])
+def test_other_spellings_of_the_whole_internet_need_public_endpoints(cidr):
+    (problem,) = problems_for({**BASE, "loadBalancerSourceRanges": [cidr]})
+    assert problem.startswith(f"acr-streaming-ab:loadBalancerSourceRanges[0]: {cidr} opens the front ends")
+
+
+def test_narrow_ranges_of_both_families_stay_allowed():
+    ranges = ["0.0.0.0/1", "::ffff:10.0.0.0/104", "2001:db8::/32"]
+    assert parse_stack_config({**BASE, "loadBalancerSourceRanges": ranges}).load_balancer_source_ranges
+
+
+def test_authorized_ip_ranges_are_at_most_200_and_each_once():
+    many = [f"10.0.{n}.0/24" for n in range(201)]
+    (problem,) = problems_for({**BASE, "cluster": {"authorizedIpRanges": many}})
+    assert (
+        problem
+        == "acr-streaming-ab:cluster.authorizedIpRanges: 201 ranges are more than AKS accepts; allowed: at most 200"
+    )
+    assert parse_stack_config({**BASE, "cluster": {"authorizedIpRanges": many[:200]}})
+    (problem,) = problems_for(
+        {**BASE, "cluster": {"authorizedIpRanges": ["203.0.113.0/24", "10.0.0.0/08", "10.0.0.0/8"]}}
+    )
+    assert problem == (
+        "acr-streaming-ab:cluster.authorizedIpRanges: 10.0.0.0/8 (= 10.0.0.0/08) listed more than once; "
+        "allowed: each range once"
+    )

@@ -99,6 +99,12 @@ def test_the_registry_stack_builds_the_crossover_image():
         ({"pools": ["xon"]}, "sweep.pools", "are not two configured pools"),
         ({"pools": ["xoff", "xon"]}, "sweep.pools", "the first pool must stream"),
         ({"factor": "speed"}, "sweep.factor", ""),
+        (
+            {"factor": "readPercent", "readPercent": 50},
+            "sweep.readPercent",
+            "not used while sweep.factor is readPercent",
+        ),
+        ({"factor": "sizeMb", "values": [5, 10], "sizeMb": 5}, "sweep.sizeMb", "not used while sweep.factor is"),
     ],
 )
 def test_bad_sweeps_stop_before_anything_is_declared(sweep, key, words):

@@ -73,12 +73,20 @@ def values(build_folder: str) -> dict:
 
 @pytest.fixture(scope="module")
 def own(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("app")
-    (folder / "Dockerfile").write_text("FROM scratch\n")
-    stack_values = values(str(folder))
-    config = parse_stack_config(stack_values)
-    # The password is config of the stack (a secret key), never part of the model.
-    return evaluate(lambda: program.build(config, "dev"), {**stack_values, "ghcrToken": PASSWORD})
+    project = tmp_path_factory.mktemp("project")
+    app_folder(project)
+    stack_values = values("app")
+    # Pulumi runs the program in the project directory; build contexts are relative to it.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(project)
+        config = parse_stack_config(stack_values)
+        # The password is config of the stack (a secret key), never part of the model.
+        return evaluate(lambda: program.build(config, "dev"), {**stack_values, "ghcrToken": PASSWORD})
+
+
+def app_folder(project) -> None:
+    (project / "app").mkdir()
+    (project / "app" / "Dockerfile").write_text("FROM scratch\n")
 
 
 def test_credentials_reach_the_import_as_a_secret_and_nowhere_in_plain(own):
@@ -131,17 +139,18 @@ def test_the_custom_deployment_carries_port_probe_command_env_and_the_projects_c
         assert template["metadata"]["annotations"] == {ANNOTATION_APP_READY_LOG: "listening on :8080"}
 
 
-def test_bad_values_of_every_new_key_stop_before_anything_is_declared(tmp_path):
-    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
-    good = values(str(tmp_path))
+def test_bad_values_of_every_new_key_stop_before_anything_is_declared(tmp_path, monkeypatch):
+    app_folder(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    good = values("app")
     image, workload = good["images"][0], good["workloads"][0]
     cases = {
         "images[0].credentials.username": {**image, "credentials": {"username": "me you", "passwordKey": "k"}},
         "images[0].credentials.passwordKey": {**image, "credentials": {"username": "me", "passwordKey": "a:b"}},
         "images[0].sourceRegistryId": {**image, "credentials": None, "sourceRegistryId": "/subscriptions/x"},
         "images[0].existing": {**image, "existing": True},
-        "images[0].build.context": {"target": "b:1", "build": {"context": str(tmp_path / "missing")}},
-        "images[0].build.dockerfile": {"target": "b:1", "build": {"context": str(tmp_path), "dockerfile": "../x"}},
+        "images[0].build.context": {"target": "b:1", "build": {"context": "missing"}},
+        "images[0].build.dockerfile": {"target": "b:1", "build": {"context": "app", "dockerfile": "../x"}},
     }
     container_cases = {
         "port": 0,
@@ -192,14 +201,15 @@ def problems_of(stack_values: dict) -> list[str]:
     return raised.value.problems
 
 
-def test_the_password_key_must_be_a_secret_of_the_stack_and_is_never_read_as_config(tmp_path):
+def test_the_password_key_must_be_a_secret_of_the_stack_and_is_never_read_as_config(tmp_path, monkeypatch):
     import pulumi
 
     from offline.harness import config_values
     from stacks.config import check_password_keys, read_pulumi_config
 
-    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
-    stack_values = values(str(tmp_path))
+    app_folder(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    stack_values = values("app")
     engine = {**config_values(stack_values), "acr-streaming-ab:ghcrToken": PASSWORD}
     pulumi.runtime.set_all_config(engine, ["acr-streaming-ab:ghcrToken"])
     read = read_pulumi_config()
@@ -215,6 +225,76 @@ def test_the_password_key_must_be_a_secret_of_the_stack_and_is_never_read_as_con
     with pytest.raises(ConfigError, match="acr-streaming-ab:strayToken: unknown secret key"):
         check_password_keys(config, {"ghcrToken", "strayToken"})
     pulumi.runtime.set_all_config({}, [])
+
+
+def test_a_password_set_without_secret_is_named_with_the_secret_command_and_never_echoed():
+    import pulumi
+
+    from offline.harness import config_values
+    from stacks.config import read_pulumi_config
+
+    engine = {**config_values(values("app")), "acr-streaming-ab:ghcrToken": PASSWORD}
+    pulumi.runtime.set_all_config(engine, [])  # `pulumi config set ghcrToken …`, no --secret
+    try:
+        with pytest.raises(ConfigError) as raised:
+            read_pulumi_config()
+    finally:
+        pulumi.runtime.set_all_config({}, [])
+    (problem,) = raised.value.problems
+    assert problem.startswith("acr-streaming-ab:ghcrToken: images[0].credentials.passwordKey names this key")
+    assert "`pulumi config set --secret ghcrToken <password>`" in problem and PASSWORD not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("context", "why"),
+    [
+        ("/etc", "is not a path relative to the project directory"),
+        ("app/../..", "leaves the project directory"),
+        ("../elsewhere", "leaves the project directory"),
+        (".", "is the project directory itself"),
+        ("app/..", "leaves the project directory"),
+        ("link", "resolves to a folder outside the project directory"),
+    ],
+)
+def test_a_build_context_stays_inside_the_project(tmp_path, monkeypatch, context, why):
+    project = tmp_path / "project"
+    project.mkdir()
+    app_folder(project)
+    (tmp_path / "elsewhere").mkdir()
+    (project / "link").symlink_to(tmp_path / "elsewhere")
+    monkeypatch.chdir(project)
+    image = {"target": "b:1", "build": {"context": context}}
+    problems = problems_of({**values("app"), "images": [image], "workloads": [], "activeWorkloads": []})
+    assert any(p.startswith(f"acr-streaming-ab:images[0].build.context: {context!r} {why}") for p in problems), problems
+
+
+def test_a_context_that_cannot_be_packed_is_one_config_line(tmp_path, monkeypatch):
+    from offline import harness
+    from offline.harness import RecordingMonitor as Recording
+    from providers import build_context
+
+    app_folder(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    stack_values = {**values("app"), "images": values("app")["images"][3:], "workloads": [], "activeWorkloads": []}
+    config = parse_stack_config(stack_values)
+    monkeypatch.setattr(build_context, "MAX_CONTEXT_BYTES", 2**20)
+    (tmp_path / "app" / "big").write_bytes(b"x" * 2 * 2**20)
+    monitors = []
+    monkeypatch.setattr(harness, "RecordingMonitor", lambda mocks: monitors.append(Recording(mocks)) or monitors[-1])
+    with pytest.raises(ConfigError) as raised:
+        evaluate(lambda: program.build(config, "dev"), stack_values)
+    assert [d.type for d in monitors[0].declared] == []  # not even the resource group
+    (problem,) = raised.value.problems
+    assert problem.startswith("acr-streaming-ab:images[0].build.context: the folder is more than 1 MiB as a tar")
+
+
+def test_the_context_key_says_what_the_packer_leaves_out_and_its_cap():
+    from providers import build_context
+    from stackconfig.images import BuildConfig
+
+    description = BuildConfig.model_fields["context"].description or ""
+    assert f"{build_context.MAX_CONTEXT_BYTES // 2**20} MiB" in description
+    assert all(f"`{name}`" in description for name in build_context.LEFT_OUT_FOLDERS)
 
 
 def test_the_documented_stack_file_is_a_valid_stack():
