@@ -164,22 +164,36 @@ def generate(folder: Path, n_pods: int, events_per_pod: int) -> None:
     events.close()
 
 
-def run_report(folder: Path) -> None:
+# Budgets (wall seconds, peak RSS MB) per output and dump size; other sizes print their figures only.
+BUDGETS = {
+    "json": {10_000: (2.0, 500), 100_000: (8.0, 1000)},
+    "plot": {100_000: (30.0, 1000)},
+}
+OUTPUTS = ("json", "plot")
+
+
+def run_report(folder: Path, output: str) -> None:
     import io
     import resource
     import time
     from contextlib import redirect_stdout
 
+    picture = folder / "waterfall.png"
+    flags = ["--json"] if output == "json" else ["--plot", str(picture)]
     t0 = time.perf_counter()
     from timing.cli import main
 
     sink = io.StringIO()
     with redirect_stdout(sink):
-        rc = main(["report", "--pods", str(folder / "pods.json"), "--events", str(folder / "events.json"), "--json"])
+        rc = main(["report", "--pods", str(folder / "pods.json"), "--events", str(folder / "events.json"), *flags])
     wall = time.perf_counter() - t0
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    doc = json.loads(sink.getvalue())  # after the measurement: only checks the output
-    peak_mb = usage.ru_maxrss / 1024
+    # After the measurement: only checks the output.
+    if output == "json":
+        doc = json.loads(sink.getvalue())
+        what = f"{len(doc['pods'])} pods, {len(doc['arms'])} arms, {len(doc['comparisons'])} comparisons"
+    else:
+        what = f"{picture.stat().st_size / 1e6:.1f} MB picture"
     # CPU time is reported too: on a shared machine wall time includes waiting for the CPU.
     print(
         json.dumps(
@@ -187,25 +201,46 @@ def run_report(folder: Path) -> None:
                 "rc": rc,
                 "wall_seconds": round(wall, 3),
                 "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
-                "peak_rss_mb": round(peak_mb, 1),
-                "pods": len(doc["pods"]),
-                "arms": len(doc["arms"]),
-                "comparisons": len(doc["comparisons"]),
+                "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+                "what": what,
             }
         )
     )
 
 
+def _measure(folder: Path, output: str) -> dict:
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    cmd = [sys.executable, "-m", "benchmarks.timing_report", "--run-report", str(folder), "--only", output]
+    if hasattr(os, "sched_getaffinity"):
+        cpu = min(os.sched_getaffinity(0))
+        cmd = ["taskset", "-c", str(cpu), *cmd] if _has_taskset() else cmd
+    out = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _verdict(output: str, pods: int, result: dict) -> bool:
+    budget = BUDGETS[output].get(pods)
+    if budget is None:
+        print(f"  no budget set for {pods} pods (budgets: {', '.join(map(str, BUDGETS[output]))} pods)")
+        return True
+    seconds, mb = budget
+    ok = result["wall_seconds"] < seconds and result["peak_rss_mb"] < mb
+    print(f"  {'within budget' if ok else 'OVER BUDGET'} (< {seconds:g} s, < {mb} MB)")
+    return ok
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--pods", type=int, default=10_000)
+    ap.add_argument("--pods", type=int, default=10_000, metavar="N", help="pods in the dump (default 10000)")
     ap.add_argument("--events-per-pod", type=int, default=5)
     ap.add_argument("--keep", metavar="DIR", help="write the dump here and keep it")
+    ap.add_argument("--only", choices=OUTPUTS, help="time only report --json or only report --plot (default both)")
     ap.add_argument("--run-report", metavar="DIR", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.run_report:
-        run_report(Path(args.run_report))
+        run_report(Path(args.run_report), args.only or "json")
         return 0
+    ok = True
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.keep or tmp)
         folder.mkdir(parents=True, exist_ok=True)
@@ -213,21 +248,14 @@ def main() -> int:
         pods_mb = (folder / "pods.json").stat().st_size / 1e6
         events_mb = (folder / "events.json").stat().st_size / 1e6
         n_events = args.pods * args.events_per_pod
-        env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        cmd = [sys.executable, "-m", "benchmarks.timing_report", "--run-report", str(folder)]
-        if hasattr(os, "sched_getaffinity"):
-            cpu = min(os.sched_getaffinity(0))
-            cmd = ["taskset", "-c", str(cpu), *cmd] if _has_taskset() else cmd
-        out = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, check=True)
-        result = json.loads(out.stdout.strip().splitlines()[-1])
-    print(f"dump: {args.pods} pods ({pods_mb:.1f} MB), {n_events} events ({events_mb:.1f} MB)")
-    print(
-        f"report --json: {result['wall_seconds']:.2f} s wall ({result['cpu_seconds']:.2f} s CPU, process total) on one core, "
-        f"peak RSS {result['peak_rss_mb']:.0f} MB "
-        f"({result['pods']} pods, {result['arms']} arms, {result['comparisons']} comparisons)"
-    )
-    ok = result["wall_seconds"] < 2.0 and result["peak_rss_mb"] < 500
-    print("within budget (< 2 s, < 500 MB)" if ok else "OVER BUDGET (< 2 s, < 500 MB)")
+        print(f"dump: {args.pods} pods ({pods_mb:.1f} MB), {n_events} events ({events_mb:.1f} MB)")
+        for output in [args.only] if args.only else OUTPUTS:
+            result = _measure(folder, output)
+            print(
+                f"report --{output}: {result['wall_seconds']:.2f} s wall ({result['cpu_seconds']:.2f} s CPU, "
+                f"process total) on one core, peak RSS {result['peak_rss_mb']:.0f} MB ({result['what']})"
+            )
+            ok = _verdict(output, args.pods, result) and ok
     return 0 if ok else 1
 
 

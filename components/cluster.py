@@ -49,20 +49,21 @@ class StreamingClusterArgs:
     registry_name: pulumi.Input[str]
     azure: AzureTarget
     stack_name: str  # experiment stacks of one namePrefix share a registry: the pull token is per stack
-    # Who runs `pulumi up` (authorization.get_client_config): with cluster.localAccounts false it gets
-    # AKS RBAC Cluster Admin on the cluster, since the Kubernetes provider signs in as that identity.
+    # Who runs `pulumi up` (authorization.get_client_config): with cluster.localAccounts false and no
+    # cluster.adminObjectIds it gets AKS RBAC Cluster Admin, since the Kubernetes provider signs in as it.
     deployer_object_id: pulumi.Input[str] | None = None
 
 
 def access_arguments(config: ClusterConfig, tenant_id: pulumi.Input[str]) -> dict[str, Any]:
     """How the cluster is reached: network policy engine, API server ranges, Entra ID sign-in."""
-    arguments: dict[str, Any] = {
+    arguments: dict[str, Any] = {}
+    if config.network_policy == "cilium":
         # Azure CNI overlay on the Cilium dataplane: the engine that enforces the workload namespace's
-        # NetworkPolicies (components/network_policies.py). Changing the plugin replaces a cluster.
-        "network_profile": containerservice.ContainerServiceNetworkProfileArgs(
+        # NetworkPolicies (components/network_policies.py). Changing the profile replaces a cluster;
+        # `none` declares no profile at all, as clusters created before this key did.
+        arguments["network_profile"] = containerservice.ContainerServiceNetworkProfileArgs(
             network_plugin="azure", network_plugin_mode="overlay", network_dataplane="cilium", network_policy="cilium"
-        ),
-    }
+        )
     if config.authorized_ip_ranges:
         arguments["api_server_access_profile"] = containerservice.ManagedClusterAPIServerAccessProfileArgs(
             authorized_ip_ranges=list(config.authorized_ip_ranges)
@@ -147,6 +148,14 @@ def arm_id_part(resource_id: str, part: str) -> str:
     return match.group(part)
 
 
+def acr_pull_command(principal_id: str, registry_id: str) -> str:
+    """What an administrator runs for `cluster.acrPull: external` (the assignment `attach` declares)."""
+    return (
+        f"az role assignment create --assignee-object-id {principal_id} --assignee-principal-type ServicePrincipal "
+        f"--role AcrPull --scope {registry_id}"
+    )
+
+
 def kubeconfig_from_credentials(kubeconfigs: list[Any]) -> str:
     """The first kubeconfig of listClusterUserCredential, which ARM returns base64-encoded."""
     if not kubeconfigs:
@@ -165,6 +174,7 @@ class StreamingCluster(pulumi.ComponentResource):
     pool_resources: dict[str, ExperimentPool]
     kubelet_object_id: pulumi.Output[str]
     image_pull_secret_dockerconfigjson: pulumi.Output[str] | None
+    acr_pull_command: pulumi.Output[str | None]
 
     def __init__(self, name: str, args: StreamingClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
@@ -182,10 +192,16 @@ class StreamingCluster(pulumi.ComponentResource):
 
         self.acr_pull_role_assignment: authorization.RoleAssignment | None = None
         self.image_pull_secret_dockerconfigjson = None
-        if args.cluster.pull_mode == "attach":
+        self.acr_pull_command = pulumi.Output.from_input(None)
+        if args.cluster.pull_mode == "token":
+            self._pull_token(name, args)
+        elif args.cluster.acr_pull == "assign":
             self._attach_registry(name, args)
         else:
-            self._pull_token(name, args)
+            # No rights to assign roles: an administrator does, and the workloads' pull checks wait for it.
+            self.acr_pull_command = pulumi.Output.all(self.kubelet_object_id, args.registry_id).apply(
+                lambda parts: acr_pull_command(parts[0], parts[1])
+            )
 
         self.pool_resources = self._experiment_pools(name, args)
         names = [pool.name for pool in args.pools]
@@ -202,6 +218,7 @@ class StreamingCluster(pulumi.ComponentResource):
                 "pools": self.pools_summary,
                 "kubeletObjectId": self.kubelet_object_id,
                 "imagePullSecretDockerconfigjson": self.image_pull_secret_dockerconfigjson,
+                "acrPullCommand": self.acr_pull_command,
             }
         )
 
@@ -223,6 +240,12 @@ class StreamingCluster(pulumi.ComponentResource):
             identity=containerservice.ManagedClusterIdentityArgs(type="SystemAssigned"),
             sku=containerservice.ManagedClusterSKUArgs(name="Base", tier=config.sku_tier),
             oidc_issuer_profile=containerservice.ManagedClusterOIDCIssuerProfileArgs(enabled=config.oidc_issuer),
+            # No upgrade or reimage under a running experiment (since API 2023-06-01 AKS defaults to a weekly
+            # NodeImage OS upgrade): upgrades happen by hand between experiments (docs/operations.md).
+            auto_upgrade_profile=containerservice.ManagedClusterAutoUpgradeProfileArgs(
+                upgrade_channel=containerservice.UpgradeChannel.NONE,
+                node_os_upgrade_channel=containerservice.NodeOSUpgradeChannel.NONE,
+            ),
             **access_arguments(config, args.azure.tenant_id),
             agent_pool_profiles=[
                 containerservice.ManagedClusterAgentPoolProfileArgs(
@@ -257,22 +280,54 @@ class StreamingCluster(pulumi.ComponentResource):
         )
         kubeconfig = credentials.kubeconfigs.apply(kubeconfig_from_credentials)
         if entra_only:
-            if args.deployer_object_id is None:
-                raise ValueError("cluster.localAccounts false needs the deploying identity (deployer_object_id)")
-            admin = authorization.RoleAssignment(
-                f"{name}-deployer-rbac-admin",
-                principal_id=args.deployer_object_id,
-                role_definition_id=pulumi.Output.concat(
-                    "/subscriptions/",
-                    args.azure.subscription_id,
-                    "/providers/Microsoft.Authorization/roleDefinitions/",
-                    AKS_RBAC_CLUSTER_ADMIN_ROLE_ID,
-                ),
-                scope=self.managed_cluster.id,
-                opts=pulumi.ResourceOptions(parent=self),
+            admins = self._cluster_admins(name, args)
+            kubeconfig = pulumi.Output.all(kubeconfig, *[admin.id for admin in admins]).apply(
+                lambda parts: kubelogin_kubeconfig(parts[0])
             )
-            kubeconfig = pulumi.Output.all(kubeconfig, admin.id).apply(lambda parts: kubelogin_kubeconfig(parts[0]))
         return pulumi.Output.secret(kubeconfig)
+
+    def _cluster_admins(self, name: str, args: StreamingClusterArgs) -> list[authorization.RoleAssignment]:
+        """AKS RBAC Cluster Admin for each of cluster.adminObjectIds, or else for whoever deploys.
+
+        Named by (cluster, principal, role): a listed principal's assignment never moves, and the
+        deployer's follows the runner only when nobody is listed (docs/operations.md).
+        """
+        role_definition_id = pulumi.Output.concat(
+            "/subscriptions/",
+            args.azure.subscription_id,
+            "/providers/Microsoft.Authorization/roleDefinitions/",
+            AKS_RBAC_CLUSTER_ADMIN_ROLE_ID,
+        )
+
+        deployer_resource = f"{name}-deployer-rbac-admin"
+
+        def assignment(
+            resource_name: str, principal_id: pulumi.Input[str], aliases: list[pulumi.Alias]
+        ) -> authorization.RoleAssignment:
+            assignment_name = pulumi.Output.all(self.managed_cluster.id, principal_id).apply(
+                lambda parts: role_assignment_name(parts[0], parts[1], AKS_RBAC_CLUSTER_ADMIN_ROLE_ID)
+            )
+            # Azure holds one assignment per (scope, principal, role): a renamed one must go first.
+            options = pulumi.ResourceOptions(parent=self, delete_before_replace=True, aliases=aliases)
+            return authorization.RoleAssignment(
+                resource_name,
+                role_assignment_name=assignment_name,
+                principal_id=principal_id,
+                role_definition_id=role_definition_id,
+                scope=self.managed_cluster.id,
+                opts=options,
+            )
+
+        if args.cluster.admin_object_ids:
+            # The first one listed takes over the deployer's assignment of an earlier run: listed first,
+            # the deployer keeps it in place when the key is set.
+            return [
+                assignment(f"{name}-rbac-admin-{oid}", oid, [pulumi.Alias(name=deployer_resource)] if i == 0 else [])
+                for i, oid in enumerate(args.cluster.admin_object_ids)
+            ]
+        if args.deployer_object_id is None:
+            raise ValueError("cluster.localAccounts false needs the deploying identity (deployer_object_id)")
+        return [assignment(deployer_resource, args.deployer_object_id, [])]
 
     def _experiment_pools(self, name: str, args: StreamingClusterArgs) -> dict[str, ExperimentPool]:
         """One `ExperimentPool` per configured pool, chained: AKS rejects a second agent-pool operation."""

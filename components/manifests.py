@@ -247,8 +247,12 @@ def service(
         "selector": selector_labels(arm, component),
         "ports": [{"name": target_port, "port": port, "targetPort": target_port, "protocol": "TCP"}],
     }
-    if service_type == "LoadBalancer" and source_ranges:
-        spec["loadBalancerSourceRanges"] = list(source_ranges)
+    if service_type == "LoadBalancer":
+        # Keep the client's address: with `Cluster` a node SNATs it to its own, and the NetworkPolicy
+        # that admits only the source ranges (components/network_policies.py) would drop every client.
+        spec["externalTrafficPolicy"] = "Local"
+        if source_ranges:
+            spec["loadBalancerSourceRanges"] = list(source_ranges)
     return {"apiVersion": "v1", "kind": "Service", "metadata": metadata, "spec": spec}
 
 

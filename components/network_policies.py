@@ -1,9 +1,10 @@
 """NetworkPolicies of the workload namespace: deny everything, then allow exactly what the workloads need.
 
 What they need: an azure-vote front talks to its own arm's redis (and to cluster DNS to find it by
-Service name); a front exposed as a LoadBalancer takes connections from the configured source ranges.
-Nothing else — synthetic images and single workloads talk to no one. Enforced by the cluster's Cilium
-dataplane (components/cluster.py); kubelet probes and `kubectl port-forward` come from the node itself.
+Service name); a front exposed as a LoadBalancer takes connections from the configured source ranges;
+a custom container gets what its `container.network` says, and its port takes the namespace's pods.
+Synthetic images and single workloads talk to no one. Enforced by the cluster's Cilium dataplane
+(cluster.networkPolicy); kubelet probes and `kubectl port-forward` come from the node itself.
 """
 
 from __future__ import annotations
@@ -11,7 +12,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from components.manifests import BACK, FRONT, REDIS_PORT, back_name, front_name, front_service_type, selector_labels
+from components.manifests import (
+    BACK,
+    FRONT,
+    REDIS_PORT,
+    back_name,
+    front_name,
+    front_service_type,
+    selector_labels,
+    single_name,
+)
 from contract import LABEL_PART_OF, PART_OF_VALUE
 from stackconfig.fields import INTERNET
 from stackconfig.model import ArmConfig, WorkloadConfig
@@ -75,6 +85,29 @@ def azure_vote_policies(
     ]
 
 
+def custom_policies(workload: WorkloadConfig, arm: ArmConfig, namespace_name: Any) -> list[dict[str, Any]]:
+    """One custom arm: egress as `container.network` says; its port open to the namespace's pods."""
+    container = workload.container
+    if container is None:
+        raise ValueError(f"workload {workload.name!r}: the custom template needs its container")
+    network = container.network
+    egress: list[dict[str, Any]] = [] if network.mode == "none" else [{"to": [DNS_PEER], "ports": DNS_PORTS}]
+    for rule in network.egress:
+        allowance: dict[str, Any] = {"to": [{"ipBlock": {"cidr": rule.cidr}}]}
+        if rule.ports:
+            allowance["ports"] = [{"protocol": rule.protocol, "port": port} for port in rule.ports]
+        egress.append(allowance)
+    spec: dict[str, Any] = {"podSelector": {"matchLabels": selector_labels(arm, workload.name)}, "policyTypes": []}
+    if egress:
+        spec["policyTypes"].append("Egress")
+        spec["egress"] = egress
+    if container.port is not None:
+        # Its ClusterIP Service is for the namespace (port-forward and probes need no rule).
+        spec["policyTypes"].append("Ingress")
+        spec["ingress"] = [{"from": [{"podSelector": {}}], "ports": [{"protocol": "TCP", "port": container.port}]}]
+    return [_policy(single_name(arm), namespace_name, spec)] if spec["policyTypes"] else []
+
+
 def namespace_policies(
     workloads: Sequence[WorkloadConfig],
     namespace_name: Any,
@@ -82,9 +115,12 @@ def namespace_policies(
     load_balancer_source_ranges: Sequence[str] = (),
     public_endpoints: bool = False,
 ) -> list[dict[str, Any]]:
-    """The default deny, then the allowances of every azure-vote arm."""
+    """The default deny, then the allowances of every azure-vote and custom arm."""
     policies = [default_deny(namespace_name)]
     for workload in workloads:
+        if workload.template == "custom":
+            for arm in workload.arms:
+                policies += custom_policies(workload, arm, namespace_name)
         if workload.template != "azure-vote":
             continue
         for arm in workload.arms:

@@ -15,6 +15,7 @@ from pulumi import Input, Output, ResourceOptions
 
 from components import manifests, network_policies
 from components.images import PublishedImage, image_traits
+from components.pull_check import pull_check_job
 from contract import LABEL_ARM
 from stackconfig.model import PoolConfig, WorkloadConfig
 
@@ -31,8 +32,15 @@ class ABWorkloadsArgs:
     kubeconfig: Input[str]
     pool_resources: Mapping[str, pulumi.Resource]
     stack_name: str
+    # What the pull-check Job of every unparked pool runs (cluster.pullCheckImage), and its bound.
+    pull_check_image: PublishedImage
+    pull_check_minutes: int
     image_pull_secret_dockerconfigjson: Input[str] | None = None
     public_endpoints: bool = False
+    # The AcrPull role assignment when the stack declares it (pullMode attach, acrPull assign).
+    acr_pull: pulumi.Resource | None = None
+    # False when the cluster has no engine to enforce them (cluster.networkPolicy none): none declared.
+    network_policies: bool = True
 
 
 def timing_command(stack_name: str, namespace: str, arm_name: str) -> str:
@@ -91,6 +99,7 @@ class ABWorkloads(pulumi.ComponentResource):
                 string_data=secret["stringData"],
                 opts=on_cluster,
             )
+        self.pull_checks = self._pull_checks(name, args, namespace_name, on_cluster)
 
         self.network_policies = self._network_policies(name, args, namespace_name, on_cluster)
 
@@ -119,6 +128,9 @@ class ABWorkloads(pulumi.ComponentResource):
             # No pod starts before the policies that let it work (a front without its allowance to
             # redis would not get ready, and the trial would time that).
             waits_for += self.network_policies
+            # No first rollout before the kubelet can pull: AcrPull, and the check on every pool of the workload.
+            waits_for += [args.acr_pull] if args.acr_pull is not None else []
+            waits_for += [self.pull_checks[p] for p in sorted({a.pool for a in workload.arms}) if p in self.pull_checks]
             for arm in workload.arms:
                 objects = manifests.arm_objects(
                     workload,
@@ -168,11 +180,56 @@ class ABWorkloads(pulumi.ComponentResource):
         self.timing_readers = Output.all(**readers) if readers else Output.from_input({})
         self.register_outputs({"endpoints": self.endpoints, "timingReaders": self.timing_readers})
 
+    def _pull_checks(
+        self, name: str, args: ABWorkloadsArgs, namespace_name: Output[str], on_cluster: ResourceOptions
+    ) -> dict[str, k8s.batch.v1.Job]:
+        """One pull-check Job per unparked pool (a parked pool has no node to pull on; it gets its Job when
+        unparked), each after its pool, the check image, AcrPull and the pull secret."""
+        image = args.pull_check_image
+        deadline = args.pull_check_minutes * 60
+        checks: dict[str, k8s.batch.v1.Job] = {}
+        for pool in args.pools:
+            if pool.count == 0:
+                continue
+            job = pull_check_job(
+                pool,
+                namespace_name=namespace_name,
+                # By digest: the check pulls exactly the image the registry stack recorded.
+                image=image.reference("digest"),
+                deadline_seconds=deadline,
+                use_pull_secret=self.pull_secret is not None,
+            )
+            waits = [args.pool_resources[pool.name], *image.ready]
+            waits += [r for r in (args.acr_pull, self.pull_secret) if r is not None]
+            # Kubernetes fails the Job at its deadline; Pulumi waits a little longer so that it reports that.
+            timeout = f"{args.pull_check_minutes + 2}m"
+            checks[pool.name] = k8s.batch.v1.Job(
+                f"{name}-{job['metadata']['name']}",
+                metadata=job["metadata"],
+                spec=job["spec"],
+                opts=ResourceOptions.merge(
+                    on_cluster,
+                    ResourceOptions(
+                        depends_on=waits, custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout)
+                    ),
+                ),
+            )
+        return checks
+
     @staticmethod
     def _network_policies(
         name: str, args: ABWorkloadsArgs, namespace_name: Output[str], on_cluster: ResourceOptions
     ) -> list[k8s.networking.v1.NetworkPolicy]:
-        """Default deny in the namespace plus what each workload needs (components/network_policies.py)."""
+        """Default deny in the namespace plus what each workload needs (components/network_policies.py).
+
+        None without an engine: objects nothing enforces would show a confinement the namespace lacks.
+        """
+        if not args.network_policies:
+            pulumi.log.warn(
+                f"namespace {args.namespace}: no NetworkPolicies (cluster.networkPolicy none), so every pod "
+                "may connect anywhere and container.network has no effect",
+            )
+            return []
         policies = network_policies.namespace_policies(
             args.workloads,
             namespace_name,
@@ -212,5 +269,7 @@ def _check_args(args: ABWorkloadsArgs, pools: dict[str, PoolConfig]) -> None:
                 problems.append(f"arm {arm.name!r}: pool {arm.pool!r} is not among the configured pools")
             if arm.pool not in args.pool_resources:
                 problems.append(f"arm {arm.name!r}: no pool resource for {arm.pool!r} to wait for")
+    for name in sorted(p for p, pool in pools.items() if pool.count and p not in args.pool_resources):
+        problems.append(f"pool {name!r}: no pool resource for its pull check to wait for")
     if problems:
         raise ValueError("ABWorkloads cannot be declared: " + "; ".join(problems))

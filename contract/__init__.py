@@ -51,6 +51,11 @@ ANNOTATION_APP_READY_LOG = "streaming-ab/app-ready-log"
 SYSTEM_POOL_NAME = "system"
 SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 
+# The pull-check Jobs (one per experiment pool, labelled with its pool): the stack's first rollout
+# waits for them, and `timing measure` refuses to start until each measured pool's Job has completed.
+LABEL_CHECK = "streaming-ab/check"
+PULL_CHECK = "pull"
+
 # AcrPull, a built-in role with the same id in every tenant.
 ACR_PULL_ROLE_ID = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 

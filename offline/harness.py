@@ -44,6 +44,7 @@ class Declared:
     id: str = ""
     state: dict[str, Any] = field(default_factory=dict)
     protect: bool = False
+    custom_timeouts: dict[str, str] = field(default_factory=dict)  # create/update/delete as given
     aliases: list[str] = field(default_factory=list)  # names it was known by (alias specs' names)
     # (name, type) of every alias spec; a spec that gives no name or type keeps the resource's own.
     alias_keys: list[tuple[str, str]] = field(default_factory=list)
@@ -91,6 +92,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     id=response.id,
                     state=dict(registration.state or {}),
                     protect=bool(request.protect),
+                    custom_timeouts={
+                        key: getattr(request.customTimeouts, key)
+                        for key in ("create", "update", "delete")
+                        if getattr(request.customTimeouts, key)
+                    },
                     aliases=[a.spec.name for a in request.aliases if a.HasField("spec") and a.spec.name],
                     alias_keys=[
                         (a.spec.name or request.name, a.spec.type or request.type)

@@ -63,6 +63,9 @@ class FakeCluster:
         self.pods: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
         self.daemonsets: dict[str, dict[str, Any]] = {}
+        # The stack's pull-check Job per pool: its finished condition ("Complete", "Failed"), None while it
+        # runs; a pool left out has no Job.
+        self.pull_checks: dict[str, str | None] = dict.fromkeys(pools, "Complete")
         self.ds_pods: list[dict[str, Any]] = []
         self.scale_calls: list[tuple[float, str, int]] = []
         self.list_calls: list[tuple[str, str, str | None]] = []
@@ -244,7 +247,10 @@ class FakeCluster:
                             "replicas": d["replicas"],
                             "template": {
                                 "metadata": {"labels": dict(d["labels"])},
-                                "spec": {"containers": [{"name": d["container"], "image": d["image"]}]},
+                                "spec": {
+                                    "nodeSelector": {"streaming-ab/pool": d["pool"]},
+                                    "containers": [{"name": d["container"], "image": d["image"]}],
+                                },
                             },
                         },
                     }
@@ -316,6 +322,21 @@ class FakeCluster:
         self._tick()
         sel = parse_selector(selector)
         return [self._node_json(n) for n in self.nodes if sel.matches(self._node_json(n)["metadata"]["labels"])]
+
+    def list_jobs(self, namespace, selector):
+        self._tick()
+        self.list_calls.append(("jobs", namespace, selector))
+        sel = parse_selector(selector)
+        out = []
+        for pool, finished in self.pull_checks.items():
+            labels = {"app.kubernetes.io/part-of": "acr-streaming-ab", "streaming-ab/check": "pull"}
+            labels["streaming-ab/pool"] = pool
+            if namespace != self.ns or not sel.matches(labels):
+                continue
+            conditions = [{"type": finished, "status": "True", "reason": "DeadlineExceeded"}] if finished else []
+            meta = {"name": f"pull-check-{pool}", "namespace": namespace, "labels": labels}
+            out.append({"metadata": meta, "status": {"conditions": conditions}})
+        return out
 
     def create_namespace(self, body):
         self._tick()

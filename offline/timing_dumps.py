@@ -37,8 +37,15 @@ def pod(
     pool=None,
     component=None,
     aks_conditions=(),
+    starts=None,
+    deleted=None,
+    pull_policy=None,
+    template_hash=None,
 ):
-    """A pod; its containers' runtime ids are ``cid-<pod>-<container>``; ``aks_conditions``: (type, "True"|"False")."""
+    """A pod; its containers' runtime ids are ``cid-<pod>-<container>``; ``aks_conditions``: (type, "True"|"False").
+
+    ``starts``: {container: seconds} when containers started at different times (else ``started``).
+    """
     labels = {
         "streaming-ab/arm": arm,
         "streaming-ab/streaming": "true" if streaming else "false",
@@ -50,6 +57,8 @@ def pod(
         labels["streaming-ab/trial"] = str(trial)
     if component:
         labels["app.kubernetes.io/name"] = component
+    if template_hash:
+        labels["pod-template-hash"] = template_hash
     conditions = []
     if scheduled is not None:
         conditions.append(kube.condition("PodScheduled", True, at(scheduled)))
@@ -57,13 +66,24 @@ def pod(
         conditions.append(kube.condition("Ready", True, at(ready)))
     for kind, status in aks_conditions:
         conditions.append(kube.condition(kind, status == "True", at(created)))
-    state = kube.running(at(started)) if started is not None else None
+    starts = starts or {cname: started for cname, _image in images}
     statuses = [
-        kube.container_status(cname, state, restarts=restarts, container_id=f"containerd://cid-{name}-{cname}")
+        kube.container_status(
+            cname,
+            kube.running(at(starts[cname])) if starts.get(cname) is not None else None,
+            restarts=restarts,
+            container_id=f"containerd://cid-{name}-{cname}",
+        )
         for cname, _image in images
     ]
-    metadata = kube.pod_metadata(name, namespace="streaming-ab", uid=f"uid-{name}", labels=labels, created=at(created))
+    deleted_at = at(deleted) if deleted is not None else None
+    metadata = kube.pod_metadata(
+        name, namespace="streaming-ab", uid=f"uid-{name}", labels=labels, created=at(created), deleted=deleted_at
+    )
     spec = kube.pod_spec(node, [kube.container_spec(cname, image) for cname, image in images])
+    if pull_policy:
+        for c in spec["containers"]:
+            c["imagePullPolicy"] = pull_policy
     phase = "Running" if ready is not None else "Pending"
     return kube.pod_object(metadata, spec, kube.pod_status(phase, conditions, statuses))
 
@@ -118,6 +138,12 @@ def present(pod_doc, image, t, container=None):
 def failed(pod_doc, image, t, container=None):
     not_found = kube.failed_pull_message(image, "rpc error: code = NotFound")
     return [event(pod_doc, "Failed", not_found, t, container, etype="Warning")]
+
+
+def unhealthy(pod_doc, t):
+    """A failed readiness probe at ``t`` seconds."""
+    message = "Readiness probe failed: HTTP probe failed with statuscode: 503"
+    return [event(pod_doc, "Unhealthy", message, t, etype="Warning")]
 
 
 def load(pod_docs, event_docs):

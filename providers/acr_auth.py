@@ -23,7 +23,14 @@ from azure.core.pipeline.policies import HTTPPolicy
 from azure.core.rest import HttpRequest, HttpResponse
 
 from providers.base import ARM_SCOPE, RETRY_SETTINGS, AzureSession
-from providers.errors import AzureOperationError, UnparsableAnswerError, body_excerpt, json_answer, scrub
+from providers.errors import (
+    AzureOperationError,
+    UnparsableAnswerError,
+    body_excerpt,
+    fault_text,
+    json_answer,
+    scrub,
+)
 
 # The scope option travels in the pipeline context from the method that knows what it needs to the
 # auth policy; it must not reach the transport, which would pass it on to `requests`.
@@ -42,6 +49,11 @@ class AcrDataPlaneError(AzureOperationError):
         super().__init__(message)
         self.status_code = status_code
         self.codes = codes
+
+    @property
+    def unanswered(self) -> bool:
+        """No answer, or a 408/429/5xx: the request may or may not have been acted on."""
+        return self.status_code is None or self.status_code in (408, 429, 500, 502, 503, 504)
 
 
 def pull_scope(repository: str) -> str:
@@ -135,7 +147,7 @@ class RegistryTokens:
         header = response.headers.get("www-authenticate", "")
         if response.status_code != 401 or not header.lower().startswith("bearer"):
             raise AcrDataPlaneError(
-                f"{self._login_server} did not answer `GET /v2/` with a Bearer challenge (HTTP "
+                f"{self._login_server} did not answer `GET /v2/` with a Bearer-token challenge (HTTP "
                 f"{response.status_code}, www-authenticate {header!r}); is this an Azure container registry?",
                 response.status_code,
             )
@@ -194,8 +206,8 @@ class RegistryTokens:
         except AzureError as err:
             raise AcrDataPlaneError(
                 f"{what} at {self._login_server}: no answer after {RETRY_SETTINGS['retry_total']} retries "
-                f"({type(err).__name__}: {err})"
-            ) from err
+                f"({fault_text(err)})"
+            ) from None
 
 
 class AcrTokenPolicy(HTTPPolicy):

@@ -13,10 +13,18 @@ import pulumi.dynamic as dynamic
 from azure.core import PipelineClient
 from azure.core.exceptions import AzureError
 from azure.core.pipeline.policies import HeadersPolicy, UserAgentPolicy
-from azure.core.rest import HttpRequest, HttpResponse
-from azure.mgmt.containerregistry import ContainerRegistryManagementClient
+from azure.core.rest import HttpRequest
 
 from providers.acr_dataplane import AcrDataPlaneClient, repository_and_tag
+from providers.acr_tasks import (
+    RUN_TERMINAL,
+    TIMEOUT_KEY,
+    AcrBuildError,
+    AcrTasksClient,
+    describe_run,
+    pushed_digest,
+    run_properties,
+)
 from providers.base import (
     RETRY_SETTINGS,
     AzureProvider,
@@ -36,21 +44,14 @@ from providers.build_context import (
     context_digest,
     folder_context,
 )
-from providers.errors import AzureOperationError, UnparsableAnswerError, WaitTimeoutError, arm_error_text, json_answer
+from providers.errors import AzureOperationError, WaitTimeoutError
 
-TASKS_API_VERSION = "2019-06-01-preview"
 # x-ms-version for the SAS blob calls (Put Blob / Get Blob); any version the service accepts works.
 BLOB_API_VERSION = "2021-08-06"
-TIMEOUT_KEY = "timeouts.buildMinutes"
-RUN_TERMINAL = ("Succeeded", "Failed", "Canceled", "Error", "Timeout")
 # DockerBuildRequest.timeout bounds (seconds) in the REST spec.
 RUN_TIMEOUT_MIN_SECONDS = 300
 RUN_TIMEOUT_MAX_SECONDS = 28800
 LOG_TAIL_LINES = 30
-
-
-class AcrBuildError(AzureOperationError):
-    """A build could not be scheduled, failed, or pushed nothing; the message carries Azure's words."""
 
 
 def run_timeout_seconds(timeout_minutes: float) -> int:
@@ -73,113 +74,6 @@ def docker_build_request(
         "platform": {"os": "Linux", "architecture": "amd64"},
         "timeout": run_timeout_seconds(timeout_minutes),
     }
-
-
-def run_properties(run: dict[str, Any]) -> dict[str, Any]:
-    return run.get("properties") or {}
-
-
-def describe_run(run: dict[str, Any]) -> str:
-    props = run_properties(run)
-    parts = [f"run {props.get('runId')} status {props.get('status')}"]
-    for key in ("startTime", "lastUpdatedTime"):
-        if props.get(key):
-            parts.append(f"{key} {props[key]}")
-    return ", ".join(parts)
-
-
-def pushed_digest(run: dict[str, Any], target: str) -> str:
-    """The digest the run pushed for `target` (`repo:tag`), from its `outputImages`."""
-    repository, tag = repository_and_tag(target)
-    images = run_properties(run).get("outputImages") or []
-    for image in images:
-        if image.get("repository") == repository and image.get("tag") == tag and image.get("digest"):
-            return image["digest"]
-    reported = ", ".join(f"{i.get('repository')}:{i.get('tag')}@{i.get('digest')}" for i in images) or "none"
-    raise AcrBuildError(
-        f"run {run_properties(run).get('runId')} succeeded but reports no pushed image for {target} "
-        f"(outputImages: {reported})"
-    )
-
-
-class AcrTasksClient:
-    """The four task/run calls on one registry, through the stable management SDK's ARM pipeline."""
-
-    def __init__(self, session: AzureSession, resource_group_name: str, registry_name: str):
-        self._session = session
-        self.registry_name = registry_name
-        self._client = session.arm_client(ContainerRegistryManagementClient)
-        self._path = (
-            f"/subscriptions/{session.subscription_id}/resourceGroups/{resource_group_name}"
-            f"/providers/Microsoft.ContainerRegistry/registries/{registry_name}"
-        )
-
-    def get_build_source_upload_url(self) -> dict[str, Any]:
-        what = "getting a build-source upload URL"
-        body = self._json(self._send("POST", f"{self._path}/listBuildSourceUploadUrl", what), what)
-        if not body.get("uploadUrl") or not body.get("relativePath"):
-            raise AcrBuildError(
-                f"registry {self.registry_name} returned no build-source upload location "
-                f"(keys: {', '.join(sorted(body))})"
-            )
-        return body
-
-    def begin_schedule_run(self, run_request: dict[str, Any], *, timeout_minutes: float) -> dict[str, Any]:
-        """Schedule a run; returns the Run (answered at once, or found through the 202's Location)."""
-        what = f"scheduling a build of {', '.join(run_request.get('imageNames') or [])} in {self.registry_name}"
-        response = self._send("POST", f"{self._path}/scheduleRun", what, body=run_request, ok=(200, 202))
-        if response.status_code == 200:
-            return self._json(response, what)
-        location = response.headers.get("Location")
-        if not location:
-            raise AcrBuildError(
-                f"{what}: ACR accepted the request (202) without a Location to find the run; see "
-                f"`az acr task list-runs --registry {self.registry_name}`"
-            )
-        final = self._session.wait_until(
-            lambda: self._send("GET", location, what, ok=(200, 202)),
-            lambda r: r.status_code == 200,
-            timeout_minutes=timeout_minutes,
-            what=what,
-            timeout_key=TIMEOUT_KEY,
-            describe=lambda r: f"HTTP {r.status_code} (not queued yet)",
-        )
-        return self._json(final, what)
-
-    def get_run(self, run_id: str) -> dict[str, Any]:
-        what = f"reading run {run_id}"
-        return self._json(self._send("GET", f"{self._path}/runs/{run_id}", what), what)
-
-    def get_log_sas_url(self, run_id: str) -> str | None:
-        what = f"getting the log of run {run_id}"
-        return self._json(self._send("POST", f"{self._path}/runs/{run_id}/listLogSasUrl", what), what).get("logLink")
-
-    def _json(self, response: HttpResponse, what: str) -> dict[str, Any]:
-        where = f"registry {self.registry_name}"
-        body = json_answer(response, what, where)
-        if not isinstance(body, dict):
-            raise UnparsableAnswerError(f"{what} on {where}: expected a JSON object")
-        return body
-
-    def cancel_run(self, run_id: str) -> None:
-        self._send("POST", f"{self._path}/runs/{run_id}/cancel", f"cancelling run {run_id}", ok=(200, 202, 204))
-
-    def _send(
-        self, method: str, url: str, what: str, *, body: Any = None, ok: tuple[int, ...] = (200,)
-    ) -> HttpResponse:
-        # Relative paths get the ARM endpoint; absolute ones (a 202's Location) are used as they are.
-        params = {} if url.startswith("https://") else {"api-version": TASKS_API_VERSION}
-        request = HttpRequest(method, url, params=params, json=body)
-        try:
-            response = self._client.send_request(request)
-        except AzureError as err:
-            raise AcrBuildError(
-                f"{what}: no answer from Azure Resource Manager after "
-                f"{RETRY_SETTINGS['retry_total']} tries ({type(err).__name__}: {err})"
-            ) from err
-        if response.status_code not in ok:
-            raise AcrBuildError(f"{what} failed: HTTP {response.status_code}: {arm_error_text(response)}")
-        return response
 
 
 def _blob_pipeline(session: AzureSession) -> PipelineClient:
@@ -209,7 +103,7 @@ def upload_build_context(session: AzureSession, upload_url: str, context: bytes,
     except AzureError as err:
         raise AcrBuildError(
             f"{what}: no answer after {RETRY_SETTINGS['retry_total']} tries ({type(err).__name__})"
-        ) from err
+        ) from None
     if response.status_code not in (200, 201):
         code = response.headers.get("x-ms-error-code") or "no error code"
         raise AcrBuildError(f"{what} failed: HTTP {response.status_code} ({code})")
@@ -227,7 +121,7 @@ def read_log_tail(session: AzureSession, client: AcrTasksClient, run_id: str, li
         if response.status_code != 200:
             return f"(the log could not be read: HTTP {response.status_code})"
         text = response.text() or ""
-    except (AzureError, AzureOperationError, ValueError) as err:
+    except (AzureError, AzureOperationError, ValueError, TypeError, AttributeError) as err:
         return f"(the log could not be read: {type(err).__name__})"
     tail = [line.rstrip() for line in text.splitlines() if line.strip()][-lines:]
     return "\n".join(f"    {line}" for line in tail) or "(the log is empty)"
@@ -251,6 +145,9 @@ class AcrBuildProvider(AzureProvider):
     )
     OUTPUTS = ("digest", "runId", "ref", "builtDockerfile")
 
+    def describe(self, props: dict[str, Any]) -> str:
+        return f"the ACR build of {props.get('target')} in {props.get('registryName')}"
+
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         session = self._session(props)
         target, registry, login_server = props["target"], props["registryName"], props["loginServer"]
@@ -260,8 +157,9 @@ class AcrBuildProvider(AzureProvider):
         client = AcrTasksClient(session, props["resourceGroupName"], registry)
         upload = client.get_build_source_upload_url()
         upload_build_context(session, upload["uploadUrl"], context, registry)
-        queued = client.begin_schedule_run(
+        queued = client.schedule_run(
             docker_build_request(upload["relativePath"], target, timeout_minutes, dockerfile_path),
+            target,
             timeout_minutes=timeout_minutes,
         )
         run_id = run_properties(queued).get("runId")

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any, Literal, overload
+from urllib.parse import urlsplit
 
 from azure.core import PipelineClient
 from azure.core.exceptions import AzureError, ClientAuthenticationError
@@ -33,7 +35,7 @@ from providers.acr_auth import (
     push_scope,
 )
 from providers.base import RETRY_SETTINGS, AzureSession, retry_policy
-from providers.errors import UnparsableAnswerError, json_answer, required, scrub
+from providers.errors import UnparsableAnswerError, fault_text, json_answer, required, scrub
 
 STREAMING_ARTIFACT_TYPE = "application/vnd.azure.artifact.streaming.v1"
 STREAMING_CONVERSION = {"conversionFormat": "overlaybd", "conversionVersion": "v1"}
@@ -44,6 +46,11 @@ DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 _INDEX_TYPES = (OCI_INDEX, DOCKER_MANIFEST_LIST)
 _MANIFEST_ACCEPT = ", ".join((OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST))
+
+# `Link: </v2/...?last=...&n=...>; rel="next"`: the next page of a list (OCI distribution spec).
+_NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+# A list that keeps naming a next page is cut off here rather than followed forever.
+MAX_PAGES = 100
 
 # What azure-core's RetryPolicy retries; such a status reaching us means the retries ran out.
 _RETRIED_STATUSES = (408, 429, 500, 502, 503, 504)
@@ -186,26 +193,48 @@ class AcrDataPlaneClient:
 
     # Streaming artifacts -----------------------------------------------------------------------
     def list_streaming_referrers(self, repository: str, digest: str) -> list[dict[str, Any]] | None:
-        """The streaming artifacts (OCI referrers) of an image; None when the image itself is gone."""
-        response = self._send(
-            "GET",
-            f"/v2/{repository}/referrers/{digest}",
-            pull_scope(repository),
-            f"listing the streaming referrers of {repository}@{digest}",
-            params={"artifactType": STREAMING_ARTIFACT_TYPE},
-            missing_ok=True,
-        )
-        if response is None:
-            return None
+        """The streaming artifacts (OCI referrers) of an image; None when the image itself is gone.
+
+        A long list comes in pages: each names the next in `Link: <...>; rel="next"`, which is
+        followed as `az acr` follows it for tags and repositories.
+        """
         what = f"listing the streaming referrers of {repository}@{digest}"
-        index = self._json_object(response, what)
+        path: str | None = f"/v2/{repository}/referrers/{digest}"
+        params: dict[str, str] | None = {"artifactType": STREAMING_ARTIFACT_TYPE}
+        found: list[dict[str, Any]] = []
+        pages = 0
+        while path is not None:
+            pages += 1
+            if pages > MAX_PAGES:
+                raise AcrDataPlaneError(f"{what} on {self.login_server}: more than {MAX_PAGES} pages")
+            response = self._send("GET", path, pull_scope(repository), what, params=params, missing_ok=pages == 1)
+            if response is None:
+                return None
+            found.extend(self._streaming_entries(self._json_object(response, what), what))
+            path, params = self._next_page(response, what), None
+        return found
+
+    def _streaming_entries(self, index: dict[str, Any], what: str) -> list[dict[str, Any]]:
+        manifests = index.get("manifests") or []
+        if not isinstance(manifests, list):
+            raise UnparsableAnswerError(f"{what} on {self.login_server}: `manifests` is not a list")
         found = []
         # A registry that ignored the filter says so by leaving out OCI-Filters-Applied: filter here too.
-        for entry in index.get("manifests") or []:
+        for entry in manifests:
             if isinstance(entry, dict) and entry.get("artifactType") == STREAMING_ARTIFACT_TYPE:
                 required(entry, ("digest",), what, self.login_server)
                 found.append(entry)
         return found
+
+    def _next_page(self, response: HttpResponse, what: str) -> str | None:
+        """The path (with its query) of the page a `Link: <...>; rel="next"` header names, or None."""
+        match = _NEXT_LINK.search(response.headers.get("Link") or "")
+        if match is None:
+            return None
+        link = urlsplit(match.group(1))
+        if link.netloc and link.netloc.lower() != self.login_server.lower():
+            raise AcrDataPlaneError(f"{what} on {self.login_server}: the next page is on another host ({link.netloc})")
+        return link.path + (f"?{link.query}" if link.query else "")
 
     def get_conversion(self, repository: str, digest: str) -> dict[str, Any] | None:
         """The last streaming conversion of a digest (`{id, status}`); None when there never was one."""
@@ -225,6 +254,7 @@ class AcrDataPlaneClient:
             f"starting the streaming conversion of {repository}@{digest}",
             body=STREAMING_CONVERSION,
             ok=(200, 201, 202),
+            once=True,
         )
         what = f"starting the streaming conversion of {repository}@{digest}"
         result = self._json_object(response, what)
@@ -299,6 +329,7 @@ class AcrDataPlaneClient:
         params: dict[str, str] | None = ...,
         ok: tuple[int, ...] = ...,
         missing_ok: Literal[False] = ...,
+        once: bool = ...,
     ) -> HttpResponse: ...
 
     @overload
@@ -314,6 +345,7 @@ class AcrDataPlaneClient:
         params: dict[str, str] | None = ...,
         ok: tuple[int, ...] = ...,
         missing_ok: bool,
+        once: bool = ...,
     ) -> HttpResponse | None: ...
 
     def _send(
@@ -328,17 +360,22 @@ class AcrDataPlaneClient:
         params: dict[str, str] | None = None,
         ok: tuple[int, ...] = (200,),
         missing_ok: bool = False,
+        once: bool = False,
     ) -> HttpResponse | None:
+        """One call; `once` sends it a single time (azure-core would repeat a POST after a 5xx)."""
         request = HttpRequest(method, f"https://{self.login_server}{path}", json=body, headers=headers, params=params)
+        options: dict[str, Any] = {SCOPE_OPTION: scope, **({"retry_total": 0} if once else {})}
         try:
-            response = self._pipeline.send_request(request, **{SCOPE_OPTION: scope})  # type: ignore[arg-type]
+            response = self._pipeline.send_request(request, **options)
         except ClientAuthenticationError as err:
-            raise AcrDataPlaneError(f"{what} on {self.login_server}: could not get an AAD token ({err})") from err
-        except AzureError as err:
             raise AcrDataPlaneError(
-                f"{what} on {self.login_server}: no answer after {RETRY_SETTINGS['retry_total']} retries "
-                f"({type(err).__name__}: {err})"
-            ) from err
+                f"{what} on {self.login_server}: could not get an AAD token ({fault_text(err)})"
+            ) from None
+        except AzureError as err:
+            retries = 0 if once else RETRY_SETTINGS["retry_total"]
+            raise AcrDataPlaneError(
+                f"{what} on {self.login_server}: no answer after {retries} retries ({fault_text(err)})"
+            ) from None
         if response.status_code == 404 and missing_ok:
             return None
         if response.status_code not in ok:

@@ -13,13 +13,13 @@ from typing import Any
 
 import pulumi
 import pulumi.dynamic as dynamic
-from azure.core.exceptions import HttpResponseError
+from azure.core.exceptions import AzureError
 from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 from azure.mgmt.containerregistry.models import ImportImageParameters, ImportSource, ImportSourceCredentials
 
 from providers.acr_dataplane import AcrDataPlaneClient, repository_and_tag
 from providers.base import AzureProvider, AzureTarget, SessionFactory, SessionPolling, declared_inputs, gone, timeout_of
-from providers.errors import AzureOperationError
+from providers.errors import AzureOperationError, fault_text
 
 TIMEOUT_KEY = "timeouts.importMinutes"
 # Docker Hub answers under several names; `docker.io` is the one ACR import documents
@@ -89,6 +89,9 @@ class ImportedImageProvider(AzureProvider):
     REPLACE_ON = ("subscriptionId", "resourceGroupName", "registryName", "loginServer", "target")
     OUTPUTS = ("digest", "ref")
 
+    def describe(self, props: dict[str, Any]) -> str:
+        return f"the import of {props.get('source')} into {props.get('registryName')} as {props.get('target')}"
+
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         outs = self._import(props)
         return dynamic.CreateResult(outs["ref"], outs)
@@ -116,8 +119,8 @@ class ImportedImageProvider(AzureProvider):
             arm.registries.begin_import_image(
                 props["resourceGroupName"], registry, parameters, polling=polling
             ).result()
-        except HttpResponseError as err:
-            raise ImportFailedError(f"{what} failed: {polling.last_body_text() or err.message}") from err
+        except AzureError as err:
+            raise ImportFailedError(f"{what} failed: {polling.last_body_text() or fault_text(err)}") from None
 
         repository, tag = repository_and_tag(target)
         digest = AcrDataPlaneClient(props["loginServer"], session).get_tag_digest(repository, tag)
@@ -209,6 +212,9 @@ class ExistingImageProvider(AzureProvider):
 
     REPLACE_ON = ("subscriptionId", "loginServer", "target")
     OUTPUTS = ("digest", "ref")
+
+    def describe(self, props: dict[str, Any]) -> str:
+        return f"the existing image {props.get('target')} in {props.get('loginServer')}"
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         session = self._session(props)

@@ -23,6 +23,8 @@ from providers.errors import AzureOperationError
 IN_FLIGHT = ("notstarted", "running")
 TERMINAL = ("succeeded", "failed", "canceled")
 TIMEOUT_KEY = "timeouts.conversionMinutes"
+# The conversion POST is sent this many times at most (see `start_once`).
+START_ATTEMPTS = 3
 
 
 class StreamingConversionError(AzureOperationError):
@@ -81,6 +83,27 @@ def wait_for_operation(
     return operation
 
 
+def start_once(
+    session: AzureSession, client: AcrDataPlaneClient, repository: str, digest: str, *, deadline: float
+) -> str:
+    """The conversion to wait for: one under way is joined; else one is started, and never twice.
+
+    The POST is not idempotent. After an attempt without a clear answer (no answer, 408/429/5xx) the
+    conversion it may have started is looked for (`GET _streaming/{digest}`) before trying again.
+    """
+    for attempt in range(1, START_ATTEMPTS + 1):
+        last = client.get_conversion(repository, digest)
+        if last is not None and (_status(last) in IN_FLIGHT or (attempt > 1 and _status(last) == "succeeded")):
+            return str(last["id"])
+        try:
+            return str(client.start_conversion(repository, digest)["id"])
+        except AcrDataPlaneError as error:
+            if not error.unanswered or attempt == START_ATTEMPTS:
+                raise
+        session.sleep(min(2.0**attempt, max(deadline - session.clock(), 0.0)))
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
 class _Subjects:
     """Where a streaming referrer may hang: the converted digest, and for an index its linux/amd64 child."""
 
@@ -126,8 +149,11 @@ class StreamingArtifactProvider(_DataPlaneProvider):
       with the operation's `details`.
     - read: the artifact is still among the image's streaming referrers, or it is gone (empty
       result, so a refresh drops it from state and the next `up` converts again).
-    - diff: a different registry, repository or digest is a different artifact (replace); a change of
-      subscription or tenant only changes who calls, and is an in-place update with no API call.
+    - diff: a different registry or repository replaces. A new digest (the import re-imported its
+      tag from a changed source) updates in place: convert the new digest, then leave the old one as
+      `delete` would. So a preview, which cannot know the import's new digest yet, shows an update
+      and not a replacement that `up` may never make. A change of subscription or tenant only
+      changes who calls: an in-place update with no API call.
     - delete: cancels the conversion it started or joined if that still runs (not one started since
       by auto-conversion or anyone else). The referrer stays with its image, as an untagged import's
       manifest does, and goes with the registry: another declared resource may hold the same
@@ -135,10 +161,29 @@ class StreamingArtifactProvider(_DataPlaneProvider):
       or a second reference to one image), and a delete here cannot see it. The subject is never touched.
     """
 
-    REPLACE_ON = ("loginServer", "repository", "digest")
+    REPLACE_ON = ("loginServer", "repository")
     OUTPUTS = ("streamingArtifactDigest", "streamingArtifactSubject", "operationId", "status", "reused")
 
+    def describe(self, props: dict[str, Any]) -> str:
+        return (
+            f"the streaming artifact of {props.get('repository')}@{props.get('digest')} in {props.get('loginServer')}"
+        )
+
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
+        return dynamic.CreateResult(
+            f"{props['loginServer']}/{props['repository']}@{props['digest']}", self._convert(props)
+        )
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
+        if olds.get("digest") == news.get("digest"):
+            return super().update(id_, olds, news)
+        outs = self._convert(news)
+        # As a replacement would: once the new artifact exists, the old digest is left as `delete` leaves it.
+        self.delete(id_, olds)
+        return dynamic.UpdateResult(outs)
+
+    def _convert(self, props: dict[str, Any]) -> dict[str, Any]:
+        """The streaming artifact of `props`' digest: found, joined or converted; its outputs."""
         session, client = self._connect(props)
         repository, digest = props["repository"], props["digest"]
         subject = f"the streaming conversion of {repository}@{digest}"
@@ -153,11 +198,7 @@ class StreamingArtifactProvider(_DataPlaneProvider):
         if referrers:
             return self._result(props, referrers[0]["digest"], None, "Succeeded", reused=True, subject=digest)
 
-        last = client.get_conversion(repository, digest)
-        if last is not None and _status(last) in IN_FLIGHT:
-            operation_id = last["id"]
-        else:
-            operation_id = client.start_conversion(repository, digest)["id"]
+        operation_id = start_once(session, client, repository, digest, deadline=started + budget * 60)
         operation = wait_for_operation(
             session,
             client,
@@ -188,8 +229,8 @@ class StreamingArtifactProvider(_DataPlaneProvider):
     @staticmethod
     def _result(
         props: dict[str, Any], artifact: str, operation_id: str | None, status: Any, *, reused: bool, subject: str
-    ) -> dynamic.CreateResult:
-        outs = StreamingArtifactProvider.outputs_of(
+    ) -> dict[str, Any]:
+        return StreamingArtifactProvider.outputs_of(
             props,
             streamingArtifactDigest=artifact,
             streamingArtifactSubject=subject,
@@ -197,7 +238,6 @@ class StreamingArtifactProvider(_DataPlaneProvider):
             status=status,
             reused=reused,
         )
-        return dynamic.CreateResult(f"{props['loginServer']}/{props['repository']}@{props['digest']}", outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
         _, client = self._connect(props)
@@ -235,6 +275,9 @@ class RepositoryStreamingProvider(_DataPlaneProvider):
     """
 
     REPLACE_ON = ("loginServer", "repository")
+
+    def describe(self, props: dict[str, Any]) -> str:
+        return f"auto-conversion (convertPushedImages) of {props.get('repository')} in {props.get('loginServer')}"
 
     def _apply(self, props: dict[str, Any]) -> dict[str, Any]:
         session, client = self._connect(props)

@@ -61,6 +61,10 @@ class TokenCredentialsProvider(AzureProvider):
     def _what(props: dict[str, Any]) -> str:
         return f"{props['passwordName']} of registry token {token_name_of(props['tokenId'])} in {props['registryName']}"
 
+    def describe(self, props: dict[str, Any]) -> str:
+        token = token_name_of(str(props.get("tokenId")))
+        return f"{props.get('passwordName')} of registry token {token} in {props.get('registryName')}"
+
     def _token(self, session: AzureSession, props: dict[str, Any]) -> dict[str, Any] | None:
         return azure_call(
             f"reading registry token {token_name_of(props['tokenId'])}",

@@ -50,10 +50,12 @@ REPLACE_ON_CHANGE = ("vmSize", "osDiskType", "osDiskSizeGB", "osSKU", "osType", 
 # it, so that every node of the arm booted with the new setting.
 RECYCLE_ON_CHANGE = ("artifactStreamingProfile",)
 
-# 409s that mean "busy, try again": AKS's AnotherOperationInProgress, and OperationNotAllowed only
-# when its message says another operation is in progress (the same code also refuses quota and
-# unsupported changes, which no wait fixes).
+# 409s that mean "busy, try again": AKS's AnotherOperationInProgress, and OperationNotAllowed or
+# EtagMismatch only when the message says another operation is in progress (the same codes also
+# refuse quota and unsupported changes, or a real concurrent edit, which no wait fixes);
+# EtagMismatch "Operation is not allowed because there's an in progress ... operation": Azure/terraform-azurerm-aks#604.
 BUSY_CODE = "AnotherOperationInProgress"
+BUSY_WHEN_SAID = ("OperationNotAllowed", "EtagMismatch")
 BUSY_MESSAGE = re.compile(r"(?i)\b(another|an?\s+existing|ongoing|in[- ]progress)\b.*\b(operation|in progress)\b")
 MAX_CONFLICT_ATTEMPTS = 20
 CONFLICT_BACKOFF_SECONDS = 15.0
@@ -78,7 +80,7 @@ def is_busy(error: HttpResponseError) -> bool:
     if code == BUSY_CODE:
         return True
     message = getattr(odata, "message", None) or error.message or ""
-    return code == "OperationNotAllowed" and bool(BUSY_MESSAGE.search(message))
+    return code in BUSY_WHEN_SAID and bool(BUSY_MESSAGE.search(message))
 
 
 def call_with_conflict_retry(session: AzureSession, start: Callable[[], T], *, what: str, deadline: float) -> T:
@@ -105,7 +107,7 @@ def call_with_conflict_retry(session: AzureSession, start: Callable[[], T], *, w
                     f"{what}: AKS was still busy with another operation after {attempt} attempts "
                     f"({azure_error_text(error)}). Wait for it to finish (az aks nodepool list), or raise "
                     f"acr-streaming-ab:{TIMEOUT_KEY}, and run `pulumi up` again."
-                ) from error
+                ) from None
             # A Retry-After longer than what is left of the budget is cut to it: one last try at the end.
             session.sleep(min(delay, remaining))
 
@@ -138,6 +140,36 @@ def project_properties(current: dict[str, Any], desired: dict[str, Any]) -> dict
             value = list(value or [])
         projected[key] = value
     return projected
+
+
+def update_steps(
+    old: dict[str, Any], desired: dict[str, Any], live: dict[str, Any], recycle: bool
+) -> list[tuple[str, dict[str, Any]]]:
+    """The PUTs of an update, in order, each asking AKS for one kind of change only.
+
+    AKS runs either an upgrade or a scale at a time, and a streaming flip reimages by itself: a
+    recycle scales to 0 with the old settings, applies the change with no nodes, then scales back.
+    A new version with a new count (no recycle) upgrades at the live count first, then scales.
+    """
+    count, live_count = desired.get("count"), live.get("count")
+    wanted_version = desired.get("orchestratorVersion")
+    upgrade = wanted_version is not None and not same_version(live.get("orchestratorVersion"), wanted_version)
+    if not recycle:
+        if upgrade and live_count != count:
+            return [("upgrading", {**desired, "count": live_count}), ("updating", desired)]
+        return [("updating", desired)]
+    steps = []
+    if live_count:
+        # The old settings at the version the pool runs: a pure scale-down, no upgrade, no flip.
+        version = live.get("orchestratorVersion") or old.get("orchestratorVersion")
+        running = {"orchestratorVersion": version} if "orchestratorVersion" in old else {}
+        steps.append(("recycling nodes (scale to 0)", {**old, **running, "count": 0}))
+    if upgrade or {**old, "count": 0} != {**desired, "count": 0}:
+        steps.append(("applying the change with no nodes", {**desired, "count": 0}))
+    if count:
+        steps.append(("recycling nodes (scale back up)", desired))
+    # A parked pool with nothing to change: one PUT of what is declared, as any update.
+    return steps or [("updating", desired)]
 
 
 def diff_pool(olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -181,6 +213,9 @@ class ExperimentPoolProvider(AzureProvider):
     @staticmethod
     def _what(props: dict[str, Any]) -> str:
         return f"agent pool {props['poolName']} of AKS cluster {props['clusterName']}"
+
+    def describe(self, props: dict[str, Any]) -> str:
+        return f"agent pool {props.get('poolName')} of AKS cluster {props.get('clusterName')}"
 
     def _get(self, session: AzureSession, props: dict[str, Any]) -> dict[str, Any] | None:
         client = self._client(session)
@@ -273,32 +308,11 @@ class ExperimentPoolProvider(AzureProvider):
                 f"{self._what(news)} no longer exists; run `pulumi refresh` and then `pulumi up` to create it again"
             )
 
-        def owned(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        pool = current
+        for step, properties in update_steps(old_properties, desired, current.get("properties") or {}, recycle):
             # Only what the project declares: echoing the GET would send back nodeImageVersion
             # (writable in 2026-08-01: a node image rollback) and explicit nulls.
-            return {"properties": {**desired, **(overrides or {})}}
-
-        live = current.get("properties") or {}
-        wanted_version = desired.get("orchestratorVersion")
-        if (
-            wanted_version is not None
-            and not same_version(live.get("orchestratorVersion"), wanted_version)
-            and live.get("count") != desired.get("count")
-        ):
-            # AKS refuses to upgrade and scale a pool in one operation ("You can't simultaneously run
-            # upgrade and scale operations", AKS node pool limitations): upgrade at the current count
-            # first, then scale (or recycle) below.
-            current = self._put(session, news, owned({"count": live.get("count")}), "upgrading")
-
-        if recycle and desired["count"] > 0:
-            if (current.get("properties") or {}).get("count", 0) > 0:
-                # Everything else changes together with the scale-down, so no node of the old
-                # configuration survives and the new nodes come up with the new one.
-                current = self._put(session, news, owned({"count": 0}), "recycling nodes (scale to 0)")
-            pool = self._put(session, news, owned(), "recycling nodes (scale back up)")
-        else:
-            # Parked pools (count 0) have no nodes and so no cache: applying is all a reset needs.
-            pool = self._put(session, news, owned(), "updating")
+            pool = self._put(session, news, {"properties": properties}, step)
         return UpdateResult(self._outputs(news, pool, desired))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:

@@ -13,17 +13,27 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import pulumi
 import pulumi.dynamic as dynamic
 from azure.core.credentials import AccessToken, TokenCredential
 from azure.core.pipeline.policies import RetryPolicy
 from azure.core.pipeline.transport import HttpTransport
+from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
 from azure.mgmt.core.polling.arm_polling import ARMPolling
 
-from providers.errors import AzureOperationError, WaitTimeoutError, body_excerpt, scrub
+from providers.errors import (
+    AzureOperationError,
+    WaitTimeoutError,
+    body_excerpt,
+    failing_cleanly,
+    sane_retry_after,
+    scrub,
+)
 
-ARM_SCOPE = "https://management.azure.com/.default"
+ARM_HOST = "management.azure.com"
+ARM_SCOPE = f"https://{ARM_HOST}/.default"
 
 # azure-core RetryPolicy settings: up to 8 tries, 2 s, 4 s, 8 s ... capped at 60 s; a Retry-After header
 # from the service takes precedence over the computed backoff.
@@ -50,6 +60,16 @@ class BoundedRetryPolicy(RetryPolicy):
             return False
         return super().is_retry(settings, response)
 
+    def get_retry_after(self, response) -> float | None:
+        # azure-core raises on a Retry-After that is neither a number nor a date ("Invalid HTTP date")
+        # and would sleep NaN; anything but a finite, non-negative number of seconds means "use the backoff".
+        headers = response.http_response.headers
+        seconds = sane_retry_after(headers.get("Retry-After"))
+        if seconds is None:
+            milliseconds = sane_retry_after(headers.get("retry-after-ms") or headers.get("x-ms-retry-after-ms"))
+            seconds = None if milliseconds is None else milliseconds / 1000
+        return seconds
+
     def _sleep_for_retry(self, response, transport) -> bool:
         retry_after = self.get_retry_after(response)
         if retry_after:
@@ -60,6 +80,27 @@ class BoundedRetryPolicy(RetryPolicy):
 
 def retry_policy() -> BoundedRetryPolicy:
     return BoundedRetryPolicy(**RETRY_SETTINGS)
+
+
+class ForeignHostError(AzureOperationError):
+    """An ARM client was about to send its token to a host other than Azure Resource Manager."""
+
+
+class ArmOnlyAuthenticationPolicy(ARMChallengeAuthenticationPolicy):
+    """The ARM bearer token goes to the ARM endpoint only.
+
+    A long-running operation is polled at the URL its answer names (`Location`,
+    `Azure-AsyncOperation`); one on another host is refused instead of being sent the token.
+    """
+
+    def on_request(self, request) -> None:
+        url = urlsplit(request.http_request.url)
+        if url.hostname is None or url.hostname.lower() != ARM_HOST or url.scheme != "https":
+            raise ForeignHostError(
+                f"refused to send the Azure Resource Manager token to {url.scheme}://{url.netloc}{url.path} "
+                f"(only {ARM_HOST} gets it): an answer pointed there"
+            )
+        super().on_request(request)
 
 
 # How often long-running operations are polled when the service gives no Retry-After.
@@ -120,7 +161,8 @@ class AzureSession:
 
     def arm_client(self, client_type: Callable[..., T]) -> T:
         """An azure-mgmt-* client for this subscription, with the session's retries and transport."""
-        return client_type(self.credential, self.subscription_id, **self.client_kwargs())
+        guard = ArmOnlyAuthenticationPolicy(self.credential, ARM_SCOPE)
+        return client_type(self.credential, self.subscription_id, authentication_policy=guard, **self.client_kwargs())
 
     def wait_until(
         self,
@@ -345,10 +387,22 @@ class AzureProvider(dynamic.ResourceProvider):
     REPLACE_ON: tuple[str, ...] = ()
     OUTPUTS: tuple[str, ...] = ()
     DELETE_BEFORE_REPLACE = False
+    # Every failure of these ends as one clean `AzureOperationError` (errors.failing_cleanly).
+    _CALLS = {"create": "creating", "read": "reading", "update": "updating", "delete": "deleting"}
+
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        for name, verb in AzureProvider._CALLS.items():
+            if name in cls.__dict__:
+                setattr(cls, name, failing_cleanly(verb, cls.__dict__[name]))
 
     def __init__(self, session_factory: SessionFactory | None = None):
         super().__init__()
         self._session_factory = session_factory
+
+    def describe(self, props: dict[str, Any]) -> str:
+        """The resource, as a failure message names it; providers say more."""
+        return type(self).__name__.removesuffix("Provider")
 
     def _session(self, props: dict[str, Any]) -> AzureSession:
         return session_for(props, self._session_factory)

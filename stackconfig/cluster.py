@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import uuid
+from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool, StrictInt, StrictStr, model_validator
+from pydantic import AfterValidator, Field, StrictBool, StrictInt, StrictStr, model_validator
 
 from contract import (
     LABEL_POOL,
@@ -18,6 +19,7 @@ from contract import (
 )
 from stackconfig import fields as f
 from stackconfig.base import ConfigModel, Problems, raise_if
+from stackconfig.errors import problem
 from stackconfig.vm_sizes import VmSize, ephemeral_os_capacity_gib, parse_vm_size
 
 LINUX_OS_SKUS = (
@@ -34,6 +36,36 @@ LINUX_OS_SKUS = (
 NOT_IN_POOL_API = {"AzureLinuxOSGuard", "AzureLinux3OSGuard", "KataMshvVmIsolation"}
 # The system pool is declared inline in the managed cluster: only the SKUs its API has.
 SYSTEM_POOL_OS_SKUS = tuple(sku for sku in LINUX_OS_SKUS if sku not in NOT_IN_POOL_API)
+
+
+# What the pull-check Job runs by default (cluster.pullCheckImage), added to a stack's images when it
+# lists none of that name: Microsoft's copy of Docker's hello-world, FROM scratch with one static binary,
+# so it shares no layer with a measured image. Not streamed: it proves the kubelet can pull, nothing more.
+DEFAULT_PULL_CHECK_IMAGE_NAME = "hello-world"
+DEFAULT_PULL_CHECK_IMAGE = {
+    "name": DEFAULT_PULL_CHECK_IMAGE_NAME,
+    "source": "mcr.microsoft.com/hello-world:latest",
+    "target": "library/hello-world:latest",
+    "streaming": False,
+}
+
+
+def _object_id(value: str) -> str:
+    try:
+        return str(uuid.UUID(value)) if len(value) == 36 else _not_a_guid(value)
+    except ValueError:
+        return _not_a_guid(value)
+
+
+def _not_a_guid(value: str) -> str:
+    raise problem(
+        f"{value!r} is not an Entra ID object id; allowed: a GUID such as 00000000-0000-0000-0000-000000000000 "
+        "(`az ad signed-in-user show --query id`, `az ad sp show --id <appId> --query id`)"
+    )
+
+
+# Lower-cased, so the same principal written twice is one assignment, named the same on every run.
+EntraObjectId = Annotated[StrictStr, AfterValidator(_object_id)]
 
 
 class SystemPoolConfig(ConfigModel):
@@ -57,7 +89,22 @@ class ClusterConfig(ConfigModel):
         alias="pullMode",
         description="`attach`: AcrPull "
         "for the kubelet identity; `token`: a registry token and a "
-        "pull secret (no streaming).",
+        "pull secret (no streaming; without the right to assign roles, prefer acrPull: external).",
+    )
+    acr_pull: Literal["assign", "external"] = Field(
+        "assign",
+        alias="acrPull",
+        description="With pullMode `attach`: `assign`, the stack assigns AcrPull to the kubelet identity (needs "
+        "the right to create role assignments); `external`, it declares none and exports `acrPullCommand` "
+        "for an administrator, and the first rollout waits for the assignment (the pull check).",
+    )
+    pull_check_image: f.ImageName = Field(
+        DEFAULT_PULL_CHECK_IMAGE_NAME,
+        alias="pullCheckImage",
+        description="Image (by name) the pull-check Job runs on every experiment pool before the first rollout; "
+        "it must share no layer with a measured image, so no workload or synthetic image may use it. The "
+        "default, hello-world (mcr.microsoft.com/hello-world: FROM scratch, one static binary), joins "
+        "`images` when they list no image of that name.",
     )
     oidc_issuer: StrictBool = Field(
         False, alias="oidcIssuer", description="Enable the cluster's OIDC issuer (once on, AKS cannot switch it off)."
@@ -75,6 +122,36 @@ class ClusterConfig(ConfigModel):
         "Include the addresses `pulumi up` and `timing` run from.",
     )
     sku_tier: Literal["Free", "Standard"] = Field("Free", alias="skuTier", description="AKS control-plane tier.")
+    admin_object_ids: tuple[EntraObjectId, ...] = Field(
+        (),
+        alias="adminObjectIds",
+        description="With localAccounts false: the Entra ID object ids (users, groups, service principals) "
+        "given AKS RBAC Cluster Admin, one assignment each. Empty: whoever runs `pulumi up`, so another "
+        "runner (CI, a colleague) replaces that assignment and revokes the previous one; list every deployer "
+        "here to keep them all (docs/operations.md).",
+    )
+    network_policy: Literal["cilium", "none"] = Field(
+        "cilium",
+        alias="networkPolicy",
+        description="`cilium`: Azure CNI overlay with the Cilium dataplane, which enforces the workload "
+        "namespace's NetworkPolicies; `none`: no network profile declared (AKS's default networking, as "
+        "clusters created before this key had) and no NetworkPolicies. Changing it replaces the cluster.",
+    )
+
+    @model_validator(mode="after")
+    def _admins(self) -> ClusterConfig:
+        found: Problems = []
+        if self.admin_object_ids and self.local_accounts:
+            found.append(
+                (
+                    ("adminObjectIds",),
+                    "cluster admins are assigned only on an Entra ID cluster; allowed: with localAccounts: false",
+                )
+            )
+        if len(set(self.admin_object_ids)) != len(self.admin_object_ids):
+            found.append((("adminObjectIds",), "an object id is listed twice; allowed: each principal once"))
+        raise_if(found)
+        return self
 
 
 class PoolConfig(ConfigModel):

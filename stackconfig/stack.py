@@ -8,7 +8,7 @@ from pydantic import Field, PrivateAttr, StrictBool, StrictStr, model_validator
 
 from stackconfig import fields as f
 from stackconfig.base import ConfigModel, Problems, check_unique, raise_if
-from stackconfig.cluster import ClusterConfig, PoolConfig
+from stackconfig.cluster import DEFAULT_PULL_CHECK_IMAGE, ClusterConfig, PoolConfig
 from stackconfig.errors import Path
 from stackconfig.images import ImageConfig, RegistryConfig, SyntheticImageConfig
 from stackconfig.sweep import SweepConfig
@@ -21,6 +21,12 @@ class TimeoutsConfig(ConfigModel):
     conversion_minutes: f.TimeoutMinutes = Field(60, alias="conversionMinutes", description="Per streaming conversion.")
     build_minutes: f.TimeoutMinutes = Field(60, alias="buildMinutes", description="Per ACR task build.")
     pool_minutes: f.TimeoutMinutes = Field(45, alias="poolMinutes", description="Per agent-pool operation.")
+    pull_check_minutes: f.TimeoutMinutes = Field(
+        20,
+        alias="pullCheckMinutes",
+        description="How long the first rollout waits for the pull check on each pool (AcrPull to reach the "
+        "kubelet identity, or an administrator to assign it).",
+    )
 
 
 class StackConfig(ConfigModel):
@@ -138,6 +144,15 @@ class StackConfig(ConfigModel):
         return config
 
     @model_validator(mode="after")
+    def _add_pull_check_image(self) -> StackConfig:
+        """The default pull-check image joins a non-empty `images` that has no image of its name or target."""
+        default = ImageConfig.model_validate(DEFAULT_PULL_CHECK_IMAGE)
+        listed = {i.name for i in self.images} | {i.target for i in self.images}
+        if not self.images or self.cluster.pull_check_image != default.name or listed & {default.name, default.target}:
+            return self
+        return self.model_copy(update={"images": (*self.images, default)})
+
+    @model_validator(mode="after")
     def _across_keys(self) -> StackConfig:
         found: Problems = list(self._sweep_problems)
         self._check_role(found)
@@ -153,6 +168,7 @@ class StackConfig(ConfigModel):
             )
         if not self.is_registry_stack:
             self._check_pools(found)
+            self._check_pull_access(found)
         self._check_exposure(found)
         workloads = check_workloads(self, found)
         raise_if(found)
@@ -300,3 +316,42 @@ class StackConfig(ConfigModel):
                         "attach",
                     )
                 )
+
+    def _check_pull_access(self, found: Problems) -> None:
+        """`acrPull` and the pull check's image: an imported image that shares no layer with a measured one."""
+        cluster = self.cluster
+        if cluster.acr_pull == "external" and cluster.pull_mode == "token":
+            found.append(
+                (
+                    ("cluster", "acrPull"),
+                    "`external` waits for an AcrPull role assignment, which cluster.pullMode: token does not use; "
+                    "allowed: assign (with pullMode: token), or pullMode: attach",
+                )
+            )
+        name, key = cluster.pull_check_image, ("cluster", "pullCheckImage")
+        imported = {i.name: i.source for i in self.images}
+        if name not in imported:
+            found.append(
+                (key, f"{name!r} is not a configured imported image; allowed: {', '.join(imported) or '(none)'}")
+            )
+            return
+        # The check must put no layer of a measured image on an experiment node before the first trial:
+        # nothing measured may be it, by name or (another entry of the same source) by source.
+        source = imported[name]
+        same = {name} | {n for n, other in imported.items() if source is not None and other == source}
+        users = [f"workload {w.name!r}" for w in self.workloads if same & {w.image, w.backend_image}]
+        users += [
+            f"synthetic image {s.name!r}"
+            for s in self.synthetic_images
+            if (same | {source} - {None}) & {s.base_image, s.tools_image, s.squash_of}
+        ]
+        if users:
+            found.append(
+                (
+                    key,
+                    f"{name!r} is also used by {', '.join(users)}: its layers would be on the nodes before the "
+                    "first trial; allowed: an image no workload or synthetic image uses, such as "
+                    "{name: hello-world, source: mcr.microsoft.com/hello-world:latest, target: "
+                    "library/hello-world:latest, streaming: false}",
+                )
+            )

@@ -55,6 +55,36 @@ class ResourcesConfig(ConfigModel):
         return self
 
 
+class EgressRuleConfig(ConfigModel):
+    """One destination outside the cluster a custom container may connect to."""
+
+    cidr: f.Cidr = Field(description="Addresses it may reach, e.g. `203.0.113.0/24` (outside the cluster).")
+    ports: tuple[f.Port, ...] = Field((), description="Destination ports; empty: every port.")
+    protocol: Literal["TCP", "UDP"] = Field("TCP", description="Protocol of `ports`.")
+
+
+class ContainerNetworkConfig(ConfigModel):
+    """What a custom container may connect to; the workload namespace denies everything else."""
+
+    mode: Literal["none", "dns", "egress"] = Field(
+        "dns",
+        description="`none`: no connection at all; `dns` (default): cluster DNS only, so names resolve but "
+        "nothing is reached and the start-up measured is the pull's, not the network's; `egress`: DNS and "
+        "the `egress` destinations.",
+    )
+    egress: tuple[EgressRuleConfig, ...] = Field((), description="mode egress: `[{cidr, ports, protocol}]`.")
+
+    @model_validator(mode="after")
+    def _egress_with_its_mode(self) -> ContainerNetworkConfig:
+        if self.mode == "egress" and not self.egress:
+            raise_if([(("egress",), "mode egress without destinations reaches nothing; allowed: [{cidr, ports}]")])
+        if self.mode != "egress" and self.egress:
+            raise_if(
+                [(("egress",), f"mode {self.mode} takes no destinations; allowed: mode: egress, or leave out egress")]
+            )
+        return self
+
+
 class ContainerConfig(ConfigModel):
     """The container of a `custom` workload: your image, started and probed the way you say."""
 
@@ -76,6 +106,11 @@ class ContainerConfig(ConfigModel):
         alias="appReadyLog",
         description="A regular expression: the first log line matching it is the app-ready time in the "
         "timing report (`app_ready_seconds`), as the synthetic images' own ready line is.",
+    )
+    network: ContainerNetworkConfig = Field(
+        default_factory=ContainerNetworkConfig,
+        description="Connections it may open: `mode` none, dns (default) or egress with `egress` "
+        "destinations. Its `port` takes connections from the workload namespace's pods.",
     )
     confinement: Literal["own", "non-root", "runtime-default"] = Field(
         "own",
@@ -158,7 +193,8 @@ class WorkloadConfig(ConfigModel):
     )
     resources: ResourcesConfig = Field(default_factory=ResourcesConfig, description="Requests and limits.")
     container: ContainerConfig | None = Field(
-        None, description="custom: port, readiness, command, args, env, resources, appReadyLog, confinement."
+        None,
+        description="custom: port, readiness, command, args, env, resources, appReadyLog, network, confinement.",
     )
     factor: FactorConfig | None = Field(
         None, description="The factor this workload's comparison stands for (set by `sweep`; or by hand)."

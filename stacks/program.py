@@ -118,7 +118,7 @@ def _experiment_stack(config: StackConfig, stack_name: str, azure: AzureTarget) 
     images = {
         image.name: referenced_image(image, exported, registry_stack, sources)
         for image in config.all_images
-        if image.name in config.used_image_names()
+        if image.name in config.used_image_names() | {config.cluster.pull_check_image}
     }
     # Its own resource group: tearing the experiment down removes every node cache and nothing else.
     group = resources.ResourceGroup(
@@ -155,7 +155,7 @@ def referenced_image(
             have = ", ".join(sorted(images or {})) or "none"
             raise pulumi.RunError(
                 f"{PROJECT}:registryStack: {stack} exports no image {image.name!r}, which this stack's workloads "
-                f"use (it exports: {have}); add it to the registry stack's images and `pulumi up` it first"
+                f"or pull check use (it exports: {have}); add it to the registry stack's images and `pulumi up` it first"
             )
         return found
 
@@ -201,10 +201,14 @@ def _cluster_side(config: StackConfig, stack_name: str, azure: AzureTarget, side
             images=side.images,
             load_balancer_source_ranges=config.load_balancer_source_ranges,
             public_endpoints=config.public_endpoints,
+            network_policies=config.cluster.network_policy != "none",
             kubeconfig=cluster.kubeconfig,
             pool_resources=cluster.pool_resources,
             stack_name=stack_name,
             image_pull_secret_dockerconfigjson=cluster.image_pull_secret_dockerconfigjson,
+            pull_check_image=side.images[config.cluster.pull_check_image],
+            pull_check_minutes=config.timeouts.pull_check_minutes,
+            acr_pull=cluster.acr_pull_role_assignment,
         ),
     )
     return {
@@ -214,6 +218,9 @@ def _cluster_side(config: StackConfig, stack_name: str, azure: AzureTarget, side
         "kubeconfig": pulumi.Output.secret(cluster.kubeconfig),
         "oidcIssuerUrl": cluster.oidc_issuer_url,
         "pools": cluster.pools_summary,
+        # For cluster.acrPull: external: whom an administrator assigns AcrPull to, and the exact command.
+        "kubeletPrincipalId": cluster.kubelet_object_id,
+        "acrPullCommand": cluster.acr_pull_command,
         "endpoints": workloads.endpoints,
         "timingReaders": workloads.timing_readers,
     }

@@ -27,16 +27,20 @@ TIMING_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "timing"  # kub
 class FakeCredential:
     """An AAD credential that hands out a placeholder token and remembers what it was asked for."""
 
-    def __init__(self):
+    def __init__(self, token: str = "REDACTED"):
         self.requests: list[tuple[tuple[str, ...], dict]] = []
+        self.token = token
 
     def get_token(self, *scopes: str, **kwargs) -> AccessToken:
         self.requests.append((scopes, kwargs))
-        return AccessToken("REDACTED", int(time.time()) + 3600)
+        return AccessToken(self.token, int(time.time()) + 3600)
 
 
 def replay_session(
-    interactions: list[Interaction] | ReplayTransport, clock: Callable[[], float] | None = None, poll_seconds: float = 0
+    interactions: list[Interaction] | ReplayTransport,
+    clock: Callable[[], float] | None = None,
+    poll_seconds: float = 0,
+    credential: FakeCredential | None = None,
 ) -> tuple[AzureSession, ReplayTransport]:
     """A session on replayed HTTP; `clock` (an offline.clock.FakeClock, or any callable) also sleeps when it can."""
     transport = interactions if isinstance(interactions, ReplayTransport) else ReplayTransport(interactions)
@@ -44,7 +48,7 @@ def replay_session(
     session = AzureSession(
         SUBSCRIPTION,
         TENANT,
-        FakeCredential(),
+        credential or FakeCredential(),
         transport=transport,
         sleep=sleep,
         clock=clock or time.monotonic,
@@ -69,9 +73,10 @@ def provider_on(
     *,
     clock: Callable[[], float] | None = None,
     poll_seconds: float = 0,
+    credential: FakeCredential | None = None,
 ) -> tuple[P, ReplayTransport]:
     """`provider_class` built on a replay session: the one way provider tests reach Azure."""
-    session, transport = replay_session(interactions, clock=clock, poll_seconds=poll_seconds)
+    session, transport = replay_session(interactions, clock=clock, poll_seconds=poll_seconds, credential=credential)
     return provider_class(session_factory(session)), transport
 
 

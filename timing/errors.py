@@ -12,6 +12,7 @@ class ExitStatus(IntEnum):
     FAILURE = 1  # something failed at run time
     USAGE = 2  # the command line or its inputs are wrong
     FLAGGED = 3  # measure: trials were written, but some are flagged (not cold, not all Ready)
+    GATE_FAILED = 3  # report: --fail-below or --require-verified failed (the outputs were written)
     INTERRUPTED = 130  # Ctrl-C: trials taken are kept, what measure created is removed
 
 

@@ -40,6 +40,7 @@ ROLE = "azure-native:authorization:RoleAssignment"
 
 
 DEPLOYER = "22222222-2222-2222-2222-222222222222"
+ADMIN_ROLE = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
 
 
 def stack_values(**overrides) -> dict:
@@ -85,6 +86,7 @@ def program_for(values: dict, name_prefix: str = "streamab"):
             "oidcIssuerUrl": cluster.oidc_issuer_url,
             "kubeletObjectId": cluster.kubelet_object_id,
             "poolResources": sorted(cluster.pool_resources),
+            "acrPullCommand": cluster.acr_pull_command,
         }
         if cluster.image_pull_secret_dockerconfigjson is not None:
             exports["pullSecret"] = cluster.image_pull_secret_dockerconfigjson
@@ -116,6 +118,13 @@ def test_cluster_has_system_identity_rbac_version_and_only_the_tainted_system_po
     assert system["vmSize"] == config.cluster.system_pool.vm_size
     assert cluster.ignore_changes == []
     assert cluster.parent == ev.of_type("acr-streaming-ab:cluster:StreamingCluster")[0].urn
+
+
+def test_no_upgrade_or_node_image_reimage_under_a_running_experiment(attach):
+    _, ev = attach
+    (cluster,) = ev.of_type(CLUSTER)
+    # The enum values of azure-native v3 (containerservice.UpgradeChannel / NodeOSUpgradeChannel).
+    assert cluster.inputs["autoUpgradeProfile"] == {"upgradeChannel": "none", "nodeOSUpgradeChannel": "None"}
 
 
 def test_cluster_does_not_wait_for_the_registry_and_the_role_assignment_waits_for_both(attach):
@@ -257,6 +266,25 @@ def test_a_pool_named_like_the_system_pool_is_refused():
     pools[0]["name"] = "system"
     with pytest.raises(ConfigError, match=r"pools\[0\]\.name: pool 'system': 'system' is the system pool's name"):
         parse_stack_config(stack_values(pools=pools, workloads=[], activeWorkloads=[]))
+
+
+# acrPull: external --------------------------------------------------------------------------------
+def test_external_acr_pull_declares_no_role_assignment_and_exports_the_administrators_command():
+    values = stack_values(cluster={"acrPull": "external"})
+    _, program = program_for(values)
+    ev = evaluate(program, values)
+    assert ev.of_type(ROLE) == []
+    kubelet = kubelet_object_id_of("streamab-aks")
+    assert ev.outputs["kubeletObjectId"] == kubelet
+    assert ev.outputs["acrPullCommand"] == (
+        f"az role assignment create --assignee-object-id {kubelet} --assignee-principal-type ServicePrincipal "
+        f"--role AcrPull --scope {REGISTRY_ID}"
+    )
+
+
+def test_assign_mode_has_no_command_for_an_administrator(attach):
+    _, ev = attach
+    assert ev.outputs["acrPullCommand"] is None
 
 
 # Token mode -------------------------------------------------------------------------------------
@@ -482,6 +510,16 @@ def test_the_cluster_runs_a_network_policy_engine_and_keeps_local_accounts_by_de
     assert "token: fake-user-token" in ev.outputs["kubeconfig"]
 
 
+def test_network_policy_none_declares_the_cluster_as_before_the_cilium_profile(attach):
+    """`none` sends no networkProfile, as the cluster was declared before the Cilium profile (c5515ac)."""
+    values = stack_values(cluster={"networkPolicy": "none"})
+    _, program = program_for(values)
+    (plain,) = evaluate(program, values).of_type(CLUSTER)
+    (cilium,) = attach[1].of_type(CLUSTER)
+    assert "networkProfile" not in plain.inputs
+    assert plain.inputs == {k: v for k, v in cilium.inputs.items() if k != "networkProfile"}
+
+
 @pytest.fixture(scope="module")
 def entra_only():
     values = stack_values(cluster={"localAccounts": False, "authorizedIpRanges": ["203.0.113.0/24"]})
@@ -497,11 +535,53 @@ def test_entra_id_only_cluster_grants_the_deployer_and_hands_out_a_kubelogin_kub
     (admin,) = [r for r in entra_only.of_type(ROLE) if r.name == "cluster-deployer-rbac-admin"]
     assert admin.inputs["principalId"] == DEPLOYER and admin.inputs["scope"] == cluster.id
     assert admin.inputs["roleDefinitionId"].endswith("/roleDefinitions/b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b")
+    # Named by (cluster, principal, role); Azure keeps one per triple, so a renamed one is deleted first.
+    assert admin.inputs["roleAssignmentName"] == role_assignment_name(cluster.id, DEPLOYER, ADMIN_ROLE)
+    assert admin.delete_before_replace
     user = yaml.safe_load(entra_only.outputs["kubeconfig"])["users"][0]["user"]
     assert user["exec"]["command"] == "kubelogin"
     # No fixed sign-in method: AAD_LOGIN_METHOD (azurecli, workloadidentity) decides; never devicecode.
     assert "--login" not in user["exec"]["args"] and "devicecode" not in user["exec"]["args"]
     assert "--server-id" in user["exec"]["args"] and "token" not in user
+
+
+def test_listed_cluster_admins_replace_the_deployer_one_assignment_each():
+    """With cluster.adminObjectIds the assignments no longer follow whoever runs the program."""
+    admins = ["33333333-3333-3333-3333-333333333333", "44444444-4444-4444-4444-44444444444A"]
+    values = stack_values(cluster={"localAccounts": False, "adminObjectIds": admins})
+    _, program = program_for(values)
+    ev = evaluate(program, values)
+    (cluster,) = ev.of_type(CLUSTER)
+    granted = {
+        r.inputs["principalId"]: r for r in ev.of_type(ROLE) if r.inputs["roleDefinitionId"].endswith(ADMIN_ROLE)
+    }
+    assert sorted(granted) == [admins[0], admins[1].lower()]  # DEPLOYER is not among them
+    for principal, assignment in granted.items():
+        assert assignment.name == f"cluster-rbac-admin-{principal}" and assignment.inputs["scope"] == cluster.id
+        assert assignment.inputs["roleAssignmentName"] == role_assignment_name(cluster.id, principal, ADMIN_ROLE)
+        assert assignment.delete_before_replace
+    # The first listed takes over a deployer assignment of an earlier run instead of revoking it.
+    assert granted[admins[0]].aliases == ["cluster-deployer-rbac-admin"] and granted[admins[1].lower()].aliases == []
+    assert "kubelogin" in ev.outputs["kubeconfig"]
+
+
+@pytest.mark.parametrize(
+    "cluster, message",
+    [
+        ({"localAccounts": False, "adminObjectIds": ["me"]}, r"adminObjectIds\[0\]: 'me' is not an Entra ID object id"),
+        ({"adminObjectIds": [DEPLOYER]}, r"adminObjectIds: cluster admins are assigned only on an Entra ID cluster"),
+        (
+            {
+                "localAccounts": False,
+                "adminObjectIds": ["aaaaaaaa-0000-0000-0000-000000000000", "AAAAAAAA-0000-0000-0000-000000000000"],
+            },
+            r"adminObjectIds: an object id is listed twice",
+        ),
+    ],
+)
+def test_cluster_admins_are_guids_listed_once_on_an_entra_id_cluster(cluster, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_stack_config(stack_values(cluster=cluster))
 
 
 def test_the_kubernetes_client_timing_uses_signs_in_through_kubelogin(entra_only, tmp_path, monkeypatch):

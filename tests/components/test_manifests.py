@@ -150,11 +150,30 @@ def test_azure_vote_arm_objects():
     lb = services["vote-teleporter-front"]["spec"]
     assert lb["type"] == "LoadBalancer"
     assert lb["loadBalancerSourceRanges"] == ["203.0.113.0/24", "198.51.100.7/32"]
+    # The client's own address reaches the pod, so the front's ipBlock policy can admit it.
+    assert lb["externalTrafficPolicy"] == "Local"
     assert lb["ports"] == [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]
     assert lb["selector"] == {"streaming-ab/arm": "vote-teleporter", "app.kubernetes.io/name": "azure-vote-front"}
     redis = services["vote-teleporter-back"]["spec"]
     assert redis["type"] == "ClusterIP" and redis["ports"][0]["port"] == 6379
-    assert "loadBalancerSourceRanges" not in redis
+    assert "loadBalancerSourceRanges" not in redis and "externalTrafficPolicy" not in redis
+
+
+@pytest.mark.parametrize("public_endpoints, expected", [(True, "Local"), (False, None)])
+def test_only_a_load_balancer_front_keeps_the_client_source_address(public_endpoints, expected):
+    """`Cluster` would SNAT the client to a node address, which the front's NetworkPolicy does not admit."""
+    config = config_for("teleport-ab")
+    workload = config.workloads[0]
+    arm = workload.arms[0]
+    pool = {p.name: p for p in config.pools}[arm.pool]
+    images = manifests.ArmImages(main=FRONT_REF, backend=BACK_REF)
+    objects = manifests.arm_objects(
+        workload, arm, pool, namespace_name="ns", images=images, public_endpoints=public_endpoints
+    )
+    front = of_kind(objects, "Service")[manifests.front_name(arm)]
+    assert front["spec"]["type"] == ("LoadBalancer" if public_endpoints else "ClusterIP")
+    assert front["spec"].get("externalTrafficPolicy") == expected
+    kubernetes_validate.validate(front, "1.33.0", strict=True)
 
 
 def test_pods_carry_the_contract_labels_and_run_on_their_pool():

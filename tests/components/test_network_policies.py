@@ -1,5 +1,6 @@
 """The workload namespace's NetworkPolicies: valid objects (kubernetes-validate) that allow exactly the
-azure-vote front -> its own redis, DNS for the front, and a LoadBalancer front's source ranges.
+azure-vote front -> its own redis, DNS for the front, a LoadBalancer front's source ranges, and a
+custom container's `container.network` (DNS by default) and port.
 
 `allowed` reads the policies the way NetworkPolicy semantics define them (a pod selected by any policy
 of a direction is isolated in it; a connection needs an allowing rule on both ends); no cluster runs.
@@ -7,12 +8,14 @@ of a direction is isolated in it; a connection needs an allowing rule on both en
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 import kubernetes_validate
 import pytest
 
 from components import manifests, network_policies
+from stackconfig.errors import ConfigError
 from stackconfig.model import StackConfig
 from stacks.config import parse_stack_config
 
@@ -39,13 +42,27 @@ def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
 
 def _peer_matches(peer: dict[str, Any], labels: dict[str, str] | None, namespace: str, cidr: str | None) -> bool:
     if "ipBlock" in peer:
-        return cidr is not None and peer["ipBlock"]["cidr"] == cidr
+        return cidr is not None and _block_admits(peer["ipBlock"], ipaddress.ip_network(cidr))
     if labels is None:
         return False
     if "namespaceSelector" in peer:
         ns_labels = {"kubernetes.io/metadata.name": namespace}
         return _selects(peer["namespaceSelector"], ns_labels) and _selects(peer.get("podSelector", {}), labels)
     return namespace == NAMESPACE and _selects(peer["podSelector"], labels)
+
+
+def _block_admits(block: dict[str, Any], client: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    """An ipBlock admits every address of `client` when its cidr contains them all and no `except` does."""
+
+    def contains(cidr: str) -> bool:
+        network = ipaddress.ip_network(cidr)
+        return network.version == client.version and client.subnet_of(network)  # type: ignore[arg-type]
+
+    def overlaps(cidr: str) -> bool:
+        network = ipaddress.ip_network(cidr)
+        return network.version == client.version and client.overlaps(network)
+
+    return contains(block["cidr"]) and not any(overlaps(cidr) for cidr in block.get("except") or [])
 
 
 def _side_allows(found, labels, direction, key, peer_labels, peer_namespace, cidr, port) -> bool:
@@ -56,9 +73,11 @@ def _side_allows(found, labels, direction, key, peer_labels, peer_namespace, cid
         return True
     for policy in isolating:
         for rule in policy["spec"].get(direction.lower()) or []:
-            peers = rule.get(key) or []
-            peer_ok = any(_peer_matches(peer, peer_labels, peer_namespace, cidr) for peer in peers)
-            if peer_ok and any(p["port"] in port for p in rule.get("ports") or []):
+            # A rule without peers admits every peer, one without ports every port.
+            peers = rule.get(key)
+            peer_ok = not peers or any(_peer_matches(peer, peer_labels, peer_namespace, cidr) for peer in peers)
+            ports = rule.get("ports")
+            if peer_ok and (not ports or any(p["port"] in port for p in ports)):
                 return True
     return False
 
@@ -81,8 +100,32 @@ REDIS = (manifests.REDIS_PORT, "redis")
 HTTP = (80, "http")
 
 
+def custom(network: dict[str, Any] | None = None, port: int | None = 8080) -> StackConfig:
+    container: dict[str, Any] = {"port": port} if port else {"appReadyLog": "ready"}
+    if network is not None:
+        container["network"] = network
+    workload = {
+        "name": "mine",
+        "template": "custom",
+        "image": "myapp",
+        "container": container,
+        "arms": [{"pool": "teleporter"}, {"pool": "shuttle"}],
+    }
+    return teleport(
+        images=[{"name": "myapp", "target": "myapp:1", "existing": True}],
+        syntheticImages=[],
+        activeWorkloads=["mine"],
+        workloads=[workload],
+    )
+
+
+EGRESS = {"mode": "egress", "egress": [{"cidr": "203.0.113.0/24", "ports": [443]}, {"cidr": "198.51.100.9/32"}]}
+
+
 def test_every_policy_validates():
-    for config in (teleport(), teleport(loadBalancerSourceRanges=["203.0.113.0/24"]), teleport(publicEndpoints=True)):
+    configs = [teleport(), teleport(loadBalancerSourceRanges=["203.0.113.0/24"]), teleport(publicEndpoints=True)]
+    configs += [custom(), custom({"mode": "none"}, port=None), custom(EGRESS)]
+    for config in configs:
         for policy in policies(config):
             kubernetes_validate.validate(policy, "1.33.0", strict=True)
 
@@ -102,16 +145,76 @@ def test_front_reaches_its_own_redis_and_dns_and_nothing_else():
 
 
 @pytest.mark.parametrize(
-    "overrides, sources",
+    "overrides, admitted, refused",
     [
-        ({"loadBalancerSourceRanges": ["203.0.113.0/24"]}, ["203.0.113.0/24"]),
-        ({"publicEndpoints": True}, ["0.0.0.0/0", "::/0"]),
+        (
+            {"loadBalancerSourceRanges": ["203.0.113.0/24"]},
+            ["203.0.113.0/24", "203.0.113.77/32"],
+            ["198.51.100.7/32", "203.0.112.0/23", "0.0.0.0/0", "2001:db8::1/128"],
+        ),
+        # The whole internet, both families: any client address at all.
+        ({"publicEndpoints": True}, ["198.51.100.7/32", "203.0.113.0/24", "2001:db8::1/128"], []),
     ],
 )
-def test_a_load_balancer_front_takes_its_source_ranges_only(overrides, sources):
+def test_a_load_balancer_front_takes_its_source_ranges_only(overrides, admitted, refused):
+    """Client addresses are matched by containment in the ipBlock (as the dataplane does), not by text."""
     found = policies(teleport(**overrides))
     front = pod("vote-teleporter", manifests.FRONT)
-    for cidr in sources:
-        assert allowed(found, None, front, HTTP, cidr=cidr)
-    assert not allowed(found, None, front, HTTP, cidr="198.51.100.0/24")
-    assert not allowed(found, None, pod("vote-teleporter", manifests.BACK), REDIS, cidr=sources[0])
+    for cidr in admitted:
+        assert allowed(found, None, front, HTTP, cidr=cidr), cidr
+    for cidr in refused:
+        assert not allowed(found, None, front, HTTP, cidr=cidr), cidr
+    assert not allowed(found, None, pod("vote-teleporter", manifests.BACK), REDIS, cidr=admitted[0])
+    assert not allowed(found, None, pod("vote-teleporter", manifests.BACK), REDIS, cidr="198.51.100.7/32")
+
+
+MINE = pod("mine-teleporter", "mine")
+OTHER_ARM = pod("mine-shuttle", "mine")
+OUTSIDE = ("203.0.113.7/32", "198.51.100.9/32", "0.0.0.0/0")
+
+
+def reaches_outside(found, source, cidr: str, port: tuple) -> bool:
+    """Egress from `source` to an address outside the cluster (the destination has no policy of ours)."""
+    return _side_allows(found, source, "Egress", "to", None, NAMESPACE, cidr, port)
+
+
+def test_a_custom_container_resolves_names_by_default_and_reaches_nothing_else():
+    found = policies(custom())
+    assert allowed(found, MINE, DNS, (53,), target_ns="kube-system")
+    assert not allowed(found, MINE, OTHER_ARM, (8080, "main"))
+    assert not any(reaches_outside(found, MINE, cidr, (443,)) for cidr in OUTSIDE)
+    # Its port takes the namespace's pods (as far as their own egress lets them), nothing from outside.
+    assert _side_allows(found, MINE, "Ingress", "from", OTHER_ARM, NAMESPACE, None, (8080,))
+    assert not _side_allows(found, MINE, "Ingress", "from", OTHER_ARM, NAMESPACE, None, (9090,))
+    assert not _side_allows(found, MINE, "Ingress", "from", None, NAMESPACE, "203.0.113.7/32", (8080,))
+
+
+def test_a_custom_container_without_network_gets_no_connection():
+    found = policies(custom({"mode": "none"}, port=None))
+    assert not allowed(found, MINE, DNS, (53,), target_ns="kube-system")
+    assert not any(reaches_outside(found, MINE, cidr, (443,)) for cidr in OUTSIDE)
+    assert [p["metadata"]["name"] for p in found] == [network_policies.DEFAULT_DENY]
+
+
+def test_a_custom_container_reaches_its_egress_destinations_and_dns():
+    found = policies(custom(EGRESS))
+    assert allowed(found, MINE, DNS, (53,), target_ns="kube-system")
+    assert reaches_outside(found, MINE, "203.0.113.7/32", (443,))
+    assert not reaches_outside(found, MINE, "203.0.113.7/32", (80,))
+    assert reaches_outside(found, MINE, "198.51.100.9/32", (80,))  # no ports: every port
+    assert not reaches_outside(found, MINE, "198.51.100.10/32", (80,))
+    assert not reaches_outside(found, MINE, "0.0.0.0/0", (443,))
+
+
+@pytest.mark.parametrize(
+    "network, message",
+    [
+        ({"mode": "egress"}, r"network.egress: mode egress without destinations"),
+        ({"egress": [{"cidr": "203.0.113.0/24"}]}, r"network.egress: mode dns takes no destinations"),
+        ({"mode": "egress", "egress": [{"cidr": "example.com"}]}, r"network.egress\[0\].cidr: 'example.com' is not"),
+        ({"mode": "open"}, r"network.mode"),
+    ],
+)
+def test_container_network_says_what_is_wrong(network, message):
+    with pytest.raises(ConfigError, match=message):
+        custom(network)

@@ -109,8 +109,9 @@ def test_storage_matrix_builds_the_blog_image_from_the_registry_alpine():
         "loginServer": LOGIN,
     }
     imports = {i.name: i for i in evaluation.of_type(IMPORT)}
-    assert set(imports) == {"import-alpine", "import-busybox"}
-    assert all(evaluation.depends_on(build, i) for i in imports.values())  # base and tools image
+    assert set(imports) == {"import-alpine", "import-busybox", "import-hello-world"}
+    assert all(evaluation.depends_on(build, imports[f"import-{i}"]) for i in ("alpine", "busybox"))  # base, tools
+    assert not evaluation.depends_on(build, imports["import-hello-world"])  # the pull check's, nothing of a build
 
     artifact = artifacts(evaluation)["largeimage/test"]
     assert evaluation.depends_on(artifact, build)

@@ -30,6 +30,8 @@ from stacks.config import parse_stack_config
 LOGIN = "streamabx7k2q9.azurecr.io"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 SERVICE = "kubernetes:core/v1:Service"
+JOB = "kubernetes:batch/v1:Job"
+ROLE = "test:index:RoleAssignment"
 SECRET = "kubernetes:core/v1:Secret"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 POOL = "test:index:Pool"
@@ -57,6 +59,9 @@ class Composed:
     def services(self) -> dict[str, Declared]:
         return {s.inputs["metadata"]["name"]: s for s in self.evaluation.of_type(SERVICE)}
 
+    def jobs(self) -> dict[str, Declared]:
+        return {j.inputs["metadata"]["name"]: j for j in self.evaluation.of_type(JOB)}
+
     def arm_of(self, deployment: Declared) -> str:
         return deployment.inputs["spec"]["template"]["metadata"]["labels"]["streaming-ab/arm"]
 
@@ -78,11 +83,14 @@ def published(name: str, repository: str, tag: str, streaming: bool) -> Publishe
     )
 
 
-def compose(values: dict[str, Any], *, pull_secret: str | None = None, stack: str = "dev") -> Composed:
+def compose(
+    values: dict[str, Any], *, pull_secret: str | None = None, stack: str = "dev", acr_pull: bool = False
+) -> Composed:
     config = parse_stack_config({"location": "westus3", **values})
 
     def program():
         pools = {p.name: _Dummy(POOL, f"pool-{p.name}") for p in config.pools}
+        role = _Dummy(ROLE, "acrpull") if acr_pull else None
         images = {
             i.name: published(i.name, i.repository, i.tag, i.streaming)
             for i in (*config.images, *config.synthetic_images)
@@ -100,6 +108,9 @@ def compose(values: dict[str, Any], *, pull_secret: str | None = None, stack: st
                 stack_name=stack,
                 image_pull_secret_dockerconfigjson=pulumi.Output.secret(pull_secret) if pull_secret else None,
                 public_endpoints=config.public_endpoints,
+                pull_check_image=images[config.cluster.pull_check_image],
+                pull_check_minutes=config.timeouts.pull_check_minutes,
+                acr_pull=role,
             ),
         )
         return {"endpoints": component.endpoints, "timingReaders": component.timing_readers}
@@ -199,7 +210,9 @@ def test_deployments_and_services_per_scenario(scenario):
 
 def test_every_declared_object_validates(scenario):
     composed, deployments, services = scenario
-    assert validate_declared(composed) == 1 + len(deployments) + len(services) + policy_count(deployments)
+    assert validate_declared(composed) == (
+        1 + len(deployments) + len(services) + policy_count(deployments) + len(composed.jobs())
+    )
 
 
 def test_deployments_are_pinned_to_their_pool(scenario):
@@ -385,7 +398,7 @@ def test_token_mode_pull_secret():
     for deployment in composed.deployments().values():
         assert deployment.inputs["spec"]["template"]["spec"]["imagePullSecrets"] == [{"name": "acr-pull"}]
         assert evaluation.depends_on(deployment, secret)
-    assert validate_declared(composed) == 1 + 1 + 4 + 4 + 5
+    assert validate_declared(composed) == 1 + 1 + 4 + 4 + 5 + 2  # + a pull check per pool
 
 
 def test_attach_mode_has_no_pull_secret():
@@ -421,6 +434,8 @@ def test_wiring_mistakes_are_reported_before_anything_is_declared():
                 kubeconfig="kc",
                 pool_resources={},
                 stack_name="dev",
+                pull_check_image=published("hello-world", "library/hello-world", "latest", False),
+                pull_check_minutes=20,
             ),
         )
 
@@ -505,7 +520,9 @@ def test_program_declares_the_scenario_objects(whole_program):
     composed, deployments, services = whole_program
     assert set(composed.deployments()) == deployments
     assert {name: s.inputs["spec"]["type"] for name, s in composed.services().items()} == services
-    assert validate_declared(composed) == 1 + len(deployments) + len(services) + policy_count(deployments)
+    assert validate_declared(composed) == (
+        1 + len(deployments) + len(services) + policy_count(deployments) + len(composed.jobs())
+    )
 
 
 def test_program_arms_are_independent_and_wait_for_pools_and_images(whole_program):
@@ -603,3 +620,96 @@ def test_an_unknown_image_keeps_the_runtime_defaults():
     assert container_security_context(UNKNOWN) == {"allowPrivilegeEscalation": False}
     assert profile_for_source("mcr.microsoft.com/azuredocs/azure-vote-front:v1") == "azure-vote-front"
     assert profile_for_source("mcr.microsoft.com/oss/bitnami/redis@sha256:" + "a" * 64) == "non-root"
+
+
+# --- the pull check: no first rollout before the kubelet can pull --------------------------------
+def test_every_unparked_pool_gets_a_pull_check_job_pinned_to_it(scenario):
+    composed, _, _ = scenario
+    jobs = composed.jobs()
+    unparked = [p for p in composed.config.pools if p.count > 0]
+    assert set(jobs) == {f"pull-check-{p.name}" for p in unparked}
+    check_image = f"{LOGIN}/library/hello-world@{fake_digest('hello-world')}"
+    measured = {
+        c["image"] for d in composed.deployments().values() for c in d.inputs["spec"]["template"]["spec"]["containers"]
+    }
+    for pool in unparked:
+        job = jobs[f"pull-check-{pool.name}"]
+        assert job.inputs["metadata"]["labels"] == {
+            "app.kubernetes.io/part-of": "acr-streaming-ab",
+            "streaming-ab/check": "pull",
+            "streaming-ab/pool": pool.name,
+        }
+        spec = job.inputs["spec"]
+        pod = spec["template"]["spec"]
+        assert pod["nodeSelector"] == {"streaming-ab/pool": pool.name}
+        assert pod["tolerations"] == [
+            {"key": "streaming-ab/pool", "operator": "Equal", "value": pool.name, "effect": "NoSchedule"}
+        ]
+        (container,) = pod["containers"]
+        # The check image by digest, pulled from the registry every time, and never a measured image.
+        assert container["image"] == check_image and check_image not in measured
+        assert container["imagePullPolicy"] == "Always"
+        assert container["securityContext"]["runAsNonRoot"] is True
+        assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+        # Bounded twice: Kubernetes fails the Job at its deadline, Pulumi gives up two minutes later.
+        assert spec["activeDeadlineSeconds"] == composed.config.timeouts.pull_check_minutes * 60 == 1200
+        assert spec["backoffLimit"] == 2 and pod["restartPolicy"] == "Never"
+        assert job.custom_timeouts == {"create": "22m", "update": "22m"}
+        assert job.inputs["metadata"]["annotations"] == {"pulumi.com/replaceUnready": "true"}
+
+
+def test_deployments_wait_for_the_pull_checks_of_their_pools_and_for_acr_pull():
+    composed = compose({"scenario": "storage-matrix"}, acr_pull=True)
+    evaluation = composed.evaluation
+    jobs = composed.jobs()
+    (role,) = evaluation.of_type(ROLE)
+    pools = {r.name: r for r in evaluation.of_type(POOL)}
+    (hello,) = [r for r in evaluation.of_type(IMPORT) if r.name == "import-hello-world"]
+    for pool_name, job in ((n.removeprefix("pull-check-"), j) for n, j in jobs.items()):
+        assert evaluation.depends_on(job, role) and evaluation.depends_on(job, hello)
+        assert evaluation.depends_on(job, pools[f"pool-{pool_name}"])
+        assert not any(evaluation.depends_on(job, p) for n, p in pools.items() if n != f"pool-{pool_name}")
+    arms = {a.name: a for w in composed.config.workloads for a in w.arms}
+    workload_pools = {w.name: {a.pool for a in w.arms} for w in composed.config.workloads}
+    for deployment in composed.deployments().values():
+        assert evaluation.depends_on(deployment, role)
+        own = workload_pools[arms[composed.arm_of(deployment)].workload]
+        for name, job in jobs.items():
+            assert evaluation.depends_on(deployment, job) == (name.removeprefix("pull-check-") in own), name
+    # The checks wait for nothing of the workloads: the first pull on a node is the check's own.
+    for job in jobs.values():
+        assert not any(evaluation.depends_on(job, d) for d in composed.deployments().values())
+
+
+def test_a_parked_pool_gets_no_pull_check_until_it_is_unparked():
+    parked = compose({"scenario": "teleport-ab", "parked": True})
+    assert parked.jobs() == {}
+    pools = copy.deepcopy(scenarios.SCENARIOS["storage-matrix"]["pools"])
+    for pool in pools:
+        pool["count"] = 0 if pool["name"].startswith("slow") else 1
+    fast = compose({"scenario": "storage-matrix", "pools": pools, "activeWorkloads": ["big10"]})
+    assert set(fast.jobs()) == {"pull-check-fastart", "pull-check-fastnoart"}
+    assert validate_declared(fast) == 1 + 2 + 2 + policy_count(fast.deployments())
+
+
+def test_token_mode_pull_check_uses_the_pull_secret():
+    composed = compose({"scenario": "teleport-ab"}, pull_secret=DOCKERCONFIG)
+    (secret,) = composed.evaluation.of_type(SECRET)
+    for job in composed.jobs().values():
+        assert job.inputs["spec"]["template"]["spec"]["imagePullSecrets"] == [{"name": "acr-pull"}]
+        assert composed.evaluation.depends_on(job, secret)
+
+
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+
+def test_network_policies_only_where_the_cluster_enforces_them():
+    """cluster.networkPolicy none: no engine, so no NetworkPolicy claims a confinement nobody enforces."""
+    enforced = _program_objects({"scenario": "teleport-ab"})
+    plain = _program_objects({"scenario": "teleport-ab", "cluster": {"networkPolicy": "none"}})
+    names = {p.inputs["metadata"]["name"] for p in enforced.evaluation.of_type(NETWORK_POLICY)}
+    assert len(names) == policy_count(enforced.deployments()) and "default-deny" in names
+    assert plain.evaluation.of_type(NETWORK_POLICY) == []
+    assert set(plain.deployments()) == set(enforced.deployments())
+    (cluster,) = plain.evaluation.of_type("azure-native:containerservice:ManagedCluster")
+    assert "networkProfile" not in cluster.inputs

@@ -11,17 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from azure.core.exceptions import ServiceResponseError
 
 from components import dockerfiles
 from providers import build_context
 from providers.acr_build import (
     RUN_TIMEOUT_MAX_SECONDS,
     RUN_TIMEOUT_MIN_SECONDS,
-    TASKS_API_VERSION,
     AcrBuildError,
     AcrBuildProvider,
     docker_build_request,
 )
+from providers.acr_tasks import TASKS_API_VERSION
 from providers.errors import AzureOperationError, WaitTimeoutError
 from tests.conftest import recorded_once
 from tests.providers.scenarios.acr_build import (
@@ -438,6 +439,70 @@ def test_read_failure_other_than_404_fails_the_refresh():
                 {"errors": [{"code": "DENIED", "message": "requested access to the resource is denied"}]},
             )
         )
+
+
+def _runs(*runs: dict[str, Any]) -> Any:
+    return constructed("GET", f"{ARM}/runs?$top=20", 200, {"value": list(runs)})
+
+
+def _upload_at(date: str) -> list:
+    listing, put = upload()
+    listing.response_headers["Date"] = date
+    return [listing, put]
+
+
+def test_an_unanswered_schedule_run_is_found_not_sent_twice():
+    """Constructed: scheduleRun answered 500 (sent once: azure-core would resend a POST after a 500). The
+    newest runs then show one created after the server's `Date` of the answer just before the POST,
+    still running, then done with the target pushed: that run is adopted; no second build is queued.
+    An older run that pushed the same target (a previous deployment's) is never taken for it."""
+    old = run("Succeeded", createTime="2026-01-01T09:00:00Z", **pushed(digest="sha256:" + "0" * 64))
+    old["properties"]["runId"] = "ca9"
+    transport = ReplayTransport(
+        [
+            *_upload_at("Thu, 01 Jan 2026 10:00:00 GMT"),
+            constructed("POST", f"{ARM}/scheduleRun", 500, {"error": {"code": "InternalServerError", "message": "x"}}),
+            _runs(run("Running", createTime="2026-01-01T10:00:02.1234567Z"), old),
+            _runs(run("Succeeded", createTime="2026-01-01T10:00:02.1234567Z", **pushed()), old),
+        ]
+    )
+    result = provider_for(transport).create(dict(PROPS))
+    assert (result.outs["runId"], result.outs["digest"]) == ("cb1", DIGEST)
+    assert len(transport.requests_to("/scheduleRun")) == 1
+    assert transport.unused() == []
+
+
+def test_an_unanswered_schedule_run_that_started_nothing_is_sent_once_more():
+    """Constructed: scheduleRun's connection drops; the newest runs show only one from before the POST
+    (that pushed the same target an hour earlier): nothing was started, so the POST goes out again."""
+    old = run("Succeeded", createTime="2026-01-01T09:00:00Z", **pushed(digest="sha256:" + "0" * 64))
+    transport = ReplayTransport(
+        [
+            *_upload_at("Thu, 01 Jan 2026 10:00:00 GMT"),
+            constructed("POST", f"{ARM}/scheduleRun", error=ServiceResponseError("Connection reset by peer")),
+            _runs(old),
+            constructed("POST", f"{ARM}/scheduleRun", 200, run("Queued")),
+            constructed("GET", f"{ARM}/runs/cb1", 200, run("Succeeded", **pushed())),
+        ]
+    )
+    assert provider_for(transport).create(dict(PROPS)).outs["digest"] == DIGEST
+    assert len(transport.requests_to("/scheduleRun")) == 2
+    assert transport.unused() == []
+
+
+def test_a_schedule_answer_pointing_to_another_host_gets_no_arm_token():
+    """Constructed: scheduleRun answered 202 with a `Location` outside management.azure.com. The
+    provider refuses to poll it (it would carry the ARM bearer token) and names the build."""
+    transport = ReplayTransport(
+        [
+            *upload(),
+            constructed("POST", f"{ARM}/scheduleRun", 202, None, {"Location": "https://collector.example/runs/cb1"}),
+        ]
+    )
+    with pytest.raises(AzureOperationError) as raised:
+        provider_for(transport).create(dict(PROPS))
+    assert str(raised.value).startswith(f"creating the ACR build of {TARGET} in streamabx7k2q9: refused to send")
+    assert not transport.requests_to("collector.example")
 
 
 # -- A user's own folder (images[].build) ------------------------------------------------------------------

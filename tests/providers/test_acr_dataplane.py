@@ -186,6 +186,29 @@ def test_streaming_referrers_empty_and_existing():
     assert transport.unused() == []
 
 
+def test_streaming_referrers_follow_link_pagination_on_the_registry_only():
+    """Constructed: a referrers list in two pages, the first naming the second in `Link: <...>; rel="next"`
+    (OCI distribution spec; the shape `az acr repository list` follows); then a next page on another host."""
+    artifacts = [{"digest": f"sha256:{c * 64}", "artifactType": STREAMING_ARTIFACT_TYPE, "size": 1} for c in ("a", "b")]
+    first = f"{BASE}/v2/microsoft/referrers/{DIGEST}?artifactType=application%2Fvnd.azure.artifact.streaming.v1"
+    second = f"/v2/microsoft/referrers/{DIGEST}?artifactType=application%2Fvnd.azure.artifact.streaming.v1&last=a&n=1"
+    index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json"}
+    client, transport, _ = client_for(
+        [
+            *constructed_auth(LOGIN),
+            constructed("GET", first, 200, {**index, "manifests": [artifacts[0]]}, {"Link": f'<{second}>; rel="next"'}),
+            constructed("GET", f"{BASE}{second}", 200, {**index, "manifests": [artifacts[1]]}),
+            constructed(
+                "GET", first, 200, {**index, "manifests": []}, {"Link": f'<https://evil.example{second}>; rel="next"'}
+            ),
+        ]
+    )
+    assert client.list_streaming_referrers("microsoft", DIGEST) == artifacts
+    with pytest.raises(AcrDataPlaneError, match="the next page is on another host"):
+        client.list_streaming_referrers("microsoft", DIGEST)
+    assert transport.unused() == [] and not transport.requests_to("evil.example")
+
+
 def test_conversion_unknown_start_poll_cancel():
     """Recorded: #44 (challenge), #53 (exchange), #62 (token, pull), #46 (GET _streaming/{digest} 404
     OPERATION_UNKNOWN), #23 (token, pull,push), #47 (POST 202 NotStarted), #63 (GET _streaming/{digest}

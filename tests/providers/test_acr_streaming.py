@@ -8,6 +8,8 @@ in the same shapes (`_operations/{id}` bodies as #95, referrers as #40).
 from __future__ import annotations
 
 import pytest
+from azure.core.exceptions import ServiceResponseError
+from pulumi.runtime import rpc
 
 from offline.clock import FakeClock
 from providers.acr_dataplane import STREAMING_ARTIFACT_TYPE
@@ -183,7 +185,11 @@ def test_diff():
     same = provider.diff("id", olds, {**PROPS, "__provider": "re-pickled", "timeoutMinutes": 600})
     assert same.changes is False and same.replaces == []
     moved = provider.diff("id", olds, {**PROPS, "digest": "sha256:" + "f" * 64})
-    assert moved.changes is True and moved.replaces == ["digest"]
+    assert moved.changes is True and moved.replaces == []
+    # A preview while the import updates in place: the digest is not known yet, and that is an update.
+    unknown = provider.diff("id", olds, {**PROPS, "digest": rpc.UNKNOWN})
+    assert unknown.changes is True and unknown.replaces == []
+    assert provider.diff("id", olds, {**PROPS, "repository": "other"}).replaces == ["repository"]
     other_registry = provider.diff("id", olds, {**PROPS, "loginServer": "other.azurecr.io"})
     assert other_registry.replaces == ["loginServer"]
     tenant = provider.diff("id", olds, {**PROPS, "tenantId": "33333333-3333-3333-3333-333333333333"})
@@ -513,3 +519,76 @@ def test_read_checks_the_recorded_subject():
     )
     result = provider.read("id", {**PROPS, "streamingArtifactDigest": ARTIFACT, "streamingArtifactSubject": CHILD})
     assert result.id == "id" and result.outs["streamingArtifactDigest"] == ARTIFACT
+
+
+def test_an_unanswered_conversion_post_is_not_sent_again_when_it_started_one():
+    """Recorded: #44, #53, #62 (auth); #40 (no referrers); #46 (404: never converted); #23 (token
+    pull,push). Constructed: the POST answered 503 (sent once: azure-core would resend a POST after a
+    503), then `GET _streaming/{digest}` showing the conversion that POST started, Running; it is
+    joined and awaited, and no second POST goes out."""
+    busy = {"errors": [{"code": "UNAVAILABLE", "message": "service unavailable"}]}
+    provider, transport = provider_for(
+        [
+            *rec(*PULL_AUTH, 40, 46, 23),
+            constructed("POST", f"{BASE}/acr/v1/microsoft/_streaming/{DIGEST}", 503, busy),
+            constructed(
+                "GET", f"{BASE}/acr/v1/microsoft/_streaming/{DIGEST}", 200, {"id": OPERATION, "status": "Running"}
+            ),
+            operation("Succeeded"),
+            referrers(ARTIFACT),
+        ]
+    )
+    result = provider.create(PROPS)
+    assert result.outs["operationId"] == OPERATION and result.outs["streamingArtifactDigest"] == ARTIFACT
+    assert len([r for r in transport.sent if r.method == "POST" and "/_streaming/" in r.url]) == 1
+    assert transport.unused() == []
+
+
+def test_an_unanswered_conversion_post_that_started_nothing_is_sent_once_more():
+    """As above, but the look after the dropped connection finds no conversion (404): one more POST."""
+    unknown = {"errors": [{"code": "OPERATION_UNKNOWN", "message": "operation unknown"}]}
+    post = f"{BASE}/acr/v1/microsoft/_streaming/{DIGEST}"
+    provider, transport = provider_for(
+        [
+            *rec(*PULL_AUTH, 40, 46, 23),
+            constructed("POST", post, error=ServiceResponseError("Connection reset by peer")),
+            constructed("GET", post, 404, unknown),
+            constructed("POST", post, 202, {"id": OPERATION, "status": "NotStarted"}),
+            operation("Succeeded"),
+            referrers(ARTIFACT),
+        ]
+    )
+    assert provider.create(PROPS).outs["operationId"] == OPERATION
+    assert len([r for r in transport.sent if r.method == "POST" and "/_streaming/" in r.url]) == 2
+    assert transport.unused() == []
+
+
+def test_a_new_digest_converts_it_in_place_and_leaves_the_old_one_as_delete_does():
+    """Recorded: #44, #53, #62 (auth); #23 (token pull,push). Constructed: no referrers of the new digest
+    (the empty index as #40), never converted (404 as #46), the POST 202, the operation Succeeded, the
+    new referrers; then, as `delete` would, the old digest's conversion is read (done: nothing to cancel)."""
+    new_digest = "sha256:" + "f" * 64
+    new_artifact = "sha256:" + "d" * 64
+    base = f"{BASE}/v2/microsoft/referrers"
+    query = "?artifactType=application%2Fvnd.azure.artifact.streaming.v1"
+    empty = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": []}
+    found = {**empty, "manifests": [{"digest": new_artifact, "artifactType": STREAMING_ARTIFACT_TYPE}]}
+    streaming = f"{BASE}/acr/v1/microsoft/_streaming"
+    provider, transport = provider_for(
+        [
+            *rec(*PULL_AUTH),
+            constructed("GET", f"{base}/{new_digest}{query}", 200, empty),
+            constructed("GET", f"{streaming}/{new_digest}", 404, {"errors": []}),
+            *rec(23),
+            constructed("POST", f"{streaming}/{new_digest}", 202, {"id": OPERATION, "status": "NotStarted"}),
+            operation("Succeeded"),
+            constructed("GET", f"{base}/{new_digest}{query}", 200, found),
+            *rec(*PULL_AUTH),
+            constructed("GET", f"{streaming}/{DIGEST}", 200, {"id": OPERATION, "status": "Succeeded"}),
+        ]
+    )
+    olds = {**PROPS, "streamingArtifactDigest": ARTIFACT, "streamingArtifactSubject": DIGEST, "reused": False}
+    outs = provider.update("id", olds, {**PROPS, "digest": new_digest}).outs
+    assert (outs["digest"], outs["streamingArtifactDigest"]) == (new_digest, new_artifact)
+    assert not [r for r in transport.sent if r.method == "DELETE"]
+    assert transport.unused() == []

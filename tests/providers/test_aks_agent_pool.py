@@ -11,7 +11,7 @@ import json
 import pytest
 
 from offline.clock import FakeClock
-from providers.aks_agent_pool import ExperimentPoolProvider, diff_pool
+from providers.aks_agent_pool import ExperimentPoolProvider, diff_pool, update_steps
 from providers.errors import AzureOperationError, WaitTimeoutError
 from tests.providers.scenarios.aks_agent_pool import (
     ARM,
@@ -214,23 +214,55 @@ def test_cache_reset_of_a_parked_pool_is_a_single_put():
     assert [p.body["properties"]["count"] for p in puts(transport)] == [0]
 
 
-def test_turning_streaming_on_in_place_recycles_the_nodes():
+def test_turning_streaming_on_in_place_scales_down_flips_with_no_nodes_then_scales_up():
+    """No PUT both scales and flips streaming (AKS: upgrade or scale at a time; a flip reimages): the
+    scale-down keeps the old setting, the flip goes out at count 0, the scale-up changes only the count."""
     olds = props_for("fastnoart")
     news = props_for("fastnoart", artifactStreamingProfile={"enabled": True})
-    flipped_zero = copy.deepcopy(news)
-    flipped_zero["properties"]["count"] = 0
+    old_zero, flipped_zero = copy.deepcopy(olds), copy.deepcopy(news)
+    old_zero["properties"]["count"] = flipped_zero["properties"]["count"] = 0
     transport = ReplayTransport(
         [
             constructed("GET", pool_url("fastnoart"), 200, arm_pool(olds)),
+            *put_sequence(old_zero, "op-down", status=200),
             *put_sequence(flipped_zero, "op-flag", status=200),
             *put_sequence(news, "op-flag-up", status=200),
         ]
     )
     provider_for(transport).update("id", olds, news)
-    first, second = puts(transport)
-    # The flag goes out together with count 0: no node of the old setting survives.
-    assert first.body["properties"]["artifactStreamingProfile"] == {"enabled": True}
-    assert first.body["properties"]["count"] == 0 and second.body["properties"]["count"] == 1
+    bodies = [p.body["properties"] for p in puts(transport)]
+    assert [(b["count"], b["artifactStreamingProfile"]) for b in bodies] == [
+        (0, {"enabled": False}),
+        (0, {"enabled": True}),
+        (1, {"enabled": True}),
+    ]
+    assert transport.unused() == []
+
+
+def test_no_recycle_step_both_scales_and_changes_a_setting():
+    """A cache reset that also upgrades, flips streaming and rescales: every PUT is either a pure
+    scale (only `count` differs from the PUT before, or from the live pool) or has no nodes."""
+    old = integral(props_for("fastnoart", version="1.32")["properties"])
+    desired = {**old, "orchestratorVersion": "1.33", "artifactStreamingProfile": {"enabled": True}, "count": 3}
+    live = {**old, "orchestratorVersion": "1.32.7"}
+    steps = update_steps(old, desired, live, recycle=True)
+    assert [name for name, _ in steps] == [
+        "recycling nodes (scale to 0)",
+        "applying the change with no nodes",
+        "recycling nodes (scale back up)",
+    ]
+    down, change, up = (body for _, body in steps)
+    assert down == {**old, "orchestratorVersion": "1.32.7", "count": 0}
+    assert change == {**desired, "count": 0} and up == desired
+    # Without the recycle a version with a new count is still two operations: upgrade, then scale.
+    assert [body["count"] for _, body in update_steps(old, desired, live, recycle=False)] == [old["count"], 3]
+    # A reset alone never sends a settings step; a parked pool with nothing to change gets one PUT.
+    assert [n for n, _ in update_steps(old, old, old, recycle=True)] == [
+        "recycling nodes (scale to 0)",
+        "recycling nodes (scale back up)",
+    ]
+    parked = {**old, "count": 0}
+    assert update_steps(parked, parked, parked, recycle=True) == [("updating", parked)]
 
 
 def test_delete_waits_for_the_operation_and_tolerates_a_missing_pool():
@@ -299,6 +331,29 @@ def test_conflict_409_is_retried_until_aks_is_free():
     assert transport.sleeps[:2] == [30.0, 30.0]
     assert result.outs["provisioningState"] == "Succeeded"
     assert transport.unused() == []
+
+
+def test_an_etag_mismatch_about_an_operation_in_progress_is_busy_and_a_real_one_is_not():
+    """Constructed 409 EtagMismatch bodies: the one AKS sends while another operation runs
+    (Azure/terraform-azurerm-aks#604) is waited out like OperationNotAllowed; a plain etag conflict fails."""
+    props = props_for("slownoart")
+    in_progress = {
+        "error": {
+            "code": "EtagMismatch",
+            "message": "Operation is not allowed because there's an in progress create node pool operation",
+        }
+    }
+    transport = ReplayTransport(
+        [constructed("PUT", pool_url("slownoart"), 409, in_progress), *put_sequence(props, "op-after-etag")]
+    )
+    provider_for(transport).create(props)
+    assert len(puts(transport)) == 2 and transport.unused() == []
+
+    stale = {"error": {"code": "EtagMismatch", "message": "The etag '4f3a' does not match the resource's etag."}}
+    transport = ReplayTransport([constructed("PUT", pool_url("slownoart"), 409, stale)])
+    with pytest.raises(AzureOperationError, match="EtagMismatch: The etag"):
+        provider_for(transport).create(props)
+    assert len(puts(transport)) == 1
 
 
 def test_conflict_retries_stop_at_the_configured_limit_with_azures_message():
@@ -525,3 +580,17 @@ def test_without_a_pinned_version_an_update_never_upgrades():
     provider_for(transport).update("id", olds, news)
     (put,) = puts(transport)  # one PUT: the scale, no upgrade step
     assert "orchestratorVersion" not in put.body["properties"]
+
+
+@pytest.mark.parametrize("value", ["NaN", "-5", "in a while"])
+def test_a_busy_409_with_a_retry_after_that_is_not_seconds_waits_the_backoff(value):
+    """Constructed: a busy 409 whose Retry-After is NaN, negative or garbage: the backoff (15 s) is slept."""
+    props = props_for("slownoart")
+    transport = ReplayTransport(
+        [
+            constructed("PUT", pool_url("slownoart"), 409, BUSY, {"Retry-After": value}),
+            *put_sequence(props, "op-after-409"),
+        ]
+    )
+    provider_for(transport).create(props)
+    assert transport.sleeps[0] == 15.0 and transport.unused() == []

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import traceback
+
 import pytest
+from azure.core.exceptions import HttpResponseError, ServiceRequestError
 from azure.core.rest import HttpRequest
 
-from providers.errors import UnparsableAnswerError, json_answer, required, scrub
+from providers.errors import (
+    AzureOperationError,
+    UnparsableAnswerError,
+    azure_call,
+    json_answer,
+    required,
+    sane_retry_after,
+    scrub,
+)
 from tests.conftest import replay_session
 from tests.replay import constructed
 
@@ -21,11 +32,43 @@ JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyQGV4YW1wbGUuY29tIn0.c2lnbmF0dXJl"
         ('{"password": "hunter2hunter2"}', "hunter2hunter2"),
         ("https://acct.blob.core.windows.net/c/log.txt?sv=2019&sig=SIGNATURE-THAT-MUST-NOT-LEAK", "SIGNATURE"),
         (f"echoed token {JWT} back", JWT),
+        ("Authorization: Basic dXNlcjpodW50ZXIyaHVudGVyMg==", "dXNlcjpodW50ZXIyaHVudGVyMg=="),
+        ('{"auths": {"r.azurecr.io": {"auth": "dXNlcjpwYXNzd29yZA=="}}}', "dXNlcjpwYXNzd29yZA=="),
+        ("DefaultEndpointsProtocol=https;AccountName=a;AccountKey=c2VjcmV0a2V5Cg==;EndpointSuffix=x", "c2VjcmV0a2V5"),
+        ('{"passwords": [{"name": "password1", "value": "generated-pass-789"}]}', "generated-pass-789"),
     ],
 )
 def test_scrub_masks_credentials(text, secret):
     cleaned = scrub(text)
     assert secret not in cleaned and "REDACTED" in cleaned
+
+
+def test_scrub_keeps_the_words_after_an_error_code_ending_in_token():
+    assert scrub("InvalidToken: the token expired at 10:00") == "InvalidToken: the token expired at 10:00"
+    assert scrub("AADSTS700024 InvalidAuthenticationToken: bad audience") == (
+        "AADSTS700024 InvalidAuthenticationToken: bad audience"
+    )
+
+
+@pytest.mark.parametrize("value", ["soon", "-30", "NaN", "inf", "Wed, 21 Oct 2015 07:28:00 GMT", None])
+def test_a_retry_after_that_is_not_finite_non_negative_seconds_means_the_backoff(value):
+    assert sane_retry_after(value) is None
+    assert sane_retry_after("7") == 7.0 and sane_retry_after("0") == 0.0
+
+
+def test_azure_call_names_the_operation_and_chains_no_sdk_error():
+    """Constructed: a 403 whose message echoes the request, bearer token included; and a dropped connection."""
+    echoed = HttpResponseError(message=f"Forbidden. Request: GET /x Authorization: Bearer {JWT}")
+    for error in (echoed, ServiceRequestError(f"connect failed; Authorization: Bearer {JWT}")):
+
+        def call(error=error):
+            raise error
+
+        with pytest.raises(AzureOperationError) as raised:
+            azure_call("reading agent pool p", call)
+        printed = "".join(traceback.format_exception(raised.value))
+        assert str(raised.value).startswith("reading agent pool p failed: ")
+        assert JWT not in printed and raised.value.__cause__ is None and raised.value.__suppress_context__
 
 
 def test_scrub_truncates_and_says_so():

@@ -26,6 +26,13 @@ GOOD_IMAGE = {
     "streaming": True,
 }
 
+HELLO_WORLD = {
+    "name": "hello-world",
+    "source": "mcr.microsoft.com/hello-world:latest",
+    "target": "library/hello-world:latest",
+    "streaming": False,
+}
+
 
 def problems_for(values: dict) -> list[str]:
     with pytest.raises(ConfigError) as raised:
@@ -75,13 +82,13 @@ def test_stack_values_replace_scenario_values_whole():
     config = parse_stack_config(
         {
             **BASE,
-            "images": [GOOD_IMAGE, {**GOOD_IMAGE, "target": "redis:6.0.8", "name": "redis"}],
+            "images": [GOOD_IMAGE, {**GOOD_IMAGE, "target": "redis:6.0.8", "name": "redis"}, HELLO_WORLD],
             "syntheticImages": [],
             "workloads": [],
             "activeWorkloads": [],
         }
     )
-    assert [i.name for i in config.images] == ["azure-vote-front-v1", "redis"]
+    assert [i.name for i in config.images] == ["azure-vote-front-v1", "redis", "hello-world"]
     assert config.synthetic_images == ()
 
 
@@ -96,7 +103,8 @@ def test_digest_sources_are_accepted():
             }
         )
     )
-    assert config.images[-1].source.endswith(digest)
+    (pinned,) = [i for i in config.images if i.target == "pinned/redis:6.0.8"]
+    assert pinned.source.endswith(digest)
 
 
 @pytest.mark.parametrize(
@@ -460,6 +468,92 @@ def test_auto_conversion_names_that_collide_are_refused():
         p.startswith(f"{PROJECT}:registry.autoConvertRepositories[1]: duplicate auto-conversion resource name")
         for p in problems
     ), problems
+
+
+# --- acrPull and the pull check (issue 18 §3, issue 20 §4) -------------------------------------
+def test_acr_pull_defaults_to_assign_and_the_pull_check_to_hello_world():
+    config = parse_stack_config(BASE)
+    assert config.cluster.acr_pull == "assign" and config.cluster.pull_check_image == "hello-world"
+    assert config.timeouts.pull_check_minutes == 20
+    assert parse_stack_config({**BASE, "cluster": {"acrPull": "external"}}).cluster.acr_pull == "external"
+
+
+def test_bad_acr_pull_values_name_the_key():
+    (problem,) = problems_for({**BASE, "cluster": {"acrPull": "admin"}})
+    assert problem.startswith("acr-streaming-ab:cluster.acrPull:") and "assign" in problem and "external" in problem
+    pools = copy.deepcopy(scenarios.SCENARIOS["teleport-ab"]["pools"])
+    for pool in pools:
+        pool["artifactStreaming"] = False
+    problems = problems_for(
+        {
+            **BASE,
+            "pools": pools,
+            "workloads": [],
+            "activeWorkloads": [],
+            "cluster": {"pullMode": "token", "acrPull": "external"},
+        }
+    )
+    assert problems == [
+        "acr-streaming-ab:cluster.acrPull: `external` waits for an AcrPull role assignment, which cluster.pullMode: "
+        "token does not use; allowed: assign (with pullMode: token), or pullMode: attach"
+    ]
+
+
+def test_the_default_pull_check_image_joins_the_images_and_any_other_must_be_configured():
+    config = parse_stack_config(BASE)  # the scenario lists no hello-world
+    (hello,) = [i for i in config.images if i.name == "hello-world"]
+    assert (hello.source, hello.target, hello.streaming) == (
+        "mcr.microsoft.com/hello-world:latest",
+        "library/hello-world:latest",
+        False,
+    )
+    # Listed by the stack itself: kept as given, never twice.
+    listed = parse_stack_config(with_images({**HELLO_WORLD, "streaming": True}))
+    assert [i.streaming for i in listed.images if i.name == "hello-world"] == [True]
+    (problem,) = problems_for({**BASE, "cluster": {"pullCheckImage": "azure-vote-front-squashed"}})
+    assert problem == (
+        "acr-streaming-ab:cluster.pullCheckImage: 'azure-vote-front-squashed' is not a configured imported image; "
+        "allowed: azure-vote-front, redis, busybox"
+    )  # another name: the default image is not added
+
+
+@pytest.mark.parametrize(
+    ("values", "user"),
+    [
+        ({**BASE, "cluster": {"pullCheckImage": "redis"}}, "workload 'vote'"),
+        ({"scenario": "storage-matrix", "location": "westus3", "cluster": {"pullCheckImage": "alpine"}}, "synthetic"),
+        ({"scenario": "storage-matrix", "location": "westus3", "cluster": {"pullCheckImage": "busybox"}}, "synthetic"),
+    ],
+)
+def test_the_pull_check_image_shares_nothing_with_a_measured_image(values, user):
+    (problem,) = problems_for(values)
+    assert problem.startswith(f"acr-streaming-ab:cluster.pullCheckImage: {values['cluster']['pullCheckImage']!r} ")
+    assert user in problem and "would be on the nodes before the first trial" in problem
+
+
+def test_the_pull_check_image_is_compared_by_source_too():
+    storage = {"scenario": "storage-matrix", "location": "westus3"}
+    synthetic = copy.deepcopy(scenarios.SCENARIOS["storage-matrix"]["syntheticImages"])
+    synthetic[0]["baseImage"] = "mcr.microsoft.com/hello-world:latest"  # a full reference, not the name
+    (problem,) = problems_for({**storage, "syntheticImages": synthetic})
+    assert problem.startswith("acr-streaming-ab:cluster.pullCheckImage: 'hello-world' is also used by synthetic")
+    images = copy.deepcopy(scenarios.SCENARIOS["teleport-ab"]["images"])
+    images.append({**HELLO_WORLD, "name": "hello-copy", "target": "copy/hello-world:latest"})
+    workloads = copy.deepcopy(scenarios.SCENARIOS["teleport-ab"]["workloads"])
+    workloads[0]["backendImage"] = "hello-copy"  # the same source under another name
+    (problem,) = problems_for({**BASE, "images": images, "workloads": workloads})
+    assert "is also used by workload 'vote'" in problem
+
+
+def test_a_registry_stack_has_no_pull_check_to_validate():
+    config = parse_stack_config({"role": "registry", "location": "westus3", "cluster": {"pullCheckImage": "nope"}})
+    assert config.is_registry_stack
+
+
+@pytest.mark.parametrize("minutes", [0, 24 * 60 + 1])
+def test_bad_pull_check_timeout(minutes):
+    (problem,) = problems_for({**BASE, "timeouts": {"pullCheckMinutes": minutes}})
+    assert problem.startswith("acr-streaming-ab:timeouts.pullCheckMinutes:")
 
 
 def test_cache_generation_stays_a_safe_integer():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import kubernetes_validate
 import pytest
 
 from components.pod_security import OWN_USER
@@ -314,3 +315,30 @@ def test_the_documented_stack_file_is_a_valid_stack():
     check_password_keys(parsed, secret)
     (workload,) = parsed.workloads
     assert workload.template == "custom" and parsed.images[0].credentials is not None
+
+
+def test_a_custom_container_gets_cluster_dns_and_its_port_under_the_default_deny(own):
+    """Without `container.network` the default is DNS only; the declared policies validate."""
+    found = {
+        p.inputs["metadata"]["name"]: p.inputs for p in own.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    }
+    assert set(found) == {"default-deny", "mine-teleporter", "mine-shuttle"}
+    spec = found["mine-teleporter"]["spec"]
+    assert spec["podSelector"] == {
+        "matchLabels": {"streaming-ab/arm": "mine-teleporter", "app.kubernetes.io/name": "mine"}
+    }
+    assert [peer["podSelector"] for rule in spec["egress"] for peer in rule["to"]] == [
+        {"matchLabels": {"k8s-app": "kube-dns"}}
+    ]
+    assert spec["ingress"] == [{"from": [{"podSelector": {}}], "ports": [{"protocol": "TCP", "port": 8080}]}]
+    for policy in found.values():
+        kubernetes_validate.validate(integral(policy), "1.33.0", strict=True)
+
+
+def integral(value):
+    """Registered inputs as a manifest: the engine hands numbers back as floats."""
+    if isinstance(value, dict):
+        return {k: integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [integral(v) for v in value]
+    return int(value) if isinstance(value, float) and value.is_integer() else value

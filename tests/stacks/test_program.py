@@ -33,6 +33,8 @@ EXPORTS = {
     "pools",
     "endpoints",
     "timingReaders",
+    "kubeletPrincipalId",
+    "acrPullCommand",
 }
 
 IMPORT = "pulumi-python:dynamic/acr:ImportedImage"
@@ -42,6 +44,8 @@ POOL = "pulumi-python:dynamic/aks:ExperimentPool"
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 REGISTRY = "azure-native:containerregistry:Registry"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+JOB = "kubernetes:batch/v1:Job"
+ROLE = "azure-native:authorization:RoleAssignment"
 
 
 def run_main(monkeypatch) -> dict:
@@ -106,6 +110,38 @@ def test_deployments_wait_for_pools_and_images(evaluation):
         assert any(
             evaluation.depends_on(deployment, a) for a in evaluation.of_type(STREAMING)
         ) or not evaluation.of_type(STREAMING)
+
+
+def test_the_first_rollout_waits_for_acr_pull_and_the_pull_check_of_every_pool(evaluation):
+    (role,) = evaluation.of_type(ROLE)
+    jobs = {j.inputs["metadata"]["labels"]["streaming-ab/pool"]: j for j in evaluation.of_type(JOB)}
+    assert set(jobs) == {p.inputs["poolName"] for p in evaluation.of_type(POOL) if p.inputs["properties"]["count"]}
+    for job in jobs.values():
+        assert evaluation.depends_on(job, role)
+    for deployment in evaluation.of_type(DEPLOYMENT):
+        pool = deployment.inputs["spec"]["template"]["spec"]["nodeSelector"]["streaming-ab/pool"]
+        assert evaluation.depends_on(deployment, role) and evaluation.depends_on(deployment, jobs[pool])
+    assert evaluation.outputs["acrPullCommand"] is None
+    assert evaluation.outputs["kubeletPrincipalId"] == role.inputs["principalId"]
+
+
+@pytest.mark.parametrize("stack_file", STACK_FILES, ids=lambda p: p.stem.split(".", 1)[1])
+def test_external_acr_pull_leaves_the_assignment_to_an_administrator(stack_file, monkeypatch):
+    """issue 20 §4: no role assignment declared; the command to run is exported; the pull check is the wait."""
+    values = {**stack_values(stack_file), "cluster": {"acrPull": "external"}}
+    evaluation = evaluate(lambda: run_main(monkeypatch), values, stack="dev")
+    assert evaluation.of_type(ROLE) == []
+    principal = evaluation.outputs["kubeletPrincipalId"]
+    assert evaluation.outputs["acrPullCommand"] == (
+        f"az role assignment create --assignee-object-id {principal} --assignee-principal-type ServicePrincipal "
+        f"--role AcrPull --scope {evaluation.outputs['registryId']}"
+    )
+    jobs = evaluation.of_type(JOB)
+    assert jobs
+    for deployment in evaluation.of_type(DEPLOYMENT):
+        pool = deployment.inputs["spec"]["template"]["spec"]["nodeSelector"]["streaming-ab/pool"]
+        (check,) = [j for j in jobs if j.inputs["metadata"]["labels"]["streaming-ab/pool"] == pool]
+        assert evaluation.depends_on(deployment, check)
 
 
 def test_the_registry_stack_file_runs_through_main(monkeypatch):

@@ -46,7 +46,8 @@ def test_the_registry_stack_declares_the_registry_side_only_and_protects_the_reg
         assert evaluation.of_type(kind) == [], kind
     assert set(evaluation.outputs) == REGISTRY_EXPORTS
     # Every scenario's images, so every experiment stack finds what its workloads use.
-    for name in ("azure-vote-front", "redis", "alpine", "busybox", "largeimage", "s1000-l1", "s3000-l28"):
+    names = ("azure-vote-front", "redis", "alpine", "busybox", "hello-world", "largeimage", "s1000-l1", "s3000-l28")
+    for name in names:
         assert name in evaluation.outputs["images"], name
     (registry,) = evaluation.of_type(REGISTRY)
     assert registry.protect is True
@@ -67,6 +68,14 @@ def test_an_experiment_stack_takes_the_registry_from_the_reference(registry_stac
         for c in d.inputs["spec"]["template"]["spec"]["containers"]
     }
     assert images == {f"{login}/azure-vote-front:v1", f"{login}/redis:6.0.8"}
+    # The pull check runs the registry stack's hello-world, by the digest that stack recorded.
+    hello = registry_eval.outputs["images"]["hello-world"]
+    checks = {
+        c["image"]
+        for j in evaluation.of_type("kubernetes:batch/v1:Job")
+        for c in j.inputs["spec"]["template"]["spec"]["containers"]
+    }
+    assert checks == {f"{login}/library/hello-world@{hello['digest']}"}
     # Its own resource group: a teardown takes the cluster and nothing of the registry's.
     (group,) = evaluation.of_type("azure-native:resources:ResourceGroup")
     assert group.inputs["resourceGroupName"] == "teleportab-dev-rg" or group.inputs["resourceGroupName"].endswith(

@@ -60,7 +60,7 @@ def test_outputs_written(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "vote: seconds until every pod of the arm is Ready" in captured.out
     # Each file written is said on stderr, with what is in it.
-    assert f"wrote {csv_path} (8 row(s)" in captured.err and f"wrote {png} (waterfall" in captured.err
+    assert f"wrote {csv_path} (18 row(s)" in captured.err and f"wrote {png} (forest plot and waterfall" in captured.err
 
 
 def test_reference_alone_needs_no_cluster(capsys):

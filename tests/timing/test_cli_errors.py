@@ -101,7 +101,10 @@ def test_pods_without_events_say_so_and_never_blame_expiry(capsys):
         (["report", "--results", "/no/such/results"], "--results /no/such/results: no such folder"),
         (["report", "--pods", PODS, "--image-info", "/no/such.json"], "--image-info /no/such.json: no such file"),
         (["report", "--stack", "dev", "--pods", PODS], "--stack read a cluster, --pods/--events/--results read files"),
-        (["report", "--pods", PODS, "--exclude-flagged"], "--exclude-flagged leaves out flagged trials"),
+        (
+            ["report", "--pods", PODS, "--exclude-flagged"],
+            "--exclude-flagged: flagged trials are now left out by default; --include-flagged puts them back",
+        ),
         (["report", "--kubeconfig", "/missing"], "--kubeconfig /missing: no such file"),
         (["report", "--frobnicate"], "venv/bin/python -m timing report: unrecognized arguments: --frobnicate"),
         (["measure", "--warm", "--trials", "-5"], "argument --trials: -5 must be greater than 0"),

@@ -94,3 +94,20 @@ def test_broken_files_fail_like_a_whole_parse(tmp_path, broken):
     with pytest.raises(UsageError) as raised:
         load_dumps([str(path)], [])
     assert str(raised.value).startswith(f"--pods {path}: not JSON ({whole.value})")
+
+
+@pytest.mark.parametrize("window", [4096, 4096 * 3 + 1])
+def test_read_pages_are_handed_back_window_by_window_and_the_items_stay_exact(tmp_path, monkeypatch, window):
+    from timing.sources import dumpfile
+
+    monkeypatch.setattr(dumpfile, "_RELEASE_BYTES", window)
+    path = tmp_path / "pods.json"
+    path.write_bytes(json.dumps(PODS, indent=4).encode())  # about 60 KB: many windows, separators across edges
+    released = []
+    with DumpFile(path) as f:
+        real = f.release
+        monkeypatch.setattr(f, "release", lambda upto: released.append(upto) or real(upto))
+        items = list(f.split_items())
+    assert items == PODS["items"]
+    assert len(released) > path.stat().st_size // window  # the scan and the parse both hand pages back
+    assert released[: len(released) // 2] == sorted(released[: len(released) // 2])

@@ -33,3 +33,23 @@ def test_parses_go_durations(text, seconds):
 def test_rejects_what_go_rejects(text):
     with pytest.raises(ValueError):
         parse_go_duration(text)
+
+
+def test_a_long_digit_run_is_refused_in_linear_time():
+    """Hostile input: a 40 KB digit run took 14 s with a backtracking pattern; linear parsing takes ms."""
+    import time
+
+    started = time.perf_counter()
+    with pytest.raises(ValueError):
+        parse_go_duration("1" * 40_000)
+    with pytest.raises(ValueError):
+        parse_go_duration("1.5" + "2" * 40_000)
+    assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    "text, seconds",
+    [("1m25.27926119s", 85.27926119), ("1.495s", 1.495), ("2m48.817s", 168.817), ("43.258137629s", 43.258137629)],
+)
+def test_real_kubelet_durations(text, seconds):
+    assert parse_go_duration(text) == pytest.approx(seconds)

@@ -90,3 +90,34 @@ def test_not_pull_events(reason, message):
 def test_unknown_wording_of_a_successful_pull_is_cold_without_duration(tail):
     m = parse_message("Pulled", f'Successfully pulled image "{IMG}" {tail}')
     assert (m.kind, m.image, m.pull_seconds) == (PULLED, IMG, None)
+
+
+@pytest.mark.parametrize(
+    "tail, seconds, waiting, size",
+    [
+        ("in 1m25.27926119s (1m25.279277391s including waiting)", 85.27926119, 85.279277391, None),
+        ("in 814ms (1.495s including waiting). Image size: 12345 bytes.", 0.814, 1.495, 12345),
+        ("in 2m48.817s (2m48.817s including waiting). Image size: 4080443126 bytes.", 168.817, 168.817, 4080443126),
+        ("in 43.258137629s", 43.258137629, None, None),
+    ],
+)
+def test_real_kubelet_wordings(tail, seconds, waiting, size):
+    """Wordings from real clusters (issue 19)."""
+    m = parse_message("Pulled", f'Successfully pulled image "{IMG}" {tail}')
+    assert m.kind == PULLED and m.pull_seconds == pytest.approx(seconds)
+    assert m.including_waiting_seconds == (pytest.approx(waiting) if waiting else None)
+    assert m.image_size_bytes == size
+
+
+def test_an_old_kubelet_pull_without_duration_is_a_pull():
+    m = parse_message("Pulled", f'Successfully pulled image "{IMG}"')
+    assert (m.kind, m.pull_seconds) == (PULLED, None)
+
+
+def test_a_40kb_digit_run_in_a_message_parses_in_linear_time():
+    import time
+
+    started = time.perf_counter()
+    m = parse_message("Pulled", f'Successfully pulled image "{IMG}" in {"1" * 40_000}s')
+    # Longer than any Go duration: a pull, its duration unknown (never an infinite figure).
+    assert time.perf_counter() - started < 1.0 and (m.kind, m.pull_seconds) == (PULLED, None)

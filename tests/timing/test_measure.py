@@ -105,10 +105,17 @@ def test_purge_trials_are_cold_and_snapshotted(tmp_path):
     assert rep["arms"]["vote-streaming"]["ready_seconds"]["p50"] == 7.0
     assert rep["comparisons"][0]["ready_p50_speedup"] == pytest.approx(32 / 7)
     assert [t["verdict"] for t in rep["trials"]] == ["cold", "cold"]
-    # Two trials, each the unit: the headline is their geometric mean with a t interval.
+    # The first trial is flagged (warm-up) and left out of the headline by default, counted by reason.
+    sp = rep["comparisons"][0]["speedup"]
+    assert sp["n_trials"] == 1 and sp["estimate"] is None and sp["excluded_trials"] == {"warm_up": 1}
+    # Put back: two trials, each the unit, their geometric mean with a t interval.
+    rep = build_report(loaded.pods, loaded.events, trials=loaded.trials, evidence=loaded.evidence, include_flagged=True)
     sp = rep["comparisons"][0]["speedup"]
     assert sp["n_trials"] == 2 and [t["ratio"] for t in sp["per_trial"]] == [pytest.approx(32 / 7)] * 2
-    assert sp["ci95"] == [pytest.approx(32 / 7), pytest.approx(32 / 7)]  # no spread in a fake cluster
+    assert sp["per_trial"][0]["flags"] == ["warm_up"]
+    # No spread in a fake cluster, yet never a zero-width interval: whole-second clocks widen it.
+    lo, hi = sp["ci95"]
+    assert lo < 32 / 7 < hi and sp["clock_widened"]
     # Every pod carries its trial's label; nodes were read before scale-up and held no arm image.
     assert {p["trial"] for p in rep["pods"]} == {"trial-001", "trial-002"}
     assert cluster.label_calls and {v for _n, k, v in cluster.label_calls if k == "streaming-ab/trial"} == {"1", "2"}
@@ -134,11 +141,11 @@ def test_a_reset_that_leaves_images_flags_the_trial_warm(tmp_path):
     # Recorded, flagged, and the warm pods never reach the cold statistics.
     assert rep["arms"]["vote-standard"]["warm_pods"] == 2 and rep["arms"]["vote-standard"]["cold_pods"] == 2
     assert rep["trials"][1]["flagged"] is True
-    excluded = load_results([str(tmp_path / "results")], exclude_flagged=True)
-    rep2 = build_report(excluded.pods, excluded.events, trials=excluded.trials)
-    # --exclude-flagged also leaves out the first trial (flagged for registry warming).
-    assert rep2["arms"] == {}
-    assert [t["included"] for t in rep2["trials"]] == [False, False]
+    # Flagged trials are out of the headline by default, the first one too (registry warming).
+    sp = rep["comparisons"][0]["speedup"]
+    assert sp["n_trials"] == 0 and sp["excluded_trials"] == {"warm": 1, "warm_up": 1}
+    assert [t["included"] for t in rep["trials"]] == [False, False]
+    assert rep["comparisons"][0]["trial_flags"]["trial-002"] == ["contradicted"]
 
 
 def test_recycle_bumps_generation_and_waits_for_fresh_nodes(tmp_path):
@@ -302,7 +309,9 @@ def test_report_cli_reads_results(tmp_path, capsys):
     assert {p["trial"] for p in doc["pods"]} == {"trial-001", "trial-002"}
     assert main(["report", "--results", str(tmp_path / "results")]) == 0
     out = capsys.readouterr().out
-    assert "trial trial-002 (#2) flagged warm" in out and "included" in out
+    assert "trial trial-002 (#2) flagged warm" in out and "excluded" in out
+    assert main(["report", "--results", str(tmp_path / "results"), "--include-flagged", "--json"]) == 0
+    assert all(t["included"] for t in json.loads(capsys.readouterr().out)["trials"])
 
 
 def test_measure_verifies_streaming_before_each_trial_and_records_a_seeded_order(tmp_path):
@@ -334,7 +343,7 @@ def test_measure_verifies_streaming_before_each_trial_and_records_a_seeded_order
     c = rep["comparisons"][0]
     assert c["verified"]["streaming"] is True and c["verified"]["cold"] is True
     # The fake images log their read: app readiness is 4 s after the container started.
-    assert c["app_speedup"]["n_trials"] == 3
+    assert c["app_speedup"]["n_trials"] == 2 and c["app_speedup"]["excluded_trials"] == {"warm_up": 1}
     assert rep["arms"]["vote-streaming"]["app_ready_seconds"]["p50"] == pytest.approx(6.5 + 4.0 - 0.5, abs=1.0)
 
 

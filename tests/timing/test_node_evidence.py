@@ -107,7 +107,9 @@ def test_without_node_evidence_streamed_is_null_never_true(tmp_path):
     assert all(p["streamed"] is None for p in _pods(report, "vote-streaming"))
     verified = report["comparisons"][0]["verified"]
     assert verified["streaming"] is None and verified["configured"] is True
-    assert report["comparisons"][0]["speedup"]["n_trials"] == 2  # unverified, not excluded
+    # Unverified, not excluded: only the first trial's warm-up flag leaves one out (flagged trials are out by default).
+    speedup = report["comparisons"][0]["speedup"]
+    assert speedup["n_trials"] == 1 and speedup["excluded_trials"] == {"warm_up": 1}
 
 
 def test_acr_nodemon_events_alone_are_evidence(tmp_path):

@@ -28,10 +28,11 @@ def test_table_per_workload(report):
     text = console.export_text()
     assert "vote: seconds until every pod of the arm is Ready" in text and "largeimage:" in text
     assert "944 MB" in text and "5.24 GB" in text and "azure-vote-front" in text
-    assert "3.7x n=1" in text  # the per-trial headline, with its n
-    assert "one trial: no interval" in text
+    assert "3.7x n=1" not in text and "- n=1" in text  # one trial is no estimate
+    assert "one trial: no estimate and no interval (its ratio 3.7x is one observation)" in text
+    assert " standard " in text and " std " not in text  # the arm, not a standard deviation
     assert "excluded from pod figures: failed 1 (of 10 pods)" in text
-    assert "trials left out of the speed-up: warm 1" in text
+    assert "trials left out of the speed-up: arm-missing 1" in text  # the later warm rollout: its own trial
     assert "UNVERIFIED" in text
     assert "serialized pulls" in text
     # Seed figures sit only beside the same metric: pull beside pull, running beside running.
@@ -57,11 +58,11 @@ def test_reference_rows_only_beside_the_same_metric(report):
 def test_csv_rows(report, tmp_path):
     path = tmp_path / "arms.csv"
     write_csv(report, str(path))
-    rows = list(csv.DictReader(path.open()))
+    rows = [r for r in csv.DictReader(path.open()) if r["row"] == "arm"]
     assert len(rows) == 8
     by_arm = {r["arm"]: r for r in rows}
     assert by_arm["vote-streaming"]["baseline_arm"] == "vote-standard"
-    assert float(by_arm["vote-streaming"]["speedup_estimate"]) == pytest.approx(3.7)
+    assert by_arm["vote-streaming"]["speedup_estimate"] == ""  # one trial: no estimate
     assert by_arm["vote-streaming"]["speedup_n_trials"] == "1"
     assert by_arm["large-slow-standard"]["warm_pods"] == "1"
     assert by_arm["vote-standard"]["baseline_arm"] == ""
@@ -77,22 +78,26 @@ def test_plot_written(report, tmp_path):
 def test_waterfall_bars_follow_the_pod_phases_and_go_log_when_arms_differ_10x(tmp_path, monkeypatch):
     from offline.timing_dumps import BIG, load, pod, pulled
     from timing.rendering import plot
+    from timing.rendering.waterfall import phase_ends, segments
 
     std = pod("s0", arm="a-std", created=0, scheduled=0, started=118, ready=120, trial=1)
     art = pod("a0", arm="a-art", streaming=True, created=0, scheduled=0, started=4, ready=5, trial=1)
     pods, events = load([std, art], pulled(std, BIG, 1, 117) + pulled(art, BIG, 1, 3))
     rep = build_report(pods, events)
-    bars = plot._bars(next(p for p in rep["pods"] if p["name"] == "s0"))
+    bars = segments(phase_ends(next(p for p in rep["pods"] if p["name"] == "s0")))
     # scheduling 0 s, waiting 1 s, pull 116 s, start 1 s, to Ready 2 s: contiguous from creation.
     assert [(left, width) for left, width, _c in bars] == [(0, 0), (0, 1), (1, 116), (117, 1), (118, 2)]
     scales = []
-    real = plot.write_plot
 
     import matplotlib.axes
 
-    monkeypatch.setattr(matplotlib.axes.Axes, "set_xscale", lambda self, v, **kw: scales.append(v))
-    real(rep, str(tmp_path / "w.png"))
-    assert scales == ["symlog", "symlog"]  # 120 s against 5 s: both arms readable
+    real = matplotlib.axes.Axes.set_xscale
+    monkeypatch.setattr(
+        matplotlib.axes.Axes, "set_xscale", lambda self, v, **kw: scales.append(v) or real(self, v, **kw)
+    )
+    plot.write_plot(rep, str(tmp_path / "w.png"))
+    # The forest plot's log axis, then one rule for both waterfall panels: 120 s against 5 s, both readable.
+    assert scales == ["log", "symlog", "symlog"]
     assert (tmp_path / "w.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -119,7 +124,7 @@ def test_tables_fit_the_terminal_and_never_cut_a_value(report, width):
     for value in (
         "37.0",
         "10.0",
-        "3.7x n=1",
+        "- n=1",
         "13.0 / 13.1",
         "61.5 / -",
         "5.24 GB",
@@ -155,7 +160,7 @@ def test_columns_is_honoured_when_piped():
         text=True,
         check=True,
     ).stdout
-    assert max(len(line) for line in out.splitlines()) <= 80 and "3.7x n=1" in out
+    assert max(len(line) for line in out.splitlines()) <= 80 and "- n=1" in out
 
 
 def test_csv_is_ms_rounded_with_lowercase_booleans(report, tmp_path):
@@ -164,7 +169,58 @@ def test_csv_is_ms_rounded_with_lowercase_booleans(report, tmp_path):
     text = path.read_text()
     assert "True" not in text and "False" not in text and "None" not in text
     rows = list(csv.DictReader(path.open()))
-    by_arm = {r["arm"]: r for r in rows}
+    by_arm = {r["arm"]: r for r in rows if r["row"] == "arm"}
     assert by_arm["vote-streaming"]["streaming"] == "true" and by_arm["vote-standard"]["streaming"] == "false"
     pull = by_arm["vote-standard"]["pull_p50"]
     assert pull == "18.825" and len(pull.split(".")[1]) <= 3  # (34.738162 + 2.912437) / 2, to the ms
+
+
+def test_a_row_never_averages_two_components(report):
+    from timing.rendering.table import arms_table
+
+    table = arms_table(report)
+    cols = {c.header: list(c.cells) for c in table.columns}
+    at = cols["arm"].index("vote-standard")
+    rows = list(zip(cols["arm"][at : at + 3], cols["pull s"][at : at + 3], strict=True))
+    # front 34.7 and redis 2.9: no midpoint 18.8, each in its own row.
+    assert rows == [("vote-standard", "-"), ("  azure-vote-back", "2.9 / -"), ("  azure-vote-front", "34.7 / -")]
+
+
+def test_reference_sets_only_comparable_figures_beside_seeds(report):
+    """Issue 19 Must 7: single-pod pulls including waiting beside Teleport, counted trials beside the blog,
+    no measured ratio above 100x on the fixtures, and a reason instead of a number where nothing compares."""
+    from timing.rendering.reference import measured_rows
+
+    rows = measured_rows(report)
+    ratios = [r["standard"] / r["streaming"] for r in rows if r["standard"] and r["streaming"]]
+    assert ratios and max(ratios) < 100
+    pulls = [r for r in rows if r["metric"] == "pull"]
+    assert {r["label"] for r in pulls} == {
+        "vote/v1 azure-vote-front azure-vote-front:v1",
+        "vote/squashed azure-vote-front azure-vote-front:squashed",
+    }
+    v1 = next(r for r in pulls if r["label"].startswith("vote/v1"))
+    assert (v1["standard"], v1["streaming"]) == (pytest.approx(34.738162), pytest.approx(8.011045191))
+    without = [r for r in rows if r.get("why")]
+    assert without and all(r["standard"] is None and r["streaming"] is None for r in without)
+    # The 3 h old squashed front pod is another trial: never "10833 vs 3".
+    assert all((r["standard"] or 0) < 1000 for r in rows)
+
+
+def test_csv_per_trial_rows_carry_arm_ready_beside_the_headline(make_report, tmp_path):
+    report = make_report()
+    report["comparisons"][0]["speedup"]["per_trial"].pop(1)  # as if trial 2 had been left out
+    path = tmp_path / "arms.csv"
+    assert write_csv(report, str(path)) == 2 + 6  # two arm rows, then one row per arm and trial
+    rows = list(csv.DictReader(path.open()))
+    assert [r["row"] for r in rows] == ["arm"] * 2 + ["trial"] * 6
+    art = [r for r in rows if r["row"] == "trial" and r["arm"] == "vote-streaming"]
+    assert [(r["trial"], r["arm_ready_seconds"], r["trial_counted"]) for r in art] == [
+        ("1", "6", "true"),
+        ("2", "7", "false"),
+        ("3", "6", "true"),
+    ]
+    assert art[0]["trial_ratio"] == "6.833" and art[1]["trial_ratio"] == ""
+    assert {r["speedup_estimate"] for r in art} == {"6.585"} and {r["baseline_arm"] for r in art} == {"vote-standard"}
+    std = [r for r in rows if r["row"] == "trial" and r["arm"] == "vote-standard"]
+    assert [r["arm_ready_seconds"] for r in std] == ["41", "45", "39"] and {r["trial_counted"] for r in std} == {""}

@@ -60,7 +60,7 @@ ARM_KEYS = {
     "ready_seconds",
     "app_ready_seconds",
 }
-STAT_KEYS = {"n", "min", "p50", "p90", "p99", "max", "mean"}
+STAT_KEYS = {"n", "min", "p50", "p90", "p95", "p99", "max", "mean"}
 CMP_KEYS = {
     "workload",
     "pair",
@@ -71,8 +71,25 @@ CMP_KEYS = {
     "speedup",
     "app_speedup",
     "verified",
+    "speedup_median_pod",
+    "replicas",
+    "pods_per_node",
+    "trial_flags",
+    "flags",
 }
-SPEEDUP_KEYS = {"metric", "per_trial", "n_trials", "estimate", "ci95", "trials_needed", "excluded_trials"}
+SPEEDUP_KEYS = {
+    "metric",
+    "per_trial",
+    "n_trials",
+    "estimate",
+    "ci95",
+    "trials_needed",
+    "trials_needed_range",
+    "excluded_trials",
+    "clock_widened",
+    "clock_resolution_seconds",
+    "drift",
+}
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +170,7 @@ def test_hand_computed_statistics(report):
         "min": 64.0,
         "p50": 64.0,
         "p90": None,
+        "p95": None,
         "p99": None,
         "max": 64.0,
         "mean": 64.0,
@@ -171,15 +189,19 @@ def test_comparisons(report):
     front = v1["components"]["azure-vote-front"]
     assert front["pull_p50_speedup"] == pytest.approx(34.738162 / 8.011045191)
     # The whole app (front and redis, every replica): last Ready 37 s / 10 s after the first creation.
-    assert v1["speedup"]["per_trial"] == [{"trial": None, "baseline": 37.0, "streaming": 10.0, "ratio": 3.7}]
-    assert v1["speedup"]["n_trials"] == 1 and v1["speedup"]["estimate"] == pytest.approx(3.7)
-    assert v1["speedup"]["ci95"] is None and v1["warnings"]  # one trial: no interval, and a warning
+    # The dump holds several rollouts (creations more than 60 s apart): each is its own trial.
+    assert v1["speedup"]["per_trial"] == [{"trial": "rollout-2", "baseline": 37.0, "streaming": 10.0, "ratio": 3.7}]
+    # One trial is one observation: no estimate, no interval, and a warning saying so.
+    assert v1["speedup"]["n_trials"] == 1 and v1["speedup"]["estimate"] is None
+    assert v1["speedup"]["ci95"] is None and v1["warnings"][0].startswith("one trial: no estimate")
+    assert v1["replicas"] == {"baseline": 2, "streaming": 2} and v1["pods_per_node"] == {"baseline": 2, "streaming": 2}
     slow = cmp[("largeimage", "slow")]
     assert slow["ready_p50_speedup"] == pytest.approx(64.0 / 3.0)  # a description of pods, not the headline
-    # The trial holds a warm pod, the 10-replica one a failed pull, the squashed one a pod without events.
-    assert slow["speedup"]["n_trials"] == 0 and slow["speedup"]["excluded_trials"] == {"warm": 1}
+    # The warm pod was created 3 min after the others: a rollout of its own, found in one arm only.
+    assert slow["speedup"]["n_trials"] == 1 and slow["speedup"]["excluded_trials"] == {"arm-missing": 1}
     assert cmp[("largeimage", "fast-10x")]["speedup"]["excluded_trials"] == {"failed": 1}
-    assert cmp[("vote", "squashed")]["speedup"]["excluded_trials"] == {"unknown": 1}
+    # The squashed standard arm's front pod created 3 h earlier is another rollout, not part of this trial.
+    assert cmp[("vote", "squashed")]["speedup"]["excluded_trials"] == {"arm-missing": 1}
     # kubectl dumps carry no ARM or node state: nothing is verified, and nothing claims to be.
     assert v1["verified"]["streaming"] is None and v1["verified"]["cold"] is None and v1["verified"]["reasons"]
 
@@ -305,7 +327,8 @@ def test_arm_ready_is_last_ready_minus_first_created_per_trial():
     assert sp["estimate"] == pytest.approx(math.exp(sum(math.log(x) for x in ratios) / 3))
     lo, hi = sp["ci95"]
     assert lo < sp["estimate"] < hi and sp["n_trials"] == 3 and sp["trials_needed"] >= 2
-    assert r["comparisons"][0]["warnings"] == []
+    # Arm-ready is read from whole-second clocks: the interval is widened for it, and says so.
+    assert r["comparisons"][0]["warnings"] == ["interval widened by the 1 s resolution of the clocks behind arm-ready"]
 
 
 def test_a_trial_with_a_warm_or_restarted_pod_is_left_out_and_counted():

@@ -25,7 +25,7 @@ def test_a_written_trial_reads_back_as_measure_wrote_it(tmp_path):
     assert doc["kind"] == "List" and doc["items"][0]["kind"] == "Pod" and doc["items"][0]["apiVersion"] == "v1"
     assert json.loads((folder / results.EVENTS_FILE).read_text())["items"][0]["kind"] == "Event"
     loaded = results.load_results([str(tmp_path / "results")])
-    assert [t["id"] for t in loaded.trials] == ["t1"] and loaded.trials[0]["included"]
+    assert [t["id"] for t in loaded.trials] == ["t1"] and not loaded.trials[0]["flagged"]
     assert [p.name for p in loaded.pods] == ["p1"] and loaded.pods[0].trial == "t1"
     assert loaded.evidence["t1"] == evidence
     assert loaded.pods[0].app_ready_at is not None

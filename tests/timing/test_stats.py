@@ -4,7 +4,16 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from timing.analysis.stats import percentile, ratio, summarize, trial_speedup, trials_needed
+from timing.analysis.stats import (
+    clock_log_variance,
+    drift,
+    percentile,
+    ratio,
+    summarize,
+    trial_speedup,
+    trials_needed,
+    trials_needed_range,
+)
 
 
 def test_summary_by_hand_with_p90_only_from_ten_values():
@@ -25,8 +34,19 @@ def test_two_values_never_get_tails():
 
 
 def test_single_and_empty():
-    assert summarize([5.0]) == {"n": 1, "min": 5.0, "p50": 5.0, "p90": None, "p99": None, "max": 5.0, "mean": 5.0}
-    assert summarize([]) == {"n": 0, "min": None, "p50": None, "p90": None, "p99": None, "max": None, "mean": None}
+    one = {"n": 1, "min": 5.0, "p50": 5.0, "p90": None, "p95": None, "p99": None, "max": 5.0, "mean": 5.0}
+    assert summarize([5.0]) == one
+    assert summarize([]) == {"n": 0, "min": None, "p50": None, "p90": None, "p95": None, "p99": None} | {
+        "max": None,
+        "mean": None,
+    }
+
+
+def test_p95_from_twenty_values_only():
+    assert summarize(range(1, 20))["p95"] is None  # 19 values: no p95
+    twenty = summarize(range(1, 21))
+    assert twenty["p95"] == pytest.approx(19.05)  # rank 18.05 of 1..20, linear between 19 and 20
+    assert twenty["p90"] <= twenty["p95"] <= twenty["max"] and twenty["p99"] is None
 
 
 def test_percentile_matches_numpy_linear():
@@ -53,10 +73,48 @@ def test_trial_speedup_is_the_geometric_mean_with_a_t_interval_by_hand():
     assert out["ci95"][0] < 5.0 < out["ci95"][1]
 
 
-def test_one_trial_has_an_estimate_but_no_interval():
+def test_one_trial_has_no_estimate_and_no_interval():
+    """One trial is one ratio, not an estimate: the report keeps it in per_trial and a note."""
     out = trial_speedup([3.0])
-    assert out == {"n_trials": 1, "estimate": pytest.approx(3.0), "ci95": None, "trials_needed": None}
+    assert (out["n_trials"], out["estimate"], out["ci95"], out["trials_needed"]) == (1, None, None, None)
     assert trial_speedup([])["estimate"] is None
+
+
+def test_trials_needed_comes_with_its_range_from_the_spread_s_uncertainty():
+    out = trial_speedup([4.0, 5.0, 6.25, 4.4, 5.5])
+    lo, hi = out["trials_needed_range"]
+    assert lo <= out["trials_needed"] <= hi and lo < hi
+    assert trials_needed_range(0.2, 3)[0] < trials_needed(0.2) < trials_needed_range(0.2, 3)[1]
+
+
+def test_whole_second_figures_never_give_a_zero_width_interval():
+    """Inverted from the old expectation: 10 s vs 2 s in three trials read in whole seconds is not [5.0-5.0]."""
+    out = trial_speedup([5.0] * 3, [clock_log_variance(10, 2, 1.0)] * 3)
+    lo, hi = out["ci95"]
+    assert lo < 5.0 < hi and hi / lo > 1.5 and out["clock_widened"]
+
+
+def test_interval_coverage_with_a_short_arm_read_in_whole_seconds():
+    """Seeded simulation: streaming arm 2.4 s, standard 20 s, both read as differences of whole-second
+    stamps at random sub-second offsets; at n = 5 the widened interval covers the truth >= 93 %."""
+    rng = np.random.default_rng(19)
+    truth = 20 / 2.4
+    hits = runs = 0
+    for _ in range(1500):
+        true_b, true_s = 20 * np.exp(rng.normal(0, 0.05, 5)), 2.4 * np.exp(rng.normal(0, 0.05, 5))
+        b = np.floor(rng.uniform(0, 1, 5) + true_b)
+        s = np.floor(rng.uniform(0, 1, 5) + true_s)
+        out = trial_speedup((b / s).tolist(), [clock_log_variance(x, y, 1.0) for x, y in zip(b, s, strict=True)])
+        lo, hi = out["ci95"]
+        runs += 1
+        hits += lo <= truth <= hi
+    assert hits / runs >= 0.93
+
+
+def test_drift_is_a_significant_trend_of_the_log_ratio():
+    assert drift([math.log(r) for r in (3.0, 3.6, 4.3, 5.1, 6.2)])["flagged"] is True
+    assert drift([math.log(r) for r in (4.0, 4.4, 3.9, 4.2, 4.0)])["flagged"] is False
+    assert drift([1.0, 2.0]) is None
 
 
 def test_trials_needed_reaches_ten_percent_half_width():

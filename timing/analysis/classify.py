@@ -1,7 +1,7 @@
 """Match pull events to pods and containers, time each pod's phases and give it a class.
 
 The class is decided by rules fixed before any run (docs/timing.md "Pod classes"), never by the
-figures themselves: cold, warm, mixed, failed, restarted, skewed, unknown.
+figures themselves: cold, warm, mixed, failed, restarted, skewed, unknown, terminating, flapped.
 """
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from timing.model.applog import APP_LOG_RESOLUTION
 from timing.model.events import PullEvent
 from timing.model.kube_time import seconds_between
-from timing.model.kubelet import BACKOFF, FAILED, PRESENT, PULLED, PULLING
+from timing.model.kubelet import BACKOFF, FAILED, PRESENT, PULLED, PULLING, UNREADY
 from timing.model.pods import ContainerSpec, PodInfo
 
 COLD = "cold"
@@ -24,7 +24,9 @@ FAILED_POD = "failed"
 RESTARTED = "restarted"
 SKEWED = "skewed"
 UNKNOWN = "unknown"
-CLASSES = (COLD, WARM, MIXED, FAILED_POD, RESTARTED, SKEWED, UNKNOWN)
+TERMINATING = "terminating"  # deletionTimestamp set: a pod of an earlier rollout on its way out
+FLAPPED = "flapped"  # Ready after a failed readiness probe: the Ready time read is not the first
+CLASSES = (COLD, WARM, MIXED, FAILED_POD, RESTARTED, SKEWED, UNKNOWN, TERMINATING, FLAPPED)
 EXCLUDED_CLASSES = CLASSES[1:]
 
 # Where a container's image came from.
@@ -50,6 +52,11 @@ class ContainerResult:
     pull_end: datetime | None = None  # "Successfully pulled" event
     pull_start_resolution: float = KUBE_TIME_RESOLUTION
     pull_end_resolution: float = KUBE_TIME_RESOLUTION
+    present_at: datetime | None = None  # "already present on machine" event
+    present_resolution: float = KUBE_TIME_RESOLUTION
+    # "kubelet": its own "in X"; "events": Pulled − Pulling event times (old kubelets print no duration).
+    pull_seconds_from: str | None = None
+    first_puller: bool = False  # its pull started first among the trial's pulls of this image on this node
 
     @property
     def cold(self) -> bool | None:
@@ -66,6 +73,8 @@ class ContainerResult:
             "cold": self.cold,
             "failed": self.failed,
             "pull_seconds": self.pull_seconds,
+            "pull_seconds_from": self.pull_seconds_from,
+            "first_puller": self.first_puller,
             "pull_including_waiting_seconds": self.pull_including_waiting_seconds,
             "image_size_bytes": self.image_size_bytes,
             "pull_start_seconds": seconds_between(created, self.pull_start),
@@ -153,7 +162,7 @@ def _sort_key(ev: PullEvent):
 def classify_container(spec: ContainerSpec, events: Sequence[PullEvent]) -> ContainerResult:
     source: str | None = None
     failed = False
-    pulled = pulled_ev = pulling_ev = None
+    pulled = pulled_ev = pulling_ev = present_ev = None
     # Most containers have one or two pull events: skip the keyed sort when there is nothing to order.
     for ev in sorted(events, key=_sort_key) if len(events) > 1 else events:
         kind = ev.pull.kind
@@ -168,20 +177,26 @@ def classify_container(spec: ContainerSpec, events: Sequence[PullEvent]) -> Cont
             if pulling_ev is None:
                 pulling_ev = ev
         elif kind == PRESENT and source is None:
-            source = ALREADY_PRESENT
+            source, present_ev = ALREADY_PRESENT, ev
+    seconds, seconds_from = (pulled.pull_seconds, "kubelet") if pulled else (None, None)
+    if pulled and seconds is None and pulling_ev and pulled_ev and pulling_ev.at and pulled_ev.at:
+        seconds, seconds_from = (pulled_ev.at - pulling_ev.at).total_seconds(), "events"
     return ContainerResult(
         name=spec.name,
         image=spec.image,
         init=spec.init,
         source=source,
         failed=failed,
-        pull_seconds=pulled.pull_seconds if pulled else None,
+        pull_seconds=seconds,
         pull_including_waiting_seconds=pulled.including_waiting_seconds if pulled else None,
         image_size_bytes=pulled.image_size_bytes if pulled else None,
         pull_start=pulling_ev.at if pulling_ev else None,
         pull_end=pulled_ev.at if pulled_ev else None,
         pull_start_resolution=pulling_ev.resolution if pulling_ev else KUBE_TIME_RESOLUTION,
         pull_end_resolution=pulled_ev.resolution if pulled_ev else KUBE_TIME_RESOLUTION,
+        present_at=present_ev.at if present_ev else None,
+        present_resolution=present_ev.resolution if present_ev else KUBE_TIME_RESOLUTION,
+        pull_seconds_from=seconds_from if seconds is not None else None,
     )
 
 
@@ -207,17 +222,31 @@ def _image_class(containers: Sequence[ContainerResult]) -> str:
     return UNKNOWN  # a container with no surviving event cannot be shown to be cold
 
 
-def _pod_class(pod: PodInfo, containers: Sequence[ContainerResult], phases: Sequence[float | None]) -> str:
+def _flapped(pod: PodInfo, events: Sequence[PullEvent]) -> bool:
+    """Ready now, with a readiness probe failing after the containers had started."""
+    if pod.ready_at is None or pod.started_at is None:
+        return False
+    started = pod.started_at
+    return any(ev.pull.kind == UNREADY and (t := ev.last_time or ev.at) is not None and t >= started for ev in events)
+
+
+def _pod_class(
+    pod: PodInfo, containers: Sequence[ContainerResult], phases: Sequence[float | None], flapped: bool
+) -> str:
+    if pod.deleting:
+        return TERMINATING
     if any(c.failed for c in containers):
         return FAILED_POD
     if pod.restart_count > 0:
         return RESTARTED
+    if flapped:
+        return FLAPPED
     if any(v is not None and v < 0 for v in phases):
         return SKEWED
     return _image_class(containers)
 
 
-def _result(pod: PodInfo, containers: list[ContainerResult]) -> PodResult:
+def _result(pod: PodInfo, containers: list[ContainerResult], flapped: bool = False) -> PodResult:
     created = pod.created
     ready = seconds_between(created, pod.ready_at)
     started = seconds_between(created, pod.started_at)
@@ -233,7 +262,7 @@ def _result(pod: PodInfo, containers: list[ContainerResult]) -> PodResult:
     return PodResult(
         pod=pod,
         containers=containers,
-        pod_class=_pod_class(pod, containers, phases),
+        pod_class=_pod_class(pod, containers, phases, flapped),
         pull_seconds=sum(pulls) if pulls else None,
         ready_seconds=ready,
         started_seconds=started,
@@ -248,22 +277,37 @@ def classify_pods(pods: Sequence[PodInfo], events: Sequence[PullEvent]) -> list[
     # When each (trial, node, image) finished being pulled by some pod: a pod that found the image
     # "already present" after such a pull began on its watch is a cold sibling, not warm.
     pull_ends: dict[tuple, list[datetime]] = defaultdict(list)
+    first_pulls: dict[tuple, tuple] = {}
     for p in pods:
         evs = index.for_pod(p)
         names = {c.name for c in p.containers}
         containers = [classify_container(c, _events_for_container(c, evs, names)) for c in p.containers]
-        per_pod.append((p, containers))
+        per_pod.append((p, containers, _flapped(p, evs) if p.ready_at is not None else False))
         for c in containers:
             if c.source == PULLED_BY_POD and c.pull_end is not None and p.node:
                 pull_ends[(p.trial, p.node, c.image)].append(c.pull_end)
+            if c.source == PULLED_BY_POD and c.pull_start is not None and p.node:
+                key, order = (p.trial, p.node, c.image), (c.pull_start, p.name)
+                if key not in first_pulls or order < first_pulls[key][0]:
+                    first_pulls[key] = (order, c)
+    for _order, c in first_pulls.values():
+        c.first_puller = True
     if pull_ends:
-        latest = {k: max(v) for k, v in pull_ends.items()}
-        for p, containers in per_pod:
+        for p, containers, _ in per_pod:
             for c in containers:
-                if c.source != ALREADY_PRESENT or p.created is None:
-                    continue
-                end = latest.get((p.trial, p.node, c.image))
-                # Whole-second creation times: a pull ending in the creation's own second counts as after it.
-                if end is not None and end >= p.created:
-                    c.source = PULLED_BY_SIBLING
-    return [_result(p, containers) for p, containers in per_pod]
+                if c.source == ALREADY_PRESENT and p.created is not None:
+                    ends = pull_ends.get((p.trial, p.node, c.image)) or ()
+                    if any(_sibling_pull(end, p.created, c) for end in ends):
+                        c.source = PULLED_BY_SIBLING
+    return [_result(p, containers, flapped) for p, containers, flapped in per_pod]
+
+
+def _sibling_pull(end: datetime, created: datetime, c: ContainerResult) -> bool:
+    """A sibling's pull that ended after this pod was created and before it found the image present.
+
+    Whole-second times: a pull ending in the creation's own second counts as after it, and one ending
+    within the resolution of the "already present" event as before it.
+    """
+    if end < created:
+        return False
+    return c.present_at is None or end <= c.present_at + timedelta(seconds=c.present_resolution)

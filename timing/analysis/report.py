@@ -5,6 +5,7 @@ Every figure is defined in docs/timing.md; the trial is the unit of the speed-up
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -18,13 +19,17 @@ from timing.analysis.classify import (
     EXCLUDED_CLASSES,
     FAILED_POD,
     PULLED_BY_POD,
+    TERMINATING,
     WARM,
     PodResult,
     classify_pods,
 )
 from timing.analysis.crossover import arm_labels, crossover_section
-from timing.analysis.stats import ratio, summarize, trial_speedup
+from timing.analysis.protocol import DRIFT, manifest_flags, node_pools, protocol_flags
+from timing.analysis.speedup import layout, speedup, warnings_for
+from timing.analysis.stats import ratio, summarize
 from timing.analysis.streamed import arm_bytes_fetched, node_bytes_fetched, pod_streamed
+from timing.analysis.trials import assign_rollout_trials
 from timing.analysis.verify import verify
 from timing.model.events import PullEvent
 from timing.model.evidence import Evidence
@@ -34,7 +39,6 @@ from timing.model.nodes import facts_by_name
 from timing.model.pods import PodInfo, parse_bool_label
 
 COMPONENT_LABEL = LABEL_APP_NAME
-SPEEDUP_METRICS = {"arm_ready": "arm_ready_seconds", "arm_app_ready": "arm_app_ready_seconds"}
 
 
 def _majority(values: Iterable):
@@ -46,9 +50,40 @@ def _majority(values: Iterable):
     return sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[0][0]
 
 
-def _pod_json(r: PodResult) -> dict:
+def kubelet_versions(nodes: Sequence[Mapping] | None) -> dict[str, tuple[int, int]]:
+    """Node name -> its kubelet's (major, minor), from raw Node objects (``status.nodeInfo.kubeletVersion``)."""
+    out = {}
+    for node in nodes or ():
+        name = (node.get("metadata") or {}).get("name")
+        version = ((node.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion") or ""
+        m = re.match(r"v?(\d+)\.(\d+)", version)
+        if name and m:
+            out[name] = (int(m.group(1)), int(m.group(2)))
+    return out
+
+
+def includes_waiting(c: dict, kubelet: tuple[int, int] | None) -> bool | None:
+    """Does a container's ``pull_seconds`` include the wait in kubelet's pull queue?
+
+    Kubelets up to 1.26 print only ``in X``, which includes it; from 1.27 ``in X`` excludes it and
+    ``(Y including waiting)`` carries it. Without that part and without a known version, the wording
+    itself says the kubelet is older than 1.27. Pull times from event times: unknown (null).
+    """
+    if c["pull_seconds"] is None or c.get("pull_seconds_from") != "kubelet":
+        return None
+    if c["pull_including_waiting_seconds"] is not None:
+        return False
+    if kubelet is not None and kubelet >= (1, 27):
+        return None  # a 1.27+ kubelet that left the part out: not a wording this reader knows
+    return True
+
+
+def _pod_json(r: PodResult, kubelet: Mapping[str, tuple[int, int]]) -> dict:
     p = r.pod
     labels = p.labels
+    containers = [c.to_json(p.created) for c in r.containers]
+    for c in containers:
+        c["pull_seconds_includes_waiting"] = includes_waiting(c, kubelet.get(p.node or ""))
     return {
         "namespace": p.namespace,
         "name": p.name,
@@ -64,7 +99,7 @@ def _pod_json(r: PodResult) -> dict:
         "class": r.pod_class,
         "ready": r.ready_seconds is not None,
         "restart_count": p.restart_count,
-        "containers": [c.to_json(p.created) for c in r.containers],
+        "containers": containers,
         "pull_seconds": r.pull_seconds,
         "scheduled_seconds": r.scheduled_seconds,
         "started_seconds": r.started_seconds,
@@ -151,12 +186,22 @@ def _node_image_versions(pods: Sequence[PodInfo], evidence: Mapping[object, Evid
     return sorted(versions)
 
 
+def _median_ready(results: Sequence[PodResult]) -> float | None:
+    """The median pod's Ready time, or null when a pod never got Ready (the median would be of survivors)."""
+    ready = [r.ready_seconds for r in results if r.ready_seconds is not None]
+    if not ready or len(ready) < len(results):
+        return None
+    return summarize(ready)["p50"]
+
+
 def _arm_trials(
     results: Sequence[PodResult], order: Sequence, evidence: Mapping[object, Evidence | None]
 ) -> list[dict]:
     by_trial: dict = defaultdict(list)
     for r in results:
-        by_trial[r.pod.trial].append(r)
+        # A terminating pod belongs to an earlier rollout: counted among the arm's pods, in no trial.
+        if r.pod_class != TERMINATING:
+            by_trial[r.pod.trial].append(r)
     out = []
     for trial in order:
         rs = by_trial.get(trial)
@@ -176,6 +221,7 @@ def _arm_trials(
                 # A streaming-arm pod the node shows did not stream leaves the trial out (not_streamed).
                 "not_streamed_pods": sum(1 for r in rs if r.pod.streaming is True and r.streamed is False),
                 "node_image_versions": _node_image_versions(pods, evidence),
+                "median_pod_ready_seconds": _median_ready(rs),
             }
         )
     return out
@@ -202,106 +248,131 @@ def _arm_json(
     for r in results:
         components[r.pod.labels.get(COMPONENT_LABEL) or ""].append(r)
     warm_ready = [r.ready_seconds for r in results if r.pod_class == WARM and r.ready_seconds is not None]
-    images = _images(results, image_info)
+    counts, images = {**_class_counts(results), **_cold_stats(results)}, _images(results, image_info)
     arm = {
         "workload": _majority(lb.get(LABEL_WORKLOAD) for lb in labels),
         "pair": _majority(lb.get(LABEL_PAIR) for lb in labels),
         "streaming": _majority(parse_bool_label(lb.get(LABEL_STREAMING)) for lb in labels),
         "pool": _majority(lb.get(LABEL_POOL) for lb in labels),
-        **_class_counts(results),
-        **_cold_stats(results),
+        **counts,
         "warm_ready_seconds": summarize(warm_ready),
         "images": images,
         "bytes_fetched": arm_bytes_fetched(_bytes_readings(results, evidence), [i["size_bytes"] for i in images]),
         "trials": _arm_trials(results, order, evidence),
+        # An arm of one component: its figures are the arm's, computed once (100 000 pods: 0.3 s).
         "components": {
-            name: {**_class_counts(rs), **_cold_stats(rs), "images": _images(rs, image_info)}
+            name: {**counts, "images": images}
+            if len(rs) == len(results)
+            else {**_class_counts(rs), **_cold_stats(rs), "images": _images(rs, image_info)}
             for name, rs in sorted(components.items())
         },
     }
     return arm
 
 
-def _speedup(metric: str, b_trials: list[dict], s_trials: list[dict]) -> dict:
-    key = SPEEDUP_METRICS[metric]
-    b_by, s_by = {t["trial"]: t for t in b_trials}, {t["trial"]: t for t in s_trials}
-    excluded: Counter = Counter()
-    per_trial = []
-    for trial in [t["trial"] for t in b_trials] + [t["trial"] for t in s_trials if t["trial"] not in b_by]:
-        bt, st = b_by.get(trial), s_by.get(trial)
-        if bt is None or st is None:
-            excluded["arm-missing"] += 1
+def _trial_flags(
+    b: Sequence[PodResult], s: Sequence[PodResult], context: Mapping, trial_ids: Sequence
+) -> dict[object, list[str]]:
+    """Per trial of one comparison, the protocol flags and the flags ``measure`` wrote in its manifest."""
+    out: dict[object, list[str]] = {}
+    for trial in trial_ids:
+        bt = [r for r in b if r.pod.trial == trial and r.pod_class != TERMINATING]
+        st = [r for r in s if r.pod.trial == trial and r.pod_class != TERMINATING]
+        manifest = context["manifests"].get(trial) or {}
+        if not bt or not st:
+            out[trial] = manifest_flags(manifest)  # one arm missing: counted as arm-missing, no protocol to check
             continue
-        if st["not_streamed_pods"]:
-            excluded["not_streamed"] += 1
-            continue
-        bad = sorted({c for t in (bt, st) for c in t["classes"] if c != COLD})
-        if bad:
-            excluded.update(bad)
-            continue
-        if bt[key] is None or st[key] is None:
-            excluded["not-ready" if metric == "arm_ready" else "no-app-signal"] += 1
-            continue
-        per_trial.append({"trial": trial, "baseline": bt[key], "streaming": st[key], "ratio": ratio(bt[key], st[key])})
-    result = trial_speedup([t["ratio"] for t in per_trial])
-    return {"metric": metric, "per_trial": per_trial, **result, "excluded_trials": dict(sorted(excluded.items()))}
+        flags = protocol_flags(
+            bt,
+            st,
+            expected=manifest.get("replicas") or {},
+            pools=context["pools"],
+            evidence=context["evidence"].get(trial),
+        )
+        out[trial] = sorted(set(flags + manifest_flags(manifest)))
+    return out
 
 
-def _comparisons(
-    arms: dict[str, dict], by_arm: dict[str, list[PodResult]], evidence: Mapping[object, Evidence | None]
-) -> list[dict]:
+def _comparison(b: str, s: str, arms: dict[str, dict], by_arm: dict[str, list[PodResult]], context: Mapping) -> dict:
+    ba, sa = arms[b], arms[s]
+    trial_ids = [t["trial"] for t in ba["trials"]] + [t["trial"] for t in sa["trials"]]
+    flags = _trial_flags(by_arm[b], by_arm[s], context, list(dict.fromkeys(trial_ids)))
+    include = context["include_flagged"]
+    sp = speedup("arm_ready", ba["trials"], sa["trials"], flags, include)
+    median_pod = speedup("median_pod_ready", ba["trials"], sa["trials"], flags, include)
+    has_app = any(t["arm_app_ready_seconds"] is not None for t in ba["trials"] + sa["trials"])
+    app = speedup("arm_app_ready", ba["trials"], sa["trials"], flags, include) if has_app else None
+    used = [t["trial"] for t in sp["per_trial"]]
+    replicas, density = layout(ba["trials"], sa["trials"], used)
+    comp_flags = [DRIFT] if any((e.get("drift") or {}).get("flagged") for e in (sp, median_pod)) else []
+    return {
+        "workload": ba["workload"],
+        "pair": ba["pair"],
+        "baseline_arm": b,
+        "streaming_arm": s,
+        "speedup": sp,
+        "speedup_median_pod": median_pod,
+        "app_speedup": app,
+        "replicas": replicas,
+        "pods_per_node": density,
+        # JSON keys are text: "-" stands for the pods without a trial id.
+        "trial_flags": {("-" if t is None else str(t)): f for t, f in flags.items() if f},
+        "flags": comp_flags,
+        # Descriptions of the pods, not estimates: pods of a trial are not independent.
+        "ready_p50_speedup": ratio(ba["ready_seconds"]["p50"], sa["ready_seconds"]["p50"]),
+        "pull_p50_speedup": ratio(ba["pull_seconds"]["p50"], sa["pull_seconds"]["p50"]),
+        "verified": verify(
+            [r.pod for r in by_arm[b]],
+            [r.pod for r in by_arm[s]],
+            used,
+            context["evidence"],
+            streamed={id(r.pod): r.streamed for r in (*by_arm[b], *by_arm[s])},
+        ),
+        "warnings": warnings_for(sp, median_pod) + _image_mismatches(ba["trials"], sa["trials"]),
+        "components": {
+            comp: {
+                "ready_p50_speedup": ratio(
+                    ba["components"][comp]["ready_seconds"]["p50"], sa["components"][comp]["ready_seconds"]["p50"]
+                ),
+                "pull_p50_speedup": ratio(
+                    ba["components"][comp]["pull_seconds"]["p50"], sa["components"][comp]["pull_seconds"]["p50"]
+                ),
+            }
+            for comp in sorted(set(ba["components"]) & set(sa["components"]))
+        },
+    }
+
+
+def _comparisons(arms: dict[str, dict], by_arm: dict[str, list[PodResult]], context: Mapping) -> list[dict]:
     groups: dict[tuple, list[str]] = defaultdict(list)
     for name, arm in arms.items():
         if arm["workload"] is None or arm["streaming"] is None:
             continue
         groups[(arm["workload"], arm["pair"])].append(name)
     out = []
-    for (workload, pair), names in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+    for (_workload, _pair), names in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
         for b in sorted(n for n in names if arms[n]["streaming"] is False):
             for s in sorted(n for n in names if arms[n]["streaming"] is True):
-                ba, sa = arms[b], arms[s]
-                speedup = _speedup("arm_ready", ba["trials"], sa["trials"])
-                has_app = any(t["arm_app_ready_seconds"] is not None for t in ba["trials"] + sa["trials"])
-                app = _speedup("arm_app_ready", ba["trials"], sa["trials"]) if has_app else None
-                used = [t["trial"] for t in speedup["per_trial"]]
-                warnings = []
-                if speedup["n_trials"] == 1:
-                    warnings.append("one trial: no interval; run more trials (measure --trials N)")
-                warnings.extend(_image_mismatches(ba["trials"], sa["trials"]))
-                entry = {
-                    "workload": workload,
-                    "pair": pair,
-                    "baseline_arm": b,
-                    "streaming_arm": s,
-                    "speedup": speedup,
-                    "app_speedup": app,
-                    # Descriptions of the pods, not estimates: pods of a trial are not independent.
-                    "ready_p50_speedup": ratio(ba["ready_seconds"]["p50"], sa["ready_seconds"]["p50"]),
-                    "pull_p50_speedup": ratio(ba["pull_seconds"]["p50"], sa["pull_seconds"]["p50"]),
-                    "verified": verify(
-                        [r.pod for r in by_arm[b]],
-                        [r.pod for r in by_arm[s]],
-                        used,
-                        evidence,
-                        streamed={id(r.pod): r.streamed for r in (*by_arm[b], *by_arm[s])},
-                    ),
-                    "warnings": warnings,
-                    "components": {
-                        comp: {
-                            "ready_p50_speedup": ratio(
-                                ba["components"][comp]["ready_seconds"]["p50"],
-                                sa["components"][comp]["ready_seconds"]["p50"],
-                            ),
-                            "pull_p50_speedup": ratio(
-                                ba["components"][comp]["pull_seconds"]["p50"],
-                                sa["components"][comp]["pull_seconds"]["p50"],
-                            ),
-                        }
-                        for comp in sorted(set(ba["components"]) & set(sa["components"]))
-                    },
-                }
-                out.append(entry)
+                out.append(_comparison(b, s, arms, by_arm, context))
     return out
+
+
+def _once(pods: list[PodInfo]) -> list[PodInfo]:
+    """The same pod (uid) given twice, in two dumps or twice in one, counts once: its first reading."""
+    seen: set[str] = set()
+    out = []
+    for p in pods:
+        if p.uid:
+            if p.uid in seen:
+                continue
+            seen.add(p.uid)
+        out.append(p)
+    return out
+
+
+def _manifests(trials: Sequence[dict] | None) -> dict:
+    """Trial id -> what ``measure`` wrote about it (flags, replicas asked per arm)."""
+    return {t["id"]: t for t in trials or ()}
 
 
 def _image_mismatches(b_trials: list[dict], s_trials: list[dict]) -> list[str]:
@@ -374,16 +445,20 @@ def build_report(
     evidence: Mapping[object, Evidence | None] | None = None,
     events_given: bool = True,
     nodes: Sequence[Mapping] | None = None,
+    include_flagged: bool = False,
 ) -> dict:
     """Pods without the ``streaming-ab/arm`` label are not part of any arm and are left out.
 
     ``evidence`` maps a trial id (None for pods without one) to what was read besides pods and events;
-    ``nodes`` are Node objects (live, or ``report --nodes``) whose labels and facts stand in where a
-    trial's evidence has none.
+    ``nodes`` are raw Node objects (kubectl get nodes -o json, or a live read); flagged trials are left
+    out of the speed-ups unless ``include_flagged``.
     """
     image_info = image_info or {}
-    evidence = _WithNodes(evidence or {}, nodes) if nodes else (evidence or {})
-    armed = [p for p in pods if p.labels.get(LABEL_ARM)]
+    raw_evidence = evidence or {}
+    # Node objects (live, or report --nodes) stand in for labels and facts where a trial's evidence has none.
+    evidence = _WithNodes(raw_evidence, nodes) if nodes else raw_evidence
+    armed = _once([p for p in pods if p.labels.get(LABEL_ARM)])
+    assign_rollout_trials(armed)
     results = classify_pods(armed, events)
     _judge_streaming(results, events, evidence)
     order = _trial_order(results)
@@ -392,19 +467,25 @@ def build_report(
     for r in results:
         by_arm[r.pod.labels.get(LABEL_ARM) or ""].append(r)
     arms = {name: _arm_json(by_arm[name], image_info, order, evidence) for name in sorted(by_arm)}
+    context = {
+        "manifests": _manifests(trials),
+        "pools": node_pools(nodes, raw_evidence),
+        "evidence": evidence,
+        "include_flagged": include_flagged,
+    }
     doc = {
         "schema": SCHEMA,
         # False when no event source was read at all: then every pod is unknown for that reason alone.
-        "inputs": {"events_given": events_given},
-        "pods": [_pod_json(r) for r in results],
+        "inputs": {"events_given": events_given, "include_flagged": include_flagged},
+        "pods": [_pod_json(r, kubelet_versions(nodes)) for r in results],
         "arms": arms,
-        "comparisons": _comparisons(arms, by_arm, evidence),
+        "comparisons": _comparisons(arms, by_arm, context),
     }
     crossover = crossover_section(doc["comparisons"], arms, arm_labels(armed))
     if crossover is not None:
         doc["crossover"] = crossover
     if trials is not None:
-        doc["trials"] = trials
+        doc["trials"] = [dict(t, included=include_flagged or not t.get("flagged")) for t in trials]
     if nodes:
         doc["nodes"] = facts_by_name(nodes)
     return doc

@@ -1,7 +1,7 @@
 """``venv/bin/python -m timing`` command line: `report` and `measure`.
 
-``parser`` defines the flags, ``report`` and ``measure`` run the commands, ``output`` writes what
-`report` puts out. Every mistake ends in one line on stderr naming the flag, file or value (exit 2);
+``parser`` defines the flags, ``report``, ``compare`` and ``measure`` run the commands, ``output``
+writes what `report` puts out. Every mistake ends in one line on stderr naming the flag, file or value (exit 2);
 a failure at run time in one line too (exit 1); `--debug` shows the traceback instead.
 """
 
@@ -10,7 +10,9 @@ from __future__ import annotations
 import sys
 import traceback
 
+from timing.cli.compare import cmd_compare
 from timing.cli.measure import cmd_measure
+from timing.cli.output import stdout_closed
 from timing.cli.parser import build_parser
 from timing.cli.report import cmd_report
 from timing.errors import ExitStatus, TimingError, first_line
@@ -27,7 +29,11 @@ def main(argv: list[str] | None = None) -> int:
         if extra:
             # Said by the command that was given, not by the top-level parser.
             parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
-        return cmd_report(args) if args.command == "report" else cmd_measure(args)
+        commands = {"report": cmd_report, "compare": cmd_compare, "measure": cmd_measure}
+        return commands[args.command](args)
+    except BrokenPipeError:
+        stdout_closed()  # `--help | head`: the reader had enough, which is no error
+        return ExitStatus.OK
     except TimingError as error:
         if debug:
             traceback.print_exc()

@@ -104,10 +104,24 @@ def _summary(args, console, manifests: list[dict], seed: int) -> int:
     return ExitStatus.OK if not unexpected else ExitStatus.FLAGGED
 
 
+def _trials_plan(args):
+    """The number of trials, or with ``--trials auto`` the pilot-then-extend plan."""
+    from timing.measure.auto import PILOT_TRIALS, AutoTrials
+
+    if args.trials != "auto":
+        if args.precision is not None:
+            raise UsageError("--precision sets the target of --trials auto; give --trials auto or leave it out")
+        return args.trials
+    if args.max_trials < PILOT_TRIALS:
+        raise UsageError(f"--max-trials {args.max_trials}: --trials auto starts with a pilot of {PILOT_TRIALS}")
+    return AutoTrials(precision=args.precision or 0.10, max_trials=args.max_trials)
+
+
 def cmd_measure(args) -> int:
     from rich.console import Console
 
     from timing.measure.discovery import TrialError, discover, plan_rounds
+    from timing.measure.preflight import PullCheckError, check_pull_access
     from timing.measure.progress import RichProgress
     from timing.measure.runner import Runner
     from timing.sources.cluster import SystemClock
@@ -117,18 +131,23 @@ def cmd_measure(args) -> int:
         raise UsageError(
             "--reset recycle needs --stack NAME (it changes the stack's cacheGeneration and runs pulumi up)"
         )
+    trials = _trials_plan(args)
     purge_image = _purge_image(args) if args.reset == "purge" else None
     check_kubeconfig(args)
     clock = SystemClock()
     cluster = connect(args)
     resetter, warm = _resetter(args, cluster, clock, purge_image, console)
-    prober = _prober(args, cluster, clock, purge_image, console)
     try:
         workloads = discover(
             cluster, args.namespace or [DEFAULT_NAMESPACE], args.selector, args.workload, args.replicas
         )
     except TrialError as exc:
         raise UsageError(str(exc)) from None
+    try:
+        check_pull_access(cluster, [a for w in workloads for a in w.arms.values()])
+    except PullCheckError as exc:
+        raise TimingError(str(exc)) from None
+    prober = _prober(args, cluster, clock, purge_image, console)
     for r in plan_rounds(workloads):
         for note in r["notes"]:
             console.print(f"[yellow]note:[/yellow] {note}")
@@ -144,9 +163,10 @@ def cmd_measure(args) -> int:
         evidence_reader=_evidence_reader(args),
         seed=args.seed,
         prober=prober,
+        say=lambda text: console.print(f"[cyan]trials:[/cyan] {text}", highlight=False),
     )
     try:
-        manifests = runner.run(workloads, args.trials)
+        manifests = runner.run(workloads, trials)
     except KeyboardInterrupt:
         console.print(
             f"interrupted: {len(runner.taken)} trial(s) kept in {args.results}; the Deployments were scaled back up "

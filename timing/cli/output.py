@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from timing.errors import TimingError
@@ -21,18 +23,31 @@ def _json_doc(args, report: dict | None) -> dict:
     return doc
 
 
-def write_files(args, report: dict | None) -> None:
+def _write_pages(args, report: dict, gate_lines: Sequence[str]) -> None:
+    if args.html:
+        from timing.rendering.html import write_html
+
+        _wrote(args.html, f"page, {write_html(report, args.html)} comparison(s)")
+    if args.markdown:
+        from timing.rendering.markdown import write_markdown
+
+        _wrote(args.markdown, f"Markdown, {write_markdown(report, args.markdown, gate_lines)} comparison(s)")
+
+
+def write_files(args, report: dict | None, gate_lines: Sequence[str] = ()) -> None:
     try:
         if report is not None and args.csv:
             from timing.rendering.table import write_csv
 
             rows = write_csv(report, args.csv)
-            _wrote(args.csv, f"{rows} row(s), one per arm and baseline")
+            _wrote(args.csv, f"{rows} row(s): per arm and baseline, then per arm and trial")
+        if report is not None:
+            _write_pages(args, report, gate_lines)
         if report is not None and args.plot:
             from timing.rendering.plot import write_plot
 
             panels = write_plot(report, args.plot)
-            _wrote(args.plot, f"waterfall, {panels} trial panel(s)")
+            _wrote(args.plot, f"forest plot and waterfall, {panels} trial panel(s)")
         if report is not None and args.crossover_plot:
             from timing.rendering.crossover import write_crossover_plot
 
@@ -72,3 +87,12 @@ def show_report(args, report: dict | None) -> None:
 
             for line in crossover_lines(report["crossover"]):
                 console.print(f"- {line}", highlight=False)
+
+
+def stdout_closed() -> None:
+    """The reader of stdout went away (`| head`): send the rest to /dev/null so the exit flush cannot fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is no file (captured, closed): nothing to redirect
+        pass

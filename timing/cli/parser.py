@@ -16,11 +16,18 @@ REPORT_EXAMPLES = f"""examples:
   {PROG} report --pods pods.json --events events.json --json report.json
   {PROG} report --pods pods.json --events events.json --nodes nodes.json   with node facts and labels
   {PROG} report --reference                                    the seeds' figures alone
+  {PROG} report --results results --html report.html --markdown summary.md   pages to hand on
+  {PROG} report --results results --fail-below 2 --require-verified          a CI gate: exit 3 when it fails
+"""
+COMPARE_EXAMPLES = f"""examples:
+  {PROG} compare before.json after.json                        two reports written with report --json FILE
+  {PROG} compare results-v1 results-v2 --json                  two results folders, as JSON
 """
 MEASURE_EXAMPLES = f"""examples:
   {PROG} measure --stack dev --reset purge --trials 10         purge node caches between trials
   {PROG} measure --stack dev --reset recycle --trials 5        fresh nodes every trial (pulumi up)
   {PROG} measure --stack dev --warm --trials 3                 warm restarts on purpose (seed 004)
+  {PROG} measure --stack dev --reset purge --trials auto --precision 10% --max-trials 15
 """
 
 
@@ -88,7 +95,13 @@ def _add_report_args(r: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="kubectl get nodes -o json output: node labels and facts (image, kubelet, VM size, zone); repeatable",
     )
-    src.add_argument("--exclude-flagged", action="store_true", help="with --results: leave out flagged trials")
+    src.add_argument(
+        "--include-flagged",
+        action="store_true",
+        help="put flagged trials (warm-up, contradicted, protocol flags ...) back into the speed-ups",
+    )
+    # Flagged trials are out by default now: the old flag is refused with a line saying so.
+    src.add_argument("--exclude-flagged", action="store_true", help=argparse.SUPPRESS)
     out = r.add_argument_group("output")
     out.add_argument(
         "--json",
@@ -97,9 +110,15 @@ def _add_report_args(r: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="the streaming-ab/timing-report@3 JSON document, to FILE or (no FILE) to stdout",
     )
-    out.add_argument("--csv", metavar="FILE", help="one row per arm, ms-rounded, to FILE")
     out.add_argument(
-        "--plot", metavar="FILE", help=f"per-pod waterfall, both arms per trial ({', '.join(PLOT_FORMATS)})"
+        "--csv", metavar="FILE", help="one row per arm, then one per arm and trial (column row), ms-rounded, to FILE"
+    )
+    out.add_argument("--html", metavar="FILE", help="one self-contained page to hand on (no external resource)")
+    out.add_argument("--markdown", metavar="FILE", help="the headlines as Markdown, e.g. for a CI job summary")
+    out.add_argument(
+        "--plot",
+        metavar="FILE",
+        help=f"forest plot of every speed-up above the waterfall, both arms per trial ({', '.join(PLOT_FORMATS)})",
     )
     out.add_argument(
         "--crossover-plot",
@@ -112,10 +131,62 @@ def _add_report_args(r: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help='JSON {"<image ref>": {"layers": N, "size_bytes": N}} for sizes/layers events do not carry',
     )
+    gate = r.add_argument_group("CI gates (exit 3 when one fails; the outputs are written first)")
+    gate.add_argument(
+        "--fail-below",
+        type=_positive(float),
+        metavar="X",
+        help="fail when a counted, verified speed-up's 95%% lower bound is below X (or none can be held to it)",
+    )
+    gate.add_argument("--require-verified", action="store_true", help="fail when any headline is not verified")
+
+
+def _add_compare_args(c: argparse.ArgumentParser) -> None:
+    for name, which in (("a", "first"), ("b", "second")):
+        c.add_argument(name, metavar=name.upper(), help=f"the {which} run: a results folder or a report --json file")
+    c.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        metavar="FILE",
+        help="the streaming-ab/timing-compare@1 JSON document, to FILE or (no FILE) to stdout",
+    )
+    c.add_argument("--debug", action="store_true", help="show the traceback of an error")
+
+
+def _trials(text: str):
+    return "auto" if text == "auto" else _positive(int)(text)
+
+
+def _percent(text: str) -> float:
+    """``10%`` or ``0.1`` -> 0.1."""
+    try:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage (like 10%)") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be between 0% and 100%")
+    return value
 
 
 def _add_measure_args(m: argparse.ArgumentParser) -> None:
-    m.add_argument("--trials", type=_positive(int), default=5, metavar="N", help="number of trials (default 5)")
+    m.add_argument(
+        "--trials",
+        type=_trials,
+        default=5,
+        metavar="N|auto",
+        help="number of trials (default 5); auto: a pilot of 3, then as many as --precision needs",
+    )
+    m.add_argument(
+        "--precision",
+        type=_percent,
+        default=None,
+        metavar="P%",
+        help="with --trials auto: aim at a 95%% interval within about ±P%% of the speed-up (default 10%%)",
+    )
+    m.add_argument(
+        "--max-trials", type=_positive(int), default=20, metavar="N", help="with --trials auto: at most N (default 20)"
+    )
     mode = m.add_mutually_exclusive_group(required=True)
     mode.add_argument(
         "--reset",
@@ -149,13 +220,15 @@ def build_parser() -> Parser:
     parser = Parser(
         prog=PROG,
         description="Pod start-up timing of the artifact-streaming A/B experiment (docs/timing.md defines every figure).",
-        epilog=REPORT_EXAMPLES + MEASURE_EXAMPLES,
+        epilog=REPORT_EXAMPLES + COMPARE_EXAMPLES + MEASURE_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     parser.commands = {}
 
-    def command(name: str, summary: str, description: str, examples: str) -> argparse.ArgumentParser:
+    def command(
+        name: str, summary: str, description: str, examples: str, cluster: bool = True
+    ) -> argparse.ArgumentParser:
         p = sub.add_parser(
             name,
             help=summary,
@@ -164,15 +237,27 @@ def build_parser() -> Parser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         parser.commands[name] = p
-        _add_cluster_args(p)
+        if cluster:
+            _add_cluster_args(p)
         return p
 
     _add_report_args(
         command(
             "report",
             "per-arm figures and per-trial speed-ups from a cluster, kubectl dumps or a results folder",
-            "Per-arm pod figures and the per-trial speed-up, with what was and was not verified.",
+            "Per-arm pod figures and the per-trial speed-up, with what was and was not verified. Exit status: "
+            "0 done, 3 a CI gate failed (--fail-below, --require-verified), 2 a usage mistake, 1 a failure.",
             REPORT_EXAMPLES,
+        )
+    )
+    _add_compare_args(
+        command(
+            "compare",
+            "two runs side by side: the ratio of their speed-ups, with an interval",
+            "Per comparison present in both runs: speed-up of B / speed-up of A, its Welch 95% interval over the "
+            "per-trial log ratios, and whether the runs differ (docs/timing.md).",
+            COMPARE_EXAMPLES,
+            cluster=False,
         )
     )
     _add_measure_args(

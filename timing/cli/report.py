@@ -5,11 +5,12 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import sys
 from pathlib import Path
 
 from contract import DEFAULT_NAMESPACE
 from timing.cli.access import check_kubeconfig, connect
-from timing.cli.output import show_report, write_files
+from timing.cli.output import show_report, stdout_closed, write_files
 from timing.cli.parser import PLOT_FORMATS
 from timing.errors import ExitStatus, TimingError, UsageError, first_line
 
@@ -29,8 +30,10 @@ def _check_report_args(args) -> None:
         raise UsageError(
             f"{', '.join(live)} read a cluster, --pods/--events/--results read files: give one or the other"
         )
-    if args.exclude_flagged and not args.results:
-        raise UsageError("--exclude-flagged leaves out flagged trials of a results folder: it needs --results DIR")
+    if args.exclude_flagged:
+        raise UsageError(
+            "--exclude-flagged: flagged trials are now left out by default; --include-flagged puts them back"
+        )
     if args.events and not args.pods:
         raise UsageError("--events needs --pods: events alone do not say which arm a pod is in")
     if args.nodes and not (args.pods or args.results):
@@ -38,6 +41,8 @@ def _check_report_args(args) -> None:
     for flag, target in (
         ("--csv", args.csv),
         ("--plot", args.plot),
+        ("--html", args.html),
+        ("--markdown", args.markdown),
         ("--crossover-plot", args.crossover_plot),
         ("--json", args.json if args.json != "-" else None),
     ):
@@ -77,7 +82,7 @@ def _load(args):
     if args.pods:
         load_dumps(args.pods, args.events, args.namespace, args.selector, into=loaded)
     if args.results:
-        load_results(args.results, args.namespace, args.selector, args.exclude_flagged, into=loaded)
+        load_results(args.results, args.namespace, args.selector, into=loaded)
     for path in args.nodes:
         loaded.add_node_file(Path(path))
     if not offline:
@@ -107,7 +112,7 @@ def _load(args):
 
 def _say_why_empty(args, loaded, offline: bool) -> None:
     """No pod to report: say which of the possible causes it is, never just "nothing"."""
-    if loaded.pods or (loaded.trials and args.exclude_flagged):
+    if loaded.pods:
         return
     where = (
         ", ".join(args.pods + args.results)
@@ -145,27 +150,46 @@ def _no_cyclic_gc():
             gc.enable()
 
 
-def cmd_report(args) -> int:
+def build_for(args) -> dict | None:
+    """The report the flags ask for (None: `--reference` alone, which needs no input)."""
     from timing.analysis.report import build_report
 
     _check_report_args(args)
     image_info = _image_info(args.image_info)
-    offline = _is_offline(args)
-    if args.reference and not offline and not (args.stack or args.kubeconfig or args.context):
-        report = None  # reference figures alone need no cluster
-    else:
-        with _no_cyclic_gc():
-            loaded = _load(args)
-            report = build_report(
-                loaded.pods,
-                loaded.events,
-                image_info=image_info,
-                trials=loaded.trials,
-                evidence=loaded.evidence,
-                events_given=loaded.events_given,
-                nodes=loaded.nodes,
-            )
-            del loaded
-    write_files(args, report)
-    show_report(args, report)
-    return ExitStatus.OK
+    if args.reference and not _is_offline(args) and not (args.stack or args.kubeconfig or args.context):
+        return None
+    with _no_cyclic_gc():
+        loaded = _load(args)
+        return build_report(
+            loaded.pods,
+            loaded.events,
+            image_info=image_info,
+            trials=loaded.trials,
+            evidence=loaded.evidence,
+            events_given=loaded.events_given,
+            nodes=loaded.nodes,
+            include_flagged=args.include_flagged,
+        )
+
+
+def _gates(args, report: dict | None):
+    from timing.analysis.gating import GateResult, evaluate_gates
+
+    if args.fail_below is None and not args.require_verified:
+        return GateResult()
+    return evaluate_gates(report or {}, args.fail_below, args.require_verified)
+
+
+def cmd_report(args) -> int:
+    report = build_for(args)
+    gates = _gates(args, report)
+    write_files(args, report, gates.failures)
+    try:
+        show_report(args, report)
+    except BrokenPipeError:
+        stdout_closed()  # `| head` read what it wanted: not an error, and the gates below still decide
+    for line in gates.notes:
+        print(f"timing: note: {line}", file=sys.stderr)
+    for line in gates.failures:
+        print(f"timing: gate failed: {line}", file=sys.stderr)
+    return ExitStatus.GATE_FAILED if gates.failed else ExitStatus.OK

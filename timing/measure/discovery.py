@@ -70,6 +70,11 @@ def _template_images(dep: dict) -> list[str]:
     return [c.get("image", "") for c in (spec.get("initContainers") or []) + (spec.get("containers") or [])]
 
 
+def _template_node_pool(dep: dict) -> str | None:
+    spec = ((dep.get("spec") or {}).get("template") or {}).get("spec") or {}
+    return (spec.get("nodeSelector") or {}).get(LABEL_POOL)
+
+
 def discover(
     cluster: Cluster,
     namespaces: Sequence[str],
@@ -105,7 +110,8 @@ def discover(
                     wl,
                     merged.get(LABEL_PAIR),
                     parse_bool_label(merged.get(LABEL_STREAMING)),
-                    pool=merged.get(LABEL_POOL),
+                    # The program pins pods by nodeSelector and labels no pool on them.
+                    pool=merged.get(LABEL_POOL) or _template_node_pool(dep),
                 ),
             )
             arm.deployments.append(Deployment(ns, meta.get("name", ""), replicas, _template_images(dep)))

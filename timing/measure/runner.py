@@ -15,6 +15,7 @@ from pathlib import Path
 from contract import LABEL_ARM, LABEL_POOL, LABEL_TRIAL
 from timing.analysis.classify import COLD, FAILED_POD, MIXED, RESTARTED, SKEWED, UNKNOWN, WARM
 from timing.analysis.report import build_report
+from timing.measure.auto import AutoTrials, cost, more_trials
 from timing.measure.discovery import BASE_SELECTOR, Arm, ResetError, TrialError, Workload, plan_rounds
 from timing.measure.prober import NodeProber, parse_run, pod_container_ids, reset_leftovers
 from timing.measure.progress import NullProgress, Progress
@@ -27,6 +28,7 @@ from timing.model.pods import pod_from_dict
 from timing.model.probe import NodeProbe
 from timing.sources.cluster import APP_LOG_BYTES, Clock, Cluster
 from timing.sources.results import (
+    load_results,
     write_app_logs,
     write_evidence,
     write_manifest,
@@ -45,7 +47,7 @@ def _is_ready(pod: dict) -> bool:
     return False
 
 
-FIRST_TRIAL_REASON = "first trial: registry-side caches may still be warming; compare with --exclude-flagged"
+FIRST_TRIAL_REASON = "first trial: registry-side caches may still be warming; left out unless --include-flagged"
 
 
 def _nodes_by_arm(arms: Sequence[Arm], pods: list[dict]) -> dict[str, list]:
@@ -106,6 +108,7 @@ class Runner:
         evidence_reader: Callable[[list[str]], tuple[dict, dict]] | None = None,
         seed: int | None = None,
         prober: NodeProber | None = None,
+        say: Callable[[str], None] = lambda text: None,
     ):
         self.cluster, self.resetter, self.clock = cluster, resetter, clock
         self.results = Path(results)
@@ -120,6 +123,7 @@ class Runner:
         self.seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
         self.rng = random.Random(self.seed)
         self.taken: list[dict] = []  # trials written so far (kept when a run is interrupted)
+        self.say = say  # what the run tells its user between trials (--trials auto extensions)
 
     # Pods of the given arms, one list call per namespace.
     def _pods(self, arms: Sequence[Arm]) -> dict[str, list[dict]]:
@@ -291,6 +295,35 @@ class Runner:
             verdict = "unknown"
         return verdict, reasons, verified
 
+    def _indexes(self, trials: int | AutoTrials, rounds: int):
+        """Trial indexes to run: 1..N, or with ``--trials auto`` a pilot, then extensions as the target needs.
+
+        Before each extension the runner says how many trials, how long and how many node-hours.
+        """
+        if isinstance(trials, int):
+            yield from range(1, trials + 1)
+            return
+        yield from range(1, trials.pilot + 1)
+        done = trials.pilot
+        while done < trials.max_trials:
+            extra, why = more_trials(self._report_of_taken(), trials.precision)
+            if extra <= 0:
+                self.say(f"precision target ±{trials.precision:.0%} reached after {done} trial(s): {why}")
+                return
+            extra = min(extra, trials.max_trials - done)
+            self.say(f"{why}: {extra} more trial(s), {cost(self.taken, extra * rounds)}")
+            yield from range(done + 1, done + extra + 1)
+            done += extra
+        self.say(f"stopped at --max-trials {trials.max_trials}: the precision target may not be reached")
+
+    def _report_of_taken(self) -> dict:
+        """The report of this run's trials so far, flagged ones left out as ``report`` leaves them out."""
+        ids = {m["id"] for m in self.taken}
+        loaded = load_results([str(self.results)])
+        pods = [p for p in loaded.pods if p.trial in ids]
+        trials = [t for t in loaded.trials or () if t["id"] in ids]
+        return build_report(pods, loaded.events, trials=trials, evidence=loaded.evidence)
+
     def run_trial(self, index: int, total: int, round_: dict, round_no: int) -> dict:
         workloads = round_["workloads"]
         arms = [a for w in workloads for a in w.arms.values()]
@@ -410,17 +443,18 @@ class Runner:
         if not self._wait_ready(arms, lambda text: self.progress.update(f"priming: {text}")):
             raise TrialError("priming rollout did not become Ready; warm trials would not be warm")
 
-    def run(self, workloads: Sequence[Workload], trials: int) -> list[dict]:
+    def run(self, workloads: Sequence[Workload], trials: int | AutoTrials) -> list[dict]:
         rounds = plan_rounds(workloads)
         self.results.mkdir(parents=True, exist_ok=True)
-        self.progress.start(trials * len(rounds))
+        total = trials if isinstance(trials, int) else trials.max_trials  # auto: the cap, an upper bound
+        self.progress.start(total * len(rounds))
         out = []
         try:
             if self.warm:
                 self.prime(workloads)
-            for i in range(1, trials + 1):
+            for i in self._indexes(trials, len(rounds)):
                 for r in self.rng.sample(rounds, len(rounds)):
-                    out.append(self.run_trial(i, trials, r, rounds.index(r) + 1))
+                    out.append(self.run_trial(i, total, r, rounds.index(r) + 1))
                     self.taken = out
                     self.progress.advance()
         except BaseException:

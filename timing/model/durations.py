@@ -14,8 +14,10 @@ _UNITS = {
     "m": 60.0,
     "h": 3600.0,
 }
-# Longest units first so "ms" is not read as "m" followed by garbage.
-_COMPONENT = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
+_MAX_SECONDS = (2**63 - 1) / 1e9  # time.Duration is int64 nanoseconds: Go refuses anything longer
+# Longest units first so "ms" is not read as "m" followed by garbage.  Possessive quantifiers: a
+# digit run without a unit fails at once instead of being re-tried at every length (quadratic).
+_COMPONENT = re.compile(r"(\d++(?:\.\d*+)?+|\.\d++)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
 
 
 def parse_go_duration(text: str) -> float:
@@ -44,4 +46,6 @@ def parse_go_duration(text: str) -> float:
         pos = m.end()
     if pos == 0:
         raise ValueError(f"invalid Go duration: {text!r}")
+    if total > _MAX_SECONDS:
+        raise ValueError(f"Go duration out of range: {text[:40]!r}...")
     return sign * total

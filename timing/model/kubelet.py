@@ -17,13 +17,14 @@ FAILED = "failed"
 BACKOFF = "backoff"
 PULLING = "pulling"
 STREAMED = "streamed"  # AKS's acr-nodemon: the pull was upgraded to the streaming artifact (never a pull start)
+UNREADY = "unready"  # a failed readiness probe: not a pull, but it tells a Ready time is not the first
 
 # The component AKS posts its second "Pulling" event as (source.component / reportingController).
 ACR_NODEMON = "acr-nodemon"
 
 # Reasons kubelet uses for the messages above; anything else is skipped
 # before any regex runs, which keeps 50 000-event dumps cheap.
-PULL_REASONS = frozenset({"Pulled", "Pulling", "Failed", "BackOff", "ErrImageNeverPull", "InspectFailed"})
+PULL_REASONS = frozenset({"Pulled", "Pulling", "Failed", "BackOff", "ErrImageNeverPull", "InspectFailed", "Unhealthy"})
 
 _PULLED = re.compile(
     r'^Successfully pulled image "(?P<image>[^"]+)" in (?P<d>[^ (]+?)'
@@ -106,6 +107,8 @@ def _parse(reason: str, message: str) -> PullMessage | None:
     if reason == "Pulling":
         m = _PULLING.match(msg)
         return PullMessage(PULLING, m.group("image")) if m else None
+    if reason == "Unhealthy":
+        return PullMessage(UNREADY, None) if msg.startswith("Readiness probe failed") else None
     if reason == "BackOff":
         m = _BACKOFF.match(msg)
         return PullMessage(BACKOFF, m.group("image")) if m else None

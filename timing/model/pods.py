@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from contract import ANNOTATION_APP_READY_LOG, LABEL_ARM, LABEL_PAIR, LABEL_STREAMING, LABEL_TRIAL, LABEL_WORKLOAD
+from contract import (
+    ANNOTATION_APP_READY_LOG,
+    LABEL_ARM,
+    LABEL_PAIR,
+    LABEL_POOL,
+    LABEL_STREAMING,
+    LABEL_TRIAL,
+    LABEL_WORKLOAD,
+)
 from timing.model.kube_time import parse_time
 
 
@@ -14,8 +22,9 @@ class ContainerSpec:
     name: str
     image: str
     init: bool
+    pull_always: bool  # imagePullPolicy: Always (kubelet asks the registry even when the image is present)
 
-    def __init__(self, name: str, image: str, init: bool):
+    def __init__(self, name: str, image: str, init: bool, pull_always: bool = False):
         # Filling __dict__ directly is several times faster than the generated
         # frozen __init__ (one object.__setattr__ per field); one is built per
         # container of every pod in a dump.  Still frozen.
@@ -23,6 +32,7 @@ class ContainerSpec:
         d["name"] = name
         d["image"] = image
         d["init"] = init
+        d["pull_always"] = pull_always
 
 
 @dataclass
@@ -35,7 +45,7 @@ class PodInfo:
     phase: str | None
     created: datetime | None
     ready_at: datetime | None  # Ready=True lastTransitionTime: the first Ready only while restart_count == 0
-    started_at: datetime | None  # earliest container start
+    started_at: datetime | None  # last app container's first start: when every container had started
     containers: tuple[ContainerSpec, ...]
     deleting: bool = False
     trial: str | None = None  # results-folder trial id, else the streaming-ab/trial label
@@ -46,6 +56,7 @@ class PodInfo:
     aks_conditions: dict[str, str] = field(default_factory=dict)  # conditions Kubernetes does not define
     app_ready_log: str | None = None  # a custom workload's app-ready pattern (ANNOTATION_APP_READY_LOG)
     extra: dict = field(default_factory=dict)
+    pool: str | None = None  # the pool it asked for: nodeSelector streaming-ab/pool, else that label
 
     @property
     def arm(self) -> str | None:
@@ -100,20 +111,25 @@ def _container_ids(*status_lists) -> dict[str, str]:
     return out
 
 
-def _earliest_start(statuses) -> datetime | None:
-    best = None
+def _last_start(statuses) -> datetime | None:
+    """When the last container of the pod first started; None while one has not started yet.
+
+    A sidecar starting 50 s after the app is part of the pod's start-up: the earliest start would hide it.
+    """
+    latest = None
     for cs in statuses or ():
         state = cs.get("state") or {}
-        # A container that already ran and exited (or restarted) still tells
-        # when the pod first got a container going.
+        # A container that already ran and exited (or restarted) still tells when it first started.
         ts = (state.get("running") or {}).get("startedAt") or (state.get("terminated") or {}).get("startedAt")
         last = ((cs.get("lastState") or {}).get("terminated") or {}).get("startedAt")
         if last and (not ts or last < ts):
             ts = last
         t = parse_time(ts)
-        if t is not None and (best is None or t < best):
-            best = t
-    return best
+        if t is None:
+            return None
+        if latest is None or t > latest:
+            latest = t
+    return latest
 
 
 def _restarts(*status_lists) -> int:
@@ -125,6 +141,10 @@ def _restarts(*status_lists) -> int:
             except (TypeError, ValueError):
                 total += 1  # unreadable counts as "not known to be zero"
     return total
+
+
+def _always(container: dict) -> bool:
+    return container.get("imagePullPolicy") == "Always"
 
 
 def pod_from_dict(item: dict, trial: str | None = None) -> PodInfo:
@@ -145,9 +165,9 @@ def pod_from_dict(item: dict, trial: str | None = None) -> PodInfo:
     # the one or two containers a pod usually has.
     containers = []
     for c in spec.get("initContainers") or ():
-        containers.append(ContainerSpec(c.get("name", ""), c.get("image", ""), True))
+        containers.append(ContainerSpec(c.get("name", ""), c.get("image", ""), True, _always(c)))
     for c in spec.get("containers") or ():
-        containers.append(ContainerSpec(c.get("name", ""), c.get("image", ""), False))
+        containers.append(ContainerSpec(c.get("name", ""), c.get("image", ""), False, _always(c)))
     labels = dict(meta.get("labels") or {})
     return PodInfo(
         namespace=meta.get("namespace") or "",
@@ -158,7 +178,7 @@ def pod_from_dict(item: dict, trial: str | None = None) -> PodInfo:
         phase=status.get("phase"),
         created=parse_time(meta.get("creationTimestamp")),
         ready_at=ready_at,
-        started_at=_earliest_start(status.get("containerStatuses")),
+        started_at=_last_start(status.get("containerStatuses")),
         containers=tuple(containers),
         deleting=bool(meta.get("deletionTimestamp")),
         trial=trial if trial is not None else labels.get(LABEL_TRIAL),
@@ -167,4 +187,5 @@ def pod_from_dict(item: dict, trial: str | None = None) -> PodInfo:
         container_ids=_container_ids(status.get("initContainerStatuses"), status.get("containerStatuses")),
         aks_conditions=aks_conditions,
         app_ready_log=(meta.get("annotations") or {}).get(ANNOTATION_APP_READY_LOG),
+        pool=(spec.get("nodeSelector") or {}).get(LABEL_POOL) or labels.get(LABEL_POOL),
     )

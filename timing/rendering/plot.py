@@ -1,104 +1,193 @@
-"""Per-pod waterfall: each pod's phases as bars, both arms of a pair side by side per trial."""
+"""Pictures of a report: the forest plot of every comparison above the waterfall, both arms per trial."""
 
 from __future__ import annotations
 
-from timing.rendering.table import fmt_speedup
+import io
+import re
+from collections.abc import Mapping, Sequence
 
-MAX_TRIALS_PLOTTED = 6
-# (label, start key, end key, colour): seconds from pod creation, as in the report's pods[].
-PHASES = (
-    ("scheduling", None, "scheduled_seconds", "#bbbbbb"),
-    ("waiting", "scheduled_seconds", "pull_start_seconds", "#e2e2e2"),
-    ("pull", "pull_start_seconds", "pull_end_seconds", "#2b6cb0"),
-    ("start", "pull_end_seconds", "started_seconds", "#9ab7d8"),
-    ("to Ready", "started_seconds", "ready_seconds", "#38a169"),
-    ("app start-up read", "ready_seconds", "app_ready_seconds", "#e07b00"),
+from timing.rendering.forest import draw_forest, forest_rows, speedup_words
+from timing.rendering.waterfall import (
+    PHASES,
+    ArmPanel,
+    AxisRule,
+    TrialRow,
+    axis_rule,
+    comparison_title,
+    trial_rows,
+    trial_title,
 )
 
-
-def _pod_phases(pod: dict) -> dict[str, float | None]:
-    pulls = [c for c in pod["containers"] if c["source"] == "pulled"]
-    starts = [c["pull_start_seconds"] for c in pulls if c["pull_start_seconds"] is not None]
-    ends = [c["pull_end_seconds"] for c in pulls if c["pull_end_seconds"] is not None]
-    out = {k: pod.get(k) for k in ("scheduled_seconds", "started_seconds", "ready_seconds", "app_ready_seconds")}
-    out["pull_start_seconds"] = min(starts) if starts else None
-    out["pull_end_seconds"] = max(ends) if ends else None
-    return out
-
-
-def _bars(pod: dict) -> list[tuple[float, float, str]]:
-    """(left, width, colour) per known phase; a missing point is skipped, its phase merged into the next."""
-    ph = _pod_phases(pod)
-    bars, last = [], 0.0
-    for _label, _start, end, colour in PHASES:
-        t = ph.get(end)
-        if t is None or t < last:
-            continue
-        bars.append((last, t - last, colour))
-        last = t
-    return bars
+LANE_INCHES = 0.2
+FOREST_LANE_INCHES = 0.4
+WIDTH_INCHES = 12.0
+# Fixed margins in inches, so the layout needs no second drawing pass (bbox "tight" doubled the time).
+TOP, BOTTOM_LEGEND = 0.3, 0.6
+ABOVE_ROW, BELOW_ROW = 0.75, 0.55  # the comparison line and panel titles; the axis label and ticks
+COLUMNS = ((1.0, 4.9), (6.9, 4.9))  # (left, width) of the standard and the streaming panel
+FOREST_LEFT, FOREST_TITLE = 4.0, 0.4
 
 
-def write_plot(report: dict, path: str) -> int:
-    """Write the waterfall to `path` (format from its extension); returns the number of trial panels."""
+def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _panel_title(panel: ArmPanel) -> str:
+    what = f"quantiles of {panel.pods} pods" if panel.banded else f"{panel.pods} pods"
+    odd = f", {panel.not_cold} not cold" if panel.banded and panel.not_cold else ""
+    return f"{panel.arm} ({panel.side}): {what}{odd}"
+
+
+def _bars(ax, panel: ArmPanel) -> None:
+    """Every segment of the panel as one PolyCollection: one artist, not one Rectangle per bar."""
+    from matplotlib.collections import PolyCollection
+
+    polygons, colours = [], []
+    for y, lane in enumerate(panel.lanes):
+        for left, width, colour in lane.segments:
+            right, top, bottom = left + width, y - 0.35, y + 0.35
+            polygons.append(((left, top), (right, top), (right, bottom), (left, bottom)))
+            colours.append(colour)
+        if lane.note:
+            ax.text(0, y, f" {lane.note}", va="center", fontsize=7, color="#c53030")
+    if polygons:
+        ax.add_collection(PolyCollection(polygons, facecolors=colours, edgecolors="none"))
+    else:
+        ax.text(0.5, 0.5, "no pod of this arm in this trial", ha="center", va="center", transform=ax.transAxes)
+
+
+def draw_panel(ax, panel: ArmPanel, rule: AxisRule) -> None:
+    _bars(ax, panel)
+    ax.set_yticks(range(len(panel.lanes)), [lane.label for lane in panel.lanes], fontsize=6)
+    ax.set_ylim(max(len(panel.lanes), 1) - 0.5, -0.5)
+    if rule.scale == "symlog":
+        from matplotlib.ticker import FuncFormatter
+
+        ax.set_xscale("symlog", linthresh=1.0)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    ax.set_xlim(0, rule.right)
+    ax.set_xlabel("seconds from pod creation", fontsize=8)
+    ax.set_title(_panel_title(panel), fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
+
+
+def _axes_height(row: TrialRow) -> float:
+    return max(len(row.baseline.lanes), len(row.streaming.lanes), 3) * LANE_INCHES
+
+
+def _legend(fig) -> None:
     from matplotlib.patches import Patch
 
-    rows = []  # (comparison, trial, baseline pods, streaming pods)
-    for c in report["comparisons"]:
-        trials = [t["trial"] for t in report["arms"][c["baseline_arm"]]["trials"]][:MAX_TRIALS_PLOTTED]
-        for trial in trials:
-            b = [p for p in report["pods"] if p["arm"] == c["baseline_arm"] and p["trial"] == trial]
-            s = [p for p in report["pods"] if p["arm"] == c["streaming_arm"] and p["trial"] == trial]
-            rows.append((c, trial, b, s))
-    n_rows = max(1, len(rows))
-    height = sum(max(len(b), len(s), 1) for _c, _t, b, s in rows) * 0.28 + 1.6 * n_rows
-    # One time axis per row: the two arms of a trial are read against the same scale.
-    fig, axes = plt.subplots(n_rows, 2, figsize=(12, max(3.0, height)), squeeze=False, sharex="row")
-    if not rows:
-        axes[0][0].text(0.5, 0.5, "no comparison in this report", ha="center", va="center")
-    for row, (c, trial, b, s) in enumerate(rows):
-        ends = [p.get("app_ready_seconds") or p.get("ready_seconds") for p in b + s]
-        known = [e for e in ends if e]
-        spread = (max(known) / min(known)) if known and min(known) > 0 else 1.0
-        for col, (arm, pods) in enumerate(((c["baseline_arm"], b), (c["streaming_arm"], s))):
-            ax = axes[row][col]
-            for y, pod in enumerate(sorted(pods, key=lambda p: p["name"])):
-                for left, width, colour in _bars(pod):
-                    ax.barh(y, width, left=left, color=colour, height=0.7)
-                if pod["class"] != "cold":
-                    ax.text(0, y, f" {pod['class']}", va="center", fontsize=7, color="#c53030")
-            ax.set_yticks(
-                range(len(pods)), [p["name"][-14:] for p in sorted(pods, key=lambda p: p["name"])], fontsize=6
-            )
-            ax.invert_yaxis()
-            if spread > 10:
-                ax.set_xscale("symlog", linthresh=1.0)  # arms more than 10x apart: both stay readable
-            ax.set_xlabel("seconds from pod creation")
-            side = "streaming" if col else "standard"
-            ax.set_title(f"{arm} ({side}), trial {trial if trial is not None else '-'}", fontsize=9)
-            ax.grid(axis="x", alpha=0.3)
-        axes[row][0].annotate(
-            f"{c['workload']}/{c['pair'] or '-'}: speed-up {fmt_speedup(c['speedup'])}",
-            xy=(0, 1.18),
-            xycoords="axes fraction",
-            fontsize=10,
-            fontweight="bold",
-        )
     fig.legend(
-        handles=[Patch(color=colour, label=label) for label, _s, _e, colour in PHASES],
+        handles=[Patch(color=colour, label=label) for label, _key, colour in PHASES],
         loc="lower center",
         ncol=len(PHASES),
         fontsize=8,
     )
-    headline = "; ".join(
-        f"{c['workload']}/{c['pair'] or '-'} {fmt_speedup(c['speedup'])}" for c in report["comparisons"]
-    )
-    fig.suptitle(f"arm-ready speed-up (per trial, 95% CI): {headline or '-'}", fontsize=11)
-    fig.tight_layout(rect=(0, 0.04, 1, 0.97))
+
+
+class _Sheet:
+    """Places axes top-down in inches on a figure of known height."""
+
+    def __init__(self, fig, height: float):
+        self.fig, self.height, self.y = fig, height, TOP
+
+    def place(self, left: float, width: float, height: float):
+        """Axes whose top edge is the current line (nothing advances)."""
+        box = (left / WIDTH_INCHES, 1 - (self.y + height) / self.height, width / WIDTH_INCHES, height / self.height)
+        return self.fig.add_axes(box)
+
+    def skip(self, inches: float) -> None:
+        self.y += inches
+
+
+def _draw_rows(sheet: _Sheet, rows: Sequence[TrialRow], rule: AxisRule) -> None:
+    for row in rows:
+        h = _axes_height(row)
+        sheet.skip(ABOVE_ROW)
+        left = sheet.place(*COLUMNS[0], h)
+        draw_panel(left, row.baseline, rule)
+        draw_panel(sheet.place(*COLUMNS[1], h), row.streaming, rule)
+        sheet.skip(h + BELOW_ROW)
+        speedup = speedup_words(row.comparison.get("speedup"))
+        left.annotate(
+            f"{comparison_title(row.comparison)}, {trial_title(row.trial)}: speed-up {speedup}",
+            xy=(0, 1),
+            xycoords="axes fraction",
+            xytext=(0, 18),
+            textcoords="offset points",
+            fontsize=10,
+            fontweight="bold",
+        )
+
+
+def _draw_forest(sheet: _Sheet, rows) -> None:
+    h = _forest_height(len(rows))
+    sheet.skip(FOREST_TITLE)
+    draw_forest(sheet.place(FOREST_LEFT, WIDTH_INCHES - FOREST_LEFT - 0.3, h), rows)
+    sheet.skip(h + BELOW_ROW)
+
+
+def _rows_height(rows: Sequence[TrialRow]) -> float:
+    return sum(_axes_height(r) + ABOVE_ROW + BELOW_ROW for r in rows)
+
+
+def waterfall_figure(rows: Sequence[TrialRow], rule: AxisRule):
+    plt = _pyplot()
+    height = TOP + _rows_height(rows) + BOTTOM_LEGEND
+    fig = plt.figure(figsize=(WIDTH_INCHES, height))
+    _draw_rows(_Sheet(fig, height), rows, rule)
+    _legend(fig)
+    return fig
+
+
+def _forest_height(n: int) -> float:
+    return FOREST_LANE_INCHES * max(n, 1)
+
+
+def forest_figure(report: Mapping):
+    plt = _pyplot()
+    rows = forest_rows(report)
+    height = TOP + FOREST_TITLE + _forest_height(len(rows)) + BELOW_ROW
+    fig = plt.figure(figsize=(WIDTH_INCHES, height))
+    _draw_forest(_Sheet(fig, height), rows)
+    return fig
+
+
+def svg_of(fig, salt: str) -> str:
+    """The figure as inline SVG, its text kept as text; ``salt`` keeps element ids unique on one page."""
+    import matplotlib
+
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": salt}):
+        fig.savefig(buf, format="svg")
+    _pyplot().close(fig)
+    text = buf.getvalue()
+    # matplotlib numbers ids per figure (figure_1, axes_1 ...): prefixed, two pictures on a page never share one.
+    text = re.sub(r'(\bid="|url\(#|href="#)', lambda m: f"{m.group(1)}{salt}-", text)
+    return text[text.index("<svg") :]
+
+
+def write_plot(report: Mapping, path: str) -> int:
+    """Write the forest plot and the waterfall to `path` (format from its extension); returns the trial panels."""
+    plt = _pyplot()
+    rows = trial_rows(report)
+    rule = axis_rule(rows)
+    forest = forest_rows(report)
+    forest_h = FOREST_TITLE + _forest_height(len(forest)) + BELOW_ROW
+    height = TOP + forest_h + _rows_height(rows) + BOTTOM_LEGEND + (0 if rows else 1.0)
+    fig = plt.figure(figsize=(WIDTH_INCHES, height))
+    sheet = _Sheet(fig, height)
+    _draw_forest(sheet, forest)
+    if not rows:
+        fig.text(0.5, BOTTOM_LEGEND / height + 0.02, "no comparison in this report: no waterfall", ha="center")
+    _draw_rows(sheet, rows, rule)
+    _legend(fig)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return len(rows)

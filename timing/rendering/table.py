@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from timing.analysis.stats import STAT_KEYS
-from timing.rendering.reference import reference_rows
+from timing.rendering.reference import measured_rows, reference_rows
 
 
 def fmt_s(v: float | None) -> str:
@@ -40,7 +40,12 @@ def fmt_ratio(v: float | None) -> str:
 
 
 def fmt_speedup(sp: dict | None) -> str:
-    """``4.2x [3.1-5.6] n=5``: the per-trial estimate, its 95 % interval and the trials behind it."""
+    """``4.2x [3.1-5.6] n=5``: the per-trial estimate, its 95 % interval and the trials behind it.
+
+    One trial is one observation, not an estimate: ``- n=1`` (its ratio is in the notes).
+    """
+    if sp and sp.get("estimate") is None and sp.get("n_trials"):
+        return f"- n={sp['n_trials']}"
     if not sp or sp.get("estimate") is None:
         return "-"
     text = f"{sp['estimate']:.1f}x"
@@ -69,11 +74,18 @@ def new_table(title: str) -> Table:
 PIPED_WIDTH = 120
 
 
+class PipeConsole(Console):
+    """rich exits with status 1 on a closed pipe; here the caller decides (`| head` is no error)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
 def console_for(stream: TextIO = sys.stdout) -> Console:
     """The terminal's width; when piped, $COLUMNS if set, else a width that never cuts a value."""
     if stream.isatty() or os.environ.get("COLUMNS"):
-        return Console(file=stream)
-    return Console(file=stream, width=PIPED_WIDTH)
+        return PipeConsole(file=stream)
+    return PipeConsole(file=stream, width=PIPED_WIDTH)
 
 
 def _text_column(t: Table, header: str) -> None:
@@ -118,11 +130,13 @@ def comparison_tables(report: dict) -> list[Table]:
         _text_column(t, "pair")
         _text_column(t, "image")
         _number_column(t, "size")
-        _number_column(t, "std")
+        _number_column(t, "standard")
         _number_column(t, "stream")
+        _number_column(t, "pods")
+        _number_column(t, "/node")
         _number_column(t, "speed-up [95% CI]")
         _text_column(t, "verified")
-        t.caption = "verified: streaming/cold, each ok, NO (contradicted) or ? (no evidence)"
+        t.caption = "pods: replicas standard/stream, /node: pods per node; verified: streaming/cold, each ok, NO or ? (no evidence)"
         for c in by_workload[workload]:
             b, s = arms[c["baseline_arm"]], arms[c["streaming_arm"]]
             per_trial = c["speedup"]["per_trial"]
@@ -133,11 +147,20 @@ def comparison_tables(report: dict) -> list[Table]:
                 fmt_size(img.get("size_bytes") or main_image(s).get("size_bytes")),
                 fmt_s(_median_of(p["baseline"] for p in per_trial)),
                 fmt_s(_median_of(p["streaming"] for p in per_trial)),
+                _fmt_sides(c.get("replicas"), "{:g}"),
+                _fmt_sides(c.get("pods_per_node"), "{:.3g}"),
                 fmt_speedup(c["speedup"]),
                 fmt_verified_short(c.get("verified")),
             )
         tables.append(t)
     return tables
+
+
+def _fmt_sides(sides: dict | None, fmt: str) -> str:
+    """``10/1``: a figure of the standard arm, then of the streaming arm ("?" when unknown)."""
+    if not sides:
+        return "-"
+    return "/".join("?" if sides.get(k) is None else fmt.format(sides[k]) for k in ("baseline", "streaming"))
 
 
 def fmt_verified_short(v: dict | None) -> str:
@@ -156,15 +179,31 @@ def arms_table(report: dict) -> Table:
         _number_column(t, col)
     for name, a in report["arms"].items():
         rate = a.get("failure_rate")
+        several = len(a.get("components") or {}) > 1
         t.add_row(
             name,
             str(a["pods"]),
             str(a["cold_pods"]),
-            fmt_pair(a["pull_seconds"]),
-            fmt_pair(a["ready_seconds"]),
-            *((fmt_pair(a.get("app_ready_seconds") or {}),) if with_app else ()),
+            # Several components: their figures are in their own rows, never mixed in the arm's.
+            "-" if several else fmt_pair(a["pull_seconds"]),
+            "-" if several else fmt_pair(a["ready_seconds"]),
+            *((("-" if several else fmt_pair(a.get("app_ready_seconds") or {})),) if with_app else ()),
             "-" if rate is None else f"{100 * rate:.0f}",
         )
+        components = a.get("components") or {}
+        if len(components) > 1:
+            # A row never averages two components (a web front and its redis): each gets its own.
+            for comp, ca in components.items():
+                rate = ca.get("failure_rate")
+                t.add_row(
+                    f"  {comp or '-'}",
+                    str(ca["pods"]),
+                    str(ca["cold_pods"]),
+                    fmt_pair(ca["pull_seconds"]),
+                    fmt_pair(ca["ready_seconds"]),
+                    *((fmt_pair(ca.get("app_ready_seconds") or {}),) if with_app else ()),
+                    "-" if rate is None else f"{100 * rate:.0f}",
+                )
     return t
 
 
@@ -204,6 +243,7 @@ def notes(report: dict) -> list[str]:
             out.append(f"{label}: trials left out of the speed-up: {counts}.")
         for w in c.get("warnings") or ():
             out.append(f"{label}: {w}.")
+        out.extend(_estimand_notes(label, c))
         v = c.get("verified") or {}
         if v.get("streaming") is not True or v.get("cold") is not True:
             against = list(v.get("contradicted") or ())
@@ -229,22 +269,26 @@ def notes(report: dict) -> list[str]:
     return out
 
 
-def _measured_reference(report: dict) -> list[tuple]:
-    """Measured figures of the same metric as a seed figure: kubelet pull time and time to Running."""
-    rows = []
-    arms = report["arms"]
-    for c in report["comparisons"]:
-        b, s = arms[c["baseline_arm"]], arms[c["streaming_arm"]]
-        label = f"{c['workload']}/{c['pair'] or '-'}"
-        rows.append((label, "pull", b["pull_seconds"]["p50"], s["pull_seconds"]["p50"]))
-        b_run = _median_of(t["arm_started_seconds"] for t in b["trials"])
-        s_run = _median_of(t["arm_started_seconds"] for t in s["trials"])
-        rows.append((label, "running", b_run, s_run))
-    return rows
+def _estimand_notes(label: str, c: dict) -> list[str]:
+    """The second estimand, the trials a ±10 % interval needs, and which trials carried flags."""
+    out = []
+    median_pod = c.get("speedup_median_pod") or {}
+    if median_pod.get("estimate") is not None:
+        out.append(f"{label}: median pod Ready (per trial, standard/streaming): {fmt_speedup(median_pod)}.")
+    sp = c["speedup"]
+    if sp.get("trials_needed") is not None:
+        lo, hi = sp.get("trials_needed_range") or (None, None)
+        span = f" (range {lo}-{hi if hi is not None else 'more than 10000'})" if lo is not None else ""
+        out.append(f"{label}: trials needed for a 95% interval within about ±10%: {sp['trials_needed']}{span}.")
+    flagged = c.get("trial_flags") or {}
+    if flagged:
+        listed = "; ".join(f"{t}: {', '.join(f)}" for t, f in sorted(flagged.items()))
+        out.append(f"{label}: flagged trials ({listed}).")
+    return out
 
 
 METRIC_WORDS = {
-    "pull": "kubelet pull time (p50 of pods)",
+    "pull": "single-pod pull incl. waiting (s)",
     "running": "first created to last container started",
 }
 
@@ -254,9 +298,9 @@ def reference_table(report: dict | None = None) -> Table:
     t = new_table("published figures (seeds) and measured figures of the same metric")
     for col in ("source", "scenario", "metric"):
         _text_column(t, col)
-    for col in ("std s", "stream s", "ratio"):
+    for col in ("standard s", "stream s", "ratio"):
         _number_column(t, col)
-    measured = _measured_reference(report) if report else []
+    measured = measured_rows(report) if report else []
     for metric in ("pull", "running"):
         for r in reference_rows():
             if r["metric"] != metric:
@@ -269,9 +313,12 @@ def reference_table(report: dict | None = None) -> Table:
                 fmt_s(r["streaming_seconds"]),
                 fmt_ratio(r["speedup"]),
             )
-        for label, m, b, s in measured:
-            if m == metric:
-                t.add_row("measured", label, METRIC_WORDS[metric], fmt_s(b), fmt_s(s), fmt_ratio(ratio_or_none(b, s)))
+        for row in measured:
+            if row["metric"] != metric:
+                continue
+            b, s = row["standard"], row["streaming"]
+            scenario = row["label"] + (f": {row['why']}" if row.get("why") else "")
+            t.add_row("measured", scenario, METRIC_WORDS[metric], fmt_s(b), fmt_s(s), fmt_ratio(ratio_or_none(b, s)))
     return t
 
 
@@ -300,7 +347,11 @@ CSV_COLUMNS = (
     + [f"ready_{k}" for k in STAT_KEYS]
     + ["baseline_arm", "speedup_estimate", "speedup_ci95_lo", "speedup_ci95_hi", "speedup_n_trials"]
     + ["verified_streaming", "verified_cold"]
+    # Per-trial rows (row = "trial") after the per-arm rows (row = "arm"): the arm-ready of each trial,
+    # beside the headline it feeds; trial_counted says whether the speed-up used it.
+    + ["row", "trial", "arm_ready_seconds", "trial_ratio", "trial_counted"]
 )
+_ARM_COLUMNS = CSV_COLUMNS.index("baseline_arm")
 
 
 def csv_value(value):
@@ -313,6 +364,30 @@ def csv_value(value):
         text = f"{value:.3f}".rstrip("0").rstrip(".")
         return "0" if text in ("-0", "") else text
     return value
+
+
+def _headline_cells(c: dict | None) -> list:
+    if c is None:
+        return [None] * 7
+    sp, v = c["speedup"], c.get("verified") or {}
+    lo, hi = sp.get("ci95") or (None, None)
+    return [c["baseline_arm"], sp.get("estimate"), lo, hi, sp.get("n_trials"), v.get("streaming"), v.get("cold")]
+
+
+def _trial_csv_rows(report: dict, speedups: dict) -> list[list]:
+    """One row per arm and trial (a streaming arm: one per baseline), its arm-ready beside the headline."""
+    rows = []
+    for name, a in report["arms"].items():
+        lead = [name, a["workload"], a["pair"], a["streaming"], a.get("pool")]
+        lead += [None] * (_ARM_COLUMNS - len(lead))
+        for c in speedups.get(name) or [None]:
+            used = {t["trial"]: t for t in (c["speedup"]["per_trial"] if c else ())}
+            for t in a.get("trials") or ():
+                entry = used.get(t["trial"]) or {}
+                counted = (bool(entry) and entry.get("counted", True) is not False) if c else None
+                tail = ["trial", t["trial"], t.get("arm_ready_seconds"), entry.get("ratio"), counted]
+                rows.append(lead + _headline_cells(c) + tail)
+    return rows
 
 
 def write_csv(report: dict, path: str) -> int:
@@ -329,12 +404,8 @@ def write_csv(report: dict, path: str) -> int:
         base += [a["not_ready_pods"], a["failure_rate"]]
         base += [a["pull_seconds"][k] for k in STAT_KEYS] + [a["ready_seconds"][k] for k in STAT_KEYS]
         for c in speedups.get(name) or [None]:
-            if c is None:
-                rows.append(base + [None] * 7)
-                continue
-            sp, v = c["speedup"], c["verified"]
-            lo, hi = sp["ci95"] or (None, None)
-            rows.append(base + [c["baseline_arm"], sp["estimate"], lo, hi, sp["n_trials"], v["streaming"], v["cold"]])
+            rows.append(base + _headline_cells(c) + ["arm", None, None, None, None])
+    rows += _trial_csv_rows(report, speedups)
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(CSV_COLUMNS)

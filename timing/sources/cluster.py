@@ -27,7 +27,8 @@ class ClusterReader(Protocol):
 
 
 class Cluster(ClusterReader, Protocol):
-    """What ``measure`` also changes: Deployments' scale and template labels, the purge DaemonSet."""
+    """What ``measure`` also changes (Deployments' scale and template labels, the purge DaemonSet) and checks
+    before it starts (the stack's pull-check Jobs)."""
 
     def list_deployments(self, namespace: str, selector: str) -> list[dict]: ...
 
@@ -42,6 +43,8 @@ class Cluster(ClusterReader, Protocol):
     def create_daemonset(self, namespace: str, body: dict) -> None: ...
 
     def delete_daemonset(self, namespace: str, name: str) -> None: ...
+
+    def list_jobs(self, namespace: str, selector: str) -> list[dict]: ...
 
 
 class Clock(Protocol):
@@ -89,6 +92,7 @@ class KubeCluster:
 
         self.core = k.CoreV1Api(api_client)
         self.apps = k.AppsV1Api(api_client)
+        self.batch = k.BatchV1Api(api_client)
 
     def list_deployments(self, namespace: str, selector: str) -> list[dict]:
         return list_raw(self.apps.list_namespaced_deployment, namespace, label_selector=selector).get("items", [])
@@ -122,6 +126,9 @@ class KubeCluster:
 
     def list_nodes(self, selector: str) -> list[dict]:
         return list_raw(self.core.list_node, label_selector=selector).get("items", [])
+
+    def list_jobs(self, namespace: str, selector: str) -> list[dict]:
+        return list_raw(self.batch.list_namespaced_job, namespace, label_selector=selector).get("items", [])
 
     def create_namespace(self, body: dict) -> None:
         """Create it, or leave the one that exists (an earlier run's, still terminating, is waited out by the API)."""

@@ -23,7 +23,7 @@ from timing.model.events import normalize_events
 from timing.model.evidence import Evidence
 from timing.model.pods import PodInfo, pod_from_dict
 from timing.sources.cluster import APP_LOG_BYTES, ClusterReader
-from timing.sources.dumpfile import DumpFile
+from timing.sources.dumpfile import DumpFile, NotRegularFile, TooLarge
 from timing.sources.selectors import Selector, parse_selector
 
 
@@ -170,6 +170,14 @@ class Loaded:
             raise UsageError(f"{flag} {path}: no such file") from None
         except IsADirectoryError:
             raise UsageError(f"{flag} {path} is a folder; give the file kubectl wrote") from None
+        except NotRegularFile:
+            raise UsageError(
+                f"{flag} {path} is not a regular file (a FIFO or a device); give the file kubectl wrote, or - for stdin"
+            ) from None
+        except TooLarge as error:
+            raise UsageError(
+                f"{flag} {path}: too large ({error}); narrow the dump (kubectl get ... -n NS -l SELECTOR)"
+            ) from None
         except OSError as error:
             raise UsageError(f"{flag} {path}: cannot read it ({error.strerror})") from None
         with dump:
@@ -223,10 +231,16 @@ def load_dumps(
     selector: str | None = None,
     into: Loaded | None = None,
 ) -> Loaded:
+    """Several pod dumps: each is one trial (its pods' trial label, when they carry one, wins)."""
     out = into or Loaded()
     sel = selector_or_usage(selector)
-    for f in pod_files:
+    for i, f in enumerate(pod_files, start=1):
+        first = len(out.pods)
         out.add_pod_file(Path(f), namespaces, sel)
+        if len(pod_files) > 1:
+            for p in out.pods[first:]:
+                if p.trial is None:
+                    p.trial = f"dump-{i}"
     for f in event_files:
         out.add_event_file(Path(f), namespaces, only_loaded_pods=True)
     return out

@@ -84,7 +84,9 @@ def trial_dirs(results: Path) -> list[Path]:
     return sorted(dirs, key=key)
 
 
-def _trial_entry(manifest: dict, folder: Path, included: bool) -> dict:
+def _trial_entry(manifest: dict, folder: Path) -> dict:
+    """A trial as the report lists it; ``included`` (in the headline or not) is decided by the report."""
+    arms = manifest.get("arms") or {}
     return {
         "id": manifest.get("id") or folder.name,
         "path": str(folder),
@@ -95,9 +97,16 @@ def _trial_entry(manifest: dict, folder: Path, included: bool) -> dict:
         "verdict": manifest.get("verdict"),
         "flagged": bool(manifest.get("flagged")),
         "reasons": manifest.get("reasons", []),
-        "included": included,
         "flags": manifest.get("flags", []),  # protocol flags (reset_failed, node_image_mismatch, ...)
-        "node_facts": manifest.get("node_facts", {}),
+        "first_trial": bool(manifest.get("first_trial")),
+        "unexpected": bool(manifest.get("unexpected")),
+        # Replicas each arm's Deployments asked for: fewer pods is the missing_pods flag.
+        "replicas": {
+            name: arm["replicas"] for name, arm in arms.items() if isinstance(arm, dict) and arm.get("replicas")
+        },
+        # Where and when the trial ran, for the environment of a hand-on report (--html, --markdown).
+        "started_at": manifest.get("started_at"),
+        "node_facts": manifest.get("node_facts"),
     }
 
 
@@ -105,9 +114,9 @@ def load_results(
     results_dirs: Sequence[str],
     namespaces: Sequence[str] | None = None,
     selector: str | None = None,
-    exclude_flagged: bool = False,
     into: Loaded | None = None,
 ) -> Loaded:
+    """Every trial is read, flagged ones too: the report decides what enters the headline and counts the rest."""
     out = into or Loaded()
     out.trials = out.trials or []
     sel = selector_or_usage(selector)
@@ -125,10 +134,8 @@ def load_results(
                 manifest = json.loads((d / TRIAL_MANIFEST).read_text())
             except (OSError, ValueError) as error:
                 raise UsageError(f"--results {root}: {d / TRIAL_MANIFEST} cannot be read ({error})") from None
-            trial = _trial_entry(manifest, d, included=not (exclude_flagged and manifest.get("flagged")))
+            trial = _trial_entry(manifest, d)
             out.trials.append(trial)
-            if not trial["included"]:
-                continue
             trial_id = trial["id"]
             if (d / PODS_FILE).exists():
                 out.add_pod_file(d / PODS_FILE, namespaces, sel, trial=trial_id, flag="--results")

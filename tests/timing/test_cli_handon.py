@@ -1,0 +1,127 @@
+"""`report --html/--markdown`, the CI gates and their exit codes, `compare A B`, and a closed stdout."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TIMING_FIXTURES as FIXTURES
+from timing.cli import main
+from timing.errors import ExitStatus
+
+ROOT = Path(__file__).resolve().parents[2]
+DUMPS = ["--pods", str(FIXTURES / "pods.json"), "--events", str(FIXTURES / "events.json")]
+VERIFIED = {"streaming": True, "cold": True, "reasons": [], "contradicted": []}
+
+
+def test_html_and_markdown_are_written_and_said(tmp_path, capsys):
+    page, summary = tmp_path / "r.html", tmp_path / "s.md"
+    assert main(["report", *DUMPS, "--html", str(page), "--markdown", str(summary)]) == 0
+    err = capsys.readouterr().err
+    assert f"wrote {page} (page, 4 comparison(s))" in err and f"wrote {summary} (Markdown, 4 comparison(s))" in err
+    assert page.read_text().startswith("<!DOCTYPE html>") and "vote, pair v1" in page.read_text()
+    assert summary.read_text().startswith("## ACR artifact streaming A/B")
+
+
+def test_page_into_a_missing_folder_is_a_usage_error(tmp_path, capsys):
+    assert main(["report", *DUMPS, "--html", str(tmp_path / "no" / "r.html")]) == ExitStatus.USAGE
+    assert "--html" in capsys.readouterr().err
+
+
+@pytest.fixture
+def verified_report(make_report, monkeypatch):
+    """The CLI over a report whose headline (6.6x, n=3) is verified; verification has its own tests."""
+    report = make_report()
+    report["comparisons"][0]["verified"] = dict(VERIFIED)
+    monkeypatch.setattr("timing.cli.report.build_for", lambda args: report)
+    return report
+
+
+def test_fail_below_exits_3_below_the_lower_bound_and_0_above(verified_report, capsys, tmp_path):
+    lower = verified_report["comparisons"][0]["speedup"]["ci95"][0]
+    below, above = f"{lower * 0.95:.3f}", f"{lower * 1.05:.3f}"
+    assert main(["report", *DUMPS, "--fail-below", below, "--require-verified"]) == ExitStatus.OK
+    summary = tmp_path / "s.md"
+    assert main(["report", *DUMPS, "--fail-below", above, "--markdown", str(summary)]) == 3
+    err = capsys.readouterr().err
+    assert f"timing: gate failed: --fail-below {float(above):g}: vote/v1 (vote-standard vs vote-streaming)" in err
+    assert f"speed-up lower bound {lower:.2f}x is below {float(above):g}x" in err
+    assert "**CI gate failed:**" in summary.read_text()  # the job summary says why the job failed
+
+
+def test_require_verified_exits_3_on_an_unverified_headline(verified_report, capsys):
+    verified_report["comparisons"][0]["verified"] = {"streaming": None, "cold": True}
+    assert main(["report", *DUMPS, "--require-verified"]) == 3
+    assert "is not verified (streaming ?, cold ok)" in capsys.readouterr().err
+
+
+def test_gates_on_unverified_dumps_fail_and_say_why(capsys):
+    assert main(["report", *DUMPS, "--fail-below", "1"]) == 3
+    err = capsys.readouterr().err
+    assert "timing: note: --fail-below: vote/v1" in err and "not verified" in err
+    assert "timing: gate failed: --fail-below 1: no counted, verified speed-up to hold against it" in err
+    assert main(["report", *DUMPS, "--fail-below", "0"]) == ExitStatus.USAGE  # X must be a positive number
+
+
+@pytest.mark.parametrize(("extra", "status"), [([], 0), (["--json"], 0), (["--require-verified"], 3)])
+def test_a_closed_stdout_is_no_error(extra, status):
+    """`report | head` (here `| true`, which reads nothing): no traceback, exit 0, or the gate's 3."""
+    command = [sys.executable, "-m", "timing", "report", *DUMPS, *extra]
+    shell = " ".join(f"'{part}'" for part in command) + ' | true; echo "status=${PIPESTATUS[0]}" >&2'
+    out = subprocess.run(["bash", "-c", shell], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert f"status={status}" in out.stderr
+    assert "Traceback" not in out.stderr and "BrokenPipe" not in out.stderr and "error" not in out.stderr
+
+
+def test_compare_two_results_folders(results_writer, tmp_path, capsys):
+    a = results_writer(tmp_path / "a", [(40, 6), (44, 7), (38, 6)])
+    b = results_writer(tmp_path / "b", [(40, 13), (44, 14), (38, 12)])
+    assert main(["compare", str(a), str(b), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["schema"] == "streaming-ab/timing-compare@1"
+    (c,) = doc["comparisons"]
+    assert c["a"]["n_trials"] == 3 and c["b"]["n_trials"] == 3
+    assert c["ratio"] == pytest.approx(0.5, abs=0.05) and c["ci95"][1] < 1 and c["differ"] is True
+    assert main(["compare", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert "speed-up of B / speed-up of A" in out and "0.49x [" in out and " yes " in out
+
+
+def test_compare_a_report_file_with_a_folder(results_writer, tmp_path, capsys):
+    a = results_writer(tmp_path / "a", [(40, 6), (44, 7), (38, 6)])
+    report_file = tmp_path / "a.json"
+    assert main(["report", "--results", str(a), "--json", str(report_file)]) == 0
+    assert main(["compare", str(report_file), str(a), "--json", str(tmp_path / "c.json")]) == 0
+    (c,) = json.loads((tmp_path / "c.json").read_text())["comparisons"]
+    assert c["ratio"] == pytest.approx(1.0) and c["differ"] is False
+    assert f"wrote {tmp_path / 'c.json'} (1 comparison(s) in both runs)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (None, "B {b}: no such file or folder; give a results folder or a report --json FILE"),
+        ("not json", "B {b}: not JSON"),
+        ('{"schema": "other@1"}', "B {b}: schema 'other@1' is not a timing report; allowed:"),
+    ],
+)
+def test_compare_names_what_it_cannot_read(results_writer, tmp_path, capsys, content, words):
+    a = results_writer(tmp_path / "a", [(40, 6)])
+    b = tmp_path / "b.json"
+    if content is not None:
+        b.write_text(content)
+    assert main(["compare", str(a), str(b)]) == ExitStatus.USAGE
+    err = capsys.readouterr().err
+    assert err.startswith("timing: error: " + words.format(b=b)) and len(err.splitlines()) == 1
+
+
+def test_the_environment_of_a_results_folder_comes_from_its_manifests(results_writer, tmp_path):
+    folder = results_writer(tmp_path / "r", [(40, 6), (44, 7), (38, 6)])
+    summary = tmp_path / "s.md"
+    assert main(["report", "--results", str(folder), "--markdown", str(summary)]) == 0
+    text = summary.read_text()
+    assert "| dates | 2026-11-01 to 2026-11-03 |" in text
+    assert "| region | westus3 |" in text and "| VM sizes | Standard_D4ds_v5 |" in text
+    assert "| kubelet | v1.33.2 |" in text and "| node image | not recorded |" in text

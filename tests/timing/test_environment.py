@@ -1,0 +1,45 @@
+from timing.rendering.environment import NOT_RECORDED, environment
+
+
+def facts(report):
+    return dict(environment(report))
+
+
+def test_node_facts_as_the_report_records_them():
+    report = {
+        "schema": "streaming-ab/timing-report@3",
+        "nodes": {
+            "n1": {"node_image_version": "AKSUbuntu-2204gen2containerd-202608.01.0", "kubelet_version": "v1.33.2",
+                   "container_runtime_version": "containerd://1.7.27-1", "vm_size": "Standard_D4ds_v5",
+                   "zone": "westus3-1"},
+            "n2": {"node_image_version": "AKSUbuntu-2204gen2containerd-202609.02.0", "kubelet_version": "v1.33.2",
+                   "container_runtime_version": None, "vm_size": "Standard_D2_v5", "zone": "westus3-2"},
+        },
+        "arms": {"a": {"pool": "std", "trials": [{"trial": "1"}, {"trial": "2"}]}, "b": {"pool": "art"}},
+        "pods": [{}, {}],
+    }  # fmt: skip
+    got = facts(report)
+    assert got["region"] == "westus3" and got["zones"] == "westus3-1, westus3-2"
+    assert got["node image"] == "AKSUbuntu-2204gen2containerd-202608.01.0, AKSUbuntu-2204gen2containerd-202609.02.0"
+    assert got["kubelet"] == "v1.33.2" and got["containerd"] == "containerd://1.7.27-1"
+    assert got["VM sizes"] == "Standard_D2_v5, Standard_D4ds_v5" and got["node pools"] == "art, std"
+    assert got["trials"] == "2 in the pods" and got["pods"] == "2" and got["dates"] == NOT_RECORDED
+
+
+def test_kubectl_node_objects_by_label_and_node_info():
+    node = {
+        "metadata": {
+            "name": "n1",
+            "labels": {"topology.kubernetes.io/region": "eastus", "topology.kubernetes.io/zone": "0"},
+        },
+        "status": {"nodeInfo": {"kubeletVersion": "v1.32.0", "containerRuntimeVersion": "containerd://2.0"}},
+    }
+    got = facts({"nodes": [node]})
+    assert got["region"] == "eastus" and got["kubelet"] == "v1.32.0" and got["containerd"] == "containerd://2.0"
+
+
+def test_nothing_recorded_says_so():
+    got = facts({"pods": [], "arms": {}, "comparisons": []})
+    for fact in ("region", "zones", "VM sizes", "node image", "kubelet", "containerd", "node pools", "dates"):
+        assert got[fact] == NOT_RECORDED, fact
+    assert facts({"nodes": {"n": {"zone": "0"}}})["region"] == NOT_RECORDED  # outside any zone: no region

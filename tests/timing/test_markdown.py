@@ -1,0 +1,55 @@
+from timing.rendering.markdown import cell, render_markdown, write_markdown
+
+
+def test_headline_row_per_comparison_with_interval_replicas_and_verification(make_report):
+    report = make_report()
+    text = render_markdown(report)
+    lo, hi = report["comparisons"][0]["speedup"]["ci95"]
+    lines = text.splitlines()
+    assert lines[0] == "## ACR artifact streaming A/B: pod start-up"
+    header = next(i for i, line in enumerate(lines) if line.startswith("| comparison |"))
+    assert lines[header + 1] == "|---|---|---|---|---|"
+    row = lines[header + 2]
+    assert row.startswith("| vote, pair v1 | standard 2, streaming 2") and "| 6.6x [" in row
+    assert f"| 6.6x [{lo:.1f} to {hi:.1f}], n=3 |" in row
+    assert row.endswith("| **unverified**: streaming: no evidence, cold: no evidence, configured: no evidence |")
+    assert "Nothing was left out." in text
+    assert "<details><summary>Environment</summary>" in text and "| region | not recorded |" in text
+    assert "- **speed-up**: geometric mean" in text
+
+
+def test_gate_failures_and_exclusions_are_listed(make_report):
+    report = make_report()
+    report["comparisons"][0]["speedup"]["excluded_trials"] = {"warm": 2}
+    text = render_markdown(report, ["--fail-below 8: vote/v1 lower bound 6.07x is below 8x"])
+    assert "**CI gate failed:**\n- --fail-below 8: vote/v1 lower bound 6.07x is below 8x" in text
+    assert "- vote, pair v1: trials left out of the speed-up: warm 2." in text
+
+
+def test_a_pipe_in_a_name_cannot_break_the_table(make_report, tmp_path):
+    assert cell("a|b\nc") == "a\\|b c"
+    report = make_report()
+    report["comparisons"][0]["workload"] = "odd|name"
+    path = tmp_path / "summary.md"
+    path.write_text("old content\n")
+    assert write_markdown(report, str(path)) == 1
+    text = path.read_text()
+    assert "old content" not in text  # the file is written, not appended to
+    row = next(line for line in text.splitlines() if "odd" in line)
+    assert row.startswith("| odd\\|name, pair v1 |") and row.count(" | ") == 4
+
+
+def test_replicas_and_pods_per_node_as_the_report_gives_them(make_report):
+    report = make_report()
+    report["comparisons"][0]["replicas"] = {"baseline": 10.0, "streaming": 10.0}
+    report["comparisons"][0]["pods_per_node"] = {"baseline": 2.5, "streaming": None}
+    row = next(line for line in render_markdown(report).splitlines() if line.startswith("| vote"))
+    assert row.startswith("| vote, pair v1 | standard 10, streaming 10 | standard 2.5, streaming ? |")
+
+
+def test_the_reports_warnings_follow_the_headlines(make_report):
+    report = make_report()
+    report["comparisons"][0]["warnings"] = ["two trials: the 95% interval spans 2.0x to 9.0x (4-fold); run more trials"]
+    text = render_markdown(report)
+    assert "\n- vote, pair v1: two trials: the 95% interval spans 2.0x to 9.0x (4-fold); run more trials.\n" in text
+    assert text.index("two trials") < text.index("Nothing was left out.")

@@ -1,0 +1,110 @@
+"""The words of a hand-on report, shared by the HTML page and the Markdown summary.
+
+Per comparison: the headline with its interval, replicas, pods per node and verification; and
+every trial or pod left out, with why. Keys the report does not carry read as "not recorded".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from timing.analysis.gating import is_verified
+from timing.rendering.forest import speedup_words
+from timing.rendering.waterfall import comparison_title
+
+CHECK_WORDS = {True: "yes", False: "NO (contradicted)", None: "no evidence"}
+
+
+@dataclass
+class Headline:
+    comparison: str
+    arms: str
+    replicas: str
+    pods_per_node: str
+    speedup: str
+    verified: bool
+    checks: str
+
+
+def _per_arm(value: object, c: Mapping) -> str | None:
+    """A per-arm figure given as a number, or as {arm name or side: number}."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:g}"
+    if isinstance(value, Mapping):
+        b = value.get(c.get("baseline_arm"), value.get("baseline", value.get("standard")))
+        s = value.get(c.get("streaming_arm"), value.get("streaming"))
+        if b is not None or s is not None:
+            return f"standard {_number(b)}, streaming {_number(s)}"
+    return None
+
+
+def _number(value: object) -> str:
+    return f"{value:g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "?"
+
+
+def _pods_per_trial(report: Mapping, arm: str) -> str:
+    counts = sorted({t.get("pods") for t in ((report.get("arms") or {}).get(arm) or {}).get("trials") or ()})
+    return "/".join(str(n) for n in counts if n is not None) or "?"
+
+
+def _replicas(report: Mapping, c: Mapping) -> str:
+    given = _per_arm(c.get("replicas"), c)
+    if given:
+        return given
+    b, s = _pods_per_trial(report, c["baseline_arm"]), _pods_per_trial(report, c["streaming_arm"])
+    return f"standard {b}, streaming {s} pods per trial"
+
+
+def _check(value: object) -> str:
+    if isinstance(value, bool) or value is None:
+        return CHECK_WORDS[value]
+    return "recorded (see the JSON)"
+
+
+def checks_words(c: Mapping) -> str:
+    v = c.get("verified") or {}
+    names = ["streaming", "cold"] + (["configured"] if "configured" in v else [])
+    return ", ".join(f"{name}: {_check(v.get(name))}" for name in names)
+
+
+def headlines(report: Mapping) -> list[Headline]:
+    return [
+        Headline(
+            comparison=comparison_title(c),
+            arms=f"{c.get('baseline_arm')} (standard) vs {c.get('streaming_arm')} (streaming)",
+            replicas=_replicas(report, c),
+            pods_per_node=_per_arm(c.get("pods_per_node"), c) or "not recorded",
+            speedup=speedup_words(c.get("speedup")),
+            verified=is_verified(c),
+            checks=checks_words(c),
+        )
+        for c in report.get("comparisons") or ()
+    ]
+
+
+def cautions(report: Mapping) -> list[str]:
+    """What a reader of a headline must know (one trial, a wide interval, drift ...), as the report says it."""
+    return [f"{comparison_title(c)}: {w}." for c in report.get("comparisons") or () for w in c.get("warnings") or ()]
+
+
+def _counts(counts: Mapping) -> str:
+    return ", ".join(f"{reason} {n}" for reason, n in counts.items())
+
+
+def exclusions(report: Mapping) -> list[str]:
+    """Every trial left out of a speed-up, every flagged trial, every pod left out of pod figures."""
+    out = []
+    for c in report.get("comparisons") or ():
+        left_out = (c.get("speedup") or {}).get("excluded_trials") or {}
+        if left_out:
+            out.append(f"{comparison_title(c)}: trials left out of the speed-up: {_counts(left_out)}.")
+    for t in report.get("trials") or ():
+        if t.get("flagged"):
+            state = "included" if t.get("included") else "excluded"
+            reasons = "; ".join(str(r) for r in t.get("reasons") or ()) or "no reason recorded"
+            out.append(f"trial {t.get('id')} (#{t.get('index')}) flagged {t.get('verdict')} ({reasons}), {state}.")
+    for name, a in (report.get("arms") or {}).items():
+        if a.get("excluded"):
+            out.append(f"{name}: pods left out of the pod figures: {_counts(a['excluded'])} (of {a.get('pods')}).")
+    return out
