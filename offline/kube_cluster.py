@@ -19,10 +19,15 @@ class FakeCluster:
     """Deployments, pods, kubelet pull events and per-node image caches, all in fake time.
 
     A pod pulls an image (cold) unless its node's cache already has it
-    (warm, "already present"); purge/recycle clear the caches.  Failure
-    knobs: ``failing_images`` (pull fails, pod never Ready),
-    ``purge_fail_nodes`` (purge init container exits 1),
-    ``purge_broken`` (purge reports success but leaves the caches).
+    (warm, "already present"); purge/recycle clear the caches.  A streaming
+    node streams (overlaybd: backstores, cached blocks, exporter bytes)
+    unless its pool is in ``fallback_pools`` (a silent overlayfs pull).
+    The node probe DaemonSet answers from that state.  Failure knobs:
+    ``failing_images`` (pull fails, pod never Ready), ``purge_fail_nodes``
+    (purge init container exits 1), ``purge_broken`` (purge reports success
+    but leaves the caches), ``purge_leaves_blocks`` (images go, overlaybd's
+    cached blocks stay), ``probe_fail_nodes`` (probe exits 1),
+    ``probe_create_errors`` (the next N probe DaemonSets are refused).
     """
 
     def __init__(self, clock: FakeClock, pools, workloads, namespace="streaming-ab"):
@@ -72,6 +77,14 @@ class FakeCluster:
         self.namespaces: dict[str, dict[str, Any]] = {}
         self.delete_failures = 0  # the next N DaemonSet deletions fail with an API error
         self.app_read_seconds: float | None = None  # set: pods log an app-ready line this long after they start
+        self.fallback_pools: set[str] = set()
+        self.nodemon_events = False  # set: AKS's acr-nodemon posts its "Streaming enabled" event per streamed pull
+        self.purge_leaves_blocks = False
+        self.probe_fail_nodes: set[str] = set()
+        self.probe_create_errors = 0
+        self.node_image_versions: dict[str, str] = {}  # pool -> node image version (default: one for all)
+        self.streamed_bytes = 30_000_000  # what a streamed pull fetches up to Ready
+        self.layers_per_image = 3  # overlaybd backstores per streamed image in use
 
     # --- helpers -------------------------------------------------------------
     def _node(self, pool, streaming, i, ready_at):
@@ -81,33 +94,52 @@ class FakeCluster:
             "uid": str(uuid.uuid4()),
             "pool": pool,
             "streaming": streaming,
-            "cache": {},
+            "cache": {},  # image -> time it is fully on disk
             "ready_at": ready_at,
-        }  # image -> time it is fully on disk
+            "modes": {},  # image -> snapshotter it was unpacked with (overlaybd | overlayfs)
+            "blocks": {},  # image -> overlaybd block files cached
+            "fetched": 0,  # the exporter's fetched-bytes counter
+        }
 
     def _node_json(self, n):
         labels = {
             "streaming-ab/pool": n["pool"],
             "streaming-ab/streaming": "true" if n["streaming"] else "false",
             **({"kubernetes.azure.com/artifactstreaming-enabled": "true"} if n["streaming"] else {}),
+            "kubernetes.azure.com/node-image-version": self.node_image_versions.get(
+                n["pool"], "AKSUbuntu-2204gen2containerd-202608.01.0"
+            ),
+            "node.kubernetes.io/instance-type": "Standard_D4ds_v5",
+            "topology.kubernetes.io/zone": "westus3-1",
         }
         # What kubelet lists: images fully on disk now.
         on_disk = [image for image, done in n["cache"].items() if done <= self.clock.t]
-        return kube.node_object(n["name"], n["uid"], labels, ready=self.clock.t >= n["ready_at"], images=on_disk)
+        ready = self.clock.t >= n["ready_at"]
+        return kube.node_object(
+            n["name"], n["uid"], labels, ready=ready, images=on_disk, node_info=kube.aks_node_info()
+        )
 
     def _tick(self):
         for p in self.ds_pods:
             if not p["applied"] and self.clock.t >= p["done_at"]:
                 p["applied"] = True
-                if p["exit"] == 0 and not self.purge_broken:
-                    node = next(n for n in self.nodes if n["name"] == p["node"])
+                node = next(n for n in self.nodes if n["name"] == p["node"])
+                if p["container"] == "probe":
+                    p["output"] = self._probe_output(node, p["images"])
+                elif p["exit"] == 0 and not self.purge_broken:
                     for image in p["images"]:
                         node["cache"].pop(image, None)
+                        node["modes"].pop(image, None)
+                        if not self.purge_leaves_blocks:
+                            node["blocks"].pop(image, None)
 
-    def _event(self, pod, t, reason, message, etype="Normal"):
+    def _event(self, pod, t, reason, message, etype="Normal", component="kubelet"):
         meta = kube.event_metadata(f"{pod['name']}.{next(self._ids):016x}", namespace=self.ns, uid=str(uuid.uuid4()))
         regarding = kube.object_reference(pod["name"], pod["uid"], namespace=self.ns, container=pod["container"])
-        event = kube.core_event(meta, regarding, reason, message, first=self.clock.at(t), host=pod["node"], etype=etype)
+        first = self.clock.at(t)
+        event = kube.core_event(
+            meta, regarding, reason, message, first=first, host=pod["node"], etype=etype, component=component
+        )
         self.events.append({**event, "t": t})  # "t": when kubelet records it; listed from then on
 
     def _create_pod(self, dep):
@@ -143,12 +175,42 @@ class FakeCluster:
             self._event(pod, done, "Pulled", kube.pulled_message(image, "300ms", f"{done - now - 1:.3f}s"))
             pod["ready_at"] = done + 1
         else:
-            pull = self.pull_seconds[node["streaming"]]
+            streams = node["streaming"] and node["pool"] not in self.fallback_pools
+            pull = self.pull_seconds[streams]
             self._event(pod, now + 1, "Pulling", kube.pulling_message(image))
             self._event(pod, now + 1 + pull, "Pulled", kube.pulled_message(image, f"{pull}s", f"{pull}s"))
+            if streams and self.nodemon_events:
+                said = kube.streaming_enabled_message(image, "sha256:" + "5" * 64, f"{pull + 1:g}s")
+                self._event(pod, now + 1 + pull, "Pulling", said, component="acr-nodemon")
             node["cache"][image] = now + 1 + pull
+            node["modes"][image] = "overlaybd" if streams else "overlayfs"
+            if streams:
+                node["blocks"][image] = 40
+                node["fetched"] += self.streamed_bytes
             pod["ready_at"] = now + 2 + pull
+        pod["container_id"] = uuid.uuid4().hex * 2
         self.pods.append(pod)
+
+    def _probe_output(self, node, container_ids):
+        """What the probe prints on ``node`` now (timing.model.probe reads it)."""
+        if node["name"] in self.probe_fail_nodes:
+            return "node " + node["name"] + "\nerror /proc/1/mounts not readable\n"
+        t = self.clock.t
+        live = [p for p in self.pods if p["node"] == node["name"] and (p["gone_at"] is None or t < p["gone_at"])]
+        streamed = {p["image"] for p in live if node["modes"].get(p["image"]) == "overlaybd"}
+        lines = [f"node {node['name']}", f"backstores {self.layers_per_image * len(streamed)}"]
+        for p in live:
+            if p["container_id"] in container_ids and p["image"] in node["modes"]:
+                root = f"/run/containerd/io.containerd.runtime.v2.task/k8s.io/{p['container_id']}/rootfs"
+                lower = f"/var/lib/containerd/io.containerd.snapshotter.v1.{node['modes'][p['image']]}/snapshots/7/fs"
+                lines.append(f"mount {p['container_id']} overlay {root} overlay rw,lowerdir={lower} 0 0")
+        lines.append(f"cache-files {sum(node['blocks'].values())}")
+        if node["streaming"]:
+            lines.append(f"metric overlaybd_registry_download_bytes_total {node['fetched']}")
+            lines += ["version acr-mirror 0.3.1", "version overlaybd 1.0.15"]
+        else:
+            lines.append("error overlaybd exporter 127.0.0.1:9863 not reachable")
+        return "\n".join(lines) + "\n"
 
     def _pod_json(self, p):
         ready = p["ready_at"] is not None and self.clock.t >= p["ready_at"] and p["deleted_at"] is None
@@ -166,7 +228,8 @@ class FakeCluster:
         statuses = None
         if ready:
             started = kube.running(self.clock.at(p["ready_at"] - 0.5))
-            statuses = [kube.container_status(p["container"], started, ready=True)]
+            cid = f"containerd://{p['container_id']}"
+            statuses = [kube.container_status(p["container"], started, ready=True, container_id=cid)]
         conditions = [kube.condition("Ready", ready, since)]
         return kube.pod_object(metadata, spec, kube.pod_status("Running" if ready else "Pending", conditions, statuses))
 
@@ -213,6 +276,9 @@ class FakeCluster:
 
     def read_pod_log(self, namespace, name, container, limit_bytes):
         self._tick()
+        probe = next((p for p in self.ds_pods if p["name"] == name and p["container"] == container), None)
+        if probe is not None:
+            return probe.get("output")
         pod = next((p for p in self.pods if p["name"] == name), None)
         if pod is None or pod["ready_at"] is None or self.app_read_seconds is None:
             return None
@@ -242,7 +308,7 @@ class FakeCluster:
                     {
                         "metadata": {"name": p["name"], "namespace": namespace, "labels": p["labels"]},
                         "spec": {"nodeName": p["node"]},
-                        "status": {"initContainerStatuses": [{"name": "purge", "state": state}]},
+                        "status": {"initContainerStatuses": [{"name": p["container"], "state": state}]},
                     }
                 )
         return out
@@ -284,9 +350,15 @@ class FakeCluster:
         self._tick()
         assert namespace in self.namespaces, f"namespace {namespace} was never created"
         name = body["metadata"]["name"]
-        self.daemonsets[name] = body
         spec = body["spec"]["template"]["spec"]
-        images = body["spec"]["template"]["spec"]["initContainers"][0]["env"][0]["value"].split("\n")
+        init = spec["initContainers"][0]
+        if init["name"] == "probe" and self.probe_create_errors:
+            self.probe_create_errors -= 1
+            raise RuntimeError("(500) Internal Server Error: admission webhook timed out")
+        self.daemonsets[name] = body
+        failing = self.probe_fail_nodes if init["name"] == "probe" else self.purge_fail_nodes
+        # purge: the images to remove; probe: the container ids to look up
+        images = init["env"][0]["value"].replace(" ", "\n").split("\n")
         expression = spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
             "nodeSelectorTerms"
         ][0]["matchExpressions"][0]
@@ -302,10 +374,11 @@ class FakeCluster:
                         "ds": name,
                         "node": n["name"],
                         "labels": dict(body["spec"]["template"]["metadata"]["labels"]),
-                        "done_at": self.clock.t + 4,
+                        "done_at": self.clock.t + (4 if init["name"] == "purge" else 2),
                         "images": images,
+                        "container": init["name"],
                         "applied": False,
-                        "exit": 1 if n["name"] in self.purge_fail_nodes else 0,
+                        "exit": 1 if n["name"] in failing else 0,
                     }
                 )
 

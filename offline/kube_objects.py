@@ -337,6 +337,14 @@ def pulling_message(image: str) -> str:
     return f'Pulling image "{image}"'
 
 
+def streaming_enabled_message(image: str, digest: str, started: str = "5s") -> str:
+    """AKS's acr-nodemon "Pulling" event text (as the issue quotes it; a live node must confirm the wording)."""
+    return (
+        f'Streaming enabled for "{image}", upgraded to streaming artifact with digest "{digest}", '
+        f"container started in {started}"
+    )
+
+
 def pulled_message(image: str, took: str, waiting: str | None = None, size: int | None = None) -> str:
     """kubelet's pull line in its three generations: plain, with waiting time (1.27+), with image size."""
     text = f'Successfully pulled image "{image}" in {took}'
@@ -368,14 +376,27 @@ def assigned_message(namespace: str, pod: str, node: str) -> str:
 # --- nodes and lists ----------------------------------------------------------------------------------
 
 
-def node_object(name: str, uid: str, labels: dict[str, str], *, ready: bool, images: Iterable[str]) -> Doc:
-    """A Node as the timing evidence reads it: its labels, Ready condition and the images kubelet lists."""
+def node_object(
+    name: str, uid: str, labels: dict[str, str], *, ready: bool, images: Iterable[str], node_info: Doc | None = None
+) -> Doc:
+    """A Node as the timing evidence reads it: labels, Ready condition, the images kubelet lists, ``nodeInfo``."""
+    status = {
+        "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
+        "images": [{"names": [image], "sizeBytes": 1} for image in images],
+    }
     return {
         "metadata": {"name": name, "uid": uid, "labels": labels},
-        "status": {
-            "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
-            "images": [{"names": [image], "sizeBytes": 1} for image in images],
-        },
+        "status": _present(status | {"nodeInfo": node_info}),
+    }
+
+
+def aks_node_info(kubelet: str = "v1.33.2", containerd: str = "containerd://1.7.27-1") -> Doc:
+    """``status.nodeInfo`` the way an AKS Ubuntu node reports it."""
+    return {
+        "containerRuntimeVersion": containerd,
+        "kernelVersion": "5.15.0-1089-azure",
+        "kubeletVersion": kubelet,
+        "osImage": "Ubuntu 22.04.5 LTS",
     }
 
 

@@ -36,12 +36,16 @@ def pod(
     pair="p",
     pool=None,
     component=None,
+    aks_conditions=(),
     starts=None,
     deleted=None,
     pull_policy=None,
     template_hash=None,
 ):
-    """``starts``: {container: seconds} when containers started at different times (else ``started``)."""
+    """A pod; its containers' runtime ids are ``cid-<pod>-<container>``; ``aks_conditions``: (type, "True"|"False").
+
+    ``starts``: {container: seconds} when containers started at different times (else ``started``).
+    """
     labels = {
         "streaming-ab/arm": arm,
         "streaming-ab/streaming": "true" if streaming else "false",
@@ -60,10 +64,15 @@ def pod(
         conditions.append(kube.condition("PodScheduled", True, at(scheduled)))
     if ready is not None:
         conditions.append(kube.condition("Ready", True, at(ready)))
+    for kind, status in aks_conditions:
+        conditions.append(kube.condition(kind, status == "True", at(created)))
     starts = starts or {cname: started for cname, _image in images}
     statuses = [
         kube.container_status(
-            cname, kube.running(at(starts[cname])) if starts.get(cname) is not None else None, restarts=restarts
+            cname,
+            kube.running(at(starts[cname])) if starts.get(cname) is not None else None,
+            restarts=restarts,
+            container_id=f"containerd://cid-{name}-{cname}",
         )
         for cname, _image in images
     ]
@@ -107,6 +116,19 @@ def pulled(pod_doc, image, start, end, container=None, clock="second"):
             clock,
         ),
     ]
+
+
+def nodemon(pod_doc, image, t, digest="sha256:" + "d" * 64):
+    """AKS's acr-nodemon "Pulling" event for ``image`` at ``t``: streaming evidence, not a pull start."""
+    meta = pod_doc["metadata"]
+    metadata = kube.event_metadata(
+        f"{meta['name']}.nodemon{t}", namespace=meta["namespace"], uid=f"nm-{meta['name']}-{t}"
+    )
+    cname = pod_doc["spec"]["containers"][0]["name"]
+    regarding = kube.object_reference(meta["name"], meta["uid"], namespace=meta["namespace"], container=cname)
+    message = kube.streaming_enabled_message(image, digest)
+    host = pod_doc["spec"]["nodeName"]
+    return [kube.core_event(metadata, regarding, "Pulling", message, first=at(t), host=host, component="acr-nodemon")]
 
 
 def present(pod_doc, image, t, container=None):

@@ -171,3 +171,26 @@ def test_purge_image_is_the_stack_registrys_busybox_pinned_by_digest(monkeypatch
     monkeypatch.setattr(stack, "stack_outputs", lambda name: {"images": {}})
     with pytest.raises(UsageError, match="exports no busybox image"):
         measure._purge_image(args)
+
+
+def test_the_node_probe_uses_the_purge_image_and_is_left_out_with_a_note_without_one(monkeypatch):
+    import argparse
+    import io
+
+    from rich.console import Console
+
+    from timing.cli import measure
+    from timing.sources import stack
+
+    console = Console(file=io.StringIO(), width=200)
+    digest = "sha256:" + "c" * 64
+    outputs = {"images": {"busybox": {"ref": "abc.azurecr.io/library/busybox:1.37", "digest": digest}}}
+    monkeypatch.setattr(stack, "stack_outputs", lambda name: outputs)
+    args = argparse.Namespace(purge_image=None, stack="dev", timeout=60.0, poll=1.0)
+    prober = measure._prober(args, object(), object(), None, console)
+    assert prober is not None and prober.image == f"abc.azurecr.io/library/busybox@{digest}"
+    monkeypatch.setattr(stack, "stack_outputs", lambda name: {"images": {}})
+    assert measure._prober(args, object(), object(), None, console) is None
+    assert measure._prober(argparse.Namespace(purge_image=None, stack=None), None, None, None, console) is None
+    said = console.file.getvalue()
+    assert "no node probe (--stack dev exports no busybox image" in said and "no node probe (it needs --stack" in said

@@ -12,7 +12,7 @@ def test_headline_row_per_comparison_with_interval_replicas_and_verification(mak
     row = lines[header + 2]
     assert row.startswith("| vote, pair v1 | standard 2, streaming 2") and "| 6.6x [" in row
     assert f"| 6.6x [{lo:.1f} to {hi:.1f}], n=3 |" in row
-    assert row.endswith("| **unverified**: streaming: no evidence, cold: no evidence |")
+    assert row.endswith("| **unverified**: streaming: no evidence, cold: no evidence, configured: no evidence |")
     assert "Nothing was left out." in text
     assert "<details><summary>Environment</summary>" in text and "| region | not recorded |" in text
     assert "- **speed-up**: geometric mean" in text

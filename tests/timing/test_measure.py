@@ -6,6 +6,7 @@ from offline.clock import FakeClock
 from offline.kube_cluster import FakeCluster, FakeStack, counter_ids, default_pools, vote_workloads
 from timing.analysis.report import build_report
 from timing.measure.discovery import ResetError, TrialError, discover, plan_rounds
+from timing.measure.prober import NodeProber
 from timing.measure.resets import NoReset, PurgeReset, RecycleReset
 from timing.measure.runner import Runner
 from timing.sources.results import load_results
@@ -26,6 +27,9 @@ class RecordingProgress:
 
     def stop(self):
         self.stopped = True
+
+
+PROBE_IMAGE = "acr.azurecr.io/busybox@sha256:" + "b" * 64
 
 
 def setup(replicas=1, workloads=None, pools=None):
@@ -198,7 +202,7 @@ def test_timeout_when_a_pull_fails(tmp_path):
 
 def test_warm_mode_primes_then_expects_warm(tmp_path):
     clock, cluster = setup()
-    manifests = runner(cluster, clock, NoReset(), tmp_path, mode="warm").run(
+    manifests = runner(cluster, clock, NoReset(), tmp_path, warm=True).run(
         discover(cluster, ["streaming-ab"], None, None, None), 2
     )
     assert [(m["verdict"], m["flagged"], m["mode"], m["reset"]) for m in manifests] == [
@@ -214,7 +218,7 @@ def test_warm_mode_flags_a_cold_pod(tmp_path):
     clock, cluster = setup(pools={"std": {"streaming": False, "nodes": 2}, "art": {"streaming": True, "nodes": 1}})
     # Two nodes in the standard pool: the re-created pod lands on the other,
     # empty node (round-robin in the fake) and pulls again.
-    manifests = runner(cluster, clock, NoReset(), tmp_path, mode="warm").run(
+    manifests = runner(cluster, clock, NoReset(), tmp_path, warm=True).run(
         discover(cluster, ["streaming-ab"], None, None, None), 1
     )
     assert manifests[0]["flagged"] and manifests[0]["verdict"] == "cold"
@@ -320,7 +324,9 @@ def test_measure_verifies_streaming_before_each_trial_and_records_a_seeded_order
         return {"art": True, "std": False}, images
 
     cluster.app_read_seconds = 4.0
-    r = runner(cluster, clock, PurgeReset(cluster, clock, 60, 1.0), tmp_path, evidence_reader=evidence_reader, seed=7)
+    prober = NodeProber(cluster, clock, PROBE_IMAGE, 60, 1.0)
+    purge = PurgeReset(cluster, clock, 60, 1.0)
+    r = runner(cluster, clock, purge, tmp_path, evidence_reader=evidence_reader, seed=7, prober=prober)
     manifests = r.run(discover(cluster, ["streaming-ab"], None, None, None), 3)
     assert asked == [["art", "std"]] * 3  # before every trial
     assert all(m["verified"]["vote-standard vs vote-streaming"]["streaming"] is True for m in manifests)

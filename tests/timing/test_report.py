@@ -24,6 +24,10 @@ POD_KEYS = {
     "trial",
     "restart_count",
     "resolution_seconds",
+    "streamed",
+    "streaming_evidence",
+    "bytes_fetched",
+    "aks_conditions",
 }
 CONTAINER_KEYS = {
     "name",
@@ -51,6 +55,7 @@ ARM_KEYS = {
     "excluded",
     "failure_rate",
     "trials",
+    "bytes_fetched",
     "pull_seconds",
     "ready_seconds",
     "app_ready_seconds",
@@ -102,16 +107,18 @@ def test_contract_keys(report):
     assert set(report) >= {"schema", "pods", "arms", "comparisons"}
     for p in report["pods"]:
         assert set(p) >= POD_KEYS
+        assert p["streamed"] in (True, False, None) and isinstance(p["streaming_evidence"], list)
         for c in p["containers"]:
             assert set(c) >= CONTAINER_KEYS
             assert c["cold"] in (True, False, None) and isinstance(c["failed"], bool)
     for a in report["arms"].values():
         assert set(a) >= ARM_KEYS
+        assert set(a["bytes_fetched"]) == {"bytes", "image_size_bytes", "fraction", "readings"}
         assert set(a["pull_seconds"]) == STAT_KEYS and set(a["ready_seconds"]) == STAT_KEYS
     for c in report["comparisons"]:
         assert set(c) >= CMP_KEYS
         assert set(c["speedup"]) == SPEEDUP_KEYS and c["speedup"]["metric"] == "arm_ready"
-        assert set(c["verified"]) == {"streaming", "cold", "reasons", "contradicted"}
+        assert set(c["verified"]) == {"streaming", "configured", "cold", "reasons", "contradicted"}
     json.dumps(report)  # serialisable as is
 
 

@@ -65,6 +65,8 @@ def test_live_reads_one_list_per_namespace(monkeypatch):
     # Live evidence carries node labels but never node images: after the run they prove nothing.
     ev = loaded.evidence.get("any trial")
     assert ev.node_images_before is None and list(ev.node_labels) == loaded_nodes[:1]
+    # The same Node objects reach build_report as `nodes` (facts and labels for the report).
+    assert [n["metadata"]["name"] for n in loaded.nodes] == loaded_nodes[:1]
 
 
 def test_sources_never_import_the_analysis():

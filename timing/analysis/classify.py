@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from timing.model.applog import APP_LOG_RESOLUTION
@@ -92,6 +92,10 @@ class PodResult:
     started_seconds: float | None
     scheduled_seconds: float | None = None
     app_ready_seconds: float | None = None
+    # Set by the report from node evidence (timing.analysis.streamed): not part of the pod's class.
+    streamed: bool | None = None
+    streaming_evidence: list[str] = field(default_factory=list)
+    bytes_fetched: int | None = None
 
     @property
     def ready(self) -> bool:

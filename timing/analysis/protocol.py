@@ -2,7 +2,8 @@
 
 Each flag is a reason code counted in ``excluded_trials`` (docs/timing.md, "Flagged trials"):
 ``unequal_pods``, ``missing_pods``, ``start_skew``, ``off_pool``, ``pull_always``; and from a results
-folder's manifest ``warm_up``, ``contradicted``, ``reset_failed``.
+folder's manifest ``warm_up``, ``contradicted``, ``reset_failed`` and the manifest's own ``flags``
+(``node_image_mismatch``, ...).
 """
 
 from __future__ import annotations
@@ -31,13 +32,20 @@ def manifest_flags(trial: Mapping) -> list[str]:
     if not trial.get("flagged"):
         return []
     codes = []
+    # Protocol flags measure raised itself (node_image_mismatch, reset_failed, ...): their own codes.
+    own = [str(f) for f in trial.get("flags") or ()]
     if trial.get("verdict") == "reset-failed":
         codes.append(RESET_FAILED)
+    elif own:
+        # A manifest flag makes measure mark the trial unexpected too: only a verdict off the mode contradicts.
+        if trial.get("verdict") != ("warm" if trial.get("mode") == "warm" else "cold"):
+            codes.append(CONTRADICTED)
     elif trial.get("unexpected", trial.get("verdict") not in ("cold", "warm")):
         codes.append(CONTRADICTED)
     # The first cold trial is flagged on purpose (registry warming); a warm run's first trial is not.
     if trial.get("first_trial", trial.get("index") == 1) and trial.get("mode") != "warm":
         codes.append(WARM_UP)
+    codes += [f for f in own if f not in codes]
     return codes or [CONTRADICTED]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from contract import LABEL_APP_NAME, LABEL_ARM, LABEL_PAIR, LABEL_POOL, LABEL_STREAMING, LABEL_WORKLOAD
@@ -27,11 +28,14 @@ from timing.analysis.crossover import arm_labels, crossover_section
 from timing.analysis.protocol import DRIFT, manifest_flags, node_pools, protocol_flags
 from timing.analysis.speedup import layout, speedup, warnings_for
 from timing.analysis.stats import ratio, summarize
+from timing.analysis.streamed import arm_bytes_fetched, node_bytes_fetched, pod_streamed
 from timing.analysis.trials import assign_rollout_trials
 from timing.analysis.verify import verify
 from timing.model.events import PullEvent
 from timing.model.evidence import Evidence
 from timing.model.kube_time import seconds_between
+from timing.model.kubelet import STREAMED
+from timing.model.nodes import facts_by_name
 from timing.model.pods import PodInfo, parse_bool_label
 
 COMPONENT_LABEL = LABEL_APP_NAME
@@ -102,6 +106,10 @@ def _pod_json(r: PodResult, kubelet: Mapping[str, tuple[int, int]]) -> dict:
         "ready_seconds": r.ready_seconds,
         "app_ready_seconds": r.app_ready_seconds,
         "resolution_seconds": r.resolution(),
+        "streamed": r.streamed,
+        "streaming_evidence": r.streaming_evidence,
+        "bytes_fetched": r.bytes_fetched,
+        "aks_conditions": dict(sorted(p.aks_conditions.items())) if p.aks_conditions else {},
     }
 
 
@@ -168,6 +176,16 @@ def _trial_order(results: Sequence[PodResult]) -> list:
     return sorted(first, key=lambda k: (first[k] is None, first[k] or datetime.min, str(k)))
 
 
+def _node_image_versions(pods: Sequence[PodInfo], evidence: Mapping[object, Evidence | None]) -> list[str]:
+    versions = set()
+    for p in pods:
+        ev = evidence.get(p.trial)
+        version = ((ev.node_facts.get(p.node or "") if ev else None) or {}).get("node_image_version")
+        if version:
+            versions.add(version)
+    return sorted(versions)
+
+
 def _median_ready(results: Sequence[PodResult]) -> float | None:
     """The median pod's Ready time, or null when a pod never got Ready (the median would be of survivors)."""
     ready = [r.ready_seconds for r in results if r.ready_seconds is not None]
@@ -176,7 +194,9 @@ def _median_ready(results: Sequence[PodResult]) -> float | None:
     return summarize(ready)["p50"]
 
 
-def _arm_trials(results: Sequence[PodResult], order: Sequence) -> list[dict]:
+def _arm_trials(
+    results: Sequence[PodResult], order: Sequence, evidence: Mapping[object, Evidence | None]
+) -> list[dict]:
     by_trial: dict = defaultdict(list)
     for r in results:
         # A terminating pod belongs to an earlier rollout: counted among the arm's pods, in no trial.
@@ -198,13 +218,31 @@ def _arm_trials(results: Sequence[PodResult], order: Sequence) -> list[dict]:
                 "arm_ready_seconds": _span(created, (p.ready_at for p in pods)),
                 "arm_started_seconds": _span(created, (p.started_at for p in pods)),
                 "arm_app_ready_seconds": _span(created, (p.app_ready_at for p in pods)),
+                # A streaming-arm pod the node shows did not stream leaves the trial out (not_streamed).
+                "not_streamed_pods": sum(1 for r in rs if r.pod.streaming is True and r.streamed is False),
+                "node_image_versions": _node_image_versions(pods, evidence),
                 "median_pod_ready_seconds": _median_ready(rs),
             }
         )
     return out
 
 
-def _arm_json(results: Sequence[PodResult], image_info: Mapping[str, dict], order: Sequence) -> dict:
+def _bytes_readings(results: Sequence[PodResult], evidence: Mapping[object, Evidence | None]) -> list[int]:
+    """One reading per (trial, node) the arm ran on: what that node's exporter counted as fetched."""
+    readings = []
+    for trial, node in sorted({(r.pod.trial, r.pod.node) for r in results if r.pod.node}, key=str):
+        fetched = node_bytes_fetched(evidence.get(trial), node)
+        if fetched is not None:
+            readings.append(fetched)
+    return readings
+
+
+def _arm_json(
+    results: Sequence[PodResult],
+    image_info: Mapping[str, dict],
+    order: Sequence,
+    evidence: Mapping[object, Evidence | None],
+) -> dict:
     labels = [r.pod.labels for r in results]
     components: dict[str, list[PodResult]] = defaultdict(list)
     for r in results:
@@ -219,7 +257,8 @@ def _arm_json(results: Sequence[PodResult], image_info: Mapping[str, dict], orde
         **counts,
         "warm_ready_seconds": summarize(warm_ready),
         "images": images,
-        "trials": _arm_trials(results, order),
+        "bytes_fetched": arm_bytes_fetched(_bytes_readings(results, evidence), [i["size_bytes"] for i in images]),
+        "trials": _arm_trials(results, order, evidence),
         # An arm of one component: its figures are the arm's, computed once (100 000 pods: 0.3 s).
         "components": {
             name: {**counts, "images": images}
@@ -282,8 +321,14 @@ def _comparison(b: str, s: str, arms: dict[str, dict], by_arm: dict[str, list[Po
         # Descriptions of the pods, not estimates: pods of a trial are not independent.
         "ready_p50_speedup": ratio(ba["ready_seconds"]["p50"], sa["ready_seconds"]["p50"]),
         "pull_p50_speedup": ratio(ba["pull_seconds"]["p50"], sa["pull_seconds"]["p50"]),
-        "verified": verify([r.pod for r in by_arm[b]], [r.pod for r in by_arm[s]], used, context["evidence"]),
-        "warnings": warnings_for(sp, median_pod),
+        "verified": verify(
+            [r.pod for r in by_arm[b]],
+            [r.pod for r in by_arm[s]],
+            used,
+            context["evidence"],
+            streamed={id(r.pod): r.streamed for r in (*by_arm[b], *by_arm[s])},
+        ),
+        "warnings": warnings_for(sp, median_pod) + _image_mismatches(ba["trials"], sa["trials"]),
         "components": {
             comp: {
                 "ready_p50_speedup": ratio(
@@ -330,6 +375,62 @@ def _manifests(trials: Sequence[dict] | None) -> dict:
     return {t["id"]: t for t in trials or ()}
 
 
+def _image_mismatches(b_trials: list[dict], s_trials: list[dict]) -> list[str]:
+    s_by = {t["trial"]: t for t in s_trials}
+    out = []
+    for bt in b_trials:
+        st = s_by.get(bt["trial"])
+        versions = (bt["node_image_versions"], st["node_image_versions"] if st else [])
+        if all(versions) and versions[0] != versions[1]:
+            out.append(
+                f"node_image_mismatch: trial {bt['trial']} ran the arms on node images "
+                f"{'/'.join(versions[0])} vs {'/'.join(versions[1])}"
+            )
+    return out
+
+
+def _judge_streaming(
+    results: Sequence[PodResult], events: Sequence[PullEvent], evidence: Mapping[object, Evidence | None]
+) -> None:
+    """Each pod's ``streamed`` from node evidence (timing.analysis.streamed)."""
+    # Only acr-nodemon events are evidence here; most dumps have none, so they are picked out once.
+    notices: dict[object, list[PullEvent]] = defaultdict(list)
+    for ev in events:
+        if ev.pull.kind == STREAMED:
+            notices[ev.pod_uid or (ev.namespace, ev.pod_name)].append(ev)
+    per_node: Counter = Counter((r.pod.trial, r.pod.node) for r in results if r.pod.node)
+    for r in results:
+        p = r.pod
+        own = [*notices.get(p.uid, ()), *notices.get((p.namespace, p.name), ())] if notices else []
+        verdict = pod_streamed(p, own, evidence.get(p.trial), per_node[(p.trial, p.node)] == 1)
+        r.streamed, r.streaming_evidence, r.bytes_fetched = verdict.streamed, verdict.evidence, verdict.bytes_fetched
+
+
+class _WithNodes(dict):
+    """Evidence per trial, with the labels and facts of the given Node objects where a trial has none."""
+
+    def __init__(self, evidence: Mapping[object, Evidence | None], nodes: Sequence[Mapping]):
+        super().__init__()
+        self.evidence = evidence
+        self.labels = {
+            str((n.get("metadata") or {}).get("name")): dict((n.get("metadata") or {}).get("labels") or {})
+            for n in nodes
+        }
+        self.facts = facts_by_name(nodes)
+        self._merged: dict = {}
+
+    def get(self, key, default=None):
+        if key not in self._merged:
+            ev = self.evidence.get(key)
+            if ev is None:
+                ev = Evidence(node_labels=dict(self.labels), node_facts=dict(self.facts))
+            elif not ev.node_labels or not ev.node_facts:
+                labels, facts = ev.node_labels or dict(self.labels), ev.node_facts or dict(self.facts)
+                ev = replace(ev, node_labels=labels, node_facts=facts)
+            self._merged[key] = ev
+        return self._merged[key]
+
+
 def _result_order(r: PodResult):
     p = r.pod
     return (p.labels.get(LABEL_ARM), p.namespace, str(p.trial or ""), p.name)
@@ -353,19 +454,22 @@ def build_report(
     out of the speed-ups unless ``include_flagged``.
     """
     image_info = image_info or {}
+    raw_evidence = evidence or {}
+    # Node objects (live, or report --nodes) stand in for labels and facts where a trial's evidence has none.
+    evidence = _WithNodes(raw_evidence, nodes) if nodes else raw_evidence
     armed = _once([p for p in pods if p.labels.get(LABEL_ARM)])
     assign_rollout_trials(armed)
     results = classify_pods(armed, events)
+    _judge_streaming(results, events, evidence)
     order = _trial_order(results)
     results.sort(key=_result_order)
     by_arm: dict[str, list[PodResult]] = defaultdict(list)
     for r in results:
         by_arm[r.pod.labels.get(LABEL_ARM) or ""].append(r)
-    arms = {name: _arm_json(by_arm[name], image_info, order) for name in sorted(by_arm)}
-    evidence = evidence or {}
+    arms = {name: _arm_json(by_arm[name], image_info, order, evidence) for name in sorted(by_arm)}
     context = {
         "manifests": _manifests(trials),
-        "pools": node_pools(nodes, evidence),
+        "pools": node_pools(nodes, raw_evidence),
         "evidence": evidence,
         "include_flagged": include_flagged,
     }
@@ -382,4 +486,6 @@ def build_report(
         doc["crossover"] = crossover
     if trials is not None:
         doc["trials"] = [dict(t, included=include_flagged or not t.get("flagged")) for t in trials]
+    if nodes:
+        doc["nodes"] = facts_by_name(nodes)
     return doc

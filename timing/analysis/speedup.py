@@ -47,6 +47,10 @@ def speedup(
         if bt is None or st is None:
             excluded["arm-missing"] += 1
             continue
+        # A streaming-arm pod the node shows did not stream leaves the trial out (not_streamed).
+        if st.get("not_streamed_pods"):
+            excluded["not_streamed"] += 1
+            continue
         bad = sorted({c for t in (bt, st) for c in t["classes"] if c != COLD})
         if bad:
             excluded.update(bad)

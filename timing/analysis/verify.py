@@ -1,9 +1,10 @@
 """Was the streaming arm really streaming, and were the nodes really cold?  Checked, not assumed.
 
-A comparison's ``verified`` is ``{"streaming": true|false|null, "cold": true|false|null,
-"reasons": [...]}``: false when evidence contradicts it, null when the evidence was not available
-(say, kubectl dumps carry no node or ARM state), true only when every check passed;
-``contradicted`` lists the reasons that are evidence against, the rest of ``reasons`` is evidence missing.
+A comparison's ``verified`` is ``{"streaming", "configured", "cold": true|false|null, "reasons": [...]}``:
+``streaming`` from each pod's node evidence (timing.analysis.streamed), ``configured`` from the
+configuration (ARM flag, node label, artifact, by-tag reference), which alone never makes ``streaming``
+true; false when evidence contradicts, null when it was not available, true only when every check
+passed; ``contradicted`` lists the reasons that are evidence against, the rest is evidence missing.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from contract import LABEL_POOL, NODE_STREAMING_LABEL
+from timing.analysis.streamed import streaming_verdict
 from timing.model.evidence import Evidence
 from timing.model.pods import PodInfo
 
@@ -117,8 +119,12 @@ def verify(
     streaming: Sequence[PodInfo],
     trials: Sequence[object],
     evidence_by_trial: Mapping[object, Evidence | None],
+    streamed: Mapping[int, bool | None] | None = None,
 ) -> dict:
-    """``verified`` for one comparison, over the trials its speed-up uses (all trials if none is usable)."""
+    """``verified`` for one comparison, over the trials its speed-up uses (all trials if none is usable).
+
+    ``streamed``: each pod's evidence-based verdict by ``id()`` of its PodInfo (absent: no evidence).
+    """
     chosen = set(trials) or {p.trial for p in (*baseline, *streaming)}
     b = [p for p in baseline if p.trial in chosen]
     s = [p for p in streaming if p.trial in chosen]
@@ -128,9 +134,14 @@ def verify(
     for p in (*b, *s):
         by_trial.setdefault(p.trial, []).append(p)
     cold_results, cold_reasons = _cold_checks(by_trial, evidence_by_trial)
-    reasons = streaming_reasons + cold_reasons
+    verdicts = streamed or {}
+    streamed_ok, streamed_reasons = streaming_verdict(
+        [(p.name, verdicts.get(id(p))) for p in b], [(p.name, verdicts.get(id(p))) for p in s]
+    )
+    reasons = streaming_reasons + cold_reasons + streamed_reasons
     return {
-        "streaming": _combine(streaming_results),
+        "streaming": streamed_ok,
+        "configured": _combine(streaming_results),
         "cold": _combine(cold_results),
         "reasons": [why for _ok, why in reasons],
         # The subset that is evidence against (the rest is evidence missing).

@@ -38,12 +38,12 @@ def _purge_image(args) -> str:
     return f"{busybox['ref'].rsplit(':', 1)[0]}@{busybox['digest']}"
 
 
-def _resetter(args, cluster, clock, purge_image: str | None, console) -> tuple[Resetter, str]:
-    """The reset the flags chose, and the mode the trials are taken in ("warm" or "cold")."""
+def _resetter(args, cluster, clock, purge_image: str | None, console) -> tuple[Resetter, bool]:
+    """The reset the flags chose, and whether the trials are warm on purpose."""
     from timing.measure.resets import NoReset, PurgeReset, RecycleReset
 
     if args.warm:
-        return NoReset(), "warm"
+        return NoReset(), True
     if args.reset == "recycle":
         from timing.sources.stack import PulumiStack
 
@@ -54,8 +54,29 @@ def _resetter(args, cluster, clock, purge_image: str | None, console) -> tuple[R
         recycle = RecycleReset(
             stack, cluster, clock, args.timeout, args.poll, on_output=lambda line: console.log(line.rstrip())
         )
-        return recycle, "cold"
-    return PurgeReset(cluster, clock, args.timeout, args.poll, image=purge_image), "cold"
+        return recycle, False
+    return PurgeReset(cluster, clock, args.timeout, args.poll, image=purge_image), False
+
+
+def _prober(args, cluster, clock, purge_image: str | None, console):
+    """The node probe, run with the purge image (the same reviewed digest); none without one."""
+    from timing.measure.prober import NodeProber
+
+    image, why = purge_image, "it needs --stack or --purge-image IMAGE@sha256:..."
+    if image is None and (args.purge_image or args.stack):
+        try:
+            image = _purge_image(args)
+        except UsageError as error:
+            if args.purge_image:
+                raise
+            why = str(error)  # a stack without busybox: measure still runs, without node evidence
+    if image is None:
+        console.print(
+            f"[yellow]note:[/yellow] no node probe ({why}): "
+            "no pod can be shown by its node to have streamed, so streaming stays unverified"
+        )
+        return None
+    return NodeProber(cluster, clock, image, args.timeout, args.poll)
 
 
 def _evidence_reader(args):
@@ -115,7 +136,7 @@ def cmd_measure(args) -> int:
     check_kubeconfig(args)
     clock = SystemClock()
     cluster = connect(args)
-    resetter, mode = _resetter(args, cluster, clock, purge_image, console)
+    resetter, warm = _resetter(args, cluster, clock, purge_image, console)
     try:
         workloads = discover(
             cluster, args.namespace or [DEFAULT_NAMESPACE], args.selector, args.workload, args.replicas
@@ -126,6 +147,7 @@ def cmd_measure(args) -> int:
         check_pull_access(cluster, [a for w in workloads for a in w.arms.values()])
     except PullCheckError as exc:
         raise TimingError(str(exc)) from None
+    prober = _prober(args, cluster, clock, purge_image, console)
     for r in plan_rounds(workloads):
         for note in r["notes"]:
             console.print(f"[yellow]note:[/yellow] {note}")
@@ -134,12 +156,13 @@ def cmd_measure(args) -> int:
         resetter,
         clock,
         Path(args.results),
-        mode=mode,
+        warm=warm,
         timeout=args.timeout,
         poll=args.poll,
         progress=RichProgress(console),
         evidence_reader=_evidence_reader(args),
         seed=args.seed,
+        prober=prober,
         say=lambda text: console.print(f"[cyan]trials:[/cyan] {text}", highlight=False),
     )
     try:
@@ -147,7 +170,7 @@ def cmd_measure(args) -> int:
     except KeyboardInterrupt:
         console.print(
             f"interrupted: {len(runner.taken)} trial(s) kept in {args.results}; the Deployments were scaled back up "
-            "and the purge DaemonSet removed"
+            "and the purge and probe DaemonSets removed"
         )
         return ExitStatus.INTERRUPTED
     except TrialError as exc:

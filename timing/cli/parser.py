@@ -14,6 +14,7 @@ REPORT_EXAMPLES = f"""examples:
   {PROG} report --stack dev                                    every arm, live (needs PULUMI_CONFIG_PASSPHRASE)
   {PROG} report --results results --plot waterfall.png         what measure wrote, with a picture
   {PROG} report --pods pods.json --events events.json --json report.json
+  {PROG} report --pods pods.json --events events.json --nodes nodes.json   with node facts and labels
   {PROG} report --reference                                    the seeds' figures alone
   {PROG} report --results results --html report.html --markdown summary.md   pages to hand on
   {PROG} report --results results --fail-below 2 --require-verified          a CI gate: exit 3 when it fails
@@ -86,6 +87,13 @@ def _add_report_args(r: argparse.ArgumentParser) -> None:
     )
     src.add_argument(
         "--results", action="append", default=[], metavar="DIR", help="results folder written by 'measure'; repeatable"
+    )
+    src.add_argument(
+        "--nodes",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="kubectl get nodes -o json output: node labels and facts (image, kubelet, VM size, zone); repeatable",
     )
     src.add_argument(
         "--include-flagged",

@@ -16,7 +16,7 @@ from timing.errors import ExitStatus, TimingError, UsageError, first_line
 
 
 def _is_offline(args) -> bool:
-    return bool(args.pods or args.events or args.results)
+    return bool(args.pods or args.events or args.results or args.nodes)
 
 
 def _check_report_args(args) -> None:
@@ -36,6 +36,8 @@ def _check_report_args(args) -> None:
         )
     if args.events and not args.pods:
         raise UsageError("--events needs --pods: events alone do not say which arm a pod is in")
+    if args.nodes and not (args.pods or args.results):
+        raise UsageError("--nodes needs --pods or --results: it adds node facts to the pods those read")
     for flag, target in (
         ("--csv", args.csv),
         ("--plot", args.plot),
@@ -81,6 +83,8 @@ def _load(args):
         load_dumps(args.pods, args.events, args.namespace, args.selector, into=loaded)
     if args.results:
         load_results(args.results, args.namespace, args.selector, into=loaded)
+    for path in args.nodes:
+        loaded.add_node_file(Path(path))
     if not offline:
         cluster = connect(args)
         if args.stack:
@@ -163,6 +167,7 @@ def build_for(args) -> dict | None:
             trials=loaded.trials,
             evidence=loaded.evidence,
             events_given=loaded.events_given,
+            nodes=loaded.nodes,
             include_flagged=args.include_flagged,
         )
 

@@ -72,8 +72,49 @@ def daemonset_name(run_id: str) -> str:
     return f"streaming-ab-purge-{run_id}"[:63].rstrip("-")
 
 
+def node_placement(pools: Iterable[str] | None) -> tuple[dict, list[dict]]:
+    """Affinity and tolerations for one pod per node of `pools` (every experiment pool when none)."""
+    chosen = sorted(set(pools or ()))
+    match = (
+        {"key": LABEL_POOL, "operator": "In", "values": chosen} if chosen else {"key": LABEL_POOL, "operator": "Exists"}
+    )
+    tolerations = (
+        [{"key": LABEL_POOL, "operator": "Equal", "value": p, "effect": "NoSchedule"} for p in chosen]
+        if chosen
+        else [{"key": LABEL_POOL, "operator": "Exists", "effect": "NoSchedule"}]
+    )
+    affinity = {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchExpressions": [match]}]}
+        }
+    }
+    return affinity, tolerations
+
+
 def namespace_manifest(name: str = PURGE_NAMESPACE) -> dict:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": dict(PURGE_NAMESPACE_LABELS)}}
+
+
+# The "done" container of the purge and probe DaemonSets: marks the node finished, needs nothing of the host.
+DONE_CONTAINER_SECURITY = {
+    "runAsNonRoot": True,
+    "runAsUser": 65532,
+    "runAsGroup": 65532,
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
+def done_container(image: str) -> dict:
+    return {
+        "name": "done",
+        "image": image,
+        "imagePullPolicy": "IfNotPresent",
+        "command": ["/bin/sh", "-c", "while true; do sleep 3600; done"],
+        "resources": {"requests": {"cpu": "1m", "memory": "4Mi"}, "limits": {"memory": "16Mi"}},
+        "securityContext": dict(DONE_CONTAINER_SECURITY),
+    }
 
 
 def daemonset_manifest(
@@ -84,15 +125,7 @@ def daemonset_manifest(
     pools: Iterable[str] | None = None,
 ) -> dict:
     """The purge DaemonSet; with `pools`, only on the nodes of those pools (the ones being measured)."""
-    pools = sorted(set(pools or ()))
-    match = (
-        {"key": LABEL_POOL, "operator": "In", "values": pools} if pools else {"key": LABEL_POOL, "operator": "Exists"}
-    )
-    tolerations = (
-        [{"key": LABEL_POOL, "operator": "Equal", "value": p, "effect": "NoSchedule"} for p in pools]
-        if pools
-        else [{"key": LABEL_POOL, "operator": "Exists", "effect": "NoSchedule"}]
-    )
+    affinity, tolerations = node_placement(pools)
     labels = {
         LABEL_PART_OF: PART_OF_VALUE,
         "app.kubernetes.io/name": "streaming-ab-purge",
@@ -114,13 +147,7 @@ def daemonset_manifest(
                     "hostPID": True,
                     "automountServiceAccountToken": False,
                     "terminationGracePeriodSeconds": 1,
-                    "affinity": {
-                        "nodeAffinity": {
-                            "requiredDuringSchedulingIgnoredDuringExecution": {
-                                "nodeSelectorTerms": [{"matchExpressions": [match]}]
-                            }
-                        }
-                    },
+                    "affinity": affinity,
                     "tolerations": tolerations,
                     "initContainers": [
                         {
@@ -133,24 +160,8 @@ def daemonset_manifest(
                             "volumeMounts": [{"name": "host-root", "mountPath": "/host"}],
                         }
                     ],
-                    "containers": [
-                        {
-                            "name": "done",
-                            "image": image,
-                            "imagePullPolicy": "IfNotPresent",
-                            "command": ["/bin/sh", "-c", "while true; do sleep 3600; done"],
-                            "resources": {"requests": {"cpu": "1m", "memory": "4Mi"}, "limits": {"memory": "16Mi"}},
-                            # Only the init container needs the host; this one just marks the node done.
-                            "securityContext": {
-                                "runAsNonRoot": True,
-                                "runAsUser": 65532,
-                                "runAsGroup": 65532,
-                                "allowPrivilegeEscalation": False,
-                                "capabilities": {"drop": ["ALL"]},
-                                "seccompProfile": {"type": "RuntimeDefault"},
-                            },
-                        }
-                    ],
+                    # Only the init container needs the host; this one just marks the node done.
+                    "containers": [done_container(image)],
                     "volumes": [{"name": "host-root", "hostPath": {"path": "/"}}],
                 },
             },
@@ -158,10 +169,10 @@ def daemonset_manifest(
     }
 
 
-def pod_purge_state(pod: dict) -> str:
-    """``done``, ``failed`` or ``running`` from the purge init container's status."""
+def pod_purge_state(pod: dict, container: str = "purge") -> str:
+    """``done``, ``failed`` or ``running`` from the purge (or probe) init container's status."""
     for cs in (pod.get("status") or {}).get("initContainerStatuses") or ():
-        if cs.get("name") != "purge":
+        if cs.get("name") != container:
             continue
         for state in (cs.get("state") or {}, cs.get("lastState") or {}):
             term = state.get("terminated")

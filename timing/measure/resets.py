@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from contract import LABEL_POOL
+from timing.measure.cleanup import delete_daemonset
 from timing.measure.discovery import ResetError
 from timing.measure.purge import (
     DEFAULT_PURGE_IMAGE,
@@ -19,9 +20,6 @@ from timing.measure.purge import (
     pod_purge_state,
 )
 from timing.sources.cluster import Clock, Cluster
-
-DELETE_ATTEMPTS = 4
-DELETE_BACKOFF_SECONDS = 2.0
 
 
 @dataclass
@@ -165,7 +163,7 @@ class PurgeReset:
             failure = error
             raise
         finally:
-            self._delete(name, failure)
+            delete_daemonset(self.cluster, self.clock, PURGE_NAMESPACE, name, failure, "purge")
         return {
             "reset": "purge",
             "daemonset": name,
@@ -191,30 +189,6 @@ class PurgeReset:
                 raise ResetError(f"purge not finished on {', '.join(waiting)} within {self.timeout:.0f} s")
             ctx.status(f"purging images: {len(done)}/{len(nodes)} nodes done")
             self.clock.sleep(self.poll)
-
-    def _delete(self, name: str, failure: BaseException | None) -> None:
-        """Delete the DaemonSet, retrying; a failed deletion never hides the purge's own error."""
-        last: Exception | None = None
-        for attempt in range(DELETE_ATTEMPTS):
-            try:
-                self.cluster.delete_daemonset(PURGE_NAMESPACE, name)
-                return
-            except Exception as error:  # noqa: BLE001 - any API error: try again, then report
-                last = error
-                if attempt + 1 < DELETE_ATTEMPTS:
-                    self.clock.sleep(DELETE_BACKOFF_SECONDS * 2**attempt)
-        advice = f"delete it by hand: kubectl --namespace {PURGE_NAMESPACE} delete daemonset {name}"
-        if failure is not None:
-            # The purge's error stays the one raised; the leftover is said in the same line.
-            extra = f"; and the purge DaemonSet could not be deleted ({last}): {advice}"
-            if isinstance(failure, Exception) and failure.args and isinstance(failure.args[0], str):
-                failure.args = (failure.args[0] + extra, *failure.args[1:])
-            else:
-                failure.add_note(extra.lstrip("; "))
-            return
-        raise ResetError(
-            f"the purge DaemonSet {name} could not be deleted after {DELETE_ATTEMPTS} tries ({last}); {advice}"
-        )
 
     def close(self) -> None:
         """Remove the purge namespace (and anything left in it) at the end of the run."""

@@ -17,14 +17,24 @@ from timing.analysis.classify import COLD, FAILED_POD, MIXED, RESTARTED, SKEWED,
 from timing.analysis.report import build_report
 from timing.measure.auto import AutoTrials, cost, more_trials
 from timing.measure.discovery import BASE_SELECTOR, Arm, ResetError, TrialError, Workload, plan_rounds
+from timing.measure.prober import NodeProber, parse_run, pod_container_ids, reset_leftovers
 from timing.measure.progress import NullProgress, Progress
 from timing.measure.resets import ResetContext, Resetter
 from timing.model.events import normalize_events
 from timing.model.evidence import Evidence, node_image_names
 from timing.model.kube_time import format_micro_time
+from timing.model.nodes import facts_by_name, node_image_mismatch
 from timing.model.pods import pod_from_dict
+from timing.model.probe import NodeProbe
 from timing.sources.cluster import APP_LOG_BYTES, Clock, Cluster
-from timing.sources.results import load_results, write_app_logs, write_evidence, write_manifest, write_snapshot
+from timing.sources.results import (
+    load_results,
+    write_app_logs,
+    write_evidence,
+    write_manifest,
+    write_probe_outputs,
+    write_snapshot,
+)
 from timing.sources.selectors import combine
 
 
@@ -35,10 +45,6 @@ def _is_ready(pod: dict) -> bool:
         if c.get("type") == "Ready":
             return c.get("status") == "True"
     return False
-
-
-def expected_warm_mode(mode: str) -> bool:
-    return mode == "warm"
 
 
 FIRST_TRIAL_REASON = "first trial: registry-side caches may still be warming; left out unless --include-flagged"
@@ -56,6 +62,12 @@ def _nodes_by_arm(arms: Sequence[Arm], pods: list[dict]) -> dict[str, list]:
         )
         for a in arms
     }
+
+
+def _flag(manifest: dict, code: str, reason: str) -> None:
+    """A protocol flag (docs/timing.md, "Node facts and protocol flags"): flagged whatever the verdict."""
+    manifest.setdefault("flags", []).append(code)
+    manifest.setdefault("flag_reasons", []).append(reason)
 
 
 class _TrialLog:
@@ -88,18 +100,21 @@ class Runner:
         clock: Clock,
         results: Path,
         *,
-        mode: str = "cold",
+        warm: bool = False,
         timeout: float = 600.0,
         poll: float = 2.0,
         progress: Progress | None = None,
         id_factory: Callable[[], str] = lambda: uuid.uuid4().hex,
         evidence_reader: Callable[[list[str]], tuple[dict, dict]] | None = None,
         seed: int | None = None,
+        prober: NodeProber | None = None,
         say: Callable[[str], None] = lambda text: None,
     ):
         self.cluster, self.resetter, self.clock = cluster, resetter, clock
         self.results = Path(results)
-        self.mode, self.timeout, self.poll = mode, timeout, poll
+        self.warm, self.timeout, self.poll = warm, timeout, poll
+        # The node probe after the reset and while the pods run; None: no node evidence is collected.
+        self.prober = prober
         self.progress = progress or NullProgress()
         self.id_factory = id_factory
         # (pools) -> (ARM pool streaming flags, image streaming artifacts); None: neither is read.
@@ -139,7 +154,19 @@ class Runner:
             node_labels={n["metadata"]["name"]: dict(n["metadata"].get("labels") or {}) for n in nodes},
             node_images_before={n["metadata"]["name"]: node_image_names(n) for n in nodes},
             streaming_artifacts=dict(artifacts),
+            node_facts=facts_by_name(nodes),
         )
+
+    def _probe(self, log: _TrialLog, stage: str, arms: Sequence[Arm], folder: Path) -> dict[str, NodeProbe] | None:
+        """The node probe on the arms' pools (``stage``: after-reset, while-running), raw output saved."""
+        if self.prober is None:
+            return None
+        log.phase(f"probe-{stage}")
+        pods = [p for items in self._pods(arms).values() for p in items] if stage == "while-running" else []
+        run = self.prober.probe(sorted({a.pool for a in arms if a.pool}), pod_container_ids(pods), log.status)
+        write_probe_outputs(folder, stage, run.outputs)
+        log.manifest.setdefault("probe_problems", []).extend(f"{stage}: {p}" for p in run.problems)
+        return parse_run(run)
 
     def _app_logs(self, pods: list[dict]) -> dict[str, str]:
         out = {}
@@ -225,11 +252,11 @@ class Runner:
         for p in report["pods"]:
             by_class[p["class"]].append(p["name"])
         verified = {f"{c['baseline_arm']} vs {c['streaming_arm']}": c["verified"] for c in report["comparisons"]}
+        expected_warm = self.warm
         reasons = []
         for name, v in verified.items():
-            if v["streaming"] is False or (not expected_warm_mode(self.mode) and v["cold"] is False):
+            if v["streaming"] is False or v["configured"] is False or (not expected_warm and v["cold"] is False):
                 reasons.append(f"{name} not verified: {'; '.join(v['contradicted'])}")
-        expected_warm = self.mode == "warm"
         if expected_warm and by_class[COLD]:
             reasons.append(f"cold pod(s) in a warm-restart trial: {', '.join(by_class[COLD])}")
         if not expected_warm and by_class[WARM]:
@@ -250,7 +277,7 @@ class Runner:
             reasons.append(f"timeout: {missing} pod(s) not Ready within {self.timeout:.0f} s")
         if not reasons:
             return ("warm" if expected_warm else "cold"), [], verified
-        streaming_false = any(v["streaming"] is False for v in verified.values())
+        streaming_false = any(v["streaming"] is False or v["configured"] is False for v in verified.values())
         cold_false = any(v["cold"] is False for v in verified.values())
         if not expected_warm and (by_class[WARM] or by_class[MIXED] or cold_false):
             verdict = "warm"
@@ -308,7 +335,8 @@ class Runner:
         try:
             verdict, reasons = self._take(log, arms, scale_order, folder)
         except TrialError as exc:
-            verdict, reasons = ("reset-failed" if isinstance(exc, ResetError) else "error"), [str(exc)]
+            verdict = "reset-failed" if isinstance(exc, ResetError) else "error"
+            reasons = [str(exc), *log.manifest.pop("flag_reasons", [])]
             log.manifest.update(
                 verdict=verdict, reasons=reasons, flagged=True, ended_at=format_micro_time(self.clock.now())
             )
@@ -326,7 +354,7 @@ class Runner:
             "id": trial_id,
             "index": index,
             "round": round_no,
-            "mode": self.mode,
+            "mode": "warm" if self.warm else "cold",
             "reset": self.resetter.name,
             "workloads": [w.name for w in round_["workloads"]],
             "arms": {
@@ -361,17 +389,31 @@ class Runner:
         images = sorted({i for a in arms for i in a.images})
         context = ResetContext(arms[0].deployments[0].namespace, images, log.status, pools=pools)
         manifest["reset_details"] = self.resetter.reset(context)
+        after_reset = self._probe(log, "after-reset", arms, folder)
+        leftover = reset_leftovers(after_reset or {})
+        if leftover and not self.warm:
+            _flag(manifest, "reset_failed", leftover)
         log.phase("label")
         self._label_trial(arms, manifest["trial_label"])
         log.phase("check-nodes")
         evidence = self._evidence(arms)
+        evidence.probes_after_reset = after_reset or {}
         log.phase("scale-up")
         manifest["scale_up_at"] = self._scale(scale_order, to_zero=False)
         log.phase("wait-ready")
         ready = self._wait_ready(arms, log.status)
+        evidence.probes = self._probe(log, "while-running", arms, folder) or {}
+        for node, probe in evidence.probes.items():
+            evidence.node_facts.setdefault(node, {}).update(
+                {f"{k.replace('-', '_')}_version": v for k, v in probe.versions.items()}
+            )
         log.phase("snapshot")
         pods, events = self._snapshot(arms, folder, evidence)
         manifest["nodes"] = _nodes_by_arm(arms, pods)
+        manifest["node_facts"] = {n: evidence.node_facts.get(n, {}) for ns in manifest["nodes"].values() for n in ns}
+        mismatch = node_image_mismatch(evidence.node_facts, manifest["nodes"])
+        if mismatch:
+            _flag(manifest, "node_image_mismatch", mismatch)
         log.phase("verify")
         verdict, reasons, manifest["verified"] = self.verify(
             pods, events, arms, ready, evidence, manifest["trial_label"]
@@ -379,15 +421,16 @@ class Runner:
         return verdict, reasons
 
     def _conclude(self, log: _TrialLog, index: int, verdict: str, reasons: list[str]) -> None:
-        """Flag the trial when its verdict is not the one expected, and the first cold trial always."""
-        expected = "warm" if self.mode == "warm" else "cold"
-        first_cold = index == 1 and not expected_warm_mode(self.mode)
+        """Flag the trial when its verdict is not the one expected or a protocol flag was raised; the first cold one always."""
+        expected = "warm" if self.warm else "cold"
+        first_cold = index == 1 and not self.warm
+        flags = log.manifest.setdefault("flags", [])
         log.manifest["first_trial"] = index == 1
         log.manifest.update(
             verdict=verdict,
-            reasons=reasons + ([FIRST_TRIAL_REASON] if first_cold else []),
-            flagged=verdict != expected or first_cold,
-            unexpected=verdict != expected,
+            reasons=reasons + log.manifest.pop("flag_reasons", []) + ([FIRST_TRIAL_REASON] if first_cold else []),
+            flagged=verdict != expected or first_cold or bool(flags),
+            unexpected=verdict != expected or bool(flags),
             ended_at=format_micro_time(self.clock.now()),
             duration_seconds=round(log.elapsed(), 3),
         )
@@ -407,7 +450,7 @@ class Runner:
         self.progress.start(total * len(rounds))
         out = []
         try:
-            if self.mode == "warm":
+            if self.warm:
                 self.prime(workloads)
             for i in self._indexes(trials, len(rounds)):
                 for r in self.rng.sample(rounds, len(rounds)):
@@ -426,4 +469,7 @@ class Runner:
             # What the run created in the cluster goes, whatever stopped it (Ctrl-C included).
             with contextlib.suppress(Exception):
                 self.resetter.close()
+            if self.prober is not None:
+                with contextlib.suppress(Exception):
+                    self.prober.close()
         return out

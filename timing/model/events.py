@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from timing.model.kube_time import parse_time
-from timing.model.kubelet import PULL_REASONS, PullMessage, parse_message
+from timing.model.kubelet import ACR_NODEMON, PULL_REASONS, PullMessage, parse_message, parse_nodemon_message
 
 _FIELD_PATH = re.compile(r"^spec\.(?:initContainers|containers|ephemeralContainers)\{(?P<name>[^}]+)\}$")
 
@@ -132,6 +132,7 @@ def _normalize(item: dict, reason: str) -> PullEvent | None:
         last_raw = series.get("lastObservedTime") or get("deprecatedLastTimestamp")
         count = int(series.get("count") or get("deprecatedCount") or 1)
         node = (get("deprecatedSource") or {}).get("host") or get("reportingInstance")
+        component = get("reportingController") or (get("deprecatedSource") or {}).get("component")
     else:
         obj = get("involvedObject") or {}
         message = get("message") or ""
@@ -142,9 +143,11 @@ def _normalize(item: dict, reason: str) -> PullEvent | None:
         last_raw = get("lastTimestamp") or series.get("lastObservedTime")
         count = int(get("count") or series.get("count") or 1)
         node = (get("source") or {}).get("host") or get("reportingInstance")
+        component = (get("source") or {}).get("component") or get("reportingComponent")
     if obj.get("kind", "Pod") != "Pod":
         return None
-    pull = parse_message(reason, message)
+    # AKS's second "Pulling" event is evidence of streaming, never the kubelet's pull start.
+    pull = parse_nodemon_message(message) if component == ACR_NODEMON else parse_message(reason, message)
     if pull is None:
         return None
     if not last_raw:

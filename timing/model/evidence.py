@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from timing.model.probe import NodeProbe
+
 
 @dataclass
 class Evidence:
@@ -19,6 +21,10 @@ class Evidence:
     # Node status.images names, read before the pods of the trial were created; None = not read.
     node_images_before: dict[str, list[str]] | None = None
     streaming_artifacts: dict[str, bool] = field(default_factory=dict)  # image ref -> has one
+    # The node probe while the trial's pods ran (before scale-down), and right after the reset.
+    probes: dict[str, NodeProbe] = field(default_factory=dict)
+    probes_after_reset: dict[str, NodeProbe] = field(default_factory=dict)
+    node_facts: dict[str, dict] = field(default_factory=dict)  # timing.model.nodes.node_facts per node
 
     def to_json(self) -> dict:
         return {
@@ -26,6 +32,9 @@ class Evidence:
             "node_labels": self.node_labels,
             "node_images_before": self.node_images_before,
             "streaming_artifacts": self.streaming_artifacts,
+            "probes": {n: p.to_json() for n, p in self.probes.items()},
+            "probes_after_reset": {n: p.to_json() for n, p in self.probes_after_reset.items()},
+            "node_facts": self.node_facts,
         }
 
     @classmethod
@@ -39,6 +48,9 @@ class Evidence:
                 else {k: list(v or []) for k, v in doc["node_images_before"].items()}
             ),
             streaming_artifacts=dict(doc.get("streaming_artifacts") or {}),
+            probes={n: NodeProbe.from_json(p) for n, p in (doc.get("probes") or {}).items()},
+            probes_after_reset={n: NodeProbe.from_json(p) for n, p in (doc.get("probes_after_reset") or {}).items()},
+            node_facts={n: dict(f or {}) for n, f in (doc.get("node_facts") or {}).items()},
         )
 
 

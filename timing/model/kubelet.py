@@ -16,7 +16,11 @@ PRESENT = "present"
 FAILED = "failed"
 BACKOFF = "backoff"
 PULLING = "pulling"
+STREAMED = "streamed"  # AKS's acr-nodemon: the pull was upgraded to the streaming artifact (never a pull start)
 UNREADY = "unready"  # a failed readiness probe: not a pull, but it tells a Ready time is not the first
+
+# The component AKS posts its second "Pulling" event as (source.component / reportingController).
+ACR_NODEMON = "acr-nodemon"
 
 # Reasons kubelet uses for the messages above; anything else is skipped
 # before any regex runs, which keeps 50 000-event dumps cheap.
@@ -36,6 +40,9 @@ _PRESENT = re.compile(
 _FAILED = re.compile(r'^Failed to pull image "(?P<image>[^"]+)"')
 _BACKOFF = re.compile(r'^Back-off pulling image "(?P<image>[^"]+)"')
 _PULLING = re.compile(r'^Pulling image "(?P<image>[^"]+)"')
+_STREAMING_ENABLED = re.compile(
+    r'^Streaming enabled for "(?P<image>[^"]+)"(?:, upgraded to streaming artifact with digest "(?P<digest>[^"]+)")?'
+)
 # Reason=Failed messages that name no image but still mean the pull failed;
 # they carry the container in fieldPath.
 _FAILED_NO_IMAGE = (
@@ -53,6 +60,15 @@ class PullMessage:
     pull_seconds: float | None = None
     including_waiting_seconds: float | None = None
     image_size_bytes: int | None = None
+    digest: str | None = None  # STREAMED: the streaming artifact's digest
+    text: str | None = None  # STREAMED: the message verbatim (it is evidence)
+
+
+def parse_nodemon_message(message: str) -> PullMessage | None:
+    """An acr-nodemon event: ``Streaming enabled for "<ref>"...`` is streaming evidence, any other text none."""
+    msg = (message or "").strip()
+    m = _STREAMING_ENABLED.match(msg)
+    return PullMessage(STREAMED, m.group("image"), digest=m.group("digest"), text=msg) if m else None
 
 
 def parse_message(reason: str, message: str) -> PullMessage | None:

@@ -52,6 +52,8 @@ class PodInfo:
     scheduled_at: datetime | None = None  # PodScheduled=True lastTransitionTime
     restart_count: int = 0  # summed over init and app containers
     app_ready_at: datetime | None = None  # the image's own "ready" log line (see timing.model.applog)
+    container_ids: dict[str, str] = field(default_factory=dict)  # container name -> runtime id (no scheme)
+    aks_conditions: dict[str, str] = field(default_factory=dict)  # conditions Kubernetes does not define
     app_ready_log: str | None = None  # a custom workload's app-ready pattern (ANNOTATION_APP_READY_LOG)
     extra: dict = field(default_factory=dict)
     pool: str | None = None  # the pool it asked for: nodeSelector streaming-ab/pool, else that label
@@ -82,6 +84,31 @@ def parse_bool_label(value: str | None) -> bool | None:
     if v == "false":
         return False
     return None
+
+
+# Pod conditions Kubernetes itself sets; any other type was added by someone else (AKS), kept verbatim.
+KUBERNETES_CONDITIONS = frozenset(
+    {
+        "PodScheduled",
+        "Initialized",
+        "ContainersReady",
+        "Ready",
+        "PodReadyToStartContainers",
+        "DisruptionTarget",
+        "PodResizePending",
+        "PodResizeInProgress",
+    }
+)
+
+
+def _container_ids(*status_lists) -> dict[str, str]:
+    out = {}
+    for statuses in status_lists:
+        for cs in statuses or ():
+            cid = cs.get("containerID") or ""
+            if cs.get("name") and cid:
+                out[cs["name"]] = cid.partition("://")[2] or cid
+    return out
 
 
 def _last_start(statuses) -> datetime | None:
@@ -125,8 +152,11 @@ def pod_from_dict(item: dict, trial: str | None = None) -> PodInfo:
     spec = item.get("spec") or {}
     status = item.get("status") or {}
     ready_at = scheduled_at = None
+    aks_conditions = {}
     for cond in status.get("conditions") or ():
         kind = cond.get("type")
+        if kind and kind not in KUBERNETES_CONDITIONS:
+            aks_conditions[kind] = str(cond.get("status"))
         if kind == "Ready" and cond.get("status") == "True":
             ready_at = parse_time(cond.get("lastTransitionTime"))
         elif kind == "PodScheduled" and cond.get("status") == "True":
@@ -154,6 +184,8 @@ def pod_from_dict(item: dict, trial: str | None = None) -> PodInfo:
         trial=trial if trial is not None else labels.get(LABEL_TRIAL),
         scheduled_at=scheduled_at,
         restart_count=_restarts(status.get("initContainerStatuses"), status.get("containerStatuses")),
+        container_ids=_container_ids(status.get("initContainerStatuses"), status.get("containerStatuses")),
+        aks_conditions=aks_conditions,
         app_ready_log=(meta.get("annotations") or {}).get(ANNOTATION_APP_READY_LOG),
         pool=(spec.get("nodeSelector") or {}).get(LABEL_POOL) or labels.get(LABEL_POOL),
     )

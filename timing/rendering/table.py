@@ -221,6 +221,14 @@ def notes(report: dict) -> list[str]:
         if a["excluded"]:
             counts = ", ".join(f"{k} {v}" for k, v in a["excluded"].items())
             out.append(f"{name}: excluded from pod figures: {counts} (of {a['pods']} pods).")
+        fetched = a.get("bytes_fetched") or {}
+        if fetched.get("bytes") is not None:
+            of = f" of {fmt_size(fetched['image_size_bytes'])}" if fetched.get("image_size_bytes") else ""
+            share = f", {fetched['fraction'] * 100:.0f} %" if fetched.get("fraction") is not None else ""
+            out.append(
+                f"{name}: read {fmt_size(fetched['bytes'])}{of}{share} from the registry "
+                f"(median of {fetched['readings']} node reading(s), overlaybd exporter)."
+            )
         pull, wait = a["pull_seconds"]["p50"], (a.get("pull_including_waiting_seconds") or {}).get("p50")
         if pull is not None and wait is not None and wait > 2 * pull + 1:
             out.append(

@@ -46,6 +46,7 @@ class Loaded:
     evidence: dict = field(default_factory=dict)  # trial id -> Evidence
     app_logs: dict[str, str] = field(default_factory=dict)  # pod uid -> log text
     events_given: bool = False  # a source of events was read (a dump, a results folder, a cluster)
+    nodes: list[dict] = field(default_factory=list)  # Node objects (report --nodes, or the live nodes the pods ran on)
     # What the pod sources held, to say why a report is empty: Pod items, those with the arm label.
     seen_pods: int = 0
     armed_pods: int = 0
@@ -110,6 +111,27 @@ class Loaded:
             kinds = ", ".join(f"{n} {k}" for k, n in found.most_common())
             hint = "; give it to --events" if "Event" in found else ""
             raise UsageError(f"{flag} {path} holds {kinds} object(s), not Pods (kubectl get pods -A -o json){hint}")
+
+    def add_node_file(self, path: Path, flag: str = "--nodes") -> None:
+        """A ``kubectl get nodes -o json`` dump: its Node items are kept whole (a cluster has few)."""
+        try:
+            doc = orjson.loads(path.read_bytes())
+        except FileNotFoundError:
+            raise UsageError(f"{flag} {path}: no such file") from None
+        except IsADirectoryError:
+            raise UsageError(f"{flag} {path} is a folder; give the file kubectl wrote") from None
+        except OSError as error:
+            raise UsageError(f"{flag} {path}: cannot read it ({error.strerror})") from None
+        except orjson.JSONDecodeError as error:
+            raise UsageError(
+                f"{flag} {path}: not JSON ({error}); take it again with kubectl get nodes -o json"
+            ) from None
+        items = checked_items(doc, flag, path)
+        kinds = Counter(item.get("kind") or "Node" for item in items)
+        if items and not kinds.get("Node"):
+            listed = ", ".join(f"{n} {k}" for k, n in kinds.most_common())
+            raise UsageError(f"{flag} {path} holds {listed} object(s), not Nodes (kubectl get nodes -o json)")
+        self.nodes.extend(item for item in items if (item.get("kind") or "Node") == "Node")
 
     def add_event_file(
         self, path: Path, namespaces: Sequence[str] | None, only_loaded_pods: bool = False, flag: str = "--events"
@@ -270,6 +292,7 @@ def load_live(
             meta = n.get("metadata") or {}
             if meta.get("name") in on:
                 node_labels[meta["name"]] = dict(meta.get("labels") or {})
+                out.nodes.append(n)
     out.evidence = SameForEveryTrial(
         Evidence(
             pool_streaming=dict(pool_streaming or {}),

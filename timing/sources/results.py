@@ -1,8 +1,9 @@
 """The results folder: ``measure`` writes one folder per trial, ``report --results`` reads them back.
 
 ``<results>/<trial id>/`` holds ``trial.json`` (the manifest), ``pods.json`` and ``events.json``
-(``kubectl get ... -o json`` shapes), ``verification.json`` (the node evidence read before the pods
-were created) and ``logs.json`` (each pod's app log). This module is the only one that knows it.
+(``kubectl get ... -o json`` shapes), ``verification.json`` (the evidence: nodes, ARM, probes parsed),
+``logs.json`` (each pod's app log) and ``probe/<stage>/<node>.txt`` (each node probe's raw output).
+This module is the only one that knows it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ PODS_FILE = "pods.json"
 EVENTS_FILE = "events.json"
 EVIDENCE_FILE = "verification.json"  # read before the trial's pods were created (measure)
 LOGS_FILE = "logs.json"  # {pod uid: log text} of each pod's first app container
+PROBE_DIR = "probe"  # probe/<stage>/<node>.txt: the node probe's output as printed
 
 
 # --- write (measure) -------------------------------------------------------------------------------
@@ -46,6 +48,14 @@ def write_snapshot(folder: Path, pods: list[dict], events: list[dict]) -> None:
 
 def write_evidence(folder: Path, evidence: Evidence) -> None:
     _write_json(folder / EVIDENCE_FILE, evidence.to_json())
+
+
+def write_probe_outputs(folder: Path, stage: str, outputs: dict[str, str]) -> None:
+    """The probe's raw lines per node, so the parsed evidence can always be checked against them."""
+    where = folder / PROBE_DIR / stage
+    where.mkdir(parents=True, exist_ok=True)
+    for node, text in outputs.items():
+        (where / f"{node}.txt").write_text(text)
 
 
 def write_app_logs(folder: Path, logs: dict[str, str]) -> None:
@@ -87,6 +97,7 @@ def _trial_entry(manifest: dict, folder: Path) -> dict:
         "verdict": manifest.get("verdict"),
         "flagged": bool(manifest.get("flagged")),
         "reasons": manifest.get("reasons", []),
+        "flags": manifest.get("flags", []),  # protocol flags (reset_failed, node_image_mismatch, ...)
         "first_trial": bool(manifest.get("first_trial")),
         "unexpected": bool(manifest.get("unexpected")),
         # Replicas each arm's Deployments asked for: fewer pods is the missing_pods flag.
