@@ -273,6 +273,42 @@ def test_workloads_sharing_an_image_go_to_separate_rounds(tmp_path):
     assert manifests[1]["notes"]
 
 
+def test_other_rounds_on_the_same_pools_stay_at_zero_while_a_round_runs(tmp_path):
+    """Crossover-style runs: workloads sharing an image on one pair of pools run in separate rounds, and
+    the other round's pods must not sit on the fresh nodes (they would pull the image first)."""
+    shared = "acr.azurecr.io/x:1"
+    workloads = [
+        {
+            "name": name,
+            "pair": "crossover",
+            "components": {name: shared},
+            "arms": [
+                {"name": f"{name}-standard", "streaming": False, "pool": "std"},
+                {"name": f"{name}-streaming", "streaming": True, "pool": "art"},
+            ],
+        }
+        for name in ("x-read-1", "x-read-25")
+    ]
+    clock, cluster = setup(workloads=workloads)
+    ws = discover(cluster, ["streaming-ab"], None, None, None)
+    assert len(plan_rounds(ws)) == 2
+    running_at_scale_up: list[set[str]] = []
+    original = cluster.scale_deployment
+
+    def scale(ns, name, replicas):
+        original(ns, name, replicas)
+        if replicas:
+            running_at_scale_up.append({d["name"] for d in cluster.deployments.values() if d["replicas"]})
+
+    cluster.scale_deployment = scale
+    manifests = runner(cluster, clock, PurgeReset(cluster, clock, 60, 1.0), tmp_path).run(ws, 1)
+    for m in manifests:
+        assert len(m["idle_arms"]) == 2 and not set(m["idle_arms"]) & set(m["scale_order"]), m
+    # The first Deployment scaled up finds every other one at 0 (without the rule: the other round's two).
+    assert len(running_at_scale_up[0]) == 1, running_at_scale_up[0]
+    assert all(d["replicas"] for d in cluster.deployments.values())  # the run leaves every arm running
+
+
 def test_pods_that_never_go_away_abort(tmp_path):
     clock, cluster = setup()
     for d in cluster.deployments.values():

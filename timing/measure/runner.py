@@ -123,6 +123,7 @@ class Runner:
         self.seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
         self.rng = random.Random(self.seed)
         self.taken: list[dict] = []  # trials written so far (kept when a run is interrupted)
+        self.run_arms: list[Arm] = []  # every arm of the run, across its rounds
         self.say = say  # what the run tells its user between trials (--trials auto extensions)
 
     # Pods of the given arms, one list call per namespace.
@@ -381,9 +382,14 @@ class Runner:
         """The trial's phases in order (docs/timing.md, "timing/measure/runner.py"); the verdict and its reasons."""
         manifest = log.manifest
         log.phase("scale-down")
-        self._scale(arms, to_zero=True)
+        # Other rounds' arms on these pools go to 0 too: left running, a fresh node would pull their
+        # image (often this round's image) before or while this round scales up.
+        idle = self._idle_on_pools(arms)
+        if idle:
+            manifest["idle_arms"] = sorted(a.name for a in idle)
+        self._scale([*arms, *idle], to_zero=True)
         log.phase("wait-gone")
-        self._wait_gone(arms, log.status)
+        self._wait_gone([*arms, *idle], log.status)
         log.phase("reset")
         pools = sorted({a.pool for a in arms if a.pool})
         images = sorted({i for a in arms for i in a.images})
@@ -435,6 +441,13 @@ class Runner:
             duration_seconds=round(log.elapsed(), 3),
         )
 
+    def _idle_on_pools(self, arms: list[Arm]) -> list[Arm]:
+        """Cold runs: arms of the run outside this round that share a pool with it."""
+        if self.warm:
+            return []
+        pools = {a.pool for a in arms}
+        return [a for a in self.run_arms if a not in arms and a.pool in pools]
+
     def prime(self, workloads: Sequence[Workload]) -> None:
         """Warm mode: make sure every arm has run once so the images are on the nodes."""
         arms = [a for w in workloads for a in w.arms.values()]
@@ -445,6 +458,7 @@ class Runner:
 
     def run(self, workloads: Sequence[Workload], trials: int | AutoTrials) -> list[dict]:
         rounds = plan_rounds(workloads)
+        self.run_arms = [a for w in workloads for a in w.arms.values()]
         self.results.mkdir(parents=True, exist_ok=True)
         total = trials if isinstance(trials, int) else trials.max_trials  # auto: the cap, an upper bound
         self.progress.start(total * len(rounds))
@@ -457,6 +471,8 @@ class Runner:
                     out.append(self.run_trial(i, total, r, rounds.index(r) + 1))
                     self.taken = out
                     self.progress.advance()
+            if len(rounds) > 1 and not self.warm:
+                self._scale(self.run_arms, to_zero=False)  # the arms other rounds left at 0
         except BaseException:
             # Leave the experiment as it was found (Deployments scaled up).
             arms = [a for w in workloads for a in w.arms.values()]
