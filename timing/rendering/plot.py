@@ -38,7 +38,8 @@ def _pyplot():
 
 
 def _panel_title(panel: ArmPanel) -> str:
-    what = f"quantiles of {panel.pods} pods" if panel.banded else f"{panel.pods} pods"
+    pods = f"{panel.pods} pod" if panel.pods == 1 else f"{panel.pods} pods"
+    what = f"quantiles of {pods}" if panel.banded else pods
     odd = f", {panel.not_cold} not cold" if panel.banded and panel.not_cold else ""
     return f"{panel.arm} ({panel.side}): {what}{odd}"
 
