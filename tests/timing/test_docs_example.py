@@ -7,7 +7,9 @@ from pathlib import Path
 from timing.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = re.compile(r"```bash\n(COLUMNS=(\d+) venv/bin/python -m timing report [^`]*?)\n```\n\n```\n(.*?)\n```\n", re.S)
+EXAMPLE = re.compile(
+    r"```bash\n(COLUMNS=(\d+) venv/bin/python -m timing report [^`]*?)\n```\n\n```\n(.*?)\n```\n", re.S
+)
 
 
 def test_the_worked_example_is_the_current_output(capsys, monkeypatch):
