@@ -125,3 +125,53 @@ def test_the_environment_of_a_results_folder_comes_from_its_manifests(results_wr
     assert "| dates | 2026-11-01 to 2026-11-03 |" in text
     assert "| region | westus3 |" in text and "| VM sizes | Standard_D4ds_v5 |" in text
     assert "| kubelet | v1.33.2 |" in text and "| node image | not recorded |" in text
+
+
+@pytest.mark.parametrize(("extra", "status"), [(["--json"], 0), ([], 0), (["--json", "--require-verified"], 3)])
+def test_output_left_in_the_buffer_is_flushed_while_a_closed_pipe_is_still_caught(monkeypatch, extra, status):
+    """`report --json | head -c 80`: the last bytes sit in stdout's buffer; flushed only at exit, a reader
+    gone by then made Python print "Exception ignored ... BrokenPipeError" and exit 120."""
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader already left
+    stdout = open(write_end, "w", buffering=1 << 20)  # noqa: SIM115 - closed below, after main
+    monkeypatch.setattr(sys, "stdout", stdout)
+    try:
+        assert main(["report", *DUMPS, *extra]) == status
+        stdout.flush()  # what the interpreter does at exit: nothing may be left to fail
+    finally:
+        stdout.close()
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--markdown", ""], "--markdown: an empty file name (an unset variable?); give the file to write"),
+        (["--html", " "], "--html: an empty file name"),
+        (["--json", ""], "--json: an empty file name"),
+        (["--markdown", "-"], "--markdown -: only --json writes to standard output; give the file to write"),
+        (["--csv", "-"], "--csv -: only --json writes to standard output"),
+    ],
+)
+def test_an_empty_or_dash_file_name_is_refused_before_anything_is_read(capsys, argv, words):
+    assert main(["report", *DUMPS, *argv]) == ExitStatus.USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and words in err
+
+
+def test_pages_of_the_reference_figures_alone_are_refused(capsys, tmp_path):
+    page, summary = tmp_path / "r.html", tmp_path / "s.md"
+    assert main(["report", "--reference", "--html", str(page), "--markdown", str(summary)]) == ExitStatus.USAGE
+    err = capsys.readouterr().err
+    assert "--html, --markdown: --reference alone holds no measured run" in err
+    assert not page.exists() and not summary.exists()
+    assert main(["report", "--reference", "--json", str(tmp_path / "ref.json")]) == ExitStatus.OK
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("flag", ["--html", "--markdown", "--csv", "--json"])
+def test_a_failed_write_names_its_flag_and_file(capsys, flag):
+    assert main(["report", *DUMPS, flag, "/dev/full"]) == ExitStatus.FAILURE
+    err = capsys.readouterr().err
+    assert err == f"timing: error: {flag} /dev/full: writing it failed: No space left on device\n"

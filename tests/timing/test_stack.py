@@ -79,7 +79,8 @@ def test_without_the_stack_extra_stack_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "pulumi", None)  # an install without acr-streaming-ab-timing[stack]
     stack.stack_outputs.cache_clear()
     with pytest.raises(
-        TimingError, match=r"^--stack needs the Pulumi Automation API: pip install 'acr-streaming-ab-timing\[stack\]'"
+        TimingError,
+        match=r"^--stack needs the Pulumi Automation API: from the project's folder, pipx install --force '\.\[stack\]'",
     ):
         stack.stack_outputs("dev")
     with pytest.raises(TimingError, match=r"^--stack needs the Pulumi Automation API"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -48,8 +49,8 @@ def _positive(kind):
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"{text} must be greater than 0")
+        if not math.isfinite(value) or value <= 0:  # nan compares false with everything: a gate that never fails
+            raise argparse.ArgumentTypeError(f"{text} must be a finite number greater than 0")
         return value
 
     return parse

@@ -21,7 +21,8 @@ SOURCE_ROOT = Path(__file__).resolve().parents[2]
 CACHE_GENERATION_KEY = "acr-streaming-ab:cacheGeneration"
 PULUMI_MISSING = "needs the Pulumi CLI on PATH (https://www.pulumi.com/docs/install/)"
 AUTOMATION_MISSING = (
-    "needs the Pulumi Automation API: pip install 'acr-streaming-ab-timing[stack]' (or run from the project's venv)"
+    "needs the Pulumi Automation API: from the project's folder, pipx install --force '.[stack]'"
+    " (or pip install '.[stack]'), or run venv/bin/python -m timing there"
 )
 
 
