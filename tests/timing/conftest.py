@@ -49,6 +49,38 @@ def three_trial_report() -> dict:
     return build_report(loaded_pods, loaded_events)
 
 
+def waterfall_pod(name, arm, trial, ready, pull=(1.0, 2.0), cls="cold"):
+    """One pod of a report as the waterfall reads it (pods[]): a pull, then start and Ready."""
+    return {
+        "name": name,
+        "arm": arm,
+        "trial": trial,
+        "class": cls,
+        "containers": [{"source": "pulled", "pull_start_seconds": pull[0], "pull_end_seconds": pull[1]}],
+        "scheduled_seconds": 0.0,
+        "started_seconds": ready - 1,
+        "ready_seconds": ready,
+        "app_ready_seconds": None,
+    }
+
+
+def waterfall_report(pods_per_arm, ready_std=30.0, ready_art=3.0, trials=("1",)):
+    """A report of one comparison (arms a-std, a-art) with ``pods_per_arm`` pods per arm and trial."""
+    pods = []
+    for trial in trials:
+        for i in range(pods_per_arm):
+            pods.append(
+                waterfall_pod(f"std-{trial}-{i:05d}", "a-std", trial, ready_std + i % 7, pull=(1.0, ready_std - 2))
+            )
+            pods.append(waterfall_pod(f"art-{trial}-{i:05d}", "a-art", trial, ready_art + i % 3))
+    arms = {
+        "a-std": {"trials": [{"trial": t} for t in trials]},
+        "a-art": {"trials": [{"trial": t} for t in trials]},
+    }
+    comparison = {"workload": "w", "pair": None, "baseline_arm": "a-std", "streaming_arm": "a-art", "speedup": {}}
+    return {"pods": pods, "arms": arms, "comparisons": [comparison]}
+
+
 @pytest.fixture(scope="session")
 def make_report():
     """Builds a fresh copy on each call, so a test may change it."""

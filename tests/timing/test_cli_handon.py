@@ -122,7 +122,7 @@ def test_the_environment_of_a_results_folder_comes_from_its_manifests(results_wr
     summary = tmp_path / "s.md"
     assert main(["report", "--results", str(folder), "--markdown", str(summary)]) == 0
     text = summary.read_text()
-    assert "| dates | 2026-11-01 to 2026-11-03 |" in text
+    assert "| dates | 2026-11-01 to 2026-11-03 (UTC, from the trial manifests' start times) |" in text
     assert "| region | westus3 |" in text and "| VM sizes | Standard_D4ds_v5 |" in text
     assert "| kubelet | v1.33.2 |" in text and "| node image | not recorded |" in text
 

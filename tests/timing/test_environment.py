@@ -63,3 +63,16 @@ def test_a_nodes_dump_gives_the_region_from_its_label_when_zones_say_none(tmp_pa
     assert main(argv) == 0
     got = facts(json.loads(out.read_text()))
     assert got["region"] == "eastus2" and got["zones"] == "0"
+
+
+def test_dates_from_pod_creation_times_without_trial_manifests(make_report):
+    """A kubectl dump has no trial manifests; its pods carry their creation times (T0 is 2026-11-03)."""
+    report = make_report()
+    assert "trials" not in report
+    assert facts(report)["dates"] == "2026-11-03 (UTC, from pod creation times)"
+    created = [t["created_at"] for a in report["arms"].values() for t in a["trials"]]
+    assert created[:3] == ["2026-11-03T09:16:40Z", "2026-11-03T09:33:20Z", "2026-11-03T09:50:00Z"]
+    report["arms"]["vote-streaming"]["trials"][-1]["created_at"] = "2026-11-05T10:00:00Z"
+    assert facts(report)["dates"] == "2026-11-03 to 2026-11-05 (UTC, from pod creation times)"
+    report["trials"] = [{"id": "t1", "started_at": "2026-11-04T09:00:00.000000Z"}]  # manifests win, and say so
+    assert facts(report)["dates"] == "2026-11-04 (UTC, from the trial manifests' start times)"

@@ -33,7 +33,7 @@ from timing.analysis.trials import assign_rollout_trials
 from timing.analysis.verify import verify
 from timing.model.events import PullEvent
 from timing.model.evidence import Evidence
-from timing.model.kube_time import seconds_between
+from timing.model.kube_time import format_time, seconds_between
 from timing.model.kubelet import STREAMED
 from timing.model.nodes import facts_by_name
 from timing.model.pods import PodInfo, parse_bool_label
@@ -215,6 +215,8 @@ def _arm_trials(
                 "pods": len(rs),
                 "classes": dict(sorted(Counter(r.pod_class for r in rs).items())),
                 "nodes": sorted({p.node for p in pods if p.node}),
+                # When the trial ran, from the pods alone (a dump has no trial manifest).
+                "created_at": format_time(min(t for t in created if t)) if any(created) else None,
                 "arm_ready_seconds": _span(created, (p.ready_at for p in pods)),
                 "arm_started_seconds": _span(created, (p.started_at for p in pods)),
                 "arm_app_ready_seconds": _span(created, (p.app_ready_at for p in pods)),

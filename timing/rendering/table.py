@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from timing.analysis.stats import STAT_KEYS
+from timing.rendering.numbers import count_text
 from timing.rendering.reference import measured_rows, reference_rows
 
 
@@ -147,8 +148,8 @@ def comparison_tables(report: dict) -> list[Table]:
                 fmt_size(img.get("size_bytes") or main_image(s).get("size_bytes")),
                 fmt_s(_median_of(p["baseline"] for p in per_trial)),
                 fmt_s(_median_of(p["streaming"] for p in per_trial)),
-                _fmt_sides(c.get("replicas"), "{:g}"),
-                _fmt_sides(c.get("pods_per_node"), "{:.3g}"),
+                _fmt_sides(c.get("replicas")),
+                _fmt_sides(c.get("pods_per_node")),
                 fmt_speedup(c["speedup"]),
                 fmt_verified_short(c.get("verified")),
             )
@@ -156,11 +157,11 @@ def comparison_tables(report: dict) -> list[Table]:
     return tables
 
 
-def _fmt_sides(sides: dict | None, fmt: str) -> str:
-    """``10/1``: a figure of the standard arm, then of the streaming arm ("?" when unknown)."""
+def _fmt_sides(sides: dict | None) -> str:
+    """``10/1``: a count of the standard arm, then of the streaming arm ("?" when unknown)."""
     if not sides:
         return "-"
-    return "/".join("?" if sides.get(k) is None else fmt.format(sides[k]) for k in ("baseline", "streaming"))
+    return "/".join("?" if sides.get(k) is None else count_text(sides[k]) for k in ("baseline", "streaming"))
 
 
 def fmt_verified_short(v: dict | None) -> str:
