@@ -261,11 +261,14 @@ def notes(report: dict) -> list[str]:
     for t in report.get("trials") or ():
         if t["flagged"]:
             state = "included" if t["included"] else "excluded"
-            out.append(f"trial {t['id']} (#{t['index']}) flagged {t['verdict']} ({'; '.join(t['reasons'])}), {state}.")
+            out.append(
+                f"trial {t['id']} (#{t['index']}) flagged, verdict {t['verdict']} ({'; '.join(t['reasons'])}), {state}."
+            )
     if report["comparisons"]:
         out.append(
             "speed-up = geometric mean over trials of (standard arm-ready / streaming arm-ready); "
-            "95% CI from the t distribution on the log ratios; arm-ready = last pod Ready - first pod created."
+            "95% CI from the t distribution on the log ratios, widened for the 1 s clocks (docs/timing.md); "
+            "arm-ready = last pod Ready - first pod created."
         )
     return out
 
