@@ -117,6 +117,59 @@ def test_compare_names_what_it_cannot_read(results_writer, tmp_path, capsys, con
     assert err.startswith("timing: error: " + words.format(b=b)) and len(err.splitlines()) == 1
 
 
+def test_one_tick_of_the_clock_is_not_a_difference(results_writer, tmp_path, capsys):
+    """Streaming arm-ready 5 s against 6 s, one tick of the 1 s clock apart: each run's headline is
+    clock-widened, so the interval of their ratio is too, and it holds 1."""
+    a = results_writer(tmp_path / "a", [(40, 5), (44, 5), (38, 5)])
+    b = results_writer(tmp_path / "b", [(40, 6), (44, 6), (38, 6)])
+    assert main(["compare", str(a), str(b), "--json"]) == 0
+    (c,) = json.loads(capsys.readouterr().out)["comparisons"]
+    assert c["ratio"] == pytest.approx(5 / 6) and c["ci95"][0] < 1 < c["ci95"][1] and c["differ"] is False
+    assert main(["compare", str(a), str(b)]) == 0
+    assert "0.83x [0.65 to 1.06]   no" in capsys.readouterr().out  # as docs/timing.md quotes it
+
+
+def test_one_trial_is_no_estimate_in_compare_as_in_report(results_writer, tmp_path, capsys):
+    a = results_writer(tmp_path / "a", [(40, 6), (44, 7), (38, 6)])
+    one = results_writer(tmp_path / "one", [(40, 5)])
+    assert main(["compare", str(a), str(one)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("no estimate (n=1)") == 2 and "x, no interval" not in out and "cannot say" in out
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda c: c.update(speedup=5), "comparisons[0].speedup: 5 is not an object"),
+        (lambda c: c.update(workload=["vote"]), "comparisons[0].workload: ['vote'] is not a string"),
+        (lambda c: c["speedup"].update(estimate="6.6"), "comparisons[0].speedup.estimate: '6.6' is not a positive"),
+        (lambda c: c["speedup"]["per_trial"][0].update(ratio=1e300), "per_trial[0].ratio: 1e+300 is not a number"),
+        (lambda c: c["verified"].update(cold="yes"), "comparisons[0].verified.cold: 'yes' is not true"),
+    ],
+)
+def test_compare_refuses_a_malformed_report_in_one_line(results_writer, tmp_path, capsys, change, words):
+    a = results_writer(tmp_path / "a", [(40, 6), (44, 7), (38, 6)])
+    b = tmp_path / "b.json"
+    assert main(["report", "--results", str(a), "--json", str(b)]) == 0
+    doc = json.loads(b.read_text())
+    change(doc["comparisons"][0])
+    b.write_text(json.dumps(doc))
+    capsys.readouterr()
+    assert main(["compare", str(a), str(b)]) == ExitStatus.USAGE
+    err = capsys.readouterr().err
+    assert err.startswith(f"timing: error: B {b}: ") and words in err and len(err.splitlines()) == 1
+
+
+def test_compare_names_a_or_b_for_a_folder_without_trials_and_a_device(results_writer, tmp_path, capsys):
+    a = results_writer(tmp_path / "a", [(40, 6)])
+    (tmp_path / "empty").mkdir()
+    assert main(["compare", str(a), str(tmp_path / "empty")]) == ExitStatus.USAGE
+    err = capsys.readouterr().err
+    assert err.startswith(f"timing: error: B {tmp_path / 'empty'}: no trial in it") and "--results" not in err
+    assert main(["compare", "/dev/null", str(a)]) == ExitStatus.USAGE
+    assert capsys.readouterr().err.startswith("timing: error: A /dev/null: not a regular file or folder;")
+
+
 def test_the_environment_of_a_results_folder_comes_from_its_manifests(results_writer, tmp_path):
     folder = results_writer(tmp_path / "r", [(40, 6), (44, 7), (38, 6)])
     summary = tmp_path / "s.md"
