@@ -228,3 +228,27 @@ def test_a_failed_write_names_its_flag_and_file(capsys, flag):
     assert main(["report", *DUMPS, flag, "/dev/full"]) == ExitStatus.FAILURE
     err = capsys.readouterr().err
     assert err == f"timing: error: {flag} /dev/full: writing it failed: No space left on device\n"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_compare_names_the_file_it_could_not_write(results_writer, tmp_path, capsys):
+    a = results_writer(tmp_path / "a", [(40, 6), (44, 7), (38, 6)])
+    assert main(["compare", str(a), str(a), "--json", "/dev/full"]) == ExitStatus.FAILURE
+    assert capsys.readouterr().err == "timing: error: --json /dev/full: writing it failed: No space left on device\n"
+
+
+def test_compare_json_left_in_the_buffer_is_flushed_while_a_closed_pipe_is_still_caught(
+    results_writer, tmp_path, monkeypatch
+):
+    import os
+
+    a = results_writer(tmp_path / "a", [(40, 6), (44, 7), (38, 6)])
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    stdout = open(write_end, "w", buffering=1 << 20)  # noqa: SIM115 - closed below, after main
+    monkeypatch.setattr(sys, "stdout", stdout)
+    try:
+        assert main(["compare", str(a), str(a), "--json"]) == ExitStatus.OK
+        stdout.flush()
+    finally:
+        stdout.close()

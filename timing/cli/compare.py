@@ -57,11 +57,12 @@ def _write_json(target: str, result: dict) -> None:
     if target == "-":
         option = orjson.OPT_INDENT_2 if sys.stdout.isatty() else 0
         sys.stdout.write(orjson.dumps(result, option=option).decode() + "\n")
+        sys.stdout.flush()  # inside the caller's BrokenPipeError guard, not at exit
         return
     try:
         Path(target).write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2) + b"\n")
     except OSError as error:
-        raise TimingError(f"writing {error.filename}: {error.strerror}") from None
+        raise TimingError(f"--json {target}: writing it failed: {error.strerror or error}") from None
     print(f"wrote {target} ({len(result['comparisons'])} comparison(s) in both runs)", file=sys.stderr)
 
 
@@ -79,6 +80,7 @@ def cmd_compare(args) -> int:
             from timing.rendering.table import console_for
 
             print_compare(result, args.a, args.b, console_for(sys.stdout))
+            sys.stdout.flush()
     except BrokenPipeError:
         stdout_closed()
     return ExitStatus.OK
