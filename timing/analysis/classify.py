@@ -36,9 +36,10 @@ ALREADY_PRESENT = "present"
 
 KUBE_TIME_RESOLUTION = 1.0  # creationTimestamp and condition times are whole seconds
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+_APP_READY_RESOLUTION = max(KUBE_TIME_RESOLUTION, APP_LOG_RESOLUTION)
 
 
-@dataclass
+@dataclass(slots=True)
 class ContainerResult:
     name: str
     image: str
@@ -65,12 +66,13 @@ class ContainerResult:
         return self.source != ALREADY_PRESENT
 
     def to_json(self, created: datetime | None) -> dict:
+        source = self.source
         return {
             "name": self.name,
             "image": self.image,
             "init": self.init,
-            "source": self.source,
-            "cold": self.cold,
+            "source": source,
+            "cold": None if source is None else source != ALREADY_PRESENT,  # self.cold, without the call
             "failed": self.failed,
             "pull_seconds": self.pull_seconds,
             "pull_seconds_from": self.pull_seconds_from,
@@ -82,7 +84,7 @@ class ContainerResult:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class PodResult:
     pod: PodInfo
     containers: list[ContainerResult]
@@ -103,20 +105,23 @@ class PodResult:
 
     def resolution(self) -> dict[str, float]:
         """Per figure, the coarsest clock behind it: the figure may be off by less than this."""
-        pulls = [c for c in self.containers if c.source == PULLED_BY_POD]
-        starts = [c.pull_start_resolution for c in pulls if c.pull_start is not None]
-        ends = [c.pull_end_resolution for c in pulls if c.pull_end is not None]
-        out = {
+        start = end = KUBE_TIME_RESOLUTION  # the maxima, kept as max() keeps them: the first of equals
+        for c in self.containers:
+            if c.source == PULLED_BY_POD:
+                if c.pull_start is not None and c.pull_start_resolution > start:
+                    start = c.pull_start_resolution
+                if c.pull_end is not None and c.pull_end_resolution > end:
+                    end = c.pull_end_resolution
+        return {
             "scheduled_seconds": KUBE_TIME_RESOLUTION,
             "started_seconds": KUBE_TIME_RESOLUTION,
             "ready_seconds": KUBE_TIME_RESOLUTION,
             # Kubelet measures "in X" itself and prints Go durations to the nanosecond.
             "pull_seconds": 1e-9,
-            "app_ready_seconds": max(KUBE_TIME_RESOLUTION, APP_LOG_RESOLUTION),
-            "pull_start_seconds": max([KUBE_TIME_RESOLUTION, *starts]),
-            "pull_end_seconds": max([KUBE_TIME_RESOLUTION, *ends]),
+            "app_ready_seconds": _APP_READY_RESOLUTION,
+            "pull_start_seconds": start,
+            "pull_end_seconds": end,
         }
-        return out
 
 
 class EventIndex:
@@ -181,22 +186,23 @@ def classify_container(spec: ContainerSpec, events: Sequence[PullEvent]) -> Cont
     seconds, seconds_from = (pulled.pull_seconds, "kubelet") if pulled else (None, None)
     if pulled and seconds is None and pulling_ev and pulled_ev and pulling_ev.at and pulled_ev.at:
         seconds, seconds_from = (pulled_ev.at - pulling_ev.at).total_seconds(), "events"
+    # Positional, in the order of ContainerResult's fields: keywords cost half of the construction.
     return ContainerResult(
-        name=spec.name,
-        image=spec.image,
-        init=spec.init,
-        source=source,
-        failed=failed,
-        pull_seconds=seconds,
-        pull_including_waiting_seconds=pulled.including_waiting_seconds if pulled else None,
-        image_size_bytes=pulled.image_size_bytes if pulled else None,
-        pull_start=pulling_ev.at if pulling_ev else None,
-        pull_end=pulled_ev.at if pulled_ev else None,
-        pull_start_resolution=pulling_ev.resolution if pulling_ev else KUBE_TIME_RESOLUTION,
-        pull_end_resolution=pulled_ev.resolution if pulled_ev else KUBE_TIME_RESOLUTION,
-        present_at=present_ev.at if present_ev else None,
-        present_resolution=present_ev.resolution if present_ev else KUBE_TIME_RESOLUTION,
-        pull_seconds_from=seconds_from if seconds is not None else None,
+        spec.name,
+        spec.image,
+        spec.init,
+        source,
+        failed,
+        seconds,
+        pulled.including_waiting_seconds if pulled else None,
+        pulled.image_size_bytes if pulled else None,
+        pulling_ev.at if pulling_ev else None,  # pull_start
+        pulled_ev.at if pulled_ev else None,  # pull_end
+        pulling_ev.resolution if pulling_ev else KUBE_TIME_RESOLUTION,
+        pulled_ev.resolution if pulled_ev else KUBE_TIME_RESOLUTION,
+        present_ev.at if present_ev else None,  # present_at
+        present_ev.resolution if present_ev else KUBE_TIME_RESOLUTION,
+        seconds_from if seconds is not None else None,
     )
 
 
@@ -212,12 +218,12 @@ def _events_for_container(spec: ContainerSpec, events: Sequence[PullEvent], name
 
 
 def _image_class(containers: Sequence[ContainerResult]) -> str:
-    sources = [c.source for c in containers]
-    cold = any(s in (PULLED_BY_POD, PULLED_BY_SIBLING) for s in sources)
+    sources = {c.source for c in containers}
+    cold = PULLED_BY_POD in sources or PULLED_BY_SIBLING in sources
     warm = ALREADY_PRESENT in sources
     if warm:
         return MIXED if cold else WARM
-    if sources and all(s is not None for s in sources):
+    if sources and None not in sources:
         return COLD
     return UNKNOWN  # a container with no surviving event cannot be shown to be cold
 
@@ -230,20 +236,33 @@ def _flapped(pod: PodInfo, events: Sequence[PullEvent]) -> bool:
     return any(ev.pull.kind == UNREADY and (t := ev.last_time or ev.at) is not None and t >= started for ev in events)
 
 
-def _pod_class(
-    pod: PodInfo, containers: Sequence[ContainerResult], phases: Sequence[float | None], flapped: bool
-) -> str:
+def _pod_class(pod: PodInfo, containers: Sequence[ContainerResult], skewed: bool, flapped: bool) -> str:
     if pod.deleting:
         return TERMINATING
-    if any(c.failed for c in containers):
-        return FAILED_POD
+    for c in containers:
+        if c.failed:
+            return FAILED_POD
     if pod.restart_count > 0:
         return RESTARTED
     if flapped:
         return FLAPPED
-    if any(v is not None and v < 0 for v in phases):
+    if skewed:
         return SKEWED
     return _image_class(containers)
+
+
+def _skewed(created: datetime | None, figures: Sequence[float | None], containers: Sequence[ContainerResult]) -> bool:
+    """A figure, or a pull's start or end, before the pod was created: the clocks disagree."""
+    for v in figures:
+        if v is not None and v < 0:
+            return True
+    if created is None:
+        return False
+    for c in containers:
+        # start < created is (start - created).total_seconds() < 0, without building the timedelta.
+        if (c.pull_start is not None and c.pull_start < created) or (c.pull_end is not None and c.pull_end < created):
+            return True
+    return False
 
 
 def _result(pod: PodInfo, containers: list[ContainerResult], flapped: bool = False) -> PodResult:
@@ -252,23 +271,12 @@ def _result(pod: PodInfo, containers: list[ContainerResult], flapped: bool = Fal
     started = seconds_between(created, pod.started_at)
     scheduled = seconds_between(created, pod.scheduled_at)
     app_ready = seconds_between(created, pod.app_ready_at)
-    phases = [ready, started, scheduled, app_ready]
-    for c in containers:
-        phases.append(seconds_between(created, c.pull_start))
-        phases.append(seconds_between(created, c.pull_end))
+    skewed = _skewed(created, (ready, started, scheduled, app_ready), containers)
     # Kubelet pulls each image just before its container starts, so the pod's pull time is the sum
     # of the pulls it made itself (a sibling's pull is not this pod's).
     pulls = [c.pull_seconds for c in containers if c.source == PULLED_BY_POD and c.pull_seconds is not None]
-    return PodResult(
-        pod=pod,
-        containers=containers,
-        pod_class=_pod_class(pod, containers, phases, flapped),
-        pull_seconds=sum(pulls) if pulls else None,
-        ready_seconds=ready,
-        started_seconds=started,
-        scheduled_seconds=scheduled,
-        app_ready_seconds=app_ready,
-    )
+    pod_class = _pod_class(pod, containers, skewed, flapped)
+    return PodResult(pod, containers, pod_class, sum(pulls) if pulls else None, ready, started, scheduled, app_ready)
 
 
 def classify_pods(pods: Sequence[PodInfo], events: Sequence[PullEvent]) -> list[PodResult]:
@@ -280,14 +288,20 @@ def classify_pods(pods: Sequence[PodInfo], events: Sequence[PullEvent]) -> list[
     first_pulls: dict[tuple, tuple] = {}
     for p in pods:
         evs = index.for_pod(p)
-        names = {c.name for c in p.containers}
-        containers = [classify_container(c, _events_for_container(c, evs, names)) for c in p.containers]
+        specs = p.containers
+        names = {c.name for c in specs}
+        containers = [classify_container(c, _events_for_container(c, evs, names)) for c in specs]
         per_pod.append((p, containers, _flapped(p, evs) if p.ready_at is not None else False))
+        if not p.node:
+            continue
         for c in containers:
-            if c.source == PULLED_BY_POD and c.pull_end is not None and p.node:
-                pull_ends[(p.trial, p.node, c.image)].append(c.pull_end)
-            if c.source == PULLED_BY_POD and c.pull_start is not None and p.node:
-                key, order = (p.trial, p.node, c.image), (c.pull_start, p.name)
+            if c.source != PULLED_BY_POD:
+                continue
+            key = (p.trial, p.node, c.image)
+            if c.pull_end is not None:
+                pull_ends[key].append(c.pull_end)
+            if c.pull_start is not None:
+                order = (c.pull_start, p.name)
                 if key not in first_pulls or order < first_pulls[key][0]:
                     first_pulls[key] = (order, c)
     for _order, c in first_pulls.values():
