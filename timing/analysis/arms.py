@@ -9,7 +9,6 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from contract import LABEL_APP_NAME, LABEL_PAIR, LABEL_POOL, LABEL_STREAMING, LABEL_WORKLOAD
 from timing.analysis.classify import (
     CLASSES,
     COLD,
@@ -24,9 +23,7 @@ from timing.analysis.stats import summarize
 from timing.analysis.streamed import arm_bytes_fetched, node_bytes_fetched
 from timing.model.evidence import Evidence
 from timing.model.kube_time import seconds_between
-from timing.model.pods import PodInfo, parse_bool_label
-
-COMPONENT_LABEL = LABEL_APP_NAME
+from timing.model.pods import PodInfo
 
 
 def _majority(counts: Counter):
@@ -134,7 +131,7 @@ def _arm_trials(
                 "arm_started_seconds": _span(created, [p.started_at for p in pods]),
                 "arm_app_ready_seconds": _span(created, [p.app_ready_at for p in pods]),
                 # A streaming-arm pod the node shows did not stream leaves the trial out (not_streamed).
-                "not_streamed_pods": sum(1 for r in rs if r.streamed is False and r.pod.streaming is True),
+                "not_streamed_pods": sum(1 for r in rs if r.streamed is False and r.streaming is True),
                 "node_image_versions": _node_image_versions(pods, evidence.get(trial)),
                 "median_pod_ready_seconds": _median_ready(rs),
             }
@@ -160,25 +157,16 @@ def arm_json(
     by_trial: Mapping[object, list[PodResult]],
 ) -> dict:
     """One arm's entry of the report's ``arms`` (``by_trial``: its pods from ``in_trials``)."""
-    labels = [r.pod.labels for r in results]
-
-    def count(key: str) -> Counter:
-        return Counter([lb.get(key) for lb in labels])
-
-    # parse_bool_label once per distinct text, not once per pod.
-    streaming: Counter = Counter()
-    for text, n in count(LABEL_STREAMING).items():
-        streaming[parse_bool_label(text)] += n
     components: dict[str, list[PodResult]] = defaultdict(list)
     for r in results:
-        components[r.pod.labels.get(COMPONENT_LABEL) or ""].append(r)
+        components[r.component or ""].append(r)
     warm_ready = [r.ready_seconds for r in results if r.pod_class == WARM and r.ready_seconds is not None]
     counts, images = {**_class_counts(results), **_cold_stats(results)}, _images(results, image_info)
     arm = {
-        "workload": _majority(count(LABEL_WORKLOAD)),
-        "pair": _majority(count(LABEL_PAIR)),
-        "streaming": _majority(streaming),
-        "pool": _majority(count(LABEL_POOL)),
+        "workload": _majority(Counter([r.workload for r in results])),
+        "pair": _majority(Counter([r.pair for r in results])),
+        "streaming": _majority(Counter([r.streaming for r in results])),
+        "pool": _majority(Counter([r.pool for r in results])),
         **counts,
         "warm_ready_seconds": summarize(warm_ready),
         "images": images,

@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from contract import LABEL_ARM, LABEL_PAIR, LABEL_STREAMING, LABEL_WORKLOAD
+from contract import LABEL_ARM
 from timing import SCHEMA
-from timing.analysis.arms import COMPONENT_LABEL, arm_json, in_trials
+from timing.analysis.arms import arm_json, in_trials
 from timing.analysis.classify import PodResult, classify_pods
 from timing.analysis.crossover import arm_labels, crossover_section
 from timing.analysis.protocol import DRIFT, manifest_flags, node_pools, protocol_flags
@@ -26,7 +26,7 @@ from timing.model.events import PullEvent
 from timing.model.evidence import Evidence
 from timing.model.kubelet import STREAMED
 from timing.model.nodes import facts_by_name
-from timing.model.pods import PodInfo, parse_bool_label
+from timing.model.pods import PodInfo
 
 
 def kubelet_versions(nodes: Sequence[Mapping] | None) -> dict[str, tuple[int, int]]:
@@ -59,7 +59,6 @@ def includes_waiting(c: dict, kubelet: tuple[int, int] | None) -> bool | None:
 
 def _pod_json(r: PodResult, kubelet: Mapping[str, tuple[int, int]]) -> dict:
     p = r.pod
-    labels = p.labels
     created = p.created
     containers = [c.to_json(created) for c in r.containers]
     if containers:
@@ -70,11 +69,11 @@ def _pod_json(r: PodResult, kubelet: Mapping[str, tuple[int, int]]) -> dict:
         "namespace": p.namespace,
         "name": p.name,
         "uid": p.uid,
-        "arm": labels.get(LABEL_ARM),
-        "workload": labels.get(LABEL_WORKLOAD),
-        "pair": labels.get(LABEL_PAIR),
-        "streaming": parse_bool_label(labels.get(LABEL_STREAMING)),
-        "component": labels.get(COMPONENT_LABEL),
+        "arm": r.arm,
+        "workload": r.workload,
+        "pair": r.pair,
+        "streaming": r.streaming,
+        "component": r.component,
         "trial": p.trial,
         "node": p.node,
         "phase": p.phase,
@@ -272,7 +271,7 @@ class _WithNodes(dict):
 
 def _result_order(r: PodResult):
     p = r.pod
-    return (p.labels.get(LABEL_ARM), p.namespace, str(p.trial or ""), p.name)
+    return (r.arm, p.namespace, str(p.trial or ""), p.name)
 
 
 def build_report(
@@ -304,7 +303,7 @@ def build_report(
     results.sort(key=_result_order)
     by_arm: dict[str, list[PodResult]] = defaultdict(list)
     for r in results:
-        by_arm[r.pod.labels.get(LABEL_ARM) or ""].append(r)
+        by_arm[r.arm or ""].append(r)
     by_trial = {name: in_trials(rs) for name, rs in by_arm.items()}
     arms = {name: arm_json(by_arm[name], image_info, order, evidence, by_trial[name]) for name in sorted(by_arm)}
     context = {

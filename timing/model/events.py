@@ -128,7 +128,6 @@ def _is_events_k8s_io(item: dict) -> bool:
 
 
 def _normalize(item: dict, reason: str) -> PullEvent | None:
-    parse = parse_time
     get = item.get
     if _is_events_k8s_io(item):
         obj = get("regarding") or {}
@@ -136,7 +135,7 @@ def _normalize(item: dict, reason: str) -> PullEvent | None:
         series = get("series") or {}
         micro = get("eventTime")
         first_raw = micro or get("deprecatedFirstTimestamp")
-        first = parse(first_raw)
+        first = parse_time(first_raw)
         last_raw = series.get("lastObservedTime") or get("deprecatedLastTimestamp")
         count = int(series.get("count") or get("deprecatedCount") or 1)
         source = get("deprecatedSource") or {}
@@ -148,7 +147,7 @@ def _normalize(item: dict, reason: str) -> PullEvent | None:
         series = get("series") or {}
         micro = get("eventTime")
         first_raw = get("firstTimestamp") or micro
-        first = parse(first_raw)
+        first = parse_time(first_raw)
         last_raw = get("lastTimestamp") or series.get("lastObservedTime")
         count = int(get("count") or series.get("count") or 1)
         source = get("source") or {}
@@ -167,11 +166,11 @@ def _normalize(item: dict, reason: str) -> PullEvent | None:
         # parsing it again would give an equal (immutable) datetime.
         last = first
     else:
-        last = parse(last_raw)
+        last = parse_time(last_raw)
     meta = get("metadata") or {}
     pod_name = obj.get("name") or ""
     if micro:
-        at, resolution = parse(micro), 1e-6
+        at, resolution = parse_time(micro), 1e-6
     else:
         at = time_from_name(meta.get("name"), pod_name, first)
         at, resolution = (at, 1e-9) if at is not None else (first, 1.0)

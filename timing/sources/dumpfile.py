@@ -1,4 +1,4 @@
-"""Read a ``kubectl get ... -o json`` dump one item at a time.
+"""Read a ``kubectl get ... -o json`` dump a few items at a time.
 
 Design notes: docs/timing.md ("timing/sources/dumpfile.py").
 """
