@@ -1,3 +1,4 @@
+import io
 import json
 import subprocess
 import sys
@@ -50,6 +51,51 @@ def test_python_m_timing_report_json():
         check=True,
     )
     assert probe.stdout.strip() == "False False"
+
+
+def _printed_json(monkeypatch, stdout) -> str:
+    monkeypatch.setattr(sys, "stdout", stdout)
+    assert main(["report", *DUMPS, "--json"]) == 0
+    stdout.flush()
+    return stdout.getvalue() if isinstance(stdout, io.StringIO) else stdout.buffer.getvalue().decode("utf-8")
+
+
+class _CountedText(io.TextIOWrapper):
+    """A stdout that counts what goes through its text layer."""
+
+    texts = 0
+
+    def write(self, s):
+        self.texts += 1
+        return super().write(s)
+
+
+def test_json_on_stdout_is_the_same_text_written_as_bytes_or_as_text(monkeypatch):
+    # A UTF-8 stdout takes orjson's bytes as they are (100 000 pods: 100 MB not decoded and encoded
+    # again); any other stdout (no buffer, another encoding) takes the text.
+    utf8 = _CountedText(io.BytesIO(), encoding="utf-8")
+    as_bytes = _printed_json(monkeypatch, utf8)
+    as_text = _printed_json(monkeypatch, io.StringIO())
+    latin1 = _CountedText(io.BytesIO(), encoding="latin-1")
+    as_latin1 = _printed_json(monkeypatch, latin1)
+    assert as_bytes == as_text == as_latin1 and as_bytes.endswith("}\n")
+    assert json.loads(as_bytes)["schema"] == "streaming-ab/timing-report@3"
+    assert utf8.texts == 0 and latin1.texts > 0
+
+
+def test_the_cyclic_collector_is_paused_for_the_whole_command_and_restored(monkeypatch, capsys):
+    # The report's millions of objects would otherwise be scanned once more by the first collection
+    # after the build, while the output is written.
+    import gc
+
+    from timing.cli import output
+
+    seen = []
+    real = output.show_report
+    monkeypatch.setattr("timing.cli.report.show_report", lambda *a: seen.append(gc.isenabled()) or real(*a))
+    assert gc.isenabled()
+    assert main(["report", *DUMPS, "--json"]) == 0
+    assert seen == [False] and gc.isenabled()
 
 
 def test_outputs_written(tmp_path, capsys):

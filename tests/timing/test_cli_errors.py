@@ -72,6 +72,17 @@ def test_missing_dump_and_swapped_files(capsys, tmp_path):
     assert code == 2 and message.startswith(f"--events {PODS} holds") and "give it to --pods" in message
 
 
+def test_pods_given_as_events_are_counted_once_when_the_file_is_read_again_whole(capsys, tmp_path):
+    # Indented like kubectl, but with "items" given twice: the item-by-item read finds that only at the
+    # end of the file and starts over with a whole parse; the objects are counted once, not twice.
+    doc = json.loads((TIMING_FIXTURES / "pods.json").read_text())
+    text = json.dumps(doc, indent=4)
+    wrong = tmp_path / "events.json"
+    wrong.write_text(text[:-2] + ',\n    "items": ' + json.dumps(doc["items"]) + "\n}")
+    code, err, _ = run(capsys, "report", "--pods", PODS, "--events", str(wrong))
+    assert code == 2 and f"holds {len(doc['items'])} Pod object(s), not Events" in one_line(err)
+
+
 def test_true_causes_of_an_empty_report(capsys, files):
     code, err, _ = run(capsys, "report", "--pods", PODS, "--events", EVENTS, "--namespace", "kube-system")
     message = one_line(err)

@@ -7,47 +7,26 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from contract import LABEL_APP_NAME, LABEL_ARM, LABEL_PAIR, LABEL_POOL, LABEL_STREAMING, LABEL_WORKLOAD
+from contract import LABEL_ARM
 from timing import SCHEMA
-from timing.analysis.classify import (
-    CLASSES,
-    COLD,
-    EXCLUDED_CLASSES,
-    FAILED_POD,
-    PULLED_BY_POD,
-    TERMINATING,
-    WARM,
-    PodResult,
-    classify_pods,
-)
+from timing.analysis.arms import arm_json, in_trials
+from timing.analysis.classify import PodResult, classify_pods
 from timing.analysis.crossover import arm_labels, crossover_section
 from timing.analysis.protocol import DRIFT, manifest_flags, node_pools, protocol_flags
 from timing.analysis.speedup import layout, speedup, warnings_for
-from timing.analysis.stats import ratio, summarize
-from timing.analysis.streamed import arm_bytes_fetched, node_bytes_fetched, pod_streamed
+from timing.analysis.stats import ratio
+from timing.analysis.streamed import pod_streamed
 from timing.analysis.trials import assign_rollout_trials
 from timing.analysis.verify import verify
 from timing.model.events import PullEvent
 from timing.model.evidence import Evidence
-from timing.model.kube_time import format_time, seconds_between
 from timing.model.kubelet import STREAMED
 from timing.model.nodes import facts_by_name
-from timing.model.pods import PodInfo, parse_bool_label
-
-COMPONENT_LABEL = LABEL_APP_NAME
-
-
-def _majority(values: Iterable):
-    counts = Counter(values)
-    counts.pop(None, None)
-    if not counts:
-        return None
-    # Most common; ties broken by value so the output is deterministic.
-    return sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[0][0]
+from timing.model.pods import PodInfo
 
 
 def kubelet_versions(nodes: Sequence[Mapping] | None) -> dict[str, tuple[int, int]]:
@@ -80,19 +59,21 @@ def includes_waiting(c: dict, kubelet: tuple[int, int] | None) -> bool | None:
 
 def _pod_json(r: PodResult, kubelet: Mapping[str, tuple[int, int]]) -> dict:
     p = r.pod
-    labels = p.labels
-    containers = [c.to_json(p.created) for c in r.containers]
-    for c in containers:
-        c["pull_seconds_includes_waiting"] = includes_waiting(c, kubelet.get(p.node or ""))
+    created = p.created
+    containers = [c.to_json(created) for c in r.containers]
+    if containers:
+        version = kubelet.get(p.node or "")
+        for c in containers:
+            c["pull_seconds_includes_waiting"] = includes_waiting(c, version)
     return {
         "namespace": p.namespace,
         "name": p.name,
         "uid": p.uid,
-        "arm": labels.get(LABEL_ARM),
-        "workload": labels.get(LABEL_WORKLOAD),
-        "pair": labels.get(LABEL_PAIR),
-        "streaming": parse_bool_label(labels.get(LABEL_STREAMING)),
-        "component": labels.get(COMPONENT_LABEL),
+        "arm": r.arm,
+        "workload": r.workload,
+        "pair": r.pair,
+        "streaming": r.streaming,
+        "component": r.component,
         "trial": p.trial,
         "node": p.node,
         "phase": p.phase,
@@ -113,59 +94,6 @@ def _pod_json(r: PodResult, kubelet: Mapping[str, tuple[int, int]]) -> dict:
     }
 
 
-def _class_counts(results: Sequence[PodResult]) -> dict:
-    c = Counter(r.pod_class for r in results)
-    out: dict = {"pods": len(results)}
-    out.update({f"{k}_pods": c[k] for k in CLASSES})
-    out["not_ready_pods"] = sum(1 for r in results if not r.ready)
-    out["excluded"] = {k: c[k] for k in EXCLUDED_CLASSES if c[k]}
-    out["failure_rate"] = (c[FAILED_POD] / len(results)) if results else None
-    return out
-
-
-def _cold_stats(results: Sequence[PodResult]) -> dict:
-    cold = [r for r in results if r.pod_class == COLD]
-    waits = []
-    for r in cold:
-        w = [
-            c.pull_including_waiting_seconds
-            for c in r.containers
-            if c.source == PULLED_BY_POD and c.pull_including_waiting_seconds is not None
-        ]
-        if w:
-            waits.append(sum(w))
-    return {
-        "pull_seconds": summarize(r.pull_seconds for r in cold if r.pull_seconds is not None),
-        "ready_seconds": summarize(r.ready_seconds for r in cold if r.ready_seconds is not None),
-        "app_ready_seconds": summarize(r.app_ready_seconds for r in cold if r.app_ready_seconds is not None),
-        "pull_including_waiting_seconds": summarize(waits),
-    }
-
-
-def _images(results: Sequence[PodResult], image_info: Mapping[str, dict]) -> list[dict]:
-    images: dict[str, dict] = {}
-    for r in results:
-        for c in r.containers:
-            entry = images.setdefault(c.image, {"image": c.image, "size_bytes": None, "layers": None})
-            if c.image_size_bytes is not None:
-                entry["size_bytes"] = max(entry["size_bytes"] or 0, c.image_size_bytes)
-    for image, entry in images.items():
-        info = image_info.get(image) or {}
-        if entry["size_bytes"] is None and info.get("size_bytes") is not None:
-            entry["size_bytes"] = int(info["size_bytes"])
-        if info.get("layers") is not None:
-            entry["layers"] = int(info["layers"])
-    return sorted(images.values(), key=lambda e: e["image"])
-
-
-def _span(start: Iterable[datetime | None], end: Iterable[datetime | None]) -> float | None:
-    """Last end − first start, or null when any pod lacks its end (not every replica got there)."""
-    starts, ends = list(start), list(end)
-    if not starts or any(t is None for t in starts) or any(t is None for t in ends):
-        return None
-    return seconds_between(min(starts), max(ends))  # type: ignore[type-var]
-
-
 def _trial_order(results: Sequence[PodResult]) -> list:
     first: dict = {}
     for r in results:
@@ -176,110 +104,17 @@ def _trial_order(results: Sequence[PodResult]) -> list:
     return sorted(first, key=lambda k: (first[k] is None, first[k] or datetime.min, str(k)))
 
 
-def _node_image_versions(pods: Sequence[PodInfo], evidence: Mapping[object, Evidence | None]) -> list[str]:
-    versions = set()
-    for p in pods:
-        ev = evidence.get(p.trial)
-        version = ((ev.node_facts.get(p.node or "") if ev else None) or {}).get("node_image_version")
-        if version:
-            versions.add(version)
-    return sorted(versions)
-
-
-def _median_ready(results: Sequence[PodResult]) -> float | None:
-    """The median pod's Ready time, or null when a pod never got Ready (the median would be of survivors)."""
-    ready = [r.ready_seconds for r in results if r.ready_seconds is not None]
-    if not ready or len(ready) < len(results):
-        return None
-    return summarize(ready)["p50"]
-
-
-def _arm_trials(
-    results: Sequence[PodResult], order: Sequence, evidence: Mapping[object, Evidence | None]
-) -> list[dict]:
-    by_trial: dict = defaultdict(list)
-    for r in results:
-        # A terminating pod belongs to an earlier rollout: counted among the arm's pods, in no trial.
-        if r.pod_class != TERMINATING:
-            by_trial[r.pod.trial].append(r)
-    out = []
-    for trial in order:
-        rs = by_trial.get(trial)
-        if not rs:
-            continue
-        pods = [r.pod for r in rs]
-        created = [p.created for p in pods]
-        out.append(
-            {
-                "trial": trial,
-                "pods": len(rs),
-                "classes": dict(sorted(Counter(r.pod_class for r in rs).items())),
-                "nodes": sorted({p.node for p in pods if p.node}),
-                # When the trial ran, from the pods alone (a dump has no trial manifest).
-                "created_at": format_time(min(t for t in created if t)) if any(created) else None,
-                "arm_ready_seconds": _span(created, (p.ready_at for p in pods)),
-                "arm_started_seconds": _span(created, (p.started_at for p in pods)),
-                "arm_app_ready_seconds": _span(created, (p.app_ready_at for p in pods)),
-                # A streaming-arm pod the node shows did not stream leaves the trial out (not_streamed).
-                "not_streamed_pods": sum(1 for r in rs if r.pod.streaming is True and r.streamed is False),
-                "node_image_versions": _node_image_versions(pods, evidence),
-                "median_pod_ready_seconds": _median_ready(rs),
-            }
-        )
-    return out
-
-
-def _bytes_readings(results: Sequence[PodResult], evidence: Mapping[object, Evidence | None]) -> list[int]:
-    """One reading per (trial, node) the arm ran on: what that node's exporter counted as fetched."""
-    readings = []
-    for trial, node in sorted({(r.pod.trial, r.pod.node) for r in results if r.pod.node}, key=str):
-        fetched = node_bytes_fetched(evidence.get(trial), node)
-        if fetched is not None:
-            readings.append(fetched)
-    return readings
-
-
-def _arm_json(
-    results: Sequence[PodResult],
-    image_info: Mapping[str, dict],
-    order: Sequence,
-    evidence: Mapping[object, Evidence | None],
-) -> dict:
-    labels = [r.pod.labels for r in results]
-    components: dict[str, list[PodResult]] = defaultdict(list)
-    for r in results:
-        components[r.pod.labels.get(COMPONENT_LABEL) or ""].append(r)
-    warm_ready = [r.ready_seconds for r in results if r.pod_class == WARM and r.ready_seconds is not None]
-    counts, images = {**_class_counts(results), **_cold_stats(results)}, _images(results, image_info)
-    arm = {
-        "workload": _majority(lb.get(LABEL_WORKLOAD) for lb in labels),
-        "pair": _majority(lb.get(LABEL_PAIR) for lb in labels),
-        "streaming": _majority(parse_bool_label(lb.get(LABEL_STREAMING)) for lb in labels),
-        "pool": _majority(lb.get(LABEL_POOL) for lb in labels),
-        **counts,
-        "warm_ready_seconds": summarize(warm_ready),
-        "images": images,
-        "bytes_fetched": arm_bytes_fetched(_bytes_readings(results, evidence), [i["size_bytes"] for i in images]),
-        "trials": _arm_trials(results, order, evidence),
-        # An arm of one component: its figures are the arm's, computed once (100 000 pods: 0.3 s).
-        "components": {
-            name: {**counts, "images": images}
-            if len(rs) == len(results)
-            else {**_class_counts(rs), **_cold_stats(rs), "images": _images(rs, image_info)}
-            for name, rs in sorted(components.items())
-        },
-    }
-    return arm
-
-
 def _trial_flags(
-    b: Sequence[PodResult], s: Sequence[PodResult], context: Mapping, trial_ids: Sequence
+    b_by: Mapping[object, list[PodResult]],
+    s_by: Mapping[object, list[PodResult]],
+    context: Mapping,
+    trial_ids: Sequence,
 ) -> dict[object, list[str]]:
-    """Per trial of one comparison, the protocol flags and the flags ``measure`` wrote in its manifest."""
+    """Per trial of one comparison (each arm's pods by trial), the protocol flags and the flags ``measure``
+    wrote in its manifest."""
     out: dict[object, list[str]] = {}
     for trial in trial_ids:
-        bt = [r for r in b if r.pod.trial == trial and r.pod_class != TERMINATING]
-        st = [r for r in s if r.pod.trial == trial and r.pod_class != TERMINATING]
+        bt, st = b_by.get(trial, []), s_by.get(trial, [])
         manifest = context["manifests"].get(trial) or {}
         if not bt or not st:
             out[trial] = manifest_flags(manifest)  # one arm missing: counted as arm-missing, no protocol to check
@@ -298,7 +133,8 @@ def _trial_flags(
 def _comparison(b: str, s: str, arms: dict[str, dict], by_arm: dict[str, list[PodResult]], context: Mapping) -> dict:
     ba, sa = arms[b], arms[s]
     trial_ids = [t["trial"] for t in ba["trials"]] + [t["trial"] for t in sa["trials"]]
-    flags = _trial_flags(by_arm[b], by_arm[s], context, list(dict.fromkeys(trial_ids)))
+    in_trials = context["in_trials"]
+    flags = _trial_flags(in_trials[b], in_trials[s], context, list(dict.fromkeys(trial_ids)))
     include = context["include_flagged"]
     sp = speedup("arm_ready", ba["trials"], sa["trials"], flags, include)
     median_pod = speedup("median_pod_ready", ba["trials"], sa["trials"], flags, include)
@@ -400,7 +236,7 @@ def _judge_streaming(
     for ev in events:
         if ev.pull.kind == STREAMED:
             notices[ev.pod_uid or (ev.namespace, ev.pod_name)].append(ev)
-    per_node: Counter = Counter((r.pod.trial, r.pod.node) for r in results if r.pod.node)
+    per_node: Counter = Counter([(r.pod.trial, r.pod.node) for r in results if r.pod.node])
     for r in results:
         p = r.pod
         own = [*notices.get(p.uid, ()), *notices.get((p.namespace, p.name), ())] if notices else []
@@ -435,7 +271,7 @@ class _WithNodes(dict):
 
 def _result_order(r: PodResult):
     p = r.pod
-    return (p.labels.get(LABEL_ARM), p.namespace, str(p.trial or ""), p.name)
+    return (r.arm, p.namespace, str(p.trial or ""), p.name)
 
 
 def build_report(
@@ -467,19 +303,22 @@ def build_report(
     results.sort(key=_result_order)
     by_arm: dict[str, list[PodResult]] = defaultdict(list)
     for r in results:
-        by_arm[r.pod.labels.get(LABEL_ARM) or ""].append(r)
-    arms = {name: _arm_json(by_arm[name], image_info, order, evidence) for name in sorted(by_arm)}
+        by_arm[r.arm or ""].append(r)
+    by_trial = {name: in_trials(rs) for name, rs in by_arm.items()}
+    arms = {name: arm_json(by_arm[name], image_info, order, evidence, by_trial[name]) for name in sorted(by_arm)}
     context = {
+        "in_trials": by_trial,
         "manifests": _manifests(trials),
         "pools": node_pools(nodes, raw_evidence),
         "evidence": evidence,
         "include_flagged": include_flagged,
     }
+    kubelets = kubelet_versions(nodes)
     doc = {
         "schema": SCHEMA,
         # False when no event source was read at all: then every pod is unknown for that reason alone.
         "inputs": {"events_given": events_given, "include_flagged": include_flagged},
-        "pods": [_pod_json(r, kubelet_versions(nodes)) for r in results],
+        "pods": [_pod_json(r, kubelets) for r in results],
         "arms": arms,
         "comparisons": _comparisons(arms, by_arm, context),
     }

@@ -38,7 +38,7 @@ def percentile(sorted_values: Sequence[float], p: float) -> float | None:
 
 
 def summarize(values: Iterable[float]) -> dict:
-    xs = np.sort(np.fromiter((float(v) for v in values), dtype=float))
+    xs = np.sort(np.fromiter(values, dtype=float))  # fromiter converts each value as float() does
     n = int(xs.size)
     if n == 0:
         return dict.fromkeys(STAT_KEYS, None) | {"n": 0}

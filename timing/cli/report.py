@@ -148,7 +148,8 @@ def _say_why_empty(args, loaded, offline: bool) -> None:
 def _no_cyclic_gc():
     """Parsing a 100 MB dump creates millions of containers and no cycles; the
     cyclic collector would re-scan them over and over (about half of the
-    load time), so it is paused for the batch and restored after."""
+    load time), so it is paused for the whole command and restored after: the
+    report is dropped before that, or the first collection would scan it once more."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -195,13 +196,15 @@ def _gates(args, report: dict | None):
 
 
 def cmd_report(args) -> int:
-    report = build_for(args)
-    gates = _gates(args, report)
-    write_files(args, report, gates.failures)
-    try:
-        show_report(args, report)
-    except BrokenPipeError:
-        stdout_closed()  # `| head` read what it wanted: not an error, and the gates below still decide
+    with _no_cyclic_gc():
+        report = build_for(args)
+        gates = _gates(args, report)
+        write_files(args, report, gates.failures)
+        try:
+            show_report(args, report)
+        except BrokenPipeError:
+            stdout_closed()  # `| head` read what it wanted: not an error, and the gates below still decide
+        del report
     for line in gates.notes:
         print(f"timing: note: {line}", file=sys.stderr)
     for line in gates.failures:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -14,6 +15,12 @@ def parse_time(value: str | None) -> datetime | None:
     """
     if not value:
         return None
+    if type(value) is str:
+        return _parse_text(value)
+    return _parse(value)
+
+
+def _parse(value) -> datetime:
     try:
         dt = datetime.fromisoformat(value)
     except ValueError:
@@ -24,6 +31,11 @@ def parse_time(value: str | None) -> datetime | None:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt
+
+
+# Timestamps are whole seconds: the pods and events of a dump share a few thousand of them, and a
+# datetime is immutable, so each distinct text is parsed once.
+_parse_text = lru_cache(maxsize=1 << 14)(_parse)
 
 
 def format_micro_time(dt: datetime) -> str:

@@ -1,16 +1,17 @@
-"""Read a ``kubectl get ... -o json`` dump one item at a time.
+"""Read a ``kubectl get ... -o json`` dump a few items at a time.
 
 Design notes: docs/timing.md ("timing/sources/dumpfile.py").
 """
 
 from __future__ import annotations
 
+import itertools
 import mmap
 import os
 import re
 import stat
 import sys
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 
 import orjson
 
@@ -21,6 +22,10 @@ _AFTER_ELEMENT = re.compile(rb"[ \t\r\n]*([,\]])[ \t\r\n]*")
 _HEAD_BYTES = 1 << 16
 MAX_DUMP_BYTES = 2 << 30  # 2 GiB: ten times the largest dump a 10 000-pod experiment writes
 STDIN = "-"
+# The items are read and parsed this many bytes at a time: a few pods, a few dozen events.
+_BLOCK_BYTES = 1 << 16
+# Text without a separator past this size is no kubectl List (an object is at most ~1.5 MB in etcd).
+_MAX_PIECE_BYTES = 64 << 20
 
 
 class NotRegularFile(OSError):
@@ -31,16 +36,15 @@ class TooLarge(OSError):
     """More than MAX_DUMP_BYTES."""
 
 
+class NotSplit(ValueError):
+    """The items cannot be proven to be the List's: the caller parses the file whole instead."""
+
+
 def _read_stdin(limit: int) -> bytes:
     data = sys.stdin.buffer.read(limit + 1)
     if len(data) > limit:
         raise TooLarge(f"standard input holds more than {limit} bytes")
     return data
-
-
-# Pages of the mapped file already read are handed back every this many bytes: they stay in the
-# page cache, but no longer count to the process (a 900 MB dump would otherwise be resident whole).
-_RELEASE_BYTES = 64 << 20
 
 
 class DumpFile:
@@ -68,8 +72,8 @@ class DumpFile:
         try:
             st = os.fstat(self._fh.fileno())
             if st.st_size > 0:
-                # Parsing from the page cache skips copying the file into a
-                # bytes object first.  Pipes and empty files cannot be mapped.
+                # A whole parse reads the page cache through the mapping, without
+                # copying the file into a bytes object first.  Pipes and empty files cannot be mapped.
                 try:
                     self._map = mmap.mmap(self._fh.fileno(), 0, access=mmap.ACCESS_READ)
                 except (OSError, ValueError):
@@ -104,34 +108,38 @@ class DumpFile:
                 return _parse_yaml(view)
             return orjson.loads(view)
 
-    def release(self, upto: int) -> None:
-        """Drop this process's pages of the mapped file below ``upto`` (no-op when the file was read)."""
-        if self._map is None or not hasattr(mmap, "MADV_DONTNEED"):
-            return
-        length = upto - upto % mmap.PAGESIZE
-        if length > 0:
-            self._map.madvise(mmap.MADV_DONTNEED, 0, length)
-
-    def split_items(self) -> Generator[dict, None, None] | None:
-        """The ``items`` of a List document parsed one by one, or ``None`` when
+    def split_items(self) -> Iterator[dict] | None:
+        """The ``items`` of a List document parsed a few at a time, or ``None`` when
         the layout is not the indented one described in docs/timing.md ("timing/sources/dumpfile.py").
 
-        The returned iterator raises ``orjson.JSONDecodeError`` if a piece is
-        not one element; the caller must then fall back to ``parse``.
+        The returned iterator raises ``NotSplit`` or ``orjson.JSONDecodeError`` when the text does not
+        prove to be that layout; the caller must then fall back to ``parse``.
         """
-        spans = _item_spans(self.data, self.release)
-        if spans is None:
+        layout = _layout(self.data)
+        if layout is None:
             return None
-        return self._iter_spans(spans)
+        first, between, closer, prefix = layout
+        # Chained in C: no Python frame is resumed per item, only per piece.
+        return itertools.chain.from_iterable(_pieces(self._blocks(first), between, closer, prefix))
 
-    def _iter_spans(self, spans: list[tuple[int, int]]) -> Generator[dict, None, None]:
-        released = 0
-        with memoryview(self.data) as view:
-            for start, end in spans:
-                if start - released >= _RELEASE_BYTES:
-                    self.release(start)
-                    released = start
-                yield orjson.loads(view[start:end])
+    def _blocks(self, start: int) -> Iterator[bytes]:
+        """The bytes from ``start`` to the end of what was mapped or read, a block at a time.  From a
+        file they are read, not taken from the mapping: faulting in the mapped pages cost more."""
+        end = len(self.data)
+        if self._map is None:
+            with memoryview(self.data) as view:
+                for at in range(start, end, _BLOCK_BYTES):
+                    yield bytes(view[at : min(end, at + _BLOCK_BYTES)])
+            return
+        assert self._fh is not None
+        self._fh.seek(start)
+        left = end - start
+        while left > 0:
+            block = self._fh.read(min(left, _BLOCK_BYTES))
+            if not block:
+                return
+            left -= len(block)
+            yield block
 
 
 def _parse_yaml(view):
@@ -152,33 +160,19 @@ def _parse_yaml(view):
         raise orjson.JSONDecodeError(f"neither JSON nor YAML ({first_line(error)})", "", 0) from None
 
 
-def _separators(data, needle: bytes, first: int, release) -> list[int]:
-    """Offsets of ``needle`` from ``first`` on, read window by window, each window released after."""
-    pattern = re.compile(re.escape(needle))
-    found: list[int] = []
-    start = first
-    while start < len(data):
-        stop = min(len(data), start + _RELEASE_BYTES)
-        # A match may straddle the window's end: search up to len(needle) - 1 bytes beyond it.
-        found += [m.start() for m in pattern.finditer(data, start, min(len(data), stop + len(needle) - 1))]
-        if found and found[-1] >= stop:
-            stop = found[-1] + 1
-        release(stop)
-        start = stop
-    return found
-
-
-def _item_spans(data, release=lambda upto: None) -> list[tuple[int, int]] | None:
+def _layout(data) -> tuple[int, bytes, bytes, bytes] | None:
+    """Where the first element starts, the separator between two elements, the line that closes the
+    last one and the text before the array; ``None`` for any layout other than the indented List."""
     # kubectl writes "items" second, after "apiVersion"; a List whose items
     # come after a lot of other text is simply parsed whole.
     m = _ITEMS_ARRAY.search(data, 0, _HEAD_BYTES)
     if m is None:
         return None
     bracket = data.rfind(b"[", 0, m.end())
-    # Cheap early exit before scanning the file: "items" must be a key of the
-    # top-level object, i.e. the text before the array closes into an object.
+    # "items" must be a key of the top-level object, i.e. the text before the array closes into an object.
+    prefix = bytes(data[:bracket])
     try:
-        head = orjson.loads(bytes(data[:bracket]) + b"null}")
+        head = orjson.loads(prefix + b"null}")
     except orjson.JSONDecodeError:
         return None
     if type(head) is not dict:
@@ -190,35 +184,48 @@ def _item_spans(data, release=lambda upto: None) -> list[tuple[int, int]] | None
     indent = bytes(data[line_start:first])
     if line_start == 0 or indent.strip(b" \t"):
         return None  # the first element does not start its own line
-    # Between two elements kubectl and json.dumps(indent=...) write "}",
-    # ",", a newline and the indentation before the next "{".  A regular
-    # expression finds that needle faster than bytes.find here (indentation
-    # spaces defeat find's skip table).  Any other spacing makes a piece span
-    # two elements, which cannot parse, and the file is then read whole.
-    between = b"},\n" + indent + b"{"
-    seps = _separators(data, between, first, release)
-    # Element i ends just after the "}" of separator i; the next starts at its "{".
-    starts = [first]
-    starts += [p + len(between) - 1 for p in seps]
-    ends = [p + 1 for p in seps]
-    closer = b"\n" + indent + b"}"
-    end = data.find(closer, starts[-1])
+    # Between two elements kubectl and json.dumps(indent=...) write "}", ",", a newline and the
+    # indentation before the next "{"; the last element ends with a line holding that indentation and "}".
+    return first, b"},\n" + indent + b"{", b"\n" + indent + b"}", prefix
+
+
+def _pieces(blocks: Iterator[bytes], between: bytes, closer: bytes, prefix: bytes) -> Generator[list[dict], None, None]:
+    """The elements, parsed piece by piece: a piece is the text from an element's "{" to the "}" before
+    the last separator read so far, parsed as an array."""
+    piece = bytearray(b"[")
+    for block in blocks:
+        # A separator may straddle two blocks: search from len(between) - 1 bytes back.
+        searched = max(1, len(piece) - len(between) + 1)
+        piece += block
+        cut = piece.rfind(between, searched)
+        if cut < 0:
+            if len(piece) > _MAX_PIECE_BYTES:
+                raise NotSplit("no element separator in a long stretch of text")
+            continue
+        rest = piece[cut + len(between) - 1 :]  # from the next element's "{"
+        del piece[cut + 1 :]
+        piece += b"]"
+        elements = orjson.loads(piece)
+        if set(map(type, elements)) != {dict}:
+            raise NotSplit("an element is not an object")
+        yield elements
+        piece = bytearray(b"[") + rest
+    yield [_last(bytes(piece[1:]), closer, prefix)]
+
+
+def _last(text: bytes, closer: bytes, prefix: bytes) -> dict:
+    """The last element, from the text after the last separator; it must end the top-level ``items``."""
+    end = text.find(closer)
     if end < 0:
-        return None
-    ends.append(end + len(closer))
-    tail = _AFTER_ELEMENT.match(data, ends[-1])
+        raise NotSplit("no line closes the last element")
+    end += len(closer)
+    tail = _AFTER_ELEMENT.match(text, end)
     if tail is None or tail.group(1) != b"]":
-        return None
-    close = tail.start(1)
-    # The rest of the document, with a placeholder no dump can contain where
-    # the array was: it must parse, and its top-level "items" must be the
-    # placeholder, or this array is not the List's items.
+        raise NotSplit("the last element is not followed by the end of the array")
+    # The rest of the document, with a placeholder no dump can contain where the array was: it must
+    # parse, and its top-level "items" must be the placeholder, or this array is not the List's items.
     placeholder = f"timing-split-{os.urandom(16).hex()}"
-    outside = bytes(data[:bracket]) + orjson.dumps(placeholder) + bytes(data[close + 1 :])
-    try:
-        doc = orjson.loads(outside)
-    except orjson.JSONDecodeError:
-        return None
+    doc = orjson.loads(prefix + orjson.dumps(placeholder) + text[tail.start(1) + 1 :])
     if type(doc) is not dict or doc.get("items") != placeholder:
-        return None
-    return list(zip(starts, ends, strict=False))
+        raise NotSplit("the array is not the top-level items")
+    return orjson.loads(text[:end])
