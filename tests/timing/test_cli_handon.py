@@ -252,3 +252,45 @@ def test_compare_json_left_in_the_buffer_is_flushed_while_a_closed_pipe_is_still
         stdout.flush()
     finally:
         stdout.close()
+
+
+def test_an_output_never_overwrites_what_the_run_reads_or_another_output(results_writer, tmp_path, capsys):
+    import shutil
+
+    pods, events = tmp_path / "p.json", tmp_path / "e.json"
+    shutil.copy(FIXTURES / "pods.json", pods)
+    shutil.copy(FIXTURES / "events.json", events)
+    before = events.read_bytes()
+    assert main(["report", "--pods", str(pods), "--events", str(events), "--html", str(events)]) == ExitStatus.USAGE
+    assert f"--html {events}: this run reads that file; writing it would destroy it" in capsys.readouterr().err
+    assert events.read_bytes() == before
+    folder = results_writer(tmp_path / "r", [(40, 6), (44, 7), (38, 6)])
+    inside = next(folder.rglob("*.json"))
+    assert main(["report", "--results", str(folder), "--csv", str(inside)]) == ExitStatus.USAGE
+    assert "this run reads that file" in capsys.readouterr().err
+    same = tmp_path / "same.out"
+    assert main(["report", *DUMPS, "--html", str(same), "--markdown", str(same)]) == ExitStatus.USAGE
+    assert f"--markdown {same}: --html writes the same file; give each output its own" in capsys.readouterr().err
+    assert not same.exists()
+
+
+def test_compare_never_overwrites_a_run_and_refuses_an_empty_file_name(results_writer, tmp_path, capsys):
+    a = results_writer(tmp_path / "a", [(40, 6), (44, 7), (38, 6)])
+    report_a = tmp_path / "a.json"
+    assert main(["report", "--results", str(a), "--json", str(report_a)]) == ExitStatus.OK
+    capsys.readouterr()
+    before = report_a.read_bytes()
+    assert main(["compare", str(report_a), str(a), "--json", str(report_a)]) == ExitStatus.USAGE
+    assert "this run reads that file" in capsys.readouterr().err and report_a.read_bytes() == before
+    assert main(["compare", str(a), str(a), "--json", ""]) == ExitStatus.USAGE
+    assert "--json: an empty file name" in capsys.readouterr().err
+
+
+def test_compare_says_what_it_reads_when_a_file_is_no_report(tmp_path, capsys, results_writer):
+    a = results_writer(tmp_path / "a", [(40, 6), (44, 7), (38, 6)])
+    empty = tmp_path / "list.json"
+    empty.write_text("[]")
+    assert main(["compare", str(a), str(empty)]) == ExitStatus.USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"B {empty}: not a JSON object; give a report --json FILE of this version, or a results folder" in err

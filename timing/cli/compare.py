@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from timing.cli.output import stdout_closed
+from timing.cli.output import check_outputs, stdout_closed
 from timing.errors import ExitStatus, TimingError, UsageError
 
 
@@ -22,7 +22,8 @@ def _report_file(path: Path, flag: str) -> dict:
         raise UsageError(f"{flag} {path}: not JSON ({error}); give a report --json FILE or a results folder") from None
     problem = report_problem(doc)
     if problem:
-        raise UsageError(f"{flag} {path}: {problem}")
+        hint = "" if "results folder" in problem else "; give a report --json FILE of this version, or a results folder"
+        raise UsageError(f"{flag} {path}: {problem}{hint}")
     return doc
 
 
@@ -69,11 +70,10 @@ def _write_json(target: str, result: dict) -> None:
 def cmd_compare(args) -> int:
     from timing.analysis.compare import compare_reports
 
-    if args.json and args.json != "-" and not Path(args.json).expanduser().resolve().parent.is_dir():
-        raise UsageError(f"--json {args.json}: the folder {Path(args.json).resolve().parent} does not exist")
+    check_outputs({"--json": args.json}, [args.a, args.b])
     result = compare_reports(load_run(args.a, "A"), load_run(args.b, "B"))
     try:
-        if args.json:
+        if args.json is not None:
             _write_json(args.json, result)
         if args.json != "-":
             from timing.rendering.compare import print_compare

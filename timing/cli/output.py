@@ -4,9 +4,44 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 
-from timing.errors import TimingError, first_line
+from timing.errors import TimingError, UsageError, first_line
+
+
+def _input_files(inputs: Iterable[str]) -> set[Path]:
+    """Every file the run reads: each named file, and every file below each named folder."""
+    found: set[Path] = set()
+    for text in inputs:
+        path = Path(text).expanduser()
+        if path.is_dir():
+            found |= {f.resolve() for f in path.rglob("*") if f.is_file()}
+        elif path.is_file():
+            found.add(path.resolve())
+    return found
+
+
+def check_outputs(outputs: Mapping[str, str | None], inputs: Iterable[str]) -> None:
+    """Each output flag names its own file, in an existing folder, that the run does not read;
+    ``-`` (standard output) is for --json alone. Checked before anything is read or written."""
+    reads = _input_files(inputs)
+    written: dict[Path, str] = {}
+    for flag, target in outputs.items():
+        if target is None or (target == "-" and flag == "--json"):
+            continue
+        if not target.strip():
+            raise UsageError(f"{flag}: an empty file name (an unset variable?); give the file to write")
+        if target == "-":
+            raise UsageError(f"{flag} -: only --json writes to standard output; give the file to write")
+        path = Path(target).expanduser().resolve()
+        if not path.parent.is_dir():
+            raise UsageError(f"{flag} {target}: the folder {path.parent} does not exist")
+        if path in reads:
+            raise UsageError(f"{flag} {target}: this run reads that file; writing it would destroy it; give another")
+        if path in written:
+            raise UsageError(f"{flag} {target}: {written[path]} writes the same file; give each output its own")
+        written[path] = flag
 
 
 def _wrote(path: str, what: str) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from contract import DEFAULT_NAMESPACE
 from timing.cli.access import check_kubeconfig, connect
-from timing.cli.output import show_report, stdout_closed, write_files
+from timing.cli.output import check_outputs, show_report, stdout_closed, write_files
 from timing.cli.parser import PLOT_FORMATS
 from timing.errors import ExitStatus, TimingError, UsageError, first_line
 
@@ -46,19 +46,11 @@ REPORT_FILES = ("--csv", "--plot", "--html", "--markdown", "--crossover-plot")
 
 
 def _check_output_paths(args) -> None:
-    """Every file flag names a file in an existing folder; `-` (stdout) is for --json alone."""
+    """Every file flag names its own file in an existing folder, never one this report reads."""
     targets = {flag: getattr(args, flag[2:].replace("-", "_")) for flag in REPORT_FILES}
-    targets["--json"] = args.json if args.json != "-" else None
-    for flag, target in targets.items():
-        if target is None:
-            continue
-        if not target.strip():
-            raise UsageError(f"{flag}: an empty file name (an unset variable?); give the file to write")
-        if target == "-":
-            raise UsageError(f"{flag} -: only --json writes to standard output; give the file to write")
-        folder = Path(target).expanduser().resolve().parent
-        if not folder.is_dir():
-            raise UsageError(f"{flag} {target}: the folder {folder} does not exist")
+    targets["--json"] = args.json
+    inputs = [*args.pods, *args.events, *args.nodes, *args.results, *([args.image_info] if args.image_info else [])]
+    check_outputs(targets, inputs)
     for flag, target in (("--plot", args.plot), ("--crossover-plot", args.crossover_plot)):
         suffix = Path(target).suffix.lower().lstrip(".") if target else None
         if target and suffix not in PLOT_FORMATS:
