@@ -6,10 +6,12 @@ Times are seconds after ``T0``; the objects come from offline.kube_objects.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from offline import kube_objects as kube
 from timing.model.events import normalize_events
 from timing.model.pods import pod_from_dict
+from timing.sources import results
 
 T0 = datetime(2026, 11, 3, 9, 0, 0, tzinfo=UTC)
 BIG = "acr.azurecr.io/big:v1"
@@ -148,3 +150,41 @@ def unhealthy(pod_doc, t):
 
 def load(pod_docs, event_docs):
     return [pod_from_dict(p) for p in pod_docs], normalize_events(event_docs)
+
+
+def write_results(folder: Path, ready_seconds: list[tuple[float, float]]) -> Path:
+    """A results folder as `measure` writes it: one trial per (standard, streaming) arm-ready pair."""
+    for index, (ready_std, ready_art) in enumerate(ready_seconds, start=1):
+        offset = 1000.0 * index
+        std = pod(
+            f"s{index}",
+            arm="vote-standard",
+            workload="vote",
+            pair="v1",
+            created=offset,
+            scheduled=offset,
+            started=offset + ready_std - 1,
+            ready=offset + ready_std,
+            node="aks-std-0",
+        )
+        art = pod(
+            f"a{index}",
+            arm="vote-streaming",
+            streaming=True,
+            workload="vote",
+            pair="v1",
+            created=offset,
+            scheduled=offset,
+            started=offset + ready_art - 1,
+            ready=offset + ready_art,
+            node="aks-art-0",
+        )
+        events = pulled(std, BIG, offset + 0.5, offset + ready_std - 1.5)
+        events += pulled(art, BIG, offset + 0.5, offset + ready_art - 1.5)
+        trial = folder / f"trial-{index}"
+        results.write_snapshot(trial, [std, art], events)
+        started = f"2026-11-0{index}T09:00:00.000000Z"
+        facts = {"aks-art-0": {"vm_size": "Standard_D4ds_v5", "zone": "westus3-1", "kubelet_version": "v1.33.2"}}
+        results.write_manifest(trial, {"id": f"t{index}", "index": index, "flagged": False, "verdict": "cold",
+                                       "started_at": started, "node_facts": facts})  # fmt: skip
+    return folder

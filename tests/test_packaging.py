@@ -5,7 +5,10 @@ from __future__ import annotations
 import ast
 import importlib
 import importlib.metadata
+import os
 import re
+import shutil
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -108,3 +111,50 @@ def test_the_license_ships_with_the_wheel():
     assert "MIT License" in (ROOT / "LICENSE").read_text()
     # An SPDX license string needs setuptools 77 or later to build.
     assert PYPROJECT["build-system"]["requires"] == ["setuptools>=77"]
+
+
+def _build_wheel(tmp_path: Path) -> Path:
+    """The wheel `pip install .` would install, built offline from a copy (a build in the checkout leaves build/)."""
+    source = tmp_path / "source"
+    for name in ("timing", "contract"):
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "LICENSE", PROJECT["readme"]):
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, source / name)
+    pip = [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check"]
+    built = tmp_path / "dist"
+    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", built, source], check=True)
+    (wheel,) = built.glob("acr_streaming_ab_timing-*.whl")
+    return wheel
+
+
+def test_the_installed_console_script_runs_from_any_folder(tmp_path):
+    site = tmp_path / "site"
+    pip = [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check"]
+    subprocess.run([*pip, "install", "--no-deps", "--no-index", "--target", site, _build_wheel(tmp_path)], check=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, "PYTHONPATH": str(site)}  # the dependencies come from this venv, timing from the wheel
+        script = site / "bin" / "streaming-ab-timing"
+        return subprocess.run([script, *args], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120)
+
+    where = subprocess.run(
+        [sys.executable, "-c", "import timing; print(timing.__file__)"],
+        cwd=elsewhere,
+        env={**os.environ, "PYTHONPATH": str(site)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert Path(where.stdout.strip()).is_relative_to(site)
+    helped = run("report", "--help")
+    assert helped.returncode == 0 and helped.stdout.startswith("usage: streaming-ab-timing report")
+    assert "  streaming-ab-timing report --stack dev" in helped.stdout
+    reference = run("report", "--reference")
+    assert reference.returncode == 0 and "Project Teleport" in reference.stdout, reference.stderr
+    # The installed copy has no Pulumi.yaml beside it: --stack looks where `pulumi` would, and says so in a line.
+    live = run("report", "--stack", "dev")
+    assert live.returncode == 1 and live.stderr.count("\n") == 1, live.stderr
+    assert "--stack needs the acr-streaming-ab project: no Pulumi.yaml named 'acr-streaming-ab' in " in live.stderr

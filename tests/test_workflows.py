@@ -28,9 +28,14 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
 WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml")) + sorted(WORKFLOWS.glob("*.yaml"))
-CLOUD_WORKFLOWS = ("preview", "deploy", "teardown")
+CLOUD_WORKFLOWS = ("preview", "deploy", "teardown", "measure")
 # Previews run a pull request's code: they sign in as their own, read-only identity.
-IDENTITY = {"preview": "AZURE_PREVIEW_CLIENT_ID", "deploy": "AZURE_CLIENT_ID", "teardown": "AZURE_CLIENT_ID"}
+IDENTITY = {
+    "preview": "AZURE_PREVIEW_CLIENT_ID",
+    "deploy": "AZURE_CLIENT_ID",
+    "teardown": "AZURE_CLIENT_ID",
+    "measure": "AZURE_CLIENT_ID",
+}
 IDENTITY_KEYS = ("ARM_CLIENT_ID", "AZURE_CLIENT_ID")
 PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
 # The README test command, used only if README.md is missing; README.md wins when it exists.
@@ -96,7 +101,7 @@ def run_bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.Complete
 # Schema
 # --------------------------------------------------------------------------------------------------
 def test_every_workflow_is_there():
-    assert {p.stem for p in WORKFLOW_FILES} >= {"test", "preview", "deploy", "teardown"}
+    assert {p.stem for p in WORKFLOW_FILES} >= {"test", "preview", "deploy", "teardown", "measure"}
 
 
 def test_workflows_match_the_vendored_github_schema():
@@ -208,7 +213,7 @@ def test_cloud_workflows_share_the_same_setup():
         return env, shared
 
     reference = without_identity(load("preview"), "preview")
-    for name in ("deploy", "teardown"):
+    for name in ("deploy", "teardown", "measure"):
         workflow = load(name)
         job = next(j for j in workflow["jobs"] if uses(workflow, j, "azure/login"))
         assert without_identity(workflow, job) == reference, name
@@ -431,7 +436,9 @@ def test_deploy_applies_then_proves_that_a_second_run_changes_nothing():
     assert names.index(check["name"]) > names.index(up["name"])
 
 
-@pytest.mark.parametrize("name,stack", [("deploy", "matrix.stack"), ("teardown", "inputs.stack")])
+@pytest.mark.parametrize(
+    "name,stack", [("deploy", "matrix.stack"), ("teardown", "inputs.stack"), ("measure", "inputs.stack")]
+)
 def test_one_operation_per_stack_behind_its_environment(name, stack):
     workflow = load(name)
     job = workflow["jobs"][name]
@@ -653,7 +660,7 @@ def test_previews_never_sign_in_as_the_deploy_identity():
     assert not re.search(r"\$\{\{\s*secrets\.", text)
     assert set(triggers(load("preview"))) == {"pull_request"}, "pull_request_target would hand forks the secrets"
     assert "--create" not in text, "creating a stack writes to the state the preview identity only reads"
-    for name in ("deploy", "teardown"):
+    for name in ("deploy", "teardown", "measure"):
         assert "AZURE_PREVIEW_CLIENT_ID" not in (WORKFLOWS / f"{name}.yml").read_text(), name
 
 
@@ -676,6 +683,8 @@ JOB_PERMISSIONS = {
     ("deploy", "deploy"): {"id-token": "write", "contents": "read"},
     ("teardown", "confirm"): {"contents": "read", "actions": "read"},
     ("teardown", "teardown"): {"id-token": "write", "contents": "read"},
+    ("measure", "check"): {"contents": "read", "actions": "read"},
+    ("measure", "measure"): {"id-token": "write", "contents": "read"},
 }
 
 
@@ -695,6 +704,7 @@ GATED = {
     "preview": ("stacks", "preview"),
     "deploy": ("stacks", "${{ join(fromJSON(steps.stacks.outputs.matrix).stack, ' ') }}"),
     "teardown": ("confirm", "${{ inputs.stack }}"),
+    "measure": ("check", "${{ inputs.stack }}"),
 }
 
 
@@ -703,7 +713,7 @@ def gate_script(name: str) -> str:
 
 
 def test_the_reviewer_gate_covers_every_environment_and_runs_before_any_sign_in():
-    assert gate_script("preview") == gate_script("deploy") == gate_script("teardown")
+    assert gate_script("preview") == gate_script("deploy") == gate_script("teardown") == gate_script("measure")
     for name, (gate_job, environments) in GATED.items():
         workflow = load(name)
         gate = step(workflow, gate_job, GATE)
@@ -815,3 +825,142 @@ def test_a_preview_of_a_stack_not_yet_deployed_is_skipped_with_a_notice(tmp_path
 def test_a_preview_fails_on_any_other_select_error(tmp_path):
     result, output = run_preview_select(tmp_path, "error: failed to load checkpoint: 403 AuthorizationFailure", 255)
     assert result.returncode != 0 and "AuthorizationFailure" in result.stderr and output == ""
+
+
+# --------------------------------------------------------------------------------------------------
+# measure.yml: trials, then the report on the job summary
+# --------------------------------------------------------------------------------------------------
+MEASURE_CHECK = "An experiment stack, a reset, a trial count and a gate the CLI accepts"
+
+
+def check_measure(tmp_path: Path, stack="dev", reset="purge", trials="5", fail_below="") -> subprocess.CompletedProcess:
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  acr-streaming-ab:location: westus3\n")
+    (tmp_path / "Pulumi.registry.yaml").write_text("config:\n  acr-streaming-ab:role: registry\n")
+    script = step(load("measure"), "check", MEASURE_CHECK)["run"]
+    return run_bash(script, tmp_path, {"STACK": stack, "RESET": reset, "TRIALS": trials, "FAIL_BELOW": fail_below})
+
+
+def test_measure_is_manual_for_one_experiment_stack():
+    workflow = load("measure")
+    assert set(triggers(workflow)) == {"workflow_dispatch"}
+    inputs = triggers(workflow)["workflow_dispatch"]["inputs"]
+    assert set(inputs) == {"stack", "reset", "trials", "fail_below", "require_verified"}
+    assert inputs["reset"]["options"] == ["purge", "recycle"] and inputs["reset"]["default"] == "purge"
+    assert workflow["jobs"]["measure"]["needs"] == "check"
+    assert step(workflow, "measure", "Select the stack (it must exist already)")["run"].strip() == (
+        'pulumi stack select "$STACK"'
+    )
+    assert "--create" not in (WORKFLOWS / "measure.yml").read_text()
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [{}, {"trials": "auto"}, {"trials": "50", "reset": "recycle"}, {"fail_below": "1.5"}, {"fail_below": "2"}],
+)
+def test_measure_check_accepts_what_the_cli_accepts(tmp_path, inputs):
+    result = check_measure(tmp_path, **inputs)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("measure dev: reset ")
+
+
+@pytest.mark.parametrize(
+    "inputs,message",
+    [
+        ({"stack": "registry"}, "::error::registry is the shared registry stack: it has no pools to measure"),
+        ({"stack": "prod"}, "::error::there is no Pulumi.prod.yaml in this commit"),
+        ({"stack": "dev; rm -rf /"}, "is not a stack name these workflows accept"),
+        ({"reset": "nuke"}, "::error::unknown reset 'nuke'; allowed: purge, recycle"),
+        ({"trials": "0"}, "::error::trials '0' is not allowed; allowed: a whole number from 1 to 50, or auto"),
+        ({"trials": "51"}, "trials '51' is not allowed"),
+        ({"trials": "five"}, "trials 'five' is not allowed"),
+        ({"fail_below": "0"}, "::error::fail_below '0' is not allowed; allowed: empty (no gate) or a number above 0"),
+        ({"fail_below": "-1"}, "fail_below '-1' is not allowed"),
+        ({"fail_below": "2x"}, "fail_below '2x' is not allowed"),
+    ],
+)
+def test_measure_check_refuses_in_one_line_before_any_sign_in(tmp_path, inputs, message):
+    result = check_measure(tmp_path, **inputs)
+    assert result.returncode == 1 and message in result.stdout
+    assert result.stdout.count("::error::") == 1
+
+
+def _substituted(command: str, env: dict[str, str]) -> list[str]:
+    """A step's one command as bash would split it, with its variables replaced."""
+    import shlex
+
+    for key, value in env.items():
+        command = command.replace(f'"${key}"', shlex.quote(value))
+    return shlex.split(command.replace("\\\n", " "))
+
+
+def test_the_measure_step_runs_the_cli_with_flags_it_knows():
+    from timing.cli import build_parser
+
+    command = step(load("measure"), "measure", "Measure")["run"].strip()
+    argv = _substituted(command, {"STACK": "dev", "RESET": "purge", "TRIALS": "auto"})
+    assert argv[:3] == ["venv/bin/python", "-m", "timing"]
+    args = build_parser().parse_args(argv[3:])
+    assert (args.command, args.stack, args.reset, args.trials, args.results) == (
+        "measure",
+        "dev",
+        "purge",
+        "auto",
+        "results",
+    )
+
+
+def test_kubelogin_uses_the_federated_token_the_stacks_kubeconfig_leaves_open():
+    # components/cluster.py drops kubelogin's fixed --login so that AAD_LOGIN_METHOD chooses it.
+    run = step(load("measure"), "measure", "kubelogin for a cluster with Entra ID only")["run"]
+    assert 'echo "AAD_LOGIN_METHOD=workloadidentity" >> "$GITHUB_ENV"' in run
+    assert "--kubelogin-install-location" in run and '>> "$GITHUB_PATH"' in run
+    names = [s.get("name") for s in steps(load("measure"), "measure")]
+    assert names.index("Keep a fresh federated token for azidentity") < names.index("Measure")
+
+
+def _report_step(tmp_path: Path, results: Path | None, **env: str) -> tuple[subprocess.CompletedProcess, Path]:
+    """The report step as the runner would run it, with `venv/bin/python` this interpreter."""
+    work = tmp_path / "work"
+    (work / "venv" / "bin").mkdir(parents=True)
+    shim = work / "venv" / "bin" / "python"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    shim.chmod(0o755)
+    if results is not None:
+        shutil.copytree(results, work / "results")
+    summary = tmp_path / "step_summary.md"
+    script = step(load("measure"), "measure", "Report to the job summary")["run"]
+    variables = {"FAIL_BELOW": "", "REQUIRE_VERIFIED": "false", **env}
+    result = run_bash(script, work, {"GITHUB_STEP_SUMMARY": str(summary), "PYTHONPATH": str(ROOT), **variables})
+    return result, summary
+
+
+def test_the_report_step_writes_the_markdown_summary_and_the_artifact_files(tmp_path):
+    from offline.timing_dumps import write_results
+
+    folder = write_results(tmp_path / "results", [(40, 6), (44, 7), (38, 6)])
+    result, summary = _report_step(tmp_path, folder)
+    assert result.returncode == 0, result.stderr
+    assert summary.read_text().startswith("## ACR artifact streaming A/B")
+    assert "vote" in summary.read_text()
+    work = tmp_path / "work"
+    assert json.loads((work / "report.json").read_text())["schema"] == "streaming-ab/timing-report@3"
+    assert (work / "report.html").read_text().startswith("<!DOCTYPE html>")
+    assert (work / "report.csv").read_text().strip()
+    upload = next(iter(uses(load("measure"), "measure", "actions/upload-artifact")))
+    kept = upload["with"]["path"].split()
+    assert {"results/", "report.html", "report.json", "report.csv"} == set(kept)
+
+
+def test_the_report_step_fails_the_job_on_a_gate_and_says_why_in_the_summary(tmp_path):
+    from offline.timing_dumps import write_results
+
+    folder = write_results(tmp_path / "results", [(40, 6), (44, 7), (38, 6)])
+    result, summary = _report_step(tmp_path, folder, REQUIRE_VERIFIED="true")
+    assert result.returncode == 3, result.stderr  # constructed dumps carry no node evidence: not verified
+    assert "**CI gate failed:**" in summary.read_text()
+
+
+def test_the_report_step_without_results_warns_and_passes(tmp_path):
+    result, summary = _report_step(tmp_path, None)
+    assert result.returncode == 0 and "::warning::measure wrote no results folder" in result.stdout
+    assert not summary.exists()

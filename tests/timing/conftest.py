@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from offline.timing_dumps import BIG, load, pod, pulled
+from offline.timing_dumps import BIG, load, pod, pulled, write_results
 from timing.analysis.report import build_report
-from timing.sources import results
 
 STREAMING_READY = {"1": 5.0, "2": 6.0, "3": 5.5}
 STANDARD_READY = {"1": 40.0, "2": 44.0, "3": 38.0}
@@ -52,48 +49,42 @@ def three_trial_report() -> dict:
     return build_report(loaded_pods, loaded_events)
 
 
+def waterfall_pod(name, arm, trial, ready, pull=(1.0, 2.0), cls="cold"):
+    """One pod of a report as the waterfall reads it (pods[]): a pull, then start and Ready."""
+    return {
+        "name": name,
+        "arm": arm,
+        "trial": trial,
+        "class": cls,
+        "containers": [{"source": "pulled", "pull_start_seconds": pull[0], "pull_end_seconds": pull[1]}],
+        "scheduled_seconds": 0.0,
+        "started_seconds": ready - 1,
+        "ready_seconds": ready,
+        "app_ready_seconds": None,
+    }
+
+
+def waterfall_report(pods_per_arm, ready_std=30.0, ready_art=3.0, trials=("1",)):
+    """A report of one comparison (arms a-std, a-art) with ``pods_per_arm`` pods per arm and trial."""
+    pods = []
+    for trial in trials:
+        for i in range(pods_per_arm):
+            pods.append(
+                waterfall_pod(f"std-{trial}-{i:05d}", "a-std", trial, ready_std + i % 7, pull=(1.0, ready_std - 2))
+            )
+            pods.append(waterfall_pod(f"art-{trial}-{i:05d}", "a-art", trial, ready_art + i % 3))
+    arms = {
+        "a-std": {"trials": [{"trial": t} for t in trials]},
+        "a-art": {"trials": [{"trial": t} for t in trials]},
+    }
+    comparison = {"workload": "w", "pair": None, "baseline_arm": "a-std", "streaming_arm": "a-art", "speedup": {}}
+    return {"pods": pods, "arms": arms, "comparisons": [comparison]}
+
+
 @pytest.fixture(scope="session")
 def make_report():
     """Builds a fresh copy on each call, so a test may change it."""
     return three_trial_report
-
-
-def write_results(folder: Path, ready_seconds: list[tuple[float, float]]) -> Path:
-    """A results folder as `measure` writes it: one trial per (standard, streaming) arm-ready pair."""
-    for index, (ready_std, ready_art) in enumerate(ready_seconds, start=1):
-        offset = 1000.0 * index
-        std = pod(
-            f"s{index}",
-            arm="vote-standard",
-            workload="vote",
-            pair="v1",
-            created=offset,
-            scheduled=offset,
-            started=offset + ready_std - 1,
-            ready=offset + ready_std,
-            node="aks-std-0",
-        )
-        art = pod(
-            f"a{index}",
-            arm="vote-streaming",
-            streaming=True,
-            workload="vote",
-            pair="v1",
-            created=offset,
-            scheduled=offset,
-            started=offset + ready_art - 1,
-            ready=offset + ready_art,
-            node="aks-art-0",
-        )
-        events = pulled(std, BIG, offset + 0.5, offset + ready_std - 1.5)
-        events += pulled(art, BIG, offset + 0.5, offset + ready_art - 1.5)
-        trial = folder / f"trial-{index}"
-        results.write_snapshot(trial, [std, art], events)
-        started = f"2026-11-0{index}T09:00:00.000000Z"
-        facts = {"aks-art-0": {"vm_size": "Standard_D4ds_v5", "zone": "westus3-1", "kubelet_version": "v1.33.2"}}
-        results.write_manifest(trial, {"id": f"t{index}", "index": index, "flagged": False, "verdict": "cold",
-                                       "started_at": started, "node_facts": facts})  # fmt: skip
-    return folder
 
 
 @pytest.fixture(scope="session")

@@ -147,3 +147,17 @@ def test_measure_needs_a_mode():
     assert a.warm and a.workload == ["vote", "largeimage"]
     with pytest.raises(UsageError, match="not allowed with argument"):
         build_parser().parse_args(["measure", "--warm", "--reset", "purge"])
+
+
+def test_help_names_the_command_as_it_was_run():
+    from timing.cli.parser import invoked_as
+
+    assert invoked_as("/home/u/.local/bin/streaming-ab-timing") == "streaming-ab-timing"
+    assert invoked_as("/work/main/timing/__main__.py") == "python -m timing"
+    installed = build_parser("streaming-ab-timing").format_help()
+    assert installed.startswith("usage: streaming-ab-timing ")
+    assert "  streaming-ab-timing measure --stack dev --reset purge --trials 10" in installed
+    assert "python -m timing" not in installed
+    module = build_parser(invoked_as("timing/__main__.py")).commands["report"].format_help()
+    assert module.startswith("usage: python -m timing report ")
+    assert "  python -m timing report --reference" in module

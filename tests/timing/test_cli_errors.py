@@ -117,10 +117,14 @@ def test_pods_without_events_say_so_and_never_blame_expiry(capsys):
             "--exclude-flagged: flagged trials are now left out by default; --include-flagged puts them back",
         ),
         (["report", "--kubeconfig", "/missing"], "--kubeconfig /missing: no such file"),
-        (["report", "--frobnicate"], "venv/bin/python -m timing report: unrecognized arguments: --frobnicate"),
-        (["measure", "--warm", "--trials", "-5"], "argument --trials: -5 must be greater than 0"),
+        (["report", "--frobnicate"], "report: unrecognized arguments: --frobnicate; see "),
+        (["measure", "--warm", "--trials", "-5"], "argument --trials: -5 must be a finite number greater than 0"),
         (["measure", "--warm", "--timeout", "abc"], "argument --timeout: 'abc' is not a number"),
-        (["measure", "--warm", "--poll", "0"], "argument --poll: 0 must be greater than 0"),
+        (["measure", "--warm", "--poll", "0"], "argument --poll: 0 must be a finite number greater than 0"),
+        (["report", "--pods", PODS, "--fail-below", "nan"], "argument --fail-below: nan must be a finite number"),
+        (["report", "--pods", PODS, "--fail-below", "inf"], "argument --fail-below: inf must be a finite number"),
+        (["report", "--pods", PODS, "--fail-below", "1e400"], "argument --fail-below: 1e400 must be a finite number"),
+        (["measure", "--warm", "--timeout", "nan"], "argument --timeout: nan must be a finite number"),
         (["measure", "--reset", "recycle"], "--reset recycle needs --stack NAME"),
         (["measure", "--reset", "purge"], "--reset purge needs --stack NAME (its registry's busybox)"),
         (["measure", "--reset", "purge", "--purge-image", "busybox:1.37"], "give it by digest"),
@@ -159,13 +163,14 @@ def test_debug_shows_the_traceback(capsys, tmp_path):
     assert code == 2 and "Traceback" in err and err.strip().endswith("no such file")
 
 
-def test_help_has_a_description_and_examples(capsys):
+def test_help_has_a_description_and_examples(capsys, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["/usr/local/bin/streaming-ab-timing"])
     for argv in (["--help"], ["report", "--help"], ["measure", "--help"]):
         with pytest.raises(SystemExit) as done:
             main(argv)
         assert done.value.code == 0
         out = capsys.readouterr().out
-        assert "examples:" in out and "venv/bin/python -m timing" in out
+        assert "examples:" in out and "\n  streaming-ab-timing " in out
 
 
 def test_purge_image_is_the_stack_registrys_busybox_pinned_by_digest(monkeypatch):

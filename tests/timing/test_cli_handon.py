@@ -117,11 +117,138 @@ def test_compare_names_what_it_cannot_read(results_writer, tmp_path, capsys, con
     assert err.startswith("timing: error: " + words.format(b=b)) and len(err.splitlines()) == 1
 
 
+def test_one_tick_of_the_clock_is_not_a_difference(results_writer, tmp_path, capsys):
+    """Streaming arm-ready 5 s against 6 s, one tick of the 1 s clock apart: each run's headline is
+    clock-widened, so the interval of their ratio is too, and it holds 1."""
+    a = results_writer(tmp_path / "a", [(40, 5), (44, 5), (38, 5)])
+    b = results_writer(tmp_path / "b", [(40, 6), (44, 6), (38, 6)])
+    assert main(["compare", str(a), str(b), "--json"]) == 0
+    (c,) = json.loads(capsys.readouterr().out)["comparisons"]
+    assert c["ratio"] == pytest.approx(5 / 6) and c["ci95"][0] < 1 < c["ci95"][1] and c["differ"] is False
+    assert main(["compare", str(a), str(b)]) == 0
+    assert "0.83x [0.65 to 1.06]   no" in capsys.readouterr().out  # as docs/timing.md quotes it
+
+
+def test_one_trial_is_no_estimate_in_compare_as_in_report(results_writer, tmp_path, capsys):
+    a = results_writer(tmp_path / "a", [(40, 6), (44, 7), (38, 6)])
+    one = results_writer(tmp_path / "one", [(40, 5)])
+    assert main(["compare", str(a), str(one)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("no estimate (n=1)") == 2 and "x, no interval" not in out and "cannot say" in out
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda c: c.update(speedup=5), "comparisons[0].speedup: 5 is not an object"),
+        (lambda c: c.update(workload=["vote"]), "comparisons[0].workload: ['vote'] is not a string"),
+        (lambda c: c["speedup"].update(estimate="6.6"), "comparisons[0].speedup.estimate: '6.6' is not a positive"),
+        (lambda c: c["speedup"]["per_trial"][0].update(ratio=1e300), "per_trial[0].ratio: 1e+300 is not a number"),
+        (lambda c: c["verified"].update(cold="yes"), "comparisons[0].verified.cold: 'yes' is not true"),
+    ],
+)
+def test_compare_refuses_a_malformed_report_in_one_line(results_writer, tmp_path, capsys, change, words):
+    a = results_writer(tmp_path / "a", [(40, 6), (44, 7), (38, 6)])
+    b = tmp_path / "b.json"
+    assert main(["report", "--results", str(a), "--json", str(b)]) == 0
+    doc = json.loads(b.read_text())
+    change(doc["comparisons"][0])
+    b.write_text(json.dumps(doc))
+    capsys.readouterr()
+    assert main(["compare", str(a), str(b)]) == ExitStatus.USAGE
+    err = capsys.readouterr().err
+    assert err.startswith(f"timing: error: B {b}: ") and words in err and len(err.splitlines()) == 1
+
+
+def test_compare_names_a_or_b_for_a_folder_without_trials_and_a_device(results_writer, tmp_path, capsys):
+    a = results_writer(tmp_path / "a", [(40, 6)])
+    (tmp_path / "empty").mkdir()
+    assert main(["compare", str(a), str(tmp_path / "empty")]) == ExitStatus.USAGE
+    err = capsys.readouterr().err
+    assert err.startswith(f"timing: error: B {tmp_path / 'empty'}: no trial in it") and "--results" not in err
+    assert main(["compare", "/dev/null", str(a)]) == ExitStatus.USAGE
+    assert capsys.readouterr().err.startswith("timing: error: A /dev/null: not a regular file or folder;")
+
+
 def test_the_environment_of_a_results_folder_comes_from_its_manifests(results_writer, tmp_path):
     folder = results_writer(tmp_path / "r", [(40, 6), (44, 7), (38, 6)])
     summary = tmp_path / "s.md"
     assert main(["report", "--results", str(folder), "--markdown", str(summary)]) == 0
     text = summary.read_text()
-    assert "| dates | 2026-11-01 to 2026-11-03 |" in text
+    assert "| dates | 2026-11-01 to 2026-11-03 (UTC, from the trial manifests' start times) |" in text
     assert "| region | westus3 |" in text and "| VM sizes | Standard_D4ds_v5 |" in text
     assert "| kubelet | v1.33.2 |" in text and "| node image | not recorded |" in text
+
+
+@pytest.mark.parametrize(("extra", "status"), [(["--json"], 0), ([], 0), (["--json", "--require-verified"], 3)])
+def test_output_left_in_the_buffer_is_flushed_while_a_closed_pipe_is_still_caught(monkeypatch, extra, status):
+    """`report --json | head -c 80`: the last bytes sit in stdout's buffer; flushed only at exit, a reader
+    gone by then made Python print "Exception ignored ... BrokenPipeError" and exit 120."""
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader already left
+    stdout = open(write_end, "w", buffering=1 << 20)  # noqa: SIM115 - closed below, after main
+    monkeypatch.setattr(sys, "stdout", stdout)
+    try:
+        assert main(["report", *DUMPS, *extra]) == status
+        stdout.flush()  # what the interpreter does at exit: nothing may be left to fail
+    finally:
+        stdout.close()
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--markdown", ""], "--markdown: an empty file name (an unset variable?); give the file to write"),
+        (["--html", " "], "--html: an empty file name"),
+        (["--json", ""], "--json: an empty file name"),
+        (["--markdown", "-"], "--markdown -: only --json writes to standard output; give the file to write"),
+        (["--csv", "-"], "--csv -: only --json writes to standard output"),
+    ],
+)
+def test_an_empty_or_dash_file_name_is_refused_before_anything_is_read(capsys, argv, words):
+    assert main(["report", *DUMPS, *argv]) == ExitStatus.USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and words in err
+
+
+def test_pages_of_the_reference_figures_alone_are_refused(capsys, tmp_path):
+    page, summary = tmp_path / "r.html", tmp_path / "s.md"
+    assert main(["report", "--reference", "--html", str(page), "--markdown", str(summary)]) == ExitStatus.USAGE
+    err = capsys.readouterr().err
+    assert "--html, --markdown: --reference alone holds no measured run" in err
+    assert not page.exists() and not summary.exists()
+    assert main(["report", "--reference", "--json", str(tmp_path / "ref.json")]) == ExitStatus.OK
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("flag", ["--html", "--markdown", "--csv", "--json"])
+def test_a_failed_write_names_its_flag_and_file(capsys, flag):
+    assert main(["report", *DUMPS, flag, "/dev/full"]) == ExitStatus.FAILURE
+    err = capsys.readouterr().err
+    assert err == f"timing: error: {flag} /dev/full: writing it failed: No space left on device\n"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_compare_names_the_file_it_could_not_write(results_writer, tmp_path, capsys):
+    a = results_writer(tmp_path / "a", [(40, 6), (44, 7), (38, 6)])
+    assert main(["compare", str(a), str(a), "--json", "/dev/full"]) == ExitStatus.FAILURE
+    assert capsys.readouterr().err == "timing: error: --json /dev/full: writing it failed: No space left on device\n"
+
+
+def test_compare_json_left_in_the_buffer_is_flushed_while_a_closed_pipe_is_still_caught(
+    results_writer, tmp_path, monkeypatch
+):
+    import os
+
+    a = results_writer(tmp_path / "a", [(40, 6), (44, 7), (38, 6)])
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    stdout = open(write_end, "w", buffering=1 << 20)  # noqa: SIM115 - closed below, after main
+    monkeypatch.setattr(sys, "stdout", stdout)
+    try:
+        assert main(["compare", str(a), str(a), "--json"]) == ExitStatus.OK
+        stdout.flush()
+    finally:
+        stdout.close()

@@ -1,21 +1,28 @@
+import copy
+import io
 import math
 
 import numpy as np
 import pytest
+from rich.console import Console
 from scipy import stats as scipy_stats
 
-from timing.analysis.compare import compare_reports, counted_log_ratios, report_problem, welch_log_difference
+from timing.analysis.compare import compare_reports, counted_trials, report_problem, welch_log_difference
+from timing.analysis.stats import t975
+from timing.rendering.compare import print_compare
 
 VERIFIED = {"streaming": True, "cold": True}
 
 
-def comparison(ratios, workload="vote", pair="v1", verified=None, **extra):
+def comparison(ratios, workload="vote", pair="v1", verified=None, resolution=0.0, **extra):
+    """A report's comparison whose per-trial ratios are ``ratios`` (streaming arm-ready 10 s each)."""
+    per_trial = [{"trial": str(i), "baseline": 10.0 * r, "streaming": 10.0, "ratio": r} for i, r in enumerate(ratios)]
     return {
         "workload": workload,
         "pair": pair,
         "baseline_arm": f"{workload}-standard",
         "streaming_arm": f"{workload}-streaming",
-        "speedup": {"per_trial": [{"trial": str(i), "ratio": r} for i, r in enumerate(ratios)], **extra},
+        "speedup": {"metric": "arm_ready", "per_trial": per_trial, "clock_resolution_seconds": resolution, **extra},
         "verified": verified or {"streaming": None, "cold": None},
     }
 
@@ -52,11 +59,33 @@ def test_same_speedup_does_not_differ():
     assert c["ci95"][0] < 1.0 < c["ci95"][1] and c["differ"] is False
 
 
-def test_one_trial_or_no_spread_gives_no_interval_and_no_verdict():
+def test_one_trial_gives_no_estimate_not_a_point_ratio():
+    """As `report` refuses an estimate at n=1, compare gives no ratio, no interval and no verdict."""
     one = compare_reports(report(comparison([4.0])), report(comparison([2.0, 3.0])))["comparisons"][0]
-    assert one["ratio"] == pytest.approx(math.sqrt(6) / 4) and one["ci95"] is None and one["differ"] is None
+    assert one["ratio"] is None and one["ci95"] is None and one["differ"] is None
+    assert one["a"]["n_trials"] == 1 and one["b"]["n_trials"] == 2
+
+
+def test_no_spread_and_no_clock_gives_no_interval_but_a_clock_gives_one():
     flat = compare_reports(report(comparison([4.0, 4.0])), report(comparison([2.0, 2.0])))["comparisons"][0]
     assert flat["ci95"] is None and flat["differ"] is None  # zero spread: variance unknown, not zero
+    a, b = comparison([4.0, 4.0], resolution=1.0), comparison([2.0, 2.0], resolution=1.0)
+    timed = compare_reports(report(a), report(b))["comparisons"][0]
+    assert timed["ci95"][0] < 0.5 < timed["ci95"][1]  # the clocks' rounding is a variance: never zero width
+
+
+def test_the_interval_is_widened_for_the_clocks_by_the_headlines_rule(make_report):
+    """Compared with itself, a run's log interval is its headline's (already clock-widened) half-width
+    scaled from n−1 to the Welch 2n−2 degrees of freedom and by √2 (two runs' variances)."""
+    rep = make_report()
+    sp = rep["comparisons"][0]["speedup"]
+    assert sp["clock_widened"] is True
+    n = sp["n_trials"]
+    headline_half = math.log(sp["ci95"][1] / sp["estimate"])
+    (c,) = compare_reports(rep, rep)["comparisons"]
+    assert c["df"] == pytest.approx(2 * n - 2)
+    expected = headline_half / float(t975(n - 1)) * math.sqrt(2) * float(t975(2 * n - 2))
+    assert math.log(c["ci95"][1]) == pytest.approx(expected)
 
 
 def test_only_comparisons_present_in_both_are_compared_and_the_rest_named():
@@ -69,9 +98,19 @@ def test_only_comparisons_present_in_both_are_compared_and_the_rest_named():
 
 
 def test_trials_marked_not_counted_stay_out():
-    sp = {"per_trial": [{"ratio": 4.0}, {"ratio": 9.0, "counted": False}, {"ratio": None}, {"ratio": 5.0}]}
-    assert counted_log_ratios(sp) == pytest.approx([math.log(4.0), math.log(5.0)])
-    assert counted_log_ratios(None) == []
+    sp = {
+        "clock_resolution_seconds": 1.0,
+        "per_trial": [
+            {"baseline": 40.0, "streaming": 10.0, "ratio": 4.0},
+            {"baseline": 90.0, "streaming": 10.0, "ratio": 9.0, "counted": False},
+            {"baseline": 40.0, "streaming": 0.0, "ratio": None},
+            {"baseline": 50.0, "streaming": 10.0, "ratio": 5.0},
+        ],
+    }
+    logs, clock = counted_trials(sp)
+    assert logs == pytest.approx([math.log(4.0), math.log(5.0)])
+    assert clock == pytest.approx([(1 / 40**2 + 1 / 10**2) / 6, (1 / 50**2 + 1 / 10**2) / 6])
+    assert counted_trials(None) == ([], [])
 
 
 def test_what_is_not_a_report_is_named():
@@ -79,4 +118,76 @@ def test_what_is_not_a_report_is_named():
     assert "timing-report@3" in report_problem({"schema": "something@1"})
     assert report_problem({"schema": "streaming-ab/timing-report@3", "comparisons": {}}) is not None
     assert report_problem(report(comparison([2.0]))) is None
-    assert report_problem(report(comparison([2.0]), schema="streaming-ab/timing-report@2")) is None
+
+
+def test_a_report_2_is_refused_with_what_to_do():
+    """@2's verified.streaming held config checks only (now verified.configured): not read as verified."""
+    problem = report_problem(report(comparison([2.0], verified=VERIFIED), schema="streaming-ab/timing-report@2"))
+    assert "older than this version reads" in problem and "re-run `report --json` with this version" in problem
+
+
+def _set(doc, path, value):
+    *parents, last = path
+    for key in parents:
+        doc = doc[key]
+    doc[last] = value
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "words"),
+    [
+        (("comparisons", 0, "speedup"), 5, "comparisons[0].speedup: 5 is not an object"),
+        (("comparisons", 0, "workload"), ["x"], "comparisons[0].workload: ['x'] is not a string"),
+        (("comparisons", 0, "pair"), 3, "comparisons[0].pair: 3 is not a string or null"),
+        (("comparisons", 0, "speedup", "estimate"), "8", "comparisons[0].speedup.estimate: '8' is not a positive"),
+        (("comparisons", 0, "speedup", "ci95"), [1], "comparisons[0].speedup.ci95: [1] is not [low, high]"),
+        (("comparisons", 0, "speedup", "ci95"), [2, 1], "comparisons[0].speedup.ci95: [2, 1] is not"),
+        (("comparisons", 0, "speedup", "metric"), "median_pod_ready", "speedup.metric: 'median_pod_ready', not"),
+        (("comparisons", 0, "speedup", "clock_resolution_seconds"), None, "speedup.clock_resolution_seconds: None"),
+        (("comparisons", 0, "speedup", "per_trial"), {}, "comparisons[0].speedup.per_trial: {} is not a list"),
+        (("comparisons", 0, "speedup", "per_trial", 1), 7, "comparisons[0].speedup.per_trial[1]: not an object"),
+        (("comparisons", 0, "speedup", "per_trial", 1, "ratio"), 1e300, "per_trial[1].ratio: 1e+300 is not a"),
+        (("comparisons", 0, "speedup", "per_trial", 1, "ratio"), -2, "per_trial[1].ratio: -2 is not a"),
+        (("comparisons", 0, "speedup", "per_trial", 1, "ratio"), True, "per_trial[1].ratio: True is not a"),
+        (("comparisons", 0, "speedup", "per_trial", 1, "ratio"), float("nan"), "per_trial[1].ratio: nan is not"),
+        (("comparisons", 0, "speedup", "per_trial", 1, "streaming"), 1e-300, "per_trial[1].streaming: 1e-300 is"),
+        (("comparisons", 0, "speedup", "per_trial", 1, "counted"), "no", "per_trial[1].counted: 'no' is not"),
+        (("comparisons", 0, "speedup", "per_trial", 1, "baseline"), 1.0, "per_trial[1].ratio: 5.0 is not baseline /"),
+        (("comparisons", 0, "verified"), [], "comparisons[0].verified: [] is not an object"),
+        (("comparisons", 0, "verified", "cold"), "yes", "comparisons[0].verified.cold: 'yes' is not true"),
+        (("comparisons", 1), 3, "comparisons[1]: not an object"),
+    ],
+)
+def test_a_malformed_report_is_refused_naming_the_key_path(path, value, words):
+    doc = report(comparison([4.0, 5.0, 6.0], resolution=1.0), comparison([2.0, 3.0], workload="big"))
+    _set(doc, path, value)
+    assert words in report_problem(doc)
+
+
+def test_the_same_comparison_twice_is_refused():
+    doc = report(comparison([4.0, 5.0]), comparison([2.0, 3.0]))
+    assert report_problem(doc) == "comparisons[1]: the same workload, pair and arms as comparisons[0]"
+
+
+def test_whatever_passes_the_check_compares_without_an_error(make_report):
+    """Every field compare reads, set to each of a row of odd values: refused, or compared and printed."""
+    odd = [None, True, 0, -1, 1e-7, 0.5, 1e6, 1e7, 1e300, "8", [1], [1, 2], {}, float("inf")]
+    base = make_report()
+    paths = [("schema",), ("comparisons",)]
+    for i, c in enumerate(base["comparisons"]):
+        at = ("comparisons", i)
+        paths += [(*at, k) for k in ("workload", "pair", "baseline_arm", "streaming_arm", "speedup", "verified")]
+        paths += [(*at, "verified", k) for k in ("streaming", "cold")]
+        paths += [(*at, "speedup", k) for k in ("metric", "per_trial", "estimate", "ci95", "clock_resolution_seconds")]
+        for j in range(len(c["speedup"]["per_trial"])):
+            t = (*at, "speedup", "per_trial", j)
+            paths += [t, *((*t, k) for k in ("ratio", "baseline", "streaming", "counted"))]
+    for path in paths:
+        for value in odd:
+            doc = copy.deepcopy(base)
+            _set(doc, path, value)
+            if report_problem(doc) is None:
+                result = compare_reports(doc, base)
+                print_compare(result, "A", "B", Console(file=io.StringIO(), width=120))
+                for c in result["comparisons"]:
+                    assert c["ratio"] is None or 0 < c["ratio"] < math.inf

@@ -1,5 +1,9 @@
 """Issue 19 definitions, on constructed kubectl-shaped dumps (offline.timing_dumps): last container start,
-terminating and flapped pods, the sibling rule's event order, old kubelets' pulls without a duration."""
+terminating and flapped pods, the sibling rule's event order, old kubelets' pulls without a duration;
+and the definitions and codes a hand-on report carries (timing.rendering.definitions)."""
+
+import re
+from pathlib import Path
 
 from offline import kube_objects as kube
 from offline.timing_dumps import BIG, SIDE, event, load, present, pulled, unhealthy
@@ -98,3 +102,52 @@ def test_the_first_puller_of_an_image_on_a_node_is_marked():
     b = dpod("b", created=0, started=45, ready=46)
     results = _classify([a, b], pulled(b, BIG, 3, 44) + pulled(a, BIG, 1, 39))
     assert [r.containers[0].first_puller for r in results] == [True, False]
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_code_the_analysis_gives_has_a_meaning():
+    from timing.analysis import protocol, speedup
+    from timing.analysis.classify import EXCLUDED_CLASSES
+    from timing.rendering.definitions import CODES, UNDEFINED
+
+    emitted = set(EXCLUDED_CLASSES) | {speedup.ARM_MISSING, speedup.NOT_STREAMED, speedup.NOT_READY}
+    emitted |= {speedup.NO_APP_SIGNAL, "node_image_mismatch"}
+    emitted |= {v for k, v in vars(protocol).items() if k.isupper() and isinstance(v, str) and v.isidentifier()}
+    assert emitted - set(CODES) == set()
+    assert all(meaning and meaning != UNDEFINED for meaning in CODES.values())
+
+
+def test_every_verdict_measure_gives_has_a_meaning():
+    from timing.rendering.definitions import VERDICTS
+
+    runner = (ROOT / "timing" / "measure" / "runner.py").read_text()
+    given = set(re.findall(r'verdict = "([\w-]+)"', runner)) | set(re.findall(r'else "([\w-]+)"', runner))
+    given |= set(re.findall(r'return \("(\w+)" if expected_warm else "(\w+)"\)', runner)[0])
+    assert {"cold", "warm", "reset-failed", "error", "timeout"} <= given
+    assert given - set(VERDICTS) == set()
+
+
+def test_the_codes_and_the_interval_rule_are_the_docs_own():
+    from timing.rendering.definitions import CODES, DEFINITIONS, VERDICTS
+
+    docs = (ROOT / "docs" / "timing.md").read_text()
+    missing = [code for code in (*CODES, *VERDICTS) if f"`{code}`" not in docs and f"**{code}**" not in docs]
+    assert missing == []
+    rule = dict(DEFINITIONS)["speed-up"]
+    interval = "exp(mean(ln r) ± t(0.975, n−1)·√(sd(ln r)² + q)/√n)"
+    for words in (interval, "res²/6·(1/b² + 1/s²)", "res = 1 s"):
+        assert words in rule and words in docs, words
+
+
+def test_a_code_no_table_holds_is_said_to_be_undefined():
+    from timing.rendering.definitions import UNDEFINED, code_definitions
+
+    assert code_definitions(["warm", "verdict warm", "odd_flag", "verdict odd"]) == [
+        ("warm", code_definitions(["warm"])[0][1]),
+        ("verdict warm", code_definitions(["verdict warm"])[0][1]),
+        ("odd_flag", UNDEFINED),
+        ("verdict odd", UNDEFINED),
+    ]
+    assert code_definitions(["warm"])[0][1] != code_definitions(["verdict warm"])[0][1]

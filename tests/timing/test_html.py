@@ -73,9 +73,10 @@ class TextOf(HTMLParser):
 def rendered(tmp_path_factory, make_report):
     report = make_report()
     report["comparisons"][0]["verified"] = {"streaming": True, "cold": True, "reasons": [], "contradicted": []}
+    report["comparisons"][0]["pods_per_node"] = {"baseline": 50 / 7, "streaming": 2.5}
     report["trials"] = [
         {"id": "t-1", "index": 1, "started_at": "2026-11-03T09:00:00.000000Z", "flagged": True, "included": False,
-         "verdict": "warm-up", "reasons": ["first trial after a deploy"],
+         "verdict": "cold", "reasons": ["first trial after a deploy"],
          "node_facts": {"aks-art-0": {"zone": "westeurope-1", "vm_size": "Standard_D4ds_v5",
                                       "kubelet_version": "v1.33.2", "node_image_version": None}}},
         {"id": "t-2", "index": 2, "started_at": "2026-11-04T09:00:00.000000Z", "flagged": False},
@@ -89,7 +90,7 @@ def rendered(tmp_path_factory, make_report):
     sp = report["comparisons"][0]["speedup"]
     headline = f"{sp['estimate']:.1f}x [{sp['ci95'][0]:.1f} to {sp['ci95'][1]:.1f}], n=3"
     return {"source": page.read_text(), "dom": dom, "text": "\n".join(parser.parts), "folder": folder, "page": page,
-            "headline": headline}  # fmt: skip
+            "headline": headline, "report": report}  # fmt: skip
 
 
 def test_the_rendered_page_says_the_headline_interval_replicas_and_verification(rendered):
@@ -98,6 +99,7 @@ def test_the_rendered_page_says_the_headline_interval_replicas_and_verification(
     assert rendered["headline"].startswith("6.6x [")  # the geometric mean of 41/6, 45/7 and 39/6
     assert rendered["headline"] in text  # with its interval and n
     assert "standard 2, streaming 2" in text  # replicas
+    assert "standard 7.14, streaming 2.5" in text  # pods per node, as the terminal writes it
     assert "verified: streaming: yes, cold: yes" in text
 
 
@@ -105,8 +107,13 @@ def test_the_rendered_page_has_the_forest_plot_and_a_waterfall_per_trial(rendere
     dom, text = rendered["dom"], rendered["text"]
     assert dom.count("<svg") == 2  # the forest plot, and the one comparison's waterfall
     assert "1x" in text and "log scale" in text  # forest: log axis, the 1x line named
-    for trial in ("1", "2", "3"):
-        assert f"vote, pair v1, trial {trial}: speed-up {rendered['headline']}" in text
+    waterfall = text[text.index("Waterfall per trial") : text.index("Environment")]
+    for t in rendered["report"]["comparisons"][0]["speedup"]["per_trial"]:
+        own = f"{t['baseline']:.1f} s standard / {t['streaming']:.1f} s streaming = {t['ratio']:.1f}x"
+        assert f"vote, pair v1, trial {t['trial']}: arm-ready {own}" in waterfall
+    assert "= 6.8x" in waterfall and "= 6.4x" in waterfall and "= 6.5x" in waterfall  # 41/6, 45/7 and 39/6
+    assert rendered["headline"] not in waterfall  # the headline is the comparison's, not a trial's
+    assert "Both arms per trial, titled with the trial's own ratio: all 3 trials drawn." in waterfall
     assert "vote-standard (standard): 2 pods" in text and "vote-streaming (streaming): 2 pods" in text
 
 
@@ -114,16 +121,18 @@ def test_the_rendered_page_says_the_environment_or_not_recorded(rendered):
     text = rendered["text"]
     env = text[text.index("Environment") : text.index("Excluded trials")]
     assert "westeurope" in env and "Standard_D4ds_v5" in env
-    assert "2026-11-03 to 2026-11-04" in env
+    assert "2026-11-03 to 2026-11-04 (UTC, from the trial manifests' start times)" in env
     assert "node image\nnot recorded" in env and "kubelet\nv1.33.2" in env and "containerd\nnot recorded" in env
     assert "3 in the pods; 2 trial manifest(s), 1 flagged" in env
 
 
 def test_the_rendered_page_says_what_was_left_out_and_the_definitions(rendered):
     text = rendered["text"]
-    assert "trial t-1 (#1) flagged warm-up (first trial after a deploy), excluded." in text
+    assert "trial t-1 (#1) flagged, verdict cold (first trial after a deploy), excluded." in text
+    codes = text[text.index("Codes on this page") : text.index("Definitions")]
+    assert "verdict cold\nno reason found in a cold run" in codes
     defs = text[text.index("Definitions") :]
-    assert "arm-ready" in defs and "geometric mean over the counted trials" in defs and "p95 20" in defs
+    assert "arm-ready" in defs and "the geometric mean of the trial ratios" in defs and "p95 20" in defs
 
 
 def test_the_page_loads_nothing_from_outside(rendered):
@@ -167,3 +176,101 @@ def test_without_chromium_ci_fails_and_elsewhere_skips(monkeypatch):
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception, match="chromium is not installed"):
         chromium()
+
+
+NINE = [(40, 5), (45, 6), (38, 5), (41, 5), (43, 6), (39, 5), (40, 6), (44, 5), (42, 5)]
+
+
+def _page_text(folder: Path, page: Path) -> str:
+    parser = TextOf()
+    parser.feed(run_chromium(folder, "--dump-dom", page.as_uri()))
+    return "\n".join(parser.parts)
+
+
+@pytest.fixture(scope="module")
+def nine_trials(tmp_path_factory, results_writer):
+    """A results folder of 9 trials whose first is flagged (registry warm-up), rendered by `report --html`."""
+    import json
+
+    from timing.cli import main
+
+    folder = tmp_path_factory.mktemp("nine")
+    results = results_writer(folder / "results", NINE)
+    manifest = results / "trial-1" / "trial.json"
+    first = json.loads(manifest.read_text()) | {"flagged": True, "first_trial": True, "reasons": ["first trial"]}
+    manifest.write_text(json.dumps(first))
+    page, doc = folder / "report.html", folder / "report.json"
+    assert main(["report", "--results", str(results), "--html", str(page), "--json", str(doc)]) == 0
+    return {"text": _page_text(folder, page), "report": json.loads(doc.read_text())}
+
+
+def test_each_trial_panel_gives_its_own_ratio_or_why_it_is_left_out(nine_trials):
+    text = nine_trials["text"]
+    waterfall = text[text.index("Waterfall per trial") : text.index("Environment")]
+    assert "vote, pair v1, trial t1: left out: warm_up" in waterfall  # flagged: not counted, so no ratio
+    assert "vote, pair v1, trial t2: arm-ready 45.0 s standard / 6.0 s streaming = 7.5x" in waterfall
+    assert "vote, pair v1, trial t3: arm-ready 38.0 s standard / 5.0 s streaming = 7.6x" in waterfall
+    sp = nine_trials["report"]["comparisons"][0]["speedup"]
+    assert sp["n_trials"] == 8 and f"{sp['estimate']:.1f}x [" in text  # the headline is on the page ...
+    assert f"{sp['estimate']:.1f}x [" not in waterfall and "n=8" not in waterfall  # ... but on no trial
+
+
+def test_the_page_says_how_many_trials_it_drew(nine_trials):
+    text = nine_trials["text"]
+    assert "titled with the trial's own ratio: first 6 of 9 trials drawn (at most 6 per comparison)." in text
+    assert "vote, pair v1: first 6 of 9 trials drawn" in text  # in the picture too
+    assert "trial t6:" in text and "trial t7:" not in text
+
+
+def test_every_code_the_page_shows_is_defined_on_it(nine_trials):
+    text = nine_trials["text"]
+    excluded = text[text.index("Excluded trials and pods") : text.index("Codes on this page")]
+    codes = text[text.index("Codes on this page") : text.index("Definitions")]
+    assert "trials left out of the speed-up: warm_up 1." in excluded
+    assert "trial t1 (#1) flagged, verdict cold (first trial), excluded." in excluded
+    assert "warm_up\nthe first trial of a measure run, flagged on purpose" in codes
+    assert "verdict cold\nno reason found in a cold run" in codes
+    assert "not a code this version" not in codes
+
+
+def _rule(definition: str):
+    """The interval rule of the page's speed-up definition, read from its words and made Python."""
+    rule = r"interval is exp\((.+?)\), where q is the mean over the counted trials of (.+?) with res = ([\d.]+) s"
+    found = re.search(rule, definition)
+    assert found, definition
+    words = {"mean(ln r)": "m", "sd(ln r)": "sd", "t(0.975, n−1)": "t", "√n": "sqrt(n)", "√(": "sqrt("}
+    words |= {"²": "**2", "·": "*", "−": "-"}
+    python = []
+    for part in found.group(1, 2):
+        for text, code in words.items():
+            part = part.replace(text, code)
+        python.append(part)
+    return python[0], python[1], float(found.group(3))
+
+
+def test_the_printed_interval_follows_the_definition_on_the_page(nine_trials):
+    import math
+    import statistics
+
+    from scipy.stats import t as student_t
+
+    text = nine_trials["text"]
+    definition = text[text.index("\nspeed-up\n") :].split("\n")[2]
+    interval, q_of_trial, res = _rule(definition)
+    trials = nine_trials["report"]["comparisons"][0]["speedup"]["per_trial"]
+    logs = [math.log(t["baseline"] / t["streaming"]) for t in trials]
+    n = len(logs)
+    q = statistics.fmean(eval(q_of_trial, {"res": res, "b": t["baseline"], "s": t["streaming"]}) for t in trials)
+    names = {
+        "m": statistics.fmean(logs),
+        "sd": statistics.stdev(logs),
+        "t": student_t.ppf(0.975, n - 1),
+        "q": q,
+        "n": n,
+    }
+    names["sqrt"] = math.sqrt
+    lo, hi = (math.exp(eval(interval.replace("±", sign), names)) for sign in "-+")
+    printed = re.search(r"(\d+\.\d)x \[(\d+\.\d) to (\d+\.\d)\], n=(\d+)", text)
+    assert printed and printed.groups() == (f"{math.exp(names['m']):.1f}", f"{lo:.1f}", f"{hi:.1f}", str(n))
+    names["q"] = 0.0  # without the clocks' share the rule would print another interval: the words matter
+    assert f"[{math.exp(eval(interval.replace('±', '-'), names)):.1f} to" not in printed.group(0)

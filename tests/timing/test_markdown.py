@@ -15,7 +15,7 @@ def test_headline_row_per_comparison_with_interval_replicas_and_verification(mak
     assert row.endswith("| **unverified**: streaming: no evidence, cold: no evidence, configured: no evidence |")
     assert "Nothing was left out." in text
     assert "<details><summary>Environment</summary>" in text and "| region | not recorded |" in text
-    assert "- **speed-up**: geometric mean" in text
+    assert "- **speed-up**: exp(mean(ln r)), the geometric mean" in text
 
 
 def test_gate_failures_and_exclusions_are_listed(make_report):
@@ -53,3 +53,18 @@ def test_the_reports_warnings_follow_the_headlines(make_report):
     text = render_markdown(report)
     assert "\n- vote, pair v1: two trials: the 95% interval spans 2.0x to 9.0x (4-fold); run more trials.\n" in text
     assert text.index("two trials") < text.index("Nothing was left out.")
+
+
+def test_every_code_the_summary_shows_is_defined_in_it(make_report):
+    report = make_report()
+    report["comparisons"][0]["speedup"]["excluded_trials"] = {"arm-missing": 1, "warm": 1}
+    report["arms"]["vote-standard"]["excluded"] = {"unknown": 2}
+    report["trials"] = [{"id": "t1", "index": 1, "flagged": True, "verdict": "timeout", "reasons": ["slow"]}]
+    text = render_markdown(report)
+    assert "- trial t1 (#1) flagged, verdict timeout (slow), excluded." in text
+    codes = text[text.index("<summary>Codes above</summary>") : text.index("<summary>Environment</summary>")]
+    for code in ("arm-missing", "warm", "unknown", "verdict timeout"):
+        assert f"- **{code}**: " in codes, code
+    assert "- **arm-missing**: one arm of the comparison has no pod in the trial." in codes
+    assert "not a code this version" not in codes
+    assert "Codes above" not in render_markdown(make_report())  # nothing left out: no code to define

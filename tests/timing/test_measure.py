@@ -345,7 +345,7 @@ def test_report_cli_reads_results(tmp_path, capsys):
     assert {p["trial"] for p in doc["pods"]} == {"trial-001", "trial-002"}
     assert main(["report", "--results", str(tmp_path / "results")]) == 0
     out = capsys.readouterr().out
-    assert "trial trial-002 (#2) flagged warm" in out and "excluded" in out
+    assert "trial trial-002 (#2) flagged, verdict warm" in out and "excluded" in out
     assert main(["report", "--results", str(tmp_path / "results"), "--include-flagged", "--json"]) == 0
     assert all(t["included"] for t in json.loads(capsys.readouterr().out)["trials"])
 

@@ -224,3 +224,10 @@ def test_csv_per_trial_rows_carry_arm_ready_beside_the_headline(make_report, tmp
     assert {r["speedup_estimate"] for r in art} == {"6.585"} and {r["baseline_arm"] for r in art} == {"vote-standard"}
     std = [r for r in rows if r["row"] == "trial" and r["arm"] == "vote-standard"]
     assert [r["arm_ready_seconds"] for r in std] == ["41", "45", "39"] and {r["trial_counted"] for r in std} == {""}
+
+
+def test_the_terminal_names_the_interval_rule_the_figures_follow(make_report):
+    from timing.rendering.table import notes
+
+    text = " ".join(notes(make_report()))
+    assert "95% CI from the t distribution on the log ratios, widened for the 1 s clocks" in text

@@ -89,6 +89,7 @@ SPEEDUP_KEYS = {
     "clock_widened",
     "clock_resolution_seconds",
     "drift",
+    "left_out_trials",
 }
 
 
@@ -202,6 +203,11 @@ def test_comparisons(report):
     assert cmp[("largeimage", "fast-10x")]["speedup"]["excluded_trials"] == {"failed": 1}
     # The squashed standard arm's front pod created 3 h earlier is another rollout, not part of this trial.
     assert cmp[("vote", "squashed")]["speedup"]["excluded_trials"] == {"arm-missing": 1}
+    # Each trial left out is named with its reasons, so a picture of that trial can say why.
+    assert slow["speedup"]["left_out_trials"] == [{"trial": "rollout-5", "reasons": ["arm-missing"]}]
+    assert cmp[("largeimage", "fast-10x")]["speedup"]["left_out_trials"] == [
+        {"trial": "rollout-6", "reasons": ["failed"]}
+    ]
     # kubectl dumps carry no ARM or node state: nothing is verified, and nothing claims to be.
     assert v1["verified"]["streaming"] is None and v1["verified"]["cold"] is None and v1["verified"]["reasons"]
 

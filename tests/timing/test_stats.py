@@ -94,6 +94,11 @@ def test_whole_second_figures_never_give_a_zero_width_interval():
     assert lo < 5.0 < hi and hi / lo > 1.5 and out["clock_widened"]
 
 
+def test_clock_variance_of_huge_figures_is_near_zero_not_an_overflow():
+    assert clock_log_variance(10, 2, 1.0) == pytest.approx((1 / 100 + 1 / 4) / 6)
+    assert clock_log_variance(1e200, 1e200, 1.0) == pytest.approx(0.0, abs=1e-300)
+
+
 def test_interval_coverage_with_a_short_arm_read_in_whole_seconds():
     """Seeded simulation: streaming arm 2.4 s, standard 20 s, both read as differences of whole-second
     stamps at random sub-second offsets; at n = 5 the widened interval covers the truth >= 93 %."""

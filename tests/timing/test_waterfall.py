@@ -1,43 +1,18 @@
 import numpy as np
 import pytest
 
+from tests.timing.conftest import waterfall_pod as pod
+from tests.timing.conftest import waterfall_report as report
 from timing.rendering.waterfall import (
     BAND_QUANTILES,
     MAX_PODS_AS_BARS,
     axis_rule,
     band_lanes,
     comparison_title,
+    drawn_words,
     trial_rows,
     trial_title,
 )
-
-
-def pod(name, arm, trial, ready, pull=(1.0, 2.0), cls="cold"):
-    return {
-        "name": name,
-        "arm": arm,
-        "trial": trial,
-        "class": cls,
-        "containers": [{"source": "pulled", "pull_start_seconds": pull[0], "pull_end_seconds": pull[1]}],
-        "scheduled_seconds": 0.0,
-        "started_seconds": ready - 1,
-        "ready_seconds": ready,
-        "app_ready_seconds": None,
-    }
-
-
-def report(pods_per_arm, ready_std=30.0, ready_art=3.0, trials=("1",)):
-    pods = []
-    for trial in trials:
-        for i in range(pods_per_arm):
-            pods.append(pod(f"std-{trial}-{i:05d}", "a-std", trial, ready_std + i % 7, pull=(1.0, ready_std - 2)))
-            pods.append(pod(f"art-{trial}-{i:05d}", "a-art", trial, ready_art + i % 3))
-    arms = {
-        "a-std": {"trials": [{"trial": t} for t in trials]},
-        "a-art": {"trials": [{"trial": t} for t in trials]},
-    }
-    comparison = {"workload": "w", "pair": None, "baseline_arm": "a-std", "streaming_arm": "a-art", "speedup": {}}
-    return {"pods": pods, "arms": arms, "comparisons": [comparison]}
 
 
 def test_up_to_the_limit_one_lane_per_pod_beyond_it_quantile_bands():
@@ -79,3 +54,47 @@ def test_titles_never_hold_a_bare_dash():
     assert comparison_title({"workload": "vote", "pair": None}) == "vote (no pair label)"
     assert comparison_title({"workload": "vote", "pair": "v1"}) == "vote, pair v1"
     assert trial_title(None) == "pods without a trial label" and trial_title("3") == "trial 3"
+
+
+def test_a_trial_row_gives_its_own_ratio_or_why_it_is_left_out():
+    rep = report(2, trials=("1", "2", "3"))
+    rep["comparisons"][0]["speedup"] = {
+        "estimate": 7.6,
+        "ci95": [6.1, 9.5],
+        "n_trials": 2,
+        "per_trial": [
+            {"trial": "1", "baseline": 40.0, "streaming": 5.0, "ratio": 8.0},
+            {"trial": "3", "baseline": 36.0, "streaming": 5.0, "ratio": 7.2, "flags": ["warm_up"]},
+        ],
+        "left_out_trials": [{"trial": "2", "reasons": ["unknown", "warm"]}],
+    }
+    words = [row.words for row in trial_rows(rep)]
+    assert words == [
+        "arm-ready 40.0 s standard / 5.0 s streaming = 8.0x",
+        "left out: unknown, warm",
+        "arm-ready 36.0 s standard / 5.0 s streaming = 7.2x, counted with flag(s) warm_up",
+    ]
+    assert not any("7.6x" in w for w in words)  # never the comparison's headline
+    del rep["comparisons"][0]["speedup"]["left_out_trials"]  # a report that does not name them
+    assert trial_rows(rep)[1].words == "left out: reason not recorded"
+
+
+def test_the_first_trials_are_drawn_and_the_rest_counted():
+    rep = report(1, trials=tuple(str(i) for i in range(1, 10)))
+    rep["arms"]["a-art"]["trials"].append({"trial": "only-streaming"})
+    rows = trial_rows(rep)
+    assert [r.trial for r in rows] == ["1", "2", "3", "4", "5", "6"]
+    assert [r.note for r in rows[:-1]] == [""] * 5
+    assert rows[-1].note == "w (no pair label): first 6 of 10 trials drawn (at most 6 per comparison)"
+    few = trial_rows(report(1, trials=("1", "2")))
+    assert [r.note for r in few] == ["", ""]
+    assert drawn_words(2, 2) == "all 2 trials drawn" and drawn_words(1, 1) == "all 1 trial drawn"
+
+
+def test_a_trial_only_the_streaming_arm_ran_is_drawn_too():
+    rep = report(1, trials=("1",))
+    rep["arms"]["a-art"]["trials"].append({"trial": "2"})
+    rep["pods"].append(pod("art-2", "a-art", "2", 3.0))
+    rows = trial_rows(rep)
+    assert [r.trial for r in rows] == ["1", "2"]
+    assert rows[1].baseline.pods == 0 and rows[1].streaming.pods == 1

@@ -22,7 +22,7 @@ from timing.analysis.classify import (
 from timing.analysis.stats import summarize
 from timing.analysis.streamed import arm_bytes_fetched, node_bytes_fetched
 from timing.model.evidence import Evidence
-from timing.model.kube_time import seconds_between
+from timing.model.kube_time import format_time, seconds_between
 from timing.model.pods import PodInfo
 
 
@@ -127,6 +127,8 @@ def _arm_trials(
                 "pods": len(rs),
                 "classes": dict(sorted(Counter([r.pod_class for r in rs]).items())),
                 "nodes": sorted({p.node for p in pods if p.node}),
+                # When the trial ran, from the pods alone (a dump has no trial manifest).
+                "created_at": format_time(min(t for t in created if t)) if any(created) else None,
                 "arm_ready_seconds": _span(created, [p.ready_at for p in pods]),
                 "arm_started_seconds": _span(created, [p.started_at for p in pods]),
                 "arm_app_ready_seconds": _span(created, [p.app_ready_at for p in pods]),

@@ -24,9 +24,36 @@ SPEEDUP_METRICS = {
 }
 
 
-def _trial_ids(b_trials: list[dict], s_trials: list[dict]) -> list:
+# Reasons a trial is left out besides pod classes and flags (docs/timing.md, "The trial is the unit of evidence").
+ARM_MISSING = "arm-missing"
+NOT_STREAMED = "not_streamed"
+NOT_READY = "not-ready"
+NO_APP_SIGNAL = "no-app-signal"
+
+
+def trial_ids(b_trials: Sequence[Mapping], s_trials: Sequence[Mapping]) -> list:
+    """A comparison's trials: the standard arm's in its order, then those only the streaming arm ran."""
     b_ids = [t["trial"] for t in b_trials]
-    return b_ids + [t["trial"] for t in s_trials if t["trial"] not in set(b_ids)]
+    known = set(b_ids)
+    return b_ids + [t["trial"] for t in s_trials if t["trial"] not in known]
+
+
+def _left_out(metric: str, bt: dict | None, st: dict | None, trial_flags: list[str], include_flagged: bool) -> list:
+    """Why the trial is left out of the ``metric`` speed-up (reason codes), or [] when it is counted."""
+    if bt is None or st is None:
+        return [ARM_MISSING]
+    # A streaming-arm pod the node shows did not stream leaves the trial out (not_streamed).
+    if st.get("not_streamed_pods"):
+        return [NOT_STREAMED]
+    bad = sorted({c for t in (bt, st) for c in t["classes"] if c != COLD})
+    if bad:
+        return bad
+    if trial_flags and not include_flagged:
+        return trial_flags
+    key = SPEEDUP_METRICS[metric][0]
+    if bt[key] is None or st[key] is None:
+        return [NOT_READY if metric != "arm_app_ready" else NO_APP_SIGNAL]
+    return []
 
 
 def speedup(
@@ -36,33 +63,25 @@ def speedup(
     flags: Mapping[object, Sequence[str]] | None = None,
     include_flagged: bool = False,
 ) -> dict:
-    """Per-trial ratios of ``metric`` and their estimate; ``flags``: trial -> reason codes that leave it out."""
+    """Per-trial ratios of ``metric`` and their estimate; ``flags``: trial -> reason codes that leave it out.
+
+    ``left_out_trials`` names each trial left out with its reasons; ``excluded_trials`` counts them by reason.
+    """
     key, resolution = SPEEDUP_METRICS[metric]
     b_by, s_by = {t["trial"]: t for t in b_trials}, {t["trial"]: t for t in s_trials}
     flags = flags or {}
     excluded: Counter = Counter()
-    per_trial = []
-    for trial in _trial_ids(b_trials, s_trials):
+    per_trial, left_out = [], []
+    for trial in trial_ids(b_trials, s_trials):
         bt, st = b_by.get(trial), s_by.get(trial)
-        if bt is None or st is None:
-            excluded["arm-missing"] += 1
-            continue
-        # A streaming-arm pod the node shows did not stream leaves the trial out (not_streamed).
-        if st.get("not_streamed_pods"):
-            excluded["not_streamed"] += 1
-            continue
-        bad = sorted({c for t in (bt, st) for c in t["classes"] if c != COLD})
-        if bad:
-            excluded.update(bad)
-            continue
         trial_flags = sorted(flags.get(trial) or ())
-        if trial_flags and not include_flagged:
-            excluded.update(trial_flags)
+        reasons = _left_out(metric, bt, st, trial_flags, include_flagged)
+        if reasons:
+            excluded.update(reasons)
+            left_out.append({"trial": trial, "reasons": reasons})
             continue
-        if bt[key] is None or st[key] is None:
-            excluded["not-ready" if metric != "arm_app_ready" else "no-app-signal"] += 1
-            continue
-        entry = {"trial": trial, "baseline": bt[key], "streaming": st[key], "ratio": ratio(bt[key], st[key])}
+        b, s = b_by[trial][key], s_by[trial][key]  # both arms ran: _left_out said arm-missing otherwise
+        entry = {"trial": trial, "baseline": b, "streaming": s, "ratio": ratio(b, s)}
         if trial_flags:
             entry["flags"] = trial_flags
         per_trial.append(entry)
@@ -71,7 +90,13 @@ def speedup(
     result["clock_resolution_seconds"] = resolution
     logs = [math.log(t["ratio"]) for t in per_trial if t["ratio"]]
     result["drift"] = drift(logs)
-    return {"metric": metric, "per_trial": per_trial, **result, "excluded_trials": dict(sorted(excluded.items()))}
+    return {
+        "metric": metric,
+        "per_trial": per_trial,
+        **result,
+        "excluded_trials": dict(sorted(excluded.items())),
+        "left_out_trials": left_out,
+    }
 
 
 def _median(values) -> float | None:

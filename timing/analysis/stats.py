@@ -87,14 +87,21 @@ def trial_speedup(ratios: Sequence[float], clock_variances: Sequence[float] | No
         return out
     mean = float(logs.mean())
     sd = float(logs.std(ddof=1))
-    clock = math.fsum(q for _r, q in kept) / n
-    half = float(t975(n - 1)) * math.sqrt(sd * sd + clock) / math.sqrt(n)
+    clock = [q for _r, q in kept]
+    half = float(t975(n - 1)) * math.sqrt(widened_log_variance(logs.tolist(), clock)) / math.sqrt(n)
     out["estimate"] = math.exp(mean)
     out["ci95"] = [math.exp(mean - half), math.exp(mean + half)]
-    out["clock_widened"] = clock > 0
+    out["clock_widened"] = any(q > 0 for q in clock)
     out["trials_needed"] = trials_needed(sd)
     out["trials_needed_range"] = trials_needed_range(sd, n)
     return out
+
+
+def widened_log_variance(logs: Sequence[float], clock_variances: Sequence[float]) -> float:
+    """sd(ln r)² + q, q the mean of the per-trial ``clock_variances``: the one variance every interval
+    on trial log ratios uses (the headline's, and each run's side of `compare`). Needs 2 or more logs."""
+    sd2 = float(np.var(np.asarray(logs, dtype=float), ddof=1))
+    return sd2 + math.fsum(clock_variances) / len(logs)
 
 
 def clock_log_variance(baseline: float, streaming: float, resolution: float) -> float:
@@ -103,7 +110,8 @@ def clock_log_variance(baseline: float, streaming: float, resolution: float) -> 
     resolution²/6, and ln x moves by about error/x."""
     if baseline <= 0 or streaming <= 0:
         return 0.0
-    return resolution * resolution / 6.0 * (1.0 / baseline**2 + 1.0 / streaming**2)
+    # Squares of the quotients, not of the figures: a large figure underflows to 0 instead of overflowing.
+    return ((resolution / baseline) ** 2 + (resolution / streaming) ** 2) / 6.0
 
 
 def trials_needed_range(sd_log: float, n: int) -> list[int | None]:

@@ -26,22 +26,29 @@ def _report_file(path: Path, flag: str) -> dict:
     return doc
 
 
-def _results_report(path: Path) -> dict:
+def _results_report(path: Path, flag: str) -> dict:
     """The very report `report --results DIR` builds, with its defaults (which trials count, and so on)."""
     from timing.cli.parser import build_parser
     from timing.cli.report import build_for
 
     args = build_parser().parse_args(["report", "--results", str(path)])
-    return build_for(args) or {}  # with --results, build_for gives a report or raises
+    try:
+        return build_for(args) or {}  # with --results, build_for gives a report or raises
+    except UsageError as error:
+        # The reader names the flag it was given; the user gave A or B, so the message names that.
+        words = str(error)
+        words = words.removeprefix("--results ") if words.startswith("--results ") else f"{path}: {words}"
+        raise UsageError(f"{flag} {words}") from None
 
 
 def load_run(text: str, flag: str) -> dict:
     path = Path(text).expanduser()
     if path.is_dir():
-        return _results_report(path)
+        return _results_report(path, flag)
     if path.is_file():
         return _report_file(path, flag)
-    raise UsageError(f"{flag} {text}: no such file or folder; give a results folder or a report --json FILE")
+    what = "not a regular file or folder" if path.exists() else "no such file or folder"
+    raise UsageError(f"{flag} {text}: {what}; give a results folder or a report --json FILE")
 
 
 def _write_json(target: str, result: dict) -> None:
@@ -50,11 +57,12 @@ def _write_json(target: str, result: dict) -> None:
     if target == "-":
         option = orjson.OPT_INDENT_2 if sys.stdout.isatty() else 0
         sys.stdout.write(orjson.dumps(result, option=option).decode() + "\n")
+        sys.stdout.flush()  # inside the caller's BrokenPipeError guard, not at exit
         return
     try:
         Path(target).write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2) + b"\n")
     except OSError as error:
-        raise TimingError(f"writing {error.filename}: {error.strerror}") from None
+        raise TimingError(f"--json {target}: writing it failed: {error.strerror or error}") from None
     print(f"wrote {target} ({len(result['comparisons'])} comparison(s) in both runs)", file=sys.stderr)
 
 
@@ -72,6 +80,7 @@ def cmd_compare(args) -> int:
             from timing.rendering.table import console_for
 
             print_compare(result, args.a, args.b, console_for(sys.stdout))
+            sys.stdout.flush()
     except BrokenPipeError:
         stdout_closed()
     return ExitStatus.OK

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from contract import DEFAULT_NAMESPACE
 from timing.cli.access import check_kubeconfig, connect
-from timing.cli.parser import PROG
+from timing.cli.parser import invoked_as
 from timing.errors import ExitStatus, TimingError, UsageError
 from timing.sources.stack import PULUMI_MISSING
 
@@ -99,7 +100,7 @@ def _summary(args, console, manifests: list[dict], seed: int) -> int:
     console.print(f"{len(manifests)} trial(s) written to {args.results}; {len(flagged)} flagged (seed {seed}).")
     for m in flagged:
         console.print(f"  [yellow]{m['id']}[/yellow] #{m['index']} {m['verdict']}: {'; '.join(m['reasons'])}")
-    console.print(f"analyse with: {PROG} report --results {args.results}")
+    console.print(f"analyse with: {invoked_as(sys.argv[0])} report --results {args.results}")
     # The first trial is flagged on purpose (registry warming), which is no failure of the run.
     return ExitStatus.OK if not unexpected else ExitStatus.FLAGGED
 

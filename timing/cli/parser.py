@@ -3,31 +3,34 @@
 from __future__ import annotations
 
 import argparse
+import math
+import sys
+from pathlib import Path
 
 from contract import DEFAULT_NAMESPACE
 from timing.errors import UsageError
 
-PROG = "venv/bin/python -m timing"
+MODULE_PROG = "python -m timing"
 PLOT_FORMATS = ("png", "pdf", "svg")
 
-REPORT_EXAMPLES = f"""examples:
-  {PROG} report --stack dev                                    every arm, live (needs PULUMI_CONFIG_PASSPHRASE)
-  {PROG} report --results results --plot waterfall.png         what measure wrote, with a picture
-  {PROG} report --pods pods.json --events events.json --json report.json
-  {PROG} report --pods pods.json --events events.json --nodes nodes.json   with node facts and labels
-  {PROG} report --reference                                    the seeds' figures alone
-  {PROG} report --results results --html report.html --markdown summary.md   pages to hand on
-  {PROG} report --results results --fail-below 2 --require-verified          a CI gate: exit 3 when it fails
+REPORT_EXAMPLES = """examples:
+  {prog} report --stack dev                                    every arm, live (needs PULUMI_CONFIG_PASSPHRASE)
+  {prog} report --results results --plot waterfall.png         what measure wrote, with a picture
+  {prog} report --pods pods.json --events events.json --json report.json
+  {prog} report --pods pods.json --events events.json --nodes nodes.json   with node facts and labels
+  {prog} report --reference                                    the seeds' figures alone
+  {prog} report --results results --html report.html --markdown summary.md   pages to hand on
+  {prog} report --results results --fail-below 2 --require-verified          a CI gate: exit 3 when it fails
 """
-COMPARE_EXAMPLES = f"""examples:
-  {PROG} compare before.json after.json                        two reports written with report --json FILE
-  {PROG} compare results-v1 results-v2 --json                  two results folders, as JSON
+COMPARE_EXAMPLES = """examples:
+  {prog} compare before.json after.json                        two reports written with report --json FILE
+  {prog} compare results-v1 results-v2 --json                  two results folders, as JSON
 """
-MEASURE_EXAMPLES = f"""examples:
-  {PROG} measure --stack dev --reset purge --trials 10         purge node caches between trials
-  {PROG} measure --stack dev --reset recycle --trials 5        fresh nodes every trial (pulumi up)
-  {PROG} measure --stack dev --warm --trials 3                 warm restarts on purpose (seed 004)
-  {PROG} measure --stack dev --reset purge --trials auto --precision 10% --max-trials 15
+MEASURE_EXAMPLES = """examples:
+  {prog} measure --stack dev --reset purge --trials 10         purge node caches between trials
+  {prog} measure --stack dev --reset recycle --trials 5        fresh nodes every trial (pulumi up)
+  {prog} measure --stack dev --warm --trials 3                 warm restarts on purpose (seed 004)
+  {prog} measure --stack dev --reset purge --trials auto --precision 10% --max-trials 15
 """
 
 
@@ -46,8 +49,8 @@ def _positive(kind):
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"{text} must be greater than 0")
+        if not math.isfinite(value) or value <= 0:  # nan compares false with everything: a gate that never fails
+            raise argparse.ArgumentTypeError(f"{text} must be a finite number greater than 0")
         return value
 
     return parse
@@ -216,11 +219,21 @@ def _add_measure_args(m: argparse.ArgumentParser) -> None:
     m.add_argument("--seed", type=int, default=None, metavar="N", help="seed of the random round and scale-up order")
 
 
-def build_parser() -> Parser:
+def invoked_as(argv0: str) -> str:
+    """The command as the user typed it: the console script's name, or ``python -m timing`` for the module."""
+    name = Path(argv0).name
+    return MODULE_PROG if name in ("", "-c", "__main__.py") else name
+
+
+def build_parser(prog: str | None = None) -> Parser:
+    prog = prog or invoked_as(sys.argv[0])
+    report_examples, compare_examples, measure_examples = (
+        text.format(prog=prog) for text in (REPORT_EXAMPLES, COMPARE_EXAMPLES, MEASURE_EXAMPLES)
+    )
     parser = Parser(
-        prog=PROG,
+        prog=prog,
         description="Pod start-up timing of the artifact-streaming A/B experiment (docs/timing.md defines every figure).",
-        epilog=REPORT_EXAMPLES + COMPARE_EXAMPLES + MEASURE_EXAMPLES,
+        epilog=report_examples + compare_examples + measure_examples,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
@@ -247,7 +260,7 @@ def build_parser() -> Parser:
             "per-arm figures and per-trial speed-ups from a cluster, kubectl dumps or a results folder",
             "Per-arm pod figures and the per-trial speed-up, with what was and was not verified. Exit status: "
             "0 done, 3 a CI gate failed (--fail-below, --require-verified), 2 a usage mistake, 1 a failure.",
-            REPORT_EXAMPLES,
+            report_examples,
         )
     )
     _add_compare_args(
@@ -256,7 +269,7 @@ def build_parser() -> Parser:
             "two runs side by side: the ratio of their speed-ups, with an interval",
             "Per comparison present in both runs: speed-up of B / speed-up of A, its Welch 95% interval over the "
             "per-trial log ratios, and whether the runs differ (docs/timing.md).",
-            COMPARE_EXAMPLES,
+            compare_examples,
             cluster=False,
         )
     )
@@ -265,7 +278,7 @@ def build_parser() -> Parser:
             "measure",
             "run N cold-start trials of the experiment's workloads",
             "Repeated trials: reset caches, check the nodes, roll out both arms, snapshot, verify.",
-            MEASURE_EXAMPLES,
+            measure_examples,
         )
     )
     return parser

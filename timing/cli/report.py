@@ -38,25 +38,33 @@ def _check_report_args(args) -> None:
         raise UsageError("--events needs --pods: events alone do not say which arm a pod is in")
     if args.nodes and not (args.pods or args.results):
         raise UsageError("--nodes needs --pods or --results: it adds node facts to the pods those read")
-    for flag, target in (
-        ("--csv", args.csv),
-        ("--plot", args.plot),
-        ("--html", args.html),
-        ("--markdown", args.markdown),
-        ("--crossover-plot", args.crossover_plot),
-        ("--json", args.json if args.json != "-" else None),
-    ):
-        if target:
-            folder = Path(target).expanduser().resolve().parent
-            if not folder.is_dir():
-                raise UsageError(f"{flag} {target}: the folder {folder} does not exist")
+    _check_output_paths(args)
+    check_kubeconfig(args)
+
+
+REPORT_FILES = ("--csv", "--plot", "--html", "--markdown", "--crossover-plot")
+
+
+def _check_output_paths(args) -> None:
+    """Every file flag names a file in an existing folder; `-` (stdout) is for --json alone."""
+    targets = {flag: getattr(args, flag[2:].replace("-", "_")) for flag in REPORT_FILES}
+    targets["--json"] = args.json if args.json != "-" else None
+    for flag, target in targets.items():
+        if target is None:
+            continue
+        if not target.strip():
+            raise UsageError(f"{flag}: an empty file name (an unset variable?); give the file to write")
+        if target == "-":
+            raise UsageError(f"{flag} -: only --json writes to standard output; give the file to write")
+        folder = Path(target).expanduser().resolve().parent
+        if not folder.is_dir():
+            raise UsageError(f"{flag} {target}: the folder {folder} does not exist")
     for flag, target in (("--plot", args.plot), ("--crossover-plot", args.crossover_plot)):
         suffix = Path(target).suffix.lower().lstrip(".") if target else None
         if target and suffix not in PLOT_FORMATS:
             raise UsageError(
                 f"{flag} {target}: unsupported picture format {suffix or '(none)'!r}; allowed: {', '.join(PLOT_FORMATS)}"
             )
-    check_kubeconfig(args)
 
 
 def _image_info(path: str | None) -> dict | None:
@@ -158,6 +166,12 @@ def build_for(args) -> dict | None:
     _check_report_args(args)
     image_info = _image_info(args.image_info)
     if args.reference and not _is_offline(args) and not (args.stack or args.kubeconfig or args.context):
+        asked = [flag for flag in REPORT_FILES if getattr(args, flag[2:].replace("-", "_"))]
+        if asked:
+            raise UsageError(
+                f"{', '.join(asked)}: --reference alone holds no measured run to draw or tabulate; "
+                "add --results, --pods or a cluster (--json writes the reference figures)"
+            )
         return None
     with _no_cyclic_gc():
         loaded = _load(args)

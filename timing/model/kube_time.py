@@ -43,6 +43,11 @@ def format_micro_time(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def format_time(dt: datetime) -> str:
+    """RFC 3339 in whole seconds, as the API prints ``Time`` fields (``creationTimestamp``)."""
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def seconds_between(start: datetime | None, end: datetime | None) -> float | None:
     if start is None or end is None:
         return None

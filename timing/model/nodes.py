@@ -1,4 +1,4 @@
-"""Facts of a Node object that can change a measurement: its image, kubelet, containerd, size, zone.
+"""Facts of a Node object that can change a measurement: its image, kubelet, containerd, size, region, zone.
 
 Read from ``kubectl get nodes -o json`` items (live or ``report --nodes``), recorded per trial by
 ``measure``; docs/timing.md ("Node facts") names each field's source.
@@ -11,10 +11,11 @@ from collections.abc import Iterable, Mapping
 NODE_IMAGE_LABEL = "kubernetes.azure.com/node-image-version"
 VM_SIZE_LABEL = "node.kubernetes.io/instance-type"
 ZONE_LABEL = "topology.kubernetes.io/zone"
+REGION_LABEL = "topology.kubernetes.io/region"
 
 
 def node_facts(node: Mapping) -> dict:
-    """Node image version, kubelet and containerd versions, VM size, zone, OS image; None where absent."""
+    """Node image version, kubelet and containerd versions, VM size, region, zone, OS image; None where absent."""
     labels = (node.get("metadata") or {}).get("labels") or {}
     info = (node.get("status") or {}).get("nodeInfo") or {}
     return {
@@ -24,6 +25,7 @@ def node_facts(node: Mapping) -> dict:
         "os_image": info.get("osImage"),
         "kernel_version": info.get("kernelVersion"),
         "vm_size": labels.get(VM_SIZE_LABEL),
+        "region": labels.get(REGION_LABEL),
         "zone": labels.get(ZONE_LABEL),
     }
 

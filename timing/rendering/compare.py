@@ -15,7 +15,9 @@ DIFFER_WORDS = {True: "yes", False: "no", None: "cannot say"}
 
 def ratio_words(entry: Mapping) -> str:
     if entry.get("ratio") is None:
-        return "no ratio"
+        # As `report`: below two trials there is no estimate, not a point ratio.
+        n = min(int((entry.get(side) or {}).get("n_trials") or 0) for side in ("a", "b"))
+        return f"no estimate (n={n})"
     ci = entry.get("ci95")
     return f"{entry['ratio']:.2f}x" + (f" [{ci[0]:.2f} to {ci[1]:.2f}]" if ci else ", no interval")
 
@@ -30,7 +32,10 @@ def print_compare(result: Mapping, a_label: str, b_label: str, console: Console)
         t.add_column(header, overflow="fold")
     for c in result.get("comparisons") or ():
         t.add_row(comparison_title(c), _side(c["a"]), _side(c["b"]), ratio_words(c), DIFFER_WORDS[c.get("differ")])
-    t.caption = "Welch 95% interval on the per-trial log ratios; differ: the interval leaves out 1"
+    t.caption = (
+        "Welch 95% interval on the per-trial log ratios, widened for the clocks as each headline is; "
+        "differ: the interval leaves out 1"
+    )
     if result.get("comparisons"):
         console.print(t)
     else:
@@ -43,5 +48,7 @@ def print_compare(result: Mapping, a_label: str, b_label: str, console: Console)
             )
     if any(c.get("differ") is None for c in result.get("comparisons") or ()):
         console.print(
-            "- cannot say: a run has fewer than 2 counted trials, or neither run's trials vary.", highlight=False
+            "- cannot say: a run has fewer than 2 counted trials (no estimate), or neither run's trials vary "
+            "and no clock resolution is recorded.",
+            highlight=False,
         )

@@ -48,11 +48,17 @@ def _values(records: Iterable[Mapping], names: tuple[str, ...]) -> list[str]:
 
 
 def _dates(report: Mapping) -> str:
+    """UTC days the trials ran: the manifests' start times, else the first pod creation of each arm's trial."""
     starts = sorted(str(t["started_at"]) for t in report.get("trials") or () if t.get("started_at"))
+    source = "from the trial manifests' start times"
+    if not starts:
+        arm_trials = [t for a in (report.get("arms") or {}).values() for t in a.get("trials") or ()]
+        starts = sorted(str(t["created_at"]) for t in arm_trials if t.get("created_at"))
+        source = "from pod creation times"
     if not starts:
         return NOT_RECORDED
     first, last = starts[0][:10], starts[-1][:10]
-    return first if first == last else f"{first} to {last}"
+    return f"{first if first == last else f'{first} to {last}'} (UTC, {source})"
 
 
 def _trial_count(report: Mapping) -> str:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from timing.analysis.gating import is_verified
+from timing.rendering.definitions import CODES, VERDICT_PREFIX
 from timing.rendering.forest import speedup_words
+from timing.rendering.numbers import count_text
 from timing.rendering.waterfall import comparison_title
 
 CHECK_WORDS = {True: "yes", False: "NO (contradicted)", None: "no evidence"}
@@ -29,8 +32,8 @@ class Headline:
 
 def _per_arm(value: object, c: Mapping) -> str | None:
     """A per-arm figure given as a number, or as {arm name or side: number}."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"{value:g}"
+    if _is_number(value):
+        return count_text(value)
     if isinstance(value, Mapping):
         b = value.get(c.get("baseline_arm"), value.get("baseline", value.get("standard")))
         s = value.get(c.get("streaming_arm"), value.get("streaming"))
@@ -39,8 +42,12 @@ def _per_arm(value: object, c: Mapping) -> str | None:
     return None
 
 
+def _is_number(value: object) -> TypeGuard[float]:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _number(value: object) -> str:
-    return f"{value:g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "?"
+    return count_text(value) if _is_number(value) else "?"
 
 
 def _pods_per_trial(report: Mapping, arm: str) -> str:
@@ -103,8 +110,30 @@ def exclusions(report: Mapping) -> list[str]:
         if t.get("flagged"):
             state = "included" if t.get("included") else "excluded"
             reasons = "; ".join(str(r) for r in t.get("reasons") or ()) or "no reason recorded"
-            out.append(f"trial {t.get('id')} (#{t.get('index')}) flagged {t.get('verdict')} ({reasons}), {state}.")
+            verdict = f"{VERDICT_PREFIX}{t.get('verdict')}"
+            out.append(f"trial {t.get('id')} (#{t.get('index')}) flagged, {verdict} ({reasons}), {state}.")
     for name, a in (report.get("arms") or {}).items():
         if a.get("excluded"):
             out.append(f"{name}: pods left out of the pod figures: {_counts(a['excluded'])} (of {a.get('pods')}).")
     return out
+
+
+def codes_shown(report: Mapping) -> list[str]:
+    """Every code the exclusions, the cautions and the waterfall titles of a page show, in a fixed order."""
+    codes: dict[str, None] = {}
+    for c in report.get("comparisons") or ():
+        sp = c.get("speedup") or {}
+        codes.update(dict.fromkeys(sp.get("excluded_trials") or {}))
+        for t in sp.get("left_out_trials") or ():
+            codes.update(dict.fromkeys(t.get("reasons") or ()))
+        codes.update(dict.fromkeys(c.get("flags") or ()))
+        for w in c.get("warnings") or ():  # "node_image_mismatch: trial ...", "drift: the ... ratio trends ..."
+            head = str(w).split(":", 1)[0]
+            if head in CODES:
+                codes[head] = None
+    for t in report.get("trials") or ():
+        if t.get("flagged"):
+            codes[f"{VERDICT_PREFIX}{t.get('verdict')}"] = None
+    for a in (report.get("arms") or {}).values():
+        codes.update(dict.fromkeys(a.get("excluded") or {}))
+    return list(codes)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from html import escape
 
-from timing.rendering.definitions import DEFINITIONS
+from timing.rendering.definitions import DEFINITIONS, code_definitions
 from timing.rendering.environment import environment
-from timing.rendering.headline import cautions, exclusions, headlines
-from timing.rendering.waterfall import axis_rule, comparison_title, trial_rows
+from timing.rendering.headline import cautions, codes_shown, exclusions, headlines
+from timing.rendering.waterfall import axis_rule, comparison_title, comparison_trials, drawn_words, trial_rows
 
 TITLE = "ACR artifact streaming A/B: pod start-up report"
 STYLE = """
@@ -70,7 +70,9 @@ def _pictures(report: Mapping) -> tuple[str, str]:
         mine = [r for r in rows if r.comparison is c]
         if mine:
             svg = svg_of(waterfall_figure(mine, rule), salt=f"waterfall-{i}")
-            parts.append(f"<h3>{escape(comparison_title(c))}</h3>" + _figure(svg, "Both arms per trial."))
+            total = len(comparison_trials(report, c))
+            caption = f"Both arms per trial, titled with the trial's own ratio: {drawn_words(len(mine), total)}."
+            parts.append(f"<h3>{escape(comparison_title(c))}</h3>" + _figure(svg, caption))
     return forest, "\n".join(parts) or "<p>No comparison, so no waterfall.</p>"
 
 
@@ -81,6 +83,9 @@ def _facts(pairs) -> str:
 def render_html(report: Mapping) -> str:
     forest, waterfalls = _pictures(report)
     excluded = _list(exclusions(report)) or "<p>Nothing was left out.</p>"
+    codes = code_definitions(codes_shown(report))
+    if codes:
+        excluded += "<h3>Codes on this page</h3>" + _facts(codes)
     body = "\n".join(
         (
             f"<h1>{escape(TITLE)}</h1>",

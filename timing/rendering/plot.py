@@ -1,4 +1,7 @@
-"""Pictures of a report: the forest plot of every comparison above the waterfall, both arms per trial."""
+"""Pictures of a report: the forest plot of every comparison above the waterfall, both arms per trial.
+
+Each trial row is titled with that trial's own ratio (or why it is left out); the headline is the forest plot's.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import io
 import re
 from collections.abc import Mapping, Sequence
 
-from timing.rendering.forest import draw_forest, forest_rows, speedup_words
+from timing.rendering.forest import draw_forest, forest_rows
 from timing.rendering.waterfall import (
     PHASES,
     ArmPanel,
@@ -24,6 +27,7 @@ WIDTH_INCHES = 12.0
 # Fixed margins in inches, so the layout needs no second drawing pass (bbox "tight" doubled the time).
 TOP, BOTTOM_LEGEND = 0.3, 0.6
 ABOVE_ROW, BELOW_ROW = 0.75, 0.55  # the comparison line and panel titles; the axis label and ticks
+NOTE = 0.3  # under a comparison's last row: how many of its trials were drawn, when not all
 COLUMNS = ((1.0, 4.9), (6.9, 4.9))  # (left, width) of the standard and the streaming panel
 FOREST_LEFT, FOREST_TITLE = 4.0, 0.4
 
@@ -38,7 +42,8 @@ def _pyplot():
 
 
 def _panel_title(panel: ArmPanel) -> str:
-    what = f"quantiles of {panel.pods} pods" if panel.banded else f"{panel.pods} pods"
+    pods = f"{panel.pods} pod" if panel.pods == 1 else f"{panel.pods} pods"
+    what = f"quantiles of {pods}" if panel.banded else pods
     odd = f", {panel.not_cold} not cold" if panel.banded and panel.not_cold else ""
     return f"{panel.arm} ({panel.side}): {what}{odd}"
 
@@ -105,6 +110,10 @@ class _Sheet:
     def skip(self, inches: float) -> None:
         self.y += inches
 
+    def line(self, left: float, text: str) -> None:
+        """One line of text at the current line (nothing advances)."""
+        self.fig.text(left / WIDTH_INCHES, 1 - (self.y + NOTE / 2) / self.height, text, fontsize=9, va="center")
+
 
 def _draw_rows(sheet: _Sheet, rows: Sequence[TrialRow], rule: AxisRule) -> None:
     for row in rows:
@@ -114,9 +123,11 @@ def _draw_rows(sheet: _Sheet, rows: Sequence[TrialRow], rule: AxisRule) -> None:
         draw_panel(left, row.baseline, rule)
         draw_panel(sheet.place(*COLUMNS[1], h), row.streaming, rule)
         sheet.skip(h + BELOW_ROW)
-        speedup = speedup_words(row.comparison.get("speedup"))
+        if row.note:
+            sheet.line(COLUMNS[0][0], row.note)
+            sheet.skip(NOTE)
         left.annotate(
-            f"{comparison_title(row.comparison)}, {trial_title(row.trial)}: speed-up {speedup}",
+            f"{comparison_title(row.comparison)}, {trial_title(row.trial)}: {row.words}",
             xy=(0, 1),
             xycoords="axes fraction",
             xytext=(0, 18),
@@ -134,7 +145,7 @@ def _draw_forest(sheet: _Sheet, rows) -> None:
 
 
 def _rows_height(rows: Sequence[TrialRow]) -> float:
-    return sum(_axes_height(r) + ABOVE_ROW + BELOW_ROW for r in rows)
+    return sum(_axes_height(r) + ABOVE_ROW + BELOW_ROW + (NOTE if r.note else 0) for r in rows)
 
 
 def waterfall_figure(rows: Sequence[TrialRow], rule: AxisRule):

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from timing.analysis.stats import STAT_KEYS
+from timing.rendering.numbers import count_text
 from timing.rendering.reference import measured_rows, reference_rows
 
 
@@ -147,8 +148,8 @@ def comparison_tables(report: dict) -> list[Table]:
                 fmt_size(img.get("size_bytes") or main_image(s).get("size_bytes")),
                 fmt_s(_median_of(p["baseline"] for p in per_trial)),
                 fmt_s(_median_of(p["streaming"] for p in per_trial)),
-                _fmt_sides(c.get("replicas"), "{:g}"),
-                _fmt_sides(c.get("pods_per_node"), "{:.3g}"),
+                _fmt_sides(c.get("replicas")),
+                _fmt_sides(c.get("pods_per_node")),
                 fmt_speedup(c["speedup"]),
                 fmt_verified_short(c.get("verified")),
             )
@@ -156,11 +157,11 @@ def comparison_tables(report: dict) -> list[Table]:
     return tables
 
 
-def _fmt_sides(sides: dict | None, fmt: str) -> str:
-    """``10/1``: a figure of the standard arm, then of the streaming arm ("?" when unknown)."""
+def _fmt_sides(sides: dict | None) -> str:
+    """``10/1``: a count of the standard arm, then of the streaming arm ("?" when unknown)."""
     if not sides:
         return "-"
-    return "/".join("?" if sides.get(k) is None else fmt.format(sides[k]) for k in ("baseline", "streaming"))
+    return "/".join("?" if sides.get(k) is None else count_text(sides[k]) for k in ("baseline", "streaming"))
 
 
 def fmt_verified_short(v: dict | None) -> str:
@@ -260,11 +261,14 @@ def notes(report: dict) -> list[str]:
     for t in report.get("trials") or ():
         if t["flagged"]:
             state = "included" if t["included"] else "excluded"
-            out.append(f"trial {t['id']} (#{t['index']}) flagged {t['verdict']} ({'; '.join(t['reasons'])}), {state}.")
+            out.append(
+                f"trial {t['id']} (#{t['index']}) flagged, verdict {t['verdict']} ({'; '.join(t['reasons'])}), {state}."
+            )
     if report["comparisons"]:
         out.append(
             "speed-up = geometric mean over trials of (standard arm-ready / streaming arm-ready); "
-            "95% CI from the t distribution on the log ratios; arm-ready = last pod Ready - first pod created."
+            "95% CI from the t distribution on the log ratios, widened for the 1 s clocks (docs/timing.md); "
+            "arm-ready = last pod Ready - first pod created."
         )
     return out
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from timing.analysis.speedup import trial_ids
+
 MAX_TRIALS_PLOTTED = 6
 MAX_PODS_AS_BARS = 40
 BAND_QUANTILES = (0, 5, 10, 25, 50, 75, 90, 95, 100)
@@ -54,6 +56,8 @@ class TrialRow:
     trial: object
     baseline: ArmPanel
     streaming: ArmPanel
+    words: str  # the trial's own ratio, or why the speed-up left it out: never the comparison's headline
+    note: str = ""  # on a comparison's last row drawn, when trials were left out of the picture
 
 
 @dataclass
@@ -122,19 +126,47 @@ def arm_panel(arm: str, side: str, pods: Sequence[Mapping]) -> ArmPanel:
     return ArmPanel(arm, side, len(pods), lanes, banded, not_cold)
 
 
+def comparison_trials(report: Mapping, c: Mapping) -> list:
+    """The comparison's trials as the speed-up takes them: the standard arm's, then the streaming arm's own."""
+    arms = report.get("arms") or {}
+    b, s = ((arms.get(c[k]) or {}).get("trials") or [] for k in ("baseline_arm", "streaming_arm"))
+    return trial_ids(b, s)
+
+
+def drawn_words(drawn: int, total: int) -> str:
+    if drawn == total:
+        return f"all {total} trial{'' if total == 1 else 's'} drawn"
+    return f"first {drawn} of {total} trials drawn (at most {MAX_TRIALS_PLOTTED} per comparison)"
+
+
+def trial_words(c: Mapping, trial: object) -> str:
+    """The trial's own arm-ready ratio (standard/streaming), or why the speed-up left it out."""
+    sp = c.get("speedup") or {}
+    entry = next((t for t in sp.get("per_trial") or () if t.get("trial") == trial), None)
+    if entry and entry.get("counted", True) is not False and entry.get("ratio") is not None:
+        b, s = entry["baseline"], entry["streaming"]
+        text = f"arm-ready {b:.1f} s standard / {s:.1f} s streaming = {entry['ratio']:.1f}x"
+        flags = entry.get("flags")
+        return text + (f", counted with flag(s) {', '.join(flags)}" if flags else "")
+    left = next((t for t in sp.get("left_out_trials") or () if t.get("trial") == trial), None)
+    reasons = ", ".join(str(r) for r in left.get("reasons") or ()) if left else ""
+    return f"left out: {reasons or 'reason not recorded'}"
+
+
 def trial_rows(report: Mapping) -> list[TrialRow]:
-    """Both arms of every comparison, per trial (the first MAX_TRIALS_PLOTTED of the baseline arm)."""
+    """Both arms of every comparison, per trial (its first MAX_TRIALS_PLOTTED, see comparison_trials)."""
     by_arm_trial: dict[tuple, list[Mapping]] = defaultdict(list)
     for p in report.get("pods") or ():
         by_arm_trial[(p.get("arm"), p.get("trial"))].append(p)
     rows = []
     for c in report.get("comparisons") or ():
-        base_arm = (report.get("arms") or {}).get(c["baseline_arm"]) or {}
-        for t in (base_arm.get("trials") or [])[:MAX_TRIALS_PLOTTED]:
-            trial = t.get("trial")
+        trials = comparison_trials(report, c)
+        for trial in trials[:MAX_TRIALS_PLOTTED]:
             b = arm_panel(c["baseline_arm"], "standard", by_arm_trial.get((c["baseline_arm"], trial), []))
             s = arm_panel(c["streaming_arm"], "streaming", by_arm_trial.get((c["streaming_arm"], trial), []))
-            rows.append(TrialRow(c, trial, b, s))
+            rows.append(TrialRow(c, trial, b, s, trial_words(c, trial)))
+        if len(trials) > MAX_TRIALS_PLOTTED:
+            rows[-1].note = f"{comparison_title(c)}: {drawn_words(MAX_TRIALS_PLOTTED, len(trials))}"
     return rows
 
 
