@@ -41,30 +41,11 @@ def kubelet_versions(nodes: Sequence[Mapping] | None) -> dict[str, tuple[int, in
     return out
 
 
-def includes_waiting(c: dict, kubelet: tuple[int, int] | None) -> bool | None:
-    """Does a container's ``pull_seconds`` include the wait in kubelet's pull queue?
-
-    Kubelets up to 1.26 print only ``in X``, which includes it; from 1.27 ``in X`` excludes it and
-    ``(Y including waiting)`` carries it. Without that part and without a known version, the wording
-    itself says the kubelet is older than 1.27. Pull times from event times: unknown (null).
-    """
-    if c["pull_seconds"] is None or c.get("pull_seconds_from") != "kubelet":
-        return None
-    if c["pull_including_waiting_seconds"] is not None:
-        return False
-    if kubelet is not None and kubelet >= (1, 27):
-        return None  # a 1.27+ kubelet that left the part out: not a wording this reader knows
-    return True
-
-
 def _pod_json(r: PodResult, kubelet: Mapping[str, tuple[int, int]]) -> dict:
     p = r.pod
     created = p.created
-    containers = [c.to_json(created) for c in r.containers]
-    if containers:
-        version = kubelet.get(p.node or "")
-        for c in containers:
-            c["pull_seconds_includes_waiting"] = includes_waiting(c, version)
+    version = kubelet.get(p.node or "") if kubelet and r.containers else None
+    containers = [c.to_json(created, version) for c in r.containers]
     return {
         "namespace": p.namespace,
         "name": p.name,

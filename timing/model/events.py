@@ -114,7 +114,8 @@ def time_from_name(name: str | None, pod_name: str, whole_second: datetime | Non
     # timestamp() of an aware datetime is (it - epoch).total_seconds(), computed in C.
     if seconds != int(whole_second.timestamp() // 1):
         return None
-    return _EPOCH + timedelta(seconds=seconds, microseconds=rest // 1000)
+    # Positional (days, seconds, microseconds): keywords cost a third more, once per pull event.
+    return _EPOCH + timedelta(0, seconds, rest // 1000)
 
 
 def _is_events_k8s_io(item: dict) -> bool:
