@@ -31,7 +31,7 @@ def test_table_per_workload(report):
     assert "3.7x n=1" not in text and "- n=1" in text  # one trial is no estimate
     assert "one trial: no estimate and no interval (its ratio 3.7x is one observation)" in text
     assert " standard " in text and " std " not in text  # the arm, not a standard deviation
-    assert "excluded from pod figures: failed 1 (of 10 pods)" in text
+    assert "pods left out of the pod figures: failed 1 (of 10 pods)" in text
     assert "trials left out of the speed-up: arm-missing 1" in text  # the later warm rollout: its own trial
     assert "UNVERIFIED" in text
     assert "serialized pulls" in text

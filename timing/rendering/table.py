@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from timing.analysis.stats import STAT_KEYS
+from timing.rendering.headline import flagged_trial_line, pods_left_out_line
 from timing.rendering.numbers import count_text
 from timing.rendering.reference import measured_rows, reference_rows
 
@@ -220,8 +221,7 @@ def notes(report: dict) -> list[str]:
         out.append(f"{unknown} pod(s) have no surviving pull event (events expire, 1 h by default): unknown.")
     for name, a in report["arms"].items():
         if a["excluded"]:
-            counts = ", ".join(f"{k} {v}" for k, v in a["excluded"].items())
-            out.append(f"{name}: excluded from pod figures: {counts} (of {a['pods']} pods).")
+            out.append(pods_left_out_line(name, a))
         fetched = a.get("bytes_fetched") or {}
         if fetched.get("bytes") is not None:
             of = f" of {fmt_size(fetched['image_size_bytes'])}" if fetched.get("image_size_bytes") else ""
@@ -258,12 +258,7 @@ def notes(report: dict) -> list[str]:
         app = c.get("app_speedup")
         if app and app.get("estimate") is not None:
             out.append(f"{label}: until every pod's app is ready (start-up read done): {fmt_speedup(app)}.")
-    for t in report.get("trials") or ():
-        if t["flagged"]:
-            state = "included" if t["included"] else "excluded"
-            out.append(
-                f"trial {t['id']} (#{t['index']}) flagged, verdict {t['verdict']} ({'; '.join(t['reasons'])}), {state}."
-            )
+    out += [flagged_trial_line(t) for t in report.get("trials") or () if t["flagged"]]
     if report["comparisons"]:
         out.append(
             "speed-up = geometric mean over trials of (standard arm-ready / streaming arm-ready); "
