@@ -296,3 +296,10 @@ def test_with_include_flagged_a_counted_trial_has_its_own_heading_and_its_flags_
     assert "Flagged trials counted because --include-flagged was given" in counted
     assert "trial t1 (#1) flagged, verdict cold" in counted and "counted (--include-flagged)." in counted
     assert "<dt>warm_up</dt><dd>the first trial of a measure run" in excluded  # the waterfall title's flag
+
+
+def test_configured_is_defined_on_the_page_that_shows_it(make_report):
+    page = render_html(make_report())
+    assert "configured: no evidence" in page
+    assert "<dt>configured</dt><dd>true when the set-up asks for streaming" in page
+    assert "not part of verified nor of the CI gates" in page

@@ -83,3 +83,12 @@ def test_a_flagged_trial_counted_is_not_listed_as_left_out_and_its_flags_are_def
     codes = text[text.index("<summary>Codes above</summary>") : text.index("<summary>Environment</summary>")]
     assert "- **warm_up**: the first trial of a measure run" in codes
     assert "- **verdict cold**: " in codes
+
+
+def test_configured_is_defined_where_it_is_shown_and_said_to_be_no_proof(make_report):
+    text = render_markdown(make_report())
+    assert "configured: no evidence" in text  # shown in the headline row ...
+    definitions = text[text.index("<summary>Definitions</summary>") :]
+    line = next(x for x in definitions.splitlines() if x.startswith("- **configured**: "))  # ... and defined
+    assert "artifactstreaming-enabled=true" in line and "by tag" in line
+    assert "no proof that a pod streamed" in line and "not part of verified nor of the CI gates" in line
