@@ -28,7 +28,7 @@ def test_table_per_workload(report):
     text = console.export_text()
     assert "vote: seconds until every pod of the arm is Ready" in text and "largeimage:" in text
     assert "944 MB" in text and "5.24 GB" in text and "azure-vote-front" in text
-    assert "3.7x n=1" not in text and "- n=1" in text  # one trial is no estimate
+    assert "3.7x n=1" not in text and "no estimate (n=1)" in text  # one trial is no estimate
     assert "one trial: no estimate and no interval (its ratio 3.7x is one observation)" in text
     assert " standard " in text and " std " not in text  # the arm, not a standard deviation
     assert "pods left out of the pod figures: failed 1 (of 10 pods)" in text
@@ -124,7 +124,7 @@ def test_tables_fit_the_terminal_and_never_cut_a_value(report, width):
     for value in (
         "37.0",
         "10.0",
-        "- n=1",
+        "no estimate (n=1)",
         "13.0 / 13.1",
         "61.5 / -",
         "5.24 GB",
@@ -160,7 +160,7 @@ def test_columns_is_honoured_when_piped():
         text=True,
         check=True,
     ).stdout
-    assert max(len(line) for line in out.splitlines()) <= 80 and "- n=1" in out
+    assert max(len(line) for line in out.splitlines()) <= 80 and "no estimate (n=1)" in out
 
 
 def test_csv_is_ms_rounded_with_lowercase_booleans(report, tmp_path):
@@ -231,3 +231,27 @@ def test_the_terminal_names_the_interval_rule_the_figures_follow(make_report):
 
     text = " ".join(notes(make_report()))
     assert "95% CI from the t distribution on the log ratios, widened for the 1 s clocks" in text
+
+
+def test_the_terminal_words_a_fact_as_the_markdown_and_the_page_do(make_report):
+    from timing.rendering.markdown import render_markdown
+
+    report = make_report()
+    c = report["comparisons"][0]
+    c["pair"] = None
+    c["speedup"] |= {"estimate": 0.274, "ci95": [0.199, 0.379]}
+    report["arms"]["vote-standard"]["excluded"] = {"failed": 1}
+    console = Console(record=True, width=220)
+    print_report(report, console)
+    terminal, markdown = console.export_text(), render_markdown(report)
+    pods = report["arms"]["vote-standard"]["pods"]
+    for words in (
+        "vote (no pair label)",
+        "0.27x [0.20 to 0.38], n=3",
+        f"vote-standard: pods left out of the pod figures: failed 1 (of {pods} pods).",
+    ):
+        assert words in terminal and words in markdown, words
+    c["speedup"] |= {"estimate": None, "ci95": None, "n_trials": 1}
+    console = Console(record=True, width=220)
+    print_report(report, console)
+    assert "no estimate (n=1)" in console.export_text() and "no estimate (n=1)" in render_markdown(report)

@@ -14,9 +14,11 @@ from rich.console import Console
 from rich.table import Table
 
 from timing.analysis.stats import STAT_KEYS
+from timing.rendering.forest import speedup_words
 from timing.rendering.headline import flagged_trial_line, pods_left_out_line
-from timing.rendering.numbers import count_text
+from timing.rendering.numbers import count_text, ratio_text
 from timing.rendering.reference import measured_rows, reference_rows
+from timing.rendering.waterfall import NO_PAIR, comparison_title
 
 
 def fmt_s(v: float | None) -> str:
@@ -38,23 +40,7 @@ def fmt_size(n: int | None) -> str:
 
 
 def fmt_ratio(v: float | None) -> str:
-    return "-" if v is None else f"{v:.1f}x"
-
-
-def fmt_speedup(sp: dict | None) -> str:
-    """``4.2x [3.1-5.6] n=5``: the per-trial estimate, its 95 % interval and the trials behind it.
-
-    One trial is one observation, not an estimate: ``- n=1`` (its ratio is in the notes).
-    """
-    if sp and sp.get("estimate") is None and sp.get("n_trials"):
-        return f"- n={sp['n_trials']}"
-    if not sp or sp.get("estimate") is None:
-        return "-"
-    text = f"{sp['estimate']:.1f}x"
-    if sp.get("ci95"):
-        lo, hi = sp["ci95"]
-        text += f" [{lo:.1f}-{hi:.1f}]"
-    return f"{text} n={sp['n_trials']}"
+    return "-" if v is None else f"{ratio_text(v)}x"
 
 
 def fmt_verified(v: dict | None) -> str:
@@ -144,14 +130,14 @@ def comparison_tables(report: dict) -> list[Table]:
             per_trial = c["speedup"]["per_trial"]
             img = main_image(b)
             t.add_row(
-                c["pair"] or "-",
+                c["pair"] or NO_PAIR,
                 short_image(img["image"]),
                 fmt_size(img.get("size_bytes") or main_image(s).get("size_bytes")),
                 fmt_s(_median_of(p["baseline"] for p in per_trial)),
                 fmt_s(_median_of(p["streaming"] for p in per_trial)),
                 _fmt_sides(c.get("replicas")),
                 _fmt_sides(c.get("pods_per_node")),
-                fmt_speedup(c["speedup"]),
+                speedup_words(c["speedup"]),
                 fmt_verified_short(c.get("verified")),
             )
         tables.append(t)
@@ -237,7 +223,7 @@ def notes(report: dict) -> list[str]:
                 f"{wait:.1f} s including waiting."
             )
     for c in report["comparisons"]:
-        label = f"{c['workload']}/{c['pair'] or '-'}"
+        label = comparison_title(c)
         sp = c["speedup"]
         if sp["excluded_trials"]:
             counts = ", ".join(f"{k} {v}" for k, v in sp["excluded_trials"].items())
@@ -257,7 +243,7 @@ def notes(report: dict) -> list[str]:
             out.append(text + ".")
         app = c.get("app_speedup")
         if app and app.get("estimate") is not None:
-            out.append(f"{label}: until every pod's app is ready (start-up read done): {fmt_speedup(app)}.")
+            out.append(f"{label}: until every pod's app is ready (start-up read done): {speedup_words(app)}.")
     out += [flagged_trial_line(t) for t in report.get("trials") or () if t["flagged"]]
     if report["comparisons"]:
         out.append(
@@ -273,7 +259,7 @@ def _estimand_notes(label: str, c: dict) -> list[str]:
     out = []
     median_pod = c.get("speedup_median_pod") or {}
     if median_pod.get("estimate") is not None:
-        out.append(f"{label}: median pod Ready (per trial, standard/streaming): {fmt_speedup(median_pod)}.")
+        out.append(f"{label}: median pod Ready (per trial, standard/streaming): {speedup_words(median_pod)}.")
     sp = c["speedup"]
     if sp.get("trials_needed") is not None:
         lo, hi = sp.get("trials_needed_range") or (None, None)

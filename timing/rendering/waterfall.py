@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from timing.analysis.speedup import trial_ids
+from timing.rendering.numbers import ratio_text
 
 MAX_TRIALS_PLOTTED = 6
 MAX_PODS_AS_BARS = 40
@@ -66,8 +67,12 @@ class AxisRule:
     right: float  # every panel's axis ends here (seconds from creation)
 
 
+NO_PAIR = "(no pair label)"
+
+
 def comparison_title(c: Mapping) -> str:
-    return f"{c.get('workload')}, pair {c.get('pair')}" if c.get("pair") else f"{c.get('workload')} (no pair label)"
+    """A comparison's name in every output: ``vote, pair v1``, or ``vote (no pair label)``."""
+    return f"{c.get('workload')}, pair {c.get('pair')}" if c.get("pair") else f"{c.get('workload')} {NO_PAIR}"
 
 
 def trial_title(trial: object) -> str:
@@ -145,7 +150,7 @@ def trial_words(c: Mapping, trial: object) -> str:
     entry = next((t for t in sp.get("per_trial") or () if t.get("trial") == trial), None)
     if entry and entry.get("counted", True) is not False and entry.get("ratio") is not None:
         b, s = entry["baseline"], entry["streaming"]
-        text = f"arm-ready {b:.1f} s standard / {s:.1f} s streaming = {entry['ratio']:.1f}x"
+        text = f"arm-ready {b:.1f} s standard / {s:.1f} s streaming = {ratio_text(entry['ratio'])}x"
         flags = entry.get("flags")
         return text + (f", counted with flag(s) {', '.join(flags)}" if flags else "")
     left = next((t for t in sp.get("left_out_trials") or () if t.get("trial") == trial), None)
