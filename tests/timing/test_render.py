@@ -209,7 +209,9 @@ def test_reference_sets_only_comparable_figures_beside_seeds(report):
 
 def test_csv_per_trial_rows_carry_arm_ready_beside_the_headline(make_report, tmp_path):
     report = make_report()
-    report["comparisons"][0]["speedup"]["per_trial"].pop(1)  # as if trial 2 had been left out
+    sp = report["comparisons"][0]["speedup"]
+    left = sp["per_trial"].pop(1)  # as if trial 2 had been left out
+    sp["left_out_trials"] = [{"trial": left["trial"], "reasons": ["warm", "warm_up"]}]
     path = tmp_path / "arms.csv"
     assert write_csv(report, str(path)) == 2 + 6  # two arm rows, then one row per arm and trial
     rows = list(csv.DictReader(path.open()))
@@ -223,7 +225,24 @@ def test_csv_per_trial_rows_carry_arm_ready_beside_the_headline(make_report, tmp
     assert art[0]["trial_ratio"] == "6.833" and art[1]["trial_ratio"] == ""
     assert {r["speedup_estimate"] for r in art} == {"6.585"} and {r["baseline_arm"] for r in art} == {"vote-standard"}
     std = [r for r in rows if r["row"] == "trial" and r["arm"] == "vote-standard"]
-    assert [r["arm_ready_seconds"] for r in std] == ["41", "45", "39"] and {r["trial_counted"] for r in std} == {""}
+    assert [r["arm_ready_seconds"] for r in std] == ["41", "45", "39"]
+    for arm in (art, std):  # both arms say whether the trial counted, and if not, why
+        assert [r["trial_counted"] for r in arm] == ["true", "false", "true"]
+        assert [r["trial_left_out_reasons"] for r in arm] == ["", "warm;warm_up", ""]
+
+
+def test_csv_marks_a_trial_only_one_arm_ran_as_left_out(make_report, tmp_path):
+    report = make_report()
+    report["arms"]["vote-standard"]["trials"].append({"trial": 9, "arm_ready_seconds": 50.0})
+    report["comparisons"][0]["speedup"]["left_out_trials"] = [{"trial": 9, "reasons": ["arm-missing"]}]
+    path = tmp_path / "arms.csv"
+    write_csv(report, str(path))
+    (row,) = [r for r in csv.DictReader(path.open()) if r["row"] == "trial" and r["trial"] == "9"]
+    assert (row["arm"], row["trial_counted"], row["trial_left_out_reasons"]) == (
+        "vote-standard",
+        "false",
+        "arm-missing",
+    )
 
 
 def test_the_terminal_names_the_interval_rule_the_figures_follow(make_report):

@@ -333,8 +333,8 @@ CSV_COLUMNS = (
     + ["baseline_arm", "speedup_estimate", "speedup_ci95_lo", "speedup_ci95_hi", "speedup_n_trials"]
     + ["verified_streaming", "verified_cold"]
     # Per-trial rows (row = "trial") after the per-arm rows (row = "arm"): the arm-ready of each trial,
-    # beside the headline it feeds; trial_counted says whether the speed-up used it.
-    + ["row", "trial", "arm_ready_seconds", "trial_ratio", "trial_counted"]
+    # beside the headline it feeds; trial_counted says whether the speed-up used it, and if not, why.
+    + ["row", "trial", "arm_ready_seconds", "trial_ratio", "trial_counted", "trial_left_out_reasons"]
 )
 _ARM_COLUMNS = CSV_COLUMNS.index("baseline_arm")
 
@@ -360,26 +360,32 @@ def _headline_cells(c: dict | None) -> list:
 
 
 def _trial_csv_rows(report: dict, speedups: dict) -> list[list]:
-    """One row per arm and trial (a streaming arm: one per baseline), its arm-ready beside the headline."""
+    """One row per arm and trial (per comparison the arm is in), its arm-ready beside the headline it feeds."""
     rows = []
     for name, a in report["arms"].items():
         lead = [name, a["workload"], a["pair"], a["streaming"], a.get("pool")]
         lead += [None] * (_ARM_COLUMNS - len(lead))
         for c in speedups.get(name) or [None]:
             used = {t["trial"]: t for t in (c["speedup"]["per_trial"] if c else ())}
+            left = {
+                t["trial"]: t.get("reasons") or () for t in (c["speedup"].get("left_out_trials") or () if c else ())
+            }
             for t in a.get("trials") or ():
                 entry = used.get(t["trial"]) or {}
                 counted = (bool(entry) and entry.get("counted", True) is not False) if c else None
-                tail = ["trial", t["trial"], t.get("arm_ready_seconds"), entry.get("ratio"), counted]
+                reasons = ";".join(str(r) for r in left.get(t["trial"], ())) or None
+                tail = ["trial", t["trial"], t.get("arm_ready_seconds"), entry.get("ratio"), counted, reasons]
                 rows.append(lead + _headline_cells(c) + tail)
     return rows
 
 
 def write_csv(report: dict, path: str) -> int:
     """One row per arm (and per baseline of a streaming arm); returns the number of rows."""
-    speedups = defaultdict(list)
+    speedups, headlines = defaultdict(list), defaultdict(list)
     for c in report["comparisons"]:
-        speedups[c["streaming_arm"]].append(c)
+        headlines[c["streaming_arm"]].append(c)
+        for arm in (c["streaming_arm"], c["baseline_arm"]):  # both arms' trials are counted or left out
+            speedups[arm].append(c)
     rows: list[list] = []
     for name, a in report["arms"].items():
         img = main_image(a)
@@ -388,8 +394,8 @@ def write_csv(report: dict, path: str) -> int:
         base += [a[f"{k}_pods"] for k in ("cold", "warm", "mixed", "failed", "restarted", "skewed", "unknown")]
         base += [a["not_ready_pods"], a["failure_rate"]]
         base += [a["pull_seconds"][k] for k in STAT_KEYS] + [a["ready_seconds"][k] for k in STAT_KEYS]
-        for c in speedups.get(name) or [None]:
-            rows.append(base + _headline_cells(c) + ["arm", None, None, None, None])
+        for c in headlines.get(name) or [None]:
+            rows.append(base + _headline_cells(c) + ["arm", None, None, None, None, None])
     rows += _trial_csv_rows(report, speedups)
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)
