@@ -6,8 +6,17 @@ from rich.console import Console
 
 from tests.conftest import TIMING_FIXTURES
 from timing.analysis.report import build_report
+from timing.rendering.forest import speedup_words
 from timing.rendering.plot import write_plot
-from timing.rendering.table import fmt_size, print_report, short_image, write_csv
+from timing.rendering.table import (
+    IMAGE_MIN_TERMINAL,
+    fmt_s,
+    fmt_size,
+    fmt_verified_short,
+    print_report,
+    short_image,
+    write_csv,
+)
 from timing.sources.inputs import load_dumps
 
 
@@ -114,7 +123,7 @@ def test_formatting_helpers():
     assert fmt_size(None) == "?" and fmt_size(944_000_000) == "944 MB" and fmt_size(5243924480) == "5.24 GB"
 
 
-@pytest.mark.parametrize("width", [80, 100])
+@pytest.mark.parametrize("width", [80, 100, 110, 120])
 def test_tables_fit_the_terminal_and_never_cut_a_value(report, width):
     console = Console(record=True, width=width)
     print_report(report, console, reference=True)
@@ -127,13 +136,24 @@ def test_tables_fit_the_terminal_and_never_cut_a_value(report, width):
         "no estimate (n=1)",
         "13.0 / 13.1",
         "61.5 / -",
-        "5.24 GB",
-        "944 MB",
-        "929 MB",
+        *(("5.24 GB", "944 MB", "929 MB") if width >= IMAGE_MIN_TERMINAL else ()),
         "21.3x",
         "64.0",
     ):
         assert value in text, value
+    lines = text.splitlines()
+    headers = ["pair", "standard", "stream", "pods", "/node", "speed-up [95% CI]", "verified"]
+    headers += ["image", "size"] if width >= IMAGE_MIN_TERMINAL else []
+    for c in report["comparisons"]:  # each row on one line: no name squeezed, no number split
+        cells = [c["pair"], fmt_s(c["speedup"]["per_trial"][0]["baseline"]) if c["speedup"]["per_trial"] else "-"]
+        cells += [speedup_words(c["speedup"]), fmt_verified_short(c["verified"])]
+        assert any(all(cell in line for cell in cells) for line in lines), cells
+    for header in headers:  # every header whole on the header line of every comparison table
+        assert sum(1 for line in lines if line.lstrip().startswith("pair ") and header in line) == 2, header
+    if width >= IMAGE_MIN_TERMINAL:
+        assert "largeimage" in text  # a name folds, never below NAME_MIN_WIDTH a line
+    else:
+        assert f"image and size left out below {IMAGE_MIN_TERMINAL} columns" in " ".join(" ".join(lines).split())
 
 
 def test_columns_is_honoured_when_piped():
@@ -274,3 +294,14 @@ def test_the_terminal_words_a_fact_as_the_markdown_and_the_page_do(make_report):
     console = Console(record=True, width=220)
     print_report(report, console)
     assert "no estimate (n=1)" in console.export_text() and "no estimate (n=1)" in render_markdown(report)
+
+
+@pytest.mark.parametrize("width", [80, 110])
+def test_a_headline_with_its_interval_stays_on_one_line_at_any_width(make_report, width):
+    report = make_report()
+    console = Console(record=True, width=width)
+    print_report(report, console)
+    lines = console.export_text().splitlines()
+    words = speedup_words(report["comparisons"][0]["speedup"])
+    assert max(len(line) for line in lines) <= width
+    assert any(line.lstrip().startswith("v1 ") and words in line and line.rstrip().endswith("?/?") for line in lines)

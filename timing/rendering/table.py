@@ -76,8 +76,8 @@ def console_for(stream: TextIO = sys.stdout) -> Console:
     return PipeConsole(file=stream, width=PIPED_WIDTH)
 
 
-def _text_column(t: Table, header: str) -> None:
-    t.add_column(header, overflow="fold")  # names wrap; they never push a number out
+def _text_column(t: Table, header: str, min_width: int | None = None) -> None:
+    t.add_column(header, overflow="fold", min_width=min_width)  # names wrap; they never push a number out
 
 
 def _number_column(t: Table, header: str) -> None:
@@ -106,33 +106,37 @@ def _median_of(values) -> float | None:
     return median(vals) if vals else None
 
 
-def comparison_tables(report: dict) -> list[Table]:
+NAME_MIN_WIDTH = 10  # a pair or image name folds onto lines of at least this many characters
+IMAGE_MIN_TERMINAL = 110  # narrower: the image and size columns are left out (the caption says so), never squeezed
+
+
+def comparison_tables(report: dict, width: int | None = None) -> list[Table]:
     """One table per workload: the per-trial arm-ready speed-up first, pod figures beside it."""
     arms = report["arms"]
     by_workload: dict[str, list] = defaultdict(list)
     for c in report["comparisons"]:
         by_workload[c["workload"]].append(c)
+    with_image = width is None or width >= IMAGE_MIN_TERMINAL
     tables = []
     for workload in sorted(by_workload):
         t = new_table(f"{workload}: seconds until every pod of the arm is Ready (median of trials)")
-        _text_column(t, "pair")
-        _text_column(t, "image")
-        _number_column(t, "size")
-        _number_column(t, "standard")
-        _number_column(t, "stream")
-        _number_column(t, "pods")
-        _number_column(t, "/node")
-        _number_column(t, "speed-up [95% CI]")
-        _text_column(t, "verified")
+        _text_column(t, "pair", NAME_MIN_WIDTH)
+        if with_image:
+            _text_column(t, "image", NAME_MIN_WIDTH)
+        for header in (("size",) if with_image else ()) + ("standard", "stream", "pods", "/node", "speed-up [95% CI]"):
+            _number_column(t, header)
+        _text_column(t, "verified", len("verified"))
         t.caption = "pods: replicas standard/stream, /node: pods per node; verified: streaming/cold, each ok, NO or ? (no evidence)"
+        if not with_image:
+            t.caption += f"; image and size left out below {IMAGE_MIN_TERMINAL} columns (--csv and --json hold them)"
         for c in by_workload[workload]:
             b, s = arms[c["baseline_arm"]], arms[c["streaming_arm"]]
             per_trial = c["speedup"]["per_trial"]
             img = main_image(b)
             t.add_row(
                 c["pair"] or NO_PAIR,
-                short_image(img["image"]),
-                fmt_size(img.get("size_bytes") or main_image(s).get("size_bytes")),
+                *((short_image(img["image"]),) if with_image else ()),
+                *((fmt_size(img.get("size_bytes") or main_image(s).get("size_bytes")),) if with_image else ()),
                 fmt_s(_median_of(p["baseline"] for p in per_trial)),
                 fmt_s(_median_of(p["streaming"] for p in per_trial)),
                 _fmt_sides(c.get("replicas")),
@@ -314,7 +318,7 @@ def ratio_or_none(b: float | None, s: float | None) -> float | None:
 def print_report(report: dict, console: Console, reference: bool = False) -> None:
     if not report["arms"]:
         console.print("No pods carry the streaming-ab/arm label in this input.")
-    for t in comparison_tables(report):
+    for t in comparison_tables(report, console.width):
         console.print(t)
     if report["arms"]:
         console.print(arms_table(report))
