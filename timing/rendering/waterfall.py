@@ -190,3 +190,25 @@ def axis_rule(rows: Sequence[TrialRow]) -> AxisRule:
     right = max(positive) * 1.05
     scale = "symlog" if max(positive) / min(positive) > SYMLOG_SPREAD else "linear"
     return AxisRule(scale, right)
+
+
+def symlog_ticks(right: float) -> list[float]:
+    """Ticks of a symmetric-log axis up to ``right``: 0, then 1, 2, 5 per decade, so a bar of 73 s is read off."""
+    ticks, decade = [0.0], 1.0
+    while decade <= right:
+        ticks += [m * decade for m in (1, 2, 5) if m * decade <= right]
+        decade *= 10
+    return ticks
+
+
+def drawn_phases(rows: Sequence[TrialRow]) -> list[tuple[str, str]]:
+    """(label, colour) of each phase some lane of the picture draws with a width: the legend lists no other."""
+    colours = {
+        colour
+        for row in rows
+        for panel in (row.baseline, row.streaming)
+        for lane in panel.lanes
+        for _left, width, colour in lane.segments
+        if width > 0
+    }
+    return [(label, colour) for label, _key, colour in PHASES if colour in colours]
