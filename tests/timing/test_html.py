@@ -274,3 +274,32 @@ def test_the_printed_interval_follows_the_definition_on_the_page(nine_trials):
     assert printed and printed.groups() == (f"{math.exp(names['m']):.1f}", f"{lo:.1f}", f"{hi:.1f}", str(n))
     names["q"] = 0.0  # without the clocks' share the rule would print another interval: the words matter
     assert f"[{math.exp(eval(interval.replace('±', '-'), names)):.1f} to" not in printed.group(0)
+
+
+def test_with_include_flagged_a_counted_trial_has_its_own_heading_and_its_flags_are_defined(
+    tmp_path_factory, results_writer
+):
+    import json
+
+    from timing.cli import main
+
+    folder = tmp_path_factory.mktemp("counted")
+    results = results_writer(folder / "results", NINE)
+    manifest = results / "trial-1" / "trial.json"
+    manifest.write_text(json.dumps(json.loads(manifest.read_text()) | {"flagged": True, "first_trial": True}))
+    page = folder / "report.html"
+    assert main(["report", "--results", str(results), "--include-flagged", "--html", str(page)]) == 0
+    source = page.read_text()
+    excluded = source[source.index('<section id="excluded">') : source.index('<section id="flagged-counted">')]
+    counted = source[source.index('<section id="flagged-counted">') : source.index('<section id="definitions">')]
+    assert "trial t1" not in excluded and "counted with flag(s) warm_up" not in excluded
+    assert "Flagged trials counted because --include-flagged was given" in counted
+    assert "trial t1 (#1) flagged, verdict cold" in counted and "counted (--include-flagged)." in counted
+    assert "<dt>warm_up</dt><dd>the first trial of a measure run" in excluded  # the waterfall title's flag
+
+
+def test_configured_is_defined_on_the_page_that_shows_it(make_report):
+    page = render_html(make_report())
+    assert "configured: no evidence" in page
+    assert "<dt>configured</dt><dd>true when the set-up asks for streaming" in page
+    assert "not part of verified nor of the CI gates" in page

@@ -68,3 +68,27 @@ def test_every_code_the_summary_shows_is_defined_in_it(make_report):
     assert "- **arm-missing**: one arm of the comparison has no pod in the trial." in codes
     assert "not a code this version" not in codes
     assert "Codes above" not in render_markdown(make_report())  # nothing left out: no code to define
+
+
+def test_a_flagged_trial_counted_is_not_listed_as_left_out_and_its_flags_are_defined(make_report):
+    report = make_report()
+    report["trials"] = [
+        {"id": "t1", "index": 1, "flagged": True, "included": True, "verdict": "cold", "reasons": ["first trial"]}
+    ]
+    report["comparisons"][0]["speedup"]["per_trial"][0]["flags"] = ["warm_up"]
+    text = render_markdown(report)
+    assert "Left out, and why" not in text and "Nothing was left out." in text
+    counted = text[text.index("**Flagged trials counted because --include-flagged was given:**") :]
+    assert "- trial t1 (#1) flagged, verdict cold (first trial), counted (--include-flagged)." in counted
+    codes = text[text.index("<summary>Codes above</summary>") : text.index("<summary>Environment</summary>")]
+    assert "- **warm_up**: the first trial of a measure run" in codes
+    assert "- **verdict cold**: " in codes
+
+
+def test_configured_is_defined_where_it_is_shown_and_said_to_be_no_proof(make_report):
+    text = render_markdown(make_report())
+    assert "configured: no evidence" in text  # shown in the headline row ...
+    definitions = text[text.index("<summary>Definitions</summary>") :]
+    line = next(x for x in definitions.splitlines() if x.startswith("- **configured**: "))  # ... and defined
+    assert "artifactstreaming-enabled=true" in line and "by tag" in line
+    assert "no proof that a pod streamed" in line and "not part of verified nor of the CI gates" in line

@@ -26,3 +26,21 @@ def test_pods_per_node_read_the_same_in_every_output(make_report):
     assert "standard 7.14, streaming 2.5" in render_markdown(report)
     assert "standard 7.14, streaming 2.5" in render_html(report)
     assert "standard 50, streaming 7.5" in render_markdown(report) and "7.14286" not in render_html(report)
+
+
+def test_a_speed_up_keeps_two_significant_digits_below_10x_in_report_and_compare():
+    from timing.rendering.compare import ratio_words
+    from timing.rendering.forest import speedup_words
+    from timing.rendering.numbers import ratio_text
+
+    assert [ratio_text(v) for v in (0.274, 0.0512, 1.06, 4.23, 9.96, 21.34)] == [
+        "0.27",
+        "0.051",
+        "1.1",
+        "4.2",
+        "10.0",
+        "21.3",
+    ]
+    sp = {"estimate": 0.274, "ci95": [0.199, 0.379], "n_trials": 5}
+    assert speedup_words(sp) == "0.27x [0.20 to 0.38], n=5"
+    assert ratio_words({"ratio": 0.274, "ci95": [0.199, 0.379]}) == "0.27x [0.20 to 0.38]"

@@ -33,3 +33,20 @@ def test_each_row_of_the_picture_is_titled_with_its_trial_and_cut_trials_are_sai
     assert "w (no pair label), trial 2: left out: warm" in texts
     assert "w (no pair label): first 6 of 8 trials drawn (at most 6 per comparison)" in texts
     assert not any("7.6x" in t or "n=8" in t for t in texts)  # the headline is the forest plot's
+
+
+def test_the_picture_has_readable_symlog_ticks_and_a_legend_of_drawn_phases():
+    import matplotlib.legend
+
+    from tests.timing.conftest import waterfall_report as report
+    from timing.rendering.plot import waterfall_figure
+    from timing.rendering.waterfall import axis_rule, trial_rows
+
+    rows = trial_rows(report(3))
+    rule = axis_rule(rows)
+    assert rule.scale == "symlog"
+    fig = waterfall_figure(rows, rule)
+    panel = fig.axes[0]
+    assert [t.get_text() for t in panel.get_xticklabels()] == ["0", "1", "2", "5", "10", "20"]
+    (legend,) = fig.findobj(matplotlib.legend.Legend)
+    assert [t.get_text() for t in legend.get_texts()] == ["waiting", "pull", "start", "to Ready"]

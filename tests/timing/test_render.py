@@ -6,8 +6,17 @@ from rich.console import Console
 
 from tests.conftest import TIMING_FIXTURES
 from timing.analysis.report import build_report
+from timing.rendering.forest import speedup_words
 from timing.rendering.plot import write_plot
-from timing.rendering.table import fmt_size, print_report, short_image, write_csv
+from timing.rendering.table import (
+    IMAGE_MIN_TERMINAL,
+    fmt_s,
+    fmt_size,
+    fmt_verified_short,
+    print_report,
+    short_image,
+    write_csv,
+)
 from timing.sources.inputs import load_dumps
 
 
@@ -28,10 +37,10 @@ def test_table_per_workload(report):
     text = console.export_text()
     assert "vote: seconds until every pod of the arm is Ready" in text and "largeimage:" in text
     assert "944 MB" in text and "5.24 GB" in text and "azure-vote-front" in text
-    assert "3.7x n=1" not in text and "- n=1" in text  # one trial is no estimate
+    assert "3.7x n=1" not in text and "no estimate (n=1)" in text  # one trial is no estimate
     assert "one trial: no estimate and no interval (its ratio 3.7x is one observation)" in text
     assert " standard " in text and " std " not in text  # the arm, not a standard deviation
-    assert "excluded from pod figures: failed 1 (of 10 pods)" in text
+    assert "pods left out of the pod figures: failed 1 (of 10 pods)" in text
     assert "trials left out of the speed-up: arm-missing 1" in text  # the later warm rollout: its own trial
     assert "UNVERIFIED" in text
     assert "serialized pulls" in text
@@ -114,7 +123,7 @@ def test_formatting_helpers():
     assert fmt_size(None) == "?" and fmt_size(944_000_000) == "944 MB" and fmt_size(5243924480) == "5.24 GB"
 
 
-@pytest.mark.parametrize("width", [80, 100])
+@pytest.mark.parametrize("width", [80, 100, 110, 120])
 def test_tables_fit_the_terminal_and_never_cut_a_value(report, width):
     console = Console(record=True, width=width)
     print_report(report, console, reference=True)
@@ -124,16 +133,27 @@ def test_tables_fit_the_terminal_and_never_cut_a_value(report, width):
     for value in (
         "37.0",
         "10.0",
-        "- n=1",
+        "no estimate (n=1)",
         "13.0 / 13.1",
         "61.5 / -",
-        "5.24 GB",
-        "944 MB",
-        "929 MB",
+        *(("5.24 GB", "944 MB", "929 MB") if width >= IMAGE_MIN_TERMINAL else ()),
         "21.3x",
         "64.0",
     ):
         assert value in text, value
+    lines = text.splitlines()
+    headers = ["pair", "standard", "stream", "pods", "/node", "speed-up [95% CI]", "verified"]
+    headers += ["image", "size"] if width >= IMAGE_MIN_TERMINAL else []
+    for c in report["comparisons"]:  # each row on one line: no name squeezed, no number split
+        cells = [c["pair"], fmt_s(c["speedup"]["per_trial"][0]["baseline"]) if c["speedup"]["per_trial"] else "-"]
+        cells += [speedup_words(c["speedup"]), fmt_verified_short(c["verified"])]
+        assert any(all(cell in line for cell in cells) for line in lines), cells
+    for header in headers:  # every header whole on the header line of every comparison table
+        assert sum(1 for line in lines if line.lstrip().startswith("pair ") and header in line) == 2, header
+    if width >= IMAGE_MIN_TERMINAL:
+        assert "largeimage" in text  # a name folds, never below NAME_MIN_WIDTH a line
+    else:
+        assert f"image and size left out below {IMAGE_MIN_TERMINAL} columns" in " ".join(" ".join(lines).split())
 
 
 def test_columns_is_honoured_when_piped():
@@ -160,7 +180,7 @@ def test_columns_is_honoured_when_piped():
         text=True,
         check=True,
     ).stdout
-    assert max(len(line) for line in out.splitlines()) <= 80 and "- n=1" in out
+    assert max(len(line) for line in out.splitlines()) <= 80 and "no estimate (n=1)" in out
 
 
 def test_csv_is_ms_rounded_with_lowercase_booleans(report, tmp_path):
@@ -209,7 +229,9 @@ def test_reference_sets_only_comparable_figures_beside_seeds(report):
 
 def test_csv_per_trial_rows_carry_arm_ready_beside_the_headline(make_report, tmp_path):
     report = make_report()
-    report["comparisons"][0]["speedup"]["per_trial"].pop(1)  # as if trial 2 had been left out
+    sp = report["comparisons"][0]["speedup"]
+    left = sp["per_trial"].pop(1)  # as if trial 2 had been left out
+    sp["left_out_trials"] = [{"trial": left["trial"], "reasons": ["warm", "warm_up"]}]
     path = tmp_path / "arms.csv"
     assert write_csv(report, str(path)) == 2 + 6  # two arm rows, then one row per arm and trial
     rows = list(csv.DictReader(path.open()))
@@ -223,7 +245,24 @@ def test_csv_per_trial_rows_carry_arm_ready_beside_the_headline(make_report, tmp
     assert art[0]["trial_ratio"] == "6.833" and art[1]["trial_ratio"] == ""
     assert {r["speedup_estimate"] for r in art} == {"6.585"} and {r["baseline_arm"] for r in art} == {"vote-standard"}
     std = [r for r in rows if r["row"] == "trial" and r["arm"] == "vote-standard"]
-    assert [r["arm_ready_seconds"] for r in std] == ["41", "45", "39"] and {r["trial_counted"] for r in std} == {""}
+    assert [r["arm_ready_seconds"] for r in std] == ["41", "45", "39"]
+    for arm in (art, std):  # both arms say whether the trial counted, and if not, why
+        assert [r["trial_counted"] for r in arm] == ["true", "false", "true"]
+        assert [r["trial_left_out_reasons"] for r in arm] == ["", "warm;warm_up", ""]
+
+
+def test_csv_marks_a_trial_only_one_arm_ran_as_left_out(make_report, tmp_path):
+    report = make_report()
+    report["arms"]["vote-standard"]["trials"].append({"trial": 9, "arm_ready_seconds": 50.0})
+    report["comparisons"][0]["speedup"]["left_out_trials"] = [{"trial": 9, "reasons": ["arm-missing"]}]
+    path = tmp_path / "arms.csv"
+    write_csv(report, str(path))
+    (row,) = [r for r in csv.DictReader(path.open()) if r["row"] == "trial" and r["trial"] == "9"]
+    assert (row["arm"], row["trial_counted"], row["trial_left_out_reasons"]) == (
+        "vote-standard",
+        "false",
+        "arm-missing",
+    )
 
 
 def test_the_terminal_names_the_interval_rule_the_figures_follow(make_report):
@@ -231,3 +270,38 @@ def test_the_terminal_names_the_interval_rule_the_figures_follow(make_report):
 
     text = " ".join(notes(make_report()))
     assert "95% CI from the t distribution on the log ratios, widened for the 1 s clocks" in text
+
+
+def test_the_terminal_words_a_fact_as_the_markdown_and_the_page_do(make_report):
+    from timing.rendering.markdown import render_markdown
+
+    report = make_report()
+    c = report["comparisons"][0]
+    c["pair"] = None
+    c["speedup"] |= {"estimate": 0.274, "ci95": [0.199, 0.379]}
+    report["arms"]["vote-standard"]["excluded"] = {"failed": 1}
+    console = Console(record=True, width=220)
+    print_report(report, console)
+    terminal, markdown = console.export_text(), render_markdown(report)
+    pods = report["arms"]["vote-standard"]["pods"]
+    for words in (
+        "vote (no pair label)",
+        "0.27x [0.20 to 0.38], n=3",
+        f"vote-standard: pods left out of the pod figures: failed 1 (of {pods} pods).",
+    ):
+        assert words in terminal and words in markdown, words
+    c["speedup"] |= {"estimate": None, "ci95": None, "n_trials": 1}
+    console = Console(record=True, width=220)
+    print_report(report, console)
+    assert "no estimate (n=1)" in console.export_text() and "no estimate (n=1)" in render_markdown(report)
+
+
+@pytest.mark.parametrize("width", [80, 110])
+def test_a_headline_with_its_interval_stays_on_one_line_at_any_width(make_report, width):
+    report = make_report()
+    console = Console(record=True, width=width)
+    print_report(report, console)
+    lines = console.export_text().splitlines()
+    words = speedup_words(report["comparisons"][0]["speedup"])
+    assert max(len(line) for line in lines) <= width
+    assert any(line.lstrip().startswith("v1 ") and words in line and line.rstrip().endswith("?/?") for line in lines)

@@ -98,3 +98,24 @@ def test_a_trial_only_the_streaming_arm_ran_is_drawn_too():
     rows = trial_rows(rep)
     assert [r.trial for r in rows] == ["1", "2"]
     assert rows[1].baseline.pods == 0 and rows[1].streaming.pods == 1
+
+
+def test_a_symlog_axis_has_ticks_to_read_a_bar_off():
+    from timing.rendering.waterfall import symlog_ticks
+
+    assert symlog_ticks(76.65) == [0, 1, 2, 5, 10, 20, 50]
+    assert symlog_ticks(120) == [0, 1, 2, 5, 10, 20, 50, 100]
+    assert symlog_ticks(0.5) == [0]
+
+
+def test_the_legend_lists_only_phases_drawn():
+    from timing.rendering.waterfall import drawn_phases
+
+    rows = trial_rows(report(3))
+    assert [label for label, _c in drawn_phases(rows)] == [
+        "waiting",
+        "pull",
+        "start",
+        "to Ready",
+    ]  # no app line, scheduled at 0
+    assert drawn_phases([]) == []

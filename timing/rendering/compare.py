@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from rich.console import Console
 
 from timing.rendering.forest import speedup_words
+from timing.rendering.numbers import interval_text, no_estimate_text, ratio_text
 from timing.rendering.table import new_table
 from timing.rendering.waterfall import comparison_title
 
@@ -17,9 +18,9 @@ def ratio_words(entry: Mapping) -> str:
     if entry.get("ratio") is None:
         # As `report`: below two trials there is no estimate, not a point ratio.
         n = min(int((entry.get(side) or {}).get("n_trials") or 0) for side in ("a", "b"))
-        return f"no estimate (n={n})"
+        return no_estimate_text(n)
     ci = entry.get("ci95")
-    return f"{entry['ratio']:.2f}x" + (f" [{ci[0]:.2f} to {ci[1]:.2f}]" if ci else ", no interval")
+    return f"{ratio_text(entry['ratio'])}x" + (f" {interval_text(ci)}" if ci else ", no interval")
 
 
 def _side(side: Mapping) -> str:

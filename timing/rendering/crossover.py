@@ -4,7 +4,7 @@ interval against the factor, log y, the 1x line, the physical-limit line and the
 from __future__ import annotations
 
 from timing.errors import UsageError
-from timing.rendering.table import fmt_speedup
+from timing.rendering.forest import speedup_words
 
 
 def crossover_lines(section: dict) -> list[str]:
@@ -16,7 +16,7 @@ def crossover_lines(section: dict) -> list[str]:
         limit = p["limit"]["speedup"] if p["limit"] else None
         beside = f" (transfer limit {limit:.1f}x)" if limit is not None else ""
         value = f"{p['value']:g}" if isinstance(p["value"], float) else str(p["value"])
-        lines.append(f"{section['factor']} {value}: {fmt_speedup(p)}{beside}")
+        lines.append(f"{section['factor']} {value}: {speedup_words(p)}{beside}")
     lines.append(f"crossover against {section['factor']}: {section['crossing']['text']}")
     return lines
 

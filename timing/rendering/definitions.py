@@ -51,6 +51,14 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
         "it, and unknown without evidence; a headline is verified when both are true.",
     ),
     (
+        "configured",
+        "true when the set-up asks for streaming: the streaming arm's pool has artifact streaming enabled as "
+        "read back from Azure and the standard arm's not, only the streaming arm's nodes carry the AKS label "
+        "kubernetes.azure.com/artifactstreaming-enabled=true, every streaming-arm image has a streaming artifact, "
+        "and the streaming arm references its images by tag; false when one of these is contradicted, unknown "
+        "without evidence. It is no proof that a pod streamed, and it is not part of verified nor of the CI gates.",
+    ),
+    (
         "cold pod",
         "a pod that pulled every image of its own (the kubelet's Pulling and Successfully pulled events), on a "
         "node that did not hold the image before the trial.",

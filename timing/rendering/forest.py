@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from timing.analysis.gating import is_verified
+from timing.rendering.numbers import interval_text, no_estimate_text, ratio_text
 from timing.rendering.waterfall import comparison_title
 
 VERIFIED_COLOUR, UNVERIFIED_COLOUR = "#1a365d", "#c05621"
@@ -53,17 +54,15 @@ def speedup_words(sp: Mapping | None) -> str:
     sp = sp or {}
     n = int(sp.get("n_trials") or 0)
     if sp.get("estimate") is None:
-        return f"no estimate (n={n})"
+        return no_estimate_text(n)
     ci = sp.get("ci95")
-    interval = f" [{ci[0]:.1f} to {ci[1]:.1f}]" if ci else ", no interval"
-    return f"{sp['estimate']:.1f}x{interval}, n={n}"
+    interval = f" {interval_text(ci)}" if ci else ", no interval"
+    return f"{ratio_text(sp['estimate'])}x{interval}, n={n}"
 
 
 def row_text(r: ForestRow) -> str:
-    if r.estimate is None:
-        return f"{r.label}: no estimate (n={r.n_trials})"
-    interval = f" [{r.ci95[0]:.1f} to {r.ci95[1]:.1f}]" if r.ci95 else ", no interval"
-    return f"{r.label}: {r.estimate:.1f}x{interval}, n={r.n_trials}{'' if r.verified else ', unverified'}"
+    words = speedup_words({"estimate": r.estimate, "ci95": r.ci95, "n_trials": r.n_trials})
+    return f"{r.label}: {words}{'' if r.verified or r.estimate is None else ', unverified'}"
 
 
 def draw_forest(ax, rows: Sequence[ForestRow]) -> None:

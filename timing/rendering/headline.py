@@ -99,23 +99,38 @@ def _counts(counts: Mapping) -> str:
     return ", ".join(f"{reason} {n}" for reason, n in counts.items())
 
 
+def pods_left_out_line(name: str, a: Mapping) -> str:
+    """One arm's pods left out of its pod figures, by reason: the same words in every output."""
+    return f"{name}: pods left out of the pod figures: {_counts(a['excluded'])} (of {a.get('pods')} pods)."
+
+
+FLAGGED_COUNTED = "Flagged trials counted because --include-flagged was given"
+
+
+def flagged_trial_line(t: Mapping) -> str:
+    """One flagged trial of a results folder: its verdict, why it was flagged, and whether it counts."""
+    state = "counted (--include-flagged)" if t.get("included") else "excluded"
+    reasons = "; ".join(str(r) for r in t.get("reasons") or ()) or "no reason recorded"
+    return f"trial {t.get('id')} (#{t.get('index')}) flagged, {VERDICT_PREFIX}{t.get('verdict')} ({reasons}), {state}."
+
+
 def exclusions(report: Mapping) -> list[str]:
-    """Every trial left out of a speed-up, every flagged trial, every pod left out of pod figures."""
+    """Every trial left out of a speed-up, every flagged trial left out, every pod left out of pod figures."""
     out = []
     for c in report.get("comparisons") or ():
         left_out = (c.get("speedup") or {}).get("excluded_trials") or {}
         if left_out:
             out.append(f"{comparison_title(c)}: trials left out of the speed-up: {_counts(left_out)}.")
-    for t in report.get("trials") or ():
-        if t.get("flagged"):
-            state = "included" if t.get("included") else "excluded"
-            reasons = "; ".join(str(r) for r in t.get("reasons") or ()) or "no reason recorded"
-            verdict = f"{VERDICT_PREFIX}{t.get('verdict')}"
-            out.append(f"trial {t.get('id')} (#{t.get('index')}) flagged, {verdict} ({reasons}), {state}.")
+    out += [flagged_trial_line(t) for t in report.get("trials") or () if t.get("flagged") and not t.get("included")]
     for name, a in (report.get("arms") or {}).items():
         if a.get("excluded"):
-            out.append(f"{name}: pods left out of the pod figures: {_counts(a['excluded'])} (of {a.get('pods')}).")
+            out.append(pods_left_out_line(name, a))
     return out
+
+
+def counted_flagged(report: Mapping) -> list[str]:
+    """Flagged trials the speed-ups counted all the same (--include-flagged): never under a left-out heading."""
+    return [flagged_trial_line(t) for t in report.get("trials") or () if t.get("flagged") and t.get("included")]
 
 
 def codes_shown(report: Mapping) -> list[str]:
@@ -127,6 +142,8 @@ def codes_shown(report: Mapping) -> list[str]:
         for t in sp.get("left_out_trials") or ():
             codes.update(dict.fromkeys(t.get("reasons") or ()))
         codes.update(dict.fromkeys(c.get("flags") or ()))
+        for t in sp.get("per_trial") or ():  # counted with flags (--include-flagged): the waterfall names them
+            codes.update(dict.fromkeys(t.get("flags") or ()))
         for w in c.get("warnings") or ():  # "node_image_mismatch: trial ...", "drift: the ... ratio trends ..."
             head = str(w).split(":", 1)[0]
             if head in CODES:

@@ -11,7 +11,7 @@ from html import escape
 
 from timing.rendering.definitions import DEFINITIONS, code_definitions
 from timing.rendering.environment import environment
-from timing.rendering.headline import cautions, codes_shown, exclusions, headlines
+from timing.rendering.headline import FLAGGED_COUNTED, cautions, codes_shown, counted_flagged, exclusions, headlines
 from timing.rendering.waterfall import axis_rule, comparison_title, comparison_trials, drawn_words, trial_rows
 
 TITLE = "ACR artifact streaming A/B: pod start-up report"
@@ -83,6 +83,7 @@ def _facts(pairs) -> str:
 def render_html(report: Mapping) -> str:
     forest, waterfalls = _pictures(report)
     excluded = _list(exclusions(report)) or "<p>Nothing was left out.</p>"
+    counted = counted_flagged(report)
     codes = code_definitions(codes_shown(report))
     if codes:
         excluded += "<h3>Codes on this page</h3>" + _facts(codes)
@@ -94,6 +95,8 @@ def render_html(report: Mapping) -> str:
             _section("waterfall", "Waterfall per trial", waterfalls),
             _section("environment", "Environment", _facts(environment(report))),
             _section("excluded", "Excluded trials and pods, and why", excluded),
+            # Counted, so never under the excluded heading: a section of its own when there are any.
+            _section("flagged-counted", FLAGGED_COUNTED, _list(counted)) if counted else "",
             _section("definitions", "Definitions", _facts(DEFINITIONS)),
         )
     )

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 from timing.rendering.definitions import DEFINITIONS, code_definitions
 from timing.rendering.environment import environment
-from timing.rendering.headline import cautions, codes_shown, exclusions, headlines
+from timing.rendering.headline import FLAGGED_COUNTED, cautions, codes_shown, counted_flagged, exclusions, headlines
 
 TITLE = "ACR artifact streaming A/B: pod start-up"
 
@@ -54,6 +54,9 @@ def render_markdown(report: Mapping, gate_lines: Iterable[str] = ()) -> str:
     left_out = exclusions(report)
     out += ["", "**Left out, and why:**" if left_out else "Nothing was left out."]
     out += [f"- {cell(line)}" for line in left_out]
+    counted = counted_flagged(report)
+    if counted:
+        out += ["", f"**{FLAGGED_COUNTED}:**", *(f"- {cell(line)}" for line in counted)]
     codes = code_definitions(codes_shown(report))
     if codes:
         out += _details("Codes above", [f"- **{code}**: {cell(meaning)}" for code, meaning in codes])

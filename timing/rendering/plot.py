@@ -11,12 +11,13 @@ from collections.abc import Mapping, Sequence
 
 from timing.rendering.forest import draw_forest, forest_rows
 from timing.rendering.waterfall import (
-    PHASES,
     ArmPanel,
     AxisRule,
     TrialRow,
     axis_rule,
     comparison_title,
+    drawn_phases,
+    symlog_ticks,
     trial_rows,
     trial_title,
 )
@@ -71,9 +72,11 @@ def draw_panel(ax, panel: ArmPanel, rule: AxisRule) -> None:
     ax.set_yticks(range(len(panel.lanes)), [lane.label for lane in panel.lanes], fontsize=6)
     ax.set_ylim(max(len(panel.lanes), 1) - 0.5, -0.5)
     if rule.scale == "symlog":
-        from matplotlib.ticker import FuncFormatter
+        from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
         ax.set_xscale("symlog", linthresh=1.0)
+        ax.xaxis.set_major_locator(FixedLocator(symlog_ticks(rule.right)))  # the default: 0, 1, 10 only
+        ax.xaxis.set_minor_locator(NullLocator())
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
     ax.set_xlim(0, rule.right)
     ax.set_xlabel("seconds from pod creation", fontsize=8)
@@ -85,15 +88,14 @@ def _axes_height(row: TrialRow) -> float:
     return max(len(row.baseline.lanes), len(row.streaming.lanes), 3) * LANE_INCHES
 
 
-def _legend(fig) -> None:
+def _legend(fig, rows: Sequence[TrialRow]) -> None:
+    """The phases the picture draws, and no other."""
     from matplotlib.patches import Patch
 
-    fig.legend(
-        handles=[Patch(color=colour, label=label) for label, _key, colour in PHASES],
-        loc="lower center",
-        ncol=len(PHASES),
-        fontsize=8,
-    )
+    phases = drawn_phases(rows)
+    if phases:
+        handles = [Patch(color=colour, label=label) for label, colour in phases]
+        fig.legend(handles=handles, loc="lower center", ncol=len(phases), fontsize=8)
 
 
 class _Sheet:
@@ -153,7 +155,7 @@ def waterfall_figure(rows: Sequence[TrialRow], rule: AxisRule):
     height = TOP + _rows_height(rows) + BOTTOM_LEGEND
     fig = plt.figure(figsize=(WIDTH_INCHES, height))
     _draw_rows(_Sheet(fig, height), rows, rule)
-    _legend(fig)
+    _legend(fig, rows)
     return fig
 
 
@@ -198,7 +200,7 @@ def write_plot(report: Mapping, path: str) -> int:
     if not rows:
         fig.text(0.5, BOTTOM_LEGEND / height + 0.02, "no comparison in this report: no waterfall", ha="center")
     _draw_rows(sheet, rows, rule)
-    _legend(fig)
+    _legend(fig, rows)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return len(rows)

@@ -14,8 +14,11 @@ from rich.console import Console
 from rich.table import Table
 
 from timing.analysis.stats import STAT_KEYS
-from timing.rendering.numbers import count_text
+from timing.rendering.forest import speedup_words
+from timing.rendering.headline import flagged_trial_line, pods_left_out_line
+from timing.rendering.numbers import count_text, ratio_text
 from timing.rendering.reference import measured_rows, reference_rows
+from timing.rendering.waterfall import NO_PAIR, comparison_title
 
 
 def fmt_s(v: float | None) -> str:
@@ -37,23 +40,7 @@ def fmt_size(n: int | None) -> str:
 
 
 def fmt_ratio(v: float | None) -> str:
-    return "-" if v is None else f"{v:.1f}x"
-
-
-def fmt_speedup(sp: dict | None) -> str:
-    """``4.2x [3.1-5.6] n=5``: the per-trial estimate, its 95 % interval and the trials behind it.
-
-    One trial is one observation, not an estimate: ``- n=1`` (its ratio is in the notes).
-    """
-    if sp and sp.get("estimate") is None and sp.get("n_trials"):
-        return f"- n={sp['n_trials']}"
-    if not sp or sp.get("estimate") is None:
-        return "-"
-    text = f"{sp['estimate']:.1f}x"
-    if sp.get("ci95"):
-        lo, hi = sp["ci95"]
-        text += f" [{lo:.1f}-{hi:.1f}]"
-    return f"{text} n={sp['n_trials']}"
+    return "-" if v is None else f"{ratio_text(v)}x"
 
 
 def fmt_verified(v: dict | None) -> str:
@@ -89,8 +76,8 @@ def console_for(stream: TextIO = sys.stdout) -> Console:
     return PipeConsole(file=stream, width=PIPED_WIDTH)
 
 
-def _text_column(t: Table, header: str) -> None:
-    t.add_column(header, overflow="fold")  # names wrap; they never push a number out
+def _text_column(t: Table, header: str, min_width: int | None = None) -> None:
+    t.add_column(header, overflow="fold", min_width=min_width)  # names wrap; they never push a number out
 
 
 def _number_column(t: Table, header: str) -> None:
@@ -119,38 +106,42 @@ def _median_of(values) -> float | None:
     return median(vals) if vals else None
 
 
-def comparison_tables(report: dict) -> list[Table]:
+NAME_MIN_WIDTH = 10  # a pair or image name folds onto lines of at least this many characters
+IMAGE_MIN_TERMINAL = 110  # narrower: the image and size columns are left out (the caption says so), never squeezed
+
+
+def comparison_tables(report: dict, width: int | None = None) -> list[Table]:
     """One table per workload: the per-trial arm-ready speed-up first, pod figures beside it."""
     arms = report["arms"]
     by_workload: dict[str, list] = defaultdict(list)
     for c in report["comparisons"]:
         by_workload[c["workload"]].append(c)
+    with_image = width is None or width >= IMAGE_MIN_TERMINAL
     tables = []
     for workload in sorted(by_workload):
         t = new_table(f"{workload}: seconds until every pod of the arm is Ready (median of trials)")
-        _text_column(t, "pair")
-        _text_column(t, "image")
-        _number_column(t, "size")
-        _number_column(t, "standard")
-        _number_column(t, "stream")
-        _number_column(t, "pods")
-        _number_column(t, "/node")
-        _number_column(t, "speed-up [95% CI]")
-        _text_column(t, "verified")
+        _text_column(t, "pair", NAME_MIN_WIDTH)
+        if with_image:
+            _text_column(t, "image", NAME_MIN_WIDTH)
+        for header in (("size",) if with_image else ()) + ("standard", "stream", "pods", "/node", "speed-up [95% CI]"):
+            _number_column(t, header)
+        _text_column(t, "verified", len("verified"))
         t.caption = "pods: replicas standard/stream, /node: pods per node; verified: streaming/cold, each ok, NO or ? (no evidence)"
+        if not with_image:
+            t.caption += f"; image and size left out below {IMAGE_MIN_TERMINAL} columns (--csv and --json hold them)"
         for c in by_workload[workload]:
             b, s = arms[c["baseline_arm"]], arms[c["streaming_arm"]]
             per_trial = c["speedup"]["per_trial"]
             img = main_image(b)
             t.add_row(
-                c["pair"] or "-",
-                short_image(img["image"]),
-                fmt_size(img.get("size_bytes") or main_image(s).get("size_bytes")),
+                c["pair"] or NO_PAIR,
+                *((short_image(img["image"]),) if with_image else ()),
+                *((fmt_size(img.get("size_bytes") or main_image(s).get("size_bytes")),) if with_image else ()),
                 fmt_s(_median_of(p["baseline"] for p in per_trial)),
                 fmt_s(_median_of(p["streaming"] for p in per_trial)),
                 _fmt_sides(c.get("replicas")),
                 _fmt_sides(c.get("pods_per_node")),
-                fmt_speedup(c["speedup"]),
+                speedup_words(c["speedup"]),
                 fmt_verified_short(c.get("verified")),
             )
         tables.append(t)
@@ -220,8 +211,7 @@ def notes(report: dict) -> list[str]:
         out.append(f"{unknown} pod(s) have no surviving pull event (events expire, 1 h by default): unknown.")
     for name, a in report["arms"].items():
         if a["excluded"]:
-            counts = ", ".join(f"{k} {v}" for k, v in a["excluded"].items())
-            out.append(f"{name}: excluded from pod figures: {counts} (of {a['pods']} pods).")
+            out.append(pods_left_out_line(name, a))
         fetched = a.get("bytes_fetched") or {}
         if fetched.get("bytes") is not None:
             of = f" of {fmt_size(fetched['image_size_bytes'])}" if fetched.get("image_size_bytes") else ""
@@ -237,7 +227,7 @@ def notes(report: dict) -> list[str]:
                 f"{wait:.1f} s including waiting."
             )
     for c in report["comparisons"]:
-        label = f"{c['workload']}/{c['pair'] or '-'}"
+        label = comparison_title(c)
         sp = c["speedup"]
         if sp["excluded_trials"]:
             counts = ", ".join(f"{k} {v}" for k, v in sp["excluded_trials"].items())
@@ -257,13 +247,8 @@ def notes(report: dict) -> list[str]:
             out.append(text + ".")
         app = c.get("app_speedup")
         if app and app.get("estimate") is not None:
-            out.append(f"{label}: until every pod's app is ready (start-up read done): {fmt_speedup(app)}.")
-    for t in report.get("trials") or ():
-        if t["flagged"]:
-            state = "included" if t["included"] else "excluded"
-            out.append(
-                f"trial {t['id']} (#{t['index']}) flagged, verdict {t['verdict']} ({'; '.join(t['reasons'])}), {state}."
-            )
+            out.append(f"{label}: until every pod's app is ready (start-up read done): {speedup_words(app)}.")
+    out += [flagged_trial_line(t) for t in report.get("trials") or () if t["flagged"]]
     if report["comparisons"]:
         out.append(
             "speed-up = geometric mean over trials of (standard arm-ready / streaming arm-ready); "
@@ -278,7 +263,7 @@ def _estimand_notes(label: str, c: dict) -> list[str]:
     out = []
     median_pod = c.get("speedup_median_pod") or {}
     if median_pod.get("estimate") is not None:
-        out.append(f"{label}: median pod Ready (per trial, standard/streaming): {fmt_speedup(median_pod)}.")
+        out.append(f"{label}: median pod Ready (per trial, standard/streaming): {speedup_words(median_pod)}.")
     sp = c["speedup"]
     if sp.get("trials_needed") is not None:
         lo, hi = sp.get("trials_needed_range") or (None, None)
@@ -333,7 +318,7 @@ def ratio_or_none(b: float | None, s: float | None) -> float | None:
 def print_report(report: dict, console: Console, reference: bool = False) -> None:
     if not report["arms"]:
         console.print("No pods carry the streaming-ab/arm label in this input.")
-    for t in comparison_tables(report):
+    for t in comparison_tables(report, console.width):
         console.print(t)
     if report["arms"]:
         console.print(arms_table(report))
@@ -352,8 +337,8 @@ CSV_COLUMNS = (
     + ["baseline_arm", "speedup_estimate", "speedup_ci95_lo", "speedup_ci95_hi", "speedup_n_trials"]
     + ["verified_streaming", "verified_cold"]
     # Per-trial rows (row = "trial") after the per-arm rows (row = "arm"): the arm-ready of each trial,
-    # beside the headline it feeds; trial_counted says whether the speed-up used it.
-    + ["row", "trial", "arm_ready_seconds", "trial_ratio", "trial_counted"]
+    # beside the headline it feeds; trial_counted says whether the speed-up used it, and if not, why.
+    + ["row", "trial", "arm_ready_seconds", "trial_ratio", "trial_counted", "trial_left_out_reasons"]
 )
 _ARM_COLUMNS = CSV_COLUMNS.index("baseline_arm")
 
@@ -379,26 +364,32 @@ def _headline_cells(c: dict | None) -> list:
 
 
 def _trial_csv_rows(report: dict, speedups: dict) -> list[list]:
-    """One row per arm and trial (a streaming arm: one per baseline), its arm-ready beside the headline."""
+    """One row per arm and trial (per comparison the arm is in), its arm-ready beside the headline it feeds."""
     rows = []
     for name, a in report["arms"].items():
         lead = [name, a["workload"], a["pair"], a["streaming"], a.get("pool")]
         lead += [None] * (_ARM_COLUMNS - len(lead))
         for c in speedups.get(name) or [None]:
             used = {t["trial"]: t for t in (c["speedup"]["per_trial"] if c else ())}
+            left = {
+                t["trial"]: t.get("reasons") or () for t in (c["speedup"].get("left_out_trials") or () if c else ())
+            }
             for t in a.get("trials") or ():
                 entry = used.get(t["trial"]) or {}
                 counted = (bool(entry) and entry.get("counted", True) is not False) if c else None
-                tail = ["trial", t["trial"], t.get("arm_ready_seconds"), entry.get("ratio"), counted]
+                reasons = ";".join(str(r) for r in left.get(t["trial"], ())) or None
+                tail = ["trial", t["trial"], t.get("arm_ready_seconds"), entry.get("ratio"), counted, reasons]
                 rows.append(lead + _headline_cells(c) + tail)
     return rows
 
 
 def write_csv(report: dict, path: str) -> int:
     """One row per arm (and per baseline of a streaming arm); returns the number of rows."""
-    speedups = defaultdict(list)
+    speedups, headlines = defaultdict(list), defaultdict(list)
     for c in report["comparisons"]:
-        speedups[c["streaming_arm"]].append(c)
+        headlines[c["streaming_arm"]].append(c)
+        for arm in (c["streaming_arm"], c["baseline_arm"]):  # both arms' trials are counted or left out
+            speedups[arm].append(c)
     rows: list[list] = []
     for name, a in report["arms"].items():
         img = main_image(a)
@@ -407,8 +398,8 @@ def write_csv(report: dict, path: str) -> int:
         base += [a[f"{k}_pods"] for k in ("cold", "warm", "mixed", "failed", "restarted", "skewed", "unknown")]
         base += [a["not_ready_pods"], a["failure_rate"]]
         base += [a["pull_seconds"][k] for k in STAT_KEYS] + [a["ready_seconds"][k] for k in STAT_KEYS]
-        for c in speedups.get(name) or [None]:
-            rows.append(base + _headline_cells(c) + ["arm", None, None, None, None])
+        for c in headlines.get(name) or [None]:
+            rows.append(base + _headline_cells(c) + ["arm", None, None, None, None, None])
     rows += _trial_csv_rows(report, speedups)
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from timing.analysis.speedup import trial_ids
+from timing.rendering.numbers import ratio_text
 
 MAX_TRIALS_PLOTTED = 6
 MAX_PODS_AS_BARS = 40
@@ -66,8 +67,12 @@ class AxisRule:
     right: float  # every panel's axis ends here (seconds from creation)
 
 
+NO_PAIR = "(no pair label)"
+
+
 def comparison_title(c: Mapping) -> str:
-    return f"{c.get('workload')}, pair {c.get('pair')}" if c.get("pair") else f"{c.get('workload')} (no pair label)"
+    """A comparison's name in every output: ``vote, pair v1``, or ``vote (no pair label)``."""
+    return f"{c.get('workload')}, pair {c.get('pair')}" if c.get("pair") else f"{c.get('workload')} {NO_PAIR}"
 
 
 def trial_title(trial: object) -> str:
@@ -145,7 +150,7 @@ def trial_words(c: Mapping, trial: object) -> str:
     entry = next((t for t in sp.get("per_trial") or () if t.get("trial") == trial), None)
     if entry and entry.get("counted", True) is not False and entry.get("ratio") is not None:
         b, s = entry["baseline"], entry["streaming"]
-        text = f"arm-ready {b:.1f} s standard / {s:.1f} s streaming = {entry['ratio']:.1f}x"
+        text = f"arm-ready {b:.1f} s standard / {s:.1f} s streaming = {ratio_text(entry['ratio'])}x"
         flags = entry.get("flags")
         return text + (f", counted with flag(s) {', '.join(flags)}" if flags else "")
     left = next((t for t in sp.get("left_out_trials") or () if t.get("trial") == trial), None)
@@ -185,3 +190,25 @@ def axis_rule(rows: Sequence[TrialRow]) -> AxisRule:
     right = max(positive) * 1.05
     scale = "symlog" if max(positive) / min(positive) > SYMLOG_SPREAD else "linear"
     return AxisRule(scale, right)
+
+
+def symlog_ticks(right: float) -> list[float]:
+    """Ticks of a symmetric-log axis up to ``right``: 0, then 1, 2, 5 per decade, so a bar of 73 s is read off."""
+    ticks, decade = [0.0], 1.0
+    while decade <= right:
+        ticks += [m * decade for m in (1, 2, 5) if m * decade <= right]
+        decade *= 10
+    return ticks
+
+
+def drawn_phases(rows: Sequence[TrialRow]) -> list[tuple[str, str]]:
+    """(label, colour) of each phase some lane of the picture draws with a width: the legend lists no other."""
+    colours = {
+        colour
+        for row in rows
+        for panel in (row.baseline, row.streaming)
+        for lane in panel.lanes
+        for _left, width, colour in lane.segments
+        if width > 0
+    }
+    return [(label, colour) for label, _key, colour in PHASES if colour in colours]
