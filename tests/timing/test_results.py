@@ -36,3 +36,30 @@ def test_trial_folders_are_read_in_start_order(tmp_path):
         results.write_manifest(tmp_path / name, {"id": name, "index": 1, "started_at": started})
     assert [d.name for d in results.trial_dirs(tmp_path)] == ["b", "a"]
     assert results.trial_dirs(tmp_path / "a") == [tmp_path / "a"]
+
+
+def test_an_incomplete_trial_folder_is_left_out_counted_and_said(tmp_path, capsys):
+    import json
+    import shutil
+
+    from offline.timing_dumps import write_results
+    from timing.cli import main
+
+    folder = write_results(tmp_path / "r", [(40, 6), (44, 7), (38, 6), (41, 6), (43, 7)])
+    trials = sorted(d for d in folder.iterdir() if d.is_dir())
+    (trials[2] / "pods.json").unlink()
+    (trials[3] / "trial.json").unlink()
+    out, summary = tmp_path / "r.json", tmp_path / "r.md"
+    assert main(["report", "--results", str(folder), "--json", str(out), "--markdown", str(summary)]) == 0
+    doc = json.loads(out.read_text())
+    by_path = {t["path"]: t for t in doc["trials"]}
+    for gone, missing in ((trials[2], "pods.json"), (trials[3], "trial.json")):
+        entry = by_path[str(gone)]
+        assert entry["included"] is False and "incomplete" in entry["flags"]
+        assert any(f"no {missing}" in reason for reason in entry["reasons"])
+    (comparison,) = doc["comparisons"]
+    assert comparison["speedup"]["n_trials"] == 3
+    text = summary.read_text()
+    assert "Nothing was left out" not in text and "incomplete" in text
+    assert "incomplete" in capsys.readouterr().out
+    shutil.rmtree(folder)

@@ -111,6 +111,8 @@ CODES: dict[str, str] = {
     protocol.START_SKEW: f"the arms' first pods were created more than {protocol.START_SKEW_SECONDS:g} s apart.",
     protocol.OFF_POOL: "a pod ran on a node outside the pool it asked for.",
     protocol.PULL_ALWAYS: "a container has imagePullPolicy Always: a pull proves nothing about a cold node.",
+    "incomplete": "the trial's folder lacks its manifest, pods or events (a run that stopped, a file removed): "
+    "its pods are not read, so it enters no figure.",
     protocol.DRIFT: "the comparison's trial ratios trend over the trials (slope p < 0.05): trials are not "
     "exchangeable, and the interval undercovers.",
 }

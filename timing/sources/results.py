@@ -22,6 +22,8 @@ EVENTS_FILE = "events.json"
 EVIDENCE_FILE = "verification.json"  # read before the trial's pods were created (measure)
 LOGS_FILE = "logs.json"  # {pod uid: log text} of each pod's first app container
 PROBE_DIR = "probe"  # probe/<stage>/<node>.txt: the node probe's output as printed
+# A trial folder missing what measure writes in every trial: left out of every figure, and said.
+INCOMPLETE = "incomplete"
 
 
 # --- write (measure) -------------------------------------------------------------------------------
@@ -110,6 +112,24 @@ def _trial_entry(manifest: dict, folder: Path) -> dict:
     }
 
 
+def _orphan_dirs(results: Path) -> list[Path]:
+    """Folders holding a trial's pods or events but no manifest (a run stopped, a file deleted)."""
+    if (results / TRIAL_MANIFEST).exists():
+        return []
+    return sorted(
+        d
+        for d in results.iterdir()
+        if d.is_dir() and not (d / TRIAL_MANIFEST).exists() and any((d / f).exists() for f in (PODS_FILE, EVENTS_FILE))
+    )
+
+
+def _incomplete(trial: dict, missing: list[str]) -> dict:
+    """The trial flagged ``incomplete``: its pods (if any) are not read, so it can enter no figure."""
+    reason = f"{INCOMPLETE}: no {' and no '.join(missing)}; its pods are not counted"
+    return dict(trial, flagged=True, incomplete=True, reasons=[*trial["reasons"], reason],
+                flags=[*trial["flags"], INCOMPLETE])  # fmt: skip
+
+
 def load_results(
     results_dirs: Sequence[str],
     namespaces: Sequence[str] | None = None,
@@ -135,6 +155,10 @@ def load_results(
             except (OSError, ValueError) as error:
                 raise UsageError(f"--results {root}: {d / TRIAL_MANIFEST} cannot be read ({error})") from None
             trial = _trial_entry(manifest, d)
+            missing = [f for f in (PODS_FILE, EVENTS_FILE) if not (d / f).exists()]
+            if missing:
+                out.trials.append(_incomplete(trial, missing))
+                continue
             out.trials.append(trial)
             trial_id = trial["id"]
             if (d / PODS_FILE).exists():
@@ -145,5 +169,7 @@ def load_results(
                 out.evidence[trial_id] = Evidence.from_json(json.loads((d / EVIDENCE_FILE).read_text()))
             if (d / LOGS_FILE).exists():
                 out.app_logs.update(json.loads((d / LOGS_FILE).read_text()))
+        for d in _orphan_dirs(root):
+            out.trials.append(_incomplete(_trial_entry({}, d), [TRIAL_MANIFEST]))
     out.apply_app_logs()
     return out
