@@ -326,7 +326,10 @@ def build_report(
     if crossover is not None:
         doc["crossover"] = crossover
     if trials is not None:
-        doc["trials"] = [dict(t, included=include_flagged or not t.get("flagged")) for t in trials]
+        # An incomplete trial (results folder) had no pods read: --include-flagged cannot put it back.
+        doc["trials"] = [
+            dict(t, included=not t.get("flagged") or (include_flagged and not t.get("incomplete"))) for t in trials
+        ]
     if nodes:
         doc["nodes"] = facts_by_name(nodes)
     return doc

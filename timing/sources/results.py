@@ -22,6 +22,8 @@ EVENTS_FILE = "events.json"
 EVIDENCE_FILE = "verification.json"  # read before the trial's pods were created (measure)
 LOGS_FILE = "logs.json"  # {pod uid: log text} of each pod's first app container
 PROBE_DIR = "probe"  # probe/<stage>/<node>.txt: the node probe's output as printed
+# A trial folder without its manifest, pods or events (measure stopped in it): its pods are not read at all.
+INCOMPLETE = "incomplete"
 
 
 # --- write (measure) -------------------------------------------------------------------------------
@@ -68,20 +70,39 @@ def write_manifest(folder: Path, manifest: dict) -> None:
 
 
 # --- read (report) ---------------------------------------------------------------------------------
+def _is_trial(folder: Path) -> bool:
+    # Any file measure writes marks a trial folder: one it stopped in may lack the manifest.
+    return any((folder / name).exists() for name in (TRIAL_MANIFEST, PODS_FILE, EVENTS_FILE, EVIDENCE_FILE))
+
+
 def trial_dirs(results: Path) -> list[Path]:
     """Trial folders under ``results`` (or ``results`` itself if it is one), in index order."""
-    if (results / TRIAL_MANIFEST).exists():
+    if _is_trial(results):
         return [results]
-    dirs = [d for d in results.iterdir() if d.is_dir() and (d / TRIAL_MANIFEST).exists()]
+    dirs = [d for d in results.iterdir() if d.is_dir() and _is_trial(d)]
 
     def key(d: Path):
         try:
             m = json.loads((d / TRIAL_MANIFEST).read_text())
             return (m.get("started_at") or "", m.get("index") or 0, d.name)
-        except (OSError, ValueError):
+        except (OSError, ValueError, AttributeError):
             return ("", 0, d.name)
 
     return sorted(dirs, key=key)
+
+
+def _manifest(folder: Path) -> tuple[dict, str | None]:
+    """The trial's manifest, and why the trial is incomplete (None if it is not)."""
+    try:
+        manifest = json.loads((folder / TRIAL_MANIFEST).read_text())
+    except FileNotFoundError:
+        return {}, f"{INCOMPLETE}: no {TRIAL_MANIFEST}"
+    except (OSError, ValueError) as error:
+        return {}, f"{INCOMPLETE}: {TRIAL_MANIFEST} unreadable ({str(error).splitlines()[0]})"
+    if not isinstance(manifest, dict):
+        return {}, f"{INCOMPLETE}: {TRIAL_MANIFEST} is not an object"
+    missing = [name for name in (PODS_FILE, EVENTS_FILE) if not (folder / name).is_file()]
+    return manifest, f"{INCOMPLETE}: no {' or '.join(missing)}" if missing else None
 
 
 def _trial_entry(manifest: dict, folder: Path) -> dict:
@@ -96,6 +117,7 @@ def _trial_entry(manifest: dict, folder: Path) -> dict:
         "workloads": manifest.get("workloads"),
         "verdict": manifest.get("verdict"),
         "flagged": bool(manifest.get("flagged")),
+        "incomplete": False,  # set by load_results when the folder lacks its manifest, pods or events
         "reasons": manifest.get("reasons", []),
         "flags": manifest.get("flags", []),  # protocol flags (reset_failed, node_image_mismatch, ...)
         "first_trial": bool(manifest.get("first_trial")),
@@ -130,17 +152,17 @@ def load_results(
                 f"--results {root}: no trial in it (no */{TRIAL_MANIFEST}); is it the folder measure wrote?"
             )
         for d in dirs:
-            try:
-                manifest = json.loads((d / TRIAL_MANIFEST).read_text())
-            except (OSError, ValueError) as error:
-                raise UsageError(f"--results {root}: {d / TRIAL_MANIFEST} cannot be read ({error})") from None
+            manifest, incomplete = _manifest(d)
             trial = _trial_entry(manifest, d)
             out.trials.append(trial)
+            if incomplete:
+                # Left out whole and said, never refused: a partial measure run must stay reportable.
+                trial.update(flagged=True, incomplete=True, reasons=[*trial["reasons"], incomplete])
+                trial["flags"] = [*trial["flags"], INCOMPLETE]
+                continue
             trial_id = trial["id"]
-            if (d / PODS_FILE).exists():
-                out.add_pod_file(d / PODS_FILE, namespaces, sel, trial=trial_id, flag="--results")
-            if (d / EVENTS_FILE).exists():
-                out.add_event_file(d / EVENTS_FILE, namespaces, flag="--results")
+            out.add_pod_file(d / PODS_FILE, namespaces, sel, trial=trial_id, flag="--results")
+            out.add_event_file(d / EVENTS_FILE, namespaces, flag="--results")
             if (d / EVIDENCE_FILE).exists():
                 out.evidence[trial_id] = Evidence.from_json(json.loads((d / EVIDENCE_FILE).read_text()))
             if (d / LOGS_FILE).exists():
