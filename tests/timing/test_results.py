@@ -1,5 +1,9 @@
 import json
 
+import pytest
+
+from offline.timing_dumps import write_results
+from timing.cli import main
 from timing.model.evidence import Evidence
 from timing.sources import results
 
@@ -38,7 +42,7 @@ def test_trial_folders_are_read_in_start_order(tmp_path):
     assert results.trial_dirs(tmp_path / "a") == [tmp_path / "a"]
 
 
-def test_an_incomplete_trial_folder_is_left_out_counted_and_said(tmp_path, capsys):
+def test_two_incomplete_trials_in_one_folder_are_each_left_out_and_said(tmp_path, capsys):
     import json
     import shutil
 
@@ -63,3 +67,54 @@ def test_an_incomplete_trial_folder_is_left_out_counted_and_said(tmp_path, capsy
     assert "Nothing was left out" not in text and "incomplete" in text
     assert "incomplete" in capsys.readouterr().out
     shutil.rmtree(folder)
+
+
+RATIOS = [(30.0, 10.0), (32.0, 11.0), (31.0, 10.0), (29.0, 9.0), (33.0, 12.0)]
+
+
+def _report(folder, tmp_path, capsys, *extra):
+    """`report --results` to JSON and Markdown files; the JSON, the page and the terminal's notes."""
+    out, page = tmp_path / "r.json", tmp_path / "r.md"
+    code = main(["report", "--results", str(folder), "--json", str(out), "--markdown", str(page), *extra])
+    assert code == 0
+    return json.loads(out.read_text()), page.read_text(), capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("remove", "trial", "reason"),
+    [
+        ("trial-3/pods.json", "t3", "incomplete: no pods.json"),
+        ("trial-3/events.json", "t3", "incomplete: no events.json"),
+        # Pods without a manifest must not join the speed-up as an unflagged trial.
+        ("trial-3/trial.json", "trial-3", "incomplete: no trial.json"),
+    ],
+)
+def test_an_incomplete_trial_folder_is_left_out_counted_and_said(tmp_path, capsys, remove, trial, reason):
+    folder = write_results(tmp_path / "rd", RATIOS)
+    (folder / remove).unlink()
+    doc, page, terminal = _report(folder, tmp_path, capsys)
+    entry = next(t for t in doc["trials"] if t["id"] == trial)
+    assert entry["included"] is False and entry["flagged"] and entry["incomplete"] and reason in entry["reasons"]
+    assert [t["included"] for t in doc["trials"]].count(True) == 4
+    assert doc["comparisons"][0]["speedup"]["n_trials"] == 4
+    assert "Nothing was left out" not in page
+    said = f"trial {trial} "
+    assert said in page and reason in page and "**incomplete**" in page
+    assert said in terminal and reason in terminal
+
+
+def test_include_flagged_cannot_put_an_incomplete_trial_back(tmp_path, capsys):
+    folder = write_results(tmp_path / "rd", RATIOS)
+    (folder / "trial-2" / "trial.json").unlink()
+    doc, _, _ = _report(folder, tmp_path, capsys, "--include-flagged")
+    assert [t["id"] for t in doc["trials"] if not t["included"]] == ["trial-2"]
+    assert doc["comparisons"][0]["speedup"]["n_trials"] == 4
+
+
+def test_an_unreadable_manifest_leaves_its_trial_out_not_the_folder(tmp_path, capsys):
+    folder = write_results(tmp_path / "rd", RATIOS)
+    (folder / "trial-5" / "trial.json").write_text("{not json")
+    doc, _, terminal = _report(folder, tmp_path, capsys)
+    entry = next(t for t in doc["trials"] if t["id"] == "trial-5")
+    assert not entry["included"] and entry["reasons"][0].startswith("incomplete: trial.json unreadable")
+    assert doc["comparisons"][0]["speedup"]["n_trials"] == 4 and "trial trial-5 " in terminal

@@ -12,6 +12,7 @@ from timing.analysis import classify, protocol
 from timing.analysis.speedup import ARM_MISSING, NO_APP_SIGNAL, NOT_READY, NOT_STREAMED, SPEEDUP_METRICS
 from timing.analysis.stats import MIN_N_FOR
 from timing.rendering.waterfall import BAND_QUANTILES, MAX_PODS_AS_BARS, MAX_TRIALS_PLOTTED
+from timing.sources.results import INCOMPLETE
 
 _BANDS = ", ".join({0: "min", 50: "median", 100: "max"}.get(q, f"p{q}") for q in BAND_QUANTILES)
 _RES = SPEEDUP_METRICS["arm_ready"][1]
@@ -106,13 +107,13 @@ CODES: dict[str, str] = {
     protocol.RESET_FAILED: "the trial's node cache reset failed, or right after it a node still held streamed "
     "image data (a backstore or a cached block file).",
     "node_image_mismatch": "the two arms ran on different node image versions.",
+    INCOMPLETE: "a trial folder of a results folder without its manifest, pods or events, or with an unreadable "
+    "manifest (measure stopped in it): none of its pods is read, and --include-flagged cannot put it back.",
     protocol.UNEQUAL_PODS: "the arms of the trial have different pod counts.",
     protocol.MISSING_PODS: "an arm has fewer pods than its Deployments asked for.",
     protocol.START_SKEW: f"the arms' first pods were created more than {protocol.START_SKEW_SECONDS:g} s apart.",
     protocol.OFF_POOL: "a pod ran on a node outside the pool it asked for.",
     protocol.PULL_ALWAYS: "a container has imagePullPolicy Always: a pull proves nothing about a cold node.",
-    "incomplete": "the trial's folder lacks its manifest, pods or events (a run that stopped, a file removed): "
-    "its pods are not read, so it enters no figure.",
     protocol.DRIFT: "the comparison's trial ratios trend over the trials (slope p < 0.05): trials are not "
     "exchangeable, and the interval undercovers.",
 }

@@ -150,7 +150,9 @@ def codes_shown(report: Mapping) -> list[str]:
                 codes[head] = None
     for t in report.get("trials") or ():
         if t.get("flagged"):
-            codes[f"{VERDICT_PREFIX}{t.get('verdict')}"] = None
+            if t.get("verdict") is not None:  # a trial folder without its manifest has no verdict
+                codes[f"{VERDICT_PREFIX}{t.get('verdict')}"] = None
+            codes.update(dict.fromkeys(t.get("flags") or ()))
     for a in (report.get("arms") or {}).values():
         codes.update(dict.fromkeys(a.get("excluded") or {}))
     return list(codes)

@@ -22,7 +22,7 @@ EVENTS_FILE = "events.json"
 EVIDENCE_FILE = "verification.json"  # read before the trial's pods were created (measure)
 LOGS_FILE = "logs.json"  # {pod uid: log text} of each pod's first app container
 PROBE_DIR = "probe"  # probe/<stage>/<node>.txt: the node probe's output as printed
-# A trial folder missing what measure writes in every trial: left out of every figure, and said.
+# A trial folder without its manifest, pods or events (measure stopped in it): its pods are not read at all.
 INCOMPLETE = "incomplete"
 
 
@@ -70,20 +70,39 @@ def write_manifest(folder: Path, manifest: dict) -> None:
 
 
 # --- read (report) ---------------------------------------------------------------------------------
+def _is_trial(folder: Path) -> bool:
+    # Any file measure writes marks a trial folder: one it stopped in may lack the manifest.
+    return any((folder / name).exists() for name in (TRIAL_MANIFEST, PODS_FILE, EVENTS_FILE, EVIDENCE_FILE))
+
+
 def trial_dirs(results: Path) -> list[Path]:
     """Trial folders under ``results`` (or ``results`` itself if it is one), in index order."""
-    if (results / TRIAL_MANIFEST).exists():
+    if _is_trial(results):
         return [results]
-    dirs = [d for d in results.iterdir() if d.is_dir() and (d / TRIAL_MANIFEST).exists()]
+    dirs = [d for d in results.iterdir() if d.is_dir() and _is_trial(d)]
 
     def key(d: Path):
         try:
             m = json.loads((d / TRIAL_MANIFEST).read_text())
             return (m.get("started_at") or "", m.get("index") or 0, d.name)
-        except (OSError, ValueError):
+        except (OSError, ValueError, AttributeError):
             return ("", 0, d.name)
 
     return sorted(dirs, key=key)
+
+
+def _manifest(folder: Path) -> tuple[dict, str | None]:
+    """The trial's manifest, and why the trial is incomplete (None if it is not)."""
+    try:
+        manifest = json.loads((folder / TRIAL_MANIFEST).read_text())
+    except FileNotFoundError:
+        return {}, f"{INCOMPLETE}: no {TRIAL_MANIFEST}"
+    except (OSError, ValueError) as error:
+        return {}, f"{INCOMPLETE}: {TRIAL_MANIFEST} unreadable ({str(error).splitlines()[0]})"
+    if not isinstance(manifest, dict):
+        return {}, f"{INCOMPLETE}: {TRIAL_MANIFEST} is not an object"
+    missing = [name for name in (PODS_FILE, EVENTS_FILE) if not (folder / name).is_file()]
+    return manifest, f"{INCOMPLETE}: no {' or '.join(missing)}" if missing else None
 
 
 def _trial_entry(manifest: dict, folder: Path) -> dict:
@@ -98,6 +117,7 @@ def _trial_entry(manifest: dict, folder: Path) -> dict:
         "workloads": manifest.get("workloads"),
         "verdict": manifest.get("verdict"),
         "flagged": bool(manifest.get("flagged")),
+        "incomplete": False,  # set by load_results when the folder lacks its manifest, pods or events
         "reasons": manifest.get("reasons", []),
         "flags": manifest.get("flags", []),  # protocol flags (reset_failed, node_image_mismatch, ...)
         "first_trial": bool(manifest.get("first_trial")),
@@ -110,24 +130,6 @@ def _trial_entry(manifest: dict, folder: Path) -> dict:
         "started_at": manifest.get("started_at"),
         "node_facts": manifest.get("node_facts"),
     }
-
-
-def _orphan_dirs(results: Path) -> list[Path]:
-    """Folders holding a trial's pods or events but no manifest (a run stopped, a file deleted)."""
-    if (results / TRIAL_MANIFEST).exists():
-        return []
-    return sorted(
-        d
-        for d in results.iterdir()
-        if d.is_dir() and not (d / TRIAL_MANIFEST).exists() and any((d / f).exists() for f in (PODS_FILE, EVENTS_FILE))
-    )
-
-
-def _incomplete(trial: dict, missing: list[str]) -> dict:
-    """The trial flagged ``incomplete``: its pods (if any) are not read, so it can enter no figure."""
-    reason = f"{INCOMPLETE}: no {' and no '.join(missing)}; its pods are not counted"
-    return dict(trial, flagged=True, incomplete=True, reasons=[*trial["reasons"], reason],
-                flags=[*trial["flags"], INCOMPLETE])  # fmt: skip
 
 
 def load_results(
@@ -150,26 +152,20 @@ def load_results(
                 f"--results {root}: no trial in it (no */{TRIAL_MANIFEST}); is it the folder measure wrote?"
             )
         for d in dirs:
-            try:
-                manifest = json.loads((d / TRIAL_MANIFEST).read_text())
-            except (OSError, ValueError) as error:
-                raise UsageError(f"--results {root}: {d / TRIAL_MANIFEST} cannot be read ({error})") from None
+            manifest, incomplete = _manifest(d)
             trial = _trial_entry(manifest, d)
-            missing = [f for f in (PODS_FILE, EVENTS_FILE) if not (d / f).exists()]
-            if missing:
-                out.trials.append(_incomplete(trial, missing))
-                continue
             out.trials.append(trial)
+            if incomplete:
+                # Left out whole and said, never refused: a partial measure run must stay reportable.
+                trial.update(flagged=True, incomplete=True, reasons=[*trial["reasons"], incomplete])
+                trial["flags"] = [*trial["flags"], INCOMPLETE]
+                continue
             trial_id = trial["id"]
-            if (d / PODS_FILE).exists():
-                out.add_pod_file(d / PODS_FILE, namespaces, sel, trial=trial_id, flag="--results")
-            if (d / EVENTS_FILE).exists():
-                out.add_event_file(d / EVENTS_FILE, namespaces, flag="--results")
+            out.add_pod_file(d / PODS_FILE, namespaces, sel, trial=trial_id, flag="--results")
+            out.add_event_file(d / EVENTS_FILE, namespaces, flag="--results")
             if (d / EVIDENCE_FILE).exists():
                 out.evidence[trial_id] = Evidence.from_json(json.loads((d / EVIDENCE_FILE).read_text()))
             if (d / LOGS_FILE).exists():
                 out.app_logs.update(json.loads((d / LOGS_FILE).read_text()))
-        for d in _orphan_dirs(root):
-            out.trials.append(_incomplete(_trial_entry({}, d), [TRIAL_MANIFEST]))
     out.apply_app_logs()
     return out
