@@ -118,3 +118,14 @@ def test_an_unreadable_manifest_leaves_its_trial_out_not_the_folder(tmp_path, ca
     entry = next(t for t in doc["trials"] if t["id"] == "trial-5")
     assert not entry["included"] and entry["reasons"][0].startswith("incomplete: trial.json unreadable")
     assert doc["comparisons"][0]["speedup"]["n_trials"] == 4 and "trial trial-5 " in terminal
+
+
+def test_a_trial_without_its_manifest_is_named_without_none():
+    from timing.rendering.headline import flagged_trial_line
+
+    line = flagged_trial_line(
+        {"id": "trial-4", "index": None, "verdict": None, "reasons": ["incomplete: no trial.json"]}
+    )
+    assert line == "trial trial-4 flagged (incomplete: no trial.json), excluded."
+    full = flagged_trial_line({"id": "t3", "index": 3, "verdict": "cold", "reasons": ["incomplete: no pods.json"]})
+    assert full == "trial t3 (#3) flagged, verdict cold (incomplete: no pods.json), excluded."

@@ -111,7 +111,10 @@ def flagged_trial_line(t: Mapping) -> str:
     """One flagged trial of a results folder: its verdict, why it was flagged, and whether it counts."""
     state = "counted (--include-flagged)" if t.get("included") else "excluded"
     reasons = "; ".join(str(r) for r in t.get("reasons") or ()) or "no reason recorded"
-    return f"trial {t.get('id')} (#{t.get('index')}) flagged, {VERDICT_PREFIX}{t.get('verdict')} ({reasons}), {state}."
+    # A trial folder without its manifest has neither an index nor a verdict: say nothing rather than "None".
+    index = f" (#{t['index']})" if t.get("index") is not None else ""
+    verdict = f", {VERDICT_PREFIX}{t['verdict']}" if t.get("verdict") is not None else ""
+    return f"trial {t.get('id')}{index} flagged{verdict} ({reasons}), {state}."
 
 
 def exclusions(report: Mapping) -> list[str]:
