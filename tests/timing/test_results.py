@@ -129,3 +129,56 @@ def test_a_trial_without_its_manifest_is_named_without_none():
     assert line == "trial trial-4 flagged (incomplete: no trial.json), excluded."
     full = flagged_trial_line({"id": "t3", "index": 3, "verdict": "cold", "reasons": ["incomplete: no pods.json"]})
     assert full == "trial t3 (#3) flagged, verdict cold (incomplete: no pods.json), excluded."
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "said"),
+    [
+        ("pods.json", "{not json", "incomplete: pods.json could not be read: not JSON ("),
+        ("events.json", "", "incomplete: events.json could not be read: the file is empty"),
+        ("events.json", '{"kind": "List", "items": [', "incomplete: events.json could not be read: not JSON ("),
+        ("verification.json", "[1", "incomplete: verification.json could not be read: "),
+        ("logs.json", "nope", "incomplete: logs.json could not be read: "),
+    ],
+)
+def test_an_unreadable_trial_file_leaves_its_trial_out_not_the_folder(tmp_path, capsys, name, content, said):
+    folder = write_results(tmp_path / "rd", RATIOS)
+    (folder / "trial-3" / name).write_text(content)
+    doc, page, terminal = _report(folder, tmp_path, capsys)
+    entry = next(t for t in doc["trials"] if t["id"] == "t3")
+    (reason,) = [r for r in entry["reasons"] if r.startswith("incomplete")]
+    assert reason.startswith(said) and "\n" not in reason and "Traceback" not in reason
+    assert entry["included"] is False and entry["incomplete"] and "incomplete" in entry["flags"]
+    assert doc["comparisons"][0]["speedup"]["n_trials"] == 4
+    assert reason in page and "trial t3 " in terminal
+
+
+def test_a_trial_whose_events_cannot_be_read_adds_none_of_its_pods(tmp_path):
+    folder = write_results(tmp_path / "rd", RATIOS)
+    (folder / "trial-3" / "events.json").write_text("{garbled")
+    loaded = results.load_results([str(folder)])
+    assert {p.trial for p in loaded.pods} == {"t1", "t2", "t4", "t5"}
+    whole = results.load_results([str(write_results(tmp_path / "whole", RATIOS))])
+    assert loaded.seen_pods == whole.seen_pods * 4 // 5 and len(loaded.pods) == len(whole.pods) * 4 // 5
+
+
+def test_a_folder_of_incomplete_trials_says_so_and_why(tmp_path, capsys):
+    folder = write_results(tmp_path / "rd", RATIOS[:2])
+    (folder / "trial-1" / "pods.json").write_text("{garbled")
+    (folder / "trial-2" / "events.json").unlink()
+    assert main(["report", "--results", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"timing: error: {folder}: every trial (2) was left out as incomplete: ")
+    assert "t1 (pods.json could not be read: not JSON (" in err and "t2 (no events.json)" in err
+    assert "no pods in it" not in err
+
+
+def test_many_incomplete_trials_are_counted_and_the_first_named():
+    trials = [{"id": f"t{i}", "incomplete": True, "reasons": ["warm", "incomplete: no pods.json"]} for i in range(7)]
+    line = results.all_incomplete(trials)
+    assert line == (
+        "every trial (7) was left out as incomplete: t0 (no pods.json), t1 (no pods.json), t2 (no pods.json), "
+        "t3 (no pods.json), t4 (no pods.json), and 2 more"
+    )
+    assert results.all_incomplete([*trials, {"id": "ok", "incomplete": False, "reasons": []}]) is None

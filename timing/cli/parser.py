@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -34,10 +35,21 @@ MEASURE_EXAMPLES = """examples:
 """
 
 
+# argparse takes only -1 and -1.5 for values: '-inf', '-1e3' or '-10%' would be read as flags ("expected one
+# argument"). Every negative number is a value here, so the flag's own check refuses it; no flag looks like one.
+NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*(e[-+]?\d+)?|\.\d+(e[-+]?\d+)?|inf(inity)?|nan)%?$", re.IGNORECASE)
+# A Kubernetes namespace name is an RFC 1123 label; any other --namespace (an empty one) would match no pod.
+NAMESPACE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+
+
 class Parser(argparse.ArgumentParser):
     """argparse whose mistakes are one line naming the command, never a usage dump."""
 
     commands: dict[str, argparse.ArgumentParser]  # name -> its parser, to report its own mistakes
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = NEGATIVE_NUMBER
 
     def error(self, message: str):
         raise UsageError(f"{self.prog}: {message}; see {self.prog} --help")
@@ -56,6 +68,15 @@ def _positive(kind):
     return parse
 
 
+def _namespace(text: str) -> str:
+    if not NAMESPACE_NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a namespace name; allowed: an RFC 1123 label (1-63 of a-z, 0-9 and '-', "
+            "starting and ending with a letter or digit); repeat the flag for several"
+        )
+    return text
+
+
 def _add_cluster_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("cluster access (live reads)")
     g.add_argument(
@@ -69,6 +90,7 @@ def _add_cluster_args(p: argparse.ArgumentParser) -> None:
         "--namespace",
         "-n",
         action="append",
+        type=_namespace,
         metavar="NS",
         help=f"namespace; repeatable (default: every namespace for dumps, {DEFAULT_NAMESPACE} for live reads)",
     )

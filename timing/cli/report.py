@@ -120,9 +120,10 @@ def _say_why_empty(args, loaded, offline: bool) -> None:
         else f"namespace(s) {', '.join(args.namespace or [DEFAULT_NAMESPACE])}"
     )
     if loaded.seen_pods == 0:
-        raise UsageError(
-            f"{where}: no pods in it" + ("" if offline else " (is the stack deployed, the namespace right?)")
-        )
+        from timing.sources.results import all_incomplete
+
+        why = all_incomplete(loaded.trials) or "no pods in it"
+        raise UsageError(f"{where}: {why}" + ("" if offline else " (is the stack deployed, the namespace right?)"))
     if loaded.armed_pods == 0:
         raise UsageError(
             f"{where}: none of its {loaded.seen_pods} pods carries the streaming-ab/arm label; "

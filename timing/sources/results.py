@@ -9,12 +9,15 @@ This module is the only one that knows it.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
-from timing.errors import UsageError
+from timing.errors import UsageError, first_line
 from timing.model.evidence import Evidence
 from timing.sources.inputs import Loaded, selector_or_usage
+from timing.sources.selectors import Selector
 
 TRIAL_MANIFEST = "trial.json"
 PODS_FILE = "pods.json"
@@ -132,6 +135,39 @@ def _trial_entry(manifest: dict, folder: Path) -> dict:
     }
 
 
+def _json_file(path: Path):
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _read_trial(out: Loaded, folder: Path, trial_id: str, namespaces, sel: Selector) -> str | None:
+    """The trial's files into ``out``; if one cannot be read, why (and all it added is taken back)."""
+    mark = (len(out.pods), len(out.events), out.seen_pods, out.armed_pods, Counter(out.other_kinds))
+    read: dict[str, Callable[[], object]] = {
+        PODS_FILE: lambda: out.add_pod_file(folder / PODS_FILE, namespaces, sel, trial=trial_id, flag="--results"),
+        EVENTS_FILE: lambda: out.add_event_file(folder / EVENTS_FILE, namespaces, flag="--results"),
+        EVIDENCE_FILE: lambda: _json_file(folder / EVIDENCE_FILE),
+        LOGS_FILE: lambda: _json_file(folder / LOGS_FILE),
+    }
+    got: dict[str, Any] = {}
+    for name, reader in read.items():
+        try:
+            got[name] = reader()
+        except UsageError as error:
+            # "--results <path>: not JSON (...); take it again ...": what is wrong, without the flag or the advice
+            detail = str(error).removeprefix(f"--results {folder / name}").lstrip(": ").split("; ")[0]
+        except (OSError, ValueError) as error:
+            detail = first_line(error)
+        else:
+            continue
+        n_pods, n_events, out.seen_pods, out.armed_pods, out.other_kinds = mark
+        del out.pods[n_pods:], out.events[n_events:]
+        return f"{INCOMPLETE}: {name} could not be read: {detail}"
+    if got[EVIDENCE_FILE] is not None:
+        out.evidence[trial_id] = Evidence.from_json(got[EVIDENCE_FILE])
+    out.app_logs.update(got[LOGS_FILE] or {})
+    return None
+
+
 def load_results(
     results_dirs: Sequence[str],
     namespaces: Sequence[str] | None = None,
@@ -155,17 +191,22 @@ def load_results(
             manifest, incomplete = _manifest(d)
             trial = _trial_entry(manifest, d)
             out.trials.append(trial)
+            incomplete = incomplete or _read_trial(out, d, trial["id"], namespaces, sel)
             if incomplete:
                 # Left out whole and said, never refused: a partial measure run must stay reportable.
                 trial.update(flagged=True, incomplete=True, reasons=[*trial["reasons"], incomplete])
                 trial["flags"] = [*trial["flags"], INCOMPLETE]
-                continue
-            trial_id = trial["id"]
-            out.add_pod_file(d / PODS_FILE, namespaces, sel, trial=trial_id, flag="--results")
-            out.add_event_file(d / EVENTS_FILE, namespaces, flag="--results")
-            if (d / EVIDENCE_FILE).exists():
-                out.evidence[trial_id] = Evidence.from_json(json.loads((d / EVIDENCE_FILE).read_text()))
-            if (d / LOGS_FILE).exists():
-                out.app_logs.update(json.loads((d / LOGS_FILE).read_text()))
     out.apply_app_logs()
     return out
+
+
+def all_incomplete(trials: Sequence[dict] | None, most: int = 5) -> str | None:
+    """When every trial read was left out as incomplete: which and why, in one line (else None)."""
+    if not trials or not all(t.get("incomplete") for t in trials):
+        return None
+    said = [
+        f"{t['id']} ({'; '.join(r.removeprefix(f'{INCOMPLETE}: ') for r in t['reasons'] if r.startswith(INCOMPLETE))})"
+        for t in trials[:most]
+    ]
+    more = f", and {len(trials) - most} more" if len(trials) > most else ""
+    return f"every trial ({len(trials)}) was left out as incomplete: {', '.join(said)}{more}"
