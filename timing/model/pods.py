@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 
 from contract import (
     ANNOTATION_APP_READY_LOG,
@@ -15,6 +16,7 @@ from contract import (
     LABEL_WORKLOAD,
 )
 from timing.model.kube_time import parse_time
+from timing.model.sharing import Shared
 
 
 @dataclass(frozen=True, init=False, slots=True)
@@ -43,13 +45,13 @@ class PodInfo:
     namespace: str
     name: str
     uid: str | None
-    labels: dict[str, str]
+    labels: dict[str, str]  # shared by the pods with the same labels (timing.model.sharing): never changed
     node: str | None
     phase: str | None
     created: datetime | None
     ready_at: datetime | None  # Ready=True lastTransitionTime: the first Ready only while restart_count == 0
     started_at: datetime | None  # last app container's first start: when every container had started
-    containers: tuple[ContainerSpec, ...]
+    containers: tuple[ContainerSpec, ...]  # shared, like labels
     deleting: bool = False
     trial: str | None = None  # results-folder trial id, else the streaming-ab/trial label
     scheduled_at: datetime | None = None  # PodScheduled=True lastTransitionTime
@@ -104,13 +106,17 @@ KUBERNETES_CONDITIONS = frozenset(
 )
 
 
+# Namespaces, node names, phases and container names; label sets; container lists.
+_TEXT, _LABEL_SETS, _CONTAINER_LISTS = Shared(), Shared(), Shared()
+
+
 def _container_ids(*status_lists) -> dict[str, str]:
     out = {}
     for statuses in status_lists:
         for cs in statuses or ():
             cid = cs.get("containerID") or ""
             if cs.get("name") and cid:
-                out[cs["name"]] = cid.partition("://")[2] or cid
+                out[_TEXT.text(cs["name"])] = cid.partition("://")[2] or cid
     return out
 
 
@@ -150,6 +156,30 @@ def _always(container: dict) -> bool:
     return container.get("imagePullPolicy") == "Always"
 
 
+def _containers(spec: dict) -> tuple[ContainerSpec, ...]:
+    """Init containers first, then app containers; one tuple for all the pods that list the same."""
+    # Flat (name, image, init, pull_always) runs: the key, and all that is needed to build the specs.
+    key: list = []
+    for c in spec.get("initContainers") or ():
+        key += (c.get("name", ""), c.get("image", ""), True, _always(c))
+    for c in spec.get("containers") or ():
+        key += (c.get("name", ""), c.get("image", ""), False, _always(c))
+    return _CONTAINER_LISTS.one(tuple(key), _specs)
+
+
+def _specs(flat: tuple) -> tuple[ContainerSpec, ...]:
+    return tuple(ContainerSpec(*flat[at : at + 4]) for at in range(0, len(flat), 4))
+
+
+def _labels(raw) -> dict:
+    """A copy of the labels, shared by the pods that carry the same ones in the same order."""
+    return _LABEL_SETS.one(tuple(chain.from_iterable(dict(raw or {}).items())), _dict_of_pairs)
+
+
+def _dict_of_pairs(flat: tuple) -> dict:
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
 def pod_from_dict(item: dict, trial: str | None = None) -> PodInfo:
     meta = item.get("metadata") or {}
     spec = item.get("spec") or {}
@@ -164,27 +194,21 @@ def pod_from_dict(item: dict, trial: str | None = None) -> PodInfo:
             ready_at = parse_time(cond.get("lastTransitionTime"))
         elif kind == "PodScheduled" and cond.get("status") == "True":
             scheduled_at = parse_time(cond.get("lastTransitionTime"))
-    # Plain loops: two list comprehensions and a concatenation cost more than
-    # the one or two containers a pod usually has.
-    containers = []
-    for c in spec.get("initContainers") or ():
-        containers.append(ContainerSpec(c.get("name", ""), c.get("image", ""), True, _always(c)))
-    for c in spec.get("containers") or ():
-        containers.append(ContainerSpec(c.get("name", ""), c.get("image", ""), False, _always(c)))
-    labels = dict(meta.get("labels") or {})
+    containers = _containers(spec)
+    labels = _labels(meta.get("labels"))
     statuses, init_statuses = status.get("containerStatuses"), status.get("initContainerStatuses")
     # Positional, in the order of PodInfo's fields: keywords cost a third of the construction.
     return PodInfo(
-        meta.get("namespace") or "",
+        _TEXT.text(meta.get("namespace") or ""),
         meta.get("name") or "",
         meta.get("uid"),
         labels,
-        spec.get("nodeName"),
-        status.get("phase"),
+        _TEXT.text(spec.get("nodeName")),
+        _TEXT.text(status.get("phase")),
         parse_time(meta.get("creationTimestamp")),
         ready_at,
         _last_start(statuses),
-        tuple(containers),
+        containers,
         bool(meta.get("deletionTimestamp")),
         trial if trial is not None else labels.get(LABEL_TRIAL),
         scheduled_at,
@@ -194,5 +218,5 @@ def pod_from_dict(item: dict, trial: str | None = None) -> PodInfo:
         aks_conditions,
         (meta.get("annotations") or {}).get(ANNOTATION_APP_READY_LOG),
         {},  # extra
-        (spec.get("nodeSelector") or {}).get(LABEL_POOL) or labels.get(LABEL_POOL),
+        _TEXT.text((spec.get("nodeSelector") or {}).get(LABEL_POOL) or labels.get(LABEL_POOL)),
     )
