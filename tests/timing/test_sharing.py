@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 
+import pytest
+
 from offline.timing_dumps import pod as dpod
 from timing.model.events import normalize_events
 from timing.model.pods import pod_from_dict
@@ -68,3 +70,11 @@ def test_a_full_table_is_emptied_not_grown():
     assert table.text(again) is again and again is not first
     assert table.one(("k", True), lambda key: [key]) == [("k", True)]
     assert table.one(("k", 1), lambda key: key) == ("k", 1)  # not plain: made, not shared
+
+
+def test_a_pod_broken_in_two_places_fails_on_the_first_as_before():
+    doc = dpod("p1", created=1, started=2, ready=3)
+    doc["metadata"]["annotations"] = "read before the node selector"
+    doc["spec"]["nodeSelector"] = ["read last"]
+    with pytest.raises(AttributeError, match="'str' object"):
+        pod_from_dict(doc)

@@ -129,8 +129,8 @@ def _is_events_k8s_io(item: dict) -> bool:
     return "regarding" in item and "involvedObject" not in item
 
 
-# Namespaces and node names: a few, on every event (timing.model.sharing).
-_TEXT = Shared()
+# (namespace, node name): a few thousand, on every event (timing.model.sharing).
+_PLACES = Shared()
 
 
 def _normalize(item: dict, reason: str, names: dict) -> PullEvent | None:
@@ -183,12 +183,14 @@ def _normalize(item: dict, reason: str, names: dict) -> PullEvent | None:
     else:
         at = time_from_name(meta.get("name"), pod_name, first)
         at, resolution = (at, 1e-9) if at is not None else (first, 1.0)
+    uid = meta.get("uid")
+    namespace, node = _PLACES.one((obj.get("namespace") or meta.get("namespace") or "", node or None))
     pod_uid = obj.get("uid") or None
     if type(pod_uid) is str:
         pod_uid = names.setdefault(pod_uid, pod_uid)
     return PullEvent(
-        meta.get("uid"),
-        _TEXT.text(obj.get("namespace") or meta.get("namespace") or ""),
+        uid,
+        namespace,
         pod_name,
         pod_uid,
         container_from_field_path(obj.get("fieldPath")),
@@ -196,7 +198,7 @@ def _normalize(item: dict, reason: str, names: dict) -> PullEvent | None:
         first,
         last,
         count,
-        _TEXT.text(node or None),
+        node,
         at,
         resolution,
     )

@@ -107,7 +107,7 @@ KUBERNETES_CONDITIONS = frozenset(
 
 
 # Namespaces, node names, phases and container names; label sets; container lists.
-_TEXT, _LABEL_SETS, _CONTAINER_LISTS = Shared(), Shared(), Shared()
+_TEXT, _PLACES, _LABEL_SETS, _CONTAINER_LISTS = Shared(), Shared(), Shared(), Shared()
 
 
 def _container_ids(*status_lists) -> dict[str, str]:
@@ -173,7 +173,8 @@ def _specs(flat: tuple) -> tuple[ContainerSpec, ...]:
 
 def _labels(raw) -> dict:
     """A copy of the labels, shared by the pods that carry the same ones in the same order."""
-    return _LABEL_SETS.one(tuple(chain.from_iterable(dict(raw or {}).items())), _dict_of_pairs)
+    labels = raw if type(raw) is dict else dict(raw or {})
+    return _LABEL_SETS.one(tuple(chain.from_iterable(labels.items())), _dict_of_pairs)
 
 
 def _dict_of_pairs(flat: tuple) -> dict:
@@ -197,26 +198,42 @@ def pod_from_dict(item: dict, trial: str | None = None) -> PodInfo:
     containers = _containers(spec)
     labels = _labels(meta.get("labels"))
     statuses, init_statuses = status.get("containerStatuses"), status.get("initContainerStatuses")
+    # In the order they were always read, so a dump broken in two places fails on the same one.
+    created = parse_time(meta.get("creationTimestamp"))
+    started_at = _last_start(statuses)
+    deleting = bool(meta.get("deletionTimestamp"))
+    restarts = _restarts(init_statuses, statuses)
+    container_ids = _container_ids(init_statuses, statuses)
+    app_ready_log = (meta.get("annotations") or {}).get(ANNOTATION_APP_READY_LOG)
+    # Namespace, node, phase and pool: one tuple per distinct combination (a few thousand in a dump).
+    namespace, node, phase, pool = _PLACES.one(
+        (
+            meta.get("namespace") or "",
+            spec.get("nodeName"),
+            status.get("phase"),
+            (spec.get("nodeSelector") or {}).get(LABEL_POOL) or labels.get(LABEL_POOL),
+        )
+    )
     # Positional, in the order of PodInfo's fields: keywords cost a third of the construction.
     return PodInfo(
-        _TEXT.text(meta.get("namespace") or ""),
+        namespace,
         meta.get("name") or "",
         meta.get("uid"),
         labels,
-        _TEXT.text(spec.get("nodeName")),
-        _TEXT.text(status.get("phase")),
-        parse_time(meta.get("creationTimestamp")),
+        node,
+        phase,
+        created,
         ready_at,
-        _last_start(statuses),
+        started_at,
         containers,
-        bool(meta.get("deletionTimestamp")),
+        deleting,
         trial if trial is not None else labels.get(LABEL_TRIAL),
         scheduled_at,
-        _restarts(init_statuses, statuses),
+        restarts,
         None,  # app_ready_at: from the app's log, read later
-        _container_ids(init_statuses, statuses),
+        container_ids,
         aks_conditions,
-        (meta.get("annotations") or {}).get(ANNOTATION_APP_READY_LOG),
+        app_ready_log,
         {},  # extra
-        _TEXT.text((spec.get("nodeSelector") or {}).get(LABEL_POOL) or labels.get(LABEL_POOL)),
+        pool,
     )

@@ -6,13 +6,13 @@ Design notes: docs/timing.md ("timing/model/sharing.py").
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, overload
 
 T = TypeVar("T")
 
 # Keys made of these alone are equal only when their parts are identical in type and value
 # (1 == 1.0 == True would let a label 1 stand for a label True): only such keys are shared.
-_PLAIN = frozenset((str, bool))
+_PLAIN = frozenset((str, bool, type(None)))
 _LIMIT = 1 << 16
 
 
@@ -33,15 +33,22 @@ class Shared:
             found = self._store(value, value)
         return found
 
-    def one(self, key: tuple, make: Callable[[tuple], T]) -> T:
-        """``make(key)``, made once per distinct ``key`` of str and bool parts (else every time).
+    @overload
+    def one(self, key: tuple) -> tuple: ...
+
+    @overload
+    def one(self, key: tuple, make: Callable[[tuple], T]) -> T: ...
+
+    def one(self, key, make=None):
+        """``make(key)`` (without ``make``: the key), made once per distinct ``key`` of str, bool and
+        None parts, and made every time for any other key.
 
         What is made is shared: it must never be changed afterwards."""
         if not _PLAIN.issuperset(map(type, key)):
-            return make(key)
+            return key if make is None else make(key)
         found = self._table.get(key)
         if found is None:
-            found = self._store(key, make(key))
+            found = self._store(key, key if make is None else make(key))
         return found
 
     def _store(self, key, value):
