@@ -18,6 +18,7 @@ from functools import lru_cache
 
 from timing.model.kube_time import parse_time
 from timing.model.kubelet import ACR_NODEMON, PULL_REASONS, PullMessage, parse_message, parse_nodemon_message
+from timing.model.sharing import Shared
 
 _FIELD_PATH = re.compile(r"^spec\.(?:initContainers|containers|ephemeralContainers)\{(?P<name>[^}]+)\}$")
 
@@ -128,7 +129,12 @@ def _is_events_k8s_io(item: dict) -> bool:
     return "regarding" in item and "involvedObject" not in item
 
 
-def _normalize(item: dict, reason: str) -> PullEvent | None:
+# (namespace, node name): a few thousand, on every event (timing.model.sharing).
+_PLACES = Shared()
+
+
+def _normalize(item: dict, reason: str, names: dict) -> PullEvent | None:
+    """``names``: one str per pod name and pod uid already seen (a pod has a few pull events)."""
     get = item.get
     if _is_events_k8s_io(item):
         obj = get("regarding") or {}
@@ -170,22 +176,29 @@ def _normalize(item: dict, reason: str) -> PullEvent | None:
         last = parse_time(last_raw)
     meta = get("metadata") or {}
     pod_name = obj.get("name") or ""
+    if type(pod_name) is str:
+        pod_name = names.setdefault(pod_name, pod_name)
     if micro:
         at, resolution = parse_time(micro), 1e-6
     else:
         at = time_from_name(meta.get("name"), pod_name, first)
         at, resolution = (at, 1e-9) if at is not None else (first, 1.0)
+    uid = meta.get("uid")
+    namespace, node = _PLACES.one((obj.get("namespace") or meta.get("namespace") or "", node or None))
+    pod_uid = obj.get("uid") or None
+    if type(pod_uid) is str:
+        pod_uid = names.setdefault(pod_uid, pod_uid)
     return PullEvent(
-        meta.get("uid"),
-        obj.get("namespace") or meta.get("namespace") or "",
+        uid,
+        namespace,
         pod_name,
-        obj.get("uid") or None,
+        pod_uid,
         container_from_field_path(obj.get("fieldPath")),
         pull,
         first,
         last,
         count,
-        node or None,
+        node,
         at,
         resolution,
     )
@@ -199,6 +212,8 @@ def normalize_events(items: Iterable[dict], seen: set | None = None, pods: set |
     pods that are not part of the experiment.
     """
     seen = set() if seen is None else seen
+    # The pods' own name objects, so an event holds no copy of its pod's name.
+    names = {name: name for _, name in pods or () if type(name) is str}
     out = []
     for item in items:
         reason = item.get("reason")
@@ -208,7 +223,7 @@ def normalize_events(items: Iterable[dict], seen: set | None = None, pods: set |
             obj = item.get("involvedObject") or item.get("regarding") or {}
             if (obj.get("namespace"), obj.get("name")) not in pods:
                 continue
-        ev = _normalize(item, reason)
+        ev = _normalize(item, reason, names)
         if ev is None:
             continue
         if ev.uid:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 
 from contract import (
     ANNOTATION_APP_READY_LOG,
@@ -15,6 +16,7 @@ from contract import (
     LABEL_WORKLOAD,
 )
 from timing.model.kube_time import parse_time
+from timing.model.sharing import Shared
 
 
 @dataclass(frozen=True, init=False, slots=True)
@@ -43,13 +45,13 @@ class PodInfo:
     namespace: str
     name: str
     uid: str | None
-    labels: dict[str, str]
+    labels: dict[str, str]  # shared by the pods with the same labels (timing.model.sharing): never changed
     node: str | None
     phase: str | None
     created: datetime | None
     ready_at: datetime | None  # Ready=True lastTransitionTime: the first Ready only while restart_count == 0
     started_at: datetime | None  # last app container's first start: when every container had started
-    containers: tuple[ContainerSpec, ...]
+    containers: tuple[ContainerSpec, ...]  # shared, like labels
     deleting: bool = False
     trial: str | None = None  # results-folder trial id, else the streaming-ab/trial label
     scheduled_at: datetime | None = None  # PodScheduled=True lastTransitionTime
@@ -104,13 +106,17 @@ KUBERNETES_CONDITIONS = frozenset(
 )
 
 
+# Namespaces, node names, phases and container names; label sets; container lists.
+_TEXT, _PLACES, _LABEL_SETS, _CONTAINER_LISTS = Shared(), Shared(), Shared(), Shared()
+
+
 def _container_ids(*status_lists) -> dict[str, str]:
     out = {}
     for statuses in status_lists:
         for cs in statuses or ():
             cid = cs.get("containerID") or ""
             if cs.get("name") and cid:
-                out[cs["name"]] = cid.partition("://")[2] or cid
+                out[_TEXT.text(cs["name"])] = cid.partition("://")[2] or cid
     return out
 
 
@@ -150,6 +156,31 @@ def _always(container: dict) -> bool:
     return container.get("imagePullPolicy") == "Always"
 
 
+def _containers(spec: dict) -> tuple[ContainerSpec, ...]:
+    """Init containers first, then app containers; one tuple for all the pods that list the same."""
+    # Flat (name, image, init, pull_always) runs: the key, and all that is needed to build the specs.
+    key: list = []
+    for c in spec.get("initContainers") or ():
+        key += (c.get("name", ""), c.get("image", ""), True, _always(c))
+    for c in spec.get("containers") or ():
+        key += (c.get("name", ""), c.get("image", ""), False, _always(c))
+    return _CONTAINER_LISTS.one(tuple(key), _specs)
+
+
+def _specs(flat: tuple) -> tuple[ContainerSpec, ...]:
+    return tuple(ContainerSpec(*flat[at : at + 4]) for at in range(0, len(flat), 4))
+
+
+def _labels(raw) -> dict:
+    """A copy of the labels, shared by the pods that carry the same ones in the same order."""
+    labels = raw if type(raw) is dict else dict(raw or {})
+    return _LABEL_SETS.one(tuple(chain.from_iterable(labels.items())), _dict_of_pairs)
+
+
+def _dict_of_pairs(flat: tuple) -> dict:
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
 def pod_from_dict(item: dict, trial: str | None = None) -> PodInfo:
     meta = item.get("metadata") or {}
     spec = item.get("spec") or {}
@@ -164,35 +195,45 @@ def pod_from_dict(item: dict, trial: str | None = None) -> PodInfo:
             ready_at = parse_time(cond.get("lastTransitionTime"))
         elif kind == "PodScheduled" and cond.get("status") == "True":
             scheduled_at = parse_time(cond.get("lastTransitionTime"))
-    # Plain loops: two list comprehensions and a concatenation cost more than
-    # the one or two containers a pod usually has.
-    containers = []
-    for c in spec.get("initContainers") or ():
-        containers.append(ContainerSpec(c.get("name", ""), c.get("image", ""), True, _always(c)))
-    for c in spec.get("containers") or ():
-        containers.append(ContainerSpec(c.get("name", ""), c.get("image", ""), False, _always(c)))
-    labels = dict(meta.get("labels") or {})
+    containers = _containers(spec)
+    labels = _labels(meta.get("labels"))
     statuses, init_statuses = status.get("containerStatuses"), status.get("initContainerStatuses")
+    # In the order they were always read, so a dump broken in two places fails on the same one.
+    created = parse_time(meta.get("creationTimestamp"))
+    started_at = _last_start(statuses)
+    deleting = bool(meta.get("deletionTimestamp"))
+    restarts = _restarts(init_statuses, statuses)
+    container_ids = _container_ids(init_statuses, statuses)
+    app_ready_log = (meta.get("annotations") or {}).get(ANNOTATION_APP_READY_LOG)
+    # Namespace, node, phase and pool: one tuple per distinct combination (a few thousand in a dump).
+    namespace, node, phase, pool = _PLACES.one(
+        (
+            meta.get("namespace") or "",
+            spec.get("nodeName"),
+            status.get("phase"),
+            (spec.get("nodeSelector") or {}).get(LABEL_POOL) or labels.get(LABEL_POOL),
+        )
+    )
     # Positional, in the order of PodInfo's fields: keywords cost a third of the construction.
     return PodInfo(
-        meta.get("namespace") or "",
+        namespace,
         meta.get("name") or "",
         meta.get("uid"),
         labels,
-        spec.get("nodeName"),
-        status.get("phase"),
-        parse_time(meta.get("creationTimestamp")),
+        node,
+        phase,
+        created,
         ready_at,
-        _last_start(statuses),
-        tuple(containers),
-        bool(meta.get("deletionTimestamp")),
+        started_at,
+        containers,
+        deleting,
         trial if trial is not None else labels.get(LABEL_TRIAL),
         scheduled_at,
-        _restarts(init_statuses, statuses),
+        restarts,
         None,  # app_ready_at: from the app's log, read later
-        _container_ids(init_statuses, statuses),
+        container_ids,
         aks_conditions,
-        (meta.get("annotations") or {}).get(ANNOTATION_APP_READY_LOG),
+        app_ready_log,
         {},  # extra
-        (spec.get("nodeSelector") or {}).get(LABEL_POOL) or labels.get(LABEL_POOL),
+        pool,
     )
