@@ -34,6 +34,8 @@ PART_OF_VALUE = PROJECT
 RESERVED_LABEL_PREFIX = "streaming-ab/"
 
 DEFAULT_NAMESPACE = "streaming-ab"
+# What Kubernetes takes as a namespace name (an RFC 1123 label), checked by the stack config and the timing CLI.
+NAMESPACE_NAME_PATTERN = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
 
 # Set by the AKS resource provider on nodes whose pool has artifact streaming on (the label
 # Azure/karpenter-provider-azure mirrors as AKSArtifactStreamingEnabledLabelKey, "matches AKS RP label").

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, StrictInt, StrictStr
 
+from contract import NAMESPACE_NAME_PATTERN
 from stackconfig.errors import problem
 from stackconfig.vm_sizes import parse_vm_size
 
@@ -31,7 +32,7 @@ SOURCE_RE = re.compile(
 TARGET_RE = re.compile(rf"(?P<repo>{REPOSITORY_PATTERN}):(?P<tag>{_TAG})")
 PREFIX_RE = re.compile(rf"[a-z][a-z0-9]{{0,{50 - REGISTRY_SUFFIX_LENGTH - 1}}}")
 POOL_NAME_RE = re.compile(r"[a-z][a-z0-9]{0,11}")
-K8S_NAME_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+NAMESPACE_NAME_RE = re.compile(NAMESPACE_NAME_PATTERN)
 # Workload and arm names end up in Service names, which must be DNS-1035 labels (start with a letter).
 OBJECT_NAME_RE = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
 CPU_RE = re.compile(r"(\d+(?:\.\d+)?)(m?)")
@@ -181,7 +182,7 @@ def internet_wide(cidrs: Sequence[str]) -> list[str]:
 
 
 def _namespace(value: str) -> str:
-    if not (K8S_NAME_RE.fullmatch(value) and len(value) <= 63):
+    if not NAMESPACE_NAME_RE.fullmatch(value):
         raise problem(
             f"{value!r} is not a Kubernetes namespace name; allowed: lowercase letters, digits and '-', at most 63"
         )

@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-from contract import DEFAULT_NAMESPACE
+from contract import DEFAULT_NAMESPACE, NAMESPACE_NAME_PATTERN
 from timing.errors import UsageError
 
 MODULE_PROG = "python -m timing"
@@ -38,8 +38,8 @@ MEASURE_EXAMPLES = """examples:
 # argparse takes only -1 and -1.5 for values: '-inf', '-1e3' or '-10%' would be read as flags ("expected one
 # argument"). Every negative number is a value here, so the flag's own check refuses it; no flag looks like one.
 NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*(e[-+]?\d+)?|\.\d+(e[-+]?\d+)?|inf(inity)?|nan)%?$", re.IGNORECASE)
-# A Kubernetes namespace name is an RFC 1123 label; any other --namespace (an empty one) would match no pod.
-NAMESPACE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+# Any other --namespace (an empty one) would match no pod.
+NAMESPACE_NAME = re.compile(NAMESPACE_NAME_PATTERN)
 
 
 class Parser(argparse.ArgumentParser):
