@@ -49,13 +49,13 @@ def _cold_stats(results: Sequence[PodResult]) -> dict:
     cold = [r for r in results if r.pod_class == COLD]
     waits = []
     for r in cold:
-        w = [
-            c.pull_including_waiting_seconds
-            for c in r.containers
-            if c.source == PULLED_BY_POD and c.pull_including_waiting_seconds is not None
-        ]
-        if w:
-            waits.append(sum(w))
+        # The sum of the waits the pod's own pulls report, built as sum() of their list would.
+        total, any_wait = 0, False
+        for c in r.containers:
+            if c.source == PULLED_BY_POD and c.pull_including_waiting_seconds is not None:
+                total, any_wait = total + c.pull_including_waiting_seconds, True
+        if any_wait:
+            waits.append(total)
     return {
         "pull_seconds": summarize([r.pull_seconds for r in cold if r.pull_seconds is not None]),
         "ready_seconds": summarize([r.ready_seconds for r in cold if r.ready_seconds is not None]),
@@ -65,21 +65,22 @@ def _cold_stats(results: Sequence[PodResult]) -> dict:
 
 
 def _images(results: Sequence[PodResult], image_info: Mapping[str, dict]) -> list[dict]:
+    # Each distinct (image, size) once: 100 000 containers name a handful of images.
+    pairs = {(c.image, c.image_size_bytes) for r in results for c in r.containers}
     images: dict[str, dict] = {}
-    for r in results:
-        for c in r.containers:
-            entry = images.get(c.image)
-            if entry is None:
-                entry = images[c.image] = {"image": c.image, "size_bytes": None, "layers": None}
-            if c.image_size_bytes is not None:
-                entry["size_bytes"] = max(entry["size_bytes"] or 0, c.image_size_bytes)
+    for image, size in sorted(pairs, key=lambda pair: pair[0]):
+        entry = images.get(image)
+        if entry is None:
+            entry = images[image] = {"image": image, "size_bytes": None, "layers": None}
+        if size is not None:
+            entry["size_bytes"] = max(entry["size_bytes"] or 0, size)
     for image, entry in images.items():
         info = image_info.get(image) or {}
         if entry["size_bytes"] is None and info.get("size_bytes") is not None:
             entry["size_bytes"] = int(info["size_bytes"])
         if info.get("layers") is not None:
             entry["layers"] = int(info["layers"])
-    return sorted(images.values(), key=lambda e: e["image"])
+    return list(images.values())
 
 
 def _span(starts: list[datetime | None], ends: list[datetime | None]) -> float | None:

@@ -131,8 +131,8 @@ class PodResult:
     def ready(self) -> bool:
         return self.ready_seconds is not None
 
-    def resolution(self) -> dict[str, float]:
-        """Per figure, the coarsest clock behind it: the figure may be off by less than this."""
+    def pull_resolutions(self) -> tuple[float, float]:
+        """The coarsest clocks behind the pulls' starts and ends (``resolution`` has them by figure)."""
         start = end = KUBE_TIME_RESOLUTION  # the maxima, kept as max() keeps them: the first of equals
         for c in self.containers:
             if c.source == PULLED_BY_POD:
@@ -140,16 +140,25 @@ class PodResult:
                     start = c.pull_start_resolution
                 if c.pull_end is not None and c.pull_end_resolution > end:
                     end = c.pull_end_resolution
-        return {
-            "scheduled_seconds": KUBE_TIME_RESOLUTION,
-            "started_seconds": KUBE_TIME_RESOLUTION,
-            "ready_seconds": KUBE_TIME_RESOLUTION,
-            # Kubelet measures "in X" itself and prints Go durations to the nanosecond.
-            "pull_seconds": 1e-9,
-            "app_ready_seconds": _APP_READY_RESOLUTION,
-            "pull_start_seconds": start,
-            "pull_end_seconds": end,
-        }
+        return start, end
+
+    def resolution(self) -> dict[str, float]:
+        """Per figure, the coarsest clock behind it: the figure may be off by less than this."""
+        return resolution_of(*self.pull_resolutions())
+
+
+def resolution_of(pull_start: float, pull_end: float) -> dict[str, float]:
+    """``resolution_seconds`` of a pod whose pulls' starts and ends were read to these resolutions."""
+    return {
+        "scheduled_seconds": KUBE_TIME_RESOLUTION,
+        "started_seconds": KUBE_TIME_RESOLUTION,
+        "ready_seconds": KUBE_TIME_RESOLUTION,
+        # Kubelet measures "in X" itself and prints Go durations to the nanosecond.
+        "pull_seconds": 1e-9,
+        "app_ready_seconds": _APP_READY_RESOLUTION,
+        "pull_start_seconds": pull_start,
+        "pull_end_seconds": pull_end,
+    }
 
 
 class EventIndex:
