@@ -14,7 +14,6 @@ from timing.analysis.classify import (
     COLD,
     EXCLUDED_CLASSES,
     FAILED_POD,
-    PULLED_BY_POD,
     TERMINATING,
     WARM,
     PodResult,
@@ -47,20 +46,13 @@ def _class_counts(results: Sequence[PodResult]) -> dict:
 
 def _cold_stats(results: Sequence[PodResult]) -> dict:
     cold = [r for r in results if r.pod_class == COLD]
-    waits = []
-    for r in cold:
-        # The sum of the waits the pod's own pulls report, built as sum() of their list would.
-        total, any_wait = 0, False
-        for c in r.containers:
-            if c.source == PULLED_BY_POD and c.pull_including_waiting_seconds is not None:
-                total, any_wait = total + c.pull_including_waiting_seconds, True
-        if any_wait:
-            waits.append(total)
     return {
         "pull_seconds": summarize([r.pull_seconds for r in cold if r.pull_seconds is not None]),
         "ready_seconds": summarize([r.ready_seconds for r in cold if r.ready_seconds is not None]),
         "app_ready_seconds": summarize([r.app_ready_seconds for r in cold if r.app_ready_seconds is not None]),
-        "pull_including_waiting_seconds": summarize(waits),
+        "pull_including_waiting_seconds": summarize(
+            [r.pull_including_waiting_seconds for r in cold if r.pull_including_waiting_seconds is not None]
+        ),
     }
 
 
@@ -142,8 +134,15 @@ def _arm_trials(
     return out
 
 
-def _bytes_readings(results: Sequence[PodResult], evidence: Mapping[object, Evidence | None]) -> list[int]:
-    """One reading per (trial, node) the arm ran on: what that node's exporter counted as fetched."""
+def _bytes_readings(
+    results: Sequence[PodResult], order: Sequence, evidence: Mapping[object, Evidence | None]
+) -> list[int]:
+    """One reading per (trial, node) the arm ran on: what that node's exporter counted as fetched.
+
+    ``order``: every trial of the report; when none was probed there is no reading to look for.
+    """
+    if not any((ev := evidence.get(trial)) is not None and ev.probes for trial in order):
+        return []
     readings = []
     for trial, node in sorted({(r.pod.trial, r.pod.node) for r in results if r.pod.node}, key=str):
         fetched = node_bytes_fetched(evidence.get(trial), node)
@@ -173,7 +172,9 @@ def arm_json(
         **counts,
         "warm_ready_seconds": summarize(warm_ready),
         "images": images,
-        "bytes_fetched": arm_bytes_fetched(_bytes_readings(results, evidence), [i["size_bytes"] for i in images]),
+        "bytes_fetched": arm_bytes_fetched(
+            _bytes_readings(results, order, evidence), [i["size_bytes"] for i in images]
+        ),
         "trials": _arm_trials(by_trial, order, evidence),
         # An arm of one component: its figures are the arm's, computed once (100 000 pods: 0.3 s).
         "components": {

@@ -126,6 +126,8 @@ class PodResult:
     component: str | None = None
     pool: str | None = None
     streaming: bool | None = None  # the pod's streaming label, as PodInfo.streaming reads it
+    # The sum of the waits its own pulls report (kubelet 1.27+), read with pull_seconds: None without any.
+    pull_including_waiting_seconds: float | None = None
 
     @property
     def ready(self) -> bool:
@@ -255,12 +257,18 @@ def _events_for_container(spec: ContainerSpec, events: Sequence[PullEvent], name
 
 
 def _image_class(containers: Sequence[ContainerResult]) -> str:
-    sources = {c.source for c in containers}
-    cold = PULLED_BY_POD in sources or PULLED_BY_SIBLING in sources
-    warm = ALREADY_PRESENT in sources
+    cold = warm = unknown = False  # a loop, not a set of the sources: one is built per pod
+    for c in containers:
+        source = c.source
+        if source is None:
+            unknown = True
+        elif source == ALREADY_PRESENT:
+            warm = True
+        else:  # PULLED_BY_POD or PULLED_BY_SIBLING
+            cold = True
     if warm:
         return MIXED if cold else WARM
-    if sources and None not in sources:
+    if cold and not unknown:
         return COLD
     return UNKNOWN  # a container with no surviving event cannot be shown to be cold
 
@@ -311,14 +319,23 @@ def _result(pod: PodInfo, containers: list[ContainerResult], flapped: bool = Fal
     skewed = _skewed(created, (ready, started, scheduled, app_ready), containers)
     # Kubelet pulls each image just before its container starts, so the pod's pull time is the sum
     # of the pulls it made itself (a sibling's pull is not this pod's).
-    pulls = [c.pull_seconds for c in containers if c.source == PULLED_BY_POD and c.pull_seconds is not None]
+    # Summed as sum() of their lists would, without building two lists for each pod.
+    pulls: float = 0  # 0, not 0.0: the start sum() takes
+    waits: float = 0
+    pulled = waited = False
+    for c in containers:
+        if c.source == PULLED_BY_POD:
+            if c.pull_seconds is not None:
+                pulls, pulled = pulls + c.pull_seconds, True
+            if c.pull_including_waiting_seconds is not None:
+                waits, waited = waits + c.pull_including_waiting_seconds, True
     pod_class = _pod_class(pod, containers, skewed, flapped)
     labels = pod.labels
     return PodResult(
         pod,
         containers,
         pod_class,
-        sum(pulls) if pulls else None,
+        pulls if pulled else None,
         ready,
         started,
         scheduled,
@@ -332,6 +349,7 @@ def _result(pod: PodInfo, containers: list[ContainerResult], flapped: bool = Fal
         labels.get(COMPONENT_LABEL),
         labels.get(LABEL_POOL),
         parse_bool_label(labels.get(LABEL_STREAMING)),
+        waits if waited else None,
     )
 
 

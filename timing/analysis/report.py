@@ -14,7 +14,7 @@ from datetime import datetime
 from contract import LABEL_ARM
 from timing import SCHEMA
 from timing.analysis.arms import arm_json, in_trials
-from timing.analysis.classify import PodResult, classify_pods, resolution_of
+from timing.analysis.classify import KUBE_TIME_RESOLUTION, PodResult, classify_pods, resolution_of
 from timing.analysis.crossover import arm_labels, crossover_section
 from timing.analysis.protocol import DRIFT, manifest_flags, node_pools, protocol_flags
 from timing.analysis.speedup import layout, speedup, warnings_for
@@ -41,17 +41,15 @@ def kubelet_versions(nodes: Sequence[Mapping] | None) -> dict[str, tuple[int, in
     return out
 
 
-def _pod_json(r: PodResult, kubelet: Mapping[str, tuple[int, int]], resolutions: dict) -> dict:
-    """One pod of the report; ``resolutions``: the ``resolution_seconds`` built so far, by their pulls'
-    clocks: nearly every pod has the same, and 100 000 copies of it took 36 MB."""
+def _pod_json(r: PodResult, kubelet: Mapping[str, tuple[int, int]], usual_resolution: dict) -> dict:
+    """One pod of the report; ``usual_resolution``: the ``resolution_seconds`` of a pod whose pulls' clocks
+    are no coarser than Kubernetes' own, shared: nearly every pod has it, and 100 000 copies took 36 MB."""
     p = r.pod
     created = p.created
     version = kubelet.get(p.node or "") if kubelet and r.containers else None
     start, end = r.pull_resolutions()
-    key = (start, end, type(start), type(end))  # 1 == 1.0, but the JSON differs
-    resolution = resolutions.get(key)
-    if resolution is None:
-        resolution = resolutions[key] = resolution_of(start, end)
+    usual = start is KUBE_TIME_RESOLUTION and end is KUBE_TIME_RESOLUTION  # left as they began
+    resolution = usual_resolution if usual else resolution_of(start, end)
     return {
         "namespace": p.namespace,
         "name": p.name,
@@ -255,6 +253,20 @@ def _result_order(r: PodResult):
     return (r.arm, p.namespace, str(p.trial or ""), p.name)
 
 
+def _by_arm(results: Sequence[PodResult]) -> dict[str, list[PodResult]]:
+    """Each arm's pods in the report's order (``_result_order``), the arms by name: the pods in that order.
+
+    Every pod here has an arm, so grouping first and sorting each arm's own pods gives the order one
+    sort of all of them would, with shorter sorts (the pods were read in their arm's order, arms interleaved).
+    """
+    by_arm: dict[str, list[PodResult]] = defaultdict(list)
+    for r in results:
+        by_arm[r.arm or ""].append(r)
+    for rs in by_arm.values():
+        rs.sort(key=_result_order)
+    return {name: by_arm[name] for name in sorted(by_arm)}
+
+
 def build_report(
     pods: Sequence[PodInfo],
     events: Sequence[PullEvent],
@@ -281,12 +293,10 @@ def build_report(
     results = classify_pods(armed, events)
     _judge_streaming(results, events, evidence)
     order = _trial_order(results)
-    results.sort(key=_result_order)
-    by_arm: dict[str, list[PodResult]] = defaultdict(list)
-    for r in results:
-        by_arm[r.arm or ""].append(r)
+    by_arm = _by_arm(results)
+    results = [r for rs in by_arm.values() for r in rs]
     by_trial = {name: in_trials(rs) for name, rs in by_arm.items()}
-    arms = {name: arm_json(by_arm[name], image_info, order, evidence, by_trial[name]) for name in sorted(by_arm)}
+    arms = {name: arm_json(rs, image_info, order, evidence, by_trial[name]) for name, rs in by_arm.items()}
     context = {
         "in_trials": by_trial,
         "manifests": _manifests(trials),
@@ -294,12 +304,12 @@ def build_report(
         "evidence": evidence,
         "include_flagged": include_flagged,
     }
-    kubelets, resolutions = kubelet_versions(nodes), {}
+    kubelets, usual_resolution = kubelet_versions(nodes), resolution_of(KUBE_TIME_RESOLUTION, KUBE_TIME_RESOLUTION)
     doc = {
         "schema": SCHEMA,
         # False when no event source was read at all: then every pod is unknown for that reason alone.
         "inputs": {"events_given": events_given, "include_flagged": include_flagged},
-        "pods": [_pod_json(r, kubelets, resolutions) for r in results],
+        "pods": [_pod_json(r, kubelets, usual_resolution) for r in results],
         "arms": arms,
         "comparisons": _comparisons(arms, by_arm, context),
     }
