@@ -19,7 +19,7 @@ from timing.analysis.classify import (
     PodResult,
 )
 from timing.analysis.stats import summarize
-from timing.analysis.streamed import arm_bytes_fetched, node_bytes_fetched
+from timing.analysis.streamed import any_probed, arm_bytes_fetched, node_bytes_fetched
 from timing.model.evidence import Evidence
 from timing.model.kube_time import format_time, seconds_between
 from timing.model.pods import PodInfo
@@ -141,7 +141,7 @@ def _bytes_readings(
 
     ``order``: every trial of the report; when none was probed there is no reading to look for.
     """
-    if not any((ev := evidence.get(trial)) is not None and ev.probes for trial in order):
+    if not any_probed(evidence, order):
         return []
     readings = []
     for trial, node in sorted({(r.pod.trial, r.pod.node) for r in results if r.pod.node}, key=str):

@@ -19,7 +19,7 @@ from timing.analysis.crossover import arm_labels, crossover_section
 from timing.analysis.protocol import DRIFT, manifest_flags, node_pools, protocol_flags
 from timing.analysis.speedup import layout, speedup, warnings_for
 from timing.analysis.stats import ratio
-from timing.analysis.streamed import pod_streamed
+from timing.analysis.streamed import any_probed, pod_streamed
 from timing.analysis.trials import assign_rollout_trials
 from timing.analysis.verify import verify
 from timing.model.events import PullEvent
@@ -77,6 +77,17 @@ def _pod_json(r: PodResult, kubelet: Mapping[str, tuple[int, int]], usual_resolu
         "bytes_fetched": r.bytes_fetched,
         "aks_conditions": dict(sorted(p.aks_conditions.items())) if p.aks_conditions else {},
     }
+
+
+def _pods_json(results: list[PodResult], kubelet: Mapping[str, tuple[int, int]]) -> list[dict]:
+    """The report's pods, in the order of ``results``, which it empties: each pod's classification is let
+    go as soon as its entry is made, and the peak of 100 000 pods is lower by them."""
+    usual = resolution_of(KUBE_TIME_RESOLUTION, KUBE_TIME_RESOLUTION)
+    results.reverse()
+    out = []
+    while results:
+        out.append(_pod_json(results.pop(), kubelet, usual))
+    return out
 
 
 def _trial_order(results: Sequence[PodResult]) -> list:
@@ -207,19 +218,25 @@ def _image_mismatches(b_trials: list[dict], s_trials: list[dict]) -> list[str]:
 
 
 def _judge_streaming(
-    results: Sequence[PodResult], events: Sequence[PullEvent], evidence: Mapping[object, Evidence | None]
+    results: Sequence[PodResult],
+    events: Sequence[PullEvent],
+    evidence: Mapping[object, Evidence | None],
+    trials: Sequence,
 ) -> None:
-    """Each pod's ``streamed`` from node evidence (timing.analysis.streamed)."""
+    """Each pod's ``streamed`` from node evidence (timing.analysis.streamed); ``trials``: all of them."""
     # Only acr-nodemon events are evidence here; most dumps have none, so they are picked out once.
     notices: dict[object, list[PullEvent]] = defaultdict(list)
     for ev in events:
         if ev.pull.kind == STREAMED:
             notices[ev.pod_uid or (ev.namespace, ev.pod_name)].append(ev)
-    per_node: Counter = Counter([(r.pod.trial, r.pod.node) for r in results if r.pod.node])
+    # Pods alone on their node, whose fetched bytes are the node's: only where there is a reading.
+    probed = any_probed(evidence, trials)
+    per_node: Counter | None = Counter([(r.pod.trial, r.pod.node) for r in results if r.pod.node]) if probed else None
     for r in results:
         p = r.pod
         own = [*notices.get(p.uid, ()), *notices.get((p.namespace, p.name), ())] if notices else []
-        verdict = pod_streamed(p, r.streaming, own, evidence.get(p.trial), per_node[(p.trial, p.node)] == 1)
+        alone = per_node is not None and per_node[(p.trial, p.node)] == 1
+        verdict = pod_streamed(p, r.streaming, own, evidence.get(p.trial), alone)
         r.streamed, r.streaming_evidence, r.bytes_fetched = verdict.streamed, verdict.evidence, verdict.bytes_fetched
 
 
@@ -291,8 +308,8 @@ def build_report(
     armed = _once([p for p in pods if p.labels.get(LABEL_ARM)])
     assign_rollout_trials(armed)
     results = classify_pods(armed, events)
-    _judge_streaming(results, events, evidence)
     order = _trial_order(results)
+    _judge_streaming(results, events, evidence, order)
     by_arm = _by_arm(results)
     results = [r for rs in by_arm.values() for r in rs]
     by_trial = {name: in_trials(rs) for name, rs in by_arm.items()}
@@ -304,15 +321,16 @@ def build_report(
         "evidence": evidence,
         "include_flagged": include_flagged,
     }
-    kubelets, usual_resolution = kubelet_versions(nodes), resolution_of(KUBE_TIME_RESOLUTION, KUBE_TIME_RESOLUTION)
     doc = {
         "schema": SCHEMA,
         # False when no event source was read at all: then every pod is unknown for that reason alone.
         "inputs": {"events_given": events_given, "include_flagged": include_flagged},
-        "pods": [_pod_json(r, kubelets, usual_resolution) for r in results],
+        "pods": [],  # made last, below
         "arms": arms,
         "comparisons": _comparisons(arms, by_arm, context),
     }
+    del by_arm, by_trial, context  # only ``results`` holds the classifications now: _pods_json lets them go
+    doc["pods"] = _pods_json(results, kubelet_versions(nodes))
     crossover = crossover_section(doc["comparisons"], arms, arm_labels(armed))
     if crossover is not None:
         doc["crossover"] = crossover

@@ -9,7 +9,7 @@ against wins.  Configuration alone never makes a pod ``true`` (docs/timing.md, "
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from timing.model.events import PullEvent
@@ -38,6 +38,11 @@ def node_bytes_fetched(evidence: Evidence | None, node: str | None) -> int | Non
     if during is None or before is None or during.bytes_fetched is None or before.bytes_fetched is None:
         return None
     return max(0, during.bytes_fetched - before.bytes_fetched)
+
+
+def any_probed(evidence: Mapping[object, Evidence | None], trials: Iterable) -> bool:
+    """Was a node probed in any of these trials?  If not, no node has a reading (most dumps have none)."""
+    return any((ev := evidence.get(trial)) is not None and ev.probes for trial in trials)
 
 
 def _probe_lines(pod: PodInfo, evidence: Evidence | None) -> tuple[list[str], list[str]]:
