@@ -165,6 +165,25 @@ def test_bytes_fetched_per_arm_against_the_image_size(tmp_path):
     assert rep["arms"]["vote-standard"]["bytes_fetched"]["bytes"] is None
 
 
+def test_a_pod_alone_on_its_probed_node_is_given_the_node_s_fetched_bytes(tmp_path):
+    clock, cluster = _cluster()
+    _run(tmp_path, cluster, clock)
+    loaded = load_results([str(tmp_path / "results")])
+    # One pod per arm, trial and node: each node's fetched bytes are then its one pod's.
+    alone, seen = [], set()
+    for p in loaded.pods:
+        if (p.arm, p.trial, p.node) not in seen:
+            seen.add((p.arm, p.trial, p.node))
+            alone.append(p)
+    rep = build_report(alone, loaded.events, evidence=loaded.evidence)
+    fetched = [p["bytes_fetched"] for p in _pods(rep, "vote-streaming")]
+    # The node fetched both images' streamed blocks (2 x 30 MB) while its one pod ran.
+    assert fetched and fetched == [60_000_000] * len(fetched)
+    # Without probes there is no reading: no pod is given bytes.
+    bare = build_report(alone, loaded.events)
+    assert all(p["bytes_fetched"] is None for p in bare["pods"])
+
+
 @pytest.mark.parametrize("knob", ["probe_fail_nodes", "probe_create_errors"])
 def test_the_probe_is_removed_after_a_failure_and_its_evidence_is_missing(tmp_path, knob):
     clock, cluster = _cluster()

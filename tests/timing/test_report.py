@@ -390,3 +390,18 @@ def test_app_ready_speedup_from_the_images_own_log_line():
 
 def test_a_comparison_without_app_signal_has_no_app_speedup():
     assert _report(_trial(1, 40, 10))["comparisons"][0]["app_speedup"] is None
+
+
+def test_a_pull_on_a_coarser_clock_widens_that_pod_s_resolution_only():
+    from dataclasses import replace
+
+    from offline.timing_dumps import BIG, load, pod, pulled
+
+    coarse, fine = pod("c1", created=0, ready=20), pod("c2", created=0, ready=20)
+    pods, events = load([coarse, fine], pulled(coarse, BIG, 1, 10) + pulled(fine, BIG, 1, 10))
+    # No event source reads a clock coarser than a second today; one that did must show in its pod alone.
+    events = [replace(ev, resolution=2.0) if ev.pod_name == "c1" else ev for ev in events]
+    by_name = {p["name"]: p["resolution_seconds"] for p in build_report(pods, events)["pods"]}
+    assert by_name["c1"]["pull_start_seconds"] == 2.0 and by_name["c1"]["pull_end_seconds"] == 2.0
+    assert by_name["c2"]["pull_start_seconds"] == 1.0 and by_name["c2"]["pull_end_seconds"] == 1.0
+    assert by_name["c1"]["ready_seconds"] == by_name["c2"]["ready_seconds"] == 1.0

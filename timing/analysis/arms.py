@@ -14,13 +14,12 @@ from timing.analysis.classify import (
     COLD,
     EXCLUDED_CLASSES,
     FAILED_POD,
-    PULLED_BY_POD,
     TERMINATING,
     WARM,
     PodResult,
 )
 from timing.analysis.stats import summarize
-from timing.analysis.streamed import arm_bytes_fetched, node_bytes_fetched
+from timing.analysis.streamed import any_probed, arm_bytes_fetched, node_bytes_fetched
 from timing.model.evidence import Evidence
 from timing.model.kube_time import format_time, seconds_between
 from timing.model.pods import PodInfo
@@ -47,39 +46,33 @@ def _class_counts(results: Sequence[PodResult]) -> dict:
 
 def _cold_stats(results: Sequence[PodResult]) -> dict:
     cold = [r for r in results if r.pod_class == COLD]
-    waits = []
-    for r in cold:
-        w = [
-            c.pull_including_waiting_seconds
-            for c in r.containers
-            if c.source == PULLED_BY_POD and c.pull_including_waiting_seconds is not None
-        ]
-        if w:
-            waits.append(sum(w))
     return {
         "pull_seconds": summarize([r.pull_seconds for r in cold if r.pull_seconds is not None]),
         "ready_seconds": summarize([r.ready_seconds for r in cold if r.ready_seconds is not None]),
         "app_ready_seconds": summarize([r.app_ready_seconds for r in cold if r.app_ready_seconds is not None]),
-        "pull_including_waiting_seconds": summarize(waits),
+        "pull_including_waiting_seconds": summarize(
+            [r.pull_including_waiting_seconds for r in cold if r.pull_including_waiting_seconds is not None]
+        ),
     }
 
 
 def _images(results: Sequence[PodResult], image_info: Mapping[str, dict]) -> list[dict]:
+    # Each distinct (image, size) once: 100 000 containers name a handful of images.
+    pairs = {(c.image, c.image_size_bytes) for r in results for c in r.containers}
     images: dict[str, dict] = {}
-    for r in results:
-        for c in r.containers:
-            entry = images.get(c.image)
-            if entry is None:
-                entry = images[c.image] = {"image": c.image, "size_bytes": None, "layers": None}
-            if c.image_size_bytes is not None:
-                entry["size_bytes"] = max(entry["size_bytes"] or 0, c.image_size_bytes)
+    for image, size in sorted(pairs, key=lambda pair: pair[0]):
+        entry = images.get(image)
+        if entry is None:
+            entry = images[image] = {"image": image, "size_bytes": None, "layers": None}
+        if size is not None:
+            entry["size_bytes"] = max(entry["size_bytes"] or 0, size)
     for image, entry in images.items():
         info = image_info.get(image) or {}
         if entry["size_bytes"] is None and info.get("size_bytes") is not None:
             entry["size_bytes"] = int(info["size_bytes"])
         if info.get("layers") is not None:
             entry["layers"] = int(info["layers"])
-    return sorted(images.values(), key=lambda e: e["image"])
+    return list(images.values())
 
 
 def _span(starts: list[datetime | None], ends: list[datetime | None]) -> float | None:
@@ -141,8 +134,15 @@ def _arm_trials(
     return out
 
 
-def _bytes_readings(results: Sequence[PodResult], evidence: Mapping[object, Evidence | None]) -> list[int]:
-    """One reading per (trial, node) the arm ran on: what that node's exporter counted as fetched."""
+def _bytes_readings(
+    results: Sequence[PodResult], order: Sequence, evidence: Mapping[object, Evidence | None]
+) -> list[int]:
+    """One reading per (trial, node) the arm ran on: what that node's exporter counted as fetched.
+
+    ``order``: every trial of the report; when none was probed there is no reading to look for.
+    """
+    if not any_probed(evidence, order):
+        return []
     readings = []
     for trial, node in sorted({(r.pod.trial, r.pod.node) for r in results if r.pod.node}, key=str):
         fetched = node_bytes_fetched(evidence.get(trial), node)
@@ -172,7 +172,9 @@ def arm_json(
         **counts,
         "warm_ready_seconds": summarize(warm_ready),
         "images": images,
-        "bytes_fetched": arm_bytes_fetched(_bytes_readings(results, evidence), [i["size_bytes"] for i in images]),
+        "bytes_fetched": arm_bytes_fetched(
+            _bytes_readings(results, order, evidence), [i["size_bytes"] for i in images]
+        ),
         "trials": _arm_trials(by_trial, order, evidence),
         # An arm of one component: its figures are the arm's, computed once (100 000 pods: 0.3 s).
         "components": {

@@ -126,13 +126,15 @@ class PodResult:
     component: str | None = None
     pool: str | None = None
     streaming: bool | None = None  # the pod's streaming label, as PodInfo.streaming reads it
+    # The sum of the waits its own pulls report (kubelet 1.27+), read with pull_seconds: None without any.
+    pull_including_waiting_seconds: float | None = None
 
     @property
     def ready(self) -> bool:
         return self.ready_seconds is not None
 
-    def resolution(self) -> dict[str, float]:
-        """Per figure, the coarsest clock behind it: the figure may be off by less than this."""
+    def pull_resolutions(self) -> tuple[float, float]:
+        """The coarsest clocks behind the pulls' starts and ends (``resolution`` has them by figure)."""
         start = end = KUBE_TIME_RESOLUTION  # the maxima, kept as max() keeps them: the first of equals
         for c in self.containers:
             if c.source == PULLED_BY_POD:
@@ -140,16 +142,25 @@ class PodResult:
                     start = c.pull_start_resolution
                 if c.pull_end is not None and c.pull_end_resolution > end:
                     end = c.pull_end_resolution
-        return {
-            "scheduled_seconds": KUBE_TIME_RESOLUTION,
-            "started_seconds": KUBE_TIME_RESOLUTION,
-            "ready_seconds": KUBE_TIME_RESOLUTION,
-            # Kubelet measures "in X" itself and prints Go durations to the nanosecond.
-            "pull_seconds": 1e-9,
-            "app_ready_seconds": _APP_READY_RESOLUTION,
-            "pull_start_seconds": start,
-            "pull_end_seconds": end,
-        }
+        return start, end
+
+    def resolution(self) -> dict[str, float]:
+        """Per figure, the coarsest clock behind it: the figure may be off by less than this."""
+        return resolution_of(*self.pull_resolutions())
+
+
+def resolution_of(pull_start: float, pull_end: float) -> dict[str, float]:
+    """``resolution_seconds`` of a pod whose pulls' starts and ends were read to these resolutions."""
+    return {
+        "scheduled_seconds": KUBE_TIME_RESOLUTION,
+        "started_seconds": KUBE_TIME_RESOLUTION,
+        "ready_seconds": KUBE_TIME_RESOLUTION,
+        # Kubelet measures "in X" itself and prints Go durations to the nanosecond.
+        "pull_seconds": 1e-9,
+        "app_ready_seconds": _APP_READY_RESOLUTION,
+        "pull_start_seconds": pull_start,
+        "pull_end_seconds": pull_end,
+    }
 
 
 class EventIndex:
@@ -246,12 +257,18 @@ def _events_for_container(spec: ContainerSpec, events: Sequence[PullEvent], name
 
 
 def _image_class(containers: Sequence[ContainerResult]) -> str:
-    sources = {c.source for c in containers}
-    cold = PULLED_BY_POD in sources or PULLED_BY_SIBLING in sources
-    warm = ALREADY_PRESENT in sources
+    cold = warm = unknown = False  # a loop, not a set of the sources: one is built per pod
+    for c in containers:
+        source = c.source
+        if source is None:
+            unknown = True
+        elif source == ALREADY_PRESENT:
+            warm = True
+        else:  # PULLED_BY_POD or PULLED_BY_SIBLING
+            cold = True
     if warm:
         return MIXED if cold else WARM
-    if sources and None not in sources:
+    if cold and not unknown:
         return COLD
     return UNKNOWN  # a container with no surviving event cannot be shown to be cold
 
@@ -302,14 +319,23 @@ def _result(pod: PodInfo, containers: list[ContainerResult], flapped: bool = Fal
     skewed = _skewed(created, (ready, started, scheduled, app_ready), containers)
     # Kubelet pulls each image just before its container starts, so the pod's pull time is the sum
     # of the pulls it made itself (a sibling's pull is not this pod's).
-    pulls = [c.pull_seconds for c in containers if c.source == PULLED_BY_POD and c.pull_seconds is not None]
+    # Summed as sum() of their lists would, without building two lists for each pod.
+    pulls: float = 0  # 0, not 0.0: the start sum() takes
+    waits: float = 0
+    pulled = waited = False
+    for c in containers:
+        if c.source == PULLED_BY_POD:
+            if c.pull_seconds is not None:
+                pulls, pulled = pulls + c.pull_seconds, True
+            if c.pull_including_waiting_seconds is not None:
+                waits, waited = waits + c.pull_including_waiting_seconds, True
     pod_class = _pod_class(pod, containers, skewed, flapped)
     labels = pod.labels
     return PodResult(
         pod,
         containers,
         pod_class,
-        sum(pulls) if pulls else None,
+        pulls if pulled else None,
         ready,
         started,
         scheduled,
@@ -323,6 +349,7 @@ def _result(pod: PodInfo, containers: list[ContainerResult], flapped: bool = Fal
         labels.get(COMPONENT_LABEL),
         labels.get(LABEL_POOL),
         parse_bool_label(labels.get(LABEL_STREAMING)),
+        waits if waited else None,
     )
 
 

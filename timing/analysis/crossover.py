@@ -31,6 +31,7 @@ LIMIT_FORMULA = (
     "limit = standard / streaming"
 )
 _LABELS = (LABEL_FACTOR, LABEL_FACTOR_VALUE, LABEL_PAYLOAD_MB, LABEL_READ_MB, LABEL_FILL, LABEL_VM_SIZE, LABEL_OS_DISK)
+_FACTORS = frozenset(_LABELS)
 
 
 def arm_labels(pods: Sequence[PodInfo]) -> dict[str, dict[str, str]]:
@@ -41,6 +42,8 @@ def arm_labels(pods: Sequence[PodInfo]) -> dict[str, dict[str, str]]:
         if not arm:
             continue
         per_label = counts.setdefault(arm, {})
+        if _FACTORS.isdisjoint(pod.labels):
+            continue  # most runs carry no factor label: one set operation tells, not a lookup per label
         for key in _LABELS:
             if key in pod.labels:
                 per_label.setdefault(key, Counter())[pod.labels[key]] += 1

@@ -72,6 +72,8 @@ def _first_created(results: Sequence[PodResult]):
 
 
 def _off_pool(results: Sequence[PodResult], pools: Mapping[str, str]) -> bool:
+    if not pools:
+        return False  # no node's pool known (most dumps): nothing to check the pods against
     for r in results:
         want, node = r.pod.pool, r.pod.node
         if want and node and node in pools and pools[node] != want:

@@ -14,12 +14,12 @@ from datetime import datetime
 from contract import LABEL_ARM
 from timing import SCHEMA
 from timing.analysis.arms import arm_json, in_trials
-from timing.analysis.classify import PodResult, classify_pods
+from timing.analysis.classify import KUBE_TIME_RESOLUTION, PodResult, classify_pods, resolution_of
 from timing.analysis.crossover import arm_labels, crossover_section
 from timing.analysis.protocol import DRIFT, manifest_flags, node_pools, protocol_flags
 from timing.analysis.speedup import layout, speedup, warnings_for
 from timing.analysis.stats import ratio
-from timing.analysis.streamed import pod_streamed
+from timing.analysis.streamed import any_probed, pod_streamed
 from timing.analysis.trials import assign_rollout_trials
 from timing.analysis.verify import verify
 from timing.model.events import PullEvent
@@ -41,11 +41,15 @@ def kubelet_versions(nodes: Sequence[Mapping] | None) -> dict[str, tuple[int, in
     return out
 
 
-def _pod_json(r: PodResult, kubelet: Mapping[str, tuple[int, int]]) -> dict:
+def _pod_json(r: PodResult, kubelet: Mapping[str, tuple[int, int]], usual_resolution: dict) -> dict:
+    """One pod of the report; ``usual_resolution``: the ``resolution_seconds`` of a pod whose pulls' clocks
+    are no coarser than Kubernetes' own, shared: nearly every pod has it, and 100 000 copies took 36 MB."""
     p = r.pod
     created = p.created
     version = kubelet.get(p.node or "") if kubelet and r.containers else None
-    containers = [c.to_json(created, version) for c in r.containers]
+    start, end = r.pull_resolutions()
+    usual = start is KUBE_TIME_RESOLUTION and end is KUBE_TIME_RESOLUTION  # left as they began
+    resolution = usual_resolution if usual else resolution_of(start, end)
     return {
         "namespace": p.namespace,
         "name": p.name,
@@ -61,18 +65,39 @@ def _pod_json(r: PodResult, kubelet: Mapping[str, tuple[int, int]]) -> dict:
         "class": r.pod_class,
         "ready": r.ready_seconds is not None,
         "restart_count": p.restart_count,
-        "containers": containers,
+        "containers": [c.to_json(created, version) for c in r.containers],
         "pull_seconds": r.pull_seconds,
         "scheduled_seconds": r.scheduled_seconds,
         "started_seconds": r.started_seconds,
         "ready_seconds": r.ready_seconds,
         "app_ready_seconds": r.app_ready_seconds,
-        "resolution_seconds": r.resolution(),
+        "resolution_seconds": resolution,
         "streamed": r.streamed,
         "streaming_evidence": r.streaming_evidence,
         "bytes_fetched": r.bytes_fetched,
         "aks_conditions": dict(sorted(p.aks_conditions.items())) if p.aks_conditions else {},
     }
+
+
+def _places(read: Sequence[PodResult], by_arm: Mapping[str, list[PodResult]]) -> list[int]:
+    """Where each pod of ``read`` stands in the report's order (that of ``by_arm``)."""
+    place = {id(r): i for i, r in enumerate(r for rs in by_arm.values() for r in rs)}
+    return [place[id(r)] for r in read]
+
+
+def _pods_json(read: list[PodResult], places: list[int], kubelet: Mapping[str, tuple[int, int]]) -> list[dict]:
+    """The report's pods, ``read[i]`` at ``places[i]``.
+
+    Made in the order the pods were read, so their memory is read in order (100 000 pods: 0.3 s less
+    than in the report's order); ``read`` is emptied, each classification let go once its entry is made.
+    """
+    usual = resolution_of(KUBE_TIME_RESOLUTION, KUBE_TIME_RESOLUTION)
+    out: list = [None] * len(read)
+    read.reverse()
+    places.reverse()
+    while read:
+        out[places.pop()] = _pod_json(read.pop(), kubelet, usual)
+    return out
 
 
 def _trial_order(results: Sequence[PodResult]) -> list:
@@ -140,13 +165,7 @@ def _comparison(b: str, s: str, arms: dict[str, dict], by_arm: dict[str, list[Po
         # Descriptions of the pods, not estimates: pods of a trial are not independent.
         "ready_p50_speedup": ratio(ba["ready_seconds"]["p50"], sa["ready_seconds"]["p50"]),
         "pull_p50_speedup": ratio(ba["pull_seconds"]["p50"], sa["pull_seconds"]["p50"]),
-        "verified": verify(
-            [r.pod for r in by_arm[b]],
-            [r.pod for r in by_arm[s]],
-            used,
-            context["evidence"],
-            streamed={id(r.pod): r.streamed for r in (*by_arm[b], *by_arm[s])},
-        ),
+        "verified": verify(by_arm[b], by_arm[s], used, context["evidence"]),
         "warnings": warnings_for(sp, median_pod) + _image_mismatches(ba["trials"], sa["trials"]),
         "components": {
             comp: {
@@ -209,19 +228,25 @@ def _image_mismatches(b_trials: list[dict], s_trials: list[dict]) -> list[str]:
 
 
 def _judge_streaming(
-    results: Sequence[PodResult], events: Sequence[PullEvent], evidence: Mapping[object, Evidence | None]
+    results: Sequence[PodResult],
+    events: Sequence[PullEvent],
+    evidence: Mapping[object, Evidence | None],
+    trials: Sequence,
 ) -> None:
-    """Each pod's ``streamed`` from node evidence (timing.analysis.streamed)."""
+    """Each pod's ``streamed`` from node evidence (timing.analysis.streamed); ``trials``: all of them."""
     # Only acr-nodemon events are evidence here; most dumps have none, so they are picked out once.
     notices: dict[object, list[PullEvent]] = defaultdict(list)
     for ev in events:
         if ev.pull.kind == STREAMED:
             notices[ev.pod_uid or (ev.namespace, ev.pod_name)].append(ev)
-    per_node: Counter = Counter([(r.pod.trial, r.pod.node) for r in results if r.pod.node])
+    # Pods alone on their node, whose fetched bytes are the node's: only where there is a reading.
+    probed = any_probed(evidence, trials)
+    per_node: Counter | None = Counter([(r.pod.trial, r.pod.node) for r in results if r.pod.node]) if probed else None
     for r in results:
         p = r.pod
         own = [*notices.get(p.uid, ()), *notices.get((p.namespace, p.name), ())] if notices else []
-        verdict = pod_streamed(p, own, evidence.get(p.trial), per_node[(p.trial, p.node)] == 1)
+        alone = per_node is not None and per_node[(p.trial, p.node)] == 1
+        verdict = pod_streamed(p, r.streaming, own, evidence.get(p.trial), alone)
         r.streamed, r.streaming_evidence, r.bytes_fetched = verdict.streamed, verdict.evidence, verdict.bytes_fetched
 
 
@@ -255,6 +280,20 @@ def _result_order(r: PodResult):
     return (r.arm, p.namespace, str(p.trial or ""), p.name)
 
 
+def _by_arm(results: Sequence[PodResult]) -> dict[str, list[PodResult]]:
+    """Each arm's pods in the report's order (``_result_order``), the arms by name: the pods in that order.
+
+    Every pod here has an arm, so grouping first and sorting each arm's own pods gives the order one
+    sort of all of them would, with shorter sorts (the pods were read in their arm's order, arms interleaved).
+    """
+    by_arm: dict[str, list[PodResult]] = defaultdict(list)
+    for r in results:
+        by_arm[r.arm or ""].append(r)
+    for rs in by_arm.values():
+        rs.sort(key=_result_order)
+    return {name: by_arm[name] for name in sorted(by_arm)}
+
+
 def build_report(
     pods: Sequence[PodInfo],
     events: Sequence[PullEvent],
@@ -279,14 +318,11 @@ def build_report(
     armed = _once([p for p in pods if p.labels.get(LABEL_ARM)])
     assign_rollout_trials(armed)
     results = classify_pods(armed, events)
-    _judge_streaming(results, events, evidence)
     order = _trial_order(results)
-    results.sort(key=_result_order)
-    by_arm: dict[str, list[PodResult]] = defaultdict(list)
-    for r in results:
-        by_arm[r.arm or ""].append(r)
+    _judge_streaming(results, events, evidence, order)
+    by_arm = _by_arm(results)
     by_trial = {name: in_trials(rs) for name, rs in by_arm.items()}
-    arms = {name: arm_json(by_arm[name], image_info, order, evidence, by_trial[name]) for name in sorted(by_arm)}
+    arms = {name: arm_json(rs, image_info, order, evidence, by_trial[name]) for name, rs in by_arm.items()}
     context = {
         "in_trials": by_trial,
         "manifests": _manifests(trials),
@@ -294,15 +330,17 @@ def build_report(
         "evidence": evidence,
         "include_flagged": include_flagged,
     }
-    kubelets = kubelet_versions(nodes)
     doc = {
         "schema": SCHEMA,
         # False when no event source was read at all: then every pod is unknown for that reason alone.
         "inputs": {"events_given": events_given, "include_flagged": include_flagged},
-        "pods": [_pod_json(r, kubelets) for r in results],
+        "pods": [],  # made last, below
         "arms": arms,
         "comparisons": _comparisons(arms, by_arm, context),
     }
+    places = _places(results, by_arm)
+    del by_arm, by_trial, context  # only ``results`` holds the classifications now: _pods_json lets them go
+    doc["pods"] = _pods_json(results, places, kubelet_versions(nodes))
     crossover = crossover_section(doc["comparisons"], arms, arm_labels(armed))
     if crossover is not None:
         doc["crossover"] = crossover

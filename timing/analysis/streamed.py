@@ -9,7 +9,7 @@ against wins.  Configuration alone never makes a pod ``true`` (docs/timing.md, "
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from timing.model.events import PullEvent
@@ -40,6 +40,11 @@ def node_bytes_fetched(evidence: Evidence | None, node: str | None) -> int | Non
     return max(0, during.bytes_fetched - before.bytes_fetched)
 
 
+def any_probed(evidence: Mapping[object, Evidence | None], trials: Iterable) -> bool:
+    """Was a node probed in any of these trials?  If not, no node has a reading (most dumps have none)."""
+    return any((ev := evidence.get(trial)) is not None and ev.probes for trial in trials)
+
+
 def _probe_lines(pod: PodInfo, evidence: Evidence | None) -> tuple[list[str], list[str]]:
     probe = evidence.probes.get(pod.node or "") if evidence else None
     if probe is None:
@@ -59,12 +64,17 @@ def _probe_lines(pod: PodInfo, evidence: Evidence | None) -> tuple[list[str], li
 
 
 def pod_streamed(
-    pod: PodInfo, events: Sequence[PullEvent], evidence: Evidence | None, alone_on_node: bool = False
+    pod: PodInfo,
+    streaming: bool | None,
+    events: Sequence[PullEvent],
+    evidence: Evidence | None,
+    alone_on_node: bool = False,
 ) -> Streamed:
-    """The verdict for one pod; ``alone_on_node``: its node's fetched bytes are this pod's alone."""
+    """The verdict for one pod; ``streaming``: its streaming label, as the classification read it;
+    ``alone_on_node``: its node's fetched bytes are this pod's alone."""
     if not events and not pod.aks_conditions and (evidence is None or not evidence.probes):
         # Nothing from the node at all (dumps, a live read): only a baseline pod has a verdict.
-        return Streamed(False, [BASELINE_POOL]) if pod.streaming is False else Streamed(None)
+        return Streamed(False, [BASELINE_POOL]) if streaming is False else Streamed(None)
     images = {c.image for c in pod.containers}
     for_, against = _probe_lines(pod, evidence)
     for ev in events:
@@ -72,7 +82,7 @@ def pod_streamed(
             for_.append(f"acr-nodemon: {ev.pull.text}")
     if pod.aks_conditions.get(UPGRADE_DISABLED) == "True":
         against.append(f"pod condition {UPGRADE_DISABLED}=True: AKS did not upgrade the pull to streaming")
-    if pod.streaming is False and not for_:
+    if streaming is False and not for_:
         against.append(BASELINE_POOL)
     verdict = False if against else (True if for_ else None)
     fetched = node_bytes_fetched(evidence, pod.node) if alone_on_node else None

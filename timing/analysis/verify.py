@@ -9,12 +9,13 @@ passed; ``contradicted`` lists the reasons that are evidence against, the rest i
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
-from contract import LABEL_POOL, NODE_STREAMING_LABEL
+from contract import NODE_STREAMING_LABEL
+from timing.analysis.classify import PodResult
 from timing.analysis.streamed import streaming_verdict
 from timing.model.evidence import Evidence
-from timing.model.pods import PodInfo
 
 # Kubelet reports at most this many images in node status by default (--node-status-max-images):
 # a full list does not prove an image absent.
@@ -30,12 +31,8 @@ def _combine(values: Iterable[bool | None]) -> bool | None:
     return True
 
 
-def _images(pods: Sequence[PodInfo]) -> list[str]:
-    return sorted({c.image for p in pods for c in p.containers})
-
-
 def _streaming_checks(
-    baseline: Sequence[PodInfo], streaming: Sequence[PodInfo], evidence: Sequence[Evidence]
+    baseline: Sequence[PodResult], streaming: Sequence[PodResult], evidence: Sequence[Evidence]
 ) -> tuple[list[bool | None], list[tuple[bool | None, str]]]:
     results: list[bool | None] = []
     reasons: list[tuple[bool | None, str]] = []
@@ -45,13 +42,14 @@ def _streaming_checks(
         if ok is not True:
             reasons.append((ok, why))
 
-    by_digest = sorted({c.image for p in streaming for c in p.containers if "@" in c.image})
+    images = sorted({c.image for r in streaming for c in r.containers})
+    by_digest = [image for image in images if "@" in image]
     note(
         not by_digest,
         f"streaming arm references {', '.join(by_digest)} by digest: artifact streaming works only for pulls by tag",
     )
     for side, pods, want in (("streaming", streaming, True), ("baseline", baseline, False)):
-        for pool in sorted({p.labels.get(LABEL_POOL) or "" for p in pods}):
+        for pool in sorted({r.pool or "" for r in pods}):
             flags = {ev.pool_streaming.get(pool) for ev in evidence} or {None}
             if None in flags:
                 note(None, f"{side} pool {pool or '?'}: artifactStreamingProfile not read back from ARM")
@@ -59,7 +57,7 @@ def _streaming_checks(
                 note(False, f"{side} pool {pool}: ARM says artifactStreamingProfile.enabled is {not want}")
             else:
                 note(True, "")
-        for node in sorted({p.node for p in pods if p.node}):
+        for node in sorted({r.pod.node for r in pods if r.pod.node}):
             labels = [ev.node_labels[node] for ev in evidence if node in ev.node_labels]
             if not labels:
                 note(None, f"{side} node {node}: labels not read")
@@ -70,7 +68,7 @@ def _streaming_checks(
                 note(False, f"{side} node {node} {state} {NODE_STREAMING_LABEL}=true")
             else:
                 note(True, "")
-    for image in _images(streaming):
+    for image in images:
         known = {ev.streaming_artifacts[image] for ev in evidence if image in ev.streaming_artifacts}
         if not known:
             note(None, f"{image}: streaming artifact not confirmed (read from the stack's images output: give --stack)")
@@ -82,7 +80,7 @@ def _streaming_checks(
 
 
 def _cold_checks(
-    pods_by_trial: Mapping[object, Sequence[PodInfo]], evidence_by_trial: Mapping[object, Evidence | None]
+    pods_by_trial: Mapping[object, Sequence[PodResult]], evidence_by_trial: Mapping[object, Evidence | None]
 ) -> tuple[list[bool | None], list[tuple[bool | None, str]]]:
     results: list[bool | None] = []
     reasons: list[tuple[bool | None, str]] = []
@@ -94,9 +92,9 @@ def _cold_checks(
             results.append(None)
             reasons.append((None, f"{label}node images were not read before the pods started"))
             continue
-        for node in sorted({p.node for p in pods if p.node}):
+        for node in sorted({r.pod.node for r in pods if r.pod.node}):
             names = before.get(node)
-            wanted = sorted({c.image for p in pods if p.node == node for c in p.containers})
+            wanted = sorted({c.image for r in pods if r.pod.node == node for c in r.containers})
             if names is None:
                 results.append(None)
                 reasons.append((None, f"{label}node {node} was not read before the trial"))
@@ -115,28 +113,26 @@ def _cold_checks(
 
 
 def verify(
-    baseline: Sequence[PodInfo],
-    streaming: Sequence[PodInfo],
+    baseline: Sequence[PodResult],
+    streaming: Sequence[PodResult],
     trials: Sequence[object],
     evidence_by_trial: Mapping[object, Evidence | None],
-    streamed: Mapping[int, bool | None] | None = None,
 ) -> dict:
     """``verified`` for one comparison, over the trials its speed-up uses (all trials if none is usable).
 
-    ``streamed``: each pod's evidence-based verdict by ``id()`` of its PodInfo (absent: no evidence).
+    Each pod's evidence-based verdict is its ``streamed`` (None: no evidence).
     """
-    chosen = set(trials) or {p.trial for p in (*baseline, *streaming)}
-    b = [p for p in baseline if p.trial in chosen]
-    s = [p for p in streaming if p.trial in chosen]
+    chosen = set(trials) or {r.pod.trial for r in (*baseline, *streaming)}
+    b = [r for r in baseline if r.pod.trial in chosen]
+    s = [r for r in streaming if r.pod.trial in chosen]
     evidence = [e for t in sorted(chosen, key=str) if (e := evidence_by_trial.get(t)) is not None]
     streaming_results, streaming_reasons = _streaming_checks(b, s, evidence)
-    by_trial: dict[object, list[PodInfo]] = {}
-    for p in (*b, *s):
-        by_trial.setdefault(p.trial, []).append(p)
+    by_trial: dict[object, list[PodResult]] = defaultdict(list)
+    for r in (*b, *s):
+        by_trial[r.pod.trial].append(r)
     cold_results, cold_reasons = _cold_checks(by_trial, evidence_by_trial)
-    verdicts = streamed or {}
     streamed_ok, streamed_reasons = streaming_verdict(
-        [(p.name, verdicts.get(id(p))) for p in b], [(p.name, verdicts.get(id(p))) for p in s]
+        [(r.pod.name, r.streamed) for r in b], [(r.pod.name, r.streamed) for r in s]
     )
     reasons = streaming_reasons + cold_reasons + streamed_reasons
     return {
