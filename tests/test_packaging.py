@@ -71,8 +71,8 @@ def test_the_wheel_holds_timing_and_contract_only():
     assert not {name.split(".")[0] for name in _shipped_packages()} & NOT_SHIPPED
 
 
-def test_the_console_script_is_the_timing_main():
-    assert PROJECT["scripts"] == {"streaming-ab-timing": "timing.cli:main"}
+def test_the_console_script_is_the_timing_command_line():
+    assert PROJECT["scripts"] == {"streaming-ab-timing": "timing.cli:run"}
     module, _, function = PROJECT["scripts"]["streaming-ab-timing"].partition(":")
     assert callable(getattr(importlib.import_module(module), function))
     assert "streaming-ab-timing" in (ROOT / "README.md").read_text()

@@ -1,5 +1,3 @@
-import sys
+from timing.cli import run
 
-from timing.cli import main
-
-sys.exit(main())
+run()

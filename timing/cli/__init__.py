@@ -7,8 +7,11 @@ a failure at run time in one line too (exit 1); `--debug` shows the traceback in
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import traceback
+from typing import NoReturn
 
 from timing.cli.compare import cmd_compare
 from timing.cli.measure import cmd_measure
@@ -17,10 +20,11 @@ from timing.cli.parser import build_parser
 from timing.cli.report import cmd_report
 from timing.errors import ExitStatus, TimingError, first_line
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "run"]
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, process_exits: bool = False) -> int:
+    """The command's exit status; ``process_exits``: the process ends right after (``run``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
@@ -29,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         if extra:
             # Said by the command that was given, not by the top-level parser.
             parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+        args.process_exits = process_exits
         commands = {"report": cmd_report, "compare": cmd_compare, "measure": cmd_measure}
         return commands[args.command](args)
     except BrokenPipeError:
@@ -50,3 +55,22 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return ExitStatus.FAILURE
+
+
+def run() -> NoReturn:
+    """The console script and ``python -m timing``: the command, then the end of the process.
+
+    What the command wrote is flushed, then the process ends without freeing its objects one by one
+    (``os._exit``): the operating system takes the memory back at once. Every file was closed by its writer.
+    """
+    status = main(process_exits=True)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        stdout_closed()  # the reader went away: what it did not read is no error
+    except (OSError, ValueError) as error:  # a full disk behind a redirected stdout, a closed stream
+        print(f"timing: error: writing standard output failed: {first_line(error)}", file=sys.stderr)
+        status = ExitStatus.FAILURE
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
+    os._exit(int(status))
