@@ -1,5 +1,6 @@
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -180,6 +181,10 @@ def exits(monkeypatch):
         raise _Exited(status)
 
     monkeypatch.setattr(cli.os, "_exit", _exit)
+    # The test process's own exit handlers (pytest's) must not run here: only the command's.
+    registered: list = []
+    monkeypatch.setattr(cli.atexit, "register", lambda func, *a: registered.append((func, a)))
+    monkeypatch.setattr(cli.atexit, "_run_exitfuncs", lambda: [func(*a) for func, a in reversed(registered)])
 
     def call(command):
         monkeypatch.setattr(cli, "main", command)
@@ -234,3 +239,41 @@ def test_a_report_is_kept_to_the_end_only_of_a_process_that_ends_with_it(monkeyp
     finally:
         gc.enable()
     capsys.readouterr()
+
+
+def test_run_runs_the_exit_handlers_before_the_process_ends(exits):
+    import atexit
+
+    ran = []
+
+    def command(process_exits):
+        atexit.register(ran.append, "cleaned up")
+        return 0
+
+    assert exits(command) == 0
+    assert ran == ["cleaned up"]
+
+
+def test_a_kubeconfig_key_written_for_the_client_is_deleted_at_the_end(tmp_path):
+    """The kubernetes client writes inline key and certificate data to temporary files and deletes
+    them in an exit handler: the process must not end without running it."""
+    kubeconfig = tmp_path / "kubeconfig.yaml"
+    secret = "RkFLRS1QUklWQVRFLUtFWQ=="  # base64 of FAKE-PRIVATE-KEY
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: x\n"
+        f"clusters: [{{name: c, cluster: {{server: 'https://127.0.0.1:1', certificate-authority-data: {secret}}}}}]\n"
+        f"users: [{{name: u, user: {{client-certificate-data: {secret}, client-key-data: {secret}}}}}]\n"
+        "contexts: [{name: x, context: {cluster: c, user: u}}]\n"
+    )
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    out = subprocess.run(
+        [sys.executable, "-m", "timing", "report", "--kubeconfig", str(kubeconfig)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TMPDIR": str(temporary)},
+        timeout=120,
+    )
+    assert out.returncode == 1 and "reading the cluster failed" in out.stderr  # nothing listens on port 1
+    assert list(temporary.iterdir()) == []

@@ -7,6 +7,7 @@ a failure at run time in one line too (exit 1); `--debug` shows the traceback in
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import sys
@@ -60,8 +61,9 @@ def main(argv: list[str] | None = None, *, process_exits: bool = False) -> int:
 def run() -> NoReturn:
     """The console script and ``python -m timing``: the command, then the end of the process.
 
-    What the command wrote is flushed, then the process ends without freeing its objects one by one
-    (``os._exit``): the operating system takes the memory back at once. Every file was closed by its writer.
+    What the command wrote is flushed and the exit handlers run (the kubernetes client deletes the
+    key files it wrote from a kubeconfig), then the process ends without freeing its objects one by
+    one (``os._exit``): the operating system takes the memory back at once.
     """
     status = main(process_exits=True)
     try:
@@ -71,6 +73,10 @@ def run() -> NoReturn:
     except (OSError, ValueError) as error:  # a full disk behind a redirected stdout, a closed stream
         print(f"timing: error: writing standard output failed: {first_line(error)}", file=sys.stderr)
         status = ExitStatus.FAILURE
+    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
+    if run_exit_handlers is None:  # a Python without it: the ordinary exit, which runs them itself
+        sys.exit(int(status))
+    run_exit_handlers()
     with contextlib.suppress(OSError, ValueError):
         sys.stderr.flush()
     os._exit(int(status))
