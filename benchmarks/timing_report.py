@@ -1,4 +1,4 @@
-"""Benchmark: ``timing report`` over a synthetic 10 000-pod / 50 000-event kubectl dump.
+"""Benchmark: ``timing report --json`` and ``--plot`` over a synthetic kubectl dump (``--pods N``, default 10 000).
 
 Design notes: docs/operations.md ("benchmarks/timing_report.py").
 """
