@@ -11,7 +11,13 @@ from collections.abc import Iterable
 from timing.analysis import classify, protocol
 from timing.analysis.speedup import ARM_MISSING, NO_APP_SIGNAL, NOT_READY, NOT_STREAMED, SPEEDUP_METRICS
 from timing.analysis.stats import MIN_N_FOR
-from timing.rendering.waterfall import BAND_QUANTILES, MAX_PODS_AS_BARS, MAX_TRIALS_PLOTTED
+from timing.rendering.waterfall import (
+    BAND_QUANTILES,
+    MAX_PODS_AS_BARS,
+    MAX_TRIALS_PLOTTED,
+    SYMLOG_LINEAR,
+    SYMLOG_SPREAD,
+)
 from timing.sources.results import INCOMPLETE
 
 _BANDS = ", ".join({0: "min", 50: "median", 100: "max"}.get(q, f"p{q}") for q in BAND_QUANTILES)
@@ -73,6 +79,12 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
         "trials drawn",
         f"the waterfall draws the first {MAX_TRIALS_PLOTTED} trials of each comparison (the standard arm's in "
         "time order, then those only the streaming arm ran) and says how many it left out.",
+    ),
+    (
+        "waterfall axis",
+        "seconds from each pod's creation, one scale for every panel: symmetric-log (linear from 0 to "
+        f"{SYMLOG_LINEAR:g} s, log beyond, ticked at 0 and 1, 2, 5 per decade) when the latest and the earliest "
+        f"lane end of the picture differ by more than {SYMLOG_SPREAD:g}x, linear otherwise; the axis label says which.",
     ),
     (
         "quantile bands",

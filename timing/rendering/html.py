@@ -12,7 +12,14 @@ from html import escape
 from timing.rendering.definitions import DEFINITIONS, code_definitions
 from timing.rendering.environment import environment
 from timing.rendering.headline import FLAGGED_COUNTED, cautions, codes_shown, counted_flagged, exclusions, headlines
-from timing.rendering.waterfall import axis_rule, comparison_title, comparison_trials, drawn_words, trial_rows
+from timing.rendering.waterfall import (
+    axis_label,
+    axis_rule,
+    comparison_title,
+    comparison_trials,
+    drawn_words,
+    trial_rows,
+)
 
 TITLE = "ACR artifact streaming A/B: pod start-up report"
 STYLE = """
@@ -71,7 +78,10 @@ def _pictures(report: Mapping) -> tuple[str, str]:
         if mine:
             svg = svg_of(waterfall_figure(mine, rule), salt=f"waterfall-{i}")
             total = len(comparison_trials(report, c))
-            caption = f"Both arms per trial, titled with the trial's own ratio: {drawn_words(len(mine), total)}."
+            caption = (
+                f"Both arms per trial, titled with the trial's own ratio: {drawn_words(len(mine), total)}; "
+                f"x axis: {axis_label(rule)}."
+            )
             parts.append(f"<h3>{escape(comparison_title(c))}</h3>" + _figure(svg, caption))
     return forest, "\n".join(parts) or "<p>No comparison, so no waterfall.</p>"
 
