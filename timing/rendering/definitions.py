@@ -116,6 +116,8 @@ CODES: dict[str, str] = {
     protocol.WARM_UP: "the first trial of a measure run, flagged on purpose: registry-side caches may still be "
     "warming.",
     protocol.CONTRADICTED: "measure's verdict on the trial was not the one the run expected.",
+    protocol.FLAGGED_NO_REASON: "measure flagged the trial (flagged: true in its manifest) and recorded no "
+    "reason: its verdict is the one the run expected, it carries no flag of its own and is not the first trial.",
     protocol.RESET_FAILED: "the trial's node cache reset failed, or right after it a node still held streamed "
     "image data (a backstore or a cached block file).",
     "node_image_mismatch": "the two arms ran on different node image versions.",
