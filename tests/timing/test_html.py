@@ -318,6 +318,8 @@ def _page_words(page: str) -> str:
 
 def test_configured_is_defined_on_the_page_that_shows_it(make_report):
     page = render_html(make_report())
-    assert "configured: no evidence" in page
+    assert "unverified: streaming: no evidence, cold: no evidence</td><td>no evidence</td></tr>" in page
+    assert "configured: " not in page  # not in the verification cell, which holds the evidence only
+    assert "<th>configured (set-up, not evidence)</th>" in page
     assert "<dt>configured</dt><dd>true when the set-up asks for streaming" in page
     assert "not part of verified nor of the CI gates" in page

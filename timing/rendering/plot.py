@@ -11,10 +11,10 @@ from collections.abc import Mapping, Sequence
 
 from timing.rendering.forest import draw_forest, forest_rows
 from timing.rendering.waterfall import (
+    SYMLOG_LINEAR,
     ArmPanel,
     AxisRule,
     TrialRow,
-    SYMLOG_LINEAR,
     axis_label,
     axis_rule,
     comparison_title,
