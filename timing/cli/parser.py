@@ -247,6 +247,12 @@ def invoked_as(argv0: str) -> str:
     return MODULE_PROG if name in ("", "-c", "__main__.py") else name
 
 
+def message_name(argv0: str | None = None) -> str:
+    """The name every error, note and gate line begins with: the console script's, ``timing`` for the module."""
+    prog = invoked_as(sys.argv[0] if argv0 is None else argv0)
+    return "timing" if prog == MODULE_PROG else prog
+
+
 def build_parser(prog: str | None = None) -> Parser:
     prog = prog or invoked_as(sys.argv[0])
     report_examples, compare_examples, measure_examples = (
