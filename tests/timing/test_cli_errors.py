@@ -9,7 +9,7 @@ import types
 import pytest
 
 from tests.conftest import TIMING_FIXTURES
-from timing.cli import main
+from timing.cli import build_parser, main
 from timing.errors import UsageError
 
 PODS, EVENTS = str(TIMING_FIXTURES / "pods.json"), str(TIMING_FIXTURES / "events.json")
@@ -182,6 +182,23 @@ def test_help_has_a_description_and_examples(capsys, monkeypatch):
         assert done.value.code == 0
         out = capsys.readouterr().out
         assert "examples:" in out and "\n  streaming-ab-timing " in out
+
+
+def test_the_top_level_help_names_the_command_of_each_example_block():
+    top = build_parser("streaming-ab-timing").format_help()
+    assert "\nexamples:" not in top  # no bare block: each says which command it is for
+    for name in ("report", "compare", "measure"):
+        block = top[top.index(f"\n{name} examples:\n") :].split("\n\n")[0]
+        lines = block.strip().splitlines()[1:]
+        assert lines and all(line.startswith(f"  streaming-ab-timing {name} ") for line in lines), block
+    report = build_parser("streaming-ab-timing").commands["report"].format_help()
+    assert "\nexamples:\n  streaming-ab-timing report " in report  # a command's own help: plain "examples:"
+
+
+def test_compare_help_gives_its_exit_statuses_as_report_help_does():
+    commands = build_parser("timing").commands
+    assert "Exit status: 0 done, 3 a CI gate failed" in " ".join(commands["report"].format_help().split())
+    assert "Exit status: 0 done, 2 a usage mistake" in " ".join(commands["compare"].format_help().split())
 
 
 def test_purge_image_is_the_stack_registrys_busybox_pinned_by_digest(monkeypatch):

@@ -51,6 +51,20 @@ def test_fail_below_exits_3_below_the_lower_bound_and_0_above(verified_report, c
     assert "**CI gate failed:**" in summary.read_text()  # the job summary says why the job failed
 
 
+@pytest.mark.parametrize(
+    ("argv0", "name"),
+    [("/home/u/.local/bin/streaming-ab-timing", "streaming-ab-timing"), ("/work/main/timing/__main__.py", "timing")],
+)
+def test_errors_notes_and_gate_lines_begin_with_the_name_it_was_run_as(argv0, name, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "argv", [argv0])
+    assert main(["report", *DUMPS, "--fail-below", "1"]) == 3
+    err = capsys.readouterr().err.splitlines()
+    notes = [line for line in err if ": note: " in line or ": gate failed: " in line]
+    assert notes and all(line.startswith(f"{name}: ") for line in notes), notes
+    assert main(["report", "--no-such-flag"]) == ExitStatus.USAGE
+    assert capsys.readouterr().err.startswith(f"{name}: error: ")
+
+
 def test_require_verified_exits_3_on_an_unverified_headline(verified_report, capsys):
     verified_report["comparisons"][0]["verified"] = {"streaming": None, "cold": True}
     assert main(["report", *DUMPS, "--require-verified"]) == 3

@@ -59,6 +59,21 @@ def test_same_speedup_does_not_differ():
     assert c["ci95"][0] < 1.0 < c["ci95"][1] and c["differ"] is False
 
 
+@pytest.mark.parametrize("width", [60, 80, 100, 120])
+def test_the_footer_is_notes_that_wrap_at_words_never_a_centred_caption(width):
+    result = compare_reports(report(comparison([4.0, 5.0, 6.0])), report(comparison([4.5, 5.2, 5.6])))
+    out = io.StringIO()
+    print_compare(result, "/tmp/results-a", "/tmp/results-b", Console(file=out, width=width))
+    lines = out.getvalue().splitlines()
+    footer = lines[next(i for i, line in enumerate(lines) if line.startswith("- B / A")) :]
+    assert not any(line.startswith(" ") for line in footer)  # left-aligned, as report's notes
+    words = " ".join(" ".join(footer).split())
+    assert "- differ: yes when that interval leaves out 1, no when it holds 1." in words
+    assert "Welch's interval on the per-trial log ratios, widened for the clocks as each headline is." in words
+    if width >= 80:
+        assert "- differ: yes when that interval leaves out 1, no when it holds 1." in lines  # a phrase, one line
+
+
 def test_one_trial_gives_no_estimate_not_a_point_ratio():
     """As `report` refuses an estimate at n=1, compare gives no ratio, no interval and no verdict."""
     one = compare_reports(report(comparison([4.0])), report(comparison([2.0, 3.0])))["comparisons"][0]

@@ -26,6 +26,17 @@ def test_fail_below_on_the_lower_bound_of_a_verified_speedup():
     assert "big/v1" in result.failures[0] and "1.40x is below 2x" in result.failures[0]
 
 
+def test_the_lower_bound_is_written_with_digits_enough_to_read_below_the_threshold():
+    def failure(bound, threshold):
+        (line,) = evaluate_gates({"comparisons": [comparison([bound, 6.0])]}, threshold, False).failures
+        return line[line.index("lower bound ") :]
+
+    assert failure(3.72681, 3.727) == "lower bound 3.7268x is below 3.727x"  # 2 decimals would say 3.73x
+    assert failure(3.72681, 3.73) == "lower bound 3.727x is below 3.73x"
+    assert failure(3.72681, 4.0) == "lower bound 3.73x is below 4x"
+    assert failure(1.0, 1.0000001) == "lower bound 1.00x is below 1.0000001x"  # the threshold unrounded too
+
+
 def test_fail_below_leaves_unverified_ones_to_require_verified_and_says_so():
     report = {
         "comparisons": [

@@ -113,7 +113,7 @@ def test_the_rendered_page_has_the_forest_plot_and_a_waterfall_per_trial(rendere
         assert f"vote, pair v1, trial {t['trial']}: arm-ready {own}" in waterfall
     assert "= 6.8x" in waterfall and "= 6.4x" in waterfall and "= 6.5x" in waterfall  # 41/6, 45/7 and 39/6
     assert rendered["headline"] not in waterfall  # the headline is the comparison's, not a trial's
-    assert "Both arms per trial, titled with the trial's own ratio: all 3 trials drawn." in waterfall
+    assert "Both arms per trial, titled with the trial's own ratio: all 3 trials drawn; x axis: seconds" in waterfall
     assert "vote-standard (standard): 2 pods" in text and "vote-streaming (streaming): 2 pods" in text
 
 
@@ -217,7 +217,7 @@ def test_each_trial_panel_gives_its_own_ratio_or_why_it_is_left_out(nine_trials)
 
 def test_the_page_says_how_many_trials_it_drew(nine_trials):
     text = nine_trials["text"]
-    assert "titled with the trial's own ratio: first 6 of 9 trials drawn (at most 6 per comparison)." in text
+    assert "titled with the trial's own ratio: first 6 of 9 trials drawn (at most 6 per comparison);" in text
     assert "vote, pair v1: first 6 of 9 trials drawn" in text  # in the picture too
     assert "trial t6:" in text and "trial t7:" not in text
 
@@ -298,8 +298,28 @@ def test_with_include_flagged_a_counted_trial_has_its_own_heading_and_its_flags_
     assert "<dt>warm_up</dt><dd>the first trial of a measure run" in excluded  # the waterfall title's flag
 
 
+def test_the_waterfall_caption_and_definitions_say_the_axis_scale():
+    from tests.timing.conftest import waterfall_report
+
+    spread = _page_words(render_html(waterfall_report(3)))  # 34 s against 3 s: symmetric-log
+    assert "all 1 trial drawn; x axis: seconds from pod creation (linear to 1 s, log beyond)." in spread
+    close = _page_words(render_html(waterfall_report(3, ready_std=30.0, ready_art=29.0)))
+    assert "all 1 trial drawn; x axis: seconds from pod creation." in close
+    definition = close[close.index("waterfall axis") :]
+    assert "symmetric-log (linear from 0 to 1 s, log beyond, ticked at 0 and 1, 2, 5 per decade)" in definition
+    assert "differ by more than 10x, linear otherwise" in definition
+
+
+def _page_words(page: str) -> str:
+    parser = TextOf()
+    parser.feed(page)
+    return "\n".join(parser.parts)
+
+
 def test_configured_is_defined_on_the_page_that_shows_it(make_report):
     page = render_html(make_report())
-    assert "configured: no evidence" in page
+    assert "unverified: streaming: no evidence, cold: no evidence</td><td>no evidence</td></tr>" in page
+    assert "configured: " not in page  # not in the verification cell, which holds the evidence only
+    assert "<th>configured (set-up, not evidence)</th>" in page
     assert "<dt>configured</dt><dd>true when the set-up asks for streaming" in page
     assert "not part of verified nor of the CI gates" in page

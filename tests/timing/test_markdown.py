@@ -8,11 +8,12 @@ def test_headline_row_per_comparison_with_interval_replicas_and_verification(mak
     lines = text.splitlines()
     assert lines[0] == "## ACR artifact streaming A/B: pod start-up"
     header = next(i for i, line in enumerate(lines) if line.startswith("| comparison |"))
-    assert lines[header + 1] == "|---|---|---|---|---|"
+    assert lines[header].endswith("| verification | configured (set-up, not evidence) |")
+    assert lines[header + 1] == "|---|---|---|---|---|---|"
     row = lines[header + 2]
     assert row.startswith("| vote, pair v1 | standard 2, streaming 2") and "| 6.6x [" in row
     assert f"| 6.6x [{lo:.1f} to {hi:.1f}], n=3 |" in row
-    assert row.endswith("| **unverified**: streaming: no evidence, cold: no evidence, configured: no evidence |")
+    assert row.endswith("| **unverified**: streaming: no evidence, cold: no evidence | no evidence |")
     assert "Nothing was left out." in text
     assert "<details><summary>Environment</summary>" in text and "| region | not recorded |" in text
     assert "- **speed-up**: exp(mean(ln r)), the geometric mean" in text
@@ -36,7 +37,15 @@ def test_a_pipe_in_a_name_cannot_break_the_table(make_report, tmp_path):
     text = path.read_text()
     assert "old content" not in text  # the file is written, not appended to
     row = next(line for line in text.splitlines() if "odd" in line)
-    assert row.startswith("| odd\\|name, pair v1 |") and row.count(" | ") == 4
+    assert row.startswith("| odd\\|name, pair v1 |") and row.count(" | ") == 5
+
+
+def test_a_report_without_configured_has_no_configured_column(make_report):
+    report = make_report()
+    del report["comparisons"][0]["verified"]["configured"]
+    text = render_markdown(report)
+    assert "configured (set-up" not in text
+    assert "| **unverified**: streaming: no evidence, cold: no evidence |" in text
 
 
 def test_replicas_and_pods_per_node_as_the_report_gives_them(make_report):
@@ -87,7 +96,10 @@ def test_a_flagged_trial_counted_is_not_listed_as_left_out_and_its_flags_are_def
 
 def test_configured_is_defined_where_it_is_shown_and_said_to_be_no_proof(make_report):
     text = render_markdown(make_report())
-    assert "configured: no evidence" in text  # shown in the headline row ...
+    row = next(line for line in text.splitlines() if line.startswith("| vote, pair v1 |"))
+    assert "configured" not in row.split(" | ")[4]  # not in the verification cell: it is no evidence ...
+    assert row.endswith(" | no evidence |")  # ... but in a column of its own, headed as the set-up
+    assert "| configured (set-up, not evidence) |" in text
     definitions = text[text.index("<summary>Definitions</summary>") :]
     line = next(x for x in definitions.splitlines() if x.startswith("- **configured**: "))  # ... and defined
     assert "artifactstreaming-enabled=true" in line and "by tag" in line

@@ -50,3 +50,18 @@ def test_the_picture_has_readable_symlog_ticks_and_a_legend_of_drawn_phases():
     assert [t.get_text() for t in panel.get_xticklabels()] == ["0", "1", "2", "5", "10", "20"]
     (legend,) = fig.findobj(matplotlib.legend.Legend)
     assert [t.get_text() for t in legend.get_texts()] == ["waiting", "pull", "start", "to Ready"]
+
+
+def test_the_axis_label_says_the_scale_it_is_drawn_on():
+    from tests.timing.conftest import waterfall_report as report
+    from timing.rendering.plot import waterfall_figure
+    from timing.rendering.waterfall import axis_rule, trial_rows
+
+    spread = trial_rows(report(3))  # 34 s against 3 s: symmetric-log
+    fig = waterfall_figure(spread, axis_rule(spread))
+    assert {ax.get_xscale() for ax in fig.axes} == {"symlog"}
+    assert {ax.get_xlabel() for ax in fig.axes} == {"seconds from pod creation (linear to 1 s, log beyond)"}
+    close = trial_rows(report(3, ready_std=30.0, ready_art=29.0))
+    fig = waterfall_figure(close, axis_rule(close))
+    assert {ax.get_xscale() for ax in fig.axes} == {"linear"}
+    assert {ax.get_xlabel() for ax in fig.axes} == {"seconds from pod creation"}

@@ -153,6 +153,16 @@ def test_measure_flags_are_reasons_and_out_by_default():
     assert [t["included"] for t in r["trials"]] == [False, True, False]
 
 
+def test_a_trial_flagged_without_a_reason_is_said_to_be_so_not_contradicted():
+    from timing.analysis.protocol import FLAGGED_NO_REASON, manifest_flags
+    from timing.rendering.definitions import CODES
+
+    bare = {"id": "t8", "index": 8, "flagged": True, "verdict": "cold"}
+    assert manifest_flags(bare) == [FLAGGED_NO_REASON] == ["flagged_no_reason"]
+    assert manifest_flags(bare | {"unexpected": True}) == ["contradicted"]  # a reason recorded: still its own code
+    assert "recorded no reason" in CODES[FLAGGED_NO_REASON]
+
+
 def test_the_headline_shows_replicas_pods_per_node_and_the_median_pod_estimand():
     trials = [_trial(t0, 40, 8, n_std=4, n_stream=4, nodes=["n1", "n1", "n2", "n2"]) for t0 in (0, 1200, 2400)]
     c = _report(*trials)["comparisons"][0]

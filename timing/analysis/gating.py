@@ -51,6 +51,19 @@ def require_verified(report: Mapping, result: GateResult) -> None:
             result.failures.append(f"--require-verified: {comparison_label(c)} is not verified ({_verified_words(c)})")
 
 
+def shown(x: float) -> str:
+    """``x`` as a gate line writes it: short (2, 3.727), yet never rounded to another number."""
+    return f"{x:g}" if float(f"{x:g}") == x else repr(x)
+
+
+def below_words(bound: float, threshold: float) -> str:
+    """The lower bound with 2 decimals, or more until it reads below the threshold (3.7268x, not 3.73x, below 3.727x)."""
+    digits = 2
+    while digits < 17 and float(f"{bound:.{digits}f}") >= threshold:
+        digits += 1
+    return f"{bound:.{digits}f}x is below {shown(threshold)}x"
+
+
 def fail_below(report: Mapping, threshold: float, result: GateResult) -> None:
     gated = 0
     for c in report.get("comparisons") or ():
@@ -66,13 +79,15 @@ def fail_below(report: Mapping, threshold: float, result: GateResult) -> None:
         gated += 1
         ci = (c.get("speedup") or {}).get("ci95")
         if not ci:
-            result.failures.append(f"--fail-below {threshold:g}: {label} has no interval (one trial): no lower bound")
+            result.failures.append(
+                f"--fail-below {shown(threshold)}: {label} has no interval (one trial): no lower bound"
+            )
         elif ci[0] < threshold:
             result.failures.append(
-                f"--fail-below {threshold:g}: {label} speed-up lower bound {ci[0]:.2f}x is below {threshold:g}x"
+                f"--fail-below {shown(threshold)}: {label} speed-up lower bound {below_words(ci[0], threshold)}"
             )
     if gated == 0:
-        result.failures.append(f"--fail-below {threshold:g}: no counted, verified speed-up to hold against it")
+        result.failures.append(f"--fail-below {shown(threshold)}: no counted, verified speed-up to hold against it")
 
 
 def evaluate_gates(report: Mapping, threshold: float | None, verified_required: bool) -> GateResult:

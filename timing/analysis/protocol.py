@@ -2,8 +2,8 @@
 
 Each flag is a reason code counted in ``excluded_trials`` (docs/timing.md, "Flagged trials"):
 ``unequal_pods``, ``missing_pods``, ``start_skew``, ``off_pool``, ``pull_always``; and from a results
-folder's manifest ``warm_up``, ``contradicted``, ``reset_failed`` and the manifest's own ``flags``
-(``node_image_mismatch``, ...).
+folder's manifest ``warm_up``, ``contradicted``, ``reset_failed``, the manifest's own ``flags``
+(``node_image_mismatch``, ...) and ``flagged_no_reason`` when it gives none of these.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ PULL_ALWAYS = "pull_always"
 WARM_UP = "warm_up"
 CONTRADICTED = "contradicted"
 RESET_FAILED = "reset_failed"
+FLAGGED_NO_REASON = "flagged_no_reason"
 DRIFT = "drift"
 
 
@@ -46,7 +47,8 @@ def manifest_flags(trial: Mapping) -> list[str]:
     if trial.get("first_trial", trial.get("index") == 1) and trial.get("mode") != "warm":
         codes.append(WARM_UP)
     codes += [f for f in own if f not in codes]
-    return codes or [CONTRADICTED]
+    # Flagged with nothing to say why: claiming a contradicted verdict would invent a reason.
+    return codes or [FLAGGED_NO_REASON]
 
 
 def node_pools(nodes: Sequence[Mapping] | None, evidence: Mapping[object, Evidence | None]) -> dict[str, str]:

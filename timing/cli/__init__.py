@@ -17,7 +17,7 @@ from typing import NoReturn
 from timing.cli.compare import cmd_compare
 from timing.cli.measure import cmd_measure
 from timing.cli.output import stdout_closed
-from timing.cli.parser import build_parser
+from timing.cli.parser import build_parser, message_name
 from timing.cli.report import cmd_report
 from timing.errors import ExitStatus, TimingError, first_line
 
@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None, *, process_exits: bool = False) -> int:
     """The command's exit status; ``process_exits``: the process ends right after (``run``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
+    name = message_name()
     try:
         parser = build_parser()
         args, extra = parser.parse_known_args(argv)
@@ -43,16 +44,16 @@ def main(argv: list[str] | None = None, *, process_exits: bool = False) -> int:
     except TimingError as error:
         if debug:
             traceback.print_exc()
-        print(f"timing: error: {error}", file=sys.stderr)
+        print(f"{name}: error: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
-        print("timing: interrupted", file=sys.stderr)
+        print(f"{name}: interrupted", file=sys.stderr)
         return ExitStatus.INTERRUPTED
     except Exception as error:  # noqa: BLE001 - the last line of defence: one line, the traceback on --debug
         if debug:
             traceback.print_exc()
         print(
-            f"timing: error: {type(error).__name__}: {first_line(error)} (run with --debug for the traceback)",
+            f"{name}: error: {type(error).__name__}: {first_line(error)} (run with --debug for the traceback)",
             file=sys.stderr,
         )
         return ExitStatus.FAILURE
@@ -71,7 +72,7 @@ def run() -> NoReturn:
     except BrokenPipeError:
         stdout_closed()  # the reader went away: what it did not read is no error
     except (OSError, ValueError) as error:  # a full disk behind a redirected stdout, a closed stream
-        print(f"timing: error: writing standard output failed: {first_line(error)}", file=sys.stderr)
+        print(f"{message_name()}: error: writing standard output failed: {first_line(error)}", file=sys.stderr)
         status = ExitStatus.FAILURE
     run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
     if run_exit_handlers is None:  # a Python without it: the ordinary exit, which runs them itself

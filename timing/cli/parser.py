@@ -14,7 +14,7 @@ from timing.errors import UsageError
 MODULE_PROG = "python -m timing"
 PLOT_FORMATS = ("png", "pdf", "svg")
 
-REPORT_EXAMPLES = """examples:
+REPORT_EXAMPLES = """{title}:
   {prog} report --stack dev                                    every arm, live (needs PULUMI_CONFIG_PASSPHRASE)
   {prog} report --results results --plot waterfall.png         what measure wrote, with a picture
   {prog} report --pods pods.json --events events.json --json report.json
@@ -23,11 +23,11 @@ REPORT_EXAMPLES = """examples:
   {prog} report --results results --html report.html --markdown summary.md   pages to hand on
   {prog} report --results results --fail-below 2 --require-verified          a CI gate: exit 3 when it fails
 """
-COMPARE_EXAMPLES = """examples:
+COMPARE_EXAMPLES = """{title}:
   {prog} compare before.json after.json                        two reports written with report --json FILE
   {prog} compare results-v1 results-v2 --json                  two results folders, as JSON
 """
-MEASURE_EXAMPLES = """examples:
+MEASURE_EXAMPLES = """{title}:
   {prog} measure --stack dev --reset purge --trials 10         purge node caches between trials
   {prog} measure --stack dev --reset recycle --trials 5        fresh nodes every trial (pulumi up)
   {prog} measure --stack dev --warm --trials 3                 warm restarts on purpose (seed 004)
@@ -247,15 +247,23 @@ def invoked_as(argv0: str) -> str:
     return MODULE_PROG if name in ("", "-c", "__main__.py") else name
 
 
+def message_name(argv0: str | None = None) -> str:
+    """The name every error, note and gate line begins with: the console script's, ``timing`` for the module."""
+    prog = invoked_as(sys.argv[0] if argv0 is None else argv0)
+    return "timing" if prog == MODULE_PROG else prog
+
+
 def build_parser(prog: str | None = None) -> Parser:
     prog = prog or invoked_as(sys.argv[0])
+    blocks = {"report": REPORT_EXAMPLES, "compare": COMPARE_EXAMPLES, "measure": MEASURE_EXAMPLES}
+    # A command's own help says "examples:"; the top-level help, holding all three, names each block's command.
     report_examples, compare_examples, measure_examples = (
-        text.format(prog=prog) for text in (REPORT_EXAMPLES, COMPARE_EXAMPLES, MEASURE_EXAMPLES)
+        text.format(prog=prog, title="examples") for text in blocks.values()
     )
     parser = Parser(
         prog=prog,
         description="Pod start-up timing of the artifact-streaming A/B experiment (docs/timing.md defines every figure).",
-        epilog=report_examples + compare_examples + measure_examples,
+        epilog="\n".join(text.format(prog=prog, title=f"{name} examples") for name, text in blocks.items()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
@@ -290,7 +298,8 @@ def build_parser(prog: str | None = None) -> Parser:
             "compare",
             "two runs side by side: the ratio of their speed-ups, with an interval",
             "Per comparison present in both runs: speed-up of B / speed-up of A, its Welch 95% interval over the "
-            "per-trial log ratios, and whether the runs differ (docs/timing.md).",
+            "per-trial log ratios, and whether the runs differ (docs/timing.md). Exit status: 0 done, 2 a usage "
+            "mistake (a run that cannot be read), 1 a failure.",
             compare_examples,
             cluster=False,
         )

@@ -11,7 +11,7 @@ from pathlib import Path
 from contract import DEFAULT_NAMESPACE
 from timing.cli.access import check_kubeconfig, connect
 from timing.cli.output import check_outputs, show_report, stdout_closed, write_files
-from timing.cli.parser import PLOT_FORMATS
+from timing.cli.parser import PLOT_FORMATS, message_name
 from timing.errors import ExitStatus, TimingError, UsageError, first_line
 
 
@@ -207,8 +207,9 @@ def cmd_report(args) -> int:
         if exits and report is not None:
             KEPT_UNTIL_EXIT.append(report)
         del report
+    name = message_name()
     for line in gates.notes:
-        print(f"timing: note: {line}", file=sys.stderr)
+        print(f"{name}: note: {line}", file=sys.stderr)
     for line in gates.failures:
-        print(f"timing: gate failed: {line}", file=sys.stderr)
+        print(f"{name}: gate failed: {line}", file=sys.stderr)
     return ExitStatus.GATE_FAILED if gates.failed else ExitStatus.OK

@@ -12,6 +12,10 @@ from timing.rendering.table import new_table
 from timing.rendering.waterfall import comparison_title
 
 DIFFER_WORDS = {True: "yes", False: "no", None: "cannot say"}
+FOOTER = (
+    "B / A [95% CI]: Welch's interval on the per-trial log ratios, widened for the clocks as each headline is.",
+    "differ: yes when that interval leaves out 1, no when it holds 1.",
+)
 
 
 def ratio_words(entry: Mapping) -> str:
@@ -33,12 +37,11 @@ def print_compare(result: Mapping, a_label: str, b_label: str, console: Console)
         t.add_column(header, overflow="fold")
     for c in result.get("comparisons") or ():
         t.add_row(comparison_title(c), _side(c["a"]), _side(c["b"]), ratio_words(c), DIFFER_WORDS[c.get("differ")])
-    t.caption = (
-        "Welch 95% interval on the per-trial log ratios, widened for the clocks as each headline is; "
-        "differ: the interval leaves out 1"
-    )
     if result.get("comparisons"):
         console.print(t)
+        # Notes under the table as report prints its own, one phrase each: a centred caption broke mid-phrase.
+        for line in FOOTER:
+            console.print(f"- {line}", highlight=False)
     else:
         console.print("No comparison is present in both runs (matched by workload, pair and arm names).")
     for key, label in (("only_in_a", a_label), ("only_in_b", b_label)):

@@ -11,7 +11,13 @@ from collections.abc import Iterable
 from timing.analysis import classify, protocol
 from timing.analysis.speedup import ARM_MISSING, NO_APP_SIGNAL, NOT_READY, NOT_STREAMED, SPEEDUP_METRICS
 from timing.analysis.stats import MIN_N_FOR
-from timing.rendering.waterfall import BAND_QUANTILES, MAX_PODS_AS_BARS, MAX_TRIALS_PLOTTED
+from timing.rendering.waterfall import (
+    BAND_QUANTILES,
+    MAX_PODS_AS_BARS,
+    MAX_TRIALS_PLOTTED,
+    SYMLOG_LINEAR,
+    SYMLOG_SPREAD,
+)
 from timing.sources.results import INCOMPLETE
 
 _BANDS = ", ".join({0: "min", 50: "median", 100: "max"}.get(q, f"p{q}") for q in BAND_QUANTILES)
@@ -75,6 +81,12 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
         "time order, then those only the streaming arm ran) and says how many it left out.",
     ),
     (
+        "waterfall axis",
+        "seconds from each pod's creation, one scale for every panel: symmetric-log (linear from 0 to "
+        f"{SYMLOG_LINEAR:g} s, log beyond, ticked at 0 and 1, 2, 5 per decade) when the latest and the earliest "
+        f"lane end of the picture differ by more than {SYMLOG_SPREAD:g}x, linear otherwise; the axis label says which.",
+    ),
+    (
         "quantile bands",
         f"beyond {MAX_PODS_AS_BARS} pods of an arm in one trial, the waterfall draws one lane per quantile "
         f"({_BANDS}) of each phase's end instead of one lane per pod.",
@@ -104,6 +116,8 @@ CODES: dict[str, str] = {
     protocol.WARM_UP: "the first trial of a measure run, flagged on purpose: registry-side caches may still be "
     "warming.",
     protocol.CONTRADICTED: "measure's verdict on the trial was not the one the run expected.",
+    protocol.FLAGGED_NO_REASON: "measure flagged the trial (flagged: true in its manifest) and recorded no "
+    "reason: its verdict is the one the run expected, it carries no flag of its own and is not the first trial.",
     protocol.RESET_FAILED: "the trial's node cache reset failed, or right after it a node still held streamed "
     "image data (a backstore or a cached block file).",
     "node_image_mismatch": "the two arms ran on different node image versions.",

@@ -11,8 +11,23 @@ from html import escape
 
 from timing.rendering.definitions import DEFINITIONS, code_definitions
 from timing.rendering.environment import environment
-from timing.rendering.headline import FLAGGED_COUNTED, cautions, codes_shown, counted_flagged, exclusions, headlines
-from timing.rendering.waterfall import axis_rule, comparison_title, comparison_trials, drawn_words, trial_rows
+from timing.rendering.headline import (
+    CONFIGURED_HEADER,
+    FLAGGED_COUNTED,
+    cautions,
+    codes_shown,
+    counted_flagged,
+    exclusions,
+    headlines,
+)
+from timing.rendering.waterfall import (
+    axis_label,
+    axis_rule,
+    comparison_title,
+    comparison_trials,
+    drawn_words,
+    trial_rows,
+)
 
 TITLE = "ACR artifact streaming A/B: pod start-up report"
 STYLE = """
@@ -31,20 +46,22 @@ def _section(anchor: str, title: str, body: str) -> str:
 
 
 def _headline_table(report: Mapping) -> str:
+    heads = headlines(report)
+    configured = any(h.configured is not None for h in heads)  # a column only when the report records it
     rows = []
-    for h in headlines(report):
+    for h in heads:
         mark = "verified" if h.verified else "unverified"
         rows.append(
             "<tr>"
             + "".join(f"<td>{escape(v)}</td>" for v in (h.comparison, h.arms, h.replicas, h.pods_per_node, h.speedup))
-            + f'<td class="{mark}">{mark}: {escape(h.checks)}</td></tr>'
+            + f'<td class="{mark}">{mark}: {escape(h.checks)}</td>'
+            + (f"<td>{escape(h.configured or 'not recorded')}</td>" if configured else "")
+            + "</tr>"
         )
     if not rows:
         return "<p>No comparison: the report has no pair of a standard and a streaming arm.</p>"
-    head = "".join(
-        f"<th>{t}</th>"
-        for t in ("comparison", "arms", "replicas", "pods per node", "speed-up [95% interval], trials", "verification")
-    )
+    titles = ("comparison", "arms", "replicas", "pods per node", "speed-up [95% interval], trials", "verification")
+    head = "".join(f"<th>{escape(t)}</th>" for t in (*titles, *([CONFIGURED_HEADER] if configured else [])))
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
@@ -71,7 +88,10 @@ def _pictures(report: Mapping) -> tuple[str, str]:
         if mine:
             svg = svg_of(waterfall_figure(mine, rule), salt=f"waterfall-{i}")
             total = len(comparison_trials(report, c))
-            caption = f"Both arms per trial, titled with the trial's own ratio: {drawn_words(len(mine), total)}."
+            caption = (
+                f"Both arms per trial, titled with the trial's own ratio: {drawn_words(len(mine), total)}; "
+                f"x axis: {axis_label(rule)}."
+            )
             parts.append(f"<h3>{escape(comparison_title(c))}</h3>" + _figure(svg, caption))
     return forest, "\n".join(parts) or "<p>No comparison, so no waterfall.</p>"
 

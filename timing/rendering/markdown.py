@@ -6,7 +6,15 @@ from collections.abc import Iterable, Mapping
 
 from timing.rendering.definitions import DEFINITIONS, code_definitions
 from timing.rendering.environment import environment
-from timing.rendering.headline import FLAGGED_COUNTED, cautions, codes_shown, counted_flagged, exclusions, headlines
+from timing.rendering.headline import (
+    CONFIGURED_HEADER,
+    FLAGGED_COUNTED,
+    cautions,
+    codes_shown,
+    counted_flagged,
+    exclusions,
+    headlines,
+)
 
 TITLE = "ACR artifact streaming A/B: pod start-up"
 
@@ -29,6 +37,8 @@ def _details(summary: str, lines: list[str]) -> list[str]:
 
 def render_markdown(report: Mapping, gate_lines: Iterable[str] = ()) -> str:
     out = [f"## {TITLE}", ""]
+    heads = headlines(report)
+    configured = any(h.configured is not None for h in heads)  # a column only when the report records it
     rows = [
         (
             h.comparison,
@@ -36,13 +46,13 @@ def render_markdown(report: Mapping, gate_lines: Iterable[str] = ()) -> str:
             h.pods_per_node,
             h.speedup,
             ("verified" if h.verified else "**unverified**") + f": {h.checks}",
+            *([h.configured or "not recorded"] if configured else []),
         )
-        for h in headlines(report)
+        for h in heads
     ]
     if rows:
-        out += table(
-            ("comparison", "replicas", "pods per node", "speed-up [95% interval], trials", "verification"), rows
-        )
+        header = ("comparison", "replicas", "pods per node", "speed-up [95% interval], trials", "verification")
+        out += table((*header, *([CONFIGURED_HEADER] if configured else [])), rows)
     else:
         out.append("No comparison: the report has no pair of a standard and a streaming arm.")
     notes = cautions(report)

@@ -11,9 +11,11 @@ from collections.abc import Mapping, Sequence
 
 from timing.rendering.forest import draw_forest, forest_rows
 from timing.rendering.waterfall import (
+    SYMLOG_LINEAR,
     ArmPanel,
     AxisRule,
     TrialRow,
+    axis_label,
     axis_rule,
     comparison_title,
     drawn_phases,
@@ -74,12 +76,12 @@ def draw_panel(ax, panel: ArmPanel, rule: AxisRule) -> None:
     if rule.scale == "symlog":
         from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-        ax.set_xscale("symlog", linthresh=1.0)
+        ax.set_xscale("symlog", linthresh=SYMLOG_LINEAR)
         ax.xaxis.set_major_locator(FixedLocator(symlog_ticks(rule.right)))  # the default: 0, 1, 10 only
         ax.xaxis.set_minor_locator(NullLocator())
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
     ax.set_xlim(0, rule.right)
-    ax.set_xlabel("seconds from pod creation", fontsize=8)
+    ax.set_xlabel(axis_label(rule), fontsize=8)
     ax.set_title(_panel_title(panel), fontsize=8)
     ax.grid(axis="x", alpha=0.3)
 

@@ -20,6 +20,7 @@ MAX_TRIALS_PLOTTED = 6
 MAX_PODS_AS_BARS = 40
 BAND_QUANTILES = (0, 5, 10, 25, 50, 75, 90, 95, 100)
 SYMLOG_SPREAD = 10.0  # arms more than 10x apart: a symmetric-log axis keeps both readable
+SYMLOG_LINEAR = 1.0  # seconds: a symmetric-log axis is linear up to here, so 0 stays on it
 # (label, end key, colour): seconds from pod creation, as in the report's pods[]; a phase starts where
 # the previous known one ended.
 PHASES = (
@@ -192,9 +193,16 @@ def axis_rule(rows: Sequence[TrialRow]) -> AxisRule:
     return AxisRule(scale, right)
 
 
+def axis_label(rule: AxisRule) -> str:
+    """The x axis label, naming the scale: a symmetric-log axis read as linear would mislead."""
+    if rule.scale == "symlog":
+        return f"seconds from pod creation (linear to {SYMLOG_LINEAR:g} s, log beyond)"
+    return "seconds from pod creation"
+
+
 def symlog_ticks(right: float) -> list[float]:
     """Ticks of a symmetric-log axis up to ``right``: 0, then 1, 2, 5 per decade, so a bar of 73 s is read off."""
-    ticks, decade = [0.0], 1.0
+    ticks, decade = [0.0], SYMLOG_LINEAR
     while decade <= right:
         ticks += [m * decade for m in (1, 2, 5) if m * decade <= right]
         decade *= 10
