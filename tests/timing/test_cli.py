@@ -277,3 +277,11 @@ def test_a_kubeconfig_key_written_for_the_client_is_deleted_at_the_end(tmp_path)
     )
     assert out.returncode == 1 and "reading the cluster failed" in out.stderr  # nothing listens on port 1
     assert list(temporary.iterdir()) == []
+
+
+def test_run_ends_with_the_commands_status_when_standard_error_was_closed(exits, monkeypatch):
+    """`report --fail-below X 2>&-` in a CI wrapper: a failed gate is 3, not a crash in the final flush."""
+    monkeypatch.setattr(sys, "stderr", None)
+    assert exits(lambda process_exits: 3) == 3
+    monkeypatch.setattr(sys, "stdout", None)
+    assert exits(lambda process_exits: 0) == 0

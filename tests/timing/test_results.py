@@ -139,6 +139,9 @@ def test_a_trial_without_its_manifest_is_named_without_none():
         ("events.json", '{"kind": "List", "items": [', "incomplete: events.json could not be read: not JSON ("),
         ("verification.json", "[1", "incomplete: verification.json could not be read: "),
         ("logs.json", "nope", "incomplete: logs.json could not be read: "),
+        # JSON, but not the object measure writes: the same, not an AttributeError that stops the report
+        ("verification.json", "[]", "incomplete: verification.json could not be read: a JSON list, not the object"),
+        ("logs.json", '"x"', "incomplete: logs.json could not be read: a JSON str, not the object measure writes"),
     ],
 )
 def test_an_unreadable_trial_file_leaves_its_trial_out_not_the_folder(tmp_path, capsys, name, content, said):
@@ -160,6 +163,17 @@ def test_a_trial_whose_events_cannot_be_read_adds_none_of_its_pods(tmp_path):
     assert {p.trial for p in loaded.pods} == {"t1", "t2", "t4", "t5"}
     whole = results.load_results([str(write_results(tmp_path / "whole", RATIOS))])
     assert loaded.seen_pods == whole.seen_pods * 4 // 5 and len(loaded.pods) == len(whole.pods) * 4 // 5
+
+
+def test_a_wrong_field_in_a_readable_pods_file_stops_the_report_as_from_a_dump(tmp_path, capsys):
+    """Only a file that cannot be read leaves its trial out: a bad value in one pod would otherwise thin
+    a trial without a word on stderr while the gates judge the rest."""
+    folder = write_results(tmp_path / "rd", RATIOS)
+    pods = folder / "trial-3" / "pods.json"
+    pods.write_text(pods.read_text().replace('"lastTransitionTime": "', '"lastTransitionTime": "2026-13-45T99:', 1))
+    assert main(["report", "--results", str(folder), "--json"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("timing: error: ") and err.count("\n") == 1 and "incomplete" not in err
 
 
 def test_a_folder_of_incomplete_trials_says_so_and_why(tmp_path, capsys):

@@ -67,17 +67,20 @@ def run() -> NoReturn:
     one (``os._exit``): the operating system takes the memory back at once.
     """
     status = main(process_exits=True)
+    # A stream closed when the process started (`2>&-`) is None: nothing to flush, and no reason to fail.
     try:
-        sys.stdout.flush()
+        if sys.stdout is not None:
+            sys.stdout.flush()
     except BrokenPipeError:
         stdout_closed()  # the reader went away: what it did not read is no error
     except (OSError, ValueError) as error:  # a full disk behind a redirected stdout, a closed stream
-        print(f"{message_name()}: error: writing standard output failed: {first_line(error)}", file=sys.stderr)
+        if sys.stderr is not None:
+            print(f"{message_name()}: error: writing standard output failed: {first_line(error)}", file=sys.stderr)
         status = ExitStatus.FAILURE
     run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
     if run_exit_handlers is None:  # a Python without it: the ordinary exit, which runs them itself
         sys.exit(int(status))
     run_exit_handlers()
-    with contextlib.suppress(OSError, ValueError):
+    with contextlib.suppress(OSError, ValueError, AttributeError):
         sys.stderr.flush()
     os._exit(int(status))

@@ -135,27 +135,41 @@ def _trial_entry(manifest: dict, folder: Path) -> dict:
     }
 
 
-def _json_file(path: Path):
-    return json.loads(path.read_text()) if path.exists() else None
+def _json_object(path: Path) -> dict | None:
+    """A trial's JSON object file, or None when the trial has none."""
+    if not path.exists():
+        return None
+    doc = json.loads(path.read_text())
+    if not isinstance(doc, dict):
+        raise ValueError(f"a JSON {type(doc).__name__}, not the object measure writes")
+    return doc
 
 
 def _read_trial(out: Loaded, folder: Path, trial_id: str, namespaces, sel: Selector) -> str | None:
-    """The trial's files into ``out``; if one cannot be read, why (and all it added is taken back)."""
+    """The trial's files into ``out``; if one cannot be read, why (and all it added is taken back).
+
+    Only a file that cannot be read as what measure writes leaves the trial out; a pod whose fields
+    are wrong stops the report, as it does from a dump (``--pods``), instead of silently thinning a trial.
+    """
     mark = (len(out.pods), len(out.events), out.seen_pods, out.armed_pods, Counter(out.other_kinds))
-    read: dict[str, Callable[[], object]] = {
-        PODS_FILE: lambda: out.add_pod_file(folder / PODS_FILE, namespaces, sel, trial=trial_id, flag="--results"),
-        EVENTS_FILE: lambda: out.add_event_file(folder / EVENTS_FILE, namespaces, flag="--results"),
-        EVIDENCE_FILE: lambda: _json_file(folder / EVIDENCE_FILE),
-        LOGS_FILE: lambda: _json_file(folder / LOGS_FILE),
+    unreadable: tuple[type[Exception], ...] = (OSError, ValueError)
+    read: dict[str, tuple[Callable[[], object], tuple[type[Exception], ...]]] = {
+        PODS_FILE: (
+            lambda: out.add_pod_file(folder / PODS_FILE, namespaces, sel, trial=trial_id, flag="--results"),
+            (),
+        ),
+        EVENTS_FILE: (lambda: out.add_event_file(folder / EVENTS_FILE, namespaces, flag="--results"), ()),
+        EVIDENCE_FILE: (lambda: _json_object(folder / EVIDENCE_FILE), unreadable),
+        LOGS_FILE: (lambda: _json_object(folder / LOGS_FILE), unreadable),
     }
     got: dict[str, Any] = {}
-    for name, reader in read.items():
+    for name, (reader, unreadable_here) in read.items():
         try:
             got[name] = reader()
         except UsageError as error:
             # "--results <path>: not JSON (...); take it again ...": what is wrong, without the flag or the advice
             detail = str(error).removeprefix(f"--results {folder / name}").lstrip(": ").split("; ")[0]
-        except (OSError, ValueError) as error:
+        except unreadable_here as error:
             detail = first_line(error)
         else:
             continue
