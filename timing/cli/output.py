@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from timing.errors import TimingError, UsageError, first_line
@@ -90,13 +91,42 @@ def _write_crossover_plot(args, report: dict) -> None:
 
 
 def _write_json(args, report: dict | None) -> None:
-    import orjson
-
     doc = _json_doc(args, report)
-    with open(args.json, "wb") as fh:  # two writes: joining them would copy the 100 MB of 100 000 pods
-        fh.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+    with open(args.json, "wb") as fh:
+        fh.writelines(json_pieces(doc, indent=True))
         fh.write(b"\n")
     _wrote(args.json, f"{len(doc.get('pods', []))} pods, {len(doc.get('comparisons', []))} comparisons")
+
+
+# A report's pods are most of its text (100 MB for 100 000 pods): they are encoded this many at a time.
+PODS_PER_PIECE = 2000
+
+
+def json_pieces(doc: dict, indent: bool = False) -> Iterator[bytes]:
+    """``orjson.dumps(doc)`` (``OPT_INDENT_2`` with ``indent``) in pieces that join to the same bytes: the
+    pods a few thousand at a time, so the whole text of a large report is never in memory at once."""
+    import orjson
+
+    option = orjson.OPT_INDENT_2 if indent else 0
+    pods = doc.get("pods")
+    if type(pods) is not list or len(pods) <= PODS_PER_PIECE:
+        yield orjson.dumps(doc, option=option)
+        return
+    keys = list(doc)
+    at = keys.index("pods")
+    head = orjson.dumps({k: doc[k] for k in keys[:at]}, option=option)
+    # Indented, an element of the pods' list sits one level (two spaces) deeper than in a list of its
+    # own; a newline is never inside a JSON string, so each one starts a line to shift.
+    opened, between, shift = (b'\n  "pods": [\n', b",\n", b"\n  ") if indent else (b'"pods":[', b",", None)
+    yield (head[: -2 if indent else -1] + b"," + opened) if at else (b"{" + opened)
+    for start in range(0, len(pods), PODS_PER_PIECE):
+        text = orjson.dumps(pods[start : start + PODS_PER_PIECE], option=option)
+        yield (between if start else b"") + (b"  " + text[2:-2].replace(b"\n", shift) if shift else text[1:-1])
+    closed = b"\n  ]" if indent else b"]"
+    if at + 1 < len(keys):
+        yield closed + b"," + orjson.dumps({k: doc[k] for k in keys[at + 1 :]}, option=option)[1:]
+    else:
+        yield closed + (b"\n}" if indent else b"}")
 
 
 def write_files(args, report: dict | None, gate_lines: Sequence[str] = ()) -> None:
@@ -123,13 +153,9 @@ def write_files(args, report: dict | None, gate_lines: Sequence[str] = ()) -> No
 def show_report(args, report: dict | None) -> None:
     """The JSON document (--json with no FILE) or the tables, on stdout."""
     if args.json == "-":
-        import orjson
-
         # Indented for a person at a terminal, compact when piped (orjson: the encoder of the standard
-        # library took a tenth of the 10 000-pod budget).
-        option = orjson.OPT_INDENT_2 if sys.stdout.isatty() else 0
-        # Flushed here, where a closed pipe is caught; not at exit, where it would be exit 120.
-        _write_utf8(orjson.dumps(_json_doc(args, report), option=option), b"\n")
+        # library took a tenth of the 10 000-pod budget). Flushed here, where a closed pipe is caught; not at exit, where it would be exit 120.
+        _write_utf8(itertools.chain(json_pieces(_json_doc(args, report), indent=sys.stdout.isatty()), [b"\n"]))
         return
     # rich is imported only for the human output: --json stays lean.
     from timing.rendering.table import console_for, print_report, reference_table
@@ -147,9 +173,10 @@ def show_report(args, report: dict | None) -> None:
     sys.stdout.flush()
 
 
-def _write_utf8(*pieces: bytes) -> None:
+def _write_utf8(pieces: Iterable[bytes]) -> None:
     """UTF-8 text to stdout: as bytes when stdout encodes UTF-8 and translates no newline (100 000 pods
-    write 100 MB: decoding it only for the text layer to encode it again doubled the memory)."""
+    write 100 MB: decoding it only for the text layer to encode it again doubled the memory). Each piece
+    is written as it comes, so only one is ever held."""
     out = sys.stdout
     buffer = getattr(out, "buffer", None)
     encoding = (getattr(out, "encoding", None) or "").lower().replace("-", "").replace("_", "")
