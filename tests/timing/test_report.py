@@ -405,3 +405,32 @@ def test_a_pull_on_a_coarser_clock_widens_that_pod_s_resolution_only():
     assert by_name["c1"]["pull_start_seconds"] == 2.0 and by_name["c1"]["pull_end_seconds"] == 2.0
     assert by_name["c2"]["pull_start_seconds"] == 1.0 and by_name["c2"]["pull_end_seconds"] == 1.0
     assert by_name["c1"]["ready_seconds"] == by_name["c2"]["ready_seconds"] == 1.0
+
+
+def test_events_handed_over_are_let_go_before_the_pods_entries_are_made(monkeypatch):
+    """The pods' entries are the report's largest moment (100 000 pods): the events, needed only to
+    classify the pods, must be freed by then when the caller no longer holds them (Loaded.take_events)."""
+    import weakref
+
+    from timing.analysis import report as module
+
+    class Events(list):  # a list subclass, so it can be watched with a weak reference
+        pass
+
+    loaded = load_dumps(
+        [str(TIMING_FIXTURES / "pods.json")],
+        [str(TIMING_FIXTURES / "events.json"), str(TIMING_FIXTURES / "events-k8s-io.json")],
+    )
+    loaded.events = Events(loaded.events)
+    watched = weakref.ref(loaded.events)
+    seen_alive = []
+    make_entries = module._pods_json
+
+    def spy(*args, **kwargs):
+        seen_alive.append(watched() is not None)
+        return make_entries(*args, **kwargs)
+
+    monkeypatch.setattr(module, "_pods_json", spy)
+    doc = build_report(loaded.pods, loaded.take_events())
+    assert seen_alive == [False] and loaded.events == []
+    assert len(doc["pods"]) == 32

@@ -320,6 +320,9 @@ def build_report(
     results = classify_pods(armed, events)
     order = _trial_order(results)
     _judge_streaming(results, events, evidence, order)
+    # Not needed past here: a caller that handed them over (Loaded.take_events) sees them freed before the
+    # pods' entries are made, the report's largest moment.
+    events = ()
     by_arm = _by_arm(results)
     by_trial = {name: in_trials(rs) for name, rs in by_arm.items()}
     arms = {name: arm_json(rs, image_info, order, evidence, by_trial[name]) for name, rs in by_arm.items()}

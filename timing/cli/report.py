@@ -176,7 +176,7 @@ def build_for(args) -> dict | None:
         loaded = _load(args)
         return build_report(
             loaded.pods,
-            loaded.events,
+            loaded.take_events(),
             image_info=image_info,
             trials=loaded.trials,
             evidence=loaded.evidence,

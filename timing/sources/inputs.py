@@ -64,6 +64,11 @@ class Loaded:
             elif text:
                 p.app_ready_at = app_times(text).get("ready")
 
+    def take_events(self) -> list:
+        """The events, no longer held here: the report lets them go once it has classified the pods."""
+        events, self.events = self.events, []
+        return events
+
     def add_pod_items(self, items: Iterable[dict], namespaces: Sequence[str] | None, selector: Selector, trial=None):
         ns = set(namespaces) if namespaces else None
         for item in items:
